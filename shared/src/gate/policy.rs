@@ -1,0 +1,391 @@
+//! The gate's policy: built-in defaults, overridden by environment variables (read once per
+//! cold start), overridden per action by UserParameters. Every bad value is a named error.
+
+use serde::Deserialize;
+use std::fmt;
+
+/// Longest hold the gate allows: CodePipeline fails a Lambda invoke action after 24 hours in
+/// total, so the gate stops 30 minutes earlier to fail with its own, explicit message.
+pub const MAX_WAIT_MINUTES_LIMIT: u32 = 23 * 60 + 30;
+const DEFAULT_MAX_WAIT_MINUTES: u32 = 60;
+/// Each conflicting pipeline costs one ListPipelineExecutions call per decision.
+const MAX_CONFLICTING_PIPELINES: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBlock {
+    Fail,
+    Wait,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnHealthError {
+    FailClosed,
+    FailOpen,
+}
+
+/// AWS Health event type categories (the API's `eventTypeCategories` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventCategory {
+    Issue,
+    AccountNotification,
+    ScheduledChange,
+    Investigation,
+}
+
+impl EventCategory {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Issue => "issue",
+            Self::AccountNotification => "accountNotification",
+            Self::ScheduledChange => "scheduledChange",
+            Self::Investigation => "investigation",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        [Self::Issue, Self::AccountNotification, Self::ScheduledChange, Self::Investigation]
+            .into_iter()
+            .find(|category| category.as_str() == value)
+    }
+}
+
+/// AWS Health event status codes the gate may block on. `closed` is deliberately absent: a
+/// closed event never blocks a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventStatus {
+    Open,
+    Upcoming,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Upcoming => "upcoming",
+        }
+    }
+}
+
+/// What one gate action checks and how it reacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatePolicy {
+    pub regions: Vec<String>,
+    /// Empty means every service.
+    pub services: Vec<String>,
+    pub categories: Vec<EventCategory>,
+    pub statuses: Vec<EventStatus>,
+    pub ignore_event_types: Vec<String>,
+    pub on_block: OnBlock,
+    pub max_wait_minutes: u32,
+    pub on_health_error: OnHealthError,
+    pub block_while_running: Vec<String>,
+}
+
+/// The function-wide policy, read from the environment at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateDefaults(GatePolicy);
+
+/// Where a setting came from, so an error names the exact place to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Environment,
+    UserParameters,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{origin} field `{field}`: {reason}")]
+    InvalidField {
+        origin: Origin,
+        field: String,
+        reason: String,
+    },
+    #[error("UserParameters {0}")]
+    Malformed(String),
+    #[error(
+        "no region to check: set GATE_REGIONS, or AWS_REGION (Lambda sets it), or name regions in UserParameters"
+    )]
+    NoRegion,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Environment => "environment",
+            Self::UserParameters => "UserParameters",
+        })
+    }
+}
+
+/// Settings as given, before validation: every field optional, so each layer overrides only
+/// what it names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    regions: Option<Vec<String>>,
+    services: Option<Vec<String>>,
+    categories: Option<Vec<String>>,
+    statuses: Option<Vec<String>>,
+    ignore_event_types: Option<Vec<String>>,
+    on_block: Option<String>,
+    max_wait_minutes: Option<u32>,
+    on_health_error: Option<String>,
+    block_while_running: Option<Vec<String>>,
+}
+
+/// Environment variable for each field: `GATE_` and the field name in capitals.
+fn env_name(field: &str) -> String {
+    format!("GATE_{}", field.to_ascii_uppercase())
+}
+
+impl GateDefaults {
+    /// Reads `GATE_*` variables through `lookup` (the process environment in Lambda).
+    /// Regions default to the function's own region (`AWS_REGION`).
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
+        let list = |field: &str| {
+            lookup(&env_name(field)).map(|value| {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+        };
+        let text = |field: &str| lookup(&env_name(field)).map(|value| value.trim().to_owned());
+        let max_wait_minutes = match text("max_wait_minutes") {
+            None => None,
+            Some(value) => Some(value.parse::<u32>().map_err(|_| PolicyError::InvalidField {
+                origin: Origin::Environment,
+                field: env_name("max_wait_minutes"),
+                reason: format!("`{value}` is not a whole number of minutes"),
+            })?),
+        };
+        let raw = RawPolicy {
+            regions: list("regions"),
+            services: list("services"),
+            categories: list("categories"),
+            statuses: list("statuses"),
+            ignore_event_types: list("ignore_event_types"),
+            on_block: text("on_block"),
+            max_wait_minutes,
+            on_health_error: text("on_health_error"),
+            block_while_running: list("block_while_running"),
+        };
+        let own_region = lookup("AWS_REGION").filter(|region| !region.trim().is_empty());
+        let base = GatePolicy {
+            regions: own_region.into_iter().collect(),
+            services: Vec::new(),
+            categories: vec![EventCategory::Issue],
+            statuses: vec![EventStatus::Open],
+            ignore_event_types: Vec::new(),
+            on_block: OnBlock::Fail,
+            max_wait_minutes: DEFAULT_MAX_WAIT_MINUTES,
+            on_health_error: OnHealthError::FailClosed,
+            block_while_running: Vec::new(),
+        };
+        let policy = base.overridden_by(raw, Origin::Environment)?;
+        if policy.regions.is_empty() {
+            return Err(PolicyError::NoRegion);
+        }
+        Ok(Self(policy))
+    }
+
+    /// The policy for one job: these defaults overridden by the action's UserParameters, which
+    /// are either a JSON object or (as in the AWS sample) a comma-separated list of regions.
+    pub fn for_action(&self, user_parameters: Option<&str>) -> Result<GatePolicy, PolicyError> {
+        let text = user_parameters.map(str::trim).unwrap_or_default();
+        let raw = if text.is_empty() {
+            RawPolicy::default()
+        } else if text.starts_with('{') {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+                let field = error.path().to_string();
+                let inner = error.into_inner();
+                if field == "." || inner.is_syntax() || inner.is_eof() {
+                    PolicyError::Malformed(format!("is not a valid JSON object: {inner}"))
+                } else {
+                    PolicyError::InvalidField {
+                        origin: Origin::UserParameters,
+                        field,
+                        reason: inner.to_string(),
+                    }
+                }
+            })?
+        } else if text.starts_with(['[', '"']) {
+            return Err(PolicyError::Malformed(
+                "must be a JSON object (e.g. {\"regions\": [\"us-east-1\"]}) or a comma-separated list of regions".into(),
+            ));
+        } else {
+            RawPolicy {
+                regions: Some(text.split(',').map(|region| region.trim().to_owned()).collect()),
+                ..RawPolicy::default()
+            }
+        };
+        self.0.clone().overridden_by(raw, Origin::UserParameters)
+    }
+
+    pub fn policy(&self) -> &GatePolicy {
+        &self.0
+    }
+}
+
+impl GatePolicy {
+    fn overridden_by(mut self, raw: RawPolicy, origin: Origin) -> Result<Self, PolicyError> {
+        let invalid = |field: &str, reason: String| PolicyError::InvalidField {
+            origin,
+            field: match origin {
+                Origin::Environment => env_name(field),
+                Origin::UserParameters => field.to_owned(),
+            },
+            reason,
+        };
+        let indexed = |field: &str, index: usize, reason: String| {
+            let mut error = invalid(field, reason);
+            if let PolicyError::InvalidField { field, .. } = &mut error {
+                field.push_str(&format!("[{index}]"));
+            }
+            error
+        };
+
+        if let Some(regions) = raw.regions {
+            if regions.is_empty() {
+                return Err(invalid("regions", "must name at least one region".into()));
+            }
+            for (index, region) in regions.iter().enumerate() {
+                if !is_region_code(region) {
+                    return Err(indexed(
+                        "regions",
+                        index,
+                        format!("`{region}` is not an AWS region code (e.g. us-east-1, or global)"),
+                    ));
+                }
+            }
+            self.regions = dedup(regions);
+        }
+        if let Some(services) = raw.services {
+            let services = upper_codes(services, 2, 30)
+                .map_err(|(index, value)| indexed("services", index, format!("`{value}` is not an AWS Health service code (e.g. EC2, LAMBDA)")))?;
+            self.services = dedup(services);
+        }
+        if let Some(categories) = raw.categories {
+            if categories.is_empty() {
+                return Err(invalid("categories", "must name at least one category".into()));
+            }
+            let mut parsed = Vec::new();
+            for (index, category) in categories.iter().enumerate() {
+                parsed.push(EventCategory::parse(category).ok_or_else(|| {
+                    indexed("categories", index, format!("`{category}` is not one of issue, accountNotification, scheduledChange, investigation"))
+                })?);
+            }
+            self.categories = dedup(parsed);
+        }
+        if let Some(statuses) = raw.statuses {
+            if statuses.is_empty() {
+                return Err(invalid("statuses", "must name at least one status".into()));
+            }
+            let mut parsed = Vec::new();
+            for (index, status) in statuses.iter().enumerate() {
+                parsed.push(match status.as_str() {
+                    "open" => EventStatus::Open,
+                    "upcoming" => EventStatus::Upcoming,
+                    "closed" => return Err(indexed("statuses", index, "`closed` events are over and never block a deployment".into())),
+                    other => return Err(indexed("statuses", index, format!("`{other}` is not one of open, upcoming"))),
+                });
+            }
+            self.statuses = dedup(parsed);
+        }
+        if let Some(codes) = raw.ignore_event_types {
+            let codes = upper_codes(codes, 3, 100).map_err(|(index, value)| {
+                indexed("ignore_event_types", index, format!("`{value}` is not an event type code (e.g. AWS_EC2_OPERATIONAL_ISSUE)"))
+            })?;
+            self.ignore_event_types = dedup(codes);
+        }
+        if let Some(on_block) = raw.on_block {
+            self.on_block = match on_block.as_str() {
+                "fail" => OnBlock::Fail,
+                "wait" => OnBlock::Wait,
+                other => return Err(invalid("on_block", format!("`{other}` is not one of fail, wait"))),
+            };
+        }
+        if let Some(minutes) = raw.max_wait_minutes {
+            if !(1..=MAX_WAIT_MINUTES_LIMIT).contains(&minutes) {
+                return Err(invalid(
+                    "max_wait_minutes",
+                    format!("{minutes} is outside 1..={MAX_WAIT_MINUTES_LIMIT} (CodePipeline ends a Lambda invoke action after 24 hours)"),
+                ));
+            }
+            self.max_wait_minutes = minutes;
+        }
+        if let Some(on_health_error) = raw.on_health_error {
+            self.on_health_error = match on_health_error.as_str() {
+                "fail-closed" => OnHealthError::FailClosed,
+                "fail-open" => OnHealthError::FailOpen,
+                other => return Err(invalid("on_health_error", format!("`{other}` is not one of fail-closed, fail-open"))),
+            };
+        }
+        if let Some(pipelines) = raw.block_while_running {
+            for (index, name) in pipelines.iter().enumerate() {
+                if !is_pipeline_name(name) {
+                    return Err(indexed("block_while_running", index, format!("`{name}` is not a pipeline name (1-100 of A-Z a-z 0-9 . @ - _)")));
+                }
+            }
+            let pipelines = dedup(pipelines);
+            if pipelines.len() > MAX_CONFLICTING_PIPELINES {
+                return Err(invalid(
+                    "block_while_running",
+                    format!("names {} pipelines; at most {MAX_CONFLICTING_PIPELINES} (each is one API call per check)", pipelines.len()),
+                ));
+            }
+            self.block_while_running = pipelines;
+        }
+        Ok(self)
+    }
+}
+
+fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut unique = Vec::with_capacity(items.len());
+    for item in items {
+        if !unique.contains(&item) {
+            unique.push(item);
+        }
+    }
+    unique
+}
+
+/// Health service and event type codes are upper case; lower case input is accepted as-is
+/// would be a silent mismatch, so it is upper-cased instead.
+fn upper_codes(values: Vec<String>, min: usize, max: usize) -> Result<Vec<String>, (usize, String)> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let code = value.trim().to_ascii_uppercase();
+            let valid = (min..=max).contains(&code.len())
+                && code.bytes().all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_');
+            if valid { Ok(code) } else { Err((index, value)) }
+        })
+        .collect()
+}
+
+/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, ... or `global` (AWS Health's region for global
+/// services such as IAM and CloudFront).
+fn is_region_code(value: &str) -> bool {
+    if value == "global" {
+        return true;
+    }
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts.last().is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_pipeline_name(value: &str) -> bool {
+    (1..=100).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'-' | b'_'))
+}
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;
