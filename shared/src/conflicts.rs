@@ -30,7 +30,10 @@ pub async fn running_executions(
 ) -> Result<Vec<RunningExecution>, ConflictCheckError> {
     let mut checks = tokio::task::JoinSet::new();
     for pipeline in pipelines {
-        let request = client.list_pipeline_executions().pipeline_name(pipeline).max_results(EXECUTIONS_PAGE);
+        let request = client
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .max_results(EXECUTIONS_PAGE);
         let pipeline = pipeline.clone();
         checks.spawn(async move {
             let output = request.send().await.map_err(|error| match &error {
@@ -46,12 +49,18 @@ pub async fn running_executions(
                 .pipeline_execution_summaries()
                 .iter()
                 .filter(|summary| {
-                    matches!(summary.status(), Some(PipelineExecutionStatus::InProgress | PipelineExecutionStatus::Stopping))
+                    matches!(
+                        summary.status(),
+                        Some(PipelineExecutionStatus::InProgress | PipelineExecutionStatus::Stopping)
+                    )
                 })
                 .map(|summary| RunningExecution {
                     pipeline: pipeline.clone(),
                     execution_id: summary.pipeline_execution_id().unwrap_or_default().to_owned(),
-                    status: summary.status().map(|status| status.as_str().to_owned()).unwrap_or_default(),
+                    status: summary
+                        .status()
+                        .map(|status| status.as_str().to_owned())
+                        .unwrap_or_default(),
                 })
                 .collect::<Vec<_>>())
         });

@@ -36,7 +36,10 @@ pub enum HealthCallError {
     Throttled(String),
     Timeout,
     Unreachable(String),
-    Service { code: String, message: String },
+    Service {
+        code: String,
+        message: String,
+    },
     BadResponse(String),
 }
 
@@ -63,7 +66,11 @@ pub struct HealthUnavailable {
 
 impl fmt::Display for HealthUnavailable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let attempts: Vec<String> = self.attempts.iter().map(|(endpoint, error)| format!("{endpoint}: {error}")).collect();
+        let attempts: Vec<String> = self
+            .attempts
+            .iter()
+            .map(|(endpoint, error)| format!("{endpoint}: {error}"))
+            .collect();
         f.write_str(&attempts.join("; "))
     }
 }
@@ -74,13 +81,17 @@ impl<E: ProvideErrorMetadata + fmt::Debug, R: fmt::Debug> From<SdkError<E, R>> f
             SdkError::TimeoutError(_) => Self::Timeout,
             SdkError::DispatchFailure(failure) if failure.is_timeout() => Self::Timeout,
             SdkError::DispatchFailure(failure) => Self::Unreachable(format!("{failure:?}")),
-            SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => Self::BadResponse(format!("{error:?}")),
+            SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
+                Self::BadResponse(format!("{error:?}"))
+            }
             _ => {
                 let code = error.code().unwrap_or("UnknownError").to_owned();
                 let message = error.message().unwrap_or("no message").to_owned();
                 match code.as_str() {
                     "SubscriptionRequiredException" => Self::SubscriptionRequired,
-                    "ThrottlingException" | "TooManyRequestsException" | "Throttling" => Self::Throttled(message),
+                    "ThrottlingException" | "TooManyRequestsException" | "Throttling" => {
+                        Self::Throttled(message)
+                    }
                     _ => Self::Service { code, message },
                 }
             }
@@ -95,10 +106,22 @@ pub fn filters_for(policy: &GatePolicy) -> Vec<EventFilter> {
     let service_chunks: Vec<Option<Vec<String>>> = if policy.services.is_empty() {
         vec![None]
     } else {
-        policy.services.chunks(MAX_FILTER_VALUES).map(|chunk| Some(chunk.to_vec())).collect()
+        policy
+            .services
+            .chunks(MAX_FILTER_VALUES)
+            .map(|chunk| Some(chunk.to_vec()))
+            .collect()
     };
-    let categories: Vec<EventTypeCategory> = policy.categories.iter().map(|category| EventTypeCategory::from(category.as_str())).collect();
-    let statuses: Vec<EventStatusCode> = policy.statuses.iter().map(|status| EventStatusCode::from(status.as_str())).collect();
+    let categories: Vec<EventTypeCategory> = policy
+        .categories
+        .iter()
+        .map(|category| EventTypeCategory::from(category.as_str()))
+        .collect();
+    let statuses: Vec<EventStatusCode> = policy
+        .statuses
+        .iter()
+        .map(|status| EventStatusCode::from(status.as_str()))
+        .collect();
     let mut filters = Vec::new();
     for regions in policy.regions.chunks(MAX_FILTER_VALUES) {
         for services in &service_chunks {
@@ -144,24 +167,35 @@ impl HealthApi {
                 .filter(|url| !url.is_empty())
                 .map(|url| HealthEndpoint {
                     name: url.to_owned(),
-                    client: aws_sdk_health::Client::from_conf(aws_sdk_health::config::Builder::from(config).endpoint_url(url).build()),
+                    client: aws_sdk_health::Client::from_conf(
+                        aws_sdk_health::config::Builder::from(config)
+                            .endpoint_url(url)
+                            .build(),
+                    ),
                 })
                 .collect();
             return Self::new(endpoints);
         }
         if let Some(url) = lookup("AWS_ENDPOINT_URL_HEALTH").or_else(|| lookup("AWS_ENDPOINT_URL")) {
-            return Self::new(vec![HealthEndpoint { name: url, client: aws_sdk_health::Client::new(config) }]);
+            return Self::new(vec![HealthEndpoint {
+                name: url,
+                client: aws_sdk_health::Client::new(config),
+            }]);
         }
         let active = discover_active_region().await;
         if active.is_none() {
-            tracing::warn!("could not resolve the active AWS Health endpoint; trying us-east-1, then us-east-2");
+            tracing::warn!(
+                "could not resolve the active AWS Health endpoint; trying us-east-1, then us-east-2"
+            );
         }
         let endpoints = endpoint_order(active.as_deref())
             .into_iter()
             .map(|region| HealthEndpoint {
                 name: format!("health.{region}.amazonaws.com"),
                 client: aws_sdk_health::Client::from_conf(
-                    aws_sdk_health::config::Builder::from(config).region(aws_config::Region::new(region)).build(),
+                    aws_sdk_health::config::Builder::from(config)
+                        .region(aws_config::Region::new(region))
+                        .build(),
                 ),
             })
             .collect();
@@ -194,10 +228,16 @@ impl HealthApi {
 }
 
 /// All queries run concurrently; each follows every page.
-async fn events_from(client: &aws_sdk_health::Client, filters: &[EventFilter]) -> Result<Vec<HealthEvent>, HealthCallError> {
+async fn events_from(
+    client: &aws_sdk_health::Client,
+    filters: &[EventFilter],
+) -> Result<Vec<HealthEvent>, HealthCallError> {
     let mut queries = tokio::task::JoinSet::new();
     for filter in filters {
-        let request = client.describe_events().filter(filter.clone()).max_results(PAGE_SIZE);
+        let request = client
+            .describe_events()
+            .filter(filter.clone())
+            .max_results(PAGE_SIZE);
         queries.spawn(async move {
             let mut pages = request.into_paginator().send();
             let mut events = Vec::new();
@@ -209,7 +249,8 @@ async fn events_from(client: &aws_sdk_health::Client, filters: &[EventFilter]) -
     }
     let mut all: Vec<HealthEvent> = Vec::new();
     while let Some(joined) = queries.join_next().await {
-        let events = joined.map_err(|error| HealthCallError::BadResponse(format!("query task failed: {error}")))??;
+        let events =
+            joined.map_err(|error| HealthCallError::BadResponse(format!("query task failed: {error}")))??;
         for event in events {
             if !all.iter().any(|seen| seen.arn == event.arn) {
                 all.push(event);
@@ -235,8 +276,17 @@ fn to_plain_event(event: &aws_sdk_health::types::Event) -> HealthEvent {
 /// The active endpoint's region, from the CNAME of the global endpoint, as AWS documents.
 async fn discover_active_region() -> Option<String> {
     use hickory_resolver::proto::rr::{RData, RecordType};
-    let resolver = hickory_resolver::TokioResolver::builder_tokio().ok()?.build().ok()?;
-    let lookup = tokio::time::timeout(DISCOVERY_TIMEOUT, resolver.lookup(GLOBAL_ENDPOINT, RecordType::CNAME)).await.ok()?.ok()?;
+    let resolver = hickory_resolver::TokioResolver::builder_tokio()
+        .ok()?
+        .build()
+        .ok()?;
+    let lookup = tokio::time::timeout(
+        DISCOVERY_TIMEOUT,
+        resolver.lookup(GLOBAL_ENDPOINT, RecordType::CNAME),
+    )
+    .await
+    .ok()?
+    .ok()?;
     lookup.answers().iter().find_map(|record| match &record.data {
         RData::CNAME(target) => region_from_cname(&target.0.to_string()),
         _ => None,

@@ -58,7 +58,10 @@ impl JobEvent {
             .filter(|id| !id.is_empty())
             .ok_or(JobEventError::NoJobId)?
             .to_owned();
-        let data = job.and_then(|job| job.get("data")).cloned().unwrap_or(Value::Null);
+        let data = job
+            .and_then(|job| job.get("data"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let data: JobData = serde_json::from_value(data).map_err(|error| JobEventError::MalformedData {
             job_id: job_id.clone(),
             reason: error.to_string(),
@@ -112,16 +115,25 @@ pub enum JobResult {
 
 impl JobResult {
     pub fn success(summary: &str, output_variables: Vec<(String, String)>) -> Self {
-        Self::Success { summary: truncate_chars(summary, MAX_SUMMARY_CHARS), output_variables }
+        Self::Success {
+            summary: truncate_chars(summary, MAX_SUMMARY_CHARS),
+            output_variables,
+        }
     }
 
     pub fn in_progress(summary: &str, continuation_token: String) -> Self {
-        Self::InProgress { summary: truncate_chars(summary, MAX_SUMMARY_CHARS), continuation_token }
+        Self::InProgress {
+            summary: truncate_chars(summary, MAX_SUMMARY_CHARS),
+            continuation_token,
+        }
     }
 
     pub fn failure(kind: FailureKind, message: &str) -> Self {
         let message = if message.is_empty() { "failed" } else { message };
-        Self::Failure { kind, message: truncate_chars(message, MAX_FAILURE_MESSAGE_CHARS) }
+        Self::Failure {
+            kind,
+            message: truncate_chars(message, MAX_FAILURE_MESSAGE_CHARS),
+        }
     }
 }
 
@@ -134,18 +146,37 @@ pub struct ReportError {
 
 /// Sends the job's result: one PutJobSuccessResult or PutJobFailureResult call. A job that
 /// already has a result (a duplicate invocation) is not an error.
-pub async fn report(client: &aws_sdk_codepipeline::Client, job_id: &str, result: &JobResult) -> Result<(), ReportError> {
+pub async fn report(
+    client: &aws_sdk_codepipeline::Client,
+    job_id: &str,
+    result: &JobResult,
+) -> Result<(), ReportError> {
     let sent = match result {
-        JobResult::Success { summary, output_variables } => client
+        JobResult::Success {
+            summary,
+            output_variables,
+        } => client
             .put_job_success_result()
             .job_id(job_id)
             .execution_details(ExecutionDetails::builder().summary(summary).build())
-            .set_output_variables((!output_variables.is_empty()).then(|| output_variables.iter().cloned().collect()))
+            .set_output_variables(
+                (!output_variables.is_empty()).then(|| output_variables.iter().cloned().collect()),
+            )
             .send()
             .await
             .map(drop)
-            .map_err(|error| SentError::new(error.as_service_error().is_some_and(|e| e.is_invalid_job_state_exception()), &error)),
-        JobResult::InProgress { summary, continuation_token } => client
+            .map_err(|error| {
+                SentError::new(
+                    error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_invalid_job_state_exception()),
+                    &error,
+                )
+            }),
+        JobResult::InProgress {
+            summary,
+            continuation_token,
+        } => client
             .put_job_success_result()
             .job_id(job_id)
             .continuation_token(continuation_token)
@@ -153,12 +184,23 @@ pub async fn report(client: &aws_sdk_codepipeline::Client, job_id: &str, result:
             .send()
             .await
             .map(drop)
-            .map_err(|error| SentError::new(error.as_service_error().is_some_and(|e| e.is_invalid_job_state_exception()), &error)),
+            .map_err(|error| {
+                SentError::new(
+                    error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_invalid_job_state_exception()),
+                    &error,
+                )
+            }),
         JobResult::Failure { kind, message } => {
-            let details = FailureDetails::builder().r#type(kind.to_sdk()).message(message).build().map_err(|error| ReportError {
-                job_id: job_id.to_owned(),
-                cause: error.to_string(),
-            })?;
+            let details = FailureDetails::builder()
+                .r#type(kind.to_sdk())
+                .message(message)
+                .build()
+                .map_err(|error| ReportError {
+                    job_id: job_id.to_owned(),
+                    cause: error.to_string(),
+                })?;
             client
                 .put_job_failure_result()
                 .job_id(job_id)
@@ -166,16 +208,32 @@ pub async fn report(client: &aws_sdk_codepipeline::Client, job_id: &str, result:
                 .send()
                 .await
                 .map(drop)
-                .map_err(|error| SentError::new(error.as_service_error().is_some_and(|e| e.is_invalid_job_state_exception()), &error))
+                .map_err(|error| {
+                    SentError::new(
+                        error
+                            .as_service_error()
+                            .is_some_and(|e| e.is_invalid_job_state_exception()),
+                        &error,
+                    )
+                })
         }
     };
     match sent {
         Ok(()) => Ok(()),
-        Err(SentError { already_answered: true, .. }) => {
-            tracing::warn!(job_id, "job already has a result; this invocation was a duplicate");
+        Err(SentError {
+            already_answered: true,
+            ..
+        }) => {
+            tracing::warn!(
+                job_id,
+                "job already has a result; this invocation was a duplicate"
+            );
             Ok(())
         }
-        Err(SentError { cause, .. }) => Err(ReportError { job_id: job_id.to_owned(), cause }),
+        Err(SentError { cause, .. }) => Err(ReportError {
+            job_id: job_id.to_owned(),
+            cause,
+        }),
     }
 }
 
@@ -187,8 +245,14 @@ struct SentError {
 }
 
 impl SentError {
-    fn new<E: std::error::Error + 'static, R: std::fmt::Debug>(already_answered: bool, error: &SdkError<E, R>) -> Self {
-        Self { already_answered, cause: DisplayErrorContext(error).to_string() }
+    fn new<E: std::error::Error + 'static, R: std::fmt::Debug>(
+        already_answered: bool,
+        error: &SdkError<E, R>,
+    ) -> Self {
+        Self {
+            already_answered,
+            cause: DisplayErrorContext(error).to_string(),
+        }
     }
 }
 

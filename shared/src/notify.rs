@@ -16,12 +16,18 @@ pub struct Notice {
 
 impl Notice {
     pub fn new(subject: &str, body: &str) -> Self {
-        let mut printable: String = subject.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        let mut printable: String = subject
+            .chars()
+            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+            .collect();
         if printable.len() > MAX_SUBJECT_CHARS {
             printable.truncate(MAX_SUBJECT_CHARS - 3);
             printable.push_str("...");
         }
-        Self { subject: printable, body: truncate_chars(body, MAX_BODY_CHARS) }
+        Self {
+            subject: printable,
+            body: truncate_chars(body, MAX_BODY_CHARS),
+        }
     }
 }
 
@@ -42,7 +48,10 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(client: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
-        Self { client, topic_arn: topic_arn.filter(|arn| !arn.trim().is_empty()) }
+        Self {
+            client,
+            topic_arn: topic_arn.filter(|arn| !arn.trim().is_empty()),
+        }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -93,7 +102,10 @@ mod tests {
             })
             .then_output(|| PublishOutput::builder().message_id("1").build());
         let client = mock_client!(aws_sdk_sns, [&publish]);
-        let notifier = Notifier::new(client, Some("arn:aws:sns:eu-west-1:123456789012:pipeguard".into()));
+        let notifier = Notifier::new(
+            client,
+            Some("arn:aws:sns:eu-west-1:123456789012:pipeguard".into()),
+        );
         notifier.publish(&Notice::new("held", "why")).await.unwrap();
         assert_eq!(publish.num_calls(), 1);
     }

@@ -46,7 +46,9 @@ pub enum Trigger {
     Pipeline(PipelineChange),
     Health(HealthChange),
     /// Not an event these functions act on; acknowledged so it is not redelivered.
-    Ignored { reason: String },
+    Ignored {
+        reason: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -156,7 +158,11 @@ fn parse_event(event: &Value) -> Trigger {
                 Err(error) => ignored(format!("aws.health event with an unreadable detail: {error}")),
             };
         }
-        _ => return ignored(format!("not a CodePipeline or AWS Health event (source {source}, detail-type {detail_type})")),
+        _ => {
+            return ignored(format!(
+                "not a CodePipeline or AWS Health event (source {source}, detail-type {detail_type})"
+            ));
+        }
     };
     let detail = match PipelineDetail::deserialize(&envelope.detail) {
         Ok(detail) => detail,
@@ -164,11 +170,24 @@ fn parse_event(event: &Value) -> Trigger {
     };
     let attributes = AdditionalAttributes::deserialize(&envelope.additional_attributes).ok();
     let (failed_stage, failed_actions) = match attributes {
-        Some(attributes) => (attributes.failed_stage, attributes.failed_actions.into_iter().map(|failed| failed.action).collect()),
+        Some(attributes) => (
+            attributes.failed_stage,
+            attributes
+                .failed_actions
+                .into_iter()
+                .map(|failed| failed.action)
+                .collect(),
+        ),
         None => (None, Vec::new()),
     };
-    let (category, provider) = detail.action_type.map(|kind| (kind.category, kind.provider)).unwrap_or_default();
-    let (error_code, summary) = detail.execution_result.map(|result| (result.error_code, result.summary)).unwrap_or_default();
+    let (category, provider) = detail
+        .action_type
+        .map(|kind| (kind.category, kind.provider))
+        .unwrap_or_default();
+    let (error_code, summary) = detail
+        .execution_result
+        .map(|result| (result.error_code, result.summary))
+        .unwrap_or_default();
     Trigger::Pipeline(PipelineChange {
         level,
         pipeline: detail.pipeline,

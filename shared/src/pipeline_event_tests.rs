@@ -18,7 +18,9 @@ fn fixture(name: &str) -> Value {
 
 #[test]
 fn reads_an_eventbridge_action_failure() {
-    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("eventbridge"))) else { panic!("wrong trigger") };
+    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("eventbridge"))) else {
+        panic!("wrong trigger")
+    };
     assert_eq!(change.level, ChangeLevel::Action);
     assert_eq!(change.pipeline, "web-app");
     assert_eq!(change.execution_id, "c5d3a0c2-1111-2222-3333-444455556666");
@@ -33,7 +35,9 @@ fn reads_an_eventbridge_action_failure() {
 
 #[test]
 fn reads_a_notification_rule_message_through_sns_with_float_versions() {
-    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("sns"))) else { panic!("wrong trigger") };
+    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("sns"))) else {
+        panic!("wrong trigger")
+    };
     assert_eq!(change.level, ChangeLevel::Stage);
     assert_eq!(change.stage.as_deref(), Some("Deploy"));
     assert_eq!(change.failed_stage.as_deref(), Some("Deploy"));
@@ -42,7 +46,9 @@ fn reads_a_notification_rule_message_through_sns_with_float_versions() {
 
 #[test]
 fn reads_an_aws_health_status_change() {
-    let Trigger::Health(change) = only(parse_invocation(&fixture("health"))) else { panic!("wrong trigger") };
+    let Trigger::Health(change) = only(parse_invocation(&fixture("health"))) else {
+        panic!("wrong trigger")
+    };
     assert_eq!(change.status, "closed");
     assert_eq!(change.service, "EC2");
     assert_eq!(change.region.as_deref(), Some("us-east-1"));

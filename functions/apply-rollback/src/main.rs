@@ -15,7 +15,9 @@ async fn main() -> Result<(), Error> {
 async fn handle(event: LambdaEvent<Value>) -> Result<(), Error> {
     for trigger in parse_invocation(&event.payload) {
         match trigger {
-            Trigger::Pipeline(change) if change.state == "FAILED" && change.level != ChangeLevel::Pipeline => {
+            Trigger::Pipeline(change)
+                if change.state == "FAILED" && change.level != ChangeLevel::Pipeline =>
+            {
                 tracing::info!(pipeline = %change.pipeline, stage = ?change.stage, action = ?change.action, category = ?change.category, "failed apply received; rolling back is not enabled yet")
             }
             other => tracing::debug!(?other, "not a trigger apply-rollback acts on"),

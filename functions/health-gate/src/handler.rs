@@ -66,21 +66,29 @@ impl Gate {
             }
         };
         let job_id = job.job_id.clone();
-        let budget = time_left(context.deadline).saturating_sub(REPORT_RESERVE).max(Duration::from_secs(1));
+        let budget = time_left(context.deadline)
+            .saturating_sub(REPORT_RESERVE)
+            .max(Duration::from_secs(1));
         let evaluating = tokio::spawn(Arc::clone(&self).evaluate(job));
         let evaluation = match tokio::time::timeout(budget, evaluating).await {
             Ok(Ok(evaluation)) => evaluation,
             Ok(Err(joined)) => Evaluation {
                 result: JobResult::failure(
                     FailureKind::JobFailed,
-                    &format!("health-gate failed unexpectedly ({}); the deployment is blocked to be safe", panic_text(joined)),
+                    &format!(
+                        "health-gate failed unexpectedly ({}); the deployment is blocked to be safe",
+                        panic_text(joined)
+                    ),
                 ),
                 notice: None,
             },
             Err(_) => Evaluation {
                 result: JobResult::failure(
                     FailureKind::SystemUnavailable,
-                    &format!("health-gate ran out of time after {} s waiting for AWS; the deployment is blocked to be safe", budget.as_secs()),
+                    &format!(
+                        "health-gate ran out of time after {} s waiting for AWS; the deployment is blocked to be safe",
+                        budget.as_secs()
+                    ),
                 ),
                 notice: None,
             },
@@ -101,9 +109,16 @@ impl Gate {
         };
         let policy = match policy {
             Ok(policy) => policy,
-            Err(error) => return self.settled(&job.job_id, FailureKind::ConfigurationError, error.to_string()),
+            Err(error) => {
+                return self.settled(&job.job_id, FailureKind::ConfigurationError, error.to_string());
+            }
         };
-        let wait = match job.continuation_token.as_deref().map(WaitState::decode).transpose() {
+        let wait = match job
+            .continuation_token
+            .as_deref()
+            .map(WaitState::decode)
+            .transpose()
+        {
             Ok(wait) => wait,
             Err(error) => return self.settled(&job.job_id, FailureKind::JobFailed, error.to_string()),
         };
@@ -117,15 +132,26 @@ impl Gate {
         if let Some(own) = &pipeline
             && policy.block_while_running.contains(own)
         {
-            let reason = format!("block_while_running names this pipeline itself ({own}), which is always running while its gate runs");
+            let reason = format!(
+                "block_while_running names this pipeline itself ({own}), which is always running while its gate runs"
+            );
             return self.settled(&job.job_id, FailureKind::ConfigurationError, reason);
         }
 
-        let observations = Observations { health, running, wait, now: unix_now() };
+        let observations = Observations {
+            health,
+            running,
+            wait,
+            now: unix_now(),
+        };
         let outcome = gate::decide(&policy, observations);
         let result = gate::render(&policy, &outcome);
         log_decision(&job.job_id, pipeline.as_deref(), &policy, &result);
-        let notice = gate::notice(&policy, &outcome, pipeline.as_deref().unwrap_or("(unknown pipeline)"));
+        let notice = gate::notice(
+            &policy,
+            &outcome,
+            pipeline.as_deref().unwrap_or("(unknown pipeline)"),
+        );
         Evaluation { result, notice }
     }
 
@@ -167,7 +193,9 @@ fn log_decision(job_id: &str, pipeline: Option<&str>, policy: &GatePolicy, resul
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 /// Time until the invocation's deadline (milliseconds since the epoch; 0 when unknown).
@@ -175,7 +203,9 @@ fn time_left(deadline_ms: u64) -> Duration {
     if deadline_ms == 0 {
         return DEFAULT_BUDGET;
     }
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
     Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
@@ -183,7 +213,9 @@ fn panic_text(error: tokio::task::JoinError) -> String {
     match error.try_into_panic() {
         Ok(payload) => match payload.downcast::<String>() {
             Ok(text) => format!("panic: {text}"),
-            Err(payload) => payload.downcast::<&str>().map_or_else(|_| "panic".to_owned(), |text| format!("panic: {text}")),
+            Err(payload) => payload
+                .downcast::<&str>()
+                .map_or_else(|_| "panic".to_owned(), |text| format!("panic: {text}")),
         },
         Err(error) => format!("task failed: {error}"),
     }

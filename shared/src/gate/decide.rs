@@ -32,13 +32,23 @@ pub struct Observations {
 pub enum GateOutcome {
     /// Nothing blocks. `health_unchecked` holds the cause when Health could not be asked and
     /// the policy fails open; `held_minutes` when this ends a hold.
-    Pass { held_minutes: Option<i64>, health_unchecked: Option<String> },
+    Pass {
+        held_minutes: Option<i64>,
+        health_unchecked: Option<String>,
+    },
     /// Blocked, and the policy fails the action.
     Blocked { blockers: Vec<Blocker> },
     /// Blocked, and the policy waits: hand CodePipeline this state to come back with.
-    Hold { wait: WaitState, blockers: Vec<Blocker>, newly_held: bool },
+    Hold {
+        wait: WaitState,
+        blockers: Vec<Blocker>,
+        newly_held: bool,
+    },
     /// Blocked for longer than `max_wait_minutes`.
-    GaveUp { blockers: Vec<Blocker>, waited_minutes: i64 },
+    GaveUp {
+        blockers: Vec<Blocker>,
+        waited_minutes: i64,
+    },
     /// Health could not be asked and the policy fails closed.
     HealthUnavailable { cause: String },
     /// The lock could not be checked.
@@ -50,8 +60,14 @@ pub enum GateOutcome {
 fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
     policy.regions.contains(&event.region)
         && (policy.services.is_empty() || policy.services.contains(&event.service))
-        && policy.categories.iter().any(|category| category.as_str() == event.category)
-        && policy.statuses.iter().any(|status| status.as_str() == event.status)
+        && policy
+            .categories
+            .iter()
+            .any(|category| category.as_str() == event.category)
+        && policy
+            .statuses
+            .iter()
+            .any(|status| status.as_str() == event.status)
         && !policy.ignore_event_types.contains(&event.event_type_code)
 }
 
@@ -59,7 +75,11 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     let (events, health_unchecked) = match observations.health {
         Ok(events) => (events, None),
         Err(unavailable) => match policy.on_health_error {
-            OnHealthError::FailClosed => return GateOutcome::HealthUnavailable { cause: unavailable.to_string() },
+            OnHealthError::FailClosed => {
+                return GateOutcome::HealthUnavailable {
+                    cause: unavailable.to_string(),
+                };
+            }
             OnHealthError::FailOpen => (Vec::new(), Some(unavailable.to_string())),
         },
     };
@@ -74,8 +94,13 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .collect();
     if blockers.is_empty() {
-        let held_minutes = observations.wait.map(|wait| minutes_between(wait.since, observations.now));
-        return GateOutcome::Pass { held_minutes, health_unchecked };
+        let held_minutes = observations
+            .wait
+            .map(|wait| minutes_between(wait.since, observations.now));
+        return GateOutcome::Pass {
+            held_minutes,
+            health_unchecked,
+        };
     }
     if policy.on_block == OnBlock::Fail {
         return GateOutcome::Blocked { blockers };
@@ -84,14 +109,25 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         Some(wait) => {
             let waited_minutes = minutes_between(wait.since, observations.now);
             if waited_minutes >= i64::from(policy.max_wait_minutes) {
-                GateOutcome::GaveUp { blockers, waited_minutes }
+                GateOutcome::GaveUp {
+                    blockers,
+                    waited_minutes,
+                }
             } else {
-                GateOutcome::Hold { wait, blockers, newly_held: false }
+                GateOutcome::Hold {
+                    wait,
+                    blockers,
+                    newly_held: false,
+                }
             }
         }
         None => {
             let held_by = blockers.iter().map(Blocker::key).collect();
-            GateOutcome::Hold { wait: WaitState::new(observations.now, held_by), blockers, newly_held: true }
+            GateOutcome::Hold {
+                wait: WaitState::new(observations.now, held_by),
+                blockers,
+                newly_held: true,
+            }
         }
     }
 }
@@ -105,7 +141,10 @@ impl Blocker {
     fn key(&self) -> String {
         match self {
             Self::HealthEvent(event) => event.arn.clone(),
-            Self::RunningPipeline(execution) => format!("pipeline {} execution {}", execution.pipeline, execution.execution_id),
+            Self::RunningPipeline(execution) => format!(
+                "pipeline {} execution {}",
+                execution.pipeline, execution.execution_id
+            ),
         }
     }
 
@@ -136,7 +175,10 @@ impl Blocker {
 }
 
 fn count_of(blockers: &[Blocker]) -> (usize, usize) {
-    let events = blockers.iter().filter(|blocker| matches!(blocker, Blocker::HealthEvent(_))).count();
+    let events = blockers
+        .iter()
+        .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
+        .count();
     (events, blockers.len() - events)
 }
 
@@ -151,35 +193,61 @@ fn headline(blockers: &[Blocker]) -> String {
         parts.push(plural(events, "AWS Health event", "AWS Health events"));
     }
     if pipelines > 0 {
-        parts.push(plural(pipelines, "running conflicting pipeline execution", "running conflicting pipeline executions"));
+        parts.push(plural(
+            pipelines,
+            "running conflicting pipeline execution",
+            "running conflicting pipeline executions",
+        ));
     }
     parts.join(" and ")
 }
 
 fn listing(blockers: &[Blocker]) -> String {
-    blockers.iter().map(|blocker| format!("- {}", blocker.describe())).collect::<Vec<_>>().join("\n")
+    blockers
+        .iter()
+        .map(|blocker| format!("- {}", blocker.describe()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn scope(policy: &GatePolicy) -> String {
-    let services = if policy.services.is_empty() { "all services".to_owned() } else { policy.services.join(", ") };
+    let services = if policy.services.is_empty() {
+        "all services".to_owned()
+    } else {
+        policy.services.join(", ")
+    };
     format!("{} ({services})", policy.regions.join(", "))
 }
 
 /// The job result for an outcome.
 pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
     match outcome {
-        GateOutcome::Pass { held_minutes, health_unchecked } => {
+        GateOutcome::Pass {
+            held_minutes,
+            health_unchecked,
+        } => {
             let mut summary = match health_unchecked {
                 None => format!("No blocking AWS Health event in {}", scope(policy)),
-                Some(cause) => format!("AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"),
+                Some(cause) => format!(
+                    "AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"
+                ),
             };
             if !policy.block_while_running.is_empty() {
-                summary.push_str(&format!("; none of {} is running", policy.block_while_running.join(", ")));
+                summary.push_str(&format!(
+                    "; none of {} is running",
+                    policy.block_while_running.join(", ")
+                ));
             }
             summary.push('.');
-            let verdict = if health_unchecked.is_some() { "PASS_HEALTH_UNCHECKED" } else { "PASS" };
+            let verdict = if health_unchecked.is_some() {
+                "PASS_HEALTH_UNCHECKED"
+            } else {
+                "PASS"
+            };
             if let Some(minutes) = held_minutes {
-                summary.push_str(&format!(" Released after holding the deployment for {minutes} minutes."));
+                summary.push_str(&format!(
+                    " Released after holding the deployment for {minutes} minutes."
+                ));
             }
             JobResult::success(
                 &summary,
@@ -193,17 +261,28 @@ pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
         }
         GateOutcome::Blocked { blockers } => JobResult::failure(
             FailureKind::JobFailed,
-            &format!("Deployment blocked by {}:\n{}", headline(blockers), listing(blockers)),
+            &format!(
+                "Deployment blocked by {}:\n{}",
+                headline(blockers),
+                listing(blockers)
+            ),
         ),
         GateOutcome::Hold { wait, blockers, .. } => JobResult::in_progress(
             &format!(
                 "Holding the deployment (up to {} minutes) until these clear: {}",
                 policy.max_wait_minutes,
-                blockers.iter().map(Blocker::describe).collect::<Vec<_>>().join("; ")
+                blockers
+                    .iter()
+                    .map(Blocker::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
             wait.encode(),
         ),
-        GateOutcome::GaveUp { blockers, waited_minutes } => JobResult::failure(
+        GateOutcome::GaveUp {
+            blockers,
+            waited_minutes,
+        } => JobResult::failure(
             FailureKind::JobFailed,
             &format!(
                 "Held the deployment for {waited_minutes} minutes (max_wait_minutes = {}) and it is still blocked by {}:\n{}",
@@ -222,7 +301,9 @@ pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
         GateOutcome::ConflictCheckFailed(error @ ConflictCheckError::PipelineNotFound(_)) => {
             JobResult::failure(FailureKind::ConfigurationError, &error.to_string())
         }
-        GateOutcome::ConflictCheckFailed(error) => JobResult::failure(FailureKind::SystemUnavailable, &error.to_string()),
+        GateOutcome::ConflictCheckFailed(error) => {
+            JobResult::failure(FailureKind::SystemUnavailable, &error.to_string())
+        }
     }
 }
 
@@ -232,9 +313,17 @@ pub fn notice(policy: &GatePolicy, outcome: &GateOutcome, pipeline: &str) -> Opt
     match outcome {
         GateOutcome::Blocked { blockers } => Some(Notice::new(
             &format!("pipeguard: {pipeline} blocked"),
-            &format!("The deployment of pipeline {pipeline} was stopped by {}:\n{}", headline(blockers), listing(blockers)),
+            &format!(
+                "The deployment of pipeline {pipeline} was stopped by {}:\n{}",
+                headline(blockers),
+                listing(blockers)
+            ),
         )),
-        GateOutcome::Hold { blockers, newly_held: true, .. } => Some(Notice::new(
+        GateOutcome::Hold {
+            blockers,
+            newly_held: true,
+            ..
+        } => Some(Notice::new(
             &format!("pipeguard: {pipeline} held"),
             &format!(
                 "The deployment of pipeline {pipeline} is held (up to {} minutes) until these clear:\n{}",
@@ -242,7 +331,10 @@ pub fn notice(policy: &GatePolicy, outcome: &GateOutcome, pipeline: &str) -> Opt
                 listing(blockers)
             ),
         )),
-        GateOutcome::GaveUp { blockers, waited_minutes } => Some(Notice::new(
+        GateOutcome::GaveUp {
+            blockers,
+            waited_minutes,
+        } => Some(Notice::new(
             &format!("pipeguard: {pipeline} gave up waiting"),
             &format!(
                 "The deployment of pipeline {pipeline} was held for {waited_minutes} minutes and failed, still blocked by {}:\n{}",
@@ -250,9 +342,14 @@ pub fn notice(policy: &GatePolicy, outcome: &GateOutcome, pipeline: &str) -> Opt
                 listing(blockers)
             ),
         )),
-        GateOutcome::Pass { held_minutes: Some(minutes), .. } => Some(Notice::new(
+        GateOutcome::Pass {
+            held_minutes: Some(minutes),
+            ..
+        } => Some(Notice::new(
             &format!("pipeguard: {pipeline} released"),
-            &format!("The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more."),
+            &format!(
+                "The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more."
+            ),
         )),
         _ => None,
     }

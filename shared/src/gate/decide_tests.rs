@@ -5,7 +5,10 @@ use crate::health::HealthCallError;
 const NOW: i64 = 1_763_800_000;
 
 fn policy(user_parameters: &str) -> GatePolicy {
-    GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned())).unwrap().for_action(Some(user_parameters)).unwrap()
+    GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()))
+        .unwrap()
+        .for_action(Some(user_parameters))
+        .unwrap()
 }
 
 fn event(arn: &str, region: &str, service: &str, code: &str) -> HealthEvent {
@@ -21,35 +24,67 @@ fn event(arn: &str, region: &str, service: &str, code: &str) -> HealthEvent {
 }
 
 fn ec2_issue() -> HealthEvent {
-    event("arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/1", "us-east-1", "EC2", "AWS_EC2_OPERATIONAL_ISSUE")
+    event(
+        "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/1",
+        "us-east-1",
+        "EC2",
+        "AWS_EC2_OPERATIONAL_ISSUE",
+    )
 }
 
 fn running(pipeline: &str) -> RunningExecution {
-    RunningExecution { pipeline: pipeline.into(), execution_id: "exec-1".into(), status: "InProgress".into() }
+    RunningExecution {
+        pipeline: pipeline.into(),
+        execution_id: "exec-1".into(),
+        status: "InProgress".into(),
+    }
 }
 
 fn observe(events: Vec<HealthEvent>) -> Observations {
-    Observations { health: Ok(events), running: Ok(vec![]), wait: None, now: NOW }
+    Observations {
+        health: Ok(events),
+        running: Ok(vec![]),
+        wait: None,
+        now: NOW,
+    }
 }
 
 fn unavailable() -> HealthUnavailable {
-    HealthUnavailable { attempts: vec![("health.us-east-1.amazonaws.com".into(), HealthCallError::SubscriptionRequired)] }
+    HealthUnavailable {
+        attempts: vec![(
+            "health.us-east-1.amazonaws.com".into(),
+            HealthCallError::SubscriptionRequired,
+        )],
+    }
 }
 
 #[test]
 fn no_events_pass() {
-    assert_eq!(decide(&policy(""), observe(vec![])), GateOutcome::Pass { held_minutes: None, health_unchecked: None });
+    assert_eq!(
+        decide(&policy(""), observe(vec![])),
+        GateOutcome::Pass {
+            held_minutes: None,
+            health_unchecked: None
+        }
+    );
 }
 
 #[test]
 fn an_open_issue_in_a_watched_region_blocks() {
     let outcome = decide(&policy(""), observe(vec![ec2_issue()]));
-    assert_eq!(outcome, GateOutcome::Blocked { blockers: vec![Blocker::HealthEvent(ec2_issue())] });
+    assert_eq!(
+        outcome,
+        GateOutcome::Blocked {
+            blockers: vec![Blocker::HealthEvent(ec2_issue())]
+        }
+    );
 }
 
 #[test]
 fn events_outside_the_policy_do_not_block() {
-    let policy = policy(r#"{"regions": ["us-east-1"], "services": ["LAMBDA"], "ignore_event_types": ["AWS_LAMBDA_NOISE"]}"#);
+    let policy = policy(
+        r#"{"regions": ["us-east-1"], "services": ["LAMBDA"], "ignore_event_types": ["AWS_LAMBDA_NOISE"]}"#,
+    );
     let mut upcoming = event("arn:u", "us-east-1", "LAMBDA", "AWS_LAMBDA_OPERATIONAL_ISSUE");
     upcoming.status = "upcoming".into();
     let mut notification = event("arn:n", "us-east-1", "LAMBDA", "AWS_LAMBDA_OPERATIONAL_ISSUE");
@@ -61,7 +96,10 @@ fn events_outside_the_policy_do_not_block() {
         upcoming,
         notification,
     ];
-    assert!(matches!(decide(&policy, observe(outside)), GateOutcome::Pass { .. }));
+    assert!(matches!(
+        decide(&policy, observe(outside)),
+        GateOutcome::Pass { .. }
+    ));
 }
 
 #[test]
@@ -69,13 +107,25 @@ fn a_running_conflicting_pipeline_blocks_like_an_event() {
     let mut observations = observe(vec![]);
     observations.running = Ok(vec![running("cleanup")]);
     let outcome = decide(&policy(r#"{"block_while_running": ["cleanup"]}"#), observations);
-    assert_eq!(outcome, GateOutcome::Blocked { blockers: vec![Blocker::RunningPipeline(running("cleanup"))] });
+    assert_eq!(
+        outcome,
+        GateOutcome::Blocked {
+            blockers: vec![Blocker::RunningPipeline(running("cleanup"))]
+        }
+    );
 }
 
 #[test]
 fn wait_mode_starts_a_hold_with_what_blocks() {
     let outcome = decide(&policy(r#"{"on_block": "wait"}"#), observe(vec![ec2_issue()]));
-    let GateOutcome::Hold { wait, newly_held: true, blockers } = outcome else { panic!("{outcome:?}") };
+    let GateOutcome::Hold {
+        wait,
+        newly_held: true,
+        blockers,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(wait.since, NOW);
     assert_eq!(wait.held_by, [ec2_issue().arn]);
     assert_eq!(blockers.len(), 1);
@@ -85,8 +135,18 @@ fn wait_mode_starts_a_hold_with_what_blocks() {
 fn wait_mode_keeps_holding_from_the_original_start() {
     let mut observations = observe(vec![ec2_issue()]);
     observations.wait = Some(WaitState::new(NOW - 30 * 60, vec![]));
-    let outcome = decide(&policy(r#"{"on_block": "wait", "max_wait_minutes": 31}"#), observations);
-    let GateOutcome::Hold { wait, newly_held: false, .. } = outcome else { panic!("{outcome:?}") };
+    let outcome = decide(
+        &policy(r#"{"on_block": "wait", "max_wait_minutes": 31}"#),
+        observations,
+    );
+    let GateOutcome::Hold {
+        wait,
+        newly_held: false,
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(wait.since, NOW - 30 * 60);
 }
 
@@ -94,8 +154,20 @@ fn wait_mode_keeps_holding_from_the_original_start() {
 fn wait_mode_gives_up_after_max_wait_minutes() {
     let mut observations = observe(vec![ec2_issue()]);
     observations.wait = Some(WaitState::new(NOW - 30 * 60, vec![]));
-    let outcome = decide(&policy(r#"{"on_block": "wait", "max_wait_minutes": 30}"#), observations);
-    assert!(matches!(outcome, GateOutcome::GaveUp { waited_minutes: 30, .. }), "{outcome:?}");
+    let outcome = decide(
+        &policy(r#"{"on_block": "wait", "max_wait_minutes": 30}"#),
+        observations,
+    );
+    assert!(
+        matches!(
+            outcome,
+            GateOutcome::GaveUp {
+                waited_minutes: 30,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
 }
 
 #[test]
@@ -103,21 +175,51 @@ fn a_hold_ends_in_a_pass_once_nothing_blocks() {
     let mut observations = observe(vec![]);
     observations.wait = Some(WaitState::new(NOW - 42 * 60, vec![]));
     let outcome = decide(&policy(r#"{"on_block": "wait"}"#), observations);
-    assert_eq!(outcome, GateOutcome::Pass { held_minutes: Some(42), health_unchecked: None });
+    assert_eq!(
+        outcome,
+        GateOutcome::Pass {
+            held_minutes: Some(42),
+            health_unchecked: None
+        }
+    );
 }
 
 #[test]
 fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
-    let observations = Observations { health: Err(unavailable()), running: Ok(vec![]), wait: None, now: NOW };
-    assert!(matches!(decide(&policy(""), observations.clone()), GateOutcome::HealthUnavailable { cause } if cause.contains("SubscriptionRequiredException")));
+    let observations = Observations {
+        health: Err(unavailable()),
+        running: Ok(vec![]),
+        wait: None,
+        now: NOW,
+    };
+    assert!(
+        matches!(decide(&policy(""), observations.clone()), GateOutcome::HealthUnavailable { cause } if cause.contains("SubscriptionRequiredException"))
+    );
     let outcome = decide(&policy(r#"{"on_health_error": "fail-open"}"#), observations);
-    assert!(matches!(outcome, GateOutcome::Pass { health_unchecked: Some(_), .. }), "{outcome:?}");
+    assert!(
+        matches!(
+            outcome,
+            GateOutcome::Pass {
+                health_unchecked: Some(_),
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
 }
 
 #[test]
 fn fail_open_still_respects_the_lock() {
-    let observations = Observations { health: Err(unavailable()), running: Ok(vec![running("cleanup")]), wait: None, now: NOW };
-    let outcome = decide(&policy(r#"{"on_health_error": "fail-open", "block_while_running": ["cleanup"]}"#), observations);
+    let observations = Observations {
+        health: Err(unavailable()),
+        running: Ok(vec![running("cleanup")]),
+        wait: None,
+        now: NOW,
+    };
+    let outcome = decide(
+        &policy(r#"{"on_health_error": "fail-open", "block_while_running": ["cleanup"]}"#),
+        observations,
+    );
     assert!(matches!(outcome, GateOutcome::Blocked { .. }), "{outcome:?}");
 }
 
@@ -126,7 +228,9 @@ fn a_failed_lock_check_blocks() {
     let mut observations = observe(vec![]);
     observations.running = Err(ConflictCheckError::PipelineNotFound("cleanup".into()));
     let outcome = decide(&policy(r#"{"block_while_running": ["cleanup"]}"#), observations);
-    let JobResult::Failure { kind, message } = render(&policy(""), &outcome) else { panic!() };
+    let JobResult::Failure { kind, message } = render(&policy(""), &outcome) else {
+        panic!()
+    };
     assert_eq!(kind, FailureKind::ConfigurationError);
     assert!(message.contains("cleanup"));
 }
@@ -134,10 +238,23 @@ fn a_failed_lock_check_blocks() {
 #[test]
 fn a_pass_reports_output_variables_for_later_actions() {
     let policy = policy("us-east-1,eu-west-1");
-    let JobResult::Success { summary, output_variables } = render(&policy, &GateOutcome::Pass { held_minutes: Some(7), health_unchecked: None }) else {
+    let JobResult::Success {
+        summary,
+        output_variables,
+    } = render(
+        &policy,
+        &GateOutcome::Pass {
+            held_minutes: Some(7),
+            health_unchecked: None,
+        },
+    )
+    else {
         panic!()
     };
-    assert!(summary.contains("us-east-1, eu-west-1 (all services)") && summary.contains("7 minutes"), "{summary}");
+    assert!(
+        summary.contains("us-east-1, eu-west-1 (all services)") && summary.contains("7 minutes"),
+        "{summary}"
+    );
     let variables: std::collections::HashMap<_, _> = output_variables.into_iter().collect();
     assert_eq!(variables["verdict"], "PASS");
     assert_eq!(variables["blocking_events"], "0");
@@ -147,41 +264,101 @@ fn a_pass_reports_output_variables_for_later_actions() {
 
 #[test]
 fn a_block_lists_every_event_and_pipeline_with_what_identifies_it() {
-    let outcome = GateOutcome::Blocked { blockers: vec![Blocker::HealthEvent(ec2_issue()), Blocker::RunningPipeline(running("cleanup"))] };
-    let JobResult::Failure { kind, message } = render(&policy(""), &outcome) else { panic!() };
+    let outcome = GateOutcome::Blocked {
+        blockers: vec![
+            Blocker::HealthEvent(ec2_issue()),
+            Blocker::RunningPipeline(running("cleanup")),
+        ],
+    };
+    let JobResult::Failure { kind, message } = render(&policy(""), &outcome) else {
+        panic!()
+    };
     assert_eq!(kind, FailureKind::JobFailed);
-    assert!(message.starts_with("Deployment blocked by 1 AWS Health event and 1 running conflicting pipeline execution:"), "{message}");
-    for part in ["EC2", "us-east-1", "AWS_EC2_OPERATIONAL_ISSUE", "2025-11-22T07:26:40Z", &ec2_issue().arn, "pipeline cleanup is running (execution exec-1"] {
+    assert!(
+        message.starts_with(
+            "Deployment blocked by 1 AWS Health event and 1 running conflicting pipeline execution:"
+        ),
+        "{message}"
+    );
+    for part in [
+        "EC2",
+        "us-east-1",
+        "AWS_EC2_OPERATIONAL_ISSUE",
+        "2025-11-22T07:26:40Z",
+        &ec2_issue().arn,
+        "pipeline cleanup is running (execution exec-1",
+    ] {
         assert!(message.contains(part), "missing {part} in {message}");
     }
 }
 
 #[test]
 fn a_huge_block_message_is_cut_to_the_api_limit() {
-    let blockers = (0..500).map(|i| Blocker::HealthEvent(event(&format!("arn:aws:health:us-east-1::event/EC2/X/{i}"), "us-east-1", "EC2", "X_Y_Z"))).collect();
-    let JobResult::Failure { message, .. } = render(&policy(""), &GateOutcome::Blocked { blockers }) else { panic!() };
+    let blockers = (0..500)
+        .map(|i| {
+            Blocker::HealthEvent(event(
+                &format!("arn:aws:health:us-east-1::event/EC2/X/{i}"),
+                "us-east-1",
+                "EC2",
+                "X_Y_Z",
+            ))
+        })
+        .collect();
+    let JobResult::Failure { message, .. } = render(&policy(""), &GateOutcome::Blocked { blockers }) else {
+        panic!()
+    };
     assert_eq!(message.chars().count(), 5000);
 }
 
 #[test]
 fn a_hold_reports_in_progress_with_a_token_and_no_variables() {
-    let outcome = decide(&policy(r#"{"on_block": "wait", "max_wait_minutes": 90}"#), observe(vec![ec2_issue()]));
-    let JobResult::InProgress { summary, continuation_token } = render(&policy(r#"{"max_wait_minutes": 90}"#), &outcome) else { panic!() };
-    assert!(summary.contains("up to 90 minutes") && summary.contains("AWS_EC2_OPERATIONAL_ISSUE"), "{summary}");
+    let outcome = decide(
+        &policy(r#"{"on_block": "wait", "max_wait_minutes": 90}"#),
+        observe(vec![ec2_issue()]),
+    );
+    let JobResult::InProgress {
+        summary,
+        continuation_token,
+    } = render(&policy(r#"{"max_wait_minutes": 90}"#), &outcome)
+    else {
+        panic!()
+    };
+    assert!(
+        summary.contains("up to 90 minutes") && summary.contains("AWS_EC2_OPERATIONAL_ISSUE"),
+        "{summary}"
+    );
     assert_eq!(WaitState::decode(&continuation_token).unwrap().since, NOW);
 }
 
 #[test]
 fn giving_up_and_health_errors_say_why() {
-    let JobResult::Failure { kind, message } = render(&policy(""), &GateOutcome::GaveUp { blockers: vec![Blocker::HealthEvent(ec2_issue())], waited_minutes: 60 })
-    else {
+    let JobResult::Failure { kind, message } = render(
+        &policy(""),
+        &GateOutcome::GaveUp {
+            blockers: vec![Blocker::HealthEvent(ec2_issue())],
+            waited_minutes: 60,
+        },
+    ) else {
         panic!()
     };
     assert_eq!(kind, FailureKind::JobFailed);
-    assert!(message.contains("60 minutes") && message.contains("max_wait_minutes"), "{message}");
-    let JobResult::Failure { kind, message } = render(&policy(""), &GateOutcome::HealthUnavailable { cause: unavailable().to_string() }) else { panic!() };
+    assert!(
+        message.contains("60 minutes") && message.contains("max_wait_minutes"),
+        "{message}"
+    );
+    let JobResult::Failure { kind, message } = render(
+        &policy(""),
+        &GateOutcome::HealthUnavailable {
+            cause: unavailable().to_string(),
+        },
+    ) else {
+        panic!()
+    };
     assert_eq!(kind, FailureKind::SystemUnavailable);
-    assert!(message.contains("SubscriptionRequiredException") && message.contains("fail-closed"), "{message}");
+    assert!(
+        message.contains("SubscriptionRequiredException") && message.contains("fail-closed"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -190,13 +367,51 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
     let blockers = vec![Blocker::HealthEvent(ec2_issue())];
     let wait = WaitState::new(NOW, vec![]);
     let subject = |outcome: GateOutcome| notice(&policy, &outcome, "web-app").map(|notice| notice.subject);
-    assert_eq!(subject(GateOutcome::Blocked { blockers: blockers.clone() }).as_deref(), Some("pipeguard: web-app blocked"));
     assert_eq!(
-        subject(GateOutcome::Hold { wait: wait.clone(), blockers: blockers.clone(), newly_held: true }).as_deref(),
+        subject(GateOutcome::Blocked {
+            blockers: blockers.clone()
+        })
+        .as_deref(),
+        Some("pipeguard: web-app blocked")
+    );
+    assert_eq!(
+        subject(GateOutcome::Hold {
+            wait: wait.clone(),
+            blockers: blockers.clone(),
+            newly_held: true
+        })
+        .as_deref(),
         Some("pipeguard: web-app held")
     );
-    assert_eq!(subject(GateOutcome::Hold { wait, blockers: blockers.clone(), newly_held: false }), None);
-    assert_eq!(subject(GateOutcome::GaveUp { blockers, waited_minutes: 60 }).as_deref(), Some("pipeguard: web-app gave up waiting"));
-    assert_eq!(subject(GateOutcome::Pass { held_minutes: Some(3), health_unchecked: None }).as_deref(), Some("pipeguard: web-app released"));
-    assert_eq!(subject(GateOutcome::Pass { held_minutes: None, health_unchecked: None }), None);
+    assert_eq!(
+        subject(GateOutcome::Hold {
+            wait,
+            blockers: blockers.clone(),
+            newly_held: false
+        }),
+        None
+    );
+    assert_eq!(
+        subject(GateOutcome::GaveUp {
+            blockers,
+            waited_minutes: 60
+        })
+        .as_deref(),
+        Some("pipeguard: web-app gave up waiting")
+    );
+    assert_eq!(
+        subject(GateOutcome::Pass {
+            held_minutes: Some(3),
+            health_unchecked: None
+        })
+        .as_deref(),
+        Some("pipeguard: web-app released")
+    );
+    assert_eq!(
+        subject(GateOutcome::Pass {
+            held_minutes: None,
+            health_unchecked: None
+        }),
+        None
+    );
 }

@@ -43,9 +43,14 @@ impl EventCategory {
     }
 
     fn parse(value: &str) -> Option<Self> {
-        [Self::Issue, Self::AccountNotification, Self::ScheduledChange, Self::Investigation]
-            .into_iter()
-            .find(|category| category.as_str() == value)
+        [
+            Self::Issue,
+            Self::AccountNotification,
+            Self::ScheduledChange,
+            Self::Investigation,
+        ]
+        .into_iter()
+        .find(|category| category.as_str() == value)
     }
 }
 
@@ -264,8 +269,13 @@ impl GatePolicy {
             self.regions = dedup(regions);
         }
         if let Some(services) = raw.services {
-            let services = upper_codes(services, 2, 30)
-                .map_err(|(index, value)| indexed("services", index, format!("`{value}` is not an AWS Health service code (e.g. EC2, LAMBDA)")))?;
+            let services = upper_codes(services, 2, 30).map_err(|(index, value)| {
+                indexed(
+                    "services",
+                    index,
+                    format!("`{value}` is not an AWS Health service code (e.g. EC2, LAMBDA)"),
+                )
+            })?;
             self.services = dedup(services);
         }
         if let Some(categories) = raw.categories {
@@ -289,15 +299,31 @@ impl GatePolicy {
                 parsed.push(match status.as_str() {
                     "open" => EventStatus::Open,
                     "upcoming" => EventStatus::Upcoming,
-                    "closed" => return Err(indexed("statuses", index, "`closed` events are over and never block a deployment".into())),
-                    other => return Err(indexed("statuses", index, format!("`{other}` is not one of open, upcoming"))),
+                    "closed" => {
+                        return Err(indexed(
+                            "statuses",
+                            index,
+                            "`closed` events are over and never block a deployment".into(),
+                        ));
+                    }
+                    other => {
+                        return Err(indexed(
+                            "statuses",
+                            index,
+                            format!("`{other}` is not one of open, upcoming"),
+                        ));
+                    }
                 });
             }
             self.statuses = dedup(parsed);
         }
         if let Some(codes) = raw.ignore_event_types {
             let codes = upper_codes(codes, 3, 100).map_err(|(index, value)| {
-                indexed("ignore_event_types", index, format!("`{value}` is not an event type code (e.g. AWS_EC2_OPERATIONAL_ISSUE)"))
+                indexed(
+                    "ignore_event_types",
+                    index,
+                    format!("`{value}` is not an event type code (e.g. AWS_EC2_OPERATIONAL_ISSUE)"),
+                )
             })?;
             self.ignore_event_types = dedup(codes);
         }
@@ -312,7 +338,9 @@ impl GatePolicy {
             if !(1..=MAX_WAIT_MINUTES_LIMIT).contains(&minutes) {
                 return Err(invalid(
                     "max_wait_minutes",
-                    format!("{minutes} is outside 1..={MAX_WAIT_MINUTES_LIMIT} (CodePipeline ends a Lambda invoke action after 24 hours)"),
+                    format!(
+                        "{minutes} is outside 1..={MAX_WAIT_MINUTES_LIMIT} (CodePipeline ends a Lambda invoke action after 24 hours)"
+                    ),
                 ));
             }
             self.max_wait_minutes = minutes;
@@ -321,20 +349,32 @@ impl GatePolicy {
             self.on_health_error = match on_health_error.as_str() {
                 "fail-closed" => OnHealthError::FailClosed,
                 "fail-open" => OnHealthError::FailOpen,
-                other => return Err(invalid("on_health_error", format!("`{other}` is not one of fail-closed, fail-open"))),
+                other => {
+                    return Err(invalid(
+                        "on_health_error",
+                        format!("`{other}` is not one of fail-closed, fail-open"),
+                    ));
+                }
             };
         }
         if let Some(pipelines) = raw.block_while_running {
             for (index, name) in pipelines.iter().enumerate() {
                 if !is_pipeline_name(name) {
-                    return Err(indexed("block_while_running", index, format!("`{name}` is not a pipeline name (1-100 of A-Z a-z 0-9 . @ - _)")));
+                    return Err(indexed(
+                        "block_while_running",
+                        index,
+                        format!("`{name}` is not a pipeline name (1-100 of A-Z a-z 0-9 . @ - _)"),
+                    ));
                 }
             }
             let pipelines = dedup(pipelines);
             if pipelines.len() > MAX_CONFLICTING_PIPELINES {
                 return Err(invalid(
                     "block_while_running",
-                    format!("names {} pipelines; at most {MAX_CONFLICTING_PIPELINES} (each is one API call per check)", pipelines.len()),
+                    format!(
+                        "names {} pipelines; at most {MAX_CONFLICTING_PIPELINES} (each is one API call per check)",
+                        pipelines.len()
+                    ),
                 ));
             }
             self.block_while_running = pipelines;
@@ -362,7 +402,9 @@ fn upper_codes(values: Vec<String>, min: usize, max: usize) -> Result<Vec<String
         .map(|(index, value)| {
             let code = value.trim().to_ascii_uppercase();
             let valid = (min..=max).contains(&code.len())
-                && code.bytes().all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_');
+                && code
+                    .bytes()
+                    .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_');
             if valid { Ok(code) } else { Err((index, value)) }
         })
         .collect()
@@ -376,14 +418,20 @@ fn is_region_code(value: &str) -> bool {
     }
     let parts: Vec<&str> = value.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.iter().all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
         && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts.last().is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .last()
+            .is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_pipeline_name(value: &str) -> bool {
     (1..=100).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'-' | b'_'))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'-' | b'_'))
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@ use super::*;
 use std::collections::HashMap;
 
 fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     move |name| map.get(name).cloned()
 }
 
@@ -12,7 +15,11 @@ fn defaults() -> GateDefaults {
 
 fn field_error(result: Result<GatePolicy, PolicyError>) -> (Origin, String, String) {
     match result {
-        Err(PolicyError::InvalidField { origin, field, reason }) => (origin, field, reason),
+        Err(PolicyError::InvalidField {
+            origin,
+            field,
+            reason,
+        }) => (origin, field, reason),
         other => panic!("expected a field error, got {other:?}"),
     }
 }
@@ -39,7 +46,10 @@ fn environment_sets_every_field() {
         ("GATE_SERVICES", "ec2,LAMBDA"),
         ("GATE_CATEGORIES", "issue,scheduledChange"),
         ("GATE_STATUSES", "open,upcoming"),
-        ("GATE_IGNORE_EVENT_TYPES", "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED"),
+        (
+            "GATE_IGNORE_EVENT_TYPES",
+            "AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED",
+        ),
         ("GATE_ON_BLOCK", "wait"),
         ("GATE_MAX_WAIT_MINUTES", "90"),
         ("GATE_ON_HEALTH_ERROR", "fail-open"),
@@ -47,11 +57,21 @@ fn environment_sets_every_field() {
     ]))
     .unwrap();
     let policy = defaults.policy();
-    assert_eq!(policy.regions, ["us-east-1", "us-west-2"], "deduplicated, order kept");
+    assert_eq!(
+        policy.regions,
+        ["us-east-1", "us-west-2"],
+        "deduplicated, order kept"
+    );
     assert_eq!(policy.services, ["EC2", "LAMBDA"]);
-    assert_eq!(policy.categories, [EventCategory::Issue, EventCategory::ScheduledChange]);
+    assert_eq!(
+        policy.categories,
+        [EventCategory::Issue, EventCategory::ScheduledChange]
+    );
     assert_eq!(policy.statuses, [EventStatus::Open, EventStatus::Upcoming]);
-    assert_eq!(policy.ignore_event_types, ["AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED"]);
+    assert_eq!(
+        policy.ignore_event_types,
+        ["AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED"]
+    );
     assert_eq!(policy.on_block, OnBlock::Wait);
     assert_eq!(policy.max_wait_minutes, 90);
     assert_eq!(policy.on_health_error, OnHealthError::FailOpen);
@@ -111,7 +131,10 @@ fn json_user_parameters_override_each_field() {
         .unwrap();
     assert_eq!(policy.regions, ["us-east-1", "global"]);
     assert_eq!(policy.services, ["S3"]);
-    assert_eq!(policy.categories, [EventCategory::Issue, EventCategory::Investigation]);
+    assert_eq!(
+        policy.categories,
+        [EventCategory::Issue, EventCategory::Investigation]
+    );
     assert_eq!(policy.statuses, [EventStatus::Upcoming]);
     assert_eq!(policy.ignore_event_types, ["AWS_S3_OPERATIONAL_NOTIFICATION"]);
     assert_eq!(policy.on_block, OnBlock::Wait);
@@ -122,8 +145,15 @@ fn json_user_parameters_override_each_field() {
 
 #[test]
 fn empty_services_means_every_service() {
-    let defaults = GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_SERVICES", "EC2")])).unwrap();
-    assert!(defaults.for_action(Some(r#"{"services": []}"#)).unwrap().services.is_empty());
+    let defaults =
+        GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_SERVICES", "EC2")])).unwrap();
+    assert!(
+        defaults
+            .for_action(Some(r#"{"services": []}"#))
+            .unwrap()
+            .services
+            .is_empty()
+    );
 }
 
 #[test]
@@ -146,8 +176,14 @@ fn every_bad_json_value_names_its_field() {
         (r#"{"max_wait_minutes": -5}"#, "max_wait_minutes"),
         (r#"{"max_wait_minutes": "60"}"#, "max_wait_minutes"),
         (r#"{"on_health_error": "open"}"#, "on_health_error"),
-        (r#"{"block_while_running": ["bad name"]}"#, "block_while_running[0]"),
-        (r#"{"block_while_running": ["a","b","c","d","e","f","g","h","i","j","k"]}"#, "block_while_running"),
+        (
+            r#"{"block_while_running": ["bad name"]}"#,
+            "block_while_running[0]",
+        ),
+        (
+            r#"{"block_while_running": ["a","b","c","d","e","f","g","h","i","j","k"]}"#,
+            "block_while_running",
+        ),
     ];
     for (json, expected_field) in cases {
         let (origin, field, reason) = field_error(defaults().for_action(Some(json)));
@@ -159,14 +195,20 @@ fn every_bad_json_value_names_its_field() {
 
 #[test]
 fn unknown_fields_are_rejected_with_their_name() {
-    let error = defaults().for_action(Some(r#"{"region": ["us-east-1"]}"#)).unwrap_err();
+    let error = defaults()
+        .for_action(Some(r#"{"region": ["us-east-1"]}"#))
+        .unwrap_err();
     assert!(error.to_string().contains("region"), "{error}");
     assert!(error.to_string().contains("unknown field"), "{error}");
 }
 
 #[test]
 fn malformed_json_and_non_objects_are_rejected() {
-    for text in [r#"{"regions": ["us-east-1"]"#, r#"["us-east-1"]"#, r#""us-east-1""#] {
+    for text in [
+        r#"{"regions": ["us-east-1"]"#,
+        r#"["us-east-1"]"#,
+        r#""us-east-1""#,
+    ] {
         match defaults().for_action(Some(text)) {
             Err(PolicyError::Malformed(reason)) => assert!(!reason.is_empty()),
             other => panic!("{text}: expected Malformed, got {other:?}"),
@@ -176,6 +218,11 @@ fn malformed_json_and_non_objects_are_rejected() {
 
 #[test]
 fn error_messages_say_where_and_what() {
-    let error = defaults().for_action(Some(r#"{"on_block": "retry"}"#)).unwrap_err();
-    assert_eq!(error.to_string(), "UserParameters field `on_block`: `retry` is not one of fail, wait");
+    let error = defaults()
+        .for_action(Some(r#"{"on_block": "retry"}"#))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "UserParameters field `on_block`: `retry` is not one of fail, wait"
+    );
 }

@@ -24,7 +24,11 @@ pub struct TokenError(String);
 
 impl WaitState {
     pub fn new(since: i64, held_by: Vec<String>) -> Self {
-        Self { v: VERSION, since, held_by }
+        Self {
+            v: VERSION,
+            since,
+            held_by,
+        }
     }
 
     pub fn encode(&self) -> String {
@@ -54,13 +58,18 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let state = WaitState::new(1_763_800_000, vec!["arn:aws:health:us-east-1::event/EC2/X/1".into(), "cleanup".into()]);
+        let state = WaitState::new(
+            1_763_800_000,
+            vec!["arn:aws:health:us-east-1::event/EC2/X/1".into(), "cleanup".into()],
+        );
         assert_eq!(WaitState::decode(&state.encode()), Ok(state));
     }
 
     #[test]
     fn stays_within_codepipeline_limit_by_dropping_reasons() {
-        let held_by: Vec<String> = (0..100).map(|i| format!("arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/{i:040}")).collect();
+        let held_by: Vec<String> = (0..100)
+            .map(|i| format!("arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/{i:040}"))
+            .collect();
         let token = WaitState::new(1, held_by).encode();
         assert!(token.chars().count() <= MAX_TOKEN_CHARS);
         let decoded = WaitState::decode(&token).unwrap();
