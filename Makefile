@@ -24,7 +24,9 @@ fmt-check:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# The end-to-end scenarios run the function binaries, so they are built first.
 unit:
+	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
 
 # cargo-lambda comes from PyPI and brings Zig for the arm64 cross build.

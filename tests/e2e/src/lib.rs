@@ -1,0 +1,215 @@
+//! The harness the end-to-end scenarios and the demo share: an emulator with the real function
+//! binaries registered as Lambda functions, and helpers to drive pipelines and wait on them.
+
+use local_aws::Emulator;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub const FUNCTIONS: [&str; 3] = ["health-gate", "stage-retry", "apply-rollback"];
+
+/// Where the function binaries are: `PIPEGUARD_BIN_DIR`, else the Cargo profile directory this
+/// executable was built into (`target/debug` for tests, whatever `cargo run` used for the demo).
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PIPEGUARD_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.ancestors()
+        .skip(1)
+        .find(|dir| dir.join(FUNCTIONS[0]).is_file())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| exe.parent().map(PathBuf::from).unwrap_or_default())
+}
+
+pub fn function_binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the functions first (cargo build --bins, or make test)",
+        path.display()
+    );
+    path
+}
+
+/// An emulator with pipeguard's functions registered.
+pub struct Local {
+    pub emulator: Emulator,
+    printed: usize,
+}
+
+impl Local {
+    /// Starts the emulator and registers every function with its binary and `env`.
+    pub async fn start(env: &[(&str, &str)]) -> Self {
+        let emulator = Emulator::start()
+            .await
+            .expect("the emulator binds loopback ports");
+        let local = Self { emulator, printed: 0 };
+        // Function output goes to files here when asked for, to debug a scenario.
+        if let Some(dir) = std::env::var_os("PIPEGUARD_E2E_LOG_DIR") {
+            local.admin(
+                "POST",
+                "/_admin/settings",
+                json!({"log_dir": dir.to_string_lossy()}),
+            );
+        }
+        for function in FUNCTIONS {
+            local.register(function, env);
+        }
+        local
+    }
+
+    pub fn register(&self, function: &str, env: &[(&str, &str)]) {
+        let env: serde_json::Map<String, Value> = env
+            .iter()
+            .map(|(key, value)| (key.to_string(), json!(value)))
+            .collect();
+        self.admin(
+            "POST",
+            "/_admin/functions",
+            json!({"name": function, "command": function_binary(function), "env": env}),
+        );
+    }
+
+    pub fn admin(&self, method: &str, path: &str, body: Value) -> Value {
+        match self.emulator.admin(method, path, body) {
+            Ok(value) => value,
+            Err(error) => panic!("admin {method} {path} failed: {error}"),
+        }
+    }
+
+    /// A pipeline Source → Gate (health-gate with `user_parameters`) → Deploy (scripted).
+    pub fn gated_pipeline(&self, name: &str, user_parameters: &str, deploy_script: &[&str]) {
+        self.admin(
+            "POST",
+            "/_admin/pipelines",
+            json!({"name": name, "stages": [
+                {"name": "Source", "actions": [{"name": "Source", "category": "Source", "provider": "CodeStarSourceConnection", "script": ["succeed"]}]},
+                {"name": "Gate", "actions": [{"name": "HealthGate", "category": "Invoke", "lambda": {"function": "health-gate", "user_parameters": user_parameters}}]},
+                {"name": "Deploy", "actions": [{"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": deploy_script}]}
+            ]}),
+        );
+    }
+
+    pub fn start_execution(&self, pipeline: &str) -> String {
+        let started = self.admin("POST", &format!("/_admin/pipelines/{pipeline}/start"), json!({}));
+        started["pipelineExecutionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn execution(&self, id: &str) -> Value {
+        self.admin("GET", &format!("/_admin/executions/{id}"), json!({}))
+    }
+
+    /// Waits until the execution is no longer running, and returns it.
+    pub async fn finished(&self, id: &str, timeout: Duration) -> Value {
+        self.wait_for(timeout, &format!("execution {id} to finish"), || {
+            let execution = self.execution(id);
+            (execution["status"] != "InProgress").then_some(execution)
+        })
+        .await
+    }
+
+    /// Polls `check` until it returns something, or fails the scenario after `timeout`.
+    pub async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(found) = check() {
+                return found;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; timeline:\n{}",
+                    self.timeline_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn open_issue(&self, region: &str, service: &str) -> String {
+        let code = format!("AWS_{service}_OPERATIONAL_ISSUE");
+        let opened = self.admin(
+            "POST",
+            "/_admin/health/events",
+            json!({"service": service, "eventTypeCode": code, "region": region}),
+        );
+        opened["arn"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn close_issue(&self, arn: &str) {
+        self.admin("POST", "/_admin/health/events/close", json!({"arn": arn}));
+    }
+
+    pub fn fault(&self, fault: Value) {
+        self.admin("POST", "/_admin/faults", fault);
+    }
+
+    /// How many calls of `service`/`operation` the emulator answered (optionally on one endpoint).
+    pub fn calls(&self, service: &str, operation: &str, endpoint: Option<u64>) -> usize {
+        let calls = self.admin("GET", "/_admin/calls", json!({}));
+        calls
+            .as_array()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .filter(|call| call["service"] == service && call["operation"] == operation)
+                    .filter(|call| endpoint.is_none_or(|endpoint| call["endpoint"] == endpoint))
+                    .count()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn messages(&self) -> Vec<Value> {
+        self.admin("GET", "/_admin/messages", json!({}))
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn timeline_text(&self) -> String {
+        let log = self.admin("GET", "/_admin/log", json!({}));
+        log.as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| format!("  {}", entry["text"].as_str().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Timeline entries not returned before, for the demo's running commentary.
+    pub fn new_timeline(&mut self) -> Vec<(f64, String)> {
+        let log = self.admin("GET", "/_admin/log", json!({}));
+        let entries: Vec<(f64, String)> = log
+            .as_array()
+            .into_iter()
+            .flatten()
+            .skip(self.printed)
+            .map(|entry| {
+                (
+                    entry["at"].as_f64().unwrap_or_default(),
+                    entry["text"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        self.printed += entries.len();
+        entries
+    }
+}
+
+/// The named action of a finished execution, as the admin interface shows it.
+pub fn action<'a>(execution: &'a Value, stage: &str, action: &str) -> &'a Value {
+    execution["stages"]
+        .as_array()
+        .and_then(|stages| stages.iter().find(|candidate| candidate["name"] == stage))
+        .and_then(|stage| stage["actions"].as_array())
+        .and_then(|actions| actions.iter().find(|candidate| candidate["name"] == action))
+        .unwrap_or(&Value::Null)
+}

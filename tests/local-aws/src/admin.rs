@@ -1,0 +1,256 @@
+//! The admin interface under `/_admin/`: set up pipelines, functions, topics and rules, open
+//! and close AWS Health events, inject faults, and read back state, calls, messages and the
+//! timeline. JSON in, JSON out.
+
+use crate::state::{Fault, HealthEvent, Pipeline, PipelineSpec, REGION, Rule, now};
+use crate::wire::AwsError;
+use crate::{Shared, engine, notify, runtime};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn parse<T: for<'de> Deserialize<'de>>(body: Value) -> Result<T, AwsError> {
+    serde_json::from_value(body)
+        .map_err(|error| AwsError::new(400, "BadRequest", format!("invalid admin request: {error}")))
+}
+
+fn not_found(what: String) -> AwsError {
+    AwsError::new(404, "NotFound", what)
+}
+
+#[derive(Deserialize)]
+struct FunctionSpec {
+    name: String,
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+    #[serde(default = "default_timeout")]
+    timeout_ms: u64,
+}
+
+fn default_timeout() -> u64 {
+    30_000
+}
+
+#[derive(Deserialize)]
+struct TopicSpec {
+    name: String,
+    #[serde(default)]
+    subscribe: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Settings {
+    latency_ms: Option<u64>,
+    continuation_delay_ms: Option<u64>,
+    log_dir: Option<std::path::PathBuf>,
+}
+
+pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Result<Value, AwsError> {
+    let segments: Vec<&str> = path
+        .trim_start_matches("/_admin/")
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    match (method, segments.as_slice()) {
+        ("POST", ["pipelines"]) => {
+            let spec: PipelineSpec = parse(body)?;
+            let mut state = shared.state();
+            let version = state
+                .pipelines
+                .get(&spec.name)
+                .map_or(1, |pipeline| pipeline.version + 1);
+            state.record(format!("pipeline {} defined (version {version})", spec.name));
+            state.pipelines.insert(
+                spec.name.clone(),
+                Pipeline {
+                    spec,
+                    version,
+                    created: now(),
+                    runs: Default::default(),
+                },
+            );
+            Ok(json!({"version": version}))
+        }
+        ("POST", ["pipelines", name, "start"]) => Ok(
+            json!({"pipelineExecutionId": engine::start_execution(shared, name, "StartPipelineExecution")?}),
+        ),
+        ("GET", ["executions", id]) => {
+            let state = shared.state();
+            let execution = state
+                .execution(id)
+                .ok_or_else(|| not_found(format!("execution {id}")))?;
+            let stages: Vec<Value> = execution
+                .stages
+                .iter()
+                .map(|stage| {
+                    let actions: Vec<Value> = stage
+                        .actions
+                        .iter()
+                        .map(|action| json!({"name": action.name, "status": action.status, "summary": action.summary,
+                                            "error": action.error.as_ref().map(|error| json!({"code": error.code, "message": error.message})),
+                                            "output_variables": action.output_variables}))
+                        .collect();
+                    json!({"name": stage.name, "status": stage.status, "manual_retries": stage.manual_retries, "actions": actions})
+                })
+                .collect();
+            Ok(
+                json!({"id": execution.id, "pipeline": execution.pipeline, "status": execution.status, "type": execution.execution_type,
+                      "rollback_target": execution.rollback_target, "stages": stages}),
+            )
+        }
+        ("GET", ["executions"]) => {
+            let state = shared.state();
+            Ok(Value::Array(
+                state.executions.iter().map(|execution| json!({"id": execution.id, "pipeline": execution.pipeline, "status": execution.status, "type": execution.execution_type})).collect(),
+            ))
+        }
+        ("POST", ["health", "events"]) => {
+            let mut event: HealthEvent = parse(body)?;
+            let opened = {
+                let mut state = shared.state();
+                if event.arn.is_empty() {
+                    let suffix = state.id();
+                    event.arn = format!(
+                        "arn:aws:health:{}::event/{}/{}/{}_{}",
+                        event.region,
+                        event.service,
+                        event.event_type_code,
+                        event.event_type_code,
+                        &suffix[..8]
+                    );
+                }
+                let time = now();
+                if event.start_time == 0.0 {
+                    event.start_time = time;
+                }
+                event.last_updated_time = time;
+                state.record(format!(
+                    "AWS Health: {} {} {} in {} ({})",
+                    event.service,
+                    event.event_type_category,
+                    event.status_code,
+                    event.region,
+                    event.event_type_code
+                ));
+                state.health_events.retain(|existing| existing.arn != event.arn);
+                state.health_events.push(event.clone());
+                event
+            };
+            notify::announce_health(shared, &opened);
+            Ok(json!({"arn": opened.arn}))
+        }
+        ("POST", ["health", "events", "close"]) => {
+            let arn = body
+                .get("arn")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let closed = {
+                let mut state = shared.state();
+                let event = state
+                    .health_events
+                    .iter_mut()
+                    .find(|event| event.arn == arn)
+                    .ok_or_else(|| not_found(format!("Health event {arn}")))?;
+                let time = now();
+                event.status_code = "closed".into();
+                event.end_time = Some(time);
+                event.last_updated_time = time;
+                let closed = event.clone();
+                state.record(format!(
+                    "AWS Health: {} issue in {} closed",
+                    closed.service, closed.region
+                ));
+                closed
+            };
+            notify::announce_health(shared, &closed);
+            Ok(json!({"arn": arn}))
+        }
+        ("GET", ["health", "events"]) => {
+            Ok(serde_json::to_value(&shared.state().health_events).unwrap_or_default())
+        }
+        ("POST", ["functions"]) => {
+            let spec: FunctionSpec = parse(body)?;
+            let mut state = shared.state();
+            let function = state.functions.entry(spec.name.clone()).or_default();
+            function.command = spec.command;
+            function.env = spec.env;
+            function.timeout_ms = spec.timeout_ms;
+            Ok(json!({"arn": runtime::function_arn(&spec.name)}))
+        }
+        ("GET", ["invocations", function]) => {
+            let state = shared.state();
+            let results = state
+                .functions
+                .get(*function)
+                .map(|function| function.results.clone())
+                .unwrap_or_default();
+            Ok(Value::Array(
+                results
+                    .into_iter()
+                    .map(|(request_id, result)| match result {
+                        Ok(response) => json!({"request_id": request_id, "response": response}),
+                        Err(error) => json!({"request_id": request_id, "error": error}),
+                    })
+                    .collect(),
+            ))
+        }
+        ("POST", ["topics"]) => {
+            let spec: TopicSpec = parse(body)?;
+            let arn = format!("arn:aws:sns:{REGION}:{}:{}", crate::state::ACCOUNT, spec.name);
+            let mut state = shared.state();
+            let topic = state.topics.entry(arn.clone()).or_default();
+            for function in spec.subscribe {
+                if !topic.functions.contains(&function) {
+                    topic.functions.push(function);
+                }
+            }
+            Ok(json!({"arn": arn}))
+        }
+        ("GET", ["messages"]) => Ok(serde_json::to_value(&shared.state().published).unwrap_or_default()),
+        ("POST", ["rules"]) => {
+            let rule: Rule = parse(body)?;
+            shared.state().rules.push(rule);
+            Ok(json!({}))
+        }
+        ("POST", ["faults"]) => {
+            let fault: Fault = parse(body)?;
+            shared.state().faults.push(fault);
+            Ok(json!({}))
+        }
+        ("DELETE", ["faults"]) => {
+            shared.state().faults.clear();
+            Ok(json!({}))
+        }
+        ("GET", ["calls"]) => Ok(serde_json::to_value(&shared.state().calls).unwrap_or_default()),
+        ("GET", ["log"]) => Ok(serde_json::to_value(&shared.state().log).unwrap_or_default()),
+        ("GET", ["jobs"]) => {
+            let state = shared.state();
+            Ok(Value::Array(
+                state
+                    .jobs
+                    .values()
+                    .map(|job| json!({"id": job.id, "pipeline": job.pipeline, "function": job.function, "answered": job.outcome.is_some(),
+                                     "continuation_token": job.continuation_token}))
+                    .collect(),
+            ))
+        }
+        ("POST", ["settings"]) => {
+            let settings: Settings = parse(body)?;
+            let mut state = shared.state();
+            if let Some(latency) = settings.latency_ms {
+                state.latency_ms = latency;
+            }
+            if let Some(delay) = settings.continuation_delay_ms {
+                state.continuation_delay_ms = delay;
+            }
+            if settings.log_dir.is_some() {
+                state.log_dir = settings.log_dir;
+            }
+            Ok(json!({}))
+        }
+        _ => Err(not_found(format!("no admin route {method} {path}"))),
+    }
+}

@@ -1,0 +1,295 @@
+//! local-aws: a local, stateful emulator of exactly the AWS APIs pipeguard uses, speaking their
+//! wire protocols so that the real function binaries and the real AWS SDK run against it
+//! unchanged. It also plays the Lambda service (the Runtime API, starting function processes)
+//! and CodePipeline's engine (executions that move stage by stage and invoke functions).
+//!
+//! Ports: the main listener serves every API and the admin interface (`/_admin/...`); a second
+//! listener is AWS Health's passive endpoint, so failover can be tested; and each function gets
+//! a listener of its own for the Lambda Runtime API, as `AWS_LAMBDA_RUNTIME_API` is a bare
+//! `host:port` in Lambda.
+
+mod admin;
+mod codepipeline;
+mod engine;
+mod health;
+mod notify;
+mod runtime;
+mod sns;
+pub mod state;
+mod wire;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::process::Child;
+use wire::{AwsError, Protocol, Reply};
+
+pub use state::{ActionSpec, Fault, HealthEvent, LambdaAction, PipelineSpec, StageSpec};
+
+/// What every request handler shares.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// `http://127.0.0.1:<port>`, the main listener.
+    pub base_url: String,
+    pub passive_url: String,
+    children: Mutex<Vec<Child>>,
+    tasks: Mutex<tokio::task::JoinSet<()>>,
+}
+
+use state::State;
+
+impl Shared {
+    /// The state, even if a handler panicked while holding it: the emulator keeps serving.
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .spawn(task);
+    }
+}
+
+/// A running emulator. Dropping it stops the listeners, the pipeline runs and every function
+/// process it started.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    pub addr: SocketAddr,
+    pub passive_addr: SocketAddr,
+}
+
+impl Emulator {
+    /// Starts on two loopback ports chosen by the system.
+    pub async fn start() -> std::io::Result<Self> {
+        let main = TcpListener::bind("127.0.0.1:0").await?;
+        let passive = TcpListener::bind("127.0.0.1:0").await?;
+        let (addr, passive_addr) = (main.local_addr()?, passive.local_addr()?);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new()),
+            base_url: format!("http://{addr}"),
+            passive_url: format!("http://{passive_addr}"),
+            children: Mutex::new(Vec::new()),
+            tasks: Mutex::new(tokio::task::JoinSet::new()),
+        });
+        for (listener, endpoint) in [(main, Endpoint::Aws(0)), (passive, Endpoint::Aws(1))] {
+            let accepting = Arc::clone(&shared);
+            shared.spawn(serve(accepting, listener, endpoint));
+        }
+        Ok(Self {
+            shared,
+            addr,
+            passive_addr,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn passive_url(&self) -> String {
+        self.shared.passive_url.clone()
+    }
+
+    /// The environment a function process gets, as Lambda would give it, pointing the AWS SDK
+    /// at this emulator.
+    pub fn function_env(&self, function: &str) -> Vec<(String, String)> {
+        runtime::function_env(&self.shared, function)
+    }
+
+    /// Calls the admin interface in-process, exactly as an HTTP client would.
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, AwsError> {
+        admin::handle(&self.shared, method, path, body)
+    }
+
+    /// Stops everything now (also done on drop).
+    pub fn shutdown(&self) {
+        self.shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .abort_all();
+        for child in self
+            .shared
+            .children
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter_mut()
+        {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// What a listener serves.
+#[derive(Debug, Clone)]
+pub(crate) enum Endpoint {
+    /// The AWS APIs; the number tells AWS Health's active (0) and passive (1) endpoints apart.
+    Aws(usize),
+    /// The Lambda Runtime API of one function.
+    Runtime(String),
+}
+
+pub(crate) async fn serve(shared: Arc<Shared>, listener: TcpListener, endpoint: Endpoint) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let shared = Arc::clone(&shared);
+        let connection_shared = Arc::clone(&shared);
+        let endpoint = endpoint.clone();
+        shared.spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                route(Arc::clone(&connection_shared), endpoint.clone(), request)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Returned to hyper to close the connection without an answer (the `drop` fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+struct Dropped;
+
+async fn route(
+    shared: Arc<Shared>,
+    endpoint: Endpoint,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    let path = parts.uri.path().to_owned();
+    let endpoint = match endpoint {
+        Endpoint::Runtime(function) => {
+            return Ok(runtime::handle(&shared, parts.method.as_str(), &function, &path, &body).await);
+        }
+        Endpoint::Aws(index) => index,
+    };
+    if path.starts_with("/_admin/") {
+        let input = if body.is_empty() {
+            serde_json::json!({})
+        } else {
+            serde_json::from_slice(&body).unwrap_or_default()
+        };
+        return Ok(
+            match admin::handle(&shared, parts.method.as_str(), &path, input) {
+                Ok(value) => wire::json_response(200, &value),
+                Err(error) => wire::json_response(
+                    error.status,
+                    &serde_json::json!({"error": error.code, "message": error.message}),
+                ),
+            },
+        );
+    }
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let (service, protocol, operation) =
+        if let Some(operation) = target.strip_prefix("CodePipeline_20150709.") {
+            ("codepipeline", Protocol::Json, operation.to_owned())
+        } else if let Some(operation) = path.strip_prefix("/service/AWSHealth_20160804/operation/") {
+            ("health", Protocol::Cbor, operation.to_owned())
+        } else {
+            let form = wire::decode_form(&body);
+            match form.iter().find(|(key, _)| key == "Action") {
+                Some((_, action)) => ("sns", Protocol::Query, action.clone()),
+                None => {
+                    return Ok(wire::json_response(
+                        404,
+                        &serde_json::json!({"error": "NotFound", "path": path}),
+                    ));
+                }
+            }
+        };
+    aws_call(&shared, endpoint, service, protocol, &operation, &body).await
+}
+
+/// One AWS API call: recorded, delayed and faulted as configured, then answered.
+async fn aws_call(
+    shared: &Arc<Shared>,
+    endpoint: usize,
+    service: &str,
+    protocol: Protocol,
+    operation: &str,
+    body: &[u8],
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    let (fault, latency) = {
+        let mut state = shared.state();
+        let fault = state.take_fault(service, operation, endpoint);
+        state.calls.push(state::Call {
+            at: state::now(),
+            service: service.into(),
+            operation: operation.into(),
+            endpoint,
+            fault: fault.as_ref().map(|fault| fault.kind.clone()),
+        });
+        let extra = fault
+            .as_ref()
+            .filter(|fault| fault.kind == "latency")
+            .map_or(0, |fault| fault.ms);
+        (fault, state.latency_ms + extra)
+    };
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let injected = match fault.as_ref().map(|fault| fault.kind.as_str()) {
+        Some("drop") => return Err(Dropped),
+        Some("throttle") => Some(AwsError::new(
+            400,
+            if service == "sns" {
+                "Throttling"
+            } else {
+                "ThrottlingException"
+            },
+            "Rate exceeded",
+        )),
+        Some("server-error") => Some(AwsError::new(500, "InternalFailure", "injected internal failure")),
+        Some("unavailable") => Some(AwsError::new(
+            503,
+            "ServiceUnavailable",
+            "injected: service unavailable",
+        )),
+        Some("subscription-required") => Some(AwsError::new(
+            400,
+            "SubscriptionRequiredException",
+            "The AWS account is not subscribed to a Business, Enterprise On-Ramp, or Enterprise Support plan.",
+        )),
+        _ => None,
+    };
+    let result = match injected {
+        Some(error) => Err(error),
+        None => match protocol {
+            Protocol::Json => wire::decode_json(body)
+                .and_then(|input| codepipeline::handle(shared, operation, &input).map(Reply::Json)),
+            Protocol::Cbor => wire::decode_cbor(body)
+                .and_then(|input| health::handle(shared, operation, &input).map(Reply::Cbor)),
+            Protocol::Query => sns::handle(shared, operation, &wire::decode_form(body)).map(Reply::Xml),
+        },
+    };
+    Ok(match result {
+        Ok(reply) => wire::encode_reply(reply),
+        Err(error) => wire::encode_error(protocol, &error),
+    })
+}

@@ -1,0 +1,241 @@
+//! The Lambda service, as far as pipeguard needs it: the Runtime API that `lambda_runtime`
+//! polls (one listener per function), asynchronous invocation with Lambda's two retries, and
+//! starting function processes on their first invocation (a cold start) with the environment
+//! Lambda gives them.
+
+use crate::state::{ACCOUNT, Invocation, REGION, now};
+use crate::wire::{HttpResponse, json_response};
+use crate::{Endpoint, Shared};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::sync::Arc;
+
+const API_VERSION: &str = "2018-06-01";
+/// Lambda retries a failed asynchronous invocation twice.
+const ASYNC_RETRIES: u32 = 2;
+
+pub fn function_arn(function: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}")
+}
+
+/// The function's Runtime API address, opening its listener on first use.
+pub fn runtime_address(shared: &Arc<Shared>, function: &str) -> std::io::Result<std::net::SocketAddr> {
+    if let Some(address) = shared
+        .state()
+        .functions
+        .get(function)
+        .and_then(|entry| entry.runtime_address)
+    {
+        return Ok(address);
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    shared
+        .state()
+        .functions
+        .entry(function.to_owned())
+        .or_default()
+        .runtime_address = Some(address);
+    shared.spawn(crate::serve(
+        Arc::clone(shared),
+        listener,
+        Endpoint::Runtime(function.to_owned()),
+    ));
+    Ok(address)
+}
+
+pub fn function_env(shared: &Arc<Shared>, function: &str) -> Vec<(String, String)> {
+    let runtime_api = runtime_address(shared, function)
+        .map(|address| address.to_string())
+        .unwrap_or_default();
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_DEFAULT_REGION", REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_ENDPOINT_URL", shared.base_url.clone()),
+        (
+            "PIPEGUARD_HEALTH_ENDPOINTS",
+            format!("{},{}", shared.base_url, shared.passive_url),
+        ),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value))
+    .collect();
+    if let Some(registered) = shared.state().functions.get(function) {
+        env.extend(
+            registered
+                .env
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone())),
+        );
+    }
+    env
+}
+
+/// Queues an asynchronous invocation, starting the function's process if it is not running.
+pub fn invoke(shared: &Arc<Shared>, function: &str, payload: Value) -> String {
+    let (request_id, start) = {
+        let mut state = shared.state();
+        let request_id = state.id();
+        state.record(format!("Lambda invokes {function}"));
+        let entry = state.functions.entry(function.to_owned()).or_default();
+        entry.queue.push_back(Invocation {
+            request_id: request_id.clone(),
+            payload,
+            attempt: 0,
+        });
+        entry.arrived.notify_one();
+        let start = (!entry.started).then(|| entry.command.clone()).flatten();
+        if start.is_some() {
+            entry.started = true;
+        }
+        (request_id, start)
+    };
+    if let Some(command) = start {
+        start_process(shared, function, &command);
+    }
+    request_id
+}
+
+fn start_process(shared: &Arc<Shared>, function: &str, command: &str) {
+    let log_dir = shared.state().log_dir.clone();
+    let output = || match &log_dir {
+        Some(dir) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{function}.log")))
+            .map_or_else(|_| Stdio::null(), Stdio::from),
+        None => Stdio::null(),
+    };
+    let spawned = tokio::process::Command::new(command)
+        .envs(function_env(shared, function))
+        .stdin(Stdio::null())
+        .stdout(output())
+        .stderr(output())
+        .kill_on_drop(true)
+        .spawn();
+    let mut state = shared.state();
+    match spawned {
+        Ok(child) => {
+            state.record(format!("Lambda starts {function} (cold start)"));
+            drop(state);
+            shared
+                .children
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(child);
+        }
+        Err(error) => state.record(format!("Lambda could not start {function} ({command}): {error}")),
+    }
+}
+
+/// `/2018-06-01/runtime/...` on the function's own listener.
+pub async fn handle(
+    shared: &Arc<Shared>,
+    method: &str,
+    function: &str,
+    path: &str,
+    body: &[u8],
+) -> HttpResponse {
+    let Some(path) = path
+        .strip_prefix('/')
+        .and_then(|path| path.strip_prefix(API_VERSION))
+        .and_then(|path| path.strip_prefix("/runtime/"))
+    else {
+        return json_response(
+            404,
+            &json!({"errorMessage": format!("unknown Runtime API path {path}")}),
+        );
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["invocation", "next"]) => next_invocation(shared, function).await,
+        ("POST", ["invocation", request_id, "response"]) => {
+            let response = serde_json::from_slice(body).unwrap_or(Value::Null);
+            finish(shared, function, request_id, Ok(response));
+            json_response(202, &json!({"status": "OK"}))
+        }
+        ("POST", ["invocation", request_id, "error"]) => {
+            let error = serde_json::from_slice(body)
+                .unwrap_or_else(|_| json!({"errorMessage": String::from_utf8_lossy(body)}));
+            finish(shared, function, request_id, Err(error));
+            json_response(202, &json!({"status": "OK"}))
+        }
+        ("POST", ["init", "error"]) => {
+            shared.state().record(format!(
+                "{function} failed to initialise: {}",
+                String::from_utf8_lossy(body)
+            ));
+            json_response(202, &json!({"status": "OK"}))
+        }
+        _ => json_response(
+            404,
+            &json!({"errorMessage": format!("unknown Runtime API call {method} {path}")}),
+        ),
+    }
+}
+
+/// Long-polls until an invocation for the function arrives.
+async fn next_invocation(shared: &Arc<Shared>, function: &str) -> HttpResponse {
+    loop {
+        let arrived = {
+            let mut state = shared.state();
+            let entry = state.functions.entry(function.to_owned()).or_default();
+            if let Some(invocation) = entry.queue.pop_front() {
+                let deadline_ms = (now() * 1000.0) as u64 + entry.timeout_ms.max(1000);
+                let mut response = json_response(200, &invocation.payload);
+                let headers = response.headers_mut();
+                for (name, value) in [
+                    ("lambda-runtime-aws-request-id", invocation.request_id.clone()),
+                    ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
+                    ("lambda-runtime-invoked-function-arn", function_arn(function)),
+                    (
+                        "lambda-runtime-trace-id",
+                        format!("Root=1-00000000-{}", invocation.request_id.replace('-', "")),
+                    ),
+                ] {
+                    if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+                        headers.insert(name, value);
+                    }
+                }
+                entry.in_flight.insert(invocation.request_id.clone(), invocation);
+                return response;
+            }
+            entry.arrived.clone()
+        };
+        arrived.notified().await;
+    }
+}
+
+fn finish(shared: &Arc<Shared>, function: &str, request_id: &str, result: Result<Value, Value>) {
+    let mut state = shared.state();
+    let entry = state.functions.entry(function.to_owned()).or_default();
+    let invocation = entry.in_flight.remove(request_id);
+    entry.results.push((request_id.to_owned(), result.clone()));
+    if let Err(error) = result {
+        let message = error
+            .get("errorMessage")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error")
+            .to_owned();
+        match invocation.filter(|invocation| invocation.attempt < ASYNC_RETRIES) {
+            Some(mut retry) => {
+                retry.attempt += 1;
+                entry.queue.push_back(retry);
+                entry.arrived.notify_one();
+                state.record(format!(
+                    "{function} returned an error ({message}); Lambda retries the invocation"
+                ));
+            }
+            None => state.record(format!("{function} returned an error ({message})")),
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! The emulator's state: pipelines and their executions, jobs, AWS Health events, SNS topics,
+//! functions, faults and the record of every call. One lock guards it all; handlers hold it
+//! briefly and never across an await.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::{Notify, oneshot};
+
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+
+/// Seconds since the Unix epoch, with milliseconds, as AWS's JSON timestamps are.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_millis() as f64 / 1000.0)
+}
+
+/// A pipeline as the admin interface defines it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PipelineSpec {
+    pub name: String,
+    pub stages: Vec<StageSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageSpec {
+    pub name: String,
+    pub actions: Vec<ActionSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionSpec {
+    pub name: String,
+    #[serde(default = "default_category")]
+    pub category: String,
+    #[serde(default = "default_provider")]
+    pub provider: String,
+    /// A Lambda invoke action: the function and its UserParameters.
+    #[serde(default)]
+    pub lambda: Option<LambdaAction>,
+    /// A scripted action: the outcome of each run in turn, the last one repeating.
+    /// `succeed`, `fail`, or `fail:<error code>:<message>`.
+    #[serde(default)]
+    pub script: Vec<String>,
+    /// How long a scripted action runs, in milliseconds.
+    #[serde(default)]
+    pub run_ms: u64,
+}
+
+fn default_category() -> String {
+    "Build".into()
+}
+
+fn default_provider() -> String {
+    "Script".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LambdaAction {
+    pub function: String,
+    #[serde(default)]
+    pub user_parameters: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptOutcome {
+    Succeed,
+    Fail { code: String, message: String },
+}
+
+impl ScriptOutcome {
+    pub fn parse(text: &str) -> Self {
+        let mut parts = text.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("fail"), code, message) => Self::Fail {
+                code: code.unwrap_or("JobFailed").to_owned(),
+                message: message.unwrap_or("the scripted action failed").to_owned(),
+            },
+            _ => Self::Succeed,
+        }
+    }
+}
+
+/// A pipeline: its definition, version and how often each scripted action has run.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub spec: PipelineSpec,
+    pub version: i64,
+    pub created: f64,
+    pub runs: HashMap<(String, String), usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ActionRun {
+    pub name: String,
+    pub status: String,
+    pub action_execution_id: String,
+    pub summary: Option<String>,
+    pub error: Option<ActionError>,
+    pub output_variables: BTreeMap<String, String>,
+    pub started: f64,
+    pub updated: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageRun {
+    pub name: String,
+    pub status: String,
+    pub actions: Vec<ActionRun>,
+    pub manual_retries: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub id: String,
+    pub pipeline: String,
+    pub version: i64,
+    pub status: String,
+    pub execution_type: String,
+    pub rollback_target: Option<String>,
+    pub trigger: String,
+    pub started: f64,
+    pub updated: f64,
+    /// Stages reached so far, in pipeline order.
+    pub stages: Vec<StageRun>,
+}
+
+/// What a function reported for a job.
+#[derive(Debug, Clone)]
+pub enum JobOutcome {
+    Succeeded {
+        summary: Option<String>,
+        continuation_token: Option<String>,
+        output_variables: BTreeMap<String, String>,
+    },
+    Failed {
+        kind: String,
+        message: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct Job {
+    pub id: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub execution_id: String,
+    pub action_execution_id: String,
+    pub function: String,
+    pub user_parameters: Option<String>,
+    pub continuation_token: Option<String>,
+    pub outcome: Option<JobOutcome>,
+    pub waiter: Option<oneshot::Sender<JobOutcome>>,
+}
+
+/// An AWS Health event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthEvent {
+    #[serde(default)]
+    pub arn: String,
+    pub service: String,
+    pub event_type_code: String,
+    #[serde(default = "default_event_category")]
+    pub event_type_category: String,
+    pub region: String,
+    #[serde(default = "default_event_status")]
+    pub status_code: String,
+    #[serde(default)]
+    pub start_time: f64,
+    #[serde(default)]
+    pub end_time: Option<f64>,
+    #[serde(default)]
+    pub last_updated_time: f64,
+}
+
+fn default_event_category() -> String {
+    "issue".into()
+}
+
+fn default_event_status() -> String {
+    "open".into()
+}
+
+/// One invocation waiting for a function to take it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub payload: Value,
+    /// Lambda retries a failed asynchronous invocation twice.
+    pub attempt: u32,
+}
+
+/// A Lambda function: how to start it, and its invocation queue.
+#[derive(Debug, Default)]
+pub struct Function {
+    pub command: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub timeout_ms: u64,
+    pub queue: VecDeque<Invocation>,
+    pub arrived: Arc<Notify>,
+    pub started: bool,
+    /// Where its Runtime API listens, once opened.
+    pub runtime_address: Option<std::net::SocketAddr>,
+    /// Invocations handed to the function and not yet answered.
+    pub in_flight: HashMap<String, Invocation>,
+    /// Invocation results: request id → response or error body.
+    pub results: Vec<(String, Result<Value, Value>)>,
+}
+
+/// A fault the next matching calls suffer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fault {
+    /// `codepipeline`, `health`, `sns`, or `*`.
+    pub service: String,
+    /// An operation name, or `*`.
+    #[serde(default = "any")]
+    pub operation: String,
+    /// `throttle`, `server-error`, `unavailable`, `latency`, `drop`, `subscription-required`.
+    pub kind: String,
+    /// For `latency`: how long, in milliseconds.
+    #[serde(default)]
+    pub ms: u64,
+    /// Which Health endpoint it applies to (0 active, 1 passive); all when absent.
+    #[serde(default)]
+    pub endpoint: Option<usize>,
+    /// How many calls it affects; every call while absent.
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+fn any() -> String {
+    "*".into()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub at: f64,
+    pub service: String,
+    pub operation: String,
+    pub endpoint: usize,
+    pub fault: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub topic_arn: String,
+    pub message_id: String,
+    pub subject: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Topic {
+    /// Function names subscribed with the `lambda` protocol.
+    pub functions: Vec<String>,
+}
+
+/// Where pipeline and Health events go: a notification rule publishes the `detailType` shape
+/// to an SNS topic; an EventBridge rule invokes a function with the `detail-type` shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rule {
+    /// `aws.codepipeline` or `aws.health`.
+    pub source: String,
+    #[serde(default)]
+    pub topic_arn: Option<String>,
+    #[serde(default)]
+    pub function: Option<String>,
+}
+
+/// A line in the timeline the demo prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub seq: usize,
+    pub at: f64,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub pipelines: BTreeMap<String, Pipeline>,
+    pub executions: Vec<Execution>,
+    pub jobs: HashMap<String, Job>,
+    pub health_events: Vec<HealthEvent>,
+    pub topics: BTreeMap<String, Topic>,
+    pub published: Vec<Published>,
+    pub rules: Vec<Rule>,
+    pub functions: BTreeMap<String, Function>,
+    pub faults: Vec<Fault>,
+    pub calls: Vec<Call>,
+    pub log: Vec<LogEntry>,
+    /// Delay before CodePipeline invokes a function again after a continuation.
+    pub continuation_delay_ms: u64,
+    /// Latency added to every AWS call, for benchmarks.
+    pub latency_ms: u64,
+    /// Where function processes write their output; discarded when unset.
+    pub log_dir: Option<std::path::PathBuf>,
+    next_id: u64,
+}
+
+impl State {
+    pub fn new() -> Self {
+        Self {
+            continuation_delay_ms: 200,
+            ..Self::default()
+        }
+    }
+
+    /// A fresh id in the shape AWS uses (a UUID-like string).
+    pub fn id(&mut self) -> String {
+        self.next_id += 1;
+        format!("{:08x}-0000-4000-8000-{:012x}", self.next_id, self.next_id)
+    }
+
+    pub fn record(&mut self, text: impl Into<String>) {
+        let seq = self.log.len();
+        self.log.push(LogEntry {
+            seq,
+            at: now(),
+            text: text.into(),
+        });
+    }
+
+    /// Finds (and uses up) the fault for this call, if any.
+    pub fn take_fault(&mut self, service: &str, operation: &str, endpoint: usize) -> Option<Fault> {
+        let index = self.faults.iter().position(|fault| {
+            (fault.service == "*" || fault.service == service)
+                && (fault.operation == "*" || fault.operation == operation)
+                && fault.endpoint.is_none_or(|only| only == endpoint)
+        })?;
+        let fault = self.faults[index].clone();
+        if let Some(count) = &mut self.faults[index].count {
+            *count -= 1;
+            if *count == 0 {
+                self.faults.remove(index);
+            }
+        }
+        Some(fault)
+    }
+
+    pub fn execution_mut(&mut self, id: &str) -> Option<&mut Execution> {
+        self.executions.iter_mut().find(|execution| execution.id == id)
+    }
+
+    pub fn execution(&self, id: &str) -> Option<&Execution> {
+        self.executions.iter().find(|execution| execution.id == id)
+    }
+
+    pub fn pipeline_arn(name: &str) -> String {
+        format!("arn:aws:codepipeline:{REGION}:{ACCOUNT}:{name}")
+    }
+}
+
+impl Execution {
+    pub fn stage_mut(&mut self, name: &str) -> Option<&mut StageRun> {
+        self.stages.iter_mut().find(|stage| stage.name == name)
+    }
+
+    pub fn stage(&self, name: &str) -> Option<&StageRun> {
+        self.stages.iter().find(|stage| stage.name == name)
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.status.as_str(), "InProgress" | "Stopping")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripted_outcomes_parse() {
+        assert_eq!(ScriptOutcome::parse("succeed"), ScriptOutcome::Succeed);
+        assert_eq!(
+            ScriptOutcome::parse("fail:JobFailed:Rate exceeded: slow down"),
+            ScriptOutcome::Fail {
+                code: "JobFailed".into(),
+                message: "Rate exceeded: slow down".into()
+            }
+        );
+        assert!(
+            matches!(ScriptOutcome::parse("fail"), ScriptOutcome::Fail { code, .. } if code == "JobFailed")
+        );
+    }
+
+    #[test]
+    fn counted_faults_are_used_up_and_scoped() {
+        let mut state = State::new();
+        state.faults.push(Fault {
+            service: "health".into(),
+            operation: "DescribeEvents".into(),
+            kind: "throttle".into(),
+            ms: 0,
+            endpoint: Some(0),
+            count: Some(2),
+        });
+        assert!(
+            state.take_fault("health", "DescribeEvents", 1).is_none(),
+            "other endpoint"
+        );
+        assert!(
+            state.take_fault("codepipeline", "DescribeEvents", 0).is_none(),
+            "other service"
+        );
+        assert!(state.take_fault("health", "DescribeEvents", 0).is_some());
+        assert!(state.take_fault("health", "DescribeEvents", 0).is_some());
+        assert!(
+            state.take_fault("health", "DescribeEvents", 0).is_none(),
+            "used up"
+        );
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut state = State::new();
+        assert_ne!(state.id(), state.id());
+    }
+}

@@ -1,0 +1,247 @@
+//! The three wire protocols the SDK speaks: AWS JSON 1.1 (CodePipeline), Smithy RPC v2 CBOR
+//! (Health) and the AWS Query protocol with XML answers (SNS).
+
+use bytes::Bytes;
+use ciborium::value::Value as Cbor;
+use http_body_util::Full;
+use hyper::Response;
+use serde_json::Value;
+
+pub type HttpResponse = Response<Full<Bytes>>;
+
+/// An AWS error: HTTP status, error code and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status} {code}: {message}")]
+pub struct AwsError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(400, "ValidationException", message)
+    }
+}
+
+/// Which protocol a service speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Json,
+    Cbor,
+    Query,
+}
+
+/// A successful answer, already in the service's shape.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Json(Value),
+    Cbor(Value),
+    Xml(String),
+}
+
+fn response(status: u16, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_str(content_type).unwrap_or(
+            hyper::header::HeaderValue::from_static("application/octet-stream"),
+        ),
+    );
+    response
+}
+
+pub fn json_response(status: u16, body: &Value) -> HttpResponse {
+    response(status, "application/json", body.to_string().into_bytes())
+}
+
+pub fn encode_reply(reply: Reply) -> HttpResponse {
+    match reply {
+        Reply::Json(body) => response(200, "application/x-amz-json-1.1", body.to_string().into_bytes()),
+        Reply::Cbor(body) => cbor_response(200, &body),
+        Reply::Xml(body) => response(200, "text/xml", body.into_bytes()),
+    }
+}
+
+pub fn encode_error(protocol: Protocol, error: &AwsError) -> HttpResponse {
+    match protocol {
+        Protocol::Json => {
+            let body = serde_json::json!({"__type": error.code, "message": error.message});
+            let mut response = response(
+                error.status,
+                "application/x-amz-json-1.1",
+                body.to_string().into_bytes(),
+            );
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&error.code) {
+                response.headers_mut().insert("x-amzn-errortype", value);
+            }
+            response
+        }
+        Protocol::Cbor => {
+            let body = serde_json::json!({"__type": format!("com.amazonaws.health#{}", error.code), "message": error.message});
+            cbor_response(error.status, &body)
+        }
+        Protocol::Query => {
+            let kind = if error.status >= 500 { "Receiver" } else { "Sender" };
+            let body = format!(
+                "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>local</RequestId></ErrorResponse>",
+                xml_escape(&error.code),
+                xml_escape(&error.message)
+            );
+            response(error.status, "text/xml", body.into_bytes())
+        }
+    }
+}
+
+fn cbor_response(status: u16, body: &Value) -> HttpResponse {
+    let mut bytes = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = ciborium::into_writer(&to_cbor(body, None), &mut bytes);
+    let mut response = response(status, "application/cbor", bytes);
+    response.headers_mut().insert(
+        "smithy-protocol",
+        hyper::header::HeaderValue::from_static("rpc-v2-cbor"),
+    );
+    response
+}
+
+/// Keys whose numbers are timestamps: Smithy RPC v2 CBOR sends them as tag 1 (epoch seconds).
+const TIMESTAMP_KEYS: [&str; 3] = ["startTime", "endTime", "lastUpdatedTime"];
+
+fn to_cbor(value: &Value, key: Option<&str>) -> Cbor {
+    match value {
+        Value::Null => Cbor::Null,
+        Value::Bool(flag) => Cbor::Bool(*flag),
+        Value::Number(number) if key.is_some_and(|key| TIMESTAMP_KEYS.contains(&key)) => {
+            Cbor::Tag(1, Box::new(Cbor::Float(number.as_f64().unwrap_or_default())))
+        }
+        Value::Number(number) => match number.as_i64() {
+            Some(integer) => Cbor::Integer(integer.into()),
+            None => Cbor::Float(number.as_f64().unwrap_or_default()),
+        },
+        Value::String(text) => Cbor::Text(text.clone()),
+        Value::Array(items) => Cbor::Array(items.iter().map(|item| to_cbor(item, None)).collect()),
+        Value::Object(map) => Cbor::Map(
+            map.iter()
+                .map(|(k, v)| (Cbor::Text(k.clone()), to_cbor(v, Some(k))))
+                .collect(),
+        ),
+    }
+}
+
+/// Decodes a CBOR request body into JSON-like data (timestamps become epoch seconds).
+pub fn decode_cbor(body: &[u8]) -> Result<Value, AwsError> {
+    if body.is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    let cbor: Cbor = ciborium::from_reader(body)
+        .map_err(|error| AwsError::new(400, "SerializationException", format!("bad CBOR: {error}")))?;
+    Ok(from_cbor(cbor))
+}
+
+fn from_cbor(value: Cbor) -> Value {
+    match value {
+        Cbor::Null => Value::Null,
+        Cbor::Bool(flag) => Value::Bool(flag),
+        Cbor::Integer(integer) => i64::try_from(integer).map_or(Value::Null, Value::from),
+        Cbor::Float(float) => Value::from(float),
+        Cbor::Text(text) => Value::String(text),
+        Cbor::Bytes(bytes) => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        Cbor::Tag(_, inner) => from_cbor(*inner),
+        Cbor::Array(items) => Value::Array(items.into_iter().map(from_cbor).collect()),
+        Cbor::Map(entries) => Value::Object(
+            entries
+                .into_iter()
+                .filter_map(|(key, value)| match key {
+                    Cbor::Text(key) => Some((key, from_cbor(value))),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => Value::Null,
+    }
+}
+
+pub fn decode_json(body: &[u8]) -> Result<Value, AwsError> {
+    if body.is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(body)
+        .map_err(|error| AwsError::new(400, "SerializationException", format!("bad JSON: {error}")))
+}
+
+/// Query-protocol parameters, e.g. `Action=Publish&TopicArn=...`.
+pub fn decode_form(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect()
+}
+
+pub fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cbor_round_trips_and_tags_timestamps() {
+        let body =
+            json!({"events": [{"arn": "a", "startTime": 1763800000.5, "count": 3}], "nextToken": null});
+        let cbor = to_cbor(&body, None);
+        let Cbor::Map(entries) = &cbor else { panic!() };
+        let Cbor::Array(events) = &entries[0].1 else {
+            panic!()
+        };
+        let Cbor::Map(event) = &events[0] else { panic!() };
+        assert!(
+            event
+                .iter()
+                .any(|(k, v)| k == &Cbor::Text("startTime".into()) && matches!(v, Cbor::Tag(1, _)))
+        );
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&cbor, &mut bytes).unwrap();
+        assert_eq!(decode_cbor(&bytes).unwrap(), body);
+    }
+
+    #[test]
+    fn errors_carry_the_code_each_protocol_expects() {
+        let error = AwsError::new(400, "ThrottlingException", "slow down");
+        assert_eq!(
+            encode_error(Protocol::Json, &error).headers()["x-amzn-errortype"],
+            "ThrottlingException"
+        );
+        assert_eq!(
+            encode_error(Protocol::Cbor, &error).headers()["smithy-protocol"],
+            "rpc-v2-cbor"
+        );
+        assert_eq!(encode_error(Protocol::Query, &error).status(), 400);
+    }
+
+    #[test]
+    fn form_bodies_decode() {
+        assert_eq!(
+            decode_form(b"Action=Publish&Message=a%20b"),
+            [
+                ("Action".into(), "Publish".into()),
+                ("Message".into(), "a b".into())
+            ]
+        );
+    }
+}
