@@ -1,0 +1,171 @@
+//! `make demo`: one story, end to end, with the real functions against the local emulator.
+//! A pipeline deploys; an AWS Health issue opens in its region and the gate holds the next
+//! deployment; the issue closes and the deployment goes through.
+
+use e2e::{Local, action};
+use serde_json::{Value, json};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard-notifications";
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Story {
+    local: Local,
+    began: Instant,
+    /// The same moment in seconds since the epoch, to place the emulator's timeline entries.
+    began_epoch: f64,
+    checks: Vec<(String, bool)>,
+}
+
+impl Story {
+    fn say(&mut self, text: &str) {
+        self.flush();
+        println!("\n== {text}");
+    }
+
+    /// Prints what happened in the emulator since the last call.
+    fn flush(&mut self) {
+        for (at, text) in self.local.new_timeline() {
+            println!("  +{:>5.2}s  {text}", (at - self.began_epoch).max(0.0));
+        }
+    }
+
+    fn check(&mut self, what: &str, passed: bool) {
+        self.flush();
+        println!("  {} {what}", if passed { "ok  " } else { "FAIL" });
+        self.checks.push((what.to_owned(), passed));
+    }
+
+    async fn run_to_end(&mut self, execution: &str) -> Value {
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        loop {
+            self.flush();
+            let state = self.local.execution(execution);
+            if state["status"] != "InProgress" || Instant::now() > deadline {
+                return state;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    println!("pipeguard demo: the real functions against local-aws (no AWS account involved)");
+    let local = Local::start(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
+    local.admin("POST", "/_admin/settings", json!({"continuation_delay_ms": 500}));
+    local.admin(
+        "POST",
+        "/_admin/topics",
+        json!({"name": "pipeguard-notifications"}),
+    );
+    let began_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    let mut story = Story {
+        local,
+        began: Instant::now(),
+        began_epoch,
+        checks: Vec::new(),
+    };
+
+    story.say("A V2 pipeline: Source -> HealthGate (health-gate, on_block=wait) -> Deploy");
+    story.local.gated_pipeline(
+        "web-app",
+        r#"{"regions": ["us-east-1"], "on_block": "wait", "max_wait_minutes": 30}"#,
+        &["succeed"],
+    );
+
+    story.say("1. A deployment while AWS is healthy");
+    let first = story.local.start_execution("web-app");
+    let first = story.run_to_end(&first).await;
+    story.check("the deployment succeeded", first["status"] == "Succeeded");
+    story.check(
+        "the gate passed it",
+        action(&first, "Gate", "HealthGate")["output_variables"]["verdict"] == "PASS",
+    );
+
+    story.say("2. AWS Health reports an EC2 issue in us-east-1, and a new deployment starts");
+    let issue = story.local.open_issue("us-east-1", "EC2");
+    let second = story.local.start_execution("web-app");
+    story
+        .local
+        .wait_for(STEP_TIMEOUT, "the gate to re-check twice", || {
+            (story.local.calls("health", "DescribeEvents", None) >= 3).then_some(())
+        })
+        .await;
+    story.check(
+        "the gate holds the deployment while the issue is open",
+        story.local.execution(&second)["status"] == "InProgress",
+    );
+
+    story.say("3. The issue closes");
+    story.local.close_issue(&issue);
+    let second = story.run_to_end(&second).await;
+    story.check(
+        "the held deployment went through",
+        second["status"] == "Succeeded",
+    );
+    story.check(
+        "Deploy ran only after the issue closed",
+        action(&second, "Deploy", "Apply")["status"] == "Succeeded",
+    );
+
+    story.say("4. What people were told (SNS)");
+    let messages = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the release notice", || {
+            Some(story.local.messages()).filter(|messages| messages.len() >= 2)
+        })
+        .await;
+    for message in &messages {
+        println!(
+            "  [{}]\n    {}",
+            message["subject"].as_str().unwrap_or_default(),
+            message["message"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('\n', "\n    ")
+        );
+    }
+    let subjects: Vec<&str> = messages
+        .iter()
+        .filter_map(|message| message["subject"].as_str())
+        .collect();
+    story.check(
+        "a hold notice and a release notice",
+        subjects == ["pipeguard: web-app held", "pipeguard: web-app released"],
+    );
+
+    story.say("Summary");
+    let describe = story.local.calls("health", "DescribeEvents", None);
+    let results = story.local.calls("codepipeline", "PutJobSuccessResult", None)
+        + story.local.calls("codepipeline", "PutJobFailureResult", None);
+    println!(
+        "  AWS Health DescribeEvents calls: {describe}; job results reported: {results}; SNS messages: {}",
+        messages.len()
+    );
+    let failed: Vec<&String> = story
+        .checks
+        .iter()
+        .filter(|(_, passed)| !passed)
+        .map(|(what, _)| what)
+        .collect();
+    story.local.emulator.shutdown();
+    if failed.is_empty() {
+        println!(
+            "  all {} checks passed in {:.1}s",
+            story.checks.len(),
+            story.began.elapsed().as_secs_f64()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "  {} of {} checks failed: {failed:?}",
+            failed.len(),
+            story.checks.len()
+        );
+        ExitCode::FAILURE
+    }
+}
