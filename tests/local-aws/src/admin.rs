@@ -197,6 +197,17 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
                     .collect(),
             ))
         }
+        ("GET", ["pending", function]) => {
+            let state = shared.state();
+            let queued = state.functions.get(*function).map(|function| {
+                function
+                    .queue
+                    .iter()
+                    .map(|invocation| invocation.payload.clone())
+                    .collect()
+            });
+            Ok(Value::Array(queued.unwrap_or_default()))
+        }
         ("POST", ["topics"]) => {
             let spec: TopicSpec = parse(body)?;
             let arn = format!("arn:aws:sns:{REGION}:{}:{}", crate::state::ACCOUNT, spec.name);
