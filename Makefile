@@ -7,13 +7,14 @@ CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 FUNCTIONS := health-gate stage-retry apply-rollback
 
-.PHONY: help test fmt-check lint unit build package demo deploy cargo-lambda
+.PHONY: help test fmt-check lint unit build package demo bench deploy cargo-lambda
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
 	@echo "make test     format check, clippy -D warnings, every test"
 	@echo "make build    release build of the three functions for arm64 (cargo-lambda)"
 	@echo "make package  build/package: one bootstrap.zip per function under $(CARGO_TARGET_DIR)/lambda"
+	@echo "make bench    the health gate against the Python sample: cold start, memory, calls (results/)"
 	@echo "make deploy   sam deploy (needs template.yaml and AWS credentials)"
 
 test: fmt-check lint unit
@@ -44,6 +45,12 @@ package: cargo-lambda
 demo:
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) run --quiet --locked -p e2e --bin demo
+
+# Release binaries, native to this machine, against the Python baseline under awslambdaric.
+bench:
+	@python3 -c "import boto3, awslambdaric" 2>/dev/null || python3 -m pip install --quiet boto3 awslambdaric
+	$(CARGO) build --release --locked -p health-gate -p e2e --bins
+	PIPEGUARD_BIN_DIR="$(CARGO_TARGET_DIR)/release" "$(CARGO_TARGET_DIR)/release/bench"
 
 deploy:
 	@test -f template.yaml || { echo "template.yaml is not written yet (issue 6): nothing to deploy"; exit 1; }

@@ -2,6 +2,8 @@
 
 use crate::text::truncate_chars;
 use aws_sdk_codepipeline::error::{DisplayErrorContext, SdkError};
+use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultError;
+use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultError;
 use aws_sdk_codepipeline::types::{ExecutionDetails, FailureDetails, FailureType};
 use serde::Deserialize;
 use serde_json::Value;
@@ -165,14 +167,7 @@ pub async fn report(
             .send()
             .await
             .map(drop)
-            .map_err(|error| {
-                SentError::new(
-                    error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_invalid_job_state_exception()),
-                    &error,
-                )
-            }),
+            .map_err(SentError::from),
         JobResult::InProgress {
             summary,
             continuation_token,
@@ -184,14 +179,7 @@ pub async fn report(
             .send()
             .await
             .map(drop)
-            .map_err(|error| {
-                SentError::new(
-                    error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_invalid_job_state_exception()),
-                    &error,
-                )
-            }),
+            .map_err(SentError::from),
         JobResult::Failure { kind, message } => {
             let details = FailureDetails::builder()
                 .r#type(kind.to_sdk())
@@ -208,14 +196,7 @@ pub async fn report(
                 .send()
                 .await
                 .map(drop)
-                .map_err(|error| {
-                    SentError::new(
-                        error
-                            .as_service_error()
-                            .is_some_and(|e| e.is_invalid_job_state_exception()),
-                        &error,
-                    )
-                })
+                .map_err(SentError::from)
         }
     };
     match sent {
@@ -244,14 +225,32 @@ struct SentError {
     cause: String,
 }
 
-impl SentError {
-    fn new<E: std::error::Error + 'static, R: std::fmt::Debug>(
-        already_answered: bool,
-        error: &SdkError<E, R>,
-    ) -> Self {
+/// The two result calls' errors, asked the one question that matters for a duplicate.
+trait AlreadyAnswered {
+    fn already_answered(&self) -> bool;
+}
+
+impl AlreadyAnswered for PutJobSuccessResultError {
+    fn already_answered(&self) -> bool {
+        self.is_invalid_job_state_exception()
+    }
+}
+
+impl AlreadyAnswered for PutJobFailureResultError {
+    fn already_answered(&self) -> bool {
+        self.is_invalid_job_state_exception()
+    }
+}
+
+impl<E: AlreadyAnswered + std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>>
+    for SentError
+{
+    fn from(error: SdkError<E, R>) -> Self {
         Self {
-            already_answered,
-            cause: DisplayErrorContext(error).to_string(),
+            already_answered: error
+                .as_service_error()
+                .is_some_and(AlreadyAnswered::already_answered),
+            cause: DisplayErrorContext(&error).to_string(),
         }
     }
 }

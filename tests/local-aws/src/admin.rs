@@ -24,6 +24,10 @@ struct FunctionSpec {
     #[serde(default)]
     command: Option<String>,
     #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    cwd: Option<String>,
+    #[serde(default)]
     env: std::collections::BTreeMap<String, String>,
     #[serde(default = "default_timeout")]
     timeout_ms: u64,
@@ -176,9 +180,18 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             let mut state = shared.state();
             let function = state.functions.entry(spec.name.clone()).or_default();
             function.command = spec.command;
+            function.args = spec.args;
+            function.cwd = spec.cwd;
             function.env = spec.env;
             function.timeout_ms = spec.timeout_ms;
             Ok(json!({"arn": runtime::function_arn(&spec.name)}))
+        }
+        ("GET", ["functions"]) => {
+            let state = shared.state();
+            let functions = state.functions.iter().map(|(name, function)| {
+                json!({"name": name, "pid": function.pid, "spawned_at": function.spawned_at, "started": function.started})
+            });
+            Ok(Value::Array(functions.collect()))
         }
         ("GET", ["invocations", function]) => {
             let state = shared.state();
@@ -243,7 +256,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
                 state
                     .jobs
                     .values()
-                    .map(|job| json!({"id": job.id, "pipeline": job.pipeline, "function": job.function, "answered": job.outcome.is_some(),
+                    .map(|job| json!({"id": job.id, "pipeline": job.pipeline, "function": job.function, "answered": job.outcome.is_some(), "created": job.created, "answered_at": job.answered,
                                      "continuation_token": job.continuation_token}))
                     .collect(),
             ))

@@ -4,7 +4,7 @@
 use crate::Shared;
 use crate::engine::{self, Rerun};
 use crate::state::{ACCOUNT, Execution, JobOutcome, State, now};
-use crate::wire::AwsError;
+use crate::wire::{AwsError, page};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -112,6 +112,7 @@ fn complete_job(shared: &Arc<Shared>, job_id: &str, outcome: JobOutcome) -> Resu
         ));
     }
     job.outcome = Some(outcome.clone());
+    job.answered = Some(now());
     let waiter = job.waiter.take();
     let (function, pipeline) = (job.function.clone(), job.pipeline.clone());
     let line = match &outcome {
@@ -271,40 +272,6 @@ fn get_pipeline_state(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsE
     )
 }
 
-/// A page of `items` from `nextToken` (an offset), with the token for the next page.
-fn paginate(
-    items: Vec<Value>,
-    input: &Value,
-    default_size: i64,
-) -> Result<(Vec<Value>, Option<String>), AwsError> {
-    let size = input
-        .get("maxResults")
-        .and_then(Value::as_i64)
-        .unwrap_or(default_size);
-    if !(1..=100).contains(&size) {
-        return Err(AwsError::validation(format!(
-            "maxResults {size} is outside 1 to 100"
-        )));
-    }
-    let offset = match input.get("nextToken").and_then(Value::as_str) {
-        None => 0,
-        Some(token) => token
-            .strip_prefix("offset-")
-            .and_then(|offset| offset.parse::<usize>().ok())
-            .ok_or_else(|| {
-                AwsError::new(
-                    400,
-                    "InvalidNextTokenException",
-                    format!("invalid nextToken {token}"),
-                )
-            })?,
-    };
-    let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(size as usize).collect();
-    let next = offset + page.len();
-    Ok((page, (next < total).then(|| format!("offset-{next}"))))
-}
-
 fn execution_summary(execution: &Execution) -> Value {
     let mut summary = json!({
         "pipelineExecutionId": execution.id,
@@ -344,7 +311,7 @@ fn list_pipeline_executions(shared: &Arc<Shared>, input: &Value) -> Result<Value
         })
         .map(execution_summary)
         .collect();
-    let (page, next) = paginate(executions, input, 100)?;
+    let (page, next) = page(executions, input, 1..=100, 100, "InvalidNextTokenException")?;
     let mut output = json!({"pipelineExecutionSummaries": page});
     if let Some(next) = next {
         output["nextToken"] = json!(next);
@@ -416,7 +383,7 @@ fn list_action_executions(shared: &Arc<Shared>, input: &Value) -> Result<Value, 
             }
         }
     }
-    let (page, next) = paginate(details, input, 100)?;
+    let (page, next) = page(details, input, 1..=100, 100, "InvalidNextTokenException")?;
     let mut output = json!({"actionExecutionDetails": page});
     if let Some(next) = next {
         output["nextToken"] = json!(next);

@@ -383,6 +383,8 @@ async fn run_lambda(
                     continuation_token: continuation_token.clone(),
                     outcome: None,
                     waiter: Some(sender),
+                    created: now(),
+                    answered: None,
                 },
             );
             (job_id, payload)

@@ -2,7 +2,7 @@
 //! API's limits (10 values per list filter, 10 to 100 results a page) and pagination.
 
 use crate::Shared;
-use crate::wire::AwsError;
+use crate::wire::{AwsError, page};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -33,25 +33,6 @@ fn list_filter<'a>(filter: &'a Value, name: &str) -> Result<Option<Vec<&'a str>>
 }
 
 fn describe_events(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
-    let max_results = input.get("maxResults").and_then(Value::as_i64).unwrap_or(10);
-    if !(10..=100).contains(&max_results) {
-        return Err(AwsError::validation(format!(
-            "maxResults {max_results} is outside 10 to 100"
-        )));
-    }
-    let offset = match input.get("nextToken").and_then(Value::as_str) {
-        None => 0,
-        Some(token) => token
-            .strip_prefix("offset-")
-            .and_then(|offset| offset.parse::<usize>().ok())
-            .ok_or_else(|| {
-                AwsError::new(
-                    400,
-                    "InvalidPaginationToken",
-                    format!("invalid nextToken {token}"),
-                )
-            })?,
-    };
     let filter = input.get("filter").cloned().unwrap_or(json!({}));
     let checks = [
         ("eventArns", "arn"),
@@ -80,22 +61,7 @@ fn describe_events(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsErro
                     .is_some_and(|value| values.contains(&value))
             })
         })
-        .collect();
-    events.sort_by(|a, b| {
-        let time = |event: &Value| {
-            event
-                .get("lastUpdatedTime")
-                .and_then(Value::as_f64)
-                .unwrap_or_default()
-        };
-        time(b).total_cmp(&time(a))
-    });
-    let page: Vec<Value> = events
-        .iter()
-        .skip(offset)
-        .take(max_results as usize)
-        .map(|event| {
-            let mut event = event.clone();
+        .map(|mut event| {
             if let Some(object) = event.as_object_mut() {
                 object.retain(|_, value| !value.is_null());
                 object.insert("eventScopeCode".into(), json!("PUBLIC"));
@@ -103,10 +69,17 @@ fn describe_events(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsErro
             event
         })
         .collect();
-    let next = offset + page.len();
-    let mut output = json!({"events": page});
-    if next < events.len() {
-        output["nextToken"] = json!(format!("offset-{next}"));
+    let updated = |event: &Value| {
+        event
+            .get("lastUpdatedTime")
+            .and_then(Value::as_f64)
+            .unwrap_or_default()
+    };
+    events.sort_by(|a, b| updated(b).total_cmp(&updated(a)));
+    let (events, next) = page(events, input, 10..=100, 10, "InvalidPaginationToken")?;
+    let mut output = json!({"events": events});
+    if let Some(next) = next {
+        output["nextToken"] = json!(next);
     }
     Ok(output)
 }

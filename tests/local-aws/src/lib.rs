@@ -211,6 +211,9 @@ async fn route(
             ("codepipeline", Protocol::Json, operation.to_owned())
         } else if let Some(operation) = path.strip_prefix("/service/AWSHealth_20160804/operation/") {
             ("health", Protocol::Cbor, operation.to_owned())
+        } else if let Some(operation) = target.strip_prefix("AWSHealth_20160804.") {
+            // boto3 still speaks AWS JSON 1.1 to Health (the Python baseline of the benchmark).
+            ("health", Protocol::Json, operation.to_owned())
         } else {
             let form = wire::decode_form(&body);
             match form.iter().find(|(key, _)| key == "Action") {
@@ -280,12 +283,14 @@ async fn aws_call(
     };
     let result = match injected {
         Some(error) => Err(error),
-        None => match protocol {
-            Protocol::Json => wire::decode_json(body)
-                .and_then(|input| codepipeline::handle(shared, operation, &input).map(Reply::Json)),
-            Protocol::Cbor => wire::decode_cbor(body)
+        None => match (service, protocol) {
+            ("sns", _) => sns::handle(shared, operation, &wire::decode_form(body)).map(Reply::Xml),
+            (_, Protocol::Cbor) => wire::decode_cbor(body)
                 .and_then(|input| health::handle(shared, operation, &input).map(Reply::Cbor)),
-            Protocol::Query => sns::handle(shared, operation, &wire::decode_form(body)).map(Reply::Xml),
+            ("health", _) => wire::decode_json(body)
+                .and_then(|input| health::handle(shared, operation, &input).map(Reply::Json)),
+            _ => wire::decode_json(body)
+                .and_then(|input| codepipeline::handle(shared, operation, &input).map(Reply::Json)),
         },
     };
     Ok(match result {

@@ -93,19 +93,33 @@ pub fn invoke(shared: &Arc<Shared>, function: &str, payload: Value) -> String {
             attempt: 0,
         });
         entry.arrived.notify_one();
-        let start = (!entry.started).then(|| entry.command.clone()).flatten();
+        let start = match (&entry.command, entry.started) {
+            (Some(command), false) => Some(Launch {
+                command: command.clone(),
+                args: entry.args.clone(),
+                cwd: entry.cwd.clone(),
+            }),
+            _ => None,
+        };
         if start.is_some() {
             entry.started = true;
         }
         (request_id, start)
     };
-    if let Some(command) = start {
-        start_process(shared, function, &command);
+    if let Some(launch) = start {
+        start_process(shared, function, launch);
     }
     request_id
 }
 
-fn start_process(shared: &Arc<Shared>, function: &str, command: &str) {
+/// How Lambda starts a function: its program, arguments and working directory.
+struct Launch {
+    command: String,
+    args: Vec<String>,
+    cwd: Option<String>,
+}
+
+fn start_process(shared: &Arc<Shared>, function: &str, launch: Launch) {
     let log_dir = shared.state().log_dir.clone();
     let output = || match &log_dir {
         Some(dir) => std::fs::OpenOptions::new()
@@ -115,16 +129,25 @@ fn start_process(shared: &Arc<Shared>, function: &str, command: &str) {
             .map_or_else(|_| Stdio::null(), Stdio::from),
         None => Stdio::null(),
     };
-    let spawned = tokio::process::Command::new(command)
+    let mut command = tokio::process::Command::new(&launch.command);
+    command
+        .args(&launch.args)
         .envs(function_env(shared, function))
         .stdin(Stdio::null())
         .stdout(output())
         .stderr(output())
-        .kill_on_drop(true)
-        .spawn();
+        .kill_on_drop(true);
+    if let Some(cwd) = &launch.cwd {
+        command.current_dir(cwd);
+    }
+    let spawned_at = now();
+    let spawned = command.spawn();
     let mut state = shared.state();
     match spawned {
         Ok(child) => {
+            let entry = state.functions.entry(function.to_owned()).or_default();
+            entry.pid = child.id();
+            entry.spawned_at = Some(spawned_at);
             state.record(format!("Lambda starts {function} (cold start)"));
             drop(state);
             shared
@@ -133,7 +156,10 @@ fn start_process(shared: &Arc<Shared>, function: &str, command: &str) {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(child);
         }
-        Err(error) => state.record(format!("Lambda could not start {function} ({command}): {error}")),
+        Err(error) => state.record(format!(
+            "Lambda could not start {function} ({}): {error}",
+            launch.command
+        )),
     }
 }
 

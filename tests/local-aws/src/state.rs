@@ -12,11 +12,11 @@ use tokio::sync::{Notify, oneshot};
 pub const ACCOUNT: &str = "123456789012";
 pub const REGION: &str = "us-east-1";
 
-/// Seconds since the Unix epoch, with milliseconds, as AWS's JSON timestamps are.
+/// Seconds since the Unix epoch (to the microsecond, for the benchmark's timings).
 pub fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |elapsed| elapsed.as_millis() as f64 / 1000.0)
+        .map_or(0.0, |elapsed| elapsed.as_micros() as f64 / 1_000_000.0)
 }
 
 /// A pipeline as the admin interface defines it.
@@ -162,6 +162,9 @@ pub struct Job {
     pub continuation_token: Option<String>,
     pub outcome: Option<JobOutcome>,
     pub waiter: Option<oneshot::Sender<JobOutcome>>,
+    /// When the job was created and when its result arrived.
+    pub created: f64,
+    pub answered: Option<f64>,
 }
 
 /// An AWS Health event.
@@ -206,6 +209,11 @@ pub struct Invocation {
 #[derive(Debug, Default)]
 pub struct Function {
     pub command: Option<String>,
+    pub args: Vec<String>,
+    pub cwd: Option<String>,
+    /// The running process, and when it was started.
+    pub pid: Option<u32>,
+    pub spawned_at: Option<f64>,
     pub env: BTreeMap<String, String>,
     pub timeout_ms: u64,
     pub queue: VecDeque<Invocation>,

@@ -187,6 +187,39 @@ pub fn decode_form(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A page of `items` from `nextToken` (an offset; `bad_token` is the service's error code for
+/// one it did not issue) and `maxResults` (within `sizes`), with the token for the next page.
+pub fn page(
+    items: Vec<Value>,
+    input: &Value,
+    sizes: std::ops::RangeInclusive<i64>,
+    default_size: i64,
+    bad_token: &str,
+) -> Result<(Vec<Value>, Option<String>), AwsError> {
+    let size = input
+        .get("maxResults")
+        .and_then(Value::as_i64)
+        .unwrap_or(default_size);
+    if !sizes.contains(&size) {
+        return Err(AwsError::validation(format!(
+            "maxResults {size} is outside {} to {}",
+            sizes.start(),
+            sizes.end()
+        )));
+    }
+    let offset = match input.get("nextToken").and_then(Value::as_str) {
+        None => 0,
+        Some(token) => token
+            .strip_prefix("offset-")
+            .and_then(|offset| offset.parse::<usize>().ok())
+            .ok_or_else(|| AwsError::new(400, bad_token, format!("invalid nextToken {token}")))?,
+    };
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(size as usize).collect();
+    let next = offset + page.len();
+    Ok((page, (next < total).then(|| format!("offset-{next}"))))
+}
+
 pub fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

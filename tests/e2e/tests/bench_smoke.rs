@@ -1,0 +1,33 @@
+//! `make bench` is not part of `make test` (it is slow and needs Python packages); this runs its
+//! harness once, Rust only, so it cannot rot.
+
+use std::process::Command;
+
+#[test]
+fn the_benchmark_harness_runs_and_prints_its_table() {
+    let bench = e2e::bin_dir().join("bench");
+    assert!(
+        bench.is_file(),
+        "{} is missing: build the binaries first (make test does)",
+        bench.display()
+    );
+    let output = Command::new(&bench)
+        .arg("--smoke")
+        .output()
+        .expect("the bench binary starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for row in [
+        "cold start to result",
+        "warm decision",
+        "peak RSS",
+        "AWS calls per decision (no open event) | 2.0 calls",
+        "100 open events: DescribeEvents calls | 1.0 calls",
+    ] {
+        assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
+    }
+}
