@@ -49,7 +49,7 @@ demo:
 # Release binaries, native to this machine, against the Python baseline under awslambdaric.
 bench:
 	@python3 -c "import boto3, awslambdaric" 2>/dev/null || python3 -m pip install --quiet boto3 awslambdaric
-	$(CARGO) build --release --locked -p health-gate -p e2e --bins
+	$(CARGO) build --release --locked -p health-gate -p stage-retry -p apply-rollback -p e2e --bins
 	PIPEGUARD_BIN_DIR="$(CARGO_TARGET_DIR)/release" "$(CARGO_TARGET_DIR)/release/bench"
 
 deploy:

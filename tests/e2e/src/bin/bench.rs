@@ -304,7 +304,8 @@ async fn main() {
     println!("\n{table}");
     println!("The Python sample reads one page and has no error handling; pipeguard reads every page.");
     if !smoke {
-        let results = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../results");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let results = root.canonicalize().unwrap_or(root).join("results");
         let json_rows: Vec<Value> = rows.iter().map(|(name, rust, python, ratio)| json!({"measure": name, "rust": rust, "python": python, "ratio": ratio})).collect();
         let written = std::fs::create_dir_all(&results)
             .and_then(|()| std::fs::write(results.join("bench.md"), &table))
