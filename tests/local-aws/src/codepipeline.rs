@@ -565,19 +565,14 @@ fn rollback_stage(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError
             ));
         }
         let id = state.id();
-        let started = now();
-        state.executions.push(Execution {
-            id: id.clone(),
-            pipeline: pipeline.into(),
+        let execution = Execution::start(
+            id.clone(),
+            pipeline,
             version,
-            status: "InProgress".into(),
-            execution_type: "ROLLBACK".into(),
-            rollback_target: Some(target.into()),
-            trigger: "RollbackStage".into(),
-            started,
-            updated: started,
-            stages: Vec::new(),
-        });
+            "RollbackStage",
+            Some(target.into()),
+        );
+        state.executions.push(execution);
         state.record(format!(
             "{pipeline}: stage {stage} rolled back to execution {}",
             engine::short(target)

@@ -42,19 +42,9 @@ pub fn start_execution(shared: &Arc<Shared>, pipeline: &str, trigger: &str) -> R
                 )
             })?;
         let id = state.id();
-        let started = now();
-        state.executions.push(Execution {
-            id: id.clone(),
-            pipeline: pipeline.to_owned(),
-            version,
-            status: "InProgress".into(),
-            execution_type: "STANDARD".into(),
-            rollback_target: None,
-            trigger: trigger.into(),
-            started,
-            updated: started,
-            stages: Vec::new(),
-        });
+        state
+            .executions
+            .push(Execution::start(id.clone(), pipeline, version, trigger, None));
         state.record(format!(
             "{pipeline}: execution {} started ({trigger})",
             short(&id)

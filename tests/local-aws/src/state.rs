@@ -371,6 +371,34 @@ impl State {
 }
 
 impl Execution {
+    /// A new execution, running from now. A rollback names the execution it returns to.
+    pub fn start(
+        id: String,
+        pipeline: &str,
+        version: i64,
+        trigger: &str,
+        rollback_target: Option<String>,
+    ) -> Self {
+        let started = now();
+        Self {
+            id,
+            pipeline: pipeline.to_owned(),
+            version,
+            status: "InProgress".into(),
+            execution_type: if rollback_target.is_some() {
+                "ROLLBACK"
+            } else {
+                "STANDARD"
+            }
+            .into(),
+            rollback_target,
+            trigger: trigger.into(),
+            started,
+            updated: started,
+            stages: Vec::new(),
+        }
+    }
+
     pub fn stage_mut(&mut self, name: &str) -> Option<&mut StageRun> {
         self.stages.iter_mut().find(|stage| stage.name == name)
     }

@@ -25,6 +25,17 @@ macro_rules! client {
     };
 }
 
+/// Asserts that an SDK call failed with the typed service error `is_...` names.
+macro_rules! assert_service_error {
+    ($error:expr, $is:ident) => {
+        assert!(
+            $error.as_service_error().is_some_and(|error| error.$is()),
+            "{:?}",
+            $error
+        )
+    };
+}
+
 fn admin(emulator: &Emulator, method: &str, path: &str, body: Value) -> Value {
     emulator
         .admin(method, path, body)
@@ -146,12 +157,7 @@ async fn a_failed_stage_is_visible_everywhere_and_can_be_retried_once() {
     };
     retry().await.unwrap();
     let again = retry().await.unwrap_err();
-    assert!(
-        again
-            .as_service_error()
-            .is_some_and(|error| error.is_conflict_exception()),
-        "{again:?}"
-    );
+    assert_service_error!(again, is_conflict_exception);
     let execution = settled(&emulator, &id).await;
     assert_eq!(execution["status"], "Succeeded");
     assert_eq!(
@@ -170,12 +176,7 @@ async fn a_failed_stage_is_visible_everywhere_and_can_be_retried_once() {
         .and_then(|meta| meta.manual_stage_retry_attempt());
     assert_eq!(retries, Some(1));
     let nothing_failed = retry().await.unwrap_err();
-    assert!(
-        nothing_failed
-            .as_service_error()
-            .is_some_and(|error| error.is_stage_not_retryable_exception()),
-        "{nothing_failed:?}"
-    );
+    assert_service_error!(nothing_failed, is_stage_not_retryable_exception);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,12 +195,7 @@ async fn only_the_latest_execution_of_a_stage_can_be_retried() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        error
-            .as_service_error()
-            .is_some_and(|error| error.is_not_latest_pipeline_execution_exception()),
-        "{error:?}"
-    );
+    assert_service_error!(error, is_not_latest_pipeline_execution_exception);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,28 +215,13 @@ async fn a_stage_rolls_back_to_an_execution_that_succeeded_in_it() {
             .send()
     };
     let failed_target = rollback(&bad, "Deploy").await.unwrap_err();
-    assert!(
-        failed_target
-            .as_service_error()
-            .is_some_and(|e| e.is_unable_to_rollback_stage_exception()),
-        "{failed_target:?}"
-    );
+    assert_service_error!(failed_target, is_unable_to_rollback_stage_exception);
     let source = rollback(&good, "Source").await.unwrap_err();
-    assert!(
-        source
-            .as_service_error()
-            .is_some_and(|e| e.is_unable_to_rollback_stage_exception()),
-        "{source:?}"
-    );
+    assert_service_error!(source, is_unable_to_rollback_stage_exception);
     let unknown = rollback("00000000-0000-0000-0000-000000000000", "Deploy")
         .await
         .unwrap_err();
-    assert!(
-        unknown
-            .as_service_error()
-            .is_some_and(|e| e.is_pipeline_execution_not_found_exception()),
-        "{unknown:?}"
-    );
+    assert_service_error!(unknown, is_pipeline_execution_not_found_exception);
 
     let rolled = rollback(&good, "Deploy").await.unwrap().pipeline_execution_id;
     assert_eq!(settled(&emulator, &rolled).await["status"], "Succeeded");
@@ -257,21 +238,11 @@ async fn a_stage_rolls_back_to_an_execution_that_succeeded_in_it() {
         .and_then(|meta| meta.rollback_target_pipeline_execution_id());
     assert_eq!(target, Some(good.as_str()));
     let of_a_rollback = rollback(&rolled, "Deploy").await.unwrap_err();
-    assert!(
-        of_a_rollback
-            .as_service_error()
-            .is_some_and(|e| e.is_unable_to_rollback_stage_exception()),
-        "{of_a_rollback:?}"
-    );
+    assert_service_error!(of_a_rollback, is_unable_to_rollback_stage_exception);
 
     scripted_pipeline(&emulator, "web-app", &["succeed"], 0);
     let outdated = rollback(&good, "Deploy").await.unwrap_err();
-    assert!(
-        outdated
-            .as_service_error()
-            .is_some_and(|e| e.is_pipeline_execution_outdated_exception()),
-        "{outdated:?}"
-    );
+    assert_service_error!(outdated, is_pipeline_execution_outdated_exception);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,11 +302,7 @@ async fn execution_history_pages_newest_first_and_filters_by_stage_success() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        missing
-            .as_service_error()
-            .is_some_and(|error| error.is_pipeline_not_found_exception())
-    );
+    assert_service_error!(missing, is_pipeline_not_found_exception);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -348,12 +315,7 @@ async fn job_results_for_unknown_jobs_are_typed_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        error
-            .as_service_error()
-            .is_some_and(|error| error.is_job_not_found_exception()),
-        "{error:?}"
-    );
+    assert_service_error!(error, is_job_not_found_exception);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
