@@ -4,10 +4,13 @@
 //! that talk to AWS (`health`, `job`, `conflicts`, `notify`) are thin and built on the official SDK.
 
 pub mod aws;
+pub mod config;
 pub mod conflicts;
 pub mod gate;
 pub mod health;
 pub mod job;
 pub mod notify;
 pub mod pipeline_event;
+pub mod pipeline_state;
+pub mod retry;
 pub mod text;

@@ -1,6 +1,7 @@
 //! The gate's policy: built-in defaults, overridden by environment variables (read once per
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
+use crate::config::{dedup, split_list};
 use serde::Deserialize;
 use std::fmt;
 
@@ -147,16 +148,7 @@ impl GateDefaults {
     /// Reads `GATE_*` variables through `lookup` (the process environment in Lambda).
     /// Regions default to the function's own region (`AWS_REGION`).
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
-        let list = |field: &str| {
-            lookup(&env_name(field)).map(|value| {
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-        };
+        let list = |field: &str| lookup(&env_name(field)).map(|value| split_list(&value));
         let text = |field: &str| lookup(&env_name(field)).map(|value| value.trim().to_owned());
         let max_wait_minutes = match text("max_wait_minutes") {
             None => None,
@@ -381,16 +373,6 @@ impl GatePolicy {
         }
         Ok(self)
     }
-}
-
-fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
-    let mut unique = Vec::with_capacity(items.len());
-    for item in items {
-        if !unique.contains(&item) {
-            unique.push(item);
-        }
-    }
-    unique
 }
 
 /// Health service and event type codes are upper case; lower case input is accepted as-is

@@ -1,0 +1,233 @@
+use super::*;
+use crate::pipeline_state::ActionSnapshot;
+
+const ARN: &str =
+    "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_abc";
+
+fn action(name: &str, status: &str, code: Option<&str>, message: Option<&str>) -> ActionSnapshot {
+    ActionSnapshot {
+        name: name.into(),
+        status: Some(status.into()),
+        error_code: code.map(str::to_owned),
+        error_message: message.map(str::to_owned),
+    }
+}
+
+fn failed_stage(attempts_used: u32, actions: Vec<ActionSnapshot>) -> StageSnapshot {
+    StageSnapshot {
+        name: "Deploy".into(),
+        execution_id: Some("e1".into()),
+        status: Some("Failed".into()),
+        attempts_used,
+        actions,
+    }
+}
+
+fn flaky() -> StageSnapshot {
+    failed_stage(
+        0,
+        vec![
+            action("Migrate", "Succeeded", None, None),
+            action("Apply", "Failed", Some("JobFailed"), Some("Rate exceeded")),
+        ],
+    )
+}
+
+#[test]
+fn a_transient_failure_is_retried_with_the_policy_mode() {
+    let decision = decide(&RetryPolicy::default(), "e1", &flaky());
+    assert_eq!(
+        decision,
+        RetryDecision::Retry {
+            mode: RetryMode::FailedActions,
+            attempt: 1,
+            delay_seconds: 0
+        }
+    );
+}
+
+#[test]
+fn attempts_count_from_codepipeline_and_run_out() {
+    let mut stage = flaky();
+    stage.attempts_used = 1;
+    assert!(matches!(
+        decide(&RetryPolicy::default(), "e1", &stage),
+        RetryDecision::Retry { attempt: 2, .. }
+    ));
+    stage.attempts_used = 2;
+    let RetryDecision::Exhausted { attempts, last_error } = decide(&RetryPolicy::default(), "e1", &stage)
+    else {
+        panic!()
+    };
+    assert_eq!(attempts, 2);
+    assert_eq!(last_error, "Apply: JobFailed Rate exceeded");
+    let never = RetryPolicy {
+        max_attempts: 0,
+        ..RetryPolicy::default()
+    };
+    assert!(matches!(
+        decide(&never, "e1", &flaky()),
+        RetryDecision::Exhausted { attempts: 0, .. }
+    ));
+}
+
+#[test]
+fn a_superseded_or_already_retried_stage_is_left_alone() {
+    assert!(
+        matches!(decide(&RetryPolicy::default(), "e0", &flaky()), RetryDecision::Skip(reason) if reason.starts_with("superseded"))
+    );
+    let mut running = flaky();
+    running.status = Some("InProgress".into());
+    assert!(
+        matches!(decide(&RetryPolicy::default(), "e1", &running), RetryDecision::Skip(reason) if reason.contains("is InProgress"))
+    );
+}
+
+#[test]
+fn configuration_and_permission_errors_are_never_retried() {
+    for code in ["ConfigurationError", "PermissionError"] {
+        let stage = failed_stage(0, vec![action("Apply", "Failed", Some(code), Some("bad"))]);
+        assert!(
+            matches!(decide(&RetryPolicy::default(), "e1", &stage), RetryDecision::Skip(reason) if reason.contains(code)),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn the_policy_chooses_stages_actions_and_codes() {
+    let only_build = RetryPolicy {
+        stages: vec!["Build".into()],
+        ..RetryPolicy::default()
+    };
+    assert!(matches!(
+        decide(&only_build, "e1", &flaky()),
+        RetryDecision::Skip(_)
+    ));
+    let never_deploy = RetryPolicy {
+        never_stages: vec!["Deploy".into()],
+        ..RetryPolicy::default()
+    };
+    assert!(matches!(
+        decide(&never_deploy, "e1", &flaky()),
+        RetryDecision::Skip(_)
+    ));
+    let never_apply = RetryPolicy {
+        never_actions: vec!["Apply".into()],
+        ..RetryPolicy::default()
+    };
+    assert!(matches!(
+        decide(&never_apply, "e1", &flaky()),
+        RetryDecision::Skip(_)
+    ));
+    let only_other_action = RetryPolicy {
+        actions: vec!["Test".into()],
+        ..RetryPolicy::default()
+    };
+    assert!(matches!(
+        decide(&only_other_action, "e1", &flaky()),
+        RetryDecision::Skip(_)
+    ));
+    let only_system = RetryPolicy {
+        error_codes: vec!["SystemUnavailable".into()],
+        ..RetryPolicy::default()
+    };
+    assert!(
+        matches!(decide(&only_system, "e1", &flaky()), RetryDecision::Skip(reason) if reason.contains("error_codes"))
+    );
+    let all = RetryPolicy {
+        retry_mode: RetryMode::AllActions,
+        delay_seconds: 5,
+        ..RetryPolicy::default()
+    };
+    assert_eq!(
+        decide(&all, "e1", &flaky()),
+        RetryDecision::Retry {
+            mode: RetryMode::AllActions,
+            attempt: 1,
+            delay_seconds: 5
+        }
+    );
+}
+
+#[test]
+fn a_stage_failed_without_a_failed_action_is_not_retried() {
+    let stage = failed_stage(0, vec![action("Apply", "Succeeded", None, None)]);
+    assert!(matches!(
+        decide(&RetryPolicy::default(), "e1", &stage),
+        RetryDecision::Skip(_)
+    ));
+}
+
+#[test]
+fn a_stage_the_gate_failed_waits_for_its_health_events() {
+    let message = format!(
+        "Deployment blocked by 1 AWS Health event:\n- AWS Health open issue: EC2 in us-east-1, since x ({ARN})"
+    );
+    let stage = failed_stage(
+        0,
+        vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
+    );
+    assert_eq!(
+        decide(&RetryPolicy::default(), "e1", &stage),
+        RetryDecision::HeldByHealth(vec![ARN.into()])
+    );
+    let mut exhausted = stage.clone();
+    exhausted.attempts_used = 5;
+    assert!(
+        matches!(
+            decide(&RetryPolicy::default(), "e1", &exhausted),
+            RetryDecision::HeldByHealth(_)
+        ),
+        "a hold is not a retry"
+    );
+}
+
+#[test]
+fn health_arns_are_found_in_any_partition_and_only_for_health() {
+    let message = format!(
+        "({ARN}) and arn:aws-cn:health:cn-north-1::event/S3/X/Y. also arn:aws:codepipeline:us-east-1:1:web-app"
+    );
+    assert_eq!(
+        health_event_arns(&message),
+        [ARN, "arn:aws-cn:health:cn-north-1::event/S3/X/Y"]
+    );
+    assert!(health_event_arns("Rate exceeded").is_empty());
+}
+
+#[test]
+fn stages_held_by_an_event_are_found_for_resuming() {
+    let gate = failed_stage(
+        0,
+        vec![action(
+            "HealthGate",
+            "Failed",
+            Some("JobFailed"),
+            Some(&format!("blocked ({ARN})")),
+        )],
+    );
+    let other = flaky();
+    let mut resolved = gate.clone();
+    resolved.status = Some("Succeeded".into());
+    let stages = vec![gate.clone(), other, resolved];
+    assert_eq!(stages_held_by(ARN, &stages), [&gate]);
+    assert!(stages_held_by("arn:aws:health:us-east-1::event/EC2/OTHER", &stages).is_empty());
+}
+
+#[test]
+fn the_exhausted_notice_names_pipeline_stage_attempts_and_error() {
+    let notice = exhausted_notice("web-app", "Deploy", "e1", 2, "Apply: JobFailed Rate exceeded");
+    assert_eq!(
+        notice.subject,
+        "pipeguard: web-app Deploy still failing after 2 retries"
+    );
+    for part in [
+        "web-app",
+        "Deploy",
+        "e1",
+        "2 automatic retries",
+        "Apply: JobFailed Rate exceeded",
+    ] {
+        assert!(notice.body.contains(part), "{part}");
+    }
+}
