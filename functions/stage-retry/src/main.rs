@@ -1,28 +1,18 @@
-//! stage-retry: retries failed CodePipeline stages worth retrying and resumes pipelines the
-//! health gate held back. This first version reads its triggers and records what it would act
-//! on; the retry itself is issue 4.
+//! stage-retry: retries failed CodePipeline stages that are worth retrying, once per failure and
+//! within a bounded number of attempts, and resumes pipelines the health gate held back once the
+//! AWS Health event that blocked them closes.
 
-use lambda_runtime::{Error, LambdaEvent};
-use pipeguard::pipeline_event::{Trigger, parse_invocation};
-use serde_json::Value;
+mod handler;
+
+use std::sync::Arc;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    lambda_runtime::run(lambda_runtime::service_fn(handle)).await
-}
-
-async fn handle(event: LambdaEvent<Value>) -> Result<(), Error> {
-    for trigger in parse_invocation(&event.payload) {
-        match trigger {
-            Trigger::Pipeline(change) if change.state == "FAILED" => {
-                tracing::info!(pipeline = %change.pipeline, execution_id = %change.execution_id, stage = ?change.stage, "failure received; retrying is not enabled yet")
-            }
-            Trigger::Health(change) if change.status == "closed" => {
-                tracing::info!(event_arn = %change.event_arn, "AWS Health event closed; resuming held pipelines is not enabled yet")
-            }
-            other => tracing::debug!(?other, "not a trigger stage-retry acts on"),
-        }
-    }
-    Ok(())
+    let retrier = Arc::new(handler::Retrier::from_env().await);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        let retrier = Arc::clone(&retrier);
+        async move { retrier.handle(event).await }
+    }))
+    .await
 }

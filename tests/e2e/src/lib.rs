@@ -112,6 +112,15 @@ impl Local {
         .await
     }
 
+    /// Waits until the execution reaches `status` (it may fail and be retried on the way).
+    pub async fn reaches(&self, id: &str, status: &str, timeout: Duration) -> Value {
+        self.wait_for(timeout, &format!("execution {id} to reach {status}"), || {
+            let execution = self.execution(id);
+            (execution["status"] == status).then_some(execution)
+        })
+        .await
+    }
+
     /// Polls `check` until it returns something, or fails the scenario after `timeout`.
     pub async fn wait_for<T>(
         &self,
@@ -165,6 +174,29 @@ impl Local {
                     .count()
             })
             .unwrap_or_default()
+    }
+
+    /// How many calls of `service`/`operation` the emulator answered with a 200.
+    pub fn successful_calls(&self, service: &str, operation: &str) -> usize {
+        let calls = self.admin("GET", "/_admin/calls", json!({}));
+        calls
+            .as_array()
+            .map(|calls| {
+                calls
+                    .iter()
+                    .filter(|call| {
+                        call["service"] == service && call["operation"] == operation && call["status"] == 200
+                    })
+                    .count()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Invocations the function has finished (answered or errored).
+    pub fn invocations(&self, function: &str) -> usize {
+        self.admin("GET", &format!("/_admin/invocations/{function}"), json!({}))
+            .as_array()
+            .map_or(0, Vec::len)
     }
 
     pub fn messages(&self) -> Vec<Value> {

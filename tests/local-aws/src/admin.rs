@@ -221,6 +221,15 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             });
             Ok(Value::Array(queued.unwrap_or_default()))
         }
+        ("POST", ["invoke"]) => {
+            let function = body
+                .get("function")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let payload = body.get("payload").cloned().unwrap_or_default();
+            Ok(json!({"request_id": runtime::invoke(shared, &function, payload)}))
+        }
         ("POST", ["topics"]) => {
             let spec: TopicSpec = parse(body)?;
             let arn = format!("arn:aws:sns:{REGION}:{}:{}", crate::state::ACCOUNT, spec.name);

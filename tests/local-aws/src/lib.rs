@@ -238,21 +238,23 @@ async fn aws_call(
     operation: &str,
     body: &[u8],
 ) -> Result<Response<Full<Bytes>>, Dropped> {
-    let (fault, latency) = {
+    let (fault, latency, call) = {
         let mut state = shared.state();
         let fault = state.take_fault(service, operation, endpoint);
+        let call = state.calls.len();
         state.calls.push(state::Call {
             at: state::now(),
             service: service.into(),
             operation: operation.into(),
             endpoint,
             fault: fault.as_ref().map(|fault| fault.kind.clone()),
+            status: 0,
         });
         let extra = fault
             .as_ref()
             .filter(|fault| fault.kind == "latency")
             .map_or(0, |fault| fault.ms);
-        (fault, state.latency_ms + extra)
+        (fault, state.latency_ms + extra, call)
     };
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -293,8 +295,12 @@ async fn aws_call(
                 .and_then(|input| codepipeline::handle(shared, operation, &input).map(Reply::Json)),
         },
     };
-    Ok(match result {
+    let response = match result {
         Ok(reply) => wire::encode_reply(reply),
         Err(error) => wire::encode_error(protocol, &error),
-    })
+    };
+    if let Some(recorded) = shared.state().calls.get_mut(call) {
+        recorded.status = response.status().as_u16();
+    }
+    Ok(response)
 }

@@ -153,6 +153,12 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
             .rules
             .iter()
             .filter(|rule| rule.source == "aws.codepipeline")
+            .filter(|rule| {
+                rule.detail_type
+                    .as_deref()
+                    .is_none_or(|wanted| wanted == change.detail_type())
+            })
+            .filter(|rule| rule.state.as_deref().is_none_or(|wanted| wanted == change.state))
             .cloned()
             .collect();
         let mut deliveries = Vec::new();

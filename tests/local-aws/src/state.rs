@@ -259,6 +259,8 @@ pub struct Call {
     pub operation: String,
     pub endpoint: usize,
     pub fault: Option<String>,
+    /// The HTTP status answered (0 when the connection was dropped).
+    pub status: u16,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -281,6 +283,13 @@ pub struct Topic {
 pub struct Rule {
     /// `aws.codepipeline` or `aws.health`.
     pub source: String,
+    /// Only this detail type (e.g. `CodePipeline Stage Execution State Change`), as an
+    /// EventBridge pattern or a notification rule's event types would select.
+    #[serde(default)]
+    pub detail_type: Option<String>,
+    /// Only this state (e.g. `FAILED`).
+    #[serde(default)]
+    pub state: Option<String>,
     #[serde(default)]
     pub topic_arn: Option<String>,
     #[serde(default)]

@@ -1,0 +1,186 @@
+//! One invocation, read top to bottom: parse the triggers, and for each failure fetch the
+//! pipeline's state, decide, act (retry or notify) and log the decision.
+
+use aws_sdk_codepipeline::types::StageRetryMode;
+use lambda_runtime::{Error, LambdaEvent};
+use pipeguard::notify::Notifier;
+use pipeguard::pipeline_event::{ChangeLevel, HealthChange, PipelineChange, Trigger, parse_invocation};
+use pipeguard::pipeline_state::{self, PipelineCallError, RetryOutcome};
+use pipeguard::retry::{self, RetryDecision, RetryMode, RetryPolicies, RetryPolicyError};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Everything built once per cold start.
+pub struct Retrier {
+    pub policies: Result<RetryPolicies, RetryPolicyError>,
+    pub codepipeline: aws_sdk_codepipeline::Client,
+    pub notifier: Notifier,
+}
+
+fn sdk_mode(mode: RetryMode) -> StageRetryMode {
+    match mode {
+        RetryMode::FailedActions => StageRetryMode::FailedActions,
+        RetryMode::AllActions => StageRetryMode::AllActions,
+    }
+}
+
+impl Retrier {
+    pub async fn from_env() -> Self {
+        let config = pipeguard::aws::load_config().await;
+        let env = |name: &str| std::env::var(name).ok();
+        let policies = RetryPolicies::from_env(env);
+        if let Err(error) = &policies {
+            tracing::error!(%error, "invalid retry configuration in the environment; every event will fail with it");
+        }
+        Self {
+            policies,
+            codepipeline: aws_sdk_codepipeline::Client::new(&config),
+            notifier: Notifier::new(aws_sdk_sns::Client::new(&config), env("NOTIFY_TOPIC_ARN")),
+        }
+    }
+
+    /// Handles every trigger in the invocation. An AWS error fails the invocation, so Lambda
+    /// delivers it again (and, in the end, to the dead-letter queue): every step is safe to repeat.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), Error> {
+        let policies = self.policies.as_ref().map_err(Clone::clone)?;
+        for trigger in parse_invocation(&event.payload) {
+            match trigger {
+                Trigger::Pipeline(change)
+                    if change.state == "FAILED" && change.level != ChangeLevel::Action =>
+                {
+                    self.on_failure(policies, &change).await?;
+                }
+                Trigger::Health(change) if change.status == "closed" => {
+                    self.on_health_closed(policies, &change).await?
+                }
+                Trigger::Pipeline(change) if change.state == "FAILED" => tracing::debug!(
+                    pipeline = %change.pipeline,
+                    action = ?change.action,
+                    "action failure ignored: the stage's failure event decides"
+                ),
+                other => tracing::debug!(?other, "not a trigger stage-retry acts on"),
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_failure(
+        &self,
+        policies: &RetryPolicies,
+        change: &PipelineChange,
+    ) -> Result<(), PipelineCallError> {
+        let (pipeline, execution_id) = (change.pipeline.as_str(), change.execution_id.as_str());
+        let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
+        let named = change.stage.as_deref().or(change.failed_stage.as_deref());
+        let stage = match named {
+            Some(name) => stages.iter().find(|stage| stage.name == name),
+            None => stages
+                .iter()
+                .find(|stage| stage.is_failed() && stage.execution_id.as_deref() == Some(execution_id)),
+        };
+        let Some(stage) = stage else {
+            tracing::info!(
+                pipeline,
+                execution_id,
+                decision = "skip",
+                reason = "no failed stage of this execution",
+                "retry decision"
+            );
+            return Ok(());
+        };
+        let decision = retry::decide(policies.for_pipeline(pipeline), execution_id, stage);
+        let stage_name = stage.name.as_str();
+        match decision {
+            RetryDecision::Retry {
+                mode,
+                attempt,
+                delay_seconds,
+            } => {
+                if delay_seconds > 0 {
+                    tokio::time::sleep(Duration::from_secs(u64::from(delay_seconds))).await;
+                }
+                let outcome = pipeline_state::retry_stage(
+                    &self.codepipeline,
+                    pipeline,
+                    stage_name,
+                    execution_id,
+                    sdk_mode(mode),
+                )
+                .await?;
+                let (decision, reason) = match outcome {
+                    RetryOutcome::Started => {
+                        ("retry", format!("retry {attempt} started ({})", mode.as_str()))
+                    }
+                    RetryOutcome::AlreadyHandled(why) => {
+                        ("skip", format!("already handled or superseded: {why}"))
+                    }
+                };
+                tracing::info!(pipeline, execution_id, stage = stage_name, attempt, decision, reason = %reason, "retry decision");
+            }
+            RetryDecision::Exhausted { attempts, last_error } => {
+                tracing::info!(pipeline, execution_id, stage = stage_name, attempts, decision = "exhausted", reason = %last_error, "retry decision");
+                let notice =
+                    retry::exhausted_notice(pipeline, stage_name, execution_id, attempts, &last_error);
+                if let Err(error) = self.notifier.publish(&notice).await {
+                    tracing::warn!(%error, "notification not sent");
+                }
+            }
+            RetryDecision::HeldByHealth(events) => {
+                let reason = format!(
+                    "held by open AWS Health events; resumed when they close: {}",
+                    events.join(", ")
+                );
+                tracing::info!(pipeline, execution_id, stage = stage_name, decision = "hold", reason = %reason, "retry decision");
+            }
+            RetryDecision::Skip(reason) => {
+                tracing::info!(pipeline, execution_id, stage = stage_name, decision = "skip", reason = %reason, "retry decision");
+            }
+        }
+        Ok(())
+    }
+
+    /// Resumes every stage the health gate failed because of the event that just closed.
+    async fn on_health_closed(
+        &self,
+        policies: &RetryPolicies,
+        change: &HealthChange,
+    ) -> Result<(), PipelineCallError> {
+        let pipelines = if policies.managed_pipelines.is_empty() {
+            pipeline_state::all_pipelines(&self.codepipeline).await?
+        } else {
+            policies.managed_pipelines.clone()
+        };
+        let mut resumed = 0;
+        for pipeline in &pipelines {
+            let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
+            for stage in retry::stages_held_by(&change.event_arn, &stages) {
+                let execution_id = stage.execution_id.as_deref().unwrap_or_default();
+                let mode = sdk_mode(policies.for_pipeline(pipeline).retry_mode);
+                let outcome = pipeline_state::retry_stage(
+                    &self.codepipeline,
+                    pipeline,
+                    &stage.name,
+                    execution_id,
+                    mode,
+                )
+                .await?;
+                let (decision, reason) = match outcome {
+                    RetryOutcome::Started => {
+                        ("resume", format!("AWS Health event {} closed", change.event_arn))
+                    }
+                    RetryOutcome::AlreadyHandled(why) => {
+                        ("skip", format!("already handled or superseded: {why}"))
+                    }
+                };
+                resumed += usize::from(decision == "resume");
+                tracing::info!(pipeline = %pipeline, execution_id, stage = %stage.name, decision, reason = %reason, "retry decision");
+            }
+        }
+        tracing::info!(event_arn = %change.event_arn, checked = pipelines.len(), resumed, "AWS Health event closed");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "handler_tests.rs"]
+mod tests;

@@ -1,0 +1,320 @@
+use super::*;
+use aws_sdk_codepipeline::operation::get_pipeline_state::{GetPipelineStateError, GetPipelineStateOutput};
+use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesOutput;
+use aws_sdk_codepipeline::operation::retry_stage_execution::{
+    RetryStageExecutionError, RetryStageExecutionOutput,
+};
+use aws_sdk_codepipeline::types::error::{ConflictException, PipelineNotFoundException};
+use aws_sdk_codepipeline::types::{
+    ActionExecution, ActionExecutionStatus, ActionState, ErrorDetails, PipelineSummary, RetryStageMetadata,
+    StageExecution, StageExecutionStatus, StageState,
+};
+use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use lambda_runtime::Context;
+use serde_json::json;
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc";
+
+fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retrier {
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Retrier {
+        policies: RetryPolicies::from_env(|name| {
+            env.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        }),
+        codepipeline: mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, codepipeline),
+        notifier: Notifier::new(
+            mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
+            Some(TOPIC.into()),
+        ),
+    }
+}
+
+fn eventbridge(level: &str, detail: Value) -> LambdaEvent<Value> {
+    let detail_type = format!("CodePipeline {level} Execution State Change");
+    LambdaEvent::new(
+        json!({"source": "aws.codepipeline", "detail-type": detail_type, "detail": detail}),
+        Context::default(),
+    )
+}
+
+fn stage_failed(stage: &str) -> LambdaEvent<Value> {
+    eventbridge(
+        "Stage",
+        json!({"pipeline": "web-app", "execution-id": "e1", "stage": stage, "state": "FAILED", "version": 1}),
+    )
+}
+
+/// GetPipelineState: Deploy's latest execution e1 failed in Apply with `code`, after `retries`.
+fn state(code: &'static str, message: &'static str, retries: i32) -> Rule {
+    mock!(aws_sdk_codepipeline::Client::get_pipeline_state).then_output(move || {
+        GetPipelineStateOutput::builder()
+            .stage_states(
+                StageState::builder()
+                    .stage_name("Deploy")
+                    .latest_execution(
+                        StageExecution::builder()
+                            .pipeline_execution_id("e1")
+                            .status(StageExecutionStatus::Failed)
+                            .build()
+                            .unwrap(),
+                    )
+                    .retry_stage_metadata(
+                        RetryStageMetadata::builder()
+                            .manual_stage_retry_attempt(retries)
+                            .build(),
+                    )
+                    .action_states(
+                        ActionState::builder()
+                            .action_name("Apply")
+                            .latest_execution(
+                                ActionExecution::builder()
+                                    .status(ActionExecutionStatus::Failed)
+                                    .error_details(
+                                        ErrorDetails::builder().code(code).message(message).build(),
+                                    )
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn retry_call() -> Rule {
+    mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
+        .match_requests(|request| {
+            request.pipeline_name() == Some("web-app")
+                && request.stage_name() == Some("Deploy")
+                && request.pipeline_execution_id() == Some("e1")
+                && request.retry_mode().map(|mode| mode.as_str()) == Some("FAILED_ACTIONS")
+        })
+        .then_output(|| {
+            RetryStageExecutionOutput::builder()
+                .pipeline_execution_id("e1")
+                .build()
+        })
+}
+
+fn publish() -> Rule {
+    mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().message_id("m").build())
+}
+
+#[tokio::test]
+async fn a_transient_stage_failure_is_retried_with_two_calls() {
+    let (state, retry) = (state("JobFailed", "Rate exceeded", 0), retry_call());
+    retrier(&[&state, &retry], &[], &[])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap();
+    assert_eq!((state.num_calls(), retry.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_notification_rule_message_through_sns_is_retried_too() {
+    let (state, retry) = (state("JobFailed", "Rate exceeded", 0), retry_call());
+    let sns: Value =
+        serde_json::from_str(include_str!("../../../tests/events/sns-stage-failed.json")).unwrap();
+    let sns = json!({"Records": sns["Records"].clone()});
+    let sns = {
+        let mut event = sns;
+        let message = event["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .unwrap()
+            .replace("c5d3a0c2-1111-2222-3333-444455556666", "e1");
+        event["Records"][0]["Sns"]["Message"] = json!(message);
+        event
+    };
+    retrier(&[&state, &retry], &[], &[])
+        .handle(LambdaEvent::new(sns, Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(retry.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_pipeline_level_failure_finds_its_failed_stage() {
+    let (state, retry) = (state("JobFailed", "Rate exceeded", 0), retry_call());
+    let event = eventbridge(
+        "Pipeline",
+        json!({"pipeline": "web-app", "execution-id": "e1", "state": "FAILED", "version": 1}),
+    );
+    retrier(&[&state, &retry], &[], &[]).handle(event).await.unwrap();
+    assert_eq!(retry.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn when_retries_run_out_people_are_told_once_and_nothing_is_retried() {
+    let (state, retry, publish) = (state("JobFailed", "Rate exceeded", 2), retry_call(), publish());
+    retrier(&[&state, &retry], &[&publish], &[])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap();
+    assert_eq!((retry.num_calls(), publish.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn a_configuration_error_is_never_retried() {
+    let (state, retry, publish) = (
+        state("ConfigurationError", "template invalid", 0),
+        retry_call(),
+        publish(),
+    );
+    retrier(&[&state, &retry], &[&publish], &[])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap();
+    assert_eq!((retry.num_calls(), publish.num_calls()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_stage_the_gate_failed_is_not_retried_while_its_event_is_open() {
+    let (state, retry) = (
+        state(
+            "JobFailed",
+            "Deployment blocked by 1 AWS Health event: (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
+            0,
+        ),
+        retry_call(),
+    );
+    retrier(&[&state, &retry], &[], &[])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap();
+    assert_eq!(retry.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_closed_health_event_resumes_the_stages_it_held() {
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .build()
+    });
+    let (state, retry) = (
+        state(
+            "JobFailed",
+            "Deployment blocked by 1 AWS Health event: (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
+            3,
+        ),
+        retry_call(),
+    );
+    let closed: Value =
+        serde_json::from_str(include_str!("../../../tests/events/health-event-closed.json")).unwrap();
+    let mut closed = closed;
+    closed["detail"]["eventArn"] = json!(ARN);
+    retrier(&[&pipelines, &state, &retry], &[], &[])
+        .handle(LambdaEvent::new(closed, Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (pipelines.num_calls(), retry.num_calls()),
+        (1, 1),
+        "resumed even after retries were used up"
+    );
+}
+
+#[tokio::test]
+async fn managed_pipelines_skip_listing_every_pipeline() {
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines)
+        .then_output(|| ListPipelinesOutput::builder().build());
+    let (state, retry) = (
+        state(
+            "JobFailed",
+            "blocked (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
+            0,
+        ),
+        retry_call(),
+    );
+    let closed = json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {
+        "eventArn": ARN, "service": "EC2", "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE", "statusCode": "closed"}});
+    retrier(
+        &[&pipelines, &state, &retry],
+        &[],
+        &[("RETRY_PIPELINES", "web-app")],
+    )
+    .handle(LambdaEvent::new(closed, Context::default()))
+    .await
+    .unwrap();
+    assert_eq!(
+        (pipelines.num_calls(), state.num_calls(), retry.num_calls()),
+        (0, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_retry_someone_else_already_made_is_not_an_error() {
+    let state = state("JobFailed", "Rate exceeded", 0);
+    let conflict = mock!(aws_sdk_codepipeline::Client::retry_stage_execution).then_error(|| {
+        RetryStageExecutionError::ConflictException(
+            ConflictException::builder().message("retry running").build(),
+        )
+    });
+    retrier(&[&state, &conflict], &[], &[])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap();
+    assert_eq!(conflict.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn action_failures_and_other_events_ask_nothing() {
+    let state = state("JobFailed", "Rate exceeded", 0);
+    let retrier = retrier(&[&state], &[], &[]);
+    let action = eventbridge(
+        "Action",
+        json!({"pipeline": "web-app", "execution-id": "e1", "stage": "Deploy", "action": "Apply", "state": "FAILED"}),
+    );
+    retrier.handle(action).await.unwrap();
+    retrier
+        .handle(stage_failed_with_state("SUCCEEDED"))
+        .await
+        .unwrap();
+    retrier
+        .handle(LambdaEvent::new(json!({"hello": "world"}), Context::default()))
+        .await
+        .unwrap();
+    assert_eq!(state.num_calls(), 0);
+}
+
+fn stage_failed_with_state(state: &str) -> LambdaEvent<Value> {
+    eventbridge(
+        "Stage",
+        json!({"pipeline": "web-app", "execution-id": "e1", "stage": "Deploy", "state": state}),
+    )
+}
+
+#[tokio::test]
+async fn aws_errors_fail_the_invocation_so_lambda_delivers_it_again() {
+    let missing = mock!(aws_sdk_codepipeline::Client::get_pipeline_state).then_error(|| {
+        GetPipelineStateError::PipelineNotFoundException(
+            PipelineNotFoundException::builder().message("gone").build(),
+        )
+    });
+    let error = retrier(&[&missing], &[], &[])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("GetPipelineState for pipeline web-app"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_environment_fails_every_invocation_naming_the_variable() {
+    let state = state("JobFailed", "Rate exceeded", 0);
+    let error = retrier(&[&state], &[], &[("RETRY_MODE", "SOMETIMES")])
+        .handle(stage_failed("Deploy"))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("RETRY_MODE"), "{error}");
+    assert_eq!(state.num_calls(), 0);
+}

@@ -1,0 +1,170 @@
+//! stage-retry end to end: the real binary, invoked by emulated EventBridge rules and SNS
+//! notification-rule messages, retrying through the real CodePipeline API.
+
+use e2e::Local;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
+
+/// Stage failures go to stage-retry, as the SAM template's rule sends them.
+fn route_stage_failures(local: &Local) {
+    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "stage-retry"}));
+}
+
+fn deploy_pipeline(local: &Local, script: &[&str]) {
+    local.admin(
+        "POST",
+        "/_admin/pipelines",
+        json!({"name": "web-app", "stages": [
+            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
+            {"name": "Deploy", "actions": [
+                {"name": "Migrate", "category": "Deploy", "script": ["succeed"]},
+                {"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": script}
+            ]}
+        ]}),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flaky_action_fails_once_and_succeeds_on_retry() {
+    let local = Local::start(&[]).await;
+    route_stage_failures(&local);
+    deploy_pipeline(&local, &["fail:JobFailed:Rate exceeded", "succeed"]);
+    let execution = local
+        .reaches(&local.start_execution("web-app"), "Succeeded", TIMEOUT)
+        .await;
+    let deploy = &execution["stages"][1];
+    assert_eq!(deploy["manual_retries"], 1, "{execution:#}");
+    assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_failure_stops_after_max_attempts_with_one_notification() {
+    let local = Local::start(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
+    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
+    route_stage_failures(&local);
+    deploy_pipeline(&local, &["fail:JobFailed:Resource limit exceeded"]);
+    let id = local.start_execution("web-app");
+    let messages = local
+        .wait_for(TIMEOUT, "the exhausted notice", || {
+            Some(local.messages()).filter(|messages| !messages.is_empty())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let execution = local.execution(&id);
+    assert_eq!(execution["status"], "Failed");
+    assert_eq!(execution["stages"][1]["manual_retries"], 2);
+    assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 2);
+    let messages_now = local.messages();
+    assert_eq!(messages_now.len(), 1, "{messages_now:#?}");
+    assert_eq!(
+        messages[0]["subject"],
+        "pipeguard: web-app Deploy still failing after 2 retries"
+    );
+    assert!(
+        messages[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Apply: JobFailed Resource limit exceeded")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_sns_message_delivered_three_times_retries_once() {
+    let local = Local::start(&[]).await;
+    // Notification-rule messages land on a topic whose subscriber does not run, so the test
+    // holds the real message and can deliver it as often as SNS might.
+    local.admin(
+        "POST",
+        "/_admin/topics",
+        json!({"name": "pipeline-events", "subscribe": ["mailbox"]}),
+    );
+    let topic = "arn:aws:sns:us-east-1:123456789012:pipeline-events";
+    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "topic_arn": topic}));
+    deploy_pipeline(&local, &["fail:JobFailed:Rate exceeded", "succeed"]);
+    let id = local.start_execution("web-app");
+    local.reaches(&id, "Failed", TIMEOUT).await;
+    let delivery: Value = local
+        .wait_for(TIMEOUT, "the stage failure message", || {
+            local
+                .admin("GET", "/_admin/pending/mailbox", json!({}))
+                .as_array()
+                .and_then(|pending| pending.first().cloned())
+        })
+        .await;
+    for _ in 0..3 {
+        local.admin(
+            "POST",
+            "/_admin/invoke",
+            json!({"function": "stage-retry", "payload": delivery}),
+        );
+    }
+    local.reaches(&id, "Succeeded", TIMEOUT).await;
+    local
+        .wait_for(TIMEOUT, "all three deliveries handled", || {
+            (local.invocations("stage-retry") == 3).then_some(())
+        })
+        .await;
+    assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 1);
+    assert_eq!(local.execution(&id)["stages"][1]["manual_retries"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configuration_error_is_never_retried() {
+    let local = Local::start(&[]).await;
+    route_stage_failures(&local);
+    deploy_pipeline(
+        &local,
+        &["fail:ConfigurationError:template is invalid", "succeed"],
+    );
+    let id = local.start_execution("web-app");
+    local.reaches(&id, "Failed", TIMEOUT).await;
+    local
+        .wait_for(TIMEOUT, "stage-retry to decide", || {
+            (local.invocations("stage-retry") >= 1).then_some(())
+        })
+        .await;
+    assert_eq!(
+        local.calls("codepipeline", "GetPipelineState", None),
+        1,
+        "it looked"
+    );
+    assert_eq!(
+        local.calls("codepipeline", "RetryStageExecution", None),
+        0,
+        "and left it alone"
+    );
+    assert_eq!(local.execution(&id)["status"], "Failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_held_by_the_gate_resumes_when_its_health_event_closes() {
+    let local = Local::start(&[]).await;
+    route_stage_failures(&local);
+    local.admin(
+        "POST",
+        "/_admin/rules",
+        json!({"source": "aws.health", "function": "stage-retry"}),
+    );
+    let arn = local.open_issue("us-east-1", "EC2");
+    local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
+    let id = local.start_execution("web-app");
+    local.reaches(&id, "Failed", TIMEOUT).await;
+    // stage-retry saw the gate's failure (and the open event) and held off.
+    local
+        .wait_for(TIMEOUT, "stage-retry to see the gate's failure", || {
+            (local.invocations("stage-retry") >= 2).then_some(())
+        })
+        .await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+    local.close_issue(&arn);
+    let execution = local.reaches(&id, "Succeeded", TIMEOUT).await;
+    assert_eq!(
+        execution["stages"][2]["actions"][0]["status"], "Succeeded",
+        "Deploy ran after the resume"
+    );
+    assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 1);
+}
