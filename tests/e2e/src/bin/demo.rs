@@ -1,6 +1,7 @@
 //! `make demo`: one story, end to end, with the real functions against the local emulator.
 //! A pipeline deploys; an AWS Health issue opens in its region and the gate holds the next
-//! deployment; the issue closes and the deployment goes through.
+//! deployment; the issue closes and the deployment goes through; a deploy that hits a transient
+//! error is retried by stage-retry without anyone clicking Retry.
 
 use e2e::{Local, action};
 use serde_json::{Value, json};
@@ -112,7 +113,44 @@ async fn main() -> ExitCode {
         action(&second, "Deploy", "Apply")["status"] == "Succeeded",
     );
 
-    story.say("4. What people were told (SNS)");
+    story.say("4. Another pipeline's deploy is throttled by AWS; stage-retry retries only the failed action");
+    story.local.admin(
+        "POST",
+        "/_admin/rules",
+        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED", "function": "stage-retry"}),
+    );
+    story.local.admin(
+        "POST",
+        "/_admin/pipelines",
+        json!({"name": "api", "stages": [
+            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
+            {"name": "Deploy", "actions": [
+                {"name": "Migrate", "category": "Deploy", "script": ["succeed"]},
+                {"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": ["fail:JobFailed:Throttling: Rate exceeded", "succeed"], "run_ms": 200}
+            ]}
+        ]}),
+    );
+    let third = story.local.start_execution("api");
+    let third = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the retried deploy", || {
+            Some(story.local.execution(&third)).filter(|execution| execution["status"] == "Succeeded")
+        })
+        .await;
+    story.check(
+        "the throttled deploy succeeded on its retry",
+        third["status"] == "Succeeded",
+    );
+    story.check(
+        "only the failed action ran again (Migrate once, one retry)",
+        third["stages"][1]["manual_retries"] == 1
+            && story
+                .local
+                .successful_calls("codepipeline", "RetryStageExecution")
+                == 1,
+    );
+
+    story.say("5. What people were told (SNS)");
     let messages = story
         .local
         .wait_for(STEP_TIMEOUT, "the release notice", || {
