@@ -27,6 +27,9 @@ fn the_benchmark_harness_runs_and_prints_its_table() {
         "peak RSS",
         "AWS calls per decision (no open event) | 2.0 calls",
         "100 open events: DescribeEvents calls | 1.0 calls",
+        "CodePipeline calls per handled failure | 2.0",
+        "(5 failures, each delivered 2 times)",
+        " 5 retries,",
     ] {
         assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
     }

@@ -203,9 +203,9 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             Ok(Value::Array(
                 results
                     .into_iter()
-                    .map(|(request_id, result)| match result {
-                        Ok(response) => json!({"request_id": request_id, "response": response}),
-                        Err(error) => json!({"request_id": request_id, "error": error}),
+                    .map(|(request_id, at, result)| match result {
+                        Ok(response) => json!({"request_id": request_id, "at": at, "response": response}),
+                        Err(error) => json!({"request_id": request_id, "at": at, "error": error}),
                     })
                     .collect(),
             ))

@@ -240,7 +240,12 @@ fn get_pipeline_state(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsE
         .stages
         .iter()
         .map(|stage| {
-            let latest = state.executions.iter().rev().find_map(|execution| execution.stage(&stage.name).map(|run| (execution, run)));
+            let latest = state
+                .executions
+                .iter()
+                .rev()
+                .filter(|execution| execution.pipeline == name)
+                .find_map(|execution| execution.stage(&stage.name).map(|run| (execution, run)));
             let mut stage_state = json!({"stageName": stage.name});
             if let Some((execution, run)) = latest {
                 stage_state["latestExecution"] = json!({"pipelineExecutionId": execution.id, "status": run.status});

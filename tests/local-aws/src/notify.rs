@@ -159,6 +159,11 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
                     .is_none_or(|wanted| wanted == change.detail_type())
             })
             .filter(|rule| rule.state.as_deref().is_none_or(|wanted| wanted == change.state))
+            .filter(|rule| {
+                rule.pipeline
+                    .as_deref()
+                    .is_none_or(|wanted| wanted == change.pipeline)
+            })
             .cloned()
             .collect();
         let mut deliveries = Vec::new();

@@ -245,7 +245,7 @@ fn finish(shared: &Arc<Shared>, function: &str, request_id: &str, result: Result
     let mut state = shared.state();
     let entry = state.functions.entry(function.to_owned()).or_default();
     let invocation = entry.in_flight.remove(request_id);
-    entry.results.push((request_id.to_owned(), result.clone()));
+    entry.results.push((request_id.to_owned(), now(), result.clone()));
     if let Err(error) = result {
         let message = error
             .get("errorMessage")

@@ -223,8 +223,8 @@ pub struct Function {
     pub runtime_address: Option<std::net::SocketAddr>,
     /// Invocations handed to the function and not yet answered.
     pub in_flight: HashMap<String, Invocation>,
-    /// Invocation results: request id → response or error body.
-    pub results: Vec<(String, Result<Value, Value>)>,
+    /// Finished invocations: request id, when, and the response or error body.
+    pub results: Vec<(String, f64, Result<Value, Value>)>,
 }
 
 /// A fault the next matching calls suffer.
@@ -290,6 +290,9 @@ pub struct Rule {
     /// Only this state (e.g. `FAILED`).
     #[serde(default)]
     pub state: Option<String>,
+    /// Only this pipeline's changes.
+    #[serde(default)]
+    pub pipeline: Option<String>,
     #[serde(default)]
     pub topic_arn: Option<String>,
     #[serde(default)]

@@ -180,6 +180,33 @@ async fn a_failed_stage_is_visible_everywhere_and_can_be_retried_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_pipeline_reports_its_own_stages() {
+    let emulator = Emulator::start().await.unwrap();
+    let codepipeline = client!(aws_sdk_codepipeline, emulator.url());
+    scripted_pipeline(&emulator, "web-app", &["fail"], 0);
+    let own = start(&codepipeline, &emulator).await;
+    scripted_pipeline(&emulator, "api", &["succeed"], 0);
+    let other = codepipeline
+        .start_pipeline_execution()
+        .name("api")
+        .send()
+        .await
+        .unwrap();
+    settled(&emulator, other.pipeline_execution_id().unwrap()).await;
+    let state = codepipeline
+        .get_pipeline_state()
+        .name("web-app")
+        .send()
+        .await
+        .unwrap();
+    let deploy = state.stage_states()[1].latest_execution().unwrap();
+    assert_eq!(
+        (deploy.pipeline_execution_id(), deploy.status().as_str()),
+        (own.as_str(), "Failed")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_latest_execution_of_a_stage_can_be_retried() {
     let emulator = Emulator::start().await.unwrap();
     let codepipeline = client!(aws_sdk_codepipeline, emulator.url());
