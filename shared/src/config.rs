@@ -1,5 +1,44 @@
 //! Reading settings from the environment: the shapes every function's configuration shares.
 
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+/// A setting that cannot be used: exactly where it is, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {reason}")]
+pub struct SettingError {
+    pub setting: String,
+    pub reason: String,
+}
+
+/// A whole number from the environment variable `name`, if set.
+pub fn env_number(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u32>, SettingError> {
+    lookup(name)
+        .map(|value| {
+            value.trim().parse::<u32>().map_err(|_| SettingError {
+                setting: format!("environment variable {name}"),
+                reason: format!("`{}` is not a whole number", value.trim()),
+            })
+        })
+        .transpose()
+}
+
+/// Per-pipeline overrides: a JSON object in the environment variable `name`, from pipeline
+/// name to the settings it overrides.
+pub fn per_pipeline<R: DeserializeOwned>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<BTreeMap<String, R>, SettingError> {
+    let Some(json) = lookup(name).filter(|json| !json.trim().is_empty()) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(&json);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| SettingError {
+        setting: format!("environment variable {name} at `{}`", error.path()),
+        reason: error.into_inner().to_string(),
+    })
+}
+
 /// A comma-separated list: items trimmed, empty items dropped.
 pub fn split_list(value: &str) -> Vec<String> {
     value

@@ -13,4 +13,5 @@ pub mod notify;
 pub mod pipeline_event;
 pub mod pipeline_state;
 pub mod retry;
+pub mod rollback;
 pub mod text;

@@ -1,7 +1,7 @@
 //! stage-retry's policy: function-wide defaults from `RETRY_*` environment variables, and
 //! per-pipeline overrides from a JSON map in `RETRY_PIPELINE_POLICIES`.
 
-use crate::config::{dedup, split_list};
+use crate::config::{SettingError, dedup, env_number, per_pipeline, split_list};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -60,12 +60,7 @@ impl Default for RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{setting}: {reason}")]
-pub struct RetryPolicyError {
-    pub setting: String,
-    pub reason: String,
-}
+pub type RetryPolicyError = SettingError;
 
 /// Settings as given; each layer overrides only what it names.
 #[derive(Debug, Default, Deserialize)]
@@ -104,17 +99,7 @@ impl RetryPolicies {
     /// Reads `RETRY_*` variables through `lookup`.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, RetryPolicyError> {
         let list = |field: &str| lookup(&env_var(field)).map(|value| split_list(&value));
-        let number = |field: &str| -> Result<Option<u32>, RetryPolicyError> {
-            let name = env_var(field);
-            lookup(&name)
-                .map(|value| {
-                    value.trim().parse::<u32>().map_err(|_| RetryPolicyError {
-                        setting: format!("environment variable {name}"),
-                        reason: format!("`{}` is not a whole number", value.trim()),
-                    })
-                })
-                .transpose()
-        };
+        let number = |field: &str| env_number(&lookup, &env_var(field));
         let raw = RawRetryPolicy {
             max_attempts: number("max_attempts")?,
             retry_mode: lookup(&env_var("retry_mode")).map(|value| value.trim().to_owned()),
@@ -128,25 +113,20 @@ impl RetryPolicies {
         };
         let default = RetryPolicy::default()
             .overridden_by(raw, |field| format!("environment variable {}", env_var(field)))?;
-        let mut per_pipeline = BTreeMap::new();
-        if let Some(json) = lookup("RETRY_PIPELINE_POLICIES").filter(|json| !json.trim().is_empty()) {
-            let setting = "environment variable RETRY_PIPELINE_POLICIES";
-            let mut deserializer = serde_json::Deserializer::from_str(&json);
-            let raw: BTreeMap<String, RawRetryPolicy> = serde_path_to_error::deserialize(&mut deserializer)
-                .map_err(|error| RetryPolicyError {
-                setting: format!("{setting} at `{}`", error.path()),
-                reason: error.into_inner().to_string(),
-            })?;
-            for (pipeline, overrides) in raw {
-                let policy = default.clone().overridden_by(overrides, |field| {
-                    format!("{setting}: pipeline `{pipeline}` field `{field}`")
-                })?;
-                per_pipeline.insert(pipeline, policy);
-            }
+        let variable = "RETRY_PIPELINE_POLICIES";
+        let mut policies = BTreeMap::new();
+        for (pipeline, overrides) in per_pipeline::<RawRetryPolicy>(&lookup, variable)? {
+            let setting = |field: &str| {
+                format!("environment variable {variable}: pipeline `{pipeline}` field `{field}`")
+            };
+            policies.insert(
+                pipeline.clone(),
+                default.clone().overridden_by(overrides, setting)?,
+            );
         }
         Ok(Self {
             default,
-            per_pipeline,
+            per_pipeline: policies,
             managed_pipelines: list("pipelines").map(dedup).unwrap_or_default(),
         })
     }
@@ -162,7 +142,7 @@ impl RetryPolicy {
         raw: RawRetryPolicy,
         setting: impl Fn(&str) -> String,
     ) -> Result<Self, RetryPolicyError> {
-        let invalid = |field: &str, reason: String| RetryPolicyError {
+        let invalid = |field: &str, reason: String| SettingError {
             setting: setting(field),
             reason,
         };

@@ -272,7 +272,14 @@ async fn run_action(
             )
             .await
         }
-        None if is_rollback => Ok(Some("rolled back to the target execution's revision".to_owned())),
+        None if is_rollback => match action
+            .rollback_script
+            .first()
+            .map(|step| ScriptOutcome::parse(step))
+        {
+            Some(ScriptOutcome::Fail { code, message }) => Err(ActionError { code, message }),
+            _ => Ok(Some("redeployed the target execution's revision".to_owned())),
+        },
         None => run_script(shared, pipeline, stage, action).await,
     };
     let status = if result.is_ok() { "Succeeded" } else { "Failed" };

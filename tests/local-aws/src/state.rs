@@ -49,6 +49,9 @@ pub struct ActionSpec {
     /// How long a scripted action runs, in milliseconds.
     #[serde(default)]
     pub run_ms: u64,
+    /// How the action fares in a rollback execution (`succeed` when absent).
+    #[serde(default)]
+    pub rollback_script: Vec<String>,
 }
 
 fn default_category() -> String {
