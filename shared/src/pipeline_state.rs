@@ -304,6 +304,8 @@ pub async fn action_runs(
 pub enum RollbackOutcome {
     /// The rollback execution's id.
     Started(String),
+    /// The stage is busy: most likely a duplicate event's rollback is already running.
+    AlreadyHandled(String),
     /// CodePipeline refused, in words a person can act on.
     Refused(String),
 }
@@ -333,9 +335,9 @@ pub async fn rollback_stage(
                     "execution {target} ran an earlier version of the pipeline, and CodePipeline cannot roll back across a change of the pipeline's structure; roll forward with a fix instead"
                 ))
             } else if error.is_conflict_exception() {
-                refused(format!(
+                Ok(RollbackOutcome::AlreadyHandled(format!(
                     "stage {stage} is busy (running, or already rolling back): {error}"
-                ))
+                )))
             } else if error.is_unable_to_rollback_stage_exception()
                 || error.is_pipeline_execution_not_found_exception()
             {

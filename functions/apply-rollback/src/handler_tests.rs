@@ -1,0 +1,242 @@
+use super::*;
+use aws_sdk_codepipeline::operation::get_pipeline_state::GetPipelineStateOutput;
+use aws_sdk_codepipeline::operation::list_action_executions::ListActionExecutionsOutput;
+use aws_sdk_codepipeline::operation::list_pipeline_executions::ListPipelineExecutionsOutput;
+use aws_sdk_codepipeline::operation::rollback_stage::RollbackStageOutput;
+use aws_sdk_codepipeline::types::{
+    ActionCategory, ActionExecutionDetail, ActionExecutionInput, ActionExecutionOutput,
+    ActionExecutionResult, ActionExecutionStatus, ActionOwner, ActionTypeId, ErrorDetails, ExecutionType,
+    PipelineExecutionSummary, StageExecution, StageExecutionStatus, StageState,
+};
+use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use lambda_runtime::Context;
+use serde_json::json;
+
+fn rollbacker(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Rollbacker {
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Rollbacker {
+        policies: RollbackPolicies::from_env(|name| {
+            env.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        }),
+        codepipeline: mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, codepipeline),
+        notifier: Notifier::new(
+            mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
+            Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+        ),
+    }
+}
+
+fn action_failed() -> LambdaEvent<Value> {
+    let detail = json!({"pipeline": "web-app", "execution-id": "e2", "stage": "Deploy", "action": "Apply", "state": "FAILED",
+                        "type": {"owner": "AWS", "provider": "CloudFormation", "category": "Deploy", "version": "1"}});
+    LambdaEvent::new(
+        json!({"source": "aws.codepipeline", "detail-type": "CodePipeline Action Execution State Change", "detail": detail}),
+        Context::default(),
+    )
+}
+
+/// Source, then Deploy whose latest execution is `execution` with `status`.
+fn state(execution: &'static str, status: StageExecutionStatus) -> Rule {
+    mock!(aws_sdk_codepipeline::Client::get_pipeline_state).then_output(move || {
+        GetPipelineStateOutput::builder()
+            .stage_states(StageState::builder().stage_name("Source").build())
+            .stage_states(
+                StageState::builder()
+                    .stage_name("Deploy")
+                    .latest_execution(
+                        StageExecution::builder()
+                            .pipeline_execution_id(execution)
+                            .status(status.clone())
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn runs(category: ActionCategory, code: &'static str) -> Rule {
+    mock!(aws_sdk_codepipeline::Client::list_action_executions).then_output(move || {
+        let type_id = ActionTypeId::builder()
+            .category(category.clone())
+            .owner(ActionOwner::Aws)
+            .provider("CloudFormation")
+            .version("1")
+            .build()
+            .unwrap();
+        ListActionExecutionsOutput::builder()
+            .action_execution_details(
+                ActionExecutionDetail::builder()
+                    .pipeline_execution_id("e2")
+                    .stage_name("Deploy")
+                    .action_name("Apply")
+                    .status(ActionExecutionStatus::Failed)
+                    .input(ActionExecutionInput::builder().action_type_id(type_id).build())
+                    .output(
+                        ActionExecutionOutput::builder()
+                            .execution_result(
+                                ActionExecutionResult::builder()
+                                    .error_details(
+                                        ErrorDetails::builder().code(code).message("quota").build(),
+                                    )
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+/// History: the failed execution e2 of `kind`, and (for the stage filter) e1 when `has_target`.
+fn history(kind: ExecutionType, has_target: bool) -> Rule {
+    mock!(aws_sdk_codepipeline::Client::list_pipeline_executions).then_compute_output(move |request| {
+        let summary = |id: &str, kind: ExecutionType| {
+            PipelineExecutionSummary::builder()
+                .pipeline_execution_id(id)
+                .execution_type(kind)
+                .build()
+        };
+        let mut output = ListPipelineExecutionsOutput::builder();
+        if request.filter().is_none() {
+            output = output.pipeline_execution_summaries(summary("e2", kind.clone()));
+        } else if has_target {
+            output = output.pipeline_execution_summaries(summary("e1", ExecutionType::Standard));
+        }
+        output.build()
+    })
+}
+
+fn rollback_call() -> Rule {
+    mock!(aws_sdk_codepipeline::Client::rollback_stage)
+        .match_requests(|request| {
+            request.stage_name() == Some("Deploy") && request.target_pipeline_execution_id() == Some("e1")
+        })
+        .then_output(|| {
+            RollbackStageOutput::builder()
+                .pipeline_execution_id("r1")
+                .build()
+                .unwrap()
+        })
+}
+
+fn publish_with(subject: &'static str) -> Rule {
+    mock!(aws_sdk_sns::Client::publish)
+        .match_requests(move |request| request.subject() == Some(subject))
+        .then_output(|| PublishOutput::builder().build())
+}
+
+#[tokio::test]
+async fn a_failed_apply_rolls_back_to_the_last_good_execution_and_says_so() {
+    let (state, runs, history, rollback) = (
+        state("e2", StageExecutionStatus::Failed),
+        runs(ActionCategory::Deploy, "JobFailed"),
+        history(ExecutionType::Standard, true),
+        rollback_call(),
+    );
+    let told = publish_with("pipeguard: web-app Deploy rolled back");
+    rollbacker(&[&state, &runs, &history, &rollback], &[&told], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!((rollback.num_calls(), told.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_failure_that_does_not_qualify_is_left_alone_quietly() {
+    let (state, runs, history, rollback) = (
+        state("e2", StageExecutionStatus::Failed),
+        runs(ActionCategory::Build, "JobFailed"),
+        history(ExecutionType::Standard, true),
+        rollback_call(),
+    );
+    let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    rollbacker(&[&state, &runs, &history, &rollback], &[&publish], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (history.num_calls(), rollback.num_calls(), publish.num_calls()),
+        (0, 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_rollback_is_reported_and_never_rolled_back() {
+    let (state, runs, history, rollback) = (
+        state("e2", StageExecutionStatus::Failed),
+        runs(ActionCategory::Deploy, "JobFailed"),
+        history(ExecutionType::Rollback, true),
+        rollback_call(),
+    );
+    let told = publish_with("pipeguard: web-app Deploy not rolled back");
+    rollbacker(&[&state, &runs, &history, &rollback], &[&told], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!((rollback.num_calls(), told.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn without_an_earlier_success_the_rollback_is_skipped_and_said() {
+    let (state, runs, history, rollback) = (
+        state("e2", StageExecutionStatus::Failed),
+        runs(ActionCategory::Deploy, "JobFailed"),
+        history(ExecutionType::Standard, false),
+        rollback_call(),
+    );
+    let told = publish_with("pipeguard: web-app Deploy not rolled back");
+    rollbacker(&[&state, &runs, &history, &rollback], &[&told], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!((rollback.num_calls(), told.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn a_dry_run_decides_and_reports_without_acting() {
+    let (state, runs, history, rollback) = (
+        state("e2", StageExecutionStatus::Failed),
+        runs(ActionCategory::Deploy, "JobFailed"),
+        history(ExecutionType::Standard, true),
+        rollback_call(),
+    );
+    let told = publish_with("pipeguard: web-app Deploy would be rolled back (dry run)");
+    rollbacker(
+        &[&state, &runs, &history, &rollback],
+        &[&told],
+        &[("ROLLBACK_DRY_RUN", "true")],
+    )
+    .handle(action_failed())
+    .await
+    .unwrap();
+    assert_eq!((rollback.num_calls(), told.num_calls()), (0, 1));
+}
+
+#[tokio::test]
+async fn a_duplicate_after_the_rollback_started_does_nothing() {
+    let (state, runs, rollback) = (
+        state("r1", StageExecutionStatus::InProgress),
+        runs(ActionCategory::Deploy, "JobFailed"),
+        rollback_call(),
+    );
+    rollbacker(&[&state, &runs, &rollback], &[], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!((runs.num_calls(), rollback.num_calls()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_bad_environment_fails_every_invocation_naming_the_variable() {
+    let error = rollbacker(&[], &[], &[("ROLLBACK_MESSAGE_PATTERN", "(")])
+        .handle(action_failed())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("ROLLBACK_MESSAGE_PATTERN"), "{error}");
+}
