@@ -1,7 +1,8 @@
 //! `make demo`: one story, end to end, with the real functions against the local emulator.
 //! A pipeline deploys; an AWS Health issue opens in its region and the gate holds the next
 //! deployment; the issue closes and the deployment goes through; a deploy that hits a transient
-//! error is retried by stage-retry without anyone clicking Retry.
+//! error is retried by stage-retry without anyone clicking Retry; a broken infrastructure apply is
+//! rolled back to the last good execution by apply-rollback.
 
 use e2e::{Local, action};
 use serde_json::{Value, json};
@@ -117,7 +118,8 @@ async fn main() -> ExitCode {
     story.local.admin(
         "POST",
         "/_admin/rules",
-        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED", "function": "stage-retry"}),
+        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED",
+               "pipeline": "api", "function": "stage-retry"}),
     );
     story.local.admin(
         "POST",
@@ -150,11 +152,54 @@ async fn main() -> ExitCode {
                 == 1,
     );
 
-    story.say("5. What people were told (SNS)");
+    story
+        .say("5. An infrastructure apply fails; apply-rollback returns the stage to the last good execution");
+    story.local.admin(
+        "POST",
+        "/_admin/rules",
+        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Action Execution State Change", "state": "FAILED",
+               "pipeline": "infra", "function": "apply-rollback"}),
+    );
+    story.local.admin(
+        "POST",
+        "/_admin/pipelines",
+        json!({"name": "infra", "stages": [
+            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
+            {"name": "Apply", "actions": [
+                {"name": "Terraform", "category": "Deploy", "provider": "CodeBuild", "script": ["succeed", "fail:JobFailed:TERRAFORM_EXECUTION_ERROR: subnet not found"]}
+            ]}
+        ]}),
+    );
+    let good = story.local.start_execution("infra");
+    let good_state = story.run_to_end(&good).await;
+    story.check("the first apply succeeded", good_state["status"] == "Succeeded");
+    let broken = story.local.start_execution("infra");
+    story.run_to_end(&broken).await;
+    let rollback = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the rollback", || {
+            let executions = story.local.admin("GET", "/_admin/executions", json!({}));
+            executions
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|execution| execution["type"] == "ROLLBACK")
+                .cloned()
+        })
+        .await;
+    let rollback = story
+        .run_to_end(rollback["id"].as_str().unwrap_or_default())
+        .await;
+    story.check(
+        "the broken apply was rolled back to the last good execution",
+        rollback["status"] == "Succeeded" && rollback["rollback_target"] == good.as_str(),
+    );
+
+    story.say("6. What people were told (SNS)");
     let messages = story
         .local
         .wait_for(STEP_TIMEOUT, "the release notice", || {
-            Some(story.local.messages()).filter(|messages| messages.len() >= 2)
+            Some(story.local.messages()).filter(|messages| messages.len() >= 3)
         })
         .await;
     for message in &messages {
@@ -172,8 +217,8 @@ async fn main() -> ExitCode {
         .filter_map(|message| message["subject"].as_str())
         .collect();
     story.check(
-        "a hold notice and a release notice",
-        subjects == ["pipeguard: web-app held", "pipeguard: web-app released"],
+        "a hold notice, a release notice and a rollback notice",
+        subjects == ["pipeguard: web-app held", "pipeguard: web-app released", "pipeguard: infra Apply rolled back"],
     );
 
     story.say("Summary");
