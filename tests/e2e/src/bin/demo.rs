@@ -218,7 +218,12 @@ async fn main() -> ExitCode {
         .collect();
     story.check(
         "a hold notice, a release notice and a rollback notice",
-        subjects == ["pipeguard: web-app held", "pipeguard: web-app released", "pipeguard: infra Apply rolled back"],
+        subjects
+            == [
+                "pipeguard: web-app held",
+                "pipeguard: web-app released",
+                "pipeguard: infra Apply rolled back",
+            ],
     );
 
     story.say("Summary");
