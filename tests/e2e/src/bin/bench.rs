@@ -203,13 +203,14 @@ struct RetryFigures {
     burst_rss_mib: f64,
 }
 
-fn flaky_pipeline(local: &Local, name: &str) {
+fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
     local.admin(
         "POST",
         "/_admin/pipelines",
-        json!({"name": name, "stages": [{"name": "Deploy", "actions": [
-            {"name": "Apply", "category": "Deploy", "script": ["fail:JobFailed:Rate exceeded", "succeed"]}
-        ]}]}),
+        json!({"name": name, "stages": [
+            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
+            {"name": "Deploy", "actions": [{"name": "Apply", "category": "Deploy", "script": script}]}
+        ]}),
     );
 }
 
@@ -221,21 +222,51 @@ fn finished_at(local: &Local, function: &str, nth: usize) -> Option<f64> {
         .and_then(|invocation| invocation["at"].as_f64())
 }
 
-async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usize) -> RetryFigures {
+/// A function that reacts to pipeline failures, and the events that reach it.
+struct Reactor {
+    binary: &'static str,
+    detail_type: &'static str,
+    /// The Deploy action's script: the run that fails invokes the function.
+    script: &'static [&'static str],
+}
+
+const STAGE_RETRY: Reactor = Reactor {
+    binary: "stage-retry",
+    detail_type: "CodePipeline Stage Execution State Change",
+    script: &["fail:JobFailed:Rate exceeded", "succeed"],
+};
+const APPLY_ROLLBACK: Reactor = Reactor {
+    binary: "apply-rollback",
+    detail_type: "CodePipeline Action Execution State Change",
+    script: &["succeed", "fail:JobFailed:quota"],
+};
+
+/// Cold start to a handled failure (a fresh process per run), peak RSS, and AWS calls per
+/// handled failure.
+async fn measure_reactor(reactor: &Reactor, cold_runs: usize) -> ((f64, f64, f64), f64, f64) {
     let local = Local::start(&[]).await;
     let (mut cold, mut peak) = (Vec::new(), 0.0_f64);
     for run in 0..cold_runs {
-        let (function, pipeline) = (format!("retry-{run}"), format!("flaky-{run}"));
-        let command = e2e::function_binary("stage-retry").display().to_string();
+        let (function, pipeline) = (format!("{}-{run}", reactor.binary), format!("pipeline-{run}"));
+        let command = e2e::function_binary(reactor.binary).display().to_string();
         local.admin(
             "POST",
             "/_admin/functions",
             json!({"name": function, "command": command}),
         );
-        flaky_pipeline(&local, &pipeline);
-        let rule = json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change",
-                          "state": "FAILED", "pipeline": pipeline, "function": function});
+        scripted_pipeline(&local, &pipeline, reactor.script);
+        let rule = json!({"source": "aws.codepipeline", "detail_type": reactor.detail_type, "state": "FAILED",
+                          "pipeline": pipeline, "function": function});
         local.admin("POST", "/_admin/rules", rule);
+        for _ in 0..reactor
+            .script
+            .iter()
+            .position(|step| step.starts_with("fail"))
+            .unwrap_or(0)
+        {
+            let id = local.start_execution(&pipeline);
+            local.finished(&id, TIMEOUT).await;
+        }
         local.start_execution(&pipeline);
         let done = local
             .wait_for(TIMEOUT, "the failure to be handled", || {
@@ -251,17 +282,17 @@ async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usize) -
         cold.push((done - entry["spawned_at"].as_f64().unwrap_or(done)) * 1000.0);
         peak = peak.max(peak_rss_mib(entry["pid"].as_u64()));
     }
-    let codepipeline_calls = ["GetPipelineState", "RetryStageExecution"]
-        .iter()
-        .map(|op| local.calls("codepipeline", op, None))
-        .sum::<usize>();
-    let calls_per_event = codepipeline_calls as f64 / cold_runs as f64;
+    (spread(cold), peak, aws_calls(&local) as f64 / cold_runs as f64)
+}
+
+async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usize) -> RetryFigures {
+    let (cold, peak, calls_per_event) = measure_reactor(&STAGE_RETRY, cold_runs).await;
 
     let burst = Local::start(&[]).await;
     let mut failed = Vec::new();
     for index in 0..burst_failures {
         let pipeline = format!("burst-{index}");
-        flaky_pipeline(&burst, &pipeline);
+        scripted_pipeline(&burst, &pipeline, STAGE_RETRY.script);
         failed.push((pipeline.clone(), burst.start_execution(&pipeline)));
     }
     for (_, id) in &failed {
@@ -303,7 +334,7 @@ async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usize) -
         .and_then(|all| all.iter().find(|f| f["name"] == "stage-retry"))
         .and_then(|f| f["pid"].as_u64());
     RetryFigures {
-        cold: spread(cold),
+        cold,
         peak_rss_mib: peak,
         calls_per_event,
         burst_events: events,
@@ -339,11 +370,11 @@ fn retry_table(figures: &RetryFigures, gate_cold_ms: f64) -> String {
     table
 }
 
-fn zip_size_mib() -> Option<f64> {
+fn zip_size_mib(function: &str) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .or_else(|| bin_dir().parent().map(PathBuf::from))?;
-    let zip = target.join("lambda/health-gate/bootstrap.zip");
+    let zip = target.join(format!("lambda/{function}/bootstrap.zip"));
     std::fs::metadata(zip)
         .ok()
         .map(|meta| meta.len() as f64 / (1024.0 * 1024.0))
@@ -436,7 +467,7 @@ async fn main() {
             "MiB",
         );
     }
-    let zip = zip_size_mib();
+    let zip = zip_size_mib("health-gate");
 
     let mut table = String::from(
         "| measure | pipeguard (Rust) | Python sample | Rust : Python |\n| --- | --- | --- | --- |\n",
@@ -454,6 +485,27 @@ async fn main() {
     let retry = measure_retry(cold_runs_retry, failures, copies).await;
     table.push('\n');
     table.push_str(&retry_table(&retry, rust.cold.0));
+    let ((median, p10, p90), rss, calls) = measure_reactor(&APPLY_ROLLBACK, cold_runs_retry).await;
+    table.push_str(&format!(
+        "\n| apply-rollback | figure | : health-gate cold start |\n| --- | --- | --- |\n\
+         | cold start to a handled failure, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {} |\n\
+         | peak RSS | {rss:.1} MiB | - |\n| CodePipeline calls per rolled-back failure | {calls:.1} | - |\n",
+        ratio(median, Some(rust.cold.0))
+    ));
+    let zips: Vec<String> = e2e::FUNCTIONS
+        .iter()
+        .map(|function| {
+            format!(
+                "{function} {}",
+                zip_size_mib(function)
+                    .map_or("not built (make package)".into(), |mib| format!("{mib:.2} MiB"))
+            )
+        })
+        .collect();
+    table.push_str(&format!(
+        "\narm64 deployment packages (cargo lambda): {}\n",
+        zips.join(", ")
+    ));
     println!("\n{table}");
     println!("The Python sample reads one page and has no error handling; pipeguard reads every page.");
     if !smoke {
