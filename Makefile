@@ -6,8 +6,10 @@ CARGO ?= cargo
 # CI points this at a directory kept between runs so the AWS SDK is not rebuilt every time.
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 FUNCTIONS := health-gate stage-retry apply-rollback
+# cfn-lint and checkov live in their own virtualenv, kept between runs.
+PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 
-.PHONY: help test fmt-check lint unit build package demo bench deploy cargo-lambda
+.PHONY: help test fmt-check lint unit templates build package demo bench deploy cargo-lambda
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
@@ -15,9 +17,9 @@ help:
 	@echo "make build    release build of the three functions for arm64 (cargo-lambda)"
 	@echo "make package  build/package: one bootstrap.zip per function under $(CARGO_TARGET_DIR)/lambda"
 	@echo "make bench    the health gate against the Python sample: cold start, memory, calls (results/)"
-	@echo "make deploy   sam deploy (needs template.yaml and AWS credentials)"
+	@echo "make deploy   sam build + sam deploy --guided (needs AWS credentials)"
 
-test: fmt-check lint unit
+test: fmt-check lint templates unit
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -29,6 +31,17 @@ lint:
 unit:
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
+
+$(PY_TOOLS)/installed: infra/lint-requirements.txt
+	python3 -m venv "$(PY_TOOLS)"
+	"$(PY_TOOLS)/bin/pip" install --quiet -r infra/lint-requirements.txt
+	touch "$@"
+
+# cfn-lint (it applies the SAM transform) and checkov on every template; skipped checks are
+# listed with their reasons in .checkov.yaml.
+templates: $(PY_TOOLS)/installed
+	"$(PY_TOOLS)/bin/cfn-lint" template.yaml infra/*.yaml
+	"$(PY_TOOLS)/bin/checkov" --config-file .checkov.yaml -f template.yaml $(addprefix -f ,$(wildcard infra/*.yaml))
 
 # cargo-lambda comes from PyPI and brings Zig for the arm64 cross build.
 cargo-lambda:
@@ -52,7 +65,8 @@ bench:
 	$(CARGO) build --release --locked -p health-gate -p stage-retry -p apply-rollback -p e2e --bins
 	PIPEGUARD_BIN_DIR="$(CARGO_TARGET_DIR)/release" "$(CARGO_TARGET_DIR)/release/bench"
 
-deploy:
-	@test -f template.yaml || { echo "template.yaml is not written yet (issue 6): nothing to deploy"; exit 1; }
+# sam builds each function with cargo-lambda (BuildMethod rust-cargolambda), then deploys.
+deploy: cargo-lambda
 	command -v sam >/dev/null 2>&1 || python3 -m pip install --quiet aws-sam-cli
-	sam build && sam deploy --guided
+	sam build --beta-features
+	sam deploy --guided

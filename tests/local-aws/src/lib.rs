@@ -226,13 +226,30 @@ async fn route(
                 }
             }
         };
-    aws_call(&shared, endpoint, service, protocol, &operation, &body).await
+    let caller = caller(&parts.headers);
+    aws_call(&shared, endpoint, &caller, service, protocol, &operation, &body).await
 }
 
 /// One AWS API call: recorded, delayed and faulted as configured, then answered.
+/// Who signed the request: the access key in its SigV4 `Credential=` (functions get their own
+/// name as their key).
+fn caller(headers: &hyper::HeaderMap) -> String {
+    let authorization = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    authorization
+        .split("Credential=")
+        .nth(1)
+        .and_then(|credential| credential.split('/').next())
+        .unwrap_or("anonymous")
+        .to_owned()
+}
+
 async fn aws_call(
     shared: &Arc<Shared>,
     endpoint: usize,
+    caller: &str,
     service: &str,
     protocol: Protocol,
     operation: &str,
@@ -247,6 +264,7 @@ async fn aws_call(
             service: service.into(),
             operation: operation.into(),
             endpoint,
+            caller: caller.to_owned(),
             fault: fault.as_ref().map(|fault| fault.kind.clone()),
             status: 0,
         });

@@ -57,7 +57,8 @@ pub fn function_env(shared: &Arc<Shared>, function: &str) -> Vec<(String, String
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_REGION", REGION.to_owned()),
         ("AWS_DEFAULT_REGION", REGION.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        // The function's name as its access key: the emulator tells callers apart by it.
+        ("AWS_ACCESS_KEY_ID", function.to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ("AWS_ENDPOINT_URL", shared.base_url.clone()),

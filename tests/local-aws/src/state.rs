@@ -261,6 +261,8 @@ pub struct Call {
     pub service: String,
     pub operation: String,
     pub endpoint: usize,
+    /// The access key that signed the call (a function's name, for functions Lambda started).
+    pub caller: String,
     pub fault: Option<String>,
     /// The HTTP status answered (0 when the connection was dropped).
     pub status: u16,
