@@ -1,5 +1,6 @@
 //! The shared AWS SDK configuration, loaded once per cold start.
 
+use crate::notify::Notifier;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
@@ -17,4 +18,15 @@ pub async fn load_config() -> SdkConfig {
         )
         .load()
         .await
+}
+
+/// What stage-retry and apply-rollback build at cold start: a CodePipeline client, and the
+/// notifier for `NOTIFY_TOPIC_ARN`.
+pub async fn pipeline_clients() -> (aws_sdk_codepipeline::Client, Notifier) {
+    let config = load_config().await;
+    let topic = std::env::var("NOTIFY_TOPIC_ARN").ok();
+    (
+        aws_sdk_codepipeline::Client::new(&config),
+        Notifier::new(aws_sdk_sns::Client::new(&config), topic),
+    )
 }

@@ -49,6 +49,17 @@ pub fn split_list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// Names as given in a list setting: trimmed, empty ones dropped, each once.
+pub fn names(items: Vec<String>) -> Vec<String> {
+    dedup(
+        items
+            .into_iter()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect(),
+    )
+}
+
 /// The items in order, each once.
 pub fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     let mut unique = Vec::with_capacity(items.len());

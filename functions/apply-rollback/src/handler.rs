@@ -36,16 +36,15 @@ impl Verdict {
 
 impl Rollbacker {
     pub async fn from_env() -> Self {
-        let config = pipeguard::aws::load_config().await;
-        let env = |name: &str| std::env::var(name).ok();
-        let policies = RollbackPolicies::from_env(env);
+        let (codepipeline, notifier) = pipeguard::aws::pipeline_clients().await;
+        let policies = RollbackPolicies::from_env(|name| std::env::var(name).ok());
         if let Err(error) = &policies {
             tracing::error!(%error, "invalid rollback configuration in the environment; every event will fail with it");
         }
         Self {
             policies,
-            codepipeline: aws_sdk_codepipeline::Client::new(&config),
-            notifier: Notifier::new(aws_sdk_sns::Client::new(&config), env("NOTIFY_TOPIC_ARN")),
+            codepipeline,
+            notifier,
         }
     }
 

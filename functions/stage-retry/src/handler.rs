@@ -26,16 +26,15 @@ fn sdk_mode(mode: RetryMode) -> StageRetryMode {
 
 impl Retrier {
     pub async fn from_env() -> Self {
-        let config = pipeguard::aws::load_config().await;
-        let env = |name: &str| std::env::var(name).ok();
-        let policies = RetryPolicies::from_env(env);
+        let (codepipeline, notifier) = pipeguard::aws::pipeline_clients().await;
+        let policies = RetryPolicies::from_env(|name| std::env::var(name).ok());
         if let Err(error) = &policies {
             tracing::error!(%error, "invalid retry configuration in the environment; every event will fail with it");
         }
         Self {
             policies,
-            codepipeline: aws_sdk_codepipeline::Client::new(&config),
-            notifier: Notifier::new(aws_sdk_sns::Client::new(&config), env("NOTIFY_TOPIC_ARN")),
+            codepipeline,
+            notifier,
         }
     }
 

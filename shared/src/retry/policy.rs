@@ -1,7 +1,7 @@
 //! stage-retry's policy: function-wide defaults from `RETRY_*` environment variables, and
 //! per-pipeline overrides from a JSON map in `RETRY_PIPELINE_POLICIES`.
 
-use crate::config::{SettingError, dedup, env_number, per_pipeline, split_list};
+use crate::config::{SettingError, dedup, env_number, names, per_pipeline, split_list};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -178,7 +178,7 @@ impl RetryPolicy {
             }
             self.delay_seconds = delay;
         }
-        let names = [
+        let lists = [
             (raw.stages, &mut self.stages),
             (raw.actions, &mut self.actions),
             (raw.error_codes, &mut self.error_codes),
@@ -186,15 +186,9 @@ impl RetryPolicy {
             (raw.never_actions, &mut self.never_actions),
             (raw.never_error_codes, &mut self.never_error_codes),
         ];
-        for (given, field) in names {
+        for (given, field) in lists {
             if let Some(given) = given {
-                *field = dedup(
-                    given
-                        .into_iter()
-                        .map(|name| name.trim().to_owned())
-                        .filter(|name| !name.is_empty())
-                        .collect(),
-                );
+                *field = names(given);
             }
         }
         Ok(self)

@@ -1,7 +1,7 @@
 //! apply-rollback's criteria: function-wide defaults from `ROLLBACK_*` environment variables,
 //! and per-pipeline overrides from a JSON map in `ROLLBACK_PIPELINE_POLICIES`.
 
-use crate::config::{SettingError, dedup, per_pipeline, split_list};
+use crate::config::{SettingError, names, per_pipeline, split_list};
 use regex_lite::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -136,13 +136,7 @@ impl RollbackPolicy {
         ];
         for (given, field) in lists {
             if let Some(given) = given {
-                *field = dedup(
-                    given
-                        .into_iter()
-                        .map(|name| name.trim().to_owned())
-                        .filter(|name| !name.is_empty())
-                        .collect(),
-                );
+                *field = names(given);
             }
         }
         if self.categories.is_empty() {
