@@ -11,6 +11,12 @@ pub struct SettingError {
     pub reason: String,
 }
 
+/// The environment as settings read it: a variable set to blank counts as unset (CloudFormation
+/// passes an empty parameter as an empty variable, and that must mean "the default").
+pub fn non_blank(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
+    move |name| lookup(name).filter(|value| !value.trim().is_empty())
+}
+
 /// A whole number from the environment variable `name`, if set.
 pub fn env_number(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u32>, SettingError> {
     lookup(name)
@@ -79,6 +85,19 @@ mod tests {
     fn lists_are_trimmed_and_skip_empty_items() {
         assert_eq!(split_list(" a, b,,c ,"), ["a", "b", "c"]);
         assert!(split_list("").is_empty());
+    }
+
+    #[test]
+    fn blank_variables_count_as_unset() {
+        let lookup = non_blank(|name| match name {
+            "EMPTY" => Some("  ".to_owned()),
+            "SET" => Some("x".to_owned()),
+            _ => None,
+        });
+        assert_eq!(
+            (lookup("EMPTY"), lookup("SET"), lookup("NONE")),
+            (None, Some("x".to_owned()), None)
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The gate's policy: built-in defaults, overridden by environment variables (read once per
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
-use crate::config::{dedup, split_list};
+use crate::config::{dedup, non_blank, split_list};
 use serde::Deserialize;
 use std::fmt;
 
@@ -148,6 +148,7 @@ impl GateDefaults {
     /// Reads `GATE_*` variables through `lookup` (the process environment in Lambda).
     /// Regions default to the function's own region (`AWS_REGION`).
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
+        let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&env_name(field)).map(|value| split_list(&value));
         let text = |field: &str| lookup(&env_name(field)).map(|value| value.trim().to_owned());
         let max_wait_minutes = match text("max_wait_minutes") {

@@ -100,6 +100,18 @@ fn environment_errors_name_the_variable() {
 }
 
 #[test]
+fn blank_variables_mean_the_default_as_cloudformation_passes_empty_parameters() {
+    let defaults = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("GATE_REGIONS", ""),
+        ("GATE_SERVICES", " "),
+    ]))
+    .unwrap();
+    assert_eq!(defaults.policy().regions, ["eu-west-1"]);
+    assert!(defaults.policy().services.is_empty());
+}
+
+#[test]
 fn no_region_anywhere_is_an_error() {
     assert_eq!(GateDefaults::from_env(env(&[])), Err(PolicyError::NoRegion));
     assert!(GateDefaults::from_env(env(&[("GATE_REGIONS", "us-east-1")])).is_ok());

@@ -1,7 +1,7 @@
 //! stage-retry's policy: function-wide defaults from `RETRY_*` environment variables, and
 //! per-pipeline overrides from a JSON map in `RETRY_PIPELINE_POLICIES`.
 
-use crate::config::{SettingError, dedup, env_number, names, per_pipeline, split_list};
+use crate::config::{SettingError, dedup, env_number, names, non_blank, per_pipeline, split_list};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -98,6 +98,7 @@ pub struct RetryPolicies {
 impl RetryPolicies {
     /// Reads `RETRY_*` variables through `lookup`.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, RetryPolicyError> {
+        let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&env_var(field)).map(|value| split_list(&value));
         let number = |field: &str| env_number(&lookup, &env_var(field));
         let raw = RawRetryPolicy {

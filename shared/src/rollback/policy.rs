@@ -1,7 +1,7 @@
 //! apply-rollback's criteria: function-wide defaults from `ROLLBACK_*` environment variables,
 //! and per-pipeline overrides from a JSON map in `ROLLBACK_PIPELINE_POLICIES`.
 
-use crate::config::{SettingError, names, per_pipeline, split_list};
+use crate::config::{SettingError, names, non_blank, per_pipeline, split_list};
 use regex_lite::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -78,6 +78,7 @@ pub struct RollbackPolicies {
 
 impl RollbackPolicies {
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&env_var(field)).map(|value| split_list(&value));
         let dry_run = match lookup(&env_var("dry_run")).map(|value| value.trim().to_ascii_lowercase()) {
             None => None,
