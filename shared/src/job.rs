@@ -146,13 +146,22 @@ pub struct ReportError {
     pub cause: String,
 }
 
+/// What became of a reported result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    Recorded,
+    /// The job already had a result: this invocation was a duplicate, and its result (which
+    /// may differ) was not recorded.
+    AlreadyAnswered,
+}
+
 /// Sends the job's result: one PutJobSuccessResult or PutJobFailureResult call. A job that
 /// already has a result (a duplicate invocation) is not an error.
 pub async fn report(
     client: &aws_sdk_codepipeline::Client,
     job_id: &str,
     result: &JobResult,
-) -> Result<(), ReportError> {
+) -> Result<Reported, ReportError> {
     let sent = match result {
         JobResult::Success {
             summary,
@@ -200,7 +209,7 @@ pub async fn report(
         }
     };
     match sent {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(Reported::Recorded),
         Err(SentError {
             already_answered: true,
             ..
@@ -209,7 +218,7 @@ pub async fn report(
                 job_id,
                 "job already has a result; this invocation was a duplicate"
             );
-            Ok(())
+            Ok(Reported::AlreadyAnswered)
         }
         Err(SentError { cause, .. }) => Err(ReportError {
             job_id: job_id.to_owned(),

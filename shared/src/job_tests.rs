@@ -148,11 +148,8 @@ async fn a_job_that_already_has_a_result_is_not_an_error() {
         )
     });
     let client = mock_client!(aws_sdk_codepipeline, [&put_failure]);
-    assert!(
-        report(&client, "j6", &JobResult::failure(FailureKind::JobFailed, "x"))
-            .await
-            .is_ok()
-    );
+    let reported = report(&client, "j6", &JobResult::failure(FailureKind::JobFailed, "x")).await;
+    assert_eq!(reported.unwrap(), Reported::AlreadyAnswered);
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about, decide,
 //! report exactly one result, notify.
 
+use aws_sdk_health::types::EventFilter;
 use lambda_runtime::{Error, LambdaEvent};
 use pipeguard::conflicts::running_executions;
 use pipeguard::gate::{self, GateDefaults, GatePolicy, Observations, PolicyError, WaitState};
-use pipeguard::health::{HealthApi, filters_for};
-use pipeguard::job::{self, FailureKind, JobEvent, JobEventError, JobResult};
+use pipeguard::health::{HealthApi, HealthCallError, HealthEvent, HealthUnavailable, filters_for};
+use pipeguard::job::{self, FailureKind, JobEvent, JobEventError, JobResult, Reported};
 use pipeguard::notify::{Notice, Notifier};
 use serde_json::Value;
 use std::sync::Arc;
@@ -13,7 +14,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Time kept back from the Lambda deadline to report the result, so that a slow AWS never
 /// leaves a job unanswered.
-const REPORT_RESERVE: Duration = Duration::from_secs(5);
+const REPORT_RESERVE: Duration = Duration::from_secs(10);
+/// AWS Health must answer this much before the deciding budget runs out, so that a hanging
+/// Health is handled by `on_health_error` (fail-open passes) rather than by the deadline.
+const HEALTH_MARGIN: Duration = Duration::from_secs(1);
 /// Budget when the runtime gives no deadline.
 const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 
@@ -69,7 +73,8 @@ impl Gate {
         let budget = time_left(context.deadline)
             .saturating_sub(REPORT_RESERVE)
             .max(Duration::from_secs(1));
-        let evaluating = tokio::spawn(Arc::clone(&self).evaluate(job));
+        let health_budget = budget.saturating_sub(HEALTH_MARGIN);
+        let evaluating = tokio::spawn(Arc::clone(&self).evaluate(job, health_budget));
         let evaluation = match tokio::time::timeout(budget, evaluating).await {
             Ok(Ok(evaluation)) => evaluation,
             Ok(Err(joined)) => Evaluation {
@@ -93,8 +98,11 @@ impl Gate {
                 notice: None,
             },
         };
-        job::report(&self.codepipeline, &job_id, &evaluation.result).await?;
-        if let Some(notice) = &evaluation.notice
+        let reported = job::report(&self.codepipeline, &job_id, &evaluation.result).await?;
+        // A duplicate invocation's result was not recorded: telling people about it could
+        // contradict what CodePipeline shows.
+        if reported == Reported::Recorded
+            && let Some(notice) = &evaluation.notice
             && let Err(error) = self.notifier.publish(notice).await
         {
             tracing::warn!(%error, "notification not sent; the job result stands");
@@ -102,7 +110,7 @@ impl Gate {
         Ok(())
     }
 
-    async fn evaluate(self: Arc<Self>, job: JobEvent) -> Evaluation {
+    async fn evaluate(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Evaluation {
         let policy = match self.defaults.as_ref() {
             Ok(defaults) => defaults.for_action(job.user_parameters.as_deref()),
             Err(error) => Err(error.clone()),
@@ -125,7 +133,7 @@ impl Gate {
 
         let filters = filters_for(&policy);
         let (health, running, pipeline) = tokio::join!(
-            self.health.events(&filters),
+            self.events_within(&filters, health_budget),
             running_executions(&self.codepipeline, &policy.block_while_running),
             self.pipeline_name(&job.job_id, &policy),
         );
@@ -153,6 +161,21 @@ impl Gate {
             pipeline.as_deref().unwrap_or("(unknown pipeline)"),
         );
         Evaluation { result, notice }
+    }
+
+    /// Health's events, or Health unavailable when it cannot answer within `budget`.
+    async fn events_within(
+        &self,
+        filters: &[EventFilter],
+        budget: Duration,
+    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+        tokio::time::timeout(budget, self.health.events(filters))
+            .await
+            .unwrap_or_else(|_| {
+                Err(HealthUnavailable {
+                    attempts: vec![("AWS Health".into(), HealthCallError::Timeout)],
+                })
+            })
     }
 
     /// The job's pipeline name, asked only when something needs it: a notification or the

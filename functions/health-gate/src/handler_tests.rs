@@ -427,39 +427,99 @@ async fn malformed_job_data_is_answered_and_a_job_without_id_is_an_invocation_er
     assert_eq!(failure.num_calls(), 1);
 }
 
-/// A Health endpoint that accepts connections and never answers: the gate must answer the
-/// job before Lambda's deadline anyway.
-#[tokio::test]
-async fn a_hanging_health_endpoint_ends_in_a_result_before_the_deadline() {
+/// An endpoint that accepts connections and never answers, except to `answer` requests (by
+/// their X-Amz-Target), which get `{}`; it records the bodies of those it answered.
+async fn hanging_server(
+    answer: &'static str,
+) -> (
+    String,
+    Arc<std::sync::Mutex<Vec<String>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let silent = tokio::spawn(async move {
+    let answered = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&answered);
+    let server = tokio::spawn(async move {
         let mut held = Vec::new();
-        while let Ok((connection, _)) = listener.accept().await {
+        while let Ok((mut connection, _)) = listener.accept().await {
+            let mut request = vec![0; 65536];
+            let read = connection.read(&mut request).await.unwrap_or(0);
+            let request = String::from_utf8_lossy(&request[..read]).to_string();
+            if !answer.is_empty() && request.contains(answer) {
+                seen.lock().unwrap().push(request);
+                let reply = "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 2\r\n\r\n{}";
+                let _ = connection.write_all(reply.as_bytes()).await;
+            }
             held.push(connection);
         }
     });
-    let health = aws_sdk_health::Client::from_conf(
-        aws_sdk_health::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_health::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_health::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .endpoint_url(url)
-            .build(),
-    );
-    let failure = failure_of("SystemUnavailable", "ran out of time");
-    let aws = Aws::new(vec![], vec![failure.clone()]);
-    let mut gate = Arc::into_inner(aws.gate()).unwrap();
-    gate.health = HealthApi::new(vec![HealthEndpoint {
-        name: "silent".into(),
-        client: health,
-    }]);
-    let mut event = job("job-17", "", None);
+    (url, answered, server)
+}
+
+macro_rules! client_at {
+    ($sdk:ident, $url:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version_latest()
+                .region($sdk::config::Region::new("us-east-1"))
+                .credentials_provider($sdk::config::Credentials::new("test", "test", None, None, "test"))
+                .endpoint_url($url)
+                .build(),
+        )
+    };
+}
+
+fn event_with_seconds_left(id: &str, user_parameters: &str, seconds: u64) -> LambdaEvent<Value> {
+    let mut event = job(id, user_parameters, None);
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
-    event.context.deadline = now_ms + REPORT_RESERVE.as_millis() as u64 + 1000;
-    Arc::new(gate).handle(event).await.unwrap();
-    assert_eq!(failure.num_calls(), 1);
-    silent.abort();
+    event.context.deadline = now_ms + REPORT_RESERVE.as_millis() as u64 + seconds * 1000;
+    event
+}
+
+#[tokio::test]
+async fn a_hanging_health_endpoint_is_health_unavailable_before_the_deadline() {
+    let (url, _, server) = hanging_server("").await;
+    for (parameters, expected) in [
+        ("", failure_of("SystemUnavailable", "timed out")),
+        (
+            r#"{"on_health_error": "fail-open"}"#,
+            success_where(|request| variable(request, "verdict") == Some("PASS_HEALTH_UNCHECKED")),
+        ),
+    ] {
+        let aws = Aws::new(vec![], vec![expected.clone()]);
+        let mut gate = Arc::into_inner(aws.gate()).unwrap();
+        gate.health = HealthApi::new(vec![HealthEndpoint {
+            name: "silent".into(),
+            client: client_at!(aws_sdk_health, url.clone()),
+        }]);
+        Arc::new(gate)
+            .handle(event_with_seconds_left("job-17", parameters, 2))
+            .await
+            .unwrap();
+        assert_eq!(expected.num_calls(), 1, "{parameters}");
+    }
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_hanging_codepipeline_read_still_ends_in_a_result_before_the_deadline() {
+    let (url, answered, server) = hanging_server("PutJobFailureResult").await;
+    let mut aws = Aws::new(vec![no_events()], vec![]);
+    aws.topic = Some(TOPIC);
+    let mut gate = Arc::into_inner(aws.gate()).unwrap();
+    gate.codepipeline = client_at!(aws_sdk_codepipeline, url);
+    Arc::new(gate)
+        .handle(event_with_seconds_left("job-18", "", 2))
+        .await
+        .unwrap();
+    let answered = answered.lock().unwrap().clone();
+    assert_eq!(answered.len(), 1);
+    assert!(
+        answered[0].contains("SystemUnavailable") && answered[0].contains("ran out of time"),
+        "{}",
+        answered[0]
+    );
+    server.abort();
 }
