@@ -9,6 +9,7 @@ pub mod conflicts;
 pub mod gate;
 pub mod health;
 pub mod job;
+pub mod lambda;
 pub mod notify;
 pub mod pipeline_event;
 pub mod pipeline_state;

@@ -70,7 +70,8 @@ impl Gate {
             }
         };
         let job_id = job.job_id.clone();
-        let budget = time_left(context.deadline)
+        let budget = pipeguard::lambda::time_left(context.deadline)
+            .unwrap_or(DEFAULT_BUDGET)
             .saturating_sub(REPORT_RESERVE)
             .max(Duration::from_secs(1));
         let health_budget = budget.saturating_sub(HEALTH_MARGIN);
@@ -219,17 +220,6 @@ fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-/// Time until the invocation's deadline (milliseconds since the epoch; 0 when unknown).
-fn time_left(deadline_ms: u64) -> Duration {
-    if deadline_ms == 0 {
-        return DEFAULT_BUDGET;
-    }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64);
-    Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }
 
 fn panic_text(error: tokio::task::JoinError) -> String {

@@ -10,6 +10,9 @@ use pipeguard::retry::{self, RetryDecision, RetryMode, RetryPolicies, RetryPolic
 use serde_json::Value;
 use std::time::Duration;
 
+/// Time kept for the RetryStageExecution call after a delay.
+const RETRY_CALL_RESERVE: Duration = Duration::from_secs(10);
+
 /// Everything built once per cold start.
 pub struct Retrier {
     pub policies: Result<RetryPolicies, RetryPolicyError>,
@@ -47,7 +50,12 @@ impl Retrier {
                 Trigger::Pipeline(change)
                     if change.state == "FAILED" && change.level != ChangeLevel::Action =>
                 {
-                    self.on_failure(policies, &change).await?;
+                    self.on_failure(
+                        policies,
+                        &change,
+                        pipeguard::lambda::time_left(event.context.deadline),
+                    )
+                    .await?;
                 }
                 Trigger::Health(change) if change.status == "closed" => {
                     self.on_health_closed(policies, &change).await?
@@ -67,6 +75,7 @@ impl Retrier {
         &self,
         policies: &RetryPolicies,
         change: &PipelineChange,
+        time_left: Option<Duration>,
     ) -> Result<(), PipelineCallError> {
         let (pipeline, execution_id) = (change.pipeline.as_str(), change.execution_id.as_str());
         let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
@@ -95,9 +104,16 @@ impl Retrier {
                 attempt,
                 delay_seconds,
             } => {
-                if delay_seconds > 0 {
-                    tokio::time::sleep(Duration::from_secs(u64::from(delay_seconds))).await;
+                let delay = delay_within(delay_seconds, time_left);
+                if delay < Duration::from_secs(u64::from(delay_seconds)) {
+                    tracing::warn!(
+                        pipeline,
+                        delay_seconds,
+                        waited = delay.as_secs(),
+                        "delay cut to fit the function's timeout"
+                    );
                 }
+                tokio::time::sleep(delay).await;
                 let outcome = pipeline_state::retry_stage(
                     &self.codepipeline,
                     pipeline,
@@ -139,44 +155,71 @@ impl Retrier {
     }
 
     /// Resumes every stage the health gate failed because of the event that just closed.
+    /// Resumes every stage the health gate failed because of the event that just closed. One
+    /// pipeline that cannot be read does not keep the others from resuming; its error still
+    /// fails the invocation afterwards, so the event is delivered again (or kept in the DLQ).
     async fn on_health_closed(
         &self,
         policies: &RetryPolicies,
         change: &HealthChange,
     ) -> Result<(), PipelineCallError> {
         let pipelines = if policies.managed_pipelines.is_empty() {
-            pipeline_state::all_pipelines(&self.codepipeline).await?
+            let all = pipeline_state::all_pipelines(&self.codepipeline).await?;
+            all.into_iter()
+                .filter(|name| name.starts_with(&policies.pipeline_prefix))
+                .collect()
         } else {
             policies.managed_pipelines.clone()
         };
-        let mut resumed = 0;
+        let (mut resumed, mut first_error) = (0, None);
         for pipeline in &pipelines {
-            let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
-            for stage in retry::stages_held_by(&change.event_arn, &stages) {
-                let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-                let mode = sdk_mode(policies.for_pipeline(pipeline).retry_mode);
-                let outcome = pipeline_state::retry_stage(
-                    &self.codepipeline,
-                    pipeline,
-                    &stage.name,
-                    execution_id,
-                    mode,
-                )
-                .await?;
-                let (decision, reason) = match outcome {
-                    RetryOutcome::Started => {
-                        ("resume", format!("AWS Health event {} closed", change.event_arn))
-                    }
-                    RetryOutcome::AlreadyHandled(why) => {
-                        ("skip", format!("already handled or superseded: {why}"))
-                    }
-                };
-                resumed += usize::from(decision == "resume");
-                tracing::info!(pipeline = %pipeline, execution_id, stage = %stage.name, decision, reason = %reason, "retry decision");
+            match self.resume_held(policies, pipeline, &change.event_arn).await {
+                Ok(count) => resumed += count,
+                Err(error) => {
+                    tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
+                    first_error.get_or_insert(error);
+                }
             }
         }
         tracing::info!(event_arn = %change.event_arn, checked = pipelines.len(), resumed, "AWS Health event closed");
-        Ok(())
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Retries the stages of `pipeline` that `event_arn` held; returns how many it resumed.
+    async fn resume_held(
+        &self,
+        policies: &RetryPolicies,
+        pipeline: &str,
+        event_arn: &str,
+    ) -> Result<usize, PipelineCallError> {
+        let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
+        let mut resumed = 0;
+        for stage in retry::stages_held_by(event_arn, &stages) {
+            let execution_id = stage.execution_id.as_deref().unwrap_or_default();
+            let mode = sdk_mode(policies.for_pipeline(pipeline).retry_mode);
+            let outcome =
+                pipeline_state::retry_stage(&self.codepipeline, pipeline, &stage.name, execution_id, mode)
+                    .await?;
+            let (decision, reason) = match outcome {
+                RetryOutcome::Started => ("resume", format!("AWS Health event {event_arn} closed")),
+                RetryOutcome::AlreadyHandled(why) => {
+                    ("skip", format!("already handled or superseded: {why}"))
+                }
+            };
+            resumed += usize::from(decision == "resume");
+            tracing::info!(pipeline, execution_id, stage = %stage.name, decision, reason = %reason, "retry decision");
+        }
+        Ok(resumed)
+    }
+}
+
+/// How long to wait before retrying: the policy's delay, but never so long that the retry
+/// itself would miss the invocation's deadline.
+fn delay_within(delay_seconds: u32, time_left: Option<Duration>) -> Duration {
+    let wanted = Duration::from_secs(u64::from(delay_seconds));
+    match time_left {
+        Some(left) => wanted.min(left.saturating_sub(RETRY_CALL_RESERVE)),
+        None => wanted,
     }
 }
 

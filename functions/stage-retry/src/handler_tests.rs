@@ -318,3 +318,66 @@ async fn a_bad_environment_fails_every_invocation_naming_the_variable() {
     assert!(error.to_string().contains("RETRY_MODE"), "{error}");
     assert_eq!(state.num_calls(), 0);
 }
+
+#[test]
+fn a_delay_never_outlasts_the_invocation() {
+    assert_eq!(delay_within(30, None), Duration::from_secs(30));
+    assert_eq!(
+        delay_within(30, Some(Duration::from_secs(60))),
+        Duration::from_secs(30)
+    );
+    assert_eq!(
+        delay_within(30, Some(Duration::from_secs(25))),
+        Duration::from_secs(15)
+    );
+    assert_eq!(delay_within(30, Some(Duration::from_secs(5))), Duration::ZERO);
+}
+
+#[tokio::test]
+async fn one_unreadable_pipeline_does_not_keep_the_others_from_resuming() {
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("prod-locked").build())
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .pipelines(PipelineSummary::builder().name("prod-web").build())
+            .build()
+    });
+    let denied = mock!(aws_sdk_codepipeline::Client::get_pipeline_state)
+        .match_requests(|request| request.name() == Some("prod-locked"))
+        .then_error(|| {
+            GetPipelineStateError::PipelineNotFoundException(
+                PipelineNotFoundException::builder().message("gone").build(),
+            )
+        });
+    let held = state(
+        "JobFailed",
+        "blocked (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
+        0,
+    );
+    let retry = mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
+        .match_requests(|request| request.pipeline_name() == Some("prod-web"))
+        .then_output(|| {
+            RetryStageExecutionOutput::builder()
+                .pipeline_execution_id("e1")
+                .build()
+        });
+    let closed = json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {
+        "eventArn": ARN, "service": "EC2", "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE", "statusCode": "closed"}});
+    let result = retrier(
+        &[&pipelines, &denied, &held, &retry],
+        &[],
+        &[("RETRY_PIPELINE_PREFIX", "prod-")],
+    )
+    .handle(LambdaEvent::new(closed, Context::default()))
+    .await;
+    assert_eq!(
+        retry.num_calls(),
+        1,
+        "prod-web resumed; web-app is outside the prefix"
+    );
+    assert_eq!(held.num_calls(), 1);
+    assert!(
+        result.is_err(),
+        "the unreadable pipeline still fails the invocation, so the event is not lost"
+    );
+}

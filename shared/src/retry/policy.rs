@@ -91,8 +91,10 @@ fn env_var(field: &str) -> String {
 pub struct RetryPolicies {
     default: RetryPolicy,
     per_pipeline: BTreeMap<String, RetryPolicy>,
-    /// Pipelines to look through when an AWS Health event closes; empty means all.
+    /// Pipelines to look through when an AWS Health event closes; empty means every pipeline
+    /// whose name starts with `pipeline_prefix`.
     pub managed_pipelines: Vec<String>,
+    pub pipeline_prefix: String,
 }
 
 impl RetryPolicies {
@@ -129,6 +131,9 @@ impl RetryPolicies {
             default,
             per_pipeline: policies,
             managed_pipelines: list("pipelines").map(dedup).unwrap_or_default(),
+            pipeline_prefix: lookup(&env_var("pipeline_prefix"))
+                .map(|prefix| prefix.trim().to_owned())
+                .unwrap_or_default(),
         })
     }
 
@@ -237,6 +242,7 @@ mod tests {
             ("RETRY_NEVER_ERROR_CODES", "ConfigurationError"),
             ("RETRY_DELAY_SECONDS", "30"),
             ("RETRY_PIPELINES", "web-app,api"),
+            ("RETRY_PIPELINE_PREFIX", "prod-"),
         ]))
         .unwrap();
         let policy = policies.for_pipeline("web-app");
@@ -250,6 +256,7 @@ mod tests {
         assert_eq!(policy.never_error_codes, ["ConfigurationError"]);
         assert_eq!(policy.delay_seconds, 30);
         assert_eq!(policies.managed_pipelines, ["web-app", "api"]);
+        assert_eq!(policies.pipeline_prefix, "prod-");
     }
 
     #[test]
