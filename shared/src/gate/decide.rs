@@ -298,9 +298,9 @@ pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
                  Set on_health_error to fail-open to deploy without the check when Health is unavailable."
             ),
         ),
-        GateOutcome::ConflictCheckFailed(error @ ConflictCheckError::PipelineNotFound(_)) => {
-            JobResult::failure(FailureKind::ConfigurationError, &error.to_string())
-        }
+        GateOutcome::ConflictCheckFailed(
+            error @ (ConflictCheckError::PipelineNotFound(_) | ConflictCheckError::NotPermitted(_)),
+        ) => JobResult::failure(FailureKind::ConfigurationError, &error.to_string()),
         GateOutcome::ConflictCheckFailed(error) => {
             JobResult::failure(FailureKind::SystemUnavailable, &error.to_string())
         }

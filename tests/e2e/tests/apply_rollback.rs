@@ -7,7 +7,7 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
-const ACTION_CHANGE: &str = "CodePipeline Action Execution State Change";
+const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
 
 async fn local_with(env: &[(&str, &str)]) -> Local {
     let mut env = env.to_vec();
@@ -17,9 +17,9 @@ async fn local_with(env: &[(&str, &str)]) -> Local {
     local
 }
 
-/// Failed actions go to apply-rollback, as the SAM template's rule sends them.
-fn route_action_failures(local: &Local) {
-    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": ACTION_CHANGE, "state": "FAILED", "function": "apply-rollback"}));
+/// Stage failures go to apply-rollback, as the SAM template's rule sends them.
+fn route_stage_failures(local: &Local) {
+    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "apply-rollback"}));
 }
 
 fn pipeline(local: &Local, category: &str, script: &[&str], rollback_script: &[&str]) {
@@ -67,7 +67,7 @@ async fn subjects(local: &Local, count: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_deploy_rolls_back_to_the_last_good_execution_and_the_stage_succeeds() {
     let local = local_with(&[]).await;
-    route_action_failures(&local);
+    route_stage_failures(&local);
     pipeline(
         &local,
         "Deploy",
@@ -96,7 +96,7 @@ async fn a_failed_deploy_rolls_back_to_the_last_good_execution_and_the_stage_suc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_that_is_not_an_apply_is_left_alone() {
     let local = local_with(&[]).await;
-    route_action_failures(&local);
+    route_stage_failures(&local);
     pipeline(&local, "Test", &["succeed", "fail:JobFailed:3 tests failed"], &[]);
     run(&local).await;
     run(&local).await;
@@ -112,7 +112,7 @@ async fn a_failure_that_is_not_an_apply_is_left_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_earlier_success_the_rollback_is_skipped_and_said() {
     let local = local_with(&[]).await;
-    route_action_failures(&local);
+    route_stage_failures(&local);
     pipeline(&local, "Deploy", &["fail:JobFailed:first deploy broke"], &[]);
     run(&local).await;
     let subjects = subjects(&local, 1).await;
@@ -129,7 +129,7 @@ async fn with_no_earlier_success_the_rollback_is_skipped_and_said() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_rollback_is_not_rolled_back() {
     let local = local_with(&[]).await;
-    route_action_failures(&local);
+    route_stage_failures(&local);
     pipeline(
         &local,
         "Deploy",
@@ -160,7 +160,7 @@ async fn a_failed_rollback_is_not_rolled_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_failure_delivered_three_times_rolls_back_once() {
     let local = local_with(&[]).await;
-    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": ACTION_CHANGE, "state": "FAILED", "function": "mailbox"}));
+    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "mailbox"}));
     pipeline(&local, "Deploy", &["succeed", "fail"], &[]);
     run(&local).await;
     run(&local).await;
@@ -195,7 +195,7 @@ async fn the_same_failure_delivered_three_times_rolls_back_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_acts_on_nothing_and_says_what_it_would_do() {
     let local = local_with(&[("ROLLBACK_DRY_RUN", "true")]).await;
-    route_action_failures(&local);
+    route_stage_failures(&local);
     pipeline(&local, "Deploy", &["succeed", "fail"], &[]);
     run(&local).await;
     run(&local).await;

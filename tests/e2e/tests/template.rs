@@ -132,7 +132,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         "stage-retry",
     );
     route(
-        "CodePipeline Action Execution State Change",
+        "CodePipeline Stage Execution State Change",
         "infra",
         "apply-rollback",
     );

@@ -237,7 +237,7 @@ const STAGE_RETRY: Reactor = Reactor {
 };
 const APPLY_ROLLBACK: Reactor = Reactor {
     binary: "apply-rollback",
-    detail_type: "CodePipeline Action Execution State Change",
+    detail_type: "CodePipeline Stage Execution State Change",
     script: &["succeed", "fail:JobFailed:quota"],
 };
 

@@ -157,7 +157,7 @@ async fn main() -> ExitCode {
     story.local.admin(
         "POST",
         "/_admin/rules",
-        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Action Execution State Change", "state": "FAILED",
+        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED",
                "pipeline": "infra", "function": "apply-rollback"}),
     );
     story.local.admin(
