@@ -161,7 +161,6 @@ fn already_handled(
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExecutionSummary {
     pub id: String,
-    pub status: String,
     /// `STANDARD` or `ROLLBACK`.
     pub execution_type: String,
     /// `action@revision (summary)` for each source, when CodePipeline reports them.
@@ -171,10 +170,6 @@ pub struct ExecutionSummary {
 fn summary(execution: &aws_sdk_codepipeline::types::PipelineExecutionSummary) -> ExecutionSummary {
     ExecutionSummary {
         id: execution.pipeline_execution_id().unwrap_or_default().to_owned(),
-        status: execution
-            .status()
-            .map(|status| status.as_str().to_owned())
-            .unwrap_or_default(),
         execution_type: execution
             .execution_type()
             .map_or("STANDARD", |kind| kind.as_str())

@@ -1,13 +1,5 @@
 use super::*;
-use std::collections::HashMap;
-
-fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |name| map.get(name).cloned()
-}
+use crate::config::env_of as env;
 
 fn defaults() -> GateDefaults {
     GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1")])).unwrap()

@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::env_of;
 use crate::rollback::RollbackPolicies;
 
 fn run(
@@ -44,19 +45,10 @@ fn failed_apply() -> Vec<ActionRun> {
 }
 
 fn policy(pairs: &[(&str, &str)]) -> RollbackPolicy {
-    let pairs: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    RollbackPolicies::from_env(|name| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    })
-    .unwrap()
-    .for_pipeline("p")
-    .clone()
+    RollbackPolicies::from_env(env_of(pairs))
+        .unwrap()
+        .for_pipeline("p")
+        .clone()
 }
 
 fn stage(execution: &str, status: &str) -> StageSnapshot {
@@ -71,7 +63,6 @@ fn stage(execution: &str, status: &str) -> StageSnapshot {
 fn execution(id: &str, kind: &str) -> ExecutionSummary {
     ExecutionSummary {
         id: id.into(),
-        status: "Succeeded".into(),
         execution_type: kind.into(),
         source_revisions: vec![],
     }
