@@ -112,6 +112,30 @@ fn history(kind: ExecutionType, has_target: bool) -> Rule {
     })
 }
 
+/// A failed apply in Deploy of execution e2: the apply's `category`, the failed execution's
+/// `kind`, and whether an earlier execution succeeded in Deploy.
+struct FailedApply {
+    state: Rule,
+    runs: Rule,
+    history: Rule,
+    rollback: Rule,
+}
+
+impl FailedApply {
+    fn new(category: ActionCategory, kind: ExecutionType, has_target: bool) -> Self {
+        Self {
+            state: state("e2", StageExecutionStatus::Failed),
+            runs: runs(category, "JobFailed"),
+            history: history(kind, has_target),
+            rollback: rollback_call(),
+        }
+    }
+
+    fn rules(&self) -> [&Rule; 4] {
+        [&self.state, &self.runs, &self.history, &self.rollback]
+    }
+}
+
 fn rollback_call() -> Rule {
     mock!(aws_sdk_codepipeline::Client::rollback_stage)
         .match_requests(|request| {
@@ -133,89 +157,64 @@ fn publish_with(subject: &'static str) -> Rule {
 
 #[tokio::test]
 async fn a_failed_apply_rolls_back_to_the_last_good_execution_and_says_so() {
-    let (state, runs, history, rollback) = (
-        state("e2", StageExecutionStatus::Failed),
-        runs(ActionCategory::Deploy, "JobFailed"),
-        history(ExecutionType::Standard, true),
-        rollback_call(),
-    );
+    let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, true);
     let told = publish_with("pipeguard: web-app Deploy rolled back");
-    rollbacker(&[&state, &runs, &history, &rollback], &[&told], &[])
+    rollbacker(&aws.rules(), &[&told], &[])
         .handle(action_failed())
         .await
         .unwrap();
-    assert_eq!((rollback.num_calls(), told.num_calls()), (1, 1));
+    assert_eq!((aws.rollback.num_calls(), told.num_calls()), (1, 1));
 }
 
 #[tokio::test]
 async fn a_failure_that_does_not_qualify_is_left_alone_quietly() {
-    let (state, runs, history, rollback) = (
-        state("e2", StageExecutionStatus::Failed),
-        runs(ActionCategory::Build, "JobFailed"),
-        history(ExecutionType::Standard, true),
-        rollback_call(),
-    );
+    let aws = FailedApply::new(ActionCategory::Build, ExecutionType::Standard, true);
     let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
-    rollbacker(&[&state, &runs, &history, &rollback], &[&publish], &[])
+    rollbacker(&aws.rules(), &[&publish], &[])
         .handle(action_failed())
         .await
         .unwrap();
     assert_eq!(
-        (history.num_calls(), rollback.num_calls(), publish.num_calls()),
+        (
+            aws.history.num_calls(),
+            aws.rollback.num_calls(),
+            publish.num_calls()
+        ),
         (0, 0, 0)
     );
 }
 
 #[tokio::test]
 async fn a_failed_rollback_is_reported_and_never_rolled_back() {
-    let (state, runs, history, rollback) = (
-        state("e2", StageExecutionStatus::Failed),
-        runs(ActionCategory::Deploy, "JobFailed"),
-        history(ExecutionType::Rollback, true),
-        rollback_call(),
-    );
+    let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Rollback, true);
     let told = publish_with("pipeguard: web-app Deploy not rolled back");
-    rollbacker(&[&state, &runs, &history, &rollback], &[&told], &[])
+    rollbacker(&aws.rules(), &[&told], &[])
         .handle(action_failed())
         .await
         .unwrap();
-    assert_eq!((rollback.num_calls(), told.num_calls()), (0, 1));
+    assert_eq!((aws.rollback.num_calls(), told.num_calls()), (0, 1));
 }
 
 #[tokio::test]
 async fn without_an_earlier_success_the_rollback_is_skipped_and_said() {
-    let (state, runs, history, rollback) = (
-        state("e2", StageExecutionStatus::Failed),
-        runs(ActionCategory::Deploy, "JobFailed"),
-        history(ExecutionType::Standard, false),
-        rollback_call(),
-    );
+    let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, false);
     let told = publish_with("pipeguard: web-app Deploy not rolled back");
-    rollbacker(&[&state, &runs, &history, &rollback], &[&told], &[])
+    rollbacker(&aws.rules(), &[&told], &[])
         .handle(action_failed())
         .await
         .unwrap();
-    assert_eq!((rollback.num_calls(), told.num_calls()), (0, 1));
+    assert_eq!((aws.rollback.num_calls(), told.num_calls()), (0, 1));
 }
 
 #[tokio::test]
 async fn a_dry_run_decides_and_reports_without_acting() {
-    let (state, runs, history, rollback) = (
-        state("e2", StageExecutionStatus::Failed),
-        runs(ActionCategory::Deploy, "JobFailed"),
-        history(ExecutionType::Standard, true),
-        rollback_call(),
-    );
+    let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, true);
     let told = publish_with("pipeguard: web-app Deploy would be rolled back (dry run)");
-    rollbacker(
-        &[&state, &runs, &history, &rollback],
-        &[&told],
-        &[("ROLLBACK_DRY_RUN", "true")],
-    )
-    .handle(action_failed())
-    .await
-    .unwrap();
-    assert_eq!((rollback.num_calls(), told.num_calls()), (0, 1));
+    rollbacker(&aws.rules(), &[&told], &[("ROLLBACK_DRY_RUN", "true")])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!((aws.rollback.num_calls(), told.num_calls()), (0, 1));
 }
 
 #[tokio::test]
