@@ -192,6 +192,29 @@ impl Local {
             .unwrap_or_default()
     }
 
+    /// Delivers the first event that reached `mailbox` (a function that never runs, so events to
+    /// it wait) to `function`, `times` times, as an at-least-once delivery might.
+    pub async fn redeliver(&self, mailbox: &str, function: &str, times: usize) {
+        let delivery = self
+            .wait_for(
+                Duration::from_secs(60),
+                &format!("an event for {mailbox}"),
+                || {
+                    self.admin("GET", &format!("/_admin/pending/{mailbox}"), json!({}))
+                        .as_array()
+                        .and_then(|pending| pending.first().cloned())
+                },
+            )
+            .await;
+        for _ in 0..times {
+            self.admin(
+                "POST",
+                "/_admin/invoke",
+                json!({"function": function, "payload": delivery}),
+            );
+        }
+    }
+
     /// Invocations the function has finished (answered or errored).
     pub fn invocations(&self, function: &str) -> usize {
         self.admin("GET", &format!("/_admin/invocations/{function}"), json!({}))

@@ -164,21 +164,7 @@ async fn the_same_failure_delivered_three_times_rolls_back_once() {
     pipeline(&local, "Deploy", &["succeed", "fail"], &[]);
     run(&local).await;
     run(&local).await;
-    let delivery = local
-        .wait_for(TIMEOUT, "the failure event", || {
-            local
-                .admin("GET", "/_admin/pending/mailbox", json!({}))
-                .as_array()
-                .and_then(|pending| pending.first().cloned())
-        })
-        .await;
-    for _ in 0..3 {
-        local.admin(
-            "POST",
-            "/_admin/invoke",
-            json!({"function": "apply-rollback", "payload": delivery}),
-        );
-    }
+    local.redeliver("mailbox", "apply-rollback", 3).await;
     local
         .wait_for(TIMEOUT, "all three deliveries handled", || {
             (local.invocations("apply-rollback") == 3).then_some(())

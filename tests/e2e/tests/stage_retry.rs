@@ -2,7 +2,7 @@
 //! notification-rule messages, retrying through the real CodePipeline API.
 
 use e2e::Local;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -87,21 +87,7 @@ async fn the_same_sns_message_delivered_three_times_retries_once() {
     deploy_pipeline(&local, &["fail:JobFailed:Rate exceeded", "succeed"]);
     let id = local.start_execution("web-app");
     local.reaches(&id, "Failed", TIMEOUT).await;
-    let delivery: Value = local
-        .wait_for(TIMEOUT, "the stage failure message", || {
-            local
-                .admin("GET", "/_admin/pending/mailbox", json!({}))
-                .as_array()
-                .and_then(|pending| pending.first().cloned())
-        })
-        .await;
-    for _ in 0..3 {
-        local.admin(
-            "POST",
-            "/_admin/invoke",
-            json!({"function": "stage-retry", "payload": delivery}),
-        );
-    }
+    local.redeliver("mailbox", "stage-retry", 3).await;
     local.reaches(&id, "Succeeded", TIMEOUT).await;
     local
         .wait_for(TIMEOUT, "all three deliveries handled", || {
