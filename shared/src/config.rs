@@ -17,32 +17,73 @@ pub fn non_blank(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Op
     move |name| lookup(name).filter(|value| !value.trim().is_empty())
 }
 
+/// The environment variable for a policy field: the prefix and the field in capitals, the
+/// prefix said once (`max_attempts` is `RETRY_MAX_ATTEMPTS`, `retry_mode` is `RETRY_MODE`).
+pub fn env_var(prefix: &str, field: &str) -> String {
+    let own_prefix = format!("{}_", prefix.to_ascii_lowercase());
+    let field = field.strip_prefix(&own_prefix).unwrap_or(field);
+    format!("{prefix}_{}", field.to_ascii_uppercase())
+}
+
+/// How an error names an environment variable.
+pub fn env_setting(variable: &str) -> String {
+    format!("environment variable {variable}")
+}
+
 /// A whole number from the environment variable `name`, if set.
 pub fn env_number(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u32>, SettingError> {
     lookup(name)
         .map(|value| {
             value.trim().parse::<u32>().map_err(|_| SettingError {
-                setting: format!("environment variable {name}"),
+                setting: env_setting(name),
                 reason: format!("`{}` is not a whole number", value.trim()),
             })
         })
         .transpose()
 }
 
-/// Per-pipeline overrides: a JSON object in the environment variable `name`, from pipeline
-/// name to the settings it overrides.
-pub fn per_pipeline<R: DeserializeOwned>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &str,
-) -> Result<BTreeMap<String, R>, SettingError> {
-    let Some(json) = lookup(name).filter(|json| !json.trim().is_empty()) else {
-        return Ok(BTreeMap::new());
-    };
-    let mut deserializer = serde_json::Deserializer::from_str(&json);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| SettingError {
-        setting: format!("environment variable {name} at `{}`", error.path()),
-        reason: error.into_inner().to_string(),
-    })
+/// Whether `name` passes a list setting in which empty means "all".
+pub fn listed_or_all(list: &[String], name: &str) -> bool {
+    list.is_empty() || list.iter().any(|item| item == name)
+}
+
+/// A policy for every pipeline: the function-wide one, and per-pipeline overrides of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PerPipeline<P> {
+    default: P,
+    overrides: BTreeMap<String, P>,
+}
+
+impl<P: Clone> PerPipeline<P> {
+    /// `default`, and for each pipeline in the JSON object of the environment variable
+    /// `variable` (pipeline name to the fields it overrides), `default` overridden by `apply`.
+    pub fn from_env<R: DeserializeOwned>(
+        lookup: &impl Fn(&str) -> Option<String>,
+        variable: &str,
+        default: P,
+        apply: impl Fn(P, R, &dyn Fn(&str) -> String) -> Result<P, SettingError>,
+    ) -> Result<Self, SettingError> {
+        let mut overrides = BTreeMap::new();
+        if let Some(json) = lookup(variable).filter(|json| !json.trim().is_empty()) {
+            let mut deserializer = serde_json::Deserializer::from_str(&json);
+            let given: BTreeMap<String, R> =
+                serde_path_to_error::deserialize(&mut deserializer).map_err(|error| SettingError {
+                    setting: format!("{} at `{}`", env_setting(variable), error.path()),
+                    reason: error.into_inner().to_string(),
+                })?;
+            for (pipeline, fields) in given {
+                let setting =
+                    |field: &str| format!("{}: pipeline `{pipeline}` field `{field}`", env_setting(variable));
+                let policy = apply(default.clone(), fields, &setting)?;
+                overrides.insert(pipeline, policy);
+            }
+        }
+        Ok(Self { default, overrides })
+    }
+
+    pub fn for_pipeline(&self, pipeline: &str) -> &P {
+        self.overrides.get(pipeline).unwrap_or(&self.default)
+    }
 }
 
 /// A comma-separated list: items trimmed, empty items dropped.
@@ -77,9 +118,9 @@ pub fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
     unique
 }
 
-/// A fake environment for tests: exactly these variables.
-#[cfg(test)]
-pub(crate) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+/// A fixed environment (for tests, and wherever settings come from somewhere other than the
+/// process): exactly these variables.
+pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let pairs: Vec<(String, String)> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -93,30 +134,5 @@ pub(crate) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_are_trimmed_and_skip_empty_items() {
-        assert_eq!(split_list(" a, b,,c ,"), ["a", "b", "c"]);
-        assert!(split_list("").is_empty());
-    }
-
-    #[test]
-    fn blank_variables_count_as_unset() {
-        let lookup = non_blank(|name| match name {
-            "EMPTY" => Some("  ".to_owned()),
-            "SET" => Some("x".to_owned()),
-            _ => None,
-        });
-        assert_eq!(
-            (lookup("EMPTY"), lookup("SET"), lookup("NONE")),
-            (None, Some("x".to_owned()), None)
-        );
-    }
-
-    #[test]
-    fn dedup_keeps_the_first_of_each() {
-        assert_eq!(dedup(vec![2, 1, 2, 3, 1]), [2, 1, 3]);
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

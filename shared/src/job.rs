@@ -1,10 +1,7 @@
-//! CodePipeline jobs: reading the job event and reporting exactly one result for it.
+//! CodePipeline jobs: reading the job event, and the one result each job gets (reported by
+//! `aws::codepipeline`).
 
 use crate::text::truncate_chars;
-use aws_sdk_codepipeline::error::{DisplayErrorContext, SdkError};
-use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultError;
-use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultError;
-use aws_sdk_codepipeline::types::{ExecutionDetails, FailureDetails, FailureType};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -87,16 +84,6 @@ pub enum FailureKind {
     SystemUnavailable,
 }
 
-impl FailureKind {
-    fn to_sdk(self) -> FailureType {
-        match self {
-            Self::JobFailed => FailureType::JobFailed,
-            Self::ConfigurationError => FailureType::ConfigurationError,
-            Self::SystemUnavailable => FailureType::SystemUnavailable,
-        }
-    }
-}
-
 /// The one result a job gets. Constructors cut text to CodePipeline's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobResult {
@@ -137,129 +124,22 @@ impl JobResult {
             message: truncate_chars(message, MAX_FAILURE_MESSAGE_CHARS),
         }
     }
-}
 
-#[derive(Debug, thiserror::Error)]
-#[error("could not report the result of job {job_id} to CodePipeline: {cause}")]
-pub struct ReportError {
-    pub job_id: String,
-    pub cause: String,
-}
-
-/// What became of a reported result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reported {
-    Recorded,
-    /// The job already had a result: this invocation was a duplicate, and its result (which
-    /// may differ) was not recorded.
-    AlreadyAnswered,
-}
-
-/// Sends the job's result: one PutJobSuccessResult or PutJobFailureResult call. A job that
-/// already has a result (a duplicate invocation) is not an error.
-pub async fn report(
-    client: &aws_sdk_codepipeline::Client,
-    job_id: &str,
-    result: &JobResult,
-) -> Result<Reported, ReportError> {
-    let sent = match result {
-        JobResult::Success {
-            summary,
-            output_variables,
-        } => client
-            .put_job_success_result()
-            .job_id(job_id)
-            .execution_details(ExecutionDetails::builder().summary(summary).build())
-            .set_output_variables(
-                (!output_variables.is_empty()).then(|| output_variables.iter().cloned().collect()),
-            )
-            .send()
-            .await
-            .map(drop)
-            .map_err(SentError::from),
-        JobResult::InProgress {
-            summary,
-            continuation_token,
-        } => client
-            .put_job_success_result()
-            .job_id(job_id)
-            .continuation_token(continuation_token)
-            .execution_details(ExecutionDetails::builder().summary(summary).build())
-            .send()
-            .await
-            .map(drop)
-            .map_err(SentError::from),
-        JobResult::Failure { kind, message } => {
-            let details = FailureDetails::builder()
-                .r#type(kind.to_sdk())
-                .message(message)
-                .build()
-                .map_err(|error| ReportError {
-                    job_id: job_id.to_owned(),
-                    cause: error.to_string(),
-                })?;
-            client
-                .put_job_failure_result()
-                .job_id(job_id)
-                .failure_details(details)
-                .send()
-                .await
-                .map(drop)
-                .map_err(SentError::from)
+    /// What the result says: the summary, or the failure's message.
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Success { summary, .. } | Self::InProgress { summary, .. } => summary,
+            Self::Failure { message, .. } => message,
         }
-    };
-    match sent {
-        Ok(()) => Ok(Reported::Recorded),
-        Err(SentError {
-            already_answered: true,
-            ..
-        }) => {
-            tracing::warn!(
-                job_id,
-                "job already has a result; this invocation was a duplicate"
-            );
-            Ok(Reported::AlreadyAnswered)
-        }
-        Err(SentError { cause, .. }) => Err(ReportError {
-            job_id: job_id.to_owned(),
-            cause,
-        }),
     }
-}
 
-/// An SDK error reduced to what `report` decides on.
-struct SentError {
-    /// InvalidJobStateException: the job already has a result.
-    already_answered: bool,
-    cause: String,
-}
-
-/// The two result calls' errors, asked the one question that matters for a duplicate.
-trait AlreadyAnswered {
-    fn already_answered(&self) -> bool;
-}
-
-impl AlreadyAnswered for PutJobSuccessResultError {
-    fn already_answered(&self) -> bool {
-        self.is_invalid_job_state_exception()
-    }
-}
-
-impl AlreadyAnswered for PutJobFailureResultError {
-    fn already_answered(&self) -> bool {
-        self.is_invalid_job_state_exception()
-    }
-}
-
-impl<E: AlreadyAnswered + std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>>
-    for SentError
-{
-    fn from(error: SdkError<E, R>) -> Self {
-        Self {
-            already_answered: error
-                .as_service_error()
-                .is_some_and(AlreadyAnswered::already_answered),
-            cause: DisplayErrorContext(&error).to_string(),
+    /// A failure whose message ends with `trailer` (a machine-readable line, see `hold`): the
+    /// text before it is cut to CodePipeline's limit, the trailer is kept whole.
+    pub fn failure_with_trailer(kind: FailureKind, message: &str, trailer: &str) -> Self {
+        let room = MAX_FAILURE_MESSAGE_CHARS.saturating_sub(trailer.chars().count() + 1);
+        Self::Failure {
+            kind,
+            message: format!("{}\n{trailer}", truncate_chars(message, room)),
         }
     }
 }

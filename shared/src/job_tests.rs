@@ -1,10 +1,4 @@
 use super::*;
-use aws_sdk_codepipeline::operation::put_job_failure_result::{
-    PutJobFailureResultError, PutJobFailureResultOutput,
-};
-use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultOutput;
-use aws_sdk_codepipeline::types::error::InvalidJobStateException;
-use aws_smithy_mocks::{mock, mock_client};
 use serde_json::json;
 
 fn documented_event() -> Value {
@@ -83,88 +77,14 @@ fn results_are_cut_to_codepipeline_limits() {
     assert!(!message.is_empty(), "CodePipeline requires a message");
 }
 
-#[tokio::test]
-async fn reports_a_failure_with_its_type_and_message() {
-    let put_failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result)
-        .match_requests(|request| {
-            request.job_id() == Some("j3")
-                && request
-                    .failure_details()
-                    .map(|details| (details.r#type().as_str(), details.message()))
-                    == Some(("ConfigurationError", "bad"))
-        })
-        .then_output(|| PutJobFailureResultOutput::builder().build());
-    let client = mock_client!(aws_sdk_codepipeline, [&put_failure]);
-    report(
-        &client,
-        "j3",
-        &JobResult::failure(FailureKind::ConfigurationError, "bad"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(put_failure.num_calls(), 1);
-}
-
-#[tokio::test]
-async fn reports_output_variables_only_on_final_success() {
-    let final_success = mock!(aws_sdk_codepipeline::Client::put_job_success_result)
-        .match_requests(|request| {
-            request.continuation_token().is_none()
-                && request
-                    .output_variables()
-                    .and_then(|vars| vars.get("verdict"))
-                    .map(String::as_str)
-                    == Some("PASS")
-        })
-        .then_output(|| PutJobSuccessResultOutput::builder().build());
-    let in_progress = mock!(aws_sdk_codepipeline::Client::put_job_success_result)
-        .match_requests(|request| {
-            request.continuation_token() == Some("t") && request.output_variables().is_none()
-        })
-        .then_output(|| PutJobSuccessResultOutput::builder().build());
-    let client = mock_client!(
-        aws_sdk_codepipeline,
-        aws_smithy_mocks::RuleMode::MatchAny,
-        [&final_success, &in_progress]
-    );
-    report(
-        &client,
-        "j4",
-        &JobResult::success("ok", vec![("verdict".into(), "PASS".into())]),
-    )
-    .await
-    .unwrap();
-    report(&client, "j5", &JobResult::in_progress("holding", "t".into()))
-        .await
-        .unwrap();
-    assert_eq!((final_success.num_calls(), in_progress.num_calls()), (1, 1));
-}
-
-#[tokio::test]
-async fn a_job_that_already_has_a_result_is_not_an_error() {
-    let put_failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result).then_error(|| {
-        PutJobFailureResultError::InvalidJobStateException(
-            InvalidJobStateException::builder().message("done").build(),
-        )
-    });
-    let client = mock_client!(aws_sdk_codepipeline, [&put_failure]);
-    let reported = report(&client, "j6", &JobResult::failure(FailureKind::JobFailed, "x")).await;
-    assert_eq!(reported.unwrap(), Reported::AlreadyAnswered);
-}
-
-#[tokio::test]
-async fn other_reporting_errors_are_returned_with_the_job_id() {
-    let put_failure = mock!(aws_sdk_codepipeline::Client::put_job_failure_result).then_error(|| {
-        PutJobFailureResultError::JobNotFoundException(
-            aws_sdk_codepipeline::types::error::JobNotFoundException::builder()
-                .message("gone")
-                .build(),
-        )
-    });
-    let client = mock_client!(aws_sdk_codepipeline, [&put_failure]);
-    let error = report(&client, "j7", &JobResult::failure(FailureKind::JobFailed, "x"))
-        .await
-        .unwrap_err();
-    assert_eq!(error.job_id, "j7");
-    assert!(error.to_string().contains("j7"));
+#[test]
+fn a_trailer_survives_the_cut_to_the_limit() {
+    let trailer = "pipeguard:hold:v1 {\"events\":[]}";
+    let JobResult::Failure { message, .. } =
+        JobResult::failure_with_trailer(FailureKind::JobFailed, &"x".repeat(9000), trailer)
+    else {
+        panic!()
+    };
+    assert_eq!(message.chars().count(), MAX_FAILURE_MESSAGE_CHARS);
+    assert!(message.ends_with(&format!("\n{trailer}")), "{message}");
 }

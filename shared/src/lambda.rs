@@ -1,6 +1,42 @@
-//! Facts about the current Lambda invocation.
+//! Facts about the current Lambda invocation, and how an invocation that cannot finish fails.
 
+use crate::aws::{PipelineCallError, ReportError};
+use crate::config::SettingError;
+use crate::job::JobEventError;
+use lambda_runtime::Diagnostic;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why an invocation failed. Lambda delivers its event again, and in the end to the
+/// dead-letter queue, so nothing is lost; `errorType` in Lambda's logs says which this was.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    /// The function's environment is invalid: every event fails until it is fixed.
+    #[error(transparent)]
+    Configuration(#[from] SettingError),
+    #[error(transparent)]
+    CodePipeline(#[from] PipelineCallError),
+    /// A job's result could not be reported; the redelivered job is answered again.
+    #[error(transparent)]
+    JobResult(#[from] ReportError),
+    /// Not a CodePipeline job, or one without an id to answer.
+    #[error(transparent)]
+    NotAJob(#[from] JobEventError),
+}
+
+impl From<InvocationError> for Diagnostic {
+    fn from(error: InvocationError) -> Self {
+        let error_type = match &error {
+            InvocationError::Configuration(_) => "ConfigurationError",
+            InvocationError::CodePipeline(_) => "CodePipelineCallFailed",
+            InvocationError::JobResult(_) => "JobResultNotReported",
+            InvocationError::NotAJob(_) => "NotACodePipelineJob",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
 
 /// Time until the invocation's deadline (milliseconds since the epoch), or None when the
 /// runtime gave none (tests, local runs).
@@ -15,14 +51,5 @@ pub fn time_left(deadline_ms: u64) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unknown_deadline_is_none_and_a_past_one_is_zero() {
-        assert_eq!(time_left(0), None);
-        assert_eq!(time_left(1), Some(Duration::ZERO));
-        let in_a_minute = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 60_000;
-        assert!(time_left(in_a_minute).is_some_and(|left| left > Duration::from_secs(55)));
-    }
-}
+#[path = "lambda_tests.rs"]
+mod tests;

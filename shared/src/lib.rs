@@ -1,18 +1,22 @@
-//! pipeguard: the library the three Lambda functions share.
+//! pipeguard: the library the functions share.
 //!
-//! Decisions are pure functions over plain data (`gate::decide`, `gate::policy`); the modules
-//! that talk to AWS (`health`, `job`, `conflicts`, `notify`) are thin and built on the official SDK.
+//! The functional core decides over plain data and does no I/O: `gate`, `retry` and `rollback`
+//! (the decisions), and the plain data and readers they use (`health`, `pipeline`, `job`,
+//! `trigger`, `hold`, `notice`, `config`). The imperative shell is `aws` (one module per AWS
+//! service, on the official SDK) and `lambda` (the invocation). `tests/layering.rs` keeps the
+//! core free of the shell.
 
 pub mod aws;
 pub mod config;
-pub mod conflicts;
 pub mod gate;
 pub mod health;
+pub mod hold;
 pub mod job;
 pub mod lambda;
-pub mod notify;
-pub mod pipeline_event;
-pub mod pipeline_state;
+mod names;
+pub mod notice;
+pub mod pipeline;
 pub mod retry;
 pub mod rollback;
 pub mod text;
+pub mod trigger;

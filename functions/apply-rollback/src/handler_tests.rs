@@ -11,17 +11,17 @@ use aws_sdk_codepipeline::types::{
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
+use pipeguard::config::env_of;
 use serde_json::json;
 
 fn rollbacker(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Rollbacker {
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Rollbacker {
-        policies: RollbackPolicies::from_env(|name| {
-            env.iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        }),
-        codepipeline: mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, codepipeline),
+        policies: RollbackPolicies::from_env(env_of(env)),
+        codepipeline: CodePipeline::new(mock_client!(
+            aws_sdk_codepipeline,
+            RuleMode::MatchAny,
+            codepipeline
+        )),
         notifier: Notifier::new(
             mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
             Some("arn:aws:sns:us-east-1:123456789012:t".into()),

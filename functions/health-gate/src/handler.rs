@@ -1,13 +1,12 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about, decide,
 //! report exactly one result, notify.
 
-use aws_sdk_health::types::EventFilter;
-use lambda_runtime::{Error, LambdaEvent};
-use pipeguard::conflicts::running_executions;
-use pipeguard::gate::{self, GateDefaults, GatePolicy, Observations, PolicyError, WaitState};
-use pipeguard::health::{HealthApi, HealthCallError, HealthEvent, HealthUnavailable, filters_for};
-use pipeguard::job::{self, FailureKind, JobEvent, JobEventError, JobResult, Reported};
-use pipeguard::notify::{Notice, Notifier};
+use lambda_runtime::LambdaEvent;
+use pipeguard::aws::{CodePipeline, HealthApi, Notifier, Reported};
+use pipeguard::config::SettingError;
+use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations};
+use pipeguard::job::{JobEvent, JobEventError};
+use pipeguard::lambda::InvocationError;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,16 +22,16 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 
 /// Everything built once per cold start.
 pub struct Gate {
-    pub defaults: Result<GateDefaults, PolicyError>,
-    pub codepipeline: aws_sdk_codepipeline::Client,
-    pub health: HealthApi,
-    pub notifier: Notifier,
+    defaults: Result<GateDefaults, SettingError>,
+    codepipeline: CodePipeline,
+    health: HealthApi,
+    notifier: Notifier,
 }
 
-/// The result for a job, and what to tell people about it.
-struct Evaluation {
-    result: JobResult,
-    notice: Option<Notice>,
+/// What the gate decided for a job, and the pipeline it belongs to when that was asked.
+struct Decision {
+    outcome: GateOutcome,
+    pipeline: Option<String>,
 }
 
 impl Gate {
@@ -45,28 +44,26 @@ impl Gate {
         }
         Self {
             defaults,
-            codepipeline: aws_sdk_codepipeline::Client::new(&config),
+            codepipeline: CodePipeline::from_config(&config),
             health: HealthApi::from_env(&config, env).await,
-            notifier: Notifier::new(aws_sdk_sns::Client::new(&config), env("NOTIFY_TOPIC_ARN")),
+            notifier: pipeguard::aws::notifier(&config, env),
         }
     }
 
     /// Answers the job exactly once, whatever happens while deciding: bad input, AWS errors,
     /// running out of time, or a panic.
-    pub async fn handle(self: Arc<Self>, event: LambdaEvent<Value>) -> Result<(), Error> {
+    pub async fn handle(self: Arc<Self>, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let (payload, context) = event.into_parts();
         let job = match JobEvent::parse(&payload) {
             Ok(job) => job,
-            Err(error) => {
-                let message = error.to_string();
-                tracing::error!(%message, "unusable job event");
-                // Without a job id there is nothing to report against: fail the invocation.
-                let JobEventError::MalformedData { job_id, .. } = error else {
-                    return Err(message.into());
+            // Without a job id there is nothing to report against: fail the invocation.
+            Err(error @ JobEventError::NoJobId) => return Err(error.into()),
+            Err(JobEventError::MalformedData { job_id, reason }) => {
+                let decision = Decision {
+                    outcome: GateOutcome::Misconfigured(format!("malformed job data: {reason}")),
+                    pipeline: None,
                 };
-                let result = JobResult::failure(FailureKind::ConfigurationError, &message);
-                job::report(&self.codepipeline, &job_id, &result).await?;
-                return Ok(());
+                return self.answer(&job_id, decision).await;
             }
         };
         let job_id = job.job_id.clone();
@@ -74,146 +71,81 @@ impl Gate {
             .unwrap_or(DEFAULT_BUDGET)
             .saturating_sub(REPORT_RESERVE)
             .max(Duration::from_secs(1));
-        let health_budget = budget.saturating_sub(HEALTH_MARGIN);
-        let evaluating = tokio::spawn(Arc::clone(&self).evaluate(job, health_budget));
-        let evaluation = match tokio::time::timeout(budget, evaluating).await {
-            Ok(Ok(evaluation)) => evaluation,
-            Ok(Err(joined)) => Evaluation {
-                result: JobResult::failure(
-                    FailureKind::JobFailed,
-                    &format!(
-                        "health-gate failed unexpectedly ({}); the deployment is blocked to be safe",
-                        panic_text(joined)
-                    ),
-                ),
-                notice: None,
+        let deciding = tokio::spawn(Arc::clone(&self).decide(job, budget.saturating_sub(HEALTH_MARGIN)));
+        let decision = match tokio::time::timeout(budget, deciding).await {
+            Ok(Ok(decision)) => decision,
+            Ok(Err(joined)) => Decision {
+                outcome: GateOutcome::Crashed(panic_text(joined)),
+                pipeline: None,
             },
-            Err(_) => Evaluation {
-                result: JobResult::failure(
-                    FailureKind::SystemUnavailable,
-                    &format!(
-                        "health-gate ran out of time after {} s waiting for AWS; the deployment is blocked to be safe",
-                        budget.as_secs()
-                    ),
-                ),
-                notice: None,
+            Err(_) => Decision {
+                outcome: GateOutcome::OutOfTime {
+                    budget_secs: budget.as_secs(),
+                },
+                pipeline: None,
             },
         };
-        let reported = job::report(&self.codepipeline, &job_id, &evaluation.result).await?;
-        // A duplicate invocation's result was not recorded: telling people about it could
-        // contradict what CodePipeline shows.
-        if reported == Reported::Recorded
-            && let Some(notice) = &evaluation.notice
-            && let Err(error) = self.notifier.publish(notice).await
-        {
-            tracing::warn!(%error, "notification not sent; the job result stands");
-        }
-        Ok(())
+        self.answer(&job_id, decision).await
     }
 
-    async fn evaluate(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Evaluation {
-        let policy = match self.defaults.as_ref() {
-            Ok(defaults) => defaults.for_action(job.user_parameters.as_deref()),
-            Err(error) => Err(error.clone()),
-        };
-        let policy = match policy {
-            Ok(policy) => policy,
-            Err(error) => {
-                return self.settled(&job.job_id, FailureKind::ConfigurationError, error.to_string());
+    async fn decide(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Decision {
+        let (policy, wait) = match gate::read_job(&self.defaults, &job) {
+            Ok(read) => read,
+            Err(outcome) => {
+                return Decision {
+                    outcome,
+                    pipeline: None,
+                };
             }
         };
-        let wait = match job
-            .continuation_token
-            .as_deref()
-            .map(WaitState::decode)
-            .transpose()
-        {
-            Ok(wait) => wait,
-            Err(error) => return self.settled(&job.job_id, FailureKind::JobFailed, error.to_string()),
-        };
-
-        let filters = filters_for(&policy);
+        // The pipeline's name is asked only when something needs it: a notice, or the check
+        // that the lock does not name the gate's own pipeline.
+        let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
         let (health, running, pipeline) = tokio::join!(
-            self.events_within(&filters, health_budget),
-            running_executions(&self.codepipeline, &policy.block_while_running),
-            self.pipeline_name(&job.job_id, &policy),
+            self.health.events_within(&policy, health_budget),
+            self.codepipeline.running_executions(&policy.block_while_running),
+            async {
+                if name_needed {
+                    self.codepipeline.job_pipeline(&job.job_id).await
+                } else {
+                    None
+                }
+            },
         );
-        if let Some(own) = &pipeline
-            && policy.block_while_running.contains(own)
-        {
-            let reason = format!(
-                "block_while_running names this pipeline itself ({own}), which is always running while its gate runs"
-            );
-            return self.settled(&job.job_id, FailureKind::ConfigurationError, reason);
-        }
-
         let observations = Observations {
             health,
             running,
             wait,
+            pipeline: pipeline.clone(),
             now: unix_now(),
         };
-        let outcome = gate::decide(&policy, observations);
-        let result = gate::render(&policy, &outcome);
-        log_decision(&job.job_id, pipeline.as_deref(), &policy, &result);
-        let notice = gate::notice(
-            &policy,
-            &outcome,
-            pipeline.as_deref().unwrap_or("(unknown pipeline)"),
+        Decision {
+            outcome: gate::decide(&policy, observations),
+            pipeline,
+        }
+    }
+
+    /// Reports the job's one result, logs the decision and tells people when it is worth it.
+    async fn answer(&self, job_id: &str, decision: Decision) -> Result<(), InvocationError> {
+        let Decision { outcome, pipeline } = decision;
+        let result = gate::render(&outcome);
+        tracing::info!(
+            job_id,
+            pipeline,
+            verdict = outcome.verdict(),
+            reason = result.text(),
+            "gate decision"
         );
-        Evaluation { result, notice }
-    }
-
-    /// Health's events, or Health unavailable when it cannot answer within `budget`.
-    async fn events_within(
-        &self,
-        filters: &[EventFilter],
-        budget: Duration,
-    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
-        tokio::time::timeout(budget, self.health.events(filters))
-            .await
-            .unwrap_or_else(|_| {
-                Err(HealthUnavailable {
-                    attempts: vec![("AWS Health".into(), HealthCallError::Timeout)],
-                })
-            })
-    }
-
-    /// The job's pipeline name, asked only when something needs it: a notification or the
-    /// lock's check that the pipeline does not wait for itself.
-    async fn pipeline_name(&self, job_id: &str, policy: &GatePolicy) -> Option<String> {
-        if !self.notifier.is_enabled() && policy.block_while_running.is_empty() {
-            return None;
+        let reported = self.codepipeline.report(job_id, &result).await?;
+        // A duplicate invocation's result was not recorded: telling people about it could
+        // contradict what CodePipeline shows.
+        if reported == Reported::Recorded
+            && let Some(notice) = gate::notice(&outcome, pipeline.as_deref().unwrap_or("(unknown pipeline)"))
+        {
+            self.notifier.tell(&notice).await;
         }
-        match self.codepipeline.get_job_details().job_id(job_id).send().await {
-            Ok(output) => output
-                .job_details()
-                .and_then(|details| details.data())
-                .and_then(|data| data.pipeline_context())
-                .and_then(|context| context.pipeline_name())
-                .map(str::to_owned),
-            Err(error) => {
-                tracing::warn!(job_id, error = %aws_sdk_codepipeline::error::DisplayErrorContext(&error), "could not read the job's pipeline name");
-                None
-            }
-        }
+        Ok(())
     }
-
-    /// A result decided before asking anything, logged like every other decision.
-    fn settled(&self, job_id: &str, kind: FailureKind, message: String) -> Evaluation {
-        let result = JobResult::failure(kind, &message);
-        tracing::warn!(job_id, ?kind, reason = %message, "gate decision");
-        Evaluation { result, notice: None }
-    }
-}
-
-fn log_decision(job_id: &str, pipeline: Option<&str>, policy: &GatePolicy, result: &JobResult) {
-    let (verdict, reason) = match result {
-        JobResult::Success { summary, .. } => ("pass", summary),
-        JobResult::InProgress { summary, .. } => ("hold", summary),
-        JobResult::Failure { message, .. } => ("block", message),
-    };
-    tracing::info!(job_id, pipeline, verdict, regions = ?policy.regions, services = ?policy.services, reason = %reason, "gate decision");
 }
 
 fn unix_now() -> i64 {

@@ -17,7 +17,9 @@ use aws_sdk_health::types::{Event, EventStatusCode, EventTypeCategory};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
-use pipeguard::health::HealthEndpoint;
+use pipeguard::aws::HealthEndpoint;
+use pipeguard::config::env_of;
+use pipeguard::gate::WaitState;
 use serde_json::json;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
@@ -66,14 +68,13 @@ impl Aws {
     }
 
     fn gate(&self) -> Arc<Gate> {
-        let env = self.env.clone();
         Arc::new(Gate {
-            defaults: GateDefaults::from_env(move |name| {
-                env.iter()
-                    .find(|(key, _)| *key == name)
-                    .map(|(_, value)| value.to_string())
-            }),
-            codepipeline: mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, &self.codepipeline),
+            defaults: GateDefaults::from_env(env_of(&self.env)),
+            codepipeline: CodePipeline::new(mock_client!(
+                aws_sdk_codepipeline,
+                RuleMode::MatchAny,
+                &self.codepipeline
+            )),
             health: HealthApi::new(vec![HealthEndpoint {
                 name: "health".into(),
                 client: mock_client!(aws_sdk_health, RuleMode::MatchAny, &self.health),
@@ -377,8 +378,12 @@ async fn a_panic_while_deciding_still_fails_the_job() {
     let mut aws = Aws::new(vec![no_events()], vec![]);
     aws.topic = Some(TOPIC);
     let mut gate = Arc::into_inner(aws.gate()).unwrap();
-    gate.codepipeline = mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, [&failure], |conf| conf
-        .interceptor(PanicOnGetJobDetails));
+    gate.codepipeline = CodePipeline::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&failure],
+        |conf| conf.interceptor(PanicOnGetJobDetails)
+    ));
     Arc::new(gate).handle(job("job-13", "", None)).await.unwrap();
     assert_eq!(failure.num_calls(), 1);
 }
@@ -509,7 +514,7 @@ async fn a_hanging_codepipeline_read_still_ends_in_a_result_before_the_deadline(
     let mut aws = Aws::new(vec![no_events()], vec![]);
     aws.topic = Some(TOPIC);
     let mut gate = Arc::into_inner(aws.gate()).unwrap();
-    gate.codepipeline = client_at!(aws_sdk_codepipeline, url);
+    gate.codepipeline = CodePipeline::new(client_at!(aws_sdk_codepipeline, url));
     Arc::new(gate)
         .handle(event_with_seconds_left("job-18", "", 2))
         .await

@@ -1,12 +1,14 @@
 //! One invocation, read top to bottom: parse the triggers, and for each failure fetch the
 //! pipeline's state, decide, act (retry or notify) and log the decision.
 
-use aws_sdk_codepipeline::types::StageRetryMode;
-use lambda_runtime::{Error, LambdaEvent};
-use pipeguard::notify::Notifier;
-use pipeguard::pipeline_event::{ChangeLevel, HealthChange, PipelineChange, Trigger, parse_invocation};
-use pipeguard::pipeline_state::{self, PipelineCallError, RetryOutcome};
-use pipeguard::retry::{self, RetryDecision, RetryMode, RetryPolicies, RetryPolicyError};
+use lambda_runtime::LambdaEvent;
+use pipeguard::aws::{CodePipeline, Notifier, PipelineCallError};
+use pipeguard::config::SettingError;
+use pipeguard::health::EventStatus;
+use pipeguard::lambda::InvocationError;
+use pipeguard::pipeline::{RetryOutcome, stage_of_failure};
+use pipeguard::retry::{self, RetryDecision, RetryPolicies};
+use pipeguard::trigger::{ChangeLevel, ChangeState, HealthChange, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -15,16 +17,9 @@ const RETRY_CALL_RESERVE: Duration = Duration::from_secs(10);
 
 /// Everything built once per cold start.
 pub struct Retrier {
-    pub policies: Result<RetryPolicies, RetryPolicyError>,
-    pub codepipeline: aws_sdk_codepipeline::Client,
-    pub notifier: Notifier,
-}
-
-fn sdk_mode(mode: RetryMode) -> StageRetryMode {
-    match mode {
-        RetryMode::FailedActions => StageRetryMode::FailedActions,
-        RetryMode::AllActions => StageRetryMode::AllActions,
-    }
+    policies: Result<RetryPolicies, SettingError>,
+    codepipeline: CodePipeline,
+    notifier: Notifier,
 }
 
 impl Retrier {
@@ -43,24 +38,20 @@ impl Retrier {
 
     /// Handles every trigger in the invocation. An AWS error fails the invocation, so Lambda
     /// delivers it again (and, in the end, to the dead-letter queue): every step is safe to repeat.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), Error> {
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let policies = self.policies.as_ref().map_err(Clone::clone)?;
+        let time_left = pipeguard::lambda::time_left(event.context.deadline);
         for trigger in parse_invocation(&event.payload) {
             match trigger {
                 Trigger::Pipeline(change)
-                    if change.state == "FAILED" && change.level != ChangeLevel::Action =>
+                    if change.state == ChangeState::Failed && change.level != ChangeLevel::Action =>
                 {
-                    self.on_failure(
-                        policies,
-                        &change,
-                        pipeguard::lambda::time_left(event.context.deadline),
-                    )
-                    .await?;
+                    self.on_failure(policies, &change, time_left).await?;
                 }
-                Trigger::Health(change) if change.status == "closed" => {
+                Trigger::Health(change) if change.status == EventStatus::Closed => {
                     self.on_health_closed(policies, &change).await?
                 }
-                Trigger::Pipeline(change) if change.state == "FAILED" => tracing::debug!(
+                Trigger::Pipeline(change) if change.state == ChangeState::Failed => tracing::debug!(
                     pipeline = %change.pipeline,
                     action = ?change.action,
                     "action failure ignored: the stage's failure event decides"
@@ -78,15 +69,8 @@ impl Retrier {
         time_left: Option<Duration>,
     ) -> Result<(), PipelineCallError> {
         let (pipeline, execution_id) = (change.pipeline.as_str(), change.execution_id.as_str());
-        let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
-        let named = change.stage.as_deref().or(change.failed_stage.as_deref());
-        let stage = match named {
-            Some(name) => stages.iter().find(|stage| stage.name == name),
-            None => stages
-                .iter()
-                .find(|stage| stage.is_failed() && stage.execution_id.as_deref() == Some(execution_id)),
-        };
-        let Some(stage) = stage else {
+        let stages = self.codepipeline.stages(pipeline).await?;
+        let Some((_, stage)) = stage_of_failure(&stages, change.named_stage(), execution_id) else {
             tracing::info!(
                 pipeline,
                 execution_id,
@@ -96,9 +80,8 @@ impl Retrier {
             );
             return Ok(());
         };
-        let decision = retry::decide(policies.for_pipeline(pipeline), execution_id, stage);
         let stage_name = stage.name.as_str();
-        match decision {
+        match retry::decide(policies.for_pipeline(pipeline), execution_id, stage) {
             RetryDecision::Retry {
                 mode,
                 attempt,
@@ -114,14 +97,10 @@ impl Retrier {
                     );
                 }
                 tokio::time::sleep(delay).await;
-                let outcome = pipeline_state::retry_stage(
-                    &self.codepipeline,
-                    pipeline,
-                    stage_name,
-                    execution_id,
-                    sdk_mode(mode),
-                )
-                .await?;
+                let outcome = self
+                    .codepipeline
+                    .retry_stage(pipeline, stage_name, execution_id, mode)
+                    .await?;
                 let (decision, reason) = match outcome {
                     RetryOutcome::Started => {
                         ("retry", format!("retry {attempt} started ({})", mode.as_str()))
@@ -136,9 +115,7 @@ impl Retrier {
                 tracing::info!(pipeline, execution_id, stage = stage_name, attempts, decision = "exhausted", reason = %last_error, "retry decision");
                 let notice =
                     retry::exhausted_notice(pipeline, stage_name, execution_id, attempts, &last_error);
-                if let Err(error) = self.notifier.publish(&notice).await {
-                    tracing::warn!(%error, "notification not sent");
-                }
+                self.notifier.tell(&notice).await;
             }
             RetryDecision::HeldByHealth(events) => {
                 let reason = format!(
@@ -154,7 +131,6 @@ impl Retrier {
         Ok(())
     }
 
-    /// Resumes every stage the health gate failed because of the event that just closed.
     /// Resumes every stage the health gate failed because of the event that just closed. One
     /// pipeline that cannot be read does not keep the others from resuming; its error still
     /// fails the invocation afterwards, so the event is delivered again (or kept in the DLQ).
@@ -164,7 +140,7 @@ impl Retrier {
         change: &HealthChange,
     ) -> Result<(), PipelineCallError> {
         let pipelines = if policies.managed_pipelines.is_empty() {
-            let all = pipeline_state::all_pipelines(&self.codepipeline).await?;
+            let all = self.codepipeline.pipelines().await?;
             all.into_iter()
                 .filter(|name| name.starts_with(&policies.pipeline_prefix))
                 .collect()
@@ -192,14 +168,15 @@ impl Retrier {
         pipeline: &str,
         event_arn: &str,
     ) -> Result<usize, PipelineCallError> {
-        let stages = pipeline_state::stages(&self.codepipeline, pipeline).await?;
+        let stages = self.codepipeline.stages(pipeline).await?;
+        let mode = policies.for_pipeline(pipeline).retry_mode;
         let mut resumed = 0;
         for stage in retry::stages_held_by(event_arn, &stages) {
             let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-            let mode = sdk_mode(policies.for_pipeline(pipeline).retry_mode);
-            let outcome =
-                pipeline_state::retry_stage(&self.codepipeline, pipeline, &stage.name, execution_id, mode)
-                    .await?;
+            let outcome = self
+                .codepipeline
+                .retry_stage(pipeline, &stage.name, execution_id, mode)
+                .await?;
             let (decision, reason) = match outcome {
                 RetryOutcome::Started => ("resume", format!("AWS Health event {event_arn} closed")),
                 RetryOutcome::AlreadyHandled(why) => {

@@ -12,20 +12,20 @@ use aws_sdk_codepipeline::types::{
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
+use pipeguard::config::env_of;
 use serde_json::json;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc";
 
 fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retrier {
-    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     Retrier {
-        policies: RetryPolicies::from_env(|name| {
-            env.iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        }),
-        codepipeline: mock_client!(aws_sdk_codepipeline, RuleMode::MatchAny, codepipeline),
+        policies: RetryPolicies::from_env(env_of(env)),
+        codepipeline: CodePipeline::new(mock_client!(
+            aws_sdk_codepipeline,
+            RuleMode::MatchAny,
+            codepipeline
+        )),
         notifier: Notifier::new(
             mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
             Some(TOPIC.into()),

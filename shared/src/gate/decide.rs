@@ -1,13 +1,15 @@
-//! The gate's decision and how it is reported: pure functions from what was observed to the
-//! job result and the notification.
+//! Every answer the gate can give a job, and how it is reported: pure functions from what was
+//! observed to the outcome, the job result and the message for people.
 
-use super::policy::{GatePolicy, OnBlock, OnHealthError};
+use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
-use crate::conflicts::{ConflictCheckError, RunningExecution};
+use crate::config::{SettingError, listed_or_all};
+
 use crate::health::{HealthEvent, HealthUnavailable};
-use crate::job::{FailureKind, JobResult};
-use crate::notify::Notice;
-use aws_sdk_health::primitives::{DateTime, DateTimeFormat};
+use crate::hold::{HeldBy, Hold};
+use crate::job::{FailureKind, JobEvent, JobResult};
+use crate::notice::Notice;
+use crate::pipeline::{ConflictCheckError, RunningExecution};
 
 /// Something that keeps a deployment from starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,15 +26,39 @@ pub struct Observations {
     pub running: Result<Vec<RunningExecution>, ConflictCheckError>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
     pub wait: Option<WaitState>,
+    /// The job's own pipeline, when it was asked for.
+    pub pipeline: Option<String>,
     /// Seconds since the Unix epoch.
     pub now: i64,
 }
 
+/// What a pass checked: the regions and services asked about and the pipelines that were not
+/// running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub regions: Vec<String>,
+    /// Empty means every service.
+    pub services: Vec<String>,
+    pub locks: Vec<String>,
+}
+
+impl Scope {
+    pub fn of(policy: &GatePolicy) -> Self {
+        Self {
+            regions: policy.regions.clone(),
+            services: policy.services.clone(),
+            locks: policy.block_while_running.clone(),
+        }
+    }
+}
+
+/// Every answer the gate gives a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateOutcome {
     /// Nothing blocks. `health_unchecked` holds the cause when Health could not be asked and
     /// the policy fails open; `held_minutes` when this ends a hold.
     Pass {
+        scope: Scope,
         held_minutes: Option<i64>,
         health_unchecked: Option<String>,
     },
@@ -43,35 +69,68 @@ pub enum GateOutcome {
         wait: WaitState,
         blockers: Vec<Blocker>,
         newly_held: bool,
+        max_wait_minutes: u32,
     },
     /// Blocked for longer than `max_wait_minutes`.
     GaveUp {
         blockers: Vec<Blocker>,
         waited_minutes: i64,
+        max_wait_minutes: u32,
     },
     /// Health could not be asked and the policy fails closed.
     HealthUnavailable { cause: String },
     /// The lock could not be checked.
     ConflictCheckFailed(ConflictCheckError),
+    /// The job cannot be decided as configured: a bad setting, malformed job data, or a lock on
+    /// the gate's own pipeline.
+    Misconfigured(String),
+    /// CodePipeline passed back a continuation token this gate did not write.
+    UnreadableToken(String),
+    /// AWS did not answer in time to decide before the invocation's deadline.
+    OutOfTime { budget_secs: u64 },
+    /// The gate itself failed (a panic) while deciding.
+    Crashed(String),
 }
 
-/// Whether a Health event is one the policy blocks on. The query already filters, but this
-/// is the rule itself; ignored event types can only be dropped here.
-fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
+/// The policy and the hold a job continues, or the answer when the job cannot be decided as
+/// configured: a bad environment or UserParameters, or a continuation token the gate did not
+/// write.
+pub fn read_job(
+    defaults: &Result<GateDefaults, SettingError>,
+    job: &JobEvent,
+) -> Result<(GatePolicy, Option<WaitState>), GateOutcome> {
+    let policy = defaults
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|defaults| defaults.for_action(job.user_parameters.as_deref()))
+        .map_err(|error| GateOutcome::Misconfigured(error.to_string()))?;
+    let wait = job
+        .continuation_token
+        .as_deref()
+        .map(WaitState::decode)
+        .transpose()
+        .map_err(|error| GateOutcome::UnreadableToken(error.to_string()))?;
+    Ok((policy, wait))
+}
+
+/// Whether a Health event is one the policy blocks on: the one filter every source of events
+/// goes through (the API's query already narrows, but ignored event types are only dropped here).
+pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
     policy.regions.contains(&event.region)
-        && (policy.services.is_empty() || policy.services.contains(&event.service))
-        && policy
-            .categories
-            .iter()
-            .any(|category| category.as_str() == event.category)
-        && policy
-            .statuses
-            .iter()
-            .any(|status| status.as_str() == event.status)
+        && listed_or_all(&policy.services, &event.service)
+        && policy.categories.contains(&event.category)
+        && policy.statuses.contains(&event.status)
         && !policy.ignore_event_types.contains(&event.event_type_code)
 }
 
 pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
+    if let Some(own) = &observations.pipeline
+        && policy.block_while_running.contains(own)
+    {
+        return GateOutcome::Misconfigured(format!(
+            "block_while_running names this pipeline itself ({own}), which is always running while its gate runs"
+        ));
+    }
     let (events, health_unchecked) = match observations.health {
         Ok(events) => (events, None),
         Err(unavailable) => match policy.on_health_error {
@@ -98,6 +157,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
             .wait
             .map(|wait| minutes_between(wait.since, observations.now));
         return GateOutcome::Pass {
+            scope: Scope::of(policy),
             held_minutes,
             health_unchecked,
         };
@@ -105,19 +165,22 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     if policy.on_block == OnBlock::Fail {
         return GateOutcome::Blocked { blockers };
     }
+    let max_wait_minutes = policy.max_wait_minutes;
     match observations.wait {
         Some(wait) => {
             let waited_minutes = minutes_between(wait.since, observations.now);
-            if waited_minutes >= i64::from(policy.max_wait_minutes) {
+            if waited_minutes >= i64::from(max_wait_minutes) {
                 GateOutcome::GaveUp {
                     blockers,
                     waited_minutes,
+                    max_wait_minutes,
                 }
             } else {
                 GateOutcome::Hold {
                     wait,
                     blockers,
                     newly_held: false,
+                    max_wait_minutes,
                 }
             }
         }
@@ -127,6 +190,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
                 wait: WaitState::new(observations.now, held_by),
                 blockers,
                 newly_held: true,
+                max_wait_minutes,
             }
         }
     }
@@ -134,6 +198,28 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
 
 fn minutes_between(since: i64, now: i64) -> i64 {
     (now - since).max(0) / 60
+}
+
+impl GateOutcome {
+    /// One word for logs and metrics.
+    pub fn verdict(&self) -> &'static str {
+        match self {
+            Self::Pass {
+                health_unchecked: None,
+                ..
+            } => "PASS",
+            Self::Pass { .. } => "PASS_HEALTH_UNCHECKED",
+            Self::Blocked { .. } => "BLOCKED",
+            Self::Hold { .. } => "HOLD",
+            Self::GaveUp { .. } => "GAVE_UP",
+            Self::HealthUnavailable { .. } => "HEALTH_UNAVAILABLE",
+            Self::ConflictCheckFailed(_) => "LOCK_UNCHECKED",
+            Self::Misconfigured(_) => "MISCONFIGURED",
+            Self::UnreadableToken(_) => "UNREADABLE_TOKEN",
+            Self::OutOfTime { .. } => "OUT_OF_TIME",
+            Self::Crashed(_) => "CRASHED",
+        }
+    }
 }
 
 impl Blocker {
@@ -154,8 +240,11 @@ impl Blocker {
             Self::HealthEvent(event) => {
                 let since = event
                     .start_time
-                    .and_then(|secs| DateTime::from_secs(secs).fmt(DateTimeFormat::DateTime).ok())
-                    .unwrap_or_else(|| "an unknown time".into());
+                    .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+                    .map_or_else(
+                        || "an unknown time".to_owned(),
+                        |time| time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    );
                 format!(
                     "AWS Health {status} {category}: {service} in {region}, {code}, since {since} ({arn})",
                     status = event.status,
@@ -210,40 +299,56 @@ fn listing(blockers: &[Blocker]) -> String {
         .join("\n")
 }
 
-fn scope(policy: &GatePolicy) -> String {
-    let services = if policy.services.is_empty() {
+/// The AWS Health events among the blockers, for the hold marker stage-retry reads.
+fn hold_of(blockers: &[Blocker]) -> Option<Hold> {
+    let events: Vec<HeldBy> = blockers
+        .iter()
+        .filter_map(|blocker| match blocker {
+            Blocker::HealthEvent(event) => Some(HeldBy {
+                arn: event.arn.clone(),
+                region: event.region.clone(),
+            }),
+            Blocker::RunningPipeline(_) => None,
+        })
+        .collect();
+    (!events.is_empty()).then(|| Hold::new(events))
+}
+
+/// A failure because of `blockers`, marked with the AWS Health events among them.
+fn blocked_failure(message: &str, blockers: &[Blocker]) -> JobResult {
+    match hold_of(blockers) {
+        Some(hold) => JobResult::failure_with_trailer(FailureKind::JobFailed, message, &hold.marker()),
+        None => JobResult::failure(FailureKind::JobFailed, message),
+    }
+}
+
+fn describe_scope(scope: &Scope) -> String {
+    let services = if scope.services.is_empty() {
         "all services".to_owned()
     } else {
-        policy.services.join(", ")
+        scope.services.join(", ")
     };
-    format!("{} ({services})", policy.regions.join(", "))
+    format!("{} ({services})", scope.regions.join(", "))
 }
 
 /// The job result for an outcome.
-pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
+pub fn render(outcome: &GateOutcome) -> JobResult {
     match outcome {
         GateOutcome::Pass {
+            scope,
             held_minutes,
             health_unchecked,
         } => {
             let mut summary = match health_unchecked {
-                None => format!("No blocking AWS Health event in {}", scope(policy)),
+                None => format!("No blocking AWS Health event in {}", describe_scope(scope)),
                 Some(cause) => format!(
                     "AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"
                 ),
             };
-            if !policy.block_while_running.is_empty() {
-                summary.push_str(&format!(
-                    "; none of {} is running",
-                    policy.block_while_running.join(", ")
-                ));
+            if !scope.locks.is_empty() {
+                summary.push_str(&format!("; none of {} is running", scope.locks.join(", ")));
             }
             summary.push('.');
-            let verdict = if health_unchecked.is_some() {
-                "PASS_HEALTH_UNCHECKED"
-            } else {
-                "PASS"
-            };
             if let Some(minutes) = held_minutes {
                 summary.push_str(&format!(
                     " Released after holding the deployment for {minutes} minutes."
@@ -252,25 +357,29 @@ pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
             JobResult::success(
                 &summary,
                 vec![
-                    ("verdict".into(), verdict.into()),
+                    ("verdict".into(), outcome.verdict().into()),
                     ("blocking_events".into(), "0".into()),
-                    ("regions_checked".into(), policy.regions.join(",")),
+                    ("regions_checked".into(), scope.regions.join(",")),
                     ("held_minutes".into(), held_minutes.unwrap_or(0).to_string()),
                 ],
             )
         }
-        GateOutcome::Blocked { blockers } => JobResult::failure(
-            FailureKind::JobFailed,
+        GateOutcome::Blocked { blockers } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",
                 headline(blockers),
                 listing(blockers)
             ),
+            blockers,
         ),
-        GateOutcome::Hold { wait, blockers, .. } => JobResult::in_progress(
+        GateOutcome::Hold {
+            wait,
+            blockers,
+            max_wait_minutes,
+            ..
+        } => JobResult::in_progress(
             &format!(
-                "Holding the deployment (up to {} minutes) until these clear: {}",
-                policy.max_wait_minutes,
+                "Holding the deployment (up to {max_wait_minutes} minutes) until these clear: {}",
                 blockers
                     .iter()
                     .map(Blocker::describe)
@@ -282,14 +391,14 @@ pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
         GateOutcome::GaveUp {
             blockers,
             waited_minutes,
-        } => JobResult::failure(
-            FailureKind::JobFailed,
+            max_wait_minutes,
+        } => blocked_failure(
             &format!(
-                "Held the deployment for {waited_minutes} minutes (max_wait_minutes = {}) and it is still blocked by {}:\n{}",
-                policy.max_wait_minutes,
+                "Held the deployment for {waited_minutes} minutes (max_wait_minutes = {max_wait_minutes}) and it is still blocked by {}:\n{}",
                 headline(blockers),
                 listing(blockers)
             ),
+            blockers,
         ),
         GateOutcome::HealthUnavailable { cause } => JobResult::failure(
             FailureKind::SystemUnavailable,
@@ -304,12 +413,24 @@ pub fn render(policy: &GatePolicy, outcome: &GateOutcome) -> JobResult {
         GateOutcome::ConflictCheckFailed(error) => {
             JobResult::failure(FailureKind::SystemUnavailable, &error.to_string())
         }
+        GateOutcome::Misconfigured(reason) => JobResult::failure(FailureKind::ConfigurationError, reason),
+        GateOutcome::UnreadableToken(reason) => JobResult::failure(FailureKind::JobFailed, reason),
+        GateOutcome::OutOfTime { budget_secs } => JobResult::failure(
+            FailureKind::SystemUnavailable,
+            &format!(
+                "health-gate ran out of time after {budget_secs} s waiting for AWS; the deployment is blocked to be safe"
+            ),
+        ),
+        GateOutcome::Crashed(cause) => JobResult::failure(
+            FailureKind::JobFailed,
+            &format!("health-gate failed unexpectedly ({cause}); the deployment is blocked to be safe"),
+        ),
     }
 }
 
 /// The message for people, when the outcome is worth one: a deployment blocked, held, given up
 /// on, or released after a hold. Re-checks during a hold send nothing.
-pub fn notice(policy: &GatePolicy, outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
+pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
     match outcome {
         GateOutcome::Blocked { blockers } => Some(Notice::new(
             &format!("pipeguard: {pipeline} blocked"),
@@ -322,18 +443,19 @@ pub fn notice(policy: &GatePolicy, outcome: &GateOutcome, pipeline: &str) -> Opt
         GateOutcome::Hold {
             blockers,
             newly_held: true,
+            max_wait_minutes,
             ..
         } => Some(Notice::new(
             &format!("pipeguard: {pipeline} held"),
             &format!(
-                "The deployment of pipeline {pipeline} is held (up to {} minutes) until these clear:\n{}",
-                policy.max_wait_minutes,
+                "The deployment of pipeline {pipeline} is held (up to {max_wait_minutes} minutes) until these clear:\n{}",
                 listing(blockers)
             ),
         )),
         GateOutcome::GaveUp {
             blockers,
             waited_minutes,
+            ..
         } => Some(Notice::new(
             &format!("pipeguard: {pipeline} gave up waiting"),
             &format!(

@@ -1,6 +1,7 @@
 use super::*;
 use crate::gate::GateDefaults;
-use crate::health::HealthCallError;
+use crate::health::{EventCategory, EventStatus, HealthCallError};
+use crate::pipeline::ExecutionStatus;
 
 const NOW: i64 = 1_763_800_000;
 
@@ -16,9 +17,9 @@ fn event(arn: &str, region: &str, service: &str, code: &str) -> HealthEvent {
         arn: arn.into(),
         service: service.into(),
         event_type_code: code.into(),
-        category: "issue".into(),
+        category: EventCategory::Issue,
         region: region.into(),
-        status: "open".into(),
+        status: EventStatus::Open,
         start_time: Some(NOW - 3600),
     }
 }
@@ -36,7 +37,7 @@ fn running(pipeline: &str) -> RunningExecution {
     RunningExecution {
         pipeline: pipeline.into(),
         execution_id: "exec-1".into(),
-        status: "InProgress".into(),
+        status: ExecutionStatus::InProgress,
     }
 }
 
@@ -45,6 +46,7 @@ fn observe(events: Vec<HealthEvent>) -> Observations {
         health: Ok(events),
         running: Ok(vec![]),
         wait: None,
+        pipeline: None,
         now: NOW,
     }
 }
@@ -63,6 +65,7 @@ fn no_events_pass() {
     assert_eq!(
         decide(&policy(""), observe(vec![])),
         GateOutcome::Pass {
+            scope: Scope::of(&policy("")),
             held_minutes: None,
             health_unchecked: None
         }
@@ -86,9 +89,9 @@ fn events_outside_the_policy_do_not_block() {
         r#"{"regions": ["us-east-1"], "services": ["LAMBDA"], "ignore_event_types": ["AWS_LAMBDA_NOISE"]}"#,
     );
     let mut upcoming = event("arn:u", "us-east-1", "LAMBDA", "AWS_LAMBDA_OPERATIONAL_ISSUE");
-    upcoming.status = "upcoming".into();
+    upcoming.status = EventStatus::Upcoming;
     let mut notification = event("arn:n", "us-east-1", "LAMBDA", "AWS_LAMBDA_OPERATIONAL_ISSUE");
-    notification.category = "accountNotification".into();
+    notification.category = EventCategory::AccountNotification;
     let outside = vec![
         event("arn:r", "eu-west-1", "LAMBDA", "AWS_LAMBDA_OPERATIONAL_ISSUE"),
         event("arn:s", "us-east-1", "EC2", "AWS_EC2_OPERATIONAL_ISSUE"),
@@ -122,6 +125,7 @@ fn wait_mode_starts_a_hold_with_what_blocks() {
         wait,
         newly_held: true,
         blockers,
+        ..
     } = outcome
     else {
         panic!("{outcome:?}")
@@ -174,10 +178,12 @@ fn wait_mode_gives_up_after_max_wait_minutes() {
 fn a_hold_ends_in_a_pass_once_nothing_blocks() {
     let mut observations = observe(vec![]);
     observations.wait = Some(WaitState::new(NOW - 42 * 60, vec![]));
-    let outcome = decide(&policy(r#"{"on_block": "wait"}"#), observations);
+    let policy = policy(r#"{"on_block": "wait"}"#);
+    let outcome = decide(&policy, observations);
     assert_eq!(
         outcome,
         GateOutcome::Pass {
+            scope: Scope::of(&policy),
             held_minutes: Some(42),
             health_unchecked: None
         }
@@ -190,6 +196,7 @@ fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
         health: Err(unavailable()),
         running: Ok(vec![]),
         wait: None,
+        pipeline: None,
         now: NOW,
     };
     assert!(
@@ -214,6 +221,7 @@ fn fail_open_still_respects_the_lock() {
         health: Err(unavailable()),
         running: Ok(vec![running("cleanup")]),
         wait: None,
+        pipeline: None,
         now: NOW,
     };
     let outcome = decide(
@@ -228,7 +236,7 @@ fn a_failed_lock_check_blocks() {
     let mut observations = observe(vec![]);
     observations.running = Err(ConflictCheckError::PipelineNotFound("cleanup".into()));
     let outcome = decide(&policy(r#"{"block_while_running": ["cleanup"]}"#), observations);
-    let JobResult::Failure { kind, message } = render(&policy(""), &outcome) else {
+    let JobResult::Failure { kind, message } = render(&outcome) else {
         panic!()
     };
     assert_eq!(kind, FailureKind::ConfigurationError);
@@ -241,13 +249,11 @@ fn a_pass_reports_output_variables_for_later_actions() {
     let JobResult::Success {
         summary,
         output_variables,
-    } = render(
-        &policy,
-        &GateOutcome::Pass {
-            held_minutes: Some(7),
-            health_unchecked: None,
-        },
-    )
+    } = render(&GateOutcome::Pass {
+        scope: Scope::of(&policy),
+        held_minutes: Some(7),
+        health_unchecked: None,
+    })
     else {
         panic!()
     };
@@ -270,7 +276,7 @@ fn a_block_lists_every_event_and_pipeline_with_what_identifies_it() {
             Blocker::RunningPipeline(running("cleanup")),
         ],
     };
-    let JobResult::Failure { kind, message } = render(&policy(""), &outcome) else {
+    let JobResult::Failure { kind, message } = render(&outcome) else {
         panic!()
     };
     assert_eq!(kind, FailureKind::JobFailed);
@@ -304,7 +310,7 @@ fn a_huge_block_message_is_cut_to_the_api_limit() {
             ))
         })
         .collect();
-    let JobResult::Failure { message, .. } = render(&policy(""), &GateOutcome::Blocked { blockers }) else {
+    let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked { blockers }) else {
         panic!()
     };
     assert_eq!(message.chars().count(), 5000);
@@ -319,7 +325,7 @@ fn a_hold_reports_in_progress_with_a_token_and_no_variables() {
     let JobResult::InProgress {
         summary,
         continuation_token,
-    } = render(&policy(r#"{"max_wait_minutes": 90}"#), &outcome)
+    } = render(&outcome)
     else {
         panic!()
     };
@@ -332,13 +338,11 @@ fn a_hold_reports_in_progress_with_a_token_and_no_variables() {
 
 #[test]
 fn giving_up_and_health_errors_say_why() {
-    let JobResult::Failure { kind, message } = render(
-        &policy(""),
-        &GateOutcome::GaveUp {
-            blockers: vec![Blocker::HealthEvent(ec2_issue())],
-            waited_minutes: 60,
-        },
-    ) else {
+    let JobResult::Failure { kind, message } = render(&GateOutcome::GaveUp {
+        blockers: vec![Blocker::HealthEvent(ec2_issue())],
+        waited_minutes: 60,
+        max_wait_minutes: 60,
+    }) else {
         panic!()
     };
     assert_eq!(kind, FailureKind::JobFailed);
@@ -346,12 +350,9 @@ fn giving_up_and_health_errors_say_why() {
         message.contains("60 minutes") && message.contains("max_wait_minutes"),
         "{message}"
     );
-    let JobResult::Failure { kind, message } = render(
-        &policy(""),
-        &GateOutcome::HealthUnavailable {
-            cause: unavailable().to_string(),
-        },
-    ) else {
+    let JobResult::Failure { kind, message } = render(&GateOutcome::HealthUnavailable {
+        cause: unavailable().to_string(),
+    }) else {
         panic!()
     };
     assert_eq!(kind, FailureKind::SystemUnavailable);
@@ -366,7 +367,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
     let policy = policy(r#"{"on_block": "wait"}"#);
     let blockers = vec![Blocker::HealthEvent(ec2_issue())];
     let wait = WaitState::new(NOW, vec![]);
-    let subject = |outcome: GateOutcome| notice(&policy, &outcome, "web-app").map(|notice| notice.subject);
+    let subject = |outcome: GateOutcome| notice(&outcome, "web-app").map(|notice| notice.subject);
     assert_eq!(
         subject(GateOutcome::Blocked {
             blockers: blockers.clone()
@@ -378,7 +379,8 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Hold {
             wait: wait.clone(),
             blockers: blockers.clone(),
-            newly_held: true
+            newly_held: true,
+            max_wait_minutes: 60
         })
         .as_deref(),
         Some("pipeguard: web-app held")
@@ -387,20 +389,23 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Hold {
             wait,
             blockers: blockers.clone(),
-            newly_held: false
+            newly_held: false,
+            max_wait_minutes: 60
         }),
         None
     );
     assert_eq!(
         subject(GateOutcome::GaveUp {
             blockers,
-            waited_minutes: 60
+            waited_minutes: 60,
+            max_wait_minutes: 60
         })
         .as_deref(),
         Some("pipeguard: web-app gave up waiting")
     );
     assert_eq!(
         subject(GateOutcome::Pass {
+            scope: Scope::of(&policy),
             held_minutes: Some(3),
             health_unchecked: None
         })
@@ -409,9 +414,121 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
     );
     assert_eq!(
         subject(GateOutcome::Pass {
+            scope: Scope::of(&policy),
             held_minutes: None,
             health_unchecked: None
         }),
         None
     );
+}
+
+#[test]
+fn a_block_marks_its_health_events_for_whatever_resumes_the_stage() {
+    let mut iam = event(
+        "arn:aws:health:us-east-1::event/IAM/AWS_IAM_OPERATIONAL_ISSUE/9",
+        "global",
+        "IAM",
+        "AWS_IAM_OPERATIONAL_ISSUE",
+    );
+    iam.start_time = None;
+    let blockers = vec![
+        Blocker::HealthEvent(iam.clone()),
+        Blocker::RunningPipeline(running("cleanup")),
+    ];
+    for outcome in [
+        GateOutcome::Blocked {
+            blockers: blockers.clone(),
+        },
+        GateOutcome::GaveUp {
+            blockers: blockers.clone(),
+            waited_minutes: 61,
+            max_wait_minutes: 60,
+        },
+    ] {
+        let JobResult::Failure { message, .. } = render(&outcome) else {
+            panic!()
+        };
+        let hold = crate::hold::Hold::read(&message).unwrap();
+        assert_eq!(hold.arns().collect::<Vec<_>>(), [iam.arn.as_str()]);
+        assert_eq!(hold.events[0].region, "global", "from the marker, not the ARN");
+    }
+    let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked {
+        blockers: vec![Blocker::RunningPipeline(running("cleanup"))],
+    }) else {
+        panic!()
+    };
+    assert_eq!(
+        crate::hold::Hold::read(&message),
+        None,
+        "a lock alone holds nothing"
+    );
+}
+
+#[test]
+fn a_lock_on_the_gates_own_pipeline_is_misconfigured_before_anything_else() {
+    let mut observations = observe(vec![ec2_issue()]);
+    observations.pipeline = Some("web-app".into());
+    let outcome = decide(&policy(r#"{"block_while_running": ["web-app"]}"#), observations);
+    let JobResult::Failure { kind, message } = render(&outcome) else {
+        panic!()
+    };
+    assert_eq!(kind, FailureKind::ConfigurationError);
+    assert!(
+        message.contains("names this pipeline itself (web-app)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_job_is_read_into_its_policy_and_hold_or_answered_as_misconfigured() {
+    let defaults = GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()));
+    let job = |parameters: &str, token: Option<String>| JobEvent {
+        job_id: "j".into(),
+        user_parameters: Some(parameters.into()),
+        continuation_token: token,
+    };
+    let token = WaitState::new(NOW, vec![]).encode();
+    let (policy, wait) = read_job(&defaults, &job("eu-west-1", Some(token))).unwrap();
+    assert_eq!(
+        (policy.regions, wait.map(|wait| wait.since)),
+        (vec!["eu-west-1".to_owned()], Some(NOW))
+    );
+    let bad = read_job(&defaults, &job(r#"{"on_block": "later"}"#, None)).unwrap_err();
+    assert_eq!(bad.verdict(), "MISCONFIGURED");
+    let forged = read_job(&defaults, &job("", Some("forged".into()))).unwrap_err();
+    assert_eq!(forged.verdict(), "UNREADABLE_TOKEN");
+    let JobResult::Failure { kind, .. } = render(&forged) else {
+        panic!()
+    };
+    assert_eq!(kind, FailureKind::JobFailed);
+}
+
+#[test]
+fn running_out_of_time_or_crashing_blocks_the_deployment_and_says_why() {
+    for (outcome, kind, words) in [
+        (
+            GateOutcome::OutOfTime { budget_secs: 20 },
+            FailureKind::SystemUnavailable,
+            "ran out of time after 20 s",
+        ),
+        (
+            GateOutcome::Crashed("panic: boom".into()),
+            FailureKind::JobFailed,
+            "failed unexpectedly (panic: boom)",
+        ),
+    ] {
+        let JobResult::Failure {
+            kind: reported,
+            message,
+        } = render(&outcome)
+        else {
+            panic!()
+        };
+        assert_eq!(reported, kind);
+        assert!(
+            message.contains(words) && message.contains("blocked to be safe"),
+            "{message}"
+        );
+        assert_eq!(notice(&outcome, "web-app"), None);
+    }
 }

@@ -1,9 +1,10 @@
-//! The health gate's functional core: its policy, its decision and its continuation token.
+//! The health gate's functional core: its policy, every answer it can give a job, and its
+//! continuation token. Plain data in and out; no AWS crate, no I/O.
 
 pub mod decide;
 pub mod policy;
 pub mod token;
 
-pub use decide::{Blocker, GateOutcome, Observations, decide, notice, render};
-pub use policy::{GateDefaults, GatePolicy, PolicyError};
+pub use decide::{Blocker, GateOutcome, Observations, Scope, blocks, decide, notice, read_job, render};
+pub use policy::{GateDefaults, GatePolicy};
 pub use token::WaitState;

@@ -1,9 +1,9 @@
 //! The gate's policy: built-in defaults, overridden by environment variables (read once per
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
-use crate::config::{dedup, non_blank, split_list};
+use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
+use crate::health::{EventCategory, EventStatus};
 use serde::Deserialize;
-use std::fmt;
 
 /// Longest hold the gate allows: CodePipeline fails a Lambda invoke action after 24 hours in
 /// total, so the gate stops 30 minutes earlier to fail with its own, explicit message.
@@ -22,54 +22,6 @@ pub enum OnBlock {
 pub enum OnHealthError {
     FailClosed,
     FailOpen,
-}
-
-/// AWS Health event type categories (the API's `eventTypeCategories` values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventCategory {
-    Issue,
-    AccountNotification,
-    ScheduledChange,
-    Investigation,
-}
-
-impl EventCategory {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Issue => "issue",
-            Self::AccountNotification => "accountNotification",
-            Self::ScheduledChange => "scheduledChange",
-            Self::Investigation => "investigation",
-        }
-    }
-
-    fn parse(value: &str) -> Option<Self> {
-        [
-            Self::Issue,
-            Self::AccountNotification,
-            Self::ScheduledChange,
-            Self::Investigation,
-        ]
-        .into_iter()
-        .find(|category| category.as_str() == value)
-    }
-}
-
-/// AWS Health event status codes the gate may block on. `closed` is deliberately absent: a
-/// closed event never blocks a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventStatus {
-    Open,
-    Upcoming,
-}
-
-impl EventStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Upcoming => "upcoming",
-        }
-    }
 }
 
 /// What one gate action checks and how it reacts.
@@ -91,38 +43,6 @@ pub struct GatePolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateDefaults(GatePolicy);
 
-/// Where a setting came from, so an error names the exact place to fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    Environment,
-    UserParameters,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
-    #[error("{origin} field `{field}`: {reason}")]
-    InvalidField {
-        origin: Origin,
-        field: String,
-        reason: String,
-    },
-    #[error("UserParameters {0}")]
-    Malformed(String),
-    #[error(
-        "no region to check: set GATE_REGIONS, or AWS_REGION (Lambda sets it), or name regions in UserParameters"
-    )]
-    NoRegion,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Environment => "environment",
-            Self::UserParameters => "UserParameters",
-        })
-    }
-}
-
 /// Settings as given, before validation: every field optional, so each layer overrides only
 /// what it names.
 #[derive(Debug, Default, Deserialize)]
@@ -139,26 +59,18 @@ struct RawPolicy {
     block_while_running: Option<Vec<String>>,
 }
 
-/// Environment variable for each field: `GATE_` and the field name in capitals.
-fn env_name(field: &str) -> String {
-    format!("GATE_{}", field.to_ascii_uppercase())
+/// The environment variable for a field: `GATE_` and the field in capitals.
+fn gate_env(field: &str) -> String {
+    env_var("GATE", field)
 }
 
 impl GateDefaults {
     /// Reads `GATE_*` variables through `lookup` (the process environment in Lambda).
     /// Regions default to the function's own region (`AWS_REGION`).
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, PolicyError> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
-        let list = |field: &str| lookup(&env_name(field)).map(|value| split_list(&value));
-        let text = |field: &str| lookup(&env_name(field)).map(|value| value.trim().to_owned());
-        let max_wait_minutes = match text("max_wait_minutes") {
-            None => None,
-            Some(value) => Some(value.parse::<u32>().map_err(|_| PolicyError::InvalidField {
-                origin: Origin::Environment,
-                field: env_name("max_wait_minutes"),
-                reason: format!("`{value}` is not a whole number of minutes"),
-            })?),
-        };
+        let list = |field: &str| lookup(&gate_env(field)).map(|value| split_list(&value));
+        let text = |field: &str| lookup(&gate_env(field)).map(|value| value.trim().to_owned());
         let raw = RawPolicy {
             regions: list("regions"),
             services: list("services"),
@@ -166,7 +78,7 @@ impl GateDefaults {
             statuses: list("statuses"),
             ignore_event_types: list("ignore_event_types"),
             on_block: text("on_block"),
-            max_wait_minutes,
+            max_wait_minutes: env_number(&lookup, &gate_env("max_wait_minutes"))?,
             on_health_error: text("on_health_error"),
             block_while_running: list("block_while_running"),
         };
@@ -182,16 +94,19 @@ impl GateDefaults {
             on_health_error: OnHealthError::FailClosed,
             block_while_running: Vec::new(),
         };
-        let policy = base.overridden_by(raw, Origin::Environment)?;
+        let policy = base.overridden_by(raw, |field| env_setting(&gate_env(field)))?;
         if policy.regions.is_empty() {
-            return Err(PolicyError::NoRegion);
+            return Err(SettingError {
+                setting: env_setting(&gate_env("regions")),
+                reason: "no region to check: set GATE_REGIONS, or AWS_REGION (Lambda sets it), or name regions in UserParameters".into(),
+            });
         }
         Ok(Self(policy))
     }
 
     /// The policy for one job: these defaults overridden by the action's UserParameters, which
     /// are either a JSON object or (as in the AWS sample) a comma-separated list of regions.
-    pub fn for_action(&self, user_parameters: Option<&str>) -> Result<GatePolicy, PolicyError> {
+    pub fn for_action(&self, user_parameters: Option<&str>) -> Result<GatePolicy, SettingError> {
         let text = user_parameters.map(str::trim).unwrap_or_default();
         let raw = if text.is_empty() {
             RawPolicy::default()
@@ -201,26 +116,29 @@ impl GateDefaults {
                 let field = error.path().to_string();
                 let inner = error.into_inner();
                 if field == "." || inner.is_syntax() || inner.is_eof() {
-                    PolicyError::Malformed(format!("is not a valid JSON object: {inner}"))
+                    SettingError {
+                        setting: USER_PARAMETERS.into(),
+                        reason: format!("not a valid JSON object: {inner}"),
+                    }
                 } else {
-                    PolicyError::InvalidField {
-                        origin: Origin::UserParameters,
-                        field,
+                    SettingError {
+                        setting: user_parameter(&field),
                         reason: inner.to_string(),
                     }
                 }
             })?
         } else if text.starts_with(['[', '"']) {
-            return Err(PolicyError::Malformed(
-                "must be a JSON object (e.g. {\"regions\": [\"us-east-1\"]}) or a comma-separated list of regions".into(),
-            ));
+            return Err(SettingError {
+                setting: USER_PARAMETERS.into(),
+                reason: "must be a JSON object (e.g. {\"regions\": [\"us-east-1\"]}) or a comma-separated list of regions".into(),
+            });
         } else {
             RawPolicy {
                 regions: Some(text.split(',').map(|region| region.trim().to_owned()).collect()),
                 ..RawPolicy::default()
             }
         };
-        self.0.clone().overridden_by(raw, Origin::UserParameters)
+        self.0.clone().overridden_by(raw, user_parameter)
     }
 
     pub fn policy(&self) -> &GatePolicy {
@@ -228,23 +146,25 @@ impl GateDefaults {
     }
 }
 
+const USER_PARAMETERS: &str = "UserParameters";
+
+/// How an error names a UserParameters field.
+fn user_parameter(field: &str) -> String {
+    format!("{USER_PARAMETERS} field `{field}`")
+}
+
 impl GatePolicy {
-    fn overridden_by(mut self, raw: RawPolicy, origin: Origin) -> Result<Self, PolicyError> {
-        let invalid = |field: &str, reason: String| PolicyError::InvalidField {
-            origin,
-            field: match origin {
-                Origin::Environment => env_name(field),
-                Origin::UserParameters => field.to_owned(),
-            },
+    fn overridden_by(
+        mut self,
+        raw: RawPolicy,
+        setting: impl Fn(&str) -> String,
+    ) -> Result<Self, SettingError> {
+        let invalid = |field: &str, reason: String| SettingError {
+            setting: setting(field),
             reason,
         };
-        let indexed = |field: &str, index: usize, reason: String| {
-            let mut error = invalid(field, reason);
-            if let PolicyError::InvalidField { field, .. } = &mut error {
-                field.push_str(&format!("[{index}]"));
-            }
-            error
-        };
+        let indexed =
+            |field: &str, index: usize, reason: String| invalid(&format!("{field}[{index}]"), reason);
 
         if let Some(regions) = raw.regions {
             if regions.is_empty() {
@@ -277,9 +197,18 @@ impl GatePolicy {
             }
             let mut parsed = Vec::new();
             for (index, category) in categories.iter().enumerate() {
-                parsed.push(EventCategory::parse(category).ok_or_else(|| {
-                    indexed("categories", index, format!("`{category}` is not one of issue, accountNotification, scheduledChange, investigation"))
-                })?);
+                match EventCategory::from(category.as_str()) {
+                    EventCategory::Other(_) => {
+                        return Err(indexed(
+                            "categories",
+                            index,
+                            format!(
+                                "`{category}` is not one of issue, accountNotification, scheduledChange, investigation"
+                            ),
+                        ));
+                    }
+                    known => parsed.push(known),
+                }
             }
             self.categories = dedup(parsed);
         }

@@ -5,14 +5,14 @@ fn defaults() -> GateDefaults {
     GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1")])).unwrap()
 }
 
-fn field_error(result: Result<GatePolicy, PolicyError>) -> (Origin, String, String) {
+/// The UserParameters field an error names, and its reason.
+fn field_error(result: Result<GatePolicy, SettingError>) -> (String, String) {
     match result {
-        Err(PolicyError::InvalidField {
-            origin,
-            field,
-            reason,
-        }) => (origin, field, reason),
-        other => panic!("expected a field error, got {other:?}"),
+        Err(SettingError { setting, reason }) => match setting.strip_prefix("UserParameters field ") {
+            Some(field) => (field.trim_matches('`').to_owned(), reason),
+            None => panic!("expected a UserParameters field error, got {setting}: {reason}"),
+        },
+        Ok(policy) => panic!("expected an error, got {policy:?}"),
     }
 }
 
@@ -82,9 +82,12 @@ fn environment_errors_name_the_variable() {
     for (name, value, expected_field) in cases {
         let result = GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), (name, value)]));
         match result {
-            Err(PolicyError::InvalidField { origin, field, .. }) => {
-                assert_eq!(origin, Origin::Environment);
-                assert_eq!(field, expected_field, "for {name}={value}");
+            Err(SettingError { setting, .. }) => {
+                assert_eq!(
+                    setting,
+                    format!("environment variable {expected_field}"),
+                    "for {name}={value}"
+                );
             }
             other => panic!("{name}={value}: expected an error, got {other:?}"),
         }
@@ -105,7 +108,9 @@ fn blank_variables_mean_the_default_as_cloudformation_passes_empty_parameters() 
 
 #[test]
 fn no_region_anywhere_is_an_error() {
-    assert_eq!(GateDefaults::from_env(env(&[])), Err(PolicyError::NoRegion));
+    let error = GateDefaults::from_env(env(&[])).unwrap_err();
+    assert_eq!(error.setting, "environment variable GATE_REGIONS");
+    assert!(error.reason.contains("no region"), "{error}");
     assert!(GateDefaults::from_env(env(&[("GATE_REGIONS", "us-east-1")])).is_ok());
 }
 
@@ -118,8 +123,8 @@ fn plain_user_parameters_are_a_region_list_like_the_aws_sample() {
 
 #[test]
 fn plain_user_parameters_with_a_bad_region_name_it() {
-    let (origin, field, reason) = field_error(defaults().for_action(Some("us-east-1,,eu-west-1")));
-    assert_eq!((origin, field.as_str()), (Origin::UserParameters, "regions[1]"));
+    let (field, reason) = field_error(defaults().for_action(Some("us-east-1,,eu-west-1")));
+    assert_eq!(field, "regions[1]");
     assert!(reason.contains("``"), "{reason}");
 }
 
@@ -190,8 +195,7 @@ fn every_bad_json_value_names_its_field() {
         ),
     ];
     for (json, expected_field) in cases {
-        let (origin, field, reason) = field_error(defaults().for_action(Some(json)));
-        assert_eq!(origin, Origin::UserParameters, "{json}");
+        let (field, reason) = field_error(defaults().for_action(Some(json)));
         assert_eq!(field, expected_field, "{json}");
         assert!(!reason.is_empty(), "{json}");
     }
@@ -214,8 +218,11 @@ fn malformed_json_and_non_objects_are_rejected() {
         r#""us-east-1""#,
     ] {
         match defaults().for_action(Some(text)) {
-            Err(PolicyError::Malformed(reason)) => assert!(!reason.is_empty()),
-            other => panic!("{text}: expected Malformed, got {other:?}"),
+            Err(SettingError { setting, reason }) => {
+                assert_eq!(setting, "UserParameters", "{text}");
+                assert!(!reason.is_empty());
+            }
+            other => panic!("{text}: expected a malformed UserParameters error, got {other:?}"),
         }
     }
 }

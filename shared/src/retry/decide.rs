@@ -1,9 +1,11 @@
 //! Whether to retry a failed stage: a pure function of the policy and the stage as CodePipeline
 //! reports it now, so duplicates and late deliveries are judged on the truth, not the event.
 
-use super::policy::{RetryMode, RetryPolicy};
-use crate::notify::Notice;
-use crate::pipeline_state::StageSnapshot;
+use super::policy::RetryPolicy;
+use crate::config::{dedup, listed_or_all};
+use crate::hold::Hold;
+use crate::notice::Notice;
+use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryDecision {
@@ -22,21 +24,9 @@ pub enum RetryDecision {
     Skip(String),
 }
 
-/// AWS Health event ARNs named in a failure message (the health gate names every event that
-/// blocked a deployment).
-pub fn health_event_arns(message: &str) -> Vec<String> {
-    let is_arn_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-' | '.');
-    let mut arns: Vec<String> = message
-        .split(|c: char| !is_arn_char(c))
-        .filter(|token| token.starts_with("arn:") && token.split(':').nth(2) == Some("health"))
-        .map(|token| token.trim_end_matches('.').to_owned())
-        .collect();
-    arns.dedup();
-    arns
-}
-
-fn listed_or_all(list: &[String], name: &str) -> bool {
-    list.is_empty() || list.iter().any(|item| item == name)
+/// The AWS Health events that hold a failed action, from the gate's hold marker.
+fn hold_of(action: &ActionSnapshot) -> Option<Hold> {
+    action.error_message.as_deref().and_then(Hold::read)
 }
 
 pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnapshot) -> RetryDecision {
@@ -48,8 +38,11 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
         ));
     }
     if !stage.is_failed() {
-        let status = stage.status.as_deref().unwrap_or("unknown");
-        return RetryDecision::Skip(format!("already handled: stage {} is {status}", stage.name));
+        return RetryDecision::Skip(format!(
+            "already handled: stage {} is {}",
+            stage.name,
+            stage.status_text()
+        ));
     }
     if !listed_or_all(&policy.stages, &stage.name) || policy.never_stages.contains(&stage.name) {
         return RetryDecision::Skip(format!(
@@ -61,11 +54,14 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
     if failed.is_empty() {
         return RetryDecision::Skip(format!("stage {} has no failed action to retry", stage.name));
     }
-    let mut held_by: Vec<String> = failed
-        .iter()
-        .flat_map(|action| health_event_arns(action.error_message.as_deref().unwrap_or_default()))
-        .collect();
-    held_by.dedup();
+    let held_by = dedup(
+        failed
+            .iter()
+            .filter_map(|action| hold_of(action))
+            .flat_map(|hold| hold.events)
+            .map(|event| event.arn)
+            .collect(),
+    );
     if !held_by.is_empty() {
         return RetryDecision::HeldByHealth(held_by);
     }
@@ -122,11 +118,10 @@ pub fn stages_held_by<'a>(event_arn: &str, stages: &'a [StageSnapshot]) -> Vec<&
         .iter()
         .filter(|stage| stage.is_failed())
         .filter(|stage| {
-            stage.failed_actions().any(|action| {
-                health_event_arns(action.error_message.as_deref().unwrap_or_default())
-                    .iter()
-                    .any(|arn| arn == event_arn)
-            })
+            stage
+                .failed_actions()
+                .filter_map(hold_of)
+                .any(|hold| hold.arns().any(|arn| arn == event_arn))
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::pipeline_state::ActionSnapshot;
+use crate::pipeline::{ActionStatus, StageStatus};
 
 const ARN: &str =
     "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_abc";
@@ -7,7 +7,7 @@ const ARN: &str =
 fn action(name: &str, status: &str, code: Option<&str>, message: Option<&str>) -> ActionSnapshot {
     ActionSnapshot {
         name: name.into(),
-        status: Some(status.into()),
+        status: Some(ActionStatus::from(status)),
         error_code: code.map(str::to_owned),
         error_message: message.map(str::to_owned),
     }
@@ -17,7 +17,8 @@ fn failed_stage(attempts_used: u32, actions: Vec<ActionSnapshot>) -> StageSnapsh
     StageSnapshot {
         name: "Deploy".into(),
         execution_id: Some("e1".into()),
-        status: Some("Failed".into()),
+        status: Some(StageStatus::Failed),
+        execution_type: None,
         attempts_used,
         actions,
     }
@@ -77,7 +78,7 @@ fn a_superseded_or_already_retried_stage_is_left_alone() {
         matches!(decide(&RetryPolicy::default(), "e0", &flaky()), RetryDecision::Skip(reason) if reason.starts_with("superseded"))
     );
     let mut running = flaky();
-    running.status = Some("InProgress".into());
+    running.status = Some(StageStatus::InProgress);
     assert!(
         matches!(decide(&RetryPolicy::default(), "e1", &running), RetryDecision::Skip(reason) if reason.contains("is InProgress"))
     );
@@ -184,18 +185,6 @@ fn a_stage_the_gate_failed_waits_for_its_health_events() {
 }
 
 #[test]
-fn health_arns_are_found_in_any_partition_and_only_for_health() {
-    let message = format!(
-        "({ARN}) and arn:aws-cn:health:cn-north-1::event/S3/X/Y. also arn:aws:codepipeline:us-east-1:1:web-app"
-    );
-    assert_eq!(
-        health_event_arns(&message),
-        [ARN, "arn:aws-cn:health:cn-north-1::event/S3/X/Y"]
-    );
-    assert!(health_event_arns("Rate exceeded").is_empty());
-}
-
-#[test]
 fn stages_held_by_an_event_are_found_for_resuming() {
     let gate = failed_stage(
         0,
@@ -208,7 +197,7 @@ fn stages_held_by_an_event_are_found_for_resuming() {
     );
     let other = flaky();
     let mut resolved = gate.clone();
-    resolved.status = Some("Succeeded".into());
+    resolved.status = Some(StageStatus::Succeeded);
     let stages = vec![gate.clone(), other, resolved];
     assert_eq!(stages_held_by(ARN, &stages), [&gate]);
     assert!(stages_held_by("arn:aws:health:us-east-1::event/EC2/OTHER", &stages).is_empty());
@@ -230,4 +219,31 @@ fn the_exhausted_notice_names_pipeline_stage_attempts_and_error() {
     ] {
         assert!(notice.body.contains(part), "{part}");
     }
+}
+
+#[test]
+fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
+    let other = "arn:aws:health:global::event/IAM/AWS_IAM_OPERATIONAL_ISSUE/x";
+    let marker = crate::hold::Hold::new(vec![
+        crate::hold::HeldBy {
+            arn: ARN.into(),
+            region: "us-east-1".into(),
+        },
+        crate::hold::HeldBy {
+            arn: other.into(),
+            region: "global".into(),
+        },
+    ])
+    .marker();
+    let message = format!("Deployment blocked by 2 AWS Health events:\n- ...\n{marker}");
+    let stage = failed_stage(
+        0,
+        vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
+    );
+    assert_eq!(
+        decide(&RetryPolicy::default(), "e1", &stage),
+        RetryDecision::HeldByHealth(vec![ARN.into(), other.into()])
+    );
+    let stages = [stage];
+    assert_eq!(stages_held_by(other, &stages).len(), 1);
 }

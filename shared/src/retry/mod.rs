@@ -1,7 +1,8 @@
-//! stage-retry's functional core: its policy and its decision.
+//! stage-retry's functional core: its policy and its decision. Plain data in and out; no AWS
+//! crate, no I/O.
 
 pub mod decide;
 pub mod policy;
 
-pub use decide::{RetryDecision, decide, exhausted_notice, health_event_arns, stages_held_by};
-pub use policy::{RetryMode, RetryPolicies, RetryPolicy, RetryPolicyError};
+pub use decide::{RetryDecision, decide, exhausted_notice, stages_held_by};
+pub use policy::{RetryPolicies, RetryPolicy};

@@ -1,9 +1,11 @@
 //! stage-retry's policy: function-wide defaults from `RETRY_*` environment variables, and
 //! per-pipeline overrides from a JSON map in `RETRY_PIPELINE_POLICIES`.
 
-use crate::config::{SettingError, dedup, env_number, names, non_blank, per_pipeline, split_list};
+use crate::config::{
+    PerPipeline, SettingError, dedup, env_number, env_setting, env_var, names, non_blank, split_list,
+};
+use crate::pipeline::RetryMode;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 const DEFAULT_MAX_ATTEMPTS: u32 = 2;
 const MAX_ATTEMPTS_LIMIT: u32 = 10;
@@ -11,22 +13,6 @@ const MAX_ATTEMPTS_LIMIT: u32 = 10;
 const MAX_DELAY_SECONDS: u32 = 300;
 /// A bad configuration or a missing permission does not fix itself by running again.
 const NEVER_RETRIED_BY_DEFAULT: [&str; 2] = ["ConfigurationError", "PermissionError"];
-
-/// RetryStageExecution's `retryMode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryMode {
-    FailedActions,
-    AllActions,
-}
-
-impl RetryMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FailedActions => "FAILED_ACTIONS",
-            Self::AllActions => "ALL_ACTIONS",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -60,8 +46,6 @@ impl Default for RetryPolicy {
     }
 }
 
-pub type RetryPolicyError = SettingError;
-
 /// Settings as given; each layer overrides only what it names.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,20 +61,14 @@ struct RawRetryPolicy {
     delay_seconds: Option<u32>,
 }
 
-/// The environment variable for a policy field: `RETRY_` and the field in capitals
-/// (`retry_mode` is `RETRY_MODE`).
-fn env_var(field: &str) -> String {
-    format!(
-        "RETRY_{}",
-        field.trim_start_matches("retry_").to_ascii_uppercase()
-    )
+fn retry_env(field: &str) -> String {
+    env_var("RETRY", field)
 }
 
 /// The policy for every pipeline, and which pipelines stage-retry manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicies {
-    default: RetryPolicy,
-    per_pipeline: BTreeMap<String, RetryPolicy>,
+    policies: PerPipeline<RetryPolicy>,
     /// Pipelines to look through when an AWS Health event closes; empty means every pipeline
     /// whose name starts with `pipeline_prefix`.
     pub managed_pipelines: Vec<String>,
@@ -99,13 +77,13 @@ pub struct RetryPolicies {
 
 impl RetryPolicies {
     /// Reads `RETRY_*` variables through `lookup`.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, RetryPolicyError> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
-        let list = |field: &str| lookup(&env_var(field)).map(|value| split_list(&value));
-        let number = |field: &str| env_number(&lookup, &env_var(field));
+        let list = |field: &str| lookup(&retry_env(field)).map(|value| split_list(&value));
+        let number = |field: &str| env_number(&lookup, &retry_env(field));
         let raw = RawRetryPolicy {
             max_attempts: number("max_attempts")?,
-            retry_mode: lookup(&env_var("retry_mode")).map(|value| value.trim().to_owned()),
+            retry_mode: lookup(&retry_env("retry_mode")).map(|value| value.trim().to_owned()),
             stages: list("stages"),
             actions: list("actions"),
             error_codes: list("error_codes"),
@@ -114,31 +92,23 @@ impl RetryPolicies {
             never_error_codes: list("never_error_codes"),
             delay_seconds: number("delay_seconds")?,
         };
-        let default = RetryPolicy::default()
-            .overridden_by(raw, |field| format!("environment variable {}", env_var(field)))?;
-        let variable = "RETRY_PIPELINE_POLICIES";
-        let mut policies = BTreeMap::new();
-        for (pipeline, overrides) in per_pipeline::<RawRetryPolicy>(&lookup, variable)? {
-            let setting = |field: &str| {
-                format!("environment variable {variable}: pipeline `{pipeline}` field `{field}`")
-            };
-            policies.insert(
-                pipeline.clone(),
-                default.clone().overridden_by(overrides, setting)?,
-            );
-        }
+        let default = RetryPolicy::default().overridden_by(raw, &|field| env_setting(&retry_env(field)))?;
         Ok(Self {
-            default,
-            per_pipeline: policies,
+            policies: PerPipeline::from_env(
+                &lookup,
+                &retry_env("pipeline_policies"),
+                default,
+                RetryPolicy::overridden_by,
+            )?,
             managed_pipelines: list("pipelines").map(dedup).unwrap_or_default(),
-            pipeline_prefix: lookup(&env_var("pipeline_prefix"))
+            pipeline_prefix: lookup(&retry_env("pipeline_prefix"))
                 .map(|prefix| prefix.trim().to_owned())
                 .unwrap_or_default(),
         })
     }
 
     pub fn for_pipeline(&self, pipeline: &str) -> &RetryPolicy {
-        self.per_pipeline.get(pipeline).unwrap_or(&self.default)
+        self.policies.for_pipeline(pipeline)
     }
 }
 
@@ -146,8 +116,8 @@ impl RetryPolicy {
     fn overridden_by(
         mut self,
         raw: RawRetryPolicy,
-        setting: impl Fn(&str) -> String,
-    ) -> Result<Self, RetryPolicyError> {
+        setting: &dyn Fn(&str) -> String,
+    ) -> Result<Self, SettingError> {
         let invalid = |field: &str, reason: String| SettingError {
             setting: setting(field),
             reason,
@@ -202,109 +172,5 @@ impl RetryPolicy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::env_of as env;
-
-    #[test]
-    fn defaults_retry_failed_actions_twice_but_never_configuration_or_permission_errors() {
-        let policies = RetryPolicies::from_env(env(&[])).unwrap();
-        let policy = policies.for_pipeline("any");
-        assert_eq!(policy.max_attempts, 2);
-        assert_eq!(policy.retry_mode, RetryMode::FailedActions);
-        assert_eq!(
-            policy.never_error_codes,
-            ["ConfigurationError", "PermissionError"]
-        );
-        assert!(policy.stages.is_empty() && policy.actions.is_empty() && policy.error_codes.is_empty());
-        assert_eq!(policy.delay_seconds, 0);
-        assert!(policies.managed_pipelines.is_empty());
-    }
-
-    #[test]
-    fn environment_sets_every_field() {
-        let policies = RetryPolicies::from_env(env(&[
-            ("RETRY_MAX_ATTEMPTS", "3"),
-            ("RETRY_MODE", "ALL_ACTIONS"),
-            ("RETRY_STAGES", "Build, Deploy"),
-            ("RETRY_ACTIONS", "Apply"),
-            ("RETRY_ERROR_CODES", "JobFailed"),
-            ("RETRY_NEVER_STAGES", "Source"),
-            ("RETRY_NEVER_ACTIONS", "Approve"),
-            ("RETRY_NEVER_ERROR_CODES", "ConfigurationError"),
-            ("RETRY_DELAY_SECONDS", "30"),
-            ("RETRY_PIPELINES", "web-app,api"),
-            ("RETRY_PIPELINE_PREFIX", "prod-"),
-        ]))
-        .unwrap();
-        let policy = policies.for_pipeline("web-app");
-        assert_eq!(policy.max_attempts, 3);
-        assert_eq!(policy.retry_mode, RetryMode::AllActions);
-        assert_eq!(policy.stages, ["Build", "Deploy"]);
-        assert_eq!(policy.actions, ["Apply"]);
-        assert_eq!(policy.error_codes, ["JobFailed"]);
-        assert_eq!(policy.never_stages, ["Source"]);
-        assert_eq!(policy.never_actions, ["Approve"]);
-        assert_eq!(policy.never_error_codes, ["ConfigurationError"]);
-        assert_eq!(policy.delay_seconds, 30);
-        assert_eq!(policies.managed_pipelines, ["web-app", "api"]);
-        assert_eq!(policies.pipeline_prefix, "prod-");
-    }
-
-    #[test]
-    fn pipelines_override_the_defaults_field_by_field() {
-        let policies = RetryPolicies::from_env(env(&[
-            ("RETRY_MAX_ATTEMPTS", "3"),
-            (
-                "RETRY_PIPELINE_POLICIES",
-                r#"{"db-migrate": {"max_attempts": 0}, "web-app": {"never_error_codes": []}}"#,
-            ),
-        ]))
-        .unwrap();
-        assert_eq!(policies.for_pipeline("db-migrate").max_attempts, 0);
-        assert_eq!(
-            policies.for_pipeline("web-app").max_attempts,
-            3,
-            "inherits the environment's default"
-        );
-        assert!(policies.for_pipeline("web-app").never_error_codes.is_empty());
-        assert_eq!(policies.for_pipeline("other").never_error_codes.len(), 2);
-    }
-
-    #[test]
-    fn bad_values_name_the_setting() {
-        let cases = [
-            (
-                ("RETRY_MAX_ATTEMPTS", "many"),
-                "environment variable RETRY_MAX_ATTEMPTS",
-            ),
-            (
-                ("RETRY_MAX_ATTEMPTS", "11"),
-                "environment variable RETRY_MAX_ATTEMPTS",
-            ),
-            (("RETRY_MODE", "SOME"), "environment variable RETRY_MODE"),
-            (
-                ("RETRY_DELAY_SECONDS", "900"),
-                "environment variable RETRY_DELAY_SECONDS",
-            ),
-            (
-                ("RETRY_PIPELINE_POLICIES", r#"{"web-app": {"max_attempts": "x"}}"#),
-                "RETRY_PIPELINE_POLICIES at `web-app.max_attempts`",
-            ),
-            (
-                ("RETRY_PIPELINE_POLICIES", r#"{"web-app": {"attempts": 1}}"#),
-                "RETRY_PIPELINE_POLICIES at `web-app.attempts`",
-            ),
-            (
-                ("RETRY_PIPELINE_POLICIES", r#"{"web-app": {"retry_mode": "x"}}"#),
-                "pipeline `web-app` field `retry_mode`",
-            ),
-            (("RETRY_PIPELINE_POLICIES", "[1]"), "RETRY_PIPELINE_POLICIES"),
-        ];
-        for ((name, value), expected) in cases {
-            let error = RetryPolicies::from_env(env(&[(name, value)])).unwrap_err();
-            assert!(error.setting.contains(expected), "{name}={value}: {error}");
-            assert!(!error.reason.is_empty());
-        }
-    }
-}
+#[path = "policy_tests.rs"]
+mod tests;

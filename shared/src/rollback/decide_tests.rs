@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::env_of;
+use crate::pipeline::StageStatus;
 use crate::rollback::RollbackPolicies;
 
 fn run(
@@ -13,7 +14,7 @@ fn run(
     ActionRun {
         stage: stage.into(),
         action: action.into(),
-        status: status.into(),
+        status: ActionStatus::from(status),
         category: category.into(),
         provider: "CloudFormation".into(),
         error_code: code.map(str::to_owned),
@@ -55,7 +56,7 @@ fn stage(execution: &str, status: &str) -> StageSnapshot {
     StageSnapshot {
         name: "Deploy".into(),
         execution_id: Some(execution.into()),
-        status: Some(status.into()),
+        status: Some(StageStatus::from(status)),
         ..StageSnapshot::default()
     }
 }
@@ -63,7 +64,7 @@ fn stage(execution: &str, status: &str) -> StageSnapshot {
 fn execution(id: &str, kind: &str) -> ExecutionSummary {
     ExecutionSummary {
         id: id.into(),
-        execution_type: kind.into(),
+        execution_type: ExecutionType::from(kind),
         source_revisions: vec![],
     }
 }
@@ -74,11 +75,13 @@ fn only_the_current_failure_is_acted_on() {
     assert!(
         still_failed("e2", &stage("e3", "InProgress"))
             .unwrap_err()
+            .reason()
             .contains("now shows execution e3")
     );
     assert!(
         still_failed("e2", &stage("e2", "InProgress"))
             .unwrap_err()
+            .reason()
             .contains("is InProgress")
     );
 }
@@ -114,7 +117,9 @@ fn the_criteria_filter_stages_categories_providers_codes_and_messages() {
         ),
     ];
     for (settings, expected) in cases {
-        let reason = qualifying_failure(&policy(settings), "Deploy", false, &runs).unwrap_err();
+        let reason = qualifying_failure(&policy(settings), "Deploy", false, &runs)
+            .unwrap_err()
+            .reason();
         assert!(reason.contains(expected), "{settings:?}: {reason}");
     }
     let terraform = policy(&[
@@ -152,11 +157,13 @@ fn source_stages_and_stages_without_failures_are_not_rolled_back() {
     assert!(
         qualifying_failure(&RollbackPolicy::default(), "Deploy", true, &runs)
             .unwrap_err()
+            .reason()
             .contains("source stage")
     );
     assert!(
         qualifying_failure(&RollbackPolicy::default(), "Test", false, &runs)
             .unwrap_err()
+            .reason()
             .contains("no failed action")
     );
 }
@@ -179,7 +186,11 @@ fn notices_say_what_happened_from_where_to_where() {
     let runs = failed_apply();
     let mut target = execution("e1", "STANDARD");
     target.source_revisions = vec!["Source@abc123 (fix typo)".into()];
-    let notice = rolled_back_notice("web-app", "Deploy", &runs[1], "e2", &target, false);
+    let plan = Plan {
+        apply: runs[1].clone(),
+        target,
+    };
+    let notice = rolled_back_notice("web-app", "Deploy", &plan, "e2", false);
     assert_eq!(notice.subject, "pipeguard: web-app Deploy rolled back");
     for part in [
         "Apply",
@@ -190,7 +201,7 @@ fn notices_say_what_happened_from_where_to_where() {
         assert!(notice.body.contains(part), "{part} in {}", notice.body);
     }
     assert!(
-        rolled_back_notice("web-app", "Deploy", &runs[1], "e2", &target, true)
+        rolled_back_notice("web-app", "Deploy", &plan, "e2", true)
             .subject
             .contains("dry run")
     );
@@ -206,4 +217,102 @@ fn notices_say_what_happened_from_where_to_where() {
             .contains("no earlier successful execution of stage Deploy")
             && refused.subject.ends_with("not rolled back")
     );
+}
+
+fn plan() -> Plan {
+    Plan {
+        apply: failed_apply()[1].clone(),
+        target: execution("e1", "STANDARD"),
+    }
+}
+
+#[test]
+fn a_failure_is_located_by_the_stage_it_names_and_must_still_show() {
+    let stages = [
+        StageSnapshot {
+            name: "Source".into(),
+            ..StageSnapshot::default()
+        },
+        stage("e2", "Failed"),
+    ];
+    let failure = locate("web-app", "e2", Some("Deploy"), &stages).unwrap();
+    assert_eq!(
+        (failure.stage.name.as_str(), failure.is_source_stage),
+        ("Deploy", false)
+    );
+    assert!(
+        locate("web-app", "e2", None, &stages).is_ok(),
+        "found by its execution"
+    );
+    assert_eq!(
+        locate("web-app", "e9", None, &stages).unwrap_err(),
+        RollbackVerdict::Skip("no failed stage of this execution".into())
+    );
+    assert_eq!(
+        locate("web-app", "e1", Some("Deploy"), &stages)
+            .unwrap_err()
+            .label(),
+        "skip"
+    );
+}
+
+#[test]
+fn a_failed_rollback_is_never_rolled_back_and_a_person_hears_of_it() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    assert!(not_a_rollback(&failure, &ExecutionType::Standard).is_ok());
+    let verdict = not_a_rollback(&failure, &ExecutionType::Rollback).unwrap_err();
+    assert_eq!(verdict.label(), "failed-rollback");
+    let notice = verdict.notice(&failure).unwrap();
+    assert!(notice.body.contains("was itself a rollback"), "{}", notice.body);
+}
+
+#[test]
+fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    let apply = &failed_apply()[1];
+    let target = || Some(execution("e1", "STANDARD"));
+    assert_eq!(
+        choose(&RollbackPolicy::default(), &failure, apply, target()),
+        RollbackVerdict::RollBack(Box::new(plan()))
+    );
+    let dry = policy(&[("ROLLBACK_DRY_RUN", "true")]);
+    let verdict = choose(&dry, &failure, apply, target());
+    assert_eq!(verdict, RollbackVerdict::DryRun(Box::new(plan())));
+    assert!(verdict.notice(&failure).unwrap().subject.contains("dry run"));
+    let none = choose(&RollbackPolicy::default(), &failure, apply, None);
+    assert_eq!(
+        none.reason(),
+        "no earlier successful execution of stage Deploy; rollback skipped"
+    );
+    assert!(
+        none.notice(&failure)
+            .unwrap()
+            .subject
+            .ends_with("not rolled back")
+    );
+}
+
+#[test]
+fn what_codepipeline_answers_decides_what_people_hear() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    let planned = || RollbackVerdict::RollBack(Box::new(plan()));
+    assert_eq!(
+        planned().notice(&failure),
+        None,
+        "nothing is said before it is done"
+    );
+    let started = planned().acted(RollbackOutcome::Started("r1".into()));
+    assert_eq!(started.reason(), "rolling back to e1 in execution r1");
+    assert_eq!(
+        started.notice(&failure).unwrap().subject,
+        "pipeguard: web-app Deploy rolled back"
+    );
+    let busy = planned().acted(RollbackOutcome::AlreadyHandled("busy".into()));
+    assert_eq!((busy.label(), busy.notice(&failure)), ("skip", None));
+    let refused = planned().acted(RollbackOutcome::Refused("outdated".into()));
+    assert_eq!(refused.label(), "refused");
+    assert!(refused.notice(&failure).unwrap().body.contains("outdated"));
 }

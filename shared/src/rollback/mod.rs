@@ -1,9 +1,10 @@
-//! apply-rollback's functional core: which failures are rolled back, and to what.
+//! apply-rollback's functional core: which failures are rolled back, and to what. Plain data in
+//! and out; no AWS crate, no I/O.
 
 pub mod decide;
 pub mod policy;
 
 pub use decide::{
-    is_rollback_target, not_rolled_back_notice, qualifying_failure, rolled_back_notice, still_failed,
+    Failure, Plan, RollbackVerdict, choose, is_rollback_target, locate, not_a_rollback, qualifying_failure,
 };
 pub use policy::{RollbackPolicies, RollbackPolicy};

@@ -1,10 +1,9 @@
 //! apply-rollback's criteria: function-wide defaults from `ROLLBACK_*` environment variables,
 //! and per-pipeline overrides from a JSON map in `ROLLBACK_PIPELINE_POLICIES`.
 
-use crate::config::{SettingError, names, non_blank, per_pipeline, split_list};
+use crate::config::{PerPipeline, SettingError, env_setting, env_var, names, non_blank, split_list};
 use regex_lite::Regex;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 /// A pattern on a failure's message or summary, e.g. `TERRAFORM_EXECUTION_ERROR|Rate exceeded`.
 #[derive(Debug, Clone)]
@@ -66,27 +65,24 @@ struct RawRollbackPolicy {
     dry_run: Option<bool>,
 }
 
-fn env_var(field: &str) -> String {
-    format!("ROLLBACK_{}", field.to_ascii_uppercase())
+fn rollback_env(field: &str) -> String {
+    env_var("ROLLBACK", field)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackPolicies {
-    default: RollbackPolicy,
-    per_pipeline: BTreeMap<String, RollbackPolicy>,
-}
+pub struct RollbackPolicies(PerPipeline<RollbackPolicy>);
 
 impl RollbackPolicies {
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
-        let list = |field: &str| lookup(&env_var(field)).map(|value| split_list(&value));
-        let dry_run = match lookup(&env_var("dry_run")).map(|value| value.trim().to_ascii_lowercase()) {
+        let list = |field: &str| lookup(&rollback_env(field)).map(|value| split_list(&value));
+        let dry_run = match lookup(&rollback_env("dry_run")).map(|value| value.trim().to_ascii_lowercase()) {
             None => None,
             Some(value) if value == "true" => Some(true),
             Some(value) if value == "false" || value.is_empty() => Some(false),
             Some(value) => {
                 return Err(SettingError {
-                    setting: format!("environment variable {}", env_var("dry_run")),
+                    setting: env_setting(&rollback_env("dry_run")),
                     reason: format!("`{value}` is not true or false"),
                 });
             }
@@ -96,30 +92,21 @@ impl RollbackPolicies {
             categories: list("categories"),
             providers: list("providers"),
             error_codes: list("error_codes"),
-            message_pattern: lookup(&env_var("message_pattern")).filter(|pattern| !pattern.is_empty()),
+            message_pattern: lookup(&rollback_env("message_pattern")).filter(|pattern| !pattern.is_empty()),
             dry_run,
         };
-        let default = RollbackPolicy::default()
-            .overridden_by(raw, |field| format!("environment variable {}", env_var(field)))?;
-        let variable = "ROLLBACK_PIPELINE_POLICIES";
-        let mut policies = BTreeMap::new();
-        for (pipeline, overrides) in per_pipeline::<RawRollbackPolicy>(&lookup, variable)? {
-            let setting = |field: &str| {
-                format!("environment variable {variable}: pipeline `{pipeline}` field `{field}`")
-            };
-            policies.insert(
-                pipeline.clone(),
-                default.clone().overridden_by(overrides, setting)?,
-            );
-        }
-        Ok(Self {
+        let default =
+            RollbackPolicy::default().overridden_by(raw, &|field| env_setting(&rollback_env(field)))?;
+        Ok(Self(PerPipeline::from_env(
+            &lookup,
+            &rollback_env("pipeline_policies"),
             default,
-            per_pipeline: policies,
-        })
+            RollbackPolicy::overridden_by,
+        )?))
     }
 
     pub fn for_pipeline(&self, pipeline: &str) -> &RollbackPolicy {
-        self.per_pipeline.get(pipeline).unwrap_or(&self.default)
+        self.0.for_pipeline(pipeline)
     }
 }
 
@@ -127,7 +114,7 @@ impl RollbackPolicy {
     fn overridden_by(
         mut self,
         raw: RawRollbackPolicy,
-        setting: impl Fn(&str) -> String,
+        setting: &dyn Fn(&str) -> String,
     ) -> Result<Self, SettingError> {
         let lists = [
             (raw.stages, &mut self.stages),
@@ -161,79 +148,5 @@ impl RollbackPolicy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::env_of as env;
-
-    #[test]
-    fn defaults_roll_back_failed_deploy_actions_for_real() {
-        let policies = RollbackPolicies::from_env(env(&[])).unwrap();
-        let policy = policies.for_pipeline("any");
-        assert_eq!(policy.categories, ["Deploy"]);
-        assert!(policy.stages.is_empty() && policy.providers.is_empty() && policy.error_codes.is_empty());
-        assert!(policy.message_pattern.is_none());
-        assert!(!policy.dry_run);
-    }
-
-    #[test]
-    fn environment_and_pipelines_set_every_field() {
-        let policies = RollbackPolicies::from_env(env(&[
-            ("ROLLBACK_STAGES", "Deploy,Infra"),
-            ("ROLLBACK_CATEGORIES", "Deploy, Invoke"),
-            ("ROLLBACK_PROVIDERS", "CloudFormation"),
-            ("ROLLBACK_ERROR_CODES", "JobFailed"),
-            (
-                "ROLLBACK_MESSAGE_PATTERN",
-                "TERRAFORM_EXECUTION_ERROR|Rate exceeded",
-            ),
-            ("ROLLBACK_DRY_RUN", "true"),
-            (
-                "ROLLBACK_PIPELINE_POLICIES",
-                r#"{"web-app": {"dry_run": false, "providers": []}}"#,
-            ),
-        ]))
-        .unwrap();
-        let policy = policies.for_pipeline("other");
-        assert_eq!(policy.stages, ["Deploy", "Infra"]);
-        assert_eq!(policy.categories, ["Deploy", "Invoke"]);
-        assert_eq!(policy.providers, ["CloudFormation"]);
-        assert_eq!(policy.error_codes, ["JobFailed"]);
-        assert!(
-            policy
-                .message_pattern
-                .as_ref()
-                .is_some_and(|pattern| pattern.matches("Error: TERRAFORM_EXECUTION_ERROR"))
-        );
-        assert!(policy.dry_run);
-        let web = policies.for_pipeline("web-app");
-        assert!(!web.dry_run && web.providers.is_empty());
-        assert_eq!(web.stages, ["Deploy", "Infra"], "inherits the environment");
-    }
-
-    #[test]
-    fn bad_values_name_the_setting() {
-        let cases = [
-            (("ROLLBACK_DRY_RUN", "maybe"), "ROLLBACK_DRY_RUN"),
-            (
-                ("ROLLBACK_MESSAGE_PATTERN", "(unclosed"),
-                "ROLLBACK_MESSAGE_PATTERN",
-            ),
-            (("ROLLBACK_CATEGORIES", " , "), "ROLLBACK_CATEGORIES"),
-            (
-                ("ROLLBACK_PIPELINE_POLICIES", r#"{"web-app": {"dryrun": true}}"#),
-                "ROLLBACK_PIPELINE_POLICIES at `web-app.dryrun`",
-            ),
-            (
-                (
-                    "ROLLBACK_PIPELINE_POLICIES",
-                    r#"{"web-app": {"message_pattern": "["}}"#,
-                ),
-                "pipeline `web-app` field `message_pattern`",
-            ),
-        ];
-        for ((name, value), expected) in cases {
-            let error = RollbackPolicies::from_env(env(&[(name, value)])).unwrap_err();
-            assert!(error.setting.contains(expected), "{name}={value}: {error}");
-        }
-    }
-}
+#[path = "policy_tests.rs"]
+mod tests;

@@ -24,13 +24,9 @@ fn reads_an_eventbridge_action_failure() {
     assert_eq!(change.level, ChangeLevel::Action);
     assert_eq!(change.pipeline, "web-app");
     assert_eq!(change.execution_id, "c5d3a0c2-1111-2222-3333-444455556666");
-    assert_eq!(change.state, "FAILED");
+    assert_eq!(change.state, ChangeState::Failed);
     assert_eq!(change.stage.as_deref(), Some("Deploy"));
     assert_eq!(change.action.as_deref(), Some("ApplyStack"));
-    assert_eq!(change.category.as_deref(), Some("Deploy"));
-    assert_eq!(change.provider.as_deref(), Some("CloudFormation"));
-    assert_eq!(change.error_code.as_deref(), Some("JobFailed"));
-    assert!(change.summary.unwrap().contains("Rate exceeded"));
 }
 
 #[test]
@@ -41,7 +37,7 @@ fn reads_a_notification_rule_message_through_sns_with_float_versions() {
     assert_eq!(change.level, ChangeLevel::Stage);
     assert_eq!(change.stage.as_deref(), Some("Deploy"));
     assert_eq!(change.failed_stage.as_deref(), Some("Deploy"));
-    assert_eq!(change.failed_actions, ["ApplyStack"]);
+    assert_eq!(change.state, ChangeState::Failed);
 }
 
 #[test]
@@ -49,9 +45,7 @@ fn reads_an_aws_health_status_change() {
     let Trigger::Health(change) = only(parse_invocation(&fixture("health"))) else {
         panic!("wrong trigger")
     };
-    assert_eq!(change.status, "closed");
-    assert_eq!(change.service, "EC2");
-    assert_eq!(change.region.as_deref(), Some("us-east-1"));
+    assert_eq!(change.status, EventStatus::Closed);
     assert!(change.event_arn.ends_with("_7f35c8ae"));
 }
 
@@ -84,4 +78,35 @@ fn garbage_is_ignored_with_a_reason_never_an_error() {
             }
         }
     }
+}
+
+#[test]
+fn a_pipeline_failure_through_sns_names_its_failed_stage() {
+    let mut event = fixture("sns");
+    let message = event["Records"][0]["Sns"]["Message"].as_str().unwrap().replace(
+        "CodePipeline Stage Execution State Change",
+        "CodePipeline Pipeline Execution State Change",
+    );
+    let mut message: Value = serde_json::from_str(&message).unwrap();
+    message["detail"].as_object_mut().unwrap().remove("stage");
+    event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+    let Trigger::Pipeline(change) = only(parse_invocation(&event)) else {
+        panic!("wrong trigger")
+    };
+    assert_eq!(change.level, ChangeLevel::Pipeline);
+    assert_eq!(change.stage, None);
+    assert_eq!(change.named_stage(), Some("Deploy"));
+}
+
+#[test]
+fn an_eventbridge_event_delivered_through_sns_is_read_too() {
+    let mut event = fixture("sns");
+    event["Records"][0]["Sns"]["Message"] = json!(fixture("eventbridge").to_string());
+    let Trigger::Pipeline(change) = only(parse_invocation(&event)) else {
+        panic!("wrong trigger")
+    };
+    assert_eq!(
+        (change.level, change.pipeline.as_str()),
+        (ChangeLevel::Action, "web-app")
+    );
 }

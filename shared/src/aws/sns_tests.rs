@@ -1,0 +1,31 @@
+use super::*;
+use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_smithy_mocks::{mock, mock_client};
+
+#[tokio::test]
+async fn publishes_subject_and_body_to_the_topic() {
+    let publish = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|request| {
+            request.topic_arn() == Some("arn:aws:sns:eu-west-1:123456789012:pipeguard")
+                && request.subject() == Some("held")
+                && request.message() == Some("why")
+        })
+        .then_output(|| PublishOutput::builder().message_id("1").build());
+    let client = mock_client!(aws_sdk_sns, [&publish]);
+    let notifier = Notifier::new(
+        client,
+        Some("arn:aws:sns:eu-west-1:123456789012:pipeguard".into()),
+    );
+    notifier.publish(&Notice::new("held", "why")).await.unwrap();
+    assert_eq!(publish.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn without_a_topic_nothing_is_sent() {
+    let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
+    let client = mock_client!(aws_sdk_sns, [&publish]);
+    let notifier = Notifier::new(client, Some("  ".into()));
+    assert!(!notifier.is_enabled());
+    notifier.publish(&Notice::new("held", "why")).await.unwrap();
+    assert_eq!(publish.num_calls(), 0);
+}
