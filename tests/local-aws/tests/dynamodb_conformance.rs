@@ -63,25 +63,27 @@ async fn with_table(name: &str, sort: Option<ScalarAttributeType>) -> (Emulator,
     (emulator, dynamodb)
 }
 
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
+}
+
+fn definition(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(kind)
+        .build()
+        .unwrap()
+}
+
 async fn create_table(
     dynamodb: &Client,
     name: &str,
     sort: Option<ScalarAttributeType>,
 ) -> aws_sdk_dynamodb::operation::create_table::CreateTableOutput {
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let definition = |name: &str, kind: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(kind)
-            .build()
-            .unwrap()
-    };
     let mut request = dynamodb
         .create_table()
         .table_name(name)
@@ -174,49 +176,18 @@ async fn tables_are_created_described_and_unique() {
     assert_eq!(table.item_count(), Some(0));
     assert!(table.creation_date_time().is_some());
 
-    let again = dynamodb
-        .create_table()
-        .table_name("events")
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap_err();
+    let create = |name: &'static str, key_attribute: &'static str| {
+        dynamodb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(key_attribute, KeyType::Hash))
+            .attribute_definitions(definition("pk", ScalarAttributeType::S))
+            .send()
+    };
+    let again = create("events", "pk").await.unwrap_err();
     assert_service_error!(again, is_resource_in_use_exception);
-    let undefined_key = dynamodb
-        .create_table()
-        .table_name("other")
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap_err();
+    let undefined_key = create("other", "id").await.unwrap_err();
     assert_error(
         &undefined_key,
         "ValidationException",
