@@ -42,6 +42,7 @@ pub fn table_items(shared: &Arc<Shared>, name: &str) -> Option<Vec<Value>> {
     Some(table.items.values().cloned().map(Value::Object).collect())
 }
 
+/// DynamoDB's error for a required parameter that is absent (`parameter` as its model names it).
 pub fn missing(parameter: &str) -> AwsError {
     AwsError::validation(format!(
         "1 validation error detected: Value null at '{parameter}' failed to satisfy constraint: Member must not be null"
