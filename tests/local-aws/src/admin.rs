@@ -1,10 +1,10 @@
 //! The admin interface under `/_admin/`: set up pipelines, functions, topics and rules, open
-//! and close AWS Health events, inject faults, and read back state, calls, messages and the
-//! timeline. JSON in, JSON out.
+//! and close AWS Health events, inject faults, and read back state, calls, messages, DynamoDB
+//! items and the timeline. JSON in, JSON out.
 
 use crate::state::{Fault, HealthEvent, Pipeline, PipelineSpec, REGION, Rule, now};
 use crate::wire::AwsError;
-use crate::{Shared, engine, notify, runtime};
+use crate::{Shared, dynamodb, engine, notify, runtime};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -242,6 +242,9 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             }
             Ok(json!({"arn": arn}))
         }
+        ("GET", ["tables", name, "items"]) => dynamodb::table_items(shared, name)
+            .map(Value::Array)
+            .ok_or_else(|| not_found(format!("DynamoDB table {name}"))),
         ("GET", ["messages"]) => Ok(serde_json::to_value(&shared.state().published).unwrap_or_default()),
         ("POST", ["rules"]) => {
             let rule: Rule = parse(body)?;

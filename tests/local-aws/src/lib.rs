@@ -1,7 +1,9 @@
 //! local-aws: a local, stateful emulator of exactly the AWS APIs pipeguard uses, speaking their
 //! wire protocols so that the real function binaries and the real AWS SDK run against it
-//! unchanged. It also plays the Lambda service (the Runtime API, starting function processes)
-//! and CodePipeline's engine (executions that move stage by stage and invoke functions).
+//! unchanged: CodePipeline, AWS Health, SNS and DynamoDB (tables, conditional writes, reads and
+//! key queries with the condition expression language). It also plays the Lambda service (the
+//! Runtime API, starting function processes) and CodePipeline's engine (executions that move
+//! stage by stage and invoke functions).
 //!
 //! Ports: the main listener serves every API and the admin interface (`/_admin/...`); a second
 //! listener is AWS Health's passive endpoint, so failover can be tested; and each function gets
@@ -10,6 +12,10 @@
 
 mod admin;
 mod codepipeline;
+mod dynamodb;
+mod dynamodb_expr;
+mod dynamodb_item;
+mod dynamodb_table;
 mod engine;
 mod health;
 mod notify;
@@ -209,6 +215,8 @@ async fn route(
     let (service, protocol, operation) =
         if let Some(operation) = target.strip_prefix("CodePipeline_20150709.") {
             ("codepipeline", Protocol::Json, operation.to_owned())
+        } else if let Some(operation) = target.strip_prefix("DynamoDB_20120810.") {
+            ("dynamodb", Protocol::Json10, operation.to_owned())
         } else if let Some(operation) = path.strip_prefix("/service/AWSHealth_20160804/operation/") {
             ("health", Protocol::Cbor, operation.to_owned())
         } else if let Some(operation) = target.strip_prefix("AWSHealth_20160804.") {
@@ -279,12 +287,13 @@ async fn aws_call(
     }
     let injected = match fault.as_ref().map(|fault| fault.kind.as_str()) {
         Some("drop") => return Err(Dropped),
+        // Each service's own throttling code, all of which the SDK's retry treats as throttling.
         Some("throttle") => Some(AwsError::new(
             400,
-            if service == "sns" {
-                "Throttling"
-            } else {
-                "ThrottlingException"
+            match service {
+                "sns" => "Throttling",
+                "dynamodb" => "ProvisionedThroughputExceededException",
+                _ => "ThrottlingException",
             },
             "Rate exceeded",
         )),
@@ -305,6 +314,8 @@ async fn aws_call(
         Some(error) => Err(error),
         None => match (service, protocol) {
             ("sns", _) => sns::handle(shared, operation, &wire::decode_form(body)).map(Reply::Xml),
+            ("dynamodb", _) => wire::decode_json(body)
+                .and_then(|input| dynamodb::handle(shared, operation, &input).map(Reply::Json10)),
             (_, Protocol::Cbor) => wire::decode_cbor(body)
                 .and_then(|input| health::handle(shared, operation, &input).map(Reply::Cbor)),
             ("health", _) => wire::decode_json(body)

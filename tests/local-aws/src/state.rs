@@ -1,5 +1,5 @@
 //! The emulator's state: pipelines and their executions, jobs, AWS Health events, SNS topics,
-//! functions, faults and the record of every call. One lock guards it all; handlers hold it
+//! DynamoDB tables, functions, faults and the record of every call. One lock guards it all; handlers hold it
 //! briefly and never across an await.
 
 use serde::{Deserialize, Serialize};
@@ -233,7 +233,7 @@ pub struct Function {
 /// A fault the next matching calls suffer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {
-    /// `codepipeline`, `health`, `sns`, or `*`.
+    /// `codepipeline`, `health`, `sns`, `dynamodb`, or `*`.
     pub service: String,
     /// An operation name, or `*`.
     #[serde(default = "any")]
@@ -320,6 +320,8 @@ pub struct State {
     pub health_events: Vec<HealthEvent>,
     pub topics: BTreeMap<String, Topic>,
     pub published: Vec<Published>,
+    /// DynamoDB tables by name.
+    pub tables: BTreeMap<String, crate::dynamodb_table::Table>,
     pub rules: Vec<Rule>,
     pub functions: BTreeMap<String, Function>,
     pub faults: Vec<Fault>,

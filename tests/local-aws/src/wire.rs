@@ -1,5 +1,5 @@
-//! The three wire protocols the SDK speaks: AWS JSON 1.1 (CodePipeline), Smithy RPC v2 CBOR
-//! (Health) and the AWS Query protocol with XML answers (SNS).
+//! The wire protocols the SDK speaks: AWS JSON 1.1 (CodePipeline), AWS JSON 1.0 (DynamoDB),
+//! Smithy RPC v2 CBOR (Health) and the AWS Query protocol with XML answers (SNS).
 
 use bytes::Bytes;
 use ciborium::value::Value as Cbor;
@@ -36,6 +36,8 @@ impl AwsError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Json,
+    /// AWS JSON 1.0, as DynamoDB speaks it.
+    Json10,
     Cbor,
     Query,
 }
@@ -44,6 +46,7 @@ pub enum Protocol {
 #[derive(Debug, Clone)]
 pub enum Reply {
     Json(Value),
+    Json10(Value),
     Cbor(Value),
     Xml(String),
 }
@@ -68,6 +71,7 @@ pub fn json_response(status: u16, body: &Value) -> HttpResponse {
 pub fn encode_reply(reply: Reply) -> HttpResponse {
     match reply {
         Reply::Json(body) => response(200, "application/x-amz-json-1.1", body.to_string().into_bytes()),
+        Reply::Json10(body) => response(200, "application/x-amz-json-1.0", body.to_string().into_bytes()),
         Reply::Cbor(body) => cbor_response(200, &body),
         Reply::Xml(body) => response(200, "text/xml", body.into_bytes()),
     }
@@ -86,6 +90,21 @@ pub fn encode_error(protocol: Protocol, error: &AwsError) -> HttpResponse {
                 response.headers_mut().insert("x-amzn-errortype", value);
             }
             response
+        }
+        Protocol::Json10 => {
+            // DynamoDB names the error only in the body, qualified by the namespace of the
+            // model that defines it; the SDK keeps what follows the `#`.
+            let namespace = match error.code.as_str() {
+                "ValidationException" => "com.amazon.coral.validate",
+                "SerializationException" | "UnknownOperationException" => "com.amazon.coral.service",
+                _ => "com.amazonaws.dynamodb.v20120810",
+            };
+            let body = serde_json::json!({"__type": format!("{namespace}#{}", error.code), "message": error.message});
+            response(
+                error.status,
+                "application/x-amz-json-1.0",
+                body.to_string().into_bytes(),
+            )
         }
         Protocol::Cbor => {
             let body = serde_json::json!({"__type": format!("com.amazonaws.health#{}", error.code), "message": error.message});
@@ -265,6 +284,9 @@ mod tests {
             "rpc-v2-cbor"
         );
         assert_eq!(encode_error(Protocol::Query, &error).status(), 400);
+        let dynamodb = encode_error(Protocol::Json10, &error);
+        assert_eq!(dynamodb.headers()["content-type"], "application/x-amz-json-1.0");
+        assert!(!dynamodb.headers().contains_key("x-amzn-errortype"));
     }
 
     #[test]
