@@ -2,17 +2,14 @@
 //! them: EventBridge events to functions, notification-rule messages through SNS, and AWS
 //! Health events when an issue closes.
 
+mod common;
+
+use common::admin;
 use local_aws::Emulator;
 use pipeguard::health::EventStatus;
 use pipeguard::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-fn admin(emulator: &Emulator, method: &str, path: &str, body: Value) -> Value {
-    emulator
-        .admin(method, path, body)
-        .unwrap_or_else(|error| panic!("admin {path}: {error}"))
-}
 
 /// The events as delivered: EventBridge events as they are, SNS messages unwrapped.
 fn announced(payloads: &Value) -> Vec<Value> {

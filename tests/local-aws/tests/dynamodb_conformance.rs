@@ -11,6 +11,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Select,
     TableStatus,
 };
+mod common;
+
+use common::admin;
 use local_aws::Emulator;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -18,27 +21,10 @@ use std::time::Duration;
 
 fn client(emulator: &Emulator, retry: RetryConfig) -> Client {
     Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local", "local", None, None, "test",
-            ))
-            .endpoint_url(emulator.url())
+        sdk_config!(aws_sdk_dynamodb, emulator.url())
             .retry_config(retry)
             .build(),
     )
-}
-
-/// Asserts that an SDK call failed with the typed service error `is_...` names.
-macro_rules! assert_service_error {
-    ($error:expr, $is:ident) => {
-        assert!(
-            $error.as_service_error().is_some_and(|error| error.$is()),
-            "{:?}",
-            $error
-        )
-    };
 }
 
 /// Asserts that an SDK call failed with this error code and a message containing `expected`.
@@ -46,12 +32,6 @@ fn assert_error<E: ProvideErrorMetadata + std::fmt::Debug>(error: &E, code: &str
     assert_eq!(error.code(), Some(code), "{error:?}");
     let message = error.message().unwrap_or_default();
     assert!(message.contains(expected), "{message:?} lacks {expected:?}");
-}
-
-fn admin(emulator: &Emulator, method: &str, path: &str, body: Value) -> Value {
-    emulator
-        .admin(method, path, body)
-        .unwrap_or_else(|error| panic!("admin {path}: {error}"))
 }
 
 /// Starts an emulator with a PAY_PER_REQUEST table keyed by `pk` (a string) and, when given,

@@ -6,41 +6,12 @@ use aws_sdk_codepipeline::types::{
     ActionExecutionFilter, ExecutionType, PipelineExecutionFilter, PipelineExecutionStatus, StageRetryMode,
     SucceededInStageFilter,
 };
+mod common;
+
+use common::admin;
 use local_aws::Emulator;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-macro_rules! client {
-    ($sdk:ident, $url:expr) => {
-        $sdk::Client::from_conf(
-            $sdk::Config::builder()
-                .behavior_version_latest()
-                .region($sdk::config::Region::new("us-east-1"))
-                .credentials_provider($sdk::config::Credentials::new(
-                    "local", "local", None, None, "test",
-                ))
-                .endpoint_url($url)
-                .build(),
-        )
-    };
-}
-
-/// Asserts that an SDK call failed with the typed service error `is_...` names.
-macro_rules! assert_service_error {
-    ($error:expr, $is:ident) => {
-        assert!(
-            $error.as_service_error().is_some_and(|error| error.$is()),
-            "{:?}",
-            $error
-        )
-    };
-}
-
-fn admin(emulator: &Emulator, method: &str, path: &str, body: Value) -> Value {
-    emulator
-        .admin(method, path, body)
-        .unwrap_or_else(|error| panic!("admin {path}: {error}"))
-}
 
 /// Source, then Deploy with Migrate (always succeeds) and Apply (as scripted, taking `apply_ms`).
 fn scripted_pipeline(emulator: &Emulator, name: &str, deploy_script: &[&str], apply_ms: u64) {
