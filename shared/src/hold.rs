@@ -3,10 +3,11 @@
 //! stages) reads back from the action's `errorDetails.message` in GetPipelineState. This module
 //! owns both sides of that contract; nothing else writes or parses it.
 //!
-//! The line is `pipeguard:hold:v1 {"events":[{"arn":...,"region":...}]}`. The message is used
+//! The line is `pipeguard:hold:v1 {"events":[{"arn":...,"region":...}],"source":"api"}`. The message is used
 //! rather than `failureDetails.externalExecutionId` because AWS does not document that the latter
 //! reaches GetPipelineState (see AWS-FACTS.md), while the message does.
 
+use crate::health::HealthSource;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -27,6 +28,10 @@ pub struct HeldBy {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Hold {
     pub events: Vec<HeldBy>,
+    /// Where the gate learned of them; absent in markers of gates before the event store,
+    /// which asked only the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<HealthSource>,
     /// Events left out to keep the marker short.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more: usize,
@@ -37,8 +42,12 @@ fn is_zero(count: &usize) -> bool {
 }
 
 impl Hold {
-    pub fn new(events: Vec<HeldBy>) -> Self {
-        Self { events, more: 0 }
+    pub fn new(events: Vec<HeldBy>, source: Option<HealthSource>) -> Self {
+        Self {
+            events,
+            source,
+            more: 0,
+        }
     }
 
     /// The marker line, dropping events from the end (and counting them in `more`) when they
@@ -96,7 +105,7 @@ fn legacy(message: &str) -> Option<Hold> {
             events.push(HeldBy { arn, region });
         }
     }
-    Some(Hold::new(events))
+    Some(Hold::new(events, None))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::health::HealthSource;
 
 const ARN: &str =
     "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_abc";
@@ -12,13 +13,16 @@ fn held_by(arn: &str, region: &str) -> HeldBy {
 
 #[test]
 fn a_marker_the_gate_writes_reads_back_the_same() {
-    let hold = Hold::new(vec![
-        held_by(ARN, "us-east-1"),
-        held_by(
-            "arn:aws:health:us-east-1::event/IAM/AWS_IAM_OPERATIONAL_ISSUE/x",
-            "global",
-        ),
-    ]);
+    let hold = Hold::new(
+        vec![
+            held_by(ARN, "us-east-1"),
+            held_by(
+                "arn:aws:health:us-east-1::event/IAM/AWS_IAM_OPERATIONAL_ISSUE/x",
+                "global",
+            ),
+        ],
+        Some(HealthSource::Events),
+    );
     let message = format!(
         "Deployment blocked by 2 AWS Health events:\n- one\n- two\n{}",
         hold.marker()
@@ -28,7 +32,7 @@ fn a_marker_the_gate_writes_reads_back_the_same() {
 
 #[test]
 fn the_marker_is_one_versioned_line() {
-    let marker = Hold::new(vec![held_by(ARN, "us-east-1")]).marker();
+    let marker = Hold::new(vec![held_by(ARN, "us-east-1")], None).marker();
     assert!(!marker.contains('\n'));
     assert!(marker.starts_with("pipeguard:hold:v1 {"), "{marker}");
 }
@@ -38,7 +42,7 @@ fn a_marker_stays_short_and_says_how_many_it_left_out() {
     let events: Vec<HeldBy> = (0..100)
         .map(|i| held_by(&format!("{ARN}{i:03}"), "us-east-1"))
         .collect();
-    let marker = Hold::new(events).marker();
+    let marker = Hold::new(events, Some(HealthSource::Api)).marker();
     assert!(marker.chars().count() <= MAX_MARKER_CHARS);
     let read = Hold::read(&marker).unwrap();
     assert!(!read.events.is_empty());

@@ -1,7 +1,8 @@
 //! Facts about the current Lambda invocation, and how an invocation that cannot finish fails.
 
-use crate::aws::{PipelineCallError, ReportError};
+use crate::aws::{PipelineCallError, ReportError, StoreError};
 use crate::config::SettingError;
+use crate::health::HealthUnavailable;
 use crate::job::JobEventError;
 use lambda_runtime::Diagnostic;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +22,12 @@ pub enum InvocationError {
     /// Not a CodePipeline job, or one without an id to answer.
     #[error(transparent)]
     NotAJob(#[from] JobEventError),
+    /// An AWS Health event could not be recorded; the redelivered event is recorded then.
+    #[error(transparent)]
+    EventStore(#[from] StoreError),
+    /// Whether held stages may resume could not be asked.
+    #[error("AWS Health could not be asked whether held stages may resume: {0}")]
+    Health(#[from] HealthUnavailable),
 }
 
 impl From<InvocationError> for Diagnostic {
@@ -30,6 +37,8 @@ impl From<InvocationError> for Diagnostic {
             InvocationError::CodePipeline(_) => "CodePipelineCallFailed",
             InvocationError::JobResult(_) => "JobResultNotReported",
             InvocationError::NotAJob(_) => "NotACodePipelineJob",
+            InvocationError::EventStore(_) => "EventStoreCallFailed",
+            InvocationError::Health(_) => "HealthUnavailable",
         };
         Diagnostic {
             error_type: error_type.into(),

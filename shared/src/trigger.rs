@@ -2,7 +2,7 @@
 //! EventBridge events, and SNS deliveries whose messages are CodePipeline notification-rule
 //! messages or EventBridge events (an EventBridge rule can target a topic too).
 
-use crate::health::EventStatus;
+use crate::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsEvent;
@@ -51,17 +51,13 @@ impl PipelineChange {
     }
 }
 
-/// An AWS Health event changed status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HealthChange {
-    pub event_arn: String,
-    pub status: EventStatus,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     Pipeline(PipelineChange),
-    Health(HealthChange),
+    /// An AWS Health event was opened, updated or closed.
+    Health(HealthRecord),
+    /// The schedule that re-checks held stages (an EventBridge `Scheduled Event`).
+    Sweep,
     /// Not an event these functions act on; acknowledged so it is not redelivered.
     Ignored {
         reason: String,
@@ -98,7 +94,73 @@ struct PipelineDetail {
 #[serde(rename_all = "camelCase")]
 struct HealthDetail {
     event_arn: String,
+    service: String,
+    event_type_code: String,
+    event_type_category: String,
+    #[serde(default)]
+    event_scope_code: Option<String>,
     status_code: String,
+    #[serde(default)]
+    start_time: Option<String>,
+    #[serde(default)]
+    end_time: Option<String>,
+    #[serde(default)]
+    last_updated_time: Option<String>,
+    #[serde(default)]
+    event_region: Option<String>,
+    #[serde(default)]
+    communication_id: Option<String>,
+    #[serde(default)]
+    backup_event: Option<bool>,
+}
+
+/// Seconds since the Unix epoch for a time AWS Health sends: RFC 1123
+/// (`Wed, 15 Feb 2023 22:07:07 GMT`), or RFC 3339.
+fn health_time(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc2822(text)
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|time| time.timestamp())
+}
+
+impl HealthDetail {
+    /// The update as the store keeps it, or why it cannot be one.
+    fn into_record(self) -> Result<HealthRecord, String> {
+        let time = |name: &str, value: Option<String>| -> Result<Option<i64>, String> {
+            value
+                .filter(|text| !text.trim().is_empty())
+                .map(|text| health_time(&text).ok_or(format!("{name} `{text}` is not a time")))
+                .transpose()
+        };
+        if self.event_arn.trim().is_empty() {
+            return Err("no eventArn".into());
+        }
+        let status = EventStatus::from(self.status_code.as_str());
+        if let EventStatus::Other(other) = &status {
+            return Err(format!("statusCode `{other}` is not open, upcoming or closed"));
+        }
+        let region = self
+            .event_region
+            .filter(|region| !region.trim().is_empty())
+            .ok_or("no eventRegion")?;
+        let last_updated = time("lastUpdatedTime", self.last_updated_time)?.ok_or("no lastUpdatedTime")?;
+        Ok(HealthRecord {
+            event: HealthEvent {
+                arn: self.event_arn,
+                service: self.service,
+                event_type_code: self.event_type_code,
+                category: EventCategory::from(self.event_type_category.as_str()),
+                region,
+                status,
+                start_time: time("startTime", self.start_time)?,
+            },
+            end_time: time("endTime", self.end_time)?,
+            last_updated,
+            scope: self.event_scope_code.unwrap_or_default(),
+            communication_id: self.communication_id.unwrap_or_default(),
+            backup: self.backup_event.unwrap_or(false),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -162,14 +224,15 @@ fn from_parts(source: &str, detail_type: &str, detail: &Value, additional_attrib
         ("aws.codepipeline", "CodePipeline Stage Execution State Change") => ChangeLevel::Stage,
         ("aws.codepipeline", "CodePipeline Action Execution State Change") => ChangeLevel::Action,
         ("aws.health", _) => {
-            return match HealthDetail::deserialize(detail) {
-                Ok(detail) => Trigger::Health(HealthChange {
-                    event_arn: detail.event_arn,
-                    status: EventStatus::from(detail.status_code.as_str()),
-                }),
-                Err(error) => ignored(format!("aws.health event with an unreadable detail: {error}")),
+            return match HealthDetail::deserialize(detail)
+                .map_err(|error| error.to_string())
+                .and_then(HealthDetail::into_record)
+            {
+                Ok(record) => Trigger::Health(record),
+                Err(reason) => ignored(format!("an AWS Health event that cannot be recorded: {reason}")),
             };
         }
+        ("aws.events", "Scheduled Event") => return Trigger::Sweep,
         _ => {
             return ignored(format!(
                 "not a CodePipeline or AWS Health event (source {source}, detail-type {detail_type})"

@@ -1,4 +1,5 @@
 use super::*;
+use crate::health::EventCategory;
 use serde_json::json;
 
 fn only(triggers: Vec<Trigger>) -> Trigger {
@@ -42,11 +43,29 @@ fn reads_a_notification_rule_message_through_sns_with_float_versions() {
 
 #[test]
 fn reads_an_aws_health_status_change() {
-    let Trigger::Health(change) = only(parse_invocation(&fixture("health"))) else {
+    let Trigger::Health(record) = only(parse_invocation(&fixture("health"))) else {
         panic!("wrong trigger")
     };
-    assert_eq!(change.status, EventStatus::Closed);
-    assert!(change.event_arn.ends_with("_7f35c8ae"));
+    let event = &record.event;
+    assert_eq!(event.status, EventStatus::Closed);
+    assert!(event.arn.ends_with("_7f35c8ae"));
+    assert_eq!(
+        (event.service.as_str(), event.region.as_str(), &event.category),
+        ("EC2", "us-east-1", &EventCategory::Issue)
+    );
+    assert_eq!(
+        event.start_time,
+        Some(1_794_996_000),
+        "Wed, 18 Nov 2026 10:00:00 GMT"
+    );
+    assert_eq!(record.end_time, Some(1_795_175_880));
+    assert_eq!(record.last_updated, 1_795_175_940);
+    assert_eq!(record.scope, "PUBLIC");
+    assert_eq!(
+        record.communication_id,
+        "01b0993207d81a09dcd552ebd1e633e36cf1f09a-1"
+    );
+    assert!(!record.backup);
 }
 
 #[test]
@@ -109,4 +128,49 @@ fn an_eventbridge_event_delivered_through_sns_is_read_too() {
         (change.level, change.pipeline.as_str()),
         (ChangeLevel::Action, "web-app")
     );
+}
+
+#[test]
+fn a_backup_regions_copy_and_an_rfc_3339_time_are_read() {
+    let mut event = fixture("health");
+    event["detail"]["backupEvent"] = json!(true);
+    event["detail"]["lastUpdatedTime"] = json!("2026-11-20T11:59:00Z");
+    let Trigger::Health(record) = only(parse_invocation(&event)) else {
+        panic!("wrong trigger")
+    };
+    assert!(record.backup);
+    assert_eq!(record.last_updated, 1_795_175_940);
+}
+
+#[test]
+fn a_health_event_that_cannot_be_recorded_is_skipped_with_the_reason() {
+    let cases = [
+        ("eventArn", json!(""), "no eventArn"),
+        ("statusCode", json!("resolved"), "statusCode `resolved`"),
+        (
+            "lastUpdatedTime",
+            json!("yesterday"),
+            "lastUpdatedTime `yesterday` is not a time",
+        ),
+        ("lastUpdatedTime", Value::Null, "no lastUpdatedTime"),
+        ("startTime", json!("soon"), "startTime `soon`"),
+        ("eventRegion", Value::Null, "no eventRegion"),
+        ("service", json!(7), "invalid type"),
+    ];
+    for (field, value, expected) in cases {
+        let mut event = fixture("health");
+        event["detail"][field] = value;
+        match only(parse_invocation(&event)) {
+            Trigger::Ignored { reason } => assert!(reason.contains(expected), "{field}: {reason}"),
+            other => panic!("{field}: expected Ignored, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_sweep_schedule_is_a_trigger() {
+    let scheduled = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/pipeguard-sweep"], "detail": {}});
+    assert_eq!(only(parse_invocation(&scheduled)), Trigger::Sweep);
 }

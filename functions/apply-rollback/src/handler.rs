@@ -37,15 +37,16 @@ impl From<PipelineCallError> for Stop {
 
 impl Rollbacker {
     pub async fn from_env() -> Self {
-        let (codepipeline, notifier) = pipeguard::aws::pipeline_clients().await;
-        let policies = RollbackPolicies::from_env(|name| std::env::var(name).ok());
+        let config = pipeguard::aws::load_config().await;
+        let env = |name: &str| std::env::var(name).ok();
+        let policies = RollbackPolicies::from_env(env);
         if let Err(error) = &policies {
             tracing::error!(%error, "invalid rollback configuration in the environment; every event will fail with it");
         }
         Self {
             policies,
-            codepipeline,
-            notifier,
+            codepipeline: CodePipeline::from_config(&config),
+            notifier: pipeguard::aws::notifier(&config, env),
         }
     }
 

@@ -2,7 +2,7 @@
 //! report exactly one result, notify.
 
 use lambda_runtime::LambdaEvent;
-use pipeguard::aws::{CodePipeline, HealthApi, Notifier, Reported};
+use pipeguard::aws::{CodePipeline, HealthSources, Notifier, Reported};
 use pipeguard::config::SettingError;
 use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations};
 use pipeguard::job::{JobEvent, JobEventError};
@@ -24,7 +24,7 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 pub struct Gate {
     defaults: Result<GateDefaults, SettingError>,
     codepipeline: CodePipeline,
-    health: HealthApi,
+    health: HealthSources,
     notifier: Notifier,
 }
 
@@ -45,7 +45,7 @@ impl Gate {
         Self {
             defaults,
             codepipeline: CodePipeline::from_config(&config),
-            health: HealthApi::from_env(&config, env).await,
+            health: pipeguard::aws::health_sources(&config, env).await,
             notifier: pipeguard::aws::notifier(&config, env),
         }
     }

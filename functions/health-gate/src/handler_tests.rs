@@ -17,7 +17,7 @@ use aws_sdk_health::types::{Event, EventStatusCode, EventTypeCategory};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
-use pipeguard::aws::HealthEndpoint;
+use pipeguard::aws::{HealthApi, HealthEndpoint};
 use pipeguard::config::env_of;
 use pipeguard::gate::WaitState;
 use serde_json::json;
@@ -75,10 +75,13 @@ impl Aws {
                 RuleMode::MatchAny,
                 &self.codepipeline
             )),
-            health: HealthApi::new(vec![HealthEndpoint {
-                name: "health".into(),
-                client: mock_client!(aws_sdk_health, RuleMode::MatchAny, &self.health),
-            }]),
+            health: HealthSources::new(
+                HealthApi::new(vec![HealthEndpoint {
+                    name: "health".into(),
+                    client: mock_client!(aws_sdk_health, RuleMode::MatchAny, &self.health),
+                }]),
+                None,
+            ),
             notifier: Notifier::new(
                 mock_client!(aws_sdk_sns, RuleMode::MatchAny, &self.sns),
                 self.topic.map(str::to_owned),
@@ -495,10 +498,13 @@ async fn a_hanging_health_endpoint_is_health_unavailable_before_the_deadline() {
     ] {
         let aws = Aws::new(vec![], vec![expected.clone()]);
         let mut gate = Arc::into_inner(aws.gate()).unwrap();
-        gate.health = HealthApi::new(vec![HealthEndpoint {
-            name: "silent".into(),
-            client: client_at!(aws_sdk_health, url.clone()),
-        }]);
+        gate.health = HealthSources::new(
+            HealthApi::new(vec![HealthEndpoint {
+                name: "silent".into(),
+                client: client_at!(aws_sdk_health, url.clone()),
+            }]),
+            None,
+        );
         Arc::new(gate)
             .handle(event_with_seconds_left("job-17", parameters, 2))
             .await

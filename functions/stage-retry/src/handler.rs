@@ -1,14 +1,14 @@
 //! One invocation, read top to bottom: parse the triggers, and for each failure fetch the
-//! pipeline's state, decide, act (retry or notify) and log the decision.
+//! pipeline's state, decide, act (retry or notify) and log the decision. AWS Health events and
+//! the sweep's schedule go to `resume`.
 
 use lambda_runtime::LambdaEvent;
-use pipeguard::aws::{CodePipeline, Notifier, PipelineCallError};
+use pipeguard::aws::{CodePipeline, HealthSources, Notifier};
 use pipeguard::config::SettingError;
-use pipeguard::health::EventStatus;
 use pipeguard::lambda::InvocationError;
 use pipeguard::pipeline::{RetryOutcome, stage_of_failure};
 use pipeguard::retry::{self, RetryDecision, RetryPolicies};
-use pipeguard::trigger::{ChangeLevel, ChangeState, HealthChange, PipelineChange, Trigger, parse_invocation};
+use pipeguard::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -17,22 +17,26 @@ const RETRY_CALL_RESERVE: Duration = Duration::from_secs(10);
 
 /// Everything built once per cold start.
 pub struct Retrier {
-    policies: Result<RetryPolicies, SettingError>,
-    codepipeline: CodePipeline,
-    notifier: Notifier,
+    pub(crate) policies: Result<RetryPolicies, SettingError>,
+    pub(crate) codepipeline: CodePipeline,
+    pub(crate) notifier: Notifier,
+    /// Where resumes learn whether AWS Health events have closed, and where they are recorded.
+    pub(crate) health: HealthSources,
 }
 
 impl Retrier {
     pub async fn from_env() -> Self {
-        let (codepipeline, notifier) = pipeguard::aws::pipeline_clients().await;
-        let policies = RetryPolicies::from_env(|name| std::env::var(name).ok());
+        let config = pipeguard::aws::load_config().await;
+        let env = |name: &str| std::env::var(name).ok();
+        let policies = RetryPolicies::from_env(env);
         if let Err(error) = &policies {
             tracing::error!(%error, "invalid retry configuration in the environment; every event will fail with it");
         }
         Self {
             policies,
-            codepipeline,
-            notifier,
+            codepipeline: CodePipeline::from_config(&config),
+            notifier: pipeguard::aws::notifier(&config, env),
+            health: pipeguard::aws::health_sources(&config, env).await,
         }
     }
 
@@ -48,14 +52,14 @@ impl Retrier {
                 {
                     self.on_failure(policies, &change, time_left).await?;
                 }
-                Trigger::Health(change) if change.status == EventStatus::Closed => {
-                    self.on_health_closed(policies, &change).await?
-                }
+                Trigger::Health(record) => self.on_health_event(policies, &record).await?,
+                Trigger::Sweep => self.sweep(policies).await?,
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => tracing::debug!(
                     pipeline = %change.pipeline,
                     action = ?change.action,
                     "action failure ignored: the stage's failure event decides"
                 ),
+                Trigger::Ignored { reason } => tracing::info!(%reason, "event skipped"),
                 other => tracing::debug!(?other, "not a trigger stage-retry acts on"),
             }
         }
@@ -67,7 +71,7 @@ impl Retrier {
         policies: &RetryPolicies,
         change: &PipelineChange,
         time_left: Option<Duration>,
-    ) -> Result<(), PipelineCallError> {
+    ) -> Result<(), InvocationError> {
         let (pipeline, execution_id) = (change.pipeline.as_str(), change.execution_id.as_str());
         let stages = self.codepipeline.stages(pipeline).await?;
         let Some((_, stage)) = stage_of_failure(&stages, change.named_stage(), execution_id) else {
@@ -81,7 +85,8 @@ impl Retrier {
             return Ok(());
         };
         let stage_name = stage.name.as_str();
-        match retry::decide(policies.for_pipeline(pipeline), execution_id, stage) {
+        let policy = policies.for_pipeline(pipeline);
+        match retry::decide(policy, execution_id, stage) {
             RetryDecision::Retry {
                 mode,
                 attempt,
@@ -117,76 +122,37 @@ impl Retrier {
                     retry::exhausted_notice(pipeline, stage_name, execution_id, attempts, &last_error);
                 self.notifier.tell(&notice).await;
             }
-            RetryDecision::HeldByHealth(events) => {
-                let reason = format!(
-                    "held by open AWS Health events; resumed when they close: {}",
-                    events.join(", ")
-                );
-                tracing::info!(pipeline, execution_id, stage = stage_name, decision = "hold", reason = %reason, "retry decision");
+            RetryDecision::HeldByHealth(hold) => {
+                // The events may have closed before this failure arrived: then no closing event
+                // will come to resume it, so it resumes now.
+                match self.health.closed(&hold).await {
+                    Ok(closed) if retry::may_resume(&hold, &closed, None) => {
+                        self.resume(
+                            pipeline,
+                            stage,
+                            policy.retry_mode,
+                            "its AWS Health events had already closed",
+                        )
+                        .await?;
+                    }
+                    Ok(_) => {
+                        let events: Vec<&str> = hold.arns().collect();
+                        let reason = format!(
+                            "held by open AWS Health events; resumed when they close: {}",
+                            events.join(", ")
+                        );
+                        tracing::info!(pipeline, execution_id, stage = stage_name, decision = "hold", reason = %reason, "retry decision");
+                    }
+                    Err(unavailable) => {
+                        tracing::warn!(pipeline, execution_id, stage = stage_name, decision = "hold", %unavailable, "could not ask whether the held stage's events closed; the sweep asks again");
+                    }
+                }
             }
             RetryDecision::Skip(reason) => {
                 tracing::info!(pipeline, execution_id, stage = stage_name, decision = "skip", reason = %reason, "retry decision");
             }
         }
         Ok(())
-    }
-
-    /// Resumes every stage the health gate failed because of the event that just closed. One
-    /// pipeline that cannot be read does not keep the others from resuming; its error still
-    /// fails the invocation afterwards, so the event is delivered again (or kept in the DLQ).
-    async fn on_health_closed(
-        &self,
-        policies: &RetryPolicies,
-        change: &HealthChange,
-    ) -> Result<(), PipelineCallError> {
-        let pipelines = if policies.managed_pipelines.is_empty() {
-            let all = self.codepipeline.pipelines().await?;
-            all.into_iter()
-                .filter(|name| name.starts_with(&policies.pipeline_prefix))
-                .collect()
-        } else {
-            policies.managed_pipelines.clone()
-        };
-        let (mut resumed, mut first_error) = (0, None);
-        for pipeline in &pipelines {
-            match self.resume_held(policies, pipeline, &change.event_arn).await {
-                Ok(count) => resumed += count,
-                Err(error) => {
-                    tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        tracing::info!(event_arn = %change.event_arn, checked = pipelines.len(), resumed, "AWS Health event closed");
-        first_error.map_or(Ok(()), Err)
-    }
-
-    /// Retries the stages of `pipeline` that `event_arn` held; returns how many it resumed.
-    async fn resume_held(
-        &self,
-        policies: &RetryPolicies,
-        pipeline: &str,
-        event_arn: &str,
-    ) -> Result<usize, PipelineCallError> {
-        let stages = self.codepipeline.stages(pipeline).await?;
-        let mode = policies.for_pipeline(pipeline).retry_mode;
-        let mut resumed = 0;
-        for stage in retry::stages_held_by(event_arn, &stages) {
-            let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-            let outcome = self
-                .codepipeline
-                .retry_stage(pipeline, &stage.name, execution_id, mode)
-                .await?;
-            let (decision, reason) = match outcome {
-                RetryOutcome::Started => ("resume", format!("AWS Health event {event_arn} closed")),
-                RetryOutcome::AlreadyHandled(why) => {
-                    ("skip", format!("already handled or superseded: {why}"))
-                }
-            };
-            resumed += usize::from(decision == "resume");
-            tracing::info!(pipeline, execution_id, stage = %stage.name, decision, reason = %reason, "retry decision");
-        }
-        Ok(resumed)
     }
 }
 

@@ -9,9 +9,15 @@ use aws_sdk_codepipeline::types::{
     ActionExecution, ActionExecutionStatus, ActionState, ErrorDetails, PipelineSummary, RetryStageMetadata,
     StageExecution, StageExecutionStatus, StageState,
 };
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_health::operation::describe_events::DescribeEventsOutput;
+use aws_sdk_health::types::{Event, EventStatusCode};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
+use pipeguard::aws::{EventStore, HealthApi, HealthEndpoint};
 use pipeguard::config::env_of;
 use serde_json::json;
 
@@ -30,7 +36,39 @@ fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retri
             mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
             Some(TOPIC.into()),
         ),
+        health: HealthSources::new(health_api(&[]), None),
     }
+}
+
+/// An AWS Health event as EventBridge delivers it, for `arn` with `status`.
+fn health_event(arn: &str, status: &str) -> LambdaEvent<Value> {
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../../tests/events/health-event-closed.json")).unwrap();
+    event["detail"]["eventArn"] = json!(arn);
+    event["detail"]["statusCode"] = json!(status);
+    LambdaEvent::new(event, Context::default())
+}
+
+/// A Health API that knows these events (and no others).
+fn health_api(events: &[(&'static str, EventStatusCode)]) -> HealthApi {
+    let events = events.to_vec();
+    let describe = mock!(aws_sdk_health::Client::describe_events).then_compute_output(move |request| {
+        let wanted = request
+            .filter()
+            .map(|filter| filter.event_arns().to_vec())
+            .unwrap_or_default();
+        let mut output = DescribeEventsOutput::builder();
+        for (arn, status) in &events {
+            if wanted.iter().any(|wanted| wanted == arn) {
+                output = output.events(Event::builder().arn(*arn).status_code(status.clone()).build());
+            }
+        }
+        output.build()
+    });
+    HealthApi::new(vec![HealthEndpoint {
+        name: "health".into(),
+        client: mock_client!(aws_sdk_health, RuleMode::MatchAny, [&describe]),
+    }])
 }
 
 fn eventbridge(level: &str, detail: Value) -> LambdaEvent<Value> {
@@ -49,7 +87,8 @@ fn stage_failed(stage: &str) -> LambdaEvent<Value> {
 }
 
 /// GetPipelineState: Deploy's latest execution e1 failed in Apply with `code`, after `retries`.
-fn state(code: &'static str, message: &'static str, retries: i32) -> Rule {
+fn state(code: &str, message: &str, retries: i32) -> Rule {
+    let (code, message) = (code.to_owned(), message.to_owned());
     mock!(aws_sdk_codepipeline::Client::get_pipeline_state).then_output(move || {
         GetPipelineStateOutput::builder()
             .stage_states(
@@ -74,7 +113,7 @@ fn state(code: &'static str, message: &'static str, retries: i32) -> Rule {
                                 ActionExecution::builder()
                                     .status(ActionExecutionStatus::Failed)
                                     .error_details(
-                                        ErrorDetails::builder().code(code).message(message).build(),
+                                        ErrorDetails::builder().code(&code).message(&message).build(),
                                     )
                                     .build(),
                             )
@@ -204,12 +243,8 @@ async fn a_closed_health_event_resumes_the_stages_it_held() {
         ),
         retry_call(),
     );
-    let closed: Value =
-        serde_json::from_str(include_str!("../../../tests/events/health-event-closed.json")).unwrap();
-    let mut closed = closed;
-    closed["detail"]["eventArn"] = json!(ARN);
     retrier(&[&pipelines, &state, &retry], &[], &[])
-        .handle(LambdaEvent::new(closed, Context::default()))
+        .handle(health_event(ARN, "closed"))
         .await
         .unwrap();
     assert_eq!(
@@ -231,14 +266,13 @@ async fn managed_pipelines_skip_listing_every_pipeline() {
         ),
         retry_call(),
     );
-    let closed = json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {
-        "eventArn": ARN, "service": "EC2", "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE", "statusCode": "closed"}});
+    let closed = health_event(ARN, "closed");
     retrier(
         &[&pipelines, &state, &retry],
         &[],
         &[("RETRY_PIPELINES", "web-app")],
     )
-    .handle(LambdaEvent::new(closed, Context::default()))
+    .handle(closed)
     .await
     .unwrap();
     assert_eq!(
@@ -361,14 +395,13 @@ async fn one_unreadable_pipeline_does_not_keep_the_others_from_resuming() {
                 .pipeline_execution_id("e1")
                 .build()
         });
-    let closed = json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {
-        "eventArn": ARN, "service": "EC2", "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE", "statusCode": "closed"}});
+    let closed = health_event(ARN, "closed");
     let result = retrier(
         &[&pipelines, &denied, &held, &retry],
         &[],
         &[("RETRY_PIPELINE_PREFIX", "prod-")],
     )
-    .handle(LambdaEvent::new(closed, Context::default()))
+    .handle(closed)
     .await;
     assert_eq!(
         retry.num_calls(),
@@ -380,4 +413,115 @@ async fn one_unreadable_pipeline_does_not_keep_the_others_from_resuming() {
         result.is_err(),
         "the unreadable pipeline still fails the invocation, so the event is not lost"
     );
+}
+
+fn store_with(rules: &[&Rule]) -> EventStore {
+    EventStore::new(
+        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules),
+        "health-events",
+    )
+}
+
+fn stored_status(status: &'static str) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+        GetItemOutput::builder()
+            .item("status", AttributeValue::S(status.into()))
+            .build()
+    })
+}
+
+fn held_state(marker_source: &str) -> Rule {
+    let marker = format!(
+        "pipeguard:hold:v1 {{\"events\":[{{\"arn\":\"{ARN}\",\"region\":\"us-east-1\"}}],\"source\":\"{marker_source}\"}}"
+    );
+    state(
+        "JobFailed",
+        &format!("Deployment blocked by 1 AWS Health event\n{marker}"),
+        0,
+    )
+}
+
+#[tokio::test]
+async fn a_gate_failure_whose_events_already_closed_resumes_at_once() {
+    let (state, retry) = (held_state("api"), retry_call());
+    let mut retrier = retrier(&[&state, &retry], &[], &[]);
+    retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Closed)]), None);
+    retrier.handle(stage_failed("Deploy")).await.unwrap();
+    assert_eq!(retry.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn every_health_event_is_recorded_before_anything_acts_on_it() {
+    let put = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            request.table_name() == Some("health-events")
+                && request.item().and_then(|item| item.get("status"))
+                    == Some(&AttributeValue::S("closed".into()))
+                && request.condition_expression().is_some()
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .build()
+    });
+    let (state, retry) = (held_state("events"), retry_call());
+    let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
+    retrier.health = HealthSources::new(
+        health_api(&[]),
+        Some(store_with(&[&put, &stored_status("closed")])),
+    );
+    retrier.handle(health_event(ARN, "closed")).await.unwrap();
+    assert_eq!((put.num_calls(), retry.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_closing_event_that_cannot_be_recorded_resumes_nothing_and_comes_back() {
+    let failing = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        aws_sdk_dynamodb::operation::put_item::PutItemError::generic(
+            aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                .code("InternalServerError")
+                .message("try again")
+                .build(),
+        )
+    });
+    let (state, retry) = (held_state("events"), retry_call());
+    let mut retrier = retrier(&[&state, &retry], &[], &[]);
+    retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&failing])));
+    let error = retrier.handle(health_event(ARN, "closed")).await.unwrap_err();
+    assert!(error.to_string().contains("PutItem"), "{error}");
+    assert_eq!((state.num_calls(), retry.num_calls()), (0, 0));
+}
+
+#[tokio::test]
+async fn the_sweep_resumes_a_held_stage_once_the_store_says_its_events_closed() {
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .build()
+    });
+    let sweep = || {
+        LambdaEvent::new(
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
+            Context::default(),
+        )
+    };
+    for (status, resumed) in [("open", 0), ("closed", 1)] {
+        let (state, retry) = (held_state("events"), retry_call());
+        let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
+        retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&stored_status(status)])));
+        retrier.handle(sweep()).await.unwrap();
+        assert_eq!(retry.num_calls(), resumed, "event {status}");
+    }
+}
+
+#[tokio::test]
+async fn a_health_event_that_cannot_be_recorded_is_skipped_not_redelivered_forever() {
+    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let mut retrier = retrier(&[], &[], &[]);
+    retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&put])));
+    let mut event = health_event(ARN, "closed");
+    event.payload["detail"]["lastUpdatedTime"] = json!("not a time");
+    retrier.handle(event).await.unwrap();
+    assert_eq!(put.num_calls(), 0);
 }

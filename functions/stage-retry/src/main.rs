@@ -3,6 +3,7 @@
 //! AWS Health event that blocked them closes.
 
 mod handler;
+mod resume;
 
 use std::sync::Arc;
 

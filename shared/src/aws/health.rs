@@ -143,20 +143,17 @@ impl HealthApi {
         Self::new(endpoints)
     }
 
-    /// Every event the policy asks about, or Health unavailable when no endpoint answers
-    /// within `budget`.
-    pub async fn events_within(
-        &self,
-        policy: &GatePolicy,
-        budget: Duration,
-    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
-        tokio::time::timeout(budget, self.events(&filters_for(policy)))
-            .await
-            .unwrap_or_else(|_| {
-                Err(HealthUnavailable {
-                    attempts: vec![("AWS Health".into(), HealthCallError::Timeout)],
-                })
+    /// The events with these ARNs, whatever their status (the API's ten ARNs per query).
+    pub async fn events_by_arn(&self, arns: &[String]) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+        let filters: Vec<EventFilter> = arns
+            .chunks(MAX_FILTER_VALUES)
+            .map(|chunk| {
+                EventFilter::builder()
+                    .set_event_arns(Some(chunk.to_vec()))
+                    .build()
             })
+            .collect();
+        self.events(&filters).await
     }
 
     /// Every event matching the filters, from the first endpoint that answers them all.

@@ -2,12 +2,16 @@
 //! official SDK. Nothing under `gate`, `retry` or `rollback` may use this module.
 
 pub mod codepipeline;
+pub mod dynamodb;
 pub mod health;
 pub mod sns;
+pub mod sources;
 
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
+pub use dynamodb::{EventStore, Recorded, StoreError};
 pub use health::{HealthApi, HealthEndpoint};
 pub use sns::Notifier;
+pub use sources::HealthSources;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -33,11 +37,10 @@ pub fn notifier(config: &SdkConfig, lookup: impl Fn(&str) -> Option<String>) -> 
     Notifier::new(aws_sdk_sns::Client::new(config), lookup("NOTIFY_TOPIC_ARN"))
 }
 
-/// What stage-retry and apply-rollback build at cold start: CodePipeline, and the notifier.
-pub async fn pipeline_clients() -> (CodePipeline, Notifier) {
-    let config = load_config().await;
-    (
-        CodePipeline::from_config(&config),
-        notifier(&config, |name| std::env::var(name).ok()),
-    )
+/// The AWS Health API and, when `HEALTH_EVENTS_TABLE` names one, the event store.
+pub async fn health_sources(config: &SdkConfig, lookup: impl Fn(&str) -> Option<String>) -> HealthSources {
+    let store = lookup(crate::gate::EVENT_STORE_VARIABLE)
+        .filter(|table| !table.trim().is_empty())
+        .map(|table| EventStore::new(aws_sdk_dynamodb::Client::new(config), table.trim()));
+    HealthSources::new(HealthApi::from_env(config, lookup).await, store)
 }

@@ -5,7 +5,7 @@ use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
 use crate::config::{SettingError, listed_or_all};
 
-use crate::health::{HealthEvent, HealthUnavailable};
+use crate::health::{HealthEvent, HealthReport, HealthSource, HealthUnavailable};
 use crate::hold::{HeldBy, Hold};
 use crate::job::{FailureKind, JobEvent, JobResult};
 use crate::notice::Notice;
@@ -21,7 +21,7 @@ pub enum Blocker {
 /// What the gate observed for one job.
 #[derive(Debug, Clone)]
 pub struct Observations {
-    pub health: Result<Vec<HealthEvent>, HealthUnavailable>,
+    pub health: Result<HealthReport, HealthUnavailable>,
     /// Empty when the policy names no conflicting pipeline.
     pub running: Result<Vec<RunningExecution>, ConflictCheckError>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
@@ -52,30 +52,62 @@ impl Scope {
     }
 }
 
+/// How AWS Health was consulted for a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// This source answered.
+    Asked(HealthSource),
+    /// No source could be asked (the cause), and the policy fails open.
+    Unavailable(String),
+}
+
+impl HealthCheck {
+    /// The output variable `health_source`: `api`, `events`, or `none`.
+    pub fn source_name(&self) -> &'static str {
+        match self {
+            Self::Asked(source) => source.as_str(),
+            Self::Unavailable(_) => "none",
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Asked(source) => format!("AWS Health source: {}.", source.describe()),
+            Self::Unavailable(cause) => {
+                format!("AWS Health could not be asked ({cause}); on_health_error is fail-open.")
+            }
+        }
+    }
+}
+
 /// Every answer the gate gives a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateOutcome {
-    /// Nothing blocks. `health_unchecked` holds the cause when Health could not be asked and
-    /// the policy fails open; `held_minutes` when this ends a hold.
+    /// Nothing blocks; `held_minutes` when this ends a hold.
     Pass {
         scope: Scope,
         held_minutes: Option<i64>,
-        health_unchecked: Option<String>,
+        health: HealthCheck,
     },
     /// Blocked, and the policy fails the action.
-    Blocked { blockers: Vec<Blocker> },
+    Blocked {
+        blockers: Vec<Blocker>,
+        health: HealthCheck,
+    },
     /// Blocked, and the policy waits: hand CodePipeline this state to come back with.
     Hold {
         wait: WaitState,
         blockers: Vec<Blocker>,
         newly_held: bool,
         max_wait_minutes: u32,
+        health: HealthCheck,
     },
     /// Blocked for longer than `max_wait_minutes`.
     GaveUp {
         blockers: Vec<Blocker>,
         waited_minutes: i64,
         max_wait_minutes: u32,
+        health: HealthCheck,
     },
     /// Health could not be asked and the policy fails closed.
     HealthUnavailable { cause: String },
@@ -131,15 +163,15 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
             "block_while_running names this pipeline itself ({own}), which is always running while its gate runs"
         ));
     }
-    let (events, health_unchecked) = match observations.health {
-        Ok(events) => (events, None),
+    let (events, health) = match observations.health {
+        Ok(report) => (report.events, HealthCheck::Asked(report.source)),
         Err(unavailable) => match policy.on_health_error {
             OnHealthError::FailClosed => {
                 return GateOutcome::HealthUnavailable {
                     cause: unavailable.to_string(),
                 };
             }
-            OnHealthError::FailOpen => (Vec::new(), Some(unavailable.to_string())),
+            OnHealthError::FailOpen => (Vec::new(), HealthCheck::Unavailable(unavailable.to_string())),
         },
     };
     let running = match observations.running {
@@ -159,11 +191,11 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         return GateOutcome::Pass {
             scope: Scope::of(policy),
             held_minutes,
-            health_unchecked,
+            health,
         };
     }
     if policy.on_block == OnBlock::Fail {
-        return GateOutcome::Blocked { blockers };
+        return GateOutcome::Blocked { blockers, health };
     }
     let max_wait_minutes = policy.max_wait_minutes;
     match observations.wait {
@@ -174,6 +206,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
                     blockers,
                     waited_minutes,
                     max_wait_minutes,
+                    health,
                 }
             } else {
                 GateOutcome::Hold {
@@ -181,6 +214,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
                     blockers,
                     newly_held: false,
                     max_wait_minutes,
+                    health,
                 }
             }
         }
@@ -191,6 +225,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
                 blockers,
                 newly_held: true,
                 max_wait_minutes,
+                health,
             }
         }
     }
@@ -205,7 +240,7 @@ impl GateOutcome {
     pub fn verdict(&self) -> &'static str {
         match self {
             Self::Pass {
-                health_unchecked: None,
+                health: HealthCheck::Asked(_),
                 ..
             } => "PASS",
             Self::Pass { .. } => "PASS_HEALTH_UNCHECKED",
@@ -299,8 +334,9 @@ fn listing(blockers: &[Blocker]) -> String {
         .join("\n")
 }
 
-/// The AWS Health events among the blockers, for the hold marker stage-retry reads.
-fn hold_of(blockers: &[Blocker]) -> Option<Hold> {
+/// The AWS Health events among the blockers, and where they were learned of, for the hold
+/// marker stage-retry reads.
+fn hold_of(blockers: &[Blocker], health: &HealthCheck) -> Option<Hold> {
     let events: Vec<HeldBy> = blockers
         .iter()
         .filter_map(|blocker| match blocker {
@@ -311,14 +347,19 @@ fn hold_of(blockers: &[Blocker]) -> Option<Hold> {
             Blocker::RunningPipeline(_) => None,
         })
         .collect();
-    (!events.is_empty()).then(|| Hold::new(events))
+    let source = match health {
+        HealthCheck::Asked(source) => Some(*source),
+        HealthCheck::Unavailable(_) => None,
+    };
+    (!events.is_empty()).then(|| Hold::new(events, source))
 }
 
 /// A failure because of `blockers`, marked with the AWS Health events among them.
-fn blocked_failure(message: &str, blockers: &[Blocker]) -> JobResult {
-    match hold_of(blockers) {
-        Some(hold) => JobResult::failure_with_trailer(FailureKind::JobFailed, message, &hold.marker()),
-        None => JobResult::failure(FailureKind::JobFailed, message),
+fn blocked_failure(message: &str, blockers: &[Blocker], health: &HealthCheck) -> JobResult {
+    let message = format!("{message}\n{}", health.describe());
+    match hold_of(blockers, health) {
+        Some(hold) => JobResult::failure_with_trailer(FailureKind::JobFailed, &message, &hold.marker()),
+        None => JobResult::failure(FailureKind::JobFailed, &message),
     }
 }
 
@@ -337,11 +378,15 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
         GateOutcome::Pass {
             scope,
             held_minutes,
-            health_unchecked,
+            health,
         } => {
-            let mut summary = match health_unchecked {
-                None => format!("No blocking AWS Health event in {}", describe_scope(scope)),
-                Some(cause) => format!(
+            let mut summary = match health {
+                HealthCheck::Asked(source) => format!(
+                    "No blocking AWS Health event in {} (asked {})",
+                    describe_scope(scope),
+                    source.describe()
+                ),
+                HealthCheck::Unavailable(cause) => format!(
                     "AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"
                 ),
             };
@@ -361,30 +406,34 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                     ("blocking_events".into(), "0".into()),
                     ("regions_checked".into(), scope.regions.join(",")),
                     ("held_minutes".into(), held_minutes.unwrap_or(0).to_string()),
+                    ("health_source".into(), health.source_name().into()),
                 ],
             )
         }
-        GateOutcome::Blocked { blockers } => blocked_failure(
+        GateOutcome::Blocked { blockers, health } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",
                 headline(blockers),
                 listing(blockers)
             ),
             blockers,
+            health,
         ),
         GateOutcome::Hold {
             wait,
             blockers,
             max_wait_minutes,
+            health,
             ..
         } => JobResult::in_progress(
             &format!(
-                "Holding the deployment (up to {max_wait_minutes} minutes) until these clear: {}",
+                "Holding the deployment (up to {max_wait_minutes} minutes) until these clear: {}. {}",
                 blockers
                     .iter()
                     .map(Blocker::describe)
                     .collect::<Vec<_>>()
-                    .join("; ")
+                    .join("; "),
+                health.describe()
             ),
             wait.encode(),
         ),
@@ -392,6 +441,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             blockers,
             waited_minutes,
             max_wait_minutes,
+            health,
         } => blocked_failure(
             &format!(
                 "Held the deployment for {waited_minutes} minutes (max_wait_minutes = {max_wait_minutes}) and it is still blocked by {}:\n{}",
@@ -399,6 +449,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                 listing(blockers)
             ),
             blockers,
+            health,
         ),
         GateOutcome::HealthUnavailable { cause } => JobResult::failure(
             FailureKind::SystemUnavailable,
@@ -432,45 +483,52 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
 /// on, or released after a hold. Re-checks during a hold send nothing.
 pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
     match outcome {
-        GateOutcome::Blocked { blockers } => Some(Notice::new(
+        GateOutcome::Blocked { blockers, health } => Some(Notice::new(
             &format!("pipeguard: {pipeline} blocked"),
             &format!(
-                "The deployment of pipeline {pipeline} was stopped by {}:\n{}",
+                "The deployment of pipeline {pipeline} was stopped by {}:\n{}\n{}",
                 headline(blockers),
-                listing(blockers)
+                listing(blockers),
+                health.describe()
             ),
         )),
         GateOutcome::Hold {
             blockers,
             newly_held: true,
             max_wait_minutes,
+            health,
             ..
         } => Some(Notice::new(
             &format!("pipeguard: {pipeline} held"),
             &format!(
-                "The deployment of pipeline {pipeline} is held (up to {max_wait_minutes} minutes) until these clear:\n{}",
-                listing(blockers)
+                "The deployment of pipeline {pipeline} is held (up to {max_wait_minutes} minutes) until these clear:\n{}\n{}",
+                listing(blockers),
+                health.describe()
             ),
         )),
         GateOutcome::GaveUp {
             blockers,
             waited_minutes,
+            health,
             ..
         } => Some(Notice::new(
             &format!("pipeguard: {pipeline} gave up waiting"),
             &format!(
-                "The deployment of pipeline {pipeline} was held for {waited_minutes} minutes and failed, still blocked by {}:\n{}",
+                "The deployment of pipeline {pipeline} was held for {waited_minutes} minutes and failed, still blocked by {}:\n{}\n{}",
                 headline(blockers),
-                listing(blockers)
+                listing(blockers),
+                health.describe()
             ),
         )),
         GateOutcome::Pass {
             held_minutes: Some(minutes),
+            health,
             ..
         } => Some(Notice::new(
             &format!("pipeguard: {pipeline} released"),
             &format!(
-                "The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more."
+                "The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more.\n{}",
+                health.describe()
             ),
         )),
         _ => None,

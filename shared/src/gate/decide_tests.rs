@@ -1,6 +1,6 @@
 use super::*;
 use crate::gate::GateDefaults;
-use crate::health::{EventCategory, EventStatus, HealthCallError};
+use crate::health::{EventCategory, EventStatus, HealthCallError, HealthSource};
 use crate::pipeline::ExecutionStatus;
 
 const NOW: i64 = 1_763_800_000;
@@ -41,9 +41,14 @@ fn running(pipeline: &str) -> RunningExecution {
     }
 }
 
+const ASKED: HealthCheck = HealthCheck::Asked(HealthSource::Api);
+
 fn observe(events: Vec<HealthEvent>) -> Observations {
     Observations {
-        health: Ok(events),
+        health: Ok(HealthReport {
+            source: HealthSource::Api,
+            events,
+        }),
         running: Ok(vec![]),
         wait: None,
         pipeline: None,
@@ -67,7 +72,7 @@ fn no_events_pass() {
         GateOutcome::Pass {
             scope: Scope::of(&policy("")),
             held_minutes: None,
-            health_unchecked: None
+            health: ASKED
         }
     );
 }
@@ -78,7 +83,8 @@ fn an_open_issue_in_a_watched_region_blocks() {
     assert_eq!(
         outcome,
         GateOutcome::Blocked {
-            blockers: vec![Blocker::HealthEvent(ec2_issue())]
+            blockers: vec![Blocker::HealthEvent(ec2_issue())],
+            health: ASKED
         }
     );
 }
@@ -113,7 +119,8 @@ fn a_running_conflicting_pipeline_blocks_like_an_event() {
     assert_eq!(
         outcome,
         GateOutcome::Blocked {
-            blockers: vec![Blocker::RunningPipeline(running("cleanup"))]
+            blockers: vec![Blocker::RunningPipeline(running("cleanup"))],
+            health: ASKED
         }
     );
 }
@@ -185,7 +192,7 @@ fn a_hold_ends_in_a_pass_once_nothing_blocks() {
         GateOutcome::Pass {
             scope: Scope::of(&policy),
             held_minutes: Some(42),
-            health_unchecked: None
+            health: ASKED
         }
     );
 }
@@ -207,7 +214,7 @@ fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
         matches!(
             outcome,
             GateOutcome::Pass {
-                health_unchecked: Some(_),
+                health: HealthCheck::Unavailable(_),
                 ..
             }
         ),
@@ -252,7 +259,7 @@ fn a_pass_reports_output_variables_for_later_actions() {
     } = render(&GateOutcome::Pass {
         scope: Scope::of(&policy),
         held_minutes: Some(7),
-        health_unchecked: None,
+        health: ASKED,
     })
     else {
         panic!()
@@ -275,6 +282,7 @@ fn a_block_lists_every_event_and_pipeline_with_what_identifies_it() {
             Blocker::HealthEvent(ec2_issue()),
             Blocker::RunningPipeline(running("cleanup")),
         ],
+        health: ASKED,
     };
     let JobResult::Failure { kind, message } = render(&outcome) else {
         panic!()
@@ -310,7 +318,10 @@ fn a_huge_block_message_is_cut_to_the_api_limit() {
             ))
         })
         .collect();
-    let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked { blockers }) else {
+    let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked {
+        blockers,
+        health: ASKED,
+    }) else {
         panic!()
     };
     assert_eq!(message.chars().count(), 5000);
@@ -342,6 +353,7 @@ fn giving_up_and_health_errors_say_why() {
         blockers: vec![Blocker::HealthEvent(ec2_issue())],
         waited_minutes: 60,
         max_wait_minutes: 60,
+        health: ASKED,
     }) else {
         panic!()
     };
@@ -370,7 +382,8 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
     let subject = |outcome: GateOutcome| notice(&outcome, "web-app").map(|notice| notice.subject);
     assert_eq!(
         subject(GateOutcome::Blocked {
-            blockers: blockers.clone()
+            blockers: blockers.clone(),
+            health: ASKED,
         })
         .as_deref(),
         Some("pipeguard: web-app blocked")
@@ -380,7 +393,8 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             wait: wait.clone(),
             blockers: blockers.clone(),
             newly_held: true,
-            max_wait_minutes: 60
+            max_wait_minutes: 60,
+            health: ASKED,
         })
         .as_deref(),
         Some("pipeguard: web-app held")
@@ -390,7 +404,8 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             wait,
             blockers: blockers.clone(),
             newly_held: false,
-            max_wait_minutes: 60
+            max_wait_minutes: 60,
+            health: ASKED,
         }),
         None
     );
@@ -398,7 +413,8 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::GaveUp {
             blockers,
             waited_minutes: 60,
-            max_wait_minutes: 60
+            max_wait_minutes: 60,
+            health: ASKED,
         })
         .as_deref(),
         Some("pipeguard: web-app gave up waiting")
@@ -407,7 +423,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Pass {
             scope: Scope::of(&policy),
             held_minutes: Some(3),
-            health_unchecked: None
+            health: ASKED
         })
         .as_deref(),
         Some("pipeguard: web-app released")
@@ -416,7 +432,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Pass {
             scope: Scope::of(&policy),
             held_minutes: None,
-            health_unchecked: None
+            health: ASKED
         }),
         None
     );
@@ -438,11 +454,13 @@ fn a_block_marks_its_health_events_for_whatever_resumes_the_stage() {
     for outcome in [
         GateOutcome::Blocked {
             blockers: blockers.clone(),
+            health: ASKED,
         },
         GateOutcome::GaveUp {
             blockers: blockers.clone(),
             waited_minutes: 61,
             max_wait_minutes: 60,
+            health: ASKED,
         },
     ] {
         let JobResult::Failure { message, .. } = render(&outcome) else {
@@ -454,6 +472,7 @@ fn a_block_marks_its_health_events_for_whatever_resumes_the_stage() {
     }
     let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked {
         blockers: vec![Blocker::RunningPipeline(running("cleanup"))],
+        health: ASKED,
     }) else {
         panic!()
     };

@@ -5,6 +5,8 @@ pub mod decide;
 pub mod policy;
 pub mod token;
 
-pub use decide::{Blocker, GateOutcome, Observations, Scope, blocks, decide, notice, read_job, render};
-pub use policy::{GateDefaults, GatePolicy};
+pub use decide::{
+    Blocker, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, notice, read_job, render,
+};
+pub use policy::{EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, SourceChoice};
 pub use token::WaitState;

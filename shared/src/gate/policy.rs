@@ -9,6 +9,8 @@ use serde::Deserialize;
 /// total, so the gate stops 30 minutes earlier to fail with its own, explicit message.
 pub const MAX_WAIT_MINUTES_LIMIT: u32 = 23 * 60 + 30;
 const DEFAULT_MAX_WAIT_MINUTES: u32 = 60;
+/// The environment variable naming the event store's DynamoDB table.
+pub const EVENT_STORE_VARIABLE: &str = "HEALTH_EVENTS_TABLE";
 /// Each conflicting pipeline costs one ListPipelineExecutions call per decision.
 const MAX_CONFLICTING_PIPELINES: usize = 10;
 
@@ -24,6 +26,17 @@ pub enum OnHealthError {
     FailOpen,
 }
 
+/// Where the gate asks about AWS Health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceChoice {
+    /// The AWS Health API only.
+    Api,
+    /// The event store only.
+    Events,
+    /// The API, and the event store when the account has no support plan for the API.
+    Auto,
+}
+
 /// What one gate action checks and how it reacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatePolicy {
@@ -37,11 +50,16 @@ pub struct GatePolicy {
     pub max_wait_minutes: u32,
     pub on_health_error: OnHealthError,
     pub block_while_running: Vec<String>,
+    pub health_source: SourceChoice,
 }
 
-/// The function-wide policy, read from the environment at cold start.
+/// The function-wide policy, read from the environment at cold start, and whether the event
+/// store is there to ask (`HEALTH_EVENTS_TABLE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GateDefaults(GatePolicy);
+pub struct GateDefaults {
+    policy: GatePolicy,
+    store_configured: bool,
+}
 
 /// Settings as given, before validation: every field optional, so each layer overrides only
 /// what it names.
@@ -57,6 +75,7 @@ struct RawPolicy {
     max_wait_minutes: Option<u32>,
     on_health_error: Option<String>,
     block_while_running: Option<Vec<String>>,
+    health_source: Option<String>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -81,6 +100,7 @@ impl GateDefaults {
             max_wait_minutes: env_number(&lookup, &gate_env("max_wait_minutes"))?,
             on_health_error: text("on_health_error"),
             block_while_running: list("block_while_running"),
+            health_source: text("health_source"),
         };
         let own_region = lookup("AWS_REGION").filter(|region| !region.trim().is_empty());
         let base = GatePolicy {
@@ -93,15 +113,20 @@ impl GateDefaults {
             max_wait_minutes: DEFAULT_MAX_WAIT_MINUTES,
             on_health_error: OnHealthError::FailClosed,
             block_while_running: Vec::new(),
+            health_source: SourceChoice::Auto,
         };
-        let policy = base.overridden_by(raw, |field| env_setting(&gate_env(field)))?;
+        let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
+        let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
         if policy.regions.is_empty() {
             return Err(SettingError {
                 setting: env_setting(&gate_env("regions")),
                 reason: "no region to check: set GATE_REGIONS, or AWS_REGION (Lambda sets it), or name regions in UserParameters".into(),
             });
         }
-        Ok(Self(policy))
+        Ok(Self {
+            policy,
+            store_configured,
+        })
     }
 
     /// The policy for one job: these defaults overridden by the action's UserParameters, which
@@ -138,11 +163,13 @@ impl GateDefaults {
                 ..RawPolicy::default()
             }
         };
-        self.0.clone().overridden_by(raw, user_parameter)
+        self.policy
+            .clone()
+            .overridden_by(raw, self.store_configured, user_parameter)
     }
 
     pub fn policy(&self) -> &GatePolicy {
-        &self.0
+        &self.policy
     }
 }
 
@@ -157,6 +184,7 @@ impl GatePolicy {
     fn overridden_by(
         mut self,
         raw: RawPolicy,
+        store_configured: bool,
         setting: impl Fn(&str) -> String,
     ) -> Result<Self, SettingError> {
         let invalid = |field: &str, reason: String| SettingError {
@@ -300,6 +328,27 @@ impl GatePolicy {
                 ));
             }
             self.block_while_running = pipelines;
+        }
+        if let Some(source) = raw.health_source {
+            self.health_source = match source.as_str() {
+                "api" => SourceChoice::Api,
+                "events" => SourceChoice::Events,
+                "auto" => SourceChoice::Auto,
+                other => {
+                    return Err(invalid(
+                        "health_source",
+                        format!("`{other}` is not one of api, events, auto"),
+                    ));
+                }
+            };
+        }
+        if self.health_source == SourceChoice::Events && !store_configured {
+            return Err(invalid(
+                "health_source",
+                format!(
+                    "`events` needs the AWS Health event store, and {EVENT_STORE_VARIABLE} is not set (the template sets it)"
+                ),
+            ));
         }
         Ok(self)
     }

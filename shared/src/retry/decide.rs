@@ -2,10 +2,10 @@
 //! reports it now, so duplicates and late deliveries are judged on the truth, not the event.
 
 use super::policy::RetryPolicy;
-use crate::config::{dedup, listed_or_all};
+use crate::config::listed_or_all;
 use crate::hold::Hold;
 use crate::notice::Notice;
-use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot};
+use crate::pipeline::{RetryMode, StageSnapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryDecision {
@@ -16,17 +16,32 @@ pub enum RetryDecision {
         delay_seconds: u32,
     },
     /// The health gate failed the stage because of these AWS Health events: it is resumed when
-    /// they close, not retried while they are open.
-    HeldByHealth(Vec<String>),
+    /// they have all closed, not retried while one is open.
+    HeldByHealth(Hold),
     /// Retries are used up: tell people, once, and stop.
     Exhausted { attempts: u32, last_error: String },
     /// Nothing to do, and why.
     Skip(String),
 }
 
-/// The AWS Health events that hold a failed action, from the gate's hold marker.
-fn hold_of(action: &ActionSnapshot) -> Option<Hold> {
-    action.error_message.as_deref().and_then(Hold::read)
+/// The AWS Health events that hold a stage, from the hold markers of its failed actions.
+fn hold_of(stage: &StageSnapshot) -> Option<Hold> {
+    let holds: Vec<Hold> = stage
+        .failed_actions()
+        .filter_map(|action| action.error_message.as_deref().and_then(Hold::read))
+        .collect();
+    let first = holds.first()?;
+    let mut events = Vec::new();
+    for held in holds.iter().flat_map(|hold| &hold.events) {
+        if !events.contains(held) {
+            events.push(held.clone());
+        }
+    }
+    Some(Hold {
+        events,
+        source: first.source,
+        more: holds.iter().map(|hold| hold.more).sum(),
+    })
 }
 
 pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnapshot) -> RetryDecision {
@@ -54,16 +69,8 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
     if failed.is_empty() {
         return RetryDecision::Skip(format!("stage {} has no failed action to retry", stage.name));
     }
-    let held_by = dedup(
-        failed
-            .iter()
-            .filter_map(|action| hold_of(action))
-            .flat_map(|hold| hold.events)
-            .map(|event| event.arn)
-            .collect(),
-    );
-    if !held_by.is_empty() {
-        return RetryDecision::HeldByHealth(held_by);
+    if let Some(hold) = hold_of(stage) {
+        return RetryDecision::HeldByHealth(hold);
     }
     for action in &failed {
         if !listed_or_all(&policy.actions, &action.name) || policy.never_actions.contains(&action.name) {
@@ -111,19 +118,30 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
     }
 }
 
-/// Stages of a pipeline that the health gate failed because of `event_arn`, and that are still
-/// failed: the ones to resume when that event closes.
-pub fn stages_held_by<'a>(event_arn: &str, stages: &'a [StageSnapshot]) -> Vec<&'a StageSnapshot> {
+/// Failed stages the health gate holds (only those `event_arn` holds, when given), with the
+/// events that hold each: the ones to resume when those events close.
+pub fn held_stages<'a>(
+    stages: &'a [StageSnapshot],
+    event_arn: Option<&str>,
+) -> Vec<(&'a StageSnapshot, Hold)> {
     stages
         .iter()
         .filter(|stage| stage.is_failed())
-        .filter(|stage| {
-            stage
-                .failed_actions()
-                .filter_map(hold_of)
-                .any(|hold| hold.arns().any(|arn| arn == event_arn))
-        })
+        .filter_map(|stage| hold_of(stage).map(|hold| (stage, hold)))
+        .filter(|(_, hold)| event_arn.is_none_or(|wanted| hold.arns().any(|arn| arn == wanted)))
         .collect()
+}
+
+/// Whether a held stage may resume: every event that held it has closed (`closed` answers for
+/// each of `hold.events`; `just_closed` is an event known to have closed this moment).
+pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<&str>) -> bool {
+    !hold.events.is_empty()
+        && hold.events.len() == closed.len()
+        && hold
+            .events
+            .iter()
+            .zip(closed)
+            .all(|(held, closed)| *closed || just_closed == Some(held.arn.as_str()))
 }
 
 /// The one message people get when retries run out.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::pipeline::{ActionStatus, StageStatus};
+use crate::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
 
 const ARN: &str =
     "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_abc";
@@ -169,10 +169,10 @@ fn a_stage_the_gate_failed_waits_for_its_health_events() {
         0,
         vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
     );
-    assert_eq!(
-        decide(&RetryPolicy::default(), "e1", &stage),
-        RetryDecision::HeldByHealth(vec![ARN.into()])
-    );
+    let RetryDecision::HeldByHealth(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
+        panic!("not held")
+    };
+    assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN]);
     let mut exhausted = stage.clone();
     exhausted.attempts_used = 5;
     assert!(
@@ -199,8 +199,13 @@ fn stages_held_by_an_event_are_found_for_resuming() {
     let mut resolved = gate.clone();
     resolved.status = Some(StageStatus::Succeeded);
     let stages = vec![gate.clone(), other, resolved];
-    assert_eq!(stages_held_by(ARN, &stages), [&gate]);
-    assert!(stages_held_by("arn:aws:health:us-east-1::event/EC2/OTHER", &stages).is_empty());
+    let held: Vec<&StageSnapshot> = held_stages(&stages, Some(ARN))
+        .into_iter()
+        .map(|(stage, _)| stage)
+        .collect();
+    assert_eq!(held, [&gate]);
+    assert!(held_stages(&stages, Some("arn:aws:health:us-east-1::event/EC2/OTHER")).is_empty());
+    assert_eq!(held_stages(&stages, None).len(), 1, "every held stage");
 }
 
 #[test]
@@ -224,26 +229,57 @@ fn the_exhausted_notice_names_pipeline_stage_attempts_and_error() {
 #[test]
 fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
     let other = "arn:aws:health:global::event/IAM/AWS_IAM_OPERATIONAL_ISSUE/x";
-    let marker = crate::hold::Hold::new(vec![
-        crate::hold::HeldBy {
-            arn: ARN.into(),
-            region: "us-east-1".into(),
-        },
-        crate::hold::HeldBy {
-            arn: other.into(),
-            region: "global".into(),
-        },
-    ])
+    let marker = crate::hold::Hold::new(
+        vec![
+            crate::hold::HeldBy {
+                arn: ARN.into(),
+                region: "us-east-1".into(),
+            },
+            crate::hold::HeldBy {
+                arn: other.into(),
+                region: "global".into(),
+            },
+        ],
+        None,
+    )
     .marker();
     let message = format!("Deployment blocked by 2 AWS Health events:\n- ...\n{marker}");
     let stage = failed_stage(
         0,
         vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
     );
-    assert_eq!(
-        decide(&RetryPolicy::default(), "e1", &stage),
-        RetryDecision::HeldByHealth(vec![ARN.into(), other.into()])
-    );
+    let RetryDecision::HeldByHealth(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
+        panic!("not held")
+    };
+    assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN, other]);
+    assert_eq!(hold.events[1].region, "global");
     let stages = [stage];
-    assert_eq!(stages_held_by(other, &stages).len(), 1);
+    assert_eq!(held_stages(&stages, Some(other)).len(), 1);
+    assert_eq!(held_stages(&stages, None)[0].1, hold);
+}
+
+#[test]
+fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
+    let hold = crate::hold::Hold::new(
+        vec![
+            crate::hold::HeldBy {
+                arn: "a".into(),
+                region: "us-east-1".into(),
+            },
+            crate::hold::HeldBy {
+                arn: "b".into(),
+                region: "us-east-1".into(),
+            },
+        ],
+        None,
+    );
+    assert!(may_resume(&hold, &[true, true], None));
+    assert!(!may_resume(&hold, &[true, false], None));
+    assert!(may_resume(&hold, &[true, false], Some("b")), "b just closed");
+    assert!(!may_resume(&hold, &[false, false], Some("b")));
+    assert!(
+        !may_resume(&hold, &[true], None),
+        "every event must be answered for"
+    );
+    assert!(!may_resume(&crate::hold::Hold::default(), &[], None));
 }

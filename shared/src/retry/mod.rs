@@ -4,5 +4,5 @@
 pub mod decide;
 pub mod policy;
 
-pub use decide::{RetryDecision, decide, exhausted_notice, stages_held_by};
+pub use decide::{RetryDecision, decide, exhausted_notice, held_stages, may_resume};
 pub use policy::{RetryPolicies, RetryPolicy};

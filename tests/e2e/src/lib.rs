@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 pub const FUNCTIONS: [&str; 3] = ["health-gate", "stage-retry", "apply-rollback"];
 
+/// The AWS Health event store's table, as the template names it in the functions' environment.
+pub const EVENT_STORE: &str = "pipeguard-health-events";
+
 /// Where the function binaries are: `PIPEGUARD_BIN_DIR`, else the Cargo profile directory this
 /// executable was built into (`target/debug` for tests, whatever `cargo run` used for the demo).
 pub fn bin_dir() -> PathBuf {
@@ -57,6 +60,47 @@ impl Local {
             local.register(function, env);
         }
         local
+    }
+
+    /// Starts the emulator with the AWS Health event store's table, as the template creates it,
+    /// named in every function's environment.
+    pub async fn start_with_store(env: &[(&str, &str)]) -> Self {
+        let mut env = env.to_vec();
+        env.push(("HEALTH_EVENTS_TABLE", EVENT_STORE));
+        let local = Self::start(&env).await;
+        local.admin(
+            "POST",
+            "/_admin/tables",
+            json!({"TableName": EVENT_STORE, "BillingMode": "PAY_PER_REQUEST",
+                   "AttributeDefinitions": [{"AttributeName": "region", "AttributeType": "S"}, {"AttributeName": "arn", "AttributeType": "S"}],
+                   "KeySchema": [{"AttributeName": "region", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}]}),
+        );
+        local
+    }
+
+    /// The events the store holds, as `(arn, status)`.
+    pub fn stored_events(&self) -> Vec<(String, String)> {
+        let items = self.admin("GET", &format!("/_admin/tables/{EVENT_STORE}/items"), json!({}));
+        items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| {
+                let text = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_owned();
+                (text("arn"), text("status"))
+            })
+            .collect()
+    }
+
+    /// Waits until the store records `arn` with `status`.
+    pub async fn stored(&self, arn: &str, status: &str) {
+        self.wait_for(Duration::from_secs(60), &format!("{arn} recorded {status}"), || {
+            self.stored_events()
+                .iter()
+                .any(|(stored, stored_status)| stored == arn && stored_status == status)
+                .then_some(())
+        })
+        .await;
     }
 
     pub fn register(&self, function: &str, env: &[(&str, &str)]) {

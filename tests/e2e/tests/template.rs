@@ -1,5 +1,6 @@
 //! template.yaml against the code: every function is a binary the workspace builds, deployed
-//! as it must be, and each function's IAM actions are exactly the AWS operations it calls —
+//! as it must be, and each function's IAM actions are exactly the AWS operations it calls (the
+//! event store's too) —
 //! observed by running the real binaries against the emulator, which knows every caller by its
 //! access key (Lambda's functions get their own name as their key there).
 
@@ -115,7 +116,7 @@ fn granted(template: &Yaml) -> BTreeMap<String, BTreeSet<String>> {
 
 /// Runs every path that reaches AWS in each function and returns what each one called.
 async fn observed() -> BTreeMap<String, BTreeSet<String>> {
-    let local = Local::start(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
+    let local = Local::start_with_store(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
     local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
     let route = |detail_type: &str, pipeline: &str, function: &str| {
         let rule = json!({"source": "aws.codepipeline", "detail_type": detail_type, "state": "FAILED", "pipeline": pipeline, "function": function});
@@ -155,11 +156,16 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     scripted("flaky", &["fail:JobFailed:Rate exceeded"]);
     scripted("infra", &["succeed", "fail:JobFailed:quota"]);
     local.gated_pipeline("gated", r#"{"block_while_running": ["cleanup"]}"#, &["succeed"]);
+    local.gated_pipeline("gated-by-events", r#"{"health_source": "events"}"#, &["succeed"]);
 
     // The gate passes (success), then blocks (failure and a notice); stage-retry holds the gate's
     // failure until the Health event closes, then lists pipelines to resume it.
     let passed = local.start_execution("gated");
     local.reaches(&passed, "Succeeded", TIMEOUT).await;
+    // The gate decides from the event store (which stage-retry writes, asking it whether held
+    // stages may resume).
+    let from_events = local.start_execution("gated-by-events");
+    local.reaches(&from_events, "Succeeded", TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;

@@ -138,6 +138,11 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
                     event.region,
                     event.event_type_code
                 ));
+                event.updates = state
+                    .health_events
+                    .iter()
+                    .find(|existing| existing.arn == event.arn)
+                    .map_or(1, |existing| existing.updates + 1);
                 state.health_events.retain(|existing| existing.arn != event.arn);
                 state.health_events.push(event.clone());
                 event
@@ -162,6 +167,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
                 event.status_code = "closed".into();
                 event.end_time = Some(time);
                 event.last_updated_time = time;
+                event.updates += 1;
                 let closed = event.clone();
                 state.record(format!(
                     "AWS Health: {} issue in {} closed",
@@ -242,6 +248,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             }
             Ok(json!({"arn": arn}))
         }
+        ("POST", ["tables"]) => dynamodb::handle(shared, "CreateTable", &body),
         ("GET", ["tables", name, "items"]) => dynamodb::table_items(shared, name)
             .map(Value::Array)
             .ok_or_else(|| not_found(format!("DynamoDB table {name}"))),

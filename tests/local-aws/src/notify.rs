@@ -241,7 +241,7 @@ pub fn announce_health(shared: &Arc<Shared>, event: &HealthEvent) {
             "eventTypeCode": event.event_type_code,
             "eventTypeCategory": event.event_type_category,
             "eventScopeCode": "PUBLIC",
-            "communicationId": format!("{}-{}", event.arn, event.last_updated_time as i64),
+            "communicationId": format!("{}-{}", communication_prefix(&event.arn), event.updates),
             "statusCode": event.status_code,
             "startTime": rfc1123(event.start_time),
             "endTime": event.end_time.map(rfc1123),
@@ -269,6 +269,14 @@ pub fn announce_health(shared: &Arc<Shared>, event: &HealthEvent) {
         deliveries
     };
     deliver(shared, deliveries);
+}
+
+/// A stable hex prefix for an event's communication ids (AWS sends a hash, then `-<update>`).
+fn communication_prefix(arn: &str) -> String {
+    let hash = arn
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// AWS Health's EventBridge times: `Wed, 15 Feb 2023 22:07:07 GMT`.

@@ -189,6 +189,9 @@ pub struct HealthEvent {
     pub end_time: Option<f64>,
     #[serde(default)]
     pub last_updated_time: f64,
+    /// How many updates of the event were announced: each is a new communication.
+    #[serde(skip)]
+    pub updates: u32,
 }
 
 fn default_event_category() -> String {

@@ -189,7 +189,7 @@ async fn closing_a_health_event_announces_it() {
         .iter()
         .flat_map(parse_invocation)
         .filter_map(|trigger| match trigger {
-            Trigger::Health(change) if change.event_arn == arn => Some(change.status),
+            Trigger::Health(record) if record.event.arn == arn => Some(record.event.status),
             _ => None,
         })
         .collect();
