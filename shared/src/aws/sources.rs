@@ -147,3 +147,7 @@ impl HealthSources {
         Ok(closed)
     }
 }
+
+#[cfg(test)]
+#[path = "sources_tests.rs"]
+mod tests;

@@ -551,3 +551,51 @@ fn running_out_of_time_or_crashing_blocks_the_deployment_and_says_why() {
         assert_eq!(notice(&outcome, "web-app"), None);
     }
 }
+
+#[test]
+fn every_answer_says_which_health_source_decided() {
+    let policy = policy("");
+    let mut from_events = observe(vec![]);
+    from_events.health = Ok(HealthReport {
+        source: HealthSource::Events,
+        events: vec![],
+    });
+    let JobResult::Success {
+        summary,
+        output_variables,
+    } = render(&decide(&policy, from_events))
+    else {
+        panic!()
+    };
+    assert!(
+        summary.contains("AWS Health events recorded from EventBridge"),
+        "{summary}"
+    );
+    assert!(output_variables.contains(&("health_source".into(), "events".into())));
+    let unchecked = GateOutcome::Pass {
+        scope: Scope::of(&policy),
+        held_minutes: None,
+        health: HealthCheck::Unavailable("no plan".into()),
+    };
+    let JobResult::Success { output_variables, .. } = render(&unchecked) else {
+        panic!()
+    };
+    assert!(output_variables.contains(&("health_source".into(), "none".into())));
+    let blocked = GateOutcome::Blocked {
+        blockers: vec![Blocker::HealthEvent(ec2_issue())],
+        health: HealthCheck::Asked(HealthSource::Events),
+    };
+    let JobResult::Failure { message, .. } = render(&blocked) else {
+        panic!()
+    };
+    assert!(
+        message.contains("AWS Health source: AWS Health events recorded from EventBridge."),
+        "{message}"
+    );
+    assert_eq!(
+        crate::hold::Hold::read(&message).and_then(|hold| hold.source),
+        Some(HealthSource::Events)
+    );
+    let told = notice(&blocked, "web-app").unwrap();
+    assert!(told.body.contains("recorded from EventBridge"), "{}", told.body);
+}

@@ -237,3 +237,37 @@ fn error_messages_say_where_and_what() {
         "UserParameters field `on_block`: `retry` is not one of fail, wait"
     );
 }
+
+#[test]
+fn the_health_source_is_auto_unless_set_and_events_needs_the_store() {
+    assert_eq!(defaults().policy().health_source, SourceChoice::Auto);
+    let with_store = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("HEALTH_EVENTS_TABLE", "pipeguard-health-events"),
+        ("GATE_HEALTH_SOURCE", "events"),
+    ]))
+    .unwrap();
+    assert_eq!(with_store.policy().health_source, SourceChoice::Events);
+    assert_eq!(
+        with_store
+            .for_action(Some(r#"{"health_source": "api"}"#))
+            .unwrap()
+            .health_source,
+        SourceChoice::Api
+    );
+    let error = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("GATE_HEALTH_SOURCE", "events"),
+    ]))
+    .unwrap_err();
+    assert_eq!(error.setting, "environment variable GATE_HEALTH_SOURCE");
+    assert!(error.reason.contains("HEALTH_EVENTS_TABLE"), "{error}");
+    let (field, reason) = field_error(defaults().for_action(Some(r#"{"health_source": "events"}"#)));
+    assert_eq!(field, "health_source");
+    assert!(reason.contains("HEALTH_EVENTS_TABLE"), "{reason}");
+    let (field, reason) = field_error(defaults().for_action(Some(r#"{"health_source": "store"}"#)));
+    assert_eq!(
+        (field.as_str(), reason.as_str()),
+        ("health_source", "`store` is not one of api, events, auto")
+    );
+}

@@ -94,12 +94,16 @@ impl Local {
 
     /// Waits until the store records `arn` with `status`.
     pub async fn stored(&self, arn: &str, status: &str) {
-        self.wait_for(Duration::from_secs(60), &format!("{arn} recorded {status}"), || {
-            self.stored_events()
-                .iter()
-                .any(|(stored, stored_status)| stored == arn && stored_status == status)
-                .then_some(())
-        })
+        self.wait_for(
+            Duration::from_secs(60),
+            &format!("{arn} recorded {status}"),
+            || {
+                self.stored_events()
+                    .iter()
+                    .any(|(stored, stored_status)| stored == arn && stored_status == status)
+                    .then_some(())
+            },
+        )
         .await;
     }
 
@@ -257,6 +261,31 @@ impl Local {
                 json!({"function": function, "payload": delivery}),
             );
         }
+    }
+
+    /// Invocations of the function that ended in an error (each is delivered again, up to
+    /// Lambda's two retries).
+    pub fn failed_invocations(&self, function: &str) -> usize {
+        self.admin("GET", &format!("/_admin/invocations/{function}"), json!({}))
+            .as_array()
+            .map_or(0, |results| {
+                results
+                    .iter()
+                    .filter(|result| result.get("error").is_some())
+                    .count()
+            })
+    }
+
+    /// The sweep's schedule fires once (EventBridge's `Scheduled Event` to stage-retry).
+    pub fn sweep(&self) {
+        let scheduled = json!({"version": "0", "id": "sweep", "detail-type": "Scheduled Event", "source": "aws.events",
+                               "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
+                               "resources": ["arn:aws:events:us-east-1:123456789012:rule/pipeguard-sweep"], "detail": {}});
+        self.admin(
+            "POST",
+            "/_admin/invoke",
+            json!({"function": "stage-retry", "payload": scheduled}),
+        );
     }
 
     /// Invocations the function has finished (answered or errored).

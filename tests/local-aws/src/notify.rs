@@ -273,9 +273,9 @@ pub fn announce_health(shared: &Arc<Shared>, event: &HealthEvent) {
 
 /// A stable hex prefix for an event's communication ids (AWS sends a hash, then `-<update>`).
 fn communication_prefix(arn: &str) -> String {
-    let hash = arn
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
+    let hash = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+    });
     format!("{hash:016x}")
 }
 
