@@ -293,7 +293,11 @@ async fn run_action(
     {
         let mut state = shared.state();
         let detail = match &result {
-            Err(error) => format!(": {} {}", error.code, error.message),
+            Err(error) => format!(
+                ": {} {}",
+                error.code,
+                error.message.lines().next().unwrap_or_default()
+            ),
             Ok(_) => String::new(),
         };
         state.record(format!(

@@ -2,7 +2,8 @@
 //! A pipeline deploys; an AWS Health issue opens in its region and the gate holds the next
 //! deployment; the issue closes and the deployment goes through; a deploy that hits a transient
 //! error is retried by stage-retry without anyone clicking Retry; a broken infrastructure apply is
-//! rolled back to the last good execution by apply-rollback.
+//! rolled back to the last good execution by apply-rollback; and in an account without an AWS
+//! support plan, the gate decides from the AWS Health events EventBridge delivered.
 
 use e2e::{Local, action};
 use serde_json::{Value, json};
@@ -55,7 +56,7 @@ impl Story {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     println!("pipeguard demo: the real functions against local-aws (no AWS account involved)");
-    let local = Local::start(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
+    let local = Local::start_with_store(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
     local.admin("POST", "/_admin/settings", json!({"continuation_delay_ms": 500}));
     local.admin(
         "POST",
@@ -77,6 +78,13 @@ async fn main() -> ExitCode {
         "web-app",
         r#"{"regions": ["us-east-1"], "on_block": "wait", "max_wait_minutes": 30}"#,
         &["succeed"],
+    );
+
+    // As the template routes them: every AWS Health event to stage-retry, which records it.
+    story.local.admin(
+        "POST",
+        "/_admin/rules",
+        json!({"source": "aws.health", "function": "stage-retry"}),
     );
 
     story.say("1. A deployment while AWS is healthy");
@@ -195,11 +203,62 @@ async fn main() -> ExitCode {
         rollback["status"] == "Succeeded" && rollback["rollback_target"] == good.as_str(),
     );
 
-    story.say("6. What people were told (SNS)");
+    story.say("6. An account without an AWS support plan: the gate learns from EventBridge");
+    story
+        .local
+        .fault(json!({"service": "health", "kind": "subscription-required"}));
+    story.local.admin(
+        "POST",
+        "/_admin/rules",
+        json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED",
+               "pipeline": "billing", "function": "stage-retry"}),
+    );
+    story.local.gated_pipeline(
+        "billing",
+        r#"{"regions": ["us-east-1"], "services": ["LAMBDA"]}"#,
+        &["succeed"],
+    );
+    let lambda_issue = story.local.open_issue("us-east-1", "LAMBDA");
+    story.local.stored(&lambda_issue, "open").await;
+    story.check(
+        "stage-retry recorded the open issue in the event store",
+        story
+            .local
+            .stored_events()
+            .contains(&(lambda_issue.clone(), "open".to_owned())),
+    );
+    let billing = story.local.start_execution("billing");
+    let blocked = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the gate's failure", || {
+            Some(story.local.execution(&billing)).filter(|execution| execution["status"] == "Failed")
+        })
+        .await;
+    let message = action(&blocked, "Gate", "HealthGate")["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    story.check(
+        "the gate blocked the deployment on the recorded event, and says so",
+        message.contains(&lambda_issue) && message.contains("recorded from EventBridge"),
+    );
+    story.local.close_issue(&lambda_issue);
+    let billing = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the resumed deployment", || {
+            Some(story.local.execution(&billing)).filter(|execution| execution["status"] == "Succeeded")
+        })
+        .await;
+    story.check(
+        "the closing event was recorded and the held deployment resumed by itself",
+        action(&billing, "Gate", "HealthGate")["output_variables"]["health_source"] == "events",
+    );
+
+    story.say("7. What people were told (SNS)");
     let messages = story
         .local
-        .wait_for(STEP_TIMEOUT, "the release notice", || {
-            Some(story.local.messages()).filter(|messages| messages.len() >= 3)
+        .wait_for(STEP_TIMEOUT, "the notices", || {
+            Some(story.local.messages()).filter(|messages| messages.len() >= 4)
         })
         .await;
     for message in &messages {
@@ -217,21 +276,23 @@ async fn main() -> ExitCode {
         .filter_map(|message| message["subject"].as_str())
         .collect();
     story.check(
-        "a hold notice, a release notice and a rollback notice",
+        "a hold, a release, a rollback and a block notice",
         subjects
             == [
                 "pipeguard: web-app held",
                 "pipeguard: web-app released",
                 "pipeguard: infra Apply rolled back",
+                "pipeguard: billing blocked",
             ],
     );
 
     story.say("Summary");
     let describe = story.local.calls("health", "DescribeEvents", None);
+    let recorded = story.local.calls("dynamodb", "PutItem", None);
     let results = story.local.calls("codepipeline", "PutJobSuccessResult", None)
         + story.local.calls("codepipeline", "PutJobFailureResult", None);
     println!(
-        "  AWS Health DescribeEvents calls: {describe}; job results reported: {results}; SNS messages: {}",
+        "  AWS Health DescribeEvents calls: {describe}; Health event updates recorded: {recorded}; job results reported: {results}; SNS messages: {}",
         messages.len()
     );
     let failed: Vec<&String> = story
