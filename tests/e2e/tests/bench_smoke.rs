@@ -31,7 +31,18 @@ fn the_benchmark_harness_runs_and_prints_its_table() {
         "(5 failures, each delivered 2 times)",
         " 5 retries,",
         "CodePipeline calls per rolled-back failure | 5.0",
+        "health-gate from the event store (no support plan)",
+        "| AWS calls per decision (no open event) | 2 | 1.000 |",
+        "final state correct",
     ] {
         assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
     }
+    let store_scale = stdout
+        .lines()
+        .find(|line| line.starts_with("| 1 recorded open events"))
+        .unwrap_or_else(|| panic!("no store scale row in:\n{stdout}"));
+    assert!(
+        store_scale.ends_with(", 1 | - |"),
+        "one Query for one region: {store_scale}"
+    );
 }

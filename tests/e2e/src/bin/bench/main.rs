@@ -1,0 +1,281 @@
+//! `make bench`: the health gate against a Python baseline that behaves like AWS's published
+//! sample, both run as Lambda runs them (fresh processes under the Runtime API) against the same
+//! emulator in the same run. Every figure is reported beside the baseline's, as a ratio.
+//!
+//! `bench --smoke` runs each measurement once with the Rust gate only, so `make test` keeps the
+//! harness from rotting without depending on Python packages.
+
+mod gate;
+mod reactors;
+mod store;
+
+use e2e::{Local, bin_dir};
+use gate::{Contender, Source};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// Latency the emulator adds to every AWS call in the warm measurement, so the warm figure shows
+/// how many round trips a decision costs.
+const CALL_LATENCY_MS: u64 = 10;
+
+/// Peak resident memory of a process (VmHWM), in MiB.
+fn peak_rss_mib(pid: Option<u64>) -> f64 {
+    let status = pid
+        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kib.unwrap_or(f64::NAN) / 1024.0
+}
+
+fn aws_calls(local: &Local) -> usize {
+    local
+        .admin("GET", "/_admin/calls", json!({}))
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// Median and the 10th and 90th percentiles.
+fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |fraction: f64| {
+        samples
+            .get(((samples.len() - 1) as f64 * fraction).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    (at(0.5), at(0.1), at(0.9))
+}
+
+fn finished_at(local: &Local, function: &str, nth: usize) -> Option<f64> {
+    let invocations = local.admin("GET", &format!("/_admin/invocations/{function}"), json!({}));
+    invocations
+        .as_array()
+        .and_then(|all| all.get(nth))
+        .and_then(|invocation| invocation["at"].as_f64())
+}
+
+fn zip_size_mib(function: &str) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| bin_dir().parent().map(PathBuf::from))?;
+    let zip = target.join(format!("lambda/{function}/bootstrap.zip"));
+    std::fs::metadata(zip)
+        .ok()
+        .map(|meta| meta.len() as f64 / (1024.0 * 1024.0))
+}
+
+/// The gate deciding from the event store (an account without a support plan), against the
+/// gate asking the API in the same run.
+fn store_table(store: &gate::Figures, api: &gate::Figures) -> String {
+    let (cold, warm) = (store.cold, store.warm);
+    let mut table = String::from(
+        "\n| health-gate from the event store (no support plan) | figure | : the gate asking the API |\n| --- | --- | --- |\n",
+    );
+    table.push_str(&format!(
+        "| cold start to result, median (p10 {:.1}, p90 {:.1}) | {:.1} ms | {} |\n",
+        cold.1,
+        cold.2,
+        cold.0,
+        ratio(cold.0, Some(api.cold.0))
+    ));
+    table.push_str(&format!(
+        "| warm decision at {CALL_LATENCY_MS} ms/call, median (p10 {:.1}, p90 {:.1}) | {:.1} ms | {} |\n",
+        warm.1,
+        warm.2,
+        warm.0,
+        ratio(warm.0, Some(api.warm.0))
+    ));
+    table.push_str(&format!(
+        "| peak RSS | {:.1} MiB | {} |\n",
+        store.peak_rss_mib,
+        ratio(store.peak_rss_mib, Some(api.peak_rss_mib))
+    ));
+    table.push_str(&format!(
+        "| AWS calls per decision (no open event) | {} | {} |\n",
+        store.calls_per_decision,
+        ratio(
+            store.calls_per_decision as f64,
+            Some(api.calls_per_decision as f64)
+        )
+    ));
+    for (events, ms, queries, _) in &store.scale {
+        table.push_str(&format!(
+            "| {events} recorded open events: decision time, Query calls | {ms:.1} ms, {queries} | - |\n"
+        ));
+    }
+    table
+}
+
+fn ratio(rust: f64, baseline: Option<f64>) -> String {
+    match baseline {
+        Some(baseline) if baseline > 0.0 => format!("{:.3}", rust / baseline),
+        _ => "-".into(),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let smoke = std::env::args().any(|arg| arg == "--smoke");
+    let (cold_runs, warm_runs, scale): (usize, usize, &[usize]) = if smoke {
+        (1, 1, &[1, 100])
+    } else {
+        (15, 20, &[1, 100, 1000])
+    };
+    println!(
+        "health-gate benchmark: {cold_runs} cold starts, {warm_runs} warm decisions at {CALL_LATENCY_MS} ms per AWS call, {scale:?} open events"
+    );
+    let rust = gate::measure(&Contender::rust(), Source::Api, cold_runs, warm_runs, scale).await;
+    let python = if smoke {
+        None
+    } else {
+        Some(gate::measure(&Contender::python(), Source::Api, cold_runs, warm_runs, scale).await)
+    };
+
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    let mut row = |name: String, rust_value: f64, baseline: Option<f64>, unit: &str| {
+        let shown = |value: f64| format!("{value:.1} {unit}");
+        rows.push((
+            name,
+            shown(rust_value),
+            baseline.map_or("-".into(), shown),
+            ratio(rust_value, baseline),
+        ));
+    };
+    let (cold, warm) = (rust.cold, rust.warm);
+    row(
+        format!(
+            "cold start to result, median (p10 {:.1}, p90 {:.1})",
+            cold.1, cold.2
+        ),
+        cold.0,
+        python.as_ref().map(|p| p.cold.0),
+        "ms",
+    );
+    row(
+        format!(
+            "warm decision at {CALL_LATENCY_MS} ms/call, median (p10 {:.1}, p90 {:.1})",
+            warm.1, warm.2
+        ),
+        warm.0,
+        python.as_ref().map(|p| p.warm.0),
+        "ms",
+    );
+    row(
+        "peak RSS of the function process".into(),
+        rust.peak_rss_mib,
+        python.as_ref().map(|p| p.peak_rss_mib),
+        "MiB",
+    );
+    row(
+        "AWS calls per decision (no open event)".into(),
+        rust.calls_per_decision as f64,
+        python.as_ref().map(|p| p.calls_per_decision as f64),
+        "calls",
+    );
+    for (index, (events, ms, pages, rss)) in rust.scale.iter().enumerate() {
+        let baseline = python.as_ref().and_then(|p| p.scale.get(index));
+        row(
+            format!("{events} open events: decision time"),
+            *ms,
+            baseline.map(|b| b.1),
+            "ms",
+        );
+        row(
+            format!("{events} open events: DescribeEvents calls"),
+            *pages as f64,
+            baseline.map(|b| b.2 as f64),
+            "calls",
+        );
+        row(
+            format!("{events} open events: peak RSS"),
+            *rss,
+            baseline.map(|b| b.3),
+            "MiB",
+        );
+    }
+    let zip = zip_size_mib("health-gate");
+
+    let mut table = String::from(
+        "| measure | pipeguard (Rust) | Python sample | Rust : Python |\n| --- | --- | --- | --- |\n",
+    );
+    for (name, rust_value, baseline, ratio) in &rows {
+        table.push_str(&format!("| {name} | {rust_value} | {baseline} | {ratio} |\n"));
+    }
+    table.push_str(&format!(
+        "| deployment package | {} | the .py file; boto3 comes with the runtime | - |\n",
+        zip.map_or("not built (make package)".into(), |mib| format!(
+            "{mib:.2} MiB arm64 zip"
+        ))
+    ));
+    let (cold_runs_retry, failures, copies) = if smoke { (1, 5, 2) } else { (cold_runs, 100, 5) };
+    let retry = reactors::measure_retry(cold_runs_retry, failures, copies).await;
+    table.push('\n');
+    table.push_str(&reactors::retry_table(&retry, rust.cold.0));
+    let ((median, p10, p90), rss, calls) =
+        reactors::measure_reactor(&reactors::APPLY_ROLLBACK, cold_runs_retry).await;
+    table.push_str(&format!(
+        "\n| apply-rollback | figure | : health-gate cold start |\n| --- | --- | --- |\n\
+         | cold start to a handled failure, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {} |\n\
+         | peak RSS | {rss:.1} MiB | - |\n| CodePipeline calls per rolled-back failure | {calls:.1} | - |\n",
+        ratio(median, Some(rust.cold.0))
+    ));
+    let store_scale: &[usize] = if smoke { &[1] } else { &[100] };
+    let from_store = gate::measure(
+        &Contender::rust_from_store(),
+        Source::Store,
+        cold_runs_retry,
+        warm_runs,
+        store_scale,
+    )
+    .await;
+    table.push_str(&store_table(&from_store, &rust));
+    let (events, copies) = if smoke { (5, 2) } else { (250, 2) };
+    let recording = store::measure_recording(events, copies).await;
+    table.push_str(&format!(
+        "| recording: {} deliveries ({} events opened and closed, each update delivered {} times, half out of order) | {:.0} deliveries/s, final state {}, {:.1} MiB peak RSS | - |\n",
+        recording.deliveries,
+        recording.events,
+        copies,
+        recording.deliveries as f64 / recording.seconds,
+        if recording.final_state_correct { "correct" } else { "WRONG" },
+        recording.peak_rss_mib
+    ));
+    let zips: Vec<String> = e2e::FUNCTIONS
+        .iter()
+        .map(|function| {
+            format!(
+                "{function} {}",
+                zip_size_mib(function)
+                    .map_or("not built (make package)".into(), |mib| format!("{mib:.2} MiB"))
+            )
+        })
+        .collect();
+    table.push_str(&format!(
+        "\narm64 deployment packages (cargo lambda): {}\n",
+        zips.join(", ")
+    ));
+    println!("\n{table}");
+    println!("The Python sample reads one page and has no error handling; pipeguard reads every page.");
+    if !smoke {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let results = root.canonicalize().unwrap_or(root).join("results");
+        let json_rows: Vec<Value> = rows.iter().map(|(name, rust, python, ratio)| json!({"measure": name, "rust": rust, "python": python, "ratio": ratio})).collect();
+        let written = std::fs::create_dir_all(&results)
+            .and_then(|()| std::fs::write(results.join("bench.md"), &table))
+            .and_then(|()| {
+                std::fs::write(
+                    results.join("bench.json"),
+                    serde_json::to_string_pretty(&json_rows).unwrap_or_default(),
+                )
+            });
+        match written {
+            Ok(()) => println!("written to {}", results.display()),
+            Err(error) => println!("could not write results: {error}"),
+        }
+    }
+}
