@@ -100,12 +100,18 @@ impl Rollbacker {
         let policy = policies.for_pipeline(pipeline);
         let runs = self.codepipeline.action_runs(pipeline, failed).await?;
         let apply = rollback::qualifying_failure(policy, stage, failure.is_source_stage, &runs)?;
-        let failed_execution = self
-            .codepipeline
-            .newest_execution_where(pipeline, None, |execution| execution.id == failed)
-            .await?;
-        if let Some(execution) = failed_execution {
-            rollback::not_a_rollback(failure, &execution.execution_type)?;
+        // GetPipelineState says whether the failed execution was a rollback; only when it does
+        // not does the history have to be read for it.
+        let execution_type = match &failure.stage.execution_type {
+            Some(known) => Some(known.clone()),
+            None => self
+                .codepipeline
+                .newest_execution_where(pipeline, None, |execution| execution.id == failed)
+                .await?
+                .map(|execution| execution.execution_type),
+        };
+        if let Some(execution_type) = &execution_type {
+            rollback::not_a_rollback(failure, execution_type)?;
         }
         let target = self
             .codepipeline

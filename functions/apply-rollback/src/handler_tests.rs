@@ -40,6 +40,11 @@ fn action_failed() -> LambdaEvent<Value> {
 
 /// Source, then Deploy whose latest execution is `execution` with `status`.
 fn state(execution: &'static str, status: StageExecutionStatus) -> Rule {
+    state_of(execution, status, None)
+}
+
+/// The same, with the execution's type when GetPipelineState reports it.
+fn state_of(execution: &'static str, status: StageExecutionStatus, kind: Option<ExecutionType>) -> Rule {
     mock!(aws_sdk_codepipeline::Client::get_pipeline_state).then_output(move || {
         GetPipelineStateOutput::builder()
             .stage_states(StageState::builder().stage_name("Source").build())
@@ -50,6 +55,7 @@ fn state(execution: &'static str, status: StageExecutionStatus) -> Rule {
                         StageExecution::builder()
                             .pipeline_execution_id(execution)
                             .status(status.clone())
+                            .set_type(kind.clone())
                             .build()
                             .unwrap(),
                     )
@@ -238,4 +244,35 @@ async fn a_bad_environment_fails_every_invocation_naming_the_variable() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("ROLLBACK_MESSAGE_PATTERN"), "{error}");
+}
+
+#[tokio::test]
+async fn the_stages_own_execution_type_spares_reading_the_history_for_it() {
+    let mut aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, true);
+    aws.state = state_of("e2", StageExecutionStatus::Failed, Some(ExecutionType::Standard));
+    let told = publish_with("pipeguard: web-app Deploy rolled back");
+    rollbacker(&aws.rules(), &[&told], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (aws.history.num_calls(), aws.rollback.num_calls()),
+        (1, 1),
+        "only the target is looked up: four calls in all"
+    );
+    let mut rolled_back = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, true);
+    rolled_back.state = state_of("e2", StageExecutionStatus::Failed, Some(ExecutionType::Rollback));
+    let told = publish_with("pipeguard: web-app Deploy not rolled back");
+    rollbacker(&rolled_back.rules(), &[&told], &[])
+        .handle(action_failed())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            rolled_back.history.num_calls(),
+            rolled_back.rollback.num_calls(),
+            told.num_calls()
+        ),
+        (0, 0, 1)
+    );
 }

@@ -30,7 +30,7 @@ fn the_benchmark_harness_runs_and_prints_its_table() {
         "CodePipeline calls per handled failure | 2.0",
         "(5 failures, each delivered 2 times)",
         " 5 retries,",
-        "CodePipeline calls per rolled-back failure | 5.0",
+        "CodePipeline calls per rolled-back failure | 4.0",
         "health-gate from the event store (no support plan)",
         "| AWS calls per decision (no open event) | 2 | 1.000 |",
         "final state correct",

@@ -248,7 +248,7 @@ fn get_pipeline_state(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsE
                 .find_map(|execution| execution.stage(&stage.name).map(|run| (execution, run)));
             let mut stage_state = json!({"stageName": stage.name});
             if let Some((execution, run)) = latest {
-                stage_state["latestExecution"] = json!({"pipelineExecutionId": execution.id, "status": run.status});
+                stage_state["latestExecution"] = json!({"pipelineExecutionId": execution.id, "status": run.status, "type": execution.execution_type});
                 stage_state["actionStates"] = Value::Array(
                     run.actions
                         .iter()

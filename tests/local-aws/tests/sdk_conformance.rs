@@ -235,6 +235,18 @@ async fn a_stage_rolls_back_to_an_execution_that_succeeded_in_it() {
         .rollback_metadata()
         .and_then(|meta| meta.rollback_target_pipeline_execution_id());
     assert_eq!(target, Some(good.as_str()));
+    let state = codepipeline
+        .get_pipeline_state()
+        .name("web-app")
+        .send()
+        .await
+        .unwrap();
+    let deploy = state.stage_states()[1].latest_execution().unwrap();
+    assert_eq!(
+        (deploy.pipeline_execution_id(), deploy.r#type()),
+        (rolled.as_str(), Some(&ExecutionType::Rollback)),
+        "the stage's latest execution says it is a rollback"
+    );
     let of_a_rollback = rollback(&rolled, "Deploy").await.unwrap_err();
     assert_service_error!(of_a_rollback, is_unable_to_rollback_stage_exception);
 
