@@ -1,16 +1,24 @@
-//! Messages for people: what pipeguard did and why, published by `aws::sns` to email or chat.
+//! Messages for people: what pipeguard did and why, in the form each reader takes it: plain
+//! text for email, and a custom notification for chat (Amazon Q Developer in chat
+//! applications, formerly AWS Chatbot, posts only the formats it knows). `aws::sns` publishes
+//! both at once.
 
 use crate::text::truncate_chars;
+use serde_json::{Value, json};
 
 /// SNS subjects are at most 100 characters of printable ASCII on one line.
 const MAX_SUBJECT_CHARS: usize = 100;
-/// SNS messages are at most 256 KB; staying well below leaves room for the envelope.
+/// SNS messages are at most 256 KB for all forms together; each stays well below a quarter.
 const MAX_BODY_CHARS: usize = 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub subject: String,
     pub body: String,
+    /// What a person can do about it.
+    pub next_steps: Vec<String>,
+    /// The pipeline it is about, for a link to it in the console.
+    pub pipeline: Option<String>,
 }
 
 impl Notice {
@@ -26,7 +34,66 @@ impl Notice {
         Self {
             subject: printable,
             body: truncate_chars(body, MAX_BODY_CHARS),
+            next_steps: Vec::new(),
+            pipeline: None,
         }
+    }
+
+    pub fn about(mut self, pipeline: &str) -> Self {
+        self.pipeline = Some(pipeline.to_owned());
+        self
+    }
+
+    pub fn with_next_steps(mut self, steps: &[&str]) -> Self {
+        self.next_steps = steps.iter().map(|step| step.to_string()).collect();
+        self
+    }
+
+    /// The pipeline's page in the CodePipeline console, in `region`.
+    pub fn console_link(&self, region: &str) -> Option<String> {
+        self.pipeline.as_ref().map(|pipeline| {
+            format!(
+                "https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{pipeline}/view?region={region}"
+            )
+        })
+    }
+
+    /// The text an email subscriber reads.
+    pub fn email_text(&self, link: Option<&str>) -> String {
+        let mut text = self.body.clone();
+        if !self.next_steps.is_empty() {
+            text.push_str("\n\nNext steps:");
+            for step in &self.next_steps {
+                text.push_str(&format!("\n- {step}"));
+            }
+        }
+        if let Some(link) = link {
+            text.push_str(&format!("\n\nPipeline: {link}"));
+        }
+        text
+    }
+
+    /// A custom notification, the form chat clients post
+    /// (`{"version": "1.0", "source": "custom", "content": {...}}`).
+    pub fn chat_message(&self, link: Option<&str>) -> Value {
+        let mut next_steps = self.next_steps.clone();
+        if let (Some(link), Some(pipeline)) = (link, &self.pipeline) {
+            next_steps.push(format!("Open {pipeline} in the CodePipeline console: {link}"));
+        }
+        let mut content = json!({
+            "textType": "client-markdown",
+            "title": self.subject,
+            "description": self.body,
+        });
+        if !next_steps.is_empty() {
+            content["nextSteps"] = json!(next_steps);
+        }
+        let mut metadata = json!({"summary": self.subject, "eventType": "pipeguard"});
+        if let Some(pipeline) = &self.pipeline {
+            // One thread per pipeline in the channel.
+            metadata["threadId"] = json!(format!("pipeguard-{pipeline}"));
+        }
+        json!({"version": "1.0", "source": "custom", "content": content, "metadata": metadata})
     }
 }
 

@@ -1,7 +1,10 @@
-//! SNS: publishing notices to the topic people subscribe to.
+//! SNS: publishing notices to the topic people subscribe to, in one message with a form for
+//! each kind of subscriber (SNS's per-protocol message structure): the text for email and
+//! everything else, and a custom notification for chat, whose subscription is HTTPS.
 
 use crate::notice::Notice;
 use aws_sdk_sns::error::DisplayErrorContext;
+use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not publish \"{subject}\" to {topic_arn}: {cause}")]
@@ -34,11 +37,20 @@ impl Notifier {
         let Some(topic_arn) = &self.topic_arn else {
             return Ok(());
         };
+        let region = self.client.config().region().map(|region| region.to_string());
+        let link = region.and_then(|region| notice.console_link(&region));
+        let text = notice.email_text(link.as_deref());
+        let forms = json!({
+            "default": text,
+            "email": text,
+            "https": notice.chat_message(link.as_deref()).to_string(),
+        });
         self.client
             .publish()
             .topic_arn(topic_arn)
             .subject(&notice.subject)
-            .message(&notice.body)
+            .message_structure("json")
+            .message(forms.to_string())
             .send()
             .await
             .map(drop)

@@ -2,13 +2,22 @@ use super::*;
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{mock, mock_client};
 
+/// The form of a published message for one protocol.
+fn form(request: &aws_sdk_sns::operation::publish::PublishInput, protocol: &str) -> Option<String> {
+    let forms: serde_json::Value = serde_json::from_str(request.message()?).ok()?;
+    forms[protocol].as_str().map(str::to_owned)
+}
+
 #[tokio::test]
 async fn publishes_subject_and_body_to_the_topic() {
     let publish = mock!(aws_sdk_sns::Client::publish)
         .match_requests(|request| {
             request.topic_arn() == Some("arn:aws:sns:eu-west-1:123456789012:pipeguard")
                 && request.subject() == Some("held")
-                && request.message() == Some("why")
+                && request.message_structure() == Some("json")
+                && form(request, "default").as_deref() == Some("why")
+                && form(request, "email").as_deref() == Some("why")
+                && form(request, "https").is_some_and(|chat| chat.contains(r#""source":"custom""#))
         })
         .then_output(|| PublishOutput::builder().message_id("1").build());
     let client = mock_client!(aws_sdk_sns, [&publish]);

@@ -482,8 +482,8 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
 /// The message for people, when the outcome is worth one: a deployment blocked, held, given up
 /// on, or released after a hold. Re-checks during a hold send nothing.
 pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
-    match outcome {
-        GateOutcome::Blocked { blockers, health } => Some(Notice::new(
+    let notice = match outcome {
+        GateOutcome::Blocked { blockers, health } => Notice::new(
             &format!("pipeguard: {pipeline} blocked"),
             &format!(
                 "The deployment of pipeline {pipeline} was stopped by {}:\n{}\n{}",
@@ -491,27 +491,34 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
                 listing(blockers),
                 health.describe()
             ),
-        )),
+        )
+        .with_next_steps(&[
+            "Nothing to do for AWS Health events: stage-retry retries the stage once they have all closed.",
+            "To deploy anyway, retry the stage by hand once you have judged the risk.",
+        ]),
         GateOutcome::Hold {
             blockers,
             newly_held: true,
             max_wait_minutes,
             health,
             ..
-        } => Some(Notice::new(
+        } => Notice::new(
             &format!("pipeguard: {pipeline} held"),
             &format!(
                 "The deployment of pipeline {pipeline} is held (up to {max_wait_minutes} minutes) until these clear:\n{}\n{}",
                 listing(blockers),
                 health.describe()
             ),
-        )),
+        )
+        .with_next_steps(&[
+            "Nothing to do: the deployment goes ahead by itself when these clear, and fails if they outlast the hold.",
+        ]),
         GateOutcome::GaveUp {
             blockers,
             waited_minutes,
             health,
             ..
-        } => Some(Notice::new(
+        } => Notice::new(
             &format!("pipeguard: {pipeline} gave up waiting"),
             &format!(
                 "The deployment of pipeline {pipeline} was held for {waited_minutes} minutes and failed, still blocked by {}:\n{}\n{}",
@@ -519,20 +526,25 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
                 listing(blockers),
                 health.describe()
             ),
-        )),
+        )
+        .with_next_steps(&[
+            "stage-retry retries the stage once its AWS Health events have all closed.",
+            "If a running pipeline blocked it, retry the stage when that pipeline is done.",
+        ]),
         GateOutcome::Pass {
             held_minutes: Some(minutes),
             health,
             ..
-        } => Some(Notice::new(
+        } => Notice::new(
             &format!("pipeguard: {pipeline} released"),
             &format!(
                 "The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more.\n{}",
                 health.describe()
             ),
-        )),
-        _ => None,
-    }
+        ),
+        _ => return None,
+    };
+    Some(notice.about(pipeline))
 }
 
 #[cfg(test)]

@@ -156,10 +156,11 @@ pub fn exhausted_notice(
         &format!("pipeguard: {pipeline} {stage} still failing after {attempts} retries"),
         &format!(
             "Stage {stage} of pipeline {pipeline} failed again after {attempts} automatic retries, so pipeguard stopped retrying it.\n\
-             Execution: {execution_id}\nLast error: {last_error}\n\
-             Fix the cause and retry the stage, or start a new execution."
+             Execution: {execution_id}\nLast error: {last_error}"
         ),
     )
+    .about(pipeline)
+    .with_next_steps(&["Fix the cause, then retry the stage or start a new execution."])
 }
 
 #[cfg(test)]

@@ -308,6 +308,12 @@ fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_
             revisions(target),
         ),
     )
+    .about(pipeline)
+    .with_next_steps(&[if dry_run {
+        "Nothing was changed (ROLLBACK_DRY_RUN): roll the stage back by hand if you agree."
+    } else {
+        "Fix the change that failed and release it again; the stage runs the earlier revision until then."
+    }])
 }
 
 fn not_rolled_back_notice(pipeline: &str, stage: &str, failed_execution: &str, reason: &str) -> Notice {
@@ -317,6 +323,8 @@ fn not_rolled_back_notice(pipeline: &str, stage: &str, failed_execution: &str, r
             "Stage {stage} of pipeline {pipeline} failed in execution {failed_execution} and was not rolled back: {reason}. It needs a person."
         ),
     )
+    .about(pipeline)
+    .with_next_steps(&["Look at the failed stage, then fix forward, or roll back to an execution you choose."])
 }
 
 #[cfg(test)]

@@ -191,3 +191,55 @@ async fn people_are_told_when_a_deployment_is_blocked() {
     assert_eq!(messages[0]["subject"], "pipeguard: web-app blocked");
     assert!(messages[0]["message"].as_str().unwrap_or_default().contains(&arn));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_reads_as_text_in_email_and_as_a_custom_notification_in_chat() {
+    let topic = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+    let local = Local::start(&[("NOTIFY_TOPIC_ARN", topic)]).await;
+    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
+    let arn = local.open_issue("us-east-1", "EC2");
+    local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
+    local.finished(&local.start_execution("web-app"), TIMEOUT).await;
+    let messages = local
+        .wait_for(TIMEOUT, "the notification", || {
+            Some(local.messages()).filter(|messages| !messages.is_empty())
+        })
+        .await;
+    let link = "https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/web-app/view?region=us-east-1";
+    let email = messages[0]["forms"]["email"].as_str().unwrap_or_default();
+    assert!(
+        email.contains(&arn)
+            && email.contains("\n\nNext steps:\n- ")
+            && email.ends_with(&format!("Pipeline: {link}")),
+        "{email}"
+    );
+    assert_eq!(
+        messages[0]["message"].as_str(),
+        Some(email),
+        "the default form is the text"
+    );
+    let chat: serde_json::Value =
+        serde_json::from_str(messages[0]["forms"]["https"].as_str().unwrap_or_default()).unwrap_or_default();
+    assert_eq!(
+        (chat["version"].as_str(), chat["source"].as_str()),
+        (Some("1.0"), Some("custom")),
+        "{chat:#}"
+    );
+    assert_eq!(chat["content"]["title"], "pipeguard: web-app blocked");
+    assert!(
+        chat["content"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&arn)
+    );
+    let steps = chat["content"]["nextSteps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        steps
+            .iter()
+            .any(|step| step.as_str().unwrap_or_default().ends_with(link)),
+        "{steps:?}"
+    );
+}

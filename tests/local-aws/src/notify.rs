@@ -310,7 +310,7 @@ fn deliver(shared: &Arc<Shared>, deliveries: Vec<Delivery>) {
                 runtime::invoke(shared, &function, event);
             }
             Delivery::Topic(topic_arn, message) => {
-                sns::publish(shared, &topic_arn, None, &message);
+                sns::publish(shared, &topic_arn, None, &message, serde_json::Map::new());
             }
         }
     }

@@ -6,7 +6,7 @@ use crate::notify::iso_time;
 use crate::runtime;
 use crate::state::{ACCOUNT, Published, REGION, now};
 use crate::wire::{AwsError, xml_escape};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, AwsError> {
@@ -67,6 +67,21 @@ pub fn handle(shared: &Arc<Shared>, action: &str, params: &[(String, String)]) -
                 .iter()
                 .find(|(key, _)| key == "Subject")
                 .map(|(_, value)| value.as_str());
+            let structure = params
+                .iter()
+                .find(|(key, _)| key == "MessageStructure")
+                .map(|(_, value)| value.as_str());
+            let forms = match structure {
+                None => Map::new(),
+                Some("json") => per_protocol(message)?,
+                Some(other) => {
+                    return Err(AwsError::new(
+                        400,
+                        "InvalidParameter",
+                        format!("Invalid parameter: MessageStructure {other} is not json"),
+                    ));
+                }
+            };
             if !shared.state().topics.contains_key(topic_arn) {
                 return Err(AwsError::new(
                     404,
@@ -74,7 +89,16 @@ pub fn handle(shared: &Arc<Shared>, action: &str, params: &[(String, String)]) -
                     format!("Topic does not exist: {topic_arn}"),
                 ));
             }
-            let message_id = publish(shared, topic_arn, subject, message);
+            let message_id = if forms.is_empty() {
+                publish(shared, topic_arn, subject, message, Map::new())
+            } else {
+                let default = forms
+                    .get("default")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                publish(shared, topic_arn, subject, &default, forms)
+            };
             Ok(envelope(
                 "Publish",
                 &format!("<MessageId>{message_id}</MessageId>"),
@@ -88,8 +112,41 @@ pub fn handle(shared: &Arc<Shared>, action: &str, params: &[(String, String)]) -
     }
 }
 
-/// Keeps the message and delivers it to the topic's Lambda subscribers.
-pub fn publish(shared: &Arc<Shared>, topic_arn: &str, subject: Option<&str>, message: &str) -> String {
+/// A message with a form per protocol (`MessageStructure=json`): a JSON object of strings that
+/// must have a `default`, as SNS requires.
+fn per_protocol(message: &str) -> Result<Map<String, Value>, AwsError> {
+    let invalid = |reason: &str| {
+        AwsError::new(
+            400,
+            "InvalidParameter",
+            format!("Invalid parameter: Message Structure - {reason}"),
+        )
+    };
+    let forms: Map<String, Value> =
+        serde_json::from_str(message).map_err(|_| invalid("JSON message body failed to parse"))?;
+    if !forms.get("default").is_some_and(Value::is_string) {
+        return Err(invalid("No default entry in JSON message body"));
+    }
+    if !forms.values().all(Value::is_string) {
+        return Err(invalid("every entry must be a string"));
+    }
+    Ok(forms)
+}
+
+/// Keeps the message (with its per-protocol forms, if any) and delivers it to the topic's
+/// Lambda subscribers: the `lambda` form, or the default.
+pub fn publish(
+    shared: &Arc<Shared>,
+    topic_arn: &str,
+    subject: Option<&str>,
+    message: &str,
+    forms: Map<String, Value>,
+) -> String {
+    let to_lambda = forms
+        .get("lambda")
+        .and_then(Value::as_str)
+        .unwrap_or(message)
+        .to_owned();
     let (message_id, subscribers) = {
         let mut state = shared.state();
         let message_id = state.id();
@@ -98,6 +155,7 @@ pub fn publish(shared: &Arc<Shared>, topic_arn: &str, subject: Option<&str>, mes
             message_id: message_id.clone(),
             subject: subject.map(str::to_owned),
             message: message.into(),
+            forms,
         });
         if let Some(subject) = subject {
             state.record(format!("SNS message: {subject}"));
@@ -119,7 +177,7 @@ pub fn publish(shared: &Arc<Shared>, topic_arn: &str, subject: Option<&str>, mes
                 "MessageId": message_id,
                 "TopicArn": topic_arn,
                 "Subject": subject,
-                "Message": message,
+                "Message": to_lambda,
                 "Timestamp": iso_time(now()),
                 "SignatureVersion": "1",
                 "Signature": "local",

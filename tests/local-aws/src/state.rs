@@ -276,7 +276,11 @@ pub struct Published {
     pub topic_arn: String,
     pub message_id: String,
     pub subject: Option<String>,
+    /// The message, or its default form when it has one per protocol.
     pub message: String,
+    /// The form for each protocol (`email`, `https`, ...) when published with
+    /// `MessageStructure=json`.
+    pub forms: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default)]

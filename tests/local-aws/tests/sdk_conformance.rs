@@ -430,6 +430,32 @@ async fn sns_topics_take_subscriptions_and_keep_published_messages() {
             .any(|entry| entry["text"] == "Lambda invokes listener"),
         "the subscriber was invoked"
     );
+    let structured =
+        json!({"default": "for everyone", "email": "for email", "https": "{\"version\":\"1.0\"}"});
+    sns.publish()
+        .topic_arn(&topic)
+        .message_structure("json")
+        .message(structured.to_string())
+        .send()
+        .await
+        .unwrap();
+    let messages = admin(&emulator, "GET", "/_admin/messages", json!({}));
+    assert_eq!(messages[1]["message"], "for everyone");
+    assert_eq!(messages[1]["forms"]["email"], "for email");
+    let pending = admin(&emulator, "GET", "/_admin/pending/listener", json!({}));
+    assert_eq!(
+        pending[1]["Records"][0]["Sns"]["Message"], "for everyone",
+        "a Lambda subscriber gets the default form"
+    );
+    let no_default = sns
+        .publish()
+        .topic_arn(&topic)
+        .message_structure("json")
+        .message(json!({"email": "only email"}).to_string())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(no_default.code(), Some("InvalidParameter"));
     let missing = sns
         .publish()
         .topic_arn("arn:aws:sns:us-east-1:123456789012:nope")
