@@ -30,21 +30,35 @@ pub enum InvocationError {
     Health(#[from] HealthUnavailable),
 }
 
+impl InvocationError {
+    /// What failed, in one word: Lambda's `errorType` and the metric's dimension.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Configuration(_) => "ConfigurationError",
+            Self::CodePipeline(_) => "CodePipelineCallFailed",
+            Self::JobResult(_) => "JobResultNotReported",
+            Self::NotAJob(_) => "NotACodePipelineJob",
+            Self::EventStore(_) => "EventStoreCallFailed",
+            Self::Health(_) => "HealthUnavailable",
+        }
+    }
+}
+
 impl From<InvocationError> for Diagnostic {
     fn from(error: InvocationError) -> Self {
-        let error_type = match &error {
-            InvocationError::Configuration(_) => "ConfigurationError",
-            InvocationError::CodePipeline(_) => "CodePipelineCallFailed",
-            InvocationError::JobResult(_) => "JobResultNotReported",
-            InvocationError::NotAJob(_) => "NotACodePipelineJob",
-            InvocationError::EventStore(_) => "EventStoreCallFailed",
-            InvocationError::Health(_) => "HealthUnavailable",
-        };
         Diagnostic {
-            error_type: error_type.into(),
+            error_type: error.error_type().into(),
             error_message: error.to_string(),
         }
     }
+}
+
+/// Counts a failed invocation (`metrics`) before handing the result back to Lambda.
+pub fn counted<T>(function: &str, result: Result<T, InvocationError>) -> Result<T, InvocationError> {
+    if let Err(error) = &result {
+        crate::metrics::invocation_failed(function, error.error_type());
+    }
+    result
 }
 
 /// Time until the invocation's deadline (milliseconds since the epoch), or None when the

@@ -3,7 +3,7 @@
 //! The functional core decides over plain data and does no I/O: `gate`, `retry` and `rollback`
 //! (the decisions), and the plain data and readers they use (`health`, `pipeline`, `job`,
 //! `trigger`, `hold`, `notice`, `config`). The imperative shell is `aws` (one module per AWS
-//! service, on the official SDK) and `lambda` (the invocation). `tests/layering.rs` keeps the
+//! service, on the official SDK), `lambda` (the invocation) and `metrics` (EMF on stdout). `tests/layering.rs` keeps the
 //! core free of the shell.
 
 pub mod aws;
@@ -13,6 +13,7 @@ pub mod health;
 pub mod hold;
 pub mod job;
 pub mod lambda;
+pub mod metrics;
 mod names;
 pub mod notice;
 pub mod pipeline;

@@ -9,7 +9,7 @@ const DECISIONS: [&str; 3] = ["gate", "retry", "rollback"];
 
 /// What the core may not name: the SDK and its runtime, the shell's modules, and the standard
 /// library's I/O.
-const FORBIDDEN: [&str; 14] = [
+const FORBIDDEN: [&str; 15] = [
     "aws_sdk_",
     "aws_smithy",
     "aws_config",
@@ -18,6 +18,7 @@ const FORBIDDEN: [&str; 14] = [
     "hickory",
     "crate::aws",
     "crate::lambda",
+    "crate::metrics",
     "pipeguard::aws",
     "std::env",
     "std::fs",

@@ -140,6 +140,7 @@ fn log(change: &PipelineChange, verdict: &RollbackVerdict) {
         reason = %verdict.reason(),
         "rollback decision"
     );
+    pipeguard::metrics::decision("apply-rollback", verdict.label(), None);
 }
 
 #[cfg(test)]

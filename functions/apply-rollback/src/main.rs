@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let rollbacker = Arc::new(handler::Rollbacker::from_env().await);
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         let rollbacker = Arc::clone(&rollbacker);
-        async move { rollbacker.handle(event).await }
+        async move { pipeguard::lambda::counted("apply-rollback", rollbacker.handle(event).await) }
     }))
     .await
 }

@@ -133,9 +133,11 @@ impl Gate {
             job_id,
             pipeline,
             verdict = outcome.verdict(),
+            health_source = outcome.health_source(),
             reason = result.text(),
             "gate decision"
         );
+        pipeguard::metrics::decision("health-gate", outcome.verdict(), Some(outcome.health_source()));
         let reported = self.codepipeline.report(job_id, &result).await?;
         // A duplicate invocation's result was not recorded: telling people about it could
         // contradict what CodePipeline shows.

@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let gate = Arc::new(handler::Gate::from_env().await);
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         let gate = Arc::clone(&gate);
-        async move { gate.handle(event).await }
+        async move { pipeguard::lambda::counted("health-gate", gate.handle(event).await) }
     }))
     .await
 }

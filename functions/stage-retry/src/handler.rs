@@ -75,12 +75,12 @@ impl Retrier {
         let (pipeline, execution_id) = (change.pipeline.as_str(), change.execution_id.as_str());
         let stages = self.codepipeline.stages(pipeline).await?;
         let Some((_, stage)) = stage_of_failure(&stages, change.named_stage(), execution_id) else {
-            tracing::info!(
+            decided(
                 pipeline,
                 execution_id,
-                decision = "skip",
-                reason = "no failed stage of this execution",
-                "retry decision"
+                "(none)",
+                "skip",
+                "no failed stage of this execution",
             );
             return Ok(());
         };
@@ -114,10 +114,10 @@ impl Retrier {
                         ("skip", format!("already handled or superseded: {why}"))
                     }
                 };
-                tracing::info!(pipeline, execution_id, stage = stage_name, attempt, decision, reason = %reason, "retry decision");
+                decided(pipeline, execution_id, stage_name, decision, &reason);
             }
             RetryDecision::Exhausted { attempts, last_error } => {
-                tracing::info!(pipeline, execution_id, stage = stage_name, attempts, decision = "exhausted", reason = %last_error, "retry decision");
+                decided(pipeline, execution_id, stage_name, "exhausted", &last_error);
                 let notice =
                     retry::exhausted_notice(pipeline, stage_name, execution_id, attempts, &last_error);
                 self.notifier.tell(&notice).await;
@@ -141,7 +141,7 @@ impl Retrier {
                             "held by open AWS Health events; resumed when they close: {}",
                             events.join(", ")
                         );
-                        tracing::info!(pipeline, execution_id, stage = stage_name, decision = "hold", reason = %reason, "retry decision");
+                        decided(pipeline, execution_id, stage_name, "hold", &reason);
                     }
                     Err(unavailable) => {
                         tracing::warn!(pipeline, execution_id, stage = stage_name, decision = "hold", %unavailable, "could not ask whether the held stage's events closed; the sweep asks again");
@@ -149,11 +149,17 @@ impl Retrier {
                 }
             }
             RetryDecision::Skip(reason) => {
-                tracing::info!(pipeline, execution_id, stage = stage_name, decision = "skip", reason = %reason, "retry decision");
+                decided(pipeline, execution_id, stage_name, "skip", &reason);
             }
         }
         Ok(())
     }
+}
+
+/// Logs a decision about a failed stage, and counts it by its kind.
+pub(crate) fn decided(pipeline: &str, execution_id: &str, stage: &str, decision: &str, reason: &str) {
+    tracing::info!(pipeline, execution_id, stage, decision, reason, "retry decision");
+    pipeguard::metrics::decision("stage-retry", decision, None);
 }
 
 /// How long to wait before retrying: the policy's delay, but never so long that the retry

@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let retrier = Arc::new(handler::Retrier::from_env().await);
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         let retrier = Arc::clone(&retrier);
-        async move { retrier.handle(event).await }
+        async move { pipeguard::lambda::counted("stage-retry", retrier.handle(event).await) }
     }))
     .await
 }

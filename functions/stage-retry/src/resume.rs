@@ -2,7 +2,7 @@
 //! it, a closing event resumes the stages it held, and the sweep's schedule re-checks every
 //! held stage, so a hold ends even when its closing event was lost or could not be acted on.
 
-use crate::handler::Retrier;
+use crate::handler::{Retrier, decided};
 use pipeguard::aws::Recorded;
 use pipeguard::health::{EventStatus, HealthRecord};
 use pipeguard::lambda::InvocationError;
@@ -93,7 +93,9 @@ impl Retrier {
                     .filter(|(arn, closed)| !**closed && just_closed != Some(*arn))
                     .map(|(arn, _)| arn)
                     .collect();
-                tracing::info!(pipeline, stage = %stage.name, decision = "hold", still_open = ?open, "retry decision");
+                let execution_id = stage.execution_id.as_deref().unwrap_or_default();
+                let reason = format!("still held by open AWS Health events: {}", open.join(", "));
+                decided(pipeline, execution_id, &stage.name, "hold", &reason);
                 continue;
             }
             let reason = match just_closed {
@@ -122,7 +124,7 @@ impl Retrier {
             RetryOutcome::Started => ("resume", reason.to_owned()),
             RetryOutcome::AlreadyHandled(why) => ("skip", format!("already handled or superseded: {why}")),
         };
-        tracing::info!(pipeline, execution_id, stage = %stage.name, decision, reason = %reason, "retry decision");
+        decided(pipeline, execution_id, &stage.name, decision, &reason);
         Ok(decision == "resume")
     }
 }

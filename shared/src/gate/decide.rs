@@ -236,6 +236,17 @@ fn minutes_between(since: i64, now: i64) -> i64 {
 }
 
 impl GateOutcome {
+    /// Which source of AWS Health decided: `api`, `events`, or `none`.
+    pub fn health_source(&self) -> &'static str {
+        match self {
+            Self::Pass { health, .. }
+            | Self::Blocked { health, .. }
+            | Self::Hold { health, .. }
+            | Self::GaveUp { health, .. } => health.source_name(),
+            _ => "none",
+        }
+    }
+
     /// One word for logs and metrics.
     pub fn verdict(&self) -> &'static str {
         match self {

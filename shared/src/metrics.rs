@@ -1,0 +1,87 @@
+//! Metrics without extra calls: CloudWatch Embedded Metric Format lines on standard output,
+//! which Lambda sends to CloudWatch Logs and CloudWatch turns into metrics. One namespace; the
+//! dimensions stay few and low in cardinality (the function, a verdict, a source, an error
+//! type; never a pipeline or an execution id).
+
+use serde_json::{Map, Value, json};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const NAMESPACE: &str = "pipeguard";
+
+/// One EMF line counting `metric` once, under each of `dimension_sets` (every set starts with
+/// `Function`). `values` gives each dimension its value.
+pub fn count_line(
+    function: &str,
+    metric: &str,
+    dimension_sets: &[&[&str]],
+    values: &[(&str, &str)],
+    timestamp_ms: u128,
+) -> String {
+    let dimensions: Vec<Vec<&str>> = dimension_sets
+        .iter()
+        .map(|set| std::iter::once("Function").chain(set.iter().copied()).collect())
+        .collect();
+    let mut line = Map::new();
+    line.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": dimensions,
+                "Metrics": [{"Name": metric, "Unit": "Count"}]
+            }]
+        }),
+    );
+    line.insert("Function".into(), json!(function));
+    for (name, value) in values {
+        line.insert((*name).into(), json!(value));
+    }
+    line.insert(metric.into(), json!(1));
+    Value::Object(line).to_string()
+}
+
+/// Counts one decision of `function`, by its verdict (and by `health_source`, for the gate).
+pub fn decision(function: &str, verdict: &str, health_source: Option<&str>) {
+    let line = match health_source {
+        Some(source) => count_line(
+            function,
+            "Decisions",
+            &[&["Verdict"], &["HealthSource"]],
+            &[("Verdict", verdict), ("HealthSource", source)],
+            now_ms(),
+        ),
+        None => count_line(
+            function,
+            "Decisions",
+            &[&["Verdict"]],
+            &[("Verdict", verdict)],
+            now_ms(),
+        ),
+    };
+    println!("{line}");
+}
+
+/// Counts an invocation that failed (and so is delivered again), by what failed.
+pub fn invocation_failed(function: &str, error_type: &str) {
+    println!(
+        "{}",
+        count_line(
+            function,
+            "Errors",
+            &[&["ErrorType"]],
+            &[("ErrorType", error_type)],
+            now_ms()
+        )
+    );
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis())
+}
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;

@@ -1,0 +1,149 @@
+//! Operators can see pipeguard work without extra calls: each function writes CloudWatch
+//! Embedded Metric Format lines to its log, one namespace, few and low-cardinality dimensions.
+
+use e2e::Local;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
+
+/// The EMF lines a function wrote.
+fn metric_lines(dir: &PathBuf, function: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join(format!("{function}.log")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect()
+}
+
+/// `(metric, dimension values)` of each line, checking on the way that it is well-formed EMF
+/// with only the dimensions pipeguard allows.
+fn counted(lines: &[Value]) -> Vec<(String, Vec<(String, String)>)> {
+    lines
+        .iter()
+        .map(|line| {
+            let directive = &line["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(directive["Namespace"], "pipeguard", "{line}");
+            assert!(line["_aws"]["Timestamp"].is_u64(), "{line}");
+            let metric = directive["Metrics"][0]["Name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(line[&metric], 1, "{line}");
+            let mut names: Vec<String> = directive["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|set| set.as_array().cloned().unwrap_or_default())
+                .filter_map(|name| name.as_str().map(str::to_owned))
+                .collect();
+            names.sort();
+            names.dedup();
+            for name in &names {
+                assert!(
+                    ["Function", "Verdict", "HealthSource", "ErrorType"].contains(&name.as_str()),
+                    "dimension {name} in {line}"
+                );
+            }
+            let values = names
+                .iter()
+                .map(|name| (name.clone(), line[name].as_str().unwrap_or_default().to_owned()))
+                .collect();
+            (metric, values)
+        })
+        .collect()
+}
+
+fn has(counted: &[(String, Vec<(String, String)>)], metric: &str, dimension: (&str, &str)) -> bool {
+    counted.iter().any(|(name, values)| {
+        name == metric
+            && values
+                .iter()
+                .any(|(key, value)| key == dimension.0 && value == dimension.1)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
+    let dir = std::env::temp_dir().join(format!("pipeguard-emf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let local = Local::start(&[]).await;
+    local.admin(
+        "POST",
+        "/_admin/settings",
+        json!({"log_dir": dir.display().to_string()}),
+    );
+    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "pipeline": "flaky", "function": "stage-retry"}));
+    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "pipeline": "infra", "function": "apply-rollback"}));
+    let scripted = |name: &str, script: &[&str]| {
+        local.admin("POST", "/_admin/pipelines", json!({"name": name, "stages": [
+            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
+            {"name": "Deploy", "actions": [{"name": "Apply", "category": "Deploy", "script": script}]}
+        ]}));
+    };
+    scripted("flaky", &["fail:JobFailed:Rate exceeded", "succeed"]);
+    scripted("infra", &["succeed", "fail:JobFailed:quota"]);
+    let issue = local.open_issue("us-east-1", "EC2");
+    local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
+    let blocked = local.start_execution("web-app");
+    local.finished(&blocked, TIMEOUT).await;
+    local.close_issue(&issue);
+    local
+        .reaches(&local.start_execution("flaky"), "Succeeded", TIMEOUT)
+        .await;
+    let good = local.start_execution("infra");
+    local.reaches(&good, "Succeeded", TIMEOUT).await;
+    local.start_execution("infra");
+    local
+        .wait_for(TIMEOUT, "the rollback decision", || {
+            (local.invocations("apply-rollback") >= 1).then_some(())
+        })
+        .await;
+    // A failure stage-retry cannot handle now: counted, and delivered again.
+    local.fault(json!({"service": "codepipeline", "operation": "GetPipelineState", "kind": "server-error"}));
+    local.admin(
+        "POST",
+        "/_admin/invoke",
+        json!({"function": "stage-retry", "payload": {
+        "source": "aws.codepipeline", "detail-type": STAGE_CHANGE,
+        "detail": {"pipeline": "flaky", "execution-id": "e9", "stage": "Deploy", "state": "FAILED"}}}),
+    );
+    local
+        .wait_for(TIMEOUT, "the failed deliveries", || {
+            (local.failed_invocations("stage-retry") == 3).then_some(())
+        })
+        .await;
+
+    let gate = counted(&metric_lines(&dir, "health-gate"));
+    assert!(has(&gate, "Decisions", ("Verdict", "BLOCKED")), "{gate:?}");
+    assert!(has(&gate, "Decisions", ("HealthSource", "api")), "{gate:?}");
+    let retry = counted(&metric_lines(&dir, "stage-retry"));
+    assert!(has(&retry, "Decisions", ("Verdict", "retry")), "{retry:?}");
+    assert!(
+        has(&retry, "Errors", ("ErrorType", "CodePipelineCallFailed")),
+        "{retry:?}"
+    );
+    let rollback = counted(&metric_lines(&dir, "apply-rollback"));
+    assert!(
+        has(&rollback, "Decisions", ("Verdict", "rollback")),
+        "{rollback:?}"
+    );
+    let executions = local.admin("GET", "/_admin/executions", json!({}));
+    let everything = [&gate, &retry, &rollback]
+        .iter()
+        .flat_map(|lines| lines.iter())
+        .map(|line| format!("{line:?}"))
+        .collect::<String>();
+    for execution in executions.as_array().into_iter().flatten() {
+        let id = execution["id"].as_str().unwrap_or_default();
+        assert!(!everything.contains(id), "execution id {id} in a metric");
+    }
+    assert!(
+        !everything.contains("web-app") && !everything.contains("flaky"),
+        "no pipeline names"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
