@@ -242,3 +242,49 @@ async fn each_functions_iam_actions_are_exactly_what_its_code_calls() {
         );
     }
 }
+
+#[test]
+fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().cloned().unwrap_or_default();
+    let alarms: Vec<(&Yaml, &Yaml)> = resources
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == "AWS::CloudWatch::Alarm")
+        .collect();
+    let names: Vec<&str> = alarms.iter().filter_map(|(name, _)| name.as_str()).collect();
+    for expected in [
+        "DeadLetterQueueAlarm",
+        "HealthGateErrorsAlarm",
+        "StageRetryErrorsAlarm",
+        "ApplyRollbackErrorsAlarm",
+        "GateFailsClosedAlarm",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    for (name, alarm) in &alarms {
+        let actions = format!("{:?}", alarm["Properties"]["AlarmActions"]);
+        assert!(actions.contains("NotificationTopic"), "{name:?}: {actions}");
+    }
+    let fails_closed = &resources[&Yaml::from("GateFailsClosedAlarm")]["Properties"];
+    assert_eq!(fails_closed["Namespace"], pipeguard::metrics::NAMESPACE);
+    let verdict = format!("{:?}", fails_closed["Dimensions"]);
+    assert!(verdict.contains("HEALTH_UNAVAILABLE"), "{verdict}");
+
+    let body = resources[&Yaml::from("Dashboard")]["Properties"]["DashboardBody"]
+        .as_str()
+        .or_else(|| resources[&Yaml::from("Dashboard")]["Properties"]["DashboardBody"]["Fn::Sub"].as_str())
+        .unwrap_or_default()
+        .replace("${AWS::Region}", "us-east-1")
+        .replace("${DeadLetterQueue.QueueName}", "dlq");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|error| panic!("dashboard JSON: {error}\n{body}"));
+    let widgets = dashboard["widgets"].as_array().cloned().unwrap_or_default();
+    for function in FUNCTIONS {
+        assert!(
+            widgets.iter().any(|widget| widget
+                .to_string()
+                .contains(&format!("Function=\\\"{function}\\\""))),
+            "no widget for {function}"
+        );
+    }
+}
