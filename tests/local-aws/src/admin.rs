@@ -94,14 +94,15 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
                         .iter()
                         .map(|action| json!({"name": action.name, "status": action.status, "summary": action.summary,
                                             "error": action.error.as_ref().map(|error| json!({"code": error.code, "message": error.message})),
-                                            "output_variables": action.output_variables}))
+                                            "output_variables": action.output_variables, "started": action.started, "updated": action.updated}))
                         .collect();
                     json!({"name": stage.name, "status": stage.status, "manual_retries": stage.manual_retries, "actions": actions})
                 })
                 .collect();
             Ok(
                 json!({"id": execution.id, "pipeline": execution.pipeline, "status": execution.status, "type": execution.execution_type,
-                      "rollback_target": execution.rollback_target, "stages": stages}),
+                      "rollback_target": execution.rollback_target, "trigger": execution.trigger, "started": execution.started,
+                      "updated": execution.updated, "stages": stages}),
             )
         }
         ("GET", ["executions"]) => {

@@ -4,7 +4,7 @@
 
 use crate::Shared;
 use crate::state::{ACCOUNT, ActionError, ActionSpec, HealthEvent, REGION, State, now};
-use crate::{runtime, sns};
+use crate::{engine, runtime, sns};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -158,7 +158,7 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
                     .as_deref()
                     .is_none_or(|wanted| wanted == change.detail_type())
             })
-            .filter(|rule| rule.state.as_deref().is_none_or(|wanted| wanted == change.state))
+            .filter(|rule| rule.state.is_empty() || rule.state.contains(&change.state))
             .filter(|rule| {
                 rule.pipeline
                     .as_deref()
@@ -169,6 +169,9 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
         let mut deliveries = Vec::new();
         for rule in rules {
             let resources = vec![State::pipeline_arn(&change.pipeline)];
+            if let Some(pipeline) = rule.start_pipeline {
+                deliveries.push(Delivery::Pipeline(pipeline));
+            }
             if let Some(function) = rule.function {
                 let event = eventbridge_event(
                     &mut state,
@@ -301,6 +304,8 @@ fn rfc1123(epoch: f64) -> String {
 enum Delivery {
     Function(String, Value),
     Topic(String, String),
+    /// EventBridge's CodePipeline target: start an execution of this pipeline.
+    Pipeline(String),
 }
 
 fn deliver(shared: &Arc<Shared>, deliveries: Vec<Delivery>) {
@@ -311,6 +316,13 @@ fn deliver(shared: &Arc<Shared>, deliveries: Vec<Delivery>) {
             }
             Delivery::Topic(topic_arn, message) => {
                 sns::publish(shared, &topic_arn, None, &message, serde_json::Map::new());
+            }
+            Delivery::Pipeline(pipeline) => {
+                if let Err(error) = engine::start_execution(shared, &pipeline, "EventBridge") {
+                    shared
+                        .state()
+                        .record(format!("EventBridge could not start {pipeline}: {error}"));
+                }
             }
         }
     }

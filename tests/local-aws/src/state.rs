@@ -299,9 +299,9 @@ pub struct Rule {
     /// EventBridge pattern or a notification rule's event types would select.
     #[serde(default)]
     pub detail_type: Option<String>,
-    /// Only this state (e.g. `FAILED`).
-    #[serde(default)]
-    pub state: Option<String>,
+    /// Only these states (e.g. `FAILED`, or a list of them).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub state: Vec<String>,
     /// Only this pipeline's changes.
     #[serde(default)]
     pub pipeline: Option<String>,
@@ -309,6 +309,23 @@ pub struct Rule {
     pub topic_arn: Option<String>,
     #[serde(default)]
     pub function: Option<String>,
+    /// A pipeline to start (EventBridge's CodePipeline target: StartPipelineExecution).
+    #[serde(default)]
+    pub start_pipeline: Option<String>,
+}
+
+/// A string, or a list of strings, as an EventBridge pattern lists the values it matches.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(value) => vec![value],
+        OneOrMany::Many(values) => values,
+    })
 }
 
 /// A line in the timeline the demo prints.
