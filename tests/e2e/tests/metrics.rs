@@ -3,14 +3,14 @@
 
 use e2e::Local;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
 
 /// The EMF lines a function wrote.
-fn metric_lines(dir: &PathBuf, function: &str) -> Vec<Value> {
+fn metric_lines(dir: &Path, function: &str) -> Vec<Value> {
     std::fs::read_to_string(dir.join(format!("{function}.log")))
         .unwrap_or_default()
         .lines()
