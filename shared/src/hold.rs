@@ -3,11 +3,13 @@
 //! stages) reads back from the action's `errorDetails.message` in GetPipelineState. This module
 //! owns both sides of that contract; nothing else writes or parses it.
 //!
-//! The line is `pipeguard:hold:v1 {"events":[{"arn":...,"region":...}],"source":"api"}`. The message is used
-//! rather than `failureDetails.externalExecutionId` because AWS does not document that the latter
-//! reaches GetPipelineState (see AWS-FACTS.md), while the message does.
+//! The line is `pipeguard:hold:v1 {"events":[{"arn":...,"region":...}],"source":"api"}`. The
+//! message is used rather than `failureDetails.externalExecutionId` because AWS does not
+//! document that the latter reaches GetPipelineState (the team's AWS-FACTS notes), while the
+//! message does.
 
 use crate::health::HealthSource;
+use crate::text::TRUNCATION_MARK;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -90,22 +92,50 @@ impl Hold {
     }
 }
 
-/// Gates before 0.2 named the events only in the text; readable until the release after it.
+/// Gates released before the marker named the events only in the text: their failures are read
+/// for one more release, then this goes.
 fn legacy(message: &str) -> Option<Hold> {
     let is_arn_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-' | '.');
     let mut events: Vec<HeldBy> = Vec::new();
-    for token in message.split(|c: char| !is_arn_char(c)) {
-        let mut fields = token.split(':');
-        if fields.next() != Some("arn") || fields.nth(1) != Some("health") {
-            continue;
-        }
-        let arn = token.trim_end_matches('.').to_owned();
-        let region = fields.next().unwrap_or_default().to_owned();
-        if !events.iter().any(|seen| seen.arn == arn) {
-            events.push(HeldBy { arn, region });
+    let mut rest = message;
+    while let Some(start) = rest.find("arn:") {
+        let candidate = &rest[start..];
+        let end = candidate
+            .find(|c: char| !is_arn_char(c))
+            .unwrap_or(candidate.len());
+        // An ARN the 5,000-character limit cut is followed by the truncation mark.
+        let cut = candidate[end..].starts_with(TRUNCATION_MARK);
+        let token = candidate[..end].trim_end_matches('.');
+        rest = &candidate[end..];
+        if let Some(region) = health_event_region(token).filter(|_| !cut)
+            && !events.iter().any(|seen| seen.arn == token)
+        {
+            events.push(HeldBy {
+                arn: token.to_owned(),
+                region: region.to_owned(),
+            });
         }
     }
     Some(Hold::new(events, None))
+}
+
+/// The region of a whole AWS Health event ARN, `arn:<partition>:health:<region>::event/<service>/
+/// <event type code>/<id>`; None for anything else.
+fn health_event_region(arn: &str) -> Option<&str> {
+    let mut fields = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("health"), Some(region), Some(""), Some(resource)) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return None;
+    };
+    let parts: Vec<&str> = resource.split('/').collect();
+    (parts.len() == 4 && parts[0] == "event" && parts[1..].iter().all(|part| !part.is_empty()))
+        .then_some(region)
 }
 
 #[cfg(test)]

@@ -89,3 +89,17 @@ fn legacy_messages_name_health_arns_of_any_partition_and_nothing_else() {
     );
     assert_eq!(hold.events[1].region, "cn-north-1");
 }
+
+#[test]
+fn legacy_messages_cut_at_the_limit_name_no_half_arn() {
+    let cut = crate::text::truncate_chars(&format!("Deployment blocked by 1 AWS Health event: ({ARN})"), 80);
+    assert!(cut.contains("arn:aws:health"), "{cut}");
+    assert_eq!(Hold::read(&cut), None, "{cut}");
+    for partial in [
+        "arn:aws:health:us-east-1::event/E",
+        "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE",
+        "arn:aws:health:us-east-1:123:event/EC2/X/1",
+    ] {
+        assert_eq!(Hold::read(&format!("blocked ({partial})")), None, "{partial}");
+    }
+}

@@ -10,7 +10,9 @@ const MAX_FAILURE_MESSAGE_CHARS: usize = 5000;
 const MAX_SUMMARY_CHARS: usize = 2048;
 
 /// What the gate reads from a `CodePipeline.job` event. Deliberately not the whole event: the
-/// artifact credentials it carries are never deserialized, so they cannot leak into a log.
+/// artifact credentials it carries are never deserialized, so they cannot leak into a log. Not
+/// aws_lambda_events' `CodePipelineJobEvent`: it requires fields whose absence would lose the job
+/// id (and so leave the job unanswered), and derives `Debug` over the credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobEvent {
     pub job_id: String,
@@ -136,7 +138,13 @@ impl JobResult {
     /// A failure whose message ends with `trailer` (a machine-readable line, see `hold`): the
     /// text before it is cut to CodePipeline's limit, the trailer is kept whole.
     pub fn failure_with_trailer(kind: FailureKind, message: &str, trailer: &str) -> Self {
-        let room = MAX_FAILURE_MESSAGE_CHARS.saturating_sub(trailer.chars().count() + 1);
+        // A trailer that leaves no room for the text is dropped, never sent over the limit.
+        let Some(room) = MAX_FAILURE_MESSAGE_CHARS
+            .checked_sub(trailer.chars().count() + 1)
+            .filter(|room| *room > 0)
+        else {
+            return Self::failure(kind, message);
+        };
         Self::Failure {
             kind,
             message: format!("{}\n{trailer}", truncate_chars(message, room)),

@@ -88,3 +88,13 @@ fn a_trailer_survives_the_cut_to_the_limit() {
     assert_eq!(message.chars().count(), MAX_FAILURE_MESSAGE_CHARS);
     assert!(message.ends_with(&format!("\n{trailer}")), "{message}");
 }
+
+#[test]
+fn a_trailer_too_long_for_the_limit_is_dropped_not_sent_over_it() {
+    let JobResult::Failure { message, .. } =
+        JobResult::failure_with_trailer(FailureKind::JobFailed, "blocked", &"t".repeat(6000))
+    else {
+        panic!()
+    };
+    assert_eq!(message, "blocked");
+}

@@ -20,6 +20,7 @@ fn lambda_is_told_what_kind_of_failure_an_invocation_had() {
         operation: "GetPipelineState",
         pipeline: "web-app".into(),
         cause: "throttled".into(),
+        not_found: false,
     }));
     assert_eq!(call.error_type, "CodePipelineCallFailed");
     assert_eq!(

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 /// SNS subjects are at most 100 characters of printable ASCII on one line.
 const MAX_SUBJECT_CHARS: usize = 100;
-/// SNS messages are at most 256 KB for all forms together; each stays well below a quarter.
-const MAX_BODY_CHARS: usize = 60_000;
+/// SNS messages are at most 256 KB for all forms together (`aws::sns` checks the whole).
+const MAX_BODY_CHARS: usize = 16_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -36,6 +36,14 @@ impl Notice {
             body: truncate_chars(body, MAX_BODY_CHARS),
             next_steps: Vec::new(),
             pipeline: None,
+        }
+    }
+
+    /// The same notice with its body cut to `max_chars`.
+    pub fn shortened(&self, max_chars: usize) -> Self {
+        Self {
+            body: truncate_chars(&self.body, max_chars),
+            ..self.clone()
         }
     }
 

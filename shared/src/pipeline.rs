@@ -101,7 +101,10 @@ pub fn stage_of_failure<'a>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutionSummary {
     pub id: String,
+    pub status: ExecutionStatus,
     pub execution_type: ExecutionType,
+    /// For a rollback, the execution it returned the stage to.
+    pub rollback_target: Option<String>,
     /// `action@revision (summary)` for each source, when CodePipeline reports them.
     pub source_revisions: Vec<String>,
 }

@@ -1,6 +1,7 @@
 //! Text helpers for AWS fields with length limits.
 
-const TRUNCATION_MARK: &str = "… [truncated]";
+/// What ends a text that was cut.
+pub const TRUNCATION_MARK: &str = "… [truncated]";
 
 /// Cuts `text` to at most `max_chars` characters (AWS counts characters, not bytes), ending
 /// with a visible mark when anything was cut. Cutting on a `char` keeps the UTF-8 valid.

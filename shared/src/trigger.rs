@@ -1,11 +1,12 @@
 //! The events stage-retry and apply-rollback react to, in every shape they arrive in:
 //! EventBridge events, and SNS deliveries whose messages are CodePipeline notification-rule
-//! messages or EventBridge events (an EventBridge rule can target a topic too).
+//! messages or EventBridge events (an EventBridge rule can target a topic too). The envelopes
+//! are aws_lambda_events' (`SnsRecord`, `EventBridgeEvent`); the details are pipeguard's own.
 
 use crate::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use aws_lambda_events::event::sns::SnsEvent;
+use aws_lambda_events::event::sns::SnsRecord;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -169,20 +170,21 @@ struct AdditionalAttributes {
     failed_stage: Option<String>,
 }
 
-/// Every trigger in one invocation: an SNS delivery may carry several records.
+/// Every trigger in one invocation: an SNS delivery may carry several records, each read on
+/// its own so that one unreadable record does not lose the others.
 pub fn parse_invocation(payload: &Value) -> Vec<Trigger> {
-    if payload.get("Records").is_none() {
+    let Some(records) = payload.get("Records") else {
         return vec![from_eventbridge(payload)];
-    }
-    match SnsEvent::deserialize(payload) {
-        Ok(delivery) => delivery
-            .records
+    };
+    match records.as_array() {
+        Some(records) if !records.is_empty() => records
             .iter()
-            .map(|record| from_sns_message(&record.sns.message))
+            .map(|record| match SnsRecord::deserialize(record) {
+                Ok(record) => from_sns_message(&record.sns.message),
+                Err(error) => ignored(format!("an SNS record this function cannot read: {error}")),
+            })
             .collect(),
-        Err(error) => vec![ignored(format!(
-            "an SNS delivery this function cannot read: {error}"
-        ))],
+        _ => vec![ignored("an SNS delivery without records".into())],
     }
 }
 

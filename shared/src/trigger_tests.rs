@@ -174,3 +174,23 @@ fn the_sweep_schedule_is_a_trigger() {
         "resources": ["arn:aws:events:us-east-1:123456789012:rule/pipeguard-sweep"], "detail": {}});
     assert_eq!(only(parse_invocation(&scheduled)), Trigger::Sweep);
 }
+
+#[test]
+fn one_unreadable_sns_record_loses_none_of_the_others() {
+    let mut event = fixture("sns");
+    let good = event["Records"][0].clone();
+    let mut not_json = good.clone();
+    not_json["Sns"]["Message"] = json!("not json");
+    event["Records"] = json!([json!({"Sns": {"Message": "{}"}}), good, not_json]);
+    let triggers = parse_invocation(&event);
+    assert_eq!(triggers.len(), 3);
+    assert!(
+        matches!(&triggers[0], Trigger::Ignored { reason } if reason.contains("SNS record")),
+        "{triggers:?}"
+    );
+    assert!(matches!(&triggers[1], Trigger::Pipeline(_)), "{triggers:?}");
+    assert!(
+        matches!(&triggers[2], Trigger::Ignored { reason } if reason.contains("SNS message is not JSON")),
+        "{triggers:?}"
+    );
+}

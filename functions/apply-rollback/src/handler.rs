@@ -119,15 +119,12 @@ impl Rollbacker {
                 rollback::is_rollback_target(execution, failed)
             })
             .await?;
-        let verdict = rollback::choose(policy, failure, apply, target);
-        let RollbackVerdict::RollBack(plan) = &verdict else {
-            return Ok(verdict);
-        };
+        let plan = rollback::choose(policy, failure, apply, target)?;
         let outcome = self
             .codepipeline
             .rollback_stage(pipeline, stage, &plan.target.id)
             .await?;
-        Ok(verdict.acted(outcome))
+        Ok(RollbackVerdict::after(plan, outcome))
     }
 }
 

@@ -4,7 +4,7 @@
 use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier, Reported};
 use pipeguard::config::SettingError;
-use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations};
+use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
 use pipeguard::job::{JobEvent, JobEventError};
 use pipeguard::lambda::InvocationError;
 use serde_json::Value;
@@ -32,6 +32,8 @@ pub struct Gate {
 struct Decision {
     outcome: GateOutcome,
     pipeline: Option<String>,
+    /// What the policy asked about, when the job got as far as a policy.
+    scope: Option<Scope>,
 }
 
 impl Gate {
@@ -62,6 +64,7 @@ impl Gate {
                 let decision = Decision {
                     outcome: GateOutcome::Misconfigured(format!("malformed job data: {reason}")),
                     pipeline: None,
+                    scope: None,
                 };
                 return self.answer(&job_id, decision).await;
             }
@@ -77,12 +80,14 @@ impl Gate {
             Ok(Err(joined)) => Decision {
                 outcome: GateOutcome::Crashed(panic_text(joined)),
                 pipeline: None,
+                scope: None,
             },
             Err(_) => Decision {
                 outcome: GateOutcome::OutOfTime {
                     budget_secs: budget.as_secs(),
                 },
                 pipeline: None,
+                scope: None,
             },
         };
         self.answer(&job_id, decision).await
@@ -95,6 +100,7 @@ impl Gate {
                 return Decision {
                     outcome,
                     pipeline: None,
+                    scope: None,
                 };
             }
         };
@@ -122,22 +128,53 @@ impl Gate {
         Decision {
             outcome: gate::decide(&policy, observations),
             pipeline,
+            scope: Some(Scope::of(&policy)),
         }
     }
 
     /// Reports the job's one result, logs the decision and tells people when it is worth it.
     async fn answer(&self, job_id: &str, decision: Decision) -> Result<(), InvocationError> {
-        let Decision { outcome, pipeline } = decision;
-        let result = gate::render(&outcome);
-        tracing::info!(
-            job_id,
+        let Decision {
+            outcome,
             pipeline,
-            verdict = outcome.verdict(),
-            health_source = outcome.health_source(),
-            reason = result.text(),
-            "gate decision"
-        );
-        pipeguard::metrics::decision("health-gate", outcome.verdict(), Some(outcome.health_source()));
+            scope,
+        } = decision;
+        let result = gate::render(&outcome);
+        let (regions, services) = scope.map(|scope| (scope.regions, scope.services)).unzip();
+        let reason = result.text();
+        let verdict = outcome.verdict();
+        let health_source = outcome.health_source();
+        match outcome {
+            // The gate could not decide as asked: someone has to look.
+            GateOutcome::Misconfigured(_)
+            | GateOutcome::UnreadableToken(_)
+            | GateOutcome::OutOfTime { .. }
+            | GateOutcome::Crashed(_)
+            | GateOutcome::HealthUnavailable { .. }
+            | GateOutcome::ConflictCheckFailed(_) => {
+                tracing::warn!(
+                    job_id,
+                    pipeline,
+                    verdict,
+                    health_source,
+                    ?regions,
+                    ?services,
+                    reason,
+                    "gate decision"
+                )
+            }
+            _ => tracing::info!(
+                job_id,
+                pipeline,
+                verdict,
+                health_source,
+                ?regions,
+                ?services,
+                reason,
+                "gate decision"
+            ),
+        }
+        pipeguard::metrics::decision("health-gate", verdict, Some(health_source));
         let reported = self.codepipeline.report(job_id, &result).await?;
         // A duplicate invocation's result was not recorded: telling people about it could
         // contradict what CodePipeline shows.

@@ -44,12 +44,13 @@ impl Retrier {
     /// delivers it again (and, in the end, to the dead-letter queue): every step is safe to repeat.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let policies = self.policies.as_ref().map_err(Clone::clone)?;
-        let time_left = pipeguard::lambda::time_left(event.context.deadline);
         for trigger in parse_invocation(&event.payload) {
             match trigger {
                 Trigger::Pipeline(change)
                     if change.state == ChangeState::Failed && change.level != ChangeLevel::Action =>
                 {
+                    // Asked per failure: the ones before it in this delivery used time.
+                    let time_left = pipeguard::lambda::time_left(event.context.deadline);
                     self.on_failure(policies, &change, time_left).await?;
                 }
                 Trigger::Health(record) => self.on_health_event(policies, &record).await?,

@@ -26,6 +26,9 @@ pub struct PipelineCallError {
     pub operation: &'static str,
     pub pipeline: String,
     pub cause: String,
+    /// CodePipeline knows no such pipeline (or stage): a mistake in what was asked, not an
+    /// outage.
+    pub not_found: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -243,7 +246,7 @@ impl CodePipeline {
             .pipeline_name(pipeline)
             .stage_name(stage)
             .pipeline_execution_id(execution_id)
-            .retry_mode(StageRetryMode::from(mode.as_str()))
+            .retry_mode(retry_mode(mode))
             .send()
             .await;
         match sent {
@@ -288,6 +291,27 @@ impl CodePipeline {
             }
         }
         Ok(None)
+    }
+
+    /// The newest executions, at most `count` (up to 100: one page).
+    pub async fn recent_executions(
+        &self,
+        pipeline: &str,
+        count: i32,
+    ) -> Result<Vec<ExecutionSummary>, PipelineCallError> {
+        let output = self
+            .client
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .max_results(count.clamp(1, EXECUTIONS_PAGE))
+            .send()
+            .await
+            .map_err(|error| call_error("ListPipelineExecutions", pipeline, &error))?;
+        Ok(output
+            .pipeline_execution_summaries()
+            .iter()
+            .map(summary)
+            .collect())
     }
 
     /// Every action run of one execution (newest first, as CodePipeline lists them).
@@ -376,12 +400,13 @@ impl CodePipeline {
                 operation: "RollbackStage",
                 pipeline: pipeline.to_owned(),
                 cause: error.to_string(),
+                not_found: error.is_pipeline_not_found_exception() || error.is_stage_not_found_exception(),
             });
         })
     }
 }
 
-fn call_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+fn call_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     operation: &'static str,
     pipeline: &str,
     error: &SdkError<E, R>,
@@ -390,6 +415,17 @@ fn call_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
         operation,
         pipeline: pipeline.to_owned(),
         cause: DisplayErrorContext(error).to_string(),
+        not_found: matches!(
+            error.code(),
+            Some("PipelineNotFoundException" | "StageNotFoundException")
+        ),
+    }
+}
+
+fn retry_mode(mode: RetryMode) -> StageRetryMode {
+    match mode {
+        RetryMode::FailedActions => StageRetryMode::FailedActions,
+        RetryMode::AllActions => StageRetryMode::AllActions,
     }
 }
 
@@ -443,6 +479,11 @@ fn snapshot(stage: &StageState) -> StageSnapshot {
 fn summary(execution: &PipelineExecutionSummary) -> ExecutionSummary {
     ExecutionSummary {
         id: execution.pipeline_execution_id().unwrap_or_default().to_owned(),
+        status: ExecutionStatus::from(execution.status().map_or("", |status| status.as_str())),
+        rollback_target: execution
+            .rollback_metadata()
+            .and_then(|metadata| metadata.rollback_target_pipeline_execution_id())
+            .map(str::to_owned),
         execution_type: ExecutionType::from(
             execution
                 .execution_type()

@@ -271,3 +271,12 @@ async fn other_reporting_errors_are_returned_with_the_job_id() {
     assert_eq!(error.job_id, "j7");
     assert!(error.to_string().contains("j7"));
 }
+
+#[test]
+fn each_retry_mode_is_the_one_codepipeline_names() {
+    assert_eq!(
+        retry_mode(RetryMode::FailedActions),
+        StageRetryMode::FailedActions
+    );
+    assert_eq!(retry_mode(RetryMode::AllActions), StageRetryMode::AllActions);
+}

@@ -20,7 +20,20 @@ use std::time::Duration;
 /// One attempt may take 5 s and a call, with the SDK's standard retries, 15 s: well inside
 /// the functions' timeout, so there is always time left to report a result.
 pub async fn load_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    load_config_for(None, None).await
+}
+
+/// The same, for a region and a named profile when given (the CLI's `--region`, `--profile`);
+/// otherwise the standard chain decides (environment, profile, instance metadata).
+pub async fn load_config_for(region: Option<String>, profile: Option<String>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
@@ -30,6 +43,19 @@ pub async fn load_config() -> SdkConfig {
         )
         .load()
         .await
+}
+
+/// Whether the configuration has credentials to sign with: why not, when it has none.
+pub async fn check_credentials(config: &SdkConfig) -> Result<(), String> {
+    use aws_sdk_codepipeline::config::ProvideCredentials;
+    let provider = config
+        .credentials_provider()
+        .ok_or("no credentials provider is configured")?;
+    provider
+        .provide_credentials()
+        .await
+        .map(drop)
+        .map_err(|error| error.to_string())
 }
 
 /// The notifier for `NOTIFY_TOPIC_ARN` (silent when it is unset).

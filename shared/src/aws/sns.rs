@@ -6,6 +6,24 @@ use crate::notice::Notice;
 use aws_sdk_sns::error::DisplayErrorContext;
 use serde_json::json;
 
+/// SNS takes at most 256 KiB a message, all forms together, with room left for the subject.
+const MAX_MESSAGE_BYTES: usize = 250 * 1024;
+/// A body short enough that its three forms fit in any script, for the rare notice whose full
+/// body does not.
+const SHORTENED_BODY_CHARS: usize = 4_000;
+
+/// The message with a form for each kind of subscriber, as SNS's JSON message structure.
+fn message_forms(notice: &Notice, region: Option<&str>) -> String {
+    let link = region.and_then(|region| notice.console_link(region));
+    let text = notice.email_text(link.as_deref());
+    json!({
+        "default": text,
+        "email": text,
+        "https": notice.chat_message(link.as_deref()).to_string(),
+    })
+    .to_string()
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("could not publish \"{subject}\" to {topic_arn}: {cause}")]
 pub struct NotifyError {
@@ -38,19 +56,16 @@ impl Notifier {
             return Ok(());
         };
         let region = self.client.config().region().map(|region| region.to_string());
-        let link = region.and_then(|region| notice.console_link(&region));
-        let text = notice.email_text(link.as_deref());
-        let forms = json!({
-            "default": text,
-            "email": text,
-            "https": notice.chat_message(link.as_deref()).to_string(),
-        });
+        let forms = match message_forms(notice, region.as_deref()) {
+            forms if forms.len() <= MAX_MESSAGE_BYTES => forms,
+            _ => message_forms(&notice.shortened(SHORTENED_BODY_CHARS), region.as_deref()),
+        };
         self.client
             .publish()
             .topic_arn(topic_arn)
             .subject(&notice.subject)
             .message_structure("json")
-            .message(forms.to_string())
+            .message(forms)
             .send()
             .await
             .map(drop)

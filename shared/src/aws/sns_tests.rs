@@ -38,3 +38,17 @@ async fn without_a_topic_nothing_is_sent() {
     notifier.publish(&Notice::new("held", "why")).await.unwrap();
     assert_eq!(publish.num_calls(), 0);
 }
+
+#[test]
+fn every_form_of_the_longest_notice_fits_in_one_sns_message() {
+    // Control characters: six bytes each once escaped, seven in the chat form escaped twice.
+    let notice = Notice::new("held", &"\u{1}".repeat(20_000)).with_next_steps(&["wait"]);
+    let forms = message_forms(&notice, Some("us-east-1"));
+    assert!(
+        forms.len() > MAX_MESSAGE_BYTES,
+        "the full body does not fit: {}",
+        forms.len()
+    );
+    let shortened = message_forms(&notice.shortened(SHORTENED_BODY_CHARS), Some("us-east-1"));
+    assert!(shortened.len() <= MAX_MESSAGE_BYTES, "{}", shortened.len());
+}

@@ -236,6 +236,16 @@ fn minutes_between(since: i64, now: i64) -> i64 {
 }
 
 impl GateOutcome {
+    /// What keeps the deployment from starting (nothing, when it passes).
+    pub fn blockers(&self) -> &[Blocker] {
+        match self {
+            Self::Blocked { blockers, .. } | Self::Hold { blockers, .. } | Self::GaveUp { blockers, .. } => {
+                blockers
+            }
+            _ => &[],
+        }
+    }
+
     /// Which source of AWS Health decided: `api`, `events`, or `none`.
     pub fn health_source(&self) -> &'static str {
         match self {

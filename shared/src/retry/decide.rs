@@ -133,7 +133,9 @@ pub fn held_stages<'a>(
 }
 
 /// Whether a held stage may resume: every event that held it has closed (`closed` answers for
-/// each of `hold.events`; `just_closed` is an event known to have closed this moment).
+/// each of `hold.events`; `just_closed` is an event known to have closed this moment). Events
+/// the marker left out for length (`hold.more`) are not waited for: the gate, run again by the
+/// resume, checks every event itself.
 pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<&str>) -> bool {
     !hold.events.is_empty()
         && hold.events.len() == closed.len()

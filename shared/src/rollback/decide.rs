@@ -41,8 +41,6 @@ pub enum RollbackVerdict {
     NoTarget { stage: String },
     /// The policy is a dry run: this is what would happen.
     DryRun(Box<Plan>),
-    /// Roll the stage back as planned (not yet done).
-    RollBack(Box<Plan>),
     /// Rolled back: `rollback_execution` returns the stage to the plan's target.
     RolledBack {
         plan: Box<Plan>,
@@ -178,36 +176,33 @@ pub fn is_rollback_target(execution: &ExecutionSummary, failed_execution: &str) 
     execution.id != failed_execution && execution.execution_type == ExecutionType::Standard
 }
 
-/// The decision once the target is known: roll back to it, say what a dry run would do, or
-/// say that there is nothing to return to.
+/// The rollback to make once the target is known, or the verdict when there is none to make:
+/// nothing to return to, or a dry run saying what it would do.
 pub fn choose(
     policy: &RollbackPolicy,
     failure: &Failure,
     apply: &ActionRun,
     target: Option<ExecutionSummary>,
-) -> RollbackVerdict {
+) -> Result<Plan, RollbackVerdict> {
     let Some(target) = target else {
-        return RollbackVerdict::NoTarget {
+        return Err(RollbackVerdict::NoTarget {
             stage: failure.stage.name.clone(),
-        };
+        });
     };
-    let plan = Box::new(Plan {
+    let plan = Plan {
         apply: apply.clone(),
         target,
-    });
+    };
     if policy.dry_run {
-        RollbackVerdict::DryRun(plan)
-    } else {
-        RollbackVerdict::RollBack(plan)
+        return Err(RollbackVerdict::DryRun(Box::new(plan)));
     }
+    Ok(plan)
 }
 
 impl RollbackVerdict {
-    /// What came of acting on a `RollBack` verdict.
-    pub fn acted(self, outcome: RollbackOutcome) -> Self {
-        let Self::RollBack(plan) = self else {
-            return self;
-        };
+    /// What came of making the rollback `plan`.
+    pub fn after(plan: Plan, outcome: RollbackOutcome) -> Self {
+        let plan = Box::new(plan);
         match outcome {
             RollbackOutcome::Started(rollback_execution) => Self::RolledBack {
                 plan,
@@ -226,7 +221,7 @@ impl RollbackVerdict {
             Self::FailedRollback { .. } => "failed-rollback",
             Self::NoTarget { .. } => "no-target",
             Self::DryRun { .. } => "dry-run",
-            Self::RollBack(_) | Self::RolledBack { .. } => "rollback",
+            Self::RolledBack { .. } => "rollback",
             Self::Refused(_) => "refused",
         }
     }
@@ -241,7 +236,6 @@ impl RollbackVerdict {
                 format!("no earlier successful execution of stage {stage}; rollback skipped")
             }
             Self::DryRun(plan) => format!("dry run: would roll back to {}", plan.target.id),
-            Self::RollBack(plan) => format!("rolling back to {}", plan.target.id),
             Self::RolledBack {
                 plan,
                 rollback_execution,
@@ -267,7 +261,7 @@ impl RollbackVerdict {
             Self::FailedRollback { .. } | Self::NoTarget { .. } | Self::Refused(_) => {
                 Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason()))
             }
-            Self::Skip(_) | Self::NotQualifying(_) | Self::RollBack(_) | Self::AlreadyRollingBack(_) => None,
+            Self::Skip(_) | Self::NotQualifying(_) | Self::AlreadyRollingBack(_) => None,
         }
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::env_of;
-use crate::pipeline::StageStatus;
+use crate::pipeline::{ExecutionStatus, StageStatus};
 use crate::rollback::RollbackPolicies;
 
 fn run(
@@ -64,7 +64,9 @@ fn stage(execution: &str, status: &str) -> StageSnapshot {
 fn execution(id: &str, kind: &str) -> ExecutionSummary {
     ExecutionSummary {
         id: id.into(),
+        status: ExecutionStatus::Succeeded,
         execution_type: ExecutionType::from(kind),
+        rollback_target: None,
         source_revisions: vec![],
     }
 }
@@ -275,13 +277,13 @@ fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do(
     let target = || Some(execution("e1", "STANDARD"));
     assert_eq!(
         choose(&RollbackPolicy::default(), &failure, apply, target()),
-        RollbackVerdict::RollBack(Box::new(plan()))
+        Ok(plan())
     );
     let dry = policy(&[("ROLLBACK_DRY_RUN", "true")]);
-    let verdict = choose(&dry, &failure, apply, target());
+    let verdict = choose(&dry, &failure, apply, target()).unwrap_err();
     assert_eq!(verdict, RollbackVerdict::DryRun(Box::new(plan())));
     assert!(verdict.notice(&failure).unwrap().subject.contains("dry run"));
-    let none = choose(&RollbackPolicy::default(), &failure, apply, None);
+    let none = choose(&RollbackPolicy::default(), &failure, apply, None).unwrap_err();
     assert_eq!(
         none.reason(),
         "no earlier successful execution of stage Deploy; rollback skipped"
@@ -298,21 +300,15 @@ fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do(
 fn what_codepipeline_answers_decides_what_people_hear() {
     let stages = [stage("e2", "Failed")];
     let failure = locate("web-app", "e2", None, &stages).unwrap();
-    let planned = || RollbackVerdict::RollBack(Box::new(plan()));
-    assert_eq!(
-        planned().notice(&failure),
-        None,
-        "nothing is said before it is done"
-    );
-    let started = planned().acted(RollbackOutcome::Started("r1".into()));
+    let started = RollbackVerdict::after(plan(), RollbackOutcome::Started("r1".into()));
     assert_eq!(started.reason(), "rolling back to e1 in execution r1");
     assert_eq!(
         started.notice(&failure).unwrap().subject,
         "pipeguard: web-app Deploy rolled back"
     );
-    let busy = planned().acted(RollbackOutcome::AlreadyHandled("busy".into()));
+    let busy = RollbackVerdict::after(plan(), RollbackOutcome::AlreadyHandled("busy".into()));
     assert_eq!((busy.label(), busy.notice(&failure)), ("skip", None));
-    let refused = planned().acted(RollbackOutcome::Refused("outdated".into()));
+    let refused = RollbackVerdict::after(plan(), RollbackOutcome::Refused("outdated".into()));
     assert_eq!(refused.label(), "refused");
     assert!(refused.notice(&failure).unwrap().body.contains("outdated"));
 }
