@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 pub const FUNCTIONS: [&str; 3] = ["health-gate", "stage-retry", "apply-rollback"];
 
+/// The secret key the command line signs with in the tests: it must never be printed.
+pub const CLI_SECRET: &str = "cli-secret-never-printed";
+
 /// The AWS Health event store's table, as the template names it in the functions' environment.
 pub const EVENT_STORE: &str = "pipeguard-health-events";
 
@@ -261,6 +264,37 @@ impl Local {
                 json!({"function": function, "payload": delivery}),
             );
         }
+    }
+
+    /// Runs the `pipeguard` command line against this emulator, as someone with these
+    /// credentials would, and returns its exit code, standard output and standard error.
+    pub async fn cli(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+        let mut command = tokio::process::Command::new(function_binary("pipeguard"));
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL", self.emulator.url())
+            .env(
+                "PIPEGUARD_HEALTH_ENDPOINTS",
+                format!("{},{}", self.emulator.url(), self.emulator.passive_url()),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "pipeguard-cli")
+            .env("AWS_SECRET_ACCESS_KEY", CLI_SECRET)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/pipeguard/config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/pipeguard/credentials",
+            )
+            .envs(env.iter().copied());
+        let output = command.output().await.expect("the pipeguard binary starts");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     }
 
     /// Invocations of the function that ended in an error (each is delivered again, up to

@@ -1,0 +1,68 @@
+//! The AWS side of the command line: one configuration from the standard chain (with `--region`
+//! and `--profile`), the clients built from it, and the pipelines a command is about.
+
+use crate::Selection;
+use aws_config::SdkConfig;
+use pipeguard::aws::{CodePipeline, HealthSources, PipelineCallError};
+
+/// The region the CLI works in and the clients it uses.
+pub struct Aws {
+    config: SdkConfig,
+    pub codepipeline: CodePipeline,
+}
+
+impl Aws {
+    /// Loads the configuration and checks that there are credentials to sign with, so that a
+    /// missing one is said once, clearly, and before anything else.
+    pub async fn connect(region: Option<String>, profile: Option<String>) -> Result<Self, String> {
+        let config = pipeguard::aws::load_config_for(region, profile).await;
+        if config.region().is_none() {
+            return Err("no AWS region: pass --region, or set AWS_REGION or a profile's region".into());
+        }
+        if let Err(error) = pipeguard::aws::check_credentials(&config).await {
+            return Err(format!(
+                "no AWS credentials ({error}): set AWS_PROFILE (or --profile) and sign in, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ));
+        }
+        Ok(Self {
+            codepipeline: CodePipeline::from_config(&config),
+            config,
+        })
+    }
+
+    /// The settings a command reads, as the functions read theirs: the process environment,
+    /// with the region the configuration chose as `AWS_REGION` and, when given, `table` as
+    /// `HEALTH_EVENTS_TABLE`.
+    pub fn env(&self, table: Option<String>) -> impl Fn(&str) -> Option<String> + use<> {
+        let region = self.config.region().map(|region| region.to_string());
+        move |name: &str| match name {
+            "AWS_REGION" => region.clone(),
+            "HEALTH_EVENTS_TABLE" if table.is_some() => table.clone(),
+            _ => std::env::var(name).ok(),
+        }
+    }
+
+    /// Where AWS Health is asked: the API, and the event store when `table` (or
+    /// `HEALTH_EVENTS_TABLE`) names one.
+    pub async fn health_sources(&self, table: Option<String>) -> HealthSources {
+        pipeguard::aws::health_sources(&self.config, self.env(table)).await
+    }
+
+    /// The pipelines a command is about: those named, those with the prefix, or all, sorted;
+    /// every page of ListPipelines is read.
+    pub async fn pipelines(&self, selection: &Selection) -> Result<Vec<String>, PipelineCallError> {
+        if !selection.pipelines.is_empty() {
+            return Ok(selection.pipelines.clone());
+        }
+        let prefix = selection.prefix.as_deref().unwrap_or_default();
+        let mut names: Vec<String> = self
+            .codepipeline
+            .pipelines()
+            .await?
+            .into_iter()
+            .filter(|name| name.starts_with(prefix))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}

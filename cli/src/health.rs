@@ -1,0 +1,156 @@
+//! `pipeguard health`: the gate's decision for a deploy right now, from the gate's own policy
+//! parsing and decision, for CI systems other than CodePipeline.
+
+use crate::aws::Aws;
+use crate::output::{Tone, colour_enabled, paint};
+use crate::{Ended, HealthArgs, Source};
+use pipeguard::gate::{self, Blocker, GateDefaults, GateOutcome, Observations};
+use pipeguard::pipeline::ConflictCheckError;
+use serde_json::{Map, Value, json};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// As long as the gate gives AWS Health in Lambda.
+const BUDGET: Duration = Duration::from_secs(20);
+
+pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Ended {
+    let parameters = match user_parameters(&args) {
+        Ok(parameters) => parameters,
+        Err(problem) => {
+            eprintln!("pipeguard: {problem}");
+            return Ended::Usage;
+        }
+    };
+    let policy = GateDefaults::from_env(aws.env(args.events_table.clone()))
+        .and_then(|defaults| defaults.for_action(Some(&parameters)));
+    let policy = match policy {
+        Ok(policy) => policy,
+        Err(error) => {
+            eprintln!("pipeguard: {error}");
+            return Ended::Usage;
+        }
+    };
+    let sources = aws.health_sources(args.events_table).await;
+    let (health, running) = tokio::join!(
+        sources.events_within(&policy, BUDGET),
+        aws.codepipeline.running_executions(&policy.block_while_running),
+    );
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let outcome = gate::decide(
+        &policy,
+        Observations {
+            health,
+            running,
+            wait: None,
+            pipeline: None,
+            now,
+        },
+    );
+    let ended = ended(&outcome);
+    if json {
+        println!("{}", as_json(&outcome, ended));
+    } else {
+        print_text(&outcome);
+    }
+    ended
+}
+
+/// The UserParameters the gate would get: `--params`, with the flags' fields over it.
+fn user_parameters(args: &HealthArgs) -> Result<String, String> {
+    let mut fields: Map<String, Value> = match &args.params {
+        Some(text) => serde_json::from_str(text).map_err(|error| {
+            format!("--params is not a JSON object of the gate's UserParameters: {error}")
+        })?,
+        None => Map::new(),
+    };
+    if !args.regions.is_empty() {
+        fields.insert("regions".into(), json!(args.regions));
+    }
+    if !args.services.is_empty() {
+        fields.insert("services".into(), json!(args.services));
+    }
+    if let Some(source) = args.source {
+        let name = match source {
+            Source::Api => "api",
+            Source::Events => "events",
+            Source::Auto => "auto",
+        };
+        fields.insert("health_source".into(), json!(name));
+    }
+    Ok(Value::Object(fields).to_string())
+}
+
+/// The exit code: 0 deploy, 1 blocked, 2 configuration, 3 AWS Health unavailable.
+fn ended(outcome: &GateOutcome) -> Ended {
+    match outcome {
+        GateOutcome::Pass { .. } => Ended::Ok,
+        GateOutcome::Blocked { .. } | GateOutcome::Hold { .. } | GateOutcome::GaveUp { .. } => Ended::Failed,
+        GateOutcome::ConflictCheckFailed(
+            ConflictCheckError::PipelineNotFound(_) | ConflictCheckError::NotPermitted(_),
+        )
+        | GateOutcome::Misconfigured(_)
+        | GateOutcome::UnreadableToken(_) => Ended::Usage,
+        GateOutcome::HealthUnavailable { .. }
+        | GateOutcome::ConflictCheckFailed(_)
+        | GateOutcome::OutOfTime { .. }
+        | GateOutcome::Crashed(_) => Ended::HealthUnavailable,
+    }
+}
+
+/// Without the gate's hold marker, which is for stage-retry, not for people.
+fn message(outcome: &GateOutcome) -> String {
+    gate::render(outcome)
+        .text()
+        .lines()
+        .filter(|line| !line.starts_with("pipeguard:hold:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn print_text(outcome: &GateOutcome) {
+    let colour = colour_enabled();
+    let verdict = match outcome {
+        GateOutcome::Pass { .. } => paint("DEPLOY", Tone::Good, colour),
+        GateOutcome::HealthUnavailable { .. } => paint("BLOCKED (AWS Health unavailable)", Tone::Bad, colour),
+        _ => paint("BLOCKED", Tone::Bad, colour),
+    };
+    println!("{verdict}: {}", message(outcome));
+}
+
+fn as_json(outcome: &GateOutcome, ended: Ended) -> Value {
+    let blockers: Vec<Value> = outcome.blockers().iter().map(blocker_json).collect();
+    json!({
+        "deploy": ended == Ended::Ok,
+        "verdict": outcome.verdict(),
+        "health_source": outcome.health_source(),
+        "blocking": blockers,
+        "message": message(outcome),
+        "exit_code": ended as u8,
+    })
+}
+
+fn blocker_json(blocker: &Blocker) -> Value {
+    match blocker {
+        Blocker::HealthEvent(event) => json!({
+            "kind": "aws_health_event",
+            "arn": event.arn,
+            "service": event.service,
+            "region": event.region,
+            "event_type_code": event.event_type_code,
+            "category": event.category.as_str(),
+            "status": event.status.as_str(),
+            "start_time": event.start_time,
+        }),
+        Blocker::RunningPipeline(execution) => json!({
+            "kind": "running_pipeline",
+            "pipeline": execution.pipeline,
+            "execution_id": execution.execution_id,
+            "status": execution.status.as_str(),
+        }),
+    }
+}
+
+#[cfg(test)]
+#[path = "health_tests.rs"]
+mod tests;

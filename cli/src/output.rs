@@ -1,0 +1,77 @@
+//! How the command line prints: colour only on a terminal and never with `NO_COLOR`, tables that
+//! line up, JSON for machines.
+
+use std::io::IsTerminal;
+
+/// A table on a terminal; JSON when asked for, or when the output is not a terminal, unless a
+/// table is asked for.
+pub fn wants_table(json: bool, table: bool) -> bool {
+    !json && (table || std::io::stdout().is_terminal())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Bad,
+    Waiting,
+    Plain,
+}
+
+/// Colour on a terminal whose user did not set `NO_COLOR` (https://no-color.org).
+pub fn colour_enabled() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+pub fn paint(text: &str, tone: Tone, colour: bool) -> String {
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Bad => "31",
+        Tone::Waiting => "33",
+        Tone::Plain => return text.to_owned(),
+    };
+    if colour {
+        format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Columns padded to their widest cell; a cell is its text and its tone.
+pub fn table(headers: &[&str], rows: &[Vec<(String, Tone)>], colour: bool) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|header| header.chars().count()).collect();
+    for row in rows {
+        for (column, (text, _)) in row.iter().enumerate() {
+            if let Some(width) = widths.get_mut(column) {
+                *width = (*width).max(text.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<(String, Tone)>| {
+        let last = cells.len().saturating_sub(1);
+        cells
+            .into_iter()
+            .enumerate()
+            .map(|(column, (text, tone))| {
+                let padding = if column == last {
+                    0
+                } else {
+                    widths[column].saturating_sub(text.chars().count())
+                };
+                format!("{}{}", paint(&text, tone, colour), " ".repeat(padding))
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = vec![line(
+        headers
+            .iter()
+            .map(|header| (header.to_string(), Tone::Plain))
+            .collect(),
+    )];
+    out.extend(rows.iter().cloned().map(line));
+    out.join("\n")
+}
+
+#[cfg(test)]
+#[path = "output_tests.rs"]
+mod tests;

@@ -1,0 +1,259 @@
+//! `pipeguard status`: one row per pipeline: its latest execution, the stage that failed and
+//! why, retries used of those allowed, the AWS Health events holding it (and whether they are
+//! still open), and its last rollback.
+
+use crate::aws::Aws;
+use crate::output::{Tone, colour_enabled, table};
+use crate::{Ended, StatusArgs};
+use pipeguard::aws::{HealthSources, PipelineCallError};
+use pipeguard::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
+use pipeguard::retry::{self, RetryPolicies};
+use serde_json::{Value, json};
+
+/// A rollback is looked for among this many of the newest executions.
+const HISTORY: i32 = 100;
+
+/// What `status` says about one pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pipeline: String,
+    latest: Option<(String, ExecutionStatus)>,
+    /// The first failed stage, and its failed actions' errors.
+    failed: Option<(String, String)>,
+    /// Retries CodePipeline counted for the failed stage, and the most the policy allows.
+    retries: Option<(u32, u32)>,
+    /// Each AWS Health event holding the failed stage, and whether it is still open (None:
+    /// could not be asked).
+    held_by: Vec<(String, Option<bool>)>,
+    /// The newest rollback among the recent executions, and its target.
+    last_rollback: Option<(String, Option<String>)>,
+    /// Why the pipeline could not be read.
+    error: Option<String>,
+}
+
+pub async fn run(aws: &Aws, args: StatusArgs, as_table: bool) -> Ended {
+    let policies = match RetryPolicies::from_env(aws.env(None)) {
+        Ok(policies) => policies,
+        Err(error) => {
+            eprintln!("pipeguard: {error}");
+            return Ended::Usage;
+        }
+    };
+    let pipelines = match aws.pipelines(&args.selection).await {
+        Ok(pipelines) => pipelines,
+        Err(error) => {
+            eprintln!("pipeguard: {error}");
+            return Ended::Failed;
+        }
+    };
+    let sources = aws.health_sources(args.events_table).await;
+    let mut rows = Vec::new();
+    for pipeline in &pipelines {
+        rows.push(match read(aws, &sources, &policies, pipeline).await {
+            Ok(row) => row,
+            Err(error) => Row::unreadable(pipeline, &error),
+        });
+    }
+    if as_table {
+        println!("{}", render_table(&rows, colour_enabled()));
+    } else {
+        println!("{}", json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()));
+    }
+    let unknown: Vec<&str> = rows
+        .iter()
+        .filter(|row| {
+            row.error
+                .as_deref()
+                .is_some_and(|error| error.starts_with("no such pipeline"))
+        })
+        .map(|row| row.pipeline.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        eprintln!("pipeguard: unknown pipeline: {}", unknown.join(", "));
+        return Ended::Usage;
+    }
+    if rows.iter().any(|row| row.error.is_some()) {
+        Ended::Failed
+    } else {
+        Ended::Ok
+    }
+}
+
+async fn read(
+    aws: &Aws,
+    sources: &HealthSources,
+    policies: &RetryPolicies,
+    pipeline: &str,
+) -> Result<Row, PipelineCallError> {
+    let (stages, executions) = tokio::join!(
+        aws.codepipeline.stages(pipeline),
+        aws.codepipeline.recent_executions(pipeline, HISTORY),
+    );
+    let (stages, executions) = (stages?, executions?);
+    let mut held_by = Vec::new();
+    for (_, hold) in retry::held_stages(&stages, None) {
+        let closed = sources.closed(&hold).await.ok();
+        for (index, arn) in hold.arns().enumerate() {
+            let open = closed
+                .as_ref()
+                .and_then(|closed| closed.get(index))
+                .map(|closed| !closed);
+            held_by.push((arn.to_owned(), open));
+        }
+    }
+    Ok(Row::of(
+        pipeline,
+        &stages,
+        &executions,
+        policies.for_pipeline(pipeline).max_attempts,
+        held_by,
+    ))
+}
+
+impl Row {
+    fn of(
+        pipeline: &str,
+        stages: &[StageSnapshot],
+        executions: &[ExecutionSummary],
+        max_attempts: u32,
+        held_by: Vec<(String, Option<bool>)>,
+    ) -> Self {
+        let failed_stage = stages.iter().find(|stage| stage.is_failed());
+        Self {
+            pipeline: pipeline.to_owned(),
+            latest: executions
+                .first()
+                .map(|execution| (execution.id.clone(), execution.status.clone())),
+            failed: failed_stage.map(|stage| {
+                let errors: Vec<String> = stage
+                    .failed_actions()
+                    .map(|action| {
+                        let message = action.error_message.as_deref().unwrap_or_default();
+                        let first_line = message.lines().next().unwrap_or_default();
+                        format!(
+                            "{}: {} {first_line}",
+                            action.name,
+                            action.error_code.as_deref().unwrap_or("unknown")
+                        )
+                    })
+                    .collect();
+                (stage.name.clone(), errors.join("; "))
+            }),
+            retries: failed_stage.map(|stage| (stage.attempts_used, max_attempts)),
+            held_by,
+            last_rollback: executions
+                .iter()
+                .find(|execution| execution.execution_type == ExecutionType::Rollback)
+                .map(|rollback| (rollback.id.clone(), rollback.rollback_target.clone())),
+            error: None,
+        }
+    }
+
+    fn unreadable(pipeline: &str, error: &PipelineCallError) -> Self {
+        let error = if error.not_found {
+            format!("no such pipeline in this account and region ({})", error.cause)
+        } else {
+            error.to_string()
+        };
+        Self {
+            pipeline: pipeline.to_owned(),
+            latest: None,
+            failed: None,
+            retries: None,
+            held_by: Vec::new(),
+            last_rollback: None,
+            error: Some(error),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "pipeline": self.pipeline,
+            "latest_execution": self.latest.as_ref().map(|(id, status)| json!({"id": id, "status": status.as_str()})),
+            "failed_stage": self.failed.as_ref().map(|(stage, error)| json!({"stage": stage, "error": error})),
+            "retries": self.retries.map(|(used, allowed)| json!({"used": used, "allowed": allowed})),
+            "held_by": self.held_by.iter().map(|(arn, open)| json!({"event_arn": arn, "open": open})).collect::<Vec<_>>(),
+            "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
+            "error": self.error,
+        })
+    }
+}
+
+/// Execution ids are long; their first block tells them apart in a table.
+fn short(id: &str) -> &str {
+    id.split('-').next().unwrap_or(id)
+}
+
+fn render_table(rows: &[Row], colour: bool) -> String {
+    let cells: Vec<Vec<(String, Tone)>> = rows
+        .iter()
+        .map(|row| {
+            let latest = match &row.latest {
+                Some((id, status)) => {
+                    let tone = match status {
+                        ExecutionStatus::Succeeded => Tone::Good,
+                        ExecutionStatus::Failed | ExecutionStatus::Stopped | ExecutionStatus::Cancelled => {
+                            Tone::Bad
+                        }
+                        _ => Tone::Waiting,
+                    };
+                    (format!("{} {status}", short(id)), tone)
+                }
+                None => (row.error.clone().unwrap_or_else(|| "never ran".into()), Tone::Bad),
+            };
+            let failed = row
+                .failed
+                .as_ref()
+                .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
+                    (format!("{stage} ({error})"), Tone::Bad)
+                });
+            let retries = row
+                .retries
+                .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
+            let held = if row.held_by.is_empty() {
+                ("-".to_owned(), Tone::Plain)
+            } else {
+                let events: Vec<String> = row
+                    .held_by
+                    .iter()
+                    .map(|(arn, open)| {
+                        let state = match open {
+                            Some(true) => "open",
+                            Some(false) => "closed",
+                            None => "unknown",
+                        };
+                        format!("{} ({state})", arn.rsplit('/').next().unwrap_or(arn))
+                    })
+                    .collect();
+                (events.join(", "), Tone::Waiting)
+            };
+            let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
+                format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+            });
+            vec![
+                (row.pipeline.clone(), Tone::Plain),
+                latest,
+                failed,
+                (retries, Tone::Plain),
+                held,
+                (rollback, Tone::Plain),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "PIPELINE",
+            "LATEST",
+            "FAILED STAGE",
+            "RETRIES",
+            "HELD BY",
+            "LAST ROLLBACK",
+        ],
+        &cells,
+        colour,
+    )
+}
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod tests;

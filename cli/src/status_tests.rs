@@ -1,0 +1,109 @@
+use super::*;
+use pipeguard::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
+
+fn execution(
+    id: &str,
+    status: ExecutionStatus,
+    kind: ExecutionType,
+    target: Option<&str>,
+) -> ExecutionSummary {
+    ExecutionSummary {
+        id: id.into(),
+        status,
+        execution_type: kind,
+        rollback_target: target.map(str::to_owned),
+        source_revisions: vec![],
+    }
+}
+
+fn failed_deploy() -> Vec<StageSnapshot> {
+    vec![
+        StageSnapshot {
+            name: "Source".into(),
+            status: Some(StageStatus::Succeeded),
+            ..StageSnapshot::default()
+        },
+        StageSnapshot {
+            name: "Deploy".into(),
+            execution_id: Some("e3".into()),
+            status: Some(StageStatus::Failed),
+            attempts_used: 1,
+            actions: vec![ActionSnapshot {
+                name: "Apply".into(),
+                status: Some(ActionStatus::Failed),
+                error_code: Some("JobFailed".into()),
+                error_message: Some("Rate exceeded\nmore detail".into()),
+            }],
+            ..StageSnapshot::default()
+        },
+    ]
+}
+
+#[test]
+fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
+    let executions = [
+        execution("e3-aaaa", ExecutionStatus::Failed, ExecutionType::Standard, None),
+        execution(
+            "r2-bbbb",
+            ExecutionStatus::Succeeded,
+            ExecutionType::Rollback,
+            Some("e1-cccc"),
+        ),
+        execution(
+            "e1-cccc",
+            ExecutionStatus::Succeeded,
+            ExecutionType::Standard,
+            None,
+        ),
+    ];
+    let row = Row::of(
+        "web-app",
+        &failed_deploy(),
+        &executions,
+        2,
+        vec![("arn:aws:health:us-east-1::event/EC2/X/abc".into(), Some(true))],
+    );
+    assert_eq!(row.latest, Some(("e3-aaaa".into(), ExecutionStatus::Failed)));
+    assert_eq!(
+        row.failed,
+        Some(("Deploy".into(), "Apply: JobFailed Rate exceeded".into()))
+    );
+    assert_eq!(row.retries, Some((1, 2)));
+    assert_eq!(
+        row.last_rollback,
+        Some(("r2-bbbb".into(), Some("e1-cccc".into())))
+    );
+    let json = row.to_json();
+    assert_eq!(json["retries"], json!({"used": 1, "allowed": 2}));
+    assert_eq!(json["held_by"][0]["open"], true);
+    let table = render_table(&[row], false);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("PIPELINE  LATEST"), "{table}");
+    for part in [
+        "web-app",
+        "e3 Failed",
+        "Deploy (Apply: JobFailed Rate exceeded)",
+        "1/2",
+        "abc (open)",
+        "r2 -> e1",
+    ] {
+        assert!(lines[1].contains(part), "{part} missing: {table}");
+    }
+}
+
+#[test]
+fn a_healthy_pipeline_has_nothing_to_report_but_its_latest_execution() {
+    let row = Row::of(
+        "api",
+        &[],
+        &[execution(
+            "e9",
+            ExecutionStatus::Succeeded,
+            ExecutionType::Standard,
+            None,
+        )],
+        2,
+        vec![],
+    );
+    assert_eq!((row.failed, row.retries, row.last_rollback), (None, None, None));
+}
