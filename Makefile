@@ -9,7 +9,7 @@ FUNCTIONS := health-gate stage-retry apply-rollback
 # cfn-lint and checkov live in their own virtualenv, kept between runs.
 PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 
-.PHONY: help test fmt-check lint unit templates build package demo bench deploy cargo-lambda
+.PHONY: help test fmt-check lint unit templates build package demo bench deploy cargo-lambda install-cli
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
@@ -18,6 +18,7 @@ help:
 	@echo "make package  build/package: one bootstrap.zip per function under $(CARGO_TARGET_DIR)/lambda"
 	@echo "make bench    the health gate against the Python sample: cold start, memory, calls (results/)"
 	@echo "make deploy   sam build + sam deploy --guided (needs AWS credentials)"
+	@echo "make install-cli  install the pipeguard command line into ~/.cargo/bin"
 
 test: fmt-check lint templates unit
 
@@ -70,3 +71,7 @@ deploy: cargo-lambda
 	command -v sam >/dev/null 2>&1 || python3 -m pip install --quiet aws-sam-cli
 	sam build --beta-features
 	sam deploy --guided
+
+# The command line, built from this checkout into cargo's bin directory (~/.cargo/bin).
+install-cli:
+	$(CARGO) install --locked --path cli

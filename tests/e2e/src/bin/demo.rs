@@ -286,6 +286,25 @@ async fn main() -> ExitCode {
             ],
     );
 
+    story.say("8. pipeguard status: what the command line sees");
+    let (code, table, errors) = story
+        .local
+        .cli(&["status", "--table"], &[("NO_COLOR", "1")])
+        .await;
+    for line in table.lines() {
+        println!("  {line}");
+    }
+    if !errors.is_empty() {
+        println!("  {errors}");
+    }
+    story.check(
+        "pipeguard status lists every pipeline of the story",
+        code == 0
+            && ["web-app", "api", "infra", "billing"]
+                .iter()
+                .all(|pipeline| table.contains(pipeline)),
+    );
+
     story.say("Summary");
     let describe = story.local.calls("health", "DescribeEvents", None);
     let recorded = story.local.calls("dynamodb", "PutItem", None);
