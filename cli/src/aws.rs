@@ -3,7 +3,7 @@
 
 use crate::Selection;
 use aws_config::SdkConfig;
-use pipeguard::aws::{CodePipeline, HealthSources, PipelineCallError};
+use pipeguard::aws::{CodePipeline, HealthSources, PipelineCallError, TrustRoots};
 
 /// The region the CLI works in and the clients it uses.
 pub struct Aws {
@@ -15,7 +15,8 @@ impl Aws {
     /// Loads the configuration and checks that there are credentials to sign with, so that a
     /// missing one is said once, clearly, and before anything else.
     pub async fn connect(region: Option<String>, profile: Option<String>) -> Result<Self, String> {
-        let config = pipeguard::aws::load_config_for(region, profile).await;
+        // People's machines may sit behind a proxy with its own CA: the platform's store.
+        let config = pipeguard::aws::load_config_for(region, profile, TrustRoots::Native).await;
         if config.region().is_none() {
             return Err("no AWS region: pass --region, or set AWS_REGION or a profile's region".into());
         }

@@ -5,7 +5,8 @@ mod handler;
 
 use std::sync::Arc;
 
-#[tokio::main]
+// The functions wait on AWS, one invocation at a time: one thread serves them.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let rollbacker = Arc::new(handler::Rollbacker::from_env().await);

@@ -15,18 +15,70 @@ pub use sources::HealthSources;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_codepipeline::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use std::time::Duration;
+
+/// The root certificates of Amazon Trust Services, which sign the certificates of every AWS
+/// endpoint the functions call (and Starfield's, which cross-signs them for older clients).
+const AMAZON_ROOTS: &str = include_str!("amazon-roots.pem");
+
+/// Which certificates TLS connections trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustRoots {
+    /// Amazon's roots, compiled in: nothing to read at cold start, and only the CAs AWS
+    /// endpoints chain to.
+    Amazon,
+    /// The platform's store (every file of `/etc/ssl/certs`, or `SSL_CERT_FILE` /
+    /// `SSL_CERT_DIR`), for machines behind a proxy with its own CA.
+    Native,
+}
+
+impl TrustRoots {
+    /// For the functions: Amazon's, unless `SSL_CERT_FILE` or `SSL_CERT_DIR` names a store.
+    pub fn for_lambda(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let named = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
+        if named("SSL_CERT_FILE") || named("SSL_CERT_DIR") {
+            Self::Native
+        } else {
+            Self::Amazon
+        }
+    }
+}
+
+/// The HTTPS client every SDK client of the process shares, trusting `roots`.
+fn https_client(roots: TrustRoots) -> SharedHttpClient {
+    let store = match roots {
+        TrustRoots::Amazon => TrustStore::empty().with_pem_certificate(AMAZON_ROOTS.as_bytes()),
+        TrustRoots::Native => TrustStore::default(),
+    };
+    // Building a context from a trust store cannot fail in this version; if one day it does,
+    // the default context (the platform's roots) is still a sound one.
+    let context = TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
 
 /// One attempt may take 5 s and a call, with the SDK's standard retries, 15 s: well inside
 /// the functions' timeout, so there is always time left to report a result.
 pub async fn load_config() -> SdkConfig {
-    load_config_for(None, None).await
+    let roots = TrustRoots::for_lambda(|name| std::env::var(name).ok());
+    load_config_for(None, None, roots).await
 }
 
 /// The same, for a region and a named profile when given (the CLI's `--region`, `--profile`);
 /// otherwise the standard chain decides (environment, profile, instance metadata).
-pub async fn load_config_for(region: Option<String>, profile: Option<String>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+pub async fn load_config_for(
+    region: Option<String>,
+    profile: Option<String>,
+    roots: TrustRoots,
+) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client(roots));
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region));
     }
@@ -70,3 +122,7 @@ pub async fn health_sources(config: &SdkConfig, lookup: impl Fn(&str) -> Option<
         .map(|table| EventStore::new(aws_sdk_dynamodb::Client::new(config), table.trim()));
     HealthSources::new(HealthApi::from_env(config, lookup).await, store)
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;

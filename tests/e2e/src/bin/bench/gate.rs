@@ -25,6 +25,16 @@ impl Contender {
         }
     }
 
+    /// The Rust gate trusting the platform's certificate store, which is what it loaded at every
+    /// cold start before it trusted Amazon's roots compiled in (the same binary, `SSL_CERT_DIR`
+    /// set).
+    pub fn rust_with_platform_roots() -> Self {
+        Self {
+            env: json!({"SSL_CERT_DIR": "/etc/ssl/certs"}),
+            ..Self::rust()
+        }
+    }
+
     /// The Rust gate deciding from the event store.
     pub fn rust_from_store() -> Self {
         Self {

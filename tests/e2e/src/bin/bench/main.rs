@@ -135,6 +135,14 @@ async fn main() {
     } else {
         Some(gate::measure(&Contender::python(), Source::Api, cold_runs, warm_runs, scale).await)
     };
+    let platform_roots = gate::measure(
+        &Contender::rust_with_platform_roots(),
+        Source::Api,
+        cold_runs,
+        1,
+        &[],
+    )
+    .await;
 
     let mut rows: Vec<(String, String, String, String)> = Vec::new();
     let mut row = |name: String, rust_value: f64, baseline: Option<f64>, unit: &str| {
@@ -168,6 +176,22 @@ async fn main() {
     row(
         "peak RSS of the function process".into(),
         rust.peak_rss_mib,
+        python.as_ref().map(|p| p.peak_rss_mib),
+        "MiB",
+    );
+    let before = platform_roots.cold;
+    row(
+        format!(
+            "before: cold start with the platform's trust store, median (p10 {:.1}, p90 {:.1})",
+            before.1, before.2
+        ),
+        before.0,
+        python.as_ref().map(|p| p.cold.0),
+        "ms",
+    );
+    row(
+        "before: peak RSS with the platform's trust store".into(),
+        platform_roots.peak_rss_mib,
         python.as_ref().map(|p| p.peak_rss_mib),
         "MiB",
     );
