@@ -247,6 +247,8 @@ impl CodePipeline {
             .stage_name(stage)
             .pipeline_execution_id(execution_id)
             .retry_mode(retry_mode(mode))
+            .customize()
+            .config_override(once())
             .send()
             .await;
         match sent {
@@ -370,6 +372,8 @@ impl CodePipeline {
             .pipeline_name(pipeline)
             .stage_name(stage)
             .target_pipeline_execution_id(target)
+            .customize()
+            .config_override(once())
             .send()
             .await;
         let error = match sent {
@@ -420,6 +424,15 @@ fn call_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt
             Some("PipelineNotFoundException" | "StageNotFoundException")
         ),
     }
+}
+
+/// Calls that change a pipeline are sent once. After an error that leaves their outcome unknown
+/// (a timeout, a dropped connection) the SDK would repeat a retry or a rollback that may have
+/// happened; instead the invocation fails, and its redelivery decides again from CodePipeline's
+/// state, which tells.
+fn once() -> aws_sdk_codepipeline::config::Builder {
+    aws_sdk_codepipeline::config::Builder::default()
+        .retry_config(aws_sdk_codepipeline::config::retry::RetryConfig::disabled())
 }
 
 fn retry_mode(mode: RetryMode) -> StageRetryMode {

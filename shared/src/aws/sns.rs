@@ -66,6 +66,12 @@ impl Notifier {
             .subject(&notice.subject)
             .message_structure("json")
             .message(forms)
+            // Sent once: retrying a publish whose answer was lost would tell people twice.
+            .customize()
+            .config_override(
+                aws_sdk_sns::config::Builder::default()
+                    .retry_config(aws_sdk_sns::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map(drop)
