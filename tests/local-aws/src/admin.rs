@@ -9,6 +9,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+const FAULT_KINDS: [&str; 7] = [
+    "throttle",
+    "server-error",
+    "unavailable",
+    "latency",
+    "late-answer",
+    "drop",
+    "subscription-required",
+];
+
 fn parse<T: for<'de> Deserialize<'de>>(body: Value) -> Result<T, AwsError> {
     serde_json::from_value(body)
         .map_err(|error| AwsError::new(400, "BadRequest", format!("invalid admin request: {error}")))
@@ -48,6 +58,7 @@ struct TopicSpec {
 struct Settings {
     latency_ms: Option<u64>,
     continuation_delay_ms: Option<u64>,
+    retry_delay_ms: Option<u64>,
     log_dir: Option<std::path::PathBuf>,
 }
 
@@ -196,7 +207,8 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
         ("GET", ["functions"]) => {
             let state = shared.state();
             let functions = state.functions.iter().map(|(name, function)| {
-                json!({"name": name, "pid": function.pid, "spawned_at": function.spawned_at, "started": function.started})
+                json!({"name": name, "pid": function.pid, "spawned_at": function.spawned_at, "started": function.started,
+                       "queued": function.queue.len(), "in_flight": function.in_flight.len(), "retrying": function.retrying})
             });
             Ok(Value::Array(functions.collect()))
         }
@@ -261,12 +273,22 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
         }
         ("POST", ["faults"]) => {
             let fault: Fault = parse(body)?;
+            if !FAULT_KINDS.contains(&fault.kind.as_str()) {
+                return Err(AwsError::new(
+                    400,
+                    "BadRequest",
+                    format!("unknown fault kind {:?}; one of {FAULT_KINDS:?}", fault.kind),
+                ));
+            }
             shared.state().faults.push(fault);
             Ok(json!({}))
         }
         ("DELETE", ["faults"]) => {
             shared.state().faults.clear();
             Ok(json!({}))
+        }
+        ("GET", ["dead-letters"]) => {
+            Ok(serde_json::to_value(&shared.state().dead_letters).unwrap_or_default())
         }
         ("GET", ["calls"]) => Ok(serde_json::to_value(&shared.state().calls).unwrap_or_default()),
         ("GET", ["log"]) => Ok(serde_json::to_value(&shared.state().log).unwrap_or_default()),
@@ -289,6 +311,9 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             }
             if let Some(delay) = settings.continuation_delay_ms {
                 state.continuation_delay_ms = delay;
+            }
+            if let Some(delay) = settings.retry_delay_ms {
+                state.retry_delay_ms = delay;
             }
             if settings.log_dir.is_some() {
                 state.log_dir = settings.log_dir;

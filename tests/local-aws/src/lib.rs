@@ -331,5 +331,8 @@ async fn aws_call(
     if let Some(recorded) = shared.state().calls.get_mut(call) {
         recorded.status = response.status().as_u16();
     }
+    if let Some(late) = fault.as_ref().filter(|fault| fault.kind == "late-answer") {
+        tokio::time::sleep(Duration::from_millis(late.ms)).await;
+    }
     Ok(response)
 }

@@ -3,7 +3,7 @@
 //! starting function processes on their first invocation (a cold start) with the environment
 //! Lambda gives them.
 
-use crate::state::{ACCOUNT, Invocation, REGION, now};
+use crate::state::{ACCOUNT, DeadLetter, Invocation, REGION, now};
 use crate::wire::{HttpResponse, json_response};
 use crate::{Endpoint, Shared};
 use serde_json::{Value, json};
@@ -94,23 +94,28 @@ pub fn invoke(shared: &Arc<Shared>, function: &str, payload: Value) -> String {
             attempt: 0,
         });
         entry.arrived.notify_one();
-        let start = match (&entry.command, entry.started) {
-            (Some(command), false) => Some(Launch {
-                command: command.clone(),
-                args: entry.args.clone(),
-                cwd: entry.cwd.clone(),
-            }),
-            _ => None,
-        };
-        if start.is_some() {
-            entry.started = true;
-        }
-        (request_id, start)
+        (request_id, entry.launch_if_stopped())
     };
     if let Some(launch) = start {
         start_process(shared, function, launch);
     }
     request_id
+}
+
+impl crate::state::Function {
+    /// How to start the function's process when none runs (marking it started), else None.
+    fn launch_if_stopped(&mut self) -> Option<Launch> {
+        let launch = match (&self.command, self.started) {
+            (Some(command), false) => Some(Launch {
+                command: command.clone(),
+                args: self.args.clone(),
+                cwd: self.cwd.clone(),
+            }),
+            _ => None,
+        };
+        self.started |= launch.is_some();
+        launch
+    }
 }
 
 /// How Lambda starts a function: its program, arguments and working directory.
@@ -233,7 +238,17 @@ async fn next_invocation(shared: &Arc<Shared>, function: &str) -> HttpResponse {
                         headers.insert(name, value);
                     }
                 }
-                entry.in_flight.insert(invocation.request_id.clone(), invocation);
+                let enforced = (entry.timeout_ms > 0).then_some(entry.timeout_ms);
+                let request_id = invocation.request_id.clone();
+                entry.in_flight.insert(request_id.clone(), invocation);
+                drop(state);
+                if let Some(timeout_ms) = enforced {
+                    let (timer, function) = (Arc::clone(shared), function.to_owned());
+                    shared.spawn(async move {
+                        tokio::time::sleep(std::time::Duration::from_millis(timeout_ms)).await;
+                        timed_out(&timer, &function, &request_id, timeout_ms);
+                    });
+                }
                 return response;
             }
             entry.arrived.clone()
@@ -242,27 +257,121 @@ async fn next_invocation(shared: &Arc<Shared>, function: &str) -> HttpResponse {
     }
 }
 
-fn finish(shared: &Arc<Shared>, function: &str, request_id: &str, result: Result<Value, Value>) {
-    let mut state = shared.state();
-    let entry = state.functions.entry(function.to_owned()).or_default();
-    let invocation = entry.in_flight.remove(request_id);
-    entry.results.push((request_id.to_owned(), now(), result.clone()));
-    if let Err(error) = result {
-        let message = error
-            .get("errorMessage")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown error")
-            .to_owned();
-        match invocation.filter(|invocation| invocation.attempt < ASYNC_RETRIES) {
-            Some(mut retry) => {
-                retry.attempt += 1;
-                entry.queue.push_back(retry);
-                entry.arrived.notify_one();
-                state.record(format!(
-                    "{function} returned an error ({message}); Lambda retries the invocation"
-                ));
-            }
-            None => state.record(format!("{function} returned an error ({message})")),
+/// The deadline passed with the invocation still running: Lambda stops the process (the next
+/// invocation gets a fresh one), and the invocation fails like any other error.
+fn timed_out(shared: &Arc<Shared>, function: &str, request_id: &str, timeout_ms: u64) {
+    let pid = {
+        let mut state = shared.state();
+        let entry = state.functions.entry(function.to_owned()).or_default();
+        let Some(invocation) = entry.in_flight.remove(request_id) else {
+            return;
+        };
+        let error = json!({"errorType": "Sandbox.Timedout",
+                           "errorMessage": format!("Task timed out after {:.2} seconds", timeout_ms as f64 / 1000.0)});
+        entry
+            .results
+            .push((request_id.to_owned(), now(), Err(error.clone())));
+        let pid = entry.pid.take();
+        entry.started = false;
+        drop(state);
+        retry_or_dead_letter(shared, function, invocation, error);
+        pid
+    };
+    for child in shared
+        .children
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .iter_mut()
+        .filter(|child| child.id().is_some() && child.id() == pid)
+    {
+        let _ = child.start_kill();
+    }
+    let relaunch = {
+        let mut state = shared.state();
+        let entry = state.functions.entry(function.to_owned()).or_default();
+        if entry.queue.is_empty() {
+            None
+        } else {
+            entry.launch_if_stopped()
         }
+    };
+    if let Some(launch) = relaunch {
+        start_process(shared, function, launch);
+    }
+}
+
+/// Lambda's two retries of a failed asynchronous invocation (after the retry delay), then the
+/// dead-letter queue.
+fn retry_or_dead_letter(shared: &Arc<Shared>, function: &str, mut invocation: Invocation, error: Value) {
+    let message = error
+        .get("errorMessage")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown error")
+        .to_owned();
+    let mut state = shared.state();
+    if invocation.attempt >= ASYNC_RETRIES {
+        state.record(format!(
+            "{function} returned an error ({message}); Lambda sends the event to the dead-letter queue"
+        ));
+        state.dead_letters.push(DeadLetter {
+            function: function.to_owned(),
+            request_id: invocation.request_id,
+            payload: invocation.payload,
+            error,
+        });
+        return;
+    }
+    invocation.attempt += 1;
+    state.record(format!(
+        "{function} returned an error ({message}); Lambda retries the invocation"
+    ));
+    let delay = state.retry_delay_ms;
+    if delay == 0 {
+        drop(state);
+        requeue(shared, function, invocation);
+        return;
+    }
+    state.functions.entry(function.to_owned()).or_default().retrying += 1;
+    drop(state);
+    let (later, function) = (Arc::clone(shared), function.to_owned());
+    shared.spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        later
+            .state()
+            .functions
+            .entry(function.clone())
+            .or_default()
+            .retrying -= 1;
+        requeue(&later, &function, invocation);
+    });
+}
+
+/// Puts an invocation back in the function's queue, starting a process when none runs.
+fn requeue(shared: &Arc<Shared>, function: &str, invocation: Invocation) {
+    let launch = {
+        let mut state = shared.state();
+        let entry = state.functions.entry(function.to_owned()).or_default();
+        entry.queue.push_back(invocation);
+        entry.arrived.notify_one();
+        entry.launch_if_stopped()
+    };
+    if let Some(launch) = launch {
+        start_process(shared, function, launch);
+    }
+}
+
+fn finish(shared: &Arc<Shared>, function: &str, request_id: &str, result: Result<Value, Value>) {
+    let invocation = {
+        let mut state = shared.state();
+        let entry = state.functions.entry(function.to_owned()).or_default();
+        // An answer after the deadline is too late: the invocation has already failed.
+        let Some(invocation) = entry.in_flight.remove(request_id) else {
+            return;
+        };
+        entry.results.push((request_id.to_owned(), now(), result.clone()));
+        invocation
+    };
+    if let Err(error) = result {
+        retry_or_dead_letter(shared, function, invocation, error);
     }
 }

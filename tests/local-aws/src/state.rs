@@ -221,6 +221,9 @@ pub struct Function {
     pub pid: Option<u32>,
     pub spawned_at: Option<f64>,
     pub env: BTreeMap<String, String>,
+    /// The function's timeout. When set, Lambda ends an invocation still running at its deadline
+    /// (the process is stopped, the invocation fails and is retried); when 0 the deadline the
+    /// function is told is one second away and is not enforced.
     pub timeout_ms: u64,
     pub queue: VecDeque<Invocation>,
     pub arrived: Arc<Notify>,
@@ -229,8 +232,19 @@ pub struct Function {
     pub runtime_address: Option<std::net::SocketAddr>,
     /// Invocations handed to the function and not yet answered.
     pub in_flight: HashMap<String, Invocation>,
+    /// Failed invocations waiting for their retry's delay.
+    pub retrying: usize,
     /// Finished invocations: request id, when, and the response or error body.
     pub results: Vec<(String, f64, Result<Value, Value>)>,
+}
+
+/// An event Lambda gave up on after its retries, with the last attempt's error.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLetter {
+    pub function: String,
+    pub request_id: String,
+    pub payload: Value,
+    pub error: Value,
 }
 
 /// A fault the next matching calls suffer.
@@ -241,9 +255,11 @@ pub struct Fault {
     /// An operation name, or `*`.
     #[serde(default = "any")]
     pub operation: String,
-    /// `throttle`, `server-error`, `unavailable`, `latency`, `drop`, `subscription-required`.
+    /// `throttle`, `server-error`, `unavailable`, `latency`, `late-answer`, `drop`,
+    /// `subscription-required`. `latency` waits before the call is handled; `late-answer` handles
+    /// it at once (its effect happens) and waits before answering.
     pub kind: String,
-    /// For `latency`: how long, in milliseconds.
+    /// For `latency` and `late-answer`: how long, in milliseconds.
     #[serde(default)]
     pub ms: u64,
     /// Which Health endpoint it applies to (0 active, 1 passive); all when absent.
@@ -350,9 +366,13 @@ pub struct State {
     pub functions: BTreeMap<String, Function>,
     pub faults: Vec<Fault>,
     pub calls: Vec<Call>,
+    /// Asynchronous invocations that failed on every attempt: the dead-letter queue.
+    pub dead_letters: Vec<DeadLetter>,
     pub log: Vec<LogEntry>,
     /// Delay before CodePipeline invokes a function again after a continuation.
     pub continuation_delay_ms: u64,
+    /// Delay before Lambda retries a failed asynchronous invocation (about a minute on AWS).
+    pub retry_delay_ms: u64,
     /// Latency added to every AWS call, for benchmarks.
     pub latency_ms: u64,
     /// Where function processes write their output; discarded when unset.
