@@ -2,7 +2,7 @@
 //! report exactly one result, notify.
 
 use lambda_runtime::LambdaEvent;
-use pipeguard::aws::{CodePipeline, HealthSources, Notifier, Reported};
+use pipeguard::aws::{CodePipeline, HealthSources, Notifier, ReportError, Reported};
 use pipeguard::config::SettingError;
 use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
 use pipeguard::job::{JobEvent, JobEventError};
@@ -10,6 +10,7 @@ use pipeguard::lambda::InvocationError;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
 
 /// Time kept back from the Lambda deadline to report the result, so that a slow AWS never
 /// leaves a job unanswered.
@@ -17,6 +18,9 @@ const REPORT_RESERVE: Duration = Duration::from_secs(10);
 /// AWS Health must answer this much before the deciding budget runs out, so that a hanging
 /// Health is handled by `on_health_error` (fail-open passes) rather than by the deadline.
 const HEALTH_MARGIN: Duration = Duration::from_secs(1);
+/// Kept back from the Lambda deadline so that an answer cut short still ends the invocation
+/// with its error, rather than Lambda stopping it.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 /// Budget when the runtime gives no deadline.
 const DEFAULT_BUDGET: Duration = Duration::from_secs(20);
 
@@ -56,6 +60,10 @@ impl Gate {
     /// running out of time, or a panic.
     pub async fn handle(self: Arc<Self>, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let (payload, context) = event.into_parts();
+        let time_left = pipeguard::lambda::time_left(context.deadline);
+        // The answer and the notice must be sent before Lambda stops the function: past this,
+        // the invocation fails instead, and Lambda's retry answers.
+        let answer_by = time_left.map(|left| Instant::now() + left.saturating_sub(DEADLINE_MARGIN));
         let job = match JobEvent::parse(&payload) {
             Ok(job) => job,
             // Without a job id there is nothing to report against: fail the invocation.
@@ -66,11 +74,11 @@ impl Gate {
                     pipeline: None,
                     scope: None,
                 };
-                return self.answer(&job_id, decision).await;
+                return self.answer(&job_id, decision, answer_by).await;
             }
         };
         let job_id = job.job_id.clone();
-        let budget = pipeguard::lambda::time_left(context.deadline)
+        let budget = time_left
             .unwrap_or(DEFAULT_BUDGET)
             .saturating_sub(REPORT_RESERVE)
             .max(Duration::from_secs(1));
@@ -90,7 +98,7 @@ impl Gate {
                 scope: None,
             },
         };
-        self.answer(&job_id, decision).await
+        self.answer(&job_id, decision, answer_by).await
     }
 
     async fn decide(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Decision {
@@ -105,14 +113,22 @@ impl Gate {
             }
         };
         // The pipeline's name is asked only when something needs it: a notice, or the check
-        // that the lock does not name the gate's own pipeline.
+        // that the lock does not name the gate's own pipeline. It never holds up the decision:
+        // a slow answer leaves it unknown.
         let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
         let (health, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, health_budget),
             self.codepipeline.running_executions(&policy.block_while_running),
             async {
                 if name_needed {
-                    self.codepipeline.job_pipeline(&job.job_id).await
+                    let asked = self.codepipeline.job_pipeline(&job.job_id);
+                    match tokio::time::timeout(health_budget, asked).await {
+                        Ok(name) => name,
+                        Err(_) => {
+                            tracing::warn!(job_id = %job.job_id, "the job's pipeline name did not come in time; deciding without it");
+                            None
+                        }
+                    }
                 } else {
                     None
                 }
@@ -133,7 +149,12 @@ impl Gate {
     }
 
     /// Reports the job's one result, logs the decision and tells people when it is worth it.
-    async fn answer(&self, job_id: &str, decision: Decision) -> Result<(), InvocationError> {
+    async fn answer(
+        &self,
+        job_id: &str,
+        decision: Decision,
+        answer_by: Option<Instant>,
+    ) -> Result<(), InvocationError> {
         let Decision {
             outcome,
             pipeline,
@@ -175,15 +196,34 @@ impl Gate {
             ),
         }
         pipeguard::metrics::decision("health-gate", verdict, Some(health_source));
-        let reported = self.codepipeline.report(job_id, &result).await?;
+        let reported = before(answer_by, self.codepipeline.report(job_id, &result))
+            .await
+            .unwrap_or_else(|| {
+                Err(ReportError {
+                    job_id: job_id.to_owned(),
+                    cause: "CodePipeline did not take it before the invocation's deadline".to_owned(),
+                })
+            })?;
         // A duplicate invocation's result was not recorded: telling people about it could
         // contradict what CodePipeline shows.
         if reported == Reported::Recorded
             && let Some(notice) = gate::notice(&outcome, pipeline.as_deref().unwrap_or("(unknown pipeline)"))
+            && before(answer_by, self.notifier.tell(&notice)).await.is_none()
         {
-            self.notifier.tell(&notice).await;
+            tracing::warn!(
+                job_id,
+                "notification cut short by the invocation's deadline; the result stands"
+            );
         }
         Ok(())
+    }
+}
+
+/// Runs `work` until `deadline` (when there is one): None when the deadline came first.
+async fn before<T>(deadline: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, work).await.ok(),
+        None => Some(work.await),
     }
 }
 

@@ -515,14 +515,18 @@ async fn a_hanging_health_endpoint_is_health_unavailable_before_the_deadline() {
 }
 
 #[tokio::test]
-async fn a_hanging_codepipeline_read_still_ends_in_a_result_before_the_deadline() {
+async fn a_hanging_lock_check_still_ends_in_a_result_before_the_deadline() {
     let (url, answered, server) = hanging_server("PutJobFailureResult").await;
     let mut aws = Aws::new(vec![no_events()], vec![]);
     aws.topic = Some(TOPIC);
     let mut gate = Arc::into_inner(aws.gate()).unwrap();
     gate.codepipeline = CodePipeline::new(client_at!(aws_sdk_codepipeline, url));
     Arc::new(gate)
-        .handle(event_with_seconds_left("job-18", "", 2))
+        .handle(event_with_seconds_left(
+            "job-18",
+            r#"{"block_while_running": ["cleanup"]}"#,
+            2,
+        ))
         .await
         .unwrap();
     let answered = answered.lock().unwrap().clone();
@@ -531,6 +535,43 @@ async fn a_hanging_codepipeline_read_still_ends_in_a_result_before_the_deadline(
         answered[0].contains("SystemUnavailable") && answered[0].contains("ran out of time"),
         "{}",
         answered[0]
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_hanging_pipeline_name_lookup_does_not_hold_up_the_decision() {
+    let (url, answered, server) = hanging_server("PutJobSuccessResult").await;
+    let mut aws = Aws::new(vec![no_events()], vec![]);
+    aws.topic = Some(TOPIC);
+    let mut gate = Arc::into_inner(aws.gate()).unwrap();
+    gate.codepipeline = CodePipeline::new(client_at!(aws_sdk_codepipeline, url));
+    Arc::new(gate)
+        .handle(event_with_seconds_left("job-19", "", 2))
+        .await
+        .unwrap();
+    let answered = answered.lock().unwrap().clone();
+    assert_eq!(answered.len(), 1);
+    assert!(answered[0].contains("PASS"), "{}", answered[0]);
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_result_call_that_hangs_fails_the_invocation_before_the_deadline() {
+    let (url, _, server) = hanging_server("").await;
+    let aws = Aws::new(vec![no_events()], vec![]);
+    let mut gate = Arc::into_inner(aws.gate()).unwrap();
+    gate.codepipeline = CodePipeline::new(client_at!(aws_sdk_codepipeline, url));
+    let mut event = job("job-20", "", None);
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    event.context.deadline = now_ms + 2_000;
+    let started = std::time::Instant::now();
+    let error = Arc::new(gate).handle(event).await.unwrap_err();
+    assert!(matches!(error, InvocationError::JobResult(_)), "{error}");
+    assert!(error.to_string().contains("deadline"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "ended before Lambda would stop it"
     );
     server.abort();
 }
