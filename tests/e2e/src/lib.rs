@@ -111,6 +111,12 @@ impl Local {
     }
 
     pub fn register(&self, function: &str, env: &[(&str, &str)]) {
+        self.register_with_timeout(function, env, 0);
+    }
+
+    /// Registers the function with a timeout Lambda enforces: an invocation still running at
+    /// its deadline is stopped, fails and is retried.
+    pub fn register_with_timeout(&self, function: &str, env: &[(&str, &str)], timeout_ms: u64) {
         let env: serde_json::Map<String, Value> = env
             .iter()
             .map(|(key, value)| (key.to_string(), json!(value)))
@@ -118,7 +124,7 @@ impl Local {
         self.admin(
             "POST",
             "/_admin/functions",
-            json!({"name": function, "command": function_binary(function), "env": env}),
+            json!({"name": function, "command": function_binary(function), "env": env, "timeout_ms": timeout_ms}),
         );
     }
 

@@ -1,0 +1,608 @@
+//! The fault matrix: every AWS call each function makes, under every fault the emulator can
+//! produce, checked against pipeguard's promises:
+//! - health-gate: the job gets exactly one result, of the kind documented for that failure,
+//!   within one invocation's timeout of the job starting;
+//! - stage-retry and apply-rollback: at most one retry or rollback per failure across Lambda's
+//!   redeliveries; an invocation that could not do its work fails (so Lambda delivers it again,
+//!   and at last to the dead-letter queue), never succeeds silently; once the fault clears, a
+//!   redrive from the dead-letter queue finishes the work; a notice that cannot be sent never
+//!   fails the decision it reports;
+//! - no notice is sent twice.
+//!
+//! Each cell runs on its own emulator. The matrix is printed and written to
+//! `results/fault-matrix.md`; README.md shows the latest.
+
+use e2e::{Local, action};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The functions' timeouts here: the gate keeps 10 s for reporting (as with the template's
+/// 30 s), so it has 5 s to decide; stage-retry and apply-rollback get one SDK call's attempt
+/// budget and a little more.
+const GATE_TIMEOUT_MS: u64 = 15_000;
+const REACTOR_TIMEOUT_MS: u64 = 8_000;
+/// Longer than one SDK attempt may take (5 s, shared/src/aws/mod.rs) and the gate's budget.
+const LATENCY_MS: u64 = 6_000;
+/// Lambda waits before retrying a failed invocation (about a minute on AWS). Long enough here
+/// for a gate cell to clear its fault between the invocation it broke and the retry.
+const RETRY_DELAY_MS: u64 = 1_500;
+const CONCURRENT_CELLS: usize = 12;
+const PHASE_TIMEOUT: Duration = Duration::from_secs(150);
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    Throttle,
+    ServerError,
+    Unavailable,
+    Drop,
+    /// The call waits beyond the caller's budget before it is handled.
+    Latency,
+    /// The call is handled at once (its effect happens) and answered after the deadline.
+    LateAnswer,
+}
+
+impl Fault {
+    const ALL: [Fault; 6] = [
+        Fault::Throttle,
+        Fault::ServerError,
+        Fault::Unavailable,
+        Fault::Drop,
+        Fault::Latency,
+        Fault::LateAnswer,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Fault::Throttle => "throttled",
+            Fault::ServerError => "500",
+            Fault::Unavailable => "503",
+            Fault::Drop => "connection dropped",
+            Fault::Latency => "beyond the budget",
+            Fault::LateAnswer => "answered after the deadline",
+        }
+    }
+
+    /// The emulator's fault, lasting until it is cleared.
+    fn spec(self, service: &str, operation: &str, timeout_ms: u64) -> Value {
+        let (kind, ms) = match self {
+            Fault::Throttle => ("throttle", 0),
+            Fault::ServerError => ("server-error", 0),
+            Fault::Unavailable => ("unavailable", 0),
+            Fault::Drop => ("drop", 0),
+            Fault::Latency => ("latency", LATENCY_MS),
+            Fault::LateAnswer => ("late-answer", timeout_ms + 1_000),
+        };
+        json!({"service": service, "operation": operation, "kind": kind, "ms": ms})
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scenario {
+    /// health-gate, no open event, a lock on another pipeline that is idle, notices on: passes.
+    GateClear,
+    /// health-gate with an open event in its region: blocks, and says so.
+    GateBlocked,
+    /// health-gate deciding from the event store.
+    GateFromStore,
+    /// stage-retry: a deploy that fails once and succeeds when retried.
+    RetryFlaky,
+    /// stage-retry: a deploy that keeps failing; one retry, then a notice.
+    RetryExhausted,
+    /// stage-retry: the stage the gate held resumes when its event closes (recorded in the store).
+    ResumeFromStore,
+    /// The same without a store: AWS Health says the event closed.
+    ResumeFromApi,
+    /// apply-rollback: a deploy that worked, then failed, is rolled back.
+    Rollback,
+}
+
+impl Scenario {
+    fn function(self) -> &'static str {
+        match self {
+            Scenario::GateClear | Scenario::GateBlocked | Scenario::GateFromStore => "health-gate",
+            Scenario::Rollback => "apply-rollback",
+            _ => "stage-retry",
+        }
+    }
+
+    fn timeout_ms(self) -> u64 {
+        timeout_ms(self.function())
+    }
+
+    fn uses_store(self) -> bool {
+        matches!(self, Scenario::GateFromStore | Scenario::ResumeFromStore)
+    }
+}
+
+/// Every call each function makes, in the scenario that makes it.
+const CALLS: [(Scenario, &str, &str); 19] = [
+    (Scenario::GateClear, "health", "DescribeEvents"),
+    (Scenario::GateClear, "codepipeline", "GetJobDetails"),
+    (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
+    (Scenario::GateClear, "codepipeline", "PutJobSuccessResult"),
+    (Scenario::GateBlocked, "codepipeline", "PutJobFailureResult"),
+    (Scenario::GateBlocked, "sns", "Publish"),
+    (Scenario::GateFromStore, "dynamodb", "Query"),
+    (Scenario::RetryFlaky, "codepipeline", "GetPipelineState"),
+    (Scenario::RetryFlaky, "codepipeline", "RetryStageExecution"),
+    (Scenario::RetryExhausted, "sns", "Publish"),
+    (Scenario::ResumeFromStore, "dynamodb", "PutItem"),
+    (Scenario::ResumeFromStore, "codepipeline", "ListPipelines"),
+    (Scenario::ResumeFromStore, "dynamodb", "GetItem"),
+    (Scenario::ResumeFromApi, "health", "DescribeEvents"),
+    (Scenario::Rollback, "codepipeline", "GetPipelineState"),
+    (Scenario::Rollback, "codepipeline", "ListActionExecutions"),
+    (Scenario::Rollback, "codepipeline", "ListPipelineExecutions"),
+    (Scenario::Rollback, "codepipeline", "RollbackStage"),
+    (Scenario::Rollback, "sns", "Publish"),
+];
+
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    scenario: Scenario,
+    service: &'static str,
+    operation: &'static str,
+    fault: Fault,
+}
+
+impl Cell {
+    fn fault_spec(&self) -> Value {
+        self.fault
+            .spec(self.service, self.operation, self.scenario.timeout_ms())
+    }
+}
+
+fn timeout_ms(function: &str) -> u64 {
+    if function == "health-gate" {
+        GATE_TIMEOUT_MS
+    } else {
+        REACTOR_TIMEOUT_MS
+    }
+}
+
+fn ensure(held: bool, broken: impl FnOnce() -> String) -> Result<(), String> {
+    if held { Ok(()) } else { Err(broken()) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_of_every_function_under_every_fault_keeps_the_promises() {
+    let cells: Vec<Cell> = CALLS
+        .iter()
+        .flat_map(|&(scenario, service, operation)| {
+            Fault::ALL.map(|fault| Cell {
+                scenario,
+                service,
+                operation,
+                fault,
+            })
+        })
+        .collect();
+    let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_CELLS));
+    let mut running = tokio::task::JoinSet::new();
+    for (index, cell) in cells.iter().copied().enumerate() {
+        let slots = Arc::clone(&slots);
+        running.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            // A cell that panics (a wait that timed out) is a broken cell, not a lost matrix.
+            let outcome = tokio::spawn(run(cell))
+                .await
+                .unwrap_or_else(|panicked| Err(panic_text(panicked)));
+            (index, outcome)
+        });
+    }
+    let mut outcomes = vec![Err("did not run".to_owned()); cells.len()];
+    while let Some(joined) = running.join_next().await {
+        match joined {
+            Ok((index, outcome)) => outcomes[index] = outcome,
+            Err(error) => panic!("a cell panicked: {error}"),
+        }
+    }
+    let table = matrix(&cells, &outcomes);
+    println!("{table}");
+    let results = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results");
+    if std::fs::create_dir_all(&results).is_ok() {
+        let _ = std::fs::write(results.join("fault-matrix.md"), &table);
+    }
+    let broken: Vec<String> = cells
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(cell, outcome)| {
+            outcome.as_ref().err().map(|why| {
+                format!(
+                    "{} {}.{} {}: {why}",
+                    cell.scenario.function(),
+                    cell.service,
+                    cell.operation,
+                    cell.fault.label()
+                )
+            })
+        })
+        .collect();
+    assert!(broken.is_empty(), "{table}\nbroken:\n{}", broken.join("\n"));
+}
+
+fn panic_text(panicked: tokio::task::JoinError) -> String {
+    match panicked.try_into_panic() {
+        Ok(payload) => payload
+            .downcast::<String>()
+            .map(|text| *text)
+            .unwrap_or_else(|_| "panicked".to_owned()),
+        Err(error) => error.to_string(),
+    }
+}
+
+/// function × call (scenario) × fault → held / broken.
+fn matrix(cells: &[Cell], outcomes: &[Result<(), String>]) -> String {
+    let mut rows: BTreeMap<usize, (String, Vec<&str>)> = BTreeMap::new();
+    for (index, (cell, outcome)) in cells.iter().zip(outcomes).enumerate() {
+        let row = index / Fault::ALL.len();
+        let name = format!(
+            "{} | {} ({:?})",
+            cell.scenario.function(),
+            cell.operation,
+            cell.scenario
+        );
+        let entry = rows.entry(row).or_insert((name, Vec::new()));
+        entry.1.push(if outcome.is_ok() { "held" } else { "BROKEN" });
+    }
+    let mut table = format!(
+        "| function | call (scenario) | {} |\n| --- | --- |{}\n",
+        Fault::ALL.map(Fault::label).join(" | "),
+        " --- |".repeat(Fault::ALL.len())
+    );
+    for (name, marks) in rows.values() {
+        table.push_str(&format!("| {name} | {} |\n", marks.join(" | ")));
+    }
+    table
+}
+
+async fn run(cell: Cell) -> Result<(), String> {
+    let local = set_up(cell.scenario).await;
+    if cell.scenario.function() == "health-gate" {
+        gate_cell(&local, cell).await
+    } else {
+        reactor_cell(&local, cell).await
+    }
+}
+
+/// An emulator with the scenario's pipelines and rules, the function under test on its
+/// timeout, and Lambda's retries delayed.
+async fn set_up(scenario: Scenario) -> Local {
+    let mut env = vec![("NOTIFY_TOPIC_ARN", TOPIC)];
+    if scenario == Scenario::RetryExhausted {
+        env.push(("RETRY_MAX_ATTEMPTS", "1"));
+    }
+    let local = if scenario.uses_store() {
+        Local::start_with_store(&env).await
+    } else {
+        Local::start(&env).await
+    };
+    if scenario.uses_store() {
+        env.push(("HEALTH_EVENTS_TABLE", e2e::EVENT_STORE));
+    }
+    // Every function on its timeout, as Lambda runs them: the gate also runs (unfaulted) in the
+    // resume scenarios.
+    for function in ["health-gate", scenario.function()] {
+        local.register_with_timeout(function, &env, timeout_ms(function));
+    }
+    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
+    local.admin(
+        "POST",
+        "/_admin/settings",
+        json!({"retry_delay_ms": RETRY_DELAY_MS}),
+    );
+    let function = scenario.function();
+    if function != "health-gate" {
+        local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": function}));
+    }
+    if matches!(scenario, Scenario::ResumeFromStore | Scenario::ResumeFromApi) {
+        local.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "aws.health", "function": "stage-retry"}),
+        );
+    }
+    local
+}
+
+fn deploy_pipeline(local: &Local, category: &str, script: &[&str]) {
+    local.admin(
+        "POST",
+        "/_admin/pipelines",
+        json!({"name": "web-app", "stages": [
+            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
+            {"name": "Deploy", "actions": [{"name": "Apply", "category": category, "provider": "CloudFormation", "script": script}]}
+        ]}),
+    );
+}
+
+async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
+    let parameters = match cell.scenario {
+        Scenario::GateClear => {
+            local.admin(
+                "POST",
+                "/_admin/pipelines",
+                json!({"name": "cleanup", "stages": [{"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]}]}),
+            );
+            r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
+        }
+        Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
+        _ => r#"{"regions": ["us-east-1"]}"#,
+    };
+    let open_event = (cell.scenario == Scenario::GateBlocked).then(|| local.open_issue("us-east-1", "EC2"));
+    local.gated_pipeline("web-app", parameters, &["succeed"]);
+    local.fault(cell.fault_spec());
+    let id = local.start_execution("web-app");
+    // The fault lasts for the gate's first invocation; Lambda's retry (if it needs one) runs
+    // without it.
+    local
+        .wait_for(PHASE_TIMEOUT, "the gate's first invocation", || {
+            (local.invocations("health-gate") >= 1).then_some(())
+        })
+        .await;
+    local.admin("DELETE", "/_admin/faults", json!({}));
+    let execution = local.finished(&id, PHASE_TIMEOUT).await;
+    idle(local, "health-gate").await;
+
+    let jobs: Vec<Value> = local
+        .admin("GET", "/_admin/jobs", json!({}))
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ensure(jobs.len() == 1, || format!("{} jobs, expected 1", jobs.len()))?;
+    let job = &jobs[0];
+    ensure(job["answered"] == true, || "the job has no result".to_owned())?;
+    let results = local.successful_calls("codepipeline", "PutJobSuccessResult")
+        + local.successful_calls("codepipeline", "PutJobFailureResult");
+    ensure(results == 1, || format!("{results} results recorded"))?;
+    ensure(timed_out(local, "health-gate") == 0, || {
+        "Lambda stopped the gate at its deadline".to_owned()
+    })?;
+    // Answered by the first invocation, unless the answer itself could not get through: then
+    // that invocation fails before its deadline, and Lambda's retry answers.
+    let took_ms = (job["answered_at"].as_f64().unwrap_or(f64::MAX)
+        - job["created"].as_f64().unwrap_or_default())
+        * 1000.0;
+    let reporting_faulted = cell.operation.starts_with("PutJob");
+    ensure(reporting_faulted || took_ms <= GATE_TIMEOUT_MS as f64, || {
+        format!("answered {took_ms:.0} ms after the job started, beyond the {GATE_TIMEOUT_MS} ms timeout")
+    })?;
+
+    let gate = action(&execution, "Gate", "HealthGate");
+    let passed = gate["status"] == "Succeeded";
+    let code = gate["error"]["code"].as_str().unwrap_or_default();
+    let message = gate["error"]["message"].as_str().unwrap_or_default();
+    match (cell.scenario, cell.operation) {
+        // Fail closed: the gate could not ask what it must, so the deployment waits for a person.
+        (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions") | (Scenario::GateFromStore, _) => {
+            ensure(
+                !passed && matches!(code, "JobFailed" | "SystemUnavailable") && !message.is_empty(),
+                || format!("expected the gate to fail closed, got {gate}"),
+            )?;
+        }
+        // The pipeline's name and the report are not part of the decision.
+        (Scenario::GateClear, _) => ensure(passed && gate["output_variables"]["verdict"] == "PASS", || {
+            format!("expected PASS, got {gate}")
+        })?,
+        _ => {
+            let arn = open_event.unwrap_or_default();
+            ensure(!passed && code == "JobFailed" && message.contains(&arn), || {
+                format!("expected BLOCKED naming {arn}, got {gate}")
+            })?;
+        }
+    }
+    no_notice_twice(local)
+}
+
+async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
+    let function = cell.scenario.function();
+    let (trigger, earlier_invocations) = prepare(local, cell.scenario).await;
+    local.fault(cell.fault_spec());
+    let id = match trigger {
+        Trigger::Close(arn) => {
+            local.close_issue(&arn);
+            None
+        }
+        Trigger::Run => Some(local.start_execution("web-app")),
+    };
+    // The first delivery and Lambda's two retries, all under the fault.
+    local
+        .wait_for(PHASE_TIMEOUT, "the delivery under the fault", || {
+            (local.invocations(function) > earlier_invocations).then_some(())
+        })
+        .await;
+    idle(local, function).await;
+    let failed_under_fault = local.failed_invocations(function);
+    local.admin("DELETE", "/_admin/faults", json!({}));
+    let dead_letters = dead_letters(local, function);
+    for payload in &dead_letters {
+        local.admin(
+            "POST",
+            "/_admin/invoke",
+            json!({"function": function, "payload": payload}),
+        );
+    }
+    let done = work_done(local, cell.scenario, id.as_deref()).await;
+    idle(local, function).await;
+
+    if cell.operation == "Publish" {
+        ensure(failed_under_fault == 0, || {
+            format!("{failed_under_fault} invocations failed because a notice could not be sent")
+        })?;
+    } else {
+        ensure(failed_under_fault >= 1, || {
+            "the invocation succeeded though its work could not be done".to_owned()
+        })?;
+    }
+    let actions = actions(local, cell.scenario, &done);
+    ensure(actions == 1, || {
+        format!("{actions} retries or rollbacks, expected exactly 1")
+    })?;
+    no_notice_twice(local)
+}
+
+/// What sets the function to work once the fault is in place.
+enum Trigger {
+    /// A run of web-app that fails.
+    Run,
+    /// The AWS Health event that holds web-app closes.
+    Close(String),
+}
+
+/// Brings the scenario to the moment the fault matters: returns its trigger and how many
+/// invocations the function has had so far.
+async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
+    match scenario {
+        Scenario::RetryFlaky => {
+            deploy_pipeline(local, "Deploy", &["fail:JobFailed:Rate exceeded", "succeed"])
+        }
+        Scenario::RetryExhausted => {
+            deploy_pipeline(local, "Deploy", &["fail:JobFailed:Resource limit exceeded"])
+        }
+        Scenario::Rollback => {
+            deploy_pipeline(
+                local,
+                "Deploy",
+                &["succeed", "fail:JobFailed:TERRAFORM_EXECUTION_ERROR: quota"],
+            );
+            let good = local.start_execution("web-app");
+            local.finished(&good, PHASE_TIMEOUT).await;
+        }
+        _ => {
+            let arn = local.open_issue("us-east-1", "EC2");
+            if scenario == Scenario::ResumeFromStore {
+                local.stored(&arn, "open").await;
+            }
+            local.gated_pipeline("web-app", r#"{"regions": ["us-east-1"]}"#, &["succeed"]);
+            let id = local.start_execution("web-app");
+            local.reaches(&id, "Failed", PHASE_TIMEOUT).await;
+            // stage-retry has seen the open event and the gate's failure, and holds.
+            local
+                .wait_for(PHASE_TIMEOUT, "stage-retry to hold the stage", || {
+                    (local.invocations("stage-retry") >= 2).then_some(())
+                })
+                .await;
+            idle(local, "stage-retry").await;
+            return (Trigger::Close(arn), local.invocations("stage-retry"));
+        }
+    }
+    (Trigger::Run, local.invocations(scenario.function()))
+}
+
+/// Waits until the scenario's work is done, and returns the execution that shows it.
+async fn work_done(local: &Local, scenario: Scenario, started: Option<&str>) -> Value {
+    let execution_id = || {
+        started.map(str::to_owned).unwrap_or_else(|| {
+            local.admin("GET", "/_admin/executions", json!({}))[0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+    };
+    match scenario {
+        Scenario::RetryExhausted => {
+            let id = execution_id();
+            local
+                .wait_for(PHASE_TIMEOUT, "one retry, then the stage left failed", || {
+                    let execution = local.execution(&id);
+                    (execution["status"] == "Failed"
+                        && execution["stages"][1]["manual_retries"] == 1
+                        && local.invocations("stage-retry") >= 2)
+                        .then_some(execution)
+                })
+                .await
+        }
+        Scenario::Rollback => {
+            local
+                .wait_for(PHASE_TIMEOUT, "the rollback to succeed", || {
+                    rollbacks(local)
+                        .into_iter()
+                        .find(|rollback| rollback["status"] == "Succeeded")
+                })
+                .await
+        }
+        _ => local.reaches(&execution_id(), "Succeeded", PHASE_TIMEOUT).await,
+    }
+}
+
+/// The retries or rollbacks that happened for the one failure: rollback executions, or the
+/// retries of the failed stage (Deploy, or the gate's stage for a resume; both second).
+fn actions(local: &Local, scenario: Scenario, done: &Value) -> usize {
+    match scenario {
+        Scenario::Rollback => rollbacks(local).len(),
+        _ => done["stages"][1]["manual_retries"].as_u64().unwrap_or_default() as usize,
+    }
+}
+
+fn rollbacks(local: &Local) -> Vec<Value> {
+    local
+        .admin("GET", "/_admin/executions", json!({}))
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|execution| execution["type"] == "ROLLBACK")
+        .cloned()
+        .collect()
+}
+
+/// Invocations Lambda stopped at their deadline.
+fn timed_out(local: &Local, function: &str) -> usize {
+    local
+        .admin("GET", &format!("/_admin/invocations/{function}"), json!({}))
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|invocation| invocation["error"]["errorType"] == "Sandbox.Timedout")
+        .count()
+}
+
+fn dead_letters(local: &Local, function: &str) -> Vec<Value> {
+    local
+        .admin("GET", "/_admin/dead-letters", json!({}))
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|letter| letter["function"] == function)
+        .map(|letter| letter["payload"].clone())
+        .collect()
+}
+
+/// Each notice at most once: no subject is published twice.
+fn no_notice_twice(local: &Local) -> Result<(), String> {
+    let mut subjects: Vec<String> = local
+        .messages()
+        .iter()
+        .filter_map(|message| message["subject"].as_str().map(str::to_owned))
+        .collect();
+    let sent = subjects.len();
+    subjects.sort();
+    subjects.dedup();
+    ensure(subjects.len() == sent, || {
+        format!("a notice was sent twice: {subjects:?} from {sent} messages")
+    })
+}
+
+/// Waits until the function has nothing queued, running or waiting to be retried, for a
+/// second (events of one step can arrive a moment apart).
+async fn idle(local: &Local, function: &str) {
+    let mut quiet_since: Option<Instant> = None;
+    local
+        .wait_for(PHASE_TIMEOUT, &format!("{function} to be idle"), || {
+            let functions = local.admin("GET", "/_admin/functions", json!({}));
+            let busy = functions.as_array().into_iter().flatten().any(|entry| {
+                entry["name"] == function
+                    && (entry["queued"] != 0 || entry["in_flight"] != 0 || entry["retrying"] != 0)
+            });
+            if busy {
+                quiet_since = None;
+                return None;
+            }
+            let since = *quiet_since.get_or_insert_with(Instant::now);
+            (since.elapsed() >= Duration::from_secs(1)).then_some(())
+        })
+        .await;
+}
