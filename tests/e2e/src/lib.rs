@@ -110,22 +110,27 @@ impl Local {
         .await;
     }
 
+    /// Registers the function with the emulator's default timeout (the template's 30 s).
     pub fn register(&self, function: &str, env: &[(&str, &str)]) {
-        self.register_with_timeout(function, env, 0);
+        self.register_function(function, env, None);
     }
 
-    /// Registers the function with a timeout Lambda enforces: an invocation still running at
-    /// its deadline is stopped, fails and is retried.
+    /// Registers the function with its own timeout. Lambda enforces it: an invocation still
+    /// running at its deadline is stopped, fails and is retried.
     pub fn register_with_timeout(&self, function: &str, env: &[(&str, &str)], timeout_ms: u64) {
+        self.register_function(function, env, Some(timeout_ms));
+    }
+
+    fn register_function(&self, function: &str, env: &[(&str, &str)], timeout_ms: Option<u64>) {
         let env: serde_json::Map<String, Value> = env
             .iter()
             .map(|(key, value)| (key.to_string(), json!(value)))
             .collect();
-        self.admin(
-            "POST",
-            "/_admin/functions",
-            json!({"name": function, "command": function_binary(function), "env": env, "timeout_ms": timeout_ms}),
-        );
+        let mut spec = json!({"name": function, "command": function_binary(function), "env": env});
+        if let Some(timeout_ms) = timeout_ms {
+            spec["timeout_ms"] = json!(timeout_ms);
+        }
+        self.admin("POST", "/_admin/functions", spec);
     }
 
     pub fn admin(&self, method: &str, path: &str, body: Value) -> Value {

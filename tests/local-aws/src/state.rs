@@ -221,9 +221,9 @@ pub struct Function {
     pub pid: Option<u32>,
     pub spawned_at: Option<f64>,
     pub env: BTreeMap<String, String>,
-    /// The function's timeout. When set, Lambda ends an invocation still running at its deadline
-    /// (the process is stopped, the invocation fails and is retried); when 0 the deadline the
-    /// function is told is one second away and is not enforced.
+    /// The function's timeout (30 s unless registered otherwise). Lambda ends an invocation
+    /// still running at its deadline: the process is stopped, the invocation fails and is
+    /// retried. 0 enforces nothing, and tells the function its deadline is a second away.
     pub timeout_ms: u64,
     pub queue: VecDeque<Invocation>,
     pub arrived: Arc<Notify>,
