@@ -18,7 +18,7 @@ pub struct RetryFigures {
     burst_rss_mib: f64,
 }
 
-fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
+pub fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
     local.admin(
         "POST",
         "/_admin/pipelines",
@@ -32,12 +32,12 @@ fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
 /// A function that reacts to pipeline failures, and the events that reach it.
 pub struct Reactor {
     binary: &'static str,
-    detail_type: &'static str,
+    pub detail_type: &'static str,
     /// The Deploy action's script: the run that fails invokes the function.
-    script: &'static [&'static str],
+    pub script: &'static [&'static str],
 }
 
-const STAGE_RETRY: Reactor = Reactor {
+pub const STAGE_RETRY: Reactor = Reactor {
     binary: "stage-retry",
     detail_type: "CodePipeline Stage Execution State Change",
     script: &["fail:JobFailed:Rate exceeded", "succeed"],
