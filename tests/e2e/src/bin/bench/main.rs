@@ -5,8 +5,9 @@
 //! `bench --smoke` runs each measurement once with the Rust gate only, and the load bursts at a
 //! tiny size, so `make test` keeps the harness from rotting without depending on Python packages.
 //!
-//! Every load burst checks what it did (every job answered, every failure handled, nothing done
-//! twice): a broken check fails the bench, with the reason, and writes no results.
+//! Every burst checks what it did (every job answered, every failure handled, nothing done twice,
+//! the event store's final state): a broken check fails the bench, with the reason, and writes
+//! no results.
 
 mod gate;
 mod load;
@@ -280,7 +281,14 @@ async fn main() {
     })
     .await;
     table.push_str(&load::table(&loads));
-    let problems: Vec<String> = loads.into_iter().flat_map(|burst| burst.problems).collect();
+    let mut problems = retry.problems();
+    if !recording.final_state_correct {
+        problems.push(format!(
+            "recording: the event store does not end with the {} events recorded and closed, or an invocation failed",
+            recording.events
+        ));
+    }
+    problems.extend(loads.into_iter().flat_map(|burst| burst.problems));
     let zips: Vec<String> = e2e::FUNCTIONS
         .iter()
         .map(|function| {

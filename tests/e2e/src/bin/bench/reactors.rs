@@ -152,6 +152,22 @@ pub async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usiz
     }
 }
 
+impl RetryFigures {
+    /// What the burst got wrong: every failure is retried exactly once, however often it is
+    /// delivered.
+    pub fn problems(&self) -> Vec<String> {
+        (self.burst_retries != self.burst_failures)
+            .then(|| {
+                format!(
+                    "stage-retry burst: {} retries started for {} failures",
+                    self.burst_retries, self.burst_failures
+                )
+            })
+            .into_iter()
+            .collect()
+    }
+}
+
 pub fn retry_table(figures: &RetryFigures, gate_cold_ms: f64) -> String {
     let mut table =
         String::from("| stage-retry | figure | : health-gate cold start |\n| --- | --- | --- |\n");
