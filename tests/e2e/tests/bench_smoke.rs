@@ -34,6 +34,10 @@ fn the_benchmark_harness_runs_and_prints_its_table() {
         "health-gate from the event store (no support plan)",
         "| AWS calls per decision (no open event) | 2 | 1.000 |",
         "final state correct",
+        "one Lambda instance, no concurrency",
+        "| health-gate | 4 jobs at once from 2 pipelines (each started 2 times) | 10 ms | 4 of 4 jobs answered | 0 |",
+        "| stage-retry | 10 notifications: 5 failures, each delivered 2 times | 10 ms | 5 of 5 failures retried once | 0 |",
+        "| apply-rollback | 4 failures across 2 pipelines (2 each, released again once rolled back), each delivered twice | 10 ms | 4 of 4 failures rolled back once | 0 |",
     ] {
         assert!(stdout.contains(row), "missing {row:?} in:\n{stdout}");
     }

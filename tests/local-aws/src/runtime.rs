@@ -46,6 +46,10 @@ pub fn runtime_address(shared: &Arc<Shared>, function: &str) -> std::io::Result<
     Ok(address)
 }
 
+/// Everything a function process's environment holds: Lambda's variables, the function's own,
+/// and the host's `PATH` (to find an interpreter such as `python3`). Nothing else of the host's
+/// environment: Lambda does not hand a function the machine's `SSL_CERT_FILE`, `AWS_PROFILE`
+/// or `RUST_LOG`, and a function that read them would run differently here than on Lambda.
 pub fn function_env(shared: &Arc<Shared>, function: &str) -> Vec<(String, String)> {
     let runtime_api = runtime_address(shared, function)
         .map(|address| address.to_string())
@@ -70,6 +74,9 @@ pub fn function_env(shared: &Arc<Shared>, function: &str) -> Vec<(String, String
     .into_iter()
     .map(|(key, value)| (key.to_owned(), value))
     .collect();
+    if let Some(path) = std::env::var_os("PATH") {
+        env.push(("PATH".to_owned(), path.to_string_lossy().into_owned()));
+    }
     if let Some(registered) = shared.state().functions.get(function) {
         env.extend(
             registered
@@ -138,6 +145,7 @@ fn start_process(shared: &Arc<Shared>, function: &str, launch: Launch) {
     let mut command = tokio::process::Command::new(&launch.command);
     command
         .args(&launch.args)
+        .env_clear()
         .envs(function_env(shared, function))
         .stdin(Stdio::null())
         .stdout(output())

@@ -2,10 +2,15 @@
 //! sample, both run as Lambda runs them (fresh processes under the Runtime API) against the same
 //! emulator in the same run. Every figure is reported beside the baseline's, as a ratio.
 //!
-//! `bench --smoke` runs each measurement once with the Rust gate only, so `make test` keeps the
-//! harness from rotting without depending on Python packages.
+//! `bench --smoke` runs each measurement once with the Rust gate only, and the load bursts at a
+//! tiny size, so `make test` keeps the harness from rotting without depending on Python packages.
+//!
+//! Every burst checks what it did (every job answered, every failure handled, nothing done twice,
+//! the event store's final state): a broken check fails the bench, with the reason, and writes
+//! no results.
 
 mod gate;
+mod load;
 mod reactors;
 mod store;
 
@@ -269,6 +274,21 @@ async fn main() {
         if recording.final_state_correct { "correct" } else { "WRONG" },
         recording.peak_rss_mib
     ));
+    let loads = load::measure(if smoke {
+        load::Sizes::SMOKE
+    } else {
+        load::Sizes::FULL
+    })
+    .await;
+    table.push_str(&load::table(&loads));
+    let mut problems = retry.problems();
+    if !recording.final_state_correct {
+        problems.push(format!(
+            "recording: the event store does not end with the {} events recorded and closed, or an invocation failed",
+            recording.events
+        ));
+    }
+    problems.extend(loads.into_iter().flat_map(|burst| burst.problems));
     let zips: Vec<String> = e2e::FUNCTIONS
         .iter()
         .map(|function| {
@@ -285,6 +305,13 @@ async fn main() {
     ));
     println!("\n{table}");
     println!("The Python sample reads one page and has no error handling; pipeguard reads every page.");
+    if !problems.is_empty() {
+        eprintln!("\nbench: {} check(s) failed, no results written:", problems.len());
+        for problem in &problems {
+            eprintln!("  - {problem}");
+        }
+        std::process::exit(1);
+    }
     if !smoke {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let results = root.canonicalize().unwrap_or(root).join("results");

@@ -18,7 +18,7 @@ pub struct RetryFigures {
     burst_rss_mib: f64,
 }
 
-fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
+pub fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
     local.admin(
         "POST",
         "/_admin/pipelines",
@@ -32,12 +32,12 @@ fn scripted_pipeline(local: &Local, name: &str, script: &[&str]) {
 /// A function that reacts to pipeline failures, and the events that reach it.
 pub struct Reactor {
     binary: &'static str,
-    detail_type: &'static str,
+    pub detail_type: &'static str,
     /// The Deploy action's script: the run that fails invokes the function.
-    script: &'static [&'static str],
+    pub script: &'static [&'static str],
 }
 
-const STAGE_RETRY: Reactor = Reactor {
+pub const STAGE_RETRY: Reactor = Reactor {
     binary: "stage-retry",
     detail_type: "CodePipeline Stage Execution State Change",
     script: &["fail:JobFailed:Rate exceeded", "succeed"],
@@ -149,6 +149,22 @@ pub async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usiz
         burst_seconds,
         burst_retries: burst.successful_calls("codepipeline", "RetryStageExecution"),
         burst_rss_mib: peak_rss_mib(pid),
+    }
+}
+
+impl RetryFigures {
+    /// What the burst got wrong: every failure is retried exactly once, however often it is
+    /// delivered.
+    pub fn problems(&self) -> Vec<String> {
+        (self.burst_retries != self.burst_failures)
+            .then(|| {
+                format!(
+                    "stage-retry burst: {} retries started for {} failures",
+                    self.burst_retries, self.burst_failures
+                )
+            })
+            .into_iter()
+            .collect()
     }
 }
 
