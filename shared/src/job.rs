@@ -2,7 +2,6 @@
 //! `aws::codepipeline`).
 
 use crate::text::truncate_chars;
-use serde::Deserialize;
 use serde_json::Value;
 
 /// CodePipeline's limits on the result fields.
@@ -10,7 +9,8 @@ const MAX_FAILURE_MESSAGE_CHARS: usize = 5000;
 const MAX_SUMMARY_CHARS: usize = 2048;
 
 /// What the gate reads from a `CodePipeline.job` event. Deliberately not the whole event: the
-/// artifact credentials it carries are never deserialized, so they cannot leak into a log. Not
+/// artifact credentials it carries are never read, and no error quotes a value of the job data,
+/// so they cannot leak into a log or a failure message. Not
 /// aws_lambda_events' `CodePipelineJobEvent`: it requires fields whose absence would lose the job
 /// id (and so leave the job unanswered), and derives `Debug` over the credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,24 +30,6 @@ pub enum JobEventError {
     MalformedData { job_id: String, reason: String },
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JobData {
-    action_configuration: Option<ActionConfiguration>,
-    continuation_token: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ActionConfiguration {
-    configuration: Option<Configuration>,
-}
-
-#[derive(Deserialize)]
-struct Configuration {
-    #[serde(rename = "UserParameters")]
-    user_parameters: Option<String>,
-}
-
 impl JobEvent {
     /// Reads the job id first, on its own, so that any later problem can still be reported
     /// against the job instead of leaving it unanswered.
@@ -59,22 +41,60 @@ impl JobEvent {
             .filter(|id| !id.is_empty())
             .ok_or(JobEventError::NoJobId)?
             .to_owned();
-        let data = job
-            .and_then(|job| job.get("data"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let data: JobData = serde_json::from_value(data).map_err(|error| JobEventError::MalformedData {
-            job_id: job_id.clone(),
-            reason: error.to_string(),
-        })?;
+        let read = || -> Result<(Option<String>, Option<String>), String> {
+            let data = object(job, "data", "data")?.ok_or("no `data` object")?;
+            let action = object(Some(data), "actionConfiguration", "data.actionConfiguration")?;
+            let configuration = object(action, "configuration", "data.actionConfiguration.configuration")?;
+            Ok((
+                text(
+                    configuration,
+                    "UserParameters",
+                    "data.actionConfiguration.configuration.UserParameters",
+                )?,
+                text(Some(data), "continuationToken", "data.continuationToken")?,
+            ))
+        };
+        let (user_parameters, continuation_token) =
+            read().map_err(|reason| JobEventError::MalformedData {
+                job_id: job_id.clone(),
+                reason,
+            })?;
         Ok(Self {
             job_id,
-            user_parameters: data
-                .action_configuration
-                .and_then(|action| action.configuration)
-                .and_then(|configuration| configuration.user_parameters),
-            continuation_token: data.continuation_token.filter(|token| !token.is_empty()),
+            user_parameters,
+            continuation_token: continuation_token.filter(|token| !token.is_empty()),
         })
+    }
+}
+
+/// The object in field `name` of `parent` (none when either is absent or null). Errors name the
+/// field and the type found, never the value: the job data carries the artifact credentials.
+fn object<'a>(parent: Option<&'a Value>, name: &str, path: &str) -> Result<Option<&'a Value>, String> {
+    match parent.and_then(|parent| parent.get(name)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value @ Value::Object(_)) => Ok(Some(value)),
+        Some(other) => Err(format!("`{path}` is {}, not an object", kind(other))),
+    }
+}
+
+/// The string in field `name` of `parent`, like `object`.
+fn text(parent: Option<&Value>, name: &str, path: &str) -> Result<Option<String>, String> {
+    match parent.and_then(|parent| parent.get(name)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(other) => Err(format!("`{path}` is {}, not a string", kind(other))),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(number) if number.is_f64() => "a number",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -98,3 +98,53 @@ fn a_trailer_too_long_for_the_limit_is_dropped_not_sent_over_it() {
     };
     assert_eq!(message, "blocked");
 }
+
+/// Found by the property tests: job data double-encoded as a string was quoted whole in the
+/// malformed-data reason (serde's "invalid type: string ..."), artifact credentials and all,
+/// and that reason is the failure message CodePipeline shows.
+#[test]
+fn malformed_data_never_quotes_the_data_that_carries_the_credentials() {
+    let mut event = documented_event();
+    let data = event["CodePipeline.job"]["data"].to_string();
+    for broken in [json!(data), json!([data])] {
+        event["CodePipeline.job"]["data"] = broken;
+        let parsed = JobEvent::parse(&event);
+        let Err(error @ JobEventError::MalformedData { .. }) = &parsed else {
+            panic!("expected MalformedData, got {parsed:?}")
+        };
+        for text in [error.to_string(), format!("{parsed:?}")] {
+            assert!(text.contains("`data`"), "names the field: {text}");
+            for credential in [
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI",
+                "MIICiTCCAfICCQD6m7oRw0uXOjANBgkqhkiG9w0BAQUFADCBiDELMAkGA1UEBhMCVVMx",
+            ] {
+                assert!(!text.contains(credential), "{text}");
+            }
+        }
+    }
+}
+
+/// Found by the property tests: serde reads a struct from an array too, so an array where
+/// CodePipeline sends an object was read positionally into UserParameters and the token.
+#[test]
+fn an_array_where_an_object_belongs_is_malformed_data() {
+    for (event, field) in [
+        (
+            json!({"CodePipeline.job": {"id": "0", "data": [null, " "]}}),
+            "`data`",
+        ),
+        (
+            json!({"CodePipeline.job": {"id": "0", "data": {"actionConfiguration": {"configuration": [""]}}}}),
+            "`data.actionConfiguration.configuration`",
+        ),
+    ] {
+        match JobEvent::parse(&event) {
+            Err(JobEventError::MalformedData { job_id, reason }) => {
+                assert_eq!(job_id, "0");
+                assert!(reason.contains(field) && reason.contains("array"), "{reason}");
+            }
+            other => panic!("expected MalformedData for {event}, got {other:?}"),
+        }
+    }
+}

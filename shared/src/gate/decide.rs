@@ -231,8 +231,9 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     }
 }
 
+/// Saturating: `since` comes from the continuation token, which can name any second.
 fn minutes_between(since: i64, now: i64) -> i64 {
-    (now - since).max(0) / 60
+    now.saturating_sub(since).max(0) / 60
 }
 
 impl GateOutcome {

@@ -181,6 +181,21 @@ fn wait_mode_gives_up_after_max_wait_minutes() {
     );
 }
 
+/// Found by the property tests: a continuation token reads as any start, and `now - since`
+/// overflowed for one in the far past (a panic in a debug build, a wrapped "0 minutes" and a hold
+/// without end in a release build).
+#[test]
+fn a_token_starting_a_hold_at_the_earliest_second_gives_up_without_overflow() {
+    let token = r#"{"v":1,"since":-9223372036854775808,"held_by":[]}"#;
+    let mut observations = observe(vec![ec2_issue()]);
+    observations.wait = Some(WaitState::decode(token).unwrap());
+    let outcome = decide(&policy(r#"{"on_block": "wait"}"#), observations);
+    assert!(
+        matches!(outcome, GateOutcome::GaveUp { waited_minutes, .. } if waited_minutes == i64::MAX / 60),
+        "{outcome:?}"
+    );
+}
+
 #[test]
 fn a_hold_ends_in_a_pass_once_nothing_blocks() {
     let mut observations = observe(vec![]);

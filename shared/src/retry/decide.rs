@@ -40,7 +40,8 @@ fn hold_of(stage: &StageSnapshot) -> Option<Hold> {
     Some(Hold {
         events,
         source: first.source,
-        more: holds.iter().map(|hold| hold.more).sum(),
+        // Saturating: a marker is read from a message, and can say any count.
+        more: holds.iter().fold(0, |more, hold| more.saturating_add(hold.more)),
     })
 }
 

@@ -258,6 +258,27 @@ fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
     assert_eq!(held_stages(&stages, None)[0].1, hold);
 }
 
+/// Found by the property tests: the counts of events two markers left out were summed
+/// unchecked, and a marker can say any count (a panic in a debug build).
+#[test]
+fn the_counts_two_markers_left_out_add_up_without_overflow() {
+    let message = format!(
+        "blocked\npipeguard:hold:v1 {{\"events\":[{{\"arn\":\"{ARN}\",\"region\":\"us-east-1\"}}],\"more\":{}}}",
+        usize::MAX
+    );
+    let stages = [failed_stage(
+        0,
+        vec![
+            action("GateA", "Failed", Some("JobFailed"), Some(&message)),
+            action("GateB", "Failed", Some("JobFailed"), Some(&message)),
+        ],
+    )];
+    let held = held_stages(&stages, None);
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].1.more, usize::MAX);
+    assert_eq!(held[0].1.arns().collect::<Vec<_>>(), [ARN]);
+}
+
 #[test]
 fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
     let hold = crate::hold::Hold::new(
