@@ -340,6 +340,17 @@ impl Local {
             .map_or(0, Vec::len)
     }
 
+    /// Every rollback execution (RollbackStage's), of any pipeline.
+    pub fn rollbacks(&self) -> Vec<Value> {
+        self.admin("GET", "/_admin/executions", json!({}))
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|execution| execution["type"] == "ROLLBACK")
+            .cloned()
+            .collect()
+    }
+
     pub fn messages(&self) -> Vec<Value> {
         self.admin("GET", "/_admin/messages", json!({}))
             .as_array()

@@ -2,7 +2,7 @@
 //! stages back through the real CodePipeline API.
 
 use e2e::Local;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,17 +40,6 @@ async fn run(local: &Local) -> String {
     id
 }
 
-fn rollbacks(local: &Local) -> Vec<Value> {
-    let executions = local.admin("GET", "/_admin/executions", json!({}));
-    executions
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|execution| execution["type"] == "ROLLBACK")
-        .cloned()
-        .collect()
-}
-
 async fn subjects(local: &Local, count: usize) -> Vec<String> {
     let messages = local
         .wait_for(TIMEOUT, "the notices", || {
@@ -77,7 +66,7 @@ async fn a_failed_deploy_rolls_back_to_the_last_good_execution_and_the_stage_suc
     let good = run(&local).await;
     run(&local).await;
     let rollback = local
-        .wait_for(TIMEOUT, "the rollback", || rollbacks(&local).first().cloned())
+        .wait_for(TIMEOUT, "the rollback", || local.rollbacks().first().cloned())
         .await;
     let rollback = local
         .reaches(rollback["id"].as_str().unwrap_or_default(), "Succeeded", TIMEOUT)
@@ -154,7 +143,7 @@ async fn a_failed_rollback_is_not_rolled_back() {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(local.successful_calls("codepipeline", "RollbackStage"), 1);
-    assert_eq!(rollbacks(&local).len(), 1);
+    assert_eq!(local.rollbacks().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +160,7 @@ async fn the_same_failure_delivered_three_times_rolls_back_once() {
         })
         .await;
     assert_eq!(local.successful_calls("codepipeline", "RollbackStage"), 1);
-    assert_eq!(rollbacks(&local).len(), 1);
+    assert_eq!(local.rollbacks().len(), 1);
     assert_eq!(
         subjects(&local, 1).await,
         ["pipeguard: web-app Deploy rolled back"]
@@ -190,5 +179,5 @@ async fn a_dry_run_acts_on_nothing_and_says_what_it_would_do() {
         ["pipeguard: web-app Deploy would be rolled back (dry run)"]
     );
     assert_eq!(local.calls("codepipeline", "RollbackStage", None), 0);
-    assert!(rollbacks(&local).is_empty());
+    assert!(local.rollbacks().is_empty());
 }

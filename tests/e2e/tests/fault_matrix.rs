@@ -519,7 +519,8 @@ async fn work_done(local: &Local, scenario: Scenario, started: Option<&str>) -> 
         Scenario::Rollback => {
             local
                 .wait_for(PHASE_TIMEOUT, "the rollback to succeed", || {
-                    rollbacks(local)
+                    local
+                        .rollbacks()
                         .into_iter()
                         .find(|rollback| rollback["status"] == "Succeeded")
                 })
@@ -533,20 +534,9 @@ async fn work_done(local: &Local, scenario: Scenario, started: Option<&str>) -> 
 /// retries of the failed stage (Deploy, or the gate's stage for a resume; both second).
 fn actions(local: &Local, scenario: Scenario, done: &Value) -> usize {
     match scenario {
-        Scenario::Rollback => rollbacks(local).len(),
+        Scenario::Rollback => local.rollbacks().len(),
         _ => done["stages"][1]["manual_retries"].as_u64().unwrap_or_default() as usize,
     }
-}
-
-fn rollbacks(local: &Local) -> Vec<Value> {
-    local
-        .admin("GET", "/_admin/executions", json!({}))
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|execution| execution["type"] == "ROLLBACK")
-        .cloned()
-        .collect()
 }
 
 /// Invocations Lambda stopped at their deadline.
