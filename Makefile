@@ -16,7 +16,7 @@ help:
 	@echo "make test     format check, clippy -D warnings, every test"
 	@echo "make build    release build of the three functions for arm64 (cargo-lambda)"
 	@echo "make package  build/package: one bootstrap.zip per function under $(CARGO_TARGET_DIR)/lambda"
-	@echo "make bench    the health gate against the Python sample: cold start, memory, calls (results/)"
+	@echo "make bench    the health gate against the Python sample (cold start, memory, calls), and a checked load burst per function (results/)"
 	@echo "make deploy   sam build + sam deploy --guided (needs AWS credentials)"
 	@echo "make install-cli  install the pipeguard command line into ~/.cargo/bin"
 
