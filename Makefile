@@ -9,11 +9,12 @@ FUNCTIONS := health-gate stage-retry apply-rollback
 # cfn-lint and checkov live in their own virtualenv, kept between runs.
 PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 
-.PHONY: help test fmt-check lint unit templates build package demo bench deploy cargo-lambda install-cli
+.PHONY: help test fmt-check lint unit fuzz templates build package demo bench deploy cargo-lambda install-cli
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
 	@echo "make test     format check, clippy -D warnings, every test"
+	@echo "make fuzz     the property tests of every input reader, $(FUZZ_CASES) cases each (FUZZ_CASES=...)"
 	@echo "make build    release build of the three functions for arm64 (cargo-lambda)"
 	@echo "make package  build/package: one bootstrap.zip per function under $(CARGO_TARGET_DIR)/lambda"
 	@echo "make bench    the health gate against the Python sample (cold start, memory, calls), and a checked load burst per function (results/)"
@@ -32,6 +33,12 @@ lint:
 unit:
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
+
+# The property tests of everything that reads outside input (shared/tests/properties.rs) run
+# 128 cases each in `make test`; this runs many more.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p pipeguard --locked --test properties
 
 $(PY_TOOLS)/installed: infra/lint-requirements.txt
 	python3 -m venv "$(PY_TOOLS)"
