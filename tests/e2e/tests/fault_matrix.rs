@@ -14,7 +14,6 @@
 
 use e2e::{Local, action};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -235,27 +234,29 @@ fn panic_text(panicked: tokio::task::JoinError) -> String {
     }
 }
 
-/// function × call (scenario) × fault → held / broken.
+/// function × call (scenario) × fault → held / broken: one row per call, in `CALLS` order.
 fn matrix(cells: &[Cell], outcomes: &[Result<(), String>]) -> String {
-    let mut rows: BTreeMap<usize, (String, Vec<&str>)> = BTreeMap::new();
-    for (index, (cell, outcome)) in cells.iter().zip(outcomes).enumerate() {
-        let row = index / Fault::ALL.len();
-        let name = format!(
-            "{} | {} ({:?})",
-            cell.scenario.function(),
-            cell.operation,
-            cell.scenario
-        );
-        let entry = rows.entry(row).or_insert((name, Vec::new()));
-        entry.1.push(if outcome.is_ok() { "held" } else { "BROKEN" });
-    }
     let mut table = format!(
         "| function | call (scenario) | {} |\n| --- | --- |{}\n",
         Fault::ALL.map(Fault::label).join(" | "),
         " --- |".repeat(Fault::ALL.len())
     );
-    for (name, marks) in rows.values() {
-        table.push_str(&format!("| {name} | {} |\n", marks.join(" | ")));
+    for (row, marks) in cells
+        .chunks(Fault::ALL.len())
+        .zip(outcomes.chunks(Fault::ALL.len()))
+    {
+        let marks: Vec<&str> = marks
+            .iter()
+            .map(|outcome| if outcome.is_ok() { "held" } else { "BROKEN" })
+            .collect();
+        let cell = row[0];
+        table.push_str(&format!(
+            "| {} | {} ({:?}) | {} |\n",
+            cell.scenario.function(),
+            cell.operation,
+            cell.scenario,
+            marks.join(" | ")
+        ));
     }
     table
 }
@@ -347,6 +348,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     local.admin("DELETE", "/_admin/faults", json!({}));
     let execution = local.finished(&id, PHASE_TIMEOUT).await;
     idle(local, "health-gate").await;
+    faulted(local, cell)?;
 
     let jobs: Vec<Value> = local
         .admin("GET", "/_admin/jobs", json!({}))
@@ -402,12 +404,12 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
     let function = cell.scenario.function();
     let (trigger, earlier_invocations) = prepare(local, cell.scenario).await;
     local.fault(cell.fault_spec());
-    let id = match trigger {
-        Trigger::Close(arn) => {
+    let execution = match trigger {
+        Trigger::Close { arn, held } => {
             local.close_issue(&arn);
-            None
+            held
         }
-        Trigger::Run => Some(local.start_execution("web-app")),
+        Trigger::Run => local.start_execution("web-app"),
     };
     // The first delivery and Lambda's two retries, all under the fault.
     local
@@ -426,9 +428,10 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
             json!({"function": function, "payload": payload}),
         );
     }
-    let done = work_done(local, cell.scenario, id.as_deref()).await;
+    let done = work_done(local, cell.scenario, &execution).await;
     idle(local, function).await;
 
+    faulted(local, cell)?;
     if cell.operation == "Publish" {
         ensure(failed_under_fault == 0, || {
             format!("{failed_under_fault} invocations failed because a notice could not be sent")
@@ -449,8 +452,8 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
 enum Trigger {
     /// A run of web-app that fails.
     Run,
-    /// The AWS Health event that holds web-app closes.
-    Close(String),
+    /// The AWS Health event that holds web-app's execution `held` closes.
+    Close { arn: String, held: String },
 }
 
 /// Brings the scenario to the moment the fault matters: returns its trigger and how many
@@ -487,28 +490,20 @@ async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
                 })
                 .await;
             idle(local, "stage-retry").await;
-            return (Trigger::Close(arn), local.invocations("stage-retry"));
+            return (Trigger::Close { arn, held: id }, local.invocations("stage-retry"));
         }
     }
     (Trigger::Run, local.invocations(scenario.function()))
 }
 
-/// Waits until the scenario's work is done, and returns the execution that shows it.
-async fn work_done(local: &Local, scenario: Scenario, started: Option<&str>) -> Value {
-    let execution_id = || {
-        started.map(str::to_owned).unwrap_or_else(|| {
-            local.admin("GET", "/_admin/executions", json!({}))[0]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-    };
+/// Waits until the scenario's work on the failed `execution` is done, and returns the execution
+/// that shows it (for a rollback, the rollback's).
+async fn work_done(local: &Local, scenario: Scenario, execution: &str) -> Value {
     match scenario {
         Scenario::RetryExhausted => {
-            let id = execution_id();
             local
                 .wait_for(PHASE_TIMEOUT, "one retry, then the stage left failed", || {
-                    let execution = local.execution(&id);
+                    let execution = local.execution(execution);
                     (execution["status"] == "Failed"
                         && execution["stages"][1]["manual_retries"] == 1
                         && local.invocations("stage-retry") >= 2)
@@ -526,7 +521,7 @@ async fn work_done(local: &Local, scenario: Scenario, started: Option<&str>) -> 
                 })
                 .await
         }
-        _ => local.reaches(&execution_id(), "Succeeded", PHASE_TIMEOUT).await,
+        _ => local.reaches(execution, "Succeeded", PHASE_TIMEOUT).await,
     }
 }
 
@@ -537,6 +532,25 @@ fn actions(local: &Local, scenario: Scenario, done: &Value) -> usize {
         Scenario::Rollback => local.rollbacks().len(),
         _ => done["stages"][1]["manual_retries"].as_u64().unwrap_or_default() as usize,
     }
+}
+
+/// The cell tested something: the faulted call was made, and met the fault.
+fn faulted(local: &Local, cell: Cell) -> Result<(), String> {
+    let met = local
+        .admin("GET", "/_admin/calls", json!({}))
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|call| {
+            call["service"] == cell.service && call["operation"] == cell.operation && !call["fault"].is_null()
+        })
+        .count();
+    ensure(met >= 1, || {
+        format!(
+            "{} was never called under the fault: the cell tests nothing",
+            cell.operation
+        )
+    })
 }
 
 /// Invocations Lambda stopped at their deadline.
