@@ -340,15 +340,30 @@ impl Local {
             .map_or(0, Vec::len)
     }
 
-    /// Every rollback execution (RollbackStage's), of any pipeline.
-    pub fn rollbacks(&self) -> Vec<Value> {
+    /// Every execution of every pipeline, in the order they started (id, pipeline, status, type).
+    pub fn executions(&self) -> Vec<Value> {
         self.admin("GET", "/_admin/executions", json!({}))
             .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|execution| execution["type"] == "ROLLBACK")
             .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every rollback execution (RollbackStage's), of any pipeline.
+    pub fn rollbacks(&self) -> Vec<Value> {
+        self.executions()
+            .into_iter()
+            .filter(|execution| execution["type"] == "ROLLBACK")
             .collect()
+    }
+
+    /// The Lambda service's view of a function: its process (`pid`, `spawned_at`) and its
+    /// invocations queued, in flight and waiting for a retry; null before it is registered.
+    pub fn function(&self, name: &str) -> Value {
+        self.admin("GET", "/_admin/functions", json!({}))
+            .as_array()
+            .and_then(|functions| functions.iter().find(|function| function["name"] == name))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn messages(&self) -> Vec<Value> {

@@ -18,10 +18,9 @@ fn ran(execution: &Value, stage: &str, name: &str) -> (f64, f64) {
 }
 
 fn executions_of(local: &Local, pipeline: &str) -> Vec<Value> {
-    let all = local.admin("GET", "/_admin/executions", json!({}));
-    all.as_array()
-        .into_iter()
-        .flatten()
+    local
+        .executions()
+        .iter()
         .filter(|execution| execution["pipeline"] == pipeline)
         .map(|execution| local.execution(execution["id"].as_str().unwrap_or_default()))
         .collect()

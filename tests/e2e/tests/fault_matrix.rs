@@ -596,11 +596,8 @@ async fn idle(local: &Local, function: &str) {
     let mut quiet_since: Option<Instant> = None;
     local
         .wait_for(PHASE_TIMEOUT, &format!("{function} to be idle"), || {
-            let functions = local.admin("GET", "/_admin/functions", json!({}));
-            let busy = functions.as_array().into_iter().flatten().any(|entry| {
-                entry["name"] == function
-                    && (entry["queued"] != 0 || entry["in_flight"] != 0 || entry["retrying"] != 0)
-            });
+            let entry = local.function(function);
+            let busy = entry["queued"] != 0 || entry["in_flight"] != 0 || entry["retrying"] != 0;
             if busy {
                 quiet_since = None;
                 return None;

@@ -91,12 +91,7 @@ async fn decide(local: &Local, pipeline: &str) -> Decision {
             answered_jobs(local, pipeline).into_iter().nth(answered_before)
         })
         .await;
-    let functions = local.admin("GET", "/_admin/functions", json!({}));
-    let function = functions
-        .as_array()
-        .and_then(|all| all.iter().find(|f| f["name"] == pipeline))
-        .cloned()
-        .unwrap_or_default();
+    let function = local.function(pipeline);
     let answered = job["answered_at"].as_f64().unwrap_or_default();
     Decision {
         cold_ms: (answered - function["spawned_at"].as_f64().unwrap_or(answered)) * 1000.0,

@@ -4,7 +4,7 @@
 //! The emulated Lambda runs one process per function and hands it one invocation at a time, as
 //! one Lambda instance would: the figures are one instance's throughput, with no concurrency.
 
-use crate::{CALL_LATENCY_MS, TIMEOUT, peak_rss_mib};
+use crate::{CALL_LATENCY_MS, TIMEOUT, peak_rss_mib, warm_up};
 use e2e::Local;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -122,7 +122,8 @@ fn list(local: &Local, path: &str) -> Vec<Value> {
 }
 
 fn executions_of(local: &Local, prefix: &str) -> Vec<Value> {
-    list(local, "/_admin/executions")
+    local
+        .executions()
         .into_iter()
         .filter(|execution| {
             execution["pipeline"]
@@ -130,13 +131,6 @@ fn executions_of(local: &Local, prefix: &str) -> Vec<Value> {
                 .is_some_and(|pipeline| pipeline.starts_with(prefix))
         })
         .collect()
-}
-
-fn pid(local: &Local, function: &str) -> Option<u64> {
-    list(local, "/_admin/functions")
-        .iter()
-        .find(|entry| entry["name"] == function)
-        .and_then(|entry| entry["pid"].as_u64())
 }
 
 /// The function's calls of `operations` after the first `skip` calls: (made, answered 200).
@@ -163,32 +157,24 @@ fn last_finished(local: &Local, function: &str) -> f64 {
         .fold(f64::NAN, f64::max)
 }
 
-/// Waits until the function has finished `invocations` and has nothing queued.
-async fn drained(local: &Local, function: &str, invocations: usize) -> bool {
-    until(TIMEOUT * 5, || {
-        local.invocations(function) >= invocations
-            && list(local, &format!("/_admin/pending/{function}")).is_empty()
+/// Waits until the function has handled the `events` burst deliveries after its warm-up and has
+/// nothing queued; a problem when it does not in time.
+async fn drained(local: &Local, problems: &mut Vec<String>, function: &str, events: usize, what: &str) {
+    let handled_all = until(TIMEOUT * 5, || {
+        local.invocations(function) > events && list(local, &format!("/_admin/pending/{function}")).is_empty()
     })
-    .await
+    .await;
+    check(problems, function, handled_all, || {
+        format!(
+            "{} of {events} {what} handled within {:?}",
+            local.invocations(function).saturating_sub(1),
+            TIMEOUT * 5
+        )
+    });
 }
 
 fn set_latency(local: &Local, ms: u64) {
     local.admin("POST", "/_admin/settings", json!({"latency_ms": ms}));
-}
-
-/// Warms the function up with an event it ignores, so the burst does not time a cold start.
-async fn warm_up(local: &Local, function: &str) {
-    let event = json!({"source": "aws.codepipeline", "detail-type": "warm-up", "detail": {}});
-    local.admin(
-        "POST",
-        "/_admin/invoke",
-        json!({"function": function, "payload": event}),
-    );
-    local
-        .wait_for(TIMEOUT, &format!("{function} to start"), || {
-            (local.invocations(function) >= 1).then_some(())
-        })
-        .await;
 }
 
 /// `pipelines` gated pipelines each started `starts` times at once: every job answered, once.
@@ -278,7 +264,7 @@ async fn gate(pipelines: usize, starts: usize) -> Burst {
         count: jobs,
         unit: "jobs",
         seconds: last - first,
-        peak_rss_mib: peak_rss_mib(pid(&local, FUNCTION)),
+        peak_rss_mib: peak_rss_mib(local.function(FUNCTION)["pid"].as_u64()),
         problems,
     }
 }
@@ -331,14 +317,7 @@ async fn retry(failures: usize, copies: usize) -> Burst {
         );
     }
     let notifications = order.len();
-    let handled_all = drained(&local, FUNCTION, 1 + notifications).await;
-    check(&mut problems, FUNCTION, handled_all, || {
-        format!(
-            "{} of {notifications} notifications handled within {:?}",
-            local.invocations(FUNCTION).saturating_sub(1),
-            TIMEOUT * 5
-        )
-    });
+    drained(&local, &mut problems, FUNCTION, notifications, "notifications").await;
     let seconds = last_finished(&local, FUNCTION) - started;
     until(TIMEOUT, || {
         executions_of(&local, "load-retry-")
@@ -389,7 +368,7 @@ async fn retry(failures: usize, copies: usize) -> Burst {
         count: notifications,
         unit: "events",
         seconds,
-        peak_rss_mib: peak_rss_mib(pid(&local, FUNCTION)),
+        peak_rss_mib: peak_rss_mib(local.function(FUNCTION)["pid"].as_u64()),
         problems,
     }
 }
@@ -474,14 +453,7 @@ async fn rollback(pipelines: usize, rounds: usize) -> Burst {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let deliveries = 2 * failures;
-    let handled_all = drained(&local, FUNCTION, 1 + deliveries).await;
-    check(&mut problems, FUNCTION, handled_all, || {
-        format!(
-            "{} of {deliveries} deliveries handled within {:?}",
-            local.invocations(FUNCTION).saturating_sub(1),
-            TIMEOUT * 5
-        )
-    });
+    drained(&local, &mut problems, FUNCTION, deliveries, "deliveries").await;
     let seconds = last_finished(&local, FUNCTION) - started;
     let executions = executions_of(&local, "load-rollback-");
     let mut handled = 0;
@@ -555,7 +527,7 @@ async fn rollback(pipelines: usize, rounds: usize) -> Burst {
         count: failures,
         unit: "failures",
         seconds,
-        peak_rss_mib: peak_rss_mib(pid(&local, FUNCTION)),
+        peak_rss_mib: peak_rss_mib(local.function(FUNCTION)["pid"].as_u64()),
         problems,
     }
 }

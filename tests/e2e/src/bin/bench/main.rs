@@ -64,6 +64,21 @@ fn finished_at(local: &Local, function: &str, nth: usize) -> Option<f64> {
         .and_then(|invocation| invocation["at"].as_f64())
 }
 
+/// Warms the function up with an event it ignores, so a burst does not time a cold start.
+async fn warm_up(local: &Local, function: &str) {
+    let event = json!({"source": "aws.codepipeline", "detail-type": "warm-up", "detail": {}});
+    local.admin(
+        "POST",
+        "/_admin/invoke",
+        json!({"function": function, "payload": event}),
+    );
+    local
+        .wait_for(TIMEOUT, &format!("{function} to start"), || {
+            (local.invocations(function) >= 1).then_some(())
+        })
+        .await;
+}
+
 fn zip_size_mib(function: &str) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

@@ -1,7 +1,7 @@
 //! stage-retry's and apply-rollback's figures: cold start to a handled failure, memory, calls,
 //! and a burst of failure notifications with duplicates.
 
-use crate::{TIMEOUT, aws_calls, finished_at, peak_rss_mib, ratio, spread};
+use crate::{TIMEOUT, aws_calls, finished_at, peak_rss_mib, ratio, spread, warm_up};
 use e2e::Local;
 use serde_json::json;
 
@@ -80,12 +80,7 @@ pub async fn measure_reactor(reactor: &Reactor, cold_runs: usize) -> ((f64, f64,
                 finished_at(&local, &function, 0)
             })
             .await;
-        let functions = local.admin("GET", "/_admin/functions", json!({}));
-        let entry = functions
-            .as_array()
-            .and_then(|all| all.iter().find(|f| f["name"] == function))
-            .cloned()
-            .unwrap_or_default();
+        let entry = local.function(&function);
         cold.push((done - entry["spawned_at"].as_f64().unwrap_or(done)) * 1000.0);
         peak = peak.max(peak_rss_mib(entry["pid"].as_u64()));
     }
@@ -105,17 +100,7 @@ pub async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usiz
     for (_, id) in &failed {
         burst.reaches(id, "Failed", TIMEOUT).await;
     }
-    let warm_up = json!({"source": "aws.codepipeline", "detail-type": "warm-up", "detail": {}});
-    burst.admin(
-        "POST",
-        "/_admin/invoke",
-        json!({"function": "stage-retry", "payload": warm_up}),
-    );
-    burst
-        .wait_for(TIMEOUT, "stage-retry to start", || {
-            finished_at(&burst, "stage-retry", 0)
-        })
-        .await;
+    warm_up(&burst, "stage-retry").await;
     let started = std::time::Instant::now();
     for _ in 0..copies {
         for (pipeline, id) in &failed {
@@ -135,11 +120,7 @@ pub async fn measure_retry(cold_runs: usize, burst_failures: usize, copies: usiz
         })
         .await;
     let burst_seconds = started.elapsed().as_secs_f64();
-    let functions = burst.admin("GET", "/_admin/functions", json!({}));
-    let pid = functions
-        .as_array()
-        .and_then(|all| all.iter().find(|f| f["name"] == "stage-retry"))
-        .and_then(|f| f["pid"].as_u64());
+    let pid = burst.function("stage-retry")["pid"].as_u64();
     RetryFigures {
         cold,
         peak_rss_mib: peak,

@@ -1,7 +1,7 @@
 //! The event store's recording path: a burst of AWS Health event deliveries to stage-retry,
 //! duplicates and out-of-order updates included, and the state it leaves.
 
-use crate::{TIMEOUT, finished_at, peak_rss_mib};
+use crate::{TIMEOUT, finished_at, peak_rss_mib, warm_up};
 use e2e::Local;
 use serde_json::{Value, json};
 
@@ -31,17 +31,7 @@ fn delivery(index: usize, status: &str, updated: &str, communication: &str) -> V
 /// events' closings arrive before their openings.
 pub async fn measure_recording(events: usize, copies: usize) -> RecordingFigures {
     let local = Local::start_with_store(&[]).await;
-    let warm_up = json!({"source": "aws.codepipeline", "detail-type": "warm-up", "detail": {}});
-    local.admin(
-        "POST",
-        "/_admin/invoke",
-        json!({"function": "stage-retry", "payload": warm_up}),
-    );
-    local
-        .wait_for(TIMEOUT, "stage-retry to start", || {
-            finished_at(&local, "stage-retry", 0)
-        })
-        .await;
+    warm_up(&local, "stage-retry").await;
     let mut deliveries = Vec::new();
     for index in 0..events {
         let open = delivery(index, "open", "Fri, 20 Nov 2026 10:00:00 GMT", "c-1");
@@ -70,11 +60,7 @@ pub async fn measure_recording(events: usize, copies: usize) -> RecordingFigures
         .await;
     let seconds = started.elapsed().as_secs_f64();
     let stored = local.stored_events();
-    let functions = local.admin("GET", "/_admin/functions", json!({}));
-    let pid = functions
-        .as_array()
-        .and_then(|all| all.iter().find(|f| f["name"] == "stage-retry"))
-        .and_then(|f| f["pid"].as_u64());
+    let pid = local.function("stage-retry")["pid"].as_u64();
     RecordingFigures {
         deliveries: deliveries.len(),
         events,
