@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::process::Child;
 use wire::{AwsError, Protocol, Reply};
 
-pub use state::{ActionSpec, Fault, HealthEvent, LambdaAction, PipelineSpec, StageSpec};
+pub use state::{ActionSpec, Fault, FaultKind, HealthEvent, LambdaAction, PipelineSpec, StageSpec};
 
 /// What every request handler shares.
 pub(crate) struct Shared {
@@ -273,22 +273,22 @@ async fn aws_call(
             operation: operation.into(),
             endpoint,
             caller: caller.to_owned(),
-            fault: fault.as_ref().map(|fault| fault.kind.clone()),
+            fault: fault.as_ref().map(|fault| fault.kind),
             status: 0,
         });
         let extra = fault
             .as_ref()
-            .filter(|fault| fault.kind == "latency")
+            .filter(|fault| fault.kind == FaultKind::Latency)
             .map_or(0, |fault| fault.ms);
         (fault, state.latency_ms + extra, call)
     };
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    let injected = match fault.as_ref().map(|fault| fault.kind.as_str()) {
-        Some("drop") => return Err(Dropped),
+    let injected = match fault.as_ref().map(|fault| fault.kind) {
+        Some(FaultKind::Drop) => return Err(Dropped),
         // Each service's own throttling code, all of which the SDK's retry treats as throttling.
-        Some("throttle") => Some(AwsError::new(
+        Some(FaultKind::Throttle) => Some(AwsError::new(
             400,
             match service {
                 "sns" => "Throttling",
@@ -297,18 +297,20 @@ async fn aws_call(
             },
             "Rate exceeded",
         )),
-        Some("server-error") => Some(AwsError::new(500, "InternalFailure", "injected internal failure")),
-        Some("unavailable") => Some(AwsError::new(
+        Some(FaultKind::ServerError) => {
+            Some(AwsError::new(500, "InternalFailure", "injected internal failure"))
+        }
+        Some(FaultKind::Unavailable) => Some(AwsError::new(
             503,
             "ServiceUnavailable",
             "injected: service unavailable",
         )),
-        Some("subscription-required") => Some(AwsError::new(
+        Some(FaultKind::SubscriptionRequired) => Some(AwsError::new(
             400,
             "SubscriptionRequiredException",
             "The AWS account is not subscribed to a Business, Enterprise On-Ramp, or Enterprise Support plan.",
         )),
-        _ => None,
+        Some(FaultKind::Latency | FaultKind::LateAnswer) | None => None,
     };
     let result = match injected {
         Some(error) => Err(error),
@@ -331,7 +333,7 @@ async fn aws_call(
     if let Some(recorded) = shared.state().calls.get_mut(call) {
         recorded.status = response.status().as_u16();
     }
-    if let Some(late) = fault.as_ref().filter(|fault| fault.kind == "late-answer") {
+    if let Some(late) = fault.as_ref().filter(|fault| fault.kind == FaultKind::LateAnswer) {
         tokio::time::sleep(Duration::from_millis(late.ms)).await;
     }
     Ok(response)

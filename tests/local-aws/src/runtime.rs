@@ -3,7 +3,7 @@
 //! starting function processes on their first invocation (a cold start) with the environment
 //! Lambda gives them.
 
-use crate::state::{ACCOUNT, DeadLetter, Invocation, REGION, now};
+use crate::state::{ACCOUNT, DeadLetter, Invocation, REGION, State, now};
 use crate::wire::{HttpResponse, json_response};
 use crate::{Endpoint, Shared};
 use serde_json::{Value, json};
@@ -95,13 +95,12 @@ pub fn invoke(shared: &Arc<Shared>, function: &str, payload: Value) -> String {
         let request_id = state.id();
         state.record(format!("Lambda invokes {function}"));
         let entry = state.functions.entry(function.to_owned()).or_default();
-        entry.queue.push_back(Invocation {
+        let start = entry.requeue(Invocation {
             request_id: request_id.clone(),
             payload,
             attempt: 0,
         });
-        entry.arrived.notify_one();
-        (request_id, entry.launch_if_stopped())
+        (request_id, start)
     };
     if let Some(launch) = start {
         start_process(shared, function, launch);
@@ -122,6 +121,13 @@ impl crate::state::Function {
         };
         self.started |= launch.is_some();
         launch
+    }
+
+    /// Queues an invocation; the process to start when none runs.
+    fn requeue(&mut self, invocation: Invocation) -> Option<Launch> {
+        self.queue.push_back(invocation);
+        self.arrived.notify_one();
+        self.launch_if_stopped()
     }
 }
 
@@ -247,6 +253,8 @@ async fn next_invocation(shared: &Arc<Shared>, function: &str) -> HttpResponse {
                     }
                 }
                 let enforced = (entry.timeout_ms > 0).then_some(entry.timeout_ms);
+                // The process polling is the one that runs it: the one a timeout stops.
+                let taken_by = entry.pid;
                 let request_id = invocation.request_id.clone();
                 entry.in_flight.insert(request_id.clone(), invocation);
                 drop(state);
@@ -254,7 +262,7 @@ async fn next_invocation(shared: &Arc<Shared>, function: &str) -> HttpResponse {
                     let (timer, function) = (Arc::clone(shared), function.to_owned());
                     shared.spawn(async move {
                         tokio::time::sleep(std::time::Duration::from_millis(timeout_ms)).await;
-                        timed_out(&timer, &function, &request_id, timeout_ms);
+                        timed_out(&timer, &function, &request_id, timeout_ms, taken_by);
                     });
                 }
                 return response;
@@ -265,10 +273,11 @@ async fn next_invocation(shared: &Arc<Shared>, function: &str) -> HttpResponse {
     }
 }
 
-/// The deadline passed with the invocation still running: Lambda stops the process (the next
-/// invocation gets a fresh one), and the invocation fails like any other error.
-fn timed_out(shared: &Arc<Shared>, function: &str, request_id: &str, timeout_ms: u64) {
-    let pid = {
+/// The deadline passed with the invocation still running: Lambda stops the process that runs it
+/// (the next invocation gets a fresh one), and the invocation fails like any other error. All
+/// under one lock, so the invocation is always queued, running, waiting for a retry or done.
+fn timed_out(shared: &Arc<Shared>, function: &str, request_id: &str, timeout_ms: u64, taken_by: Option<u32>) {
+    let launch = {
         let mut state = shared.state();
         let entry = state.functions.entry(function.to_owned()).or_default();
         let Some(invocation) = entry.in_flight.remove(request_id) else {
@@ -279,44 +288,42 @@ fn timed_out(shared: &Arc<Shared>, function: &str, request_id: &str, timeout_ms:
         entry
             .results
             .push((request_id.to_owned(), now(), Err(error.clone())));
-        let pid = entry.pid.take();
-        entry.started = false;
-        drop(state);
-        retry_or_dead_letter(shared, function, invocation, error);
-        pid
-    };
-    for child in shared
-        .children
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .iter_mut()
-        .filter(|child| child.id().is_some() && child.id() == pid)
-    {
-        let _ = child.start_kill();
-    }
-    let relaunch = {
-        let mut state = shared.state();
-        let entry = state.functions.entry(function.to_owned()).or_default();
-        if entry.queue.is_empty() {
-            None
-        } else {
-            entry.launch_if_stopped()
+        if taken_by.is_some() && entry.pid == taken_by {
+            entry.pid = None;
+            entry.started = false;
         }
+        let mut children = shared
+            .children
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(index) = children
+            .iter()
+            .position(|child| taken_by.is_some() && child.id() == taken_by)
+        {
+            let _ = children.swap_remove(index).start_kill();
+        }
+        drop(children);
+        retry_or_dead_letter(shared, &mut state, function, invocation, error)
     };
-    if let Some(launch) = relaunch {
+    if let Some(launch) = launch {
         start_process(shared, function, launch);
     }
 }
 
 /// Lambda's two retries of a failed asynchronous invocation (after the retry delay), then the
-/// dead-letter queue.
-fn retry_or_dead_letter(shared: &Arc<Shared>, function: &str, mut invocation: Invocation, error: Value) {
+/// dead-letter queue. Returns the process to start when the retry is queued now and none runs.
+fn retry_or_dead_letter(
+    shared: &Arc<Shared>,
+    state: &mut State,
+    function: &str,
+    mut invocation: Invocation,
+    error: Value,
+) -> Option<Launch> {
     let message = error
         .get("errorMessage")
         .and_then(Value::as_str)
         .unwrap_or("unknown error")
         .to_owned();
-    let mut state = shared.state();
     if invocation.attempt >= ASYNC_RETRIES {
         state.record(format!(
             "{function} returned an error ({message}); Lambda sends the event to the dead-letter queue"
@@ -327,49 +334,36 @@ fn retry_or_dead_letter(shared: &Arc<Shared>, function: &str, mut invocation: In
             payload: invocation.payload,
             error,
         });
-        return;
+        return None;
     }
     invocation.attempt += 1;
     state.record(format!(
         "{function} returned an error ({message}); Lambda retries the invocation"
     ));
     let delay = state.retry_delay_ms;
+    let entry = state.functions.entry(function.to_owned()).or_default();
     if delay == 0 {
-        drop(state);
-        requeue(shared, function, invocation);
-        return;
+        return entry.requeue(invocation);
     }
-    state.functions.entry(function.to_owned()).or_default().retrying += 1;
-    drop(state);
+    entry.retrying += 1;
     let (later, function) = (Arc::clone(shared), function.to_owned());
     shared.spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-        later
-            .state()
-            .functions
-            .entry(function.clone())
-            .or_default()
-            .retrying -= 1;
-        requeue(&later, &function, invocation);
+        let launch = {
+            let mut state = later.state();
+            let entry = state.functions.entry(function.clone()).or_default();
+            entry.retrying -= 1;
+            entry.requeue(invocation)
+        };
+        if let Some(launch) = launch {
+            start_process(&later, &function, launch);
+        }
     });
-}
-
-/// Puts an invocation back in the function's queue, starting a process when none runs.
-fn requeue(shared: &Arc<Shared>, function: &str, invocation: Invocation) {
-    let launch = {
-        let mut state = shared.state();
-        let entry = state.functions.entry(function.to_owned()).or_default();
-        entry.queue.push_back(invocation);
-        entry.arrived.notify_one();
-        entry.launch_if_stopped()
-    };
-    if let Some(launch) = launch {
-        start_process(shared, function, launch);
-    }
+    None
 }
 
 fn finish(shared: &Arc<Shared>, function: &str, request_id: &str, result: Result<Value, Value>) {
-    let invocation = {
+    let launch = {
         let mut state = shared.state();
         let entry = state.functions.entry(function.to_owned()).or_default();
         // An answer after the deadline is too late: the invocation has already failed.
@@ -377,9 +371,12 @@ fn finish(shared: &Arc<Shared>, function: &str, request_id: &str, result: Result
             return;
         };
         entry.results.push((request_id.to_owned(), now(), result.clone()));
-        invocation
+        match result {
+            Ok(_) => None,
+            Err(error) => retry_or_dead_letter(shared, &mut state, function, invocation, error),
+        }
     };
-    if let Err(error) = result {
-        retry_or_dead_letter(shared, function, invocation, error);
+    if let Some(launch) = launch {
+        start_process(shared, function, launch);
     }
 }

@@ -255,10 +255,7 @@ pub struct Fault {
     /// An operation name, or `*`.
     #[serde(default = "any")]
     pub operation: String,
-    /// `throttle`, `server-error`, `unavailable`, `latency`, `late-answer`, `drop`,
-    /// `subscription-required`. `latency` waits before the call is handled; `late-answer` handles
-    /// it at once (its effect happens) and waits before answering.
-    pub kind: String,
+    pub kind: FaultKind,
     /// For `latency` and `late-answer`: how long, in milliseconds.
     #[serde(default)]
     pub ms: u64,
@@ -268,6 +265,26 @@ pub struct Fault {
     /// How many calls it affects; every call while absent.
     #[serde(default)]
     pub count: Option<u32>,
+}
+
+/// What a faulted call suffers; an unknown kind is refused when the fault is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Each service's own throttling error.
+    Throttle,
+    /// 500 InternalFailure.
+    ServerError,
+    /// 503 ServiceUnavailable.
+    Unavailable,
+    /// Waits `ms` before the call is handled.
+    Latency,
+    /// Handles the call at once (its effect happens) and waits `ms` before answering.
+    LateAnswer,
+    /// Closes the connection without an answer.
+    Drop,
+    /// AWS Health's answer to an account without a support plan.
+    SubscriptionRequired,
 }
 
 fn any() -> String {
@@ -282,7 +299,7 @@ pub struct Call {
     pub endpoint: usize,
     /// The access key that signed the call (a function's name, for functions Lambda started).
     pub caller: String,
-    pub fault: Option<String>,
+    pub fault: Option<FaultKind>,
     /// The HTTP status answered (0 when the connection was dropped).
     pub status: u16,
 }

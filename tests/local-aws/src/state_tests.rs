@@ -19,7 +19,7 @@ fn counted_faults_are_used_up_and_scoped() {
     state.faults.push(Fault {
         service: "health".into(),
         operation: "DescribeEvents".into(),
-        kind: "throttle".into(),
+        kind: FaultKind::Throttle,
         ms: 0,
         endpoint: Some(0),
         count: Some(2),
