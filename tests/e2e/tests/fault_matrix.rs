@@ -348,7 +348,8 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     local.admin("DELETE", "/_admin/faults", json!({}));
     let execution = local.finished(&id, PHASE_TIMEOUT).await;
     idle(local, "health-gate").await;
-    faulted(local, cell)?;
+    let calls = local.admin("GET", "/_admin/calls", json!({}));
+    faulted(&calls, cell)?;
 
     let jobs: Vec<Value> = local
         .admin("GET", "/_admin/jobs", json!({}))
@@ -358,18 +359,35 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     ensure(jobs.len() == 1, || format!("{} jobs, expected 1", jobs.len()))?;
     let job = &jobs[0];
     ensure(job["answered"] == true, || "the job has no result".to_owned())?;
-    let results = local.successful_calls("codepipeline", "PutJobSuccessResult")
-        + local.successful_calls("codepipeline", "PutJobFailureResult");
+    let results = calls
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|call| {
+            call["operation"]
+                .as_str()
+                .is_some_and(|operation| operation.starts_with("PutJob"))
+                && call["status"] == 200
+        })
+        .count();
     ensure(results == 1, || format!("{results} results recorded"))?;
-    ensure(timed_out(local, "health-gate") == 0, || {
+    let attempts = attempts(local, "health-gate");
+    ensure(!attempts.iter().any(timed_out), || {
         "Lambda stopped the gate at its deadline".to_owned()
     })?;
     // Answered by the first invocation, unless the answer itself could not get through: then
-    // that invocation fails before its deadline, and Lambda's retry answers.
+    // that invocation fails, saying so, before its deadline, and Lambda's retry answers.
+    let failed = attempts
+        .iter()
+        .filter(|attempt| !attempt["error"].is_null())
+        .count();
+    let reporting_faulted = cell.operation.starts_with("PutJob");
+    ensure(failed == usize::from(reporting_faulted), || {
+        format!("{failed} invocations failed; the gate fails one only when its answer cannot get through")
+    })?;
     let took_ms = (job["answered_at"].as_f64().unwrap_or(f64::MAX)
         - job["created"].as_f64().unwrap_or_default())
         * 1000.0;
-    let reporting_faulted = cell.operation.starts_with("PutJob");
     ensure(reporting_faulted || took_ms <= GATE_TIMEOUT_MS as f64, || {
         format!("answered {took_ms:.0} ms after the job started, beyond the {GATE_TIMEOUT_MS} ms timeout")
     })?;
@@ -418,9 +436,23 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
         })
         .await;
     idle(local, function).await;
-    let failed_under_fault = local.failed_invocations(function);
+    let failed_under_fault = attempts(local, function)
+        .iter()
+        .skip(earlier_invocations)
+        .filter(|attempt| !attempt["error"].is_null())
+        .count();
     local.admin("DELETE", "/_admin/faults", json!({}));
     let dead_letters = dead_letters(local, function);
+    // Each failed delivery was delivered again, and after Lambda's two retries it was kept.
+    ensure(
+        failed_under_fault <= 3 && dead_letters.len() == usize::from(failed_under_fault == 3),
+        || {
+            format!(
+                "{failed_under_fault} failed attempts and {} dead letters",
+                dead_letters.len()
+            )
+        },
+    )?;
     for payload in &dead_letters {
         local.admin(
             "POST",
@@ -431,7 +463,7 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
     let done = work_done(local, cell.scenario, &execution).await;
     idle(local, function).await;
 
-    faulted(local, cell)?;
+    faulted(&local.admin("GET", "/_admin/calls", json!({})), cell)?;
     if cell.operation == "Publish" {
         ensure(failed_under_fault == 0, || {
             format!("{failed_under_fault} invocations failed because a notice could not be sent")
@@ -534,15 +566,17 @@ fn actions(local: &Local, scenario: Scenario, done: &Value) -> usize {
     }
 }
 
-/// The cell tested something: the faulted call was made, and met the fault.
-fn faulted(local: &Local, cell: Cell) -> Result<(), String> {
-    let met = local
-        .admin("GET", "/_admin/calls", json!({}))
+/// The cell tested something: the function under test made the faulted call, and met the fault.
+fn faulted(calls: &Value, cell: Cell) -> Result<(), String> {
+    let met = calls
         .as_array()
         .into_iter()
         .flatten()
         .filter(|call| {
-            call["service"] == cell.service && call["operation"] == cell.operation && !call["fault"].is_null()
+            call["caller"] == cell.scenario.function()
+                && call["service"] == cell.service
+                && call["operation"] == cell.operation
+                && !call["fault"].is_null()
         })
         .count();
     ensure(met >= 1, || {
@@ -553,15 +587,18 @@ fn faulted(local: &Local, cell: Cell) -> Result<(), String> {
     })
 }
 
-/// Invocations Lambda stopped at their deadline.
-fn timed_out(local: &Local, function: &str) -> usize {
+/// The function's finished invocations, in order: each a response or an error.
+fn attempts(local: &Local, function: &str) -> Vec<Value> {
     local
         .admin("GET", &format!("/_admin/invocations/{function}"), json!({}))
         .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|invocation| invocation["error"]["errorType"] == "Sandbox.Timedout")
-        .count()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// An invocation Lambda stopped at its deadline.
+fn timed_out(attempt: &Value) -> bool {
+    attempt["error"]["errorType"] == "Sandbox.Timedout"
 }
 
 fn dead_letters(local: &Local, function: &str) -> Vec<Value> {
