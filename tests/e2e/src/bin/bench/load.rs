@@ -4,7 +4,7 @@
 //! The emulated Lambda runs one process per function and hands it one invocation at a time, as
 //! one Lambda instance would: the figures are one instance's throughput, with no concurrency.
 
-use crate::{CALL_LATENCY_MS, TIMEOUT, peak_rss_mib, warm_up};
+use crate::{CALL_LATENCY_MS, TIMEOUT, aws_calls, peak_rss_mib, warm_up};
 use e2e::Local;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -190,10 +190,7 @@ async fn gate(pipelines: usize, starts: usize) -> Burst {
         local.gated_pipeline(name, "us-east-1", &["succeed"]);
     }
     set_latency(&local, CALL_LATENCY_MS);
-    let calls_before = local
-        .admin("GET", "/_admin/calls", json!({}))
-        .as_array()
-        .map_or(0, Vec::len);
+    let calls_before = aws_calls(&local);
     let jobs = pipelines * starts;
     for _ in 0..starts {
         for name in &names {
@@ -291,10 +288,7 @@ async fn retry(failures: usize, copies: usize) -> Burst {
     });
     warm_up(&local, FUNCTION).await;
     set_latency(&local, CALL_LATENCY_MS);
-    let calls_before = local
-        .admin("GET", "/_admin/calls", json!({}))
-        .as_array()
-        .map_or(0, Vec::len);
+    let calls_before = aws_calls(&local);
     let early = copies.div_ceil(2);
     let mut order: Vec<&(String, String)> = failed
         .iter()
@@ -410,10 +404,7 @@ async fn rollback(pipelines: usize, rounds: usize) -> Burst {
     }
     warm_up(&local, FUNCTION).await;
     set_latency(&local, CALL_LATENCY_MS);
-    let calls_before = local
-        .admin("GET", "/_admin/calls", json!({}))
-        .as_array()
-        .map_or(0, Vec::len);
+    let calls_before = aws_calls(&local);
     let failures = pipelines * rounds;
     let started = epoch_now();
     let mut released = vec![0_usize; pipelines];
