@@ -42,16 +42,15 @@ impl JobEvent {
             .ok_or(JobEventError::NoJobId)?
             .to_owned();
         let read = || -> Result<(Option<String>, Option<String>), String> {
-            let data = object(job, "data", "data")?.ok_or("no `data` object")?;
-            let action = object(Some(data), "actionConfiguration", "data.actionConfiguration")?;
-            let configuration = object(action, "configuration", "data.actionConfiguration.configuration")?;
+            let data = object(job, "data")?.ok_or("no `data` object")?;
+            let action = object(Some(data), "data.actionConfiguration")?;
+            let configuration = object(action, "data.actionConfiguration.configuration")?;
             Ok((
                 text(
                     configuration,
-                    "UserParameters",
                     "data.actionConfiguration.configuration.UserParameters",
                 )?,
-                text(Some(data), "continuationToken", "data.continuationToken")?,
+                text(Some(data), "data.continuationToken")?,
             ))
         };
         let (user_parameters, continuation_token) =
@@ -67,23 +66,30 @@ impl JobEvent {
     }
 }
 
-/// The object in field `name` of `parent` (none when either is absent or null). Errors name the
-/// field and the type found, never the value: the job data carries the artifact credentials.
-fn object<'a>(parent: Option<&'a Value>, name: &str, path: &str) -> Result<Option<&'a Value>, String> {
-    match parent.and_then(|parent| parent.get(name)) {
+/// The object at `path` (its last field, in `parent`; none when either is absent or null).
+/// Errors name the field and the type found, never the value: the job data carries the artifact
+/// credentials.
+fn object<'a>(parent: Option<&'a Value>, path: &str) -> Result<Option<&'a Value>, String> {
+    match field(parent, path) {
         None | Some(Value::Null) => Ok(None),
         Some(value @ Value::Object(_)) => Ok(Some(value)),
         Some(other) => Err(format!("`{path}` is {}, not an object", kind(other))),
     }
 }
 
-/// The string in field `name` of `parent`, like `object`.
-fn text(parent: Option<&Value>, name: &str, path: &str) -> Result<Option<String>, String> {
-    match parent.and_then(|parent| parent.get(name)) {
+/// The string at `path`, like `object`.
+fn text(parent: Option<&Value>, path: &str) -> Result<Option<String>, String> {
+    match field(parent, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),
         Some(other) => Err(format!("`{path}` is {}, not a string", kind(other))),
     }
+}
+
+/// The last field of the dotted `path`, in `parent`.
+fn field<'a>(parent: Option<&'a Value>, path: &str) -> Option<&'a Value> {
+    let name = path.rsplit('.').next().unwrap_or(path);
+    parent.and_then(|parent| parent.get(name))
 }
 
 fn kind(value: &Value) -> &'static str {
