@@ -11,7 +11,8 @@ use crate::config;
 use crate::json::{arbitrary_json, mutated, short_text};
 use pipeguard::config::env_of;
 use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations, WaitState};
-use pipeguard::health::{EventCategory, EventStatus, HealthEvent, HealthReport, HealthSource};
+use pipeguard::health::{HealthEvent, HealthReport, HealthSource};
+use pipeguard::hold::HeldBy;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -90,15 +91,10 @@ fn edited(token: String) -> impl Strategy<Value = (String, bool)> {
 }
 
 fn blocking_event() -> HealthEvent {
-    HealthEvent {
+    crate::hold::health_event(&HeldBy {
         arn: "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/x".into(),
-        service: "EC2".into(),
-        event_type_code: "AWS_EC2_OPERATIONAL_ISSUE".into(),
-        category: EventCategory::Issue,
         region: "us-east-1".into(),
-        status: EventStatus::Open,
-        start_time: Some(1_763_800_000),
-    }
+    })
 }
 
 proptest! {
