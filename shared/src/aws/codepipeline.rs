@@ -426,13 +426,12 @@ fn call_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt
     }
 }
 
-/// Calls that change a pipeline are sent once. After an error that leaves their outcome unknown
-/// (a timeout, a dropped connection) the SDK would repeat a retry or a rollback that may have
-/// happened; instead the invocation fails, and its redelivery decides again from CodePipeline's
-/// state, which tells.
+/// Calls that change a pipeline are not repeated after an error that leaves their outcome unknown
+/// (a timeout, a dropped connection, a 5xx): the SDK would repeat a retry or a rollback that may
+/// have happened. The invocation fails instead, and its redelivery decides again from
+/// CodePipeline's state, which tells. Throttling is still retried: AWS refused before acting.
 fn once() -> aws_sdk_codepipeline::config::Builder {
-    aws_sdk_codepipeline::config::Builder::default()
-        .retry_config(aws_sdk_codepipeline::config::retry::RetryConfig::disabled())
+    aws_sdk_codepipeline::config::Builder::default().retry_classifier(super::OnlyThrottlingRetried)
 }
 
 fn retry_mode(mode: RetryMode) -> StageRetryMode {

@@ -6,6 +6,7 @@ use aws_sdk_codepipeline::operation::list_pipeline_executions::{
 };
 use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultOutput;
 use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultOutput;
+use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionOutput;
 use aws_sdk_codepipeline::types::error::{
     ConflictException, InvalidJobStateException, PipelineNotFoundException,
 };
@@ -279,4 +280,54 @@ fn each_retry_mode_is_the_one_codepipeline_names() {
         StageRetryMode::FailedActions
     );
     assert_eq!(retry_mode(RetryMode::AllActions), StageRetryMode::AllActions);
+}
+
+fn throttled() -> RetryStageExecutionError {
+    RetryStageExecutionError::generic(
+        ErrorMetadata::builder()
+            .code("ThrottlingException")
+            .message("Rate exceeded")
+            .build(),
+    )
+}
+
+#[tokio::test]
+async fn a_throttled_retry_is_sent_again_because_aws_refused_it_before_acting() {
+    let retry = mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
+        .sequence()
+        .error(throttled)
+        .output(|| {
+            RetryStageExecutionOutput::builder()
+                .pipeline_execution_id("e1")
+                .build()
+        })
+        .build();
+    let client = CodePipeline::new(mock_client!(aws_sdk_codepipeline, [&retry]));
+    let outcome = client
+        .retry_stage("web-app", "Deploy", "e1", RetryMode::FailedActions)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, RetryOutcome::Started), "{outcome:?}");
+    assert_eq!(retry.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn a_retry_whose_outcome_is_unknown_is_not_sent_again() {
+    for status in [500, 503] {
+        let retry = mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
+            .sequence()
+            .http_status(status, None)
+            .output(|| {
+                RetryStageExecutionOutput::builder()
+                    .pipeline_execution_id("e1")
+                    .build()
+            })
+            .build();
+        let client = CodePipeline::new(mock_client!(aws_sdk_codepipeline, [&retry]));
+        let sent = client
+            .retry_stage("web-app", "Deploy", "e1", RetryMode::FailedActions)
+            .await;
+        assert!(sent.is_err(), "{status}: {sent:?}");
+        assert_eq!(retry.num_calls(), 1, "{status}");
+    }
 }

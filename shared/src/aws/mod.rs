@@ -17,6 +17,11 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_codepipeline::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority, RetryReason,
+};
+use aws_smithy_types::retry::ErrorKind;
 use std::time::Duration;
 
 /// The root certificates of Amazon Trust Services, which sign the certificates of every AWS
@@ -62,6 +67,38 @@ fn https_client(roots: TrustRoots) -> SharedHttpClient {
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
         .tls_context(context)
         .build_https()
+}
+
+/// The SDK's retries for a call whose effect must not happen twice: only after throttling, which
+/// AWS answers before acting. After a timeout, a dropped connection or a 5xx the call may have
+/// taken effect, so it is not repeated. Runs after the SDK's classifiers and vetoes their other
+/// verdicts.
+#[derive(Debug)]
+pub(crate) struct OnlyThrottlingRetried;
+
+impl ClassifyRetry for OnlyThrottlingRetried {
+    fn classify_retry(&self, _: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        match previous {
+            RetryAction::NoActionIndicated
+            | RetryAction::RetryIndicated(RetryReason::RetryableError {
+                kind: ErrorKind::ThrottlingError,
+                ..
+            }) => RetryAction::NoActionIndicated,
+            _ => RetryAction::RetryForbidden,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "only throttling retried"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
 }
 
 /// One attempt may take 5 s and a call, with the SDK's standard retries, 15 s: well inside

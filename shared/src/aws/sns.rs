@@ -66,11 +66,10 @@ impl Notifier {
             .subject(&notice.subject)
             .message_structure("json")
             .message(forms)
-            // Sent once: retrying a publish whose answer was lost would tell people twice.
+            // Retrying a publish whose answer was lost would tell people twice.
             .customize()
             .config_override(
-                aws_sdk_sns::config::Builder::default()
-                    .retry_config(aws_sdk_sns::config::retry::RetryConfig::disabled()),
+                aws_sdk_sns::config::Builder::default().retry_classifier(super::OnlyThrottlingRetried),
             )
             .send()
             .await

@@ -1,5 +1,6 @@
 use super::*;
-use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_sdk_sns::error::ErrorMetadata;
+use aws_sdk_sns::operation::publish::{PublishError, PublishOutput};
 use aws_smithy_mocks::{mock, mock_client};
 
 /// The form of a published message for one protocol.
@@ -51,4 +52,34 @@ fn every_form_of_the_longest_notice_fits_in_one_sns_message() {
     );
     let shortened = message_forms(&notice.shortened(SHORTENED_BODY_CHARS), Some("us-east-1"));
     assert!(shortened.len() <= MAX_MESSAGE_BYTES, "{}", shortened.len());
+}
+
+#[tokio::test]
+async fn a_throttled_notice_is_sent_again_and_one_whose_fate_is_unknown_is_not() {
+    let throttled = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .error(|| {
+            PublishError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .output(|| PublishOutput::builder().message_id("1").build())
+        .build();
+    let unknown = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .http_status(500, None)
+        .output(|| PublishOutput::builder().message_id("1").build())
+        .build();
+    for (rule, sent, calls) in [(&throttled, true, 2), (&unknown, false, 1)] {
+        let notifier = Notifier::new(
+            mock_client!(aws_sdk_sns, [rule]),
+            Some("arn:aws:sns:eu-west-1:123456789012:pipeguard".into()),
+        );
+        let published = notifier.publish(&Notice::new("held", "why")).await;
+        assert_eq!(published.is_ok(), sent, "{published:?}");
+        assert_eq!(rule.num_calls(), calls);
+    }
 }
