@@ -310,13 +310,14 @@ async fn set_up(scenario: Scenario) -> Local {
     local
 }
 
-fn deploy_pipeline(local: &Local, category: &str, script: &[&str]) {
+/// web-app: Source, then a Deploy stage whose one apply runs `script`.
+fn deploy_pipeline(local: &Local, script: &[&str]) {
     local.admin(
         "POST",
         "/_admin/pipelines",
         json!({"name": "web-app", "stages": [
             {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
-            {"name": "Deploy", "actions": [{"name": "Apply", "category": category, "provider": "CloudFormation", "script": script}]}
+            {"name": "Deploy", "actions": [{"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": script}]}
         ]}),
     );
 }
@@ -492,16 +493,11 @@ enum Trigger {
 /// invocations the function has had so far.
 async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
     match scenario {
-        Scenario::RetryFlaky => {
-            deploy_pipeline(local, "Deploy", &["fail:JobFailed:Rate exceeded", "succeed"])
-        }
-        Scenario::RetryExhausted => {
-            deploy_pipeline(local, "Deploy", &["fail:JobFailed:Resource limit exceeded"])
-        }
+        Scenario::RetryFlaky => deploy_pipeline(local, &["fail:JobFailed:Rate exceeded", "succeed"]),
+        Scenario::RetryExhausted => deploy_pipeline(local, &["fail:JobFailed:Resource limit exceeded"]),
         Scenario::Rollback => {
             deploy_pipeline(
                 local,
-                "Deploy",
                 &["succeed", "fail:JobFailed:TERRAFORM_EXECUTION_ERROR: quota"],
             );
             let good = local.start_execution("web-app");
