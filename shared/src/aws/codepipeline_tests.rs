@@ -282,6 +282,12 @@ fn each_retry_mode_is_the_one_codepipeline_names() {
     assert_eq!(retry_mode(RetryMode::AllActions), StageRetryMode::AllActions);
 }
 
+fn started() -> RetryStageExecutionOutput {
+    RetryStageExecutionOutput::builder()
+        .pipeline_execution_id("e1")
+        .build()
+}
+
 fn throttled() -> RetryStageExecutionError {
     RetryStageExecutionError::generic(
         ErrorMetadata::builder()
@@ -296,11 +302,7 @@ async fn a_throttled_retry_is_sent_again_because_aws_refused_it_before_acting() 
     let retry = mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
         .sequence()
         .error(throttled)
-        .output(|| {
-            RetryStageExecutionOutput::builder()
-                .pipeline_execution_id("e1")
-                .build()
-        })
+        .output(started)
         .build();
     let client = CodePipeline::new(mock_client!(aws_sdk_codepipeline, [&retry]));
     let outcome = client
@@ -317,11 +319,7 @@ async fn a_retry_whose_outcome_is_unknown_is_not_sent_again() {
         let retry = mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
             .sequence()
             .http_status(status, None)
-            .output(|| {
-                RetryStageExecutionOutput::builder()
-                    .pipeline_execution_id("e1")
-                    .build()
-            })
+            .output(started)
             .build();
         let client = CodePipeline::new(mock_client!(aws_sdk_codepipeline, [&retry]));
         let sent = client

@@ -333,6 +333,14 @@ impl Local {
         );
     }
 
+    /// Waits until the function has finished at least `count` invocations (answered or errored).
+    pub async fn invoked(&self, function: &str, count: usize, what: &str) {
+        self.wait_for(Duration::from_secs(150), what, || {
+            (self.invocations(function) >= count).then_some(())
+        })
+        .await;
+    }
+
     /// Invocations the function has finished (answered or errored).
     pub fn invocations(&self, function: &str) -> usize {
         self.admin("GET", &format!("/_admin/invocations/{function}"), json!({}))

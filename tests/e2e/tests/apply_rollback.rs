@@ -90,9 +90,7 @@ async fn a_failure_that_is_not_an_apply_is_left_alone() {
     run(&local).await;
     run(&local).await;
     local
-        .wait_for(TIMEOUT, "apply-rollback to decide", || {
-            (local.invocations("apply-rollback") >= 1).then_some(())
-        })
+        .invoked("apply-rollback", 1, "apply-rollback to decide")
         .await;
     assert_eq!(local.calls("codepipeline", "RollbackStage", None), 0);
     assert!(local.messages().is_empty(), "not qualifying is quiet");

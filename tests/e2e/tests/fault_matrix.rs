@@ -342,9 +342,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     // The fault lasts for the gate's first invocation; Lambda's retry (if it needs one) runs
     // without it.
     local
-        .wait_for(PHASE_TIMEOUT, "the gate's first invocation", || {
-            (local.invocations("health-gate") >= 1).then_some(())
-        })
+        .invoked("health-gate", 1, "the gate's first invocation")
         .await;
     local.admin("DELETE", "/_admin/faults", json!({}));
     let execution = local.finished(&id, PHASE_TIMEOUT).await;
@@ -432,9 +430,7 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
     };
     // The first delivery and Lambda's two retries, all under the fault.
     local
-        .wait_for(PHASE_TIMEOUT, "the delivery under the fault", || {
-            (local.invocations(function) > earlier_invocations).then_some(())
-        })
+        .invoked(function, earlier_invocations + 1, "the delivery under the fault")
         .await;
     idle(local, function).await;
     let failed_under_fault = attempts(local, function)
@@ -513,9 +509,7 @@ async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
             local.reaches(&id, "Failed", PHASE_TIMEOUT).await;
             // stage-retry has seen the open event and the gate's failure, and holds.
             local
-                .wait_for(PHASE_TIMEOUT, "stage-retry to hold the stage", || {
-                    (local.invocations("stage-retry") >= 2).then_some(())
-                })
+                .invoked("stage-retry", 2, "stage-retry to hold the stage")
                 .await;
             idle(local, "stage-retry").await;
             return (Trigger::Close { arn, held: id }, local.invocations("stage-retry"));

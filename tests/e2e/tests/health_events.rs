@@ -90,9 +90,7 @@ async fn a_closing_event_that_never_arrives_is_caught_by_the_sweep() {
     let id = local.start_execution("web-app");
     local.reaches(&id, "Failed", TIMEOUT).await;
     local
-        .wait_for(TIMEOUT, "stage-retry to hold the gate's failure", || {
-            (local.invocations("stage-retry") >= 1).then_some(())
-        })
+        .invoked("stage-retry", 1, "stage-retry to hold the gate's failure")
         .await;
     local.close_issue(&arn);
     local.sweep();
@@ -100,11 +98,7 @@ async fn a_closing_event_that_never_arrives_is_caught_by_the_sweep() {
     assert_eq!(action(&execution, "Deploy", "Apply")["status"], "Succeeded");
     assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 1);
     local.sweep();
-    local
-        .wait_for(TIMEOUT, "the second sweep", || {
-            (local.invocations("stage-retry") >= 3).then_some(())
-        })
-        .await;
+    local.invoked("stage-retry", 3, "the second sweep").await;
     assert_eq!(
         local.successful_calls("codepipeline", "RetryStageExecution"),
         1,
@@ -121,9 +115,7 @@ async fn a_resume_that_failed_after_the_closing_was_recorded_is_done_by_the_swee
     let id = local.start_execution("web-app");
     local.reaches(&id, "Failed", TIMEOUT).await;
     local
-        .wait_for(TIMEOUT, "stage-retry to hold the gate's failure", || {
-            (local.invocations("stage-retry") >= 2).then_some(())
-        })
+        .invoked("stage-retry", 2, "stage-retry to hold the gate's failure")
         .await;
     local.fault(json!({"service": "codepipeline", "operation": "ListPipelines", "kind": "server-error"}));
     local.close_issue(&arn);

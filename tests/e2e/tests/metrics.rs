@@ -97,11 +97,7 @@ async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
     let good = local.start_execution("infra");
     local.reaches(&good, "Succeeded", TIMEOUT).await;
     local.start_execution("infra");
-    local
-        .wait_for(TIMEOUT, "the rollback decision", || {
-            (local.invocations("apply-rollback") >= 1).then_some(())
-        })
-        .await;
+    local.invoked("apply-rollback", 1, "the rollback decision").await;
     // A failure stage-retry cannot handle now: counted, and delivered again.
     local.fault(json!({"service": "codepipeline", "operation": "GetPipelineState", "kind": "server-error"}));
     local.admin(

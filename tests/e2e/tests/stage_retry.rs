@@ -108,11 +108,7 @@ async fn a_configuration_error_is_never_retried() {
     );
     let id = local.start_execution("web-app");
     local.reaches(&id, "Failed", TIMEOUT).await;
-    local
-        .wait_for(TIMEOUT, "stage-retry to decide", || {
-            (local.invocations("stage-retry") >= 1).then_some(())
-        })
-        .await;
+    local.invoked("stage-retry", 1, "stage-retry to decide").await;
     assert_eq!(
         local.calls("codepipeline", "GetPipelineState", None),
         1,
@@ -141,9 +137,7 @@ async fn a_pipeline_held_by_the_gate_resumes_when_its_health_event_closes() {
     local.reaches(&id, "Failed", TIMEOUT).await;
     // stage-retry saw the gate's failure (and the open event) and held off.
     local
-        .wait_for(TIMEOUT, "stage-retry to see the gate's failure", || {
-            (local.invocations("stage-retry") >= 2).then_some(())
-        })
+        .invoked("stage-retry", 2, "stage-retry to see the gate's failure")
         .await;
     assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
     local.close_issue(&arn);

@@ -170,9 +170,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;
     local
-        .wait_for(TIMEOUT, "stage-retry to see the gate's failure", || {
-            (local.invocations("stage-retry") >= 2).then_some(())
-        })
+        .invoked("stage-retry", 2, "stage-retry to see the gate's failure")
         .await;
     local.close_issue(&issue);
     local.reaches(&blocked, "Succeeded", TIMEOUT).await;
