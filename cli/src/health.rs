@@ -4,8 +4,8 @@
 use crate::aws::Aws;
 use crate::output::{Tone, colour_enabled, paint};
 use crate::{Ended, HealthArgs, Source};
-use pipeguard::gate::{self, Blocker, GateDefaults, GateOutcome, Observations};
-use pipeguard::pipeline::ConflictCheckError;
+use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations};
+use pipeguard_core::pipeline::ConflictCheckError;
 use serde_json::{Map, Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -44,12 +44,12 @@ fn exit_codes_say_deploy_blocked_misconfigured_or_unavailable() {
             locks: vec![],
         },
         held_minutes: None,
-        health: gate::HealthCheck::Asked(pipeguard::health::HealthSource::Api),
+        health: gate::HealthCheck::Asked(pipeguard_core::health::HealthSource::Api),
     };
     assert_eq!(ended(&pass), Ended::Ok);
     let blocked = GateOutcome::Blocked {
         blockers: vec![],
-        health: gate::HealthCheck::Asked(pipeguard::health::HealthSource::Api),
+        health: gate::HealthCheck::Asked(pipeguard_core::health::HealthSource::Api),
     };
     assert_eq!(ended(&blocked) as u8, 1);
     assert_eq!(ended(&GateOutcome::Misconfigured("bad".into())) as u8, 2);

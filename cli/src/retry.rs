@@ -5,8 +5,8 @@
 
 use crate::aws::Aws;
 use crate::{Ended, RetryArgs};
-use pipeguard::pipeline::{RetryMode, RetryOutcome};
-use pipeguard::retry::{self, RetryDecision, RetryPolicies};
+use pipeguard_core::pipeline::{RetryMode, RetryOutcome};
+use pipeguard_core::retry::{self, RetryDecision, RetryPolicies};
 use serde_json::json;
 use std::io::IsTerminal;
 

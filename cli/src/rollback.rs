@@ -4,8 +4,8 @@
 
 use crate::aws::Aws;
 use crate::{Ended, RollbackArgs};
-use pipeguard::pipeline::{ExecutionType, RollbackOutcome};
-use pipeguard::rollback;
+use pipeguard_core::pipeline::{ExecutionType, RollbackOutcome};
+use pipeguard_core::rollback;
 use serde_json::json;
 
 pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Ended {

@@ -6,8 +6,8 @@ use crate::aws::Aws;
 use crate::output::{Tone, colour_enabled, table};
 use crate::{Ended, StatusArgs};
 use pipeguard::aws::{HealthSources, PipelineCallError};
-use pipeguard::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
-use pipeguard::retry::{self, RetryPolicies};
+use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
+use pipeguard_core::retry::{self, RetryPolicies};
 use serde_json::{Value, json};
 
 /// A rollback is looked for among this many of the newest executions.

@@ -1,5 +1,5 @@
 use super::*;
-use pipeguard::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
+use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
 
 fn execution(
     id: &str,

@@ -1,13 +1,13 @@
 //! One failure, read top to bottom: is it still the stage's current failure, does it qualify,
 //! is it a failed rollback (never rolled back again), which execution to return to, roll back,
-//! tell people. Every decision is `pipeguard::rollback`'s; this file fetches and acts.
+//! tell people. Every decision is `pipeguard_core::rollback`'s; this file fetches and acts.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, Notifier, PipelineCallError};
-use pipeguard::config::SettingError;
 use pipeguard::lambda::InvocationError;
-use pipeguard::rollback::{self, RollbackPolicies, RollbackVerdict};
-use pipeguard::trigger::{ChangeState, PipelineChange, Trigger, parse_invocation};
+use pipeguard_core::config::SettingError;
+use pipeguard_core::rollback::{self, RollbackPolicies, RollbackVerdict};
+use pipeguard_core::trigger::{ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
 
 /// Everything built once per cold start.

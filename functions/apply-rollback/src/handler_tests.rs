@@ -11,7 +11,7 @@ use aws_sdk_codepipeline::types::{
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
-use pipeguard::config::env_of;
+use pipeguard_core::testing::env_of;
 use serde_json::json;
 
 fn rollbacker(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Rollbacker {

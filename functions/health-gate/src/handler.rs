@@ -3,10 +3,10 @@
 
 use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier, ReportError, Reported};
-use pipeguard::config::SettingError;
-use pipeguard::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
-use pipeguard::job::{JobEvent, JobEventError};
 use pipeguard::lambda::InvocationError;
+use pipeguard_core::config::SettingError;
+use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
+use pipeguard_core::job::{JobEvent, JobEventError};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -4,11 +4,11 @@
 
 use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier};
-use pipeguard::config::SettingError;
 use pipeguard::lambda::InvocationError;
-use pipeguard::pipeline::{RetryOutcome, stage_of_failure};
-use pipeguard::retry::{self, RetryDecision, RetryPolicies};
-use pipeguard::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
+use pipeguard_core::config::SettingError;
+use pipeguard_core::pipeline::{RetryOutcome, stage_of_failure};
+use pipeguard_core::retry::{self, RetryDecision, RetryPolicies};
+use pipeguard_core::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
 use std::time::Duration;
 

@@ -18,7 +18,7 @@ use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
 use pipeguard::aws::{EventStore, HealthApi, HealthEndpoint};
-use pipeguard::config::env_of;
+use pipeguard_core::testing::env_of;
 use serde_json::json;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";

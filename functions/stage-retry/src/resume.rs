@@ -4,10 +4,10 @@
 
 use crate::handler::{Retrier, decided};
 use pipeguard::aws::Recorded;
-use pipeguard::health::{EventStatus, HealthRecord};
 use pipeguard::lambda::InvocationError;
-use pipeguard::pipeline::{RetryMode, RetryOutcome, StageSnapshot};
-use pipeguard::retry::{self, RetryPolicies};
+use pipeguard_core::health::{EventStatus, HealthRecord};
+use pipeguard_core::pipeline::{RetryMode, RetryOutcome, StageSnapshot};
+use pipeguard_core::retry::{self, RetryPolicies};
 
 impl Retrier {
     /// Records the update (when there is an event store), then, if the event closed, resumes

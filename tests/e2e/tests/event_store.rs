@@ -4,8 +4,8 @@
 
 use e2e::{EVENT_STORE, Local};
 use pipeguard::aws::{EventStore, Recorded};
-use pipeguard::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
-use pipeguard::hold::HeldBy;
+use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
+use pipeguard_core::hold::HeldBy;
 
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_1";
 

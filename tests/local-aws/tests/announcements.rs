@@ -6,8 +6,8 @@ mod common;
 
 use common::admin;
 use local_aws::Emulator;
-use pipeguard::health::EventStatus;
-use pipeguard::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
+use pipeguard_core::health::EventStatus;
+use pipeguard_core::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,25 @@
+//! pipeguard's functional core: everything pipeguard decides, over plain data, with no I/O.
+//!
+//! The decisions are `gate` (may this deploy start now), `retry` (retry, hold or leave a failed
+//! stage) and `rollback` (whether and where to roll a failed apply back). They read the plain
+//! data of `health`, `pipeline` and `job`, the events of `trigger`, the settings of `config`
+//! and the hold marker of `hold`, and say what they decided in the words of `notice`.
+//!
+//! The crate depends on no AWS SDK crate, no async runtime and no logging, so the build keeps
+//! the shell (the `pipeguard` crate: every AWS call, the Lambda glue, the metrics) out of it;
+//! the clock and the environment are passed in (clippy's `disallowed-methods`, `clippy.toml`).
+
+pub mod config;
+pub mod gate;
+pub mod health;
+pub mod hold;
+pub mod job;
+mod names;
+pub mod notice;
+pub mod pipeline;
+pub mod retry;
+pub mod rollback;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+pub mod text;
+pub mod trigger;

@@ -1,0 +1,314 @@
+use super::*;
+use crate::pipeline::{ExecutionStatus, StageStatus};
+use crate::rollback::RollbackPolicies;
+use crate::testing::env_of;
+
+fn run(
+    stage: &str,
+    action: &str,
+    status: &str,
+    category: &str,
+    code: Option<&str>,
+    message: Option<&str>,
+) -> ActionRun {
+    ActionRun {
+        stage: stage.into(),
+        action: action.into(),
+        status: ActionStatus::from(status),
+        category: category.into(),
+        provider: "CloudFormation".into(),
+        error_code: code.map(str::to_owned),
+        error_message: message.map(str::to_owned),
+        summary: None,
+    }
+}
+
+fn failed_apply() -> Vec<ActionRun> {
+    vec![
+        run("Deploy", "Migrate", "Succeeded", "Deploy", None, None),
+        run(
+            "Deploy",
+            "Apply",
+            "Failed",
+            "Deploy",
+            Some("JobFailed"),
+            Some("TERRAFORM_EXECUTION_ERROR: quota"),
+        ),
+        run(
+            "Build",
+            "Compile",
+            "Failed",
+            "Deploy",
+            Some("JobFailed"),
+            Some("elsewhere"),
+        ),
+    ]
+}
+
+fn policy(pairs: &[(&str, &str)]) -> RollbackPolicy {
+    RollbackPolicies::from_env(env_of(pairs))
+        .unwrap()
+        .for_pipeline("p")
+        .clone()
+}
+
+fn stage(execution: &str, status: &str) -> StageSnapshot {
+    StageSnapshot {
+        name: "Deploy".into(),
+        execution_id: Some(execution.into()),
+        status: Some(StageStatus::from(status)),
+        ..StageSnapshot::default()
+    }
+}
+
+fn execution(id: &str, kind: &str) -> ExecutionSummary {
+    ExecutionSummary {
+        id: id.into(),
+        status: ExecutionStatus::Succeeded,
+        execution_type: ExecutionType::from(kind),
+        rollback_target: None,
+        source_revisions: vec![],
+    }
+}
+
+#[test]
+fn only_the_current_failure_is_acted_on() {
+    assert_eq!(still_failed("e2", &stage("e2", "Failed")), Ok(()));
+    assert!(
+        still_failed("e2", &stage("e3", "InProgress"))
+            .unwrap_err()
+            .reason()
+            .contains("now shows execution e3")
+    );
+    assert!(
+        still_failed("e2", &stage("e2", "InProgress"))
+            .unwrap_err()
+            .reason()
+            .contains("is InProgress")
+    );
+}
+
+#[test]
+fn a_failed_deploy_qualifies_by_default() {
+    let runs = failed_apply();
+    assert_eq!(
+        qualifying_failure(&RollbackPolicy::default(), "Deploy", false, &runs)
+            .unwrap()
+            .action,
+        "Apply"
+    );
+}
+
+#[test]
+fn the_criteria_filter_stages_categories_providers_codes_and_messages() {
+    let runs = failed_apply();
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&[("ROLLBACK_STAGES", "Infra")], "not rollback-managed"),
+        (
+            &[("ROLLBACK_CATEGORIES", "Invoke")],
+            "is a Deploy action, not one of Invoke",
+        ),
+        (&[("ROLLBACK_PROVIDERS", "CodeDeploy")], "runs CloudFormation"),
+        (
+            &[("ROLLBACK_ERROR_CODES", "SystemUnavailable")],
+            "failed with JobFailed",
+        ),
+        (
+            &[("ROLLBACK_MESSAGE_PATTERN", "^Rate exceeded")],
+            "does not match message_pattern",
+        ),
+    ];
+    for (settings, expected) in cases {
+        let reason = qualifying_failure(&policy(settings), "Deploy", false, &runs)
+            .unwrap_err()
+            .reason();
+        assert!(reason.contains(expected), "{settings:?}: {reason}");
+    }
+    let terraform = policy(&[
+        ("ROLLBACK_MESSAGE_PATTERN", "TERRAFORM_EXECUTION_ERROR"),
+        ("ROLLBACK_PROVIDERS", "CloudFormation"),
+    ]);
+    assert!(qualifying_failure(&terraform, "Deploy", false, &runs).is_ok());
+}
+
+#[test]
+fn the_summary_counts_for_the_message_pattern() {
+    let mut runs = vec![run(
+        "Deploy",
+        "Apply",
+        "Failed",
+        "Deploy",
+        Some("JobFailed"),
+        None,
+    )];
+    runs[0].summary = Some("Stack UPDATE_ROLLBACK_COMPLETE after TERRAFORM_EXECUTION_ERROR".into());
+    assert!(
+        qualifying_failure(
+            &policy(&[("ROLLBACK_MESSAGE_PATTERN", "TERRAFORM_EXECUTION_ERROR")]),
+            "Deploy",
+            false,
+            &runs
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn source_stages_and_stages_without_failures_are_not_rolled_back() {
+    let runs = failed_apply();
+    assert!(
+        qualifying_failure(&RollbackPolicy::default(), "Deploy", true, &runs)
+            .unwrap_err()
+            .reason()
+            .contains("source stage")
+    );
+    assert!(
+        qualifying_failure(&RollbackPolicy::default(), "Test", false, &runs)
+            .unwrap_err()
+            .reason()
+            .contains("no failed action")
+    );
+}
+
+#[test]
+fn targets_are_earlier_standard_executions() {
+    assert!(is_rollback_target(&execution("e1", "STANDARD"), "e2"));
+    assert!(
+        !is_rollback_target(&execution("e2", "STANDARD"), "e2"),
+        "not the failed one"
+    );
+    assert!(
+        !is_rollback_target(&execution("r1", "ROLLBACK"), "e2"),
+        "never a rollback"
+    );
+}
+
+#[test]
+fn notices_say_what_happened_from_where_to_where() {
+    let runs = failed_apply();
+    let mut target = execution("e1", "STANDARD");
+    target.source_revisions = vec!["Source@abc123 (fix typo)".into()];
+    let plan = Plan {
+        apply: runs[1].clone(),
+        target,
+    };
+    let notice = rolled_back_notice("web-app", "Deploy", &plan, "e2", false);
+    assert_eq!(notice.subject, "pipeguard: web-app Deploy rolled back");
+    for part in [
+        "Apply",
+        "JobFailed TERRAFORM_EXECUTION_ERROR: quota",
+        "from execution e2 to e1",
+        "Source@abc123 (fix typo)",
+    ] {
+        assert!(notice.body.contains(part), "{part} in {}", notice.body);
+    }
+    assert!(
+        rolled_back_notice("web-app", "Deploy", &plan, "e2", true)
+            .subject
+            .contains("dry run")
+    );
+    let refused = not_rolled_back_notice(
+        "web-app",
+        "Deploy",
+        "e2",
+        "no earlier successful execution of stage Deploy",
+    );
+    assert!(
+        refused
+            .body
+            .contains("no earlier successful execution of stage Deploy")
+            && refused.subject.ends_with("not rolled back")
+    );
+}
+
+fn plan() -> Plan {
+    Plan {
+        apply: failed_apply()[1].clone(),
+        target: execution("e1", "STANDARD"),
+    }
+}
+
+#[test]
+fn a_failure_is_located_by_the_stage_it_names_and_must_still_show() {
+    let stages = [
+        StageSnapshot {
+            name: "Source".into(),
+            ..StageSnapshot::default()
+        },
+        stage("e2", "Failed"),
+    ];
+    let failure = locate("web-app", "e2", Some("Deploy"), &stages).unwrap();
+    assert_eq!(
+        (failure.stage.name.as_str(), failure.is_source_stage),
+        ("Deploy", false)
+    );
+    assert!(
+        locate("web-app", "e2", None, &stages).is_ok(),
+        "found by its execution"
+    );
+    assert_eq!(
+        locate("web-app", "e9", None, &stages).unwrap_err(),
+        RollbackVerdict::Skip("no failed stage of this execution".into())
+    );
+    assert_eq!(
+        locate("web-app", "e1", Some("Deploy"), &stages)
+            .unwrap_err()
+            .label(),
+        "skip"
+    );
+}
+
+#[test]
+fn a_failed_rollback_is_never_rolled_back_and_a_person_hears_of_it() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    assert!(not_a_rollback(&failure, &ExecutionType::Standard).is_ok());
+    let verdict = not_a_rollback(&failure, &ExecutionType::Rollback).unwrap_err();
+    assert_eq!(verdict.label(), "failed-rollback");
+    let notice = verdict.notice(&failure).unwrap();
+    assert!(notice.body.contains("was itself a rollback"), "{}", notice.body);
+}
+
+#[test]
+fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    let apply = &failed_apply()[1];
+    let target = || Some(execution("e1", "STANDARD"));
+    assert_eq!(
+        choose(&RollbackPolicy::default(), &failure, apply, target()),
+        Ok(plan())
+    );
+    let dry = policy(&[("ROLLBACK_DRY_RUN", "true")]);
+    let verdict = choose(&dry, &failure, apply, target()).unwrap_err();
+    assert_eq!(verdict, RollbackVerdict::DryRun(Box::new(plan())));
+    assert!(verdict.notice(&failure).unwrap().subject.contains("dry run"));
+    let none = choose(&RollbackPolicy::default(), &failure, apply, None).unwrap_err();
+    assert_eq!(
+        none.reason(),
+        "no earlier successful execution of stage Deploy; rollback skipped"
+    );
+    assert!(
+        none.notice(&failure)
+            .unwrap()
+            .subject
+            .ends_with("not rolled back")
+    );
+}
+
+#[test]
+fn what_codepipeline_answers_decides_what_people_hear() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    let started = RollbackVerdict::after(plan(), RollbackOutcome::Started("r1".into()));
+    assert_eq!(started.reason(), "rolling back to e1 in execution r1");
+    assert_eq!(
+        started.notice(&failure).unwrap().subject,
+        "pipeguard: web-app Deploy rolled back"
+    );
+    let busy = RollbackVerdict::after(plan(), RollbackOutcome::AlreadyHandled("busy".into()));
+    assert_eq!((busy.label(), busy.notice(&failure)), ("skip", None));
+    let refused = RollbackVerdict::after(plan(), RollbackOutcome::Refused("outdated".into()));
+    assert_eq!(refused.label(), "refused");
+    assert!(refused.notice(&failure).unwrap().body.contains("outdated"));
+}

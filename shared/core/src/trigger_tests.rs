@@ -1,0 +1,196 @@
+use super::*;
+use crate::health::EventCategory;
+use serde_json::json;
+
+fn only(triggers: Vec<Trigger>) -> Trigger {
+    assert_eq!(triggers.len(), 1, "{triggers:?}");
+    triggers.into_iter().next().unwrap()
+}
+
+fn fixture(name: &str) -> Value {
+    let text = match name {
+        "eventbridge" => include_str!("../../../tests/events/eventbridge-action-failed.json"),
+        "sns" => include_str!("../../../tests/events/sns-stage-failed.json"),
+        "health" => include_str!("../../../tests/events/health-event-closed.json"),
+        _ => unreachable!("no fixture {name}"),
+    };
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn reads_an_eventbridge_action_failure() {
+    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("eventbridge"))) else {
+        panic!("wrong trigger")
+    };
+    assert_eq!(change.level, ChangeLevel::Action);
+    assert_eq!(change.pipeline, "web-app");
+    assert_eq!(change.execution_id, "c5d3a0c2-1111-2222-3333-444455556666");
+    assert_eq!(change.state, ChangeState::Failed);
+    assert_eq!(change.stage.as_deref(), Some("Deploy"));
+    assert_eq!(change.action.as_deref(), Some("ApplyStack"));
+}
+
+#[test]
+fn reads_a_notification_rule_message_through_sns_with_float_versions() {
+    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("sns"))) else {
+        panic!("wrong trigger")
+    };
+    assert_eq!(change.level, ChangeLevel::Stage);
+    assert_eq!(change.stage.as_deref(), Some("Deploy"));
+    assert_eq!(change.failed_stage.as_deref(), Some("Deploy"));
+    assert_eq!(change.state, ChangeState::Failed);
+}
+
+#[test]
+fn reads_an_aws_health_status_change() {
+    let Trigger::Health(record) = only(parse_invocation(&fixture("health"))) else {
+        panic!("wrong trigger")
+    };
+    let event = &record.event;
+    assert_eq!(event.status, EventStatus::Closed);
+    assert!(event.arn.ends_with("_7f35c8ae"));
+    assert_eq!(
+        (event.service.as_str(), event.region.as_str(), &event.category),
+        ("EC2", "us-east-1", &EventCategory::Issue)
+    );
+    assert_eq!(
+        event.start_time,
+        Some(1_794_996_000),
+        "Wed, 18 Nov 2026 10:00:00 GMT"
+    );
+    assert_eq!(record.end_time, Some(1_795_175_880));
+    assert_eq!(record.last_updated, 1_795_175_940);
+    assert_eq!(record.scope, "PUBLIC");
+    assert_eq!(
+        record.communication_id,
+        "01b0993207d81a09dcd552ebd1e633e36cf1f09a-1"
+    );
+    assert!(!record.backup);
+}
+
+#[test]
+fn every_sns_record_is_a_trigger() {
+    let mut event = fixture("sns");
+    let record = event["Records"][0].clone();
+    event["Records"].as_array_mut().unwrap().push(record);
+    assert_eq!(parse_invocation(&event).len(), 2);
+}
+
+#[test]
+fn garbage_is_ignored_with_a_reason_never_an_error() {
+    let cases = [
+        json!({}),
+        json!("text"),
+        json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {}}),
+        json!({"source": "aws.codepipeline", "detail-type": "CodePipeline Stage Execution State Change", "detail": {"pipeline": 3}}),
+        json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {}}),
+        json!({"Records": [{"Sns": {"Message": "not json"}}]}),
+        json!({"Records": [{"Sns": {}}]}),
+    ];
+    for case in cases {
+        let triggers = parse_invocation(&case);
+        assert!(!triggers.is_empty(), "{case}");
+        for trigger in triggers {
+            match trigger {
+                Trigger::Ignored { reason } => assert!(!reason.is_empty()),
+                other => panic!("{case}: expected Ignored, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_pipeline_failure_through_sns_names_its_failed_stage() {
+    let mut event = fixture("sns");
+    let message = event["Records"][0]["Sns"]["Message"].as_str().unwrap().replace(
+        "CodePipeline Stage Execution State Change",
+        "CodePipeline Pipeline Execution State Change",
+    );
+    let mut message: Value = serde_json::from_str(&message).unwrap();
+    message["detail"].as_object_mut().unwrap().remove("stage");
+    event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+    let Trigger::Pipeline(change) = only(parse_invocation(&event)) else {
+        panic!("wrong trigger")
+    };
+    assert_eq!(change.level, ChangeLevel::Pipeline);
+    assert_eq!(change.stage, None);
+    assert_eq!(change.named_stage(), Some("Deploy"));
+}
+
+#[test]
+fn an_eventbridge_event_delivered_through_sns_is_read_too() {
+    let mut event = fixture("sns");
+    event["Records"][0]["Sns"]["Message"] = json!(fixture("eventbridge").to_string());
+    let Trigger::Pipeline(change) = only(parse_invocation(&event)) else {
+        panic!("wrong trigger")
+    };
+    assert_eq!(
+        (change.level, change.pipeline.as_str()),
+        (ChangeLevel::Action, "web-app")
+    );
+}
+
+#[test]
+fn a_backup_regions_copy_and_an_rfc_3339_time_are_read() {
+    let mut event = fixture("health");
+    event["detail"]["backupEvent"] = json!(true);
+    event["detail"]["lastUpdatedTime"] = json!("2026-11-20T11:59:00Z");
+    let Trigger::Health(record) = only(parse_invocation(&event)) else {
+        panic!("wrong trigger")
+    };
+    assert!(record.backup);
+    assert_eq!(record.last_updated, 1_795_175_940);
+}
+
+#[test]
+fn a_health_event_that_cannot_be_recorded_is_skipped_with_the_reason() {
+    let cases = [
+        ("eventArn", json!(""), "no eventArn"),
+        ("statusCode", json!("resolved"), "statusCode `resolved`"),
+        (
+            "lastUpdatedTime",
+            json!("yesterday"),
+            "lastUpdatedTime `yesterday` is not a time",
+        ),
+        ("lastUpdatedTime", Value::Null, "no lastUpdatedTime"),
+        ("startTime", json!("soon"), "startTime `soon`"),
+        ("eventRegion", Value::Null, "no eventRegion"),
+        ("service", json!(7), "invalid type"),
+    ];
+    for (field, value, expected) in cases {
+        let mut event = fixture("health");
+        event["detail"][field] = value;
+        match only(parse_invocation(&event)) {
+            Trigger::Ignored { reason } => assert!(reason.contains(expected), "{field}: {reason}"),
+            other => panic!("{field}: expected Ignored, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_sweep_schedule_is_a_trigger() {
+    let scheduled = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/pipeguard-sweep"], "detail": {}});
+    assert_eq!(only(parse_invocation(&scheduled)), Trigger::Sweep);
+}
+
+#[test]
+fn one_unreadable_sns_record_loses_none_of_the_others() {
+    let mut event = fixture("sns");
+    let good = event["Records"][0].clone();
+    let mut not_json = good.clone();
+    not_json["Sns"]["Message"] = json!("not json");
+    event["Records"] = json!([json!({"Sns": {"Message": "{}"}}), good, not_json]);
+    let triggers = parse_invocation(&event);
+    assert_eq!(triggers.len(), 3);
+    assert!(
+        matches!(&triggers[0], Trigger::Ignored { reason } if reason.contains("SNS record")),
+        "{triggers:?}"
+    );
+    assert!(matches!(&triggers[1], Trigger::Pipeline(_)), "{triggers:?}");
+    assert!(
+        matches!(&triggers[2], Trigger::Ignored { reason } if reason.contains("SNS message is not JSON")),
+        "{triggers:?}"
+    );
+}

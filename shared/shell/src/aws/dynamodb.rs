@@ -1,0 +1,201 @@
+//! DynamoDB: the AWS Health event store. One item per event, keyed by the region it affects and
+//! its ARN; each update is written with one conditional put that only a newer update passes,
+//! so duplicates, backup-region copies and late deliveries change nothing. Reads are strongly
+//! consistent: once an update is recorded, every later read sees it.
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
+use pipeguard_core::hold::HeldBy;
+use std::collections::HashMap;
+
+/// Closed events are kept this long after their last update (for the sweep, `pipeguard
+/// status` and people), then DynamoDB's TTL deletes them. Open events are kept until closed.
+pub const CLOSED_RETENTION_DAYS: i64 = 30;
+
+/// An update is newer than what is stored when its `lastUpdatedTime` is later, or equal with
+/// a greater `communicationId`; a new event always is.
+const ONLY_NEWER: &str = "attribute_not_exists(#arn) OR #updated < :updated OR (#updated = :updated AND #communication < :communication)";
+
+/// What came of recording an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Stored,
+    /// The store already holds this update or a newer one (a duplicate, a backup region's
+    /// copy, or a late delivery): nothing changed.
+    Outdated,
+}
+
+/// A call to the event store that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} on the AWS Health event store (table {table}) failed: {cause}")]
+pub struct StoreError {
+    pub operation: &'static str,
+    pub table: String,
+    pub cause: String,
+}
+
+/// The AWS Health event store.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl EventStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+        &self,
+        operation: &'static str,
+        error: &SdkError<E, R>,
+    ) -> StoreError {
+        StoreError {
+            operation,
+            table: self.table.clone(),
+            cause: DisplayErrorContext(error).to_string(),
+        }
+    }
+
+    /// Records one update, unless the store already has it or a newer one.
+    pub async fn record(&self, record: &HealthRecord) -> Result<Recorded, StoreError> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item(record)))
+            .condition_expression(ONLY_NEWER)
+            .expression_attribute_names("#arn", "arn")
+            .expression_attribute_names("#updated", "last_updated")
+            .expression_attribute_names("#communication", "communication_id")
+            .expression_attribute_values(":updated", number(record.last_updated))
+            .expression_attribute_values(":communication", text(&record.communication_id))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Recorded::Stored),
+            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                Ok(Recorded::Outdated)
+            }
+            Err(error) => Err(self.error("PutItem", &error)),
+        }
+    }
+
+    /// Every event recorded for these regions (`global` included when named), whatever its
+    /// status: the gate's filter decides which block.
+    pub async fn events_in(&self, regions: &[String]) -> Result<Vec<HealthEvent>, StoreError> {
+        let mut queries = tokio::task::JoinSet::new();
+        for region in regions {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#region = :region")
+                .expression_attribute_names("#region", "region")
+                .expression_attribute_values(":region", text(region))
+                .consistent_read(true);
+            queries.spawn(async move {
+                let mut pages = request.into_paginator().send();
+                let mut events = Vec::new();
+                while let Some(page) = pages.next().await {
+                    events.extend(page?.items().iter().filter_map(event_of));
+                }
+                Ok(events)
+            });
+        }
+        let mut events = Vec::new();
+        while let Some(joined) = queries.join_next().await {
+            let found: Result<Vec<HealthEvent>, SdkError<_, _>> = joined.map_err(|error| StoreError {
+                operation: "Query",
+                table: self.table.clone(),
+                cause: format!("query task failed: {error}"),
+            })?;
+            events.extend(found.map_err(|error| self.error("Query", &error))?);
+        }
+        Ok(events)
+    }
+
+    /// The recorded status of an event, or None when the store has never heard of it.
+    pub async fn status_of(&self, held: &HeldBy) -> Result<Option<EventStatus>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("region", text(&held.region))
+            .key("arn", text(&held.arn))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| self.error("GetItem", &error))?;
+        Ok(output
+            .item()
+            .and_then(|item| string(item, "status"))
+            .map(|status| EventStatus::from(status.as_str())))
+    }
+}
+
+fn text(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn number(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The item for an update. `expires_at` (the table's TTL attribute) is set only once the event
+/// is closed.
+fn item(record: &HealthRecord) -> HashMap<String, AttributeValue> {
+    let event = &record.event;
+    let mut item = HashMap::from([
+        ("region".to_owned(), text(&event.region)),
+        ("arn".to_owned(), text(&event.arn)),
+        ("service".to_owned(), text(&event.service)),
+        ("event_type_code".to_owned(), text(&event.event_type_code)),
+        ("category".to_owned(), text(event.category.as_str())),
+        ("status".to_owned(), text(event.status.as_str())),
+        ("scope".to_owned(), text(&record.scope)),
+        ("last_updated".to_owned(), number(record.last_updated)),
+        ("communication_id".to_owned(), text(&record.communication_id)),
+    ]);
+    if let Some(start) = event.start_time {
+        item.insert("start_time".into(), number(start));
+    }
+    if let Some(end) = record.end_time {
+        item.insert("end_time".into(), number(end));
+    }
+    if event.status == EventStatus::Closed {
+        let expires = record.last_updated + CLOSED_RETENTION_DAYS * 24 * 3600;
+        item.insert("expires_at".into(), number(expires));
+    }
+    item
+}
+
+fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name).and_then(|value| value.as_s().ok()).cloned()
+}
+
+/// The event an item holds; an item missing a key attribute is not one pipeguard wrote.
+fn event_of(item: &HashMap<String, AttributeValue>) -> Option<HealthEvent> {
+    let field = |name: &str| string(item, name).unwrap_or_default();
+    Some(HealthEvent {
+        arn: string(item, "arn")?,
+        region: string(item, "region")?,
+        service: field("service"),
+        event_type_code: field("event_type_code"),
+        category: EventCategory::from(field("category").as_str()),
+        status: EventStatus::from(field("status").as_str()),
+        start_time: item
+            .get("start_time")
+            .and_then(|value| value.as_n().ok())
+            .and_then(|number| number.parse().ok()),
+    })
+}

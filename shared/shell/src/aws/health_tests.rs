@@ -1,0 +1,203 @@
+use super::*;
+use aws_sdk_health::error::ErrorMetadata;
+use aws_sdk_health::operation::describe_events::{DescribeEventsError, DescribeEventsOutput};
+use aws_sdk_health::types::Event;
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use pipeguard_core::gate::GateDefaults;
+
+fn policy(user_parameters: &str) -> GatePolicy {
+    GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()))
+        .unwrap()
+        .for_action(Some(user_parameters))
+        .unwrap()
+}
+
+fn event(arn: &str) -> Event {
+    Event::builder()
+        .arn(arn)
+        .service("EC2")
+        .event_type_code("AWS_EC2_OPERATIONAL_ISSUE")
+        .event_type_category(EventTypeCategory::Issue)
+        .region("us-east-1")
+        .status_code(EventStatusCode::Open)
+        .start_time(aws_sdk_health::primitives::DateTime::from_secs(1_763_800_000))
+        .build()
+}
+
+fn endpoint(name: &str, client: aws_sdk_health::Client) -> HealthEndpoint {
+    HealthEndpoint {
+        name: name.into(),
+        client,
+    }
+}
+
+#[test]
+fn one_filter_for_a_small_policy_with_every_field_set() {
+    let filters = filters_for(&policy(
+        r#"{"regions": ["us-east-1", "eu-west-1"], "services": ["EC2"], "statuses": ["open", "upcoming"]}"#,
+    ));
+    assert_eq!(filters.len(), 1);
+    assert_eq!(filters[0].regions(), ["us-east-1", "eu-west-1"]);
+    assert_eq!(filters[0].services(), ["EC2"]);
+    assert_eq!(filters[0].event_type_categories(), [EventTypeCategory::Issue]);
+    assert_eq!(
+        filters[0].event_status_codes(),
+        [EventStatusCode::Open, EventStatusCode::Upcoming]
+    );
+}
+
+#[test]
+fn all_services_means_no_service_filter() {
+    assert!(filters_for(&policy("us-east-1"))[0].services().is_empty());
+}
+
+#[test]
+fn long_region_and_service_lists_are_split_into_queries_of_ten() {
+    let regions: Vec<String> = (1..=23).map(|n| format!("xx-test-{n}")).collect();
+    let services: Vec<String> = (1..=11).map(|n| format!("SVC{n}")).collect();
+    let policy = policy(&serde_json::json!({"regions": regions, "services": services}).to_string());
+    let filters = filters_for(&policy);
+    assert_eq!(filters.len(), 3 * 2);
+    assert!(
+        filters
+            .iter()
+            .all(|filter| filter.regions().len() <= 10 && filter.services().len() <= 10)
+    );
+    let mut covered: Vec<(String, String)> = filters
+        .iter()
+        .flat_map(|filter| {
+            filter.regions().iter().flat_map(|region| {
+                filter
+                    .services()
+                    .iter()
+                    .map(|service| (region.clone(), service.clone()))
+            })
+        })
+        .collect();
+    covered.sort();
+    covered.dedup();
+    assert_eq!(
+        covered.len(),
+        23 * 11,
+        "every region and service pair is asked once"
+    );
+}
+
+#[test]
+fn the_active_region_comes_from_the_cname() {
+    assert_eq!(
+        region_from_cname("health.us-east-2.amazonaws.com.").as_deref(),
+        Some("us-east-2")
+    );
+    assert_eq!(
+        region_from_cname("health.us-east-1.amazonaws.com").as_deref(),
+        Some("us-east-1")
+    );
+    assert_eq!(region_from_cname("health.eu-west-1.amazonaws.com"), None);
+    assert_eq!(region_from_cname("elb.us-east-1.amazonaws.com"), None);
+    assert_eq!(endpoint_order(Some("us-east-2")), ["us-east-2", "us-east-1"]);
+    assert_eq!(endpoint_order(Some("us-east-1")), ["us-east-1", "us-east-2"]);
+    assert_eq!(endpoint_order(None), ["us-east-1", "us-east-2"]);
+}
+
+#[tokio::test]
+async fn follows_every_page() {
+    let first = mock!(aws_sdk_health::Client::describe_events)
+        .match_requests(|request| request.next_token().is_none() && request.max_results() == Some(100))
+        .then_output(|| {
+            DescribeEventsOutput::builder()
+                .events(event("arn:1"))
+                .next_token("page-2")
+                .build()
+        });
+    let second = mock!(aws_sdk_health::Client::describe_events)
+        .match_requests(|request| request.next_token() == Some("page-2"))
+        .then_output(|| DescribeEventsOutput::builder().events(event("arn:2")).build());
+    let api = HealthApi::new(vec![endpoint(
+        "primary",
+        mock_client!(aws_sdk_health, RuleMode::MatchAny, [&first, &second]),
+    )]);
+    let events = api.events(&filters_for(&policy("us-east-1"))).await.unwrap();
+    assert_eq!(
+        events.iter().map(|event| event.arn.as_str()).collect::<Vec<_>>(),
+        ["arn:1", "arn:2"]
+    );
+    assert_eq!(events[0].start_time, Some(1_763_800_000));
+    assert_eq!(
+        (events[0].category.as_str(), events[0].status.as_str()),
+        ("issue", "open")
+    );
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn fails_over_to_the_other_endpoint() {
+    let broken = mock!(aws_sdk_health::Client::describe_events).then_error(|| {
+        DescribeEventsError::generic(
+            ErrorMetadata::builder()
+                .code("InternalFailure")
+                .message("down")
+                .build(),
+        )
+    });
+    let healthy = mock!(aws_sdk_health::Client::describe_events)
+        .then_output(|| DescribeEventsOutput::builder().events(event("arn:ok")).build());
+    let api = HealthApi::new(vec![
+        endpoint("active", mock_client!(aws_sdk_health, [&broken])),
+        endpoint("passive", mock_client!(aws_sdk_health, [&healthy])),
+    ]);
+    let events = api.events(&filters_for(&policy("us-east-1"))).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((broken.num_calls(), healthy.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_missing_support_plan_is_reported_without_failover() {
+    let subscription = mock!(aws_sdk_health::Client::describe_events).then_error(|| {
+        DescribeEventsError::generic(
+            ErrorMetadata::builder()
+                .code("SubscriptionRequiredException")
+                .message("no plan")
+                .build(),
+        )
+    });
+    let other = mock!(aws_sdk_health::Client::describe_events)
+        .then_output(|| DescribeEventsOutput::builder().build());
+    let api = HealthApi::new(vec![
+        endpoint("active", mock_client!(aws_sdk_health, [&subscription])),
+        endpoint("passive", mock_client!(aws_sdk_health, [&other])),
+    ]);
+    let error = api.events(&filters_for(&policy("us-east-1"))).await.unwrap_err();
+    assert_eq!(
+        error.attempts,
+        [("active".to_owned(), HealthCallError::SubscriptionRequired)]
+    );
+    assert!(error.to_string().contains("support plan"));
+    assert_eq!(other.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn when_every_endpoint_fails_each_cause_is_named() {
+    let throttled = || {
+        mock!(aws_sdk_health::Client::describe_events).then_error(|| {
+            DescribeEventsError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("slow down")
+                    .build(),
+            )
+        })
+    };
+    let (first, second) = (throttled(), throttled());
+    let api = HealthApi::new(vec![
+        endpoint("active", mock_client!(aws_sdk_health, [&first])),
+        endpoint("passive", mock_client!(aws_sdk_health, [&second])),
+    ]);
+    let error = api.events(&filters_for(&policy("us-east-1"))).await.unwrap_err();
+    assert_eq!(error.attempts.len(), 2);
+    assert!(matches!(&error.attempts[1].1, HealthCallError::Throttled(message) if message == "slow down"));
+    assert_eq!(
+        error.to_string(),
+        "active: throttled after retries (slow down); passive: throttled after retries (slow down)"
+    );
+}

@@ -1,0 +1,95 @@
+//! SNS: publishing notices to the topic people subscribe to, in one message with a form for
+//! each kind of subscriber (SNS's per-protocol message structure): the text for email and
+//! everything else, and a custom notification for chat, whose subscription is HTTPS.
+
+use aws_sdk_sns::error::DisplayErrorContext;
+use pipeguard_core::notice::Notice;
+use serde_json::json;
+
+/// SNS takes at most 256 KiB a message, all forms together, with room left for the subject.
+const MAX_MESSAGE_BYTES: usize = 250 * 1024;
+/// A body short enough that its three forms fit in any script, for the rare notice whose full
+/// body does not.
+const SHORTENED_BODY_CHARS: usize = 4_000;
+
+/// The message with a form for each kind of subscriber, as SNS's JSON message structure.
+fn message_forms(notice: &Notice, region: Option<&str>) -> String {
+    let link = region.and_then(|region| notice.console_link(region));
+    let text = notice.email_text(link.as_deref());
+    json!({
+        "default": text,
+        "email": text,
+        "https": notice.chat_message(link.as_deref()).to_string(),
+    })
+    .to_string()
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not publish \"{subject}\" to {topic_arn}: {cause}")]
+pub struct NotifyError {
+    pub subject: String,
+    pub topic_arn: String,
+    pub cause: String,
+}
+
+/// Publishes notices to `NOTIFY_TOPIC_ARN`, or does nothing when it is not set.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    client: aws_sdk_sns::Client,
+    topic_arn: Option<String>,
+}
+
+impl Notifier {
+    pub fn new(client: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
+        Self {
+            client,
+            topic_arn: topic_arn.filter(|arn| !arn.trim().is_empty()),
+        }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.topic_arn.is_some()
+    }
+
+    pub async fn publish(&self, notice: &Notice) -> Result<(), NotifyError> {
+        let Some(topic_arn) = &self.topic_arn else {
+            return Ok(());
+        };
+        let region = self.client.config().region().map(|region| region.to_string());
+        let forms = match message_forms(notice, region.as_deref()) {
+            forms if forms.len() <= MAX_MESSAGE_BYTES => forms,
+            _ => message_forms(&notice.shortened(SHORTENED_BODY_CHARS), region.as_deref()),
+        };
+        self.client
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(&notice.subject)
+            .message_structure("json")
+            .message(forms)
+            // Retrying a publish whose answer was lost would tell people twice.
+            .customize()
+            .config_override(
+                aws_sdk_sns::config::Builder::default().retry_classifier(super::OnlyThrottlingRetried),
+            )
+            .send()
+            .await
+            .map(drop)
+            .map_err(|error| NotifyError {
+                subject: notice.subject.clone(),
+                topic_arn: topic_arn.clone(),
+                cause: DisplayErrorContext(&error).to_string(),
+            })
+    }
+
+    /// Publishes, and logs rather than fails when it cannot: a notice never undoes the
+    /// decision it reports.
+    pub async fn tell(&self, notice: &Notice) {
+        if let Err(error) = self.publish(notice).await {
+            tracing::warn!(%error, "notification not sent; the decision stands");
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "sns_tests.rs"]
+mod tests;

@@ -1,0 +1,78 @@
+//! Facts about the current Lambda invocation, and how an invocation that cannot finish fails.
+
+use crate::aws::{PipelineCallError, ReportError, StoreError};
+use lambda_runtime::Diagnostic;
+use pipeguard_core::config::SettingError;
+use pipeguard_core::health::HealthUnavailable;
+use pipeguard_core::job::JobEventError;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why an invocation failed. Lambda delivers its event again, and in the end to the
+/// dead-letter queue, so nothing is lost; `errorType` in Lambda's logs says which this was.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    /// The function's environment is invalid: every event fails until it is fixed.
+    #[error(transparent)]
+    Configuration(#[from] SettingError),
+    #[error(transparent)]
+    CodePipeline(#[from] PipelineCallError),
+    /// A job's result could not be reported; the redelivered job is answered again.
+    #[error(transparent)]
+    JobResult(#[from] ReportError),
+    /// Not a CodePipeline job, or one without an id to answer.
+    #[error(transparent)]
+    NotAJob(#[from] JobEventError),
+    /// An AWS Health event could not be recorded; the redelivered event is recorded then.
+    #[error(transparent)]
+    EventStore(#[from] StoreError),
+    /// Whether held stages may resume could not be asked.
+    #[error("AWS Health could not be asked whether held stages may resume: {0}")]
+    Health(#[from] HealthUnavailable),
+}
+
+impl InvocationError {
+    /// What failed, in one word: Lambda's `errorType` and the metric's dimension.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Configuration(_) => "ConfigurationError",
+            Self::CodePipeline(_) => "CodePipelineCallFailed",
+            Self::JobResult(_) => "JobResultNotReported",
+            Self::NotAJob(_) => "NotACodePipelineJob",
+            Self::EventStore(_) => "EventStoreCallFailed",
+            Self::Health(_) => "HealthUnavailable",
+        }
+    }
+}
+
+impl From<InvocationError> for Diagnostic {
+    fn from(error: InvocationError) -> Self {
+        Diagnostic {
+            error_type: error.error_type().into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Counts a failed invocation (`metrics`) before handing the result back to Lambda.
+pub fn counted<T>(function: &str, result: Result<T, InvocationError>) -> Result<T, InvocationError> {
+    if let Err(error) = &result {
+        crate::metrics::invocation_failed(function, error.error_type());
+    }
+    result
+}
+
+/// Time until the invocation's deadline (milliseconds since the epoch), or None when the
+/// runtime gave none (tests, local runs).
+pub fn time_left(deadline_ms: u64) -> Option<Duration> {
+    if deadline_ms == 0 {
+        return None;
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    Some(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+}
+
+#[cfg(test)]
+#[path = "lambda_tests.rs"]
+mod tests;

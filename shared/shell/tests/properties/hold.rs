@@ -1,0 +1,242 @@
+//! The hold marker: the line the gate ends a failure message with reads back as the same AWS
+//! Health events (less those left out to keep it short, counted); no text panics the reader,
+//! and stage-retry reads the holds of a stage's failed actions whatever their messages say.
+
+use crate::config;
+use crate::json::short_text;
+use pipeguard_core::gate::{self, Blocker, GateOutcome, HealthCheck};
+use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
+use pipeguard_core::hold::{HeldBy, Hold};
+use pipeguard_core::job::{FailureKind, JobResult};
+use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, StageSnapshot, StageStatus};
+use pipeguard_core::retry::held_stages;
+use pipeguard_core::text::TRUNCATION_MARK;
+use proptest::prelude::*;
+
+const PREFIX: &str = "pipeguard:hold:v";
+/// The marker's length limit.
+const MAX_MARKER_CHARS: usize = 2000;
+
+fn arn() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => "arn:aws(-cn|-us-gov)?:health:([a-z]{2}-[a-z]{4,9}-[1-9]|global)::event/[A-Z0-9]{2,10}/[A-Z_]{5,40}/[A-Za-z0-9_]{1,60}",
+        1 => short_text(),
+        1 => "\\PC{0,100}",
+    ]
+}
+
+fn region() -> impl Strategy<Value = String> {
+    prop_oneof![3 => "[a-z]{2}-[a-z]{4,9}-[1-9]|global", 1 => short_text()]
+}
+
+fn source() -> impl Strategy<Value = Option<HealthSource>> {
+    prop::option::of(prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)])
+}
+
+fn held() -> impl Strategy<Value = Vec<HeldBy>> {
+    prop::collection::vec(
+        (arn(), region()).prop_map(|(arn, region)| HeldBy { arn, region }),
+        1..40,
+    )
+}
+
+/// Text a failure message may hold: anything, or pieces of ARNs, markers and cuts run together.
+fn message_text() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "arn:",
+        "aws",
+        "aws-cn",
+        ":",
+        "health",
+        "us-east-1",
+        "global",
+        "::",
+        "event/",
+        "EC2",
+        "/",
+        "X",
+        "1",
+        ".",
+        " ",
+        "\n",
+        "\r\n",
+        "(",
+        ")",
+        PREFIX,
+        "2",
+        "{",
+        "}",
+        "\"events\"",
+        "[",
+        "]",
+        "\"arn\"",
+        "\"region\"",
+        "\"more\"",
+        "\"source\"",
+        "\"api\"",
+        ",",
+        "18446744073709551615",
+        TRUNCATION_MARK,
+        "é",
+        "😀",
+        "\u{2028}",
+        "\t",
+    ]);
+    prop_oneof![
+        any::<String>(),
+        prop::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat()),
+    ]
+}
+
+/// The marker `hold` writes, as a full `Hold` of what it keeps: its events up to `kept`, the
+/// rest counted in `more`.
+fn kept(hold: &Hold, kept: usize) -> Hold {
+    Hold {
+        events: hold.events[..kept].to_vec(),
+        source: hold.source,
+        more: hold.more + hold.events.len() - kept,
+    }
+}
+
+fn marker_length(hold: &Hold) -> usize {
+    serde_json::to_string(hold).map_or(0, |json| PREFIX.len() + 2 + json.chars().count())
+}
+
+/// `read` is `hold` with events dropped from the end, and only as many as the limit needs.
+fn check_read_back(hold: &Hold, read: Option<Hold>) -> Result<(), TestCaseError> {
+    let Some(read) = read else {
+        // Nothing fitted: even one event is too long for the marker.
+        prop_assert!(
+            marker_length(&kept(hold, 1)) > MAX_MARKER_CHARS,
+            "{hold:?} was lost"
+        );
+        return Ok(());
+    };
+    let count = read.events.len();
+    prop_assert!(count >= 1 && count <= hold.events.len());
+    prop_assert_eq!(&read, &kept(hold, count));
+    if count < hold.events.len() {
+        prop_assert!(
+            marker_length(&kept(hold, count + 1)) > MAX_MARKER_CHARS,
+            "dropped an event that fitted"
+        );
+    }
+    Ok(())
+}
+
+pub fn health_event(held: &HeldBy) -> HealthEvent {
+    HealthEvent {
+        arn: held.arn.clone(),
+        service: "EC2".into(),
+        event_type_code: "AWS_EC2_OPERATIONAL_ISSUE".into(),
+        category: EventCategory::Issue,
+        region: held.region.clone(),
+        status: EventStatus::Open,
+        start_time: Some(1_763_800_000),
+    }
+}
+
+/// A stage's action: failed or not, with a message of any text or ending with a marker.
+fn action() -> impl Strategy<Value = ActionSnapshot> {
+    // Counts of events left out: a few, or any, the largest most often.
+    let more = prop_oneof![0usize..3, any::<usize>(), usize::MAX - 3..=usize::MAX];
+    // Written out rather than by `Hold::marker`: the gate only writes holds that left nothing
+    // out yet, but a message can say any count.
+    let marker = (held(), source(), more).prop_map(|(events, source, more)| {
+        let hold = Hold { events, source, more };
+        format!("{PREFIX}1 {}", serde_json::to_string(&hold).unwrap_or_default())
+    });
+    let message = prop_oneof![
+        1 => message_text(),
+        3 => (message_text(), marker).prop_map(|(text, marker)| format!("{text}\n{marker}")),
+    ];
+    (prop::bool::weighted(0.8), prop::option::weighted(0.9, message)).prop_map(|(failed, error_message)| {
+        ActionSnapshot {
+            name: "Gate".into(),
+            status: Some(if failed {
+                ActionStatus::Failed
+            } else {
+                ActionStatus::Succeeded
+            }),
+            error_code: Some("JobFailed".into()),
+            error_message,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A marker read back from a failure message is the hold written, whatever text precedes it.
+    #[test]
+    fn a_marker_reads_back_as_the_hold_written(events in held(), source in source(), text in message_text()) {
+        let hold = Hold::new(events, source);
+        let marker = hold.marker();
+        prop_assert!(marker.chars().count() <= MAX_MARKER_CHARS, "{marker}");
+        let result = JobResult::failure_with_trailer(FailureKind::JobFailed, &text, &marker);
+        check_read_back(&hold, Hold::read(result.text()))?;
+    }
+
+    /// The gate's own failure for blocking events carries the marker for exactly those events.
+    #[test]
+    fn the_gates_failure_names_the_events_that_blocked(events in held(), source in prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)]) {
+        let blockers = events.iter().map(|held| Blocker::HealthEvent(health_event(held))).collect();
+        let result = gate::render(&GateOutcome::Blocked { blockers, health: HealthCheck::Asked(source) });
+        check_read_back(&Hold::new(events, Some(source)), Hold::read(result.text()))?;
+    }
+
+    /// Any text: no panic; a hold names at least one event, and one read from plain text (no
+    /// marker) names only AWS Health event ARNs that are in it.
+    #[test]
+    fn any_text_is_no_hold_or_a_hold_of_events(text in message_text()) {
+        if let Some(hold) = Hold::read(&text) {
+            prop_assert!(!hold.events.is_empty());
+            if !text.contains(PREFIX) {
+                for event in &hold.events {
+                    prop_assert!(text.contains(&event.arn), "{event:?}");
+                    prop_assert!(event.arn.starts_with("arn:") && event.arn.contains(":health:"), "{event:?}");
+                    prop_assert!(event.arn.contains(&format!(":{}:", event.region)), "{event:?}");
+                }
+            }
+        }
+    }
+
+    /// The last marker wins, whatever comes before it.
+    #[test]
+    fn the_last_marker_wins(text in message_text(), events in held(), source in source()) {
+        let hold = Hold::new(events, source);
+        let marker = hold.marker();
+        let alone = Hold::read(&marker);
+        prop_assert!(alone.is_some(), "the marker reads on its own: {}", marker);
+        prop_assert_eq!(Hold::read(&format!("{text}\n{marker}")), alone);
+    }
+
+    /// stage-retry's reading of a stage: the holds of its failed actions together, whatever
+    /// their messages are, with every count of events left out.
+    #[test]
+    fn a_stage_reads_as_the_holds_of_its_failed_actions(actions in prop::collection::vec(action(), 0..4)) {
+        let stage = StageSnapshot {
+            name: "Gate".into(),
+            execution_id: Some("e1".into()),
+            status: Some(StageStatus::Failed),
+            actions,
+            ..StageSnapshot::default()
+        };
+        let stages = [stage];
+        let holds: Vec<Hold> = stages[0]
+            .failed_actions()
+            .filter_map(|action| action.error_message.as_deref().and_then(Hold::read))
+            .collect();
+        let held = held_stages(&stages, None);
+        prop_assert_eq!(held.len(), usize::from(!holds.is_empty()));
+        if let Some((_, hold)) = held.first() {
+            for event in &hold.events {
+                prop_assert!(holds.iter().any(|one| one.events.contains(event)));
+            }
+            for one in &holds {
+                prop_assert!(one.events.iter().all(|event| hold.events.contains(event)));
+                prop_assert!(hold.more >= one.more);
+            }
+        }
+    }
+}

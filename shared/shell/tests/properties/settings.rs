@@ -1,0 +1,421 @@
+//! Every setting read from the environment (the gate's `GATE_*`, stage-retry's `RETRY_*`,
+//! apply-rollback's `ROLLBACK_*`, the shell's endpoints, table, topic and trust store) and the
+//! gate's UserParameters: any value gives a policy that keeps its limits, or an error that
+//! names the variable or field and says why.
+
+use crate::config;
+use crate::json::{arbitrary_json, huge_text, mutated, short_text};
+use pipeguard_core::config::{SettingError, env_number};
+use pipeguard_core::gate::{GateDefaults, GatePolicy};
+use pipeguard_core::retry::RetryPolicies;
+use pipeguard_core::rollback::RollbackPolicies;
+use pipeguard_core::testing::env_of;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const GATE_VARIABLES: [&str; 11] = [
+    "GATE_REGIONS",
+    "GATE_SERVICES",
+    "GATE_CATEGORIES",
+    "GATE_STATUSES",
+    "GATE_IGNORE_EVENT_TYPES",
+    "GATE_ON_BLOCK",
+    "GATE_MAX_WAIT_MINUTES",
+    "GATE_ON_HEALTH_ERROR",
+    "GATE_BLOCK_WHILE_RUNNING",
+    "GATE_HEALTH_SOURCE",
+    "HEALTH_EVENTS_TABLE",
+];
+const RETRY_VARIABLES: [&str; 12] = [
+    "RETRY_MAX_ATTEMPTS",
+    "RETRY_MODE",
+    "RETRY_STAGES",
+    "RETRY_ACTIONS",
+    "RETRY_ERROR_CODES",
+    "RETRY_NEVER_STAGES",
+    "RETRY_NEVER_ACTIONS",
+    "RETRY_NEVER_ERROR_CODES",
+    "RETRY_DELAY_SECONDS",
+    "RETRY_PIPELINE_POLICIES",
+    "RETRY_PIPELINES",
+    "RETRY_PIPELINE_PREFIX",
+];
+const ROLLBACK_VARIABLES: [&str; 7] = [
+    "ROLLBACK_STAGES",
+    "ROLLBACK_CATEGORIES",
+    "ROLLBACK_PROVIDERS",
+    "ROLLBACK_ERROR_CODES",
+    "ROLLBACK_MESSAGE_PATTERN",
+    "ROLLBACK_DRY_RUN",
+    "ROLLBACK_PIPELINE_POLICIES",
+];
+/// Values that are, or nearly are, what the settings take.
+const PLAUSIBLE: [&str; 52] = [
+    "us-east-1",
+    "global",
+    "eu-west-1",
+    "us-gov-west-1",
+    "US-EAST-1",
+    "us east",
+    "us-east-",
+    "EC2",
+    "lambda",
+    "issue",
+    "open",
+    "upcoming",
+    "closed",
+    "scheduledChange",
+    "AWS_EC2_OPERATIONAL_ISSUE",
+    "fail",
+    "wait",
+    "fail-open",
+    "fail-closed",
+    "api",
+    "events",
+    "auto",
+    "0",
+    "1",
+    "60",
+    "1410",
+    "1411",
+    "10",
+    "11",
+    "300",
+    "301",
+    "-1",
+    "4294967296",
+    " 7 ",
+    "+5",
+    "FAILED_ACTIONS",
+    "ALL_ACTIONS",
+    "true",
+    "false",
+    "TRUE",
+    "Deploy",
+    "CloudFormation",
+    "JobFailed",
+    "ConfigurationError",
+    "cleanup",
+    "a@b.c_d-1",
+    "(",
+    "[a-",
+    "x{2,}",
+    "\\",
+    "é",
+    "",
+];
+
+fn plausible_list() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        (
+            prop::sample::select(PLAUSIBLE.to_vec()),
+            prop::sample::select(vec!["", " ", "  "]),
+        ),
+        0..14,
+    )
+    .prop_map(|items| {
+        items
+            .iter()
+            .map(|(item, space)| format!("{space}{item}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+/// What a variable may be set to.
+fn setting_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => plausible_list(),
+        2 => short_text(),
+        1 => any::<String>(),
+        1 => arbitrary_json().prop_map(|value| value.to_string()),
+        1 => huge_text(),
+    ]
+}
+
+fn retry_policies_seed() -> Value {
+    json!({
+        "web-app": {"max_attempts": 3, "retry_mode": "ALL_ACTIONS", "stages": ["Deploy"], "actions": ["ApplyStack"],
+                    "error_codes": ["JobFailed"], "never_stages": ["Source"], "never_actions": [],
+                    "never_error_codes": ["ConfigurationError"], "delay_seconds": 30},
+        "api": {"max_attempts": 0}
+    })
+}
+
+fn rollback_policies_seed() -> Value {
+    json!({
+        "infra": {"stages": ["Deploy"], "categories": ["Deploy"], "providers": ["CloudFormation"],
+                  "error_codes": ["JobFailed"], "message_pattern": "Rate exceeded|TERRAFORM_[A-Z_]+", "dry_run": true}
+    })
+}
+
+fn user_parameters_seed() -> Value {
+    json!({"regions": ["us-east-1", "global"], "services": ["EC2", "lambda"], "categories": ["issue", "scheduledChange"],
+           "statuses": ["open", "upcoming"], "ignore_event_types": ["AWS_EC2_OPERATIONAL_ISSUE"], "on_block": "wait",
+           "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
+           "health_source": "auto"})
+}
+
+/// A variable's value; for the per-pipeline policies also the documented shape, broken.
+fn value_for(variable: &'static str) -> BoxedStrategy<String> {
+    let seed = match variable {
+        "RETRY_PIPELINE_POLICIES" => retry_policies_seed(),
+        "ROLLBACK_PIPELINE_POLICIES" => rollback_policies_seed(),
+        "ROLLBACK_MESSAGE_PATTERN" => {
+            return prop_oneof![setting_value(), "[a-zA-Z0-9(){}\\[\\]*+?|^$.\\\\,:-]{0,40}"].boxed();
+        }
+        _ => return setting_value().boxed(),
+    };
+    prop_oneof![
+        setting_value(),
+        Just(seed.to_string()),
+        mutated(seed).prop_map(|mutated| mutated.value.to_string()),
+    ]
+    .boxed()
+}
+
+fn one_setting(variables: &'static [&'static str]) -> impl Strategy<Value = (&'static str, String)> {
+    prop::sample::select(variables).prop_flat_map(|variable| (Just(variable), value_for(variable)))
+}
+
+fn some_settings(
+    variables: &'static [&'static str],
+) -> impl Strategy<Value = BTreeMap<&'static str, String>> {
+    prop::collection::btree_map(
+        prop::sample::select(variables),
+        setting_value(),
+        0..variables.len(),
+    )
+}
+
+fn environment(pairs: &BTreeMap<&str, String>) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    env_of(&pairs)
+}
+
+/// An error names a setting that was set (`variables`), and says why.
+fn check_names_one_of(error: &SettingError, variables: &[&str]) -> Result<(), TestCaseError> {
+    prop_assert!(
+        variables.iter().any(|variable| error
+            .setting
+            .starts_with(&format!("environment variable {variable}"))),
+        "{error} names none of {variables:?}"
+    );
+    prop_assert!(!error.reason.trim().is_empty(), "{error}");
+    Ok(())
+}
+
+/// The limits every gate policy keeps, however it was configured.
+fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
+    prop_assert!(!policy.regions.is_empty());
+    prop_assert!(
+        (1..=pipeguard_core::gate::policy::MAX_WAIT_MINUTES_LIMIT).contains(&policy.max_wait_minutes)
+    );
+    prop_assert!(policy.block_while_running.len() <= 10);
+    prop_assert!(!policy.categories.is_empty() && !policy.statuses.is_empty());
+    for code in policy.services.iter().chain(&policy.ignore_event_types) {
+        prop_assert!(
+            !code.is_empty()
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            "{code}"
+        );
+    }
+    Ok(())
+}
+
+fn check_gate_defaults(defaults: &GateDefaults) -> Result<(), TestCaseError> {
+    check_gate_policy(defaults.policy())?;
+    prop_assert_eq!(defaults.for_action(None), Ok(defaults.policy().clone()));
+    Ok(())
+}
+
+fn check_retry(policies: &RetryPolicies) -> Result<(), TestCaseError> {
+    for pipeline in ["web-app", "api", "other"] {
+        let policy = policies.for_pipeline(pipeline);
+        prop_assert!(
+            policy.max_attempts <= 10 && policy.delay_seconds <= 300,
+            "{policy:?}"
+        );
+    }
+    Ok(())
+}
+
+fn check_rollback(policies: &RollbackPolicies) -> Result<(), TestCaseError> {
+    for pipeline in ["infra", "other"] {
+        let policy = policies.for_pipeline(pipeline);
+        prop_assert!(!policy.categories.is_empty(), "{policy:?}");
+        prop_assert!(
+            policy
+                .categories
+                .iter()
+                .all(|category| !category.trim().is_empty()),
+            "{policy:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The SDK configuration the shell's readers build clients from; no credentials, no calls.
+fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn one_gate_setting_is_a_policy_or_an_error_naming_it((variable, value) in one_setting(&GATE_VARIABLES), store in any::<bool>()) {
+        let mut pairs = vec![("AWS_REGION", "us-east-1"), (variable, value.as_str())];
+        if store && variable != "HEALTH_EVENTS_TABLE" {
+            pairs.push(("HEALTH_EVENTS_TABLE", "events"));
+        }
+        match GateDefaults::from_env(env_of(&pairs)) {
+            Ok(defaults) => check_gate_defaults(&defaults)?,
+            Err(error) => check_names_one_of(&error, &[variable])?,
+        }
+    }
+
+    #[test]
+    fn any_gate_environment_is_a_policy_or_an_error_naming_a_variable(
+        mut settings in some_settings(&GATE_VARIABLES),
+        region in prop::option::of(prop_oneof![Just("us-east-1".to_owned()), short_text()]),
+    ) {
+        if let Some(region) = region {
+            settings.insert("AWS_REGION", region);
+        }
+        let mut named: Vec<&str> = settings.keys().copied().collect();
+        // With no region anywhere, the error names where one is set.
+        named.push("GATE_REGIONS");
+        match GateDefaults::from_env(environment(&settings)) {
+            Ok(defaults) => check_gate_defaults(&defaults)?,
+            Err(error) => check_names_one_of(&error, &named)?,
+        }
+    }
+
+    /// Any UserParameters: a policy within the limits, or an error naming UserParameters (or
+    /// one of its fields) and why.
+    #[test]
+    fn any_user_parameters_are_a_policy_or_a_named_error(
+        user_parameters in prop_oneof![
+            setting_value(),
+            mutated(user_parameters_seed()).prop_map(|mutated| mutated.value.to_string()),
+            mutated(user_parameters_seed()).prop_map(|mutated| format!("  {}\n", mutated.value)),
+        ],
+        store in any::<bool>(),
+    ) {
+        let mut pairs = vec![("AWS_REGION", "us-east-1")];
+        if store {
+            pairs.push(("HEALTH_EVENTS_TABLE", "events"));
+        }
+        let defaults = GateDefaults::from_env(env_of(&pairs));
+        let defaults = match defaults {
+            Ok(defaults) => defaults,
+            Err(error) => return Err(TestCaseError::fail(error.to_string())),
+        };
+        match defaults.for_action(Some(&user_parameters)) {
+            Ok(policy) => check_gate_policy(&policy)?,
+            Err(error) => {
+                prop_assert!(error.setting.starts_with("UserParameters"), "{error}");
+                prop_assert!(!error.reason.trim().is_empty(), "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_retry_setting_is_a_policy_or_an_error_naming_it((variable, value) in one_setting(&RETRY_VARIABLES)) {
+        match RetryPolicies::from_env(env_of(&[(variable, value.as_str())])) {
+            Ok(policies) => check_retry(&policies)?,
+            Err(error) => check_names_one_of(&error, &[variable])?,
+        }
+    }
+
+    #[test]
+    fn any_retry_environment_is_a_policy_or_an_error_naming_a_variable(settings in some_settings(&RETRY_VARIABLES)) {
+        let named: Vec<&str> = settings.keys().copied().collect();
+        match RetryPolicies::from_env(environment(&settings)) {
+            Ok(policies) => check_retry(&policies)?,
+            Err(error) => check_names_one_of(&error, &named)?,
+        }
+    }
+
+    #[test]
+    fn one_rollback_setting_is_a_policy_or_an_error_naming_it((variable, value) in one_setting(&ROLLBACK_VARIABLES)) {
+        match RollbackPolicies::from_env(env_of(&[(variable, value.as_str())])) {
+            Ok(policies) => check_rollback(&policies)?,
+            Err(error) => check_names_one_of(&error, &[variable])?,
+        }
+    }
+
+    #[test]
+    fn any_rollback_environment_is_a_policy_or_an_error_naming_a_variable(settings in some_settings(&ROLLBACK_VARIABLES)) {
+        let named: Vec<&str> = settings.keys().copied().collect();
+        match RollbackPolicies::from_env(environment(&settings)) {
+            Ok(policies) => check_rollback(&policies)?,
+            Err(error) => check_names_one_of(&error, &named)?,
+        }
+    }
+
+    /// A whole number reads as itself; anything else is an error that quotes it.
+    #[test]
+    fn a_number_setting_is_the_number_or_an_error_quoting_the_value(
+        value in prop_oneof![any::<u32>().prop_map(|n| format!(" {n}\t")), setting_value()],
+    ) {
+        let lookup = env_of(&[("N", value.as_str())]);
+        match env_number(&lookup, "N") {
+            Ok(Some(number)) => prop_assert_eq!(value.trim().parse::<u64>(), Ok(u64::from(number))),
+            Ok(None) => prop_assert!(false, "a set variable read as unset"),
+            Err(error) => {
+                prop_assert_eq!(&error.setting, "environment variable N");
+                prop_assert!(error.reason.contains(value.trim()), "{error}");
+            }
+        }
+    }
+
+    /// The shell's settings: the trust store, the topic, the event store's table and the Health
+    /// endpoints, whatever their values, build what they name (and ask no AWS endpoint or DNS).
+    #[test]
+    fn the_shells_settings_build_what_they_name(
+        cert_file in prop::option::of(setting_value()),
+        cert_dir in prop::option::of(setting_value()),
+        topic in prop::option::of(setting_value()),
+        table in prop::option::of(setting_value()),
+        endpoints in setting_value().prop_filter("set", |urls| !urls.trim().is_empty()),
+    ) {
+        let mut settings = BTreeMap::new();
+        for (name, value) in [("SSL_CERT_FILE", &cert_file), ("SSL_CERT_DIR", &cert_dir), ("NOTIFY_TOPIC_ARN", &topic), ("HEALTH_EVENTS_TABLE", &table)] {
+            if let Some(value) = value {
+                settings.insert(name, value.clone());
+            }
+        }
+        settings.insert("PIPEGUARD_HEALTH_ENDPOINTS", endpoints);
+        // Never reached while PIPEGUARD_HEALTH_ENDPOINTS is set; there so that nothing asks DNS.
+        settings.insert("AWS_ENDPOINT_URL_HEALTH", "http://127.0.0.1:9".into());
+        let set = |value: &Option<String>| value.as_ref().is_some_and(|value| !value.trim().is_empty());
+
+        let roots = pipeguard::aws::TrustRoots::for_lambda(environment(&settings));
+        prop_assert_eq!(roots == pipeguard::aws::TrustRoots::Native, set(&cert_file) || set(&cert_dir));
+
+        let config = sdk_config();
+        prop_assert_eq!(pipeguard::aws::notifier(&config, environment(&settings)).is_enabled(), set(&topic));
+
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        let runtime = match runtime {
+            Ok(runtime) => runtime,
+            Err(error) => return Err(TestCaseError::fail(error.to_string())),
+        };
+        let sources = runtime.block_on(pipeguard::aws::health_sources(&config, environment(&settings)));
+        prop_assert_eq!(
+            sources.store().map(|store| store.table().to_owned()),
+            table.filter(|table| !table.trim().is_empty()).map(|table| table.trim().to_owned())
+        );
+    }
+}
