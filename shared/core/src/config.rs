@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{setting}: {reason}")]
 pub struct SettingError {
+    /// The setting: an environment variable or a UserParameters field, and where in it.
     pub setting: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 
@@ -81,6 +83,7 @@ impl<P: Clone> PerPipeline<P> {
         Ok(Self { default, overrides })
     }
 
+    /// The policy of `pipeline`: its override, or the function-wide one.
     pub fn for_pipeline(&self, pipeline: &str) -> &P {
         self.overrides.get(pipeline).unwrap_or(&self.default)
     }

@@ -1,7 +1,7 @@
 //! AWS Health events as plain data, and why AWS Health could not be asked. The API calls are in
 //! `aws::health`.
 
-use crate::names::aws_names;
+use crate::names::{aws_names, closed_names};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -27,53 +27,60 @@ aws_names!(
 /// One AWS Health event, as plain data for the decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthEvent {
+    /// The event's ARN.
     pub arn: String,
+    /// The AWS Health service code (`EC2`, `LAMBDA`, ...).
     pub service: String,
+    /// The event type code (`AWS_EC2_OPERATIONAL_ISSUE`, ...).
     pub event_type_code: String,
+    /// The event type category.
     pub category: EventCategory,
     /// The region it affects, or `global` for global services.
     pub region: String,
+    /// Open, upcoming or closed.
     pub status: EventStatus,
     /// Seconds since the Unix epoch.
     pub start_time: Option<i64>,
 }
 
-/// Why one endpoint could not answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why one endpoint (or the event store) could not answer. The shell reads it off the SDK's
+/// error; the core keeps it as plain text, for the gate's message and its fallback rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HealthCallError {
     /// The account has no Business, Enterprise On-Ramp or Enterprise support plan.
+    #[error(
+        "SubscriptionRequiredException: the AWS Health API needs a Business, Enterprise On-Ramp or Enterprise support plan"
+    )]
     SubscriptionRequired,
+    /// Throttled, and still after the SDK's retries.
+    #[error("throttled after retries ({0})")]
     Throttled(String),
+    /// No answer in time.
+    #[error("timed out")]
     Timeout,
+    /// The endpoint could not be reached.
+    #[error("endpoint unreachable ({0})")]
     Unreachable(String),
+    /// The service answered with an error.
+    #[error("{code}: {message}")]
     Service {
+        /// The error code.
         code: String,
+        /// The error message.
         message: String,
     },
+    /// The answer could not be read.
+    #[error("unreadable response ({0})")]
     BadResponse(String),
     /// The event store could not be read.
+    #[error("{0}")]
     Store(String),
-}
-
-impl fmt::Display for HealthCallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::SubscriptionRequired => f.write_str(
-                "SubscriptionRequiredException: the AWS Health API needs a Business, Enterprise On-Ramp or Enterprise support plan",
-            ),
-            Self::Throttled(message) => write!(f, "throttled after retries ({message})"),
-            Self::Timeout => f.write_str("timed out"),
-            Self::Unreachable(cause) => write!(f, "endpoint unreachable ({cause})"),
-            Self::Service { code, message } => write!(f, "{code}: {message}"),
-            Self::BadResponse(cause) => write!(f, "unreadable response ({cause})"),
-            Self::Store(cause) => f.write_str(cause),
-        }
-    }
 }
 
 /// AWS Health could not be asked: what each endpoint tried said.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct HealthUnavailable {
+    /// Each endpoint (or store) asked, and what it said.
     pub attempts: Vec<(String, HealthCallError)>,
 }
 
@@ -98,25 +105,20 @@ impl fmt::Display for HealthUnavailable {
     }
 }
 
-/// Where the gate learned of AWS Health events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HealthSource {
-    /// The AWS Health API (DescribeEvents): needs a Business, Enterprise On-Ramp or
-    /// Enterprise support plan.
-    Api,
-    /// The event store, fed by the AWS Health events EventBridge delivers to every account.
-    Events,
-}
+closed_names!(
+    /// Where the gate learned of AWS Health events.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    HealthSource {
+        /// The AWS Health API (DescribeEvents): needs a Business, Enterprise On-Ramp or
+        /// Enterprise support plan.
+        Api = "api",
+        /// The event store, fed by the AWS Health events EventBridge delivers to every account.
+        Events = "events",
+    }
+);
 
 impl HealthSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Api => "api",
-            Self::Events => "events",
-        }
-    }
-
     /// How a person reads it, in a summary or a notice.
     pub fn describe(self) -> &'static str {
         match self {
@@ -129,16 +131,20 @@ impl HealthSource {
 /// The events a source answered with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthReport {
+    /// Which source answered.
     pub source: HealthSource,
+    /// Every event it holds for the policy's regions (and, from the API, services).
     pub events: Vec<HealthEvent>,
 }
 
 /// One update of an AWS Health event, as EventBridge delivers it: what the event store keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthRecord {
+    /// The event as of this update.
     pub event: HealthEvent,
-    /// Seconds since the Unix epoch.
+    /// When the event ended, in seconds since the Unix epoch.
     pub end_time: Option<i64>,
+    /// When AWS last updated it, in seconds since the Unix epoch: orders the updates.
     pub last_updated: i64,
     /// `PUBLIC`, `ACCOUNT_SPECIFIC` or `NONE`.
     pub scope: String,

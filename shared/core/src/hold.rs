@@ -9,7 +9,7 @@
 //! message does.
 
 use crate::health::HealthSource;
-use crate::text::TRUNCATION_MARK;
+use crate::text::json_within;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -21,6 +21,7 @@ const MAX_MARKER_CHARS: usize = 2000;
 /// An AWS Health event that holds a stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldBy {
+    /// The event's ARN.
     pub arn: String,
     /// The region the event affects (`global` for global services).
     pub region: String,
@@ -29,6 +30,7 @@ pub struct HeldBy {
 /// Which AWS Health events hold a stage the gate failed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Hold {
+    /// The events, as many as the marker had room for.
     pub events: Vec<HeldBy>,
     /// Where the gate learned of them; absent in markers of gates before the event store,
     /// which asked only the API.
@@ -44,6 +46,7 @@ fn is_zero(count: &usize) -> bool {
 }
 
 impl Hold {
+    /// A hold by these events, learned of from `source`.
     pub fn new(events: Vec<HeldBy>, source: Option<HealthSource>) -> Self {
         Self {
             events,
@@ -55,23 +58,20 @@ impl Hold {
     /// The marker line, dropping events from the end (and counting them in `more`) when they
     /// would not fit.
     pub fn marker(&self) -> String {
-        let mut hold = self.clone();
-        loop {
-            // A struct of strings and integers always serializes.
-            let line = format!(
-                "{PREFIX}{VERSION} {}",
-                serde_json::to_string(&hold).unwrap_or_default()
-            );
-            if line.chars().count() <= MAX_MARKER_CHARS || hold.events.is_empty() {
-                return line;
-            }
-            hold.events.pop();
-            hold.more += 1;
-        }
+        json_within(
+            self,
+            MAX_MARKER_CHARS,
+            |json| format!("{PREFIX}{VERSION} {json}"),
+            |hold| {
+                let dropped = hold.events.pop().is_some();
+                hold.more += usize::from(dropped);
+                dropped
+            },
+        )
     }
 
-    /// The hold a failure message names: its marker line (the last one, if several), or, for
-    /// messages written before the marker existed, every AWS Health ARN in the text.
+    /// The hold a failure message names: its marker line (the last one, if several) of this
+    /// marker version. A message without one names no hold, whatever ARNs its text mentions.
     pub fn read(message: &str) -> Option<Self> {
         message
             .lines()
@@ -83,59 +83,28 @@ impl Hold {
                     .then(|| serde_json::from_str::<Self>(json).ok())
                     .flatten()
             })
-            .or_else(|| legacy(message))
             .filter(|hold| !hold.events.is_empty())
     }
 
+    /// The ARNs of the events.
     pub fn arns(&self) -> impl Iterator<Item = &str> {
         self.events.iter().map(|event| event.arn.as_str())
     }
-}
 
-/// Gates released before the marker named the events only in the text: their failures are read
-/// for one more release, then this goes.
-fn legacy(message: &str) -> Option<Hold> {
-    let is_arn_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-' | '.');
-    let mut events: Vec<HeldBy> = Vec::new();
-    let mut rest = message;
-    while let Some(start) = rest.find("arn:") {
-        let candidate = &rest[start..];
-        let end = candidate
-            .find(|c: char| !is_arn_char(c))
-            .unwrap_or(candidate.len());
-        // An ARN the 5,000-character limit cut is followed by the truncation mark.
-        let cut = candidate[end..].starts_with(TRUNCATION_MARK);
-        let token = candidate[..end].trim_end_matches('.');
-        rest = &candidate[end..];
-        if let Some(region) = health_event_region(token).filter(|_| !cut)
-            && !events.iter().any(|seen| seen.arn == token)
-        {
-            events.push(HeldBy {
-                arn: token.to_owned(),
-                region: region.to_owned(),
-            });
-        }
+    /// Whether the AWS Health API may know more of these events than the store: holds the API
+    /// decided, and holds whose source the marker does not say.
+    pub fn asks_api(&self) -> bool {
+        self.source.is_none_or(|source| source == HealthSource::Api)
     }
-    Some(Hold::new(events, None))
 }
 
-/// The region of a whole AWS Health event ARN, `arn:<partition>:health:<region>::event/<service>/
-/// <event type code>/<id>`; None for anything else.
-fn health_event_region(arn: &str) -> Option<&str> {
-    let mut fields = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("health"), Some(region), Some(""), Some(resource)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
-        return None;
-    };
-    let parts: Vec<&str> = resource.split('/').collect();
-    (parts.len() == 4 && parts[0] == "event" && parts[1..].iter().all(|part| !part.is_empty()))
-        .then_some(region)
+/// A failure message as people read it: without the marker lines, which are for machines.
+pub fn without_marker(message: &str) -> String {
+    message
+        .lines()
+        .filter(|line| !line.trim().starts_with(PREFIX))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

@@ -55,19 +55,20 @@ fn a_marker_stays_short_and_says_how_many_it_left_out() {
 }
 
 #[test]
-fn messages_from_gates_before_the_marker_are_still_read() {
-    let hold = Hold::read(&format!(
+fn a_message_without_a_marker_names_no_hold_whatever_arns_it_mentions() {
+    let prose = format!(
         "Deployment blocked by 1 AWS Health event:\n- AWS Health open issue: EC2 in us-east-1 ({ARN})"
-    ))
-    .unwrap();
-    assert_eq!(hold.events, [held_by(ARN, "us-east-1")]);
-    assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN]);
+    );
+    assert_eq!(Hold::read(&prose), None);
 }
 
 #[test]
-fn an_unknown_marker_version_falls_back_to_the_arns_in_the_text() {
-    let message = format!("blocked\npipeguard:hold:v9 {{\"events\":[{{\"arn\":\"{ARN}\"}}],\"new\":1}}");
-    assert_eq!(Hold::read(&message).unwrap().events, [held_by(ARN, "us-east-1")]);
+fn a_marker_of_another_version_is_no_hold() {
+    let message =
+        format!("blocked\npipeguard:hold:v9 {{\"events\":[{{\"arn\":\"{ARN}\",\"region\":\"us-east-1\"}}]}}");
+    assert_eq!(Hold::read(&message), None);
+    let current = message.replace(":v9 ", ":v1 ");
+    assert_eq!(Hold::read(&current).unwrap().events, [held_by(ARN, "us-east-1")]);
 }
 
 #[test]
@@ -78,28 +79,23 @@ fn a_failure_that_names_no_health_event_is_no_hold() {
 }
 
 #[test]
-fn legacy_messages_name_health_arns_of_any_partition_and_nothing_else() {
+fn people_read_the_message_without_its_marker() {
+    let hold = Hold::new(vec![held_by(ARN, "us-east-1")], Some(HealthSource::Api));
     let message = format!(
-        "({ARN}) and arn:aws-cn:health:cn-north-1::event/S3/X/Y. also arn:aws:codepipeline:us-east-1:1:web-app"
+        "Deployment blocked by 1 AWS Health event:\n- one\n{}",
+        hold.marker()
     );
-    let hold = Hold::read(&message).unwrap();
     assert_eq!(
-        hold.arns().collect::<Vec<_>>(),
-        [ARN, "arn:aws-cn:health:cn-north-1::event/S3/X/Y"]
+        without_marker(&message),
+        "Deployment blocked by 1 AWS Health event:\n- one"
     );
-    assert_eq!(hold.events[1].region, "cn-north-1");
+    assert_eq!(without_marker("Rate exceeded"), "Rate exceeded");
 }
 
 #[test]
-fn legacy_messages_cut_at_the_limit_name_no_half_arn() {
-    let cut = crate::text::truncate_chars(&format!("Deployment blocked by 1 AWS Health event: ({ARN})"), 80);
-    assert!(cut.contains("arn:aws:health"), "{cut}");
-    assert_eq!(Hold::read(&cut), None, "{cut}");
-    for partial in [
-        "arn:aws:health:us-east-1::event/E",
-        "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE",
-        "arn:aws:health:us-east-1:123:event/EC2/X/1",
-    ] {
-        assert_eq!(Hold::read(&format!("blocked ({partial})")), None, "{partial}");
-    }
+fn the_api_is_asked_about_holds_it_decided_or_whose_source_is_unknown() {
+    let events = vec![held_by(ARN, "us-east-1")];
+    assert!(Hold::new(events.clone(), Some(HealthSource::Api)).asks_api());
+    assert!(Hold::new(events.clone(), None).asks_api());
+    assert!(!Hold::new(events, Some(HealthSource::Events)).asks_api());
 }

@@ -1,6 +1,7 @@
 //! CodePipeline jobs: reading the job event, and the one result each job gets (reported by
 //! `aws::codepipeline`).
 
+use crate::names::closed_names;
 use crate::text::truncate_chars;
 use serde_json::Value;
 
@@ -15,11 +16,15 @@ const MAX_SUMMARY_CHARS: usize = 2048;
 /// id (and so leave the job unanswered), and derives `Debug` over the credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobEvent {
+    /// The job to answer.
     pub job_id: String,
+    /// The action's UserParameters, as configured.
     pub user_parameters: Option<String>,
+    /// The token of the gate's previous answer, when this job continues a hold.
     pub continuation_token: Option<String>,
 }
 
+/// A job event that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobEventError {
     /// Without a job id no result can be reported; the invocation itself must fail.
@@ -27,7 +32,12 @@ pub enum JobEventError {
     NoJobId,
     /// The job can be answered, but its data is not what CodePipeline sends.
     #[error("job {job_id}: malformed job data: {reason}")]
-    MalformedData { job_id: String, reason: String },
+    MalformedData {
+        /// The job, which still gets its result.
+        job_id: String,
+        /// The field that is wrong, and how (never its value).
+        reason: String,
+    },
 }
 
 impl JobEvent {
@@ -104,33 +114,47 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// CodePipeline's failure types (`FailureDetails.type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    JobFailed,
-    ConfigurationError,
-    SystemUnavailable,
-}
+closed_names!(
+    /// CodePipeline's failure types (`FailureDetails.type`) that the gate reports.
+    FailureKind {
+        /// The job ran and its answer is no: the deployment is blocked.
+        JobFailed = "JobFailed",
+        /// The job cannot run as configured: a person has to fix a setting.
+        ConfigurationError = "ConfigurationError",
+        /// Something the job depends on could not be reached.
+        SystemUnavailable = "SystemUnavailable",
+    }
+);
 
 /// The one result a job gets. Constructors cut text to CodePipeline's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobResult {
+    /// PutJobSuccessResult without a continuation token: the action succeeds.
     Success {
+        /// What the action shows in the console.
         summary: String,
         /// Only sent on a final success: CodePipeline rejects them with a continuation token.
         output_variables: Vec<(String, String)>,
     },
+    /// PutJobSuccessResult with a continuation token: the action stays in progress and
+    /// CodePipeline invokes the gate again with the token.
     InProgress {
+        /// What the action shows in the console.
         summary: String,
+        /// What the gate gets back on its next invocation.
         continuation_token: String,
     },
+    /// PutJobFailureResult: the action fails.
     Failure {
+        /// The failure's type.
         kind: FailureKind,
+        /// The failure's message, as the console shows it.
         message: String,
     },
 }
 
 impl JobResult {
+    /// A final success, its summary cut to CodePipeline's limit.
     pub fn success(summary: &str, output_variables: Vec<(String, String)>) -> Self {
         Self::Success {
             summary: truncate_chars(summary, MAX_SUMMARY_CHARS),
@@ -138,6 +162,7 @@ impl JobResult {
         }
     }
 
+    /// A success that keeps the action in progress, its summary cut to CodePipeline's limit.
     pub fn in_progress(summary: &str, continuation_token: String) -> Self {
         Self::InProgress {
             summary: truncate_chars(summary, MAX_SUMMARY_CHARS),
@@ -145,6 +170,7 @@ impl JobResult {
         }
     }
 
+    /// A failure, its message cut to CodePipeline's limit (and never empty).
     pub fn failure(kind: FailureKind, message: &str) -> Self {
         let message = if message.is_empty() { "failed" } else { message };
         Self::Failure {

@@ -9,6 +9,8 @@
 //! the shell (the `pipeguard` crate: every AWS call, the Lambda glue, the metrics) out of it;
 //! the clock and the environment are passed in (clippy's `disallowed-methods`, `clippy.toml`).
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod gate;
 pub mod health;

@@ -11,9 +11,12 @@ const MAX_SUBJECT_CHARS: usize = 100;
 /// SNS messages are at most 256 KB for all forms together (`aws::sns` checks the whole).
 const MAX_BODY_CHARS: usize = 16_000;
 
+/// One message for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// The subject line: printable ASCII, at most 100 characters.
     pub subject: String,
+    /// What happened and why.
     pub body: String,
     /// What a person can do about it.
     pub next_steps: Vec<String>,
@@ -22,6 +25,7 @@ pub struct Notice {
 }
 
 impl Notice {
+    /// A notice, its subject made printable and both cut to their limits.
     pub fn new(subject: &str, body: &str) -> Self {
         let mut printable: String = subject
             .chars()
@@ -47,11 +51,13 @@ impl Notice {
         }
     }
 
+    /// The same notice, about `pipeline`.
     pub fn about(mut self, pipeline: &str) -> Self {
         self.pipeline = Some(pipeline.to_owned());
         self
     }
 
+    /// The same notice, with what a person can do about it.
     pub fn with_next_steps(mut self, steps: &[&str]) -> Self {
         self.next_steps = steps.iter().map(|step| step.to_string()).collect();
         self

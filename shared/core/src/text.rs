@@ -1,5 +1,7 @@
 //! Text helpers for AWS fields with length limits.
 
+use serde::Serialize;
+
 /// What ends a text that was cut.
 pub const TRUNCATION_MARK: &str = "… [truncated]";
 
@@ -16,6 +18,26 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
     let mut cut: String = text.chars().take(max_chars - mark_len).collect();
     cut.push_str(TRUNCATION_MARK);
     cut
+}
+
+/// `value` as JSON, put into its line by `line`, in at most `max_chars` characters:
+/// `drop_one` takes something from the value (and says whether it could) until the line fits or
+/// nothing is left to take, for the fields of AWS's answers that machines read back (the gate's
+/// continuation token, the hold marker).
+pub fn json_within<T: Serialize + Clone>(
+    value: &T,
+    max_chars: usize,
+    line: impl Fn(String) -> String,
+    mut drop_one: impl FnMut(&mut T) -> bool,
+) -> String {
+    let mut value = value.clone();
+    loop {
+        // A value of strings, numbers and lists always serializes.
+        let text = line(serde_json::to_string(&value).unwrap_or_default());
+        if text.chars().count() <= max_chars || !drop_one(&mut value) {
+            return text;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,3 +25,36 @@ fn multibyte_text_is_cut_on_character_boundaries() {
 fn tiny_limits_still_respect_the_limit() {
     assert_eq!(truncate_chars("abcdef", 2), "ab");
 }
+
+#[test]
+fn json_that_fits_is_written_whole_into_its_line() {
+    let line = json_within(
+        &vec![1, 2, 3],
+        20,
+        |json| format!("n {json}"),
+        |list| list.pop().is_some(),
+    );
+    assert_eq!(line, "n [1,2,3]");
+}
+
+#[test]
+fn json_too_long_gives_up_items_until_it_fits() {
+    let mut dropped = 0;
+    let line = json_within(
+        &vec!["aaaa"; 10],
+        20,
+        |json| json,
+        |list| {
+            dropped += 1;
+            list.pop().is_some()
+        },
+    );
+    assert_eq!(line, r#"["aaaa","aaaa"]"#, "three items would be 22 characters");
+    assert_eq!(dropped, 8);
+}
+
+#[test]
+fn json_with_nothing_left_to_drop_is_written_even_over_the_limit() {
+    let line = json_within(&"a long text".to_owned(), 5, |json| json, |_| false);
+    assert_eq!(line, r#""a long text""#);
+}

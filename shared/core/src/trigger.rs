@@ -13,8 +13,11 @@ use serde_json::Value;
 /// How far down the pipeline a state change is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeLevel {
+    /// A pipeline execution.
     Pipeline,
+    /// A stage of an execution.
     Stage,
+    /// An action of a stage.
     Action,
 }
 
@@ -35,11 +38,17 @@ aws_names!(
 /// A CodePipeline execution, stage or action changed state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineChange {
+    /// Whether a pipeline execution, a stage or an action changed.
     pub level: ChangeLevel,
+    /// The pipeline.
     pub pipeline: String,
+    /// The execution.
     pub execution_id: String,
+    /// The state it changed to.
     pub state: ChangeState,
+    /// The stage, for stage and action changes.
     pub stage: Option<String>,
+    /// The action, for action changes.
     pub action: Option<String>,
     /// From a notification's `additionalAttributes`, for pipeline-level failures.
     pub failed_stage: Option<String>,
@@ -52,8 +61,10 @@ impl PipelineChange {
     }
 }
 
+/// One event a function was invoked with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
+    /// A CodePipeline execution, stage or action changed state.
     Pipeline(PipelineChange),
     /// An AWS Health event was opened, updated or closed.
     Health(HealthRecord),
@@ -61,6 +72,7 @@ pub enum Trigger {
     Sweep,
     /// Not an event these functions act on; acknowledged so it is not redelivered.
     Ignored {
+        /// Why, for the log.
         reason: String,
     },
 }

@@ -1,26 +1,26 @@
-//! Every answer the gate can give a job, and how it is reported: pure functions from what was
-//! observed to the outcome, the job result and the message for people.
+//! Every answer the gate can give a job: a pure function from what was observed to the outcome.
+//! How each outcome is reported and told is `wording`'s.
 
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
 use crate::config::{SettingError, listed_or_all};
-
 use crate::health::{HealthEvent, HealthReport, HealthSource, HealthUnavailable};
-use crate::hold::{HeldBy, Hold};
-use crate::job::{FailureKind, JobEvent, JobResult};
-use crate::notice::Notice;
+use crate::job::JobEvent;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
 
 /// Something that keeps a deployment from starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blocker {
+    /// An open AWS Health event the policy blocks on.
     HealthEvent(HealthEvent),
+    /// A running execution of a pipeline named in `block_while_running`.
     RunningPipeline(RunningExecution),
 }
 
 /// What the gate observed for one job.
 #[derive(Debug, Clone)]
 pub struct Observations {
+    /// The events AWS Health answered with, or why it could not be asked.
     pub health: Result<HealthReport, HealthUnavailable>,
     /// Empty when the policy names no conflicting pipeline.
     pub running: Result<Vec<RunningExecution>, ConflictCheckError>,
@@ -36,13 +36,16 @@ pub struct Observations {
 /// running.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
+    /// The regions watched.
     pub regions: Vec<String>,
-    /// Empty means every service.
+    /// The services watched; empty means every service.
     pub services: Vec<String>,
+    /// The pipelines that must not be running.
     pub locks: Vec<String>,
 }
 
 impl Scope {
+    /// What `policy` checks.
     pub fn of(policy: &GatePolicy) -> Self {
         Self {
             regions: policy.regions.clone(),
@@ -69,15 +72,6 @@ impl HealthCheck {
             Self::Unavailable(_) => "none",
         }
     }
-
-    fn describe(&self) -> String {
-        match self {
-            Self::Asked(source) => format!("AWS Health source: {}.", source.describe()),
-            Self::Unavailable(cause) => {
-                format!("AWS Health could not be asked ({cause}); on_health_error is fail-open.")
-            }
-        }
-    }
 }
 
 /// Every answer the gate gives a job.
@@ -85,32 +79,49 @@ impl HealthCheck {
 pub enum GateOutcome {
     /// Nothing blocks; `held_minutes` when this ends a hold.
     Pass {
+        /// What was checked.
         scope: Scope,
+        /// How long the deployment was held first, when this pass ends a hold.
         held_minutes: Option<i64>,
+        /// How AWS Health was consulted.
         health: HealthCheck,
     },
     /// Blocked, and the policy fails the action.
     Blocked {
+        /// What blocks it.
         blockers: Vec<Blocker>,
+        /// How AWS Health was consulted.
         health: HealthCheck,
     },
     /// Blocked, and the policy waits: hand CodePipeline this state to come back with.
     Hold {
+        /// The hold, for the continuation token.
         wait: WaitState,
+        /// What blocks it.
         blockers: Vec<Blocker>,
+        /// Whether this job began the hold (people are told once).
         newly_held: bool,
+        /// The longest the hold may last.
         max_wait_minutes: u32,
+        /// How AWS Health was consulted.
         health: HealthCheck,
     },
     /// Blocked for longer than `max_wait_minutes`.
     GaveUp {
+        /// What still blocks it.
         blockers: Vec<Blocker>,
+        /// How long it was held.
         waited_minutes: i64,
+        /// The longest the hold could last.
         max_wait_minutes: u32,
+        /// How AWS Health was consulted.
         health: HealthCheck,
     },
     /// Health could not be asked and the policy fails closed.
-    HealthUnavailable { cause: String },
+    HealthUnavailable {
+        /// What each source said.
+        cause: String,
+    },
     /// The lock could not be checked.
     ConflictCheckFailed(ConflictCheckError),
     /// The job cannot be decided as configured: a bad setting, malformed job data, or a lock on
@@ -119,7 +130,10 @@ pub enum GateOutcome {
     /// CodePipeline passed back a continuation token this gate did not write.
     UnreadableToken(String),
     /// AWS did not answer in time to decide before the invocation's deadline.
-    OutOfTime { budget_secs: u64 },
+    OutOfTime {
+        /// The time the gate had to decide.
+        budget_secs: u64,
+    },
     /// The gate itself failed (a panic) while deciding.
     Crashed(String),
 }
@@ -155,6 +169,12 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
         && !policy.ignore_event_types.contains(&event.event_type_code)
 }
 
+/// May this deploy start now? A policy that locks the gate's own pipeline is a configuration
+/// error. AWS Health that could not be asked blocks (fail-closed) or is passed over (fail-open);
+/// a lock that could not be checked fails. Then every observed event the policy blocks on and
+/// every running conflicting execution is a blocker: with none, the deploy passes (and a hold it
+/// continues ends, with how long it lasted); with some, the action fails (`on_block: fail`) or
+/// is held (`wait`), until the hold has lasted `max_wait_minutes` and the gate gives up.
 pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     if let Some(own) = &observations.pipeline
         && policy.block_while_running.contains(own)
@@ -258,8 +278,8 @@ impl GateOutcome {
         }
     }
 
-    /// One word for logs and metrics.
-    pub fn verdict(&self) -> &'static str {
+    /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
+    pub fn label(&self) -> &'static str {
         match self {
             Self::Pass {
                 health: HealthCheck::Asked(_),
@@ -290,285 +310,4 @@ impl Blocker {
             ),
         }
     }
-
-    /// One line a person can act on.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::HealthEvent(event) => {
-                let since = event
-                    .start_time
-                    .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-                    .map_or_else(
-                        || "an unknown time".to_owned(),
-                        |time| time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                    );
-                format!(
-                    "AWS Health {status} {category}: {service} in {region}, {code}, since {since} ({arn})",
-                    status = event.status,
-                    category = event.category,
-                    service = event.service,
-                    region = event.region,
-                    code = event.event_type_code,
-                    arn = event.arn,
-                )
-            }
-            Self::RunningPipeline(execution) => format!(
-                "pipeline {} is running (execution {}, {})",
-                execution.pipeline, execution.execution_id, execution.status
-            ),
-        }
-    }
 }
-
-fn count_of(blockers: &[Blocker]) -> (usize, usize) {
-    let events = blockers
-        .iter()
-        .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
-        .count();
-    (events, blockers.len() - events)
-}
-
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
-
-fn headline(blockers: &[Blocker]) -> String {
-    let (events, pipelines) = count_of(blockers);
-    let mut parts = Vec::new();
-    if events > 0 {
-        parts.push(plural(events, "AWS Health event", "AWS Health events"));
-    }
-    if pipelines > 0 {
-        parts.push(plural(
-            pipelines,
-            "running conflicting pipeline execution",
-            "running conflicting pipeline executions",
-        ));
-    }
-    parts.join(" and ")
-}
-
-fn listing(blockers: &[Blocker]) -> String {
-    blockers
-        .iter()
-        .map(|blocker| format!("- {}", blocker.describe()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The AWS Health events among the blockers, and where they were learned of, for the hold
-/// marker stage-retry reads.
-fn hold_of(blockers: &[Blocker], health: &HealthCheck) -> Option<Hold> {
-    let events: Vec<HeldBy> = blockers
-        .iter()
-        .filter_map(|blocker| match blocker {
-            Blocker::HealthEvent(event) => Some(HeldBy {
-                arn: event.arn.clone(),
-                region: event.region.clone(),
-            }),
-            Blocker::RunningPipeline(_) => None,
-        })
-        .collect();
-    let source = match health {
-        HealthCheck::Asked(source) => Some(*source),
-        HealthCheck::Unavailable(_) => None,
-    };
-    (!events.is_empty()).then(|| Hold::new(events, source))
-}
-
-/// A failure because of `blockers`, marked with the AWS Health events among them.
-fn blocked_failure(message: &str, blockers: &[Blocker], health: &HealthCheck) -> JobResult {
-    let message = format!("{message}\n{}", health.describe());
-    match hold_of(blockers, health) {
-        Some(hold) => JobResult::failure_with_trailer(FailureKind::JobFailed, &message, &hold.marker()),
-        None => JobResult::failure(FailureKind::JobFailed, &message),
-    }
-}
-
-fn describe_scope(scope: &Scope) -> String {
-    let services = if scope.services.is_empty() {
-        "all services".to_owned()
-    } else {
-        scope.services.join(", ")
-    };
-    format!("{} ({services})", scope.regions.join(", "))
-}
-
-/// The job result for an outcome.
-pub fn render(outcome: &GateOutcome) -> JobResult {
-    match outcome {
-        GateOutcome::Pass {
-            scope,
-            held_minutes,
-            health,
-        } => {
-            let mut summary = match health {
-                HealthCheck::Asked(source) => format!(
-                    "No blocking AWS Health event in {} (asked {})",
-                    describe_scope(scope),
-                    source.describe()
-                ),
-                HealthCheck::Unavailable(cause) => format!(
-                    "AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"
-                ),
-            };
-            if !scope.locks.is_empty() {
-                summary.push_str(&format!("; none of {} is running", scope.locks.join(", ")));
-            }
-            summary.push('.');
-            if let Some(minutes) = held_minutes {
-                summary.push_str(&format!(
-                    " Released after holding the deployment for {minutes} minutes."
-                ));
-            }
-            JobResult::success(
-                &summary,
-                vec![
-                    ("verdict".into(), outcome.verdict().into()),
-                    ("blocking_events".into(), "0".into()),
-                    ("regions_checked".into(), scope.regions.join(",")),
-                    ("held_minutes".into(), held_minutes.unwrap_or(0).to_string()),
-                    ("health_source".into(), health.source_name().into()),
-                ],
-            )
-        }
-        GateOutcome::Blocked { blockers, health } => blocked_failure(
-            &format!(
-                "Deployment blocked by {}:\n{}",
-                headline(blockers),
-                listing(blockers)
-            ),
-            blockers,
-            health,
-        ),
-        GateOutcome::Hold {
-            wait,
-            blockers,
-            max_wait_minutes,
-            health,
-            ..
-        } => JobResult::in_progress(
-            &format!(
-                "Holding the deployment (up to {max_wait_minutes} minutes) until these clear: {}. {}",
-                blockers
-                    .iter()
-                    .map(Blocker::describe)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                health.describe()
-            ),
-            wait.encode(),
-        ),
-        GateOutcome::GaveUp {
-            blockers,
-            waited_minutes,
-            max_wait_minutes,
-            health,
-        } => blocked_failure(
-            &format!(
-                "Held the deployment for {waited_minutes} minutes (max_wait_minutes = {max_wait_minutes}) and it is still blocked by {}:\n{}",
-                headline(blockers),
-                listing(blockers)
-            ),
-            blockers,
-            health,
-        ),
-        GateOutcome::HealthUnavailable { cause } => JobResult::failure(
-            FailureKind::SystemUnavailable,
-            &format!(
-                "AWS Health could not be asked, so the deployment is blocked (on_health_error = fail-closed): {cause}. \
-                 Set on_health_error to fail-open to deploy without the check when Health is unavailable."
-            ),
-        ),
-        GateOutcome::ConflictCheckFailed(
-            error @ (ConflictCheckError::PipelineNotFound(_) | ConflictCheckError::NotPermitted(_)),
-        ) => JobResult::failure(FailureKind::ConfigurationError, &error.to_string()),
-        GateOutcome::ConflictCheckFailed(error) => {
-            JobResult::failure(FailureKind::SystemUnavailable, &error.to_string())
-        }
-        GateOutcome::Misconfigured(reason) => JobResult::failure(FailureKind::ConfigurationError, reason),
-        GateOutcome::UnreadableToken(reason) => JobResult::failure(FailureKind::JobFailed, reason),
-        GateOutcome::OutOfTime { budget_secs } => JobResult::failure(
-            FailureKind::SystemUnavailable,
-            &format!(
-                "health-gate ran out of time after {budget_secs} s waiting for AWS; the deployment is blocked to be safe"
-            ),
-        ),
-        GateOutcome::Crashed(cause) => JobResult::failure(
-            FailureKind::JobFailed,
-            &format!("health-gate failed unexpectedly ({cause}); the deployment is blocked to be safe"),
-        ),
-    }
-}
-
-/// The message for people, when the outcome is worth one: a deployment blocked, held, given up
-/// on, or released after a hold. Re-checks during a hold send nothing.
-pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
-    let notice = match outcome {
-        GateOutcome::Blocked { blockers, health } => Notice::new(
-            &format!("pipeguard: {pipeline} blocked"),
-            &format!(
-                "The deployment of pipeline {pipeline} was stopped by {}:\n{}\n{}",
-                headline(blockers),
-                listing(blockers),
-                health.describe()
-            ),
-        )
-        .with_next_steps(&[
-            "Nothing to do for AWS Health events: stage-retry retries the stage once they have all closed.",
-            "To deploy anyway, retry the stage by hand once you have judged the risk.",
-        ]),
-        GateOutcome::Hold {
-            blockers,
-            newly_held: true,
-            max_wait_minutes,
-            health,
-            ..
-        } => Notice::new(
-            &format!("pipeguard: {pipeline} held"),
-            &format!(
-                "The deployment of pipeline {pipeline} is held (up to {max_wait_minutes} minutes) until these clear:\n{}\n{}",
-                listing(blockers),
-                health.describe()
-            ),
-        )
-        .with_next_steps(&[
-            "Nothing to do: the deployment goes ahead by itself when these clear, and fails if they outlast the hold.",
-        ]),
-        GateOutcome::GaveUp {
-            blockers,
-            waited_minutes,
-            health,
-            ..
-        } => Notice::new(
-            &format!("pipeguard: {pipeline} gave up waiting"),
-            &format!(
-                "The deployment of pipeline {pipeline} was held for {waited_minutes} minutes and failed, still blocked by {}:\n{}\n{}",
-                headline(blockers),
-                listing(blockers),
-                health.describe()
-            ),
-        )
-        .with_next_steps(&[
-            "stage-retry retries the stage once its AWS Health events have all closed.",
-            "If a running pipeline blocked it, retry the stage when that pipeline is done.",
-        ]),
-        GateOutcome::Pass {
-            held_minutes: Some(minutes),
-            health,
-            ..
-        } => Notice::new(
-            &format!("pipeguard: {pipeline} released"),
-            &format!(
-                "The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more.\n{}",
-                health.describe()
-            ),
-        ),
-        _ => return None,
-    };
-    Some(notice.about(pipeline))
-}
-
-#[cfg(test)]
-#[path = "decide_tests.rs"]
-mod tests;

@@ -1,12 +1,22 @@
-//! The health gate's functional core: its policy, every answer it can give a job, and its
-//! continuation token. Plain data in and out; no AWS crate, no I/O.
+//! The health gate's functional core: its policy, every answer it can give a job, how each is
+//! worded, where AWS Health is asked, and its continuation token. Plain data in and out; no AWS
+//! crate, no I/O.
 
-pub mod decide;
-pub mod policy;
-pub mod token;
+mod decide;
+mod policy;
+mod source;
+mod token;
+mod wording;
 
-pub use decide::{
-    Blocker, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, notice, read_job, render,
+pub use decide::{Blocker, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, read_job};
+pub use policy::{
+    EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_WAIT_MINUTES_LIMIT, OnBlock, OnHealthError,
+    SourceChoice,
 };
-pub use policy::{EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, SourceChoice};
-pub use token::WaitState;
+pub use source::{falls_back_to_store, first_source};
+pub use token::{TokenError, WaitState};
+pub use wording::{notice, render};
+
+#[cfg(test)]
+#[path = "gate_tests.rs"]
+mod tests;

@@ -3,6 +3,7 @@
 
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
 use crate::health::{EventCategory, EventStatus};
+use crate::names::closed_names;
 use serde::Deserialize;
 
 /// Longest hold the gate allows: CodePipeline fails a Lambda invoke action after 24 hours in
@@ -14,42 +15,60 @@ pub const EVENT_STORE_VARIABLE: &str = "HEALTH_EVENTS_TABLE";
 /// Each conflicting pipeline costs one ListPipelineExecutions call per decision.
 const MAX_CONFLICTING_PIPELINES: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnBlock {
-    Fail,
-    Wait,
-}
+closed_names!(
+    /// What the gate does when something blocks the deployment (`on_block`).
+    OnBlock {
+        /// Fail the action, naming what blocks it.
+        Fail = "fail",
+        /// Hold the action until nothing blocks it, for up to `max_wait_minutes`.
+        Wait = "wait",
+    }
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnHealthError {
-    FailClosed,
-    FailOpen,
-}
+closed_names!(
+    /// What the gate does when AWS Health cannot be asked (`on_health_error`).
+    OnHealthError {
+        /// Block the deployment.
+        FailClosed = "fail-closed",
+        /// Let it go ahead, saying that Health was not checked.
+        FailOpen = "fail-open",
+    }
+);
 
-/// Where the gate asks about AWS Health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceChoice {
-    /// The AWS Health API only.
-    Api,
-    /// The event store only.
-    Events,
-    /// The API, and the event store when the account has no support plan for the API.
-    Auto,
-}
+closed_names!(
+    /// Where the gate asks about AWS Health (`health_source`).
+    SourceChoice {
+        /// The AWS Health API only.
+        Api = "api",
+        /// The event store only.
+        Events = "events",
+        /// The API, and the event store when the account has no support plan for the API.
+        Auto = "auto",
+    }
+);
 
 /// What one gate action checks and how it reacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatePolicy {
+    /// The regions watched (`global` for global services).
     pub regions: Vec<String>,
-    /// Empty means every service.
+    /// The AWS Health service codes watched; empty means every service.
     pub services: Vec<String>,
+    /// The event type categories that block.
     pub categories: Vec<EventCategory>,
+    /// The event statuses that block.
     pub statuses: Vec<EventStatus>,
+    /// Event type codes that never block.
     pub ignore_event_types: Vec<String>,
+    /// Fail or hold when blocked.
     pub on_block: OnBlock,
+    /// The longest hold, in minutes.
     pub max_wait_minutes: u32,
+    /// Fail closed or open when AWS Health cannot be asked.
     pub on_health_error: OnHealthError,
+    /// Pipelines that must not be running while this one deploys.
     pub block_while_running: Vec<String>,
+    /// Where AWS Health is asked.
     pub health_source: SourceChoice,
 }
 
@@ -168,6 +187,7 @@ impl GateDefaults {
             .overridden_by(raw, self.store_configured, user_parameter)
     }
 
+    /// The function-wide policy, before any action's UserParameters.
     pub fn policy(&self) -> &GatePolicy {
         &self.policy
     }
@@ -278,11 +298,12 @@ impl GatePolicy {
             self.ignore_event_types = dedup(codes);
         }
         if let Some(on_block) = raw.on_block {
-            self.on_block = match on_block.as_str() {
-                "fail" => OnBlock::Fail,
-                "wait" => OnBlock::Wait,
-                other => return Err(invalid("on_block", format!("`{other}` is not one of fail, wait"))),
-            };
+            self.on_block = OnBlock::parse(&on_block).ok_or_else(|| {
+                invalid(
+                    "on_block",
+                    format!("`{on_block}` is not one of {}", OnBlock::one_of()),
+                )
+            })?;
         }
         if let Some(minutes) = raw.max_wait_minutes {
             if !(1..=MAX_WAIT_MINUTES_LIMIT).contains(&minutes) {
@@ -296,16 +317,12 @@ impl GatePolicy {
             self.max_wait_minutes = minutes;
         }
         if let Some(on_health_error) = raw.on_health_error {
-            self.on_health_error = match on_health_error.as_str() {
-                "fail-closed" => OnHealthError::FailClosed,
-                "fail-open" => OnHealthError::FailOpen,
-                other => {
-                    return Err(invalid(
-                        "on_health_error",
-                        format!("`{other}` is not one of fail-closed, fail-open"),
-                    ));
-                }
-            };
+            self.on_health_error = OnHealthError::parse(&on_health_error).ok_or_else(|| {
+                invalid(
+                    "on_health_error",
+                    format!("`{on_health_error}` is not one of {}", OnHealthError::one_of()),
+                )
+            })?;
         }
         if let Some(pipelines) = raw.block_while_running {
             for (index, name) in pipelines.iter().enumerate() {
@@ -330,17 +347,12 @@ impl GatePolicy {
             self.block_while_running = pipelines;
         }
         if let Some(source) = raw.health_source {
-            self.health_source = match source.as_str() {
-                "api" => SourceChoice::Api,
-                "events" => SourceChoice::Events,
-                "auto" => SourceChoice::Auto,
-                other => {
-                    return Err(invalid(
-                        "health_source",
-                        format!("`{other}` is not one of api, events, auto"),
-                    ));
-                }
-            };
+            self.health_source = SourceChoice::parse(&source).ok_or_else(|| {
+                invalid(
+                    "health_source",
+                    format!("`{source}` is not one of {}", SourceChoice::one_of()),
+                )
+            })?;
         }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(

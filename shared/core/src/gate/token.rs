@@ -2,12 +2,14 @@
 //! gives it back on the next invocation; it is all the gate needs to resume, so the gate keeps
 //! no state of its own.
 
+use crate::text::json_within;
 use serde::{Deserialize, Serialize};
 
 /// CodePipeline's limit on `continuationToken`.
 const MAX_TOKEN_CHARS: usize = 2048;
 const VERSION: u32 = 1;
 
+/// A hold in progress: what the gate writes into the continuation token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitState {
     v: u32,
@@ -18,11 +20,13 @@ pub struct WaitState {
     pub held_by: Vec<String>,
 }
 
+/// A continuation token the gate cannot read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the continuation token CodePipeline passed back is not one this gate wrote ({0})")]
 pub struct TokenError(String);
 
 impl WaitState {
+    /// A hold that began at `since`, held by `held_by`.
     pub fn new(since: i64, held_by: Vec<String>) -> Self {
         Self {
             v: VERSION,
@@ -31,18 +35,17 @@ impl WaitState {
         }
     }
 
+    /// The token: the state as JSON, within CodePipeline's limit.
     pub fn encode(&self) -> String {
-        let mut state = self.clone();
-        loop {
-            // Serializing a struct of strings and integers cannot fail.
-            let token = serde_json::to_string(&state).unwrap_or_default();
-            if token.chars().count() <= MAX_TOKEN_CHARS || state.held_by.is_empty() {
-                return token;
-            }
-            state.held_by.pop();
-        }
+        json_within(
+            self,
+            MAX_TOKEN_CHARS,
+            |json| json,
+            |state| state.held_by.pop().is_some(),
+        )
     }
 
+    /// The state a token the gate wrote holds.
     pub fn decode(token: &str) -> Result<Self, TokenError> {
         let state: Self = serde_json::from_str(token).map_err(|error| TokenError(error.to_string()))?;
         if state.v != VERSION {

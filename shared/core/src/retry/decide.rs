@@ -4,22 +4,32 @@
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
 use crate::hold::Hold;
-use crate::notice::Notice;
-use crate::pipeline::{RetryMode, StageSnapshot};
+use crate::pipeline::{RetryMode, StageSnapshot, StaleFailure};
 
+/// What to do about a failed stage, before anything is done.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryDecision {
     /// Retry now (after `delay_seconds`); this will be retry number `attempt`.
     Retry {
+        /// Which actions run again.
         mode: RetryMode,
+        /// The retry's number, from 1.
         attempt: u32,
+        /// How long to wait first.
         delay_seconds: u32,
     },
     /// The health gate failed the stage because of these AWS Health events: it is resumed when
     /// they have all closed, not retried while one is open.
     HeldByHealth(Hold),
     /// Retries are used up: tell people, once, and stop.
-    Exhausted { attempts: u32, last_error: String },
+    Exhausted {
+        /// Retries CodePipeline counted.
+        attempts: u32,
+        /// Retries the policy allows.
+        allowed: u32,
+        /// Each failed action's error.
+        last_error: String,
+    },
     /// Nothing to do, and why.
     Skip(String),
 }
@@ -45,20 +55,18 @@ fn hold_of(stage: &StageSnapshot) -> Option<Hold> {
     })
 }
 
+/// Whether to retry the stage that failed in `failed_execution_id`, judged on the stage as
+/// CodePipeline shows it now. A failure somebody acted on since is skipped; a stage the health
+/// gate failed for AWS Health events is held for them, however many retries are left; a stage,
+/// action or error code the policy excludes is skipped, as are errors that would fail the same
+/// way again; with retries used up it is exhausted; otherwise it is retried, with the policy's
+/// mode and delay. Retries are counted by CodePipeline, so the decision needs no state.
 pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnapshot) -> RetryDecision {
-    let latest = stage.execution_id.as_deref().unwrap_or("(none)");
-    if latest != failed_execution_id {
-        return RetryDecision::Skip(format!(
-            "superseded: stage {} now shows execution {latest}",
-            stage.name
-        ));
-    }
-    if !stage.is_failed() {
-        return RetryDecision::Skip(format!(
-            "already handled: stage {} is {}",
-            stage.name,
-            stage.status_text()
-        ));
+    if let Err(stale) = stage.still_failed_in(failed_execution_id) {
+        return RetryDecision::Skip(match stale {
+            StaleFailure::Superseded { .. } => format!("superseded: {stale}"),
+            StaleFailure::NotFailed { .. } => format!("already handled: {stale}"),
+        });
     }
     if !listed_or_all(&policy.stages, &stage.name) || policy.never_stages.contains(&stage.name) {
         return RetryDecision::Skip(format!(
@@ -109,6 +117,7 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
             .join("; ");
         return RetryDecision::Exhausted {
             attempts: stage.attempts_used,
+            allowed: policy.max_attempts,
             last_error,
         };
     }
@@ -133,37 +142,23 @@ pub fn held_stages<'a>(
         .collect()
 }
 
-/// Whether a held stage may resume: every event that held it has closed (`closed` answers for
-/// each of `hold.events`; `just_closed` is an event known to have closed this moment). Events
-/// the marker left out for length (`hold.more`) are not waited for: the gate, run again by the
-/// resume, checks every event itself.
+/// The events of a hold still open: those `closed` (one answer per event of the hold) does not
+/// say have closed, other than `just_closed`, an event known to have closed this moment.
+pub fn still_open<'a>(hold: &'a Hold, closed: &[bool], just_closed: Option<&str>) -> Vec<&'a str> {
+    hold.arns()
+        .zip(closed)
+        .filter(|(arn, closed)| !**closed && just_closed != Some(*arn))
+        .map(|(arn, _)| arn)
+        .collect()
+}
+
+/// Whether a held stage may resume: every event that held it has closed. Events the marker
+/// left out for length (`hold.more`) are not waited for: the gate, run again by the resume,
+/// checks every event itself.
 pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<&str>) -> bool {
     !hold.events.is_empty()
         && hold.events.len() == closed.len()
-        && hold
-            .events
-            .iter()
-            .zip(closed)
-            .all(|(held, closed)| *closed || just_closed == Some(held.arn.as_str()))
-}
-
-/// The one message people get when retries run out.
-pub fn exhausted_notice(
-    pipeline: &str,
-    stage: &str,
-    execution_id: &str,
-    attempts: u32,
-    last_error: &str,
-) -> Notice {
-    Notice::new(
-        &format!("pipeguard: {pipeline} {stage} still failing after {attempts} retries"),
-        &format!(
-            "Stage {stage} of pipeline {pipeline} failed again after {attempts} automatic retries, so pipeguard stopped retrying it.\n\
-             Execution: {execution_id}\nLast error: {last_error}"
-        ),
-    )
-    .about(pipeline)
-    .with_next_steps(&["Fix the cause, then retry the stage or start a new execution."])
+        && still_open(hold, closed, just_closed).is_empty()
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! stage-retry's functional core: its policy and its decision. Plain data in and out; no AWS
-//! crate, no I/O.
+//! stage-retry's functional core: its policy, its decision and the verdicts it reports. Plain
+//! data in and out; no AWS crate, no I/O.
 
-pub mod decide;
-pub mod policy;
+mod decide;
+mod policy;
+mod verdict;
 
-pub use decide::{RetryDecision, decide, exhausted_notice, held_stages, may_resume};
+pub use decide::{RetryDecision, decide, held_stages, may_resume, still_open};
 pub use policy::{RetryPolicies, RetryPolicy};
+pub use verdict::{RetryVerdict, exhausted_notice};

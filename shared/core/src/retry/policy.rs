@@ -14,19 +14,26 @@ const MAX_DELAY_SECONDS: u32 = 300;
 /// A bad configuration or a missing permission does not fix itself by running again.
 const NEVER_RETRIED_BY_DEFAULT: [&str; 2] = ["ConfigurationError", "PermissionError"];
 
+/// How stage-retry retries the stages of one pipeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries per stage per execution.
     pub max_attempts: u32,
+    /// Which actions a retry runs again.
     pub retry_mode: RetryMode,
-    /// Stages and actions that may be retried; empty means all.
+    /// Stages that may be retried; empty means all.
     pub stages: Vec<String>,
+    /// Actions that may be retried; empty means all.
     pub actions: Vec<String>,
     /// Error codes that may be retried; empty means all but `never_error_codes`.
     pub error_codes: Vec<String>,
+    /// Stages never retried.
     pub never_stages: Vec<String>,
+    /// Actions never retried.
     pub never_actions: Vec<String>,
+    /// Error codes never retried: they would fail the same way again.
     pub never_error_codes: Vec<String>,
+    /// Seconds to wait before a retry.
     pub delay_seconds: u32,
 }
 
@@ -72,6 +79,7 @@ pub struct RetryPolicies {
     /// Pipelines to look through when an AWS Health event closes; empty means every pipeline
     /// whose name starts with `pipeline_prefix`.
     pub managed_pipelines: Vec<String>,
+    /// The name prefix of the managed pipelines, when none are listed.
     pub pipeline_prefix: String,
 }
 
@@ -107,6 +115,7 @@ impl RetryPolicies {
         })
     }
 
+    /// The policy of `pipeline`: its override, or the function-wide one.
     pub fn for_pipeline(&self, pipeline: &str) -> &RetryPolicy {
         self.policies.for_pipeline(pipeline)
     }
@@ -132,16 +141,12 @@ impl RetryPolicy {
             self.max_attempts = attempts;
         }
         if let Some(mode) = raw.retry_mode {
-            self.retry_mode = match mode.as_str() {
-                "FAILED_ACTIONS" => RetryMode::FailedActions,
-                "ALL_ACTIONS" => RetryMode::AllActions,
-                other => {
-                    return Err(invalid(
-                        "retry_mode",
-                        format!("`{other}` is not one of FAILED_ACTIONS, ALL_ACTIONS"),
-                    ));
-                }
-            };
+            self.retry_mode = RetryMode::parse(&mode).ok_or_else(|| {
+                invalid(
+                    "retry_mode",
+                    format!("`{mode}` is not one of {}", RetryMode::one_of()),
+                )
+            })?;
         }
         if let Some(delay) = raw.delay_seconds {
             if delay > MAX_DELAY_SECONDS {

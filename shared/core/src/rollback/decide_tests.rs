@@ -1,5 +1,5 @@
 use super::*;
-use crate::pipeline::{ExecutionStatus, StageStatus};
+use crate::pipeline::{ExecutionStatus, RollbackOutcome, StageStatus};
 use crate::rollback::RollbackPolicies;
 use crate::testing::env_of;
 
@@ -73,18 +73,18 @@ fn execution(id: &str, kind: &str) -> ExecutionSummary {
 
 #[test]
 fn only_the_current_failure_is_acted_on() {
-    assert_eq!(still_failed("e2", &stage("e2", "Failed")), Ok(()));
-    assert!(
-        still_failed("e2", &stage("e3", "InProgress"))
+    assert!(locate("web-app", "e2", Some("Deploy"), &[stage("e2", "Failed")]).is_ok());
+    assert_eq!(
+        locate("web-app", "e2", Some("Deploy"), &[stage("e3", "InProgress")])
             .unwrap_err()
-            .reason()
-            .contains("now shows execution e3")
+            .reason(),
+        "already handled: stage Deploy now shows execution e3"
     );
-    assert!(
-        still_failed("e2", &stage("e2", "InProgress"))
+    assert_eq!(
+        locate("web-app", "e2", Some("Deploy"), &[stage("e2", "InProgress")])
             .unwrap_err()
-            .reason()
-            .contains("is InProgress")
+            .reason(),
+        "already handled: stage Deploy is InProgress"
     );
 }
 
@@ -185,14 +185,16 @@ fn targets_are_earlier_standard_executions() {
 
 #[test]
 fn notices_say_what_happened_from_where_to_where() {
-    let runs = failed_apply();
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
     let mut target = execution("e1", "STANDARD");
     target.source_revisions = vec!["Source@abc123 (fix typo)".into()];
     let plan = Plan {
-        apply: runs[1].clone(),
+        apply: Some(failed_apply()[1].clone()),
         target,
     };
-    let notice = rolled_back_notice("web-app", "Deploy", &plan, "e2", false);
+    let rolled_back = RollbackVerdict::after(plan.clone(), RollbackOutcome::Started("r1".into()));
+    let notice = rolled_back.notice(&failure).unwrap();
     assert_eq!(notice.subject, "pipeguard: web-app Deploy rolled back");
     for part in [
         "Apply",
@@ -203,16 +205,17 @@ fn notices_say_what_happened_from_where_to_where() {
         assert!(notice.body.contains(part), "{part} in {}", notice.body);
     }
     assert!(
-        rolled_back_notice("web-app", "Deploy", &plan, "e2", true)
+        RollbackVerdict::DryRun(Box::new(plan))
+            .notice(&failure)
+            .unwrap()
             .subject
             .contains("dry run")
     );
-    let refused = not_rolled_back_notice(
-        "web-app",
-        "Deploy",
-        "e2",
-        "no earlier successful execution of stage Deploy",
-    );
+    let refused = RollbackVerdict::NoTarget {
+        stage: "Deploy".into(),
+    }
+    .notice(&failure)
+    .unwrap();
     assert!(
         refused
             .body
@@ -221,9 +224,24 @@ fn notices_say_what_happened_from_where_to_where() {
     );
 }
 
+#[test]
+fn a_rollback_a_person_asked_for_says_so() {
+    let stages = [stage("e2", "Failed")];
+    let failure = locate("web-app", "e2", None, &stages).unwrap();
+    let by_hand = Plan {
+        apply: None,
+        target: execution("e1", "STANDARD"),
+    };
+    let verdict = RollbackVerdict::after(by_hand, RollbackOutcome::Started("r1".into()));
+    assert_eq!(
+        verdict.notice(&failure).unwrap().body,
+        "pipeguard rolled stage Deploy of pipeline web-app back from execution e2 to e1, as a person asked."
+    );
+}
+
 fn plan() -> Plan {
     Plan {
-        apply: failed_apply()[1].clone(),
+        apply: Some(failed_apply()[1].clone()),
         target: execution("e1", "STANDARD"),
     }
 }
@@ -254,7 +272,7 @@ fn a_failure_is_located_by_the_stage_it_names_and_must_still_show() {
         locate("web-app", "e1", Some("Deploy"), &stages)
             .unwrap_err()
             .label(),
-        "skip"
+        "SKIP"
     );
 }
 
@@ -264,7 +282,7 @@ fn a_failed_rollback_is_never_rolled_back_and_a_person_hears_of_it() {
     let failure = locate("web-app", "e2", None, &stages).unwrap();
     assert!(not_a_rollback(&failure, &ExecutionType::Standard).is_ok());
     let verdict = not_a_rollback(&failure, &ExecutionType::Rollback).unwrap_err();
-    assert_eq!(verdict.label(), "failed-rollback");
+    assert_eq!(verdict.label(), "FAILED_ROLLBACK");
     let notice = verdict.notice(&failure).unwrap();
     assert!(notice.body.contains("was itself a rollback"), "{}", notice.body);
 }
@@ -307,8 +325,8 @@ fn what_codepipeline_answers_decides_what_people_hear() {
         "pipeguard: web-app Deploy rolled back"
     );
     let busy = RollbackVerdict::after(plan(), RollbackOutcome::AlreadyHandled("busy".into()));
-    assert_eq!((busy.label(), busy.notice(&failure)), ("skip", None));
+    assert_eq!((busy.label(), busy.notice(&failure)), ("SKIP", None));
     let refused = RollbackVerdict::after(plan(), RollbackOutcome::Refused("outdated".into()));
-    assert_eq!(refused.label(), "refused");
+    assert_eq!(refused.label(), "REFUSED");
     assert!(refused.notice(&failure).unwrap().body.contains("outdated"));
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub struct MessagePattern(Regex);
 
 impl MessagePattern {
+    /// Whether the pattern matches somewhere in `text`.
     pub fn matches(&self, text: &str) -> bool {
         self.0.is_match(text)
     }
@@ -69,10 +70,12 @@ fn rollback_env(field: &str) -> String {
     env_var("ROLLBACK", field)
 }
 
+/// apply-rollback's policy for every pipeline: function-wide, and per-pipeline overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollbackPolicies(PerPipeline<RollbackPolicy>);
 
 impl RollbackPolicies {
+    /// Reads `ROLLBACK_*` variables through `lookup`.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&rollback_env(field)).map(|value| split_list(&value));
@@ -105,6 +108,7 @@ impl RollbackPolicies {
         )?))
     }
 
+    /// The policy of `pipeline`: its override, or the function-wide one.
     pub fn for_pipeline(&self, pipeline: &str) -> &RollbackPolicy {
         self.0.for_pipeline(pipeline)
     }

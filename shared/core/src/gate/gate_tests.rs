@@ -1,7 +1,9 @@
 use super::*;
-use crate::gate::GateDefaults;
-use crate::health::{EventCategory, EventStatus, HealthCallError, HealthSource};
-use crate::pipeline::ExecutionStatus;
+use crate::health::{
+    EventCategory, EventStatus, HealthCallError, HealthEvent, HealthReport, HealthSource, HealthUnavailable,
+};
+use crate::job::{FailureKind, JobEvent, JobResult};
+use crate::pipeline::{ConflictCheckError, ExecutionStatus, RunningExecution};
 
 const NOW: i64 = 1_763_800_000;
 
@@ -528,9 +530,9 @@ fn a_job_is_read_into_its_policy_and_hold_or_answered_as_misconfigured() {
         (vec!["eu-west-1".to_owned()], Some(NOW))
     );
     let bad = read_job(&defaults, &job(r#"{"on_block": "later"}"#, None)).unwrap_err();
-    assert_eq!(bad.verdict(), "MISCONFIGURED");
+    assert_eq!(bad.label(), "MISCONFIGURED");
     let forged = read_job(&defaults, &job("", Some("forged".into()))).unwrap_err();
-    assert_eq!(forged.verdict(), "UNREADABLE_TOKEN");
+    assert_eq!(forged.label(), "UNREADABLE_TOKEN");
     let JobResult::Failure { kind, .. } = render(&forged) else {
         panic!()
     };

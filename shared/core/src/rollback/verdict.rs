@@ -1,0 +1,154 @@
+//! What apply-rollback (and `pipeguard rollback`) decided about one failure: the one vocabulary
+//! of its logs, its metric and the command line's JSON, and the messages people get.
+
+use super::decide::{Failure, Plan};
+use crate::notice::Notice;
+use crate::pipeline::RollbackOutcome;
+
+/// What became of one failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackVerdict {
+    /// Not a failure to act on now (a duplicate, a stage already running again); logged only.
+    Skip(String),
+    /// A failure the policy does not roll back; logged only.
+    NotQualifying(String),
+    /// The failed execution was itself a rollback: never rolled back again.
+    FailedRollback {
+        /// The failed rollback execution.
+        execution_id: String,
+    },
+    /// No earlier execution succeeded in the stage.
+    NoTarget {
+        /// The stage with nothing to return to.
+        stage: String,
+    },
+    /// The policy is a dry run: this is what would happen.
+    DryRun(Box<Plan>),
+    /// Rolled back: `rollback_execution` returns the stage to the plan's target.
+    RolledBack {
+        /// The rollback made.
+        plan: Box<Plan>,
+        /// The execution that rolls the stage back.
+        rollback_execution: String,
+    },
+    /// CodePipeline said the stage is busy: most likely a duplicate's rollback runs already.
+    AlreadyRollingBack(String),
+    /// CodePipeline refused, in words a person can act on.
+    Refused(String),
+}
+
+impl RollbackVerdict {
+    /// What came of making the rollback `plan`.
+    pub fn after(plan: Plan, outcome: RollbackOutcome) -> Self {
+        let plan = Box::new(plan);
+        match outcome {
+            RollbackOutcome::Started(rollback_execution) => Self::RolledBack {
+                plan,
+                rollback_execution,
+            },
+            RollbackOutcome::AlreadyHandled(reason) => Self::AlreadyRollingBack(reason),
+            RollbackOutcome::Refused(reason) => Self::Refused(reason),
+        }
+    }
+
+    /// One word for logs, metrics and the command line's JSON.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Skip(_) | Self::AlreadyRollingBack(_) => "SKIP",
+            Self::NotQualifying(_) => "NOT_QUALIFYING",
+            Self::FailedRollback { .. } => "FAILED_ROLLBACK",
+            Self::NoTarget { .. } => "NO_TARGET",
+            Self::DryRun { .. } => "DRY_RUN",
+            Self::RolledBack { .. } => "ROLLBACK",
+            Self::Refused(_) => "REFUSED",
+        }
+    }
+
+    /// Why, in a sentence for the log line and the command line.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Skip(reason) | Self::NotQualifying(reason) | Self::Refused(reason) => reason.clone(),
+            Self::FailedRollback { execution_id } => format!(
+                "execution {execution_id} was itself a rollback, and a failed rollback is never rolled back again"
+            ),
+            Self::NoTarget { stage } => {
+                format!("no earlier successful execution of stage {stage}; rollback skipped")
+            }
+            Self::DryRun(plan) => format!("dry run: would roll back to {}", plan.target.id),
+            Self::RolledBack {
+                plan,
+                rollback_execution,
+            } => format!(
+                "rolling back to {} in execution {rollback_execution}",
+                plan.target.id
+            ),
+            Self::AlreadyRollingBack(reason) => format!("already handled: {reason}"),
+        }
+    }
+
+    /// The message for people, for the verdicts worth one: rolled back (or would be), or not
+    /// rolled back when a person has to step in. Skips and non-qualifying failures are quiet.
+    pub fn notice(&self, failure: &Failure) -> Option<Notice> {
+        let (pipeline, stage, failed) = (
+            failure.pipeline,
+            failure.stage.name.as_str(),
+            failure.execution_id,
+        );
+        match self {
+            Self::DryRun(plan) => Some(rolled_back_notice(pipeline, stage, plan, failed, true)),
+            Self::RolledBack { plan, .. } => Some(rolled_back_notice(pipeline, stage, plan, failed, false)),
+            Self::FailedRollback { .. } | Self::NoTarget { .. } | Self::Refused(_) => {
+                Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason()))
+            }
+            Self::Skip(_) | Self::NotQualifying(_) | Self::AlreadyRollingBack(_) => None,
+        }
+    }
+}
+
+fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_run: bool) -> Notice {
+    let Plan { apply, target } = plan;
+    let (subject, verb) = if dry_run {
+        (
+            format!("pipeguard: {pipeline} {stage} would be rolled back (dry run)"),
+            "would roll",
+        )
+    } else {
+        (format!("pipeguard: {pipeline} {stage} rolled back"), "rolled")
+    };
+    let (to, sources) = (&target.id, target.sources_note());
+    let body = match apply {
+        Some(failed) => {
+            let error = format!(
+                "{} {}",
+                failed.error_code.as_deref().unwrap_or("unknown"),
+                failed.error_message.as_deref().unwrap_or("")
+            );
+            format!(
+                "Action {} of stage {stage} in pipeline {pipeline} failed ({}), so pipeguard {verb} the stage back from execution {from} to {to}, the last execution that succeeded in it{sources}.",
+                failed.action,
+                error.trim(),
+            )
+        }
+        None => format!(
+            "pipeguard {verb} stage {stage} of pipeline {pipeline} back from execution {from} to {to}{sources}, as a person asked."
+        ),
+    };
+    Notice::new(&subject, &body)
+        .about(pipeline)
+        .with_next_steps(&[if dry_run {
+            "Nothing was changed (ROLLBACK_DRY_RUN): roll the stage back by hand if you agree."
+        } else {
+            "Fix the change that failed and release it again; the stage runs the earlier revision until then."
+        }])
+}
+
+fn not_rolled_back_notice(pipeline: &str, stage: &str, failed_execution: &str, reason: &str) -> Notice {
+    Notice::new(
+        &format!("pipeguard: {pipeline} {stage} not rolled back"),
+        &format!(
+            "Stage {stage} of pipeline {pipeline} failed in execution {failed_execution} and was not rolled back: {reason}. It needs a person."
+        ),
+    )
+    .about(pipeline)
+    .with_next_steps(&["Look at the failed stage, then fix forward, or roll back to an execution you choose."])
+}
