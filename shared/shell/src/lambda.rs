@@ -5,7 +5,7 @@ use lambda_runtime::Diagnostic;
 use pipeguard_core::config::SettingError;
 use pipeguard_core::health::HealthUnavailable;
 use pipeguard_core::job::JobEventError;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Why an invocation failed. Lambda delivers its event again, and in the end to the
 /// dead-letter queue, so nothing is lost; `errorType` in Lambda's logs says which this was.
@@ -67,9 +67,7 @@ pub fn time_left(deadline_ms: u64) -> Option<Duration> {
     if deadline_ms == 0 {
         return None;
     }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let now_ms = u64::try_from(crate::clock::unix_millis()).unwrap_or(u64::MAX);
     Some(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
 

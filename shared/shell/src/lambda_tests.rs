@@ -4,7 +4,7 @@ use super::*;
 fn an_unknown_deadline_is_none_and_a_past_one_is_zero() {
     assert_eq!(time_left(0), None);
     assert_eq!(time_left(1), Some(Duration::ZERO));
-    let in_a_minute = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 60_000;
+    let in_a_minute = crate::clock::unix_millis() as u64 + 60_000;
     assert!(time_left(in_a_minute).is_some_and(|left| left > Duration::from_secs(55)));
 }
 
@@ -19,8 +19,11 @@ fn lambda_is_told_what_kind_of_failure_an_invocation_had() {
     let call = Diagnostic::from(InvocationError::from(PipelineCallError {
         operation: "GetPipelineState",
         pipeline: "web-app".into(),
-        cause: "throttled".into(),
-        not_found: false,
+        source: Box::new(aws_sdk_codepipeline::Error::ConcurrentModificationException(
+            aws_sdk_codepipeline::types::error::ConcurrentModificationException::builder()
+                .message("throttled")
+                .build(),
+        )),
     }));
     assert_eq!(call.error_type, "CodePipelineCallFailed");
     assert_eq!(

@@ -3,5 +3,6 @@
 //! `metrics` writes EMF lines to standard output and `clock` reads the time the core is given.
 
 pub mod aws;
+pub mod clock;
 pub mod lambda;
 pub mod metrics;

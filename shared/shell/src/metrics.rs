@@ -3,8 +3,8 @@
 //! dimensions stay few and low in cardinality (the function, a verdict, a source, an error
 //! type; never a pipeline or an execution id).
 
+use crate::clock::unix_millis;
 use serde_json::{Map, Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const NAMESPACE: &str = "pipeguard";
 
@@ -49,14 +49,14 @@ pub fn decision(function: &str, verdict: &str, health_source: Option<&str>) {
             "Decisions",
             &[&["Verdict"], &["HealthSource"]],
             &[("Verdict", verdict), ("HealthSource", source)],
-            now_ms(),
+            unix_millis(),
         ),
         None => count_line(
             function,
             "Decisions",
             &[&["Verdict"]],
             &[("Verdict", verdict)],
-            now_ms(),
+            unix_millis(),
         ),
     };
     println!("{line}");
@@ -71,15 +71,9 @@ pub fn invocation_failed(function: &str, error_type: &str) {
             "Errors",
             &[&["ErrorType"]],
             &[("ErrorType", error_type)],
-            now_ms()
+            unix_millis()
         )
     );
-}
-
-fn now_ms() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis())
 }
 
 #[cfg(test)]

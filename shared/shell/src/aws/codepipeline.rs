@@ -1,7 +1,8 @@
 //! Every CodePipeline call pipeguard makes, and the translation of their answers and errors
 //! into the plain data of `pipeline` and `job`.
 
-use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codepipeline::Error as CodePipelineError;
+use aws_sdk_codepipeline::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultError;
 use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultError;
 use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionError;
@@ -9,7 +10,7 @@ use aws_sdk_codepipeline::types::{
     ActionExecutionFilter, ExecutionDetails, FailureDetails, FailureType, PipelineExecutionFilter,
     PipelineExecutionSummary, StageRetryMode, StageState, SucceededInStageFilter,
 };
-use pipeguard_core::job::{FailureKind, JobResult};
+use pipeguard_core::job::JobResult;
 use pipeguard_core::pipeline::{
     ActionRun, ActionSnapshot, ActionStatus, ConflictCheckError, ExecutionStatus, ExecutionSummary,
     ExecutionType, RetryMode, RetryOutcome, RollbackOutcome, RunningExecution, StageSnapshot, StageStatus,
@@ -21,21 +22,72 @@ const EXECUTIONS_PAGE: i32 = 100;
 
 /// A CodePipeline call that failed: which, for which pipeline, and what AWS said.
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} for pipeline {pipeline} failed: {cause}")]
+#[error("{operation} for pipeline {pipeline} failed: {}", DisplayErrorContext(source))]
 pub struct PipelineCallError {
+    /// The operation called.
     pub operation: &'static str,
+    /// The pipeline it was called for.
     pub pipeline: String,
-    pub cause: String,
-    /// CodePipeline knows no such pipeline (or stage): a mistake in what was asked, not an
-    /// outage.
-    pub not_found: bool,
+    /// What the SDK answered (boxed: the SDK's error is large, and every invocation's error
+    /// carries this).
+    #[source]
+    pub source: Box<CodePipelineError>,
 }
 
+impl PipelineCallError {
+    fn new<E>(operation: &'static str, pipeline: &str, error: E) -> Self
+    where
+        CodePipelineError: From<E>,
+    {
+        Self {
+            operation,
+            pipeline: pipeline.to_owned(),
+            source: Box::new(CodePipelineError::from(error)),
+        }
+    }
+
+    /// CodePipeline knows no such pipeline (or stage): a mistake in what was asked, not an
+    /// outage.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            *self.source,
+            CodePipelineError::PipelineNotFoundException(_) | CodePipelineError::StageNotFoundException(_)
+        )
+    }
+}
+
+/// A job's result that CodePipeline did not take.
 #[derive(Debug, thiserror::Error)]
-#[error("could not report the result of job {job_id} to CodePipeline: {cause}")]
-pub struct ReportError {
-    pub job_id: String,
-    pub cause: String,
+pub enum ReportError {
+    /// CodePipeline refused it, or could not be reached.
+    #[error(
+        "could not report the result of job {job_id} to CodePipeline: {}",
+        DisplayErrorContext(source)
+    )]
+    Refused {
+        /// The job.
+        job_id: String,
+        /// What the SDK answered.
+        #[source]
+        source: Box<CodePipelineError>,
+    },
+    /// The result could not be built as CodePipeline takes it.
+    #[error("could not report the result of job {job_id} to CodePipeline: {source}")]
+    Unbuildable {
+        /// The job.
+        job_id: String,
+        /// What the SDK's builder said.
+        #[source]
+        source: BuildError,
+    },
+    /// It was not taken before the invocation's deadline.
+    #[error(
+        "could not report the result of job {job_id} to CodePipeline: CodePipeline did not take it before the invocation's deadline"
+    )]
+    OutOfTime {
+        /// The job.
+        job_id: String,
+    },
 }
 
 /// What became of a reported result.
@@ -113,12 +165,12 @@ impl CodePipeline {
                 .map_err(SentError::from),
             JobResult::Failure { kind, message } => {
                 let details = FailureDetails::builder()
-                    .r#type(failure_type(*kind))
+                    .r#type(FailureType::from(kind.as_str()))
                     .message(message)
                     .build()
-                    .map_err(|error| ReportError {
+                    .map_err(|source| ReportError::Unbuildable {
                         job_id: job_id.to_owned(),
-                        cause: error.to_string(),
+                        source,
                     })?;
                 self.client
                     .put_job_failure_result()
@@ -142,9 +194,9 @@ impl CodePipeline {
                 );
                 Ok(Reported::AlreadyAnswered)
             }
-            Err(SentError { cause, .. }) => Err(ReportError {
+            Err(SentError { source, .. }) => Err(ReportError::Refused {
                 job_id: job_id.to_owned(),
-                cause,
+                source,
             }),
         }
     }
@@ -154,15 +206,14 @@ impl CodePipeline {
         &self,
         pipelines: &[String],
     ) -> Result<Vec<RunningExecution>, ConflictCheckError> {
-        let mut checks = tokio::task::JoinSet::new();
-        for pipeline in pipelines {
+        let checks = pipelines.iter().map(|pipeline| {
             let request = self
                 .client
                 .list_pipeline_executions()
                 .pipeline_name(pipeline)
                 .max_results(EXECUTIONS_PAGE);
             let pipeline = pipeline.clone();
-            checks.spawn(async move {
+            async move {
                 let output = request.send().await.map_err(|error| match &error {
                     SdkError::ServiceError(service) if service.err().is_pipeline_not_found_exception() => {
                         ConflictCheckError::PipelineNotFound(pipeline.clone())
@@ -191,16 +242,9 @@ impl CodePipeline {
                         })
                     })
                     .collect::<Vec<_>>())
-            });
-        }
-        let mut running = Vec::new();
-        while let Some(joined) = checks.join_next().await {
-            let executions = joined.map_err(|error| ConflictCheckError::Unavailable {
-                pipeline: "(unknown)".into(),
-                cause: format!("check task failed: {error}"),
-            })??;
-            running.extend(executions);
-        }
+            }
+        });
+        let mut running = super::all_at_once(checks).await?;
         running.sort_by(|a, b| (&a.pipeline, &a.execution_id).cmp(&(&b.pipeline, &b.execution_id)));
         Ok(running)
     }
@@ -213,7 +257,7 @@ impl CodePipeline {
             .name(pipeline)
             .send()
             .await
-            .map_err(|error| call_error("GetPipelineState", pipeline, &error))?;
+            .map_err(|error| PipelineCallError::new("GetPipelineState", pipeline, error))?;
         Ok(state.stage_states().iter().map(snapshot).collect())
     }
 
@@ -222,7 +266,7 @@ impl CodePipeline {
         let mut pages = self.client.list_pipelines().into_paginator().send();
         let mut names = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| call_error("ListPipelines", "(all)", &error))?;
+            let page = page.map_err(|error| PipelineCallError::new("ListPipelines", "(all)", error))?;
             names.extend(
                 page.pipelines()
                     .iter()
@@ -246,7 +290,7 @@ impl CodePipeline {
             .pipeline_name(pipeline)
             .stage_name(stage)
             .pipeline_execution_id(execution_id)
-            .retry_mode(retry_mode(mode))
+            .retry_mode(StageRetryMode::from(mode.as_str()))
             .customize()
             .config_override(once())
             .send()
@@ -256,7 +300,7 @@ impl CodePipeline {
             Err(SdkError::ServiceError(service)) if already_retried(service.err()) => {
                 Ok(RetryOutcome::AlreadyHandled(service.err().to_string()))
             }
-            Err(error) => Err(call_error("RetryStageExecution", pipeline, &error)),
+            Err(error) => Err(PipelineCallError::new("RetryStageExecution", pipeline, error)),
         }
     }
 
@@ -282,7 +326,8 @@ impl CodePipeline {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| call_error("ListPipelineExecutions", pipeline, &error))?;
+            let page =
+                page.map_err(|error| PipelineCallError::new("ListPipelineExecutions", pipeline, error))?;
             if let Some(found) = page
                 .pipeline_execution_summaries()
                 .iter()
@@ -308,7 +353,7 @@ impl CodePipeline {
             .max_results(count.clamp(1, EXECUTIONS_PAGE))
             .send()
             .await
-            .map_err(|error| call_error("ListPipelineExecutions", pipeline, &error))?;
+            .map_err(|error| PipelineCallError::new("ListPipelineExecutions", pipeline, error))?;
         Ok(output
             .pipeline_execution_summaries()
             .iter()
@@ -334,7 +379,8 @@ impl CodePipeline {
             .send();
         let mut runs = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| call_error("ListActionExecutions", pipeline, &error))?;
+            let page =
+                page.map_err(|error| PipelineCallError::new("ListActionExecutions", pipeline, error))?;
             runs.extend(page.action_execution_details().iter().map(|detail| {
                 let action_type = detail.input().and_then(|input| input.action_type_id());
                 let result = detail.output().and_then(|output| output.execution_result());
@@ -383,7 +429,7 @@ impl CodePipeline {
                 ));
             }
             Err(SdkError::ServiceError(service)) => service.into_err(),
-            Err(error) => return Err(call_error("RollbackStage", pipeline, &error)),
+            Err(error) => return Err(PipelineCallError::new("RollbackStage", pipeline, error)),
         };
         Ok(if error.is_pipeline_execution_outdated_exception() {
             RollbackOutcome::Refused(format!(
@@ -400,29 +446,8 @@ impl CodePipeline {
                 "CodePipeline cannot roll stage {stage} back to {target}: {error}"
             ))
         } else {
-            return Err(PipelineCallError {
-                operation: "RollbackStage",
-                pipeline: pipeline.to_owned(),
-                cause: error.to_string(),
-                not_found: error.is_pipeline_not_found_exception() || error.is_stage_not_found_exception(),
-            });
+            return Err(PipelineCallError::new("RollbackStage", pipeline, error));
         })
-    }
-}
-
-fn call_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    operation: &'static str,
-    pipeline: &str,
-    error: &SdkError<E, R>,
-) -> PipelineCallError {
-    PipelineCallError {
-        operation,
-        pipeline: pipeline.to_owned(),
-        cause: DisplayErrorContext(error).to_string(),
-        not_found: matches!(
-            error.code(),
-            Some("PipelineNotFoundException" | "StageNotFoundException")
-        ),
     }
 }
 
@@ -432,21 +457,6 @@ fn call_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt
 /// CodePipeline's state, which tells. Throttling is still retried: AWS refused before acting.
 fn once() -> aws_sdk_codepipeline::config::Builder {
     aws_sdk_codepipeline::config::Builder::default().retry_classifier(super::OnlyThrottlingRetried)
-}
-
-fn retry_mode(mode: RetryMode) -> StageRetryMode {
-    match mode {
-        RetryMode::FailedActions => StageRetryMode::FailedActions,
-        RetryMode::AllActions => StageRetryMode::AllActions,
-    }
-}
-
-fn failure_type(kind: FailureKind) -> FailureType {
-    match kind {
-        FailureKind::JobFailed => FailureType::JobFailed,
-        FailureKind::ConfigurationError => FailureType::ConfigurationError,
-        FailureKind::SystemUnavailable => FailureType::SystemUnavailable,
-    }
 }
 
 /// A duplicate event or a person already retried the stage, or a later run superseded it.
@@ -519,11 +529,11 @@ fn summary(execution: &PipelineExecutionSummary) -> ExecutionSummary {
     }
 }
 
-/// An SDK error reduced to what `report` decides on.
+/// An SDK error and what `report` decides on.
 struct SentError {
     /// InvalidJobStateException: the job already has a result.
     already_answered: bool,
-    cause: String,
+    source: Box<CodePipelineError>,
 }
 
 /// The two result calls' errors, asked the one question that matters for a duplicate.
@@ -543,15 +553,16 @@ impl AlreadyAnswered for PutJobFailureResultError {
     }
 }
 
-impl<E: AlreadyAnswered + std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>>
-    for SentError
+impl<E: AlreadyAnswered, R> From<SdkError<E, R>> for SentError
+where
+    CodePipelineError: From<SdkError<E, R>>,
 {
     fn from(error: SdkError<E, R>) -> Self {
         Self {
             already_answered: error
                 .as_service_error()
                 .is_some_and(AlreadyAnswered::already_answered),
-            cause: DisplayErrorContext(&error).to_string(),
+            source: Box::new(CodePipelineError::from(error)),
         }
     }
 }

@@ -15,6 +15,7 @@ use aws_sdk_codepipeline::types::{
     StageExecutionStatus,
 };
 use aws_smithy_mocks::{mock, mock_client};
+use pipeguard_core::job::FailureKind;
 
 #[tokio::test]
 async fn snapshots_carry_status_attempts_and_errors() {
@@ -269,17 +270,35 @@ async fn other_reporting_errors_are_returned_with_the_job_id() {
         .report("j7", &JobResult::failure(FailureKind::JobFailed, "x"))
         .await
         .unwrap_err();
-    assert_eq!(error.job_id, "j7");
-    assert!(error.to_string().contains("j7"));
+    let ReportError::Refused { job_id, source } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(job_id, "j7");
+    assert!(
+        matches!(**source, CodePipelineError::JobNotFoundException(_)),
+        "{source:?}"
+    );
+    assert!(
+        error.to_string().contains("j7") && error.to_string().contains("gone"),
+        "{error}"
+    );
 }
 
 #[test]
-fn each_retry_mode_is_the_one_codepipeline_names() {
+fn pipeguards_names_of_retry_modes_and_failure_types_are_codepipelines() {
     assert_eq!(
-        retry_mode(RetryMode::FailedActions),
+        StageRetryMode::from(RetryMode::FailedActions.as_str()),
         StageRetryMode::FailedActions
     );
-    assert_eq!(retry_mode(RetryMode::AllActions), StageRetryMode::AllActions);
+    assert_eq!(
+        StageRetryMode::from(RetryMode::AllActions.as_str()),
+        StageRetryMode::AllActions
+    );
+    for kind in FailureKind::ALL {
+        let sent = FailureType::from(kind.as_str());
+        assert_eq!(sent.as_str(), kind.as_str());
+        assert!(FailureType::values().contains(&sent.as_str()), "{kind}");
+    }
 }
 
 fn started() -> RetryStageExecutionOutput {

@@ -28,11 +28,18 @@ pub enum Recorded {
 
 /// A call to the event store that failed.
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} on the AWS Health event store (table {table}) failed: {cause}")]
+#[error(
+    "{operation} on the AWS Health event store (table {table}) failed: {}",
+    DisplayErrorContext(source)
+)]
 pub struct StoreError {
+    /// The operation called.
     pub operation: &'static str,
+    /// The table.
     pub table: String,
-    pub cause: String,
+    /// What the SDK answered (boxed: the SDK's error is large).
+    #[source]
+    pub source: Box<aws_sdk_dynamodb::Error>,
 }
 
 /// The AWS Health event store.
@@ -43,6 +50,7 @@ pub struct EventStore {
 }
 
 impl EventStore {
+    /// The store in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -50,19 +58,19 @@ impl EventStore {
         }
     }
 
+    /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
     }
 
-    fn error<E: std::error::Error + 'static, R: std::fmt::Debug>(
-        &self,
-        operation: &'static str,
-        error: &SdkError<E, R>,
-    ) -> StoreError {
+    fn error<E>(&self, operation: &'static str, error: E) -> StoreError
+    where
+        aws_sdk_dynamodb::Error: From<E>,
+    {
         StoreError {
             operation,
             table: self.table.clone(),
-            cause: DisplayErrorContext(error).to_string(),
+            source: Box::new(aws_sdk_dynamodb::Error::from(error)),
         }
     }
 
@@ -86,15 +94,14 @@ impl EventStore {
             Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
                 Ok(Recorded::Outdated)
             }
-            Err(error) => Err(self.error("PutItem", &error)),
+            Err(error) => Err(self.error("PutItem", error)),
         }
     }
 
     /// Every event recorded for these regions (`global` included when named), whatever its
     /// status: the gate's filter decides which block.
     pub async fn events_in(&self, regions: &[String]) -> Result<Vec<HealthEvent>, StoreError> {
-        let mut queries = tokio::task::JoinSet::new();
-        for region in regions {
+        let queries = regions.iter().map(|region| {
             let request = self
                 .client
                 .query()
@@ -103,25 +110,18 @@ impl EventStore {
                 .expression_attribute_names("#region", "region")
                 .expression_attribute_values(":region", text(region))
                 .consistent_read(true);
-            queries.spawn(async move {
+            let store = self.clone();
+            async move {
                 let mut pages = request.into_paginator().send();
                 let mut events = Vec::new();
                 while let Some(page) = pages.next().await {
-                    events.extend(page?.items().iter().filter_map(event_of));
+                    let page = page.map_err(|error| store.error("Query", error))?;
+                    events.extend(page.items().iter().filter_map(event_of));
                 }
                 Ok(events)
-            });
-        }
-        let mut events = Vec::new();
-        while let Some(joined) = queries.join_next().await {
-            let found: Result<Vec<HealthEvent>, SdkError<_, _>> = joined.map_err(|error| StoreError {
-                operation: "Query",
-                table: self.table.clone(),
-                cause: format!("query task failed: {error}"),
-            })?;
-            events.extend(found.map_err(|error| self.error("Query", &error))?);
-        }
-        Ok(events)
+            }
+        });
+        super::all_at_once(queries).await
     }
 
     /// The recorded status of an event, or None when the store has never heard of it.
@@ -135,7 +135,7 @@ impl EventStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|error| self.error("GetItem", &error))?;
+            .map_err(|error| self.error("GetItem", error))?;
         Ok(output
             .item()
             .and_then(|item| string(item, "status"))
@@ -199,3 +199,7 @@ fn event_of(item: &HashMap<String, AttributeValue>) -> Option<HealthEvent> {
             .and_then(|number| number.parse().ok()),
     })
 }
+
+#[cfg(test)]
+#[path = "dynamodb_tests.rs"]
+mod tests;

@@ -81,7 +81,9 @@ pub fn filters_for(policy: &GatePolicy) -> Vec<EventFilter> {
 /// A Health API endpoint: a client and the name used for it in messages.
 #[derive(Debug, Clone)]
 pub struct HealthEndpoint {
+    /// How messages name it.
     pub name: String,
+    /// The client that asks it.
     pub client: aws_sdk_health::Client,
 }
 
@@ -185,29 +187,25 @@ async fn events_from(
     client: &aws_sdk_health::Client,
     filters: &[EventFilter],
 ) -> Result<Vec<HealthEvent>, HealthCallError> {
-    let mut queries = tokio::task::JoinSet::new();
-    for filter in filters {
+    let queries = filters.iter().map(|filter| {
         let request = client
             .describe_events()
             .filter(filter.clone())
             .max_results(PAGE_SIZE);
-        queries.spawn(async move {
+        async move {
             let mut pages = request.into_paginator().send();
             let mut events = Vec::new();
             while let Some(page) = pages.next().await {
                 events.extend(page.map_err(call_error)?.events().iter().map(to_plain_event));
             }
             Ok::<_, HealthCallError>(events)
-        });
-    }
+        }
+    });
     let mut all: Vec<HealthEvent> = Vec::new();
-    while let Some(joined) = queries.join_next().await {
-        let events =
-            joined.map_err(|error| HealthCallError::BadResponse(format!("query task failed: {error}")))??;
-        for event in events {
-            if !all.iter().any(|seen| seen.arn == event.arn) {
-                all.push(event);
-            }
+    // An event matching several queries (regions and services split) is one event.
+    for event in super::all_at_once(queries).await? {
+        if !all.iter().any(|seen| seen.arn == event.arn) {
+            all.push(event);
         }
     }
     Ok(all)

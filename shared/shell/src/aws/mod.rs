@@ -23,6 +23,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 };
 use aws_smithy_types::retry::ErrorKind;
 use std::time::Duration;
+use tokio::task::JoinSet;
 
 /// The root certificates of Amazon Trust Services, which sign the certificates of every AWS
 /// endpoint the functions call (and Starfield's, which cross-signs them for older clients).
@@ -99,6 +100,30 @@ impl ClassifyRetry for OnlyThrottlingRetried {
     fn priority(&self) -> RetryClassifierPriority {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
+}
+
+/// Runs every call at once, each on its own task, and gathers what they found, in the order they
+/// finish; the first error ends it. A call that panics panics here, as it would have run inline.
+pub(crate) async fn all_at_once<T, E, F>(calls: impl IntoIterator<Item = F>) -> Result<Vec<T>, E>
+where
+    F: Future<Output = Result<Vec<T>, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let mut running: JoinSet<Result<Vec<T>, E>> = calls.into_iter().collect();
+    let mut found = Vec::new();
+    while let Some(finished) = running.join_next().await {
+        match finished {
+            Ok(result) => found.extend(result?),
+            // Only a panic ends a task early: the set is never aborted while it is awaited.
+            Err(failed) => std::panic::resume_unwind(
+                failed
+                    .try_into_panic()
+                    .unwrap_or_else(|cancelled| Box::new(cancelled.to_string())),
+            ),
+        }
+    }
+    Ok(found)
 }
 
 /// One attempt may take 5 s and a call, with the SDK's standard retries, 15 s: well inside

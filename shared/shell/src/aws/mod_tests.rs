@@ -27,3 +27,34 @@ fn the_functions_trust_amazons_roots_unless_a_store_is_named() {
         TrustRoots::Native
     );
 }
+
+#[tokio::test]
+async fn calls_at_once_gather_everything_they_found() {
+    let calls = (0..4).map(|call| async move {
+        // The later calls finish first: the gathering does not depend on the order.
+        tokio::time::sleep(std::time::Duration::from_millis(40 - 10 * call)).await;
+        Ok::<_, String>(vec![call, call * 10])
+    });
+    let mut found = all_at_once(calls).await.unwrap();
+    found.sort();
+    assert_eq!(found, [0, 0, 1, 2, 3, 10, 20, 30]);
+}
+
+#[tokio::test]
+async fn the_first_call_that_fails_is_the_answer() {
+    let calls = (0..3).map(|call| async move {
+        if call == 1 {
+            Err(format!("call {call} failed"))
+        } else {
+            Ok(vec![call])
+        }
+    });
+    assert_eq!(all_at_once(calls).await, Err("call 1 failed".to_owned()));
+}
+
+#[tokio::test]
+#[should_panic(expected = "a bug in one call")]
+async fn a_call_that_panics_panics_the_caller() {
+    let calls = [async { panic!("a bug in one call") }];
+    let _: Result<Vec<u8>, String> = all_at_once(calls).await;
+}

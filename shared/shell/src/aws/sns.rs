@@ -24,12 +24,20 @@ fn message_forms(notice: &Notice, region: Option<&str>) -> String {
     .to_string()
 }
 
+/// A notice SNS did not take.
 #[derive(Debug, thiserror::Error)]
-#[error("could not publish \"{subject}\" to {topic_arn}: {cause}")]
+#[error(
+    "could not publish \"{subject}\" to {topic_arn}: {}",
+    DisplayErrorContext(source)
+)]
 pub struct NotifyError {
+    /// The notice's subject.
     pub subject: String,
+    /// The topic.
     pub topic_arn: String,
-    pub cause: String,
+    /// What the SDK answered.
+    #[source]
+    pub source: aws_sdk_sns::Error,
 }
 
 /// Publishes notices to `NOTIFY_TOPIC_ARN`, or does nothing when it is not set.
@@ -77,7 +85,7 @@ impl Notifier {
             .map_err(|error| NotifyError {
                 subject: notice.subject.clone(),
                 topic_arn: topic_arn.clone(),
-                cause: DisplayErrorContext(&error).to_string(),
+                source: error.into(),
             })
     }
 

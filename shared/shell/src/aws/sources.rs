@@ -4,9 +4,10 @@
 
 use super::dynamodb::EventStore;
 use super::health::HealthApi;
-use pipeguard_core::gate::{GatePolicy, SourceChoice};
+use pipeguard_core::gate::{self, GatePolicy};
 use pipeguard_core::health::{EventStatus, HealthCallError, HealthReport, HealthSource, HealthUnavailable};
 use pipeguard_core::hold::Hold;
+use pipeguard_core::retry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub struct HealthSources {
 }
 
 impl HealthSources {
+    /// The API, and the store when there is one.
     pub fn new(api: HealthApi, store: Option<EventStore>) -> Self {
         Self {
             api,
@@ -29,6 +31,7 @@ impl HealthSources {
         }
     }
 
+    /// The event store, when `HEALTH_EVENTS_TABLE` names one.
     pub fn store(&self) -> Option<&EventStore> {
         self.store.as_ref()
     }
@@ -48,12 +51,9 @@ impl HealthSources {
     }
 
     async fn events(&self, policy: &GatePolicy) -> Result<HealthReport, HealthUnavailable> {
-        let from_store = match policy.health_source {
-            SourceChoice::Events => true,
-            SourceChoice::Auto => self.store.is_some() && self.no_support_plan.load(Ordering::Relaxed),
-            SourceChoice::Api => false,
-        };
-        if from_store {
+        let (choice, has_store) = (policy.health_source, self.store.is_some());
+        let no_plan_seen = self.no_support_plan.load(Ordering::Relaxed);
+        if gate::first_source(choice, has_store, no_plan_seen) == HealthSource::Events {
             return self.store_events(policy, None).await;
         }
         match self.api.events(&super::health::filters_for(policy)).await {
@@ -61,11 +61,7 @@ impl HealthSources {
                 source: HealthSource::Api,
                 events,
             }),
-            Err(unavailable)
-                if unavailable.no_support_plan()
-                    && policy.health_source == SourceChoice::Auto
-                    && self.store.is_some() =>
-            {
+            Err(unavailable) if gate::falls_back_to_store(choice, has_store, &unavailable) => {
                 self.no_support_plan.store(true, Ordering::Relaxed);
                 self.store_events(policy, Some(unavailable)).await
             }
@@ -120,28 +116,21 @@ impl HealthSources {
                 closed[index] = status == Some(EventStatus::Closed);
             }
         }
-        let unresolved: Vec<String> = hold
-            .events
-            .iter()
-            .zip(&closed)
-            .filter(|(_, closed)| !**closed)
-            .map(|(held, _)| held.arn.clone())
+        let unresolved: Vec<String> = retry::still_open(hold, &closed, None)
+            .into_iter()
+            .map(str::to_owned)
             .collect();
-        let asks_api = hold.source.is_none_or(|source| source == HealthSource::Api);
-        if asks_api && !unresolved.is_empty() {
+        if hold.asks_api() && !unresolved.is_empty() {
             let events = match self.api.events_by_arn(&unresolved).await {
                 Ok(events) => events,
                 // Without a support plan the API knows nothing more than the store.
                 Err(unavailable) if unavailable.no_support_plan() => Vec::new(),
                 Err(unavailable) => return Err(unavailable),
             };
-            for (index, held) in hold.events.iter().enumerate() {
-                if events
+            for (held, closed) in hold.events.iter().zip(closed.iter_mut()) {
+                *closed |= events
                     .iter()
-                    .any(|event| event.arn == held.arn && event.status == EventStatus::Closed)
-                {
-                    closed[index] = true;
-                }
+                    .any(|event| event.arn == held.arn && event.status == EventStatus::Closed);
             }
         }
         Ok(closed)

@@ -212,9 +212,7 @@ fn check_names_one_of(error: &SettingError, variables: &[&str]) -> Result<(), Te
 /// The limits every gate policy keeps, however it was configured.
 fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
     prop_assert!(!policy.regions.is_empty());
-    prop_assert!(
-        (1..=pipeguard_core::gate::policy::MAX_WAIT_MINUTES_LIMIT).contains(&policy.max_wait_minutes)
-    );
+    prop_assert!((1..=pipeguard_core::gate::MAX_WAIT_MINUTES_LIMIT).contains(&policy.max_wait_minutes));
     prop_assert!(policy.block_while_running.len() <= 10);
     prop_assert!(!policy.categories.is_empty() && !policy.statuses.is_empty());
     for code in policy.services.iter().chain(&policy.ignore_event_types) {
