@@ -132,8 +132,8 @@ fn log(change: &PipelineChange, verdict: &RollbackVerdict) {
     tracing::info!(
         pipeline = %change.pipeline,
         execution_id = %change.execution_id,
-        stage = ?change.named_stage(),
-        decision = verdict.label(),
+        stage = change.named_stage(),
+        verdict = verdict.label(),
         reason = %verdict.reason(),
         "rollback decision"
     );

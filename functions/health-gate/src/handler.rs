@@ -9,7 +9,7 @@ use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope}
 use pipeguard_core::job::{JobEvent, JobEventError};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// Time kept back from the Lambda deadline to report the result, so that a slow AWS never
@@ -38,6 +38,17 @@ struct Decision {
     pipeline: Option<String>,
     /// What the policy asked about, when the job got as far as a policy.
     scope: Option<Scope>,
+}
+
+impl Decision {
+    /// An answer reached before anything was asked: no policy, no pipeline.
+    fn before_asking(outcome: GateOutcome) -> Self {
+        Self {
+            outcome,
+            pipeline: None,
+            scope: None,
+        }
+    }
 }
 
 impl Gate {
@@ -69,12 +80,10 @@ impl Gate {
             // Without a job id there is nothing to report against: fail the invocation.
             Err(error @ JobEventError::NoJobId) => return Err(error.into()),
             Err(JobEventError::MalformedData { job_id, reason }) => {
-                let decision = Decision {
-                    outcome: GateOutcome::Misconfigured(format!("malformed job data: {reason}")),
-                    pipeline: None,
-                    scope: None,
-                };
-                return self.answer(&job_id, decision, answer_by).await;
+                let outcome = GateOutcome::Misconfigured(format!("malformed job data: {reason}"));
+                return self
+                    .answer(&job_id, Decision::before_asking(outcome), answer_by)
+                    .await;
             }
         };
         let job_id = job.job_id.clone();
@@ -85,18 +94,10 @@ impl Gate {
         let deciding = tokio::spawn(Arc::clone(&self).decide(job, budget.saturating_sub(HEALTH_MARGIN)));
         let decision = match tokio::time::timeout(budget, deciding).await {
             Ok(Ok(decision)) => decision,
-            Ok(Err(joined)) => Decision {
-                outcome: GateOutcome::Crashed(panic_text(joined)),
-                pipeline: None,
-                scope: None,
-            },
-            Err(_) => Decision {
-                outcome: GateOutcome::OutOfTime {
-                    budget_secs: budget.as_secs(),
-                },
-                pipeline: None,
-                scope: None,
-            },
+            Ok(Err(joined)) => Decision::before_asking(GateOutcome::Crashed(panic_text(joined))),
+            Err(_) => Decision::before_asking(GateOutcome::OutOfTime {
+                budget_secs: budget.as_secs(),
+            }),
         };
         self.answer(&job_id, decision, answer_by).await
     }
@@ -104,13 +105,7 @@ impl Gate {
     async fn decide(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Decision {
         let (policy, wait) = match gate::read_job(&self.defaults, &job) {
             Ok(read) => read,
-            Err(outcome) => {
-                return Decision {
-                    outcome,
-                    pipeline: None,
-                    scope: None,
-                };
-            }
+            Err(outcome) => return Decision::before_asking(outcome),
         };
         // The pipeline's name is asked only when something needs it: a notice, or the check
         // that the lock does not name the gate's own pipeline. It never holds up the decision:
@@ -139,7 +134,7 @@ impl Gate {
             running,
             wait,
             pipeline: pipeline.clone(),
-            now: unix_now(),
+            now: pipeguard::clock::unix_seconds(),
         };
         Decision {
             outcome: gate::decide(&policy, observations),
@@ -161,9 +156,15 @@ impl Gate {
             scope,
         } = decision;
         let result = gate::render(&outcome);
-        let (regions, services) = scope.map(|scope| (scope.regions, scope.services)).unzip();
+        // Lists as comma-separated values; absent when the job never got as far as a policy, and
+        // services absent when every service is watched.
+        let regions = scope.as_ref().map(|scope| scope.regions.join(","));
+        let services = scope
+            .as_ref()
+            .filter(|scope| !scope.services.is_empty())
+            .map(|scope| scope.services.join(","));
         let reason = result.text();
-        let verdict = outcome.verdict();
+        let verdict = outcome.label();
         let health_source = outcome.health_source();
         match outcome {
             // The gate could not decide as asked: someone has to look.
@@ -178,8 +179,8 @@ impl Gate {
                     pipeline,
                     verdict,
                     health_source,
-                    ?regions,
-                    ?services,
+                    regions,
+                    services,
                     reason,
                     "gate decision"
                 )
@@ -189,8 +190,8 @@ impl Gate {
                 pipeline,
                 verdict,
                 health_source,
-                ?regions,
-                ?services,
+                regions,
+                services,
                 reason,
                 "gate decision"
             ),
@@ -199,9 +200,8 @@ impl Gate {
         let reported = before(answer_by, self.codepipeline.report(job_id, &result))
             .await
             .unwrap_or_else(|| {
-                Err(ReportError {
+                Err(ReportError::OutOfTime {
                     job_id: job_id.to_owned(),
-                    cause: "CodePipeline did not take it before the invocation's deadline".to_owned(),
                 })
             })?;
         // A duplicate invocation's result was not recorded: telling people about it could
@@ -225,12 +225,6 @@ async fn before<T>(deadline: Option<Instant>, work: impl Future<Output = T>) -> 
         Some(deadline) => tokio::time::timeout_at(deadline, work).await.ok(),
         None => Some(work.await),
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 fn panic_text(error: tokio::task::JoinError) -> String {

@@ -6,8 +6,8 @@ use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
-use pipeguard_core::pipeline::{RetryOutcome, stage_of_failure};
-use pipeguard_core::retry::{self, RetryDecision, RetryPolicies};
+use pipeguard_core::pipeline::stage_of_failure;
+use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
 use pipeguard_core::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
 use std::time::Duration;
@@ -76,13 +76,8 @@ impl Retrier {
         let (pipeline, execution_id) = (change.pipeline.as_str(), change.execution_id.as_str());
         let stages = self.codepipeline.stages(pipeline).await?;
         let Some((_, stage)) = stage_of_failure(&stages, change.named_stage(), execution_id) else {
-            decided(
-                pipeline,
-                execution_id,
-                "(none)",
-                "skip",
-                "no failed stage of this execution",
-            );
+            let verdict = RetryVerdict::Skipped("no failed stage of this execution".into());
+            decided(pipeline, execution_id, "(none)", &verdict);
             return Ok(());
         };
         let stage_name = stage.name.as_str();
@@ -107,20 +102,22 @@ impl Retrier {
                     .codepipeline
                     .retry_stage(pipeline, stage_name, execution_id, mode)
                     .await?;
-                let (decision, reason) = match outcome {
-                    RetryOutcome::Started => {
-                        ("retry", format!("retry {attempt} started ({})", mode.as_str()))
-                    }
-                    RetryOutcome::AlreadyHandled(why) => {
-                        ("skip", format!("already handled or superseded: {why}"))
-                    }
-                };
-                decided(pipeline, execution_id, stage_name, decision, &reason);
+                let verdict = RetryVerdict::after(outcome, RetryVerdict::Retried { attempt, mode });
+                decided(pipeline, execution_id, stage_name, &verdict);
             }
-            RetryDecision::Exhausted { attempts, last_error } => {
-                decided(pipeline, execution_id, stage_name, "exhausted", &last_error);
+            RetryDecision::Exhausted {
+                attempts,
+                allowed,
+                last_error,
+            } => {
                 let notice =
                     retry::exhausted_notice(pipeline, stage_name, execution_id, attempts, &last_error);
+                let verdict = RetryVerdict::Exhausted {
+                    attempts,
+                    allowed,
+                    last_error,
+                };
+                decided(pipeline, execution_id, stage_name, &verdict);
                 self.notifier.tell(&notice).await;
             }
             RetryDecision::HeldByHealth(hold) => {
@@ -136,31 +133,41 @@ impl Retrier {
                         )
                         .await?;
                     }
-                    Ok(_) => {
-                        let events: Vec<&str> = hold.arns().collect();
-                        let reason = format!(
-                            "held by open AWS Health events; resumed when they close: {}",
-                            events.join(", ")
-                        );
-                        decided(pipeline, execution_id, stage_name, "hold", &reason);
+                    Ok(closed) => {
+                        let open = retry::still_open(&hold, &closed, None);
+                        let verdict = RetryVerdict::Held {
+                            events: open.into_iter().map(str::to_owned).collect(),
+                        };
+                        decided(pipeline, execution_id, stage_name, &verdict);
                     }
                     Err(unavailable) => {
-                        tracing::warn!(pipeline, execution_id, stage = stage_name, decision = "hold", %unavailable, "could not ask whether the held stage's events closed; the sweep asks again");
+                        let verdict = RetryVerdict::Held {
+                            events: hold.arns().map(str::to_owned).collect(),
+                        };
+                        tracing::warn!(pipeline, execution_id, stage = stage_name, verdict = verdict.label(), %unavailable, "could not ask whether the held stage's events closed; the sweep asks again");
                     }
                 }
             }
             RetryDecision::Skip(reason) => {
-                decided(pipeline, execution_id, stage_name, "skip", &reason);
+                decided(pipeline, execution_id, stage_name, &RetryVerdict::Skipped(reason));
             }
         }
         Ok(())
     }
 }
 
-/// Logs a decision about a failed stage, and counts it by its kind.
-pub(crate) fn decided(pipeline: &str, execution_id: &str, stage: &str, decision: &str, reason: &str) {
-    tracing::info!(pipeline, execution_id, stage, decision, reason, "retry decision");
-    pipeguard::metrics::decision("stage-retry", decision, None);
+/// Logs a decision about a failed stage, and counts it by its verdict.
+pub(crate) fn decided(pipeline: &str, execution_id: &str, stage: &str, verdict: &RetryVerdict) {
+    let (label, reason) = (verdict.label(), verdict.reason());
+    tracing::info!(
+        pipeline,
+        execution_id,
+        stage,
+        verdict = label,
+        reason,
+        "retry decision"
+    );
+    pipeguard::metrics::decision("stage-retry", label, None);
 }
 
 /// How long to wait before retrying: the policy's delay, but never so long that the retry

@@ -18,6 +18,7 @@ use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
 use pipeguard::aws::{EventStore, HealthApi, HealthEndpoint};
+use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::testing::env_of;
 use serde_json::json;
 
@@ -213,14 +214,7 @@ async fn a_configuration_error_is_never_retried() {
 
 #[tokio::test]
 async fn a_stage_the_gate_failed_is_not_retried_while_its_event_is_open() {
-    let (state, retry) = (
-        state(
-            "JobFailed",
-            "Deployment blocked by 1 AWS Health event: (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
-            0,
-        ),
-        retry_call(),
-    );
+    let (state, retry) = (state("JobFailed", &blocked_message(), 0), retry_call());
     retrier(&[&state, &retry], &[], &[])
         .handle(stage_failed("Deploy"))
         .await
@@ -235,14 +229,7 @@ async fn a_closed_health_event_resumes_the_stages_it_held() {
             .pipelines(PipelineSummary::builder().name("web-app").build())
             .build()
     });
-    let (state, retry) = (
-        state(
-            "JobFailed",
-            "Deployment blocked by 1 AWS Health event: (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
-            3,
-        ),
-        retry_call(),
-    );
+    let (state, retry) = (state("JobFailed", &blocked_message(), 3), retry_call());
     retrier(&[&pipelines, &state, &retry], &[], &[])
         .handle(health_event(ARN, "closed"))
         .await
@@ -258,14 +245,7 @@ async fn a_closed_health_event_resumes_the_stages_it_held() {
 async fn managed_pipelines_skip_listing_every_pipeline() {
     let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines)
         .then_output(|| ListPipelinesOutput::builder().build());
-    let (state, retry) = (
-        state(
-            "JobFailed",
-            "blocked (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
-            0,
-        ),
-        retry_call(),
-    );
+    let (state, retry) = (state("JobFailed", &blocked_message(), 0), retry_call());
     let closed = health_event(ARN, "closed");
     retrier(
         &[&pipelines, &state, &retry],
@@ -383,11 +363,7 @@ async fn one_unreadable_pipeline_does_not_keep_the_others_from_resuming() {
                 PipelineNotFoundException::builder().message("gone").build(),
             )
         });
-    let held = state(
-        "JobFailed",
-        "blocked (arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc)",
-        0,
-    );
+    let held = state("JobFailed", &blocked_message(), 0);
     let retry = mock!(aws_sdk_codepipeline::Client::retry_stage_execution)
         .match_requests(|request| request.pipeline_name() == Some("prod-web"))
         .then_output(|| {
@@ -428,6 +404,22 @@ fn stored_status(status: &'static str) -> Rule {
             .item("status", AttributeValue::S(status.into()))
             .build()
     })
+}
+
+/// The gate's failure message for one open AWS Health event, marked as the gate marks it (a gate
+/// that asked the API, or that does not say where it learned of the event).
+fn blocked_message() -> String {
+    let hold = Hold::new(
+        vec![HeldBy {
+            arn: ARN.into(),
+            region: "us-east-1".into(),
+        }],
+        None,
+    );
+    format!(
+        "Deployment blocked by 1 AWS Health event: ({ARN})\n{}",
+        hold.marker()
+    )
 }
 
 fn held_state(marker_source: &str) -> Rule {

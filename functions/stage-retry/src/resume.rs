@@ -6,8 +6,8 @@ use crate::handler::{Retrier, decided};
 use pipeguard::aws::Recorded;
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::health::{EventStatus, HealthRecord};
-use pipeguard_core::pipeline::{RetryMode, RetryOutcome, StageSnapshot};
-use pipeguard_core::retry::{self, RetryPolicies};
+use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
+use pipeguard_core::retry::{self, RetryPolicies, RetryVerdict};
 
 impl Retrier {
     /// Records the update (when there is an event store), then, if the event closed, resumes
@@ -87,15 +87,12 @@ impl Retrier {
         for (stage, hold) in retry::held_stages(&stages, just_closed) {
             let closed = self.health.closed(&hold).await?;
             if !retry::may_resume(&hold, &closed, just_closed) {
-                let open: Vec<&str> = hold
-                    .arns()
-                    .zip(&closed)
-                    .filter(|(arn, closed)| !**closed && just_closed != Some(*arn))
-                    .map(|(arn, _)| arn)
-                    .collect();
+                let open = retry::still_open(&hold, &closed, just_closed);
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-                let reason = format!("still held by open AWS Health events: {}", open.join(", "));
-                decided(pipeline, execution_id, &stage.name, "hold", &reason);
+                let verdict = RetryVerdict::Held {
+                    events: open.into_iter().map(str::to_owned).collect(),
+                };
+                decided(pipeline, execution_id, &stage.name, &verdict);
                 continue;
             }
             let reason = match just_closed {
@@ -120,11 +117,11 @@ impl Retrier {
             .codepipeline
             .retry_stage(pipeline, &stage.name, execution_id, mode)
             .await?;
-        let (decision, reason) = match outcome {
-            RetryOutcome::Started => ("resume", reason.to_owned()),
-            RetryOutcome::AlreadyHandled(why) => ("skip", format!("already handled or superseded: {why}")),
+        let resumed = RetryVerdict::Resumed {
+            because: reason.to_owned(),
         };
-        decided(pipeline, execution_id, &stage.name, decision, &reason);
-        Ok(decision == "resume")
+        let verdict = RetryVerdict::after(outcome, resumed);
+        decided(pipeline, execution_id, &stage.name, &verdict);
+        Ok(matches!(verdict, RetryVerdict::Resumed { .. }))
     }
 }
