@@ -1,7 +1,7 @@
 //! The AWS side of the command line: one configuration from the standard chain (with `--region`
 //! and `--profile`), the clients built from it, and the pipelines a command is about.
 
-use crate::Selection;
+use crate::{Problem, Selection};
 use aws_config::SdkConfig;
 use pipeguard::aws::{CodePipeline, HealthSources, PipelineCallError, TrustRoots};
 
@@ -14,16 +14,18 @@ pub struct Aws {
 impl Aws {
     /// Loads the configuration and checks that there are credentials to sign with, so that a
     /// missing one is said once, clearly, and before anything else.
-    pub async fn connect(region: Option<String>, profile: Option<String>) -> Result<Self, String> {
+    pub async fn connect(region: Option<String>, profile: Option<String>) -> Result<Self, Problem> {
         // People's machines may sit behind a proxy with its own CA: the platform's store.
         let config = pipeguard::aws::load_config_for(region, profile, TrustRoots::Native).await;
         if config.region().is_none() {
-            return Err("no AWS region: pass --region, or set AWS_REGION or a profile's region".into());
+            return Err(Problem::Usage(
+                "no AWS region: pass --region, or set AWS_REGION or a profile's region".into(),
+            ));
         }
         if let Err(error) = pipeguard::aws::check_credentials(&config).await {
-            return Err(format!(
+            return Err(Problem::Usage(format!(
                 "no AWS credentials ({error}): set AWS_PROFILE (or --profile) and sign in, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            ));
+            )));
         }
         Ok(Self {
             codepipeline: CodePipeline::from_config(&config),

@@ -3,40 +3,45 @@
 
 use crate::aws::Aws;
 use crate::output::{Tone, colour_enabled, paint};
-use crate::{Ended, HealthArgs, Source};
-use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations};
+use crate::{Ended, Problem};
+use clap::Args;
+use clap::builder::PossibleValuesParser;
+use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations, SourceChoice};
+use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
 use serde_json::{Map, Value, json};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// As long as the gate gives AWS Health in Lambda.
 const BUDGET: Duration = Duration::from_secs(20);
 
-pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Ended {
-    let parameters = match user_parameters(&args) {
-        Ok(parameters) => parameters,
-        Err(problem) => {
-            eprintln!("pipeguard: {problem}");
-            return Ended::Usage;
-        }
-    };
-    let policy = GateDefaults::from_env(aws.env(args.events_table.clone()))
-        .and_then(|defaults| defaults.for_action(Some(&parameters)));
-    let policy = match policy {
-        Ok(policy) => policy,
-        Err(error) => {
-            eprintln!("pipeguard: {error}");
-            return Ended::Usage;
-        }
-    };
+#[derive(Args)]
+pub struct HealthArgs {
+    /// Regions to check, comma-separated (`global` for global services)
+    #[arg(long, value_delimiter = ',')]
+    regions: Vec<String>,
+    /// AWS Health service codes, comma-separated (default: all)
+    #[arg(long, value_delimiter = ',')]
+    services: Vec<String>,
+    /// Where to learn of AWS Health events (the gate's `health_source`)
+    #[arg(long, value_parser = PossibleValuesParser::new(SourceChoice::ALL.iter().map(|choice| choice.as_str())))]
+    source: Option<String>,
+    /// The gate's UserParameters, as JSON (the flags above override its fields)
+    #[arg(long)]
+    params: Option<String>,
+    /// The event store's DynamoDB table (default: HEALTH_EVENTS_TABLE)
+    #[arg(long = "events-table")]
+    events_table: Option<String>,
+}
+
+pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Problem> {
+    let parameters = user_parameters(&args).map_err(Problem::Usage)?;
+    let policy = GateDefaults::from_env(aws.env(args.events_table.clone()))?.for_action(Some(&parameters))?;
     let sources = aws.health_sources(args.events_table).await;
     let (health, running) = tokio::join!(
         sources.events_within(&policy, BUDGET),
         aws.codepipeline.running_executions(&policy.block_while_running),
     );
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs() as i64);
     let outcome = gate::decide(
         &policy,
         Observations {
@@ -44,7 +49,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Ended {
             running,
             wait: None,
             pipeline: None,
-            now,
+            now: pipeguard::clock::unix_seconds(),
         },
     );
     let ended = ended(&outcome);
@@ -53,7 +58,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Ended {
     } else {
         print_text(&outcome);
     }
-    ended
+    Ok(ended)
 }
 
 /// The UserParameters the gate would get: `--params`, with the flags' fields over it.
@@ -70,13 +75,8 @@ fn user_parameters(args: &HealthArgs) -> Result<String, String> {
     if !args.services.is_empty() {
         fields.insert("services".into(), json!(args.services));
     }
-    if let Some(source) = args.source {
-        let name = match source {
-            Source::Api => "api",
-            Source::Events => "events",
-            Source::Auto => "auto",
-        };
-        fields.insert("health_source".into(), json!(name));
+    if let Some(source) = &args.source {
+        fields.insert("health_source".into(), json!(source));
     }
     Ok(Value::Object(fields).to_string())
 }
@@ -100,12 +100,7 @@ fn ended(outcome: &GateOutcome) -> Ended {
 
 /// Without the gate's hold marker, which is for stage-retry, not for people.
 fn message(outcome: &GateOutcome) -> String {
-    gate::render(outcome)
-        .text()
-        .lines()
-        .filter(|line| !line.starts_with("pipeguard:hold:"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    hold::without_marker(gate::render(outcome).text())
 }
 
 fn print_text(outcome: &GateOutcome) {
@@ -122,7 +117,7 @@ fn as_json(outcome: &GateOutcome, ended: Ended) -> Value {
     let blockers: Vec<Value> = outcome.blockers().iter().map(blocker_json).collect();
     json!({
         "deploy": ended == Ended::Ok,
-        "verdict": outcome.verdict(),
+        "verdict": outcome.label(),
         "health_source": outcome.health_source(),
         "blocking": blockers,
         "message": message(outcome),

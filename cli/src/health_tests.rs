@@ -1,10 +1,10 @@
 use super::*;
 
-fn args(params: Option<&str>, regions: &[&str], source: Option<Source>) -> HealthArgs {
+fn args(params: Option<&str>, regions: &[&str], source: Option<&str>) -> HealthArgs {
     HealthArgs {
         regions: regions.iter().map(|region| region.to_string()).collect(),
         services: vec![],
-        source,
+        source: source.map(str::to_owned),
         params: params.map(str::to_owned),
         events_table: None,
     }
@@ -15,7 +15,7 @@ fn flags_override_the_params_they_name_and_keep_the_rest() {
     let parameters = user_parameters(&args(
         Some(r#"{"regions": ["eu-west-1"], "on_health_error": "fail-open"}"#),
         &["us-east-1", "global"],
-        Some(Source::Events),
+        Some("events"),
     ))
     .unwrap();
     let parsed: Value = serde_json::from_str(&parameters).unwrap();

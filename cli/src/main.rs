@@ -1,6 +1,8 @@
 //! `pipeguard`: what pipeguard sees, from a terminal or any CI system, on the same core as the
 //! functions: the gate's AWS Health decision, the state of the pipelines, a bulk retry of failed
-//! stages, and a rollback by hand.
+//! stages, and a rollback by hand. Each command's arguments sit beside its `run`, which returns
+//! how it ended or the problem that stopped it; this file prints a problem once and turns either
+//! into the exit code.
 
 mod aws;
 mod health;
@@ -9,7 +11,8 @@ mod retry;
 mod rollback;
 mod status;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use pipeguard::aws::PipelineCallError;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -34,39 +37,13 @@ enum Command {
     ///
     /// Exit code: 0 deploy, 1 blocked, 2 usage or configuration error, 3 AWS Health could not
     /// be asked and the policy fails closed.
-    Health(HealthArgs),
+    Health(health::HealthArgs),
     /// One row per pipeline: latest execution, failed stage, retries, holds, last rollback.
-    Status(StatusArgs),
+    Status(status::StatusArgs),
     /// Retry every failed stage that stage-retry's policy would retry.
-    Retry(RetryArgs),
+    Retry(retry::RetryArgs),
     /// Roll a stage back to the newest execution that succeeded in it (or to --to).
-    Rollback(RollbackArgs),
-}
-
-#[derive(Args)]
-struct HealthArgs {
-    /// Regions to check, comma-separated (`global` for global services)
-    #[arg(long, value_delimiter = ',')]
-    regions: Vec<String>,
-    /// AWS Health service codes, comma-separated (default: all)
-    #[arg(long, value_delimiter = ',')]
-    services: Vec<String>,
-    /// Where to learn of AWS Health events
-    #[arg(long, value_enum)]
-    source: Option<Source>,
-    /// The gate's UserParameters, as JSON (the flags above override its fields)
-    #[arg(long)]
-    params: Option<String>,
-    /// The event store's DynamoDB table (default: HEALTH_EVENTS_TABLE)
-    #[arg(long = "events-table")]
-    events_table: Option<String>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Source {
-    Api,
-    Events,
-    Auto,
+    Rollback(rollback::RollbackArgs),
 }
 
 /// Which pipelines: a name prefix, or names; all of them when neither is given.
@@ -77,51 +54,6 @@ struct Selection {
     prefix: Option<String>,
     /// Pipelines by name
     pipelines: Vec<String>,
-}
-
-#[derive(Args)]
-struct StatusArgs {
-    #[command(flatten)]
-    selection: Selection,
-    /// A table even when the output is not a terminal
-    #[arg(long, conflicts_with = "json")]
-    table: bool,
-    /// The event store's DynamoDB table, to tell whether holds' events are still open
-    /// (default: HEALTH_EVENTS_TABLE)
-    #[arg(long = "events-table")]
-    events_table: Option<String>,
-}
-
-#[derive(Args)]
-struct RetryArgs {
-    /// Which stages: the failed ones
-    #[arg(long, value_enum, required = true)]
-    status: StageFilter,
-    #[command(flatten)]
-    selection: Selection,
-    /// List what would be retried, retry nothing
-    #[arg(long)]
-    dry_run: bool,
-    /// Rerun every action of the stage, not only the failed ones
-    #[arg(long)]
-    all_actions: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum StageFilter {
-    Failed,
-}
-
-#[derive(Args)]
-struct RollbackArgs {
-    pipeline: String,
-    stage: String,
-    /// The execution to return the stage to (default: the newest that succeeded in it)
-    #[arg(long)]
-    to: Option<String>,
-    /// Say what would happen, change nothing
-    #[arg(long)]
-    dry_run: bool,
 }
 
 /// How a command ended, as the process's exit code.
@@ -138,25 +70,56 @@ pub enum Ended {
     HealthUnavailable = 3,
 }
 
+/// What stopped a command, said once by `main`.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    /// The command was asked for something that cannot be: a bad flag or setting, an unknown
+    /// pipeline, stage or execution, no credentials.
+    #[error("{0}")]
+    Usage(String),
+    /// A CodePipeline call failed.
+    #[error(transparent)]
+    Call(#[from] PipelineCallError),
+    /// The command could not do what it was asked, and says why.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Problem {
+    fn ended(&self) -> Ended {
+        match self {
+            Self::Usage(_) => Ended::Usage,
+            Self::Call(error) if error.is_not_found() => Ended::Usage,
+            Self::Call(_) | Self::Failed(_) => Ended::Failed,
+        }
+    }
+}
+
+impl From<pipeguard_core::config::SettingError> for Problem {
+    fn from(error: pipeguard_core::config::SettingError) -> Self {
+        Self::Usage(error.to_string())
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let aws = aws::Aws::connect(cli.region, cli.profile).await;
-    let aws = match aws {
-        Ok(aws) => aws,
+    let ended = match run(cli).await {
+        Ok(ended) => ended,
         Err(problem) => {
             eprintln!("pipeguard: {problem}");
-            return ExitCode::from(Ended::Usage as u8);
+            problem.ended()
         }
-    };
-    let ended = match cli.command {
-        Command::Health(args) => health::run(&aws, args, cli.json).await,
-        Command::Status(args) => {
-            let table = output::wants_table(cli.json, args.table);
-            status::run(&aws, args, table).await
-        }
-        Command::Retry(args) => retry::run(&aws, args, cli.json).await,
-        Command::Rollback(args) => rollback::run(&aws, args, cli.json).await,
     };
     ExitCode::from(ended as u8)
+}
+
+async fn run(cli: Cli) -> Result<Ended, Problem> {
+    let aws = aws::Aws::connect(cli.region, cli.profile).await?;
+    match cli.command {
+        Command::Health(args) => health::run(&aws, args, cli.json).await,
+        Command::Status(args) => status::run(&aws, args, cli.json).await,
+        Command::Retry(args) => retry::run(&aws, args, cli.json).await,
+        Command::Rollback(args) => rollback::run(&aws, args, cli.json).await,
+    }
 }

@@ -1,41 +1,50 @@
-//! `pipeguard retry --status failed`: every failed stage that stage-retry's policy would retry,
-//! retried once, with stage-retry's own decision (never a configuration or permission error by
-//! default, bounded attempts, not a stage the gate holds for AWS Health). Running it twice
-//! retries nothing the first run did: those stages are running, or were retried already.
+//! `pipeguard retry`: every failed stage that stage-retry's policy would retry, retried once,
+//! with stage-retry's own decision (never a configuration or permission error by default,
+//! bounded attempts, not a stage the gate holds for AWS Health). Running it twice retries
+//! nothing the first run did: those stages are running, or were retried already.
 
 use crate::aws::Aws;
-use crate::{Ended, RetryArgs};
-use pipeguard_core::pipeline::{RetryMode, RetryOutcome};
-use pipeguard_core::retry::{self, RetryDecision, RetryPolicies};
-use serde_json::json;
+use crate::{Ended, Problem, Selection};
+use clap::{Args, ValueEnum};
+use pipeguard_core::pipeline::RetryMode;
+use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
+use serde_json::{Value, json};
 use std::io::IsTerminal;
 
-/// What became of one failed stage.
-enum StageOutcome {
-    Retried,
-    /// A dry run's: it would be retried, so.
-    WouldRetry(String),
-    Skipped(String),
-    Failed(String),
+#[derive(Args)]
+pub struct RetryArgs {
+    /// Which stages: the failed ones, the only ones CodePipeline retries (kept for scripts
+    /// that name it)
+    #[arg(long, value_enum, default_value_t = StageFilter::Failed)]
+    status: StageFilter,
+    #[command(flatten)]
+    selection: Selection,
+    /// List what would be retried, retry nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Rerun every action of the stage, not only the failed ones
+    #[arg(long)]
+    all_actions: bool,
 }
 
-pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Ended {
-    let policies = match RetryPolicies::from_env(aws.env(None)) {
-        Ok(policies) => policies,
-        Err(error) => {
-            eprintln!("pipeguard: {error}");
-            return Ended::Usage;
-        }
-    };
-    let pipelines = match aws.pipelines(&args.selection).await {
-        Ok(pipelines) => pipelines,
-        Err(error) => {
-            eprintln!("pipeguard: {error}");
-            return Ended::Failed;
-        }
-    };
+#[derive(Clone, Copy, ValueEnum)]
+enum StageFilter {
+    Failed,
+}
+
+/// One failed stage, and what became of it: a verdict, or the error of the call that failed.
+struct StageRetried {
+    pipeline: String,
+    stage: String,
+    verdict: Result<RetryVerdict, String>,
+}
+
+pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Problem> {
+    let StageFilter::Failed = args.status;
+    let policies = RetryPolicies::from_env(aws.env(None))?;
+    let pipelines = aws.pipelines(&args.selection).await?;
     let progress = std::io::stderr().is_terminal() && !json;
-    let mut outcomes: Vec<(String, String, StageOutcome)> = Vec::new();
+    let mut retried: Vec<StageRetried> = Vec::new();
     let mut unknown = Vec::new();
     for (index, pipeline) in pipelines.iter().enumerate() {
         if progress {
@@ -43,23 +52,23 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Ended {
         }
         let stages = match aws.codepipeline.stages(pipeline).await {
             Ok(stages) => stages,
-            Err(error) if error.not_found => {
+            Err(error) if error.is_not_found() => {
                 unknown.push(pipeline.clone());
                 continue;
             }
             Err(error) => {
-                outcomes.push((
-                    pipeline.clone(),
-                    "-".into(),
-                    StageOutcome::Failed(error.to_string()),
-                ));
+                retried.push(StageRetried {
+                    pipeline: pipeline.clone(),
+                    stage: "-".into(),
+                    verdict: Err(error.to_string()),
+                });
                 continue;
             }
         };
         let policy = policies.for_pipeline(pipeline);
         for stage in stages.iter().filter(|stage| stage.is_failed()) {
             let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-            let result = match retry::decide(policy, execution_id, stage) {
+            let verdict = match retry::decide(policy, execution_id, stage) {
                 RetryDecision::Retry { mode, attempt, .. } => {
                     let mode = if args.all_actions {
                         RetryMode::AllActions
@@ -67,108 +76,102 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Ended {
                         mode
                     };
                     if args.dry_run {
-                        StageOutcome::WouldRetry(format!("{}, retry {attempt}", mode.as_str()))
+                        Ok(RetryVerdict::WouldRetry { attempt, mode })
                     } else {
-                        match aws
-                            .codepipeline
+                        aws.codepipeline
                             .retry_stage(pipeline, &stage.name, execution_id, mode)
                             .await
-                        {
-                            Ok(RetryOutcome::Started) => StageOutcome::Retried,
-                            Ok(RetryOutcome::AlreadyHandled(why)) => {
-                                StageOutcome::Skipped(format!("already handled: {why}"))
-                            }
-                            Err(error) => StageOutcome::Failed(error.to_string()),
-                        }
+                            .map(|outcome| {
+                                RetryVerdict::after(outcome, RetryVerdict::Retried { attempt, mode })
+                            })
+                            .map_err(|error| error.to_string())
                     }
                 }
-                RetryDecision::HeldByHealth(hold) => StageOutcome::Skipped(format!(
-                    "held by AWS Health events ({}); stage-retry resumes it when they have closed",
-                    hold.arns().collect::<Vec<_>>().join(", ")
-                )),
-                RetryDecision::Exhausted { attempts, .. } => {
-                    StageOutcome::Skipped(format!("retries used up ({attempts} of {})", policy.max_attempts))
-                }
-                RetryDecision::Skip(reason) => StageOutcome::Skipped(reason),
+                RetryDecision::HeldByHealth(hold) => Ok(RetryVerdict::Held {
+                    events: hold.arns().map(str::to_owned).collect(),
+                }),
+                RetryDecision::Exhausted {
+                    attempts,
+                    allowed,
+                    last_error,
+                } => Ok(RetryVerdict::Exhausted {
+                    attempts,
+                    allowed,
+                    last_error,
+                }),
+                RetryDecision::Skip(reason) => Ok(RetryVerdict::Skipped(reason)),
             };
-            outcomes.push((pipeline.clone(), stage.name.clone(), result));
+            retried.push(StageRetried {
+                pipeline: pipeline.clone(),
+                stage: stage.name.clone(),
+                verdict,
+            });
         }
     }
     if progress {
         eprint!("\r\u{1b}[2K");
     }
-    report(&outcomes, args.dry_run, json);
+    report(&retried, args.dry_run, json);
     if !unknown.is_empty() {
-        eprintln!("pipeguard: unknown pipeline: {}", unknown.join(", "));
-        return Ended::Usage;
+        return Err(Problem::Usage(format!(
+            "unknown pipeline: {}",
+            unknown.join(", ")
+        )));
     }
-    if outcomes
-        .iter()
-        .any(|(_, _, result)| matches!(result, StageOutcome::Failed(_)))
-    {
+    Ok(if retried.iter().any(|stage| stage.verdict.is_err()) {
         Ended::Failed
     } else {
         Ended::Ok
-    }
+    })
 }
 
-fn report(outcomes: &[(String, String, StageOutcome)], dry_run: bool, json: bool) {
-    let of = |wanted: fn(&StageOutcome) -> Option<String>| -> Vec<(String, String, String)> {
-        outcomes
-            .iter()
-            .filter_map(|(pipeline, stage, result)| {
-                wanted(result).map(|why| (pipeline.clone(), stage.clone(), why))
-            })
-            .collect()
-    };
-    let retried = of(|result| match result {
-        StageOutcome::Retried => Some(String::new()),
-        StageOutcome::WouldRetry(how) => Some(how.clone()),
-        _ => None,
-    });
-    let skipped = of(|result| match result {
-        StageOutcome::Skipped(reason) => Some(reason.clone()),
-        _ => None,
-    });
-    let errors = of(|result| match result {
-        StageOutcome::Failed(error) => Some(error.clone()),
-        _ => None,
-    });
+/// The stages retried (or that a dry run would retry), those skipped with why, and the errors.
+fn report(retried: &[StageRetried], dry_run: bool, json: bool) {
+    let (mut done, mut skipped, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    for stage in retried {
+        match &stage.verdict {
+            Ok(verdict @ (RetryVerdict::Retried { .. } | RetryVerdict::WouldRetry { .. })) => {
+                done.push((stage, verdict.label(), verdict.reason()))
+            }
+            Ok(verdict) => skipped.push((stage, verdict.label(), verdict.reason())),
+            Err(error) => errors.push((stage, "ERROR", error.clone())),
+        }
+    }
     if json {
-        let entries = |list: &[(String, String, String)], key: &str| {
+        let entries = |list: &[(&StageRetried, &str, String)], key: Option<&str>| -> Vec<Value> {
             list.iter()
-                .map(|(pipeline, stage, why)| {
-                    let mut entry = json!({"pipeline": pipeline, "stage": stage});
-                    if !key.is_empty() {
+                .map(|(stage, label, why)| {
+                    let mut entry =
+                        json!({"pipeline": stage.pipeline, "stage": stage.stage, "verdict": label});
+                    if let Some(key) = key {
                         entry[key] = json!(why);
                     }
                     entry
                 })
-                .collect::<Vec<_>>()
+                .collect()
         };
-        let (retried_key, how) = if dry_run {
-            ("would_retry", "how")
-        } else {
-            ("retried", "")
-        };
-        println!(
-            "{}",
-            json!({"dry_run": dry_run, retried_key: entries(&retried, how), "skipped": entries(&skipped, "reason"), "errors": entries(&errors, "error")})
-        );
+        let done_key = if dry_run { "would_retry" } else { "retried" };
+        let answer = json!({
+            "dry_run": dry_run,
+            done_key: entries(&done, dry_run.then_some("how")),
+            "skipped": entries(&skipped, Some("reason")),
+            "errors": entries(&errors, Some("error")),
+        });
+        println!("{answer}");
         return;
     }
-    for (pipeline, stage, how) in &retried {
+    for (stage, _, how) in &done {
         if dry_run {
-            println!("would retry  {pipeline} {stage} ({how})");
+            println!("would retry  {} {} ({how})", stage.pipeline, stage.stage);
         } else {
-            println!("retried  {pipeline} {stage}");
+            println!("retried  {} {}", stage.pipeline, stage.stage);
         }
     }
-    for (pipeline, stage, reason) in &skipped {
-        println!("skipped  {pipeline} {stage}: {reason}");
+    for (stage, _, reason) in &skipped {
+        println!("skipped  {} {}: {reason}", stage.pipeline, stage.stage);
     }
-    for (pipeline, stage, error) in &errors {
-        println!("error    {pipeline} {stage}: {error}");
+    for (stage, _, error) in &errors {
+        println!("error    {} {}: {error}", stage.pipeline, stage.stage);
     }
     let verb = if dry_run {
         "would be retried (dry run: nothing was)"
@@ -177,7 +180,7 @@ fn report(outcomes: &[(String, String, StageOutcome)], dry_run: bool, json: bool
     };
     println!(
         "{} {verb}, {} skipped, {} errors",
-        retried.len(),
+        done.len(),
         skipped.len(),
         errors.len()
     );

@@ -3,42 +3,49 @@
 //! that execution, if it is one CodePipeline can return the stage to.
 
 use crate::aws::Aws;
-use crate::{Ended, RollbackArgs};
-use pipeguard_core::pipeline::{ExecutionType, RollbackOutcome};
-use pipeguard_core::rollback;
+use crate::{Ended, Problem};
+use clap::Args;
+use pipeguard_core::pipeline::ExecutionType;
+use pipeguard_core::rollback::{self, Plan, RollbackVerdict};
 use serde_json::json;
 
-pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Ended {
+#[derive(Args)]
+pub struct RollbackArgs {
+    pipeline: String,
+    stage: String,
+    /// The execution to return the stage to (default: the newest that succeeded in it)
+    #[arg(long)]
+    to: Option<String>,
+    /// Say what would happen, change nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Problem> {
     let RollbackArgs {
         pipeline,
         stage,
         to,
         dry_run,
     } = args;
-    let usage = |problem: String| {
-        eprintln!("pipeguard: {problem}");
-        Ended::Usage
-    };
-    let failed = |problem: String| {
-        eprintln!("pipeguard: {problem}");
-        Ended::Failed
-    };
-    let stages = match aws.codepipeline.stages(&pipeline).await {
-        Ok(stages) => stages,
-        Err(error) if error.not_found => return usage(format!("unknown pipeline {pipeline}")),
-        Err(error) => return failed(error.to_string()),
-    };
+    let stages = aws.codepipeline.stages(&pipeline).await.map_err(|error| {
+        if error.is_not_found() {
+            Problem::Usage(format!("unknown pipeline {pipeline}"))
+        } else {
+            error.into()
+        }
+    })?;
     let Some(index) = stages.iter().position(|candidate| candidate.name == stage) else {
         let names: Vec<&str> = stages.iter().map(|candidate| candidate.name.as_str()).collect();
-        return usage(format!(
+        return Err(Problem::Usage(format!(
             "pipeline {pipeline} has no stage {stage} (its stages: {})",
             names.join(", ")
-        ));
+        )));
     };
     if index == 0 {
-        return usage(format!(
+        return Err(Problem::Usage(format!(
             "{stage} is the source stage, which CodePipeline cannot roll back"
-        ));
+        )));
     }
     let current = stages[index].execution_id.clone().unwrap_or_default();
     let target = aws
@@ -47,71 +54,66 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Ended {
             Some(id) => execution.id == *id,
             None => rollback::is_rollback_target(execution, &current),
         })
-        .await;
+        .await?;
     let target = match (target, &to) {
-        (Err(error), _) => return failed(error.to_string()),
-        (Ok(None), Some(id)) => {
-            return usage(format!(
+        (None, Some(id)) => {
+            return Err(Problem::Usage(format!(
                 "execution {id} did not succeed in stage {stage} of {pipeline}"
-            ));
+            )));
         }
-        (Ok(None), None) => {
-            return failed(format!(
+        (None, None) => {
+            return Err(Problem::Failed(format!(
                 "no earlier execution succeeded in stage {stage} of {pipeline}: nothing to roll back to"
-            ));
+            )));
         }
-        (Ok(Some(target)), _) if target.execution_type == ExecutionType::Rollback => {
-            return usage(format!(
+        (Some(target), _) if target.execution_type == ExecutionType::Rollback => {
+            return Err(Problem::Usage(format!(
                 "execution {} is itself a rollback; CodePipeline rolls back only to a standard execution",
                 target.id
-            ));
+            )));
         }
-        (Ok(Some(target)), _) if target.id == current => {
-            return usage(format!("stage {stage} already shows execution {current}"));
+        (Some(target), _) if target.id == current => {
+            return Err(Problem::Usage(format!(
+                "stage {stage} already shows execution {current}"
+            )));
         }
-        (Ok(Some(target)), _) => target,
+        (Some(target), _) => target,
     };
-    let revisions = if target.source_revisions.is_empty() {
-        String::new()
-    } else {
-        format!(" (source: {})", target.source_revisions.join(", "))
-    };
-    let plan = format!(
-        "stage {stage} of {pipeline} from execution {current} to {}{revisions}",
-        target.id
+    let plan_text = format!(
+        "stage {stage} of {pipeline} from execution {current} to {}{}",
+        target.id,
+        target.sources_note()
     );
-    if dry_run {
-        print(
-            json,
-            &format!("would roll back {plan}"),
-            json!({"dry_run": true, "pipeline": pipeline, "stage": stage, "from": current, "to": target.id}),
-        );
-        return Ended::Ok;
-    }
-    match aws
-        .codepipeline
-        .rollback_stage(&pipeline, &stage, &target.id)
-        .await
-    {
-        Ok(RollbackOutcome::Started(execution)) => {
-            print(
-                json,
-                &format!("rolling back {plan} in execution {execution}"),
-                json!({"dry_run": false, "pipeline": pipeline, "stage": stage, "from": current, "to": target.id, "rollback_execution": execution}),
-            );
-            Ended::Ok
+    let plan = Plan { apply: None, target };
+    let verdict = if dry_run {
+        RollbackVerdict::DryRun(Box::new(plan))
+    } else {
+        let outcome = aws
+            .codepipeline
+            .rollback_stage(&pipeline, &stage, &plan.target.id)
+            .await?;
+        RollbackVerdict::after(plan, outcome)
+    };
+    let mut answer = json!({"verdict": verdict.label(), "dry_run": dry_run, "pipeline": pipeline, "stage": stage, "from": current});
+    let text = match &verdict {
+        RollbackVerdict::DryRun(plan) => {
+            answer["to"] = json!(plan.target.id);
+            format!("would roll back {plan_text}")
         }
-        Ok(RollbackOutcome::AlreadyHandled(reason) | RollbackOutcome::Refused(reason)) => {
-            failed(format!("not rolled back: {reason}"))
+        RollbackVerdict::RolledBack {
+            plan,
+            rollback_execution,
+        } => {
+            answer["to"] = json!(plan.target.id);
+            answer["rollback_execution"] = json!(rollback_execution);
+            format!("rolling back {plan_text} in execution {rollback_execution}")
         }
-        Err(error) => failed(error.to_string()),
-    }
-}
-
-fn print(json: bool, text: &str, value: serde_json::Value) {
+        refused => return Err(Problem::Failed(format!("not rolled back: {}", refused.reason()))),
+    };
     if json {
-        println!("{value}");
+        println!("{answer}");
     } else {
         println!("{text}");
     }
+    Ok(Ended::Ok)
 }

@@ -3,8 +3,9 @@
 //! still open), and its last rollback.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, table};
-use crate::{Ended, StatusArgs};
+use crate::output::{Tone, colour_enabled, table, wants_table};
+use crate::{Ended, Problem, Selection};
+use clap::Args;
 use pipeguard::aws::{HealthSources, PipelineCallError};
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
@@ -12,6 +13,37 @@ use serde_json::{Value, json};
 
 /// A rollback is looked for among this many of the newest executions.
 const HISTORY: i32 = 100;
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// A table even when the output is not a terminal
+    #[arg(long, conflicts_with = "json")]
+    table: bool,
+    /// The event store's DynamoDB table, to tell whether holds' events are still open
+    /// (default: HEALTH_EVENTS_TABLE)
+    #[arg(long = "events-table")]
+    events_table: Option<String>,
+}
+
+/// Why a pipeline's row could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Unreadable {
+    /// No such pipeline in this account and region: a usage error.
+    NotFound(String),
+    /// CodePipeline could not be asked.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotFound(cause) => write!(f, "no such pipeline in this account and region ({cause})"),
+            Self::Failed(cause) => f.write_str(cause),
+        }
+    }
+}
 
 /// What `status` says about one pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,24 +60,13 @@ pub struct Row {
     /// The newest rollback among the recent executions, and its target.
     last_rollback: Option<(String, Option<String>)>,
     /// Why the pipeline could not be read.
-    error: Option<String>,
+    error: Option<Unreadable>,
 }
 
-pub async fn run(aws: &Aws, args: StatusArgs, as_table: bool) -> Ended {
-    let policies = match RetryPolicies::from_env(aws.env(None)) {
-        Ok(policies) => policies,
-        Err(error) => {
-            eprintln!("pipeguard: {error}");
-            return Ended::Usage;
-        }
-    };
-    let pipelines = match aws.pipelines(&args.selection).await {
-        Ok(pipelines) => pipelines,
-        Err(error) => {
-            eprintln!("pipeguard: {error}");
-            return Ended::Failed;
-        }
-    };
+pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
+    let as_table = wants_table(json, args.table);
+    let policies = RetryPolicies::from_env(aws.env(None))?;
+    let pipelines = aws.pipelines(&args.selection).await?;
     let sources = aws.health_sources(args.events_table).await;
     let mut rows = Vec::new();
     for pipeline in &pipelines {
@@ -61,22 +82,20 @@ pub async fn run(aws: &Aws, args: StatusArgs, as_table: bool) -> Ended {
     }
     let unknown: Vec<&str> = rows
         .iter()
-        .filter(|row| {
-            row.error
-                .as_deref()
-                .is_some_and(|error| error.starts_with("no such pipeline"))
-        })
+        .filter(|row| matches!(row.error, Some(Unreadable::NotFound(_))))
         .map(|row| row.pipeline.as_str())
         .collect();
     if !unknown.is_empty() {
-        eprintln!("pipeguard: unknown pipeline: {}", unknown.join(", "));
-        return Ended::Usage;
+        return Err(Problem::Usage(format!(
+            "unknown pipeline: {}",
+            unknown.join(", ")
+        )));
     }
-    if rows.iter().any(|row| row.error.is_some()) {
+    Ok(if rows.iter().any(|row| row.error.is_some()) {
         Ended::Failed
     } else {
         Ended::Ok
-    }
+    })
 }
 
 async fn read(
@@ -150,10 +169,10 @@ impl Row {
     }
 
     fn unreadable(pipeline: &str, error: &PipelineCallError) -> Self {
-        let error = if error.not_found {
-            format!("no such pipeline in this account and region ({})", error.cause)
+        let error = if error.is_not_found() {
+            Unreadable::NotFound(error.source.to_string())
         } else {
-            error.to_string()
+            Unreadable::Failed(error.to_string())
         };
         Self {
             pipeline: pipeline.to_owned(),
@@ -174,7 +193,7 @@ impl Row {
             "retries": self.retries.map(|(used, allowed)| json!({"used": used, "allowed": allowed})),
             "held_by": self.held_by.iter().map(|(arn, open)| json!({"event_arn": arn, "open": open})).collect::<Vec<_>>(),
             "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
-            "error": self.error,
+            "error": self.error.as_ref().map(Unreadable::to_string),
         })
     }
 }
@@ -199,7 +218,12 @@ fn render_table(rows: &[Row], colour: bool) -> String {
                     };
                     (format!("{} {status}", short(id)), tone)
                 }
-                None => (row.error.clone().unwrap_or_else(|| "never ran".into()), Tone::Bad),
+                None => (
+                    row.error
+                        .as_ref()
+                        .map_or_else(|| "never ran".into(), Unreadable::to_string),
+                    Tone::Bad,
+                ),
             };
             let failed = row
                 .failed
