@@ -139,7 +139,9 @@ async fn a_failed_rollback_is_not_rolled_back() {
             .unwrap_or_default()
             .contains("never rolled back again")
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both failures (the deploy's and the rollback's) handled: nothing else is on its way.
+    local.invoked("apply-rollback", 2, "both failures handled").await;
+    assert_eq!(local.invocations("apply-rollback"), 2);
     assert_eq!(local.successful_calls("codepipeline", "RollbackStage"), 1);
     assert_eq!(local.rollbacks().len(), 1);
 }

@@ -108,7 +108,7 @@ async fn bad_input_is_a_clear_message_and_exit_code_2() {
             "UserParameters field `regions[0]`",
         ),
         (&["health", "--source", "store"], "invalid value 'store'"),
-        (&["retry"], "--status"),
+        (&["retry", "--status", "succeeded"], "--status"),
         (&["rollback", "web-app"], "<STAGE>"),
     ];
     for (args, expected) in cases {
@@ -187,7 +187,7 @@ async fn retry_failed_retries_what_stage_retry_would_and_a_second_run_retries_no
     let dry = parse(&stdout);
     assert_eq!(
         dry["would_retry"],
-        json!([{"pipeline": "flaky", "stage": "Deploy", "how": "FAILED_ACTIONS, retry 1"}])
+        json!([{"pipeline": "flaky", "stage": "Deploy", "verdict": "DRY_RUN", "how": "FAILED_ACTIONS, retry 1"}])
     );
     assert_eq!(
         local.successful_calls("codepipeline", "RetryStageExecution"),
@@ -200,7 +200,7 @@ async fn retry_failed_retries_what_stage_retry_would_and_a_second_run_retries_no
     let first = parse(&stdout);
     assert_eq!(
         first["retried"],
-        json!([{"pipeline": "flaky", "stage": "Deploy"}])
+        json!([{"pipeline": "flaky", "stage": "Deploy", "verdict": "RETRY"}])
     );
     let skipped: Vec<(String, String)> = first["skipped"]
         .as_array()
@@ -238,7 +238,8 @@ async fn retry_failed_retries_what_stage_retry_would_and_a_second_run_retries_no
         })
         .await;
 
-    let (code, stdout, _) = local.cli(&["retry", "--status", "failed"], &env).await;
+    // Failed stages are the default, and the only ones CodePipeline retries.
+    let (code, stdout, _) = local.cli(&["retry"], &env).await;
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.ends_with("0 retried, 2 skipped, 0 errors\n"), "{stdout}");
     assert_eq!(

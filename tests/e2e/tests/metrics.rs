@@ -1,5 +1,7 @@
 //! Operators can see pipeguard work without extra calls: each function writes CloudWatch
-//! Embedded Metric Format lines to its log, one namespace, few and low-cardinality dimensions.
+//! Embedded Metric Format lines to its log, one namespace, few and low-cardinality dimensions,
+//! and one log line per decision whose fields are values a query can match (Lambda's JSON log
+//! format, as the template configures it).
 
 use e2e::Local;
 use serde_json::{Value, json};
@@ -66,11 +68,12 @@ fn has(counted: &[(String, Vec<(String, String)>)], metric: &str, dimension: (&s
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
-    let dir = std::env::temp_dir().join(format!("pipeguard-emf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let local = Local::start(&[]).await;
+/// Every function decides at least once (the gate blocks, stage-retry retries, apply-rollback
+/// rolls back) and stage-retry fails an invocation, with each function's output in
+/// `<dir>/<function>.log` and Lambda's JSON log format. The emulator, with its executions.
+async fn every_function_decides(dir: &Path) -> Local {
+    std::fs::create_dir_all(dir).unwrap();
+    let local = Local::start(&[("AWS_LAMBDA_LOG_FORMAT", "JSON")]).await;
     local.admin(
         "POST",
         "/_admin/settings",
@@ -113,18 +116,25 @@ async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
         })
         .await;
 
+    local
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
+    let dir = std::env::temp_dir().join(format!("pipeguard-emf-{}", std::process::id()));
+    let local = every_function_decides(&dir).await;
     let gate = counted(&metric_lines(&dir, "health-gate"));
     assert!(has(&gate, "Decisions", ("Verdict", "BLOCKED")), "{gate:?}");
     assert!(has(&gate, "Decisions", ("HealthSource", "api")), "{gate:?}");
     let retry = counted(&metric_lines(&dir, "stage-retry"));
-    assert!(has(&retry, "Decisions", ("Verdict", "retry")), "{retry:?}");
+    assert!(has(&retry, "Decisions", ("Verdict", "RETRY")), "{retry:?}");
     assert!(
         has(&retry, "Errors", ("ErrorType", "CodePipelineCallFailed")),
         "{retry:?}"
     );
     let rollback = counted(&metric_lines(&dir, "apply-rollback"));
     assert!(
-        has(&rollback, "Decisions", ("Verdict", "rollback")),
+        has(&rollback, "Decisions", ("Verdict", "ROLLBACK")),
         "{rollback:?}"
     );
     let executions = local.admin("GET", "/_admin/executions", json!({}));
@@ -140,6 +150,101 @@ async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
     assert!(
         !everything.contains("web-app") && !everything.contains("flaky"),
         "no pipeline names"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The fields of each decision line a function logged (Lambda's JSON format: `fields`).
+fn decisions(dir: &Path, function: &str, message: &str) -> Vec<serde_json::Map<String, Value>> {
+    std::fs::read_to_string(dir.join(format!("{function}.log")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|line| line.get("fields").and_then(Value::as_object).cloned())
+        .filter(|fields| fields.get("message").and_then(Value::as_str) == Some(message))
+        .collect()
+}
+
+/// A field's text, or a failure naming the field and the line.
+fn text<'a>(fields: &'a serde_json::Map<String, Value>, name: &str) -> &'a str {
+    fields
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no text field {name} in {fields:?}"))
+}
+
+/// Every field is a value (a string, number or boolean), never Rust's debug text of one, and
+/// the verdict is one of the upper-case labels every function uses.
+fn check_values(fields: &serde_json::Map<String, Value>) {
+    for (name, value) in fields {
+        assert!(!value.is_array() && !value.is_object(), "{name} in {fields:?}");
+        let text = value.as_str().unwrap_or_default();
+        assert!(
+            !text.starts_with("Some(") && !text.starts_with("None") && !text.starts_with("[\""),
+            "{name} is debug text in {fields:?}"
+        );
+    }
+    let verdict = text(fields, "verdict");
+    assert!(
+        !verdict.is_empty() && verdict.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+        "{fields:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_logs_its_decision_as_one_line_of_values_a_query_can_match() {
+    let dir = std::env::temp_dir().join(format!("pipeguard-decision-logs-{}", std::process::id()));
+    every_function_decides(&dir).await;
+
+    let gate = decisions(&dir, "health-gate", "gate decision");
+    let blocked = gate
+        .iter()
+        .find(|fields| fields.get("verdict") == Some(&json!("BLOCKED")))
+        .unwrap_or_else(|| panic!("no blocked decision in {gate:?}"));
+    check_values(blocked);
+    assert_eq!(
+        blocked.get("pipeline"),
+        None,
+        "the gate asks its pipeline's name only for a notice or a lock: unknown, so absent"
+    );
+    assert_eq!(text(blocked, "regions"), "us-east-1");
+    assert_eq!(text(blocked, "health_source"), "api");
+    assert!(!text(blocked, "job_id").is_empty());
+    assert!(
+        text(blocked, "reason").starts_with("Deployment blocked by 1 AWS Health event"),
+        "{blocked:?}"
+    );
+    assert_eq!(
+        blocked.get("services"),
+        None,
+        "every service is watched: no field"
+    );
+
+    let retry = decisions(&dir, "stage-retry", "retry decision");
+    let retried = retry
+        .iter()
+        .find(|fields| fields.get("verdict") == Some(&json!("RETRY")))
+        .unwrap_or_else(|| panic!("no retry decision in {retry:?}"));
+    check_values(retried);
+    assert_eq!(
+        (text(retried, "pipeline"), text(retried, "stage")),
+        ("flaky", "Deploy")
+    );
+    assert_eq!(text(retried, "reason"), "retry 1 started (FAILED_ACTIONS)");
+
+    let rollback = decisions(&dir, "apply-rollback", "rollback decision");
+    let rolled_back = rollback
+        .iter()
+        .find(|fields| fields.get("verdict") == Some(&json!("ROLLBACK")))
+        .unwrap_or_else(|| panic!("no rollback decision in {rollback:?}"));
+    check_values(rolled_back);
+    assert_eq!(
+        (text(rolled_back, "pipeline"), text(rolled_back, "stage")),
+        ("infra", "Deploy")
+    );
+    assert!(
+        text(rolled_back, "reason").starts_with("rolling back to "),
+        "{rolled_back:?}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }

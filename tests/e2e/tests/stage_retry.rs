@@ -53,7 +53,9 @@ async fn a_permanent_failure_stops_after_max_attempts_with_one_notification() {
             Some(local.messages()).filter(|messages| !messages.is_empty())
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The three failures (the first run and both retries) handled: nothing else is on its way.
+    local.invoked("stage-retry", 3, "every failure handled").await;
+    assert_eq!(local.invocations("stage-retry"), 3);
     let execution = local.execution(&id);
     assert_eq!(execution["status"], "Failed");
     assert_eq!(execution["stages"][1]["manual_retries"], 2);
