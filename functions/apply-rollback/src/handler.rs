@@ -38,11 +38,8 @@ impl From<PipelineCallError> for Stop {
 impl Rollbacker {
     pub async fn from_env() -> Self {
         let config = pipeguard::aws::load_config().await;
-        let env = |name: &str| std::env::var(name).ok();
-        let policies = RollbackPolicies::from_env(env);
-        if let Err(error) = &policies {
-            tracing::error!(%error, "invalid rollback configuration in the environment; every event will fail with it");
-        }
+        let env = pipeguard::lambda::process_env;
+        let policies = pipeguard::lambda::settings_at_cold_start("rollback", RollbackPolicies::from_env(env));
         Self {
             policies,
             codepipeline: CodePipeline::from_config(&config),

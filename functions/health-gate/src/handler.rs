@@ -54,11 +54,8 @@ impl Decision {
 impl Gate {
     pub async fn from_env() -> Self {
         let config = pipeguard::aws::load_config().await;
-        let env = |name: &str| std::env::var(name).ok();
-        let defaults = GateDefaults::from_env(env);
-        if let Err(error) = &defaults {
-            tracing::error!(%error, "invalid gate configuration in the environment; every job will fail with it");
-        }
+        let env = pipeguard::lambda::process_env;
+        let defaults = pipeguard::lambda::settings_at_cold_start("gate", GateDefaults::from_env(env));
         Self {
             defaults,
             codepipeline: CodePipeline::from_config(&config),
@@ -166,35 +163,22 @@ impl Gate {
         let reason = result.text();
         let verdict = outcome.label();
         let health_source = outcome.health_source();
-        match outcome {
-            // The gate could not decide as asked: someone has to look.
-            GateOutcome::Misconfigured(_)
-            | GateOutcome::UnreadableToken(_)
-            | GateOutcome::OutOfTime { .. }
-            | GateOutcome::Crashed(_)
-            | GateOutcome::HealthUnavailable { .. }
-            | GateOutcome::ConflictCheckFailed(_) => {
-                tracing::warn!(
-                    job_id,
-                    pipeline,
-                    verdict,
-                    health_source,
-                    regions,
-                    services,
-                    reason,
-                    "gate decision"
-                )
-            }
-            _ => tracing::info!(
+        tracing::info!(
+            job_id,
+            pipeline,
+            verdict,
+            health_source,
+            regions,
+            services,
+            reason,
+            "gate decision"
+        );
+        if outcome.needs_a_person() {
+            tracing::warn!(
                 job_id,
-                pipeline,
                 verdict,
-                health_source,
-                regions,
-                services,
-                reason,
-                "gate decision"
-            ),
+                "the gate could not decide as asked: someone has to look"
+            );
         }
         pipeguard::metrics::decision("health-gate", verdict, Some(health_source));
         let reported = before(answer_by, self.codepipeline.report(job_id, &result))

@@ -27,11 +27,8 @@ pub struct Retrier {
 impl Retrier {
     pub async fn from_env() -> Self {
         let config = pipeguard::aws::load_config().await;
-        let env = |name: &str| std::env::var(name).ok();
-        let policies = RetryPolicies::from_env(env);
-        if let Err(error) = &policies {
-            tracing::error!(%error, "invalid retry configuration in the environment; every event will fail with it");
-        }
+        let env = pipeguard::lambda::process_env;
+        let policies = pipeguard::lambda::settings_at_cold_start("retry", RetryPolicies::from_env(env));
         Self {
             policies,
             codepipeline: CodePipeline::from_config(&config),

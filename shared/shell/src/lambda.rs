@@ -53,6 +53,21 @@ impl From<InvocationError> for Diagnostic {
     }
 }
 
+/// A variable of the process's environment: where the functions' settings come from.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A function's settings, read once at cold start. An invalid one is logged now, once; every
+/// invocation then fails with it (so events wait in the dead-letter queue rather than being
+/// dropped) until it is fixed.
+pub fn settings_at_cold_start<T>(what: &str, read: Result<T, SettingError>) -> Result<T, SettingError> {
+    if let Err(error) = &read {
+        tracing::error!(%error, "invalid {what} configuration in the environment; every invocation will fail with it");
+    }
+    read
+}
+
 /// Counts a failed invocation (`metrics`) before handing the result back to Lambda.
 pub fn counted<T>(function: &str, result: Result<T, InvocationError>) -> Result<T, InvocationError> {
     if let Err(error) = &result {

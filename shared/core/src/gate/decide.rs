@@ -278,6 +278,20 @@ impl GateOutcome {
         }
     }
 
+    /// Whether the gate could not decide as asked (a setting, a token, AWS or the gate itself
+    /// failed), so that a person has to look, whatever the job's result says.
+    pub fn needs_a_person(&self) -> bool {
+        matches!(
+            self,
+            Self::Misconfigured(_)
+                | Self::UnreadableToken(_)
+                | Self::OutOfTime { .. }
+                | Self::Crashed(_)
+                | Self::HealthUnavailable { .. }
+                | Self::ConflictCheckFailed(_)
+        )
+    }
+
     /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
     pub fn label(&self) -> &'static str {
         match self {

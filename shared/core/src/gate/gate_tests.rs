@@ -616,3 +616,21 @@ fn every_answer_says_which_health_source_decided() {
     let told = notice(&blocked, "web-app").unwrap();
     assert!(told.body.contains("recorded from EventBridge"), "{}", told.body);
 }
+
+#[test]
+fn only_answers_the_gate_could_not_reach_as_asked_need_a_person() {
+    let pass = decide(&policy("{}"), observe(vec![]));
+    let blocked = decide(&policy("{}"), observe(vec![ec2_issue()]));
+    assert!(!pass.needs_a_person() && !blocked.needs_a_person());
+    for stuck in [
+        GateOutcome::Misconfigured("bad".into()),
+        GateOutcome::UnreadableToken("bad".into()),
+        GateOutcome::OutOfTime { budget_secs: 19 },
+        GateOutcome::Crashed("panic".into()),
+        GateOutcome::HealthUnavailable {
+            cause: "no plan".into(),
+        },
+    ] {
+        assert!(stuck.needs_a_person(), "{stuck:?}");
+    }
+}

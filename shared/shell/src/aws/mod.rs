@@ -129,7 +129,7 @@ where
 /// One attempt may take 5 s and a call, with the SDK's standard retries, 15 s: well inside
 /// the functions' timeout, so there is always time left to report a result.
 pub async fn load_config() -> SdkConfig {
-    let roots = TrustRoots::for_lambda(|name| std::env::var(name).ok());
+    let roots = TrustRoots::for_lambda(crate::lambda::process_env);
     load_config_for(None, None, roots).await
 }
 
