@@ -34,7 +34,7 @@ unit:
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
 
-# The property tests of everything that reads outside input (shared/tests/properties.rs) run
+# The property tests of everything that reads outside input (shared/shell/tests/properties.rs) run
 # 128 cases each in `make test`; this runs many more.
 FUZZ_CASES ?= 20000
 fuzz:
