@@ -1,16 +1,17 @@
 //! The imperative shell's edge: every AWS call pipeguard makes, one module per service, on the
-//! official SDK. Nothing under `gate`, `retry` or `rollback` may use this module.
+//! official SDK, each item at one path (`pipeguard::aws::CodePipeline`, ...). The decisions
+//! cannot reach it: they live in `pipeguard_core`, a crate this one depends on.
 
-pub mod codepipeline;
-pub mod dynamodb;
-pub mod health;
-pub mod sns;
-pub mod sources;
+mod codepipeline;
+mod dynamodb;
+mod health;
+mod sns;
+mod sources;
 
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
 pub use dynamodb::{EventStore, Recorded, StoreError};
 pub use health::{HealthApi, HealthEndpoint};
-pub use sns::Notifier;
+pub use sns::{Notifier, NotifyError};
 pub use sources::HealthSources;
 
 use aws_config::timeout::TimeoutConfig;
