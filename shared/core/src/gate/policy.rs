@@ -186,11 +186,6 @@ impl GateDefaults {
             .clone()
             .overridden_by(raw, self.store_configured, user_parameter)
     }
-
-    /// The function-wide policy, before any action's UserParameters.
-    pub fn policy(&self) -> &GatePolicy {
-        &self.policy
-    }
 }
 
 const USER_PARAMETERS: &str = "UserParameters";

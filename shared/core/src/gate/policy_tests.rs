@@ -48,7 +48,7 @@ fn environment_sets_every_field() {
         ("GATE_BLOCK_WHILE_RUNNING", "cleanup,db-migrate"),
     ]))
     .unwrap();
-    let policy = defaults.policy();
+    let policy = defaults.for_action(None).unwrap();
     assert_eq!(
         policy.regions,
         ["us-east-1", "us-west-2"],
@@ -102,8 +102,8 @@ fn blank_variables_mean_the_default_as_cloudformation_passes_empty_parameters() 
         ("GATE_SERVICES", " "),
     ]))
     .unwrap();
-    assert_eq!(defaults.policy().regions, ["eu-west-1"]);
-    assert!(defaults.policy().services.is_empty());
+    assert_eq!(defaults.for_action(None).unwrap().regions, ["eu-west-1"]);
+    assert!(defaults.for_action(None).unwrap().services.is_empty());
 }
 
 #[test]
@@ -240,14 +240,20 @@ fn error_messages_say_where_and_what() {
 
 #[test]
 fn the_health_source_is_auto_unless_set_and_events_needs_the_store() {
-    assert_eq!(defaults().policy().health_source, SourceChoice::Auto);
+    assert_eq!(
+        defaults().for_action(None).unwrap().health_source,
+        SourceChoice::Auto
+    );
     let with_store = GateDefaults::from_env(env(&[
         ("AWS_REGION", "eu-west-1"),
         ("HEALTH_EVENTS_TABLE", "pipeguard-health-events"),
         ("GATE_HEALTH_SOURCE", "events"),
     ]))
     .unwrap();
-    assert_eq!(with_store.policy().health_source, SourceChoice::Events);
+    assert_eq!(
+        with_store.for_action(None).unwrap().health_source,
+        SourceChoice::Events
+    );
     assert_eq!(
         with_store
             .for_action(Some(r#"{"health_source": "api"}"#))
