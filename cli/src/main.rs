@@ -89,7 +89,6 @@ impl Problem {
     fn ended(&self) -> Ended {
         match self {
             Self::Usage(_) => Ended::Usage,
-            Self::Call(error) if error.is_not_found() => Ended::Usage,
             Self::Call(_) | Self::Failed(_) => Ended::Failed,
         }
     }

@@ -6,7 +6,7 @@
 use crate::aws::Aws;
 use crate::{Ended, Problem, Selection};
 use clap::{Args, ValueEnum};
-use pipeguard_core::pipeline::RetryMode;
+use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
 use serde_json::{Value, json};
 use std::io::IsTerminal;
@@ -27,9 +27,18 @@ pub struct RetryArgs {
     all_actions: bool,
 }
 
+/// The stage statuses `--status` selects.
 #[derive(Clone, Copy, ValueEnum)]
 enum StageFilter {
     Failed,
+}
+
+impl StageFilter {
+    fn selects(self, stage: &StageSnapshot) -> bool {
+        match self {
+            Self::Failed => stage.is_failed(),
+        }
+    }
 }
 
 /// One failed stage, and what became of it: a verdict, or the error of the call that failed.
@@ -40,7 +49,6 @@ struct StageRetried {
 }
 
 pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Problem> {
-    let StageFilter::Failed = args.status;
     let policies = RetryPolicies::from_env(aws.env(None))?;
     let pipelines = aws.pipelines(&args.selection).await?;
     let progress = std::io::stderr().is_terminal() && !json;
@@ -66,7 +74,7 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
             }
         };
         let policy = policies.for_pipeline(pipeline);
-        for stage in stages.iter().filter(|stage| stage.is_failed()) {
+        for stage in stages.iter().filter(|stage| args.status.selects(stage)) {
             let execution_id = stage.execution_id.as_deref().unwrap_or_default();
             let verdict = match retry::decide(policy, execution_id, stage) {
                 RetryDecision::Retry { mode, attempt, .. } => {
@@ -93,11 +101,11 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
                 RetryDecision::Exhausted {
                     attempts,
                     allowed,
-                    last_error,
+                    last_errors,
                 } => Ok(RetryVerdict::Exhausted {
                     attempts,
                     allowed,
-                    last_error,
+                    last_errors,
                 }),
                 RetryDecision::Skip(reason) => Ok(RetryVerdict::Skipped(reason)),
             };
@@ -131,18 +139,21 @@ fn report(retried: &[StageRetried], dry_run: bool, json: bool) {
     for stage in retried {
         match &stage.verdict {
             Ok(verdict @ (RetryVerdict::Retried { .. } | RetryVerdict::WouldRetry { .. })) => {
-                done.push((stage, verdict.label(), verdict.reason()))
+                done.push((stage, Some(verdict.label()), verdict.reason()))
             }
-            Ok(verdict) => skipped.push((stage, verdict.label(), verdict.reason())),
-            Err(error) => errors.push((stage, "ERROR", error.clone())),
+            Ok(verdict) => skipped.push((stage, Some(verdict.label()), verdict.reason())),
+            Err(error) => errors.push((stage, None, error.clone())),
         }
     }
     if json {
-        let entries = |list: &[(&StageRetried, &str, String)], key: Option<&str>| -> Vec<Value> {
+        // An error is no decision: it has no verdict.
+        let entries = |list: &[(&StageRetried, Option<&str>, String)], key: Option<&str>| -> Vec<Value> {
             list.iter()
                 .map(|(stage, label, why)| {
-                    let mut entry =
-                        json!({"pipeline": stage.pipeline, "stage": stage.stage, "verdict": label});
+                    let mut entry = json!({"pipeline": stage.pipeline, "stage": stage.stage});
+                    if let Some(label) = label {
+                        entry["verdict"] = json!(label);
+                    }
                     if let Some(key) = key {
                         entry[key] = json!(why);
                     }

@@ -170,7 +170,7 @@ impl Row {
 
     fn unreadable(pipeline: &str, error: &PipelineCallError) -> Self {
         let error = if error.is_not_found() {
-            Unreadable::NotFound(error.source.to_string())
+            Unreadable::NotFound(error.cause.to_string())
         } else {
             Unreadable::Failed(error.to_string())
         };

@@ -72,7 +72,7 @@ impl Rollbacker {
         let failure = match rollback::locate(pipeline, failed, change.named_stage(), &stages) {
             Ok(failure) => failure,
             Err(verdict) => {
-                log(change, &verdict);
+                log(change, change.named_stage(), &verdict);
                 return Ok(());
             }
         };
@@ -80,7 +80,7 @@ impl Rollbacker {
             Ok(verdict) | Err(Stop::Decided(verdict)) => verdict,
             Err(Stop::Failed(error)) => return Err(error),
         };
-        log(change, &verdict);
+        log(change, Some(&failure.stage.name), &verdict);
         if let Some(notice) = verdict.notice(&failure) {
             self.notifier.tell(&notice).await;
         }
@@ -125,11 +125,12 @@ impl Rollbacker {
     }
 }
 
-fn log(change: &PipelineChange, verdict: &RollbackVerdict) {
+/// Logs the decision about `change` (in `stage`, when one was found or named), and counts it.
+fn log(change: &PipelineChange, stage: Option<&str>, verdict: &RollbackVerdict) {
     tracing::info!(
         pipeline = %change.pipeline,
         execution_id = %change.execution_id,
-        stage = change.named_stage(),
+        stage,
         verdict = verdict.label(),
         reason = %verdict.reason(),
         "rollback decision"

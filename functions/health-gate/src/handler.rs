@@ -163,22 +163,27 @@ impl Gate {
         let reason = result.text();
         let verdict = outcome.label();
         let health_source = outcome.health_source();
-        tracing::info!(
-            job_id,
-            pipeline,
-            verdict,
-            health_source,
-            regions,
-            services,
-            reason,
-            "gate decision"
-        );
+        // One line, its fields written once; at WARN when a person has to look. A tracing event's
+        // level is part of its call site, so the two levels are two call sites.
+        macro_rules! decision_line {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    job_id,
+                    pipeline,
+                    verdict,
+                    health_source,
+                    regions,
+                    services,
+                    reason,
+                    "gate decision"
+                )
+            };
+        }
         if outcome.needs_a_person() {
-            tracing::warn!(
-                job_id,
-                verdict,
-                "the gate could not decide as asked: someone has to look"
-            );
+            decision_line!(tracing::Level::WARN);
+        } else {
+            decision_line!(tracing::Level::INFO);
         }
         pipeguard::metrics::decision("health-gate", verdict, Some(health_source));
         let reported = before(answer_by, self.codepipeline.report(job_id, &result))

@@ -74,7 +74,7 @@ impl Retrier {
         let stages = self.codepipeline.stages(pipeline).await?;
         let Some((_, stage)) = stage_of_failure(&stages, change.named_stage(), execution_id) else {
             let verdict = RetryVerdict::Skipped("no failed stage of this execution".into());
-            decided(pipeline, execution_id, "(none)", &verdict);
+            decided(pipeline, execution_id, None, &verdict);
             return Ok(());
         };
         let stage_name = stage.name.as_str();
@@ -100,22 +100,22 @@ impl Retrier {
                     .retry_stage(pipeline, stage_name, execution_id, mode)
                     .await?;
                 let verdict = RetryVerdict::after(outcome, RetryVerdict::Retried { attempt, mode });
-                decided(pipeline, execution_id, stage_name, &verdict);
+                decided(pipeline, execution_id, Some(stage_name), &verdict);
             }
             RetryDecision::Exhausted {
                 attempts,
                 allowed,
-                last_error,
+                last_errors,
             } => {
-                let notice =
-                    retry::exhausted_notice(pipeline, stage_name, execution_id, attempts, &last_error);
                 let verdict = RetryVerdict::Exhausted {
                     attempts,
                     allowed,
-                    last_error,
+                    last_errors,
                 };
-                decided(pipeline, execution_id, stage_name, &verdict);
-                self.notifier.tell(&notice).await;
+                decided(pipeline, execution_id, Some(stage_name), &verdict);
+                if let Some(notice) = verdict.notice(pipeline, stage_name, execution_id) {
+                    self.notifier.tell(&notice).await;
+                }
             }
             RetryDecision::HeldByHealth(hold) => {
                 // The events may have closed before this failure arrived: then no closing event
@@ -131,11 +131,11 @@ impl Retrier {
                         .await?;
                     }
                     Ok(closed) => {
-                        let open = retry::still_open(&hold, &closed, None);
+                        let open = hold.still_open(&closed, None);
                         let verdict = RetryVerdict::Held {
                             events: open.into_iter().map(str::to_owned).collect(),
                         };
-                        decided(pipeline, execution_id, stage_name, &verdict);
+                        decided(pipeline, execution_id, Some(stage_name), &verdict);
                     }
                     Err(unavailable) => {
                         let verdict = RetryVerdict::Held {
@@ -146,15 +146,21 @@ impl Retrier {
                 }
             }
             RetryDecision::Skip(reason) => {
-                decided(pipeline, execution_id, stage_name, &RetryVerdict::Skipped(reason));
+                decided(
+                    pipeline,
+                    execution_id,
+                    Some(stage_name),
+                    &RetryVerdict::Skipped(reason),
+                );
             }
         }
         Ok(())
     }
 }
 
-/// Logs a decision about a failed stage, and counts it by its verdict.
-pub(crate) fn decided(pipeline: &str, execution_id: &str, stage: &str, verdict: &RetryVerdict) {
+/// Logs a decision about a failed stage (`stage` absent when no stage shows the failure), and
+/// counts it by its verdict.
+pub(crate) fn decided(pipeline: &str, execution_id: &str, stage: Option<&str>, verdict: &RetryVerdict) {
     let (label, reason) = (verdict.label(), verdict.reason());
     tracing::info!(
         pipeline,

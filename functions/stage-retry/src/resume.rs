@@ -87,12 +87,12 @@ impl Retrier {
         for (stage, hold) in retry::held_stages(&stages, just_closed) {
             let closed = self.health.closed(&hold).await?;
             if !retry::may_resume(&hold, &closed, just_closed) {
-                let open = retry::still_open(&hold, &closed, just_closed);
+                let open = hold.still_open(&closed, just_closed);
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
                 let verdict = RetryVerdict::Held {
                     events: open.into_iter().map(str::to_owned).collect(),
                 };
-                decided(pipeline, execution_id, &stage.name, &verdict);
+                decided(pipeline, execution_id, Some(&stage.name), &verdict);
                 continue;
             }
             let reason = match just_closed {
@@ -121,7 +121,7 @@ impl Retrier {
             because: reason.to_owned(),
         };
         let verdict = RetryVerdict::after(outcome, resumed);
-        decided(pipeline, execution_id, &stage.name, &verdict);
+        decided(pipeline, execution_id, Some(&stage.name), &verdict);
         Ok(matches!(verdict, RetryVerdict::Resumed { .. }))
     }
 }

@@ -1,8 +1,9 @@
-//! AWS Health events as plain data, and why AWS Health could not be asked. The API calls are in
-//! `aws::health`.
+//! AWS Health events as plain data, and why AWS Health could not be asked. The shell's
+//! `pipeguard::aws` asks the API and the event store.
 
 use crate::names::{aws_names, closed_names};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 aws_names!(
@@ -106,9 +107,7 @@ impl fmt::Display for HealthUnavailable {
 }
 
 closed_names!(
-    /// Where the gate learned of AWS Health events.
-    #[derive(Serialize, Deserialize)]
-    #[serde(rename_all = "lowercase")]
+    /// Where the gate learned of AWS Health events (the hold marker carries it by its name).
     HealthSource {
         /// The AWS Health API (DescribeEvents): needs a Business, Enterprise On-Ramp or
         /// Enterprise support plan.
@@ -117,6 +116,20 @@ closed_names!(
         Events = "events",
     }
 );
+
+impl Serialize for HealthSource {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for HealthSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name)
+            .ok_or_else(|| D::Error::custom(format!("`{name}` is not one of {}", Self::one_of())))
+    }
+}
 
 impl HealthSource {
     /// How a person reads it, in a summary or a notice.
@@ -153,3 +166,7 @@ pub struct HealthRecord {
     /// A copy AWS also sends to a backup region; it carries the same update.
     pub backup: bool,
 }
+
+#[cfg(test)]
+#[path = "health_tests.rs"]
+mod tests;

@@ -91,6 +91,16 @@ impl Hold {
         self.events.iter().map(|event| event.arn.as_str())
     }
 
+    /// The events still open: those `closed` (one answer per event, in order) does not say have
+    /// closed, other than `just_closed`, an event known to have closed this moment.
+    pub fn still_open<'a>(&'a self, closed: &[bool], just_closed: Option<&str>) -> Vec<&'a str> {
+        self.arns()
+            .zip(closed)
+            .filter(|(arn, closed)| !**closed && just_closed != Some(*arn))
+            .map(|(arn, _)| arn)
+            .collect()
+    }
+
     /// Whether the AWS Health API may know more of these events than the store: holds the API
     /// decided, and holds whose source the marker does not say.
     pub fn asks_api(&self) -> bool {

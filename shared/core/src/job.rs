@@ -1,5 +1,5 @@
 //! CodePipeline jobs: reading the job event, and the one result each job gets (reported by
-//! `aws::codepipeline`).
+//! the shell's `pipeguard::aws::CodePipeline`).
 
 use crate::names::closed_names;
 use crate::text::truncate_chars;

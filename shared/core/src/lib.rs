@@ -23,5 +23,5 @@ pub mod retry;
 pub mod rollback;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
-pub mod text;
+mod text;
 pub mod trigger;

@@ -1,14 +1,14 @@
 //! Messages for people: what pipeguard did and why, in the form each reader takes it: plain
 //! text for email, and a custom notification for chat (Amazon Q Developer in chat
-//! applications, formerly AWS Chatbot, posts only the formats it knows). `aws::sns` publishes
-//! both at once.
+//! applications, formerly AWS Chatbot, posts only the formats it knows). The shell's
+//! `pipeguard::aws::Notifier` publishes both at once.
 
 use crate::text::truncate_chars;
 use serde_json::{Value, json};
 
 /// SNS subjects are at most 100 characters of printable ASCII on one line.
 const MAX_SUBJECT_CHARS: usize = 100;
-/// SNS messages are at most 256 KB for all forms together (`aws::sns` checks the whole).
+/// SNS messages are at most 256 KB for all forms together (the shell's notifier checks the whole).
 const MAX_BODY_CHARS: usize = 16_000;
 
 /// One message for people.

@@ -19,7 +19,7 @@ fn lambda_is_told_what_kind_of_failure_an_invocation_had() {
     let call = Diagnostic::from(InvocationError::from(PipelineCallError {
         operation: "GetPipelineState",
         pipeline: "web-app".into(),
-        source: Box::new(aws_sdk_codepipeline::Error::ConcurrentModificationException(
+        cause: Box::new(aws_sdk_codepipeline::Error::ConcurrentModificationException(
             aws_sdk_codepipeline::types::error::ConcurrentModificationException::builder()
                 .message("throttled")
                 .build(),

@@ -213,6 +213,19 @@ async fn retry_failed_retries_what_stage_retry_would_and_a_second_run_retries_no
             )
         })
         .collect();
+    let verdicts: Vec<(&str, &str)> = first["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            (
+                entry["pipeline"].as_str().unwrap_or_default(),
+                entry["verdict"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(verdicts.contains(&("broken", "SKIP")), "{verdicts:?}");
+    assert!(verdicts.contains(&("spent", "EXHAUSTED")), "{verdicts:?}");
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(
         skipped
@@ -364,6 +377,7 @@ async fn rollback_picks_the_newest_good_execution_or_the_one_named() {
         (done["to"].as_str(), done["from"].as_str()),
         (Some(older.as_str()), Some(broken.as_str()))
     );
+    assert_eq!(done["verdict"], "ROLLBACK");
     let rollback = done["rollback_execution"].as_str().unwrap_or_default().to_owned();
     let rolled = local.reaches(&rollback, "Succeeded", TIMEOUT).await;
     assert_eq!(rolled["rollback_target"], older.as_str());

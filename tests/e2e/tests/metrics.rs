@@ -68,8 +68,9 @@ fn has(counted: &[(String, Vec<(String, String)>)], metric: &str, dimension: (&s
     })
 }
 
-/// Every function decides at least once (the gate blocks, stage-retry retries, apply-rollback
-/// rolls back) and stage-retry fails an invocation, with each function's output in
+/// Every function decides at least once (the gate blocks one pipeline and finds another
+/// misconfigured, stage-retry retries, apply-rollback rolls back) and stage-retry fails an
+/// invocation, with each function's output in
 /// `<dir>/<function>.log` and Lambda's JSON log format. The emulator, with its executions.
 async fn every_function_decides(dir: &Path) -> Local {
     std::fs::create_dir_all(dir).unwrap();
@@ -93,6 +94,9 @@ async fn every_function_decides(dir: &Path) -> Local {
     local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
     let blocked = local.start_execution("web-app");
     local.finished(&blocked, TIMEOUT).await;
+    local.gated_pipeline("misconfigured", r#"{"on_block": "sometimes"}"#, &["succeed"]);
+    let misconfigured = local.start_execution("misconfigured");
+    local.finished(&misconfigured, TIMEOUT).await;
     local.close_issue(&issue);
     local
         .reaches(&local.start_execution("flaky"), "Succeeded", TIMEOUT)
@@ -154,13 +158,18 @@ async fn each_function_counts_its_decisions_and_failures_in_emf_lines() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The fields of each decision line a function logged (Lambda's JSON format: `fields`).
+/// The fields of each decision line a function logged (Lambda's JSON format: `fields`), with
+/// the line's level among them.
 fn decisions(dir: &Path, function: &str, message: &str) -> Vec<serde_json::Map<String, Value>> {
     std::fs::read_to_string(dir.join(format!("{function}.log")))
         .unwrap_or_default()
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter_map(|line| line.get("fields").and_then(Value::as_object).cloned())
+        .filter_map(|line| {
+            let mut fields = line.get("fields").and_then(Value::as_object).cloned()?;
+            fields.insert("level".into(), line.get("level").cloned().unwrap_or_default());
+            Some(fields)
+        })
         .filter(|fields| fields.get("message").and_then(Value::as_str) == Some(message))
         .collect()
 }
@@ -218,6 +227,22 @@ async fn each_function_logs_its_decision_as_one_line_of_values_a_query_can_match
         blocked.get("services"),
         None,
         "every service is watched: no field"
+    );
+    assert_eq!(text(blocked, "level"), "INFO");
+    let misconfigured = gate
+        .iter()
+        .find(|fields| fields.get("verdict") == Some(&json!("MISCONFIGURED")))
+        .unwrap_or_else(|| panic!("no misconfigured decision in {gate:?}"));
+    check_values(misconfigured);
+    assert_eq!(text(misconfigured, "level"), "WARN", "a person has to look");
+    assert!(
+        text(misconfigured, "reason").contains("on_block"),
+        "{misconfigured:?}"
+    );
+    assert_eq!(
+        misconfigured.get("regions"),
+        None,
+        "no policy was read: no regions"
     );
 
     let retry = decisions(&dir, "stage-retry", "retry decision");

@@ -630,6 +630,7 @@ fn only_answers_the_gate_could_not_reach_as_asked_need_a_person() {
         GateOutcome::HealthUnavailable {
             cause: "no plan".into(),
         },
+        GateOutcome::ConflictCheckFailed(ConflictCheckError::PipelineNotFound("cleanup".into())),
     ] {
         assert!(stuck.needs_a_person(), "{stuck:?}");
     }

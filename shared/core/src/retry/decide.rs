@@ -27,8 +27,8 @@ pub enum RetryDecision {
         attempts: u32,
         /// Retries the policy allows.
         allowed: u32,
-        /// Each failed action's error.
-        last_error: String,
+        /// Each failed action's last error: `action: code message`.
+        last_errors: Vec<String>,
     },
     /// Nothing to do, and why.
     Skip(String),
@@ -103,7 +103,7 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
         }
     }
     if stage.attempts_used >= policy.max_attempts {
-        let last_error = failed
+        let last_errors = failed
             .iter()
             .map(|action| {
                 format!(
@@ -113,12 +113,11 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
                     action.error_message.as_deref().unwrap_or("(no message)")
                 )
             })
-            .collect::<Vec<_>>()
-            .join("; ");
+            .collect();
         return RetryDecision::Exhausted {
             attempts: stage.attempts_used,
             allowed: policy.max_attempts,
-            last_error,
+            last_errors,
         };
     }
     RetryDecision::Retry {
@@ -142,23 +141,13 @@ pub fn held_stages<'a>(
         .collect()
 }
 
-/// The events of a hold still open: those `closed` (one answer per event of the hold) does not
-/// say have closed, other than `just_closed`, an event known to have closed this moment.
-pub fn still_open<'a>(hold: &'a Hold, closed: &[bool], just_closed: Option<&str>) -> Vec<&'a str> {
-    hold.arns()
-        .zip(closed)
-        .filter(|(arn, closed)| !**closed && just_closed != Some(*arn))
-        .map(|(arn, _)| arn)
-        .collect()
-}
-
 /// Whether a held stage may resume: every event that held it has closed. Events the marker
 /// left out for length (`hold.more`) are not waited for: the gate, run again by the resume,
 /// checks every event itself.
 pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<&str>) -> bool {
     !hold.events.is_empty()
         && hold.events.len() == closed.len()
-        && still_open(hold, closed, just_closed).is_empty()
+        && hold.still_open(closed, just_closed).is_empty()
 }
 
 #[cfg(test)]

@@ -59,13 +59,13 @@ fn attempts_count_from_codepipeline_and_run_out() {
     let RetryDecision::Exhausted {
         attempts,
         allowed,
-        last_error,
+        last_errors,
     } = decide(&RetryPolicy::default(), "e1", &stage)
     else {
         panic!()
     };
     assert_eq!((attempts, allowed), (2, 2));
-    assert_eq!(last_error, "Apply: JobFailed Rate exceeded");
+    assert_eq!(last_errors, ["Apply: JobFailed Rate exceeded"]);
     let never = RetryPolicy {
         max_attempts: 0,
         ..RetryPolicy::default()
@@ -315,7 +315,7 @@ fn the_events_still_open_are_those_neither_closed_nor_just_closed() {
             .to_vec(),
         None,
     );
-    assert_eq!(still_open(&hold, &[true, false, false], None), ["b", "c"]);
-    assert_eq!(still_open(&hold, &[true, false, false], Some("c")), ["b"]);
-    assert!(still_open(&hold, &[true, true, true], None).is_empty());
+    assert_eq!(hold.still_open(&[true, false, false], None), ["b", "c"]);
+    assert_eq!(hold.still_open(&[true, false, false], Some("c")), ["b"]);
+    assert!(hold.still_open(&[true, true, true], None).is_empty());
 }

@@ -5,6 +5,6 @@ mod decide;
 mod policy;
 mod verdict;
 
-pub use decide::{RetryDecision, decide, held_stages, may_resume, still_open};
+pub use decide::{RetryDecision, decide, held_stages, may_resume};
 pub use policy::{RetryPolicies, RetryPolicy};
-pub use verdict::{RetryVerdict, exhausted_notice};
+pub use verdict::RetryVerdict;

@@ -3,6 +3,11 @@
 
 use crate::notice::Notice;
 use crate::pipeline::{RetryMode, RetryOutcome};
+use crate::text::truncate_chars;
+
+/// The last error as a reason gives it: the first line of each failed action's, cut short. The
+/// notice people get carries it whole.
+const LAST_ERROR_IN_REASON_CHARS: usize = 300;
 
 /// What became of one failed stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +35,8 @@ pub enum RetryVerdict {
         attempts: u32,
         /// Retries the policy allows.
         allowed: u32,
-        /// Each failed action's error.
-        last_error: String,
+        /// Each failed action's last error: `action: code message`.
+        last_errors: Vec<String>,
     },
     /// Left alone, and why.
     Skipped(String),
@@ -80,16 +85,40 @@ impl RetryVerdict {
             Self::Exhausted {
                 attempts,
                 allowed,
-                last_error,
-            } => format!("retries used up ({attempts} of {allowed}); last error: {last_error}"),
+                last_errors,
+            } => {
+                let first_lines: Vec<&str> = last_errors
+                    .iter()
+                    .filter_map(|error| error.lines().next())
+                    .collect();
+                let last_error = truncate_chars(&first_lines.join("; "), LAST_ERROR_IN_REASON_CHARS);
+                format!("retries used up ({attempts} of {allowed}); last error: {last_error}")
+            }
             Self::Skipped(reason) => reason.clone(),
             Self::WouldRetry { attempt, mode } => format!("{mode}, retry {attempt}"),
         }
     }
+
+    /// The message for people, for the verdict worth one: retries used up, said once.
+    pub fn notice(&self, pipeline: &str, stage: &str, execution_id: &str) -> Option<Notice> {
+        match self {
+            Self::Exhausted {
+                attempts,
+                last_errors,
+                ..
+            } => Some(exhausted_notice(
+                pipeline,
+                stage,
+                execution_id,
+                *attempts,
+                &last_errors.join("; "),
+            )),
+            _ => None,
+        }
+    }
 }
 
-/// The one message people get when retries run out.
-pub fn exhausted_notice(
+fn exhausted_notice(
     pipeline: &str,
     stage: &str,
     execution_id: &str,

@@ -1,8 +1,18 @@
 use super::*;
 
+fn exhausted(last_errors: &[&str]) -> RetryVerdict {
+    RetryVerdict::Exhausted {
+        attempts: 2,
+        allowed: 2,
+        last_errors: last_errors.iter().map(|error| error.to_string()).collect(),
+    }
+}
+
 #[test]
 fn the_exhausted_notice_names_pipeline_stage_attempts_and_error() {
-    let notice = exhausted_notice("web-app", "Deploy", "e1", 2, "Apply: JobFailed Rate exceeded");
+    let notice = exhausted(&["Apply: JobFailed Rate exceeded"])
+        .notice("web-app", "Deploy", "e1")
+        .unwrap();
     assert_eq!(
         notice.subject,
         "pipeguard: web-app Deploy still failing after 2 retries"
@@ -68,7 +78,7 @@ fn every_verdict_has_one_upper_case_label_and_a_reason() {
             RetryVerdict::Exhausted {
                 attempts: 1,
                 allowed: 1,
-                last_error: "Apply: JobFailed quota".into(),
+                last_errors: vec!["Apply: JobFailed quota".into()],
             },
             "EXHAUSTED",
             "retries used up (1 of 1); last error: Apply: JobFailed quota",
@@ -86,4 +96,35 @@ fn every_verdict_has_one_upper_case_label_and_a_reason() {
     for (verdict, label, reason) in verdicts {
         assert_eq!((verdict.label(), verdict.reason().as_str()), (label, reason));
     }
+}
+
+#[test]
+fn the_reason_gives_the_first_line_of_each_error_and_the_notice_gives_them_whole() {
+    let long = format!("Migrate: JobFailed {}", "x".repeat(2000));
+    let verdict = exhausted(&["Apply: JobFailed Rate exceeded\nat line 3\nat line 4", &long]);
+    let reason = verdict.reason();
+    assert!(
+        reason.starts_with(
+            "retries used up (2 of 2); last error: Apply: JobFailed Rate exceeded; Migrate: JobFailed xxx"
+        ),
+        "{reason}"
+    );
+    assert!(!reason.contains('\n') && !reason.contains("line 3"), "{reason}");
+    assert!(reason.chars().count() < 400, "{reason}");
+    let notice = verdict.notice("web-app", "Deploy", "e1").unwrap();
+    assert!(
+        notice.body.contains("at line 4") && notice.body.contains(&long),
+        "{}",
+        notice.body
+    );
+}
+
+#[test]
+fn only_used_up_retries_are_worth_a_notice() {
+    let skipped = RetryVerdict::Skipped("not managed".into());
+    assert_eq!(skipped.notice("web-app", "Deploy", "e1"), None);
+    let held = RetryVerdict::Held {
+        events: vec!["arn:a".into()],
+    };
+    assert_eq!(held.notice("web-app", "Deploy", "e1"), None);
 }

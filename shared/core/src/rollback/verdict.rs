@@ -95,8 +95,8 @@ impl RollbackVerdict {
             failure.execution_id,
         );
         match self {
-            Self::DryRun(plan) => Some(rolled_back_notice(pipeline, stage, plan, failed, true)),
-            Self::RolledBack { plan, .. } => Some(rolled_back_notice(pipeline, stage, plan, failed, false)),
+            Self::DryRun(plan) => rolled_back_notice(pipeline, stage, plan, failed, true),
+            Self::RolledBack { plan, .. } => rolled_back_notice(pipeline, stage, plan, failed, false),
             Self::FailedRollback { .. } | Self::NoTarget { .. } | Self::Refused(_) => {
                 Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason()))
             }
@@ -105,8 +105,16 @@ impl RollbackVerdict {
     }
 }
 
-fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_run: bool) -> Notice {
+/// The notice of a rollback that answers a failed apply; none for one a person asked for, who
+/// knows of it already.
+fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_run: bool) -> Option<Notice> {
     let Plan { apply, target } = plan;
+    let failed = apply.as_ref()?;
+    let error = format!(
+        "{} {}",
+        failed.error_code.as_deref().unwrap_or("unknown"),
+        failed.error_message.as_deref().unwrap_or("")
+    );
     let (subject, verb) = if dry_run {
         (
             format!("pipeguard: {pipeline} {stage} would be rolled back (dry run)"),
@@ -115,31 +123,23 @@ fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_
     } else {
         (format!("pipeguard: {pipeline} {stage} rolled back"), "rolled")
     };
-    let (to, sources) = (&target.id, target.sources_note());
-    let body = match apply {
-        Some(failed) => {
-            let error = format!(
-                "{} {}",
-                failed.error_code.as_deref().unwrap_or("unknown"),
-                failed.error_message.as_deref().unwrap_or("")
-            );
-            format!(
-                "Action {} of stage {stage} in pipeline {pipeline} failed ({}), so pipeguard {verb} the stage back from execution {from} to {to}, the last execution that succeeded in it{sources}.",
-                failed.action,
-                error.trim(),
-            )
-        }
-        None => format!(
-            "pipeguard {verb} stage {stage} of pipeline {pipeline} back from execution {from} to {to}{sources}, as a person asked."
+    let notice = Notice::new(
+        &subject,
+        &format!(
+            "Action {} of stage {stage} in pipeline {pipeline} failed ({}), so pipeguard {verb} the stage back from execution {from} to {}, the last execution that succeeded in it{}.",
+            failed.action,
+            error.trim(),
+            target.id,
+            target.sources_note(),
         ),
-    };
-    Notice::new(&subject, &body)
-        .about(pipeline)
-        .with_next_steps(&[if dry_run {
-            "Nothing was changed (ROLLBACK_DRY_RUN): roll the stage back by hand if you agree."
-        } else {
-            "Fix the change that failed and release it again; the stage runs the earlier revision until then."
-        }])
+    )
+    .about(pipeline)
+    .with_next_steps(&[if dry_run {
+        "Nothing was changed (ROLLBACK_DRY_RUN): roll the stage back by hand if you agree."
+    } else {
+        "Fix the change that failed and release it again; the stage runs the earlier revision until then."
+    }]);
+    Some(notice)
 }
 
 fn not_rolled_back_notice(pipeline: &str, stage: &str, failed_execution: &str, reason: &str) -> Notice {

@@ -22,16 +22,15 @@ const EXECUTIONS_PAGE: i32 = 100;
 
 /// A CodePipeline call that failed: which, for which pipeline, and what AWS said.
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} for pipeline {pipeline} failed: {}", DisplayErrorContext(source))]
+#[error("{operation} for pipeline {pipeline} failed: {}", DisplayErrorContext(cause))]
 pub struct PipelineCallError {
     /// The operation called.
     pub operation: &'static str,
     /// The pipeline it was called for.
     pub pipeline: String,
-    /// What the SDK answered (boxed: the SDK's error is large, and every invocation's error
-    /// carries this).
-    #[source]
-    pub source: Box<CodePipelineError>,
+    /// What the SDK answered, typed for matching. The message gives it with its chain, so it is
+    /// not also the error's `source()`, which would print it twice.
+    pub cause: Box<CodePipelineError>,
 }
 
 impl PipelineCallError {
@@ -42,7 +41,7 @@ impl PipelineCallError {
         Self {
             operation,
             pipeline: pipeline.to_owned(),
-            source: Box::new(CodePipelineError::from(error)),
+            cause: Box::new(CodePipelineError::from(error)),
         }
     }
 
@@ -50,7 +49,7 @@ impl PipelineCallError {
     /// outage.
     pub fn is_not_found(&self) -> bool {
         matches!(
-            *self.source,
+            *self.cause,
             CodePipelineError::PipelineNotFoundException(_) | CodePipelineError::StageNotFoundException(_)
         )
     }
@@ -62,23 +61,21 @@ pub enum ReportError {
     /// CodePipeline refused it, or could not be reached.
     #[error(
         "could not report the result of job {job_id} to CodePipeline: {}",
-        DisplayErrorContext(source)
+        DisplayErrorContext(cause)
     )]
     Refused {
         /// The job.
         job_id: String,
-        /// What the SDK answered.
-        #[source]
-        source: Box<CodePipelineError>,
+        /// What the SDK answered (in the message, not also as `source()`).
+        cause: Box<CodePipelineError>,
     },
     /// The result could not be built as CodePipeline takes it.
-    #[error("could not report the result of job {job_id} to CodePipeline: {source}")]
+    #[error("could not report the result of job {job_id} to CodePipeline: {cause}")]
     Unbuildable {
         /// The job.
         job_id: String,
-        /// What the SDK's builder said.
-        #[source]
-        source: BuildError,
+        /// What the SDK's builder said (in the message, not also as `source()`).
+        cause: BuildError,
     },
     /// It was not taken before the invocation's deadline.
     #[error(
@@ -168,9 +165,9 @@ impl CodePipeline {
                     .r#type(FailureType::from(kind.as_str()))
                     .message(message)
                     .build()
-                    .map_err(|source| ReportError::Unbuildable {
+                    .map_err(|cause| ReportError::Unbuildable {
                         job_id: job_id.to_owned(),
-                        source,
+                        cause,
                     })?;
                 self.client
                     .put_job_failure_result()
@@ -194,9 +191,9 @@ impl CodePipeline {
                 );
                 Ok(Reported::AlreadyAnswered)
             }
-            Err(SentError { source, .. }) => Err(ReportError::Refused {
+            Err(SentError { cause, .. }) => Err(ReportError::Refused {
                 job_id: job_id.to_owned(),
-                source,
+                cause,
             }),
         }
     }
@@ -533,7 +530,7 @@ fn summary(execution: &PipelineExecutionSummary) -> ExecutionSummary {
 struct SentError {
     /// InvalidJobStateException: the job already has a result.
     already_answered: bool,
-    source: Box<CodePipelineError>,
+    cause: Box<CodePipelineError>,
 }
 
 /// The two result calls' errors, asked the one question that matters for a duplicate.
@@ -562,7 +559,7 @@ where
             already_answered: error
                 .as_service_error()
                 .is_some_and(AlreadyAnswered::already_answered),
-            source: Box::new(CodePipelineError::from(error)),
+            cause: Box::new(CodePipelineError::from(error)),
         }
     }
 }

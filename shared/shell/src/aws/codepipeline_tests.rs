@@ -270,13 +270,13 @@ async fn other_reporting_errors_are_returned_with_the_job_id() {
         .report("j7", &JobResult::failure(FailureKind::JobFailed, "x"))
         .await
         .unwrap_err();
-    let ReportError::Refused { job_id, source } = &error else {
+    let ReportError::Refused { job_id, cause } = &error else {
         panic!("{error:?}")
     };
     assert_eq!(job_id, "j7");
     assert!(
-        matches!(**source, CodePipelineError::JobNotFoundException(_)),
-        "{source:?}"
+        matches!(**cause, CodePipelineError::JobNotFoundException(_)),
+        "{cause:?}"
     );
     assert!(
         error.to_string().contains("j7") && error.to_string().contains("gone"),

@@ -30,16 +30,16 @@ pub enum Recorded {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{operation} on the AWS Health event store (table {table}) failed: {}",
-    DisplayErrorContext(source)
+    DisplayErrorContext(cause)
 )]
 pub struct StoreError {
     /// The operation called.
     pub operation: &'static str,
     /// The table.
     pub table: String,
-    /// What the SDK answered (boxed: the SDK's error is large).
-    #[source]
-    pub source: Box<aws_sdk_dynamodb::Error>,
+    /// What the SDK answered, typed for matching. The message gives it with its chain, so it is
+    /// not also the error's `source()`, which would print it twice.
+    pub cause: Box<aws_sdk_dynamodb::Error>,
 }
 
 /// The AWS Health event store.
@@ -70,7 +70,7 @@ impl EventStore {
         StoreError {
             operation,
             table: self.table.clone(),
-            source: Box::new(aws_sdk_dynamodb::Error::from(error)),
+            cause: Box::new(aws_sdk_dynamodb::Error::from(error)),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The AWS Health API: which endpoint to ask, and every event that matches a policy, across all
 //! pages and all the queries the API's filter limits make necessary.
 
-use aws_sdk_health::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_health::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_health::types::{EventFilter, EventStatusCode, EventTypeCategory};
 use pipeguard_core::gate::GatePolicy;
 use pipeguard_core::health::{EventCategory, EventStatus, HealthCallError, HealthEvent, HealthUnavailable};
@@ -16,14 +16,19 @@ const GLOBAL_ENDPOINT: &str = "global.health.amazonaws.com.";
 const HEALTH_REGIONS: [&str; 2] = ["us-east-1", "us-east-2"];
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Why one endpoint could not answer a call.
-fn call_error<E: ProvideErrorMetadata + fmt::Debug, R: fmt::Debug>(error: SdkError<E, R>) -> HealthCallError {
+/// Why one endpoint could not answer a call, in the core's words (plain text: the core holds no
+/// SDK type).
+fn call_error<E, R>(error: SdkError<E, R>) -> HealthCallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
     match &error {
         SdkError::TimeoutError(_) => HealthCallError::Timeout,
         SdkError::DispatchFailure(failure) if failure.is_timeout() => HealthCallError::Timeout,
-        SdkError::DispatchFailure(failure) => HealthCallError::Unreachable(format!("{failure:?}")),
+        SdkError::DispatchFailure(_) => HealthCallError::Unreachable(DisplayErrorContext(&error).to_string()),
         SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
-            HealthCallError::BadResponse(format!("{error:?}"))
+            HealthCallError::BadResponse(DisplayErrorContext(&error).to_string())
         }
         _ => {
             let code = error.code().unwrap_or("UnknownError").to_owned();

@@ -28,16 +28,16 @@ fn message_forms(notice: &Notice, region: Option<&str>) -> String {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "could not publish \"{subject}\" to {topic_arn}: {}",
-    DisplayErrorContext(source)
+    DisplayErrorContext(cause)
 )]
 pub struct NotifyError {
     /// The notice's subject.
     pub subject: String,
     /// The topic.
     pub topic_arn: String,
-    /// What the SDK answered.
-    #[source]
-    pub source: aws_sdk_sns::Error,
+    /// What the SDK answered, typed for matching. The message gives it with its chain, so it is
+    /// not also the error's `source()`, which would print it twice.
+    pub cause: Box<aws_sdk_sns::Error>,
 }
 
 /// Publishes notices to `NOTIFY_TOPIC_ARN`, or does nothing when it is not set.
@@ -85,7 +85,7 @@ impl Notifier {
             .map_err(|error| NotifyError {
                 subject: notice.subject.clone(),
                 topic_arn: topic_arn.clone(),
-                source: error.into(),
+                cause: Box::new(error.into()),
             })
     }
 

@@ -7,7 +7,6 @@ use super::health::HealthApi;
 use pipeguard_core::gate::{self, GatePolicy};
 use pipeguard_core::health::{EventStatus, HealthCallError, HealthReport, HealthSource, HealthUnavailable};
 use pipeguard_core::hold::Hold;
-use pipeguard_core::retry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -116,7 +115,8 @@ impl HealthSources {
                 closed[index] = status == Some(EventStatus::Closed);
             }
         }
-        let unresolved: Vec<String> = retry::still_open(hold, &closed, None)
+        let unresolved: Vec<String> = hold
+            .still_open(&closed, None)
             .into_iter()
             .map(str::to_owned)
             .collect();
