@@ -2,7 +2,10 @@
 //! and close AWS Health events, inject faults, and read back state, calls, messages, DynamoDB
 //! items and the timeline. JSON in, JSON out.
 
-use crate::state::{Fault, HealthEvent, Pipeline, PipelineSpec, REGION, Rule, now};
+use crate::state::{
+    Fault, HealthEvent, OrganizationRole, OrganizationView, Pipeline, PipelineSpec, REGION, Rule,
+    is_account_id, now,
+};
 use crate::wire::AwsError;
 use crate::{Shared, dynamodb, engine, notify, runtime};
 use serde::Deserialize;
@@ -50,6 +53,42 @@ struct Settings {
     continuation_delay_ms: Option<u64>,
     retry_delay_ms: Option<u64>,
     log_dir: Option<std::path::PathBuf>,
+    organization: Option<OrganizationSettings>,
+}
+
+/// The organization's settings; a field left out keeps its value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganizationSettings {
+    members: Option<Vec<String>>,
+    view: Option<OrganizationView>,
+    caller: Option<OrganizationRole>,
+}
+
+/// A list of account ids, each of 12 digits, sorted and without repeats.
+fn account_ids(field: &str, value: &Value) -> Result<Vec<String>, AwsError> {
+    let invalid = || {
+        AwsError::new(
+            400,
+            "BadRequest",
+            format!("{field} must be a list of 12-digit account ids"),
+        )
+    };
+    let mut accounts = value
+        .as_array()
+        .ok_or_else(invalid)?
+        .iter()
+        .map(|account| {
+            account
+                .as_str()
+                .filter(|account| is_account_id(account))
+                .map(str::to_owned)
+                .ok_or_else(invalid)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    accounts.sort();
+    accounts.dedup();
+    Ok(accounts)
 }
 
 pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Result<Value, AwsError> {
@@ -113,6 +152,11 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             ))
         }
         ("POST", ["health", "events"]) => {
+            let mut body = body;
+            let accounts = match body.as_object_mut().and_then(|fields| fields.remove("accounts")) {
+                None | Some(Value::Null) => None,
+                Some(accounts) => Some(account_ids("accounts", &accounts)?),
+            };
             let mut event: HealthEvent = parse(body)?;
             let opened = {
                 let mut state = shared.state();
@@ -140,11 +184,15 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
                     event.region,
                     event.event_type_code
                 ));
-                event.updates = state
+                let existing = state
                     .health_events
                     .iter()
-                    .find(|existing| existing.arn == event.arn)
-                    .map_or(1, |existing| existing.updates + 1);
+                    .find(|existing| existing.arn == event.arn);
+                event.updates = existing.map_or(1, |existing| existing.updates + 1);
+                // An update that does not name the accounts keeps the event's.
+                event.accounts = accounts
+                    .or_else(|| existing.map(|existing| existing.accounts.clone()))
+                    .unwrap_or_default();
                 state.health_events.retain(|existing| existing.arn != event.arn);
                 state.health_events.push(event.clone());
                 event
@@ -181,7 +229,13 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             Ok(json!({"arn": arn}))
         }
         ("GET", ["health", "events"]) => {
-            Ok(serde_json::to_value(&shared.state().health_events).unwrap_or_default())
+            let state = shared.state();
+            let events = state.health_events.iter().map(|event| {
+                let mut shown = serde_json::to_value(event).unwrap_or_default();
+                shown["eventScopeCode"] = json!(event.scope());
+                shown
+            });
+            Ok(Value::Array(events.collect()))
         }
         ("POST", ["functions"]) => {
             let spec: FunctionSpec = parse(body)?;
@@ -288,6 +342,16 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
         }
         ("POST", ["settings"]) => {
             let settings: Settings = parse(body)?;
+            let organization = settings
+                .organization
+                .map(|organization| {
+                    let members = organization
+                        .members
+                        .map(|members| account_ids("organization.members", &json!(members)))
+                        .transpose()?;
+                    Ok::<_, AwsError>((members, organization.view, organization.caller))
+                })
+                .transpose()?;
             let mut state = shared.state();
             if let Some(latency) = settings.latency_ms {
                 state.latency_ms = latency;
@@ -300,6 +364,17 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             }
             if settings.log_dir.is_some() {
                 state.log_dir = settings.log_dir;
+            }
+            if let Some((members, view, caller)) = organization {
+                if let Some(members) = members {
+                    state.organization.members = members;
+                }
+                if let Some(view) = view {
+                    state.organization.view = view;
+                }
+                if let Some(caller) = caller {
+                    state.organization.caller = caller;
+                }
             }
             Ok(json!({}))
         }

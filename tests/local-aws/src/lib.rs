@@ -1,9 +1,10 @@
 //! local-aws: a local, stateful emulator of exactly the AWS APIs pipeguard uses, speaking their
 //! wire protocols so that the real function binaries and the real AWS SDK run against it
-//! unchanged: CodePipeline, AWS Health, SNS and DynamoDB (tables, conditional writes, reads and
-//! key queries with the condition expression language). It also plays the Lambda service (the
-//! Runtime API, starting function processes) and CodePipeline's engine (executions that move
-//! stage by stage and invoke functions).
+//! unchanged: CodePipeline, AWS Health (with its organizational view), SNS, STS
+//! (GetCallerIdentity) and DynamoDB (tables, conditional writes, reads and key queries with the
+//! condition expression language). It also plays the Lambda service (the Runtime API, starting
+//! function processes) and CodePipeline's engine (executions that move stage by stage and invoke
+//! functions).
 //!
 //! Ports: the main listener serves every API and the admin interface (`/_admin/...`); a second
 //! listener is AWS Health's passive endpoint, so failover can be tested; and each function gets
@@ -22,6 +23,7 @@ mod notify;
 mod runtime;
 mod sns;
 pub mod state;
+mod sts;
 mod wire;
 
 use bytes::Bytes;
@@ -223,9 +225,18 @@ async fn route(
             // boto3 still speaks AWS JSON 1.1 to Health (the Python baseline of the benchmark).
             ("health", Protocol::Json, operation.to_owned())
         } else {
+            // The Query protocol: SNS and STS. The signature's scope names the service; an
+            // unsigned call goes by its action.
             let form = wire::decode_form(&body);
             match form.iter().find(|(key, _)| key == "Action") {
-                Some((_, action)) => ("sns", Protocol::Query, action.clone()),
+                Some((_, action)) => match signing_service(&parts.headers) {
+                    Some("sts") => ("sts", Protocol::Query(wire::STS_XMLNS), action.clone()),
+                    Some("sns") => ("sns", Protocol::Query(wire::SNS_XMLNS), action.clone()),
+                    _ if sts::ACTIONS.contains(&action.as_str()) => {
+                        ("sts", Protocol::Query(wire::STS_XMLNS), action.clone())
+                    }
+                    _ => ("sns", Protocol::Query(wire::SNS_XMLNS), action.clone()),
+                },
                 None => {
                     return Ok(wire::json_response(
                         404,
@@ -238,22 +249,34 @@ async fn route(
     aws_call(&shared, endpoint, &caller, service, protocol, &operation, &body).await
 }
 
-/// One AWS API call: recorded, delayed and faulted as configured, then answered.
+/// A SigV4 signature's credential, `<access key>/<date>/<region>/<service>/aws4_request`, split.
+fn credential(headers: &hyper::HeaderMap) -> Vec<&str> {
+    headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|authorization| authorization.split("Credential=").nth(1))
+        .and_then(|credential| credential.split([',', ' ']).next())
+        .map(|credential| credential.split('/').collect())
+        .unwrap_or_default()
+}
+
 /// Who signed the request: the access key in its SigV4 `Credential=` (functions get their own
 /// name as their key).
 fn caller(headers: &hyper::HeaderMap) -> String {
-    let authorization = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    authorization
-        .split("Credential=")
-        .nth(1)
-        .and_then(|credential| credential.split('/').next())
+    credential(headers)
+        .first()
+        .copied()
+        .filter(|key| !key.is_empty())
         .unwrap_or("anonymous")
         .to_owned()
 }
 
+/// The service the request was signed for (`sns`, `sts`, ...), from the signature's scope.
+fn signing_service(headers: &hyper::HeaderMap) -> Option<&str> {
+    credential(headers).get(3).copied()
+}
+
+/// One AWS API call: recorded, delayed and faulted as configured, then answered.
 async fn aws_call(
     shared: &Arc<Shared>,
     endpoint: usize,
@@ -291,7 +314,7 @@ async fn aws_call(
         Some(FaultKind::Throttle) => Some(AwsError::new(
             400,
             match service {
-                "sns" => "Throttling",
+                "sns" | "sts" => "Throttling",
                 "dynamodb" => "ProvisionedThroughputExceededException",
                 _ => "ThrottlingException",
             },
@@ -316,6 +339,7 @@ async fn aws_call(
         Some(error) => Err(error),
         None => match (service, protocol) {
             ("sns", _) => sns::handle(shared, operation, &wire::decode_form(body)).map(Reply::Xml),
+            ("sts", _) => sts::handle(shared, operation, &wire::decode_form(body), caller).map(Reply::Xml),
             ("dynamodb", _) => wire::decode_json(body)
                 .and_then(|input| dynamodb::handle(shared, operation, &input).map(Reply::Json10)),
             (_, Protocol::Cbor) => wire::decode_cbor(body)
@@ -338,3 +362,7 @@ async fn aws_call(
     }
     Ok(response)
 }
+
+#[cfg(test)]
+#[path = "lib_tests.rs"]
+mod tests;

@@ -121,9 +121,12 @@ pub fn iso_time(epoch: f64) -> String {
     )
 }
 
+/// An EventBridge event; `account` is the account it comes from (for `aws.health`, the
+/// account the event concerns).
 fn eventbridge_event(
     state: &mut State,
     source: &str,
+    account: &str,
     detail_type: &str,
     resources: Vec<String>,
     detail: Value,
@@ -133,7 +136,7 @@ fn eventbridge_event(
         "id": state.id(),
         "detail-type": detail_type,
         "source": source,
-        "account": ACCOUNT,
+        "account": account,
         "time": iso_time(now()),
         "region": REGION,
         "resources": resources,
@@ -176,6 +179,7 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
                 let event = eventbridge_event(
                     &mut state,
                     "aws.codepipeline",
+                    ACCOUNT,
                     change.detail_type(),
                     resources.clone(),
                     change.detail(json!(version)),
@@ -186,6 +190,7 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
                 let mut message = eventbridge_event(
                     &mut state,
                     "aws.codepipeline",
+                    ACCOUNT,
                     change.detail_type(),
                     resources,
                     change.detail(json!(version as f64)),
@@ -228,7 +233,9 @@ fn additional_attributes(change: &StateChange) -> Value {
     attributes
 }
 
-/// Sends an AWS Health event change to every rule for `aws.health`.
+/// Sends an AWS Health event change to every rule for `aws.health`: a public event once, from
+/// the emulator's account; an account-specific event once for each account it affects, from
+/// that account (as each account's forwarding rule would put it on this account's bus).
 pub fn announce_health(shared: &Arc<Shared>, event: &HealthEvent) {
     let deliveries = {
         let mut state = shared.state();
@@ -243,30 +250,38 @@ pub fn announce_health(shared: &Arc<Shared>, event: &HealthEvent) {
             "service": event.service,
             "eventTypeCode": event.event_type_code,
             "eventTypeCategory": event.event_type_category,
-            "eventScopeCode": "PUBLIC",
+            "eventScopeCode": event.scope(),
             "communicationId": format!("{}-{}", communication_prefix(&event.arn), event.updates),
             "statusCode": event.status_code,
             "startTime": rfc1123(event.start_time),
             "endTime": event.end_time.map(rfc1123),
             "lastUpdatedTime": rfc1123(event.last_updated_time),
             "eventRegion": event.region,
-            "eventDescription": [{"language": "en_US", "latestDescription": format!("{} {} in {}", event.service, event.status_code, event.region)}],
+            "eventDescription": [{"language": "en_US", "latestDescription": event.description()}],
             "affectedEntities": []
         });
+        let accounts = if event.accounts.is_empty() {
+            vec![ACCOUNT.to_owned()]
+        } else {
+            event.accounts.clone()
+        };
         let mut deliveries = Vec::new();
-        for rule in rules {
-            let message = eventbridge_event(
-                &mut state,
-                "aws.health",
-                "AWS Health Event",
-                vec![],
-                detail.clone(),
-            );
-            if let Some(function) = rule.function {
-                deliveries.push(Delivery::Function(function, message.clone()));
-            }
-            if let Some(topic_arn) = rule.topic_arn {
-                deliveries.push(Delivery::Topic(topic_arn, message.to_string()));
+        for account in &accounts {
+            for rule in &rules {
+                let message = eventbridge_event(
+                    &mut state,
+                    "aws.health",
+                    account,
+                    "AWS Health Event",
+                    vec![],
+                    detail.clone(),
+                );
+                if let Some(function) = &rule.function {
+                    deliveries.push(Delivery::Function(function.clone(), message.clone()));
+                }
+                if let Some(topic_arn) = &rule.topic_arn {
+                    deliveries.push(Delivery::Topic(topic_arn.clone(), message.to_string()));
+                }
             }
         }
         deliveries

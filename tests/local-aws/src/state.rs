@@ -192,6 +192,83 @@ pub struct HealthEvent {
     /// How many updates of the event were announced: each is a new communication.
     #[serde(skip)]
     pub updates: u32,
+    /// The accounts an account-specific event affects (sorted, without repeats); empty for a
+    /// public event, which every account sees.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+impl HealthEvent {
+    /// `PUBLIC` or `ACCOUNT_SPECIFIC`, as AWS Health's `eventScopeCode` says.
+    pub fn scope(&self) -> &'static str {
+        if self.accounts.is_empty() {
+            "PUBLIC"
+        } else {
+            "ACCOUNT_SPECIFIC"
+        }
+    }
+
+    /// Whether `account` sees the event in its own AWS Health: every account sees a public
+    /// event, only the affected accounts an account-specific one.
+    pub fn visible_to(&self, account: &str) -> bool {
+        self.accounts.is_empty() || self.accounts.iter().any(|affected| affected == account)
+    }
+
+    /// The event's (only) description, in English.
+    pub fn description(&self) -> String {
+        format!("{} {} in {}", self.service, self.status_code, self.region)
+    }
+}
+
+/// Whether `text` is a 12-digit AWS account id.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// Whether AWS Health's organizational view is on (`EnableHealthServiceAccessForOrganization`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrganizationView {
+    Enabled,
+    #[default]
+    Disabled,
+    Pending,
+}
+
+impl OrganizationView {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "ENABLED",
+            Self::Disabled => "DISABLED",
+            Self::Pending => "PENDING",
+        }
+    }
+}
+
+/// What the caller's account (always [`ACCOUNT`]) is in its organization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrganizationRole {
+    #[default]
+    Management,
+    /// A delegated administrator of AWS Health.
+    DelegatedAdmin,
+    Member,
+}
+
+/// The organization [`ACCOUNT`] belongs to, as AWS Health's organizational view sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Organization {
+    /// The other member accounts ([`ACCOUNT`] always is one).
+    pub members: Vec<String>,
+    pub view: OrganizationView,
+    pub caller: OrganizationRole,
+}
+
+impl Organization {
+    pub fn is_member(&self, account: &str) -> bool {
+        account == ACCOUNT || self.members.iter().any(|member| member == account)
+    }
 }
 
 fn default_event_category() -> String {
@@ -250,7 +327,7 @@ pub struct DeadLetter {
 /// A fault the next matching calls suffer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {
-    /// `codepipeline`, `health`, `sns`, `dynamodb`, or `*`.
+    /// `codepipeline`, `health`, `sns`, `sts`, `dynamodb`, or `*`.
     pub service: String,
     /// An operation name, or `*`.
     #[serde(default = "any")]
@@ -394,6 +471,8 @@ pub struct State {
     pub latency_ms: u64,
     /// Where function processes write their output; discarded when unset.
     pub log_dir: Option<std::path::PathBuf>,
+    /// The organization the emulator's account belongs to (AWS Health's organizational view).
+    pub organization: Organization,
     next_id: u64,
 }
 

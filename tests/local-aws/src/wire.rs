@@ -1,5 +1,5 @@
 //! The wire protocols the SDK speaks: AWS JSON 1.1 (CodePipeline), AWS JSON 1.0 (DynamoDB),
-//! Smithy RPC v2 CBOR (Health) and the AWS Query protocol with XML answers (SNS).
+//! Smithy RPC v2 CBOR (Health) and the AWS Query protocol with XML answers (SNS, STS).
 
 use bytes::Bytes;
 use ciborium::value::Value as Cbor;
@@ -39,8 +39,12 @@ pub enum Protocol {
     /// AWS JSON 1.0, as DynamoDB speaks it.
     Json10,
     Cbor,
-    Query,
+    /// The AWS Query protocol, with the service's XML namespace (SNS, STS).
+    Query(&'static str),
 }
+
+pub const SNS_XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+pub const STS_XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// A successful answer, already in the service's shape.
 #[derive(Debug, Clone)]
@@ -110,10 +114,10 @@ pub fn encode_error(protocol: Protocol, error: &AwsError) -> HttpResponse {
             let body = serde_json::json!({"__type": format!("com.amazonaws.health#{}", error.code), "message": error.message});
             cbor_response(error.status, &body)
         }
-        Protocol::Query => {
+        Protocol::Query(namespace) => {
             let kind = if error.status >= 500 { "Receiver" } else { "Sender" };
             let body = format!(
-                "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>local</RequestId></ErrorResponse>",
+                "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>local</RequestId></ErrorResponse>",
                 xml_escape(&error.code),
                 xml_escape(&error.message)
             );

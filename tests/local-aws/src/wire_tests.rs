@@ -31,7 +31,7 @@ fn errors_carry_the_code_each_protocol_expects() {
         encode_error(Protocol::Cbor, &error).headers()["smithy-protocol"],
         "rpc-v2-cbor"
     );
-    assert_eq!(encode_error(Protocol::Query, &error).status(), 400);
+    assert_eq!(encode_error(Protocol::Query(STS_XMLNS), &error).status(), 400);
     let dynamodb = encode_error(Protocol::Json10, &error);
     assert_eq!(dynamodb.headers()["content-type"], "application/x-amz-json-1.0");
     assert!(!dynamodb.headers().contains_key("x-amzn-errortype"));

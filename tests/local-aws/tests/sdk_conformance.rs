@@ -485,3 +485,86 @@ async fn injected_throttling_and_dropped_connections_are_retried_by_the_sdk() {
         .collect();
     assert_eq!(faults, [&json!("throttle"), &json!("drop"), &Value::Null]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_names_the_account_and_the_caller_and_takes_faults() {
+    let emulator = Emulator::start().await.unwrap();
+    let sts = client!(aws_sdk_sts, emulator.url());
+    let identity = sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(identity.account(), Some("123456789012"));
+    assert_eq!(
+        identity.arn(),
+        Some("arn:aws:sts::123456789012:assumed-role/local/local")
+    );
+    let user_id = identity.user_id().unwrap();
+    assert!(
+        user_id.starts_with("AROA") && user_id.ends_with(":local"),
+        "{user_id}"
+    );
+
+    // Another access key is another caller (a function's key is its name).
+    let config = sdk_config!(aws_sdk_sts, emulator.url())
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "health-gate",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let gate = aws_sdk_sts::Client::from_conf(config);
+    let identity = gate.get_caller_identity().send().await.unwrap();
+    assert_eq!(
+        identity.arn(),
+        Some("arn:aws:sts::123456789012:assumed-role/health-gate/health-gate")
+    );
+
+    admin(
+        &emulator,
+        "POST",
+        "/_admin/faults",
+        json!({"service": "sts", "operation": "GetCallerIdentity", "kind": "throttle", "count": 1}),
+    );
+    sts.get_caller_identity().send().await.unwrap();
+    admin(
+        &emulator,
+        "POST",
+        "/_admin/faults",
+        json!({"service": "sts", "kind": "server-error"}),
+    );
+    let error = sts.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(error.code(), Some("InternalFailure"));
+    admin(&emulator, "DELETE", "/_admin/faults", json!({}));
+
+    // SNS, on the same port and protocol, still answers as SNS.
+    let sns = client!(aws_sdk_sns, emulator.url());
+    sns.create_topic().name("alerts").send().await.unwrap();
+    let calls = admin(&emulator, "GET", "/_admin/calls", json!({}));
+    let recorded: Vec<(&str, &str, &str, &Value)> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|call| {
+            (
+                call["service"].as_str().unwrap(),
+                call["operation"].as_str().unwrap(),
+                call["caller"].as_str().unwrap(),
+                &call["fault"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        &recorded[..4],
+        [
+            ("sts", "GetCallerIdentity", "local", &Value::Null),
+            ("sts", "GetCallerIdentity", "health-gate", &Value::Null),
+            ("sts", "GetCallerIdentity", "local", &json!("throttle")),
+            ("sts", "GetCallerIdentity", "local", &Value::Null),
+        ]
+    );
+    assert!(recorded[4..].iter().any(|call| call.3 == &json!("server-error")));
+    assert_eq!(
+        recorded.last().map(|call| (call.0, call.1)),
+        Some(("sns", "CreateTopic"))
+    );
+}
