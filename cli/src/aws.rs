@@ -45,6 +45,14 @@ impl Aws {
         }
     }
 
+    /// The account of the credentials: the one the Health API's own view is of, and the one a
+    /// gate policy watches when it names none.
+    pub async fn own_account(&self) -> Result<String, Problem> {
+        pipeguard::aws::caller_account(&self.config)
+            .await
+            .map_err(|error| Problem::Failed(error.to_string()))
+    }
+
     /// Where AWS Health is asked: the API, and the event store when `table` (or
     /// `HEALTH_EVENTS_TABLE`) names one.
     pub async fn health_sources(&self, table: Option<String>) -> HealthSources {

@@ -23,6 +23,10 @@ pub struct HealthArgs {
     /// AWS Health service codes, comma-separated (default: all)
     #[arg(long, value_delimiter = ',')]
     services: Vec<String>,
+    /// Accounts the deploy goes into, comma-separated 12-digit ids (default: the credentials'
+    /// account): their account-specific events block, and public events whatever the account
+    #[arg(long, value_delimiter = ',')]
+    accounts: Vec<String>,
     /// Where to learn of AWS Health events (the gate's `health_source`)
     #[arg(long, value_parser = PossibleValuesParser::new(SourceChoice::ALL.iter().map(|choice| choice.as_str())))]
     source: Option<String>,
@@ -37,9 +41,11 @@ pub struct HealthArgs {
 pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Problem> {
     let parameters = user_parameters(&args).map_err(Problem::Usage)?;
     let policy = GateDefaults::from_env(aws.env(args.events_table.clone()))?.for_action(Some(&parameters))?;
+    let own_account = aws.own_account().await?;
+    let policy = policy.with_own_account(&own_account);
     let sources = aws.health_sources(args.events_table).await;
     let (health, running) = tokio::join!(
-        sources.events_within(&policy, BUDGET),
+        sources.events_within(&policy, &own_account, BUDGET),
         aws.codepipeline.running_executions(&policy.block_while_running),
     );
     let outcome = gate::decide(
@@ -74,6 +80,9 @@ fn user_parameters(args: &HealthArgs) -> Result<String, String> {
     }
     if !args.services.is_empty() {
         fields.insert("services".into(), json!(args.services));
+    }
+    if !args.accounts.is_empty() {
+        fields.insert("accounts".into(), json!(args.accounts));
     }
     if let Some(source) = &args.source {
         fields.insert("health_source".into(), json!(source));
@@ -132,6 +141,8 @@ fn blocker_json(blocker: &Blocker) -> Value {
             "arn": event.arn,
             "service": event.service,
             "region": event.region,
+            // The account an account-specific event concerns, or `all` for one every account sees.
+            "account": event.account.as_deref().unwrap_or("all"),
             "event_type_code": event.event_type_code,
             "category": event.category.as_str(),
             "status": event.status.as_str(),

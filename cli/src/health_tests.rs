@@ -4,6 +4,7 @@ fn args(params: Option<&str>, regions: &[&str], source: Option<&str>) -> HealthA
     HealthArgs {
         regions: regions.iter().map(|region| region.to_string()).collect(),
         services: vec![],
+        accounts: vec![],
         source: source.map(str::to_owned),
         params: params.map(str::to_owned),
         events_table: None,
@@ -42,14 +43,21 @@ fn exit_codes_say_deploy_blocked_misconfigured_or_unavailable() {
             regions: vec!["us-east-1".into()],
             services: vec![],
             locks: vec![],
+            accounts: vec!["111111111111".into()],
         },
         held_minutes: None,
-        health: gate::HealthCheck::Asked(pipeguard_core::health::HealthSource::Api),
+        health: gate::HealthCheck::Asked {
+            source: pipeguard_core::health::HealthSource::Api,
+            caveat: None,
+        },
     };
     assert_eq!(ended(&pass), Ended::Ok);
     let blocked = GateOutcome::Blocked {
         blockers: vec![],
-        health: gate::HealthCheck::Asked(pipeguard_core::health::HealthSource::Api),
+        health: gate::HealthCheck::Asked {
+            source: pipeguard_core::health::HealthSource::Api,
+            caveat: None,
+        },
     };
     assert_eq!(ended(&blocked) as u8, 1);
     assert_eq!(ended(&GateOutcome::Misconfigured("bad".into())) as u8, 2);

@@ -7,6 +7,7 @@ use crate::output::{Tone, colour_enabled, table, wants_table};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
 use pipeguard::aws::{HealthSources, PipelineCallError};
+use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
 use serde_json::{Value, json};
@@ -56,7 +57,7 @@ pub struct Row {
     retries: Option<(u32, u32)>,
     /// Each AWS Health event holding the failed stage, and whether it is still open (None:
     /// could not be asked).
-    held_by: Vec<(String, Option<bool>)>,
+    held_by: Vec<(HeldBy, Option<bool>)>,
     /// The newest rollback among the recent executions, and its target.
     last_rollback: Option<(String, Option<String>)>,
     /// Why the pipeline could not be read.
@@ -68,12 +69,15 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let policies = RetryPolicies::from_env(aws.env(None))?;
     let pipelines = aws.pipelines(&args.selection).await?;
     let sources = aws.health_sources(args.events_table).await;
+    let own_account = aws.own_account().await?;
     let mut rows = Vec::new();
     for pipeline in &pipelines {
-        rows.push(match read(aws, &sources, &policies, pipeline).await {
-            Ok(row) => row,
-            Err(error) => Row::unreadable(pipeline, &error),
-        });
+        rows.push(
+            match read(aws, &sources, &own_account, &policies, pipeline).await {
+                Ok(row) => row,
+                Err(error) => Row::unreadable(pipeline, &error),
+            },
+        );
     }
     if as_table {
         println!("{}", render_table(&rows, colour_enabled()));
@@ -101,6 +105,7 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
 async fn read(
     aws: &Aws,
     sources: &HealthSources,
+    own_account: &str,
     policies: &RetryPolicies,
     pipeline: &str,
 ) -> Result<Row, PipelineCallError> {
@@ -111,13 +116,13 @@ async fn read(
     let (stages, executions) = (stages?, executions?);
     let mut held_by = Vec::new();
     for (_, hold) in retry::held_stages(&stages, None) {
-        let closed = sources.closed(&hold).await.ok();
-        for (index, arn) in hold.arns().enumerate() {
+        let closed = sources.closed(&hold, own_account).await.ok();
+        for (index, held) in hold.events.iter().enumerate() {
             let open = closed
                 .as_ref()
                 .and_then(|closed| closed.get(index))
                 .map(|closed| !closed);
-            held_by.push((arn.to_owned(), open));
+            held_by.push((held.clone(), open));
         }
     }
     Ok(Row::of(
@@ -135,7 +140,7 @@ impl Row {
         stages: &[StageSnapshot],
         executions: &[ExecutionSummary],
         max_attempts: u32,
-        held_by: Vec<(String, Option<bool>)>,
+        held_by: Vec<(HeldBy, Option<bool>)>,
     ) -> Self {
         let failed_stage = stages.iter().find(|stage| stage.is_failed());
         Self {
@@ -191,7 +196,13 @@ impl Row {
             "latest_execution": self.latest.as_ref().map(|(id, status)| json!({"id": id, "status": status.as_str()})),
             "failed_stage": self.failed.as_ref().map(|(stage, error)| json!({"stage": stage, "error": error})),
             "retries": self.retries.map(|(used, allowed)| json!({"used": used, "allowed": allowed})),
-            "held_by": self.held_by.iter().map(|(arn, open)| json!({"event_arn": arn, "open": open})).collect::<Vec<_>>(),
+            "held_by": self.held_by.iter().map(|(held, open)| {
+                let mut entry = json!({"event_arn": held.arn, "open": open});
+                if let Some(account) = &held.account {
+                    entry["account"] = json!(account);
+                }
+                entry
+            }).collect::<Vec<_>>(),
             "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
             "error": self.error.as_ref().map(Unreadable::to_string),
         })
@@ -240,13 +251,17 @@ fn render_table(rows: &[Row], colour: bool) -> String {
                 let events: Vec<String> = row
                     .held_by
                     .iter()
-                    .map(|(arn, open)| {
+                    .map(|(held, open)| {
                         let state = match open {
                             Some(true) => "open",
                             Some(false) => "closed",
                             None => "unknown",
                         };
-                        format!("{} ({state})", arn.rsplit('/').next().unwrap_or(arn))
+                        let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
+                        match &held.account {
+                            Some(account) => format!("{id} ({state} in {account})"),
+                            None => format!("{id} ({state})"),
+                        }
                     })
                     .collect();
                 (events.join(", "), Tone::Waiting)

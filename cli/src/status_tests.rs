@@ -61,7 +61,10 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
         &failed_deploy(),
         &executions,
         2,
-        vec![("arn:aws:health:us-east-1::event/EC2/X/abc".into(), Some(true))],
+        vec![
+            (held("abc", None), Some(true)),
+            (held("def", Some("222233334444")), Some(false)),
+        ],
     );
     assert_eq!(row.latest, Some(("e3-aaaa".into(), ExecutionStatus::Failed)));
     assert_eq!(
@@ -76,6 +79,10 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
     let json = row.to_json();
     assert_eq!(json["retries"], json!({"used": 1, "allowed": 2}));
     assert_eq!(json["held_by"][0]["open"], true);
+    assert_eq!(
+        json["held_by"][1],
+        json!({"event_arn": "arn:aws:health:us-east-1::event/EC2/X/def", "account": "222233334444", "open": false})
+    );
     let table = render_table(&[row], false);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("PIPELINE  LATEST"), "{table}");
@@ -85,6 +92,7 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
         "Deploy (Apply: JobFailed Rate exceeded)",
         "1/2",
         "abc (open)",
+        "def (closed in 222233334444)",
         "r2 -> e1",
     ] {
         assert!(lines[1].contains(part), "{part} missing: {table}");
@@ -106,4 +114,12 @@ fn a_healthy_pipeline_has_nothing_to_report_but_its_latest_execution() {
         vec![],
     );
     assert_eq!((row.failed, row.retries, row.last_rollback), (None, None, None));
+}
+
+fn held(id: &str, account: Option<&str>) -> HeldBy {
+    HeldBy {
+        arn: format!("arn:aws:health:us-east-1::event/EC2/X/{id}"),
+        region: "us-east-1".into(),
+        account: account.map(str::to_owned),
+    }
 }

@@ -102,14 +102,14 @@ impl Gate {
     async fn decide(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Decision {
         let (policy, wait) = match gate::read_job(&self.defaults, &job) {
             Ok(read) => read,
-            Err(outcome) => return Decision::before_asking(outcome),
+            Err(outcome) => return Decision::before_asking(*outcome),
         };
         // The pipeline's name is asked only when something needs it: a notice, or the check
         // that the lock does not name the gate's own pipeline. It never holds up the decision:
         // a slow answer leaves it unknown.
         let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
         let (health, running, pipeline) = tokio::join!(
-            self.health.events_within(&policy, health_budget),
+            self.health.events_within(&policy, &job.account_id, health_budget),
             self.codepipeline.running_executions(&policy.block_while_running),
             async {
                 if name_needed {

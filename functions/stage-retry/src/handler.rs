@@ -6,6 +6,7 @@ use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
+use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::stage_of_failure;
 use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
 use pipeguard_core::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
@@ -14,6 +15,13 @@ use std::time::Duration;
 
 /// Time kept for the RetryStageExecution call after a delay.
 const RETRY_CALL_RESERVE: Duration = Duration::from_secs(10);
+
+/// What every step of one invocation needs: the policies, and the account the function runs in
+/// (the stack's: the event store keys its own events as it did before it knew accounts).
+pub(crate) struct Invocation<'a> {
+    pub(crate) policies: &'a RetryPolicies,
+    pub(crate) own_account: &'a str,
+}
 
 /// Everything built once per cold start.
 pub struct Retrier {
@@ -41,6 +49,13 @@ impl Retrier {
     /// delivers it again (and, in the end, to the dead-letter queue): every step is safe to repeat.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let policies = self.policies.as_ref().map_err(Clone::clone)?;
+        let function_arn = &event.context.invoked_function_arn;
+        let own_account = pipeguard::lambda::account_of(function_arn)
+            .ok_or_else(|| InvocationError::UnknownAccount(function_arn.clone()))?;
+        let invocation = Invocation {
+            policies,
+            own_account: &own_account,
+        };
         for trigger in parse_invocation(&event.payload) {
             match trigger {
                 Trigger::Pipeline(change)
@@ -48,10 +63,10 @@ impl Retrier {
                 {
                     // Asked per failure: the ones before it in this delivery used time.
                     let time_left = pipeguard::lambda::time_left(event.context.deadline);
-                    self.on_failure(policies, &change, time_left).await?;
+                    self.on_failure(&invocation, &change, time_left).await?;
                 }
-                Trigger::Health(record) => self.on_health_event(policies, &record).await?,
-                Trigger::Sweep => self.sweep(policies).await?,
+                Trigger::Health(record) => self.on_health_event(&invocation, &record).await?,
+                Trigger::Sweep => self.sweep(&invocation).await?,
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => tracing::debug!(
                     pipeline = %change.pipeline,
                     action = ?change.action,
@@ -66,7 +81,7 @@ impl Retrier {
 
     async fn on_failure(
         &self,
-        policies: &RetryPolicies,
+        invocation: &Invocation<'_>,
         change: &PipelineChange,
         time_left: Option<Duration>,
     ) -> Result<(), InvocationError> {
@@ -78,7 +93,7 @@ impl Retrier {
             return Ok(());
         };
         let stage_name = stage.name.as_str();
-        let policy = policies.for_pipeline(pipeline);
+        let policy = invocation.policies.for_pipeline(pipeline);
         match retry::decide(policy, execution_id, stage) {
             RetryDecision::Retry {
                 mode,
@@ -120,7 +135,7 @@ impl Retrier {
             RetryDecision::HeldByHealth(hold) => {
                 // The events may have closed before this failure arrived: then no closing event
                 // will come to resume it, so it resumes now.
-                match self.health.closed(&hold).await {
+                match self.health.closed(&hold, invocation.own_account).await {
                     Ok(closed) if retry::may_resume(&hold, &closed, None) => {
                         self.resume(
                             pipeline,
@@ -133,13 +148,13 @@ impl Retrier {
                     Ok(closed) => {
                         let open = hold.still_open(&closed, None);
                         let verdict = RetryVerdict::Held {
-                            events: open.into_iter().map(str::to_owned).collect(),
+                            events: open.into_iter().map(HeldBy::describe).collect(),
                         };
                         decided(pipeline, execution_id, Some(stage_name), &verdict);
                     }
                     Err(unavailable) => {
                         let verdict = RetryVerdict::Held {
-                            events: hold.arns().map(str::to_owned).collect(),
+                            events: hold.events.iter().map(HeldBy::describe).collect(),
                         };
                         tracing::warn!(pipeline, execution_id, stage = stage_name, verdict = verdict.label(), %unavailable, "could not ask whether the held stage's events closed; the sweep asks again");
                     }

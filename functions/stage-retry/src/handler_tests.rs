@@ -23,6 +23,13 @@ use pipeguard_core::testing::env_of;
 use serde_json::json;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+/// The invocation's context as Lambda gives it: the function's ARN names the stack's account.
+fn context() -> Context {
+    let mut context = Context::default();
+    context.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stage-retry".into();
+    context
+}
+
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc";
 
 fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retrier {
@@ -47,7 +54,7 @@ fn health_event(arn: &str, status: &str) -> LambdaEvent<Value> {
         serde_json::from_str(include_str!("../../../tests/events/health-event-closed.json")).unwrap();
     event["detail"]["eventArn"] = json!(arn);
     event["detail"]["statusCode"] = json!(status);
-    LambdaEvent::new(event, Context::default())
+    LambdaEvent::new(event, context())
 }
 
 /// A Health API that knows these events (and no others).
@@ -76,7 +83,7 @@ fn eventbridge(level: &str, detail: Value) -> LambdaEvent<Value> {
     let detail_type = format!("CodePipeline {level} Execution State Change");
     LambdaEvent::new(
         json!({"source": "aws.codepipeline", "detail-type": detail_type, "detail": detail}),
-        Context::default(),
+        context(),
     )
 }
 
@@ -171,7 +178,7 @@ async fn a_notification_rule_message_through_sns_is_retried_too() {
         event
     };
     retrier(&[&state, &retry], &[], &[])
-        .handle(LambdaEvent::new(sns, Context::default()))
+        .handle(LambdaEvent::new(sns, context()))
         .await
         .unwrap();
     assert_eq!(retry.num_calls(), 1);
@@ -290,7 +297,7 @@ async fn action_failures_and_other_events_ask_nothing() {
         .await
         .unwrap();
     retrier
-        .handle(LambdaEvent::new(json!({"hello": "world"}), Context::default()))
+        .handle(LambdaEvent::new(json!({"hello": "world"}), context()))
         .await
         .unwrap();
     assert_eq!(state.num_calls(), 0);
@@ -413,6 +420,7 @@ fn blocked_message() -> String {
         vec![HeldBy {
             arn: ARN.into(),
             region: "us-east-1".into(),
+            account: None,
         }],
         None,
     );
@@ -495,7 +503,7 @@ async fn the_sweep_resumes_a_held_stage_once_the_store_says_its_events_closed() 
     let sweep = || {
         LambdaEvent::new(
             json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
-            Context::default(),
+            context(),
         )
     };
     for (status, resumed) in [("open", 0), ("closed", 1)] {
@@ -516,4 +524,18 @@ async fn a_health_event_that_cannot_be_recorded_is_skipped_not_redelivered_forev
     event.payload["detail"]["lastUpdatedTime"] = json!("not a time");
     retrier.handle(event).await.unwrap();
     assert_eq!(put.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn an_invocation_that_names_no_account_fails_so_it_is_delivered_again() {
+    let state = state("JobFailed", "Rate exceeded", 0);
+    let error = retrier(&[&state], &[], &[])
+        .handle(LambdaEvent::new(
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
+            Context::default(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type(), "UnknownAccount");
+    assert_eq!(state.num_calls(), 0, "nothing was asked");
 }

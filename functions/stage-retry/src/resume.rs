@@ -2,12 +2,13 @@
 //! it, a closing event resumes the stages it held, and the sweep's schedule re-checks every
 //! held stage, so a hold ends even when its closing event was lost or could not be acted on.
 
-use crate::handler::{Retrier, decided};
+use crate::handler::{Invocation, Retrier, decided};
 use pipeguard::aws::Recorded;
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::health::{EventStatus, HealthRecord};
+use pipeguard_core::hold::{EventRef, HeldBy};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
-use pipeguard_core::retry::{self, RetryPolicies, RetryVerdict};
+use pipeguard_core::retry::{self, RetryVerdict};
 
 impl Retrier {
     /// Records the update (when there is an event store), then, if the event closed, resumes
@@ -15,26 +16,30 @@ impl Retrier {
     /// after the resume sees the event closed.
     pub(crate) async fn on_health_event(
         &self,
-        policies: &RetryPolicies,
+        invocation: &Invocation<'_>,
         record: &HealthRecord,
     ) -> Result<(), InvocationError> {
         let event = &record.event;
         if let Some(store) = self.health.store() {
-            let outcome = match store.record(record).await? {
+            let outcome = match store.record(record, invocation.own_account).await? {
                 Recorded::Stored => "recorded",
                 Recorded::Outdated => "already recorded (this update or a newer one)",
             };
-            tracing::info!(event_arn = %event.arn, region = %event.region, status = %event.status, backup = record.backup, outcome, "AWS Health event");
+            tracing::info!(event_arn = %event.arn, account = event.account.as_deref(), region = %event.region, status = %event.status, backup = record.backup, outcome, "AWS Health event");
         }
         if event.status == EventStatus::Closed {
-            self.resume_held(policies, Some(&event.arn)).await?;
+            let closed = EventRef {
+                arn: &event.arn,
+                account: event.account.as_deref(),
+            };
+            self.resume_held(invocation, Some(closed)).await?;
         }
         Ok(())
     }
 
     /// The schedule: every held stage whose events have all closed resumes.
-    pub(crate) async fn sweep(&self, policies: &RetryPolicies) -> Result<(), InvocationError> {
-        self.resume_held(policies, None).await
+    pub(crate) async fn sweep(&self, invocation: &Invocation<'_>) -> Result<(), InvocationError> {
+        self.resume_held(invocation, None).await
     }
 
     /// Resumes the held stages of the managed pipelines (only those `just_closed` held, when
@@ -43,9 +48,10 @@ impl Retrier {
     /// delivered again (or kept in the dead-letter queue).
     async fn resume_held(
         &self,
-        policies: &RetryPolicies,
-        just_closed: Option<&str>,
+        invocation: &Invocation<'_>,
+        just_closed: Option<EventRef<'_>>,
     ) -> Result<(), InvocationError> {
+        let policies = invocation.policies;
         let pipelines = if policies.managed_pipelines.is_empty() {
             let all = self.codepipeline.pipelines().await?;
             all.into_iter()
@@ -56,7 +62,7 @@ impl Retrier {
         };
         let (mut resumed, mut first_error) = (0, None);
         for pipeline in &pipelines {
-            match self.resume_in(policies, pipeline, just_closed).await {
+            match self.resume_in(invocation, pipeline, just_closed).await {
                 Ok(count) => resumed += count,
                 Err(error) => {
                     tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
@@ -66,7 +72,8 @@ impl Retrier {
         }
         tracing::info!(
             trigger = just_closed.map_or("sweep", |_| "AWS Health event closed"),
-            event_arn = just_closed,
+            event_arn = just_closed.map(|event| event.arn),
+            account = just_closed.and_then(|event| event.account),
             checked = pipelines.len(),
             resumed,
             "held stages checked"
@@ -77,26 +84,29 @@ impl Retrier {
     /// Resumes the held stages of one pipeline that may resume; returns how many it resumed.
     async fn resume_in(
         &self,
-        policies: &RetryPolicies,
+        invocation: &Invocation<'_>,
         pipeline: &str,
-        just_closed: Option<&str>,
+        just_closed: Option<EventRef<'_>>,
     ) -> Result<usize, InvocationError> {
         let stages = self.codepipeline.stages(pipeline).await?;
-        let mode = policies.for_pipeline(pipeline).retry_mode;
+        let mode = invocation.policies.for_pipeline(pipeline).retry_mode;
         let mut resumed = 0;
         for (stage, hold) in retry::held_stages(&stages, just_closed) {
-            let closed = self.health.closed(&hold).await?;
+            let closed = self.health.closed(&hold, invocation.own_account).await?;
             if !retry::may_resume(&hold, &closed, just_closed) {
                 let open = hold.still_open(&closed, just_closed);
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
                 let verdict = RetryVerdict::Held {
-                    events: open.into_iter().map(str::to_owned).collect(),
+                    events: open.into_iter().map(HeldBy::describe).collect(),
                 };
                 decided(pipeline, execution_id, Some(&stage.name), &verdict);
                 continue;
             }
             let reason = match just_closed {
-                Some(arn) => format!("AWS Health event {arn} closed, and no other holds it"),
+                Some(event) => format!(
+                    "AWS Health event {} closed, and no other holds it",
+                    event.describe()
+                ),
                 None => "every AWS Health event that held it has closed".to_owned(),
             };
             resumed += usize::from(self.resume(pipeline, stage, mode, &reason).await?);

@@ -25,6 +25,35 @@ aws_names!(
     }
 );
 
+aws_names!(
+    /// Whom an AWS Health event concerns (`eventScopeCode`).
+    EventScope {
+        /// Every account in the region sees the same event.
+        Public = "PUBLIC",
+        /// The event concerns the resources of particular accounts; one ARN may be reported to
+        /// several accounts.
+        AccountSpecific = "ACCOUNT_SPECIFIC",
+        /// Neither public nor about an account's resources.
+        None = "NONE",
+    }
+);
+
+/// Whether `text` is an AWS account id: twelve digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// The event store's sort key for an event (its ARN): one item per public event whatever
+/// accounts report it, one per account for an account-specific event. The stack's own account
+/// keeps the bare ARN, the key of every item written before the store knew accounts, so an
+/// upgraded stack reads and updates those items in place.
+pub fn store_key(arn: &str, account: Option<&str>, own_account: &str) -> String {
+    match account {
+        Some(account) if account != own_account => format!("{arn}#{account}"),
+        _ => arn.to_owned(),
+    }
+}
+
 /// One AWS Health event, as plain data for the decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthEvent {
@@ -40,6 +69,9 @@ pub struct HealthEvent {
     pub region: String,
     /// Open, upcoming or closed.
     pub status: EventStatus,
+    /// The account an account-specific event concerns; None for an event every account sees
+    /// (public, or of no account).
+    pub account: Option<String>,
     /// Seconds since the Unix epoch.
     pub start_time: Option<i64>,
 }
@@ -76,6 +108,19 @@ pub enum HealthCallError {
     /// The event store could not be read.
     #[error("{0}")]
     Store(String),
+    /// AWS Health's organizational view cannot be asked from here: it is not enabled, or this
+    /// account is neither the organization's management account nor a Health delegated
+    /// administrator (or IAM denies the call). The same on every endpoint.
+    #[error("the organizational view cannot be asked: {0}")]
+    OrganizationView(String),
+}
+
+impl HealthCallError {
+    /// Whether every endpoint would answer the same: a missing support plan, or an
+    /// organizational view this account may not ask. Asking the other endpoint is no use.
+    pub fn is_same_everywhere(&self) -> bool {
+        matches!(self, Self::SubscriptionRequired | Self::OrganizationView(_))
+    }
 }
 
 /// AWS Health could not be asked: what each endpoint tried said.
@@ -86,6 +131,15 @@ pub struct HealthUnavailable {
 }
 
 impl HealthUnavailable {
+    /// The organizational view could not be asked from this account (the cause), rather than
+    /// being out of reach for a while.
+    pub fn organization_view_refused(&self) -> Option<&str> {
+        self.attempts.iter().find_map(|(_, error)| match error {
+            HealthCallError::OrganizationView(cause) => Some(cause.as_str()),
+            _ => None,
+        })
+    }
+
     /// The API refused for want of a support plan: the same everywhere, and the reason to ask
     /// the event store instead.
     pub fn no_support_plan(&self) -> bool {
@@ -146,6 +200,9 @@ impl HealthSource {
 pub struct HealthReport {
     /// Which source answered.
     pub source: HealthSource,
+    /// Why this source answered and not the one the policy prefers, when that happened (the
+    /// organizational view could not be asked, say).
+    pub caveat: Option<String>,
     /// Every event it holds for the policy's regions (and, from the API, services).
     pub events: Vec<HealthEvent>,
 }
@@ -159,8 +216,8 @@ pub struct HealthRecord {
     pub end_time: Option<i64>,
     /// When AWS last updated it, in seconds since the Unix epoch: orders the updates.
     pub last_updated: i64,
-    /// `PUBLIC`, `ACCOUNT_SPECIFIC` or `NONE`.
-    pub scope: String,
+    /// Whom the event concerns.
+    pub scope: EventScope,
     /// Identifies this update; with `last_updated`, orders the updates of one event.
     pub communication_id: String,
     /// A copy AWS also sends to a backup region; it carries the same update.

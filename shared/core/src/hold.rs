@@ -25,6 +25,48 @@ pub struct HeldBy {
     pub arn: String,
     /// The region the event affects (`global` for global services).
     pub region: String,
+    /// The account an account-specific event concerns; absent for a public event, and in
+    /// markers written before markers named accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// An event as the accounts it concerns see it: its ARN, and its account when it is
+/// account-specific (one ARN may be reported to several accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// The event's ARN.
+    pub arn: &'a str,
+    /// The account it concerns, for an account-specific event.
+    pub account: Option<&'a str>,
+}
+
+impl HeldBy {
+    /// Whether `event` is this one: the same ARN, in the same account. A marker that names no
+    /// account (a public event, or a gate from before markers named accounts) holds by the ARN
+    /// alone; resuming too early is safe, as the gate, run again, checks every event itself.
+    pub fn is(&self, event: EventRef) -> bool {
+        self.arn == event.arn && (self.account.is_none() || self.account.as_deref() == event.account)
+    }
+
+    /// The event as a person reads it: its ARN, and its account when it has one.
+    pub fn describe(&self) -> String {
+        EventRef {
+            arn: &self.arn,
+            account: self.account.as_deref(),
+        }
+        .describe()
+    }
+}
+
+impl EventRef<'_> {
+    /// The event as a person reads it: its ARN, and its account when it has one.
+    pub fn describe(&self) -> String {
+        match self.account {
+            Some(account) => format!("{} (account {account})", self.arn),
+            None => self.arn.to_owned(),
+        }
+    }
 }
 
 /// Which AWS Health events hold a stage the gate failed.
@@ -93,11 +135,12 @@ impl Hold {
 
     /// The events still open: those `closed` (one answer per event, in order) does not say have
     /// closed, other than `just_closed`, an event known to have closed this moment.
-    pub fn still_open<'a>(&'a self, closed: &[bool], just_closed: Option<&str>) -> Vec<&'a str> {
-        self.arns()
+    pub fn still_open<'a>(&'a self, closed: &[bool], just_closed: Option<EventRef>) -> Vec<&'a HeldBy> {
+        self.events
+            .iter()
             .zip(closed)
-            .filter(|(arn, closed)| !**closed && just_closed != Some(*arn))
-            .map(|(arn, _)| arn)
+            .filter(|(held, closed)| !**closed && just_closed.is_none_or(|event| !held.is(event)))
+            .map(|(held, _)| held)
             .collect()
     }
 

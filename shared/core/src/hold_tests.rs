@@ -8,6 +8,7 @@ fn held_by(arn: &str, region: &str) -> HeldBy {
     HeldBy {
         arn: arn.into(),
         region: region.into(),
+        account: None,
     }
 }
 
@@ -98,4 +99,45 @@ fn the_api_is_asked_about_holds_it_decided_or_whose_source_is_unknown() {
     assert!(Hold::new(events.clone(), Some(HealthSource::Api)).asks_api());
     assert!(Hold::new(events.clone(), None).asks_api());
     assert!(!Hold::new(events, Some(HealthSource::Events)).asks_api());
+}
+
+#[test]
+fn a_held_event_is_the_same_arn_in_the_same_account() {
+    let in_b = HeldBy {
+        account: Some("222233334444".into()),
+        ..held_by(ARN, "us-east-1")
+    };
+    let event = |account| EventRef { arn: ARN, account };
+    assert!(in_b.is(event(Some("222233334444"))));
+    assert!(
+        !in_b.is(event(Some("333344445555"))),
+        "one ARN may be reported to several accounts"
+    );
+    assert!(!in_b.is(EventRef {
+        arn: "arn:aws:health:us-east-1::event/EC2/X/other",
+        account: Some("222233334444")
+    }));
+    let public = held_by(ARN, "us-east-1");
+    assert!(
+        public.is(event(None)) && public.is(event(Some("222233334444"))),
+        "held by the ARN alone"
+    );
+    assert_eq!(in_b.describe(), format!("{ARN} (account 222233334444)"));
+    assert_eq!(public.describe(), ARN);
+}
+
+#[test]
+fn a_marker_carries_each_events_account_and_reads_markers_without_one() {
+    let hold = Hold::new(
+        vec![
+            HeldBy {
+                account: Some("222233334444".into()),
+                ..held_by(ARN, "us-east-1")
+            },
+            held_by("arn:aws:health:us-east-1::event/EC2/X/public", "us-east-1"),
+        ],
+        Some(HealthSource::Api),
+    );
+    assert_eq!(Hold::read(&hold.marker()), Some(hold.clone()));
+    assert!(!hold.marker().contains("\"account\":null"), "{}", hold.marker());
 }

@@ -1,6 +1,7 @@
 //! CodePipeline jobs: reading the job event, and the one result each job gets (reported by
 //! the shell's `pipeguard::aws::CodePipeline`).
 
+use crate::health::is_account_id;
 use crate::names::closed_names;
 use crate::text::truncate_chars;
 use serde_json::Value;
@@ -18,6 +19,8 @@ const MAX_SUMMARY_CHARS: usize = 2048;
 pub struct JobEvent {
     /// The job to answer.
     pub job_id: String,
+    /// The account the pipeline (and so the gate) runs in.
+    pub account_id: String,
     /// The action's UserParameters, as configured.
     pub user_parameters: Option<String>,
     /// The token of the gate's previous answer, when this job continues a hold.
@@ -51,25 +54,29 @@ impl JobEvent {
             .filter(|id| !id.is_empty())
             .ok_or(JobEventError::NoJobId)?
             .to_owned();
-        let read = || -> Result<(Option<String>, Option<String>), String> {
+        let read = || -> Result<(String, Option<String>, Option<String>), String> {
             let data = object(job, "data")?.ok_or("no `data` object")?;
             let action = object(Some(data), "data.actionConfiguration")?;
             let configuration = object(action, "data.actionConfiguration.configuration")?;
-            Ok((
-                text(
-                    configuration,
-                    "data.actionConfiguration.configuration.UserParameters",
-                )?,
-                text(Some(data), "data.continuationToken")?,
-            ))
+            let user_parameters = text(
+                configuration,
+                "data.actionConfiguration.configuration.UserParameters",
+            )?;
+            let continuation_token = text(Some(data), "data.continuationToken")?;
+            let account_id = text(job, "accountId")?.ok_or("no `accountId` string")?;
+            if !is_account_id(&account_id) {
+                return Err("`accountId` is not a 12-digit AWS account id".into());
+            }
+            Ok((account_id, user_parameters, continuation_token))
         };
-        let (user_parameters, continuation_token) =
+        let (account_id, user_parameters, continuation_token) =
             read().map_err(|reason| JobEventError::MalformedData {
                 job_id: job_id.clone(),
                 reason,
             })?;
         Ok(Self {
             job_id,
+            account_id,
             user_parameters,
             continuation_token: continuation_token.filter(|token| !token.is_empty()),
         })

@@ -25,11 +25,14 @@ fn never_keeps_the_artifact_credentials() {
 
 #[test]
 fn a_job_without_user_parameters_or_token_is_fine() {
-    let job = JobEvent::parse(&json!({"CodePipeline.job": {"id": "j1", "data": {}}})).unwrap();
+    let job =
+        JobEvent::parse(&json!({"CodePipeline.job": {"id": "j1", "accountId": "111111111111", "data": {}}}))
+            .unwrap();
     assert_eq!(
         job,
         JobEvent {
             job_id: "j1".into(),
+            account_id: "111111111111".into(),
             user_parameters: None,
             continuation_token: None
         }
@@ -145,6 +148,26 @@ fn an_array_where_an_object_belongs_is_malformed_data() {
                 assert!(reason.contains(field) && reason.contains("array"), "{reason}");
             }
             other => panic!("expected MalformedData for {event}, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_job_names_the_account_its_pipeline_runs_in_or_is_malformed() {
+    let job = JobEvent::parse(&documented_event()).unwrap();
+    assert_eq!(job.account_id, "111111111111");
+    for (account, why) in [
+        (json!(null), "no `accountId`"),
+        (json!("1111-1111-1111"), "12-digit"),
+        (json!(42), "integer"),
+    ] {
+        let mut event = documented_event();
+        event["CodePipeline.job"]["accountId"] = account.clone();
+        match JobEvent::parse(&event) {
+            Err(JobEventError::MalformedData { reason, .. }) => {
+                assert!(reason.contains(why), "{account}: {reason}")
+            }
+            other => panic!("{account}: {other:?}"),
         }
     }
 }

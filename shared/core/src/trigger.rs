@@ -3,7 +3,7 @@
 //! messages or EventBridge events (an EventBridge rule can target a topic too). The envelopes
 //! are aws_lambda_events' (`SnsRecord`, `EventBridgeEvent`); the details are pipeguard's own.
 
-use crate::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
+use crate::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id};
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsRecord;
@@ -88,6 +88,8 @@ struct NotificationMessage {
     detail: Value,
     #[serde(rename = "additionalAttributes", default)]
     additional_attributes: Value,
+    #[serde(default)]
+    account: Option<String>,
 }
 
 /// A CodePipeline event's detail. Not aws_lambda_events' `CodePipelineEventDetail`: its
@@ -137,8 +139,11 @@ fn health_time(text: &str) -> Option<i64> {
 }
 
 impl HealthDetail {
-    /// The update as the store keeps it, or why it cannot be one.
-    fn into_record(self) -> Result<HealthRecord, String> {
+    /// The update as the store keeps it, or why it cannot be one. `account` is the envelope's:
+    /// the account the event concerns. An event without a readable one is no record (it is never
+    /// taken for a public event: a wrong "public" would block every account); an account-specific
+    /// event, or one whose scope is not said, is that account's.
+    fn into_record(self, account: Option<&str>) -> Result<HealthRecord, String> {
         let time = |name: &str, value: Option<String>| -> Result<Option<i64>, String> {
             value
                 .filter(|text| !text.trim().is_empty())
@@ -157,6 +162,21 @@ impl HealthDetail {
             .filter(|region| !region.trim().is_empty())
             .ok_or("no eventRegion")?;
         let last_updated = time("lastUpdatedTime", self.last_updated_time)?.ok_or("no lastUpdatedTime")?;
+        let account = match account.map(str::trim) {
+            None | Some("") => return Err("no account in the event's envelope".into()),
+            Some(account) if !is_account_id(account) => {
+                return Err(format!("account `{account}` is not a 12-digit AWS account id"));
+            }
+            Some(account) => account.to_owned(),
+        };
+        let scope = self
+            .event_scope_code
+            .as_deref()
+            .map_or(EventScope::AccountSpecific, EventScope::from);
+        let concerns = match scope {
+            EventScope::Public | EventScope::None => None,
+            EventScope::AccountSpecific | EventScope::Other(_) => Some(account),
+        };
         Ok(HealthRecord {
             event: HealthEvent {
                 arn: self.event_arn,
@@ -165,11 +185,12 @@ impl HealthDetail {
                 category: EventCategory::from(self.event_type_category.as_str()),
                 region,
                 status,
+                account: concerns,
                 start_time: time("startTime", self.start_time)?,
             },
             end_time: time("endTime", self.end_time)?,
             last_updated,
-            scope: self.event_scope_code.unwrap_or_default(),
+            scope,
             communication_id: self.communication_id.unwrap_or_default(),
             backup: self.backup_event.unwrap_or(false),
         })
@@ -213,12 +234,13 @@ fn from_sns_message(message: &str) -> Trigger {
         return from_eventbridge(&event);
     }
     match NotificationMessage::deserialize(&event) {
-        Ok(message) => from_parts(
-            &message.source,
-            &message.detail_type,
-            &message.detail,
-            &message.additional_attributes,
-        ),
+        Ok(message) => from_parts(Envelope {
+            source: &message.source,
+            detail_type: &message.detail_type,
+            account: message.account.as_deref(),
+            detail: &message.detail,
+            additional_attributes: &message.additional_attributes,
+        }),
         Err(error) => ignored(format!(
             "a notification-rule message this function cannot read: {error}"
         )),
@@ -227,12 +249,35 @@ fn from_sns_message(message: &str) -> Trigger {
 
 fn from_eventbridge(event: &Value) -> Trigger {
     match EventBridgeEvent::<Value>::deserialize(event) {
-        Ok(event) => from_parts(&event.source, &event.detail_type, &event.detail, &Value::Null),
+        Ok(event) => from_parts(Envelope {
+            source: &event.source,
+            detail_type: &event.detail_type,
+            account: event.account.as_deref(),
+            detail: &event.detail,
+            additional_attributes: &Value::Null,
+        }),
         Err(error) => ignored(format!("not an EventBridge event: {error}")),
     }
 }
 
-fn from_parts(source: &str, detail_type: &str, detail: &Value, additional_attributes: &Value) -> Trigger {
+/// What every shape of delivery says around its detail.
+struct Envelope<'a> {
+    source: &'a str,
+    detail_type: &'a str,
+    /// The account the event concerns (EventBridge's `account`).
+    account: Option<&'a str>,
+    detail: &'a Value,
+    additional_attributes: &'a Value,
+}
+
+fn from_parts(envelope: Envelope) -> Trigger {
+    let Envelope {
+        source,
+        detail_type,
+        account,
+        detail,
+        additional_attributes,
+    } = envelope;
     let level = match (source, detail_type) {
         ("aws.codepipeline", "CodePipeline Pipeline Execution State Change") => ChangeLevel::Pipeline,
         ("aws.codepipeline", "CodePipeline Stage Execution State Change") => ChangeLevel::Stage,
@@ -240,7 +285,7 @@ fn from_parts(source: &str, detail_type: &str, detail: &Value, additional_attrib
         ("aws.health", _) => {
             return match HealthDetail::deserialize(detail)
                 .map_err(|error| error.to_string())
-                .and_then(HealthDetail::into_record)
+                .and_then(|health| health.into_record(account))
             {
                 Ok(record) => Trigger::Health(record),
                 Err(reason) => ignored(format!("an AWS Health event that cannot be recorded: {reason}")),

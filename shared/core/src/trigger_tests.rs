@@ -60,7 +60,7 @@ fn reads_an_aws_health_status_change() {
     );
     assert_eq!(record.end_time, Some(1_795_175_880));
     assert_eq!(record.last_updated, 1_795_175_940);
-    assert_eq!(record.scope, "PUBLIC");
+    assert_eq!(record.scope, EventScope::Public);
     assert_eq!(
         record.communication_id,
         "01b0993207d81a09dcd552ebd1e633e36cf1f09a-1"
@@ -193,4 +193,66 @@ fn one_unreadable_sns_record_loses_none_of_the_others() {
         matches!(&triggers[2], Trigger::Ignored { reason } if reason.contains("SNS message is not JSON")),
         "{triggers:?}"
     );
+}
+
+/// The sample AWS Health event, with its envelope's account and its scope as given (None: left
+/// out).
+fn health_event_of(account: Option<&str>, scope: Option<&str>) -> Value {
+    let mut event = fixture("health");
+    match account {
+        Some(account) => event["account"] = json!(account),
+        None => {
+            event.as_object_mut().unwrap().remove("account");
+        }
+    }
+    match scope {
+        Some(scope) => event["detail"]["eventScopeCode"] = json!(scope),
+        None => {
+            event["detail"].as_object_mut().unwrap().remove("eventScopeCode");
+        }
+    }
+    event
+}
+
+#[test]
+fn an_account_specific_event_is_the_account_its_envelope_names() {
+    let Trigger::Health(record) = only(parse_invocation(&health_event_of(
+        Some("222233334444"),
+        Some("ACCOUNT_SPECIFIC"),
+    ))) else {
+        panic!("not read")
+    };
+    assert_eq!(record.event.account.as_deref(), Some("222233334444"));
+    assert_eq!(record.scope, EventScope::AccountSpecific);
+    let Trigger::Health(public) = only(parse_invocation(&health_event_of(
+        Some("222233334444"),
+        Some("PUBLIC"),
+    ))) else {
+        panic!("not read")
+    };
+    assert_eq!(public.event.account, None, "a public event is every account's");
+}
+
+#[test]
+fn an_event_of_no_said_scope_is_never_taken_for_a_public_one() {
+    let Trigger::Health(record) = only(parse_invocation(&health_event_of(Some("222233334444"), None))) else {
+        panic!("not read")
+    };
+    assert_eq!(record.event.account.as_deref(), Some("222233334444"));
+}
+
+#[test]
+fn an_aws_health_event_without_a_readable_account_is_skipped_never_recorded_as_public() {
+    for (account, why) in [
+        (None, "no account"),
+        (Some(""), "no account"),
+        (Some("2222-3333-4444"), "not a 12-digit"),
+        (Some("22223333444"), "not a 12-digit"),
+    ] {
+        let Trigger::Ignored { reason } = only(parse_invocation(&health_event_of(account, Some("PUBLIC"))))
+        else {
+            panic!("{account:?} was read")
+        };
+        assert!(reason.contains(why), "{account:?}: {reason}");
+    }
 }

@@ -3,7 +3,7 @@
 use crate::aws::{PipelineCallError, ReportError, StoreError};
 use lambda_runtime::Diagnostic;
 use pipeguard_core::config::SettingError;
-use pipeguard_core::health::HealthUnavailable;
+use pipeguard_core::health::{HealthUnavailable, is_account_id};
 use pipeguard_core::job::JobEventError;
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ pub enum InvocationError {
     /// An AWS Health event could not be recorded; the redelivered event is recorded then.
     #[error(transparent)]
     EventStore(#[from] StoreError),
+    /// The invocation did not say which account the function runs in (its ARN names none).
+    #[error("the invocation's function ARN `{0}` names no AWS account")]
+    UnknownAccount(String),
     /// Whether held stages may resume could not be asked.
     #[error("AWS Health could not be asked whether held stages may resume: {0}")]
     Health(#[from] HealthUnavailable),
@@ -40,6 +43,7 @@ impl InvocationError {
             Self::NotAJob(_) => "NotACodePipelineJob",
             Self::EventStore(_) => "EventStoreCallFailed",
             Self::Health(_) => "HealthUnavailable",
+            Self::UnknownAccount(_) => "UnknownAccount",
         }
     }
 }
@@ -50,6 +54,18 @@ impl From<InvocationError> for Diagnostic {
             error_type: error.error_type().into(),
             error_message: error.to_string(),
         }
+    }
+}
+
+/// The account a function runs in, from its ARN (`arn:aws:lambda:<region>:<account>:function:
+/// <name>`, which Lambda gives every invocation); None for anything else.
+pub fn account_of(function_arn: &str) -> Option<String> {
+    let fields: Vec<&str> = function_arn.split(':').collect();
+    match fields.as_slice() {
+        ["arn", _partition, "lambda", _region, account, "function", ..] if is_account_id(account) => {
+            Some((*account).to_owned())
+        }
+        _ => None,
     }
 }
 

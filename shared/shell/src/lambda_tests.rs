@@ -31,3 +31,23 @@ fn lambda_is_told_what_kind_of_failure_an_invocation_had() {
         "NotACodePipelineJob"
     );
 }
+
+#[test]
+fn a_function_runs_in_the_account_its_arn_names() {
+    assert_eq!(
+        account_of("arn:aws:lambda:us-east-1:123456789012:function:stage-retry"),
+        Some("123456789012".to_owned())
+    );
+    assert_eq!(
+        account_of("arn:aws:lambda:us-east-1:123456789012:function:stage-retry:live"),
+        Some("123456789012".to_owned()),
+        "an alias's ARN"
+    );
+    for not_one in [
+        "",
+        "arn:aws:lambda:us-east-1:12345:function:x",
+        "arn:aws:sns:us-east-1:123456789012:topic",
+    ] {
+        assert_eq!(account_of(not_one), None, "{not_one}");
+    }
+}

@@ -4,8 +4,11 @@
 
 use e2e::{EVENT_STORE, Local};
 use pipeguard::aws::{EventStore, Recorded};
-use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
+use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord};
 use pipeguard_core::hold::HeldBy;
+
+/// The emulator's account: the stack's own.
+const OWN: &str = "123456789012";
 
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_1";
 
@@ -39,11 +42,12 @@ fn update(
             category: EventCategory::Issue,
             region: region.into(),
             status,
+            account: None,
             start_time: Some(1_795_000_000),
         },
         end_time: None,
         last_updated,
-        scope: "PUBLIC".into(),
+        scope: EventScope::Public,
         communication_id: communication.into(),
         backup: false,
     }
@@ -51,10 +55,14 @@ fn update(
 
 async fn status(store: &EventStore, arn: &str, region: &str) -> Option<EventStatus> {
     store
-        .status_of(&HeldBy {
-            arn: arn.into(),
-            region: region.into(),
-        })
+        .status_of(
+            &HeldBy {
+                arn: arn.into(),
+                region: region.into(),
+                account: None,
+            },
+            OWN,
+        )
         .await
         .unwrap()
 }
@@ -64,8 +72,8 @@ async fn a_closing_delivered_before_its_opening_stays_closed() {
     let (_local, store) = store().await;
     let open = update(ARN, "us-east-1", EventStatus::Open, 100, "c-1");
     let closed = update(ARN, "us-east-1", EventStatus::Closed, 200, "c-2");
-    assert_eq!(store.record(&closed).await.unwrap(), Recorded::Stored);
-    assert_eq!(store.record(&open).await.unwrap(), Recorded::Outdated);
+    assert_eq!(store.record(&closed, OWN).await.unwrap(), Recorded::Stored);
+    assert_eq!(store.record(&open, OWN).await.unwrap(), Recorded::Outdated);
     assert_eq!(status(&store, ARN, "us-east-1").await, Some(EventStatus::Closed));
 }
 
@@ -73,22 +81,22 @@ async fn a_closing_delivered_before_its_opening_stays_closed() {
 async fn duplicates_and_backup_copies_change_nothing_and_newer_updates_win() {
     let (local, store) = store().await;
     let open = update(ARN, "us-east-1", EventStatus::Open, 100, "c-1");
-    assert_eq!(store.record(&open).await.unwrap(), Recorded::Stored);
+    assert_eq!(store.record(&open, OWN).await.unwrap(), Recorded::Stored);
     assert_eq!(
-        store.record(&open).await.unwrap(),
+        store.record(&open, OWN).await.unwrap(),
         Recorded::Outdated,
         "a duplicate"
     );
     let mut backup = open.clone();
     backup.backup = true;
     assert_eq!(
-        store.record(&backup).await.unwrap(),
+        store.record(&backup, OWN).await.unwrap(),
         Recorded::Outdated,
         "the backup region's copy"
     );
     let same_second = update(ARN, "us-east-1", EventStatus::Closed, 100, "c-2");
     assert_eq!(
-        store.record(&same_second).await.unwrap(),
+        store.record(&same_second, OWN).await.unwrap(),
         Recorded::Stored,
         "same time, later communication"
     );
@@ -119,10 +127,10 @@ async fn reads_find_each_regions_events_and_only_theirs() {
         update(global, "global", EventStatus::Open, 100, "b-1"),
         update(ireland, "eu-west-1", EventStatus::Open, 100, "c-1"),
     ] {
-        store.record(&record).await.unwrap();
+        store.record(&record, OWN).await.unwrap();
     }
     let mut found: Vec<String> = store
-        .events_in(&["us-east-1".into(), "global".into()])
+        .events_in(&["us-east-1".into(), "global".into()], OWN)
         .await
         .unwrap()
         .into_iter()
@@ -141,7 +149,7 @@ async fn a_store_that_cannot_be_written_is_an_error_not_a_silent_skip() {
     let (local, store) = store().await;
     local.fault(serde_json::json!({"service": "dynamodb", "operation": "PutItem", "kind": "server-error"}));
     let error = store
-        .record(&update(ARN, "us-east-1", EventStatus::Open, 100, "c-1"))
+        .record(&update(ARN, "us-east-1", EventStatus::Open, 100, "c-1"), OWN)
         .await
         .unwrap_err();
     assert!(error.to_string().contains("PutItem"), "{error}");

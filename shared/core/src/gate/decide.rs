@@ -42,6 +42,8 @@ pub struct Scope {
     pub services: Vec<String>,
     /// The pipelines that must not be running.
     pub locks: Vec<String>,
+    /// The accounts whose account-specific events were asked about.
+    pub accounts: Vec<String>,
 }
 
 impl Scope {
@@ -51,6 +53,7 @@ impl Scope {
             regions: policy.regions.clone(),
             services: policy.services.clone(),
             locks: policy.block_while_running.clone(),
+            accounts: policy.accounts.clone(),
         }
     }
 }
@@ -58,8 +61,13 @@ impl Scope {
 /// How AWS Health was consulted for a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HealthCheck {
-    /// This source answered.
-    Asked(HealthSource),
+    /// This source answered (`caveat`: why it and not the one the policy prefers).
+    Asked {
+        /// The source that answered.
+        source: HealthSource,
+        /// Why the gate asked this source rather than the one the policy prefers, when it did.
+        caveat: Option<String>,
+    },
     /// No source could be asked (the cause), and the policy fails open.
     Unavailable(String),
 }
@@ -68,7 +76,7 @@ impl HealthCheck {
     /// The output variable `health_source`: `api`, `events`, or `none`.
     pub fn source_name(&self) -> &'static str {
         match self {
-            Self::Asked(source) => source.as_str(),
+            Self::Asked { source, .. } => source.as_str(),
             Self::Unavailable(_) => "none",
         }
     }
@@ -140,16 +148,17 @@ pub enum GateOutcome {
 
 /// The policy and the hold a job continues, or the answer when the job cannot be decided as
 /// configured: a bad environment or UserParameters, or a continuation token the gate did not
-/// write.
+/// write (boxed: an answer is much larger than the policy).
 pub fn read_job(
     defaults: &Result<GateDefaults, SettingError>,
     job: &JobEvent,
-) -> Result<(GatePolicy, Option<WaitState>), GateOutcome> {
+) -> Result<(GatePolicy, Option<WaitState>), Box<GateOutcome>> {
     let policy = defaults
         .as_ref()
         .map_err(Clone::clone)
         .and_then(|defaults| defaults.for_action(job.user_parameters.as_deref()))
-        .map_err(|error| GateOutcome::Misconfigured(error.to_string()))?;
+        .map_err(|error| GateOutcome::Misconfigured(error.to_string()))?
+        .with_own_account(&job.account_id);
     let wait = job
         .continuation_token
         .as_deref()
@@ -161,8 +170,14 @@ pub fn read_job(
 
 /// Whether a Health event is one the policy blocks on: the one filter every source of events
 /// goes through (the API's query already narrows, but ignored event types are only dropped here).
+/// An event every account sees blocks whichever account reported it; an account-specific one
+/// only when it concerns an account the pipeline deploys into.
 pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
-    policy.regions.contains(&event.region)
+    event
+        .account
+        .as_ref()
+        .is_none_or(|account| policy.accounts.contains(account))
+        && policy.regions.contains(&event.region)
         && listed_or_all(&policy.services, &event.service)
         && policy.categories.contains(&event.category)
         && policy.statuses.contains(&event.status)
@@ -184,7 +199,13 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         ));
     }
     let (events, health) = match observations.health {
-        Ok(report) => (report.events, HealthCheck::Asked(report.source)),
+        Ok(report) => (
+            report.events,
+            HealthCheck::Asked {
+                source: report.source,
+                caveat: report.caveat,
+            },
+        ),
         Err(unavailable) => match policy.on_health_error {
             OnHealthError::FailClosed => {
                 return GateOutcome::HealthUnavailable {
@@ -296,7 +317,7 @@ impl GateOutcome {
     pub fn label(&self) -> &'static str {
         match self {
             Self::Pass {
-                health: HealthCheck::Asked(_),
+                health: HealthCheck::Asked { .. },
                 ..
             } => "PASS",
             Self::Pass { .. } => "PASS_HEALTH_UNCHECKED",

@@ -2,16 +2,21 @@ use super::*;
 use crate::health::{
     EventCategory, EventStatus, HealthCallError, HealthEvent, HealthReport, HealthSource, HealthUnavailable,
 };
+use crate::hold::Hold;
 use crate::job::{FailureKind, JobEvent, JobResult};
 use crate::pipeline::{ConflictCheckError, ExecutionStatus, RunningExecution};
 
 const NOW: i64 = 1_763_800_000;
+
+/// The account the gate runs in.
+const OWN: &str = "111111111111";
 
 fn policy(user_parameters: &str) -> GatePolicy {
     GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()))
         .unwrap()
         .for_action(Some(user_parameters))
         .unwrap()
+        .with_own_account(OWN)
 }
 
 fn event(arn: &str, region: &str, service: &str, code: &str) -> HealthEvent {
@@ -22,6 +27,7 @@ fn event(arn: &str, region: &str, service: &str, code: &str) -> HealthEvent {
         category: EventCategory::Issue,
         region: region.into(),
         status: EventStatus::Open,
+        account: None,
         start_time: Some(NOW - 3600),
     }
 }
@@ -43,12 +49,16 @@ fn running(pipeline: &str) -> RunningExecution {
     }
 }
 
-const ASKED: HealthCheck = HealthCheck::Asked(HealthSource::Api);
+const ASKED: HealthCheck = HealthCheck::Asked {
+    source: HealthSource::Api,
+    caveat: None,
+};
 
 fn observe(events: Vec<HealthEvent>) -> Observations {
     Observations {
         health: Ok(HealthReport {
             source: HealthSource::Api,
+            caveat: None,
             events,
         }),
         running: Ok(vec![]),
@@ -289,7 +299,104 @@ fn a_pass_reports_output_variables_for_later_actions() {
     assert_eq!(variables["verdict"], "PASS");
     assert_eq!(variables["blocking_events"], "0");
     assert_eq!(variables["regions_checked"], "us-east-1,eu-west-1");
+    assert_eq!(variables["accounts_checked"], OWN);
     assert_eq!(variables["held_minutes"], "7");
+}
+
+fn of_account(account: &str) -> HealthEvent {
+    HealthEvent {
+        account: Some(account.into()),
+        ..ec2_issue()
+    }
+}
+
+#[test]
+fn account_specific_events_block_only_in_the_accounts_the_pipeline_deploys_into() {
+    let policy = policy(r#"{"accounts": ["222233334444", "333344445555"]}"#);
+    assert_eq!(
+        policy.accounts,
+        ["222233334444", "333344445555"],
+        "named: not the gate's own"
+    );
+    assert!(blocks(&policy, &of_account("222233334444")));
+    assert!(!blocks(&policy, &of_account("444455556666")));
+    assert!(
+        !blocks(&policy, &of_account(OWN)),
+        "the gate's own account is not deployed into"
+    );
+    assert!(
+        blocks(&policy, &ec2_issue()),
+        "a public event blocks whichever account reported it"
+    );
+    let own_only = self::policy("{}");
+    assert_eq!(own_only.accounts, [OWN]);
+    assert!(blocks(&own_only, &of_account(OWN)));
+    assert!(!blocks(&own_only, &of_account("222233334444")));
+}
+
+#[test]
+fn every_blocker_names_its_account_or_all_accounts() {
+    let policy = policy(r#"{"accounts": ["222233334444"]}"#);
+    let outcome = decide(&policy, observe(vec![ec2_issue(), of_account("222233334444")]));
+    let listed: Vec<String> = outcome.blockers().iter().map(Blocker::describe).collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed[0].contains("EC2 in us-east-1 for all accounts"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[1].contains("EC2 in us-east-1 for account 222233334444"),
+        "{listed:?}"
+    );
+    let JobResult::Failure { message, .. } = render(&outcome) else {
+        panic!()
+    };
+    let hold = Hold::read(&message).unwrap();
+    let accounts: Vec<Option<&str>> = hold.events.iter().map(|held| held.account.as_deref()).collect();
+    assert_eq!(
+        accounts,
+        [None, Some("222233334444")],
+        "the marker carries each event's account"
+    );
+    let JobResult::Success { output_variables, .. } = render(&decide(&policy, observe(vec![]))) else {
+        panic!()
+    };
+    let variables: std::collections::HashMap<_, _> = output_variables.into_iter().collect();
+    assert_eq!(variables["accounts_checked"], "222233334444");
+}
+
+#[test]
+fn a_job_watches_its_own_account_unless_its_policy_names_others() {
+    let defaults = GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()));
+    let job = |parameters: &str| JobEvent {
+        job_id: "j".into(),
+        account_id: "999988887777".into(),
+        user_parameters: Some(parameters.into()),
+        continuation_token: None,
+    };
+    let (own, _) = read_job(&defaults, &job("{}")).unwrap();
+    assert_eq!(own.accounts, ["999988887777"]);
+    let (named, _) = read_job(&defaults, &job(r#"{"accounts": ["222233334444"]}"#)).unwrap();
+    assert_eq!(named.accounts, ["222233334444"]);
+}
+
+#[test]
+fn a_source_that_answered_in_place_of_another_says_why() {
+    let mut observed = observe(vec![]);
+    observed.health = Ok(HealthReport {
+        source: HealthSource::Events,
+        caveat: Some("the organizational view could not be asked".into()),
+        events: vec![],
+    });
+    let JobResult::Success { summary, .. } = render(&decide(&policy("{}"), observed)) else {
+        panic!()
+    };
+    assert!(
+        summary.contains(
+            "AWS Health events recorded from EventBridge: the organizational view could not be asked"
+        ),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -520,6 +627,7 @@ fn a_job_is_read_into_its_policy_and_hold_or_answered_as_misconfigured() {
     let defaults = GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()));
     let job = |parameters: &str, token: Option<String>| JobEvent {
         job_id: "j".into(),
+        account_id: "111111111111".into(),
         user_parameters: Some(parameters.into()),
         continuation_token: token,
     };
@@ -575,6 +683,7 @@ fn every_answer_says_which_health_source_decided() {
     let mut from_events = observe(vec![]);
     from_events.health = Ok(HealthReport {
         source: HealthSource::Events,
+        caveat: None,
         events: vec![],
     });
     let JobResult::Success {
@@ -600,7 +709,10 @@ fn every_answer_says_which_health_source_decided() {
     assert!(output_variables.contains(&("health_source".into(), "none".into())));
     let blocked = GateOutcome::Blocked {
         blockers: vec![Blocker::HealthEvent(ec2_issue())],
-        health: HealthCheck::Asked(HealthSource::Events),
+        health: HealthCheck::Asked {
+            source: HealthSource::Events,
+            caveat: None,
+        },
     };
     let JobResult::Failure { message, .. } = render(&blocked) else {
         panic!()

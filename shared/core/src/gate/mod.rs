@@ -10,10 +10,12 @@ mod wording;
 
 pub use decide::{Blocker, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, read_job};
 pub use policy::{
-    EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_WAIT_MINUTES_LIMIT, OnBlock, OnHealthError,
-    SourceChoice,
+    EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_WAIT_MINUTES_LIMIT, OnBlock,
+    OnHealthError, SourceChoice,
 };
-pub use source::{falls_back_to_store, first_source};
+pub use source::{
+    falls_back_to_store, first_source, organization_caveat, organization_falls_back_to_store, other_accounts,
+};
 pub use token::{TokenError, WaitState};
 pub use wording::{notice, render};
 

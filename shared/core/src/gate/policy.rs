@@ -2,7 +2,7 @@
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
-use crate::health::{EventCategory, EventStatus};
+use crate::health::{EventCategory, EventStatus, is_account_id};
 use crate::names::closed_names;
 use serde::Deserialize;
 
@@ -14,6 +14,9 @@ const DEFAULT_MAX_WAIT_MINUTES: u32 = 60;
 pub const EVENT_STORE_VARIABLE: &str = "HEALTH_EVENTS_TABLE";
 /// Each conflicting pipeline costs one ListPipelineExecutions call per decision.
 const MAX_CONFLICTING_PIPELINES: usize = 10;
+/// AWS Health's organizational view takes at most 50 accounts a query
+/// (DescribeEventsForOrganization's `awsAccountIds`): one query's worth.
+pub const MAX_ACCOUNTS: usize = 50;
 
 closed_names!(
     /// What the gate does when something blocks the deployment (`on_block`).
@@ -68,6 +71,9 @@ pub struct GatePolicy {
     pub on_health_error: OnHealthError,
     /// Pipelines that must not be running while this one deploys.
     pub block_while_running: Vec<String>,
+    /// The accounts the pipeline deploys into, whose account-specific AWS Health events block;
+    /// empty until a job's own account fills it (`with_own_account`).
+    pub accounts: Vec<String>,
     /// Where AWS Health is asked.
     pub health_source: SourceChoice,
 }
@@ -94,6 +100,7 @@ struct RawPolicy {
     max_wait_minutes: Option<u32>,
     on_health_error: Option<String>,
     block_while_running: Option<Vec<String>>,
+    accounts: Option<Vec<String>>,
     health_source: Option<String>,
 }
 
@@ -119,6 +126,7 @@ impl GateDefaults {
             max_wait_minutes: env_number(&lookup, &gate_env("max_wait_minutes"))?,
             on_health_error: text("on_health_error"),
             block_while_running: list("block_while_running"),
+            accounts: list("accounts"),
             health_source: text("health_source"),
         };
         let own_region = lookup("AWS_REGION").filter(|region| !region.trim().is_empty());
@@ -132,6 +140,7 @@ impl GateDefaults {
             max_wait_minutes: DEFAULT_MAX_WAIT_MINUTES,
             on_health_error: OnHealthError::FailClosed,
             block_while_running: Vec::new(),
+            accounts: Vec::new(),
             health_source: SourceChoice::Auto,
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
@@ -196,6 +205,15 @@ fn user_parameter(field: &str) -> String {
 }
 
 impl GatePolicy {
+    /// The policy for a job of `own_account`: the accounts it watches are the ones it names,
+    /// or else that account (where the pipeline, and so the gate, runs).
+    pub fn with_own_account(mut self, own_account: &str) -> Self {
+        if self.accounts.is_empty() {
+            self.accounts = vec![own_account.to_owned()];
+        }
+        self
+    }
+
     fn overridden_by(
         mut self,
         raw: RawPolicy,
@@ -340,6 +358,34 @@ impl GatePolicy {
                 ));
             }
             self.block_while_running = pipelines;
+        }
+        if let Some(accounts) = raw.accounts {
+            if accounts.is_empty() {
+                return Err(invalid(
+                    "accounts",
+                    "must name at least one account (leave it out for the gate's own)".into(),
+                ));
+            }
+            for (index, account) in accounts.iter().enumerate() {
+                if !is_account_id(account) {
+                    return Err(indexed(
+                        "accounts",
+                        index,
+                        format!("`{account}` is not a 12-digit AWS account id"),
+                    ));
+                }
+            }
+            let accounts = dedup(accounts);
+            if accounts.len() > MAX_ACCOUNTS {
+                return Err(invalid(
+                    "accounts",
+                    format!(
+                        "names {} accounts; at most {MAX_ACCOUNTS} (the most AWS Health's organizational view is asked about at once)",
+                        accounts.len()
+                    ),
+                ));
+            }
+            self.accounts = accounts;
         }
         if let Some(source) = raw.health_source {
             self.health_source = SourceChoice::parse(&source).ok_or_else(|| {

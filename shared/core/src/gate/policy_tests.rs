@@ -277,3 +277,60 @@ fn the_health_source_is_auto_unless_set_and_events_needs_the_store() {
         ("health_source", "`store` is not one of api, events, auto")
     );
 }
+
+#[test]
+fn accounts_are_twelve_digit_ids_each_named_by_its_place_and_at_most_fifty() {
+    let policy = defaults()
+        .for_action(Some(
+            r#"{"accounts": ["222233334444", "222233334444", "333344445555"]}"#,
+        ))
+        .unwrap();
+    assert_eq!(
+        policy.accounts,
+        ["222233334444", "333344445555"],
+        "deduplicated, order kept"
+    );
+    assert_eq!(
+        field_error(defaults().for_action(Some(r#"{"accounts": ["222233334444", "2222-3333-4444"]}"#))).0,
+        "accounts[1]"
+    );
+    assert_eq!(
+        field_error(defaults().for_action(Some(r#"{"accounts": []}"#))).0,
+        "accounts"
+    );
+    let many: Vec<String> = (0..51)
+        .map(|n| format!("{:012}", 100_000_000_000u64 + n))
+        .collect();
+    let (field, reason) =
+        field_error(defaults().for_action(Some(&serde_json::json!({ "accounts": many }).to_string())));
+    assert_eq!(field, "accounts");
+    assert!(reason.contains("at most 50"), "{reason}");
+}
+
+#[test]
+fn gate_accounts_sets_the_default_and_the_own_account_fills_in_when_none_is_named() {
+    let named = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("GATE_ACCOUNTS", "222233334444, 333344445555"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        named
+            .for_action(None)
+            .unwrap()
+            .with_own_account("111111111111")
+            .accounts,
+        ["222233334444", "333344445555"]
+    );
+    assert_eq!(
+        defaults()
+            .for_action(None)
+            .unwrap()
+            .with_own_account("111111111111")
+            .accounts,
+        ["111111111111"]
+    );
+    let bad =
+        GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_ACCOUNTS", "12")])).unwrap_err();
+    assert_eq!(bad.setting, "environment variable GATE_ACCOUNTS[0]");
+}

@@ -11,7 +11,11 @@ impl HealthCheck {
     /// The sentence every summary, failure and notice ends with: which source answered.
     fn describe(&self) -> String {
         match self {
-            Self::Asked(source) => format!("AWS Health source: {}.", source.describe()),
+            Self::Asked { source, caveat: None } => format!("AWS Health source: {}.", source.describe()),
+            Self::Asked {
+                source,
+                caveat: Some(caveat),
+            } => format!("AWS Health source: {} ({caveat}).", source.describe()),
             Self::Unavailable(cause) => {
                 format!("AWS Health could not be asked ({cause}); on_health_error is fail-open.")
             }
@@ -31,8 +35,12 @@ impl Blocker {
                         || "an unknown time".to_owned(),
                         |time| time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                     );
+                let accounts = match &event.account {
+                    Some(account) => format!("account {account}"),
+                    None => "all accounts".to_owned(),
+                };
                 format!(
-                    "AWS Health {status} {category}: {service} in {region}, {code}, since {since} ({arn})",
+                    "AWS Health {status} {category}: {service} in {region} for {accounts}, {code}, since {since} ({arn})",
                     status = event.status,
                     category = event.category,
                     service = event.service,
@@ -94,12 +102,13 @@ fn hold_of(blockers: &[Blocker], health: &HealthCheck) -> Option<Hold> {
             Blocker::HealthEvent(event) => Some(HeldBy {
                 arn: event.arn.clone(),
                 region: event.region.clone(),
+                account: event.account.clone(),
             }),
             Blocker::RunningPipeline(_) => None,
         })
         .collect();
     let source = match health {
-        HealthCheck::Asked(source) => Some(*source),
+        HealthCheck::Asked { source, .. } => Some(*source),
         HealthCheck::Unavailable(_) => None,
     };
     (!events.is_empty()).then(|| Hold::new(events, source))
@@ -120,7 +129,11 @@ fn describe_scope(scope: &Scope) -> String {
     } else {
         scope.services.join(", ")
     };
-    format!("{} ({services})", scope.regions.join(", "))
+    let accounts = match scope.accounts.as_slice() {
+        [account] => format!("account {account}"),
+        accounts => format!("accounts {}", accounts.join(", ")),
+    };
+    format!("{} ({services}) for {accounts}", scope.regions.join(", "))
 }
 
 /// The job result for an outcome.
@@ -132,10 +145,14 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             health,
         } => {
             let mut summary = match health {
-                HealthCheck::Asked(source) => format!(
-                    "No blocking AWS Health event in {} (asked {})",
+                HealthCheck::Asked { source, caveat } => format!(
+                    "No blocking AWS Health event in {} (asked {}{})",
                     describe_scope(scope),
-                    source.describe()
+                    source.describe(),
+                    caveat
+                        .as_ref()
+                        .map(|caveat| format!(": {caveat}"))
+                        .unwrap_or_default()
                 ),
                 HealthCheck::Unavailable(cause) => format!(
                     "AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"
@@ -156,6 +173,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                     ("verdict".into(), outcome.label().into()),
                     ("blocking_events".into(), "0".into()),
                     ("regions_checked".into(), scope.regions.join(",")),
+                    ("accounts_checked".into(), scope.accounts.join(",")),
                     ("held_minutes".into(), held_minutes.unwrap_or(0).to_string()),
                     ("health_source".into(), health.source_name().into()),
                 ],

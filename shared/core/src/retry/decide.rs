@@ -3,7 +3,7 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::hold::Hold;
+use crate::hold::{EventRef, Hold};
 use crate::pipeline::{RetryMode, StageSnapshot, StaleFailure};
 
 /// What to do about a failed stage, before anything is done.
@@ -127,24 +127,24 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
     }
 }
 
-/// Failed stages the health gate holds (only those `event_arn` holds, when given), with the
-/// events that hold each: the ones to resume when those events close.
+/// Failed stages the health gate holds (only those `event` holds, when given), with the events
+/// that hold each: the ones to resume when those events close.
 pub fn held_stages<'a>(
     stages: &'a [StageSnapshot],
-    event_arn: Option<&str>,
+    event: Option<EventRef>,
 ) -> Vec<(&'a StageSnapshot, Hold)> {
     stages
         .iter()
         .filter(|stage| stage.is_failed())
         .filter_map(|stage| hold_of(stage).map(|hold| (stage, hold)))
-        .filter(|(_, hold)| event_arn.is_none_or(|wanted| hold.arns().any(|arn| arn == wanted)))
+        .filter(|(_, hold)| event.is_none_or(|event| hold.events.iter().any(|held| held.is(event))))
         .collect()
 }
 
 /// Whether a held stage may resume: every event that held it has closed. Events the marker
 /// left out for length (`hold.more`) are not waited for: the gate, run again by the resume,
 /// checks every event itself.
-pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<&str>) -> bool {
+pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<EventRef>) -> bool {
     !hold.events.is_empty()
         && hold.events.len() == closed.len()
         && hold.still_open(closed, just_closed).is_empty()

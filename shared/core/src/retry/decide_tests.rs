@@ -1,4 +1,10 @@
 use super::*;
+use crate::hold::HeldBy;
+
+/// An event every account sees, or one of no particular account.
+fn event(arn: &str) -> EventRef<'_> {
+    EventRef { arn, account: None }
+}
 use crate::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
 
 const ARN: &str =
@@ -170,6 +176,7 @@ fn blocked_by(arn: &str) -> String {
         vec![crate::hold::HeldBy {
             arn: arn.into(),
             region: "us-east-1".into(),
+            account: None,
         }],
         None,
     );
@@ -216,12 +223,12 @@ fn stages_held_by_an_event_are_found_for_resuming() {
     let mut resolved = gate.clone();
     resolved.status = Some(StageStatus::Succeeded);
     let stages = vec![gate.clone(), other, resolved];
-    let held: Vec<&StageSnapshot> = held_stages(&stages, Some(ARN))
+    let held: Vec<&StageSnapshot> = held_stages(&stages, Some(event(ARN)))
         .into_iter()
         .map(|(stage, _)| stage)
         .collect();
     assert_eq!(held, [&gate]);
-    assert!(held_stages(&stages, Some("arn:aws:health:us-east-1::event/EC2/OTHER")).is_empty());
+    assert!(held_stages(&stages, Some(event("arn:aws:health:us-east-1::event/EC2/OTHER"))).is_empty());
     assert_eq!(held_stages(&stages, None).len(), 1, "every held stage");
 }
 
@@ -233,10 +240,12 @@ fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
             crate::hold::HeldBy {
                 arn: ARN.into(),
                 region: "us-east-1".into(),
+                account: None,
             },
             crate::hold::HeldBy {
                 arn: other.into(),
                 region: "global".into(),
+                account: None,
             },
         ],
         None,
@@ -253,7 +262,7 @@ fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
     assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN, other]);
     assert_eq!(hold.events[1].region, "global");
     let stages = [stage];
-    assert_eq!(held_stages(&stages, Some(other)).len(), 1);
+    assert_eq!(held_stages(&stages, Some(event(other))).len(), 1);
     assert_eq!(held_stages(&stages, None)[0].1, hold);
 }
 
@@ -285,18 +294,23 @@ fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
             crate::hold::HeldBy {
                 arn: "a".into(),
                 region: "us-east-1".into(),
+                account: None,
             },
             crate::hold::HeldBy {
                 arn: "b".into(),
                 region: "us-east-1".into(),
+                account: None,
             },
         ],
         None,
     );
     assert!(may_resume(&hold, &[true, true], None));
     assert!(!may_resume(&hold, &[true, false], None));
-    assert!(may_resume(&hold, &[true, false], Some("b")), "b just closed");
-    assert!(!may_resume(&hold, &[false, false], Some("b")));
+    assert!(
+        may_resume(&hold, &[true, false], Some(event("b"))),
+        "b just closed"
+    );
+    assert!(!may_resume(&hold, &[false, false], Some(event("b"))));
     assert!(
         !may_resume(&hold, &[true], None),
         "every event must be answered for"
@@ -311,11 +325,16 @@ fn the_events_still_open_are_those_neither_closed_nor_just_closed() {
             .map(|arn| crate::hold::HeldBy {
                 arn: arn.into(),
                 region: "us-east-1".into(),
+                account: None,
             })
             .to_vec(),
         None,
     );
-    assert_eq!(hold.still_open(&[true, false, false], None), ["b", "c"]);
-    assert_eq!(hold.still_open(&[true, false, false], Some("c")), ["b"]);
+    let arns = |open: Vec<&HeldBy>| open.into_iter().map(|held| held.arn.clone()).collect::<Vec<_>>();
+    assert_eq!(arns(hold.still_open(&[true, false, false], None)), ["b", "c"]);
+    assert_eq!(
+        arns(hold.still_open(&[true, false, false], Some(event("c")))),
+        ["b"]
+    );
     assert!(hold.still_open(&[true, true, true], None).is_empty());
 }

@@ -5,7 +5,7 @@
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthRecord};
+use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
 use pipeguard_core::hold::HeldBy;
 use std::collections::HashMap;
 
@@ -74,13 +74,14 @@ impl EventStore {
         }
     }
 
-    /// Records one update, unless the store already has it or a newer one.
-    pub async fn record(&self, record: &HealthRecord) -> Result<Recorded, StoreError> {
+    /// Records one update, unless the store already has it or a newer one. `own_account` is
+    /// the stack's: its events keep the key items had before the store knew accounts.
+    pub async fn record(&self, record: &HealthRecord, own_account: &str) -> Result<Recorded, StoreError> {
         let sent = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item(record)))
+            .set_item(Some(item(record, own_account)))
             .condition_expression(ONLY_NEWER)
             .expression_attribute_names("#arn", "arn")
             .expression_attribute_names("#updated", "last_updated")
@@ -98,9 +99,14 @@ impl EventStore {
         }
     }
 
-    /// Every event recorded for these regions (`global` included when named), whatever its
-    /// status: the gate's filter decides which block.
-    pub async fn events_in(&self, regions: &[String]) -> Result<Vec<HealthEvent>, StoreError> {
+    /// Every event recorded for these regions (`global` included when named), of every account,
+    /// whatever its status: the gate's filter decides which block. Items written before the store
+    /// knew accounts are the stack's own account's (`own_account`).
+    pub async fn events_in(
+        &self,
+        regions: &[String],
+        own_account: &str,
+    ) -> Result<Vec<HealthEvent>, StoreError> {
         let queries = regions.iter().map(|region| {
             let request = self
                 .client
@@ -110,13 +116,17 @@ impl EventStore {
                 .expression_attribute_names("#region", "region")
                 .expression_attribute_values(":region", text(region))
                 .consistent_read(true);
-            let store = self.clone();
+            let (store, own_account) = (self.clone(), own_account.to_owned());
             async move {
                 let mut pages = request.into_paginator().send();
                 let mut events = Vec::new();
                 while let Some(page) = pages.next().await {
                     let page = page.map_err(|error| store.error("Query", error))?;
-                    events.extend(page.items().iter().filter_map(event_of));
+                    events.extend(
+                        page.items()
+                            .iter()
+                            .filter_map(|item| event_of(item, &own_account)),
+                    );
                 }
                 Ok(events)
             }
@@ -124,14 +134,20 @@ impl EventStore {
         super::all_at_once(queries).await
     }
 
-    /// The recorded status of an event, or None when the store has never heard of it.
-    pub async fn status_of(&self, held: &HeldBy) -> Result<Option<EventStatus>, StoreError> {
+    /// The recorded status of an event (of its account, for an account-specific one), or None
+    /// when the store has never heard of it.
+    pub async fn status_of(
+        &self,
+        held: &HeldBy,
+        own_account: &str,
+    ) -> Result<Option<EventStatus>, StoreError> {
+        let key = store_key(&held.arn, held.account.as_deref(), own_account);
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("region", text(&held.region))
-            .key("arn", text(&held.arn))
+            .key("arn", text(&key))
             .consistent_read(true)
             .send()
             .await
@@ -151,21 +167,29 @@ fn number(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// The item for an update. `expires_at` (the table's TTL attribute) is set only once the event
-/// is closed.
-fn item(record: &HealthRecord) -> HashMap<String, AttributeValue> {
+/// The item for an update: keyed by region and `store_key` (the ARN, and for another account's
+/// account-specific event its account too), with the ARN itself in `event_arn` and the account
+/// in `account`. `expires_at` (the table's TTL attribute) is set only once the event is closed.
+fn item(record: &HealthRecord, own_account: &str) -> HashMap<String, AttributeValue> {
     let event = &record.event;
     let mut item = HashMap::from([
         ("region".to_owned(), text(&event.region)),
-        ("arn".to_owned(), text(&event.arn)),
+        (
+            "arn".to_owned(),
+            text(&store_key(&event.arn, event.account.as_deref(), own_account)),
+        ),
+        ("event_arn".to_owned(), text(&event.arn)),
         ("service".to_owned(), text(&event.service)),
         ("event_type_code".to_owned(), text(&event.event_type_code)),
         ("category".to_owned(), text(event.category.as_str())),
         ("status".to_owned(), text(event.status.as_str())),
-        ("scope".to_owned(), text(&record.scope)),
+        ("scope".to_owned(), text(record.scope.as_str())),
         ("last_updated".to_owned(), number(record.last_updated)),
         ("communication_id".to_owned(), text(&record.communication_id)),
     ]);
+    if let Some(account) = &event.account {
+        item.insert("account".into(), text(account));
+    }
     if let Some(start) = event.start_time {
         item.insert("start_time".into(), number(start));
     }
@@ -183,12 +207,20 @@ fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> 
     item.get(name).and_then(|value| value.as_s().ok()).cloned()
 }
 
-/// The event an item holds; an item missing a key attribute is not one pipeguard wrote.
-fn event_of(item: &HashMap<String, AttributeValue>) -> Option<HealthEvent> {
+/// The event an item holds; an item missing a key attribute is not one pipeguard wrote. An item
+/// written before the store knew accounts has no `event_arn` (its key is the ARN) and no
+/// `account`: an account-specific one (or one of no known scope) is the stack's own account's.
+fn event_of(item: &HashMap<String, AttributeValue>, own_account: &str) -> Option<HealthEvent> {
     let field = |name: &str| string(item, name).unwrap_or_default();
+    let key = string(item, "arn")?;
+    let account = string(item, "account").or_else(|| match EventScope::from(field("scope").as_str()) {
+        EventScope::Public | EventScope::None => None,
+        EventScope::AccountSpecific | EventScope::Other(_) => Some(own_account.to_owned()),
+    });
     Some(HealthEvent {
-        arn: string(item, "arn")?,
+        arn: string(item, "event_arn").unwrap_or(key),
         region: string(item, "region")?,
+        account,
         service: field("service"),
         event_type_code: field("event_type_code"),
         category: EventCategory::from(field("category").as_str()),

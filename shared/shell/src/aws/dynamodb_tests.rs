@@ -7,6 +7,8 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use std::collections::BTreeSet;
 
 const TABLE: &str = "pipeguard-health-events";
+/// The stack's own account.
+const OWN: &str = "123456789012";
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/1";
 const STARTED: i64 = 1_763_800_000;
 const LAST_UPDATED: i64 = 1_763_803_600;
@@ -28,6 +30,7 @@ fn event(region: &str, arn: &str, status: EventStatus) -> HealthEvent {
         category: EventCategory::Issue,
         region: region.into(),
         status,
+        account: None,
         start_time: Some(STARTED),
     }
 }
@@ -37,7 +40,7 @@ fn update(status: EventStatus, end_time: Option<i64>) -> HealthRecord {
         event: event("us-east-1", ARN, status),
         end_time,
         last_updated: LAST_UPDATED,
-        scope: "PUBLIC".into(),
+        scope: EventScope::Public,
         communication_id: COMMUNICATION.into(),
         backup: false,
     }
@@ -48,6 +51,7 @@ fn stored(region: &str, arn: &str, status: &str) -> HashMap<String, AttributeVal
     HashMap::from([
         ("region".to_owned(), s(region)),
         ("arn".to_owned(), s(arn)),
+        ("event_arn".to_owned(), s(arn)),
         ("service".to_owned(), s("EC2")),
         ("event_type_code".to_owned(), s("AWS_EC2_OPERATIONAL_ISSUE")),
         ("category".to_owned(), s("issue")),
@@ -117,7 +121,7 @@ async fn an_update_is_one_conditional_put_of_every_attribute_that_only_a_newer_u
         })
         .then_output(|| PutItemOutput::builder().build());
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&put]), TABLE);
-    let recorded = store.record(&update(EventStatus::Open, None)).await.unwrap();
+    let recorded = store.record(&update(EventStatus::Open, None), OWN).await.unwrap();
     assert_eq!(recorded, Recorded::Stored);
     assert_eq!(put.num_calls(), 1);
 }
@@ -142,7 +146,7 @@ async fn the_condition_uses_every_name_and_value_it_defines_and_no_other() {
         })
         .then_output(|| PutItemOutput::builder().build());
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&put]), TABLE);
-    store.record(&update(EventStatus::Open, None)).await.unwrap();
+    store.record(&update(EventStatus::Open, None), OWN).await.unwrap();
     assert_eq!(put.num_calls(), 1);
 }
 
@@ -168,7 +172,10 @@ async fn only_a_closed_event_expires_thirty_days_after_its_last_update() {
             })
             .then_output(|| PutItemOutput::builder().build());
         let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&put]), TABLE);
-        store.record(&update(status.clone(), end_time)).await.unwrap();
+        store
+            .record(&update(status.clone(), end_time), OWN)
+            .await
+            .unwrap();
         assert_eq!(put.num_calls(), 1, "{status}");
     }
 }
@@ -184,7 +191,7 @@ async fn an_update_the_store_already_has_or_a_newer_one_is_outdated_not_an_error
     });
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&outdated]), TABLE);
     let recorded = store
-        .record(&update(EventStatus::Closed, Some(LAST_UPDATED)))
+        .record(&update(EventStatus::Closed, Some(LAST_UPDATED)), OWN)
         .await;
     assert_eq!(recorded.unwrap(), Recorded::Outdated);
     assert_eq!(outdated.num_calls(), 1);
@@ -195,7 +202,10 @@ async fn a_put_that_fails_otherwise_is_an_error_naming_put_item_and_the_table() 
     let missing = mock!(aws_sdk_dynamodb::Client::put_item)
         .then_error(|| not_found(PutItemError::ResourceNotFoundException));
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&missing]), TABLE);
-    let error = store.record(&update(EventStatus::Open, None)).await.unwrap_err();
+    let error = store
+        .record(&update(EventStatus::Open, None), OWN)
+        .await
+        .unwrap_err();
     assert_eq!((error.operation, error.table.as_str()), ("PutItem", TABLE));
     let message = error.to_string();
     assert!(
@@ -229,7 +239,7 @@ async fn events_are_read_with_one_strongly_consistent_query_per_region() {
         TABLE,
     );
     let events = store
-        .events_in(&["us-east-1".to_owned(), "global".to_owned()])
+        .events_in(&["us-east-1".to_owned(), "global".to_owned()], OWN)
         .await
         .unwrap();
     assert_eq!(
@@ -272,7 +282,7 @@ async fn every_page_of_a_region_is_read() {
         mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &second]),
         TABLE,
     );
-    let events = store.events_in(&["eu-west-1".to_owned()]).await.unwrap();
+    let events = store.events_in(&["eu-west-1".to_owned()], OWN).await.unwrap();
     assert_eq!(
         events,
         [
@@ -297,7 +307,7 @@ async fn an_item_missing_its_arn_or_region_is_skipped() {
             .build()
     });
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&query]), TABLE);
-    let events = store.events_in(&["us-east-1".to_owned()]).await.unwrap();
+    let events = store.events_in(&["us-east-1".to_owned()], OWN).await.unwrap();
     assert_eq!(events, [event("us-east-1", ARN, EventStatus::Open)]);
 }
 
@@ -318,7 +328,7 @@ async fn a_query_that_fails_in_one_region_is_an_error_naming_query_and_the_table
         TABLE,
     );
     let error = store
-        .events_in(&["us-east-1".to_owned(), "eu-west-1".to_owned()])
+        .events_in(&["us-east-1".to_owned(), "eu-west-1".to_owned()], OWN)
         .await
         .unwrap_err();
     assert_eq!((error.operation, error.table.as_str()), ("Query", TABLE));
@@ -350,8 +360,12 @@ async fn the_status_of_a_stored_event_is_read_consistently_by_region_and_arn() {
     let held = HeldBy {
         arn: ARN.into(),
         region: "us-east-1".into(),
+        account: None,
     };
-    assert_eq!(store.status_of(&held).await.unwrap(), Some(EventStatus::Closed));
+    assert_eq!(
+        store.status_of(&held, OWN).await.unwrap(),
+        Some(EventStatus::Closed)
+    );
     assert_eq!(get.num_calls(), 1);
 }
 
@@ -364,8 +378,9 @@ async fn an_event_the_store_never_heard_of_has_no_status() {
     let held = HeldBy {
         arn: ARN.into(),
         region: "us-east-1".into(),
+        account: None,
     };
-    assert_eq!(store.status_of(&held).await.unwrap(), None);
+    assert_eq!(store.status_of(&held, OWN).await.unwrap(), None);
     assert_eq!(get.num_calls(), 1);
 }
 
@@ -377,11 +392,118 @@ async fn a_failed_get_item_is_an_error_naming_get_item_and_the_table() {
     let held = HeldBy {
         arn: ARN.into(),
         region: "us-east-1".into(),
+        account: None,
     };
-    let error = store.status_of(&held).await.unwrap_err();
+    let error = store.status_of(&held, OWN).await.unwrap_err();
     assert_eq!((error.operation, error.table.as_str()), ("GetItem", TABLE));
     assert!(
         error.to_string().contains("Requested resource not found"),
         "{error}"
+    );
+}
+
+/// An account-specific update of `account`, as EventBridge delivers it.
+fn update_of(account: &str) -> HealthRecord {
+    let mut update = update(EventStatus::Open, None);
+    update.scope = EventScope::AccountSpecific;
+    update.event.account = Some(account.into());
+    update
+}
+
+fn put_key(request: &aws_sdk_dynamodb::operation::put_item::PutItemInput) -> (String, Option<String>) {
+    let item = request.item().cloned().unwrap_or_default();
+    let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
+    (text("arn").unwrap_or_default(), text("account"))
+}
+
+#[tokio::test]
+async fn another_accounts_event_is_its_own_item_and_the_stacks_keeps_the_arn_as_its_key() {
+    let other = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            put_key(request) == (format!("{ARN}#222233334444"), Some("222233334444".into()))
+                && request.item().and_then(|item| item.get("event_arn")) == Some(&s(ARN))
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let own = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| put_key(request) == (ARN.to_owned(), Some(OWN.into())))
+        .then_output(|| PutItemOutput::builder().build());
+    let public = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| put_key(request) == (ARN.to_owned(), None))
+        .then_output(|| PutItemOutput::builder().build());
+    let store = EventStore::new(
+        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&other, &own, &public]),
+        TABLE,
+    );
+    store.record(&update_of("222233334444"), OWN).await.unwrap();
+    store.record(&update_of(OWN), OWN).await.unwrap();
+    store.record(&update(EventStatus::Open, None), OWN).await.unwrap();
+    assert_eq!(
+        (other.num_calls(), own.num_calls(), public.num_calls()),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn items_read_as_the_events_of_their_accounts_and_items_from_before_accounts_as_the_stacks() {
+    let mut other = stored("us-east-1", &format!("{ARN}#222233334444"), "open");
+    other.insert("event_arn".into(), s(ARN));
+    other.insert("account".into(), s("222233334444"));
+    other.insert("scope".into(), s("ACCOUNT_SPECIFIC"));
+    let mut legacy_specific = stored(
+        "us-east-1",
+        "arn:aws:health:us-east-1::event/EC2/X/legacy",
+        "open",
+    );
+    legacy_specific.remove("event_arn");
+    legacy_specific.insert("scope".into(), s("ACCOUNT_SPECIFIC"));
+    let mut legacy_public = stored(
+        "us-east-1",
+        "arn:aws:health:us-east-1::event/EC2/X/public",
+        "open",
+    );
+    legacy_public.remove("event_arn");
+    let query = mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
+        QueryOutput::builder()
+            .items(other.clone())
+            .items(legacy_specific.clone())
+            .items(legacy_public.clone())
+            .build()
+    });
+    let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&query]), TABLE);
+    let events = store.events_in(&["us-east-1".to_owned()], OWN).await.unwrap();
+    let read: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|event| (event.arn.as_str(), event.account.as_deref()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (ARN, Some("222233334444")),
+            ("arn:aws:health:us-east-1::event/EC2/X/legacy", Some(OWN)),
+            ("arn:aws:health:us-east-1::event/EC2/X/public", None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_status_of_another_accounts_event_is_read_by_its_own_key() {
+    let get = mock!(aws_sdk_dynamodb::Client::get_item)
+        .match_requests(|request| {
+            request.key()
+                == Some(&HashMap::from([
+                    ("region".to_owned(), s("us-east-1")),
+                    ("arn".to_owned(), s(&format!("{ARN}#222233334444"))),
+                ]))
+        })
+        .then_output(|| GetItemOutput::builder().item("status", s("closed")).build());
+    let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&get]), TABLE);
+    let held = HeldBy {
+        arn: ARN.into(),
+        region: "us-east-1".into(),
+        account: Some("222233334444".into()),
+    };
+    assert_eq!(
+        store.status_of(&held, OWN).await.unwrap(),
+        Some(EventStatus::Closed)
     );
 }

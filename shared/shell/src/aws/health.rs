@@ -1,16 +1,29 @@
 //! The AWS Health API: which endpoint to ask, and every event that matches a policy, across all
-//! pages and all the queries the API's filter limits make necessary.
+//! pages and all the queries the API's filter limits make necessary: the account's own view
+//! (DescribeEvents) and the organization's (DescribeEventsForOrganization and the calls that
+//! say which accounts an event concerns).
 
 use aws_sdk_health::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_health::types::{EventFilter, EventStatusCode, EventTypeCategory};
-use pipeguard_core::gate::GatePolicy;
-use pipeguard_core::health::{EventCategory, EventStatus, HealthCallError, HealthEvent, HealthUnavailable};
+use aws_sdk_health::types::{
+    EventAccountFilter, EventFilter, EventScopeCode, EventStatusCode, EventTypeCategory,
+    OrganizationEventFilter,
+};
+use pipeguard_core::gate::{GatePolicy, MAX_ACCOUNTS};
+use pipeguard_core::health::{
+    EventCategory, EventScope, EventStatus, HealthCallError, HealthEvent, HealthUnavailable,
+};
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// DescribeEvents takes at most 10 values in each list filter.
 const MAX_FILTER_VALUES: usize = 10;
 const PAGE_SIZE: i32 = 100;
+/// DescribeEventDetailsForOrganization takes at most 10 events a call.
+const MAX_DETAIL_FILTERS: usize = 10;
+/// What DescribeHealthServiceStatusForOrganization answers once the view is on.
+const VIEW_ENABLED: &str = "ENABLED";
 /// `global.health.amazonaws.com` is a CNAME to the active endpoint, `health.<region>.amazonaws.com`.
 const GLOBAL_ENDPOINT: &str = "global.health.amazonaws.com.";
 const HEALTH_REGIONS: [&str; 2] = ["us-east-1", "us-east-2"];
@@ -23,6 +36,13 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
+    if error.code() == Some("AccessDeniedException") {
+        // From an organization call: this account may not ask the organizational view.
+        return HealthCallError::OrganizationView(format!(
+            "{} (only the organization's management account or a Health delegated administrator may, with IAM allowing it)",
+            DisplayErrorContext(&error)
+        ));
+    }
     match &error {
         SdkError::TimeoutError(_) => HealthCallError::Timeout,
         SdkError::DispatchFailure(failure) if failure.is_timeout() => HealthCallError::Timeout,
@@ -48,6 +68,51 @@ where
 /// per list are split into several queries. Event type codes to ignore are not a filter the
 /// API offers; the decision drops them.
 pub fn filters_for(policy: &GatePolicy) -> Vec<EventFilter> {
+    queries_for(policy)
+        .into_iter()
+        .map(|query| {
+            EventFilter::builder()
+                .set_regions(Some(query.regions))
+                .set_services(query.services)
+                .set_event_type_categories(Some(query.categories))
+                .set_event_status_codes(Some(query.statuses))
+                .build()
+        })
+        .collect()
+}
+
+/// The DescribeEventsForOrganization filters for a policy and the accounts asked about (at most
+/// `MAX_ACCOUNTS`, the API's limit, which the policy keeps): the same queries as
+/// `filters_for`, each narrowed to those accounts.
+pub fn organization_filters_for(policy: &GatePolicy, accounts: &[&str]) -> Vec<OrganizationEventFilter> {
+    let accounts: Vec<String> = accounts
+        .iter()
+        .take(MAX_ACCOUNTS)
+        .map(|id| id.to_string())
+        .collect();
+    queries_for(policy)
+        .into_iter()
+        .map(|query| {
+            OrganizationEventFilter::builder()
+                .set_aws_account_ids(Some(accounts.clone()))
+                .set_regions(Some(query.regions))
+                .set_services(query.services)
+                .set_event_type_categories(Some(query.categories))
+                .set_event_status_codes(Some(query.statuses))
+                .build()
+        })
+        .collect()
+}
+
+/// One query's worth of a policy: the API's list filters take ten values each.
+struct Query {
+    regions: Vec<String>,
+    services: Option<Vec<String>>,
+    categories: Vec<EventTypeCategory>,
+    statuses: Vec<EventStatusCode>,
+}
+
+fn queries_for(policy: &GatePolicy) -> Vec<Query> {
     let service_chunks: Vec<Option<Vec<String>>> = if policy.services.is_empty() {
         vec![None]
     } else {
@@ -67,20 +132,18 @@ pub fn filters_for(policy: &GatePolicy) -> Vec<EventFilter> {
         .iter()
         .map(|status| EventStatusCode::from(status.as_str()))
         .collect();
-    let mut filters = Vec::new();
+    let mut queries = Vec::new();
     for regions in policy.regions.chunks(MAX_FILTER_VALUES) {
         for services in &service_chunks {
-            filters.push(
-                EventFilter::builder()
-                    .set_regions(Some(regions.to_vec()))
-                    .set_services(services.clone())
-                    .set_event_type_categories(Some(categories.clone()))
-                    .set_event_status_codes(Some(statuses.clone()))
-                    .build(),
-            );
+            queries.push(Query {
+                regions: regions.to_vec(),
+                services: services.clone(),
+                categories: categories.clone(),
+                statuses: statuses.clone(),
+            });
         }
     }
-    filters
+    queries
 }
 
 /// A Health API endpoint: a client and the name used for it in messages.
@@ -96,11 +159,18 @@ pub struct HealthEndpoint {
 #[derive(Debug, Clone)]
 pub struct HealthApi {
     endpoints: Vec<HealthEndpoint>,
+    /// Set once DescribeHealthServiceStatusForOrganization has said the organizational view is
+    /// enabled: it is asked once per process, not per decision.
+    view_enabled: Arc<AtomicBool>,
 }
 
 impl HealthApi {
+    /// The endpoints, tried in order.
     pub fn new(endpoints: Vec<HealthEndpoint>) -> Self {
-        Self { endpoints }
+        Self {
+            endpoints,
+            view_enabled: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Endpoints as configured: `PIPEGUARD_HEALTH_ENDPOINTS` (comma-separated URLs, tried in
@@ -149,8 +219,13 @@ impl HealthApi {
         Self::new(endpoints)
     }
 
-    /// The events with these ARNs, whatever their status (the API's ten ARNs per query).
-    pub async fn events_by_arn(&self, arns: &[String]) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+    /// The events with these ARNs, whatever their status (the API's ten ARNs per query), as
+    /// `own_account` sees them.
+    pub async fn events_by_arn(
+        &self,
+        arns: &[String],
+        own_account: &str,
+    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
         let filters: Vec<EventFilter> = arns
             .chunks(MAX_FILTER_VALUES)
             .map(|chunk| {
@@ -159,25 +234,73 @@ impl HealthApi {
                     .build()
             })
             .collect();
-        self.events(&filters).await
+        self.events(&filters, own_account).await
     }
 
-    /// Every event matching the filters, from the first endpoint that answers them all.
-    /// A missing support plan is the same on every endpoint, so it is not retried elsewhere.
-    pub async fn events(&self, filters: &[EventFilter]) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+    /// Every event matching the filters as `own_account` (the caller) sees them: its own
+    /// account-specific events are that account's.
+    pub async fn events(
+        &self,
+        filters: &[EventFilter],
+        own_account: &str,
+    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+        self.ask(|client| events_from(client, filters.to_vec(), own_account.to_owned()))
+            .await
+    }
+
+    /// Every event of the organization's view matching the filters, one per account it concerns
+    /// among `accounts` (an account-specific event may concern several), or one for every
+    /// account when it is public.
+    pub async fn organization_events(
+        &self,
+        filters: &[OrganizationEventFilter],
+        accounts: &[&str],
+    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+        let accounts: Vec<String> = accounts.iter().map(|id| id.to_string()).collect();
+        let view_enabled = Arc::clone(&self.view_enabled);
+        self.ask(|client| {
+            organization_events_from(
+                client,
+                filters.to_vec(),
+                accounts.clone(),
+                Arc::clone(&view_enabled),
+            )
+        })
+        .await
+    }
+
+    /// The organization's view of these events, each of the account it concerns (None: a public
+    /// event): what `closed` asks about holds in other accounts.
+    pub async fn organization_events_by_arn(
+        &self,
+        events: &[(String, Option<String>)],
+    ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+        let view_enabled = Arc::clone(&self.view_enabled);
+        self.ask(|client| organization_details_from(client, events.to_vec(), Arc::clone(&view_enabled)))
+            .await
+    }
+
+    /// The first answer of the endpoints, asked in order. An error every endpoint would give
+    /// the same (no support plan, an organizational view this account may not ask) is not
+    /// asked of the next.
+    async fn ask<T, F, Fut>(&self, call: F) -> Result<T, HealthUnavailable>
+    where
+        F: Fn(aws_sdk_health::Client) -> Fut,
+        Fut: Future<Output = Result<T, HealthCallError>>,
+    {
         let mut attempts = Vec::new();
         for endpoint in &self.endpoints {
-            match events_from(&endpoint.client, filters).await {
-                Ok(events) => {
+            match call(endpoint.client.clone()).await {
+                Ok(answer) => {
                     if !attempts.is_empty() {
                         tracing::warn!(endpoint = %endpoint.name, failed = ?attempts, "AWS Health answered after failover");
                     }
-                    return Ok(events);
+                    return Ok(answer);
                 }
                 Err(error) => {
-                    let final_error = error == HealthCallError::SubscriptionRequired;
+                    let same_everywhere = error.is_same_everywhere();
                     attempts.push((endpoint.name.clone(), error));
-                    if final_error {
+                    if same_everywhere {
                         break;
                     }
                 }
@@ -187,21 +310,155 @@ impl HealthApi {
     }
 }
 
-/// All queries run concurrently; each follows every page.
-async fn events_from(
+/// That the organizational view is enabled, asked once per process.
+async fn check_view_enabled(
     client: &aws_sdk_health::Client,
-    filters: &[EventFilter],
+    enabled: &AtomicBool,
+) -> Result<(), HealthCallError> {
+    if enabled.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let status = client
+        .describe_health_service_status_for_organization()
+        .send()
+        .await
+        .map_err(call_error)?;
+    match status.health_service_access_status_for_organization() {
+        Some(VIEW_ENABLED) => {
+            enabled.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => Err(HealthCallError::OrganizationView(format!(
+            "it is {} for this organization; enable it with EnableHealthServiceAccessForOrganization from the management account",
+            other.unwrap_or("not reported")
+        ))),
+    }
+}
+
+/// The organization's events for the filters, each as the accounts among `accounts` it
+/// concerns: a public event once for all of them, an account-specific one once per account
+/// (DescribeAffectedAccountsForOrganization says which).
+async fn organization_events_from(
+    client: aws_sdk_health::Client,
+    filters: Vec<OrganizationEventFilter>,
+    accounts: Vec<String>,
+    view_enabled: Arc<AtomicBool>,
 ) -> Result<Vec<HealthEvent>, HealthCallError> {
-    let queries = filters.iter().map(|filter| {
+    check_view_enabled(&client, &view_enabled).await?;
+    let queries = filters.into_iter().map(|filter| {
         let request = client
-            .describe_events()
-            .filter(filter.clone())
+            .describe_events_for_organization()
+            .filter(filter)
             .max_results(PAGE_SIZE);
         async move {
             let mut pages = request.into_paginator().send();
             let mut events = Vec::new();
             while let Some(page) = pages.next().await {
-                events.extend(page.map_err(call_error)?.events().iter().map(to_plain_event));
+                events.extend(page.map_err(call_error)?.events().iter().map(organization_event));
+            }
+            Ok::<_, HealthCallError>(events)
+        }
+    });
+    let mut found: Vec<(HealthEvent, EventScope)> = Vec::new();
+    for (event, scope) in super::all_at_once(queries).await? {
+        if !found.iter().any(|(seen, _)| seen.arn == event.arn) {
+            found.push((event, scope));
+        }
+    }
+    let per_account = found.into_iter().map(|(event, scope)| {
+        let (client, accounts) = (client.clone(), accounts.clone());
+        async move {
+            if scope != EventScope::AccountSpecific {
+                return Ok(vec![event]);
+            }
+            let mut pages = client
+                .describe_affected_accounts_for_organization()
+                .event_arn(&event.arn)
+                .max_results(PAGE_SIZE)
+                .into_paginator()
+                .send();
+            let mut concerned = Vec::new();
+            while let Some(page) = pages.next().await {
+                for account in page.map_err(call_error)?.affected_accounts() {
+                    if accounts.contains(account)
+                        && !concerned
+                            .iter()
+                            .any(|event: &HealthEvent| event.account.as_deref() == Some(account))
+                    {
+                        concerned.push(HealthEvent {
+                            account: Some(account.clone()),
+                            ..event.clone()
+                        });
+                    }
+                }
+            }
+            Ok::<_, HealthCallError>(concerned)
+        }
+    });
+    super::all_at_once(per_account).await
+}
+
+/// The organization's record of each (event, account): DescribeEventDetailsForOrganization, ten
+/// at a time. A public event is asked without an account, as AWS requires.
+async fn organization_details_from(
+    client: aws_sdk_health::Client,
+    events: Vec<(String, Option<String>)>,
+    view_enabled: Arc<AtomicBool>,
+) -> Result<Vec<HealthEvent>, HealthCallError> {
+    check_view_enabled(&client, &view_enabled).await?;
+    let calls = events.chunks(MAX_DETAIL_FILTERS).map(|chunk| {
+        let filters: Vec<EventAccountFilter> = chunk
+            .iter()
+            .filter_map(|(arn, account)| {
+                EventAccountFilter::builder()
+                    .event_arn(arn)
+                    .set_aws_account_id(account.clone())
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let request = client
+            .describe_event_details_for_organization()
+            .set_organization_event_detail_filters(Some(filters));
+        async move {
+            let answer = request.send().await.map_err(call_error)?;
+            Ok::<_, HealthCallError>(
+                answer
+                    .successful_set()
+                    .iter()
+                    .filter_map(|detail| {
+                        let event = detail.event()?;
+                        Some(HealthEvent {
+                            account: detail.aws_account_id().map(str::to_owned),
+                            ..to_plain_event(event, None)
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    });
+    super::all_at_once(calls).await
+}
+
+/// All queries run concurrently; each follows every page.
+async fn events_from(
+    client: aws_sdk_health::Client,
+    filters: Vec<EventFilter>,
+    own_account: String,
+) -> Result<Vec<HealthEvent>, HealthCallError> {
+    let queries = filters.into_iter().map(|filter| {
+        let request = client.describe_events().filter(filter).max_results(PAGE_SIZE);
+        let own_account = own_account.clone();
+        async move {
+            let mut pages = request.into_paginator().send();
+            let mut events = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(call_error)?;
+                events.extend(
+                    page.events()
+                        .iter()
+                        .map(|event| to_plain_event(event, Some(&own_account))),
+                );
             }
             Ok::<_, HealthCallError>(events)
         }
@@ -216,7 +473,9 @@ async fn events_from(
     Ok(all)
 }
 
-fn to_plain_event(event: &aws_sdk_health::types::Event) -> HealthEvent {
+/// An event as the caller's own view reports it: an account-specific one (or one whose scope is
+/// not said) is `own_account`'s.
+fn to_plain_event(event: &aws_sdk_health::types::Event, own_account: Option<&str>) -> HealthEvent {
     let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
     HealthEvent {
         arn: text(event.arn()),
@@ -225,8 +484,38 @@ fn to_plain_event(event: &aws_sdk_health::types::Event) -> HealthEvent {
         category: EventCategory::from(event.event_type_category().map_or("", EventTypeCategory::as_str)),
         region: text(event.region()),
         status: EventStatus::from(event.status_code().map_or("", EventStatusCode::as_str)),
+        account: match scope_of(event.event_scope_code()) {
+            EventScope::Public | EventScope::None => None,
+            EventScope::AccountSpecific | EventScope::Other(_) => own_account.map(str::to_owned),
+        },
         start_time: event.start_time().map(|time| time.secs()),
     }
+}
+
+/// An event of the organization's view, and its scope; whose it is comes from
+/// DescribeAffectedAccountsForOrganization.
+fn organization_event(event: &aws_sdk_health::types::OrganizationEvent) -> (HealthEvent, EventScope) {
+    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+    let scope = scope_of(event.event_scope_code());
+    let event = HealthEvent {
+        arn: text(event.arn()),
+        service: text(event.service()),
+        event_type_code: text(event.event_type_code()),
+        category: EventCategory::from(event.event_type_category().map_or("", EventTypeCategory::as_str)),
+        region: text(event.region()),
+        status: EventStatus::from(event.status_code().map_or("", EventStatusCode::as_str)),
+        account: None,
+        start_time: event.start_time().map(|time| time.secs()),
+    };
+    (event, scope)
+}
+
+/// A scope the answer does not give is taken for account-specific: never for public, which
+/// would block every account.
+fn scope_of(scope: Option<&EventScopeCode>) -> EventScope {
+    scope.map_or(EventScope::AccountSpecific, |scope| {
+        EventScope::from(scope.as_str())
+    })
 }
 
 /// The active endpoint's region, from the CNAME of the global endpoint, as AWS documents.

@@ -5,6 +5,9 @@ use aws_sdk_health::types::Event;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use pipeguard_core::gate::GateDefaults;
 
+/// The account the API is asked from.
+const OWN: &str = "123456789012";
+
 fn policy(user_parameters: &str) -> GatePolicy {
     GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()))
         .unwrap()
@@ -117,7 +120,7 @@ async fn follows_every_page() {
         "primary",
         mock_client!(aws_sdk_health, RuleMode::MatchAny, [&first, &second]),
     )]);
-    let events = api.events(&filters_for(&policy("us-east-1"))).await.unwrap();
+    let events = api.events(&filters_for(&policy("us-east-1")), OWN).await.unwrap();
     assert_eq!(
         events.iter().map(|event| event.arn.as_str()).collect::<Vec<_>>(),
         ["arn:1", "arn:2"]
@@ -146,7 +149,7 @@ async fn fails_over_to_the_other_endpoint() {
         endpoint("active", mock_client!(aws_sdk_health, [&broken])),
         endpoint("passive", mock_client!(aws_sdk_health, [&healthy])),
     ]);
-    let events = api.events(&filters_for(&policy("us-east-1"))).await.unwrap();
+    let events = api.events(&filters_for(&policy("us-east-1")), OWN).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!((broken.num_calls(), healthy.num_calls()), (1, 1));
 }
@@ -167,7 +170,10 @@ async fn a_missing_support_plan_is_reported_without_failover() {
         endpoint("active", mock_client!(aws_sdk_health, [&subscription])),
         endpoint("passive", mock_client!(aws_sdk_health, [&other])),
     ]);
-    let error = api.events(&filters_for(&policy("us-east-1"))).await.unwrap_err();
+    let error = api
+        .events(&filters_for(&policy("us-east-1")), OWN)
+        .await
+        .unwrap_err();
     assert_eq!(
         error.attempts,
         [("active".to_owned(), HealthCallError::SubscriptionRequired)]
@@ -193,7 +199,10 @@ async fn when_every_endpoint_fails_each_cause_is_named() {
         endpoint("active", mock_client!(aws_sdk_health, [&first])),
         endpoint("passive", mock_client!(aws_sdk_health, [&second])),
     ]);
-    let error = api.events(&filters_for(&policy("us-east-1"))).await.unwrap_err();
+    let error = api
+        .events(&filters_for(&policy("us-east-1")), OWN)
+        .await
+        .unwrap_err();
     assert_eq!(error.attempts.len(), 2);
     assert!(matches!(&error.attempts[1].1, HealthCallError::Throttled(message) if message == "slow down"));
     assert_eq!(

@@ -7,12 +7,14 @@ mod dynamodb;
 mod health;
 mod sns;
 mod sources;
+mod sts;
 
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
 pub use dynamodb::{EventStore, Recorded, StoreError};
 pub use health::{HealthApi, HealthEndpoint};
 pub use sns::{Notifier, NotifyError};
 pub use sources::HealthSources;
+pub use sts::{CallerAccountError, caller_account};
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};

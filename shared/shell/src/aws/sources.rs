@@ -5,8 +5,10 @@
 use super::dynamodb::EventStore;
 use super::health::HealthApi;
 use pipeguard_core::gate::{self, GatePolicy};
-use pipeguard_core::health::{EventStatus, HealthCallError, HealthReport, HealthSource, HealthUnavailable};
-use pipeguard_core::hold::Hold;
+use pipeguard_core::health::{
+    EventStatus, HealthCallError, HealthEvent, HealthReport, HealthSource, HealthUnavailable,
+};
+use pipeguard_core::hold::{EventRef, HeldBy, Hold};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -35,45 +37,87 @@ impl HealthSources {
         self.store.as_ref()
     }
 
-    /// Every event the policy asks about, from the source it chooses, within `budget`.
+    /// Every event the policy asks about, of the accounts it watches, from the source it
+    /// chooses, within `budget`. `own_account` is the caller's (the stack's): the account the
+    /// API's own view is of.
     pub async fn events_within(
         &self,
         policy: &GatePolicy,
+        own_account: &str,
         budget: Duration,
     ) -> Result<HealthReport, HealthUnavailable> {
         let timed_out = || HealthUnavailable {
             attempts: vec![("AWS Health".into(), HealthCallError::Timeout)],
         };
-        tokio::time::timeout(budget, self.events(policy))
+        tokio::time::timeout(budget, self.events(policy, own_account))
             .await
             .unwrap_or_else(|_| Err(timed_out()))
     }
 
-    async fn events(&self, policy: &GatePolicy) -> Result<HealthReport, HealthUnavailable> {
+    async fn events(
+        &self,
+        policy: &GatePolicy,
+        own_account: &str,
+    ) -> Result<HealthReport, HealthUnavailable> {
         let (choice, has_store) = (policy.health_source, self.store.is_some());
         let no_plan_seen = self.no_support_plan.load(Ordering::Relaxed);
         if gate::first_source(choice, has_store, no_plan_seen) == HealthSource::Events {
-            return self.store_events(policy, None).await;
+            return self.store_events(policy, own_account, None, None).await;
         }
-        match self.api.events(&super::health::filters_for(policy)).await {
-            Ok(events) => Ok(HealthReport {
-                source: HealthSource::Api,
-                events,
-            }),
+        let mut events = match self
+            .api
+            .events(&super::health::filters_for(policy), own_account)
+            .await
+        {
+            Ok(events) => events,
             Err(unavailable) if gate::falls_back_to_store(choice, has_store, &unavailable) => {
                 self.no_support_plan.store(true, Ordering::Relaxed);
-                self.store_events(policy, Some(unavailable)).await
+                return self
+                    .store_events(policy, own_account, Some(unavailable), None)
+                    .await;
             }
-            Err(unavailable) => Err(unavailable),
+            Err(unavailable) => return Err(unavailable),
+        };
+        let others = gate::other_accounts(&policy.accounts, own_account);
+        if !others.is_empty() {
+            let filters = super::health::organization_filters_for(policy, &others);
+            match self.api.organization_events(&filters, &others).await {
+                Ok(organization) => {
+                    for event in organization {
+                        let seen = events
+                            .iter()
+                            .any(|known| known.arn == event.arn && known.account == event.account);
+                        if !seen {
+                            events.push(event);
+                        }
+                    }
+                }
+                Err(unavailable)
+                    if gate::organization_falls_back_to_store(choice, has_store, &unavailable) =>
+                {
+                    let caveat = gate::organization_caveat(&unavailable);
+                    return self
+                        .store_events(policy, own_account, Some(unavailable), Some(caveat))
+                        .await;
+                }
+                Err(unavailable) => return Err(unavailable),
+            }
         }
+        Ok(HealthReport {
+            source: HealthSource::Api,
+            caveat: None,
+            events,
+        })
     }
 
     /// The store's events for the policy's regions; `earlier` is what the API said, kept in
-    /// the error when the store fails too.
+    /// the error when the store fails too, and `caveat` why the store answers.
     async fn store_events(
         &self,
         policy: &GatePolicy,
+        own_account: &str,
         earlier: Option<HealthUnavailable>,
+        caveat: Option<String>,
     ) -> Result<HealthReport, HealthUnavailable> {
         let Some(store) = &self.store else {
             return Err(HealthUnavailable {
@@ -83,9 +127,10 @@ impl HealthSources {
                 )],
             });
         };
-        match store.events_in(&policy.regions).await {
+        match store.events_in(&policy.regions, own_account).await {
             Ok(events) => Ok(HealthReport {
                 source: HealthSource::Events,
+                caveat,
                 events,
             }),
             Err(error) => {
@@ -100,40 +145,72 @@ impl HealthSources {
     }
 
     /// Whether each event of a hold is closed now: the store's record when it has one, else
-    /// (for holds the API decided, when the account may ask it) the API. An event neither
-    /// knows of counts as open.
-    pub async fn closed(&self, hold: &Hold) -> Result<Vec<bool>, HealthUnavailable> {
+    /// (for holds the API decided, when the account may ask it) the API: the account's own view
+    /// for public events and its own account's, the organization's for other accounts'. An
+    /// event none of them knows of counts as open.
+    pub async fn closed(&self, hold: &Hold, own_account: &str) -> Result<Vec<bool>, HealthUnavailable> {
         let mut closed = vec![false; hold.events.len()];
         if let Some(store) = &self.store {
             for (index, held) in hold.events.iter().enumerate() {
-                let status = store.status_of(held).await.map_err(|error| HealthUnavailable {
-                    attempts: vec![(
-                        format!("event store {}", store.table()),
-                        HealthCallError::Store(error.to_string()),
-                    )],
-                })?;
+                let status = store
+                    .status_of(held, own_account)
+                    .await
+                    .map_err(|error| HealthUnavailable {
+                        attempts: vec![(
+                            format!("event store {}", store.table()),
+                            HealthCallError::Store(error.to_string()),
+                        )],
+                    })?;
                 closed[index] = status == Some(EventStatus::Closed);
             }
         }
-        let unresolved: Vec<String> = hold
-            .still_open(&closed, None)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        if hold.asks_api() && !unresolved.is_empty() {
-            let events = match self.api.events_by_arn(&unresolved).await {
-                Ok(events) => events,
-                // Without a support plan the API knows nothing more than the store.
-                Err(unavailable) if unavailable.no_support_plan() => Vec::new(),
-                Err(unavailable) => return Err(unavailable),
-            };
-            for (held, closed) in hold.events.iter().zip(closed.iter_mut()) {
-                *closed |= events
-                    .iter()
-                    .any(|event| event.arn == held.arn && event.status == EventStatus::Closed);
-            }
+        let unresolved = hold.still_open(&closed, None);
+        if !hold.asks_api() || unresolved.is_empty() {
+            return Ok(closed);
+        }
+        let (own, others): (Vec<&HeldBy>, Vec<&HeldBy>) = unresolved.into_iter().partition(|held| {
+            held.account
+                .as_deref()
+                .is_none_or(|account| account == own_account)
+        });
+        let mut events = Vec::new();
+        if !own.is_empty() {
+            let arns: Vec<String> = own.iter().map(|held| held.arn.clone()).collect();
+            events.extend(answered(self.api.events_by_arn(&arns, own_account).await)?);
+        }
+        if !others.is_empty() {
+            let asked: Vec<(String, Option<String>)> = others
+                .iter()
+                .map(|held| (held.arn.clone(), held.account.clone()))
+                .collect();
+            events.extend(answered(self.api.organization_events_by_arn(&asked).await)?);
+        }
+        for (held, closed) in hold.events.iter().zip(closed.iter_mut()) {
+            *closed |= events.iter().any(|event| {
+                event.status == EventStatus::Closed
+                    && held.is(EventRef {
+                        arn: &event.arn,
+                        account: event.account.as_deref(),
+                    })
+            });
         }
         Ok(closed)
+    }
+}
+
+/// What the API said of a hold's events: nothing more than the store knows when it cannot be
+/// asked from this account (no support plan, an organizational view this account may not ask);
+/// an outage is an error, so the caller asks again later.
+fn answered(
+    events: Result<Vec<HealthEvent>, HealthUnavailable>,
+) -> Result<Vec<HealthEvent>, HealthUnavailable> {
+    match events {
+        Err(unavailable)
+            if unavailable.no_support_plan() || unavailable.organization_view_refused().is_some() =>
+        {
+            Ok(Vec::new())
+        }
+        answer => answer,
     }
 }
 

@@ -11,6 +11,9 @@ use pipeguard_core::gate::GateDefaults;
 use pipeguard_core::hold::HeldBy;
 use std::collections::HashMap;
 
+/// The account the sources are asked from.
+const OWN: &str = "123456789012";
+
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/1";
 
 fn policy(user_parameters: &str) -> GatePolicy {
@@ -87,7 +90,7 @@ async fn auto_asks_the_store_once_the_api_says_no_plan_and_then_goes_straight_th
     let (api, query) = (no_plan(), store_query("open"));
     let sources = sources(&[&api], Some(&[&query]));
     for _ in 0..2 {
-        let report = sources.events_within(&policy(""), BUDGET).await.unwrap();
+        let report = sources.events_within(&policy(""), OWN, BUDGET).await.unwrap();
         assert_eq!(report.source, HealthSource::Events);
         assert_eq!(report.events[0].arn, ARN);
     }
@@ -103,12 +106,12 @@ async fn api_only_never_reads_the_store_and_events_only_never_asks_the_api() {
     let (api, query) = (no_plan(), store_query("open"));
     let sources = sources(&[&api], Some(&[&query]));
     let unavailable = sources
-        .events_within(&policy(r#"{"health_source": "api"}"#), BUDGET)
+        .events_within(&policy(r#"{"health_source": "api"}"#), OWN, BUDGET)
         .await
         .unwrap_err();
     assert!(unavailable.no_support_plan());
     let report = sources
-        .events_within(&policy(r#"{"health_source": "events"}"#), BUDGET)
+        .events_within(&policy(r#"{"health_source": "events"}"#), OWN, BUDGET)
         .await
         .unwrap();
     assert_eq!(report.source, HealthSource::Events);
@@ -119,7 +122,7 @@ async fn api_only_never_reads_the_store_and_events_only_never_asks_the_api() {
 async fn without_a_store_auto_reports_the_missing_plan_as_before() {
     let api = no_plan();
     let unavailable = sources(&[&api], None)
-        .events_within(&policy(""), BUDGET)
+        .events_within(&policy(""), OWN, BUDGET)
         .await
         .unwrap_err();
     assert!(
@@ -139,7 +142,7 @@ async fn a_store_that_fails_after_the_api_said_no_plan_reports_both() {
         )
     });
     let unavailable = sources(&[&api], Some(&[&failing]))
-        .events_within(&policy(""), BUDGET)
+        .events_within(&policy(""), OWN, BUDGET)
         .await
         .unwrap_err();
     let text = unavailable.to_string();
@@ -154,6 +157,7 @@ fn hold(source: Option<HealthSource>) -> Hold {
         vec![HeldBy {
             arn: ARN.into(),
             region: "us-east-1".into(),
+            account: None,
         }],
         source,
     )
@@ -163,7 +167,7 @@ fn hold(source: Option<HealthSource>) -> Hold {
 async fn a_closing_the_store_recorded_needs_no_api_call() {
     let (api, get) = (api_says(EventStatusCode::Open), store_get("closed"));
     let closed = sources(&[&api], Some(&[&get]))
-        .closed(&hold(Some(HealthSource::Api)))
+        .closed(&hold(Some(HealthSource::Api)), OWN)
         .await
         .unwrap();
     assert_eq!((closed, api.num_calls()), (vec![true], 0));
@@ -174,12 +178,15 @@ async fn the_api_answers_for_holds_it_decided_and_only_for_those() {
     let (api, get) = (api_says(EventStatusCode::Closed), store_get("open"));
     let sources = sources(&[&api], Some(&[&get]));
     assert_eq!(
-        sources.closed(&hold(None)).await.unwrap(),
+        sources.closed(&hold(None), OWN).await.unwrap(),
         [true],
         "a legacy hold"
     );
     assert_eq!(
-        sources.closed(&hold(Some(HealthSource::Events))).await.unwrap(),
+        sources
+            .closed(&hold(Some(HealthSource::Events)), OWN)
+            .await
+            .unwrap(),
         [false],
         "the store decided it: the store says open"
     );
@@ -189,5 +196,8 @@ async fn the_api_answers_for_holds_it_decided_and_only_for_those() {
 #[tokio::test]
 async fn without_a_plan_the_api_counts_as_not_knowing() {
     let api = no_plan();
-    assert_eq!(sources(&[&api], None).closed(&hold(None)).await.unwrap(), [false]);
+    assert_eq!(
+        sources(&[&api], None).closed(&hold(None), OWN).await.unwrap(),
+        [false]
+    );
 }

@@ -35,7 +35,11 @@ fn source() -> impl Strategy<Value = Option<HealthSource>> {
 
 fn held() -> impl Strategy<Value = Vec<HeldBy>> {
     prop::collection::vec(
-        (arn(), region()).prop_map(|(arn, region)| HeldBy { arn, region }),
+        (arn(), region()).prop_map(|(arn, region)| HeldBy {
+            arn,
+            region,
+            account: None,
+        }),
         1..40,
     )
 }
@@ -131,6 +135,7 @@ pub fn health_event(held: &HeldBy) -> HealthEvent {
         category: EventCategory::Issue,
         region: held.region.clone(),
         status: EventStatus::Open,
+        account: None,
         start_time: Some(1_763_800_000),
     }
 }
@@ -180,7 +185,8 @@ proptest! {
     #[test]
     fn the_gates_failure_names_the_events_that_blocked(events in held(), source in prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)]) {
         let blockers = events.iter().map(|held| Blocker::HealthEvent(health_event(held))).collect();
-        let result = gate::render(&GateOutcome::Blocked { blockers, health: HealthCheck::Asked(source) });
+        let health = HealthCheck::Asked { source, caveat: None };
+        let result = gate::render(&GateOutcome::Blocked { blockers, health });
         check_read_back(&Hold::new(events, Some(source)), Hold::read(result.text()))?;
     }
 

@@ -5,6 +5,7 @@ use crate::json::{Mutated, arbitrary_json, mutated, text_at};
 use crate::{config, sample};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome};
+use pipeguard_core::health::is_account_id;
 use pipeguard_core::job::{JobEvent, JobEventError};
 use pipeguard_core::testing::env_of;
 use proptest::prelude::*;
@@ -143,12 +144,17 @@ proptest! {
         match gate::read_job(&defaults(), &job) {
             Ok((policy, wait)) => {
                 prop_assert!(!policy.regions.is_empty());
+                prop_assert!(
+                    !policy.accounts.is_empty() && policy.accounts.iter().all(|account| is_account_id(account)),
+                    "{:?}",
+                    policy.accounts
+                );
                 prop_assert_eq!(wait.is_some(), job.continuation_token.is_some());
             }
             Err(outcome) => {
                 let result = gate::render(&outcome);
                 prop_assert!(!result.text().trim().is_empty(), "{outcome:?}");
-                prop_assert!(matches!(outcome, GateOutcome::Misconfigured(_) | GateOutcome::UnreadableToken(_)));
+                prop_assert!(matches!(*outcome, GateOutcome::Misconfigured(_) | GateOutcome::UnreadableToken(_)));
             }
         }
     }

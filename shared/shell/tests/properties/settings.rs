@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const GATE_VARIABLES: [&str; 11] = [
+const GATE_VARIABLES: [&str; 12] = [
     "GATE_REGIONS",
     "GATE_SERVICES",
     "GATE_CATEGORIES",
@@ -25,6 +25,7 @@ const GATE_VARIABLES: [&str; 11] = [
     "GATE_ON_HEALTH_ERROR",
     "GATE_BLOCK_WHILE_RUNNING",
     "GATE_HEALTH_SOURCE",
+    "GATE_ACCOUNTS",
     "HEALTH_EVENTS_TABLE",
 ];
 const RETRY_VARIABLES: [&str; 12] = [
@@ -51,8 +52,12 @@ const ROLLBACK_VARIABLES: [&str; 7] = [
     "ROLLBACK_PIPELINE_POLICIES",
 ];
 /// Values that are, or nearly are, what the settings take.
-const PLAUSIBLE: [&str; 52] = [
+const PLAUSIBLE: [&str; 56] = [
     "us-east-1",
+    "222233334444",
+    "2222-3333-4444",
+    "22223333444",
+    "000000000000",
     "global",
     "eu-west-1",
     "us-gov-west-1",
@@ -153,7 +158,7 @@ fn rollback_policies_seed() -> Value {
 fn user_parameters_seed() -> Value {
     json!({"regions": ["us-east-1", "global"], "services": ["EC2", "lambda"], "categories": ["issue", "scheduledChange"],
            "statuses": ["open", "upcoming"], "ignore_event_types": ["AWS_EC2_OPERATIONAL_ISSUE"], "on_block": "wait",
-           "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
+           "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"], "accounts": ["222233334444", "333344445555"],
            "health_source": "auto"})
 }
 
@@ -214,6 +219,15 @@ fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
     prop_assert!(!policy.regions.is_empty());
     prop_assert!((1..=pipeguard_core::gate::MAX_WAIT_MINUTES_LIMIT).contains(&policy.max_wait_minutes));
     prop_assert!(policy.block_while_running.len() <= 10);
+    prop_assert!(policy.accounts.len() <= pipeguard_core::gate::MAX_ACCOUNTS);
+    prop_assert!(
+        policy
+            .accounts
+            .iter()
+            .all(|account| pipeguard_core::health::is_account_id(account)),
+        "{:?}",
+        policy.accounts
+    );
     prop_assert!(!policy.categories.is_empty() && !policy.statuses.is_empty());
     for code in policy.services.iter().chain(&policy.ignore_event_types) {
         prop_assert!(

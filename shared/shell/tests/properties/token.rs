@@ -94,6 +94,7 @@ fn blocking_event() -> HealthEvent {
     crate::hold::health_event(&HeldBy {
         arn: "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/x".into(),
         region: "us-east-1".into(),
+        account: None,
     })
 }
 
@@ -123,7 +124,7 @@ proptest! {
     /// is the hold the gate continues.
     #[test]
     fn a_written_token_is_the_hold_the_next_invocation_continues(state in state()) {
-        let event = serde_json::json!({"CodePipeline.job": {"id": "j", "data": {"continuationToken": state.encode()}}});
+        let event = serde_json::json!({"CodePipeline.job": {"id": "j", "accountId": "111111111111", "data": {"continuationToken": state.encode()}}});
         let job = match pipeguard_core::job::JobEvent::parse(&event) {
             Ok(job) => job,
             Err(error) => return Err(TestCaseError::fail(format!("{error:?}"))),
@@ -186,7 +187,7 @@ proptest! {
         let token = WaitState::new(since, vec!["reason".into()]).encode();
         let wait = WaitState::decode(&token).ok();
         let observations = Observations {
-            health: Ok(HealthReport { source: HealthSource::Api, events: if blocked { vec![blocking_event()] } else { vec![] } }),
+            health: Ok(HealthReport { source: HealthSource::Api, caveat: None, events: if blocked { vec![blocking_event()] } else { vec![] } }),
             running: Ok(vec![]),
             wait,
             pipeline: None,

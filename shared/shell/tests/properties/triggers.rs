@@ -5,6 +5,7 @@
 use crate::json::{arbitrary_json, mutated, text_at};
 use crate::{config, sample};
 use pipeguard_core::health::EventStatus;
+use pipeguard_core::health::is_account_id;
 use pipeguard_core::trigger::{Trigger, parse_invocation};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -87,6 +88,14 @@ fn check_fields(event: &Value, triggers: &[Trigger]) -> Result<(), TestCaseError
                 Some(record.event.status.as_str()),
                 text_at(event, "/detail/statusCode")
             );
+            // Recorded only with an account the envelope names, and public only when its scope
+            // says so: an event of unknown whose is never every account's.
+            let envelope_account = text_at(event, "/account");
+            prop_assert!(envelope_account.is_some_and(is_account_id), "{event}");
+            match text_at(event, "/detail/eventScopeCode") {
+                Some("PUBLIC" | "NONE") => prop_assert_eq!(record.event.account.as_deref(), None),
+                _ => prop_assert_eq!(record.event.account.as_deref(), envelope_account),
+            }
         }
         [Trigger::Pipeline(change)] if event.get("Records").is_none() => {
             prop_assert_eq!(Some(change.pipeline.as_str()), text_at(event, "/detail/pipeline"));
