@@ -210,3 +210,223 @@ async fn when_every_endpoint_fails_each_cause_is_named() {
         "active: throttled after retries (slow down); passive: throttled after retries (slow down)"
     );
 }
+
+mod organization {
+    use super::*;
+    use aws_sdk_health::operation::describe_affected_accounts_for_organization::DescribeAffectedAccountsForOrganizationOutput;
+    use aws_sdk_health::operation::describe_event_details_for_organization::DescribeEventDetailsForOrganizationOutput;
+    use aws_sdk_health::operation::describe_events_for_organization::{
+        DescribeEventsForOrganizationError, DescribeEventsForOrganizationOutput,
+    };
+    use aws_sdk_health::operation::describe_health_service_status_for_organization::DescribeHealthServiceStatusForOrganizationOutput;
+    use aws_sdk_health::types::{OrganizationEvent, OrganizationEventDetails};
+    use aws_smithy_mocks::Rule;
+
+    const WORKLOAD: &str = "222233334444";
+    const OTHER: &str = "333344445555";
+
+    fn view(status: &'static str) -> Rule {
+        mock!(aws_sdk_health::Client::describe_health_service_status_for_organization).then_output(
+            move || {
+                DescribeHealthServiceStatusForOrganizationOutput::builder()
+                    .health_service_access_status_for_organization(status)
+                    .build()
+            },
+        )
+    }
+
+    fn organization_event(arn: &str, scope: EventScopeCode) -> OrganizationEvent {
+        OrganizationEvent::builder()
+            .arn(arn)
+            .service("EC2")
+            .event_type_code("AWS_EC2_OPERATIONAL_ISSUE")
+            .event_type_category(EventTypeCategory::Issue)
+            .event_scope_code(scope)
+            .region("us-east-1")
+            .status_code(EventStatusCode::Open)
+            .build()
+    }
+
+    fn api(rules: &[&Rule]) -> HealthApi {
+        HealthApi::new(vec![
+            endpoint("primary", mock_client!(aws_sdk_health, RuleMode::MatchAny, rules)),
+            endpoint(
+                "secondary",
+                mock_client!(aws_sdk_health, RuleMode::MatchAny, rules),
+            ),
+        ])
+    }
+
+    fn asked(accounts: &[&str]) -> Vec<OrganizationEventFilter> {
+        organization_filters_for(&policy("us-east-1"), accounts)
+    }
+
+    #[test]
+    fn organization_filters_are_the_policys_queries_for_the_accounts_asked_about() {
+        let filters = asked(&[WORKLOAD, OTHER]);
+        assert_eq!(filters.len(), 1);
+        assert_eq!(filters[0].aws_account_ids(), [WORKLOAD, OTHER]);
+        assert_eq!(filters[0].regions(), ["us-east-1"]);
+        assert_eq!(filters[0].event_status_codes(), [EventStatusCode::Open]);
+    }
+
+    #[tokio::test]
+    async fn an_account_specific_event_is_one_event_per_account_asked_about_that_it_concerns() {
+        let status = view("ENABLED");
+        let events = mock!(aws_sdk_health::Client::describe_events_for_organization)
+            .match_requests(|request| {
+                request
+                    .filter()
+                    .is_some_and(|filter| filter.aws_account_ids() == [WORKLOAD, OTHER])
+            })
+            .then_output(|| {
+                DescribeEventsForOrganizationOutput::builder()
+                    .events(organization_event(
+                        "arn:specific",
+                        EventScopeCode::AccountSpecific,
+                    ))
+                    .events(organization_event("arn:public", EventScopeCode::Public))
+                    .build()
+            });
+        let affected = mock!(aws_sdk_health::Client::describe_affected_accounts_for_organization)
+            .match_requests(|request| request.event_arn() == Some("arn:specific"))
+            .then_output(|| {
+                DescribeAffectedAccountsForOrganizationOutput::builder()
+                    .affected_accounts(WORKLOAD)
+                    .affected_accounts("999999999999")
+                    .event_scope_code(EventScopeCode::AccountSpecific)
+                    .build()
+            });
+        let api = api(&[&status, &events, &affected]);
+        let mut found: Vec<(String, Option<String>)> = api
+            .organization_events(&asked(&[WORKLOAD, OTHER]), &[WORKLOAD, OTHER])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|event| (event.arn, event.account))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("arn:public".to_owned(), None),
+                ("arn:specific".to_owned(), Some(WORKLOAD.to_owned())),
+            ],
+            "an account not asked about is left out"
+        );
+        assert_eq!(
+            affected.num_calls(),
+            1,
+            "asked only of the account-specific event"
+        );
+        api.organization_events(&asked(&[WORKLOAD, OTHER]), &[WORKLOAD, OTHER])
+            .await
+            .unwrap();
+        assert_eq!(
+            status.num_calls(),
+            1,
+            "the view's status is asked once per process"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_view_not_enabled_is_a_refusal_said_once_not_asked_of_the_other_endpoint() {
+        let status = view("DISABLED");
+        let api = api(&[&status]);
+        let refused = api
+            .organization_events(&asked(&[WORKLOAD]), &[WORKLOAD])
+            .await
+            .unwrap_err();
+        let cause = refused.organization_view_refused().unwrap();
+        assert!(
+            cause.contains("DISABLED") && cause.contains("EnableHealthServiceAccessForOrganization"),
+            "{cause}"
+        );
+        assert_eq!(status.num_calls(), 1);
+        assert_eq!(refused.attempts.len(), 1, "the same on every endpoint");
+    }
+
+    #[tokio::test]
+    async fn access_denied_means_this_account_may_not_ask_the_view() {
+        let status = view("ENABLED");
+        let denied = mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
+            DescribeEventsForOrganizationError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not a management account")
+                    .build(),
+            )
+        });
+        let refused = api(&[&status, &denied])
+            .organization_events(&asked(&[WORKLOAD]), &[WORKLOAD])
+            .await
+            .unwrap_err();
+        let cause = refused.organization_view_refused().unwrap();
+        assert!(
+            cause.contains("not a management account") && cause.contains("delegated administrator"),
+            "{cause}"
+        );
+        assert_eq!(denied.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_view_is_an_outage_asked_of_the_other_endpoint_too() {
+        let status = view("ENABLED");
+        let throttled = mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
+            DescribeEventsForOrganizationError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        });
+        let unavailable = api(&[&status, &throttled])
+            .organization_events(&asked(&[WORKLOAD]), &[WORKLOAD])
+            .await
+            .unwrap_err();
+        assert_eq!(unavailable.organization_view_refused(), None);
+        assert_eq!(unavailable.attempts.len(), 2);
+        assert!(matches!(unavailable.attempts[0].1, HealthCallError::Throttled(_)));
+    }
+
+    #[tokio::test]
+    async fn event_details_are_asked_with_the_account_for_account_specific_events_only() {
+        let status = view("ENABLED");
+        let details = mock!(aws_sdk_health::Client::describe_event_details_for_organization)
+            .match_requests(|request| {
+                let filters = request.organization_event_detail_filters();
+                filters.len() == 2
+                    && filters[0].event_arn() == "arn:specific"
+                    && filters[0].aws_account_id() == Some(WORKLOAD)
+                    && filters[1].event_arn() == "arn:public"
+                    && filters[1].aws_account_id().is_none()
+            })
+            .then_output(|| {
+                let closed = aws_sdk_health::types::Event::builder()
+                    .arn("arn:specific")
+                    .region("us-east-1")
+                    .status_code(EventStatusCode::Closed)
+                    .build();
+                DescribeEventDetailsForOrganizationOutput::builder()
+                    .successful_set(
+                        OrganizationEventDetails::builder()
+                            .aws_account_id(WORKLOAD)
+                            .event(closed)
+                            .build(),
+                    )
+                    .build()
+            });
+        let events = api(&[&status, &details])
+            .organization_events_by_arn(&[
+                ("arn:specific".into(), Some(WORKLOAD.into())),
+                ("arn:public".into(), None),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].account.as_deref(), &events[0].status),
+            (Some(WORKLOAD), &EventStatus::Closed)
+        );
+    }
+}

@@ -201,3 +201,128 @@ async fn without_a_plan_the_api_counts_as_not_knowing() {
         [false]
     );
 }
+
+mod across_accounts {
+    use super::*;
+    use aws_sdk_health::operation::describe_events_for_organization::{
+        DescribeEventsForOrganizationError, DescribeEventsForOrganizationOutput,
+    };
+    use aws_sdk_health::operation::describe_health_service_status_for_organization::DescribeHealthServiceStatusForOrganizationOutput;
+
+    const WORKLOAD: &str = "222233334444";
+
+    fn watching_the_workload(source: &str) -> GatePolicy {
+        policy(&format!(
+            r#"{{"accounts": ["{WORKLOAD}"], "health_source": "{source}"}}"#
+        ))
+    }
+
+    fn view_enabled() -> Rule {
+        mock!(aws_sdk_health::Client::describe_health_service_status_for_organization).then_output(|| {
+            DescribeHealthServiceStatusForOrganizationOutput::builder()
+                .health_service_access_status_for_organization("ENABLED")
+                .build()
+        })
+    }
+
+    fn denied() -> Rule {
+        mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
+            DescribeEventsForOrganizationError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not a delegated administrator")
+                    .build(),
+            )
+        })
+    }
+
+    fn no_events() -> Rule {
+        mock!(aws_sdk_health::Client::describe_events).then_output(|| DescribeEventsOutput::builder().build())
+    }
+
+    #[tokio::test]
+    async fn the_gates_own_account_alone_never_asks_the_organizational_view() {
+        let (own, view) = (no_events(), view_enabled());
+        let report = sources(&[&own, &view], Some(&[]))
+            .events_within(&policy(""), OWN, BUDGET)
+            .await
+            .unwrap();
+        assert_eq!((report.source, report.caveat), (HealthSource::Api, None));
+        assert_eq!(view.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn other_accounts_are_asked_of_the_organizational_view_beside_the_own_view() {
+        let (own, view) = (no_events(), view_enabled());
+        let organization = mock!(aws_sdk_health::Client::describe_events_for_organization)
+            .match_requests(|request| {
+                request
+                    .filter()
+                    .is_some_and(|filter| filter.aws_account_ids() == [WORKLOAD])
+            })
+            .then_output(|| DescribeEventsForOrganizationOutput::builder().build());
+        let report = sources(&[&own, &view, &organization], None)
+            .events_within(&watching_the_workload("api"), OWN, BUDGET)
+            .await
+            .unwrap();
+        assert_eq!(report.source, HealthSource::Api);
+        assert_eq!((own.num_calls(), organization.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn auto_decides_from_the_store_when_the_view_cannot_be_asked_and_says_why() {
+        let (own, view, denied, query) = (no_events(), view_enabled(), denied(), store_query("open"));
+        let report = sources(&[&own, &view, &denied], Some(&[&query]))
+            .events_within(&watching_the_workload("auto"), OWN, BUDGET)
+            .await
+            .unwrap();
+        assert_eq!(report.source, HealthSource::Events);
+        let caveat = report.caveat.unwrap_or_default();
+        assert!(
+            caveat.contains("organizational view could not be asked")
+                && caveat.contains("not a delegated administrator"),
+            "{caveat}"
+        );
+        assert_eq!(query.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn api_fails_closed_naming_why_the_view_cannot_be_asked() {
+        let (own, view, denied, query) = (no_events(), view_enabled(), denied(), store_query("open"));
+        let unavailable = sources(&[&own, &view, &denied], Some(&[&query]))
+            .events_within(&watching_the_workload("api"), OWN, BUDGET)
+            .await
+            .unwrap_err();
+        assert!(
+            unavailable.to_string().contains("not a delegated administrator"),
+            "{unavailable}"
+        );
+        assert_eq!(query.num_calls(), 0, "api never turns to the store");
+    }
+
+    #[tokio::test]
+    async fn a_hold_in_another_account_is_closed_by_that_accounts_record() {
+        let get = mock!(aws_sdk_dynamodb::Client::get_item)
+            .match_requests(|request| {
+                request.key().and_then(|key| key.get("arn"))
+                    == Some(&AttributeValue::S(format!("{ARN}#{WORKLOAD}")))
+            })
+            .then_output(|| {
+                GetItemOutput::builder()
+                    .set_item(Some(stored_item("closed")))
+                    .build()
+            });
+        let hold = Hold::new(
+            vec![HeldBy {
+                arn: ARN.into(),
+                region: "us-east-1".into(),
+                account: Some(WORKLOAD.into()),
+            }],
+            Some(HealthSource::Events),
+        );
+        assert_eq!(
+            sources(&[], Some(&[&get])).closed(&hold, OWN).await.unwrap(),
+            [true]
+        );
+    }
+}
