@@ -215,6 +215,28 @@ impl Local {
         opened["arn"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Opens an issue AWS Health reports only to `accounts` (account-specific), as their
+    /// forwarders would bring it to the tooling account.
+    pub fn open_issue_in(&self, region: &str, service: &str, accounts: &[&str]) -> String {
+        let code = format!("AWS_{service}_OPERATIONAL_ISSUE");
+        let opened = self.admin(
+            "POST",
+            "/_admin/health/events",
+            json!({"service": service, "eventTypeCode": code, "region": region, "accounts": accounts}),
+        );
+        opened["arn"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// An organization of the emulator's account and `members`, whose AWS Health organizational
+    /// view is enabled and asked from the management account.
+    pub fn organization(&self, members: &[&str]) {
+        self.admin(
+            "POST",
+            "/_admin/settings",
+            json!({"organization": {"members": members, "view": "ENABLED", "caller": "management"}}),
+        );
+    }
+
     pub fn close_issue(&self, arn: &str) {
         self.admin("POST", "/_admin/health/events/close", json!({"arn": arn}));
     }

@@ -87,6 +87,9 @@ enum Scenario {
     GateBlocked,
     /// health-gate deciding from the event store.
     GateFromStore,
+    /// health-gate watching a workload account with an open issue, through the organizational
+    /// view: blocks.
+    GateAcrossAccounts,
     /// stage-retry: a deploy that fails once and succeeds when retried.
     RetryFlaky,
     /// stage-retry: a deploy that keeps failing; one retry, then a notice.
@@ -95,6 +98,8 @@ enum Scenario {
     ResumeFromStore,
     /// The same without a store: AWS Health says the event closed.
     ResumeFromApi,
+    /// The same for an event of a workload account: the organizational view says it closed.
+    ResumeAcrossAccounts,
     /// apply-rollback: a deploy that worked, then failed, is rolled back.
     Rollback,
 }
@@ -102,7 +107,10 @@ enum Scenario {
 impl Scenario {
     fn function(self) -> &'static str {
         match self {
-            Scenario::GateClear | Scenario::GateBlocked | Scenario::GateFromStore => "health-gate",
+            Scenario::GateClear
+            | Scenario::GateBlocked
+            | Scenario::GateFromStore
+            | Scenario::GateAcrossAccounts => "health-gate",
             Scenario::Rollback => "apply-rollback",
             _ => "stage-retry",
         }
@@ -117,8 +125,12 @@ impl Scenario {
     }
 }
 
-/// Every call each function makes, in the scenario that makes it.
-const CALLS: [(Scenario, &str, &str); 19] = [
+/// The workload account the across-accounts scenarios deploy into.
+const WORKLOAD: &str = "222233334444";
+
+/// Every call each function makes, in the scenario that makes it. The organizational view's
+/// status is asked once per process: first by the gate, never under a fault by stage-retry.
+const CALLS: [(Scenario, &str, &str); 23] = [
     (Scenario::GateClear, "health", "DescribeEvents"),
     (Scenario::GateClear, "codepipeline", "GetJobDetails"),
     (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
@@ -126,6 +138,21 @@ const CALLS: [(Scenario, &str, &str); 19] = [
     (Scenario::GateBlocked, "codepipeline", "PutJobFailureResult"),
     (Scenario::GateBlocked, "sns", "Publish"),
     (Scenario::GateFromStore, "dynamodb", "Query"),
+    (
+        Scenario::GateAcrossAccounts,
+        "health",
+        "DescribeHealthServiceStatusForOrganization",
+    ),
+    (
+        Scenario::GateAcrossAccounts,
+        "health",
+        "DescribeEventsForOrganization",
+    ),
+    (
+        Scenario::GateAcrossAccounts,
+        "health",
+        "DescribeAffectedAccountsForOrganization",
+    ),
     (Scenario::RetryFlaky, "codepipeline", "GetPipelineState"),
     (Scenario::RetryFlaky, "codepipeline", "RetryStageExecution"),
     (Scenario::RetryExhausted, "sns", "Publish"),
@@ -133,6 +160,11 @@ const CALLS: [(Scenario, &str, &str); 19] = [
     (Scenario::ResumeFromStore, "codepipeline", "ListPipelines"),
     (Scenario::ResumeFromStore, "dynamodb", "GetItem"),
     (Scenario::ResumeFromApi, "health", "DescribeEvents"),
+    (
+        Scenario::ResumeAcrossAccounts,
+        "health",
+        "DescribeEventDetailsForOrganization",
+    ),
     (Scenario::Rollback, "codepipeline", "GetPipelineState"),
     (Scenario::Rollback, "codepipeline", "ListActionExecutions"),
     (Scenario::Rollback, "codepipeline", "ListPipelineExecutions"),
@@ -300,7 +332,16 @@ async fn set_up(scenario: Scenario) -> Local {
     if function != "health-gate" {
         local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": function}));
     }
-    if matches!(scenario, Scenario::ResumeFromStore | Scenario::ResumeFromApi) {
+    if matches!(
+        scenario,
+        Scenario::GateAcrossAccounts | Scenario::ResumeAcrossAccounts
+    ) {
+        local.organization(&[WORKLOAD]);
+    }
+    if matches!(
+        scenario,
+        Scenario::ResumeFromStore | Scenario::ResumeFromApi | Scenario::ResumeAcrossAccounts
+    ) {
         local.admin(
             "POST",
             "/_admin/rules",
@@ -333,9 +374,14 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
         }
         Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
+        Scenario::GateAcrossAccounts => r#"{"regions": ["us-east-1"], "accounts": ["222233334444"]}"#,
         _ => r#"{"regions": ["us-east-1"]}"#,
     };
-    let open_event = (cell.scenario == Scenario::GateBlocked).then(|| local.open_issue("us-east-1", "EC2"));
+    let open_event = match cell.scenario {
+        Scenario::GateBlocked => Some(local.open_issue("us-east-1", "EC2")),
+        Scenario::GateAcrossAccounts => Some(local.open_issue_in("us-east-1", "EC2", &[WORKLOAD])),
+        _ => None,
+    };
     local.gated_pipeline("web-app", parameters, &["succeed"]);
     local.fault(cell.fault_spec());
     let id = local.start_execution("web-app");
@@ -397,7 +443,8 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     let message = gate["error"]["message"].as_str().unwrap_or_default();
     match (cell.scenario, cell.operation) {
         // Fail closed: the gate could not ask what it must, so the deployment waits for a person.
-        (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions") | (Scenario::GateFromStore, _) => {
+        (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions")
+        | (Scenario::GateFromStore | Scenario::GateAcrossAccounts, _) => {
             ensure(
                 !passed && matches!(code, "JobFailed" | "SystemUnavailable") && !message.is_empty(),
                 || format!("expected the gate to fail closed, got {gate}"),
@@ -500,11 +547,21 @@ async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
             local.finished(&good, PHASE_TIMEOUT).await;
         }
         _ => {
-            let arn = local.open_issue("us-east-1", "EC2");
+            let (arn, parameters) = if scenario == Scenario::ResumeAcrossAccounts {
+                (
+                    local.open_issue_in("us-east-1", "EC2", &[WORKLOAD]),
+                    r#"{"regions": ["us-east-1"], "accounts": ["222233334444"]}"#,
+                )
+            } else {
+                (
+                    local.open_issue("us-east-1", "EC2"),
+                    r#"{"regions": ["us-east-1"]}"#,
+                )
+            };
             if scenario == Scenario::ResumeFromStore {
                 local.stored(&arn, "open").await;
             }
-            local.gated_pipeline("web-app", r#"{"regions": ["us-east-1"]}"#, &["succeed"]);
+            local.gated_pipeline("web-app", parameters, &["succeed"]);
             let id = local.start_execution("web-app");
             local.reaches(&id, "Failed", PHASE_TIMEOUT).await;
             // stage-retry has seen the open event and the gate's failure, and holds.
