@@ -2,8 +2,9 @@
 //! A pipeline deploys; an AWS Health issue opens in its region and the gate holds the next
 //! deployment; the issue closes and the deployment goes through; a deploy that hits a transient
 //! error is retried by stage-retry without anyone clicking Retry; a broken infrastructure apply is
-//! rolled back to the last good execution by apply-rollback; and in an account without an AWS
-//! support plan, the gate decides from the AWS Health events EventBridge delivered.
+//! rolled back to the last good execution by apply-rollback; in an account without an AWS
+//! support plan, the gate decides from the AWS Health events EventBridge delivered; and across
+//! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only.
 
 use e2e::{Local, action};
 use serde_json::{Value, json};
@@ -303,6 +304,74 @@ async fn main() -> ExitCode {
             && ["web-app", "api", "infra", "billing"]
                 .iter()
                 .all(|pipeline| table.contains(pipeline)),
+    );
+
+    story.say("9. Across accounts: pipelines deploy into workload accounts, whose forwarders send their AWS Health events here");
+    const WORKLOAD: &str = "222233334444";
+    const OTHER_WORKLOAD: &str = "333344445555";
+    for (pipeline, account) in [("shop-prod", WORKLOAD), ("shop-staging", OTHER_WORKLOAD)] {
+        story.local.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED",
+                   "pipeline": pipeline, "function": "stage-retry"}),
+        );
+        story.local.gated_pipeline(
+            pipeline,
+            &format!(r#"{{"regions": ["us-east-1"], "accounts": ["{account}"]}}"#),
+            &["succeed"],
+        );
+    }
+    let workload_issue = story.local.open_issue_in("us-east-1", "EC2", &[WORKLOAD]);
+    let recorded_as = format!("{workload_issue}#{WORKLOAD}");
+    let stored = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the workload account's event in the store", || {
+            let stored = story.local.stored_events();
+            stored
+                .iter()
+                .any(|(key, _)| key.starts_with(&workload_issue))
+                .then_some(stored)
+        })
+        .await;
+    story.check(
+        "an EC2 issue only account 222233334444 sees was recorded as that account's, not as everyone's",
+        stored.contains(&(recorded_as, "open".to_owned()))
+            && !stored.iter().any(|(key, _)| *key == workload_issue),
+    );
+    let prod = story.local.start_execution("shop-prod");
+    let staging = story.local.start_execution("shop-staging");
+    let prod_blocked = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the gate's failure", || {
+            Some(story.local.execution(&prod)).filter(|execution| execution["status"] == "Failed")
+        })
+        .await;
+    let message = action(&prod_blocked, "Gate", "HealthGate")["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    story.check(
+        "it holds shop-prod, which deploys into 222233334444, and says whose issue it is",
+        message.contains(&workload_issue) && message.contains("for account 222233334444"),
+    );
+    let staging = story.run_to_end(&staging).await;
+    story.check(
+        "it does not hold shop-staging, which deploys into 333344445555",
+        staging["status"] == "Succeeded"
+            && action(&staging, "Gate", "HealthGate")["output_variables"]["accounts_checked"]
+                == OTHER_WORKLOAD,
+    );
+    story.local.close_issue(&workload_issue);
+    let prod = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the resumed deployment", || {
+            Some(story.local.execution(&prod)).filter(|execution| execution["status"] == "Succeeded")
+        })
+        .await;
+    story.check(
+        "the issue closed in 222233334444 and shop-prod resumed by itself",
+        action(&prod, "Deploy", "Apply")["status"] == "Succeeded",
     );
 
     story.say("Summary");
