@@ -87,8 +87,8 @@ enum Scenario {
     GateBlocked,
     /// health-gate deciding from the event store.
     GateFromStore,
-    /// health-gate watching a workload account with an open issue, through the organizational
-    /// view: blocks.
+    /// health-gate watching two workload accounts, one with an open issue, through the
+    /// organizational view: blocks.
     GateAcrossAccounts,
     /// stage-retry: a deploy that fails once and succeeds when retried.
     RetryFlaky,
@@ -125,12 +125,15 @@ impl Scenario {
     }
 }
 
-/// The workload account the across-accounts scenarios deploy into.
+/// The workload account the across-accounts scenarios deploy into, and another one: watching two,
+/// the gate asks the organizational view again, account by account, whose an account-specific
+/// event is.
 const WORKLOAD: &str = "222233334444";
+const OTHER_WORKLOAD: &str = "333344445555";
 
 /// Every call each function makes, in the scenario that makes it. The organizational view's
 /// status is asked once per process: first by the gate, never under a fault by stage-retry.
-const CALLS: [(Scenario, &str, &str); 23] = [
+const CALLS: [(Scenario, &str, &str); 22] = [
     (Scenario::GateClear, "health", "DescribeEvents"),
     (Scenario::GateClear, "codepipeline", "GetJobDetails"),
     (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
@@ -147,11 +150,6 @@ const CALLS: [(Scenario, &str, &str); 23] = [
         Scenario::GateAcrossAccounts,
         "health",
         "DescribeEventsForOrganization",
-    ),
-    (
-        Scenario::GateAcrossAccounts,
-        "health",
-        "DescribeAffectedAccountsForOrganization",
     ),
     (Scenario::RetryFlaky, "codepipeline", "GetPipelineState"),
     (Scenario::RetryFlaky, "codepipeline", "RetryStageExecution"),
@@ -336,7 +334,7 @@ async fn set_up(scenario: Scenario) -> Local {
         scenario,
         Scenario::GateAcrossAccounts | Scenario::ResumeAcrossAccounts
     ) {
-        local.organization(&[WORKLOAD]);
+        local.organization(&[WORKLOAD, OTHER_WORKLOAD]);
     }
     if matches!(
         scenario,
@@ -374,7 +372,9 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
         }
         Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
-        Scenario::GateAcrossAccounts => r#"{"regions": ["us-east-1"], "accounts": ["222233334444"]}"#,
+        Scenario::GateAcrossAccounts => {
+            r#"{"regions": ["us-east-1"], "accounts": ["222233334444", "333344445555"]}"#
+        }
         _ => r#"{"regions": ["us-east-1"]}"#,
     };
     let open_event = match cell.scenario {

@@ -126,25 +126,6 @@ fn every_function_is_a_workspace_binary_built_for_lambda_on_arm64() {
     }
 }
 
-/// Actions granted for calls the scenario below does not make, each for one function: AWS Health's
-/// organizational view, which the functions ask only about pipelines that deploy into other
-/// accounts of an organization (it answers in the management account or a Health delegated
-/// administrator, with a support plan), and the scenario's pipelines deploy into the account they
-/// run in. Only organization-view actions belong here (checked below, with each still granted to
-/// the function it names); every other action must be seen called. Once the scenario makes one of
-/// these calls, its entry can go.
-const GRANTED_FOR_CALLS_THE_SCENARIO_DOES_NOT_MAKE: [(&str, &str); 5] = [
-    ("health-gate", "health:DescribeHealthServiceStatusForOrganization"),
-    ("health-gate", "health:DescribeEventsForOrganization"),
-    ("health-gate", "health:DescribeAffectedAccountsForOrganization"),
-    ("stage-retry", "health:DescribeHealthServiceStatusForOrganization"),
-    ("stage-retry", "health:DescribeEventDetailsForOrganization"),
-];
-
-fn granted_for_calls_the_scenario_does_not_make(function: &str, action: &str) -> bool {
-    GRANTED_FOR_CALLS_THE_SCENARIO_DOES_NOT_MAKE.contains(&(function, action))
-}
-
 /// Each function's IAM actions, by binary.
 fn granted(template: &Yaml) -> BTreeMap<String, BTreeSet<String>> {
     functions(template)
@@ -230,6 +211,20 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         .await;
     local.close_issue(&issue);
     local.reaches(&blocked, "Succeeded", TIMEOUT).await;
+    // Across accounts: the gate asks AWS Health's organizational view about the workload account
+    // a pipeline deploys into, and stage-retry asks it whether that account's event has closed.
+    local.organization(&["222233334444"]);
+    local.gated_pipeline("to-workload", r#"{"accounts": ["222233334444"]}"#, &["succeed"]);
+    route(
+        "CodePipeline Stage Execution State Change",
+        "to-workload",
+        "stage-retry",
+    );
+    let workload_issue = local.open_issue_in("us-east-1", "EC2", &["222233334444"]);
+    let held = local.start_execution("to-workload");
+    local.reaches(&held, "Failed", TIMEOUT).await;
+    local.close_issue(&workload_issue);
+    local.reaches(&held, "Succeeded", TIMEOUT).await;
     // stage-retry retries a permanent failure until attempts run out, then tells people.
     local.start_execution("flaky");
     let notices = || {
@@ -285,10 +280,7 @@ async fn each_functions_iam_actions_are_exactly_what_its_code_calls() {
     for function in FUNCTIONS {
         let (granted, called) = (&granted[function], &observed[function]);
         let missing: Vec<_> = called.difference(granted).collect();
-        let unused: Vec<_> = granted
-            .difference(called)
-            .filter(|action| !granted_for_calls_the_scenario_does_not_make(function, action))
-            .collect();
+        let unused: Vec<_> = granted.difference(called).collect();
         assert!(
             missing.is_empty(),
             "{function} calls {missing:?} without permission"
@@ -297,32 +289,6 @@ async fn each_functions_iam_actions_are_exactly_what_its_code_calls() {
             unused.is_empty(),
             "{function} is granted {unused:?} and never calls it"
         );
-    }
-}
-
-#[test]
-fn only_organization_view_actions_are_granted_without_being_seen_called() {
-    let granted = granted(&template());
-    for (function, action) in GRANTED_FOR_CALLS_THE_SCENARIO_DOES_NOT_MAKE {
-        assert!(
-            action.starts_with("health:") && action.ends_with("ForOrganization"),
-            "{function}: {action} is not an action of AWS Health's organizational view"
-        );
-        assert!(
-            granted[function].contains(action),
-            "{function} is not granted {action}: take it off the list"
-        );
-    }
-    // And nobody else asks the organizational view: apply-rollback has no use for it.
-    for function in FUNCTIONS {
-        for action in &granted[function] {
-            if action.ends_with("ForOrganization") {
-                assert!(
-                    granted_for_calls_the_scenario_does_not_make(function, action),
-                    "{function} is granted {action}, which is neither seen called nor listed"
-                );
-            }
-        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! API's limits (10 values per list filter, 10 to 100 results a page) and pagination, as the
 //! caller's account sees it (public events and the events of its own account); and the
 //! organizational view (DescribeHealthServiceStatusForOrganization,
-//! DescribeEventsForOrganization, DescribeAffectedAccountsForOrganization,
-//! DescribeEventDetailsForOrganization) over the organization set through the admin interface.
+//! DescribeEventsForOrganization, DescribeEventDetailsForOrganization) over the organization set
+//! through the admin interface.
 
 use crate::Shared;
 use crate::state::{ACCOUNT, HealthEvent, Organization, OrganizationRole, OrganizationView};
@@ -39,7 +39,6 @@ pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value) -> Result<Va
             Ok(json!({"healthServiceAccessStatusForOrganization": organization.view.as_str()}))
         }
         "DescribeEventsForOrganization" => describe_events_for_organization(shared, input),
-        "DescribeAffectedAccountsForOrganization" => describe_affected_accounts(shared, input),
         "DescribeEventDetailsForOrganization" => describe_event_details_for_organization(shared, input),
         other => Err(AwsError::new(
             400,
@@ -256,33 +255,6 @@ fn describe_events_for_organization(shared: &Arc<Shared>, input: &Value) -> Resu
         .filter(|event| matches(event, &filters))
         .collect();
     events_page(events, input, 1..=100)
-}
-
-fn describe_affected_accounts(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
-    let arn = input
-        .get("eventArn")
-        .and_then(Value::as_str)
-        .ok_or_else(|| null_error("eventArn"))?;
-    let organization = organization(shared, true)?;
-    let (scope, accounts) = {
-        let state = shared.state();
-        match state.health_events.iter().find(|event| event.arn == arn) {
-            Some(event) if event.accounts.is_empty() => ("PUBLIC", Vec::new()),
-            Some(event) if in_organization(event, &organization) => {
-                ("ACCOUNT_SPECIFIC", affected_members(event, &organization))
-            }
-            // AWS: NONE when the event ARN is invalid or does not exist (here: also an event
-            // of no member's).
-            _ => ("NONE", Vec::new()),
-        }
-    };
-    let accounts = accounts.into_iter().map(Value::String).collect();
-    let (accounts, next) = page(accounts, input, 10..=100, 10, "InvalidPaginationToken")?;
-    let mut output = json!({"affectedAccounts": accounts, "eventScopeCode": scope});
-    if let Some(next) = next {
-        output["nextToken"] = json!(next);
-    }
-    Ok(output)
 }
 
 fn describe_event_details_for_organization(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {

@@ -1,6 +1,6 @@
 //! AWS Health across accounts, through the real SDK: events public or specific to accounts,
-//! the organizational view (its status, its events, their affected accounts and details), its
-//! access rules and faults, and `aws.health` events delivered once per account they concern.
+//! the organizational view (its status, its events and their details), its access rules and
+//! faults, and `aws.health` events delivered once per account they concern.
 
 mod common;
 
@@ -191,14 +191,6 @@ async fn only_the_management_account_or_a_delegated_admin_gets_an_enabled_organi
             .code()
             .map(str::to_owned),
         health
-            .describe_affected_accounts_for_organization()
-            .event_arn("arn:aws:health:us-east-1::event/EC2/X/X_1")
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-        health
             .describe_event_details_for_organization()
             .organization_event_detail_filters(
                 EventAccountFilter::builder()
@@ -360,67 +352,6 @@ async fn the_organization_sees_public_events_and_its_members_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn affected_accounts_are_the_members_an_event_affects() {
-    let (emulator, health) = with_organization().await;
-    let members: Vec<String> = (0..12)
-        .map(|n| format!("{:012}", 444_455_556_000_u64 + n))
-        .collect();
-    organization(&emulator, json!({"members": members}));
-    let public = open(&emulator, "EC2", "us-east-1", &[]);
-    let mut affected: Vec<&str> = members.iter().map(String::as_str).collect();
-    affected.push(OUTSIDER);
-    let wide = open(&emulator, "LAMBDA", "us-east-1", &affected);
-    let outsider = open(&emulator, "RDS", "us-east-1", &[OUTSIDER]);
-
-    let accounts = |arn: String| {
-        health
-            .describe_affected_accounts_for_organization()
-            .event_arn(arn)
-            .max_results(10)
-            .into_paginator()
-            .send()
-            .collect::<Vec<_>>()
-    };
-    let pages = accounts(wide).await;
-    assert_eq!(pages.len(), 2, "12 accounts, 10 a page");
-    let listed: Vec<String> = pages
-        .iter()
-        .flat_map(|page| page.as_ref().unwrap().affected_accounts().to_vec())
-        .collect();
-    assert_eq!(listed, members, "the members only, not {OUTSIDER}");
-    assert!(
-        pages.iter().all(|page| {
-            page.as_ref().unwrap().event_scope_code() == Some(&EventScopeCode::AccountSpecific)
-        })
-    );
-
-    for (arn, scope) in [
-        (public, EventScopeCode::Public),
-        (outsider, EventScopeCode::None),
-        (
-            "arn:aws:health:us-east-1::event/EC2/X/X_missing".to_owned(),
-            EventScopeCode::None,
-        ),
-    ] {
-        let pages = accounts(arn.clone()).await;
-        let page = pages[0].as_ref().unwrap();
-        assert_eq!(
-            (page.affected_accounts(), page.event_scope_code()),
-            (&[][..], Some(&scope)),
-            "{arn}"
-        );
-    }
-    let too_few = health
-        .describe_affected_accounts_for_organization()
-        .event_arn("arn:aws:health:us-east-1::event/EC2/X/X_1")
-        .max_results(9)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(too_few.code(), Some("ValidationException"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_details_need_an_account_exactly_for_account_specific_events() {
     let (emulator, health) = with_organization().await;
     let public = open(&emulator, "EC2", "us-east-1", &[]);
@@ -534,14 +465,6 @@ async fn health_faults_reach_the_organization_operations() {
             .code()
             .map(str::to_owned),
         health
-            .describe_affected_accounts_for_organization()
-            .event_arn(&arn)
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-        health
             .describe_event_details_for_organization()
             .organization_event_detail_filters(EventAccountFilter::builder().event_arn(&arn).build().unwrap())
             .send()
@@ -590,11 +513,6 @@ async fn health_faults_reach_the_organization_operations() {
             (
                 "health",
                 "DescribeEventsForOrganization",
-                &json!("subscription-required")
-            ),
-            (
-                "health",
-                "DescribeAffectedAccountsForOrganization",
                 &json!("subscription-required")
             ),
             (

@@ -84,7 +84,7 @@ pub fn filters_for(policy: &GatePolicy) -> Vec<EventFilter> {
 /// The DescribeEventsForOrganization filters for a policy and the accounts asked about (at most
 /// `MAX_ACCOUNTS`, the API's limit, which the policy keeps): the same queries as
 /// `filters_for`, each narrowed to those accounts.
-pub fn organization_filters_for(policy: &GatePolicy, accounts: &[&str]) -> Vec<OrganizationEventFilter> {
+fn organization_filters_for(policy: &GatePolicy, accounts: &[&str]) -> Vec<OrganizationEventFilter> {
     let accounts: Vec<String> = accounts
         .iter()
         .take(MAX_ACCOUNTS)
@@ -248,12 +248,12 @@ impl HealthApi {
             .await
     }
 
-    /// Every event of the organization's view matching the filters, one per account it concerns
+    /// Every event of the organization's view the policy asks about, one per account it concerns
     /// among `accounts` (an account-specific event may concern several), or one for every
     /// account when it is public.
     pub async fn organization_events(
         &self,
-        filters: &[OrganizationEventFilter],
+        policy: &GatePolicy,
         accounts: &[&str],
     ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
         let accounts: Vec<String> = accounts.iter().map(|id| id.to_string()).collect();
@@ -261,7 +261,7 @@ impl HealthApi {
         self.ask(|client| {
             organization_events_from(
                 client,
-                filters.to_vec(),
+                policy.clone(),
                 accounts.clone(),
                 Arc::clone(&view_enabled),
             )
@@ -335,16 +335,60 @@ async fn check_view_enabled(
     }
 }
 
-/// The organization's events for the filters, each as the accounts among `accounts` it
-/// concerns: a public event once for all of them, an account-specific one once per account
-/// (DescribeAffectedAccountsForOrganization says which).
+/// The organization's events the policy asks about, each as the accounts among `accounts` it
+/// concerns: a public event once for all of them, an account-specific one once per account.
+/// The events of all the accounts are asked for at once; only when some are account-specific
+/// and more than one account was asked about, the same queries go again one account at a time,
+/// to learn whose each is: the calls grow with the accounts watched, never with the events open.
 async fn organization_events_from(
     client: aws_sdk_health::Client,
-    filters: Vec<OrganizationEventFilter>,
+    policy: GatePolicy,
     accounts: Vec<String>,
     view_enabled: Arc<AtomicBool>,
 ) -> Result<Vec<HealthEvent>, HealthCallError> {
     check_view_enabled(&client, &view_enabled).await?;
+    let asked: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    let found = organization_query(client.clone(), organization_filters_for(&policy, &asked)).await?;
+    let (specific, everyones): (Vec<_>, Vec<_>) = found
+        .into_iter()
+        .partition(|(_, scope)| *scope == EventScope::AccountSpecific);
+    let mut events: Vec<HealthEvent> = everyones.into_iter().map(|(event, _)| event).collect();
+    if specific.is_empty() {
+        return Ok(events);
+    }
+    if let [account] = accounts.as_slice() {
+        events.extend(specific.into_iter().map(|(event, _)| HealthEvent {
+            account: Some(account.clone()),
+            ..event
+        }));
+        return Ok(events);
+    }
+    let per_account = accounts.into_iter().map(|account| {
+        let (client, filters) = (client.clone(), organization_filters_for(&policy, &[&account]));
+        async move {
+            let found = organization_query(client, filters).await?;
+            Ok::<_, HealthCallError>(
+                found
+                    .into_iter()
+                    .filter(|(_, scope)| *scope == EventScope::AccountSpecific)
+                    .map(|(event, _)| HealthEvent {
+                        account: Some(account.clone()),
+                        ..event
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }
+    });
+    events.extend(super::all_at_once(per_account).await?);
+    Ok(events)
+}
+
+/// Every event of the organization's view matching the filters, with its scope: the queries at
+/// once, each to its last page; an event several queries match, once.
+async fn organization_query(
+    client: aws_sdk_health::Client,
+    filters: Vec<OrganizationEventFilter>,
+) -> Result<Vec<(HealthEvent, EventScope)>, HealthCallError> {
     let queries = filters.into_iter().map(|filter| {
         let request = client
             .describe_events_for_organization()
@@ -365,37 +409,7 @@ async fn organization_events_from(
             found.push((event, scope));
         }
     }
-    let per_account = found.into_iter().map(|(event, scope)| {
-        let (client, accounts) = (client.clone(), accounts.clone());
-        async move {
-            if scope != EventScope::AccountSpecific {
-                return Ok(vec![event]);
-            }
-            let mut pages = client
-                .describe_affected_accounts_for_organization()
-                .event_arn(&event.arn)
-                .max_results(PAGE_SIZE)
-                .into_paginator()
-                .send();
-            let mut concerned = Vec::new();
-            while let Some(page) = pages.next().await {
-                for account in page.map_err(call_error)?.affected_accounts() {
-                    if accounts.contains(account)
-                        && !concerned
-                            .iter()
-                            .any(|event: &HealthEvent| event.account.as_deref() == Some(account))
-                    {
-                        concerned.push(HealthEvent {
-                            account: Some(account.clone()),
-                            ..event.clone()
-                        });
-                    }
-                }
-            }
-            Ok::<_, HealthCallError>(concerned)
-        }
-    });
-    super::all_at_once(per_account).await
+    Ok(found)
 }
 
 /// The organization's record of each (event, account): DescribeEventDetailsForOrganization, ten
@@ -492,8 +506,8 @@ fn to_plain_event(event: &aws_sdk_health::types::Event, own_account: Option<&str
     }
 }
 
-/// An event of the organization's view, and its scope; whose it is comes from
-/// DescribeAffectedAccountsForOrganization.
+/// An event of the organization's view, and its scope; whose it is depends on the accounts the
+/// query asked about.
 fn organization_event(event: &aws_sdk_health::types::OrganizationEvent) -> (HealthEvent, EventScope) {
     let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
     let scope = scope_of(event.event_scope_code());

@@ -213,7 +213,6 @@ async fn when_every_endpoint_fails_each_cause_is_named() {
 
 mod organization {
     use super::*;
-    use aws_sdk_health::operation::describe_affected_accounts_for_organization::DescribeAffectedAccountsForOrganizationOutput;
     use aws_sdk_health::operation::describe_event_details_for_organization::DescribeEventDetailsForOrganizationOutput;
     use aws_sdk_health::operation::describe_events_for_organization::{
         DescribeEventsForOrganizationError, DescribeEventsForOrganizationOutput,
@@ -270,36 +269,37 @@ mod organization {
         assert_eq!(filters[0].event_status_codes(), [EventStatusCode::Open]);
     }
 
+    /// DescribeEventsForOrganization asked about exactly `accounts`, answering `events`.
+    fn organization_answer(accounts: &'static [&'static str], events: Vec<OrganizationEvent>) -> Rule {
+        mock!(aws_sdk_health::Client::describe_events_for_organization)
+            .match_requests(move |request| {
+                request
+                    .filter()
+                    .is_some_and(|filter| filter.aws_account_ids() == accounts)
+            })
+            .then_output(move || {
+                DescribeEventsForOrganizationOutput::builder()
+                    .set_events(Some(events.clone()))
+                    .build()
+            })
+    }
+
     #[tokio::test]
     async fn an_account_specific_event_is_one_event_per_account_asked_about_that_it_concerns() {
         let status = view("ENABLED");
-        let events = mock!(aws_sdk_health::Client::describe_events_for_organization)
-            .match_requests(|request| {
-                request
-                    .filter()
-                    .is_some_and(|filter| filter.aws_account_ids() == [WORKLOAD, OTHER])
-            })
-            .then_output(|| {
-                DescribeEventsForOrganizationOutput::builder()
-                    .events(organization_event(
-                        "arn:specific",
-                        EventScopeCode::AccountSpecific,
-                    ))
-                    .events(organization_event("arn:public", EventScopeCode::Public))
-                    .build()
-            });
-        let affected = mock!(aws_sdk_health::Client::describe_affected_accounts_for_organization)
-            .match_requests(|request| request.event_arn() == Some("arn:specific"))
-            .then_output(|| {
-                DescribeAffectedAccountsForOrganizationOutput::builder()
-                    .affected_accounts(WORKLOAD)
-                    .affected_accounts("999999999999")
-                    .event_scope_code(EventScopeCode::AccountSpecific)
-                    .build()
-            });
-        let api = api(&[&status, &events, &affected]);
+        let specific = organization_event("arn:specific", EventScopeCode::AccountSpecific);
+        let everyone = organization_answer(
+            &[WORKLOAD, OTHER],
+            vec![
+                specific.clone(),
+                organization_event("arn:public", EventScopeCode::Public),
+            ],
+        );
+        let workload = organization_answer(&[WORKLOAD], vec![specific]);
+        let other = organization_answer(&[OTHER], vec![]);
+        let api = api(&[&status, &everyone, &workload, &other]);
         let mut found: Vec<(String, Option<String>)> = api
-            .organization_events(&asked(&[WORKLOAD, OTHER]), &[WORKLOAD, OTHER])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
             .await
             .unwrap()
             .into_iter()
@@ -311,15 +311,14 @@ mod organization {
             [
                 ("arn:public".to_owned(), None),
                 ("arn:specific".to_owned(), Some(WORKLOAD.to_owned())),
-            ],
-            "an account not asked about is left out"
+            ]
         );
         assert_eq!(
-            affected.num_calls(),
-            1,
-            "asked only of the account-specific event"
+            (everyone.num_calls(), workload.num_calls(), other.num_calls()),
+            (1, 1, 1),
+            "asked of all at once, then each account for whose the account-specific event is"
         );
-        api.organization_events(&asked(&[WORKLOAD, OTHER]), &[WORKLOAD, OTHER])
+        api.organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
             .await
             .unwrap();
         assert_eq!(
@@ -330,11 +329,46 @@ mod organization {
     }
 
     #[tokio::test]
+    async fn with_no_account_specific_event_one_query_answers_for_every_account() {
+        let status = view("ENABLED");
+        let everyone = organization_answer(
+            &[WORKLOAD, OTHER],
+            vec![organization_event("arn:public", EventScopeCode::Public)],
+        );
+        let found = api(&[&status, &everyone])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(everyone.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn asked_about_one_account_an_account_specific_event_is_that_accounts_without_asking() {
+        let status = view("ENABLED");
+        let events = mock!(aws_sdk_health::Client::describe_events_for_organization).then_output(|| {
+            DescribeEventsForOrganizationOutput::builder()
+                .events(organization_event(
+                    "arn:specific",
+                    EventScopeCode::AccountSpecific,
+                ))
+                .build()
+        });
+        let found = api(&[&status, &events])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD])
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].account.as_deref(), Some(WORKLOAD));
+        assert_eq!(events.num_calls(), 1, "one query: no second one to learn whose");
+    }
+
+    #[tokio::test]
     async fn a_view_not_enabled_is_a_refusal_said_once_not_asked_of_the_other_endpoint() {
         let status = view("DISABLED");
         let api = api(&[&status]);
         let refused = api
-            .organization_events(&asked(&[WORKLOAD]), &[WORKLOAD])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
             .unwrap_err();
         let cause = refused.organization_view_refused().unwrap();
@@ -358,7 +392,7 @@ mod organization {
             )
         });
         let refused = api(&[&status, &denied])
-            .organization_events(&asked(&[WORKLOAD]), &[WORKLOAD])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
             .unwrap_err();
         let cause = refused.organization_view_refused().unwrap();
@@ -381,7 +415,7 @@ mod organization {
             )
         });
         let unavailable = api(&[&status, &throttled])
-            .organization_events(&asked(&[WORKLOAD]), &[WORKLOAD])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
             .unwrap_err();
         assert_eq!(unavailable.organization_view_refused(), None);

@@ -80,8 +80,7 @@ impl HealthSources {
         };
         let others = gate::other_accounts(&policy.accounts, own_account);
         if !others.is_empty() {
-            let filters = super::health::organization_filters_for(policy, &others);
-            match self.api.organization_events(&filters, &others).await {
+            match self.api.organization_events(policy, &others).await {
                 Ok(organization) => {
                     for event in organization {
                         let seen = events
