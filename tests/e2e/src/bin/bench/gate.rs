@@ -77,13 +77,13 @@ impl Contender {
 }
 
 /// One decision: from process start (cold) or job creation (warm) to the job's result.
-struct Decision {
+pub(crate) struct Decision {
     cold_ms: f64,
-    warm_ms: f64,
+    pub(crate) warm_ms: f64,
     pid: Option<u64>,
 }
 
-async fn decide(local: &Local, pipeline: &str) -> Decision {
+pub(crate) async fn decide(local: &Local, pipeline: &str) -> Decision {
     let answered_before = answered_jobs(local, pipeline).len();
     local.start_execution(pipeline);
     let job = local

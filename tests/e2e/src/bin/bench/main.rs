@@ -9,6 +9,7 @@
 //! the event store's final state): a broken check fails the bench, with the reason, and writes
 //! no results.
 
+mod accounts;
 mod gate;
 mod load;
 mod reactors;
@@ -289,6 +290,15 @@ async fn main() {
         if recording.final_state_correct { "correct" } else { "WRONG" },
         recording.peak_rss_mib
     ));
+    let (events, accounts, runs, pages_of) = if smoke {
+        (20, 10, 2, 120)
+    } else {
+        (1000, 50, 10, 250)
+    };
+    let across_store = accounts::measure_store(events, accounts, runs).await;
+    let across_organization = accounts::measure_organization(pages_of).await;
+    let (across_table, across_problems) = accounts::table(&across_store, &across_organization);
+    table.push_str(&across_table);
     let loads = load::measure(if smoke {
         load::Sizes::SMOKE
     } else {
@@ -303,6 +313,7 @@ async fn main() {
             recording.events
         ));
     }
+    problems.extend(across_problems);
     problems.extend(loads.into_iter().flat_map(|burst| burst.problems));
     let zips: Vec<String> = e2e::FUNCTIONS
         .iter()
