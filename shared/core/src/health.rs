@@ -38,13 +38,22 @@ aws_names!(
     }
 );
 
+impl EventScope {
+    /// Whether the event is every account's. Only a scope AWS calls public is: any other (one
+    /// not said, `NONE`, one unknown to this release) is the account's that reported it, never
+    /// everyone's, which would block every pipeline whatever accounts it deploys into.
+    pub fn is_public(&self) -> bool {
+        *self == Self::Public
+    }
+}
+
 /// Whether `text` is an AWS account id: twelve digits.
 pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 /// The event store's sort key for an event (its ARN): one item per public event whatever
-/// accounts report it, one per account for an account-specific event. The stack's own account
+/// accounts report it, one per account for any other. The stack's own account
 /// keeps the bare ARN, the key of every item written before the store knew accounts, so an
 /// upgraded stack reads and updates those items in place.
 pub fn store_key(arn: &str, account: Option<&str>, own_account: &str) -> String {
@@ -69,8 +78,7 @@ pub struct HealthEvent {
     pub region: String,
     /// Open, upcoming or closed.
     pub status: EventStatus,
-    /// The account an account-specific event concerns; None for an event every account sees
-    /// (public, or of no account).
+    /// The account the event concerns; None for a public event, which every account sees.
     pub account: Option<String>,
     /// Seconds since the Unix epoch.
     pub start_time: Option<i64>,
@@ -128,9 +136,20 @@ impl HealthCallError {
 pub struct HealthUnavailable {
     /// Each endpoint (or store) asked, and what it said.
     pub attempts: Vec<(String, HealthCallError)>,
+    /// The events a source did answer with before another could not (the own account's, when
+    /// the organizational view could not be asked): they block even when the policy fails open.
+    pub known: Vec<HealthEvent>,
 }
 
 impl HealthUnavailable {
+    /// No source answered: what each said.
+    pub fn of(attempts: Vec<(String, HealthCallError)>) -> Self {
+        Self {
+            attempts,
+            known: Vec::new(),
+        }
+    }
+
     /// The organizational view could not be asked from this account (the cause), rather than
     /// being out of reach for a while.
     pub fn organization_view_refused(&self) -> Option<&str> {

@@ -173,10 +173,7 @@ impl HealthDetail {
             .event_scope_code
             .as_deref()
             .map_or(EventScope::AccountSpecific, EventScope::from);
-        let concerns = match scope {
-            EventScope::Public | EventScope::None => None,
-            EventScope::AccountSpecific | EventScope::Other(_) => Some(account),
-        };
+        let concerns = (!scope.is_public()).then_some(account);
         Ok(HealthRecord {
             event: HealthEvent {
                 arn: self.event_arn,

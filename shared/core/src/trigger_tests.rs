@@ -234,11 +234,14 @@ fn an_account_specific_event_is_the_account_its_envelope_names() {
 }
 
 #[test]
-fn an_event_of_no_said_scope_is_never_taken_for_a_public_one() {
-    let Trigger::Health(record) = only(parse_invocation(&health_event_of(Some("222233334444"), None))) else {
-        panic!("not read")
-    };
-    assert_eq!(record.event.account.as_deref(), Some("222233334444"));
+fn an_event_of_no_said_none_or_unknown_scope_is_never_taken_for_a_public_one() {
+    for scope in [None, Some("NONE"), Some("ORGANIZATION_WIDE")] {
+        let Trigger::Health(record) = only(parse_invocation(&health_event_of(Some("222233334444"), scope)))
+        else {
+            panic!("{scope:?} not read")
+        };
+        assert_eq!(record.event.account.as_deref(), Some("222233334444"), "{scope:?}");
+    }
 }
 
 #[test]

@@ -154,7 +154,7 @@ async fn when_the_organizational_view_cannot_be_asked_auto_decides_from_the_stor
     assert!(
         decided.contains(&arn)
             && decided.contains("the organizational view could not be asked")
-            && decided.contains("it is DISABLED for this organization"),
+            && decided.contains("not enabled for this organization"),
         "{decided}"
     );
     let api = local.start_execution("api");

@@ -131,9 +131,8 @@ impl Scenario {
 const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
 
-/// Every call each function makes, in the scenario that makes it. The organizational view's
-/// status is asked once per process: first by the gate, never under a fault by stage-retry.
-const CALLS: [(Scenario, &str, &str); 22] = [
+/// Every call each function makes, in the scenario that makes it.
+const CALLS: [(Scenario, &str, &str); 21] = [
     (Scenario::GateClear, "health", "DescribeEvents"),
     (Scenario::GateClear, "codepipeline", "GetJobDetails"),
     (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
@@ -141,11 +140,6 @@ const CALLS: [(Scenario, &str, &str); 22] = [
     (Scenario::GateBlocked, "codepipeline", "PutJobFailureResult"),
     (Scenario::GateBlocked, "sns", "Publish"),
     (Scenario::GateFromStore, "dynamodb", "Query"),
-    (
-        Scenario::GateAcrossAccounts,
-        "health",
-        "DescribeHealthServiceStatusForOrganization",
-    ),
     (
         Scenario::GateAcrossAccounts,
         "health",

@@ -36,6 +36,14 @@ pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value) -> Result<Va
         "DescribeEvents" => describe_events(shared, input),
         "DescribeHealthServiceStatusForOrganization" => {
             let organization = organization(shared, false)?;
+            // The one call AWS documents for the management account alone.
+            if organization.caller != OrganizationRole::Management {
+                return Err(AwsError::new(
+                    403,
+                    "AccessDeniedException",
+                    format!("Account {ACCOUNT} is not the management account of its organization."),
+                ));
+            }
             Ok(json!({"healthServiceAccessStatusForOrganization": organization.view.as_str()}))
         }
         "DescribeEventsForOrganization" => describe_events_for_organization(shared, input),

@@ -68,7 +68,8 @@ pub enum HealthCheck {
         /// Why the gate asked this source rather than the one the policy prefers, when it did.
         caveat: Option<String>,
     },
-    /// No source could be asked (the cause), and the policy fails open.
+    /// AWS Health could not be asked in full (the cause), and the policy fails open: only the
+    /// events a source did answer with count.
     Unavailable(String),
 }
 
@@ -185,7 +186,8 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
 }
 
 /// May this deploy start now? A policy that locks the gate's own pipeline is a configuration
-/// error. AWS Health that could not be asked blocks (fail-closed) or is passed over (fail-open);
+/// error. AWS Health that could not be asked blocks (fail-closed) or is passed over (fail-open:
+/// but for the events one source did answer with, which block as ever);
 /// a lock that could not be checked fails. Then every observed event the policy blocks on and
 /// every running conflicting execution is a blocker: with none, the deploy passes (and a hold it
 /// continues ends, with how long it lasted); with some, the action fails (`on_block: fail`) or
@@ -212,7 +214,10 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
                     cause: unavailable.to_string(),
                 };
             }
-            OnHealthError::FailOpen => (Vec::new(), HealthCheck::Unavailable(unavailable.to_string())),
+            OnHealthError::FailOpen => {
+                let cause = unavailable.to_string();
+                (unavailable.known, HealthCheck::Unavailable(cause))
+            }
         },
     };
     let running = match observations.running {

@@ -69,12 +69,10 @@ fn observe(events: Vec<HealthEvent>) -> Observations {
 }
 
 fn unavailable() -> HealthUnavailable {
-    HealthUnavailable {
-        attempts: vec![(
-            "health.us-east-1.amazonaws.com".into(),
-            HealthCallError::SubscriptionRequired,
-        )],
-    }
+    HealthUnavailable::of(vec![(
+        "health.us-east-1.amazonaws.com".into(),
+        HealthCallError::SubscriptionRequired,
+    )])
 }
 
 #[test]
@@ -263,6 +261,32 @@ fn fail_open_still_respects_the_lock() {
         observations,
     );
     assert!(matches!(outcome, GateOutcome::Blocked { .. }), "{outcome:?}");
+}
+
+#[test]
+fn fail_open_still_blocks_on_the_events_a_source_did_answer_with() {
+    let policy = policy(r#"{"on_health_error": "fail-open", "accounts": ["222233334444"]}"#);
+    let mut view_throttled = HealthUnavailable::of(vec![(
+        "health.us-east-1.amazonaws.com".into(),
+        HealthCallError::Throttled("Rate exceeded".into()),
+    )]);
+    view_throttled.known = vec![ec2_issue()];
+    let observations = Observations {
+        health: Err(view_throttled),
+        ..observe(vec![])
+    };
+    let outcome = decide(&policy, observations);
+    assert!(
+        matches!(&outcome, GateOutcome::Blocked { blockers, health: HealthCheck::Unavailable(_) } if blockers == &[Blocker::HealthEvent(ec2_issue())]),
+        "{outcome:?}"
+    );
+    let JobResult::Failure { message, .. } = render(&outcome) else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        message.contains("could not be asked in full") && message.contains("Rate exceeded"),
+        "{message}"
+    );
 }
 
 #[test]

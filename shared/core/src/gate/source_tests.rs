@@ -2,9 +2,7 @@ use super::*;
 use crate::health::HealthCallError;
 
 fn refused(error: HealthCallError) -> HealthUnavailable {
-    HealthUnavailable {
-        attempts: vec![("health.us-east-1.amazonaws.com".into(), error)],
-    }
+    HealthUnavailable::of(vec![("health.us-east-1.amazonaws.com".into(), error)])
 }
 
 #[test]

@@ -17,7 +17,9 @@ impl HealthCheck {
                 caveat: Some(caveat),
             } => format!("AWS Health source: {} ({caveat}).", source.describe()),
             Self::Unavailable(cause) => {
-                format!("AWS Health could not be asked ({cause}); on_health_error is fail-open.")
+                format!(
+                    "AWS Health could not be asked in full ({cause}); on_health_error is fail-open, so only the events it did answer with count."
+                )
             }
         }
     }

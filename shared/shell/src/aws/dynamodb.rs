@@ -209,14 +209,12 @@ fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> 
 
 /// The event an item holds; an item missing a key attribute is not one pipeguard wrote. An item
 /// written before the store knew accounts has no `event_arn` (its key is the ARN) and no
-/// `account`: an account-specific one (or one of no known scope) is the stack's own account's.
+/// `account`: any but a public one is the stack's own account's.
 fn event_of(item: &HashMap<String, AttributeValue>, own_account: &str) -> Option<HealthEvent> {
     let field = |name: &str| string(item, name).unwrap_or_default();
     let key = string(item, "arn")?;
-    let account = string(item, "account").or_else(|| match EventScope::from(field("scope").as_str()) {
-        EventScope::Public | EventScope::None => None,
-        EventScope::AccountSpecific | EventScope::Other(_) => Some(own_account.to_owned()),
-    });
+    let account = string(item, "account")
+        .or_else(|| (!EventScope::from(field("scope").as_str()).is_public()).then(|| own_account.to_owned()));
     Some(HealthEvent {
         arn: string(item, "event_arn").unwrap_or(key),
         region: string(item, "region")?,

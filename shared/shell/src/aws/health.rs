@@ -1,7 +1,7 @@
 //! The AWS Health API: which endpoint to ask, and every event that matches a policy, across all
 //! pages and all the queries the API's filter limits make necessary: the account's own view
-//! (DescribeEvents) and the organization's (DescribeEventsForOrganization and the calls that
-//! say which accounts an event concerns).
+//! (DescribeEvents) and the organization's (DescribeEventsForOrganization, and
+//! DescribeEventDetailsForOrganization for the events a hold names).
 
 use aws_sdk_health::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_health::types::{
@@ -13,8 +13,6 @@ use pipeguard_core::health::{
     EventCategory, EventScope, EventStatus, HealthCallError, HealthEvent, HealthUnavailable,
 };
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// DescribeEvents takes at most 10 values in each list filter.
@@ -22,8 +20,6 @@ const MAX_FILTER_VALUES: usize = 10;
 const PAGE_SIZE: i32 = 100;
 /// DescribeEventDetailsForOrganization takes at most 10 events a call.
 const MAX_DETAIL_FILTERS: usize = 10;
-/// What DescribeHealthServiceStatusForOrganization answers once the view is on.
-const VIEW_ENABLED: &str = "ENABLED";
 /// `global.health.amazonaws.com` is a CNAME to the active endpoint, `health.<region>.amazonaws.com`.
 const GLOBAL_ENDPOINT: &str = "global.health.amazonaws.com.";
 const HEALTH_REGIONS: [&str; 2] = ["us-east-1", "us-east-2"];
@@ -36,13 +32,6 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
-    if error.code() == Some("AccessDeniedException") {
-        // From an organization call: this account may not ask the organizational view.
-        return HealthCallError::OrganizationView(format!(
-            "{} (only the organization's management account or a Health delegated administrator may, with IAM allowing it)",
-            DisplayErrorContext(&error)
-        ));
-    }
     match &error {
         SdkError::TimeoutError(_) => HealthCallError::Timeout,
         SdkError::DispatchFailure(failure) if failure.is_timeout() => HealthCallError::Timeout,
@@ -62,6 +51,23 @@ where
             }
         }
     }
+}
+
+/// Why the organizational view could not answer. AccessDenied from it means it cannot be asked
+/// from here (it is not enabled, this account is neither the organization's management account
+/// nor a Health delegated administrator, or IAM does not allow it): a refusal, not an outage.
+fn organization_call_error<E, R>(error: SdkError<E, R>) -> HealthCallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug,
+{
+    if error.code() == Some("AccessDeniedException") {
+        return HealthCallError::OrganizationView(format!(
+            "{} (the organizational view must be enabled, and asked from the organization's management account or a Health delegated administrator that IAM allows to)",
+            DisplayErrorContext(&error)
+        ));
+    }
+    call_error(error)
 }
 
 /// The DescribeEvents filters for a policy: regions and services beyond the API's ten values
@@ -159,18 +165,12 @@ pub struct HealthEndpoint {
 #[derive(Debug, Clone)]
 pub struct HealthApi {
     endpoints: Vec<HealthEndpoint>,
-    /// Set once DescribeHealthServiceStatusForOrganization has said the organizational view is
-    /// enabled: it is asked once per process, not per decision.
-    view_enabled: Arc<AtomicBool>,
 }
 
 impl HealthApi {
     /// The endpoints, tried in order.
     pub fn new(endpoints: Vec<HealthEndpoint>) -> Self {
-        Self {
-            endpoints,
-            view_enabled: Arc::new(AtomicBool::new(false)),
-        }
+        Self { endpoints }
     }
 
     /// Endpoints as configured: `PIPEGUARD_HEALTH_ENDPOINTS` (comma-separated URLs, tried in
@@ -257,16 +257,8 @@ impl HealthApi {
         accounts: &[&str],
     ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
         let accounts: Vec<String> = accounts.iter().map(|id| id.to_string()).collect();
-        let view_enabled = Arc::clone(&self.view_enabled);
-        self.ask(|client| {
-            organization_events_from(
-                client,
-                policy.clone(),
-                accounts.clone(),
-                Arc::clone(&view_enabled),
-            )
-        })
-        .await
+        self.ask(|client| organization_events_from(client, policy.clone(), accounts.clone()))
+            .await
     }
 
     /// The organization's view of these events, each of the account it concerns (None: a public
@@ -275,8 +267,7 @@ impl HealthApi {
         &self,
         events: &[(String, Option<String>)],
     ) -> Result<Vec<HealthEvent>, HealthUnavailable> {
-        let view_enabled = Arc::clone(&self.view_enabled);
-        self.ask(|client| organization_details_from(client, events.to_vec(), Arc::clone(&view_enabled)))
+        self.ask(|client| organization_details_from(client, events.to_vec()))
             .await
     }
 
@@ -306,32 +297,7 @@ impl HealthApi {
                 }
             }
         }
-        Err(HealthUnavailable { attempts })
-    }
-}
-
-/// That the organizational view is enabled, asked once per process.
-async fn check_view_enabled(
-    client: &aws_sdk_health::Client,
-    enabled: &AtomicBool,
-) -> Result<(), HealthCallError> {
-    if enabled.load(Ordering::Relaxed) {
-        return Ok(());
-    }
-    let status = client
-        .describe_health_service_status_for_organization()
-        .send()
-        .await
-        .map_err(call_error)?;
-    match status.health_service_access_status_for_organization() {
-        Some(VIEW_ENABLED) => {
-            enabled.store(true, Ordering::Relaxed);
-            Ok(())
-        }
-        other => Err(HealthCallError::OrganizationView(format!(
-            "it is {} for this organization; enable it with EnableHealthServiceAccessForOrganization from the management account",
-            other.unwrap_or("not reported")
-        ))),
+        Err(HealthUnavailable::of(attempts))
     }
 }
 
@@ -344,14 +310,10 @@ async fn organization_events_from(
     client: aws_sdk_health::Client,
     policy: GatePolicy,
     accounts: Vec<String>,
-    view_enabled: Arc<AtomicBool>,
 ) -> Result<Vec<HealthEvent>, HealthCallError> {
-    check_view_enabled(&client, &view_enabled).await?;
     let asked: Vec<&str> = accounts.iter().map(String::as_str).collect();
     let found = organization_query(client.clone(), organization_filters_for(&policy, &asked)).await?;
-    let (specific, everyones): (Vec<_>, Vec<_>) = found
-        .into_iter()
-        .partition(|(_, scope)| *scope == EventScope::AccountSpecific);
+    let (everyones, specific): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, scope)| scope.is_public());
     let mut events: Vec<HealthEvent> = everyones.into_iter().map(|(event, _)| event).collect();
     if specific.is_empty() {
         return Ok(events);
@@ -370,7 +332,7 @@ async fn organization_events_from(
             Ok::<_, HealthCallError>(
                 found
                     .into_iter()
-                    .filter(|(_, scope)| *scope == EventScope::AccountSpecific)
+                    .filter(|(_, scope)| !scope.is_public())
                     .map(|(event, _)| HealthEvent {
                         account: Some(account.clone()),
                         ..event
@@ -398,7 +360,12 @@ async fn organization_query(
             let mut pages = request.into_paginator().send();
             let mut events = Vec::new();
             while let Some(page) = pages.next().await {
-                events.extend(page.map_err(call_error)?.events().iter().map(organization_event));
+                events.extend(
+                    page.map_err(organization_call_error)?
+                        .events()
+                        .iter()
+                        .map(organization_event),
+                );
             }
             Ok::<_, HealthCallError>(events)
         }
@@ -417,9 +384,7 @@ async fn organization_query(
 async fn organization_details_from(
     client: aws_sdk_health::Client,
     events: Vec<(String, Option<String>)>,
-    view_enabled: Arc<AtomicBool>,
 ) -> Result<Vec<HealthEvent>, HealthCallError> {
-    check_view_enabled(&client, &view_enabled).await?;
     let calls = events.chunks(MAX_DETAIL_FILTERS).map(|chunk| {
         let filters: Vec<EventAccountFilter> = chunk
             .iter()
@@ -435,7 +400,16 @@ async fn organization_details_from(
             .describe_event_details_for_organization()
             .set_organization_event_detail_filters(Some(filters));
         async move {
-            let answer = request.send().await.map_err(call_error)?;
+            let answer = request.send().await.map_err(organization_call_error)?;
+            for failed in answer.failed_set() {
+                tracing::warn!(
+                    event = failed.event_arn().unwrap_or_default(),
+                    account = failed.aws_account_id().unwrap_or_default(),
+                    error = failed.error_name().unwrap_or_default(),
+                    message = failed.error_message().unwrap_or_default(),
+                    "the organizational view did not describe a held event; it stays open until asked again"
+                );
+            }
             Ok::<_, HealthCallError>(
                 answer
                     .successful_set()
@@ -487,8 +461,7 @@ async fn events_from(
     Ok(all)
 }
 
-/// An event as the caller's own view reports it: an account-specific one (or one whose scope is
-/// not said) is `own_account`'s.
+/// An event as the caller's own view reports it: any but a public one is `own_account`'s.
 fn to_plain_event(event: &aws_sdk_health::types::Event, own_account: Option<&str>) -> HealthEvent {
     let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
     HealthEvent {
@@ -498,10 +471,9 @@ fn to_plain_event(event: &aws_sdk_health::types::Event, own_account: Option<&str
         category: EventCategory::from(event.event_type_category().map_or("", EventTypeCategory::as_str)),
         region: text(event.region()),
         status: EventStatus::from(event.status_code().map_or("", EventStatusCode::as_str)),
-        account: match scope_of(event.event_scope_code()) {
-            EventScope::Public | EventScope::None => None,
-            EventScope::AccountSpecific | EventScope::Other(_) => own_account.map(str::to_owned),
-        },
+        account: own_account
+            .filter(|_| !scope_of(event.event_scope_code()).is_public())
+            .map(str::to_owned),
         start_time: event.start_time().map(|time| time.secs()),
     }
 }

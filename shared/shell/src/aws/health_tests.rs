@@ -211,28 +211,39 @@ async fn when_every_endpoint_fails_each_cause_is_named() {
     );
 }
 
+#[tokio::test]
+async fn access_denied_to_the_own_view_is_an_error_to_act_on_never_the_organizational_views_refusal() {
+    let denied = mock!(aws_sdk_health::Client::describe_events).then_error(|| {
+        DescribeEventsError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized to perform: health:DescribeEvents")
+                .build(),
+        )
+    });
+    let error = HealthApi::new(vec![endpoint("active", mock_client!(aws_sdk_health, [&denied]))])
+        .events(&filters_for(&policy("us-east-1")), OWN)
+        .await
+        .unwrap_err();
+    assert_eq!(error.organization_view_refused(), None);
+    assert!(!error.no_support_plan());
+    assert!(
+        matches!(&error.attempts[0].1, HealthCallError::Service { code, message } if code == "AccessDeniedException" && message.contains("health:DescribeEvents")),
+        "{error:?}"
+    );
+}
+
 mod organization {
     use super::*;
     use aws_sdk_health::operation::describe_event_details_for_organization::DescribeEventDetailsForOrganizationOutput;
     use aws_sdk_health::operation::describe_events_for_organization::{
         DescribeEventsForOrganizationError, DescribeEventsForOrganizationOutput,
     };
-    use aws_sdk_health::operation::describe_health_service_status_for_organization::DescribeHealthServiceStatusForOrganizationOutput;
     use aws_sdk_health::types::{OrganizationEvent, OrganizationEventDetails};
     use aws_smithy_mocks::Rule;
 
     const WORKLOAD: &str = "222233334444";
     const OTHER: &str = "333344445555";
-
-    fn view(status: &'static str) -> Rule {
-        mock!(aws_sdk_health::Client::describe_health_service_status_for_organization).then_output(
-            move || {
-                DescribeHealthServiceStatusForOrganizationOutput::builder()
-                    .health_service_access_status_for_organization(status)
-                    .build()
-            },
-        )
-    }
 
     fn organization_event(arn: &str, scope: EventScopeCode) -> OrganizationEvent {
         OrganizationEvent::builder()
@@ -286,7 +297,6 @@ mod organization {
 
     #[tokio::test]
     async fn an_account_specific_event_is_one_event_per_account_asked_about_that_it_concerns() {
-        let status = view("ENABLED");
         let specific = organization_event("arn:specific", EventScopeCode::AccountSpecific);
         let everyone = organization_answer(
             &[WORKLOAD, OTHER],
@@ -297,7 +307,7 @@ mod organization {
         );
         let workload = organization_answer(&[WORKLOAD], vec![specific]);
         let other = organization_answer(&[OTHER], vec![]);
-        let api = api(&[&status, &everyone, &workload, &other]);
+        let api = api(&[&everyone, &workload, &other]);
         let mut found: Vec<(String, Option<String>)> = api
             .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
             .await
@@ -318,24 +328,45 @@ mod organization {
             (1, 1, 1),
             "asked of all at once, then each account for whose the account-specific event is"
         );
-        api.organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
+    }
+
+    #[tokio::test]
+    async fn an_event_of_no_said_or_unknown_scope_is_attributed_like_an_account_specific_one() {
+        let unsaid = OrganizationEvent::builder()
+            .arn("arn:unsaid")
+            .service("EC2")
+            .region("us-east-1")
+            .status_code(EventStatusCode::Open)
+            .build();
+        let unknown = organization_event("arn:unknown", EventScopeCode::from("ORGANIZATION_WIDE"));
+        let everyone = organization_answer(&[WORKLOAD, OTHER], vec![unsaid.clone(), unknown.clone()]);
+        let workload = organization_answer(&[WORKLOAD], vec![unsaid]);
+        let other = organization_answer(&[OTHER], vec![unknown]);
+        let mut found: Vec<(String, Option<String>)> = api(&[&everyone, &workload, &other])
+            .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
             .await
-            .unwrap();
+            .unwrap()
+            .into_iter()
+            .map(|event| (event.arn, event.account))
+            .collect();
+        found.sort();
         assert_eq!(
-            status.num_calls(),
-            1,
-            "the view's status is asked once per process"
+            found,
+            [
+                ("arn:unknown".to_owned(), Some(OTHER.to_owned())),
+                ("arn:unsaid".to_owned(), Some(WORKLOAD.to_owned())),
+            ],
+            "never every account's"
         );
     }
 
     #[tokio::test]
     async fn with_no_account_specific_event_one_query_answers_for_every_account() {
-        let status = view("ENABLED");
         let everyone = organization_answer(
             &[WORKLOAD, OTHER],
             vec![organization_event("arn:public", EventScopeCode::Public)],
         );
-        let found = api(&[&status, &everyone])
+        let found = api(&[&everyone])
             .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
             .await
             .unwrap();
@@ -345,7 +376,6 @@ mod organization {
 
     #[tokio::test]
     async fn asked_about_one_account_an_account_specific_event_is_that_accounts_without_asking() {
-        let status = view("ENABLED");
         let events = mock!(aws_sdk_health::Client::describe_events_for_organization).then_output(|| {
             DescribeEventsForOrganizationOutput::builder()
                 .events(organization_event(
@@ -354,7 +384,7 @@ mod organization {
                 ))
                 .build()
         });
-        let found = api(&[&status, &events])
+        let found = api(&[&events])
             .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
             .unwrap();
@@ -364,25 +394,7 @@ mod organization {
     }
 
     #[tokio::test]
-    async fn a_view_not_enabled_is_a_refusal_said_once_not_asked_of_the_other_endpoint() {
-        let status = view("DISABLED");
-        let api = api(&[&status]);
-        let refused = api
-            .organization_events(&policy("us-east-1"), &[WORKLOAD])
-            .await
-            .unwrap_err();
-        let cause = refused.organization_view_refused().unwrap();
-        assert!(
-            cause.contains("DISABLED") && cause.contains("EnableHealthServiceAccessForOrganization"),
-            "{cause}"
-        );
-        assert_eq!(status.num_calls(), 1);
-        assert_eq!(refused.attempts.len(), 1, "the same on every endpoint");
-    }
-
-    #[tokio::test]
-    async fn access_denied_means_this_account_may_not_ask_the_view() {
-        let status = view("ENABLED");
+    async fn access_denied_means_the_view_cannot_be_asked_from_here_said_once() {
         let denied = mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
             DescribeEventsForOrganizationError::generic(
                 ErrorMetadata::builder()
@@ -391,21 +403,27 @@ mod organization {
                     .build(),
             )
         });
-        let refused = api(&[&status, &denied])
+        let refused = api(&[&denied])
             .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
             .unwrap_err();
         let cause = refused.organization_view_refused().unwrap();
         assert!(
-            cause.contains("not a management account") && cause.contains("delegated administrator"),
+            cause.contains("not a management account")
+                && cause.contains("enabled")
+                && cause.contains("delegated administrator"),
             "{cause}"
         );
-        assert_eq!(denied.num_calls(), 1);
+        assert_eq!(
+            denied.num_calls(),
+            1,
+            "the same on every endpoint: not asked of the other"
+        );
+        assert_eq!(refused.attempts.len(), 1);
     }
 
     #[tokio::test]
     async fn a_throttled_view_is_an_outage_asked_of_the_other_endpoint_too() {
-        let status = view("ENABLED");
         let throttled = mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
             DescribeEventsForOrganizationError::generic(
                 ErrorMetadata::builder()
@@ -414,7 +432,7 @@ mod organization {
                     .build(),
             )
         });
-        let unavailable = api(&[&status, &throttled])
+        let unavailable = api(&[&throttled])
             .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
             .unwrap_err();
@@ -424,8 +442,25 @@ mod organization {
     }
 
     #[tokio::test]
+    async fn access_denied_to_event_details_is_the_views_refusal_too() {
+        let denied = mock!(aws_sdk_health::Client::describe_event_details_for_organization).then_error(|| {
+            aws_sdk_health::operation::describe_event_details_for_organization::DescribeEventDetailsForOrganizationError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not a delegated administrator")
+                    .build(),
+            )
+        });
+        let refused = api(&[&denied])
+            .organization_events_by_arn(&[("arn:specific".into(), Some(WORKLOAD.into()))])
+            .await
+            .unwrap_err();
+        assert!(refused.organization_view_refused().is_some(), "{refused:?}");
+        assert_eq!(denied.num_calls(), 1);
+    }
+
+    #[tokio::test]
     async fn event_details_are_asked_with_the_account_for_account_specific_events_only() {
-        let status = view("ENABLED");
         let details = mock!(aws_sdk_health::Client::describe_event_details_for_organization)
             .match_requests(|request| {
                 let filters = request.organization_event_detail_filters();
@@ -450,7 +485,7 @@ mod organization {
                     )
                     .build()
             });
-        let events = api(&[&status, &details])
+        let events = api(&[&details])
             .organization_events_by_arn(&[
                 ("arn:specific".into(), Some(WORKLOAD.into())),
                 ("arn:public".into(), None),

@@ -12,6 +12,10 @@ use pipeguard_core::hold::{EventRef, HeldBy, Hold};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// The share of the Health budget the organizational view gets: the rest is for the own view's
+/// answer to be kept when the organizational view runs out of time.
+const ORGANIZATION_SHARE: f32 = 0.9;
+
 /// The AWS Health API, and the event store when `HEALTH_EVENTS_TABLE` names one.
 #[derive(Debug)]
 pub struct HealthSources {
@@ -46,10 +50,8 @@ impl HealthSources {
         own_account: &str,
         budget: Duration,
     ) -> Result<HealthReport, HealthUnavailable> {
-        let timed_out = || HealthUnavailable {
-            attempts: vec![("AWS Health".into(), HealthCallError::Timeout)],
-        };
-        tokio::time::timeout(budget, self.events(policy, own_account))
+        let timed_out = || HealthUnavailable::of(vec![("AWS Health".into(), HealthCallError::Timeout)]);
+        tokio::time::timeout(budget, self.events(policy, own_account, budget))
             .await
             .unwrap_or_else(|_| Err(timed_out()))
     }
@@ -58,17 +60,33 @@ impl HealthSources {
         &self,
         policy: &GatePolicy,
         own_account: &str,
+        budget: Duration,
     ) -> Result<HealthReport, HealthUnavailable> {
         let (choice, has_store) = (policy.health_source, self.store.is_some());
         let no_plan_seen = self.no_support_plan.load(Ordering::Relaxed);
         if gate::first_source(choice, has_store, no_plan_seen) == HealthSource::Events {
             return self.store_events(policy, own_account, None, None).await;
         }
-        let mut events = match self
-            .api
-            .events(&super::health::filters_for(policy), own_account)
-            .await
-        {
+        let others = gate::other_accounts(&policy.accounts, own_account);
+        let own_filters = super::health::filters_for(policy);
+        // The organizational view is asked beside DescribeEvents, not after it: one round trip.
+        // It stops short of the budget, so that a view that does not answer in time is an
+        // outage that keeps what the own view said, not a timeout that loses it.
+        let organization_budget = budget.mul_f32(ORGANIZATION_SHARE);
+        let (own, organization) = tokio::join!(self.api.events(&own_filters, own_account), async {
+            if others.is_empty() {
+                return Ok(Vec::new());
+            }
+            tokio::time::timeout(organization_budget, self.api.organization_events(policy, &others))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(HealthUnavailable::of(vec![(
+                        "AWS Health organizational view".into(),
+                        HealthCallError::Timeout,
+                    )]))
+                })
+        });
+        let mut events = match own {
             Ok(events) => events,
             Err(unavailable) if gate::falls_back_to_store(choice, has_store, &unavailable) => {
                 self.no_support_plan.store(true, Ordering::Relaxed);
@@ -76,30 +94,42 @@ impl HealthSources {
                     .store_events(policy, own_account, Some(unavailable), None)
                     .await;
             }
-            Err(unavailable) => return Err(unavailable),
+            // What the organizational view said still blocks; what it could not say is told too.
+            Err(mut unavailable) => {
+                match organization {
+                    Ok(found) => unavailable.known = found,
+                    Err(also) => unavailable.attempts.extend(also.attempts),
+                }
+                return Err(unavailable);
+            }
         };
-        let others = gate::other_accounts(&policy.accounts, own_account);
-        if !others.is_empty() {
-            match self.api.organization_events(policy, &others).await {
-                Ok(organization) => {
-                    for event in organization {
-                        let seen = events
-                            .iter()
-                            .any(|known| known.arn == event.arn && known.account == event.account);
-                        if !seen {
-                            events.push(event);
-                        }
+        match organization {
+            Ok(organization) => {
+                for event in organization {
+                    let seen = events
+                        .iter()
+                        .any(|known| known.arn == event.arn && known.account == event.account);
+                    if !seen {
+                        events.push(event);
                     }
                 }
-                Err(unavailable)
-                    if gate::organization_falls_back_to_store(choice, has_store, &unavailable) =>
-                {
-                    let caveat = gate::organization_caveat(&unavailable);
-                    return self
-                        .store_events(policy, own_account, Some(unavailable), Some(caveat))
-                        .await;
-                }
-                Err(unavailable) => return Err(unavailable),
+            }
+            Err(unavailable) if gate::organization_falls_back_to_store(choice, has_store, &unavailable) => {
+                let caveat = gate::organization_caveat(&unavailable);
+                return self
+                    .store_events(policy, own_account, Some(unavailable), Some(caveat))
+                    .await
+                    .map_err(|unavailable| HealthUnavailable {
+                        known: events,
+                        ..unavailable
+                    });
+            }
+            // What the own account's view said still blocks, whatever `on_health_error` says.
+            Err(unavailable) => {
+                return Err(HealthUnavailable {
+                    known: events,
+                    ..unavailable
+                });
             }
         }
         Ok(HealthReport {
@@ -119,12 +149,10 @@ impl HealthSources {
         caveat: Option<String>,
     ) -> Result<HealthReport, HealthUnavailable> {
         let Some(store) = &self.store else {
-            return Err(HealthUnavailable {
-                attempts: vec![(
-                    "event store".into(),
-                    HealthCallError::Store("no HEALTH_EVENTS_TABLE".into()),
-                )],
-            });
+            return Err(HealthUnavailable::of(vec![(
+                "event store".into(),
+                HealthCallError::Store("no HEALTH_EVENTS_TABLE".into()),
+            )]));
         };
         match store.events_in(&policy.regions, own_account).await {
             Ok(events) => Ok(HealthReport {
@@ -138,7 +166,7 @@ impl HealthSources {
                     format!("event store {}", store.table()),
                     HealthCallError::Store(error.to_string()),
                 ));
-                Err(HealthUnavailable { attempts })
+                Err(HealthUnavailable::of(attempts))
             }
         }
     }
@@ -151,15 +179,12 @@ impl HealthSources {
         let mut closed = vec![false; hold.events.len()];
         if let Some(store) = &self.store {
             for (index, held) in hold.events.iter().enumerate() {
-                let status = store
-                    .status_of(held, own_account)
-                    .await
-                    .map_err(|error| HealthUnavailable {
-                        attempts: vec![(
-                            format!("event store {}", store.table()),
-                            HealthCallError::Store(error.to_string()),
-                        )],
-                    })?;
+                let status = store.status_of(held, own_account).await.map_err(|error| {
+                    HealthUnavailable::of(vec![(
+                        format!("event store {}", store.table()),
+                        HealthCallError::Store(error.to_string()),
+                    )])
+                })?;
                 closed[index] = status == Some(EventStatus::Closed);
             }
         }

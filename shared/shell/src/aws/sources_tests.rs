@@ -207,7 +207,6 @@ mod across_accounts {
     use aws_sdk_health::operation::describe_events_for_organization::{
         DescribeEventsForOrganizationError, DescribeEventsForOrganizationOutput,
     };
-    use aws_sdk_health::operation::describe_health_service_status_for_organization::DescribeHealthServiceStatusForOrganizationOutput;
 
     const WORKLOAD: &str = "222233334444";
 
@@ -217,11 +216,19 @@ mod across_accounts {
         ))
     }
 
-    fn view_enabled() -> Rule {
-        mock!(aws_sdk_health::Client::describe_health_service_status_for_organization).then_output(|| {
-            DescribeHealthServiceStatusForOrganizationOutput::builder()
-                .health_service_access_status_for_organization("ENABLED")
-                .build()
+    fn view_answers_nothing() -> Rule {
+        mock!(aws_sdk_health::Client::describe_events_for_organization)
+            .then_output(|| DescribeEventsForOrganizationOutput::builder().build())
+    }
+
+    fn view_throttled() -> Rule {
+        mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
+            DescribeEventsForOrganizationError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
         })
     }
 
@@ -242,7 +249,7 @@ mod across_accounts {
 
     #[tokio::test]
     async fn the_gates_own_account_alone_never_asks_the_organizational_view() {
-        let (own, view) = (no_events(), view_enabled());
+        let (own, view) = (no_events(), view_answers_nothing());
         let report = sources(&[&own, &view], Some(&[]))
             .events_within(&policy(""), OWN, BUDGET)
             .await
@@ -253,7 +260,7 @@ mod across_accounts {
 
     #[tokio::test]
     async fn other_accounts_are_asked_of_the_organizational_view_beside_the_own_view() {
-        let (own, view) = (no_events(), view_enabled());
+        let own = no_events();
         let organization = mock!(aws_sdk_health::Client::describe_events_for_organization)
             .match_requests(|request| {
                 request
@@ -261,7 +268,7 @@ mod across_accounts {
                     .is_some_and(|filter| filter.aws_account_ids() == [WORKLOAD])
             })
             .then_output(|| DescribeEventsForOrganizationOutput::builder().build());
-        let report = sources(&[&own, &view, &organization], None)
+        let report = sources(&[&own, &organization], None)
             .events_within(&watching_the_workload("api"), OWN, BUDGET)
             .await
             .unwrap();
@@ -271,8 +278,8 @@ mod across_accounts {
 
     #[tokio::test]
     async fn auto_decides_from_the_store_when_the_view_cannot_be_asked_and_says_why() {
-        let (own, view, denied, query) = (no_events(), view_enabled(), denied(), store_query("open"));
-        let report = sources(&[&own, &view, &denied], Some(&[&query]))
+        let (own, denied, query) = (no_events(), denied(), store_query("open"));
+        let report = sources(&[&own, &denied], Some(&[&query]))
             .events_within(&watching_the_workload("auto"), OWN, BUDGET)
             .await
             .unwrap();
@@ -287,9 +294,9 @@ mod across_accounts {
     }
 
     #[tokio::test]
-    async fn api_fails_closed_naming_why_the_view_cannot_be_asked() {
-        let (own, view, denied, query) = (no_events(), view_enabled(), denied(), store_query("open"));
-        let unavailable = sources(&[&own, &view, &denied], Some(&[&query]))
+    async fn api_never_turns_to_the_store_and_names_why_the_view_cannot_be_asked() {
+        let (own, denied, query) = (no_events(), denied(), store_query("open"));
+        let unavailable = sources(&[&own, &denied], Some(&[&query]))
             .events_within(&watching_the_workload("api"), OWN, BUDGET)
             .await
             .unwrap_err();
@@ -298,6 +305,94 @@ mod across_accounts {
             "{unavailable}"
         );
         assert_eq!(query.num_calls(), 0, "api never turns to the store");
+    }
+
+    #[tokio::test]
+    async fn an_outage_of_the_view_keeps_what_the_own_view_answered_for_the_decision() {
+        let (own, throttled, query) = (
+            api_says(EventStatusCode::Open),
+            view_throttled(),
+            store_query("open"),
+        );
+        let unavailable = sources(&[&own, &throttled], Some(&[&query]))
+            .events_within(&watching_the_workload("auto"), OWN, BUDGET)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            unavailable.organization_view_refused(),
+            None,
+            "an outage, not a refusal"
+        );
+        assert!(unavailable.to_string().contains("Rate exceeded"), "{unavailable}");
+        let known: Vec<&str> = unavailable.known.iter().map(|event| event.arn.as_str()).collect();
+        assert_eq!(known, [ARN]);
+        assert_eq!(
+            query.num_calls(),
+            0,
+            "an outage is on_health_error's to decide, not the store's"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_outage_of_the_own_view_keeps_what_the_organizational_view_answered() {
+        let own_throttled = mock!(aws_sdk_health::Client::describe_events).then_error(|| {
+            DescribeEventsError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("own view: slow down")
+                    .build(),
+            )
+        });
+        let organization =
+            mock!(aws_sdk_health::Client::describe_events_for_organization).then_output(|| {
+                DescribeEventsForOrganizationOutput::builder()
+                    .events(
+                        aws_sdk_health::types::OrganizationEvent::builder()
+                            .arn(ARN)
+                            .event_scope_code(aws_sdk_health::types::EventScopeCode::Public)
+                            .build(),
+                    )
+                    .build()
+            });
+        let unavailable = sources(&[&own_throttled, &organization], None)
+            .events_within(&watching_the_workload("api"), OWN, BUDGET)
+            .await
+            .unwrap_err();
+        let known: Vec<&str> = unavailable.known.iter().map(|event| event.arn.as_str()).collect();
+        assert_eq!(known, [ARN]);
+
+        let view_throttled = view_throttled();
+        let both = sources(&[&own_throttled, &view_throttled], None)
+            .events_within(&watching_the_workload("api"), OWN, BUDGET)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            both.contains("own view: slow down") && both.contains("Rate exceeded"),
+            "each failure is told: {both}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_fails_after_the_view_was_refused_keeps_what_the_own_view_answered() {
+        let (own, denied) = (api_says(EventStatusCode::Open), denied());
+        let failing = mock!(aws_sdk_dynamodb::Client::query).then_error(|| {
+            aws_sdk_dynamodb::operation::query::QueryError::generic(
+                aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                    .code("InternalServerError")
+                    .build(),
+            )
+        });
+        let unavailable = sources(&[&own, &denied], Some(&[&failing]))
+            .events_within(&watching_the_workload("auto"), OWN, BUDGET)
+            .await
+            .unwrap_err();
+        let known: Vec<&str> = unavailable.known.iter().map(|event| event.arn.as_str()).collect();
+        assert_eq!(known, [ARN]);
+        assert!(
+            unavailable.to_string().contains("not a delegated administrator"),
+            "{unavailable}"
+        );
     }
 
     #[tokio::test]

@@ -93,7 +93,7 @@ fn check_fields(event: &Value, triggers: &[Trigger]) -> Result<(), TestCaseError
             let envelope_account = text_at(event, "/account");
             prop_assert!(envelope_account.is_some_and(is_account_id), "{event}");
             match text_at(event, "/detail/eventScopeCode") {
-                Some("PUBLIC" | "NONE") => prop_assert_eq!(record.event.account.as_deref(), None),
+                Some("PUBLIC") => prop_assert_eq!(record.event.account.as_deref(), None),
                 _ => prop_assert_eq!(record.event.account.as_deref(), envelope_account),
             }
         }
