@@ -280,6 +280,15 @@ mod organization {
         assert_eq!(filters[0].event_status_codes(), [EventStatusCode::Open]);
     }
 
+    /// DescribeEventsForOrganization failing with `code`.
+    fn organization_fails(code: &'static str, message: &'static str) -> Rule {
+        mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(move || {
+            DescribeEventsForOrganizationError::generic(
+                ErrorMetadata::builder().code(code).message(message).build(),
+            )
+        })
+    }
+
     /// DescribeEventsForOrganization asked about exactly `accounts`, answering `events`.
     fn organization_answer(accounts: &'static [&'static str], events: Vec<OrganizationEvent>) -> Rule {
         mock!(aws_sdk_health::Client::describe_events_for_organization)
@@ -395,14 +404,7 @@ mod organization {
 
     #[tokio::test]
     async fn access_denied_means_the_view_cannot_be_asked_from_here_said_once() {
-        let denied = mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
-            DescribeEventsForOrganizationError::generic(
-                ErrorMetadata::builder()
-                    .code("AccessDeniedException")
-                    .message("not a management account")
-                    .build(),
-            )
-        });
+        let denied = organization_fails("AccessDeniedException", "not a management account");
         let refused = api(&[&denied])
             .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
@@ -424,14 +426,7 @@ mod organization {
 
     #[tokio::test]
     async fn a_throttled_view_is_an_outage_asked_of_the_other_endpoint_too() {
-        let throttled = mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(|| {
-            DescribeEventsForOrganizationError::generic(
-                ErrorMetadata::builder()
-                    .code("ThrottlingException")
-                    .message("Rate exceeded")
-                    .build(),
-            )
-        });
+        let throttled = organization_fails("ThrottlingException", "Rate exceeded");
         let unavailable = api(&[&throttled])
             .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await

@@ -60,6 +60,16 @@ fn store_query(status: &'static str) -> Rule {
         .then_output(move || QueryOutput::builder().items(stored_item(status)).build())
 }
 
+fn store_fails() -> Rule {
+    mock!(aws_sdk_dynamodb::Client::query).then_error(|| {
+        aws_sdk_dynamodb::operation::query::QueryError::generic(
+            aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                .code("InternalServerError")
+                .build(),
+        )
+    })
+}
+
 fn store_get(status: &'static str) -> Rule {
     mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
         GetItemOutput::builder()
@@ -134,13 +144,7 @@ async fn without_a_store_auto_reports_the_missing_plan_as_before() {
 #[tokio::test]
 async fn a_store_that_fails_after_the_api_said_no_plan_reports_both() {
     let api = no_plan();
-    let failing = mock!(aws_sdk_dynamodb::Client::query).then_error(|| {
-        aws_sdk_dynamodb::operation::query::QueryError::generic(
-            aws_sdk_dynamodb::error::ErrorMetadata::builder()
-                .code("InternalServerError")
-                .build(),
-        )
-    });
+    let failing = store_fails();
     let unavailable = sources(&[&api], Some(&[&failing]))
         .events_within(&policy(""), OWN, BUDGET)
         .await
@@ -376,13 +380,7 @@ mod across_accounts {
     #[tokio::test]
     async fn a_store_that_fails_after_the_view_was_refused_keeps_what_the_own_view_answered() {
         let (own, denied) = (api_says(EventStatusCode::Open), denied());
-        let failing = mock!(aws_sdk_dynamodb::Client::query).then_error(|| {
-            aws_sdk_dynamodb::operation::query::QueryError::generic(
-                aws_sdk_dynamodb::error::ErrorMetadata::builder()
-                    .code("InternalServerError")
-                    .build(),
-            )
-        });
+        let failing = store_fails();
         let unavailable = sources(&[&own, &denied], Some(&[&failing]))
             .events_within(&watching_the_workload("auto"), OWN, BUDGET)
             .await
