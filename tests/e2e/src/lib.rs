@@ -65,6 +65,34 @@ impl Local {
         local
     }
 
+    /// An account without an AWS support plan, as the template sets it up: the event store, an
+    /// AWS Health API that answers SubscriptionRequiredException, and every AWS Health event
+    /// routed to stage-retry, which records it.
+    pub async fn without_support_plan(env: &[(&str, &str)]) -> Self {
+        let local = Self::start_with_store(env).await;
+        local.fault(json!({"service": "health", "kind": "subscription-required"}));
+        local.route_health_events_to_stage_retry();
+        local
+    }
+
+    /// As the template routes them: every AWS Health event to stage-retry, which records it.
+    pub fn route_health_events_to_stage_retry(&self) {
+        self.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "aws.health", "function": "stage-retry"}),
+        );
+    }
+
+    /// As the template routes them: every stage failure to stage-retry.
+    pub fn route_stage_failures_to_stage_retry(&self) {
+        self.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED", "function": "stage-retry"}),
+        );
+    }
+
     /// Starts the emulator with the AWS Health event store's table, as the template creates it,
     /// named in every function's environment.
     pub async fn start_with_store(env: &[(&str, &str)]) -> Self {

@@ -7,18 +7,13 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
 const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
 
 /// The template's rules: AWS Health events and stage failures to stage-retry.
 fn route_to_stage_retry(local: &Local) {
-    local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
-    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "stage-retry"}));
+    local.route_health_events_to_stage_retry();
+    local.route_stage_failures_to_stage_retry();
 }
 
 /// Two pipelines of the tooling account: one deploys into `WORKLOAD`, one into `OTHER_WORKLOAD`.
@@ -85,9 +80,8 @@ async fn a_workload_accounts_issue_blocks_only_the_pipeline_deploying_there_and_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_support_plan_the_store_holds_each_accounts_events_and_ends_their_holds() {
-    let local = Local::start_with_store(&[]).await;
-    local.fault(json!({"service": "health", "kind": "subscription-required"}));
-    route_to_stage_retry(&local);
+    let local = Local::without_support_plan(&[]).await;
+    local.route_stage_failures_to_stage_retry();
     two_pipelines(&local, "auto");
     let arn = local.open_issue_in("us-east-1", "EC2", &[WORKLOAD]);
     let key = format!("{arn}#{WORKLOAD}");

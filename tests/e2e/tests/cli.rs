@@ -77,13 +77,7 @@ async fn health_gives_the_gates_decision_with_its_exit_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_decides_from_the_event_store_without_a_support_plan() {
-    let local = Local::start_with_store(&[]).await;
-    local.fault(json!({"service": "health", "kind": "subscription-required"}));
-    local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
+    let local = Local::without_support_plan(&[]).await;
     let arn = local.open_issue("us-east-1", "EC2");
     local.stored(&arn, "open").await;
     let (code, stdout, stderr) = local

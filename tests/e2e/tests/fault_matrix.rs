@@ -334,11 +334,7 @@ async fn set_up(scenario: Scenario) -> Local {
         scenario,
         Scenario::ResumeFromStore | Scenario::ResumeFromApi | Scenario::ResumeAcrossAccounts
     ) {
-        local.admin(
-            "POST",
-            "/_admin/rules",
-            json!({"source": "aws.health", "function": "stage-retry"}),
-        );
+        local.route_health_events_to_stage_retry();
     }
     local
 }

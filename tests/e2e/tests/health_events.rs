@@ -6,24 +6,13 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
 
 /// An account without a support plan, with the template's rules: AWS Health events and stage
 /// failures to stage-retry.
 async fn account_without_support_plan() -> Local {
-    let local = Local::start_with_store(&[]).await;
-    local.fault(json!({"service": "health", "kind": "subscription-required"}));
-    route_to_stage_retry(&local);
+    let local = Local::without_support_plan(&[]).await;
+    local.route_stage_failures_to_stage_retry();
     local
-}
-
-fn route_to_stage_retry(local: &Local) {
-    local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
-    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "stage-retry"}));
 }
 
 fn gate_message(execution: &Value) -> String {
@@ -84,7 +73,7 @@ async fn wait_mode_holds_on_a_recorded_event_until_it_closes() {
 async fn a_closing_event_that_never_arrives_is_caught_by_the_sweep() {
     // A support plan, but no rule for aws.health here: the closing event went to another region.
     let local = Local::start_with_store(&[]).await;
-    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "stage-retry"}));
+    local.route_stage_failures_to_stage_retry();
     let arn = local.open_issue("us-east-1", "EC2");
     local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
     let id = local.start_execution("web-app");

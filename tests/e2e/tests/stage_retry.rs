@@ -9,11 +9,6 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
 const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
 
-/// Stage failures go to stage-retry, as the SAM template's rule sends them.
-fn route_stage_failures(local: &Local) {
-    local.admin("POST", "/_admin/rules", json!({"source": "aws.codepipeline", "detail_type": STAGE_CHANGE, "state": "FAILED", "function": "stage-retry"}));
-}
-
 fn deploy_pipeline(local: &Local, script: &[&str]) {
     local.admin(
         "POST",
@@ -31,7 +26,7 @@ fn deploy_pipeline(local: &Local, script: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flaky_action_fails_once_and_succeeds_on_retry() {
     let local = Local::start(&[]).await;
-    route_stage_failures(&local);
+    local.route_stage_failures_to_stage_retry();
     deploy_pipeline(&local, &["fail:JobFailed:Rate exceeded", "succeed"]);
     let execution = local
         .reaches(&local.start_execution("web-app"), "Succeeded", TIMEOUT)
@@ -45,7 +40,7 @@ async fn a_flaky_action_fails_once_and_succeeds_on_retry() {
 async fn a_permanent_failure_stops_after_max_attempts_with_one_notification() {
     let local = Local::start(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
     local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
-    route_stage_failures(&local);
+    local.route_stage_failures_to_stage_retry();
     deploy_pipeline(&local, &["fail:JobFailed:Resource limit exceeded"]);
     let id = local.start_execution("web-app");
     let messages = local
@@ -103,7 +98,7 @@ async fn the_same_sns_message_delivered_three_times_retries_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configuration_error_is_never_retried() {
     let local = Local::start(&[]).await;
-    route_stage_failures(&local);
+    local.route_stage_failures_to_stage_retry();
     deploy_pipeline(
         &local,
         &["fail:ConfigurationError:template is invalid", "succeed"],
@@ -127,12 +122,8 @@ async fn a_configuration_error_is_never_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pipeline_held_by_the_gate_resumes_when_its_health_event_closes() {
     let local = Local::start(&[]).await;
-    route_stage_failures(&local);
-    local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
+    local.route_stage_failures_to_stage_retry();
+    local.route_health_events_to_stage_retry();
     let arn = local.open_issue("us-east-1", "EC2");
     local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
     let id = local.start_execution("web-app");

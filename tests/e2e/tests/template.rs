@@ -174,11 +174,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         "infra",
         "apply-rollback",
     );
-    local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
+    local.route_health_events_to_stage_retry();
     let scripted = |name: &str, script: &[&str]| {
         local.admin(
             "POST",

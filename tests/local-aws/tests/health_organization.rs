@@ -62,6 +62,41 @@ async fn organization_events(
     events
 }
 
+/// The error code each of the three organization operations answers (`detail_arn` for the
+/// event details asked about).
+async fn organization_error_codes(health: &aws_sdk_health::Client, detail_arn: &str) -> [Option<String>; 3] {
+    let code = |error: &dyn ProvideErrorMetadata| error.code().map(str::to_owned);
+    [
+        code(
+            &health
+                .describe_health_service_status_for_organization()
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+        code(
+            &health
+                .describe_events_for_organization()
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+        code(
+            &health
+                .describe_event_details_for_organization()
+                .organization_event_detail_filters(
+                    EventAccountFilter::builder()
+                        .event_arn(detail_arn)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap_err(),
+        ),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_sees_public_events_and_its_own() {
     let emulator = Emulator::start().await.unwrap();
@@ -176,35 +211,7 @@ async fn only_the_management_account_or_a_delegated_admin_gets_an_enabled_organi
     );
 
     organization(&emulator, json!({"caller": "member"}));
-    let denied = [
-        health
-            .describe_health_service_status_for_organization()
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-        health
-            .describe_events_for_organization()
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-        health
-            .describe_event_details_for_organization()
-            .organization_event_detail_filters(
-                EventAccountFilter::builder()
-                    .event_arn("arn:aws:health:us-east-1::event/EC2/X/X_1")
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-    ];
+    let denied = organization_error_codes(&health, "arn:aws:health:us-east-1::event/EC2/X/X_1").await;
     assert!(
         denied
             .iter()
@@ -450,30 +457,7 @@ async fn health_faults_reach_the_organization_operations() {
         "/_admin/faults",
         json!({"service": "health", "kind": "subscription-required"}),
     );
-    let codes = [
-        health
-            .describe_health_service_status_for_organization()
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-        health
-            .describe_events_for_organization()
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-        health
-            .describe_event_details_for_organization()
-            .organization_event_detail_filters(EventAccountFilter::builder().event_arn(&arn).build().unwrap())
-            .send()
-            .await
-            .unwrap_err()
-            .code()
-            .map(str::to_owned),
-    ];
+    let codes = organization_error_codes(&health, &arn).await;
     assert!(
         codes
             .iter()

@@ -280,6 +280,19 @@ mod organization {
         assert_eq!(filters[0].event_status_codes(), [EventStatusCode::Open]);
     }
 
+    /// Each event the organizational view answers about `accounts`, as (ARN, whose), sorted.
+    async fn whose(api: HealthApi, accounts: &[&str]) -> Vec<(String, Option<String>)> {
+        let mut found: Vec<(String, Option<String>)> = api
+            .organization_events(&policy("us-east-1"), accounts)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|event| (event.arn, event.account))
+            .collect();
+        found.sort();
+        found
+    }
+
     /// DescribeEventsForOrganization failing with `code`.
     fn organization_fails(code: &'static str, message: &'static str) -> Rule {
         mock!(aws_sdk_health::Client::describe_events_for_organization).then_error(move || {
@@ -316,15 +329,7 @@ mod organization {
         );
         let workload = organization_answer(&[WORKLOAD], vec![specific]);
         let other = organization_answer(&[OTHER], vec![]);
-        let api = api(&[&everyone, &workload, &other]);
-        let mut found: Vec<(String, Option<String>)> = api
-            .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|event| (event.arn, event.account))
-            .collect();
-        found.sort();
+        let found = whose(api(&[&everyone, &workload, &other]), &[WORKLOAD, OTHER]).await;
         assert_eq!(
             found,
             [
@@ -351,14 +356,7 @@ mod organization {
         let everyone = organization_answer(&[WORKLOAD, OTHER], vec![unsaid.clone(), unknown.clone()]);
         let workload = organization_answer(&[WORKLOAD], vec![unsaid]);
         let other = organization_answer(&[OTHER], vec![unknown]);
-        let mut found: Vec<(String, Option<String>)> = api(&[&everyone, &workload, &other])
-            .organization_events(&policy("us-east-1"), &[WORKLOAD, OTHER])
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|event| (event.arn, event.account))
-            .collect();
-        found.sort();
+        let found = whose(api(&[&everyone, &workload, &other]), &[WORKLOAD, OTHER]).await;
         assert_eq!(
             found,
             [

@@ -81,12 +81,7 @@ async fn main() -> ExitCode {
         &["succeed"],
     );
 
-    // As the template routes them: every AWS Health event to stage-retry, which records it.
-    story.local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
+    story.local.route_health_events_to_stage_retry();
 
     story.say("1. A deployment while AWS is healthy");
     let first = story.local.start_execution("web-app");

@@ -32,13 +32,7 @@ pub struct StoreFigures {
 /// the store from their EventBridge deliveries; then `runs` decisions of a gate watching one
 /// account and of one watching ten.
 pub async fn measure_store(events: usize, accounts: usize, runs: usize) -> StoreFigures {
-    let local = Local::start_with_store(&[]).await;
-    local.fault(json!({"service": "health", "kind": "subscription-required"}));
-    local.admin(
-        "POST",
-        "/_admin/rules",
-        json!({"source": "aws.health", "function": "stage-retry"}),
-    );
+    let local = Local::without_support_plan(&[]).await;
     for index in 0..events {
         local.open_issue_in("us-east-1", "EC2", &[&workload(index % accounts)]);
     }

@@ -159,16 +159,7 @@ pub async fn measure(
 ) -> Figures {
     let local = match source {
         Source::Api => Local::start(&[]).await,
-        Source::Store => {
-            let local = Local::start_with_store(&[]).await;
-            local.fault(json!({"service": "health", "kind": "subscription-required"}));
-            local.admin(
-                "POST",
-                "/_admin/rules",
-                json!({"source": "aws.health", "function": "stage-retry"}),
-            );
-            local
-        }
+        Source::Store => Local::without_support_plan(&[]).await,
     };
     let mut cold = Vec::new();
     let mut peak: f64 = 0.0;
