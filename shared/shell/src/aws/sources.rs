@@ -16,6 +16,34 @@ use std::time::Duration;
 /// answer to be kept when the organizational view runs out of time.
 const ORGANIZATION_SHARE: f32 = 0.9;
 
+/// The own view's and the organizational view's answers (none asked: no events), asked at once:
+/// one round trip. The organizational view gets `organization_budget`, short of the whole, so
+/// that one that does not answer in time is an outage that keeps what the own view said, not a
+/// timeout of the whole that loses it.
+async fn both_views(
+    own: impl Future<Output = Result<Vec<HealthEvent>, HealthUnavailable>>,
+    organization: Option<impl Future<Output = Result<Vec<HealthEvent>, HealthUnavailable>>>,
+    organization_budget: Duration,
+) -> (
+    Result<Vec<HealthEvent>, HealthUnavailable>,
+    Result<Vec<HealthEvent>, HealthUnavailable>,
+) {
+    let organization = async {
+        let Some(organization) = organization else {
+            return Ok(Vec::new());
+        };
+        tokio::time::timeout(organization_budget, organization)
+            .await
+            .unwrap_or_else(|_| {
+                Err(HealthUnavailable::of(vec![(
+                    "AWS Health organizational view".into(),
+                    HealthCallError::Timeout,
+                )]))
+            })
+    };
+    tokio::join!(own, organization)
+}
+
 /// The AWS Health API, and the event store when `HEALTH_EVENTS_TABLE` names one.
 #[derive(Debug)]
 pub struct HealthSources {
@@ -69,23 +97,13 @@ impl HealthSources {
         }
         let others = gate::other_accounts(&policy.accounts, own_account);
         let own_filters = super::health::filters_for(policy);
-        // The organizational view is asked beside DescribeEvents, not after it: one round trip.
-        // It stops short of the budget, so that a view that does not answer in time is an
-        // outage that keeps what the own view said, not a timeout that loses it.
-        let organization_budget = budget.mul_f32(ORGANIZATION_SHARE);
-        let (own, organization) = tokio::join!(self.api.events(&own_filters, own_account), async {
-            if others.is_empty() {
-                return Ok(Vec::new());
-            }
-            tokio::time::timeout(organization_budget, self.api.organization_events(policy, &others))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(HealthUnavailable::of(vec![(
-                        "AWS Health organizational view".into(),
-                        HealthCallError::Timeout,
-                    )]))
-                })
-        });
+        let organization = (!others.is_empty()).then(|| self.api.organization_events(policy, &others));
+        let (own, organization) = both_views(
+            self.api.events(&own_filters, own_account),
+            organization,
+            budget.mul_f32(ORGANIZATION_SHARE),
+        )
+        .await;
         let mut events = match own {
             Ok(events) => events,
             Err(unavailable) if gate::falls_back_to_store(choice, has_store, &unavailable) => {

@@ -338,6 +338,36 @@ mod across_accounts {
     }
 
     #[tokio::test]
+    async fn a_view_that_does_not_answer_in_its_time_is_its_outage_and_the_own_views_answer_stands() {
+        let own_answer = || HealthEvent {
+            arn: ARN.into(),
+            service: "EC2".into(),
+            event_type_code: "AWS_EC2_OPERATIONAL_ISSUE".into(),
+            category: pipeguard_core::health::EventCategory::Issue,
+            region: "us-east-1".into(),
+            status: EventStatus::Open,
+            account: None,
+            start_time: None,
+        };
+        let never = std::future::pending::<Result<Vec<HealthEvent>, HealthUnavailable>>();
+        let asked = both_views(
+            async { Ok(vec![own_answer()]) },
+            Some(never),
+            Duration::from_millis(20),
+        );
+        let (own, organization) = tokio::time::timeout(Duration::from_secs(5), asked)
+            .await
+            .expect("the organizational view's budget ends the wait");
+        assert_eq!(own.unwrap(), [own_answer()]);
+        let organization = organization.unwrap_err();
+        assert_eq!(
+            organization.attempts[0].1,
+            HealthCallError::Timeout,
+            "{organization}"
+        );
+    }
+
+    #[tokio::test]
     async fn an_outage_of_the_own_view_keeps_what_the_organizational_view_answered() {
         let own_throttled = mock!(aws_sdk_health::Client::describe_events).then_error(|| {
             DescribeEventsError::generic(
