@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod freeze;
 pub mod gate;
 pub mod health;
 pub mod hold;
@@ -21,6 +22,7 @@ pub mod notice;
 pub mod pipeline;
 pub mod retry;
 pub mod rollback;
+pub mod schedule;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 mod text;
