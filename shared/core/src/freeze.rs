@@ -107,6 +107,11 @@ impl Freeze {
     }
 }
 
+/// The freezes could not be read (why, naming the table).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the freezes could not be read: {0}")]
+pub struct FreezesUnread(pub String);
+
 /// The freezes that hold `pipeline` at `now`.
 pub fn holding<'a>(freezes: &'a [Freeze], pipeline: Option<&str>, now: i64) -> Vec<&'a Freeze> {
     freezes

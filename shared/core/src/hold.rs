@@ -69,11 +69,22 @@ impl EventRef<'_> {
     }
 }
 
-/// Which AWS Health events hold a stage the gate failed.
+/// What holds a stage the gate failed: AWS Health events, freezes, a closed deployment window.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Hold {
     /// The events, as many as the marker had room for.
+    #[serde(default)]
     pub events: Vec<HeldBy>,
+    /// The ids of the freezes that hold it; absent in markers before freezes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freezes: Vec<String>,
+    /// When the deployment window that holds it opens (seconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<i64>,
+    /// When the gate failed the stage (seconds since the Unix epoch), for how long it was held;
+    /// absent in markers before freezes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
     /// Where the gate learned of them; absent in markers of gates before the event store,
     /// which asked only the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,19 +104,24 @@ impl Hold {
         Self {
             events,
             source,
-            more: 0,
+            ..Self::default()
         }
     }
 
-    /// The marker line, dropping events from the end (and counting them in `more`) when they
-    /// would not fit.
+    /// Whether it names anything that holds the stage.
+    pub fn holds_anything(&self) -> bool {
+        !self.events.is_empty() || !self.freezes.is_empty() || self.opens_at.is_some()
+    }
+
+    /// The marker line, dropping events, then freezes, from the end (and counting them in
+    /// `more`) when they would not fit: the gate, run again by a resume, checks them all itself.
     pub fn marker(&self) -> String {
         json_within(
             self,
             MAX_MARKER_CHARS,
             |json| format!("{PREFIX}{VERSION} {json}"),
             |hold| {
-                let dropped = hold.events.pop().is_some();
+                let dropped = hold.events.pop().is_some() || hold.freezes.pop().is_some();
                 hold.more += usize::from(dropped);
                 dropped
             },
@@ -125,7 +141,7 @@ impl Hold {
                     .then(|| serde_json::from_str::<Self>(json).ok())
                     .flatten()
             })
-            .filter(|hold| !hold.events.is_empty())
+            .filter(Self::holds_anything)
     }
 
     /// The ARNs of the events.

@@ -53,8 +53,8 @@ pub struct Blackout {
 /// The windows and blackouts of a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Schedule {
-    windows: Vec<Window>,
-    blackouts: Vec<Blackout>,
+    pub(crate) windows: Vec<Window>,
+    pub(crate) blackouts: Vec<Blackout>,
 }
 
 /// Why a deploy may not start now, and when it next may.

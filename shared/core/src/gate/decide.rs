@@ -4,9 +4,11 @@
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
 use crate::config::{SettingError, listed_or_all};
+use crate::freeze::{Freeze, FreezesUnread, holding};
 use crate::health::{HealthEvent, HealthReport, HealthSource, HealthUnavailable};
 use crate::job::JobEvent;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
+use crate::schedule::Closed;
 
 /// Something that keeps a deployment from starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +17,10 @@ pub enum Blocker {
     HealthEvent(HealthEvent),
     /// A running execution of a pipeline named in `block_while_running`.
     RunningPipeline(RunningExecution),
+    /// A freeze that covers the pipeline.
+    Freeze(Freeze),
+    /// No deployment window is open, or a blackout covers the moment.
+    OutsideWindow(Closed),
 }
 
 /// What the gate observed for one job.
@@ -24,6 +30,9 @@ pub struct Observations {
     pub health: Result<HealthReport, HealthUnavailable>,
     /// Empty when the policy names no conflicting pipeline.
     pub running: Result<Vec<RunningExecution>, ConflictCheckError>,
+    /// Every freeze recorded (active or not), why they could not be read, or None when there is
+    /// no table to read them from (the command line without one).
+    pub freezes: Option<Result<Vec<Freeze>, FreezesUnread>>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
     pub wait: Option<WaitState>,
     /// The job's own pipeline, when it was asked for.
@@ -44,6 +53,8 @@ pub struct Scope {
     pub locks: Vec<String>,
     /// The accounts whose account-specific events were asked about.
     pub accounts: Vec<String>,
+    /// Whether deployment windows or blackouts were checked.
+    pub schedule: bool,
 }
 
 impl Scope {
@@ -54,6 +65,7 @@ impl Scope {
             services: policy.services.clone(),
             locks: policy.block_while_running.clone(),
             accounts: policy.accounts.clone(),
+            schedule: !policy.schedule.is_empty(),
         }
     }
 }
@@ -83,6 +95,19 @@ impl HealthCheck {
     }
 }
 
+/// How freezes were consulted for a decision that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FreezeCheck {
+    /// Read, and none holds the pipeline.
+    Checked,
+    /// Not read: there is no table to read them from.
+    NoStore,
+    /// Could not be read (the cause), and `on_health_error` is fail-open.
+    Unavailable(String),
+    /// The policy ignores freezes (`ignore_freezes`); these would have held the pipeline.
+    Ignored(Vec<Freeze>),
+}
+
 /// Every answer the gate gives a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateOutcome {
@@ -94,6 +119,10 @@ pub enum GateOutcome {
         held_minutes: Option<i64>,
         /// How AWS Health was consulted.
         health: HealthCheck,
+        /// How freezes were consulted.
+        freezes: FreezeCheck,
+        /// The freezes that held the deployment, when this pass ends a hold they were part of.
+        released_from: Vec<Freeze>,
     },
     /// Blocked, and the policy fails the action.
     Blocked {
@@ -101,6 +130,20 @@ pub enum GateOutcome {
         blockers: Vec<Blocker>,
         /// How AWS Health was consulted.
         health: HealthCheck,
+        /// When it was blocked (seconds since the Unix epoch).
+        at: i64,
+    },
+    /// Outside the deployment window, and the hold would outlast `max_wait_minutes` before the
+    /// next window opens: the action fails now rather than waiting to fail.
+    WindowTooFar {
+        /// What blocks it, the window among them.
+        blockers: Vec<Blocker>,
+        /// The longest the hold may last.
+        max_wait_minutes: u32,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+        /// When it was blocked (seconds since the Unix epoch).
+        at: i64,
     },
     /// Blocked, and the policy waits: hand CodePipeline this state to come back with.
     Hold {
@@ -125,10 +168,17 @@ pub enum GateOutcome {
         max_wait_minutes: u32,
         /// How AWS Health was consulted.
         health: HealthCheck,
+        /// When the hold began (seconds since the Unix epoch).
+        since: i64,
     },
     /// Health could not be asked and the policy fails closed.
     HealthUnavailable {
         /// What each source said.
+        cause: String,
+    },
+    /// The freezes could not be read and the policy fails closed.
+    FreezesUnavailable {
+        /// Why, naming the table.
         cause: String,
     },
     /// The lock could not be checked.
@@ -186,12 +236,14 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
 }
 
 /// May this deploy start now? A policy that locks the gate's own pipeline is a configuration
-/// error. AWS Health that could not be asked blocks (fail-closed) or is passed over (fail-open:
-/// but for the events one source did answer with, which block as ever);
-/// a lock that could not be checked fails. Then every observed event the policy blocks on and
-/// every running conflicting execution is a blocker: with none, the deploy passes (and a hold it
-/// continues ends, with how long it lasted); with some, the action fails (`on_block: fail`) or
-/// is held (`wait`), until the hold has lasted `max_wait_minutes` and the gate gives up.
+/// error. AWS Health or freezes that could not be read block (fail-closed) or are passed over
+/// (fail-open: but for the events one source did answer with, which block as ever); a lock that
+/// could not be checked fails. Then every observed event the policy blocks on, every freeze
+/// that holds the pipeline (unless the policy ignores freezes), every running conflicting
+/// execution and a closed deployment window is a blocker: with none, the deploy passes (and a
+/// hold it continues ends, with how long it lasted); with some, the action fails (`on_block:
+/// fail`) or is held (`wait`), until the hold has lasted `max_wait_minutes` and the gate gives
+/// up. A hold the next window would not end within `max_wait_minutes` fails at once.
 pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     if let Some(own) = &observations.pipeline
         && policy.block_while_running.contains(own)
@@ -220,39 +272,97 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
             }
         },
     };
+    let pipeline = observations.pipeline.as_deref();
+    let now = observations.now;
+    let (freezes, freeze_check, recorded) = match observations.freezes {
+        None => (Vec::new(), FreezeCheck::NoStore, Vec::new()),
+        Some(Ok(recorded)) => {
+            let holding: Vec<Freeze> = holding(&recorded, pipeline, now).into_iter().cloned().collect();
+            if policy.ignore_freezes {
+                (Vec::new(), FreezeCheck::Ignored(holding), recorded)
+            } else {
+                (holding, FreezeCheck::Checked, recorded)
+            }
+        }
+        Some(Err(_)) if policy.ignore_freezes => (Vec::new(), FreezeCheck::Ignored(Vec::new()), Vec::new()),
+        Some(Err(unread)) => match policy.on_health_error {
+            OnHealthError::FailClosed => {
+                return GateOutcome::FreezesUnavailable {
+                    cause: unread.to_string(),
+                };
+            }
+            OnHealthError::FailOpen => (
+                Vec::new(),
+                FreezeCheck::Unavailable(unread.to_string()),
+                Vec::new(),
+            ),
+        },
+    };
     let running = match observations.running {
         Ok(running) => running,
         Err(error) => return GateOutcome::ConflictCheckFailed(error),
     };
+    let window = policy.schedule.closed_at(now);
     let blockers: Vec<Blocker> = events
         .into_iter()
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
+        .chain(freezes.into_iter().map(Blocker::Freeze))
         .chain(running.into_iter().map(Blocker::RunningPipeline))
+        .chain(window.clone().map(Blocker::OutsideWindow))
         .collect();
     if blockers.is_empty() {
         let held_minutes = observations
             .wait
-            .map(|wait| minutes_between(wait.since, observations.now));
+            .as_ref()
+            .map(|wait| minutes_between(wait.since, now));
+        let released_from = observations
+            .wait
+            .map(|wait| {
+                recorded
+                    .into_iter()
+                    .filter(|freeze| wait.held_by.contains(&freeze_key(&freeze.id)))
+                    .collect()
+            })
+            .unwrap_or_default();
         return GateOutcome::Pass {
             scope: Scope::of(policy),
             held_minutes,
             health,
+            freezes: freeze_check,
+            released_from,
         };
     }
     if policy.on_block == OnBlock::Fail {
-        return GateOutcome::Blocked { blockers, health };
+        return GateOutcome::Blocked {
+            blockers,
+            health,
+            at: now,
+        };
     }
     let max_wait_minutes = policy.max_wait_minutes;
+    let since = observations.wait.as_ref().map_or(now, |wait| wait.since);
+    let hold_ends = since.saturating_add(i64::from(max_wait_minutes) * 60);
+    if let Some(closed) = &window
+        && closed.opens_at.is_none_or(|opens_at| opens_at > hold_ends)
+    {
+        return GateOutcome::WindowTooFar {
+            blockers,
+            max_wait_minutes,
+            health,
+            at: now,
+        };
+    }
     match observations.wait {
         Some(wait) => {
-            let waited_minutes = minutes_between(wait.since, observations.now);
+            let waited_minutes = minutes_between(wait.since, now);
             if waited_minutes >= i64::from(max_wait_minutes) {
                 GateOutcome::GaveUp {
                     blockers,
                     waited_minutes,
                     max_wait_minutes,
                     health,
+                    since: wait.since,
                 }
             } else {
                 GateOutcome::Hold {
@@ -267,7 +377,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         None => {
             let held_by = blockers.iter().map(Blocker::key).collect();
             GateOutcome::Hold {
-                wait: WaitState::new(observations.now, held_by),
+                wait: WaitState::new(now, held_by),
                 blockers,
                 newly_held: true,
                 max_wait_minutes,
@@ -275,6 +385,11 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
             }
         }
     }
+}
+
+/// How a hold's continuation token names a freeze that held it.
+fn freeze_key(id: &str) -> String {
+    format!("freeze {id}")
 }
 
 /// Saturating: `since` comes from the continuation token, which can name any second.
@@ -286,9 +401,10 @@ impl GateOutcome {
     /// What keeps the deployment from starting (nothing, when it passes).
     pub fn blockers(&self) -> &[Blocker] {
         match self {
-            Self::Blocked { blockers, .. } | Self::Hold { blockers, .. } | Self::GaveUp { blockers, .. } => {
-                blockers
-            }
+            Self::Blocked { blockers, .. }
+            | Self::WindowTooFar { blockers, .. }
+            | Self::Hold { blockers, .. }
+            | Self::GaveUp { blockers, .. } => blockers,
             _ => &[],
         }
     }
@@ -298,6 +414,7 @@ impl GateOutcome {
         match self {
             Self::Pass { health, .. }
             | Self::Blocked { health, .. }
+            | Self::WindowTooFar { health, .. }
             | Self::Hold { health, .. }
             | Self::GaveUp { health, .. } => health.source_name(),
             _ => "none",
@@ -314,6 +431,7 @@ impl GateOutcome {
                 | Self::OutOfTime { .. }
                 | Self::Crashed(_)
                 | Self::HealthUnavailable { .. }
+                | Self::FreezesUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
         )
     }
@@ -322,14 +440,38 @@ impl GateOutcome {
     pub fn label(&self) -> &'static str {
         match self {
             Self::Pass {
-                health: HealthCheck::Asked { .. },
+                health: HealthCheck::Unavailable(_),
                 ..
-            } => "PASS",
-            Self::Pass { .. } => "PASS_HEALTH_UNCHECKED",
+            } => "PASS_HEALTH_UNCHECKED",
+            Self::Pass {
+                freezes: FreezeCheck::Unavailable(_),
+                ..
+            } => "PASS_FREEZES_UNCHECKED",
+            Self::Pass {
+                freezes: FreezeCheck::Ignored(ignored),
+                ..
+            } if !ignored.is_empty() => "PASS_FREEZE_IGNORED",
+            Self::Pass { .. } => "PASS",
+            Self::Blocked { blockers, .. }
+                if blockers
+                    .iter()
+                    .any(|blocker| matches!(blocker, Blocker::Freeze(_))) =>
+            {
+                "FROZEN"
+            }
+            Self::Blocked { blockers, .. }
+                if blockers
+                    .iter()
+                    .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_))) =>
+            {
+                "OUTSIDE_WINDOW"
+            }
+            Self::WindowTooFar { .. } => "OUTSIDE_WINDOW",
             Self::Blocked { .. } => "BLOCKED",
             Self::Hold { .. } => "HOLD",
             Self::GaveUp { .. } => "GAVE_UP",
             Self::HealthUnavailable { .. } => "HEALTH_UNAVAILABLE",
+            Self::FreezesUnavailable { .. } => "FREEZES_UNAVAILABLE",
             Self::ConflictCheckFailed(_) => "LOCK_UNCHECKED",
             Self::Misconfigured(_) => "MISCONFIGURED",
             Self::UnreadableToken(_) => "UNREADABLE_TOKEN",
@@ -340,7 +482,7 @@ impl GateOutcome {
 }
 
 impl Blocker {
-    /// What identifies it: the event ARN, or the pipeline and execution.
+    /// What identifies it: the event ARN, the pipeline and execution, the freeze, or the window.
     fn key(&self) -> String {
         match self {
             Self::HealthEvent(event) => event.arn.clone(),
@@ -348,6 +490,8 @@ impl Blocker {
                 "pipeline {} execution {}",
                 execution.pipeline, execution.execution_id
             ),
+            Self::Freeze(freeze) => freeze_key(&freeze.id),
+            Self::OutsideWindow(_) => "deployment window".into(),
         }
     }
 }

@@ -65,6 +65,7 @@ fn observe(events: Vec<HealthEvent>) -> Observations {
         wait: None,
         pipeline: None,
         now: NOW,
+        freezes: Some(Ok(vec![])),
     }
 }
 
@@ -82,7 +83,9 @@ fn no_events_pass() {
         GateOutcome::Pass {
             scope: Scope::of(&policy("")),
             held_minutes: None,
-            health: ASKED
+            health: ASKED,
+            freezes: FreezeCheck::Checked,
+            released_from: vec![],
         }
     );
 }
@@ -94,7 +97,8 @@ fn an_open_issue_in_a_watched_region_blocks() {
         outcome,
         GateOutcome::Blocked {
             blockers: vec![Blocker::HealthEvent(ec2_issue())],
-            health: ASKED
+            health: ASKED,
+            at: NOW,
         }
     );
 }
@@ -130,7 +134,8 @@ fn a_running_conflicting_pipeline_blocks_like_an_event() {
         outcome,
         GateOutcome::Blocked {
             blockers: vec![Blocker::RunningPipeline(running("cleanup"))],
-            health: ASKED
+            health: ASKED,
+            at: NOW,
         }
     );
 }
@@ -217,7 +222,9 @@ fn a_hold_ends_in_a_pass_once_nothing_blocks() {
         GateOutcome::Pass {
             scope: Scope::of(&policy),
             held_minutes: Some(42),
-            health: ASKED
+            health: ASKED,
+            freezes: FreezeCheck::Checked,
+            released_from: vec![],
         }
     );
 }
@@ -230,6 +237,7 @@ fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
         wait: None,
         pipeline: None,
         now: NOW,
+        freezes: Some(Ok(vec![])),
     };
     assert!(
         matches!(decide(&policy(""), observations.clone()), GateOutcome::HealthUnavailable { cause } if cause.contains("SubscriptionRequiredException"))
@@ -255,6 +263,7 @@ fn fail_open_still_respects_the_lock() {
         wait: None,
         pipeline: None,
         now: NOW,
+        freezes: Some(Ok(vec![])),
     };
     let outcome = decide(
         &policy(r#"{"on_health_error": "fail-open", "block_while_running": ["cleanup"]}"#),
@@ -277,7 +286,7 @@ fn fail_open_still_blocks_on_the_events_a_source_did_answer_with() {
     };
     let outcome = decide(&policy, observations);
     assert!(
-        matches!(&outcome, GateOutcome::Blocked { blockers, health: HealthCheck::Unavailable(_) } if blockers == &[Blocker::HealthEvent(ec2_issue())]),
+        matches!(&outcome, GateOutcome::Blocked { blockers, health: HealthCheck::Unavailable(_), .. } if blockers == &[Blocker::HealthEvent(ec2_issue())]),
         "{outcome:?}"
     );
     let JobResult::Failure { message, .. } = render(&outcome) else {
@@ -311,6 +320,8 @@ fn a_pass_reports_output_variables_for_later_actions() {
         scope: Scope::of(&policy),
         held_minutes: Some(7),
         health: ASKED,
+        freezes: FreezeCheck::Checked,
+        released_from: vec![],
     })
     else {
         panic!()
@@ -518,6 +529,8 @@ fn every_answer_says_which_health_source_decided() {
         scope: Scope::of(&policy),
         held_minutes: None,
         health: HealthCheck::Unavailable("no plan".into()),
+        freezes: FreezeCheck::Checked,
+        released_from: vec![],
     };
     let JobResult::Success { output_variables, .. } = render(&unchecked) else {
         panic!()
@@ -529,6 +542,7 @@ fn every_answer_says_which_health_source_decided() {
             source: HealthSource::Events,
             caveat: None,
         },
+        at: NOW,
     };
     let JobResult::Failure { message, .. } = render(&blocked) else {
         panic!()
@@ -567,3 +581,7 @@ fn only_answers_the_gate_could_not_reach_as_asked_need_a_person() {
 /// How each answer is worded: job results, failure messages, notices.
 #[path = "wording_tests.rs"]
 mod wording;
+
+/// Freezes and deployment windows as blockers.
+#[path = "freeze_window_tests.rs"]
+mod freezes_and_windows;

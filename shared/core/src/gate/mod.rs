@@ -8,7 +8,9 @@ mod source;
 mod token;
 mod wording;
 
-pub use decide::{Blocker, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, read_job};
+pub use decide::{
+    Blocker, FreezeCheck, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, read_job,
+};
 pub use policy::{
     EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_WAIT_MINUTES_LIMIT, OnBlock,
     OnHealthError, SourceChoice,

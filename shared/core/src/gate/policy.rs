@@ -4,6 +4,7 @@
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
 use crate::health::{EventCategory, EventStatus, is_account_id};
 use crate::names::closed_names;
+use crate::schedule::{Blackout, Schedule, ScheduleError, Window};
 use serde::Deserialize;
 
 /// Longest hold the gate allows: CodePipeline fails a Lambda invoke action after 24 hours in
@@ -76,6 +77,10 @@ pub struct GatePolicy {
     pub accounts: Vec<String>,
     /// Where AWS Health is asked.
     pub health_source: SourceChoice,
+    /// When deploys may start: the deployment windows and blackouts.
+    pub schedule: Schedule,
+    /// Whether freezes are passed over (for emergency fixes); the gate says so when one is.
+    pub ignore_freezes: bool,
 }
 
 /// The function-wide policy, read from the environment at cold start, and whether the event
@@ -102,6 +107,9 @@ struct RawPolicy {
     block_while_running: Option<Vec<String>>,
     accounts: Option<Vec<String>>,
     health_source: Option<String>,
+    windows: Option<Vec<String>>,
+    blackouts: Option<Vec<String>>,
+    ignore_freezes: Option<bool>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -116,6 +124,17 @@ impl GateDefaults {
         let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&gate_env(field)).map(|value| split_list(&value));
         let text = |field: &str| lookup(&gate_env(field)).map(|value| value.trim().to_owned());
+        // Windows hold commas (`Mon,Wed 09:00-12:00 UTC`): these lists are `;`-separated.
+        let schedule_list = |field: &str| {
+            lookup(&gate_env(field)).map(|value| {
+                value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+        };
         let raw = RawPolicy {
             regions: list("regions"),
             services: list("services"),
@@ -128,6 +147,10 @@ impl GateDefaults {
             block_while_running: list("block_while_running"),
             accounts: list("accounts"),
             health_source: text("health_source"),
+            windows: schedule_list("windows"),
+            blackouts: schedule_list("blackouts"),
+            // Per action only: a function-wide switch would quietly turn every freeze off.
+            ignore_freezes: None,
         };
         let own_region = lookup("AWS_REGION").filter(|region| !region.trim().is_empty());
         let base = GatePolicy {
@@ -142,6 +165,8 @@ impl GateDefaults {
             block_while_running: Vec::new(),
             accounts: Vec::new(),
             health_source: SourceChoice::Auto,
+            schedule: Schedule::default(),
+            ignore_freezes: false,
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
         let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
@@ -395,6 +420,17 @@ impl GatePolicy {
                 )
             })?;
         }
+        if let Some(windows) = raw.windows {
+            self.schedule.windows = parsed_each(windows, Window::parse)
+                .map_err(|(index, error)| indexed("windows", index, error.to_string()))?;
+        }
+        if let Some(blackouts) = raw.blackouts {
+            self.schedule.blackouts = parsed_each(blackouts, Blackout::parse)
+                .map_err(|(index, error)| indexed("blackouts", index, error.to_string()))?;
+        }
+        if let Some(ignore) = raw.ignore_freezes {
+            self.ignore_freezes = ignore;
+        }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(
                 "health_source",
@@ -405,6 +441,18 @@ impl GatePolicy {
         }
         Ok(self)
     }
+}
+
+/// Each expression read by `parse`, or the first that cannot be, with its index.
+fn parsed_each<T>(
+    expressions: Vec<String>,
+    parse: impl Fn(&str) -> Result<T, ScheduleError>,
+) -> Result<Vec<T>, (usize, ScheduleError)> {
+    expressions
+        .iter()
+        .enumerate()
+        .map(|(index, expression)| parse(expression).map_err(|error| (index, error)))
+        .collect()
 }
 
 /// Health service and event type codes are upper case; lower case input is accepted as-is

@@ -1,11 +1,13 @@
 //! The gate's words: the job result each outcome is reported as (summaries, failure messages
 //! with the hold marker), and the notices people get. What is decided is `decide`'s.
 
-use super::decide::{Blocker, GateOutcome, HealthCheck, Scope};
+use super::decide::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use crate::freeze::Freeze;
 use crate::hold::{HeldBy, Hold};
 use crate::job::{FailureKind, JobResult};
 use crate::notice::Notice;
 use crate::pipeline::ConflictCheckError;
+use crate::schedule::describe_time;
 
 impl HealthCheck {
     /// The sentence every summary, failure and notice ends with: which source answered.
@@ -55,16 +57,24 @@ impl Blocker {
                 "pipeline {} is running (execution {}, {})",
                 execution.pipeline, execution.execution_id, execution.status
             ),
+            Self::Freeze(freeze) => freeze.describe(),
+            Self::OutsideWindow(closed) => match closed.opens_at {
+                Some(opens_at) => format!(
+                    "{}; deploys may start again at {}",
+                    closed.because,
+                    describe_time(opens_at)
+                ),
+                None => format!(
+                    "{}; no deployment window opens within three years",
+                    closed.because
+                ),
+            },
         }
     }
 }
 
-fn count_of(blockers: &[Blocker]) -> (usize, usize) {
-    let events = blockers
-        .iter()
-        .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
-        .count();
-    (events, blockers.len() - events)
+fn count(blockers: &[Blocker], kind: impl Fn(&Blocker) -> bool) -> usize {
+    blockers.iter().filter(|blocker| kind(blocker)).count()
 }
 
 fn plural(count: usize, one: &str, many: &str) -> String {
@@ -72,10 +82,15 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 }
 
 fn headline(blockers: &[Blocker]) -> String {
-    let (events, pipelines) = count_of(blockers);
+    let events = count(blockers, |blocker| matches!(blocker, Blocker::HealthEvent(_)));
+    let freezes = count(blockers, |blocker| matches!(blocker, Blocker::Freeze(_)));
+    let pipelines = count(blockers, |blocker| matches!(blocker, Blocker::RunningPipeline(_)));
     let mut parts = Vec::new();
     if events > 0 {
         parts.push(plural(events, "AWS Health event", "AWS Health events"));
+    }
+    if freezes > 0 {
+        parts.push(plural(freezes, "freeze", "freezes"));
     }
     if pipelines > 0 {
         parts.push(plural(
@@ -83,6 +98,12 @@ fn headline(blockers: &[Blocker]) -> String {
             "running conflicting pipeline execution",
             "running conflicting pipeline executions",
         ));
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_)))
+    {
+        parts.push("the deployment schedule".into());
     }
     parts.join(" and ")
 }
@@ -95,31 +116,36 @@ fn listing(blockers: &[Blocker]) -> String {
         .join("\n")
 }
 
-/// The AWS Health events among the blockers, and where they were learned of, for the hold
-/// marker stage-retry reads.
-fn hold_of(blockers: &[Blocker], health: &HealthCheck) -> Option<Hold> {
-    let events: Vec<HeldBy> = blockers
-        .iter()
-        .filter_map(|blocker| match blocker {
-            Blocker::HealthEvent(event) => Some(HeldBy {
+/// What among the blockers ends by itself (AWS Health events and where they were learned of,
+/// freezes, the deployment window), since `since`, for the hold marker stage-retry reads.
+fn hold_of(blockers: &[Blocker], health: &HealthCheck, since: i64) -> Option<Hold> {
+    let mut hold = Hold {
+        source: match health {
+            HealthCheck::Asked { source, .. } => Some(*source),
+            HealthCheck::Unavailable(_) => None,
+        },
+        since: Some(since),
+        ..Hold::default()
+    };
+    for blocker in blockers {
+        match blocker {
+            Blocker::HealthEvent(event) => hold.events.push(HeldBy {
                 arn: event.arn.clone(),
                 region: event.region.clone(),
                 account: event.account.clone(),
             }),
-            Blocker::RunningPipeline(_) => None,
-        })
-        .collect();
-    let source = match health {
-        HealthCheck::Asked { source, .. } => Some(*source),
-        HealthCheck::Unavailable(_) => None,
-    };
-    (!events.is_empty()).then(|| Hold::new(events, source))
+            Blocker::Freeze(freeze) => hold.freezes.push(freeze.id.clone()),
+            Blocker::OutsideWindow(closed) => hold.opens_at = closed.opens_at,
+            Blocker::RunningPipeline(_) => {}
+        }
+    }
+    hold.holds_anything().then_some(hold)
 }
 
-/// A failure because of `blockers`, marked with the AWS Health events among them.
-fn blocked_failure(message: &str, blockers: &[Blocker], health: &HealthCheck) -> JobResult {
+/// A failure because of `blockers`, marked with what among them ends by itself.
+fn blocked_failure(message: &str, blockers: &[Blocker], health: &HealthCheck, since: i64) -> JobResult {
     let message = format!("{message}\n{}", health.describe());
-    match hold_of(blockers, health) {
+    match hold_of(blockers, health, since) {
         Some(hold) => JobResult::failure_with_trailer(FailureKind::JobFailed, &message, &hold.marker()),
         None => JobResult::failure(FailureKind::JobFailed, &message),
     }
@@ -145,6 +171,8 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             scope,
             held_minutes,
             health,
+            freezes,
+            released_from,
         } => {
             let mut summary = match health {
                 HealthCheck::Asked { source, caveat } => format!(
@@ -163,10 +191,15 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             if !scope.locks.is_empty() {
                 summary.push_str(&format!("; none of {} is running", scope.locks.join(", ")));
             }
+            summary.push_str(&format!("; {}", freezes.describe()));
+            if scope.schedule {
+                summary.push_str("; inside the deployment schedule");
+            }
             summary.push('.');
             if let Some(minutes) = held_minutes {
                 summary.push_str(&format!(
-                    " Released after holding the deployment for {minutes} minutes."
+                    " Released after holding the deployment for {minutes} minutes{}.",
+                    released_by(released_from)
                 ));
             }
             JobResult::success(
@@ -178,10 +211,11 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                     ("accounts_checked".into(), scope.accounts.join(",")),
                     ("held_minutes".into(), held_minutes.unwrap_or(0).to_string()),
                     ("health_source".into(), health.source_name().into()),
+                    ("freezes".into(), freezes.name().into()),
                 ],
             )
         }
-        GateOutcome::Blocked { blockers, health } => blocked_failure(
+        GateOutcome::Blocked { blockers, health, at } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",
                 headline(blockers),
@@ -189,6 +223,22 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             ),
             blockers,
             health,
+            *at,
+        ),
+        GateOutcome::WindowTooFar {
+            blockers,
+            max_wait_minutes,
+            health,
+            at,
+        } => blocked_failure(
+            &format!(
+                "Deployment blocked by {}, and the deployment schedule would not let it start within max_wait_minutes ({max_wait_minutes}), so it fails now rather than waiting to fail; stage-retry resumes it when the schedule opens:\n{}",
+                headline(blockers),
+                listing(blockers)
+            ),
+            blockers,
+            health,
+            *at,
         ),
         GateOutcome::Hold {
             wait,
@@ -213,6 +263,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             waited_minutes,
             max_wait_minutes,
             health,
+            since,
         } => blocked_failure(
             &format!(
                 "Held the deployment for {waited_minutes} minutes (max_wait_minutes = {max_wait_minutes}) and it is still blocked by {}:\n{}",
@@ -221,12 +272,20 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             ),
             blockers,
             health,
+            *since,
         ),
         GateOutcome::HealthUnavailable { cause } => JobResult::failure(
             FailureKind::SystemUnavailable,
             &format!(
                 "AWS Health could not be asked, so the deployment is blocked (on_health_error = fail-closed): {cause}. \
                  Set on_health_error to fail-open to deploy without the check when Health is unavailable."
+            ),
+        ),
+        GateOutcome::FreezesUnavailable { cause } => JobResult::failure(
+            FailureKind::SystemUnavailable,
+            &format!(
+                "The freezes could not be read, so the deployment is blocked (on_health_error = fail-closed): {cause}. \
+                 Set on_health_error to fail-open to deploy without the check when they cannot be read."
             ),
         ),
         GateOutcome::ConflictCheckFailed(
@@ -254,19 +313,18 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
 /// on, or released after a hold. Re-checks during a hold send nothing.
 pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
     let notice = match outcome {
-        GateOutcome::Blocked { blockers, health } => Notice::new(
-            &format!("pipeguard: {pipeline} blocked"),
-            &format!(
-                "The deployment of pipeline {pipeline} was stopped by {}:\n{}\n{}",
-                headline(blockers),
-                listing(blockers),
-                health.describe()
-            ),
-        )
-        .with_next_steps(&[
-            "Nothing to do for AWS Health events: stage-retry retries the stage once they have all closed.",
-            "To deploy anyway, retry the stage by hand once you have judged the risk.",
-        ]),
+        GateOutcome::Blocked { blockers, health, .. } | GateOutcome::WindowTooFar { blockers, health, .. } => {
+            Notice::new(
+                &format!("pipeguard: {pipeline} blocked"),
+                &format!(
+                    "The deployment of pipeline {pipeline} was stopped by {}:\n{}\n{}",
+                    headline(blockers),
+                    listing(blockers),
+                    health.describe()
+                ),
+            )
+            .with_next_steps(&next_steps(blockers))
+        }
         GateOutcome::Hold {
             blockers,
             newly_held: true,
@@ -298,22 +356,102 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
                 health.describe()
             ),
         )
-        .with_next_steps(&[
-            "stage-retry retries the stage once its AWS Health events have all closed.",
-            "If a running pipeline blocked it, retry the stage when that pipeline is done.",
-        ]),
+        .with_next_steps(&next_steps(blockers)),
         GateOutcome::Pass {
             held_minutes: Some(minutes),
             health,
+            released_from,
             ..
         } => Notice::new(
             &format!("pipeguard: {pipeline} released"),
             &format!(
-                "The deployment of pipeline {pipeline} was held for {minutes} minutes and is now going ahead: nothing blocks it any more.\n{}",
+                "The deployment of pipeline {pipeline} was held for {minutes} minutes{} and is now going ahead: nothing blocks it any more.\n{}",
+                released_by(released_from),
                 health.describe()
             ),
         ),
         _ => return None,
     };
     Some(notice.about(pipeline))
+}
+
+/// What people can do about a stage the gate failed, by what blocked it.
+fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
+    let mut steps = Vec::new();
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
+    {
+        steps.push(
+            "Nothing to do for AWS Health events: stage-retry retries the stage once they have all closed.",
+        );
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::Freeze(_)))
+    {
+        steps.push("Frozen: stage-retry resumes the stage when the freeze ends (pipeguard unfreeze, or its end time).");
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_)))
+    {
+        steps.push("Outside the deployment schedule: stage-retry resumes the stage when it opens.");
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::RunningPipeline(_)))
+    {
+        steps.push("If a running pipeline blocked it, retry the stage when that pipeline is done.");
+    }
+    steps.push("To deploy anyway, retry the stage by hand once you have judged the risk.");
+    steps
+}
+
+/// Which freezes a hold that ended was part of, for the release's words: who froze and why.
+fn released_by(freezes: &[Freeze]) -> String {
+    match freezes {
+        [] => String::new(),
+        freezes => format!(
+            " by {}",
+            freezes
+                .iter()
+                .map(|freeze| format!("freeze {} ({}: \"{}\")", freeze.id, freeze.by, freeze.reason))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+impl FreezeCheck {
+    /// The output variable `freezes`: `checked`, `ignored`, `unavailable` or `not-checked`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Checked => "checked",
+            Self::Ignored(_) => "ignored",
+            Self::Unavailable(_) => "unavailable",
+            Self::NoStore => "not-checked",
+        }
+    }
+
+    /// The clause a passing summary says about freezes.
+    fn describe(&self) -> String {
+        match self {
+            Self::Checked => "no freeze holds it".into(),
+            Self::NoStore => "freezes not checked (no table to read them from)".into(),
+            Self::Unavailable(cause) => format!(
+                "freezes could not be read ({cause}) and on_health_error is fail-open, so none counted"
+            ),
+            Self::Ignored(freezes) if freezes.is_empty() => "freezes ignored (ignore_freezes)".into(),
+            Self::Ignored(freezes) => format!(
+                "freezes ignored (ignore_freezes), though {} would hold it: {}",
+                plural(freezes.len(), "freeze", "freezes"),
+                freezes
+                    .iter()
+                    .map(Freeze::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }
+    }
 }

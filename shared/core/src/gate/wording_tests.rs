@@ -8,6 +8,7 @@ fn a_block_lists_every_event_and_pipeline_with_what_identifies_it() {
             Blocker::RunningPipeline(running("cleanup")),
         ],
         health: ASKED,
+        at: NOW,
     };
     let JobResult::Failure { kind, message } = render(&outcome) else {
         panic!()
@@ -46,6 +47,7 @@ fn a_huge_block_message_is_cut_to_the_api_limit() {
     let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked {
         blockers,
         health: ASKED,
+        at: NOW,
     }) else {
         panic!()
     };
@@ -79,6 +81,7 @@ fn giving_up_and_health_errors_say_why() {
         waited_minutes: 60,
         max_wait_minutes: 60,
         health: ASKED,
+        since: NOW,
     }) else {
         panic!()
     };
@@ -109,6 +112,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Blocked {
             blockers: blockers.clone(),
             health: ASKED,
+            at: NOW,
         })
         .as_deref(),
         Some("pipeguard: web-app blocked")
@@ -140,6 +144,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             waited_minutes: 60,
             max_wait_minutes: 60,
             health: ASKED,
+            since: NOW,
         })
         .as_deref(),
         Some("pipeguard: web-app gave up waiting")
@@ -148,7 +153,9 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Pass {
             scope: Scope::of(&policy),
             held_minutes: Some(3),
-            health: ASKED
+            health: ASKED,
+            freezes: FreezeCheck::Checked,
+            released_from: vec![],
         })
         .as_deref(),
         Some("pipeguard: web-app released")
@@ -157,7 +164,9 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
         subject(GateOutcome::Pass {
             scope: Scope::of(&policy),
             held_minutes: None,
-            health: ASKED
+            health: ASKED,
+            freezes: FreezeCheck::Checked,
+            released_from: vec![],
         }),
         None
     );
@@ -180,12 +189,14 @@ fn a_block_marks_its_health_events_for_whatever_resumes_the_stage() {
         GateOutcome::Blocked {
             blockers: blockers.clone(),
             health: ASKED,
+            at: NOW,
         },
         GateOutcome::GaveUp {
             blockers: blockers.clone(),
             waited_minutes: 61,
             max_wait_minutes: 60,
             health: ASKED,
+            since: NOW,
         },
     ] {
         let JobResult::Failure { message, .. } = render(&outcome) else {
@@ -198,6 +209,7 @@ fn a_block_marks_its_health_events_for_whatever_resumes_the_stage() {
     let JobResult::Failure { message, .. } = render(&GateOutcome::Blocked {
         blockers: vec![Blocker::RunningPipeline(running("cleanup"))],
         health: ASKED,
+        at: NOW,
     }) else {
         panic!()
     };

@@ -3,7 +3,8 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::hold::{EventRef, Hold};
+use crate::freeze::Freeze;
+use crate::hold::{EventRef, HeldBy, Hold};
 use crate::pipeline::{RetryMode, StageSnapshot, StaleFailure};
 
 /// What to do about a failed stage, before anything is done.
@@ -18,9 +19,9 @@ pub enum RetryDecision {
         /// How long to wait first.
         delay_seconds: u32,
     },
-    /// The health gate failed the stage because of these AWS Health events: it is resumed when
-    /// they have all closed, not retried while one is open.
-    HeldByHealth(Hold),
+    /// The health gate failed the stage because of these AWS Health events, freezes or the
+    /// deployment schedule: it is resumed when they have all ended, not retried before.
+    Held(Hold),
     /// Retries are used up: tell people, once, and stop.
     Exhausted {
         /// Retries CodePipeline counted.
@@ -34,21 +35,30 @@ pub enum RetryDecision {
     Skip(String),
 }
 
-/// The AWS Health events that hold a stage, from the hold markers of its failed actions.
+/// What holds a stage, from the hold markers of its failed actions.
 fn hold_of(stage: &StageSnapshot) -> Option<Hold> {
     let holds: Vec<Hold> = stage
         .failed_actions()
         .filter_map(|action| action.error_message.as_deref().and_then(Hold::read))
         .collect();
     let first = holds.first()?;
-    let mut events = Vec::new();
+    let mut events: Vec<HeldBy> = Vec::new();
     for held in holds.iter().flat_map(|hold| &hold.events) {
         if !events.contains(held) {
             events.push(held.clone());
         }
     }
+    let mut freezes: Vec<String> = Vec::new();
+    for id in holds.iter().flat_map(|hold| &hold.freezes) {
+        if !freezes.contains(id) {
+            freezes.push(id.clone());
+        }
+    }
     Some(Hold {
         events,
+        freezes,
+        opens_at: holds.iter().filter_map(|hold| hold.opens_at).max(),
+        since: holds.iter().filter_map(|hold| hold.since).min(),
         source: first.source,
         // Saturating: a marker is read from a message, and can say any count.
         more: holds.iter().fold(0, |more, hold| more.saturating_add(hold.more)),
@@ -79,7 +89,7 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
         return RetryDecision::Skip(format!("stage {} has no failed action to retry", stage.name));
     }
     if let Some(hold) = hold_of(stage) {
-        return RetryDecision::HeldByHealth(hold);
+        return RetryDecision::Held(hold);
     }
     for action in &failed {
         if !listed_or_all(&policy.actions, &action.name) || policy.never_actions.contains(&action.name) {
@@ -127,27 +137,80 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
     }
 }
 
-/// Failed stages the health gate holds (only those `event` holds, when given), with the events
-/// that hold each: the ones to resume when those events close.
+/// What ended, so that the stages it held may resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release<'a> {
+    /// An AWS Health event closed.
+    EventClosed(EventRef<'a>),
+    /// A freeze was ended by hand.
+    Unfrozen(&'a str),
+}
+
+impl<'a> Release<'a> {
+    /// Whether it is part of `hold`.
+    fn ends_part_of(&self, hold: &Hold) -> bool {
+        match self {
+            Self::EventClosed(event) => hold.events.iter().any(|held| held.is(*event)),
+            Self::Unfrozen(id) => hold.freezes.iter().any(|held| held == id),
+        }
+    }
+
+    /// The event that just closed, when it is one.
+    fn event(self) -> Option<EventRef<'a>> {
+        match self {
+            Self::EventClosed(event) => Some(event),
+            Self::Unfrozen(_) => None,
+        }
+    }
+}
+
+/// Failed stages the health gate holds (only those `release` was part of, when given), with
+/// what holds each: the ones to resume when that ends.
 pub fn held_stages<'a>(
     stages: &'a [StageSnapshot],
-    event: Option<EventRef>,
+    release: Option<Release>,
 ) -> Vec<(&'a StageSnapshot, Hold)> {
     stages
         .iter()
         .filter(|stage| stage.is_failed())
         .filter_map(|stage| hold_of(stage).map(|hold| (stage, hold)))
-        .filter(|(_, hold)| event.is_none_or(|event| hold.events.iter().any(|held| held.is(event))))
+        .filter(|(_, hold)| release.is_none_or(|release| release.ends_part_of(hold)))
         .collect()
 }
 
-/// Whether a held stage may resume: every event that held it has closed. Events the marker
-/// left out for length (`hold.more`) are not waited for: the gate, run again by the resume,
-/// checks every event itself.
-pub fn may_resume(hold: &Hold, closed: &[bool], just_closed: Option<EventRef>) -> bool {
-    !hold.events.is_empty()
-        && hold.events.len() == closed.len()
-        && hold.still_open(closed, just_closed).is_empty()
+/// What still holds a stage at `now`: its events `closed` (one answer per event, in order) does
+/// not say have closed (other than one `release` says just did), its freezes still active among
+/// `freezes` (a freeze the table no longer has ended long ago), and its deployment schedule
+/// until it opens. Events the marker left out for length (`hold.more`) are not waited for: the
+/// gate, run again by the resume, checks every event itself. Each as a person reads it.
+pub fn still_holding(
+    hold: &Hold,
+    closed: &[bool],
+    release: Option<Release>,
+    freezes: &[Freeze],
+    now: i64,
+) -> Vec<String> {
+    let events: Vec<String> = if hold.events.len() == closed.len() {
+        hold.still_open(closed, release.and_then(|release| release.event()))
+            .into_iter()
+            .map(HeldBy::describe)
+            .collect()
+    } else {
+        hold.events.iter().map(HeldBy::describe).collect()
+    };
+    let active_freezes = hold.freezes.iter().filter_map(|id| {
+        freezes
+            .iter()
+            .find(|freeze| freeze.id == *id && freeze.is_active(now))
+            .map(|freeze| format!("freeze {} ({})", freeze.id, freeze.reason))
+    });
+    let window = hold.opens_at.filter(|opens_at| *opens_at > now).map(|opens_at| {
+        format!(
+            "the deployment schedule, until {}",
+            crate::schedule::describe_time(opens_at)
+        )
+    });
+    events.into_iter().chain(active_freezes).chain(window).collect()
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ fn a_stage_the_gate_failed_waits_for_its_health_events() {
         0,
         vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
     );
-    let RetryDecision::HeldByHealth(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
+    let RetryDecision::Held(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
         panic!("not held")
     };
     assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN]);
@@ -202,7 +202,7 @@ fn a_stage_the_gate_failed_waits_for_its_health_events() {
     assert!(
         matches!(
             decide(&RetryPolicy::default(), "e1", &exhausted),
-            RetryDecision::HeldByHealth(_)
+            RetryDecision::Held(_)
         ),
         "a hold is not a retry"
     );
@@ -223,12 +223,20 @@ fn stages_held_by_an_event_are_found_for_resuming() {
     let mut resolved = gate.clone();
     resolved.status = Some(StageStatus::Succeeded);
     let stages = vec![gate.clone(), other, resolved];
-    let held: Vec<&StageSnapshot> = held_stages(&stages, Some(event(ARN)))
+    let held: Vec<&StageSnapshot> = held_stages(&stages, Some(Release::EventClosed(event(ARN))))
         .into_iter()
         .map(|(stage, _)| stage)
         .collect();
     assert_eq!(held, [&gate]);
-    assert!(held_stages(&stages, Some(event("arn:aws:health:us-east-1::event/EC2/OTHER"))).is_empty());
+    assert!(
+        held_stages(
+            &stages,
+            Some(Release::EventClosed(event(
+                "arn:aws:health:us-east-1::event/EC2/OTHER"
+            )))
+        )
+        .is_empty()
+    );
     assert_eq!(held_stages(&stages, None).len(), 1, "every held stage");
 }
 
@@ -256,13 +264,16 @@ fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
         0,
         vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
     );
-    let RetryDecision::HeldByHealth(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
+    let RetryDecision::Held(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
         panic!("not held")
     };
     assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN, other]);
     assert_eq!(hold.events[1].region, "global");
     let stages = [stage];
-    assert_eq!(held_stages(&stages, Some(event(other))).len(), 1);
+    assert_eq!(
+        held_stages(&stages, Some(Release::EventClosed(event(other)))).len(),
+        1
+    );
     assert_eq!(held_stages(&stages, None)[0].1, hold);
 }
 
@@ -287,6 +298,10 @@ fn the_counts_two_markers_left_out_add_up_without_overflow() {
     assert_eq!(held[0].1.arns().collect::<Vec<_>>(), [ARN]);
 }
 
+fn may_resume(hold: &Hold, closed: &[bool], release: Option<Release>, freezes: &[Freeze], now: i64) -> bool {
+    still_holding(hold, closed, release, freezes, now).is_empty()
+}
+
 #[test]
 fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
     let hold = crate::hold::Hold::new(
@@ -304,18 +319,113 @@ fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
         ],
         None,
     );
-    assert!(may_resume(&hold, &[true, true], None));
-    assert!(!may_resume(&hold, &[true, false], None));
+    assert!(may_resume(&hold, &[true, true], None, &[], 0));
+    assert!(!may_resume(&hold, &[true, false], None, &[], 0));
     assert!(
-        may_resume(&hold, &[true, false], Some(event("b"))),
+        may_resume(
+            &hold,
+            &[true, false],
+            Some(Release::EventClosed(event("b"))),
+            &[],
+            0
+        ),
         "b just closed"
     );
-    assert!(!may_resume(&hold, &[false, false], Some(event("b"))));
+    assert!(!may_resume(
+        &hold,
+        &[false, false],
+        Some(Release::EventClosed(event("b"))),
+        &[],
+        0
+    ));
     assert!(
-        !may_resume(&hold, &[true], None),
+        !may_resume(&hold, &[true], None, &[], 0),
         "every event must be answered for"
     );
-    assert!(!may_resume(&crate::hold::Hold::default(), &[], None));
+    assert_eq!(
+        still_holding(&hold, &[true, false], None, &[], 0),
+        ["b"],
+        "what still holds it, as people read it"
+    );
+}
+
+fn frozen(id: &str, since: i64, until: Option<i64>) -> Freeze {
+    Freeze {
+        id: id.into(),
+        by: "arn:aws:iam::111111111111:user/ic".into(),
+        reason: "INC-1".into(),
+        since,
+        until,
+        coverage: crate::freeze::Coverage::Everything,
+        unfrozen: None,
+    }
+}
+
+#[test]
+fn a_stage_held_by_freezes_resumes_when_every_one_has_ended() {
+    let hold = Hold {
+        freezes: vec!["f1".into(), "f2".into()],
+        since: Some(100),
+        ..Hold::default()
+    };
+    let mut unfrozen = frozen("f1", 100, None);
+    unfrozen.unfrozen = Some(crate::freeze::Unfrozen {
+        at: 200,
+        by: "arn:aws:iam::111111111111:user/ic".into(),
+    });
+    let until_300 = frozen("f2", 100, Some(300));
+    let freezes = [unfrozen.clone(), until_300.clone()];
+    assert_eq!(
+        still_holding(&hold, &[], None, &freezes, 250),
+        ["freeze f2 (INC-1)"]
+    );
+    assert!(
+        may_resume(&hold, &[], None, &freezes, 300),
+        "f2 reached its until"
+    );
+    assert!(
+        may_resume(&hold, &[], Some(Release::Unfrozen("f1")), &[unfrozen], 250),
+        "a freeze the table no longer has ended long ago"
+    );
+    assert!(!may_resume(&hold, &[], None, &[frozen("f1", 100, None)], 250));
+}
+
+#[test]
+fn a_stage_held_by_the_schedule_resumes_when_it_opens() {
+    let hold = Hold {
+        opens_at: Some(1000),
+        ..Hold::default()
+    };
+    assert_eq!(
+        still_holding(&hold, &[], None, &[], 999),
+        ["the deployment schedule, until 1970-01-01 00:16 UTC"]
+    );
+    assert!(may_resume(&hold, &[], None, &[], 1000));
+}
+
+#[test]
+fn stages_held_by_a_freeze_are_found_when_it_is_unfrozen() {
+    let marker = Hold {
+        freezes: vec!["f1".into()],
+        since: Some(100),
+        ..Hold::default()
+    }
+    .marker();
+    let stages = [failed_stage(
+        0,
+        vec![action(
+            "HealthGate",
+            "Failed",
+            Some("JobFailed"),
+            Some(&format!("Deployment blocked by 1 freeze\n{marker}")),
+        )],
+    )];
+    assert_eq!(held_stages(&stages, Some(Release::Unfrozen("f1"))).len(), 1);
+    assert!(held_stages(&stages, Some(Release::Unfrozen("f2"))).is_empty());
+    let RetryDecision::Held(hold) = decide(&RetryPolicy::default(), "e1", &stages[0]) else {
+        panic!("not held")
+    };
+    assert_eq!((hold.freezes, hold.since), (vec!["f1".to_owned()], Some(100)));
 }
 
 #[test]

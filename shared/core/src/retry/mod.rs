@@ -5,6 +5,6 @@ mod decide;
 mod policy;
 mod verdict;
 
-pub use decide::{RetryDecision, decide, held_stages, may_resume};
+pub use decide::{Release, RetryDecision, decide, held_stages, still_holding};
 pub use policy::{RetryPolicies, RetryPolicy};
 pub use verdict::RetryVerdict;

@@ -24,10 +24,11 @@ pub enum RetryVerdict {
         /// Which events closed, or that all have.
         because: String,
     },
-    /// Held by AWS Health events: resumed when they have all closed.
+    /// Held by AWS Health events, freezes or the deployment schedule: resumed when they have
+    /// all ended.
     Held {
-        /// The events still holding it.
-        events: Vec<String>,
+        /// What still holds it.
+        by: Vec<String>,
     },
     /// Retries are used up: people are told, once.
     Exhausted {
@@ -78,10 +79,7 @@ impl RetryVerdict {
         match self {
             Self::Retried { attempt, mode } => format!("retry {attempt} started ({mode})"),
             Self::Resumed { because } => because.clone(),
-            Self::Held { events } => format!(
-                "held by AWS Health events, resumed when they have all closed: {}",
-                events.join(", ")
-            ),
+            Self::Held { by } => format!("held, and resumed when these have all ended: {}", by.join(", ")),
             Self::Exhausted {
                 attempts,
                 allowed,

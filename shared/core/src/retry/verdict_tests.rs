@@ -69,10 +69,10 @@ fn every_verdict_has_one_upper_case_label_and_a_reason() {
         ),
         (
             RetryVerdict::Held {
-                events: vec!["arn:a".into(), "arn:b".into()],
+                by: vec!["arn:a".into(), "freeze f1 (INC-1)".into()],
             },
             "HOLD",
-            "held by AWS Health events, resumed when they have all closed: arn:a, arn:b",
+            "held, and resumed when these have all ended: arn:a, freeze f1 (INC-1)",
         ),
         (
             RetryVerdict::Exhausted {
@@ -124,7 +124,7 @@ fn only_used_up_retries_are_worth_a_notice() {
     let skipped = RetryVerdict::Skipped("not managed".into());
     assert_eq!(skipped.notice("web-app", "Deploy", "e1"), None);
     let held = RetryVerdict::Held {
-        events: vec!["arn:a".into()],
+        by: vec!["arn:a".into()],
     };
     assert_eq!(held.notice("web-app", "Deploy", "e1"), None);
 }
