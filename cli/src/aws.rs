@@ -3,7 +3,11 @@
 
 use crate::{Problem, Selection};
 use aws_config::SdkConfig;
-use pipeguard::aws::{CodePipeline, HealthSources, PipelineCallError, TrustRoots};
+use pipeguard::aws::{
+    CallerIdentity, CodePipeline, FreezeStore, HealthSources, PipelineCallError, TrustRoots,
+};
+use pipeguard_core::gate::EVENT_STORE_VARIABLE;
+use pipeguard_core::trigger::{UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE};
 
 /// The region the CLI works in and the clients it uses.
 pub struct Aws {
@@ -45,12 +49,47 @@ impl Aws {
         }
     }
 
+    /// Whose the credentials are: a freeze records who froze.
+    pub async fn identity(&self) -> Result<CallerIdentity, Problem> {
+        pipeguard::aws::caller_identity(&self.config)
+            .await
+            .map_err(|error| Problem::Failed(error.to_string()))
+    }
+
     /// The account of the credentials: the one the Health API's own view is of, and the one a
     /// gate policy watches when it names none.
     pub async fn own_account(&self) -> Result<String, Problem> {
-        pipeguard::aws::caller_account(&self.config)
+        Ok(self.identity().await?.account)
+    }
+
+    /// The freezes in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.
+    pub fn freeze_store(&self, table: Option<String>) -> Option<FreezeStore> {
+        self.env(table)(EVENT_STORE_VARIABLE)
+            .filter(|table| !table.trim().is_empty())
+            .map(|table| FreezeStore::new(aws_sdk_dynamodb::Client::new(&self.config), table.trim()))
+    }
+
+    /// Tells stage-retry that freeze `id` ended, so that it resumes the stages it held now: the
+    /// event the template's rule routes to it, on this region's default bus.
+    pub async fn announce_unfrozen(&self, id: &str) -> Result<(), String> {
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source(UNFROZEN_SOURCE)
+            .detail_type(UNFROZEN_DETAIL_TYPE)
+            .detail(serde_json::json!({ "freeze_id": id }).to_string())
+            .build();
+        let output = aws_sdk_eventbridge::Client::new(&self.config)
+            .put_events()
+            .entries(entry)
+            .send()
             .await
-            .map_err(|error| Problem::Failed(error.to_string()))
+            .map_err(|error| aws_sdk_eventbridge::error::DisplayErrorContext(error).to_string())?;
+        match output.entries().first().and_then(|entry| entry.error_code()) {
+            None if output.failed_entry_count() == 0 => Ok(()),
+            code => Err(format!(
+                "PutEvents refused the event ({})",
+                code.unwrap_or("no reason given")
+            )),
+        }
     }
 
     /// Where AWS Health is asked: the API, and the event store when `table` (or

@@ -6,6 +6,7 @@ use crate::output::{Tone, colour_enabled, paint};
 use crate::{Ended, Problem};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
+use pipeguard::aws::EventStore;
 use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations, SourceChoice};
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
@@ -33,9 +34,22 @@ pub struct HealthArgs {
     /// The gate's UserParameters, as JSON (the flags above override its fields)
     #[arg(long)]
     params: Option<String>,
-    /// The event store's DynamoDB table (default: HEALTH_EVENTS_TABLE)
+    /// The event store's DynamoDB table, where freezes are kept too (default: HEALTH_EVENTS_TABLE)
     #[arg(long = "events-table")]
     events_table: Option<String>,
+    /// The pipeline (or service) the deploy is for, for freezes that cover some pipelines only
+    /// (without it, every active freeze blocks)
+    #[arg(long)]
+    pipeline: Option<String>,
+    /// Deployment windows, `;`-separated: `Mon-Thu 09:00-16:00 Europe/Berlin`
+    #[arg(long, value_delimiter = ';')]
+    windows: Vec<String>,
+    /// Blackouts, `;`-separated: `2026-12-20..2027-01-04 Europe/Berlin`
+    #[arg(long, value_delimiter = ';')]
+    blackouts: Vec<String>,
+    /// Deploy even while a freeze covers it (an emergency fix); the answer says which freeze
+    #[arg(long)]
+    ignore_freezes: bool,
 }
 
 pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Problem> {
@@ -44,17 +58,25 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
     let own_account = aws.own_account().await?;
     let policy = policy.with_own_account(&own_account);
     let sources = aws.health_sources(args.events_table).await;
-    let (health, running) = tokio::join!(
+    let freezes = sources.store().map(EventStore::freezes);
+    let (health, freezes, running) = tokio::join!(
         sources.events_within(&policy, &own_account, BUDGET),
+        async {
+            match &freezes {
+                Some(store) => Some(store.for_gate(BUDGET).await),
+                None => None,
+            }
+        },
         aws.codepipeline.running_executions(&policy.block_while_running),
     );
     let outcome = gate::decide(
         &policy,
         Observations {
             health,
+            freezes,
             running,
             wait: None,
-            pipeline: None,
+            pipeline: args.pipeline,
             now: pipeguard::clock::unix_seconds(),
         },
     );
@@ -87,6 +109,15 @@ fn user_parameters(args: &HealthArgs) -> Result<String, String> {
     if let Some(source) = &args.source {
         fields.insert("health_source".into(), json!(source));
     }
+    if !args.windows.is_empty() {
+        fields.insert("windows".into(), json!(args.windows));
+    }
+    if !args.blackouts.is_empty() {
+        fields.insert("blackouts".into(), json!(args.blackouts));
+    }
+    if args.ignore_freezes {
+        fields.insert("ignore_freezes".into(), json!(true));
+    }
     Ok(Value::Object(fields).to_string())
 }
 
@@ -94,13 +125,17 @@ fn user_parameters(args: &HealthArgs) -> Result<String, String> {
 fn ended(outcome: &GateOutcome) -> Ended {
     match outcome {
         GateOutcome::Pass { .. } => Ended::Ok,
-        GateOutcome::Blocked { .. } | GateOutcome::Hold { .. } | GateOutcome::GaveUp { .. } => Ended::Failed,
+        GateOutcome::Blocked { .. }
+        | GateOutcome::WindowTooFar { .. }
+        | GateOutcome::Hold { .. }
+        | GateOutcome::GaveUp { .. } => Ended::Failed,
         GateOutcome::ConflictCheckFailed(
             ConflictCheckError::PipelineNotFound(_) | ConflictCheckError::NotPermitted(_),
         )
         | GateOutcome::Misconfigured(_)
         | GateOutcome::UnreadableToken(_) => Ended::Usage,
         GateOutcome::HealthUnavailable { .. }
+        | GateOutcome::FreezesUnavailable { .. }
         | GateOutcome::ConflictCheckFailed(_)
         | GateOutcome::OutOfTime { .. }
         | GateOutcome::Crashed(_) => Ended::HealthUnavailable,
@@ -117,6 +152,7 @@ fn print_text(outcome: &GateOutcome) {
     let verdict = match outcome {
         GateOutcome::Pass { .. } => paint("DEPLOY", Tone::Good, colour),
         GateOutcome::HealthUnavailable { .. } => paint("BLOCKED (AWS Health unavailable)", Tone::Bad, colour),
+        GateOutcome::FreezesUnavailable { .. } => paint("BLOCKED (freezes unreadable)", Tone::Bad, colour),
         _ => paint("BLOCKED", Tone::Bad, colour),
     };
     println!("{verdict}: {}", message(outcome));
@@ -153,6 +189,20 @@ fn blocker_json(blocker: &Blocker) -> Value {
             "pipeline": execution.pipeline,
             "execution_id": execution.execution_id,
             "status": execution.status.as_str(),
+        }),
+        Blocker::Freeze(freeze) => json!({
+            "kind": "freeze",
+            "id": freeze.id,
+            "by": freeze.by,
+            "reason": freeze.reason,
+            "since": freeze.since,
+            "until": freeze.until,
+            "covers": freeze.coverage.describe(),
+        }),
+        Blocker::OutsideWindow(closed) => json!({
+            "kind": "outside_window",
+            "because": closed.because,
+            "opens_at": closed.opens_at,
         }),
     }
 }

@@ -8,6 +8,10 @@ fn args(params: Option<&str>, regions: &[&str], source: Option<&str>) -> HealthA
         source: source.map(str::to_owned),
         params: params.map(str::to_owned),
         events_table: None,
+        pipeline: None,
+        windows: vec![],
+        blackouts: vec![],
+        ignore_freezes: false,
     }
 }
 
@@ -44,12 +48,15 @@ fn exit_codes_say_deploy_blocked_misconfigured_or_unavailable() {
             services: vec![],
             locks: vec![],
             accounts: vec!["111111111111".into()],
+            schedule: false,
         },
         held_minutes: None,
         health: gate::HealthCheck::Asked {
             source: pipeguard_core::health::HealthSource::Api,
             caveat: None,
         },
+        freezes: gate::FreezeCheck::Checked,
+        released_from: vec![],
     };
     assert_eq!(ended(&pass), Ended::Ok);
     let blocked = GateOutcome::Blocked {
@@ -58,6 +65,7 @@ fn exit_codes_say_deploy_blocked_misconfigured_or_unavailable() {
             source: pipeguard_core::health::HealthSource::Api,
             caveat: None,
         },
+        at: 0,
     };
     assert_eq!(ended(&blocked) as u8, 1);
     assert_eq!(ended(&GateOutcome::Misconfigured("bad".into())) as u8, 2);

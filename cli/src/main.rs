@@ -1,10 +1,11 @@
 //! `pipeguard`: what pipeguard sees, from a terminal or any CI system, on the same core as the
-//! functions: the gate's AWS Health decision, the state of the pipelines, a bulk retry of failed
-//! stages, and a rollback by hand. Each command's arguments sit beside its `run`, which returns
+//! functions: the gate's decision, the state of the pipelines, a bulk retry of failed stages, a
+//! rollback by hand, and freezes. Each command's arguments sit beside its `run`, which returns
 //! how it ended or the problem that stopped it; this file prints a problem once and turns either
 //! into the exit code.
 
 mod aws;
+mod freeze;
 mod health;
 mod output;
 mod retry;
@@ -44,6 +45,13 @@ enum Command {
     Retry(retry::RetryArgs),
     /// Roll a stage back to the newest execution that succeeded in it (or to --to).
     Rollback(rollback::RollbackArgs),
+    /// Stop deploys: the gate blocks or holds every pipeline the freeze covers (all, --prefix,
+    /// or those named) until it is unfrozen or reaches its end.
+    Freeze(freeze::FreezeArgs),
+    /// End a freeze (or --all); stage-retry resumes the stages it held at once.
+    Unfreeze(freeze::UnfreezeArgs),
+    /// The active freezes (--all: and those ended in the last 30 days).
+    Freezes(freeze::FreezesArgs),
 }
 
 /// Which pipelines: a name prefix, or names; all of them when neither is given.
@@ -120,5 +128,8 @@ async fn run(cli: Cli) -> Result<Ended, Problem> {
         Command::Status(args) => status::run(&aws, args, cli.json).await,
         Command::Retry(args) => retry::run(&aws, args, cli.json).await,
         Command::Rollback(args) => rollback::run(&aws, args, cli.json).await,
+        Command::Freeze(args) => freeze::freeze(&aws, args, cli.json).await,
+        Command::Unfreeze(args) => freeze::unfreeze(&aws, args, cli.json).await,
+        Command::Freezes(args) => freeze::list(&aws, args, cli.json).await,
     }
 }

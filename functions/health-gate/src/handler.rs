@@ -1,8 +1,9 @@
-//! One job, read top to bottom: parse the job, fetch what the policy asks about, decide,
-//! report exactly one result, notify.
+//! One job, read top to bottom: parse the job, fetch what the policy asks about (AWS Health, the
+//! freezes, the conflicting pipelines, the job's pipeline), decide, report exactly one result,
+//! notify.
 
 use lambda_runtime::LambdaEvent;
-use pipeguard::aws::{CodePipeline, HealthSources, Notifier, ReportError, Reported};
+use pipeguard::aws::{CodePipeline, EventStore, HealthSources, Notifier, ReportError, Reported};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
@@ -107,9 +108,18 @@ impl Gate {
         // The pipeline's name is asked only when something needs it: a notice, or the check
         // that the lock does not name the gate's own pipeline. It never holds up the decision:
         // a slow answer leaves it unknown.
-        let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
-        let (health, running, pipeline) = tokio::join!(
+        // Freezes cover pipelines by name: with a table to read them from, the name is needed.
+        let freezes = self.health.store().map(EventStore::freezes);
+        let name_needed =
+            self.notifier.is_enabled() || !policy.block_while_running.is_empty() || freezes.is_some();
+        let (health, freezes, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
+            async {
+                match &freezes {
+                    Some(store) => Some(store.for_gate(health_budget).await),
+                    None => None,
+                }
+            },
             self.codepipeline.running_executions(&policy.block_while_running),
             async {
                 if name_needed {
@@ -128,6 +138,7 @@ impl Gate {
         );
         let observations = Observations {
             health,
+            freezes,
             running,
             wait,
             pipeline: pipeline.clone(),

@@ -1,14 +1,15 @@
 //! One invocation, read top to bottom: parse the triggers, and for each failure fetch the
-//! pipeline's state, decide, act (retry or notify) and log the decision. AWS Health events and
-//! the sweep's schedule go to `resume`.
+//! pipeline's state, decide, act (retry or notify) and log the decision. AWS Health events,
+//! unfreezes and the sweep's schedule go to `resume`.
 
+use crate::resume::FreezesRead;
 use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
 use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::stage_of_failure;
-use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
+use pipeguard_core::retry::{self, Release, RetryDecision, RetryPolicies, RetryVerdict};
 use pipeguard_core::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
 use std::time::Duration;
@@ -67,6 +68,10 @@ impl Retrier {
                 }
                 Trigger::Health(record) => self.on_health_event(&invocation, &record).await?,
                 Trigger::Sweep => self.sweep(&invocation).await?,
+                Trigger::Unfrozen { freeze_id } => {
+                    self.resume_held(&invocation, Some(Release::Unfrozen(&freeze_id)))
+                        .await?
+                }
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => tracing::debug!(
                     pipeline = %change.pipeline,
                     action = ?change.action,
@@ -132,31 +137,38 @@ impl Retrier {
                     self.notifier.tell(&notice).await;
                 }
             }
-            RetryDecision::HeldByHealth(hold) => {
-                // The events may have closed before this failure arrived: then no closing event
-                // will come to resume it, so it resumes now.
-                match self.health.closed(&hold, invocation.own_account).await {
-                    Ok(closed) if retry::may_resume(&hold, &closed, None) => {
+            RetryDecision::Held(hold) => {
+                // What held it may have ended before this failure arrived: then nothing will come
+                // to resume it, so it resumes now.
+                let mut freezes = FreezesRead::default();
+                match self.still_holding(invocation, &hold, None, &mut freezes).await {
+                    Ok(holding) if holding.is_empty() => {
                         self.resume(
                             pipeline,
                             stage,
                             policy.retry_mode,
-                            "its AWS Health events had already closed",
+                            "what held it had already ended",
                         )
                         .await?;
                     }
-                    Ok(closed) => {
-                        let open = hold.still_open(&closed, None);
-                        let verdict = RetryVerdict::Held {
-                            events: open.into_iter().map(HeldBy::describe).collect(),
-                        };
-                        decided(pipeline, execution_id, Some(stage_name), &verdict);
+                    Ok(holding) => {
+                        decided(
+                            pipeline,
+                            execution_id,
+                            Some(stage_name),
+                            &RetryVerdict::Held { by: holding },
+                        );
                     }
-                    Err(unavailable) => {
+                    Err(error) => {
                         let verdict = RetryVerdict::Held {
-                            events: hold.events.iter().map(HeldBy::describe).collect(),
+                            by: hold
+                                .events
+                                .iter()
+                                .map(HeldBy::describe)
+                                .chain(hold.freezes.iter().map(|id| format!("freeze {id}")))
+                                .collect(),
                         };
-                        tracing::warn!(pipeline, execution_id, stage = stage_name, verdict = verdict.label(), %unavailable, "could not ask whether the held stage's events closed; the sweep asks again");
+                        tracing::warn!(pipeline, execution_id, stage = stage_name, verdict = verdict.label(), %error, "could not ask whether what holds the stage has ended; the sweep asks again");
                     }
                 }
             }

@@ -32,7 +32,12 @@ fn context() -> Context {
 
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc";
 
+/// A retrier on these mocks; SNS accepts any notice the rules given do not match (a resume
+/// tells people which stages it released).
 fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retrier {
+    let accepted =
+        mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().message_id("m").build());
+    let sns: Vec<&Rule> = sns.iter().copied().chain([&accepted]).collect();
     Retrier {
         policies: RetryPolicies::from_env(env_of(env)),
         codepipeline: CodePipeline::new(mock_client!(
@@ -41,7 +46,7 @@ fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retri
             codepipeline
         )),
         notifier: Notifier::new(
-            mock_client!(aws_sdk_sns, RuleMode::MatchAny, sns),
+            mock_client!(aws_sdk_sns, RuleMode::MatchAny, &sns),
             Some(TOPIC.into()),
         ),
         health: HealthSources::new(health_api(&[]), None),
@@ -237,14 +242,23 @@ async fn a_closed_health_event_resumes_the_stages_it_held() {
             .build()
     });
     let (state, retry) = (state("JobFailed", &blocked_message(), 3), retry_call());
-    retrier(&[&pipelines, &state, &retry], &[], &[])
+    let released = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|publish| {
+            publish.subject() == Some("pipeguard: web-app released")
+                && publish.message().is_some_and(|message| {
+                    message.contains(&format!("AWS Health event {ARN} closed"))
+                        && message.contains("- web-app, stage ")
+                })
+        })
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    retrier(&[&pipelines, &state, &retry], &[&released], &[])
         .handle(health_event(ARN, "closed"))
         .await
         .unwrap();
     assert_eq!(
-        (pipelines.num_calls(), retry.num_calls()),
-        (1, 1),
-        "resumed even after retries were used up"
+        (pipelines.num_calls(), retry.num_calls(), released.num_calls()),
+        (1, 1, 1),
+        "resumed even after retries were used up, and people told"
     );
 }
 

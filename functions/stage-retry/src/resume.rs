@@ -1,14 +1,20 @@
 //! Held stages end by themselves: every AWS Health event is recorded before anything acts on
-//! it, a closing event resumes the stages it held, and the sweep's schedule re-checks every
-//! held stage, so a hold ends even when its closing event was lost or could not be acted on.
+//! it, a closing event (or an unfreeze) resumes the stages it held, and the sweep's schedule
+//! re-checks every held stage, so a hold ends even when its closing event was lost or could not
+//! be acted on, when a freeze reaches its end time, and when a deployment window opens.
 
 use crate::handler::{Invocation, Retrier, decided};
 use pipeguard::aws::Recorded;
 use pipeguard::lambda::InvocationError;
+use pipeguard_core::freeze::Freeze;
 use pipeguard_core::health::{EventStatus, HealthRecord};
-use pipeguard_core::hold::{EventRef, HeldBy};
+use pipeguard_core::hold::{EventRef, Hold};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
-use pipeguard_core::retry::{self, RetryVerdict};
+use pipeguard_core::retry::{self, Release, Released, RetryVerdict};
+
+/// The freezes, read at most once an invocation, and only when a hold names one.
+#[derive(Default)]
+pub(crate) struct FreezesRead(Option<Vec<Freeze>>);
 
 impl Retrier {
     /// Records the update (when there is an event store), then, if the event closed, resumes
@@ -32,24 +38,59 @@ impl Retrier {
                 arn: &event.arn,
                 account: event.account.as_deref(),
             };
-            self.resume_held(invocation, Some(closed)).await?;
+            self.resume_held(invocation, Some(Release::EventClosed(closed)))
+                .await?;
         }
         Ok(())
     }
 
-    /// The schedule: every held stage whose events have all closed resumes.
+    /// The schedule: every held stage nothing holds any more resumes.
     pub(crate) async fn sweep(&self, invocation: &Invocation<'_>) -> Result<(), InvocationError> {
         self.resume_held(invocation, None).await
     }
 
-    /// Resumes the held stages of the managed pipelines (only those `just_closed` held, when
-    /// given) whose events have all closed. One pipeline that cannot be read does not keep the
-    /// others from resuming; its error still fails the invocation afterwards, so the event is
-    /// delivered again (or kept in the dead-letter queue).
-    async fn resume_held(
+    /// What still holds a stage now, each as people read it: its AWS Health events not closed,
+    /// its freezes not ended, its deployment schedule not open.
+    pub(crate) async fn still_holding(
         &self,
         invocation: &Invocation<'_>,
-        just_closed: Option<EventRef<'_>>,
+        hold: &Hold,
+        release: Option<Release<'_>>,
+        freezes: &mut FreezesRead,
+    ) -> Result<Vec<String>, InvocationError> {
+        let closed = self.health.closed(hold, invocation.own_account).await?;
+        let recorded = self.freezes_for(hold, freezes).await?;
+        let now = pipeguard::clock::unix_seconds();
+        Ok(retry::still_holding(hold, &closed, release, recorded, now))
+    }
+
+    /// The freezes a hold names, as recorded (empty when it names none, or there is no table).
+    async fn freezes_for<'a>(
+        &self,
+        hold: &Hold,
+        read: &'a mut FreezesRead,
+    ) -> Result<&'a [Freeze], InvocationError> {
+        if hold.freezes.is_empty() {
+            return Ok(&[]);
+        }
+        if read.0.is_none() {
+            let freezes = match self.health.store() {
+                Some(store) => store.freezes().all().await?,
+                None => Vec::new(),
+            };
+            read.0 = Some(freezes);
+        }
+        Ok(read.0.as_deref().unwrap_or_default())
+    }
+
+    /// Resumes the held stages of the managed pipelines (only those `release` was part of, when
+    /// given) that nothing holds any more, and tells people which resumed. One pipeline that
+    /// cannot be read does not keep the others from resuming; its error still fails the
+    /// invocation afterwards, so the event is delivered again (or kept in the dead-letter queue).
+    pub(crate) async fn resume_held(
+        &self,
+        invocation: &Invocation<'_>,
+        release: Option<Release<'_>>,
     ) -> Result<(), InvocationError> {
         let policies = invocation.policies;
         let pipelines = if policies.managed_pipelines.is_empty() {
@@ -60,58 +101,66 @@ impl Retrier {
         } else {
             policies.managed_pipelines.clone()
         };
-        let (mut resumed, mut first_error) = (0, None);
+        let (mut released, mut first_error) = (Vec::new(), None);
+        let mut freezes = FreezesRead::default();
         for pipeline in &pipelines {
-            match self.resume_in(invocation, pipeline, just_closed).await {
-                Ok(count) => resumed += count,
+            match self.resume_in(invocation, pipeline, release, &mut freezes).await {
+                Ok(resumed) => released.extend(resumed),
                 Err(error) => {
                     tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
                     first_error.get_or_insert(error);
                 }
             }
         }
+        let trigger = describe(release);
         tracing::info!(
-            trigger = just_closed.map_or("sweep", |_| "AWS Health event closed"),
-            event_arn = just_closed.map(|event| event.arn),
-            account = just_closed.and_then(|event| event.account),
+            trigger,
             checked = pipelines.len(),
-            resumed,
+            resumed = released.len(),
             "held stages checked"
         );
+        if let Some(notice) = retry::release_notice(&released, &trigger) {
+            self.notifier.tell(&notice).await;
+        }
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Resumes the held stages of one pipeline that may resume; returns how many it resumed.
+    /// Resumes the held stages of one pipeline that may resume; returns those it resumed.
     async fn resume_in(
         &self,
         invocation: &Invocation<'_>,
         pipeline: &str,
-        just_closed: Option<EventRef<'_>>,
-    ) -> Result<usize, InvocationError> {
+        release: Option<Release<'_>>,
+        freezes: &mut FreezesRead,
+    ) -> Result<Vec<Released>, InvocationError> {
         let stages = self.codepipeline.stages(pipeline).await?;
         let mode = invocation.policies.for_pipeline(pipeline).retry_mode;
-        let mut resumed = 0;
-        for (stage, hold) in retry::held_stages(&stages, just_closed) {
-            let closed = self.health.closed(&hold, invocation.own_account).await?;
-            if !retry::may_resume(&hold, &closed, just_closed) {
-                let open = hold.still_open(&closed, just_closed);
+        let mut released = Vec::new();
+        for (stage, hold) in retry::held_stages(&stages, release) {
+            let holding = self.still_holding(invocation, &hold, release, freezes).await?;
+            if !holding.is_empty() {
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-                let verdict = RetryVerdict::Held {
-                    events: open.into_iter().map(HeldBy::describe).collect(),
-                };
-                decided(pipeline, execution_id, Some(&stage.name), &verdict);
+                decided(
+                    pipeline,
+                    execution_id,
+                    Some(&stage.name),
+                    &RetryVerdict::Held { by: holding },
+                );
                 continue;
             }
-            let reason = match just_closed {
-                Some(event) => format!(
-                    "AWS Health event {} closed, and no other holds it",
-                    event.describe()
-                ),
-                None => "every AWS Health event that held it has closed".to_owned(),
-            };
-            resumed += usize::from(self.resume(pipeline, stage, mode, &reason).await?);
+            let reason = format!("{}, and nothing else holds it", describe(release));
+            if self.resume(pipeline, stage, mode, &reason).await? {
+                let held_by = self.freezes_for(&hold, freezes).await?;
+                let held_by = held_by
+                    .iter()
+                    .filter(|freeze| hold.freezes.contains(&freeze.id))
+                    .cloned()
+                    .collect();
+                let now = pipeguard::clock::unix_seconds();
+                released.push(Released::new(pipeline, &stage.name, hold.since, now, held_by));
+            }
         }
-        Ok(resumed)
+        Ok(released)
     }
 
     /// Retries a held stage's failed execution; false when someone already did.
@@ -133,5 +182,14 @@ impl Retrier {
         let verdict = RetryVerdict::after(outcome, resumed);
         decided(pipeline, execution_id, Some(&stage.name), &verdict);
         Ok(matches!(verdict, RetryVerdict::Resumed { .. }))
+    }
+}
+
+/// What ended, for the log and the release notice.
+fn describe(release: Option<Release>) -> String {
+    match release {
+        Some(Release::EventClosed(event)) => format!("AWS Health event {} closed", event.describe()),
+        Some(Release::Unfrozen(id)) => format!("freeze {id} was unfrozen"),
+        None => "the sweep found what held them had ended".into(),
     }
 }

@@ -70,12 +70,23 @@ pub enum Trigger {
     Health(HealthRecord),
     /// The schedule that re-checks held stages (an EventBridge `Scheduled Event`).
     Sweep,
+    /// Someone ended a freeze (`pipeguard unfreeze`): the stages it held may resume at once.
+    Unfrozen {
+        /// The freeze's id.
+        freeze_id: String,
+    },
     /// Not an event these functions act on; acknowledged so it is not redelivered.
     Ignored {
         /// Why, for the log.
         reason: String,
     },
 }
+
+/// The source of the event `pipeguard unfreeze` puts on the default event bus, which the
+/// template routes to stage-retry.
+pub const UNFROZEN_SOURCE: &str = "pipeguard";
+/// Its detail-type; its detail is `{"freeze_id": ...}`.
+pub const UNFROZEN_DETAIL_TYPE: &str = "pipeguard Freeze Ended";
 
 /// A notification rule's message: the EventBridge event with `detailType` instead of
 /// `detail-type` and `additionalAttributes` added, which `EventBridgeEvent` cannot read.
@@ -289,6 +300,14 @@ fn from_parts(envelope: Envelope) -> Trigger {
             };
         }
         ("aws.events", "Scheduled Event") => return Trigger::Sweep,
+        (UNFROZEN_SOURCE, UNFROZEN_DETAIL_TYPE) => {
+            return match detail.get("freeze_id").and_then(Value::as_str) {
+                Some(id) if !id.trim().is_empty() => Trigger::Unfrozen {
+                    freeze_id: id.trim().to_owned(),
+                },
+                _ => ignored(format!("{detail_type} without a freeze_id")),
+            };
+        }
         _ => {
             return ignored(format!(
                 "not a CodePipeline or AWS Health event (source {source}, detail-type {detail_type})"

@@ -176,6 +176,24 @@ fn the_sweep_schedule_is_a_trigger() {
 }
 
 #[test]
+fn an_unfreeze_is_a_trigger_naming_its_freeze() {
+    let unfrozen = json!({"version": "0", "id": "x", "detail-type": UNFROZEN_DETAIL_TYPE, "source": UNFROZEN_SOURCE,
+        "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"freeze_id": "frz-abc"}});
+    assert_eq!(
+        only(parse_invocation(&unfrozen)),
+        Trigger::Unfrozen {
+            freeze_id: "frz-abc".into()
+        }
+    );
+    let mut without_id = unfrozen;
+    without_id["detail"] = json!({"freeze_id": " "});
+    assert!(
+        matches!(only(parse_invocation(&without_id)), Trigger::Ignored { reason } if reason.contains("without a freeze_id"))
+    );
+}
+
+#[test]
 fn one_unreadable_sns_record_loses_none_of_the_others() {
     let mut event = fixture("sns");
     let good = event["Records"][0].clone();

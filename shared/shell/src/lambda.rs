@@ -1,6 +1,6 @@
 //! Facts about the current Lambda invocation, and how an invocation that cannot finish fails.
 
-use crate::aws::{PipelineCallError, ReportError, StoreError};
+use crate::aws::{FreezeStoreError, PipelineCallError, ReportError, StoreError};
 use lambda_runtime::Diagnostic;
 use pipeguard_core::config::SettingError;
 use pipeguard_core::health::{HealthUnavailable, is_account_id};
@@ -31,6 +31,9 @@ pub enum InvocationError {
     /// Whether held stages may resume could not be asked.
     #[error("AWS Health could not be asked whether held stages may resume: {0}")]
     Health(#[from] HealthUnavailable),
+    /// The freezes could not be read to tell whether held stages may resume.
+    #[error(transparent)]
+    Freezes(#[from] FreezeStoreError),
 }
 
 impl InvocationError {
@@ -43,6 +46,7 @@ impl InvocationError {
             Self::NotAJob(_) => "NotACodePipelineJob",
             Self::EventStore(_) => "EventStoreCallFailed",
             Self::Health(_) => "HealthUnavailable",
+            Self::Freezes(_) => "FreezeStoreCallFailed",
             Self::UnknownAccount(_) => "UnknownAccount",
         }
     }

@@ -1,7 +1,7 @@
 //! Property tests of everything that reads input from outside the process (issue 14): the
 //! CodePipeline job event and its UserParameters, the SNS and EventBridge deliveries (AWS Health
-//! events among them), every environment setting, the gate's continuation token and the hold
-//! marker. Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
+//! events among them), every environment setting, the gate's continuation token, the hold
+//! marker, and people's time: deployment windows, blackouts and freeze durations. Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
 //! never in a panic, and never with an artifact credential in its text.
 //!
 //! Seeds are the sample events in `tests/events/`, mutated by `json` (a field removed, a value
@@ -16,6 +16,8 @@ mod hold;
 mod job;
 #[path = "properties/json.rs"]
 mod json;
+#[path = "properties/schedule.rs"]
+mod schedule;
 #[path = "properties/settings.rs"]
 mod settings;
 #[path = "properties/token.rs"]

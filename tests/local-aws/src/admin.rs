@@ -378,6 +378,16 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             }
             Ok(json!({}))
         }
+        // The test clock: the functions' time (in builds with pipeguard's `test-clock` feature)
+        // is now this many seconds ahead of the machine's.
+        ("POST", ["clock"]) => {
+            let offset = body["offset_seconds"]
+                .as_i64()
+                .ok_or_else(|| AwsError::validation("offset_seconds must be a whole number"))?;
+            std::fs::write(&shared.clock_file, offset.to_string())
+                .map_err(|error| AwsError::new(500, "InternalFailure", format!("the clock file: {error}")))?;
+            Ok(json!({"offset_seconds": offset}))
+        }
         _ => Err(not_found(format!("no admin route {method} {path}"))),
     }
 }

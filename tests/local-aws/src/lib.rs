@@ -1,7 +1,7 @@
 //! local-aws: a local, stateful emulator of exactly the AWS APIs pipeguard uses, speaking their
 //! wire protocols so that the real function binaries and the real AWS SDK run against it
 //! unchanged: CodePipeline, AWS Health (with its organizational view), SNS, STS
-//! (GetCallerIdentity) and DynamoDB (tables, conditional writes, reads and key queries with the
+//! (GetCallerIdentity), EventBridge (PutEvents) and DynamoDB (tables, conditional writes, reads and key queries with the
 //! condition expression language). It also plays the Lambda service (the Runtime API, starting
 //! function processes) and CodePipeline's engine (executions that move stage by stage and invoke
 //! functions).
@@ -18,6 +18,7 @@ mod dynamodb_expr;
 mod dynamodb_item;
 mod dynamodb_table;
 mod engine;
+mod events;
 mod health;
 mod notify;
 mod runtime;
@@ -45,6 +46,9 @@ pub(crate) struct Shared {
     /// `http://127.0.0.1:<port>`, the main listener.
     pub base_url: String,
     pub passive_url: String,
+    /// The test clock's file: the seconds a build with pipeguard's `test-clock` feature adds to
+    /// its time (`PIPEGUARD_TEST_CLOCK_FILE`), set through `/_admin/clock`.
+    pub clock_file: std::path::PathBuf,
     children: Mutex<Vec<Child>>,
     tasks: Mutex<tokio::task::JoinSet<()>>,
 }
@@ -79,10 +83,14 @@ impl Emulator {
         let main = TcpListener::bind("127.0.0.1:0").await?;
         let passive = TcpListener::bind("127.0.0.1:0").await?;
         let (addr, passive_addr) = (main.local_addr()?, passive.local_addr()?);
+        let clock_file =
+            std::env::temp_dir().join(format!("local-aws-clock-{}-{}", std::process::id(), addr.port()));
+        let _ = std::fs::remove_file(&clock_file);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new()),
             base_url: format!("http://{addr}"),
             passive_url: format!("http://{passive_addr}"),
+            clock_file,
             children: Mutex::new(Vec::new()),
             tasks: Mutex::new(tokio::task::JoinSet::new()),
         });
@@ -143,6 +151,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shutdown();
+        let _ = std::fs::remove_file(&self.shared.clock_file);
     }
 }
 
@@ -217,6 +226,8 @@ async fn route(
     let (service, protocol, operation) =
         if let Some(operation) = target.strip_prefix("CodePipeline_20150709.") {
             ("codepipeline", Protocol::Json, operation.to_owned())
+        } else if let Some(operation) = target.strip_prefix("AWSEvents.") {
+            ("events", Protocol::Json, operation.to_owned())
         } else if let Some(operation) = target.strip_prefix("DynamoDB_20120810.") {
             ("dynamodb", Protocol::Json10, operation.to_owned())
         } else if let Some(operation) = path.strip_prefix("/service/AWSHealth_20160804/operation/") {
@@ -340,6 +351,8 @@ async fn aws_call(
         None => match (service, protocol) {
             ("sns", _) => sns::handle(shared, operation, &wire::decode_form(body)).map(Reply::Xml),
             ("sts", _) => sts::handle(shared, operation, &wire::decode_form(body), caller).map(Reply::Xml),
+            ("events", _) => wire::decode_json(body)
+                .and_then(|input| events::handle(shared, operation, &input).map(Reply::Json)),
             ("dynamodb", _) => wire::decode_json(body)
                 .and_then(|input| dynamodb::handle(shared, operation, &input).map(Reply::Json10)),
             (_, Protocol::Cbor) => wire::decode_cbor(body)

@@ -214,6 +214,35 @@ pub fn announce(shared: &Arc<Shared>, change: StateChange) {
     deliver(shared, deliveries);
 }
 
+/// Puts a custom event (EventBridge PutEvents) to every rule for its source and detail type,
+/// from the emulator's account; returns the event's id.
+pub fn put_event(shared: &Arc<Shared>, source: &str, detail_type: &str, detail: Value) -> String {
+    let (id, deliveries) = {
+        let mut state = shared.state();
+        let rules: Vec<_> = state
+            .rules
+            .iter()
+            .filter(|rule| rule.source == source)
+            .filter(|rule| {
+                rule.detail_type
+                    .as_deref()
+                    .is_none_or(|wanted| wanted == detail_type)
+            })
+            .cloned()
+            .collect();
+        let event = eventbridge_event(&mut state, source, ACCOUNT, detail_type, Vec::new(), detail);
+        let id = event["id"].as_str().unwrap_or_default().to_owned();
+        let deliveries = rules
+            .into_iter()
+            .filter_map(|rule| rule.function)
+            .map(|function| Delivery::Function(function, event.clone()))
+            .collect();
+        (id, deliveries)
+    };
+    deliver(shared, deliveries);
+    id
+}
+
 fn additional_attributes(change: &StateChange) -> Value {
     if change.state != "FAILED" {
         return json!({});

@@ -70,6 +70,10 @@ pub fn function_env(shared: &Arc<Shared>, function: &str) -> Vec<(String, String
             "PIPEGUARD_HEALTH_ENDPOINTS",
             format!("{},{}", shared.base_url, shared.passive_url),
         ),
+        (
+            "PIPEGUARD_TEST_CLOCK_FILE",
+            shared.clock_file.to_string_lossy().into_owned(),
+        ),
     ]
     .into_iter()
     .map(|(key, value)| (key.to_owned(), value))

@@ -3,8 +3,10 @@
 
 mod decide;
 mod policy;
+mod release;
 mod verdict;
 
 pub use decide::{Release, RetryDecision, decide, held_stages, still_holding};
 pub use policy::{RetryPolicies, RetryPolicy};
+pub use release::{Released, release_notice};
 pub use verdict::RetryVerdict;

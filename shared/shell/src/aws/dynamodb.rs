@@ -63,6 +63,11 @@ impl EventStore {
         &self.table
     }
 
+    /// The freezes people set, kept in the same table.
+    pub fn freezes(&self) -> super::FreezeStore {
+        super::FreezeStore::new(self.client.clone(), self.table.clone())
+    }
+
     fn error<E>(&self, operation: &'static str, error: E) -> StoreError
     where
         aws_sdk_dynamodb::Error: From<E>,

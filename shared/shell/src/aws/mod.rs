@@ -4,6 +4,7 @@
 
 mod codepipeline;
 mod dynamodb;
+mod freezes;
 mod health;
 mod sns;
 mod sources;
@@ -11,10 +12,11 @@ mod sts;
 
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
 pub use dynamodb::{EventStore, Recorded, StoreError};
+pub use freezes::{FREEZES_PARTITION, FreezeStore, FreezeStoreError, new_freeze_id};
 pub use health::{HealthApi, HealthEndpoint};
 pub use sns::{Notifier, NotifyError};
 pub use sources::HealthSources;
-pub use sts::{CallerAccountError, caller_account};
+pub use sts::{CallerAccountError, CallerIdentity, caller_identity};
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};

@@ -1,5 +1,5 @@
-//! STS: which account the caller's credentials belong to, for the command line (the functions
-//! learn theirs from the invocation).
+//! STS: whose the caller's credentials are, for the command line (the functions learn their
+//! account from the invocation): the account, and the identity a freeze records as who froze.
 
 use aws_sdk_sts::error::DisplayErrorContext;
 
@@ -15,8 +15,17 @@ pub struct CallerAccountError {
     pub cause: Box<aws_sdk_sts::Error>,
 }
 
-/// The account of the credentials in `config` (GetCallerIdentity needs no permission).
-pub async fn caller_account(config: &aws_config::SdkConfig) -> Result<String, CallerAccountError> {
+/// Whose credentials a caller signs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The account.
+    pub account: String,
+    /// The identity's ARN (a user, or an assumed role's session).
+    pub arn: String,
+}
+
+/// Whose the credentials in `config` are (GetCallerIdentity needs no permission).
+pub async fn caller_identity(config: &aws_config::SdkConfig) -> Result<CallerIdentity, CallerAccountError> {
     let identity = aws_sdk_sts::Client::new(config)
         .get_caller_identity()
         .send()
@@ -24,5 +33,8 @@ pub async fn caller_account(config: &aws_config::SdkConfig) -> Result<String, Ca
         .map_err(|error| CallerAccountError {
             cause: Box::new(error.into()),
         })?;
-    Ok(identity.account().unwrap_or_default().to_owned())
+    Ok(CallerIdentity {
+        account: identity.account().unwrap_or_default().to_owned(),
+        arn: identity.arn().unwrap_or_default().to_owned(),
+    })
 }

@@ -96,8 +96,8 @@ fn message_text() -> impl Strategy<Value = String> {
 fn kept(hold: &Hold, kept: usize) -> Hold {
     Hold {
         events: hold.events[..kept].to_vec(),
-        source: hold.source,
         more: hold.more + hold.events.len() - kept,
+        ..hold.clone()
     }
 }
 
@@ -147,7 +147,12 @@ fn action() -> impl Strategy<Value = ActionSnapshot> {
     // Written out rather than by `Hold::marker`: the gate only writes holds that left nothing
     // out yet, but a message can say any count.
     let marker = (held(), source(), more).prop_map(|(events, source, more)| {
-        let hold = Hold { events, source, more };
+        let hold = Hold {
+            events,
+            source,
+            more,
+            ..Hold::default()
+        };
         format!("{PREFIX}1 {}", serde_json::to_string(&hold).unwrap_or_default())
     });
     let message = prop_oneof![
@@ -186,16 +191,17 @@ proptest! {
     fn the_gates_failure_names_the_events_that_blocked(events in held(), source in prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)]) {
         let blockers = events.iter().map(|held| Blocker::HealthEvent(health_event(held))).collect();
         let health = HealthCheck::Asked { source, caveat: None };
-        let result = gate::render(&GateOutcome::Blocked { blockers, health });
-        check_read_back(&Hold::new(events, Some(source)), Hold::read(result.text()))?;
+        let result = gate::render(&GateOutcome::Blocked { blockers, health, at: 1_796_000_000 });
+        let written = Hold { since: Some(1_796_000_000), ..Hold::new(events, Some(source)) };
+        check_read_back(&written, Hold::read(result.text()))?;
     }
 
     /// Any text: no panic; text without a marker holds nothing, and a hold names at least one
-    /// event.
+    /// thing that holds: an event, a freeze or a deployment window.
     #[test]
-    fn any_text_is_no_hold_or_a_hold_of_events(text in message_text()) {
+    fn any_text_is_no_hold_or_a_hold_of_something(text in message_text()) {
         if let Some(hold) = Hold::read(&text) {
-            prop_assert!(!hold.events.is_empty());
+            prop_assert!(hold.holds_anything());
         }
         if !text.contains(PREFIX) {
             prop_assert_eq!(Hold::read(&text), None, "no marker, no hold: {}", text);

@@ -189,6 +189,7 @@ proptest! {
         let observations = Observations {
             health: Ok(HealthReport { source: HealthSource::Api, caveat: None, events: if blocked { vec![blocking_event()] } else { vec![] } }),
             running: Ok(vec![]),
+            freezes: Some(Ok(vec![])),
             wait,
             pipeline: None,
             now,

@@ -62,6 +62,7 @@ fn check_triggers(payload: &Value) -> Result<Vec<Trigger>, TestCaseError> {
                     "{record:?}"
                 );
             }
+            Trigger::Unfrozen { freeze_id } => prop_assert!(!freeze_id.trim().is_empty()),
             Trigger::Pipeline(_) | Trigger::Sweep => {}
         }
     }
