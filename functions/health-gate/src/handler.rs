@@ -6,6 +6,7 @@ use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, EventStore, HealthSources, Notifier, ReportError, Reported};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
+use pipeguard_core::freeze;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
 use pipeguard_core::job::{JobEvent, JobEventError};
 use serde_json::Value;
@@ -105,49 +106,63 @@ impl Gate {
             Ok(read) => read,
             Err(outcome) => return Decision::before_asking(*outcome),
         };
-        // The pipeline's name is asked only when something needs it: a notice, or the check
-        // that the lock does not name the gate's own pipeline. It never holds up the decision:
-        // a slow answer leaves it unknown.
-        // Freezes cover pipelines by name: with a table to read them from, the name is needed.
-        let freezes = self.health.store().map(EventStore::freezes);
-        let name_needed =
-            self.notifier.is_enabled() || !policy.block_while_running.is_empty() || freezes.is_some();
+        // The pipeline's name is asked only when something needs it: a notice, the check that
+        // the lock does not name the gate's own pipeline, or a freeze that covers some pipelines
+        // only. It never holds up the decision: a slow answer leaves it unknown (and every freeze
+        // then covers the pipeline).
+        let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
+        let freeze_store = self.health.store().map(EventStore::freezes);
+        let asked_by = Instant::now() + health_budget;
         let (health, freezes, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
-                match &freezes {
+                match &freeze_store {
                     Some(store) => Some(store.for_gate(health_budget).await),
                     None => None,
                 }
             },
             self.codepipeline.running_executions(&policy.block_while_running),
-            async {
-                if name_needed {
-                    let asked = self.codepipeline.job_pipeline(&job.job_id);
-                    match tokio::time::timeout(health_budget, asked).await {
-                        Ok(name) => name,
-                        Err(_) => {
-                            tracing::warn!(job_id = %job.job_id, "the job's pipeline name did not come in time; deciding without it");
-                            None
-                        }
-                    }
-                } else {
-                    None
-                }
-            },
+            self.job_pipeline(&job.job_id, name_needed, health_budget),
         );
+        let now = pipeguard::clock::unix_seconds();
+        let name_matters = matches!(&freezes, Some(Ok(freezes)) if freeze::name_matters(freezes, now));
+        let pipeline = match pipeline {
+            None if name_matters && !name_needed => {
+                let left = asked_by.saturating_duration_since(Instant::now());
+                self.job_pipeline(&job.job_id, true, left).await
+            }
+            asked => asked,
+        };
         let observations = Observations {
             health,
             freezes,
             running,
             wait,
             pipeline: pipeline.clone(),
-            now: pipeguard::clock::unix_seconds(),
+            now,
         };
         Decision {
             outcome: gate::decide(&policy, observations),
             pipeline,
             scope: Some(Scope::of(&policy)),
+        }
+    }
+
+    /// The job's pipeline, when `needed`, within `budget`: None when not needed or not known in
+    /// time.
+    async fn job_pipeline(&self, job_id: &str, needed: bool, budget: Duration) -> Option<String> {
+        if !needed {
+            return None;
+        }
+        match tokio::time::timeout(budget, self.codepipeline.job_pipeline(job_id)).await {
+            Ok(name) => name,
+            Err(_) => {
+                tracing::warn!(
+                    job_id,
+                    "the job's pipeline name did not come in time; deciding without it"
+                );
+                None
+            }
         }
     }
 

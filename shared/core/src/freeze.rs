@@ -107,6 +107,14 @@ impl Freeze {
     }
 }
 
+/// Whether the pipeline's name changes what `freezes` hold at `now`: some active freeze covers
+/// some pipelines only. When none does, the gate need not ask CodePipeline for the name.
+pub fn name_matters(freezes: &[Freeze], now: i64) -> bool {
+    freezes
+        .iter()
+        .any(|freeze| freeze.is_active(now) && freeze.coverage != Coverage::Everything)
+}
+
 /// The freezes could not be read (why, naming the table).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the freezes could not be read: {0}")]

@@ -176,3 +176,21 @@ fn describes_who_why_and_until_when() {
     assert!(text.contains("until 2026-"), "{text}");
     assert!(text.contains("pipelines starting with prod-"), "{text}");
 }
+
+#[test]
+fn the_pipelines_name_matters_only_while_a_freeze_covers_some_pipelines() {
+    let everything = freeze(&request("INC")).unwrap();
+    let some = freeze(&FreezeRequest {
+        prefix: Some("prod-".into()),
+        duration: Some("1h".into()),
+        ..request("INC")
+    })
+    .unwrap();
+    assert!(!name_matters(std::slice::from_ref(&everything), NOW));
+    assert!(name_matters(&[everything.clone(), some.clone()], NOW));
+    assert!(
+        !name_matters(&[everything, some], NOW + 3600),
+        "the prefix freeze has ended"
+    );
+    assert!(!name_matters(&[], NOW));
+}

@@ -84,6 +84,34 @@ impl Local {
         );
     }
 
+    /// As the template routes them: the event `pipeguard unfreeze` puts, to stage-retry.
+    pub fn route_unfreezes_to_stage_retry(&self) {
+        self.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "pipeguard", "detail_type": "pipeguard Freeze Ended", "function": "stage-retry"}),
+        );
+    }
+
+    /// Moves the clock the functions and the command line see `seconds` ahead of the machine's.
+    pub fn clock_ahead(&self, seconds: i64) {
+        self.admin("POST", "/_admin/clock", json!({"offset_seconds": seconds}));
+    }
+
+    /// Freezes with the command line (`args` after `freeze`), in the event store's table, and
+    /// returns the freeze's id.
+    pub async fn freeze(&self, args: &[&str]) -> String {
+        let mut all = vec!["--json", "freeze", "--events-table", EVENT_STORE];
+        all.extend_from_slice(args);
+        let (code, stdout, stderr) = self.cli(&all, &[]).await;
+        assert_eq!(code, 0, "pipeguard freeze failed: {stderr}");
+        let answer: Value = serde_json::from_str(&stdout).expect("freeze --json prints JSON");
+        answer["frozen"]["id"]
+            .as_str()
+            .expect("the freeze has an id")
+            .to_owned()
+    }
+
     /// As the template routes them: every stage failure to stage-retry.
     pub fn route_stage_failures_to_stage_retry(&self) {
         self.admin(
@@ -342,6 +370,7 @@ impl Local {
                 format!("{},{}", self.emulator.url(), self.emulator.passive_url()),
             )
             .env("AWS_REGION", "us-east-1")
+            .env("PIPEGUARD_TEST_CLOCK_FILE", self.emulator.clock_file())
             .env("AWS_ACCESS_KEY_ID", "pipeguard-cli")
             .env("AWS_SECRET_ACCESS_KEY", CLI_SECRET)
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -102,6 +102,11 @@ enum Scenario {
     ResumeAcrossAccounts,
     /// apply-rollback: a deploy that worked, then failed, is rolled back.
     Rollback,
+    /// health-gate with a freeze covering its pipeline (AWS Health asked through the API, so the
+    /// one Query is the freezes'): blocks, naming the freeze.
+    GateFrozen,
+    /// stage-retry: the stage a freeze held resumes when someone unfreezes it.
+    ResumeFromUnfreeze,
 }
 
 impl Scenario {
@@ -110,7 +115,8 @@ impl Scenario {
             Scenario::GateClear
             | Scenario::GateBlocked
             | Scenario::GateFromStore
-            | Scenario::GateAcrossAccounts => "health-gate",
+            | Scenario::GateAcrossAccounts
+            | Scenario::GateFrozen => "health-gate",
             Scenario::Rollback => "apply-rollback",
             _ => "stage-retry",
         }
@@ -121,7 +127,13 @@ impl Scenario {
     }
 
     fn uses_store(self) -> bool {
-        matches!(self, Scenario::GateFromStore | Scenario::ResumeFromStore)
+        matches!(
+            self,
+            Scenario::GateFromStore
+                | Scenario::ResumeFromStore
+                | Scenario::GateFrozen
+                | Scenario::ResumeFromUnfreeze
+        )
     }
 }
 
@@ -132,7 +144,7 @@ const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
 
 /// Every call each function makes, in the scenario that makes it.
-const CALLS: [(Scenario, &str, &str); 21] = [
+const CALLS: [(Scenario, &str, &str); 23] = [
     (Scenario::GateClear, "health", "DescribeEvents"),
     (Scenario::GateClear, "codepipeline", "GetJobDetails"),
     (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
@@ -162,6 +174,8 @@ const CALLS: [(Scenario, &str, &str); 21] = [
     (Scenario::Rollback, "codepipeline", "ListPipelineExecutions"),
     (Scenario::Rollback, "codepipeline", "RollbackStage"),
     (Scenario::Rollback, "sns", "Publish"),
+    (Scenario::GateFrozen, "dynamodb", "Query"),
+    (Scenario::ResumeFromUnfreeze, "dynamodb", "Query"),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -173,9 +187,14 @@ struct Cell {
 }
 
 impl Cell {
+    /// The fault, for the function under test only: the command line that freezes and unfreezes
+    /// around it reads the same table.
     fn fault_spec(&self) -> Value {
-        self.fault
-            .spec(self.service, self.operation, self.scenario.timeout_ms())
+        let mut spec = self
+            .fault
+            .spec(self.service, self.operation, self.scenario.timeout_ms());
+        spec["caller"] = json!(self.scenario.function());
+        spec
     }
 }
 
@@ -336,6 +355,9 @@ async fn set_up(scenario: Scenario) -> Local {
     ) {
         local.route_health_events_to_stage_retry();
     }
+    if scenario == Scenario::ResumeFromUnfreeze {
+        local.route_unfreezes_to_stage_retry();
+    }
     local
 }
 
@@ -362,6 +384,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
         }
         Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
+        Scenario::GateFrozen => r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
         Scenario::GateAcrossAccounts => {
             r#"{"regions": ["us-east-1"], "accounts": ["222233334444", "333344445555"]}"#
         }
@@ -370,6 +393,10 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     let open_event = match cell.scenario {
         Scenario::GateBlocked => Some(local.open_issue("us-east-1", "EC2")),
         Scenario::GateAcrossAccounts => Some(local.open_issue_in("us-east-1", "EC2", &[WORKLOAD])),
+        _ => None,
+    };
+    let freeze = match cell.scenario {
+        Scenario::GateFrozen => Some(local.freeze(&["--reason", "INC-1"]).await),
         _ => None,
     };
     local.gated_pipeline("web-app", parameters, &["succeed"]);
@@ -434,7 +461,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     match (cell.scenario, cell.operation) {
         // Fail closed: the gate could not ask what it must, so the deployment waits for a person.
         (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions")
-        | (Scenario::GateFromStore | Scenario::GateAcrossAccounts, _) => {
+        | (Scenario::GateFromStore | Scenario::GateAcrossAccounts | Scenario::GateFrozen, _) => {
             ensure(
                 !passed && matches!(code, "JobFailed" | "SystemUnavailable") && !message.is_empty(),
                 || format!("expected the gate to fail closed, got {gate}"),
@@ -445,7 +472,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             format!("expected PASS, got {gate}")
         })?,
         _ => {
-            let arn = open_event.unwrap_or_default();
+            let arn = open_event.or(freeze).unwrap_or_default();
             ensure(!passed && code == "JobFailed" && message.contains(&arn), || {
                 format!("expected BLOCKED naming {arn}, got {gate}")
             })?;
@@ -461,6 +488,13 @@ async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
     let execution = match trigger {
         Trigger::Close { arn, held } => {
             local.close_issue(&arn);
+            held
+        }
+        Trigger::Unfreeze { id, held } => {
+            let (code, _, stderr) = local
+                .cli(&["unfreeze", &id, "--events-table", e2e::EVENT_STORE], &[])
+                .await;
+            assert_eq!(code, 0, "pipeguard unfreeze failed: {stderr}");
             held
         }
         Trigger::Run => local.start_execution("web-app"),
@@ -520,6 +554,8 @@ enum Trigger {
     Run,
     /// The AWS Health event that holds web-app's execution `held` closes.
     Close { arn: String, held: String },
+    /// Someone ends the freeze `id` that holds web-app's execution `held`.
+    Unfreeze { id: String, held: String },
 }
 
 /// Brings the scenario to the moment the fault matters: returns its trigger and how many
@@ -535,6 +571,22 @@ async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
             );
             let good = local.start_execution("web-app");
             local.finished(&good, PHASE_TIMEOUT).await;
+        }
+        Scenario::ResumeFromUnfreeze => {
+            local.gated_pipeline(
+                "web-app",
+                r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
+                &["succeed"],
+            );
+            let id = local.freeze(&["--reason", "INC-1", "--prefix", "web-"]).await;
+            let held = local.start_execution("web-app");
+            local.reaches(&held, "Failed", PHASE_TIMEOUT).await;
+            // stage-retry has seen the gate's failure, and holds it for the freeze.
+            local
+                .invoked("stage-retry", 1, "stage-retry to hold the stage")
+                .await;
+            idle(local, "stage-retry").await;
+            return (Trigger::Unfreeze { id, held }, local.invocations("stage-retry"));
         }
         _ => {
             let (arn, parameters) = if scenario == Scenario::ResumeAcrossAccounts {

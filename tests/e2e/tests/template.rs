@@ -207,6 +207,17 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         .await;
     local.close_issue(&issue);
     local.reaches(&blocked, "Succeeded", TIMEOUT).await;
+    // A freeze of one pipeline by name: the gate asks for its pipeline's name and blocks;
+    // stage-retry reads the freezes and resumes the stage when it is unfrozen.
+    local.route_unfreezes_to_stage_retry();
+    let id = local.freeze(&["--reason", "INC-1", "gated"]).await;
+    let frozen = local.start_execution("gated");
+    local.reaches(&frozen, "Failed", TIMEOUT).await;
+    let (code, _, stderr) = local
+        .cli(&["unfreeze", &id, "--events-table", e2e::EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    local.reaches(&frozen, "Succeeded", TIMEOUT).await;
     // Across accounts: the gate asks AWS Health's organizational view about the workload account
     // a pipeline deploys into, and stage-retry asks it whether that account's event has closed.
     local.organization(&["222233334444"]);

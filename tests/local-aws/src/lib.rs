@@ -119,6 +119,11 @@ impl Emulator {
         runtime::function_env(&self.shared, function)
     }
 
+    /// The test clock's file, for processes other than the functions (the command line).
+    pub fn clock_file(&self) -> &std::path::Path {
+        &self.shared.clock_file
+    }
+
     /// Calls the admin interface in-process, exactly as an HTTP client would.
     pub fn admin(
         &self,
@@ -299,7 +304,7 @@ async fn aws_call(
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (fault, latency, call) = {
         let mut state = shared.state();
-        let fault = state.take_fault(service, operation, endpoint);
+        let fault = state.take_fault(service, operation, endpoint, caller);
         let call = state.calls.len();
         state.calls.push(state::Call {
             at: state::now(),

@@ -342,6 +342,10 @@ pub struct Fault {
     /// How many calls it affects; every call while absent.
     #[serde(default)]
     pub count: Option<u32>,
+    /// Only the calls of this caller (a function's name, or the command line's access key);
+    /// every caller's while absent.
+    #[serde(default)]
+    pub caller: Option<String>,
 }
 
 /// What a faulted call suffers; an unknown kind is refused when the fault is set.
@@ -500,11 +504,18 @@ impl State {
     }
 
     /// Finds (and uses up) the fault for this call, if any.
-    pub fn take_fault(&mut self, service: &str, operation: &str, endpoint: usize) -> Option<Fault> {
+    pub fn take_fault(
+        &mut self,
+        service: &str,
+        operation: &str,
+        endpoint: usize,
+        caller: &str,
+    ) -> Option<Fault> {
         let index = self.faults.iter().position(|fault| {
             (fault.service == "*" || fault.service == service)
                 && (fault.operation == "*" || fault.operation == operation)
                 && fault.endpoint.is_none_or(|only| only == endpoint)
+                && fault.caller.as_deref().is_none_or(|only| only == caller)
         })?;
         let fault = self.faults[index].clone();
         if let Some(count) = &mut self.faults[index].count {

@@ -22,20 +22,38 @@ fn counted_faults_are_used_up_and_scoped() {
         kind: FaultKind::Throttle,
         ms: 0,
         endpoint: Some(0),
-        count: Some(2),
+        count: Some(3),
+        caller: Some("health-gate".into()),
     });
     assert!(
-        state.take_fault("health", "DescribeEvents", 1).is_none(),
+        state
+            .take_fault("health", "DescribeEvents", 1, "health-gate")
+            .is_none(),
         "other endpoint"
     );
     assert!(
-        state.take_fault("codepipeline", "DescribeEvents", 0).is_none(),
+        state
+            .take_fault("codepipeline", "DescribeEvents", 0, "health-gate")
+            .is_none(),
         "other service"
     );
-    assert!(state.take_fault("health", "DescribeEvents", 0).is_some());
-    assert!(state.take_fault("health", "DescribeEvents", 0).is_some());
     assert!(
-        state.take_fault("health", "DescribeEvents", 0).is_none(),
+        state
+            .take_fault("health", "DescribeEvents", 0, "pipeguard-cli")
+            .is_none(),
+        "other caller"
+    );
+    for _ in 0..3 {
+        assert!(
+            state
+                .take_fault("health", "DescribeEvents", 0, "health-gate")
+                .is_some()
+        );
+    }
+    assert!(
+        state
+            .take_fault("health", "DescribeEvents", 0, "health-gate")
+            .is_none(),
         "used up"
     );
 }

@@ -3,8 +3,10 @@
 //! deployment; the issue closes and the deployment goes through; a deploy that hits a transient
 //! error is retried by stage-retry without anyone clicking Retry; a broken infrastructure apply is
 //! rolled back to the last good execution by apply-rollback; in an account without an AWS
-//! support plan, the gate decides from the AWS Health events EventBridge delivered; and across
-//! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only.
+//! support plan, the gate decides from the AWS Health events EventBridge delivered; across
+//! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only;
+//! and a freeze stops every deploy until one unfreeze releases them all, while a deploy outside
+//! its window waits for it.
 
 use e2e::{Local, action};
 use serde_json::{Value, json};
@@ -52,6 +54,152 @@ impl Story {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Chapter 10: an incident commander stops every deploy and lets them go again; a deploy outside
+/// its window waits for it.
+async fn freezes_and_windows(story: &mut Story) {
+    story.say("10. Freezes and deployment windows: \"stop all deploys\", then \"let them go, and tell me what was held\"");
+    story.local.route_stage_failures_to_stage_retry();
+    story.local.route_unfreezes_to_stage_retry();
+    for pipeline in ["pay-web", "pay-api"] {
+        story
+            .local
+            .gated_pipeline(pipeline, r#"{"regions": ["us-east-1"]}"#, &["succeed"]);
+    }
+    let (code, frozen, errors) = story
+        .local
+        .cli(
+            &[
+                "freeze",
+                "--reason",
+                "INC-4211: checkout errors",
+                "--events-table",
+                e2e::EVENT_STORE,
+            ],
+            &[("NO_COLOR", "1")],
+        )
+        .await;
+    for line in frozen.lines() {
+        println!("  $ pipeguard freeze ... | {line}");
+    }
+    let id = frozen
+        .split_whitespace()
+        .find(|word| word.starts_with("frz-"))
+        .unwrap_or_default()
+        .to_owned();
+    story.check(
+        "pipeguard freeze recorded a freeze, who froze and why",
+        code == 0 && !id.is_empty() && errors.is_empty(),
+    );
+    let executions: Vec<String> = ["pay-web", "pay-api"]
+        .iter()
+        .map(|pipeline| story.local.start_execution(pipeline))
+        .collect();
+    let mut held_messages = Vec::new();
+    for execution in &executions {
+        let failed = story
+            .local
+            .wait_for(STEP_TIMEOUT, "the gate's failure", || {
+                Some(story.local.execution(execution)).filter(|execution| execution["status"] == "Failed")
+            })
+            .await;
+        held_messages.push(
+            action(&failed, "Gate", "HealthGate")["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    story.check(
+        "the freeze holds both pipelines, and the gate says which freeze, who and why",
+        held_messages.iter().all(|message| {
+            message.contains(&format!("freeze {id} by arn:aws:sts::"))
+                && message.contains("INC-4211: checkout errors")
+        }),
+    );
+    let (code, unfrozen, _) = story
+        .local
+        .cli(
+            &["unfreeze", &id, "--events-table", e2e::EVENT_STORE],
+            &[("NO_COLOR", "1")],
+        )
+        .await;
+    for line in unfrozen.lines() {
+        println!("  $ pipeguard unfreeze {id} | {line}");
+    }
+    for execution in &executions {
+        story.run_to_end(execution).await;
+    }
+    let released = story
+        .local
+        .wait_for(STEP_TIMEOUT, "the release notice", || {
+            story
+                .local
+                .messages()
+                .into_iter()
+                .find(|message| message["subject"] == "pipeguard: 2 deployments released")
+        })
+        .await;
+    let body = released["message"].as_str().unwrap_or_default();
+    println!(
+        "  [pipeguard: 2 deployments released]\n    {}",
+        body.replace('\n', "\n    ")
+    );
+    story.check(
+        "one unfreeze released both at once, and the notice says who froze, why and how long each was held",
+        code == 0
+            && executions
+                .iter()
+                .all(|execution| story.local.execution(execution)["status"] == "Succeeded")
+            && ["pay-web", "pay-api"].iter().all(|pipeline| {
+                body.contains(&format!("- {pipeline}, stage Gate: held for "))
+                    && body.contains("INC-4211: checkout errors")
+            }),
+    );
+
+    // A window that opens two hours from now, for an hour, and a hold of up to three hours.
+    let minute_of_day = |ahead: u64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let minute = (now / 60 + ahead) % (24 * 60);
+        format!("{:02}:{:02}", minute / 60, minute % 60)
+    };
+    let window = format!("daily {}-{} UTC", minute_of_day(120), minute_of_day(180));
+    story.local.gated_pipeline(
+        "reports",
+        &json!({"regions": ["us-east-1"], "windows": [window], "on_block": "wait", "max_wait_minutes": 180})
+            .to_string(),
+        &["succeed"],
+    );
+    let reports = story.local.start_execution("reports");
+    story
+        .local
+        .wait_for(STEP_TIMEOUT, "the hold's notice", || {
+            story
+                .local
+                .messages()
+                .into_iter()
+                .find(|message| message["subject"] == "pipeguard: reports held")
+        })
+        .await;
+    story.check(
+        &format!("outside its window ({window}) the deploy is held, not failed"),
+        story.local.execution(&reports)["status"] == "InProgress",
+    );
+    println!("  (the emulator moves the clock the functions see two hours ahead: the window opens)");
+    story.local.clock_ahead(2 * 3600 + 60);
+    let reports = story.run_to_end(&reports).await;
+    let gate = action(&reports, "Gate", "HealthGate");
+    story.check(
+        "when the window opens the held deploy goes ahead by itself, after about two hours",
+        reports["status"] == "Succeeded"
+            && gate["output_variables"]["held_minutes"]
+                .as_str()
+                .and_then(|minutes| minutes.parse::<i64>().ok())
+                .is_some_and(|minutes| (119..=125).contains(&minutes)),
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -254,7 +402,7 @@ async fn main() -> ExitCode {
     let messages = story
         .local
         .wait_for(STEP_TIMEOUT, "the notices", || {
-            Some(story.local.messages()).filter(|messages| messages.len() >= 4)
+            Some(story.local.messages()).filter(|messages| messages.len() >= 5)
         })
         .await;
     for message in &messages {
@@ -272,13 +420,14 @@ async fn main() -> ExitCode {
         .filter_map(|message| message["subject"].as_str())
         .collect();
     story.check(
-        "a hold, a release, a rollback and a block notice",
+        "a hold, a release, a rollback, a block notice and its release",
         subjects
             == [
                 "pipeguard: web-app held",
                 "pipeguard: web-app released",
                 "pipeguard: infra Apply rolled back",
                 "pipeguard: billing blocked",
+                "pipeguard: billing released",
             ],
     );
 
@@ -369,14 +518,16 @@ async fn main() -> ExitCode {
         action(&prod, "Deploy", "Apply")["status"] == "Succeeded",
     );
 
+    freezes_and_windows(&mut story).await;
+
     story.say("Summary");
     let describe = story.local.calls("health", "DescribeEvents", None);
     let recorded = story.local.calls("dynamodb", "PutItem", None);
     let results = story.local.calls("codepipeline", "PutJobSuccessResult", None)
         + story.local.calls("codepipeline", "PutJobFailureResult", None);
     println!(
-        "  AWS Health DescribeEvents calls: {describe}; Health event updates recorded: {recorded}; job results reported: {results}; SNS messages: {}",
-        messages.len()
+        "  AWS Health DescribeEvents calls: {describe}; DynamoDB writes (Health event updates, freezes): {recorded}; job results reported: {results}; SNS messages: {}",
+        story.local.messages().len()
     );
     let failed: Vec<&String> = story
         .checks

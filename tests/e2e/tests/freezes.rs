@@ -1,0 +1,263 @@
+//! Freezes and deployment windows end to end: people freeze and unfreeze with the real command
+//! line, the real gate blocks what a freeze covers, and the real stage-retry resumes it, at once
+//! on an unfreeze and by its sweep when a freeze reaches its end or a window opens. The clock
+//! the functions see is moved by the emulator (the test clock of the e2e build).
+
+use e2e::{EVENT_STORE, Local, action};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+/// Who the command line signs in as in these tests.
+const CLI_CALLER: &str = "arn:aws:sts::123456789012:assumed-role/pipeguard-cli/pipeguard-cli";
+
+async fn local() -> Local {
+    let local = Local::start_with_store(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
+    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
+    local.route_stage_failures_to_stage_retry();
+    local.route_unfreezes_to_stage_retry();
+    local
+}
+
+fn gate_message(execution: &Value) -> String {
+    action(execution, "Gate", "HealthGate")["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn subjects(local: &Local) -> Vec<String> {
+    local
+        .messages()
+        .iter()
+        .filter_map(|message| message["subject"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn message_with_subject(local: &Local, subject: &str) -> Option<String> {
+    local
+        .messages()
+        .iter()
+        .find(|message| message["subject"] == subject)
+        .and_then(|message| message["message"].as_str().map(str::to_owned))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_holds_what_it_covers_and_an_unfreeze_releases_them_at_once() {
+    let local = local().await;
+    for pipeline in ["prod-web", "prod-api", "staging-web"] {
+        local.gated_pipeline(pipeline, "", &["succeed"]);
+    }
+    let id = local
+        .freeze(&["--reason", "INC-4211: checkout errors", "--prefix", "prod-"])
+        .await;
+
+    let held: Vec<String> = ["prod-web", "prod-api"]
+        .iter()
+        .map(|pipeline| local.start_execution(pipeline))
+        .collect();
+    let free = local.start_execution("staging-web");
+    local.reaches(&free, "Succeeded", TIMEOUT).await;
+    for execution in &held {
+        let failed = local.reaches(execution, "Failed", TIMEOUT).await;
+        let message = gate_message(&failed);
+        assert!(
+            message.contains(&format!(
+                "freeze {id} by {CLI_CALLER}: \"INC-4211: checkout errors\""
+            )),
+            "{message}"
+        );
+        assert_eq!(
+            action(&failed, "Gate", "HealthGate")["error"]["code"],
+            "JobFailed"
+        );
+    }
+    let (code, listed, _) = local
+        .cli(&["--json", "freezes", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed:#}");
+    assert_eq!(listed[0]["covers"], "pipelines starting with prod-");
+    // stage-retry saw both failures and holds them for the freeze.
+    local
+        .invoked("stage-retry", 2, "stage-retry to see both failures")
+        .await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+
+    let (code, stdout, stderr) = local
+        .cli(&["unfreeze", &id, "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("UNFROZEN: freeze {id}")), "{stdout}");
+    for execution in &held {
+        local.reaches(execution, "Succeeded", TIMEOUT).await;
+    }
+    assert_eq!(
+        local.calls("codepipeline", "RetryStageExecution", None),
+        2,
+        "each held stage resumed once"
+    );
+    let released = local
+        .wait_for(TIMEOUT, "the release notice", || {
+            message_with_subject(&local, "pipeguard: 2 deployments released")
+        })
+        .await;
+    for pipeline in ["prod-web", "prod-api"] {
+        assert!(
+            released.contains(&format!(
+                "- {pipeline}, stage Gate: held for 0 minutes by freeze {id} ({CLI_CALLER}: \"INC-4211: checkout errors\")"
+            )),
+            "{released}"
+        );
+    }
+    assert!(
+        released.contains(&format!("freeze {id} was unfrozen")),
+        "{released}"
+    );
+    // The sweep that follows finds nothing left to resume.
+    local.sweep();
+    local.invoked("stage-retry", 4, "the sweep").await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 2);
+    assert_eq!(
+        subjects(&local)
+            .iter()
+            .filter(|subject| subject.contains("released"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_that_reaches_its_end_releases_by_the_sweep_and_an_emergency_fix_passes_over_it() {
+    let local = local().await;
+    local.gated_pipeline("web", "", &["succeed"]);
+    local.gated_pipeline("hotfix", r#"{"ignore_freezes": true}"#, &["succeed"]);
+    let id = local
+        .freeze(&["--reason", "change freeze", "--for", "30m", "web", "hotfix"])
+        .await;
+    let fix = local.finished(&local.start_execution("hotfix"), TIMEOUT).await;
+    assert_eq!(fix["status"], "Succeeded", "{fix:#}");
+    let gate = action(&fix, "Gate", "HealthGate");
+    assert_eq!(gate["output_variables"]["verdict"], "PASS_FREEZE_IGNORED");
+    assert_eq!(gate["output_variables"]["freezes"], "ignored");
+
+    let held = local.start_execution("web");
+    local.reaches(&held, "Failed", TIMEOUT).await;
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
+    local.sweep();
+    local.invoked("stage-retry", 2, "a sweep before the end").await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+    local.clock_ahead(31 * 60);
+    local.sweep();
+    local.reaches(&held, "Succeeded", TIMEOUT).await;
+    let released = local
+        .wait_for(TIMEOUT, "the release notice", || {
+            message_with_subject(&local, "pipeguard: web released")
+        })
+        .await;
+    assert!(released.contains(&format!("by freeze {id}")), "{released}");
+    assert!(released.contains("held for 31 minutes"), "{released}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
+    let local = local().await;
+    local.gated_pipeline("web", "", &["succeed"]);
+    let table = ["--events-table", EVENT_STORE];
+    let cases: [(&[&str], &str); 5] = [
+        (&["freeze", "--reason", "  "], "a freeze needs a reason"),
+        (
+            &["freeze", "--reason", "x", "--until", "2020-01-01T00:00:00Z"],
+            "is not in the future",
+        ),
+        (
+            &["freeze", "--reason", "x", "web", "wbe"],
+            "no such pipeline: wbe",
+        ),
+        (
+            &["freeze", "--reason", "x", "--for", "forever"],
+            "`forever` is not a duration",
+        ),
+        (&["unfreeze", "frz-nope"], "no freeze has id frz-nope"),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().chain(table.iter()).copied().collect();
+        let (code, _, stderr) = local.cli(&args, &[]).await;
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let (code, _, stderr) = local.cli(&["freeze", "--reason", "x"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no table to keep freezes in"), "{stderr}");
+    let items = local.admin("GET", &format!("/_admin/tables/{EVENT_STORE}/items"), json!({}));
+    assert_eq!(items.as_array().map(Vec::len), Some(0), "{items:#}");
+}
+
+/// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.
+fn utc_in(minutes: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let minute_of_day = (now / 60 + minutes).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_it_is_too_far() {
+    let local = local().await;
+    local.admin("POST", "/_admin/settings", json!({"continuation_delay_ms": 200}));
+    // The window opens two hours from now and lasts an hour.
+    let window = format!("daily {}-{} UTC", utc_in(120), utc_in(180));
+    local.gated_pipeline(
+        "waits",
+        &json!({"windows": [window], "on_block": "wait", "max_wait_minutes": 180}).to_string(),
+        &["succeed"],
+    );
+    local.gated_pipeline(
+        "too-far",
+        &json!({"windows": [window], "on_block": "wait", "max_wait_minutes": 60}).to_string(),
+        &["succeed"],
+    );
+    let waiting = local.start_execution("waits");
+    let too_far = local.start_execution("too-far");
+    let failed = local.reaches(&too_far, "Failed", TIMEOUT).await;
+    let message = gate_message(&failed);
+    assert!(
+        message.contains("would not let it start within max_wait_minutes (60), so it fails now"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "outside the deployment window {window}; deploys may start again at"
+        )),
+        "{message}"
+    );
+    local
+        .wait_for(TIMEOUT, "the hold's notice", || {
+            subjects(&local)
+                .contains(&"pipeguard: waits held".to_owned())
+                .then_some(())
+        })
+        .await;
+    assert_eq!(local.execution(&waiting)["status"], "InProgress");
+
+    // The window opens: the held deploy goes ahead, and the sweep resumes the one that failed.
+    local.clock_ahead(2 * 3600 + 60);
+    let passed = local.reaches(&waiting, "Succeeded", TIMEOUT).await;
+    let gate = action(&passed, "Gate", "HealthGate");
+    assert_eq!(gate["output_variables"]["verdict"], "PASS");
+    let held_minutes: i64 = gate["output_variables"]["held_minutes"]
+        .as_str()
+        .and_then(|minutes| minutes.parse().ok())
+        .unwrap_or_default();
+    assert!((119..=125).contains(&held_minutes), "{gate:#}");
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
+    local.sweep();
+    local.reaches(&too_far, "Succeeded", TIMEOUT).await;
+}
