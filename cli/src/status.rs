@@ -1,13 +1,16 @@
 //! `pipeguard status`: one row per pipeline: its latest execution, the stage that failed and
-//! why, retries used of those allowed, the AWS Health events holding it (and whether they are
-//! still open), and its last rollback.
+//! why, retries used of those allowed, what holds it (AWS Health events and whether they are
+//! still open, freezes and whether they are still active, the deployment schedule until it
+//! opens), and its last rollback.
 
 use crate::aws::Aws;
 use crate::output::{Tone, colour_enabled, table, wants_table};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
 use pipeguard::aws::{HealthSources, PipelineCallError};
+use pipeguard_core::freeze::Freeze;
 use pipeguard_core::hold::HeldBy;
+use pipeguard_core::schedule::describe_time;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
 use serde_json::{Value, json};
@@ -58,6 +61,10 @@ pub struct Row {
     /// Each AWS Health event holding the failed stage, and whether it is still open (None:
     /// could not be asked).
     held_by: Vec<(HeldBy, Option<bool>)>,
+    /// Each freeze holding it, and whether it is still active (None: could not be read).
+    frozen_by: Vec<(String, Option<bool>)>,
+    /// When the deployment schedule that holds it opens.
+    window_opens: Option<i64>,
     /// The newest rollback among the recent executions, and its target.
     last_rollback: Option<(String, Option<String>)>,
     /// Why the pipeline could not be read.
@@ -68,12 +75,16 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let as_table = wants_table(json, args.table);
     let policies = RetryPolicies::from_env(aws.env(None))?;
     let pipelines = aws.pipelines(&args.selection).await?;
+    let freezes = match aws.freeze_store(args.events_table.clone()) {
+        Some(store) => store.all().await.ok(),
+        None => None,
+    };
     let sources = aws.health_sources(args.events_table).await;
     let own_account = aws.own_account().await?;
     let mut rows = Vec::new();
     for pipeline in &pipelines {
         rows.push(
-            match read(aws, &sources, &own_account, &policies, pipeline).await {
+            match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_deref()).await {
                 Ok(row) => row,
                 Err(error) => Row::unreadable(pipeline, &error),
             },
@@ -108,13 +119,15 @@ async fn read(
     own_account: &str,
     policies: &RetryPolicies,
     pipeline: &str,
+    freezes: Option<&[Freeze]>,
 ) -> Result<Row, PipelineCallError> {
     let (stages, executions) = tokio::join!(
         aws.codepipeline.stages(pipeline),
         aws.codepipeline.recent_executions(pipeline, HISTORY),
     );
     let (stages, executions) = (stages?, executions?);
-    let mut held_by = Vec::new();
+    let now = pipeguard::clock::unix_seconds();
+    let (mut held_by, mut frozen_by, mut window_opens) = (Vec::new(), Vec::new(), None);
     for (_, hold) in retry::held_stages(&stages, None) {
         let closed = sources.closed(&hold, own_account).await.ok();
         for (index, held) in hold.events.iter().enumerate() {
@@ -124,14 +137,26 @@ async fn read(
                 .map(|closed| !closed);
             held_by.push((held.clone(), open));
         }
+        for id in &hold.freezes {
+            let active = freezes.map(|freezes| {
+                freezes
+                    .iter()
+                    .any(|freeze| freeze.id == *id && freeze.is_active(now))
+            });
+            frozen_by.push((id.clone(), active));
+        }
+        window_opens = window_opens.max(hold.opens_at);
     }
-    Ok(Row::of(
+    let mut row = Row::of(
         pipeline,
         &stages,
         &executions,
         policies.for_pipeline(pipeline).max_attempts,
         held_by,
-    ))
+    );
+    row.frozen_by = frozen_by;
+    row.window_opens = window_opens;
+    Ok(row)
 }
 
 impl Row {
@@ -165,6 +190,8 @@ impl Row {
             }),
             retries: failed_stage.map(|stage| (stage.attempts_used, max_attempts)),
             held_by,
+            frozen_by: Vec::new(),
+            window_opens: None,
             last_rollback: executions
                 .iter()
                 .find(|execution| execution.execution_type == ExecutionType::Rollback)
@@ -185,6 +212,8 @@ impl Row {
             failed: None,
             retries: None,
             held_by: Vec::new(),
+            frozen_by: Vec::new(),
+            window_opens: None,
             last_rollback: None,
             error: Some(error),
         }
@@ -203,6 +232,8 @@ impl Row {
                 }
                 entry
             }).collect::<Vec<_>>(),
+            "frozen_by": self.frozen_by.iter().map(|(id, active)| json!({"freeze": id, "active": active})).collect::<Vec<_>>(),
+            "window_opens_at": self.window_opens,
             "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
             "error": self.error.as_ref().map(Unreadable::to_string),
         })
@@ -245,26 +276,36 @@ fn render_table(rows: &[Row], colour: bool) -> String {
             let retries = row
                 .retries
                 .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
-            let held = if row.held_by.is_empty() {
+            let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
+                Some(true) => yes,
+                Some(false) => no,
+                None => "unknown",
+            };
+            let holders: Vec<String> = row
+                .held_by
+                .iter()
+                .map(|(held, open)| {
+                    let state = state(open, "open", "closed");
+                    let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
+                    match &held.account {
+                        Some(account) => format!("{id} ({state} in {account})"),
+                        None => format!("{id} ({state})"),
+                    }
+                })
+                .chain(
+                    row.frozen_by
+                        .iter()
+                        .map(|(id, active)| format!("freeze {id} ({})", state(active, "active", "ended"))),
+                )
+                .chain(
+                    row.window_opens
+                        .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
+                )
+                .collect();
+            let held = if holders.is_empty() {
                 ("-".to_owned(), Tone::Plain)
             } else {
-                let events: Vec<String> = row
-                    .held_by
-                    .iter()
-                    .map(|(held, open)| {
-                        let state = match open {
-                            Some(true) => "open",
-                            Some(false) => "closed",
-                            None => "unknown",
-                        };
-                        let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
-                        match &held.account {
-                            Some(account) => format!("{id} ({state} in {account})"),
-                            None => format!("{id} ({state})"),
-                        }
-                    })
-                    .collect();
-                (events.join(", "), Tone::Waiting)
+                (holders.join(", "), Tone::Waiting)
             };
             let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
                 format!("{} -> {}", short(id), target.as_deref().map_or("?", short))

@@ -100,6 +100,21 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
 }
 
 #[test]
+fn a_stage_held_by_a_freeze_and_the_schedule_says_so() {
+    let mut row = Row::of("web-app", &failed_deploy(), &[], 2, vec![]);
+    row.frozen_by = vec![("frz-1".into(), Some(true)), ("frz-2".into(), None)];
+    row.window_opens = Some(1_796_000_400);
+    let json = row.to_json();
+    assert_eq!(json["frozen_by"][0], json!({"freeze": "frz-1", "active": true}));
+    assert_eq!(json["window_opens_at"], 1_796_000_400);
+    let table = render_table(&[row], false);
+    assert!(
+        table.contains("freeze frz-1 (active), freeze frz-2 (unknown), window (opens 2026-11-30 01:00 UTC)"),
+        "{table}"
+    );
+}
+
+#[test]
 fn a_healthy_pipeline_has_nothing_to_report_but_its_latest_execution() {
     let row = Row::of(
         "api",
