@@ -10,9 +10,9 @@ use clap::Args;
 use pipeguard::aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::Freeze;
 use pipeguard_core::hold::HeldBy;
-use pipeguard_core::schedule::describe_time;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
+use pipeguard_core::schedule::describe_time;
 use serde_json::{Value, json};
 
 /// A rollback is looked for among this many of the newest executions.
@@ -84,7 +84,16 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let mut rows = Vec::new();
     for pipeline in &pipelines {
         rows.push(
-            match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_deref()).await {
+            match read(
+                aws,
+                &sources,
+                &own_account,
+                &policies,
+                pipeline,
+                freezes.as_deref(),
+            )
+            .await
+            {
                 Ok(row) => row,
                 Err(error) => Row::unreadable(pipeline, &error),
             },
@@ -246,80 +255,78 @@ fn short(id: &str) -> &str {
 }
 
 fn render_table(rows: &[Row], colour: bool) -> String {
-    let cells: Vec<Vec<(String, Tone)>> = rows
-        .iter()
-        .map(|row| {
-            let latest = match &row.latest {
-                Some((id, status)) => {
-                    let tone = match status {
-                        ExecutionStatus::Succeeded => Tone::Good,
-                        ExecutionStatus::Failed | ExecutionStatus::Stopped | ExecutionStatus::Cancelled => {
-                            Tone::Bad
-                        }
-                        _ => Tone::Waiting,
-                    };
-                    (format!("{} {status}", short(id)), tone)
-                }
-                None => (
-                    row.error
-                        .as_ref()
-                        .map_or_else(|| "never ran".into(), Unreadable::to_string),
-                    Tone::Bad,
-                ),
-            };
-            let failed = row
-                .failed
-                .as_ref()
-                .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
-                    (format!("{stage} ({error})"), Tone::Bad)
-                });
-            let retries = row
-                .retries
-                .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
-            let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
-                Some(true) => yes,
-                Some(false) => no,
-                None => "unknown",
-            };
-            let holders: Vec<String> = row
-                .held_by
-                .iter()
-                .map(|(held, open)| {
-                    let state = state(open, "open", "closed");
-                    let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
-                    match &held.account {
-                        Some(account) => format!("{id} ({state} in {account})"),
-                        None => format!("{id} ({state})"),
+    let cells: Vec<Vec<(String, Tone)>> =
+        rows.iter()
+            .map(|row| {
+                let latest = match &row.latest {
+                    Some((id, status)) => {
+                        let tone = match status {
+                            ExecutionStatus::Succeeded => Tone::Good,
+                            ExecutionStatus::Failed
+                            | ExecutionStatus::Stopped
+                            | ExecutionStatus::Cancelled => Tone::Bad,
+                            _ => Tone::Waiting,
+                        };
+                        (format!("{} {status}", short(id)), tone)
                     }
-                })
-                .chain(
-                    row.frozen_by
+                    None => (
+                        row.error
+                            .as_ref()
+                            .map_or_else(|| "never ran".into(), Unreadable::to_string),
+                        Tone::Bad,
+                    ),
+                };
+                let failed = row
+                    .failed
+                    .as_ref()
+                    .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
+                        (format!("{stage} ({error})"), Tone::Bad)
+                    });
+                let retries = row
+                    .retries
+                    .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
+                let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
+                    Some(true) => yes,
+                    Some(false) => no,
+                    None => "unknown",
+                };
+                let holders: Vec<String> =
+                    row.held_by
                         .iter()
-                        .map(|(id, active)| format!("freeze {id} ({})", state(active, "active", "ended"))),
-                )
-                .chain(
-                    row.window_opens
-                        .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
-                )
-                .collect();
-            let held = if holders.is_empty() {
-                ("-".to_owned(), Tone::Plain)
-            } else {
-                (holders.join(", "), Tone::Waiting)
-            };
-            let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
-                format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
-            });
-            vec![
-                (row.pipeline.clone(), Tone::Plain),
-                latest,
-                failed,
-                (retries, Tone::Plain),
-                held,
-                (rollback, Tone::Plain),
-            ]
-        })
-        .collect();
+                        .map(|(held, open)| {
+                            let state = state(open, "open", "closed");
+                            let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
+                            match &held.account {
+                                Some(account) => format!("{id} ({state} in {account})"),
+                                None => format!("{id} ({state})"),
+                            }
+                        })
+                        .chain(row.frozen_by.iter().map(|(id, active)| {
+                            format!("freeze {id} ({})", state(active, "active", "ended"))
+                        }))
+                        .chain(
+                            row.window_opens
+                                .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
+                        )
+                        .collect();
+                let held = if holders.is_empty() {
+                    ("-".to_owned(), Tone::Plain)
+                } else {
+                    (holders.join(", "), Tone::Waiting)
+                };
+                let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
+                    format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+                });
+                vec![
+                    (row.pipeline.clone(), Tone::Plain),
+                    latest,
+                    failed,
+                    (retries, Tone::Plain),
+                    held,
+                    (rollback, Tone::Plain),
+                ]
+            })
+            .collect();
     table(
         &[
             "PIPELINE",

@@ -81,7 +81,10 @@ async fn a_freeze_holds_what_it_covers_and_an_unfreeze_releases_them_at_once() {
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed:#}");
     assert_eq!(listed[0]["covers"], "pipelines starting with prod-");
     let (code, status, _) = local
-        .cli(&["status", "--table", "--events-table", EVENT_STORE, "prod-web"], &[("NO_COLOR", "1")])
+        .cli(
+            &["status", "--table", "--events-table", EVENT_STORE, "prod-web"],
+            &[("NO_COLOR", "1")],
+        )
         .await;
     assert_eq!(code, 0);
     assert!(status.contains(&format!("freeze {id} (active)")), "{status}");

@@ -554,6 +554,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         "StageRetryErrorsAlarm",
         "ApplyRollbackErrorsAlarm",
         "GateFailsClosedAlarm",
+        "GateFreezesUnreadableAlarm",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
@@ -565,6 +566,14 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
     assert_eq!(fails_closed["Namespace"], pipeguard::metrics::NAMESPACE);
     let verdict = format!("{:?}", fails_closed["Dimensions"]);
     assert!(verdict.contains("HEALTH_UNAVAILABLE"), "{verdict}");
+    let freezes_unreadable = format!(
+        "{:?}",
+        resources[&Yaml::from("GateFreezesUnreadableAlarm")]["Properties"]["Dimensions"]
+    );
+    assert!(
+        freezes_unreadable.contains("FREEZES_UNAVAILABLE"),
+        "{freezes_unreadable}"
+    );
 
     let body = resources[&Yaml::from("Dashboard")]["Properties"]["DashboardBody"]
         .as_str()
