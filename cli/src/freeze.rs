@@ -105,14 +105,20 @@ pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Pr
             Err(error) => return Err(failed(error)),
         }
     };
+    // The freeze is recorded: whatever happens next, say so, with the id to unfreeze it.
     let now = pipeguard::clock::unix_seconds();
-    let active: Vec<Freeze> = store
-        .all()
-        .await
-        .map_err(failed)?
-        .into_iter()
-        .filter(|freeze| freeze.is_active(now))
-        .collect();
+    let active: Vec<Freeze> = match store.all().await {
+        Ok(recorded) => recorded
+            .into_iter()
+            .filter(|freeze| freeze.is_active(now))
+            .collect(),
+        Err(error) => {
+            eprintln!(
+                "pipeguard: the freeze is recorded, but the active freezes could not be listed: {error}"
+            );
+            vec![frozen.clone()]
+        }
+    };
     if json {
         println!(
             "{}",

@@ -204,6 +204,10 @@ fn blocker_json(blocker: &Blocker) -> Value {
             "because": closed.because,
             "opens_at": closed.opens_at,
         }),
+        Blocker::FreezesUnread(cause) => json!({
+            "kind": "freezes_unread",
+            "cause": cause,
+        }),
     }
 }
 

@@ -76,7 +76,13 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let policies = RetryPolicies::from_env(aws.env(None))?;
     let pipelines = aws.pipelines(&args.selection).await?;
     let freezes = match aws.freeze_store(args.events_table.clone()) {
-        Some(store) => store.all().await.ok(),
+        Some(store) => match store.all().await {
+            Ok(freezes) => Some(freezes),
+            Err(error) => {
+                eprintln!("pipeguard: whether freezes still hold is unknown: {error}");
+                None
+            }
+        },
         None => None,
     };
     let sources = aws.health_sources(args.events_table).await;

@@ -141,15 +141,18 @@ impl Retrier {
                 // What held it may have ended before this failure arrived: then nothing will come
                 // to resume it, so it resumes now.
                 let mut freezes = FreezesRead::default();
-                match self.still_holding(invocation, &hold, None, &mut freezes).await {
+                match self
+                    .still_holding(invocation, &hold, None, &mut freezes, pipeline)
+                    .await
+                {
                     Ok(holding) if holding.is_empty() => {
-                        self.resume(
-                            pipeline,
-                            stage,
-                            policy.retry_mode,
-                            "what held it had already ended",
-                        )
-                        .await?;
+                        let because = "what held it had already ended";
+                        if self.resume(pipeline, stage, policy.retry_mode, because).await? {
+                            let released = self.released(pipeline, stage_name, &hold, &mut freezes).await;
+                            if let Some(notice) = retry::release_notice(&[released], because) {
+                                self.notifier.tell(&notice).await;
+                            }
+                        }
                     }
                     Ok(holding) => {
                         decided(

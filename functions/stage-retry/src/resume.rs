@@ -10,7 +10,7 @@ use pipeguard_core::freeze::Freeze;
 use pipeguard_core::health::{EventStatus, HealthRecord};
 use pipeguard_core::hold::{EventRef, Hold};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
-use pipeguard_core::retry::{self, Release, Released, RetryVerdict};
+use pipeguard_core::retry::{self, FreezesKnown, Release, Released, RetryVerdict};
 
 /// The freezes, read at most once an invocation, and only when a hold names one.
 #[derive(Default)]
@@ -49,38 +49,64 @@ impl Retrier {
         self.resume_held(invocation, None).await
     }
 
-    /// What still holds a stage now, each as people read it: its AWS Health events not closed,
-    /// its freezes not ended, its deployment schedule not open.
+    /// What still holds `pipeline`'s stage now, each as people read it: its AWS Health events
+    /// not closed, its freezes that still hold the pipeline, its deployment schedule not open.
     pub(crate) async fn still_holding(
         &self,
         invocation: &Invocation<'_>,
         hold: &Hold,
         release: Option<Release<'_>>,
         freezes: &mut FreezesRead,
+        pipeline: &str,
     ) -> Result<Vec<String>, InvocationError> {
         let closed = self.health.closed(hold, invocation.own_account).await?;
-        let recorded = self.freezes_for(hold, freezes).await?;
+        let known = self.freezes_for(hold, freezes).await?;
         let now = pipeguard::clock::unix_seconds();
-        Ok(retry::still_holding(hold, &closed, release, recorded, now))
+        Ok(retry::still_holding(hold, &closed, release, known, pipeline, now))
     }
 
-    /// The freezes a hold names, as recorded (empty when it names none, or there is no table).
+    /// The freezes, as far as they are known here, when the hold names any: read once an
+    /// invocation from the table, or unreadable without one.
     async fn freezes_for<'a>(
         &self,
         hold: &Hold,
         read: &'a mut FreezesRead,
-    ) -> Result<&'a [Freeze], InvocationError> {
+    ) -> Result<FreezesKnown<'a>, InvocationError> {
         if hold.freezes.is_empty() {
-            return Ok(&[]);
+            return Ok(FreezesKnown::Read(&[]));
         }
+        let Some(store) = self.health.store() else {
+            return Ok(FreezesKnown::Unreadable);
+        };
         if read.0.is_none() {
-            let freezes = match self.health.store() {
-                Some(store) => store.freezes().all().await?,
-                None => Vec::new(),
-            };
-            read.0 = Some(freezes);
+            read.0 = Some(store.freezes().all().await?);
         }
-        Ok(read.0.as_deref().unwrap_or_default())
+        Ok(FreezesKnown::Read(read.0.as_deref().unwrap_or_default()))
+    }
+
+    /// A stage resumed now, for the release notice: how long it was held, and by whose freezes.
+    pub(crate) async fn released(
+        &self,
+        pipeline: &str,
+        stage: &str,
+        hold: &Hold,
+        freezes: &mut FreezesRead,
+    ) -> Released {
+        let held_by = match self.freezes_for(hold, freezes).await {
+            Ok(FreezesKnown::Read(recorded)) => recorded
+                .iter()
+                .filter(|freeze| hold.freezes.contains(&freeze.id))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        Released::new(
+            pipeline,
+            stage,
+            hold.since,
+            pipeguard::clock::unix_seconds(),
+            held_by,
+        )
     }
 
     /// Resumes the held stages of the managed pipelines (only those `release` was part of, when
@@ -104,12 +130,12 @@ impl Retrier {
         let (mut released, mut first_error) = (Vec::new(), None);
         let mut freezes = FreezesRead::default();
         for pipeline in &pipelines {
-            match self.resume_in(invocation, pipeline, release, &mut freezes).await {
-                Ok(resumed) => released.extend(resumed),
-                Err(error) => {
-                    tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
-                    first_error.get_or_insert(error);
-                }
+            if let Err(error) = self
+                .resume_in(invocation, pipeline, release, &mut freezes, &mut released)
+                .await
+            {
+                tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
+                first_error.get_or_insert(error);
             }
         }
         let trigger = describe(release);
@@ -119,25 +145,29 @@ impl Retrier {
             resumed = released.len(),
             "held stages checked"
         );
+        // Told even when a pipeline failed: the stages resumed are no longer held, and the
+        // redelivery would not find them to tell.
         if let Some(notice) = retry::release_notice(&released, &trigger) {
             self.notifier.tell(&notice).await;
         }
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Resumes the held stages of one pipeline that may resume; returns those it resumed.
+    /// Resumes the held stages of one pipeline that may resume, adding each to `released`.
     async fn resume_in(
         &self,
         invocation: &Invocation<'_>,
         pipeline: &str,
         release: Option<Release<'_>>,
         freezes: &mut FreezesRead,
-    ) -> Result<Vec<Released>, InvocationError> {
+        released: &mut Vec<Released>,
+    ) -> Result<(), InvocationError> {
         let stages = self.codepipeline.stages(pipeline).await?;
         let mode = invocation.policies.for_pipeline(pipeline).retry_mode;
-        let mut released = Vec::new();
         for (stage, hold) in retry::held_stages(&stages, release) {
-            let holding = self.still_holding(invocation, &hold, release, freezes).await?;
+            let holding = self
+                .still_holding(invocation, &hold, release, freezes, pipeline)
+                .await?;
             if !holding.is_empty() {
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
                 decided(
@@ -150,17 +180,10 @@ impl Retrier {
             }
             let reason = format!("{}, and nothing else holds it", describe(release));
             if self.resume(pipeline, stage, mode, &reason).await? {
-                let held_by = self.freezes_for(&hold, freezes).await?;
-                let held_by = held_by
-                    .iter()
-                    .filter(|freeze| hold.freezes.contains(&freeze.id))
-                    .cloned()
-                    .collect();
-                let now = pipeguard::clock::unix_seconds();
-                released.push(Released::new(pipeline, &stage.name, hold.since, now, held_by));
+                released.push(self.released(pipeline, &stage.name, &hold, freezes).await);
             }
         }
-        Ok(released)
+        Ok(())
     }
 
     /// Retries a held stage's failed execution; false when someone already did.

@@ -182,6 +182,11 @@ impl FreezeRequest {
                 "a freeze needs a reason (--reason \"INC-4211: checkout errors\"): the people it holds will ask".into(),
             ));
         }
+        if reason.chars().any(char::is_control) {
+            return Err(FreezeError::Reason(
+                "the reason must be one line of text, without control characters".into(),
+            ));
+        }
         if reason.chars().count() > MAX_REASON_CHARS {
             return Err(FreezeError::Reason(format!(
                 "the reason is {} characters; at most {MAX_REASON_CHARS}",

@@ -94,6 +94,7 @@ fn bad_requests_say_what_is_wrong() {
     let cases: Vec<(FreezeRequest, &str)> = vec![
         (request("   "), "a freeze needs a reason"),
         (request(&"x".repeat(MAX_REASON_CHARS + 1)), "at most 500"),
+        (request("INC-1\npipeguard:hold:v1 {}"), "one line of text"),
         (
             FreezeRequest {
                 until: Some("2020-01-01T00:00:00Z".into()),

@@ -113,15 +113,16 @@ impl Hold {
         !self.events.is_empty() || !self.freezes.is_empty() || self.opens_at.is_some()
     }
 
-    /// The marker line, dropping events, then freezes, from the end (and counting them in
-    /// `more`) when they would not fit: the gate, run again by a resume, checks them all itself.
+    /// The marker line, dropping events from the end (and counting them in `more`) when they
+    /// would not fit: the gate, run again by a resume, checks them all itself. Freezes are never
+    /// dropped (their ids are short): a resume waits for every one.
     pub fn marker(&self) -> String {
         json_within(
             self,
             MAX_MARKER_CHARS,
             |json| format!("{PREFIX}{VERSION} {json}"),
             |hold| {
-                let dropped = hold.events.pop().is_some() || hold.freezes.pop().is_some();
+                let dropped = hold.events.pop().is_some();
                 hold.more += usize::from(dropped);
                 dropped
             },

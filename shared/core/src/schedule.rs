@@ -7,7 +7,9 @@
 //! when some window is open (or none is set) and no blackout covers the moment. Times are
 //! compared in each expression's own zone, so daylight saving time moves with the clocks.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 
 const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -204,7 +206,7 @@ impl Window {
         (0..count)
             .filter_map(move |offset| first.checked_add_days(Days::new(offset)))
             .filter(|day| self.days[day.weekday().num_days_from_monday() as usize])
-            .filter_map(move |day| first_instant_from(self.zone, day.and_time(start)))
+            .flat_map(move |day| instants_of(self.zone, day.and_time(start)))
     }
 }
 
@@ -248,17 +250,24 @@ impl Blackout {
     /// The first instant after the blackout: midnight after its last day, in its zone.
     fn end(&self) -> Option<i64> {
         let next_day = self.last.checked_add_days(Days::new(1))?;
-        first_instant_from(self.zone, next_day.and_time(NaiveTime::MIN))
+        instants_of(self.zone, next_day.and_time(NaiveTime::MIN))
+            .first()
+            .copied()
     }
 }
 
-/// The first instant at or after the local time `local` in `zone`: the earlier of an hour
-/// that happens twice, and the end of a gap the clocks jump over.
-fn first_instant_from(zone: Tz, local: NaiveDateTime) -> Option<i64> {
-    (0..=24 * 4)
-        .filter_map(|quarter| local.checked_add_signed(chrono::Duration::minutes(15 * quarter)))
-        .find_map(|time| zone.from_local_datetime(&time).earliest())
-        .map(|instant| instant.timestamp())
+/// The instants the local time `local` is in `zone`: both of an hour that happens twice (the
+/// clocks going back), and the end of a gap the clocks jump over.
+fn instants_of(zone: Tz, local: NaiveDateTime) -> Vec<i64> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(instant) => vec![instant.timestamp()],
+        LocalResult::Ambiguous(first, second) => vec![first.timestamp(), second.timestamp()],
+        LocalResult::None => (1..=24 * 4)
+            .filter_map(|quarter| local.checked_add_signed(chrono::Duration::minutes(15 * quarter)))
+            .find_map(|time| zone.from_local_datetime(&time).earliest())
+            .map(|instant| vec![instant.timestamp()])
+            .unwrap_or_default(),
+    }
 }
 
 impl Schedule {
@@ -303,6 +312,11 @@ impl Schedule {
                     .join("; ")
             ),
         })
+    }
+
+    /// Whether a deploy may start at `now` (seconds since the Unix epoch).
+    pub fn is_open_at(&self, now: i64) -> bool {
+        DateTime::from_timestamp(now, 0).is_some_and(|at| self.why_closed(at).is_none())
     }
 
     /// None when a deploy may start at `now` (seconds since the Unix epoch); else why not, and

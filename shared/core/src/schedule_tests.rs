@@ -59,6 +59,17 @@ fn a_window_that_starts_in_the_hour_the_clocks_skip_opens_when_the_clocks_land()
 }
 
 #[test]
+fn a_window_in_the_hour_the_clocks_go_back_reopens_in_its_second_pass() {
+    // 2026-11-01: New York's clocks go back from 02:00 EDT to 01:00 EST (06:00 UTC), so 01:00
+    // happens twice: at 05:00 UTC and at 06:00 UTC.
+    let schedule = windows(&["daily 01:00-01:30 America/New_York"]);
+    assert_eq!(schedule.closed_at(utc("2026-11-01 05:10")), None);
+    let between = schedule.closed_at(utc("2026-11-01 05:45")).unwrap();
+    assert_eq!(between.opens_at, Some(utc("2026-11-01 06:00")));
+    assert!(schedule.is_open_at(utc("2026-11-01 06:00")));
+}
+
+#[test]
 fn a_window_may_run_past_midnight_and_belongs_to_the_day_it_starts() {
     let schedule = windows(&["Fri 22:00-02:00 UTC"]);
     // 2026-12-04 is a Friday.

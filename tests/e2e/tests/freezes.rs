@@ -269,3 +269,29 @@ async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_
     local.sweep();
     local.reaches(&too_far, "Succeeded", TIMEOUT).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_that_cannot_learn_its_pipelines_name_is_held_by_any_freeze_until_stage_retry_knows_better() {
+    let local = local().await;
+    local.gated_pipeline("prod-web", "", &["succeed"]);
+    local.gated_pipeline("dev-web", "", &["succeed"]);
+    let id = local.freeze(&["--reason", "INC-9", "--prefix", "prod-"]).await;
+    local.fault(json!({"service": "codepipeline", "operation": "GetJobDetails", "kind": "server-error", "caller": "health-gate"}));
+    let held = local.start_execution("dev-web");
+    let failed = local.reaches(&held, "Failed", TIMEOUT).await;
+    assert!(
+        gate_message(&failed).contains(&format!("freeze {id}")),
+        "{failed:#}"
+    );
+    local.admin("DELETE", "/_admin/faults", json!({}));
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
+    // stage-retry knows the pipeline: the prod- freeze does not hold dev-web.
+    local.sweep();
+    let passed = local.reaches(&held, "Succeeded", TIMEOUT).await;
+    assert_eq!(
+        action(&passed, "Gate", "HealthGate")["output_variables"]["freezes"],
+        "checked"
+    );
+}

@@ -21,6 +21,9 @@ pub enum Blocker {
     Freeze(Freeze),
     /// No deployment window is open, or a blackout covers the moment.
     OutsideWindow(Closed),
+    /// The freezes could not be read (why), and the policy fails closed: counted only beside
+    /// other blockers or in a hold under way, which it must not end.
+    FreezesUnread(String),
 }
 
 /// What the gate observed for one job.
@@ -274,6 +277,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     };
     let pipeline = observations.pipeline.as_deref();
     let now = observations.now;
+    let mut unread_fail_closed = None;
     let (freezes, freeze_check, recorded) = match observations.freezes {
         None => (Vec::new(), FreezeCheck::NoStore, Vec::new()),
         Some(Ok(recorded)) => {
@@ -287,9 +291,8 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         Some(Err(_)) if policy.ignore_freezes => (Vec::new(), FreezeCheck::Ignored(Vec::new()), Vec::new()),
         Some(Err(unread)) => match policy.on_health_error {
             OnHealthError::FailClosed => {
-                return GateOutcome::FreezesUnavailable {
-                    cause: unread.to_string(),
-                };
+                unread_fail_closed = Some(unread.to_string());
+                (Vec::new(), FreezeCheck::Checked, Vec::new())
             }
             OnHealthError::FailOpen => (
                 Vec::new(),
@@ -303,7 +306,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         Err(error) => return GateOutcome::ConflictCheckFailed(error),
     };
     let window = policy.schedule.closed_at(now);
-    let blockers: Vec<Blocker> = events
+    let mut blockers: Vec<Blocker> = events
         .into_iter()
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
@@ -311,6 +314,14 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .chain(window.clone().map(Blocker::OutsideWindow))
         .collect();
+    // Freezes that cannot be read fail the decision closed, unless something else blocks it
+    // anyway or a hold is under way: then they block beside it, and are read again next time.
+    if let Some(cause) = unread_fail_closed {
+        if blockers.is_empty() && observations.wait.is_none() {
+            return GateOutcome::FreezesUnavailable { cause };
+        }
+        blockers.push(Blocker::FreezesUnread(cause));
+    }
     if blockers.is_empty() {
         let held_minutes = observations
             .wait
@@ -492,6 +503,7 @@ impl Blocker {
             ),
             Self::Freeze(freeze) => freeze_key(&freeze.id),
             Self::OutsideWindow(_) => "deployment window".into(),
+            Self::FreezesUnread(_) => "the freezes, unread".into(),
         }
     }
 }

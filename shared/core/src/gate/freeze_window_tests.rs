@@ -306,3 +306,38 @@ fn window_settings_are_checked_with_the_expression_quoted() {
     );
     assert_eq!(describe_time(at("2026-12-01 09:00")), "2026-12-01 09:00 UTC");
 }
+
+#[test]
+fn freezes_that_cannot_be_read_never_end_a_hold_or_hide_what_else_blocks() {
+    let unread = || {
+        Some(Err(FreezesUnread(
+            "Query on the freezes failed: throttled".into(),
+        )))
+    };
+    // A hold under way goes on, the unread freezes beside it.
+    let waiting = policy(r#"{"on_block": "wait", "max_wait_minutes": 60}"#);
+    let mut during_hold = observe(vec![]);
+    during_hold.freezes = unread();
+    during_hold.wait = Some(WaitState::new(NOW - 600, vec!["freeze frz-1".into()]));
+    let held = decide(&waiting, during_hold);
+    let GateOutcome::Hold {
+        blockers,
+        newly_held: false,
+        ..
+    } = &held
+    else {
+        panic!("the hold ended: {held:?}")
+    };
+    assert!(matches!(blockers.as_slice(), [Blocker::FreezesUnread(cause)] if cause.contains("throttled")));
+    // An open event still blocks, and its marker still holds the stage for it.
+    let mut with_event = observe(vec![ec2_issue()]);
+    with_event.freezes = unread();
+    let blocked = decide(&policy(""), with_event);
+    assert_eq!(blocked.label(), "BLOCKED");
+    let message = render(&blocked).text().to_owned();
+    assert!(
+        message.contains("Deployment blocked by 1 AWS Health event and freezes that could not be read"),
+        "{message}"
+    );
+    assert_eq!(Hold::read(&message).map(|hold| hold.events.len()), Some(1));
+}

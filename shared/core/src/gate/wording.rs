@@ -69,6 +69,9 @@ impl Blocker {
                     closed.because
                 ),
             },
+            Self::FreezesUnread(cause) => format!(
+                "the freezes could not be read ({cause}); on_health_error is fail-closed, so they count as holding"
+            ),
         }
     }
 }
@@ -105,6 +108,12 @@ fn headline(blockers: &[Blocker]) -> String {
     {
         parts.push("the deployment schedule".into());
     }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
+    {
+        parts.push("freezes that could not be read".into());
+    }
     parts.join(" and ")
 }
 
@@ -136,7 +145,7 @@ fn hold_of(blockers: &[Blocker], health: &HealthCheck, since: i64) -> Option<Hol
             }),
             Blocker::Freeze(freeze) => hold.freezes.push(freeze.id.clone()),
             Blocker::OutsideWindow(closed) => hold.opens_at = closed.opens_at,
-            Blocker::RunningPipeline(_) => {}
+            Blocker::RunningPipeline(_) | Blocker::FreezesUnread(_) => {}
         }
     }
     hold.holds_anything().then_some(hold)

@@ -178,31 +178,43 @@ pub fn held_stages<'a>(
         .collect()
 }
 
-/// What still holds a stage at `now`: its events `closed` (one answer per event, in order) does
-/// not say have closed (other than one `release` says just did), its freezes still active among
-/// `freezes` (a freeze the table no longer has ended long ago), and its deployment schedule
-/// until it opens. Events the marker left out for length (`hold.more`) are not waited for: the
-/// gate, run again by the resume, checks every event itself. Each as a person reads it.
+/// What the freezes a hold names are known to be: read from the table, or not readable here.
+#[derive(Debug, Clone, Copy)]
+pub enum FreezesKnown<'a> {
+    /// Every freeze recorded (a freeze the table no longer has ended long ago).
+    Read(&'a [Freeze]),
+    /// There is no table to read them from: each still holds, for all anyone here can tell.
+    Unreadable,
+}
+
+/// What still holds `pipeline`'s stage at `now`: its events `closed` (one answer per event, in
+/// order) does not say have closed (other than one `release` says just did), its freezes that
+/// still hold that pipeline (a freeze counted only because the gate could not learn the
+/// pipeline's name holds it no longer), and its deployment schedule until it opens. Events the
+/// marker left out for length (`hold.more`) are not waited for: the gate, run again by the
+/// resume, checks every event itself. Each as a person reads it.
 pub fn still_holding(
     hold: &Hold,
     closed: &[bool],
     release: Option<Release>,
-    freezes: &[Freeze],
+    freezes: FreezesKnown,
+    pipeline: &str,
     now: i64,
 ) -> Vec<String> {
     let events: Vec<String> = if hold.events.len() == closed.len() {
-        hold.still_open(closed, release.and_then(|release| release.event()))
+        hold.still_open(closed, release.and_then(Release::event))
             .into_iter()
             .map(HeldBy::describe)
             .collect()
     } else {
         hold.events.iter().map(HeldBy::describe).collect()
     };
-    let active_freezes = hold.freezes.iter().filter_map(|id| {
-        freezes
+    let frozen = hold.freezes.iter().filter_map(|id| match freezes {
+        FreezesKnown::Unreadable => Some(format!("freeze {id} (the freezes cannot be read here)")),
+        FreezesKnown::Read(freezes) => freezes
             .iter()
-            .find(|freeze| freeze.id == *id && freeze.is_active(now))
-            .map(|freeze| format!("freeze {} ({})", freeze.id, freeze.reason))
+            .find(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
+            .map(|freeze| format!("freeze {} ({})", freeze.id, freeze.reason)),
     });
     let window = hold.opens_at.filter(|opens_at| *opens_at > now).map(|opens_at| {
         format!(
@@ -210,7 +222,7 @@ pub fn still_holding(
             crate::schedule::describe_time(opens_at)
         )
     });
-    events.into_iter().chain(active_freezes).chain(window).collect()
+    events.into_iter().chain(frozen).chain(window).collect()
 }
 
 #[cfg(test)]

@@ -299,7 +299,7 @@ fn the_counts_two_markers_left_out_add_up_without_overflow() {
 }
 
 fn may_resume(hold: &Hold, closed: &[bool], release: Option<Release>, freezes: &[Freeze], now: i64) -> bool {
-    still_holding(hold, closed, release, freezes, now).is_empty()
+    still_holding(hold, closed, release, FreezesKnown::Read(freezes), "web-app", now).is_empty()
 }
 
 #[test]
@@ -343,7 +343,7 @@ fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
         "every event must be answered for"
     );
     assert_eq!(
-        still_holding(&hold, &[true, false], None, &[], 0),
+        still_holding(&hold, &[true, false], None, FreezesKnown::Read(&[]), "web-app", 0),
         ["b"],
         "what still holds it, as people read it"
     );
@@ -376,8 +376,22 @@ fn a_stage_held_by_freezes_resumes_when_every_one_has_ended() {
     let until_300 = frozen("f2", 100, Some(300));
     let freezes = [unfrozen.clone(), until_300.clone()];
     assert_eq!(
-        still_holding(&hold, &[], None, &freezes, 250),
+        still_holding(&hold, &[], None, FreezesKnown::Read(&freezes), "web-app", 250),
         ["freeze f2 (INC-1)"]
+    );
+    assert_eq!(
+        still_holding(&hold, &[], None, FreezesKnown::Unreadable, "web-app", 250),
+        [
+            "freeze f1 (the freezes cannot be read here)",
+            "freeze f2 (the freezes cannot be read here)"
+        ],
+        "without the table, a freeze is not taken for ended"
+    );
+    let mut prod_only = until_300;
+    prod_only.coverage = crate::freeze::Coverage::Prefix("prod-".into());
+    assert!(
+        may_resume(&hold, &[], None, &[unfrozen.clone(), prod_only], 250),
+        "a freeze that held web-app only because the gate could not learn its name"
     );
     assert!(
         may_resume(&hold, &[], None, &freezes, 300),
@@ -397,7 +411,7 @@ fn a_stage_held_by_the_schedule_resumes_when_it_opens() {
         ..Hold::default()
     };
     assert_eq!(
-        still_holding(&hold, &[], None, &[], 999),
+        still_holding(&hold, &[], None, FreezesKnown::Read(&[]), "web-app", 999),
         ["the deployment schedule, until 1970-01-01 00:16 UTC"]
     );
     assert!(may_resume(&hold, &[], None, &[], 1000));

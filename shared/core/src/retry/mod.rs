@@ -6,7 +6,7 @@ mod policy;
 mod release;
 mod verdict;
 
-pub use decide::{Release, RetryDecision, decide, held_stages, still_holding};
+pub use decide::{FreezesKnown, Release, RetryDecision, decide, held_stages, still_holding};
 pub use policy::{RetryPolicies, RetryPolicy};
 pub use release::{Released, release_notice};
 pub use verdict::RetryVerdict;

@@ -6,6 +6,25 @@ use pipeguard_core::freeze::parse_duration;
 use pipeguard_core::schedule::{Blackout, Schedule, Window};
 use proptest::prelude::*;
 
+/// From 2026-01-01 to 2028-01-01, past several changes of the clocks in every zone below.
+const FROM: i64 = 1_767_225_600;
+const TO: i64 = 1_830_297_600;
+
+/// Where the clocks change (UTC): Berlin forward and back, New York forward and back, in 2026.
+const CLOCK_CHANGES: [i64; 4] = [1_774_746_000, 1_792_890_000, 1_772_953_200, 1_793_512_800];
+
+/// Any moment of the two years, or one within three hours of a change of the clocks.
+fn moment() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        FROM..TO,
+        (
+            prop::sample::select(CLOCK_CHANGES.to_vec()),
+            -3 * 3600i64..3 * 3600
+        )
+            .prop_map(|(change, offset)| change + offset),
+    ]
+}
+
 const ZONES: [&str; 6] = [
     "UTC",
     "Europe/Berlin",
@@ -50,7 +69,7 @@ fn window() -> impl Strategy<Value = String> {
     (
         prop::sample::select(DAYS.to_vec()),
         prop::sample::select(DAYS.to_vec()),
-        0u32..24,
+        prop_oneof![0u32..24, 0u32..4],
         prop::sample::select(vec![0u32, 15, 30, 45]),
         1u32..24 * 4,
         prop::sample::select(ZONES.to_vec()),
@@ -89,13 +108,14 @@ proptest! {
         }
     }
 
-    /// A closed schedule's next opening is later, open, and the minute before it is closed: it
-    /// is the first opening, not just an open moment.
+    /// A closed schedule's next opening is later and open, and every minute before it is closed:
+    /// it is the first opening, not just an open moment (checked minute by minute up to two
+    /// days ahead).
     #[test]
     fn the_next_opening_is_open_and_the_first(
         windows in prop::collection::vec(window(), 0..3),
         blackouts in prop::collection::vec(blackout(), 0..3),
-        now in 1_767_225_600i64..1_830_297_600,
+        now in moment(),
     ) {
         let schedule = Schedule::new(
             windows.iter().filter_map(|text| Window::parse(text).ok()).collect(),
@@ -106,7 +126,11 @@ proptest! {
             if let Some(opens_at) = closed.opens_at {
                 prop_assert!(opens_at > now, "{opens_at} <= {now}");
                 prop_assert_eq!(schedule.closed_at(opens_at), None, "not open at its opening");
-                prop_assert!(schedule.closed_at(opens_at - 1).is_some(), "open before its opening");
+                prop_assert!(!schedule.is_open_at(opens_at - 1), "open before its opening");
+                if opens_at - now <= 2 * 24 * 3600 {
+                    let open_before = (now..opens_at).step_by(60).find(|at| schedule.is_open_at(*at));
+                    prop_assert_eq!(open_before, None, "open before the opening {}", opens_at);
+                }
             }
         }
     }

@@ -128,9 +128,17 @@ async fn freezes_and_windows(story: &mut Story) {
     for line in unfrozen.lines() {
         println!("  $ pipeguard unfreeze {id} | {line}");
     }
-    for execution in &executions {
-        story.run_to_end(execution).await;
-    }
+    // Failed until stage-retry resumes them: wait for the deploys themselves.
+    story
+        .local
+        .wait_for(STEP_TIMEOUT, "both held deploys to go ahead", || {
+            executions
+                .iter()
+                .all(|execution| story.local.execution(execution)["status"] == "Succeeded")
+                .then_some(())
+        })
+        .await;
+    story.flush();
     let released = story
         .local
         .wait_for(STEP_TIMEOUT, "the release notice", || {

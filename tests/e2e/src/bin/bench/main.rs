@@ -10,6 +10,7 @@
 //! no results.
 
 mod accounts;
+mod freezes;
 mod gate;
 mod load;
 mod reactors;
@@ -299,6 +300,15 @@ async fn main() {
     let across_organization = accounts::measure_organization(pages_of).await;
     let (across_table, across_problems) = accounts::table(&across_store, &across_organization);
     table.push_str(&across_table);
+    let (freeze_counts, freeze_runs, held): (&[usize], usize, usize) = if smoke {
+        (&[0, 1, 2], 2, 5)
+    } else {
+        (&[0, 1, 100], 10, 200)
+    };
+    let frozen = freezes::measure_decisions(freeze_counts, freeze_runs).await;
+    let release = freezes::measure_release(held).await;
+    let (freeze_table, freeze_problems) = freezes::table(&frozen, &release);
+    table.push_str(&freeze_table);
     let loads = load::measure(if smoke {
         load::Sizes::SMOKE
     } else {
@@ -314,6 +324,7 @@ async fn main() {
         ));
     }
     problems.extend(across_problems);
+    problems.extend(freeze_problems);
     problems.extend(loads.into_iter().flat_map(|burst| burst.problems));
     let zips: Vec<String> = e2e::FUNCTIONS
         .iter()

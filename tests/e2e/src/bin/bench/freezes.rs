@@ -1,0 +1,194 @@
+//! Freezes: what a decision costs with 0, 1 and 100 active freezes in the table (none covering
+//! the pipeline decided), and how long one unfreeze takes to release many held pipelines.
+
+use crate::gate::decide;
+use crate::{TIMEOUT, spread};
+use e2e::{EVENT_STORE, Local};
+use serde_json::json;
+
+/// One decision's figures with `freezes` active freezes: time (median, p10, p90), DynamoDB
+/// Query calls and every AWS call per decision.
+pub struct FrozenDecision {
+    pub freezes: usize,
+    pub ms: (f64, f64, f64),
+    pub queries: f64,
+    pub calls: f64,
+}
+
+/// Freezes people make with the command line, covering the pipelines starting with `other-`.
+async fn freeze_others(local: &Local, count: usize) {
+    for index in 0..count {
+        local
+            .freeze(&["--reason", &format!("freeze {index}"), "--prefix", "other-"])
+            .await;
+    }
+}
+
+fn all_calls(local: &Local) -> usize {
+    local
+        .admin("GET", "/_admin/calls", json!({}))
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// `runs` decisions of a gate whose pipeline no freeze covers, with 0, then 1, then 100 active
+/// freezes of other pipelines in the table.
+pub async fn measure_decisions(counts: &[usize], runs: usize) -> Vec<FrozenDecision> {
+    let local = Local::start_with_store(&[]).await;
+    local.gated_pipeline(
+        "gated",
+        r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
+        &["succeed"],
+    );
+    local.gated_pipeline("other-app", r#"{"regions": ["us-east-1"]}"#, &["succeed"]);
+    let mut made = 0;
+    let mut figures = Vec::new();
+    for &count in counts {
+        freeze_others(&local, count - made).await;
+        made = count;
+        decide(&local, "gated").await;
+        let (queries_before, calls_before) = (local.calls("dynamodb", "Query", None), all_calls(&local));
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            times.push(decide(&local, "gated").await.warm_ms);
+        }
+        figures.push(FrozenDecision {
+            freezes: count,
+            ms: spread(times),
+            queries: (local.calls("dynamodb", "Query", None) - queries_before) as f64 / runs as f64,
+            calls: (all_calls(&local) - calls_before) as f64 / runs as f64,
+        });
+    }
+    figures
+}
+
+pub struct Release {
+    pub pipelines: usize,
+    /// From the unfreeze command's start to the last stage resumed (RetryStageExecution).
+    pub last_resumed_s: f64,
+    /// From the unfreeze command's start to the last held deploy succeeded.
+    pub all_deployed_s: f64,
+    /// RetryStageExecution calls that took effect: one per held stage when nothing resumed twice.
+    pub resumes: usize,
+    pub release_notices: usize,
+}
+
+/// `pipelines` gated pipelines held by one freeze of everything, then released by one unfreeze.
+pub async fn measure_release(pipelines: usize) -> Release {
+    let local =
+        Local::start_with_store(&[("NOTIFY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:pipeguard")])
+            .await;
+    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
+    local.route_stage_failures_to_stage_retry();
+    local.route_unfreezes_to_stage_retry();
+    let names: Vec<String> = (0..pipelines).map(|index| format!("app-{index:03}")).collect();
+    for name in &names {
+        local.gated_pipeline(
+            name,
+            r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
+            &["succeed"],
+        );
+    }
+    let id = local.freeze(&["--reason", "bench: stop everything"]).await;
+    let executions: Vec<String> = names.iter().map(|name| local.start_execution(name)).collect();
+    local
+        .wait_for(TIMEOUT * 10, "every deploy held", || {
+            executions
+                .iter()
+                .all(|execution| local.execution(execution)["status"] == "Failed")
+                .then_some(())
+        })
+        .await;
+    local
+        .invoked("stage-retry", pipelines, "stage-retry to hold every failure")
+        .await;
+    let started = now();
+    let (code, _, stderr) = local
+        .cli(&["unfreeze", &id, "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "unfreeze: {stderr}");
+    local
+        .wait_for(TIMEOUT * 10, "every held deploy to succeed", || {
+            executions
+                .iter()
+                .all(|execution| local.execution(execution)["status"] == "Succeeded")
+                .then_some(())
+        })
+        .await;
+    let all_deployed_s = now() - started;
+    let calls = local.admin("GET", "/_admin/calls", json!({}));
+    let resumed: Vec<f64> = calls
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|call| call["operation"] == "RetryStageExecution" && call["status"] == 200)
+        .filter_map(|call| call["at"].as_f64())
+        .collect();
+    let release_notices = local
+        .messages()
+        .iter()
+        .filter(|message| {
+            message["subject"]
+                .as_str()
+                .is_some_and(|subject| subject.contains("released"))
+        })
+        .count();
+    Release {
+        pipelines,
+        last_resumed_s: resumed.iter().copied().fold(started, f64::max) - started,
+        all_deployed_s,
+        resumes: resumed.len(),
+        release_notices,
+    }
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}
+
+/// The figures as the README shows them, and what broke.
+pub fn table(decisions: &[FrozenDecision], release: &Release) -> (String, Vec<String>) {
+    let mut table = "\n| health-gate with freezes | figure | : no freeze |\n| --- | --- | --- |\n".to_owned();
+    let none = decisions.first();
+    for decision in decisions {
+        let (median, p10, p90) = decision.ms;
+        let ratio = none.map_or("-".to_owned(), |none| format!("{:.3}", median / none.ms.0));
+        table.push_str(&format!(
+            "| {} active freezes of other pipelines: decision time, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {ratio} |\n",
+            decision.freezes
+        ));
+        table.push_str(&format!(
+            "| the same: freeze reads (DynamoDB Query), AWS calls per decision | {:.1}, {:.1} | {} |\n",
+            decision.queries,
+            decision.calls,
+            none.map_or("-".to_owned(), |none| format!(
+                "{:.3}",
+                decision.calls / none.calls
+            ))
+        ));
+    }
+    table.push_str(&format!(
+        "| one unfreeze releasing {} held pipelines: to the last stage resumed, to the last deploy done | {:.2} s, {:.2} s | - |\n",
+        release.pipelines, release.last_resumed_s, release.all_deployed_s
+    ));
+    table.push_str(&format!(
+        "| the same: stages resumed, release notices | {} of {}, {} | - |\n",
+        release.resumes, release.pipelines, release.release_notices
+    ));
+    let mut problems = Vec::new();
+    if decisions
+        .iter()
+        .any(|decision| (decision.queries - 1.0).abs() > f64::EPSILON)
+    {
+        problems.push("freezes: a decision did not read the freezes with exactly one Query".to_owned());
+    }
+    if release.resumes != release.pipelines {
+        problems.push(format!(
+            "freezes: one unfreeze resumed {} stages for {} held pipelines (each exactly once expected)",
+            release.resumes, release.pipelines
+        ));
+    }
+    (table, problems)
+}
