@@ -247,7 +247,8 @@ fn print_active(freezes: &[Freeze]) {
     }
 }
 
-fn freeze_json(freeze: &Freeze, now: i64) -> Value {
+/// A freeze as the command line's JSON shows it (and `health` shows a blocking one).
+pub fn freeze_json(freeze: &Freeze, now: i64) -> Value {
     json!({
         "id": freeze.id,
         "by": freeze.by,

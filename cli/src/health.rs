@@ -69,6 +69,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
         },
         aws.codepipeline.running_executions(&policy.block_while_running),
     );
+    let now = pipeguard::clock::unix_seconds();
     let outcome = gate::decide(
         &policy,
         Observations {
@@ -77,12 +78,12 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
             running,
             wait: None,
             pipeline: args.pipeline,
-            now: pipeguard::clock::unix_seconds(),
+            now,
         },
     );
     let ended = ended(&outcome);
     if json {
-        println!("{}", as_json(&outcome, ended));
+        println!("{}", as_json(&outcome, ended, now));
     } else {
         print_text(&outcome);
     }
@@ -158,8 +159,12 @@ fn print_text(outcome: &GateOutcome) {
     println!("{verdict}: {}", message(outcome));
 }
 
-fn as_json(outcome: &GateOutcome, ended: Ended) -> Value {
-    let blockers: Vec<Value> = outcome.blockers().iter().map(blocker_json).collect();
+fn as_json(outcome: &GateOutcome, ended: Ended, now: i64) -> Value {
+    let blockers: Vec<Value> = outcome
+        .blockers()
+        .iter()
+        .map(|blocker| blocker_json(blocker, now))
+        .collect();
     json!({
         "deploy": ended == Ended::Ok,
         "verdict": outcome.label(),
@@ -170,7 +175,7 @@ fn as_json(outcome: &GateOutcome, ended: Ended) -> Value {
     })
 }
 
-fn blocker_json(blocker: &Blocker) -> Value {
+fn blocker_json(blocker: &Blocker, now: i64) -> Value {
     match blocker {
         Blocker::HealthEvent(event) => json!({
             "kind": "aws_health_event",
@@ -190,15 +195,11 @@ fn blocker_json(blocker: &Blocker) -> Value {
             "execution_id": execution.execution_id,
             "status": execution.status.as_str(),
         }),
-        Blocker::Freeze(freeze) => json!({
-            "kind": "freeze",
-            "id": freeze.id,
-            "by": freeze.by,
-            "reason": freeze.reason,
-            "since": freeze.since,
-            "until": freeze.until,
-            "covers": freeze.coverage.describe(),
-        }),
+        Blocker::Freeze(freeze) => {
+            let mut shown = crate::freeze::freeze_json(freeze, now);
+            shown["kind"] = json!("freeze");
+            shown
+        }
         Blocker::OutsideWindow(closed) => json!({
             "kind": "outside_window",
             "because": closed.because,

@@ -120,6 +120,18 @@ pub fn name_matters(freezes: &[Freeze], now: i64) -> bool {
 #[error("the freezes could not be read: {0}")]
 pub struct FreezesUnread(pub String);
 
+/// " by freeze ID (WHO: "WHY"), ..." for a release's words, or nothing without freezes.
+pub fn by_whom(freezes: &[Freeze]) -> String {
+    if freezes.is_empty() {
+        return String::new();
+    }
+    let credits: Vec<String> = freezes
+        .iter()
+        .map(|freeze| format!("freeze {} ({}: \"{}\")", freeze.id, freeze.by, freeze.reason))
+        .collect();
+    format!(" by {}", credits.join(", "))
+}
+
 /// The freezes that hold `pipeline` at `now`.
 pub fn holding<'a>(freezes: &'a [Freeze], pipeline: Option<&str>, now: i64) -> Vec<&'a Freeze> {
     freezes

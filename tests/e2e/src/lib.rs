@@ -492,6 +492,14 @@ impl Local {
 }
 
 /// The named action of a finished execution, as the admin interface shows it.
+/// The failure message of the execution's health gate (empty when it did not fail).
+pub fn gate_message(execution: &Value) -> String {
+    action(execution, "Gate", "HealthGate")["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub fn action<'a>(execution: &'a Value, stage: &str, action: &str) -> &'a Value {
     execution["stages"]
         .as_array()

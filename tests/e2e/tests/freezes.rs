@@ -3,7 +3,7 @@
 //! on an unfreeze and by its sweep when a freeze reaches its end or a window opens. The clock
 //! the functions see is moved by the emulator (the test clock of the e2e build).
 
-use e2e::{EVENT_STORE, Local, action};
+use e2e::{EVENT_STORE, Local, action, gate_message};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -18,13 +18,6 @@ async fn local() -> Local {
     local.route_stage_failures_to_stage_retry();
     local.route_unfreezes_to_stage_retry();
     local
-}
-
-fn gate_message(execution: &Value) -> String {
-    action(execution, "Gate", "HealthGate")["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn subjects(local: &Local) -> Vec<String> {

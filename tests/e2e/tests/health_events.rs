@@ -1,7 +1,7 @@
 //! AWS Health for accounts without a support plan: events reach the store through EventBridge,
 //! the gate decides from it, and holds end by themselves, even when a closing event is lost.
 
-use e2e::{Local, action};
+use e2e::{Local, action, gate_message};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -13,13 +13,6 @@ async fn account_without_support_plan() -> Local {
     let local = Local::without_support_plan(&[]).await;
     local.route_stage_failures_to_stage_retry();
     local
-}
-
-fn gate_message(execution: &Value) -> String {
-    action(execution, "Gate", "HealthGate")["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

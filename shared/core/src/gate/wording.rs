@@ -2,7 +2,7 @@
 //! with the hold marker), and the notices people get. What is decided is `decide`'s.
 
 use super::decide::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
-use crate::freeze::Freeze;
+use crate::freeze::{Freeze, by_whom};
 use crate::hold::{HeldBy, Hold};
 use crate::job::{FailureKind, JobResult};
 use crate::notice::Notice;
@@ -208,7 +208,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             if let Some(minutes) = held_minutes {
                 summary.push_str(&format!(
                     " Released after holding the deployment for {minutes} minutes{}.",
-                    released_by(released_from)
+                    by_whom(released_from)
                 ));
             }
             JobResult::success(
@@ -375,7 +375,7 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
             &format!("pipeguard: {pipeline} released"),
             &format!(
                 "The deployment of pipeline {pipeline} was held for {minutes} minutes{} and is now going ahead: nothing blocks it any more.\n{}",
-                released_by(released_from),
+                by_whom(released_from),
                 health.describe()
             ),
         ),
@@ -415,21 +415,6 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     }
     steps.push("To deploy anyway, retry the stage by hand once you have judged the risk.");
     steps
-}
-
-/// Which freezes a hold that ended was part of, for the release's words: who froze and why.
-fn released_by(freezes: &[Freeze]) -> String {
-    match freezes {
-        [] => String::new(),
-        freezes => format!(
-            " by {}",
-            freezes
-                .iter()
-                .map(|freeze| format!("freeze {} ({}: \"{}\")", freeze.id, freeze.by, freeze.reason))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 impl FreezeCheck {

@@ -1,6 +1,6 @@
 //! The notice people get when held stages resume: which, how long each was held, and by what.
 
-use crate::freeze::Freeze;
+use crate::freeze::{Freeze, by_whom};
 use crate::notice::Notice;
 
 /// A held stage that resumed.
@@ -31,17 +31,7 @@ impl Released {
         let held = self
             .held_minutes
             .map_or_else(String::new, |minutes| format!(": held for {minutes} minutes"));
-        let by = match self.freezes.as_slice() {
-            [] => String::new(),
-            freezes => format!(
-                " by {}",
-                freezes
-                    .iter()
-                    .map(|freeze| format!("freeze {} ({}: \"{}\")", freeze.id, freeze.by, freeze.reason))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        let by = by_whom(&self.freezes);
         format!("{}, stage {}{held}{by}", self.pipeline, self.stage)
     }
 }
