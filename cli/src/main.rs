@@ -36,8 +36,8 @@ struct Cli {
 enum Command {
     /// The health gate's decision for a deploy right now.
     ///
-    /// Exit code: 0 deploy, 1 blocked, 2 usage or configuration error, 3 AWS Health could not
-    /// be asked and the policy fails closed.
+    /// Exit code: 0 deploy, 1 blocked, 2 usage or configuration error, 3 AWS Health (or the
+    /// freezes) could not be read and the policy fails closed.
     Health(health::HealthArgs),
     /// One row per pipeline: latest execution, failed stage, retries, holds, last rollback.
     Status(status::StatusArgs),
@@ -74,7 +74,7 @@ pub enum Ended {
     /// Bad usage or configuration: a bad flag, bad JSON, an unknown pipeline or stage, no
     /// credentials.
     Usage = 2,
-    /// `health`: AWS Health could not be asked, and the policy fails closed.
+    /// `health`: AWS Health or the freezes could not be read, and the policy fails closed.
     HealthUnavailable = 3,
 }
 
