@@ -156,7 +156,7 @@ async fn read(
             let active = freezes.map(|freezes| {
                 freezes
                     .iter()
-                    .any(|freeze| freeze.id == *id && freeze.is_active(now))
+                    .any(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
             });
             frozen_by.push((id.clone(), active));
         }

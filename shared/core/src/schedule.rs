@@ -8,7 +8,8 @@
 //! compared in each expression's own zone, so daylight saving time moves with the clocks.
 
 use chrono::{
-    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc,
+    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike,
+    Utc,
 };
 use chrono_tz::Tz;
 
@@ -355,6 +356,18 @@ impl Schedule {
                     .flat_map(move |day| window.openings(day, days + 1))
             })
             .chain(self.blackouts.iter().filter_map(Blackout::end))
+            // When the clocks go back, a window the new local time falls in opens again then,
+            // without a start of its own.
+            .chain(self.windows.iter().flat_map(|window| {
+                let lookahead = i64::try_from(days + 1)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(24 * 3600);
+                clock_changes(
+                    window.zone,
+                    now.timestamp(),
+                    now.timestamp().saturating_add(lookahead),
+                )
+            }))
             .filter(|at| *at > now.timestamp() && *at <= horizon)
             .collect();
         candidates.sort_unstable();
@@ -363,6 +376,38 @@ impl Schedule {
             .into_iter()
             .find(|at| DateTime::from_timestamp(*at, 0).is_some_and(|at| self.why_closed(at).is_none()))
     }
+}
+
+/// The instants in `from..to` at which `zone`'s offset from UTC changes: its clock changes.
+fn clock_changes(zone: Tz, from: i64, to: i64) -> Vec<i64> {
+    let offset = |at: i64| {
+        DateTime::from_timestamp(at, 0).map(|at| {
+            zone.offset_from_utc_datetime(&at.naive_utc())
+                .fix()
+                .local_minus_utc()
+        })
+    };
+    let day = 24 * 3600;
+    let mut changes = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = start.saturating_add(day).min(to);
+        if offset(start) != offset(end) {
+            // The first second with the new offset, by halving: clocks change once a day at most.
+            let (mut before, mut after) = (start, end);
+            while after - before > 1 {
+                let middle = before + (after - before) / 2;
+                if offset(middle) == offset(start) {
+                    before = middle;
+                } else {
+                    after = middle;
+                }
+            }
+            changes.push(after);
+        }
+        start = end;
+    }
+    changes
 }
 
 /// When an instant is, for people: `2026-12-01 09:00 UTC`.

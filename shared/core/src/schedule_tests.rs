@@ -67,6 +67,11 @@ fn a_window_in_the_hour_the_clocks_go_back_reopens_in_its_second_pass() {
     let between = schedule.closed_at(utc("2026-11-01 05:45")).unwrap();
     assert_eq!(between.opens_at, Some(utc("2026-11-01 06:00")));
     assert!(schedule.is_open_at(utc("2026-11-01 06:00")));
+    // A window that does not start in the repeated hour but covers it opens again when the
+    // clocks go back (01:00 EST, 06:00 UTC).
+    let covering = windows(&["daily 00:30-01:15 America/New_York"]);
+    let closed = covering.closed_at(utc("2026-11-01 05:20")).unwrap();
+    assert_eq!(closed.opens_at, Some(utc("2026-11-01 06:00")));
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn the_benchmark_harness_runs_and_prints_its_table() {
         "| AWS calls per decision (no open event) | 3 | 1.500 |",
         "final state correct",
         "| the same: freeze reads (DynamoDB Query), AWS calls per decision | 1.0, 3.0 | 1.000 |",
-        "| the same: stages resumed, release notices | 5 of 5, 1 | - |",
+        "| the same: stages resumed (RetryStageExecution calls that took effect), release notices | 5 of 5, 1 | - |",
         "one Lambda instance, no concurrency",
         "| health-gate | 4 jobs at once from 2 pipelines (each started 2 times) | 10 ms | 4 of 4 jobs answered | 0 |",
         "| stage-retry | 10 notifications: 5 failures, each delivered 2 times | 10 ms | 5 of 5 failures retried once | 0 |",

@@ -315,9 +315,14 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         .chain(window.clone().map(Blocker::OutsideWindow))
         .collect();
     // Freezes that cannot be read fail the decision closed, unless something else blocks it
-    // anyway or a hold is under way: then they block beside it, and are read again next time.
+    // anyway (the failure then names what stage-retry resumes it for) or a hold under way goes
+    // on: then they block beside it, and are read again next time.
     if let Some(cause) = unread_fail_closed {
-        if blockers.is_empty() && observations.wait.is_none() {
+        let goes_on = observations.wait.as_ref().is_some_and(|wait| {
+            policy.on_block == OnBlock::Wait
+                && minutes_between(wait.since, now) < i64::from(policy.max_wait_minutes)
+        });
+        if blockers.is_empty() && !goes_on {
             return GateOutcome::FreezesUnavailable { cause };
         }
         blockers.push(Blocker::FreezesUnread(cause));
@@ -444,11 +449,22 @@ impl GateOutcome {
                 | Self::HealthUnavailable { .. }
                 | Self::FreezesUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
-        )
+        ) || self.freezes_unread()
+    }
+
+    /// Whether the freezes could not be read, and block beside what else does.
+    fn freezes_unread(&self) -> bool {
+        self.blockers()
+            .iter()
+            .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
     }
 
     /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
     pub fn label(&self) -> &'static str {
+        // Counted as the freezes' outage whatever else blocks, so that its alarm sees it.
+        if self.freezes_unread() {
+            return "FREEZES_UNAVAILABLE";
+        }
         match self {
             Self::Pass {
                 health: HealthCheck::Unavailable(_),

@@ -329,11 +329,31 @@ fn freezes_that_cannot_be_read_never_end_a_hold_or_hide_what_else_blocks() {
         panic!("the hold ended: {held:?}")
     };
     assert!(matches!(blockers.as_slice(), [Blocker::FreezesUnread(cause)] if cause.contains("throttled")));
+    assert_eq!(held.label(), "FREEZES_UNAVAILABLE");
+    // A hold at its end, or a failing policy, with nothing else blocking: the outage itself.
+    for (parameters, since) in [
+        (r#"{"on_block": "wait", "max_wait_minutes": 60}"#, NOW - 3600),
+        (r#"{"on_block": "fail"}"#, NOW - 600),
+    ] {
+        let mut observations = observe(vec![]);
+        observations.freezes = unread();
+        observations.wait = Some(WaitState::new(since, vec![]));
+        let outcome = decide(&policy(parameters), observations);
+        assert!(
+            matches!(outcome, GateOutcome::FreezesUnavailable { .. }),
+            "{parameters}: {outcome:?}"
+        );
+    }
     // An open event still blocks, and its marker still holds the stage for it.
     let mut with_event = observe(vec![ec2_issue()]);
     with_event.freezes = unread();
     let blocked = decide(&policy(""), with_event);
-    assert_eq!(blocked.label(), "BLOCKED");
+    assert_eq!(
+        blocked.label(),
+        "FREEZES_UNAVAILABLE",
+        "counted as the outage it is"
+    );
+    assert!(blocked.needs_a_person());
     let message = render(&blocked).text().to_owned();
     assert!(
         message.contains("Deployment blocked by 1 AWS Health event and freezes that could not be read"),

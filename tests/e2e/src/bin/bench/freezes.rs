@@ -174,7 +174,7 @@ pub fn table(decisions: &[FrozenDecision], release: &Release) -> (String, Vec<St
         release.pipelines, release.last_resumed_s, release.all_deployed_s
     ));
     table.push_str(&format!(
-        "| the same: stages resumed, release notices | {} of {}, {} | - |\n",
+        "| the same: stages resumed (RetryStageExecution calls that took effect), release notices | {} of {}, {} | - |\n",
         release.resumes, release.pipelines, release.release_notices
     ));
     let mut problems = Vec::new();
@@ -183,6 +183,12 @@ pub fn table(decisions: &[FrozenDecision], release: &Release) -> (String, Vec<St
         .any(|decision| (decision.queries - 1.0).abs() > f64::EPSILON)
     {
         problems.push("freezes: a decision did not read the freezes with exactly one Query".to_owned());
+    }
+    if release.release_notices != 1 {
+        problems.push(format!(
+            "freezes: one unfreeze sent {} release notices (one expected)",
+            release.release_notices
+        ));
     }
     if release.resumes != release.pipelines {
         problems.push(format!(
