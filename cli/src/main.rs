@@ -7,6 +7,7 @@
 mod aws;
 mod freeze;
 mod health;
+mod oci;
 mod output;
 mod retry;
 mod rollback;

@@ -1,0 +1,6 @@
+//! `pipeguard oci`: Oracle Cloud Infrastructure Resource Manager stacks (issue 20, in progress on
+//! this branch: the signer first).
+
+// Not yet called: `pipeguard oci` is wired once the client and the commands exist.
+#[allow(dead_code)]
+mod signer;
