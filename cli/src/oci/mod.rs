@@ -3,4 +3,6 @@
 
 // Not yet called: `pipeguard oci` is wired once the client and the commands exist.
 #[allow(dead_code)]
+mod config;
+#[allow(dead_code)]
 mod signer;
