@@ -3,6 +3,8 @@
 
 // Not yet called: `pipeguard oci` is wired once the client and the commands exist.
 #[allow(dead_code)]
+mod client;
+#[allow(dead_code)]
 mod config;
 #[allow(dead_code)]
 mod signer;

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod retry;
 pub mod rollback;
 pub mod schedule;
+pub mod stack;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 mod text;

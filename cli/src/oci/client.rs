@@ -1,0 +1,235 @@
+//! Resource Manager over HTTPS, signed (`signer`): where it is (the region's endpoint, or
+//! `--endpoint` / `OCI_CLI_ENDPOINT`), the one request shape it takes, and its answers read into
+//! a typed error a person can act on. 429 and 5xx answers and dropped connections are asked
+//! again, backing off, until the command's deadline.
+
+use super::signer::{Signer, Unsigned};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Resource Manager's API version, the path every call starts with.
+const API_VERSION: &str = "/20180917";
+/// The first wait before asking again; it doubles, up to `MAX_BACKOFF`.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// A call that did not get the answer it asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No answer: the endpoint cannot be reached, or kept failing until the deadline.
+    #[error("Resource Manager at {endpoint} could not be reached: {cause}")]
+    Unreachable {
+        /// Where it was asked.
+        endpoint: String,
+        /// What happened last.
+        cause: String,
+    },
+    /// 401: the signature or the credentials were refused.
+    #[error("Resource Manager refused the credentials ({code}: {message}; opc-request-id {request_id})")]
+    NotAuthenticated {
+        /// OCI's error code.
+        code: String,
+        /// OCI's message.
+        message: String,
+        /// For Oracle support.
+        request_id: String,
+    },
+    /// Any other error answer: the request itself was refused.
+    #[error("Resource Manager answered {status} {code}: {message} (opc-request-id {request_id})")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// OCI's error code (`NotAuthorizedOrNotFound`, `IncorrectState`, ...).
+        code: String,
+        /// OCI's message.
+        message: String,
+        /// For Oracle support.
+        request_id: String,
+    },
+}
+
+/// A successful answer: its JSON body, and the next page's token (`opc-next-page`).
+pub struct Answer {
+    pub body: Value,
+    pub next_page: Option<String>,
+}
+
+/// Resource Manager, asked as one signer.
+pub struct ResourceManager {
+    http: HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// `https://host[:port]` and any path before the API version.
+    endpoint: String,
+    host: String,
+    signer: Signer,
+    deadline: Instant,
+}
+
+/// The endpoint: `--endpoint` (or `OCI_CLI_ENDPOINT`) as given, without the API version it
+/// may end with; otherwise the region's, in Oracle's commercial realm (`oraclecloud.com`).
+pub fn endpoint_of(endpoint: Option<&str>, region: &str) -> String {
+    match endpoint {
+        Some(endpoint) => endpoint
+            .trim_end_matches('/')
+            .trim_end_matches(API_VERSION)
+            .to_owned(),
+        None => format!("https://resourcemanager.{region}.oraclecloud.com"),
+    }
+}
+
+/// RFC 3986's unreserved characters stay, everything else is percent-encoded: OCI signs the
+/// query as it is sent.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+impl ResourceManager {
+    /// A client of `endpoint` signing with `signer`, giving up at `deadline`.
+    pub fn new(endpoint: String, signer: Signer, deadline: Instant) -> Result<Self, CallError> {
+        let unreachable = |cause: String| CallError::Unreachable {
+            endpoint: endpoint.clone(),
+            cause,
+        };
+        let uri: hyper::Uri = endpoint
+            .parse()
+            .map_err(|error| unreachable(format!("not a URL: {error}")))?;
+        let host = match (uri.host(), uri.port_u16()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return Err(unreachable("the URL names no host".into())),
+        };
+        let connector = HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|error| unreachable(format!("no certificates to trust: {error}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Self {
+            http: HttpClient::builder(TokioExecutor::new()).build(connector),
+            endpoint,
+            host,
+            signer,
+            deadline,
+        })
+    }
+
+    /// GET `path_and_query` (after the API version), asked again after 429, 5xx or no answer.
+    pub async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
+        let target = format!("{}{API_VERSION}{path_and_query}", self.path_prefix());
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let outcome = self.send("GET", &target).await;
+            let again = match &outcome {
+                Err(CallError::Unreachable { .. }) => true,
+                Err(CallError::Refused { status, .. }) => *status == 429 || *status >= 500,
+                _ => false,
+            };
+            if !again || Instant::now() + backoff >= self.deadline {
+                return outcome;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// The path the endpoint itself has, before the API version (none for OCI's own).
+    fn path_prefix(&self) -> &str {
+        let after_scheme = self
+            .endpoint
+            .split_once("://")
+            .map_or(self.endpoint.as_str(), |(_, rest)| rest);
+        after_scheme.find('/').map_or("", |slash| &after_scheme[slash..])
+    }
+
+    async fn send(&self, method: &str, target: &str) -> Result<Answer, CallError> {
+        let unreachable = |cause: String| CallError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            cause,
+        };
+        let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let unsigned = Unsigned {
+            method,
+            host: &self.host,
+            path_and_query: target,
+            date: &date,
+            body: None,
+        };
+        let origin = self
+            .endpoint
+            .split_once("://")
+            .map_or("https", |(scheme, _)| scheme);
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{origin}://{}{target}", self.host))
+            .header("date", &date)
+            .header("host", &self.host)
+            .header("accept", "application/json");
+        for (name, value) in self.signer.headers(&unsigned) {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(Full::new(Bytes::new()))
+            .map_err(|error| unreachable(format!("the request cannot be made: {error}")))?;
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let response = tokio::time::timeout(left, self.http.request(request))
+            .await
+            .map_err(|_| unreachable("no answer before the command's deadline".into()))?
+            .map_err(|error| unreachable(error.to_string()))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (request_id, next_page) = (
+            header("opc-request-id").unwrap_or_default(),
+            header("opc-next-page"),
+        );
+        let body = tokio::time::timeout(left, response.into_body().collect())
+            .await
+            .map_err(|_| unreachable("the answer did not end before the command's deadline".into()))?
+            .map_err(|error| unreachable(error.to_string()))?
+            .to_bytes();
+        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            return Ok(Answer {
+                body: json,
+                next_page,
+            });
+        }
+        let text = |field: &str| json[field].as_str().unwrap_or_default().to_owned();
+        let (code, message) = (text("code"), text("message"));
+        Err(if status == 401 {
+            CallError::NotAuthenticated {
+                code,
+                message,
+                request_id,
+            }
+        } else {
+            CallError::Refused {
+                status,
+                code,
+                message,
+                request_id,
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
