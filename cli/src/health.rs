@@ -139,7 +139,7 @@ fn ended(outcome: &GateOutcome) -> Ended {
         | GateOutcome::FreezesUnavailable { .. }
         | GateOutcome::ConflictCheckFailed(_)
         | GateOutcome::OutOfTime { .. }
-        | GateOutcome::Crashed(_) => Ended::HealthUnavailable,
+        | GateOutcome::Crashed(_) => Ended::Unavailable,
     }
 }
 

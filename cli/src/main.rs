@@ -20,10 +20,12 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "pipeguard", version, about, long_about = None)]
 struct Cli {
-    /// AWS region (default: the standard chain: AWS_REGION, the profile's region)
+    /// AWS region (default: the standard chain: AWS_REGION, the profile's region); for `oci`, the
+    /// OCI region (default: OCI_CLI_REGION, or the profile's)
     #[arg(long, global = true)]
     region: Option<String>,
-    /// Named profile from ~/.aws/config (default: AWS_PROFILE, or the default profile)
+    /// Named profile from ~/.aws/config (default: AWS_PROFILE, or the default profile); for
+    /// `oci`, a profile of the OCI config file (default: OCI_CLI_PROFILE, or DEFAULT)
     #[arg(long, global = true)]
     profile: Option<String>,
     /// JSON for machines instead of text
@@ -35,6 +37,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Aws(AwsCommand),
+    /// Oracle Cloud Resource Manager stacks.
+    ///
+    /// Exit code: 0 done, 1 OCI refused the request, 2 usage or configuration error, 3 OCI
+    /// could not be reached or refused the credentials.
+    Oci(oci::OciArgs),
+}
+
+/// The commands about AWS CodePipeline, which sign in to AWS first.
+#[derive(Subcommand)]
+enum AwsCommand {
     /// The health gate's decision for a deploy right now.
     ///
     /// Exit code: 0 deploy, 1 blocked, 2 usage or configuration error, 3 AWS Health (or the
@@ -76,7 +90,8 @@ pub enum Ended {
     /// credentials.
     Usage = 2,
     /// `health`: AWS Health or the freezes could not be read, and the policy fails closed.
-    HealthUnavailable = 3,
+    /// `oci`: OCI could not be reached, or refused the credentials.
+    Unavailable = 3,
 }
 
 /// What stopped a command, said once by `main`.
@@ -92,6 +107,9 @@ pub enum Problem {
     /// The command could not do what it was asked, and says why.
     #[error("{0}")]
     Failed(String),
+    /// The service could not be reached, or refused the credentials.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Problem {
@@ -99,6 +117,7 @@ impl Problem {
         match self {
             Self::Usage(_) => Ended::Usage,
             Self::Call(_) | Self::Failed(_) => Ended::Failed,
+            Self::Unavailable(_) => Ended::Unavailable,
         }
     }
 }
@@ -123,14 +142,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<Ended, Problem> {
+    let command = match cli.command {
+        // OCI has nothing to do with AWS's credentials: a build runner in Oracle Cloud has none.
+        Command::Oci(args) => return oci::run(args, cli.profile, cli.region, cli.json).await,
+        Command::Aws(command) => command,
+    };
     let aws = aws::Aws::connect(cli.region, cli.profile).await?;
-    match cli.command {
-        Command::Health(args) => health::run(&aws, args, cli.json).await,
-        Command::Status(args) => status::run(&aws, args, cli.json).await,
-        Command::Retry(args) => retry::run(&aws, args, cli.json).await,
-        Command::Rollback(args) => rollback::run(&aws, args, cli.json).await,
-        Command::Freeze(args) => freeze::freeze(&aws, args, cli.json).await,
-        Command::Unfreeze(args) => freeze::unfreeze(&aws, args, cli.json).await,
-        Command::Freezes(args) => freeze::list(&aws, args, cli.json).await,
+    match command {
+        AwsCommand::Health(args) => health::run(&aws, args, cli.json).await,
+        AwsCommand::Status(args) => status::run(&aws, args, cli.json).await,
+        AwsCommand::Retry(args) => retry::run(&aws, args, cli.json).await,
+        AwsCommand::Rollback(args) => rollback::run(&aws, args, cli.json).await,
+        AwsCommand::Freeze(args) => freeze::freeze(&aws, args, cli.json).await,
+        AwsCommand::Unfreeze(args) => freeze::unfreeze(&aws, args, cli.json).await,
+        AwsCommand::Freezes(args) => freeze::list(&aws, args, cli.json).await,
     }
 }

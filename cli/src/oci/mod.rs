@@ -1,10 +1,151 @@
-//! `pipeguard oci`: Oracle Cloud Infrastructure Resource Manager stacks (issue 20, in progress on
-//! this branch: the signer first).
+//! `pipeguard oci`: Oracle Cloud Infrastructure Resource Manager stacks, signed as the OCI CLI
+//! signs (a config-file profile, or a resource principal), against the region's endpoint or
+//! `--endpoint`. Its facts and their sources are in cli/OCI-FACTS.md.
 
-// Not yet called: `pipeguard oci` is wired once the client and the commands exist.
-#[allow(dead_code)]
 mod client;
-#[allow(dead_code)]
 mod config;
-#[allow(dead_code)]
 mod signer;
+mod status;
+
+use crate::{Ended, Problem};
+use clap::{Args, Subcommand};
+use client::{CallError, ResourceManager};
+use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
+use signer::Signer;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Args)]
+pub struct OciArgs {
+    #[command(subcommand)]
+    command: OciCommand,
+    /// The OCI CLI's config file (default: OCI_CLI_CONFIG_FILE, or ~/.oci/config)
+    #[arg(long, global = true)]
+    config_file: Option<PathBuf>,
+    /// api_key (a profile of the config file; --profile or OCI_CLI_PROFILE, else DEFAULT) or
+    /// resource_principal (OCI DevOps build runners, functions) (default: OCI_CLI_AUTH, or api_key)
+    #[arg(long, global = true)]
+    auth: Option<String>,
+    /// Resource Manager's URL instead of the region's (default: OCI_CLI_ENDPOINT)
+    #[arg(long, global = true)]
+    endpoint: Option<String>,
+    /// The longest the command may take (2m, 10m, 1h)
+    #[arg(long, global = true, default_value = "10m")]
+    timeout: String,
+}
+
+#[derive(Subcommand)]
+enum OciCommand {
+    /// A stack's recent jobs, its last good apply and its last rollback.
+    Status(status::StatusArgs),
+}
+
+/// The environment, read once: the OCI CLI's variables and the resource principal's.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+pub async fn run(
+    args: OciArgs,
+    profile: Option<String>,
+    region: Option<String>,
+    json: bool,
+) -> Result<Ended, Problem> {
+    let timeout = pipeguard_core::freeze::parse_duration(&args.timeout)
+        .map_err(|error| Problem::Usage(format!("--timeout: {error}")))?;
+    let deadline = Instant::now() + Duration::from_secs(u64::try_from(timeout).unwrap_or(600));
+    let identity = identity(args.auth, args.config_file, profile)?;
+    let signer = signer(&identity)?;
+    let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
+    let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
+    let endpoint = match (endpoint, region) {
+        (Some(endpoint), _) => client::endpoint_of(Some(&endpoint), ""),
+        (None, Some(region)) => client::endpoint_of(None, &region),
+        (None, None) => {
+            return Err(Problem::Usage(
+                "no OCI region: set region in the profile, pass --region or set OCI_CLI_REGION (or --endpoint)".into(),
+            ));
+        }
+    };
+    let resource_manager = ResourceManager::new(endpoint, signer, deadline).map_err(unavailable)?;
+    match args.command {
+        OciCommand::Status(status) => status::run(&resource_manager, status, json).await,
+    }
+}
+
+/// Exit code 3: OCI could not be reached, or refused the credentials; anything else it refused
+/// is the command's failure.
+fn unavailable(error: CallError) -> Problem {
+    match error {
+        CallError::Unreachable { .. } | CallError::NotAuthenticated { .. } => {
+            Problem::Unavailable(error.to_string())
+        }
+        CallError::Refused { .. } => Problem::Failed(error.to_string()),
+    }
+}
+
+fn identity(
+    auth: Option<String>,
+    config_file: Option<PathBuf>,
+    profile: Option<String>,
+) -> Result<Identity, Problem> {
+    let auth = auth
+        .or_else(|| env("OCI_CLI_AUTH"))
+        .unwrap_or_else(|| AUTH_API_KEY.to_owned());
+    let usage = |error: config::ConfigError| Problem::Usage(error.to_string());
+    match auth.as_str() {
+        AUTH_API_KEY => {
+            let home = env("HOME");
+            let file = config_file
+                .or_else(|| env("OCI_CLI_CONFIG_FILE").map(PathBuf::from))
+                .or_else(|| home.as_ref().map(|home| PathBuf::from(home).join(".oci/config")))
+                .ok_or_else(|| {
+                    Problem::Usage("no OCI config file: pass --config-file or set OCI_CLI_CONFIG_FILE".into())
+                })?;
+            let text = std::fs::read_to_string(&file).map_err(|error| {
+                Problem::Usage(format!(
+                    "cannot read the OCI config file {} ({error}): run `oci setup config`, or pass --config-file",
+                    file.display()
+                ))
+            })?;
+            let profile = profile
+                .or_else(|| env("OCI_CLI_PROFILE"))
+                .unwrap_or_else(|| "DEFAULT".into());
+            config::from_config_file(&text, &file.display().to_string(), &profile, home.as_deref())
+                .map_err(usage)
+        }
+        AUTH_RESOURCE_PRINCIPAL => config::resource_principal(env).map_err(usage),
+        other => Err(Problem::Usage(format!(
+            "--auth (or OCI_CLI_AUTH) `{other}` is not one of {AUTH_API_KEY}, {AUTH_RESOURCE_PRINCIPAL}"
+        ))),
+    }
+}
+
+fn read(source: &Source, what: &str) -> Result<String, Problem> {
+    match source {
+        Source::Inline(value) => Ok(value.clone()),
+        Source::File(path) => std::fs::read_to_string(path)
+            .map(|text| text.trim().to_owned())
+            .map_err(|error| {
+                Problem::Usage(format!("cannot read the {what} at {} ({error})", path.display()))
+            }),
+    }
+}
+
+fn signer(identity: &Identity) -> Result<Signer, Problem> {
+    let (key_id, pem, key_from) = match &identity.credentials {
+        Credentials::ApiKey { key_id, key_file } => (
+            key_id.clone(),
+            read(&Source::File(key_file.clone()), "API signing key")?,
+            key_file.display().to_string(),
+        ),
+        Credentials::ResourcePrincipal { token, private_key } => (
+            format!("ST${}", read(token, "resource principal token")?),
+            read(private_key, "resource principal key")?,
+            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM".to_owned(),
+        ),
+    };
+    Signer::from_pem(&key_id, pem.as_bytes())
+        .map_err(|error| Problem::Usage(format!("the key of {key_from} is {error}")))
+}

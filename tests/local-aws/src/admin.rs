@@ -380,6 +380,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
         }
         // The test clock: the functions' time (in builds with pipeguard's `test-clock` feature)
         // is now this many seconds ahead of the machine's.
+        ("POST", ["oci", what]) => crate::orm::admin(shared, what, &body),
         ("POST", ["clock"]) => {
             let offset = body["offset_seconds"]
                 .as_i64()

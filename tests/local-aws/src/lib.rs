@@ -1,7 +1,8 @@
 //! local-aws: a local, stateful emulator of exactly the AWS APIs pipeguard uses, speaking their
 //! wire protocols so that the real function binaries and the real AWS SDK run against it
 //! unchanged: CodePipeline, AWS Health (with its organizational view), SNS, STS
-//! (GetCallerIdentity), EventBridge (PutEvents) and DynamoDB (tables, conditional writes, reads and key queries with the
+//! (GetCallerIdentity), EventBridge (PutEvents), Oracle Cloud Resource Manager (its job calls,
+//! with OCI request signatures verified) and DynamoDB (tables, conditional writes, reads and key queries with the
 //! condition expression language). It also plays the Lambda service (the Runtime API, starting
 //! function processes) and CodePipeline's engine (executions that move stage by stage and invoke
 //! functions).
@@ -21,6 +22,7 @@ mod engine;
 mod events;
 mod health;
 mod notify;
+mod orm;
 mod runtime;
 mod sns;
 pub mod state;
@@ -223,6 +225,9 @@ async fn route(
             },
         );
     }
+    if path.starts_with(orm::API_VERSION) {
+        return oracle_call(&shared, &parts, &path).await;
+    }
     let target = parts
         .headers
         .get("x-amz-target")
@@ -290,6 +295,74 @@ fn caller(headers: &hyper::HeaderMap) -> String {
 /// The service the request was signed for (`sns`, `sts`, ...), from the signature's scope.
 fn signing_service(headers: &hyper::HeaderMap) -> Option<&str> {
     credential(headers).get(3).copied()
+}
+
+/// One Oracle Cloud Resource Manager call: recorded and faulted (service `resourcemanager`,
+/// caller `oci`) as configured, then answered with OCI's errors.
+async fn oracle_call(
+    shared: &Arc<Shared>,
+    parts: &hyper::http::request::Parts,
+    path: &str,
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    let method = parts.method.as_str();
+    let operation = orm::operation(method, path);
+    let (fault, call) = {
+        let mut state = shared.state();
+        let fault = state.take_fault("resourcemanager", operation, 0, "oci");
+        let call = state.calls.len();
+        state.calls.push(state::Call {
+            at: state::now(),
+            service: "resourcemanager".into(),
+            operation: operation.into(),
+            endpoint: 0,
+            caller: "oci".into(),
+            fault: fault.as_ref().map(|fault| fault.kind),
+            status: 0,
+        });
+        (fault, call)
+    };
+    let injected = match fault.as_ref().map(|fault| fault.kind) {
+        Some(FaultKind::Drop) => return Err(Dropped),
+        Some(FaultKind::Throttle) => Some((429, "TooManyRequests")),
+        Some(FaultKind::ServerError | FaultKind::SubscriptionRequired) => Some((500, "InternalServerError")),
+        Some(FaultKind::Unavailable) => Some((503, "ServiceUnavailable")),
+        Some(FaultKind::Latency | FaultKind::LateAnswer) | None => None,
+    };
+    if let Some(fault) = fault.as_ref().filter(|fault| fault.kind == FaultKind::Latency) {
+        tokio::time::sleep(Duration::from_millis(fault.ms)).await;
+    }
+    let mut response = match injected {
+        Some((status, code)) => {
+            wire::json_response(status, &serde_json::json!({"code": code, "message": "injected"}))
+        }
+        None => {
+            let answer = orm::handle(
+                shared,
+                method,
+                path,
+                parts.uri.query().unwrap_or_default(),
+                &parts.headers,
+            );
+            let mut response = wire::json_response(answer.status, &answer.body);
+            for (name, value) in answer.headers {
+                if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
+    };
+    if let Some(recorded) = shared.state().calls.get_mut(call) {
+        recorded.status = response.status().as_u16();
+    }
+    if let Some(late) = fault.as_ref().filter(|fault| fault.kind == FaultKind::LateAnswer) {
+        tokio::time::sleep(Duration::from_millis(late.ms)).await;
+    }
+    response
+        .headers_mut()
+        .entry("opc-request-id")
+        .or_insert(hyper::header::HeaderValue::from_static("local"));
+    Ok(response)
 }
 
 /// One AWS API call: recorded, delayed and faulted as configured, then answered.

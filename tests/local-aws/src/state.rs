@@ -452,6 +452,8 @@ pub struct LogEntry {
 
 #[derive(Debug, Default)]
 pub struct State {
+    /// Oracle Cloud Resource Manager: its keys and jobs.
+    pub orm: crate::orm::Orm,
     pub pipelines: BTreeMap<String, Pipeline>,
     pub executions: Vec<Execution>,
     pub jobs: HashMap<String, Job>,

@@ -1,0 +1,82 @@
+//! `pipeguard oci status --stack`: the stack's recent jobs, its last good apply (the one a
+//! rollback would return to) and its last rollback, reading every page it needs, newest first.
+
+use super::client::{ResourceManager, encode};
+use super::unavailable;
+use crate::{Ended, Problem};
+use clap::Args;
+use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
+use serde_json::{Value, json};
+
+/// The jobs a page holds (ListJobs allows up to 100; fewer keeps each answer small).
+const PAGE: usize = 50;
+/// The recent jobs shown.
+const RECENT: usize = 10;
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The stack's OCID
+    #[arg(long)]
+    stack: String,
+}
+
+pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
+    let mut jobs: Vec<StackJob> = Vec::new();
+    let mut page: Option<String> = None;
+    loop {
+        let mut query = format!(
+            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={PAGE}",
+            encode(&args.stack)
+        );
+        if let Some(page) = &page {
+            query.push_str(&format!("&page={}", encode(page)));
+        }
+        let answer = resource_manager.get(&query).await.map_err(unavailable)?;
+        jobs.extend(StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?);
+        let found_all = last_good_apply(&jobs, None).is_some() && last_rollback(&jobs).is_some();
+        match answer.next_page {
+            Some(next) if !found_all => page = Some(next),
+            _ => break,
+        }
+    }
+    let (good, rollback) = (last_good_apply(&jobs, None), last_rollback(&jobs));
+    if json {
+        println!(
+            "{}",
+            json!({
+                "stack": args.stack,
+                "recent_jobs": jobs.iter().take(RECENT).map(job_json).collect::<Vec<_>>(),
+                "last_good_apply": good.map(job_json),
+                "last_rollback": rollback.map(job_json),
+            })
+        );
+    } else {
+        println!("stack {}", args.stack);
+        println!("recent jobs (newest first):");
+        if jobs.is_empty() {
+            println!("  none");
+        }
+        for job in jobs.iter().take(RECENT) {
+            println!("  {}  {} {} {}", job.created, job.operation, job.state, job.id);
+        }
+        println!(
+            "last good apply: {}",
+            good.map_or_else(
+                || "none".to_owned(),
+                |job| format!("{} ({})", job.id, job.created)
+            )
+        );
+        println!(
+            "last rollback:   {}",
+            rollback.map_or_else(
+                || "none".to_owned(),
+                |job| format!("{} ({}, {})", job.id, job.state, job.created)
+            )
+        );
+    }
+    Ok(Ended::Ok)
+}
+
+fn job_json(job: &StackJob) -> Value {
+    json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created})
+}

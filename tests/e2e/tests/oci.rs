@@ -1,0 +1,183 @@
+//! `pipeguard oci` end to end: the real command line signs its requests as a config-file profile
+//! or a resource principal, and the emulator's Resource Manager verifies every signature against
+//! the registered public key, pages its answers and injects faults.
+
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use e2e::Local;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+const STACK: &str = "ocid1.ormstack.oc1.iad.local";
+const KEY_ID: &str = "ocid1.tenancy.oc1..t/ocid1.user.oc1..u/20:3b:97:13:55";
+
+/// A 2048-bit key: its PKCS#8 PEM, and the public key registered with Resource Manager.
+fn key_pair() -> (String, String) {
+    let key = RsaKeyPair::generate(KeySize::Rsa2048).expect("a key");
+    let pkcs8: Pkcs8V1Der = key.as_der().expect("PKCS#8");
+    let body = STANDARD.encode(pkcs8.as_ref());
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).unwrap_or_default())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    (pem, STANDARD.encode(key.public_key().as_ref()))
+}
+
+/// A home directory with `~/.oci/config` (profile DEFAULT) and its key file.
+fn home_with_config(pem: &str) -> PathBuf {
+    let home = std::env::temp_dir().join(format!("pipeguard-oci-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(home.join(".oci")).expect("a temporary home");
+    std::fs::write(home.join(".oci/key.pem"), pem).expect("the key file");
+    std::fs::write(
+        home.join(".oci/config"),
+        "[DEFAULT]\nuser=ocid1.user.oc1..u\nfingerprint=20:3b:97:13:55\nkey_file=~/.oci/key.pem\ntenancy=ocid1.tenancy.oc1..t\nregion=us-ashburn-1\n",
+    )
+    .expect("the config file");
+    home
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos())
+}
+
+fn job(local: &Local, operation: &str, state: &str) -> String {
+    local.admin(
+        "POST",
+        "/_admin/oci/jobs",
+        json!({"stack": STACK, "operation": operation, "state": state}),
+    )["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn status(local: &Local, home: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    let endpoint = local.emulator.url();
+    let home = home.display().to_string();
+    let mut all = vec![("HOME", home.as_str())];
+    all.extend_from_slice(env);
+    local
+        .cli(
+            &[
+                "--json",
+                "oci",
+                "status",
+                "--stack",
+                STACK,
+                "--endpoint",
+                &endpoint,
+            ],
+            &all,
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_finds_the_newest_good_apply_and_the_last_rollback_across_pages() {
+    let local = Local::start(&[]).await;
+    let (pem, public) = key_pair();
+    local.admin(
+        "POST",
+        "/_admin/oci/keys",
+        json!({"key_id": KEY_ID, "public_key_der_base64": public}),
+    );
+    let oldest_good = job(&local, "APPLY", "SUCCEEDED");
+    let newest_good = job(&local, "APPLY", "SUCCEEDED");
+    let rollback = job(&local, "APPLY_ROLLBACK", "SUCCEEDED");
+    job(&local, "APPLY", "FAILED");
+    // More recent plans than a page holds: the applies are on the second page.
+    for _ in 0..60 {
+        job(&local, "PLAN", "SUCCEEDED");
+    }
+    let home = home_with_config(&pem);
+    local.fault(
+        json!({"service": "resourcemanager", "operation": "ListJobs", "kind": "throttle", "count": 1}),
+    );
+    let (code, stdout, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(
+        answer["last_good_apply"]["id"],
+        newest_good.as_str(),
+        "the newest, not the oldest ({oldest_good})"
+    );
+    assert_eq!(answer["last_rollback"]["id"], rollback.as_str());
+    assert_eq!(answer["recent_jobs"].as_array().map(Vec::len), Some(10));
+    assert_eq!(answer["recent_jobs"][0]["operation"], "PLAN");
+    assert_eq!(
+        local.calls("resourcemanager", "ListJobs", None),
+        3,
+        "the throttled first page asked again, then the second page"
+    );
+    assert!(!stdout.contains("PRIVATE KEY") && !stderr.contains("PRIVATE KEY"));
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_resource_manager_does_not_know_is_refused_with_exit_code_3_and_nothing_secret_said() {
+    let local = Local::start(&[]).await;
+    let (_, registered) = key_pair();
+    local.admin(
+        "POST",
+        "/_admin/oci/keys",
+        json!({"key_id": KEY_ID, "public_key_der_base64": registered}),
+    );
+    let (other_pem, _) = key_pair();
+    let home = home_with_config(&other_pem);
+    let (code, stdout, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refused the credentials (NotAuthenticated"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("PRIVATE KEY") && !stderr.contains(&other_pem[40..80]),
+        "{stderr}"
+    );
+    // A profile the file lacks is a usage error, said before anything is asked.
+    let (code, _, stderr) = status(&local, &home, &[("OCI_CLI_PROFILE", "prod")]).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has no profile [prod]"), "{stderr}");
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_principal_signs_as_its_session_token() {
+    let local = Local::start(&[]).await;
+    let (pem, public) = key_pair();
+    local.admin(
+        "POST",
+        "/_admin/oci/keys",
+        json!({"key_id": "ST$rpst-of-the-build-runner", "public_key_der_base64": public}),
+    );
+    let good = job(&local, "APPLY", "SUCCEEDED");
+    let home = home_with_config(&pem);
+    let key_file = home.join(".oci/key.pem").display().to_string();
+    let (code, stdout, stderr) = status(
+        &local,
+        &home,
+        &[
+            ("OCI_CLI_AUTH", "resource_principal"),
+            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
+            ("OCI_RESOURCE_PRINCIPAL_RPST", "rpst-of-the-build-runner"),
+            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", &key_file),
+            ("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(answer["last_good_apply"]["id"], good.as_str());
+    assert_eq!(answer["last_rollback"], Value::Null);
+    let _ = std::fs::remove_dir_all(home);
+}

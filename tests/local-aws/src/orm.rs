@@ -1,0 +1,267 @@
+//! Oracle Cloud Resource Manager's job calls over REST (`/20180917/jobs`), enough for
+//! `pipeguard oci`: ListJobs (by stack, newest first, `limit` and `opc-next-page` paging) and
+//! GetJob. Every request's OCI signature (version 1, rsa-sha256, cli/OCI-FACTS.md) is verified
+//! against the public key registered for its keyId (`/_admin/oci/keys`); a bad one is answered
+//! 401 NotAuthenticated, as OCI answers it. Jobs are set up through `/_admin/oci/jobs`.
+
+use crate::Shared;
+use crate::wire::AwsError;
+use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The API version every path starts with.
+pub const API_VERSION: &str = "/20180917";
+
+/// A job of a stack.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub stack: String,
+    pub operation: String,
+    pub state: String,
+    /// The order jobs were made in: the newest has the largest.
+    pub sequence: u64,
+    pub failure: Option<(String, String)>,
+}
+
+impl Job {
+    fn created(&self) -> String {
+        // One second apart from 2026-12-01T00:00:00Z, in OCI's RFC 3339 form.
+        let seconds = self.sequence;
+        format!(
+            "2026-12-01T{:02}:{:02}:{:02}.000Z",
+            seconds / 3600 % 24,
+            seconds / 60 % 60,
+            seconds % 60
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        let mut job = json!({"id": self.id, "stackId": self.stack, "operation": self.operation,
+                             "lifecycleState": self.state, "timeCreated": self.created()});
+        if let Some((code, message)) = &self.failure {
+            job["failureDetails"] = json!({"code": code, "message": message});
+        }
+        job
+    }
+}
+
+/// What Resource Manager knows: the public keys by keyId, and the jobs.
+#[derive(Debug, Default)]
+pub struct Orm {
+    pub keys: BTreeMap<String, Vec<u8>>,
+    pub jobs: Vec<Job>,
+}
+
+/// An answer: status, JSON body, and headers.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+fn error(status: u16, code: &str, message: &str) -> Answer {
+    Answer {
+        status,
+        body: json!({"code": code, "message": message}),
+        headers: Vec::new(),
+    }
+}
+
+/// The call's name, for the record of calls and for faults.
+pub fn operation(method: &str, path: &str) -> &'static str {
+    match (method, path.trim_start_matches(API_VERSION)) {
+        ("GET", "/jobs") => "ListJobs",
+        ("GET", _) => "GetJob",
+        ("POST", "/jobs") => "CreateJob",
+        _ => "Unknown",
+    }
+}
+
+/// Answers one request: verifies its signature, then the call.
+pub fn handle(
+    shared: &Arc<Shared>,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &hyper::HeaderMap,
+) -> Answer {
+    if let Err(why) = verify(shared, method, path, query, headers) {
+        return error(
+            401,
+            "NotAuthenticated",
+            &format!(
+                "The required information to complete authentication was not provided or was incorrect ({why})."
+            ),
+        );
+    }
+    let params: BTreeMap<String, String> = crate::wire::decode_form(query.as_bytes()).into_iter().collect();
+    let state = shared.state();
+    match operation(method, path) {
+        "ListJobs" => {
+            let mut jobs: Vec<&Job> = state
+                .orm
+                .jobs
+                .iter()
+                .filter(|job| params.get("stackId").is_none_or(|stack| *stack == job.stack))
+                .collect();
+            jobs.sort_by_key(|job| std::cmp::Reverse(job.sequence));
+            if params.get("sortOrder").is_some_and(|order| order == "ASC") {
+                jobs.reverse();
+            }
+            let limit = params
+                .get("limit")
+                .and_then(|limit| limit.parse().ok())
+                .unwrap_or(100usize)
+                .clamp(1, 100);
+            let start: usize = params.get("page").and_then(|page| page.parse().ok()).unwrap_or(0);
+            let page: Vec<Value> = jobs
+                .iter()
+                .skip(start)
+                .take(limit)
+                .map(|job| job.to_json())
+                .collect();
+            let mut headers = vec![("opc-request-id", format!("local-{}", jobs.len()))];
+            if start + limit < jobs.len() {
+                headers.push(("opc-next-page", (start + limit).to_string()));
+            }
+            Answer {
+                status: 200,
+                body: Value::Array(page),
+                headers,
+            }
+        }
+        "GetJob" => {
+            let id = path.trim_start_matches(API_VERSION).trim_start_matches("/jobs/");
+            match state.orm.jobs.iter().find(|job| job.id == id) {
+                Some(job) => Answer {
+                    status: 200,
+                    body: job.to_json(),
+                    headers: Vec::new(),
+                },
+                None => error(
+                    404,
+                    "NotAuthorizedOrNotFound",
+                    "Authorization failed or requested resource not found.",
+                ),
+            }
+        }
+        _ => error(
+            404,
+            "NotFound",
+            &format!("local-aws does not emulate {method} {path}"),
+        ),
+    }
+}
+
+/// The request's signature, checked as OCI checks it: the headers it names, in its order.
+fn verify(
+    shared: &Arc<Shared>,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &hyper::HeaderMap,
+) -> Result<(), String> {
+    let authorization = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .ok_or("no authorization header")?;
+    let parameters = authorization
+        .strip_prefix("Signature ")
+        .ok_or("not a Signature authorization")?;
+    let field = |name: &str| {
+        parameters.split(',').find_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().trim_matches('"').to_owned())
+        })
+    };
+    if field("algorithm").as_deref() != Some("rsa-sha256")
+        || field("version").is_some_and(|version| version != "1")
+    {
+        return Err("not version 1 rsa-sha256".into());
+    }
+    let key_id = field("keyId").ok_or("no keyId")?;
+    let signature = STANDARD
+        .decode(field("signature").ok_or("no signature")?)
+        .map_err(|_| "the signature is not base64")?;
+    let signed = field("headers").ok_or("no headers")?;
+    let target = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    let mut lines = Vec::new();
+    for name in signed.split(' ') {
+        let value = if name == "(request-target)" {
+            format!("{} {target}", method.to_ascii_lowercase())
+        } else {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .ok_or_else(|| format!("the signed header {name} is missing"))?
+                .to_owned()
+        };
+        lines.push(format!("{name}: {value}"));
+    }
+    for required in ["date", "(request-target)", "host"] {
+        if !signed.split(' ').any(|name| name == required) {
+            return Err(format!("{required} is not signed"));
+        }
+    }
+    let keys = &shared.state().orm.keys;
+    let public = keys
+        .get(&key_id)
+        .ok_or_else(|| format!("unknown keyId {key_id}"))?;
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public)
+        .verify(lines.join("\n").as_bytes(), &signature)
+        .map_err(|_| "the signature does not verify".to_owned())
+}
+
+/// `/_admin/oci/...`: register a public key (`keys`: `{"key_id", "public_key_der_base64"}`), or
+/// add a job (`jobs`: `{"stack", "operation", "state", "failure_code"?, "failure_message"?}`).
+pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, AwsError> {
+    let text = |field: &str| {
+        body[field]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| AwsError::validation(format!("{field} is required")))
+    };
+    let mut state = shared.state();
+    match what {
+        "keys" => {
+            let der = STANDARD
+                .decode(text("public_key_der_base64")?)
+                .map_err(|_| AwsError::validation("public_key_der_base64 is not base64"))?;
+            state.orm.keys.insert(text("key_id")?, der);
+            Ok(json!({}))
+        }
+        "jobs" => {
+            let sequence = state.orm.jobs.len() as u64 + 1;
+            let id = format!("ocid1.ormjob.oc1.local.{sequence:06}");
+            let failure = body["failure_code"].as_str().map(|code| {
+                (
+                    code.to_owned(),
+                    body["failure_message"].as_str().unwrap_or_default().to_owned(),
+                )
+            });
+            state.orm.jobs.push(Job {
+                id: id.clone(),
+                stack: text("stack")?,
+                operation: text("operation")?,
+                state: text("state")?,
+                sequence,
+                failure,
+            });
+            Ok(json!({"id": id}))
+        }
+        other => Err(AwsError::new(
+            404,
+            "NotFound",
+            format!("no admin route oci/{other}"),
+        )),
+    }
+}
