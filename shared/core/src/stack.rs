@@ -3,6 +3,7 @@
 //! newest apply that succeeded, the newest rollback.
 
 use crate::names::aws_names;
+use crate::rollback::target::{Run, newest_target};
 use serde::Deserialize;
 
 aws_names!(
@@ -100,13 +101,13 @@ impl StackJob {
 }
 
 /// The newest apply that succeeded, of jobs listed newest first, other than `except` (the
-/// failed one): the one a rollback returns to. Never a rollback: an APPLY_ROLLBACK job is
-/// another operation.
+/// failed one): the one a rollback returns to, by the rule apply-rollback follows too
+/// (`rollback::target`). An APPLY_ROLLBACK job is a rollback, never a target.
 pub fn last_good_apply<'a>(jobs: &'a [StackJob], except: Option<&str>) -> Option<&'a StackJob> {
-    jobs.iter().find(|job| {
-        job.operation == JobOperation::Apply
-            && job.state == JobState::Succeeded
-            && except.is_none_or(|except| job.id != except)
+    newest_target(jobs, except, |job| Run {
+        id: &job.id,
+        applied: job.operation == JobOperation::Apply && job.state == JobState::Succeeded,
+        rollback: job.operation == JobOperation::ApplyRollback,
     })
 }
 

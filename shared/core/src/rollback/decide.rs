@@ -4,6 +4,7 @@
 //! the verdict (`verdict`) says what to log and what to tell people.
 
 use super::policy::RollbackPolicy;
+use super::target::{Run, is_target};
 use super::verdict::RollbackVerdict;
 use crate::config::listed_or_all;
 use crate::pipeline::{
@@ -134,10 +135,16 @@ pub fn not_a_rollback(failure: &Failure, execution_type: &ExecutionType) -> Resu
     }
 }
 
-/// A rollback target: an execution other than the failed one that is not itself a rollback
-/// (CodePipeline refuses those, and rolling back to a rollback could loop).
+/// A rollback target among the executions that succeeded in the stage (ListPipelineExecutions
+/// filtered by `succeededInStage`), by the rule every platform shares: an execution of a type
+/// CodePipeline does not say is STANDARD counts as a rollback.
 pub fn is_rollback_target(execution: &ExecutionSummary, failed_execution: &str) -> bool {
-    execution.id != failed_execution && execution.execution_type == ExecutionType::Standard
+    let run = Run {
+        id: &execution.id,
+        applied: true,
+        rollback: execution.execution_type != ExecutionType::Standard,
+    };
+    is_target(run, failed_execution)
 }
 
 /// The rollback to make once the target is known, or the verdict when there is none to make:

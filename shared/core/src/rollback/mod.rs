@@ -1,8 +1,11 @@
-//! apply-rollback's functional core: which failures are rolled back, and to what, and the
-//! verdicts it reports. Plain data in and out; no AWS crate, no I/O.
+//! Rolling an apply back: apply-rollback's functional core (which failures are rolled back, and
+//! to what, and the verdicts it reports), and the rule of where a rollback returns to that every
+//! platform shares (`target`: CodePipeline stages here, Oracle Resource Manager stacks in
+//! `crate::stack`). Plain data in and out; no AWS crate, no I/O.
 
 mod decide;
 mod policy;
+pub mod target;
 mod verdict;
 
 pub use decide::{Failure, Plan, choose, is_rollback_target, locate, not_a_rollback, qualifying_failure};
