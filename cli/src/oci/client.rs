@@ -127,10 +127,28 @@ impl ResourceManager {
 
     /// GET `path_and_query` (after the API version), asked again after 429, 5xx or no answer.
     pub async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
+        self.call("GET", path_and_query, None).await
+    }
+
+    /// POST `body` to `path` with `retry_token` (`opc-retry-token`): asked again after 429, 5xx
+    /// or no answer with the same token, so that Resource Manager makes one job however many
+    /// times it was asked. A 409 (the stack runs a job already) is answered, not asked again.
+    pub async fn post(&self, path: &str, body: &Value, retry_token: &str) -> Result<Answer, CallError> {
+        self.call("POST", path, Some((body.to_string(), retry_token)))
+            .await
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<(String, &str)>,
+    ) -> Result<Answer, CallError> {
         let target = format!("{}{API_VERSION}{path_and_query}", self.path_prefix());
         let mut backoff = FIRST_BACKOFF;
         loop {
-            let outcome = self.send("GET", &target).await;
+            let body = body.as_ref().map(|(json, token)| (json.as_bytes(), *token));
+            let outcome = self.send(method, &target, body).await;
             let again = match &outcome {
                 Err(CallError::Unreachable { .. }) => true,
                 Err(CallError::Refused { status, .. }) => *status == 429 || *status >= 500,
@@ -144,6 +162,11 @@ impl ResourceManager {
         }
     }
 
+    /// Whether waiting `wait` still leaves time before the command's deadline.
+    pub fn has_time_for(&self, wait: Duration) -> bool {
+        Instant::now() + wait < self.deadline
+    }
+
     /// The path the endpoint itself has, before the API version (none for OCI's own).
     fn path_prefix(&self) -> &str {
         let after_scheme = self
@@ -153,7 +176,12 @@ impl ResourceManager {
         after_scheme.find('/').map_or("", |slash| &after_scheme[slash..])
     }
 
-    async fn send(&self, method: &str, target: &str) -> Result<Answer, CallError> {
+    async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<(&[u8], &str)>,
+    ) -> Result<Answer, CallError> {
         let unreachable = |cause: String| CallError::Unreachable {
             endpoint: self.endpoint.clone(),
             cause,
@@ -164,7 +192,7 @@ impl ResourceManager {
             host: &self.host,
             path_and_query: target,
             date: &date,
-            body: None,
+            body: body.map(|(bytes, _)| ("application/json", bytes)),
         };
         let origin = self
             .endpoint
@@ -179,8 +207,12 @@ impl ResourceManager {
         for (name, value) in self.signer.headers(&unsigned) {
             request = request.header(name, value);
         }
+        if let Some((_, retry_token)) = body {
+            request = request.header("opc-retry-token", retry_token);
+        }
+        let payload = body.map_or_else(Bytes::new, |(bytes, _)| Bytes::copy_from_slice(bytes));
         let request = request
-            .body(Full::new(Bytes::new()))
+            .body(Full::new(payload))
             .map_err(|error| unreachable(format!("the request cannot be made: {error}")))?;
         let left = self.deadline.saturating_duration_since(Instant::now());
         let response = tokio::time::timeout(left, self.http.request(request))

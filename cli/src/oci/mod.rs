@@ -2,6 +2,7 @@
 //! signs (a config-file profile, or a resource principal), against the region's endpoint or
 //! `--endpoint`. Its facts and their sources are in cli/OCI-FACTS.md.
 
+mod apply;
 mod client;
 mod config;
 mod signer;
@@ -37,6 +38,9 @@ pub struct OciArgs {
 
 #[derive(Subcommand)]
 enum OciCommand {
+    /// Apply the stack; when the apply fails with a code --rollback-on names, roll it back to its
+    /// newest good apply. Exit code 0 applied, 1 the apply failed (rolled back or not: it says).
+    Apply(apply::ApplyArgs),
     /// A stack's recent jobs, its last good apply and its last rollback.
     Status(status::StatusArgs),
 }
@@ -70,6 +74,7 @@ pub async fn run(
     };
     let resource_manager = ResourceManager::new(endpoint, signer, deadline).map_err(unavailable)?;
     match args.command {
+        OciCommand::Apply(apply) => apply::run(&resource_manager, apply, json).await,
         OciCommand::Status(status) => status::run(&resource_manager, status, json).await,
     }
 }

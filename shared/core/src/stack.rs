@@ -111,6 +111,17 @@ pub fn last_good_apply<'a>(jobs: &'a [StackJob], except: Option<&str>) -> Option
     })
 }
 
+/// Why a failed apply is not rolled back, or None when it is: its failure code is one of
+/// `rollback_on` (the criteria on the failure, as apply-rollback has its error codes).
+pub fn not_qualifying(failed: &StackJob, rollback_on: &[String]) -> Option<String> {
+    let code = failed
+        .failure
+        .as_ref()
+        .map_or("unknown", |failure| failure.code.as_str());
+    (!rollback_on.iter().any(|wanted| wanted == code))
+        .then(|| format!("it failed with {code}, not one of {}", rollback_on.join(", ")))
+}
+
 /// The newest rollback of jobs listed newest first.
 pub fn last_rollback(jobs: &[StackJob]) -> Option<&StackJob> {
     jobs.iter()

@@ -47,3 +47,19 @@ fn a_job_reads_its_failure_and_keeps_names_this_version_does_not_know() {
     );
     assert!(StackJob::read_page(&json!({"items": []})).is_err());
 }
+
+#[test]
+fn a_failure_qualifies_for_a_rollback_by_its_code() {
+    let mut failed = StackJob::read(&job("j9", "APPLY", "FAILED", "2026-12-01T10:09:00.000Z")).unwrap();
+    let codes = vec!["TERRAFORM_EXECUTION_ERROR".to_owned()];
+    assert_eq!(
+        not_qualifying(&failed, &codes),
+        Some("it failed with unknown, not one of TERRAFORM_EXECUTION_ERROR".into())
+    );
+    failed.failure = Some(JobFailure {
+        code: "TERRAFORM_EXECUTION_ERROR".into(),
+        message: "Error: quota".into(),
+    });
+    assert_eq!(not_qualifying(&failed, &codes), None);
+    assert!(not_qualifying(&failed, &["JOB_TIMEOUT".to_owned()]).is_some());
+}

@@ -181,3 +181,155 @@ async fn a_resource_principal_signs_as_its_session_token() {
     assert_eq!(answer["last_rollback"], Value::Null);
     let _ = std::fs::remove_dir_all(home);
 }
+
+/// A signed-in home and a stack whose next created jobs end as `outcomes` say.
+fn stack_with(local: &Local, outcomes: &[&str]) -> PathBuf {
+    let (pem, public) = key_pair();
+    local.admin(
+        "POST",
+        "/_admin/oci/keys",
+        json!({"key_id": KEY_ID, "public_key_der_base64": public}),
+    );
+    local.admin(
+        "POST",
+        "/_admin/oci/stacks",
+        json!({"stack": STACK, "outcomes": outcomes}),
+    );
+    home_with_config(&pem)
+}
+
+async fn apply(local: &Local, home: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let endpoint = local.emulator.url();
+    let home_dir = home.display().to_string();
+    let mut args = vec![
+        "--json",
+        "oci",
+        "apply",
+        "--stack",
+        STACK,
+        "--endpoint",
+        &endpoint,
+    ];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = local.cli(&args, &[("HOME", home_dir.as_str())]).await;
+    (code, serde_json::from_str(&stdout).unwrap_or(Value::Null), stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_that_succeeds_exits_0_and_a_create_that_failed_is_asked_again() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["succeed"]);
+    local.fault(
+        json!({"service": "resourcemanager", "operation": "CreateJob", "kind": "server-error", "count": 1}),
+    );
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{answer} {stderr}");
+    assert_eq!(answer["outcome"], "applied");
+    assert_eq!(answer["apply"]["state"], "SUCCEEDED");
+    assert_eq!(
+        local.calls("resourcemanager", "CreateJob", None),
+        2,
+        "asked again after the 500"
+    );
+    assert!(
+        local.calls("resourcemanager", "GetJob", None) >= 1,
+        "it waited for the job"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_apply_is_rolled_back_to_the_newest_good_apply_not_the_oldest() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(
+        &local,
+        &["fail:TERRAFORM_EXECUTION_ERROR:Error: quota exceeded", "succeed"],
+    );
+    let oldest = job(&local, "APPLY", "SUCCEEDED");
+    let newest = job(&local, "APPLY", "SUCCEEDED");
+    job(&local, "APPLY_ROLLBACK", "SUCCEEDED");
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 1, "the apply failed: {answer} {stderr}");
+    assert_eq!(answer["outcome"], "rolled_back", "{answer}");
+    assert_eq!(
+        answer["target"]["id"],
+        newest.as_str(),
+        "not the oldest ({oldest})"
+    );
+    assert_eq!(answer["rollback"]["operation"], "APPLY_ROLLBACK");
+    assert_eq!(answer["rollback"]["state"], "SUCCEEDED");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("FAILED (TERRAFORM_EXECUTION_ERROR: Error: quota exceeded); rolled back"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_earlier_good_apply_or_a_qualifying_failure_the_rollback_is_skipped_and_said() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(
+        &local,
+        &[
+            "fail:TERRAFORM_EXECUTION_ERROR:boom",
+            "fail:JOB_TIMEOUT:slow",
+            "fail:TERRAFORM_EXECUTION_ERROR:boom",
+        ],
+    );
+    let (code, answer, _) = apply(&local, &home, &[]).await;
+    assert_eq!((code, answer["outcome"].as_str()), (1, Some("no_target")));
+    assert!(
+        answer["message"].as_str().unwrap_or_default().ends_with(&format!(
+            "rollback skipped: no earlier successful apply of stack {STACK}"
+        )),
+        "{answer}"
+    );
+    job(&local, "APPLY", "SUCCEEDED");
+    let (code, answer, _) = apply(&local, &home, &[]).await;
+    assert_eq!((code, answer["outcome"].as_str()), (1, Some("not_rolled_back")));
+    assert!(
+        answer["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("JOB_TIMEOUT, not one of TERRAFORM_EXECUTION_ERROR"),
+        "{answer}"
+    );
+    let (code, answer, _) = apply(&local, &home, &["--no-rollback"]).await;
+    assert_eq!((code, answer["reason"].as_str()), (1, Some("--no-rollback")));
+    assert_eq!(
+        local.calls("resourcemanager", "CreateJob", None),
+        3,
+        "no rollback job was made"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_that_runs_a_job_already_is_reported_not_asked_again() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["succeed"]);
+    job(&local, "APPLY", "IN_PROGRESS");
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 1, "{answer}");
+    assert!(
+        stderr.contains("Resource Manager answered 409 Conflict"),
+        "{stderr}"
+    );
+    assert_eq!(local.calls("resourcemanager", "CreateJob", None), 1);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answer_was_lost_is_asked_again_with_its_retry_token_and_makes_one_job() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["succeed", "succeed"]);
+    local.fault(json!({"service": "resourcemanager", "operation": "CreateJob", "kind": "late-answer", "ms": 50, "count": 1}));
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{answer} {stderr}");
+    assert_eq!(local.calls("resourcemanager", "CreateJob", None), 2, "asked again after the lost answer");
+    let (_, listed, _) = status(&local, &home, &[]).await;
+    let listed: Value = serde_json::from_str(&listed).expect("JSON");
+    assert_eq!(listed["recent_jobs"].as_array().map(Vec::len), Some(1), "one job: {listed}");
+    let _ = std::fs::remove_dir_all(home);
+}

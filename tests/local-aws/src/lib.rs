@@ -226,7 +226,7 @@ async fn route(
         );
     }
     if path.starts_with(orm::API_VERSION) {
-        return oracle_call(&shared, &parts, &path).await;
+        return oracle_call(&shared, &parts, &path, &body).await;
     }
     let target = parts
         .headers
@@ -298,11 +298,13 @@ fn signing_service(headers: &hyper::HeaderMap) -> Option<&str> {
 }
 
 /// One Oracle Cloud Resource Manager call: recorded and faulted (service `resourcemanager`,
-/// caller `oci`) as configured, then answered with OCI's errors.
+/// caller `oci`) as configured, then answered with OCI's errors. A `late-answer` fault here is
+/// an answer lost: the call takes effect and the connection drops.
 async fn oracle_call(
     shared: &Arc<Shared>,
     parts: &hyper::http::request::Parts,
     path: &str,
+    body: &[u8],
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = parts.method.as_str();
     let operation = orm::operation(method, path);
@@ -336,13 +338,8 @@ async fn oracle_call(
             wire::json_response(status, &serde_json::json!({"code": code, "message": "injected"}))
         }
         None => {
-            let answer = orm::handle(
-                shared,
-                method,
-                path,
-                parts.uri.query().unwrap_or_default(),
-                &parts.headers,
-            );
+            let query = parts.uri.query().unwrap_or_default();
+            let answer = orm::handle(shared, method, path, query, &parts.headers, body);
             let mut response = wire::json_response(answer.status, &answer.body);
             for (name, value) in answer.headers {
                 if let Ok(value) = hyper::header::HeaderValue::from_str(&value) {
@@ -355,8 +352,11 @@ async fn oracle_call(
     if let Some(recorded) = shared.state().calls.get_mut(call) {
         recorded.status = response.status().as_u16();
     }
+    // The call took effect; its answer is lost on the way (after `ms`): the caller must ask
+    // again, and only a retry token keeps it from acting twice.
     if let Some(late) = fault.as_ref().filter(|fault| fault.kind == FaultKind::LateAnswer) {
         tokio::time::sleep(Duration::from_millis(late.ms)).await;
+        return Err(Dropped);
     }
     response
         .headers_mut()

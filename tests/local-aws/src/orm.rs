@@ -1,6 +1,9 @@
 //! Oracle Cloud Resource Manager's job calls over REST (`/20180917/jobs`), enough for
-//! `pipeguard oci`: ListJobs (by stack, newest first, `limit` and `opc-next-page` paging) and
-//! GetJob. Every request's OCI signature (version 1, rsa-sha256, cli/OCI-FACTS.md) is verified
+//! `pipeguard oci`: ListJobs (by stack, newest first, `limit` and `opc-next-page` paging), GetJob
+//! and CreateJob (APPLY and APPLY_ROLLBACK; one job per `opc-retry-token`; 409 while the stack
+//! runs a job). A created job is ACCEPTED, then IN_PROGRESS, then ends as the stack's script
+//! says (`/_admin/oci/stacks`: `succeed`, or `fail:CODE:message`), a few hundred milliseconds
+//! apart. Every request's OCI signature (version 1, rsa-sha256, cli/OCI-FACTS.md) is verified
 //! against the public key registered for its keyId (`/_admin/oci/keys`); a bad one is answered
 //! 401 NotAuthenticated, as OCI answers it. Jobs are set up through `/_admin/oci/jobs`.
 
@@ -26,9 +29,24 @@ pub struct Job {
     /// The order jobs were made in: the newest has the largest.
     pub sequence: u64,
     pub failure: Option<(String, String)>,
+    /// When a job created through the API began: its state runs from ACCEPTED to `state`.
+    pub began: Option<std::time::Instant>,
 }
 
+/// How long a created job is ACCEPTED, and then IN_PROGRESS, before it ends.
+const ACCEPTED_FOR: std::time::Duration = std::time::Duration::from_millis(100);
+const RUNS_FOR: std::time::Duration = std::time::Duration::from_millis(300);
+
 impl Job {
+    /// Its state now.
+    fn state_now(&self) -> &str {
+        match self.began.map(|began| began.elapsed()) {
+            Some(elapsed) if elapsed < ACCEPTED_FOR => "ACCEPTED",
+            Some(elapsed) if elapsed < ACCEPTED_FOR + RUNS_FOR => "IN_PROGRESS",
+            _ => &self.state,
+        }
+    }
+
     fn created(&self) -> String {
         // One second apart from 2026-12-01T00:00:00Z, in OCI's RFC 3339 form.
         let seconds = self.sequence;
@@ -41,9 +59,10 @@ impl Job {
     }
 
     fn to_json(&self) -> Value {
+        let state = self.state_now();
         let mut job = json!({"id": self.id, "stackId": self.stack, "operation": self.operation,
-                             "lifecycleState": self.state, "timeCreated": self.created()});
-        if let Some((code, message)) = &self.failure {
+                             "lifecycleState": state, "timeCreated": self.created()});
+        if let Some((code, message)) = self.failure.as_ref().filter(|_| state == self.state) {
             job["failureDetails"] = json!({"code": code, "message": message});
         }
         job
@@ -55,6 +74,10 @@ impl Job {
 pub struct Orm {
     pub keys: BTreeMap<String, Vec<u8>>,
     pub jobs: Vec<Job>,
+    /// How each stack's next created jobs end, in order (`succeed` when none is left).
+    pub scripts: BTreeMap<String, std::collections::VecDeque<String>>,
+    /// The job each `opc-retry-token` made.
+    pub retry_tokens: BTreeMap<String, String>,
 }
 
 /// An answer: status, JSON body, and headers.
@@ -89,8 +112,9 @@ pub fn handle(
     path: &str,
     query: &str,
     headers: &hyper::HeaderMap,
+    body: &[u8],
 ) -> Answer {
-    if let Err(why) = verify(shared, method, path, query, headers) {
+    if let Err(why) = verify(shared, method, path, query, headers, body) {
         return error(
             401,
             "NotAuthenticated",
@@ -100,8 +124,9 @@ pub fn handle(
         );
     }
     let params: BTreeMap<String, String> = crate::wire::decode_form(query.as_bytes()).into_iter().collect();
-    let state = shared.state();
+    let mut state = shared.state();
     match operation(method, path) {
+        "CreateJob" => create_job(&mut state.orm, headers, body),
         "ListJobs" => {
             let mut jobs: Vec<&Job> = state
                 .orm
@@ -158,6 +183,107 @@ pub fn handle(
     }
 }
 
+fn create_job(orm: &mut Orm, headers: &hyper::HeaderMap, body: &[u8]) -> Answer {
+    let token = headers
+        .get("opc-retry-token")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    if let Some(job) = token
+        .as_ref()
+        .and_then(|token| orm.retry_tokens.get(token))
+        .and_then(|id| orm.jobs.iter().find(|job| job.id == *id))
+    {
+        return Answer {
+            status: 200,
+            body: job.to_json(),
+            headers: Vec::new(),
+        };
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return error(400, "CannotParseRequest", "The request body is not JSON.");
+    };
+    let (Some(stack), Some(operation)) = (
+        request["stackId"].as_str(),
+        request["jobOperationDetails"]["operation"].as_str(),
+    ) else {
+        return error(
+            400,
+            "MissingParameter",
+            "stackId and jobOperationDetails.operation are required.",
+        );
+    };
+    if orm
+        .jobs
+        .iter()
+        .any(|job| job.stack == stack && !matches!(job.state_now(), "SUCCEEDED" | "FAILED" | "CANCELED"))
+    {
+        return error(
+            409,
+            "Conflict",
+            "The stack is locked: another job is running on it.",
+        );
+    }
+    let details = &request["jobOperationDetails"];
+    match operation {
+        "APPLY" if details["executionPlanStrategy"] == "AUTO_APPROVED" => {}
+        "APPLY_ROLLBACK" => {
+            let target = details["targetRollbackJobId"].as_str().unwrap_or_default();
+            let good = orm.jobs.iter().any(|job| {
+                job.id == target
+                    && job.stack == stack
+                    && job.operation == "APPLY"
+                    && job.state_now() == "SUCCEEDED"
+            });
+            if details["executionPlanRollbackStrategy"] != "AUTO_APPROVED" || !good {
+                return error(
+                    400,
+                    "InvalidParameter",
+                    "targetRollbackJobId must be a succeeded apply job of the stack, with AUTO_APPROVED.",
+                );
+            }
+        }
+        _ => {
+            return error(
+                400,
+                "InvalidParameter",
+                &format!("local-aws creates APPLY (AUTO_APPROVED) and APPLY_ROLLBACK jobs, not {operation}"),
+            );
+        }
+    }
+    let outcome = orm
+        .scripts
+        .get_mut(stack)
+        .and_then(std::collections::VecDeque::pop_front)
+        .unwrap_or_else(|| "succeed".into());
+    let (state, failure) = match outcome.strip_prefix("fail:") {
+        Some(rest) => {
+            let (code, message) = rest.split_once(':').unwrap_or((rest, ""));
+            ("FAILED", Some((code.to_owned(), message.to_owned())))
+        }
+        None => ("SUCCEEDED", None),
+    };
+    let sequence = orm.jobs.len() as u64 + 1;
+    let job = Job {
+        id: format!("ocid1.ormjob.oc1.local.{sequence:06}"),
+        stack: stack.to_owned(),
+        operation: operation.to_owned(),
+        state: state.to_owned(),
+        sequence,
+        failure,
+        began: Some(std::time::Instant::now()),
+    };
+    if let Some(token) = token {
+        orm.retry_tokens.insert(token, job.id.clone());
+    }
+    let answer = Answer {
+        status: 200,
+        body: job.to_json(),
+        headers: Vec::new(),
+    };
+    orm.jobs.push(job);
+    answer
+}
+
 /// The request's signature, checked as OCI checks it: the headers it names, in its order.
 fn verify(
     shared: &Arc<Shared>,
@@ -165,6 +291,7 @@ fn verify(
     path: &str,
     query: &str,
     headers: &hyper::HeaderMap,
+    body: &[u8],
 ) -> Result<(), String> {
     let authorization = headers
         .get("authorization")
@@ -207,7 +334,18 @@ fn verify(
         };
         lines.push(format!("{name}: {value}"));
     }
-    for required in ["date", "(request-target)", "host"] {
+    let mut required = vec!["date", "(request-target)", "host"];
+    if method == "POST" {
+        required.extend(["content-length", "content-type", "x-content-sha256"]);
+        let hash = STANDARD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body));
+        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        if header("x-content-sha256") != Some(hash.as_str())
+            || header("content-length") != Some(&body.len().to_string())
+        {
+            return Err("x-content-sha256 or content-length does not match the body".into());
+        }
+    }
+    for required in required {
         if !signed.split(' ').any(|name| name == required) {
             return Err(format!("{required} is not signed"));
         }
@@ -221,8 +359,9 @@ fn verify(
         .map_err(|_| "the signature does not verify".to_owned())
 }
 
-/// `/_admin/oci/...`: register a public key (`keys`: `{"key_id", "public_key_der_base64"}`), or
-/// add a job (`jobs`: `{"stack", "operation", "state", "failure_code"?, "failure_message"?}`).
+/// `/_admin/oci/...`: register a public key (`keys`: `{"key_id", "public_key_der_base64"}`), add
+/// a job (`jobs`: `{"stack", "operation", "state", "failure_code"?, "failure_message"?}`), or
+/// script how a stack's next created jobs end (`stacks`: `{"stack", "outcomes": [...]}`).
 pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, AwsError> {
     let text = |field: &str| {
         body[field]
@@ -255,8 +394,21 @@ pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, Aw
                 state: text("state")?,
                 sequence,
                 failure,
+                began: None,
             });
             Ok(json!({"id": id}))
+        }
+        "stacks" => {
+            let outcomes = body["outcomes"]
+                .as_array()
+                .ok_or_else(|| {
+                    AwsError::validation("outcomes is required: a list of `succeed` or `fail:CODE:message`")
+                })?
+                .iter()
+                .filter_map(|outcome| outcome.as_str().map(str::to_owned))
+                .collect();
+            state.orm.scripts.insert(text("stack")?, outcomes);
+            Ok(json!({}))
         }
         other => Err(AwsError::new(
             404,

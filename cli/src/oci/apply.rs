@@ -1,0 +1,208 @@
+//! `pipeguard oci apply --stack`: what Oracle's published rollback script does, done right. It
+//! applies the stack (AUTO_APPROVED), waits for the job (polling that backs off, until
+//! `--timeout`), and when the apply fails with a code `--rollback-on` names, rolls the stack back
+//! to its newest good apply (every page of its jobs, newest first: never the oldest, never a
+//! rollback, never the failed job), waits for that too, and says from which job to which, and
+//! how the rollback ended. Creates carry an `opc-retry-token`, so a create asked again makes no
+//! second job.
+
+use super::client::{Answer, ResourceManager, encode};
+use super::unavailable;
+use crate::{Ended, Problem};
+use clap::Args;
+use pipeguard_core::stack::{JobState, StackJob, last_good_apply, not_qualifying};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The first wait between two looks at a running job; it doubles, up to `MAX_POLL`.
+const FIRST_POLL: Duration = Duration::from_millis(500);
+const MAX_POLL: Duration = Duration::from_secs(15);
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// The stack's OCID
+    #[arg(long)]
+    stack: String,
+    /// The failure codes that roll the stack back, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "TERRAFORM_EXECUTION_ERROR")]
+    rollback_on: Vec<String>,
+    /// Only report a failed apply; never roll back
+    #[arg(long)]
+    no_rollback: bool,
+}
+
+/// A job as it ended, or as it stood when the time ran out.
+enum Waited {
+    Ended(StackJob),
+    StillRunning(StackJob),
+}
+
+/// A token of this process and moment, up to OCI's 64 characters.
+fn retry_token(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("pipeguard-{what}-{}-{nanos}", std::process::id())
+}
+
+async fn create(resource_manager: &ResourceManager, body: Value, what: &str) -> Result<StackJob, Problem> {
+    let Answer { body, .. } = resource_manager
+        .post("/jobs", &body, &retry_token(what))
+        .await
+        .map_err(unavailable)?;
+    StackJob::read(&body).map_err(|error| Problem::Failed(error.to_string()))
+}
+
+/// Looks at `job` until it ends or the command's time runs out.
+async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Result<Waited, Problem> {
+    let mut job = job;
+    let mut poll = FIRST_POLL;
+    while !job.state.is_final() {
+        if !resource_manager.has_time_for(poll) {
+            return Ok(Waited::StillRunning(job));
+        }
+        tokio::time::sleep(poll).await;
+        poll = (poll * 2).min(MAX_POLL);
+        let answer = resource_manager
+            .get(&format!("/jobs/{}", encode(&job.id)))
+            .await
+            .map_err(unavailable)?;
+        job = StackJob::read(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
+    }
+    Ok(Waited::Ended(job))
+}
+
+/// Every job of the stack, newest first, until the newest good apply other than `failed`.
+async fn target(
+    resource_manager: &ResourceManager,
+    stack: &str,
+    failed: &str,
+) -> Result<Option<StackJob>, Problem> {
+    let mut jobs: Vec<StackJob> = Vec::new();
+    let mut page: Option<String> = None;
+    loop {
+        let mut query = format!(
+            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit=50",
+            encode(stack)
+        );
+        if let Some(page) = &page {
+            query.push_str(&format!("&page={}", encode(page)));
+        }
+        let answer = resource_manager.get(&query).await.map_err(unavailable)?;
+        jobs.extend(StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?);
+        if let Some(found) = last_good_apply(&jobs, Some(failed)) {
+            return Ok(Some(found.clone()));
+        }
+        match answer.next_page {
+            Some(next) => page = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
+pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {
+    let stack = args.stack.as_str();
+    let apply = create(
+        resource_manager,
+        json!({"stackId": stack, "displayName": "pipeguard apply",
+               "jobOperationDetails": {"operation": "APPLY", "executionPlanStrategy": "AUTO_APPROVED"}}),
+        "apply",
+    )
+    .await?;
+    let report = |ended: Ended, text: String, fields: Value| {
+        if json {
+            let mut fields = fields;
+            fields["stack"] = json!(stack);
+            fields["message"] = json!(text);
+            fields["exit_code"] = json!(ended as u8);
+            println!("{fields}");
+        } else {
+            println!("{text}");
+        }
+        Ok(ended)
+    };
+    let failed = match wait(resource_manager, apply).await? {
+        Waited::StillRunning(job) => {
+            return report(
+                Ended::Failed,
+                format!(
+                    "apply job {} of stack {stack} is still running ({}) after --timeout; it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
+                    job.id, job.state
+                ),
+                json!({"apply": job_json(&job), "outcome": "still_running"}),
+            );
+        }
+        Waited::Ended(job) if job.state == JobState::Succeeded => {
+            return report(
+                Ended::Ok,
+                format!("applied: job {} of stack {stack} succeeded", job.id),
+                json!({"apply": job_json(&job), "outcome": "applied"}),
+            );
+        }
+        Waited::Ended(job) => job,
+    };
+    let (code, message) = failed.failure.as_ref().map_or(("unknown", ""), |failure| {
+        (failure.code.as_str(), failure.message.as_str())
+    });
+    let headline = format!(
+        "apply job {} of stack {stack} {} ({code}: {message})",
+        failed.id, failed.state
+    );
+    let skipped = |why: String, outcome: &str| {
+        report(
+            Ended::Failed,
+            format!("{headline}; rollback skipped: {why}"),
+            json!({"apply": job_json(&failed), "outcome": outcome, "reason": why}),
+        )
+    };
+    if args.no_rollback {
+        return skipped("--no-rollback".into(), "not_rolled_back");
+    }
+    if let Some(why) = not_qualifying(&failed, &args.rollback_on) {
+        return skipped(why, "not_rolled_back");
+    }
+    let Some(target) = target(resource_manager, stack, &failed.id).await? else {
+        return skipped(
+            format!("no earlier successful apply of stack {stack}"),
+            "no_target",
+        );
+    };
+    let rollback = create(
+        resource_manager,
+        json!({"stackId": stack, "displayName": "pipeguard rollback",
+               "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",
+                                       "targetRollbackJobId": target.id}}),
+        "rollback",
+    )
+    .await?;
+    let (rollback, outcome, how) = match wait(resource_manager, rollback).await? {
+        Waited::Ended(job) if job.state == JobState::Succeeded => {
+            (job, "rolled_back", "rolled back".to_owned())
+        }
+        Waited::Ended(job) => {
+            let why = job.failure.as_ref().map_or_else(
+                || job.state.to_string(),
+                |failure| format!("{}: {}", failure.code, failure.message),
+            );
+            (job, "rollback_failed", format!("the rollback failed ({why})"))
+        }
+        Waited::StillRunning(job) => (
+            job,
+            "rollback_still_running",
+            "the rollback is still running after --timeout".into(),
+        ),
+    };
+    report(
+        Ended::Failed,
+        format!(
+            "{headline}; {how}: rollback job {} to apply job {} (created {})",
+            rollback.id, target.id, target.created
+        ),
+        json!({"apply": job_json(&failed), "outcome": outcome, "target": job_json(&target), "rollback": job_json(&rollback)}),
+    )
+}
+
+fn job_json(job: &StackJob) -> Value {
+    json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created,
+           "failure": job.failure.as_ref().map(|failure| json!({"code": failure.code, "message": failure.message}))})
+}
