@@ -6,7 +6,7 @@
 //! how the rollback ended. Creates carry an `opc-retry-token`, so a create asked again makes no
 //! second job.
 
-use super::client::{Answer, ResourceManager, encode};
+use super::client::{Answer, CallError, ResourceManager, encode};
 use super::unavailable;
 use crate::{Ended, Problem};
 use clap::Args;
@@ -63,10 +63,12 @@ async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Result<Waite
         }
         tokio::time::sleep(poll).await;
         poll = (poll * 2).min(MAX_POLL);
-        let answer = resource_manager
-            .get(&format!("/jobs/{}", encode(&job.id)))
-            .await
-            .map_err(unavailable)?;
+        let answer = match resource_manager.get(&format!("/jobs/{}", encode(&job.id))).await {
+            Ok(answer) => answer,
+            // The job runs on in Resource Manager: say which, rather than only that OCI went quiet.
+            Err(CallError::Unreachable { .. }) => return Ok(Waited::StillRunning(job)),
+            Err(error) => return Err(unavailable(error)),
+        };
         job = StackJob::read(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
     }
     Ok(Waited::Ended(job))
@@ -155,17 +157,64 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
             json!({"apply": job_json(&failed), "outcome": outcome, "reason": why}),
         )
     };
+    if failed.state == JobState::Canceled {
+        return skipped("the apply was canceled, not failed".into(), "not_rolled_back");
+    }
     if args.no_rollback {
         return skipped("--no-rollback".into(), "not_rolled_back");
     }
     if let Some(why) = not_qualifying(&failed, &args.rollback_on) {
         return skipped(why, "not_rolled_back");
     }
-    let Some(target) = target(resource_manager, stack, &failed.id).await? else {
-        return skipped(
+    // From here the apply has failed whatever happens: a problem with the rollback is said
+    // with it, and the command still exits 1.
+    match roll_back(resource_manager, stack, &failed).await {
+        Ok(RolledBack::NoTarget) => skipped(
             format!("no earlier successful apply of stack {stack}"),
             "no_target",
-        );
+        ),
+        Ok(RolledBack::To {
+            target,
+            rollback,
+            outcome,
+            how,
+        }) => report(
+            Ended::Failed,
+            format!(
+                "{headline}; {how}: rollback job {} to apply job {} (created {})",
+                rollback.id, target.id, target.created
+            ),
+            json!({"apply": job_json(&failed), "outcome": outcome, "target": job_json(&target), "rollback": job_json(&rollback)}),
+        ),
+        Err(problem) => report(
+            Ended::Failed,
+            format!(
+                "{headline}; the rollback did not complete ({problem}): see `pipeguard oci status --stack {stack}` before trying again"
+            ),
+            json!({"apply": job_json(&failed), "outcome": "rollback_not_completed", "reason": problem.to_string()}),
+        ),
+    }
+}
+
+/// What came of rolling back.
+enum RolledBack {
+    NoTarget,
+    To {
+        target: StackJob,
+        rollback: StackJob,
+        outcome: &'static str,
+        how: String,
+    },
+}
+
+/// Finds the newest good apply before `failed`, rolls the stack back to it and waits.
+async fn roll_back(
+    resource_manager: &ResourceManager,
+    stack: &str,
+    failed: &StackJob,
+) -> Result<RolledBack, Problem> {
+    let Some(target) = target(resource_manager, stack, &failed.id).await? else {
+        return Ok(RolledBack::NoTarget);
     };
     let rollback = create(
         resource_manager,
@@ -192,14 +241,12 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
             "the rollback is still running after --timeout".into(),
         ),
     };
-    report(
-        Ended::Failed,
-        format!(
-            "{headline}; {how}: rollback job {} to apply job {} (created {})",
-            rollback.id, target.id, target.created
-        ),
-        json!({"apply": job_json(&failed), "outcome": outcome, "target": job_json(&target), "rollback": job_json(&rollback)}),
-    )
+    Ok(RolledBack::To {
+        target,
+        rollback,
+        outcome,
+        how,
+    })
 }
 
 fn job_json(job: &StackJob) -> Value {

@@ -16,9 +16,14 @@ use tokio::time::Instant;
 
 /// Resource Manager's API version, the path every call starts with.
 const API_VERSION: &str = "/20180917";
+/// No answer at all (DNS, TLS, a refused connection) is asked again this often at most: a
+/// mistyped region or a missing certificate fails soon, not at the deadline.
+const UNREACHABLE_ATTEMPTS: u32 = 5;
 /// The first wait before asking again; it doubles, up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// Time a call is given at the least, after a wait.
+const CALL_MARGIN: Duration = Duration::from_secs(2);
 
 /// A call that did not get the answer it asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +45,14 @@ pub enum CallError {
         message: String,
         /// For Oracle support.
         request_id: String,
+    },
+    /// The request could not be made as asked (a header OCI would not take): never asked again.
+    #[error("the request to Resource Manager at {endpoint} cannot be made: {cause}")]
+    Invalid {
+        /// Where it was to go.
+        endpoint: String,
+        /// What is wrong with it.
+        cause: String,
     },
     /// Any other error answer: the request itself was refused.
     #[error("Resource Manager answered {status} {code}: {message} (opc-request-id {request_id})")]
@@ -110,6 +123,15 @@ impl ResourceManager {
             (Some(host), None) => host.to_owned(),
             (None, _) => return Err(unreachable("the URL names no host".into())),
         };
+        // The credentials' signature, and a resource principal's token, go in every request.
+        let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
+        if uri.scheme_str() != Some("https") && !loopback {
+            return Err(CallError::Invalid {
+                endpoint: endpoint.clone(),
+                cause: "only https carries OCI credentials, but for a loopback address (a local emulator)"
+                    .into(),
+            });
+        }
         let connector = HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|error| unreachable(format!("no certificates to trust: {error}")))?
@@ -146,11 +168,15 @@ impl ResourceManager {
     ) -> Result<Answer, CallError> {
         let target = format!("{}{API_VERSION}{path_and_query}", self.path_prefix());
         let mut backoff = FIRST_BACKOFF;
+        let mut unreachable = 0;
         loop {
             let body = body.as_ref().map(|(json, token)| (json.as_bytes(), *token));
             let outcome = self.send(method, &target, body).await;
             let again = match &outcome {
-                Err(CallError::Unreachable { .. }) => true,
+                Err(CallError::Unreachable { .. }) => {
+                    unreachable += 1;
+                    unreachable < UNREACHABLE_ATTEMPTS
+                }
                 Err(CallError::Refused { status, .. }) => *status == 429 || *status >= 500,
                 _ => false,
             };
@@ -162,9 +188,9 @@ impl ResourceManager {
         }
     }
 
-    /// Whether waiting `wait` still leaves time before the command's deadline.
+    /// Whether waiting `wait` still leaves time for a call before the command's deadline.
     pub fn has_time_for(&self, wait: Duration) -> bool {
-        Instant::now() + wait < self.deadline
+        Instant::now() + wait + CALL_MARGIN < self.deadline
     }
 
     /// The path the endpoint itself has, before the API version (none for OCI's own).
@@ -213,9 +239,11 @@ impl ResourceManager {
         let payload = body.map_or_else(Bytes::new, |(bytes, _)| Bytes::copy_from_slice(bytes));
         let request = request
             .body(Full::new(payload))
-            .map_err(|error| unreachable(format!("the request cannot be made: {error}")))?;
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        let response = tokio::time::timeout(left, self.http.request(request))
+            .map_err(|error| CallError::Invalid {
+                endpoint: self.endpoint.clone(),
+                cause: error.to_string(),
+            })?;
+        let response = tokio::time::timeout_at(self.deadline, self.http.request(request))
             .await
             .map_err(|_| unreachable("no answer before the command's deadline".into()))?
             .map_err(|error| unreachable(error.to_string()))?;
@@ -231,7 +259,7 @@ impl ResourceManager {
             header("opc-request-id").unwrap_or_default(),
             header("opc-next-page"),
         );
-        let body = tokio::time::timeout(left, response.into_body().collect())
+        let body = tokio::time::timeout_at(self.deadline, response.into_body().collect())
             .await
             .map_err(|_| unreachable("the answer did not end before the command's deadline".into()))?
             .map_err(|error| unreachable(error.to_string()))?

@@ -28,13 +28,23 @@ pub enum Credentials {
 
 /// A value given inline or, when it is an absolute path, in a file (the resource principal
 /// contract: "if these variables contain absolute paths, then those paths are taken as the
-/// on-filesystem location of the values").
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// on-filesystem location of the values"). An inline value is a secret (a token, a key): its
+/// Debug never shows it.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Source {
     /// The value itself.
     Inline(String),
     /// The file holding it.
     File(PathBuf),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Inline(_) => formatter.write_str("Inline(..)"),
+            Self::File(path) => formatter.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 impl Source {

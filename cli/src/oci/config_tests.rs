@@ -91,6 +91,17 @@ fn a_resource_principal_is_read_from_values_or_absolute_paths() {
             region: Some("us-phoenix-1".into()),
         }
     );
+    let secret = Identity {
+        credentials: Credentials::ResourcePrincipal {
+            token: Source::Inline("eyJhbGciOi.token".into()),
+            private_key: Source::Inline("-----BEGIN PRIVATE KEY-----".into()),
+        },
+        region: None,
+    };
+    assert!(
+        !format!("{secret:?}").contains("eyJ") && !format!("{secret:?}").contains("BEGIN"),
+        "{secret:?}"
+    );
     let absent = resource_principal(env(&[])).unwrap_err();
     assert!(
         absent

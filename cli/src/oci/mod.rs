@@ -31,7 +31,7 @@ pub struct OciArgs {
     /// Resource Manager's URL instead of the region's (default: OCI_CLI_ENDPOINT)
     #[arg(long, global = true)]
     endpoint: Option<String>,
-    /// The longest the command may take (2m, 10m, 1h)
+    /// The longest the command may take (90s, 10m, 1h)
     #[arg(long, global = true, default_value = "10m")]
     timeout: String,
 }
@@ -56,9 +56,7 @@ pub async fn run(
     region: Option<String>,
     json: bool,
 ) -> Result<Ended, Problem> {
-    let timeout = pipeguard_core::freeze::parse_duration(&args.timeout)
-        .map_err(|error| Problem::Usage(format!("--timeout: {error}")))?;
-    let deadline = Instant::now() + Duration::from_secs(u64::try_from(timeout).unwrap_or(600));
+    let deadline = Instant::now() + parse_timeout(&args.timeout)?;
     let identity = identity(args.auth, args.config_file, profile)?;
     let signer = signer(&identity)?;
     let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
@@ -86,8 +84,32 @@ fn unavailable(error: CallError) -> Problem {
         CallError::Unreachable { .. } | CallError::NotAuthenticated { .. } => {
             Problem::Unavailable(error.to_string())
         }
+        CallError::Invalid { .. } => Problem::Usage(error.to_string()),
         CallError::Refused { .. } => Problem::Failed(error.to_string()),
     }
+}
+
+/// `--timeout`: whole seconds, minutes or hours (`90s`, `10m`, `1h`), up to a day.
+fn parse_timeout(text: &str) -> Result<Duration, Problem> {
+    let bad = || {
+        Problem::Usage(format!(
+            "--timeout `{text}` is not a duration such as 90s, 10m or 1h (at most 24h)"
+        ))
+    };
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = trimmed.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => number,
+        "m" => number.saturating_mul(60),
+        "h" => number.saturating_mul(3600),
+        _ => return Err(bad()),
+    };
+    if seconds == 0 || seconds > 24 * 3600 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 fn identity(
@@ -129,7 +151,7 @@ fn identity(
 
 fn read(source: &Source, what: &str) -> Result<String, Problem> {
     match source {
-        Source::Inline(value) => Ok(value.clone()),
+        Source::Inline(value) => Ok(value.trim().to_owned()),
         Source::File(path) => std::fs::read_to_string(path)
             .map(|text| text.trim().to_owned())
             .map_err(|error| {
@@ -154,3 +176,7 @@ fn signer(identity: &Identity) -> Result<Signer, Problem> {
     Signer::from_pem(&key_id, pem.as_bytes())
         .map_err(|error| Problem::Usage(format!("the key of {key_from} is {error}")))
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;

@@ -41,11 +41,17 @@ pub struct Signer {
     key: RsaKeyPair,
 }
 
+/// Shows neither the key nor a resource principal's key id, which is its token (`ST$...`).
 impl std::fmt::Debug for Signer {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key_id = if self.key_id.starts_with("ST$") {
+            "ST$.."
+        } else {
+            &self.key_id
+        };
         formatter
             .debug_struct("Signer")
-            .field("key_id", &self.key_id)
+            .field("key_id", &key_id)
             .finish_non_exhaustive()
     }
 }

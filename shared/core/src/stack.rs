@@ -100,11 +100,16 @@ impl StackJob {
     }
 }
 
-/// The newest apply that succeeded, of jobs listed newest first, other than `except` (the
-/// failed one): the one a rollback returns to, by the rule apply-rollback follows too
+/// The newest apply that succeeded, of jobs listed newest first, before `except` (the failed
+/// one) when it is listed: the one a rollback returns to, by the rule apply-rollback follows too
 /// (`rollback::target`). An APPLY_ROLLBACK job is a rollback, never a target.
 pub fn last_good_apply<'a>(jobs: &'a [StackJob], except: Option<&str>) -> Option<&'a StackJob> {
-    newest_target(jobs, except, |job| Run {
+    // Only jobs listed after the failed one are earlier: an apply someone ran since is not one
+    // this failure can return to.
+    let earlier = except
+        .and_then(|failed| jobs.iter().position(|job| job.id == failed))
+        .map_or(jobs, |failed| &jobs[failed + 1..]);
+    newest_target(earlier, except, |job| Run {
         id: &job.id,
         applied: job.operation == JobOperation::Apply && job.state == JobState::Succeeded,
         rollback: job.operation == JobOperation::ApplyRollback,

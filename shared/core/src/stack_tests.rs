@@ -26,6 +26,16 @@ fn the_last_good_apply_is_the_newest_succeeded_apply_never_a_rollback_nor_the_fa
     );
     assert_eq!(last_rollback(&jobs).map(|job| job.id.as_str()), Some("j4"));
     assert_eq!(last_good_apply(&jobs[..1], None), None);
+    let mut later = jobs.clone();
+    later.insert(
+        0,
+        StackJob::read(&job("j6", "APPLY", "SUCCEEDED", "2026-12-01T10:06:00.000Z")).unwrap(),
+    );
+    assert_eq!(
+        last_good_apply(&later, Some("j5")).map(|job| job.id.as_str()),
+        Some("j2"),
+        "an apply run since the failure is not earlier"
+    );
 }
 
 #[test]

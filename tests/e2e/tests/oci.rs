@@ -327,9 +327,38 @@ async fn a_create_whose_answer_was_lost_is_asked_again_with_its_retry_token_and_
     local.fault(json!({"service": "resourcemanager", "operation": "CreateJob", "kind": "late-answer", "ms": 50, "count": 1}));
     let (code, answer, stderr) = apply(&local, &home, &[]).await;
     assert_eq!(code, 0, "{answer} {stderr}");
-    assert_eq!(local.calls("resourcemanager", "CreateJob", None), 2, "asked again after the lost answer");
+    assert_eq!(
+        local.calls("resourcemanager", "CreateJob", None),
+        2,
+        "asked again after the lost answer"
+    );
     let (_, listed, _) = status(&local, &home, &[]).await;
     let listed: Value = serde_json::from_str(&listed).expect("JSON");
-    assert_eq!(listed["recent_jobs"].as_array().map(Vec::len), Some(1), "one job: {listed}");
+    assert_eq!(
+        listed["recent_jobs"].as_array().map(Vec::len),
+        Some(1),
+        "one job: {listed}"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_still_running_at_the_timeout_is_named_and_exits_1() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["hang"]);
+    let started = std::time::Instant::now();
+    let (code, answer, stderr) = apply(&local, &home, &["--timeout", "3s"]).await;
+    assert_eq!(code, 1, "{answer} {stderr}");
+    assert_eq!(answer["outcome"], "still_running");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("is still running (IN_PROGRESS) after --timeout"),
+        "{message}"
+    );
+    assert!(
+        message.contains(answer["apply"]["id"].as_str().unwrap_or("?")),
+        "{message}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let _ = std::fs::remove_dir_all(home);
 }

@@ -2,8 +2,8 @@
 //! `pipeguard oci`: ListJobs (by stack, newest first, `limit` and `opc-next-page` paging), GetJob
 //! and CreateJob (APPLY and APPLY_ROLLBACK; one job per `opc-retry-token`; 409 while the stack
 //! runs a job). A created job is ACCEPTED, then IN_PROGRESS, then ends as the stack's script
-//! says (`/_admin/oci/stacks`: `succeed`, or `fail:CODE:message`), a few hundred milliseconds
-//! apart. Every request's OCI signature (version 1, rsa-sha256, cli/OCI-FACTS.md) is verified
+//! says (`/_admin/oci/stacks`: `succeed`, `fail:CODE:message`, or `hang`: it never ends), a few
+//! hundred milliseconds apart. Every request's OCI signature (version 1, rsa-sha256, cli/OCI-FACTS.md) is verified
 //! against the public key registered for its keyId (`/_admin/oci/keys`); a bad one is answered
 //! 401 NotAuthenticated, as OCI answers it. Jobs are set up through `/_admin/oci/jobs`.
 
@@ -260,6 +260,7 @@ fn create_job(orm: &mut Orm, headers: &hyper::HeaderMap, body: &[u8]) -> Answer 
             let (code, message) = rest.split_once(':').unwrap_or((rest, ""));
             ("FAILED", Some((code.to_owned(), message.to_owned())))
         }
+        None if outcome == "hang" => ("IN_PROGRESS", None),
         None => ("SUCCEEDED", None),
     };
     let sequence = orm.jobs.len() as u64 + 1;
@@ -351,9 +352,8 @@ fn verify(
         }
     }
     let keys = &shared.state().orm.keys;
-    let public = keys
-        .get(&key_id)
-        .ok_or_else(|| format!("unknown keyId {key_id}"))?;
+    // The keyId of a resource principal is its token: never said back.
+    let public = keys.get(&key_id).ok_or("the keyId is not known")?;
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public)
         .verify(lines.join("\n").as_bytes(), &signature)
         .map_err(|_| "the signature does not verify".to_owned())
