@@ -169,16 +169,16 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     // From here the apply has failed whatever happens: a problem with the rollback is said
     // with it, and the command still exits 1.
     match roll_back(resource_manager, stack, &failed).await {
-        Ok(RolledBack::NoTarget) => skipped(
+        Ok(None) => skipped(
             format!("no earlier successful apply of stack {stack}"),
             "no_target",
         ),
-        Ok(RolledBack::To {
+        Ok(Some(RolledBack {
             target,
             rollback,
             outcome,
             how,
-        }) => report(
+        })) => report(
             Ended::Failed,
             format!(
                 "{headline}; {how}: rollback job {} to apply job {} (created {})",
@@ -196,25 +196,23 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     }
 }
 
-/// What came of rolling back.
-enum RolledBack {
-    NoTarget,
-    To {
-        target: StackJob,
-        rollback: StackJob,
-        outcome: &'static str,
-        how: String,
-    },
+/// What came of rolling back: to which apply, by which job, and how it ended.
+struct RolledBack {
+    target: StackJob,
+    rollback: StackJob,
+    outcome: &'static str,
+    how: String,
 }
 
-/// Finds the newest good apply before `failed`, rolls the stack back to it and waits.
+/// Finds the newest good apply before `failed`, rolls the stack back to it and waits; None when
+/// there is none.
 async fn roll_back(
     resource_manager: &ResourceManager,
     stack: &str,
     failed: &StackJob,
-) -> Result<RolledBack, Problem> {
+) -> Result<Option<RolledBack>, Problem> {
     let Some(target) = target(resource_manager, stack, &failed.id).await? else {
-        return Ok(RolledBack::NoTarget);
+        return Ok(None);
     };
     let rollback = create(
         resource_manager,
@@ -241,12 +239,12 @@ async fn roll_back(
             "the rollback is still running after --timeout".into(),
         ),
     };
-    Ok(RolledBack::To {
+    Ok(Some(RolledBack {
         target,
         rollback,
         outcome,
         how,
-    })
+    }))
 }
 
 fn job_json(job: &StackJob) -> Value {
