@@ -7,7 +7,7 @@
 //! second job.
 
 use super::client::{Answer, CallError, ResourceManager, encode};
-use super::unavailable;
+use super::{jobs_until, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, last_good_apply, not_qualifying};
@@ -74,32 +74,17 @@ async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Result<Waite
     Ok(Waited::Ended(job))
 }
 
-/// Every job of the stack, newest first, until the newest good apply other than `failed`.
+/// The newest good apply before `failed`, reading the stack's jobs newest first until it is found.
 async fn target(
     resource_manager: &ResourceManager,
     stack: &str,
     failed: &str,
 ) -> Result<Option<StackJob>, Problem> {
-    let mut jobs: Vec<StackJob> = Vec::new();
-    let mut page: Option<String> = None;
-    loop {
-        let mut query = format!(
-            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit=50",
-            encode(stack)
-        );
-        if let Some(page) = &page {
-            query.push_str(&format!("&page={}", encode(page)));
-        }
-        let answer = resource_manager.get(&query).await.map_err(unavailable)?;
-        jobs.extend(StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?);
-        if let Some(found) = last_good_apply(&jobs, Some(failed)) {
-            return Ok(Some(found.clone()));
-        }
-        match answer.next_page {
-            Some(next) => page = Some(next),
-            None => return Ok(None),
-        }
-    }
+    let jobs = jobs_until(resource_manager, stack, |jobs| {
+        last_good_apply(jobs, Some(failed)).is_some()
+    })
+    .await?;
+    Ok(last_good_apply(&jobs, Some(failed)).cloned())
 }
 
 pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {

@@ -77,6 +77,37 @@ pub async fn run(
     }
 }
 
+/// The stack's jobs, newest first, page by page, until `enough` says the jobs read so far are
+/// (or the pages end).
+async fn jobs_until(
+    resource_manager: &ResourceManager,
+    stack: &str,
+    enough: impl Fn(&[pipeguard_core::stack::StackJob]) -> bool,
+) -> Result<Vec<pipeguard_core::stack::StackJob>, Problem> {
+    let mut jobs = Vec::new();
+    let mut page: Option<String> = None;
+    loop {
+        let mut query = format!(
+            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={JOBS_PER_PAGE}",
+            client::encode(stack)
+        );
+        if let Some(page) = &page {
+            query.push_str(&format!("&page={}", client::encode(page)));
+        }
+        let answer = resource_manager.get(&query).await.map_err(unavailable)?;
+        let read = pipeguard_core::stack::StackJob::read_page(&answer.body)
+            .map_err(|error| Problem::Failed(error.to_string()))?;
+        jobs.extend(read);
+        match answer.next_page {
+            Some(next) if !enough(&jobs) => page = Some(next),
+            _ => return Ok(jobs),
+        }
+    }
+}
+
+/// The jobs a ListJobs page holds (it allows up to 100; fewer keeps each answer small).
+const JOBS_PER_PAGE: usize = 50;
+
 /// Exit code 3: OCI could not be reached, or refused the credentials; anything else it refused
 /// is the command's failure.
 fn unavailable(error: CallError) -> Problem {

@@ -1,15 +1,13 @@
 //! `pipeguard oci status --stack`: the stack's recent jobs, its last good apply (the one a
 //! rollback would return to) and its last rollback, reading every page it needs, newest first.
 
-use super::client::{ResourceManager, encode};
-use super::unavailable;
+use super::client::ResourceManager;
+use super::jobs_until;
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
 use serde_json::{Value, json};
 
-/// The jobs a page holds (ListJobs allows up to 100; fewer keeps each answer small).
-const PAGE: usize = 50;
 /// The recent jobs shown.
 const RECENT: usize = 10;
 
@@ -21,24 +19,10 @@ pub struct StatusArgs {
 }
 
 pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
-    let mut jobs: Vec<StackJob> = Vec::new();
-    let mut page: Option<String> = None;
-    loop {
-        let mut query = format!(
-            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={PAGE}",
-            encode(&args.stack)
-        );
-        if let Some(page) = &page {
-            query.push_str(&format!("&page={}", encode(page)));
-        }
-        let answer = resource_manager.get(&query).await.map_err(unavailable)?;
-        jobs.extend(StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?);
-        let found_all = last_good_apply(&jobs, None).is_some() && last_rollback(&jobs).is_some();
-        match answer.next_page {
-            Some(next) if !found_all => page = Some(next),
-            _ => break,
-        }
-    }
+    let jobs = jobs_until(resource_manager, &args.stack, |jobs| {
+        last_good_apply(jobs, None).is_some() && last_rollback(jobs).is_some()
+    })
+    .await?;
     let (good, rollback) = (last_good_apply(&jobs, None), last_rollback(&jobs));
     if json {
         println!(
