@@ -1,6 +1,8 @@
 //! The harness the end-to-end scenarios and the demo share: an emulator with the real function
 //! binaries registered as Lambda functions, and helpers to drive pipelines and wait on them.
 
+pub mod oci;
+
 use local_aws::Emulator;
 use serde_json::{Value, json};
 use std::path::PathBuf;
