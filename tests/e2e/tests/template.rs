@@ -593,3 +593,35 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         );
     }
 }
+
+/// The OCI DevOps build spec runs `pipeguard oci apply` as a resource principal, with flags the
+/// command line has.
+#[test]
+fn the_oci_build_spec_applies_the_stack_with_flags_the_command_line_has() {
+    let spec = yaml("infra/oci/build_spec.yaml");
+    assert_eq!(spec["version"].as_f64(), Some(0.1));
+    assert_eq!(spec["component"], "build");
+    let commands: Vec<String> = spec["steps"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter(|step| step["type"] == "Command")
+        .filter_map(|step| step["command"].as_str().map(str::to_owned))
+        .collect();
+    let apply = commands
+        .iter()
+        .flat_map(|command| command.lines())
+        .find(|line| line.contains("pipeguard oci apply"))
+        .expect("a step runs pipeguard oci apply");
+    assert!(apply.contains("--auth resource_principal"), "{apply}");
+    let help = std::process::Command::new(e2e::function_binary("pipeguard"))
+        .args(["oci", "apply", "--help"])
+        .output()
+        .expect("the pipeguard binary runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in apply.split_whitespace().filter(|word| word.starts_with("--")) {
+        assert!(help.contains(flag), "{flag} is not a flag of pipeguard oci apply:\n{help}");
+    }
+    let step_timeout = spec["steps"][0]["timeoutInSeconds"].as_u64().unwrap_or_default();
+    assert!(22 * 60 < step_timeout, "--timeout ends before the step's {step_timeout} s");
+}
