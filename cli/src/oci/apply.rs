@@ -32,8 +32,10 @@ pub struct ApplyArgs {
 }
 
 /// A job as it ended, or as it stood when the time ran out.
-enum Waited {
+pub(super) enum Waited {
+    /// It ended: succeeded, failed or was canceled.
     Ended(StackJob),
+    /// It was still running when the time ran out, or when OCI stopped answering.
     StillRunning(StackJob),
 }
 
@@ -45,7 +47,11 @@ fn retry_token(what: &str) -> String {
     format!("pipeguard-{what}-{}-{nanos}", std::process::id())
 }
 
-async fn create(resource_manager: &ResourceManager, body: Value, what: &str) -> Result<StackJob, Problem> {
+pub(super) async fn create(
+    resource_manager: &ResourceManager,
+    body: Value,
+    what: &str,
+) -> Result<StackJob, Problem> {
     let Answer { body, .. } = resource_manager
         .post("/jobs", &body, &retry_token(what))
         .await
@@ -54,7 +60,7 @@ async fn create(resource_manager: &ResourceManager, body: Value, what: &str) -> 
 }
 
 /// Looks at `job` until it ends or the command's time runs out.
-async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Result<Waited, Problem> {
+pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Result<Waited, Problem> {
     let mut job = job;
     let mut poll = FIRST_POLL;
     while !job.state.is_final() {
@@ -232,7 +238,7 @@ async fn roll_back(
     }))
 }
 
-fn job_json(job: &StackJob) -> Value {
+pub(super) fn job_json(job: &StackJob) -> Value {
     json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created,
            "failure": job.failure.as_ref().map(|failure| json!({"code": failure.code, "message": failure.message}))})
 }

@@ -5,6 +5,7 @@
 mod apply;
 mod client;
 mod config;
+mod rollback;
 mod signer;
 mod status;
 
@@ -41,6 +42,9 @@ enum OciCommand {
     /// Apply the stack; when the apply fails with a code --rollback-on names, roll it back to its
     /// newest good apply. Exit code 0 applied, 1 the apply failed (rolled back or not: it says).
     Apply(apply::ApplyArgs),
+    /// Roll the stack back by hand: to the newest good apply before its latest apply, or --to.
+    /// Exit code 0 rolled back (or --dry-run), 1 the rollback failed or is still running.
+    Rollback(rollback::RollbackArgs),
     /// A stack's recent jobs, its last good apply and its last rollback.
     Status(status::StatusArgs),
 }
@@ -73,6 +77,7 @@ pub async fn run(
     let resource_manager = ResourceManager::new(endpoint, signer, deadline).map_err(unavailable)?;
     match args.command {
         OciCommand::Apply(apply) => apply::run(&resource_manager, apply, json).await,
+        OciCommand::Rollback(rollback) => rollback::run(&resource_manager, rollback, json).await,
         OciCommand::Status(status) => status::run(&resource_manager, status, json).await,
     }
 }

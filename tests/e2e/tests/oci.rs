@@ -321,3 +321,90 @@ async fn an_apply_still_running_at_the_timeout_is_named_and_exits_1() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let _ = std::fs::remove_dir_all(home);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_by_hand_returns_to_the_good_apply_before_the_latest_or_to_the_one_named() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["succeed"]);
+    let before = job(&local, "APPLY", "SUCCEEDED");
+    let latest = job(&local, "APPLY", "SUCCEEDED");
+    let failed = job(&local, "APPLY", "FAILED");
+    let endpoint = local.emulator.url();
+    let home_dir = home.display().to_string();
+    let rollback = |extra: &'static [&'static str]| {
+        let (endpoint, home_dir) = (endpoint.clone(), home_dir.clone());
+        let local = &local;
+        async move {
+            let mut args = vec![
+                "--json",
+                "oci",
+                "rollback",
+                "--stack",
+                STACK,
+                "--endpoint",
+                endpoint.as_str(),
+            ];
+            args.extend_from_slice(extra);
+            let (code, stdout, stderr) = local.cli(&args, &[("HOME", home_dir.as_str())]).await;
+            (
+                code,
+                serde_json::from_str::<Value>(&stdout).unwrap_or(Value::Null),
+                stderr,
+            )
+        }
+    };
+    // The latest apply failed: the good apply before it is `latest`.
+    let (code, answer, stderr) = rollback(&["--dry-run"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        (answer["outcome"].as_str(), answer["target"]["id"].as_str()),
+        (Some("dry_run"), Some(latest.as_str()))
+    );
+    assert_eq!(
+        local.calls("resourcemanager", "CreateJob", None),
+        0,
+        "a dry run makes nothing"
+    );
+    let (code, _, stderr) = local
+        .cli(
+            &[
+                "oci",
+                "rollback",
+                "--stack",
+                STACK,
+                "--endpoint",
+                &endpoint,
+                "--to",
+                &failed,
+            ],
+            &[("HOME", home_dir.as_str())],
+        )
+        .await;
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is a FAILED APPLY job: a rollback returns to a succeeded apply"),
+        "{stderr}"
+    );
+    let (code, answer, stderr) = local
+        .cli(
+            &[
+                "--json",
+                "oci",
+                "rollback",
+                "--stack",
+                STACK,
+                "--endpoint",
+                &endpoint,
+                "--to",
+                &before,
+            ],
+            &[("HOME", home_dir.as_str())],
+        )
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let answer: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
+    assert_eq!(answer["outcome"], "rolled_back");
+    assert_eq!(answer["target"]["id"], before.as_str());
+    assert_eq!(answer["rollback"]["operation"], "APPLY_ROLLBACK");
+    let _ = std::fs::remove_dir_all(home);
+}

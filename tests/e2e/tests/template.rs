@@ -620,8 +620,14 @@ fn the_oci_build_spec_applies_the_stack_with_flags_the_command_line_has() {
         .expect("the pipeguard binary runs");
     let help = String::from_utf8_lossy(&help.stdout);
     for flag in apply.split_whitespace().filter(|word| word.starts_with("--")) {
-        assert!(help.contains(flag), "{flag} is not a flag of pipeguard oci apply:\n{help}");
+        assert!(
+            help.contains(flag),
+            "{flag} is not a flag of pipeguard oci apply:\n{help}"
+        );
     }
     let step_timeout = spec["steps"][0]["timeoutInSeconds"].as_u64().unwrap_or_default();
-    assert!(22 * 60 < step_timeout, "--timeout ends before the step's {step_timeout} s");
+    assert!(
+        22 * 60 < step_timeout,
+        "--timeout ends before the step's {step_timeout} s"
+    );
 }
