@@ -7,7 +7,7 @@
 //! second job.
 
 use super::client::{Answer, CallError, ResourceManager, encode};
-use super::{jobs_until, unavailable};
+use super::{jobs_until, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, last_good_apply, not_qualifying};
@@ -47,16 +47,28 @@ fn retry_token(what: &str) -> String {
     format!("pipeguard-{what}-{}-{nanos}", std::process::id())
 }
 
-pub(super) async fn create(
-    resource_manager: &ResourceManager,
-    body: Value,
-    what: &str,
-) -> Result<StackJob, Problem> {
+async fn create(resource_manager: &ResourceManager, body: Value, what: &str) -> Result<StackJob, Problem> {
     let Answer { body, .. } = resource_manager
         .post("/jobs", &body, &retry_token(what))
         .await
         .map_err(unavailable)?;
     StackJob::read(&body).map_err(|error| Problem::Failed(error.to_string()))
+}
+
+/// Creates the APPLY_ROLLBACK job that returns `stack` to the apply job `target`.
+pub(super) async fn create_rollback(
+    resource_manager: &ResourceManager,
+    stack: &str,
+    target: &str,
+) -> Result<StackJob, Problem> {
+    create(
+        resource_manager,
+        json!({"stackId": stack, "displayName": "pipeguard rollback",
+               "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",
+                                       "targetRollbackJobId": target}}),
+        "rollback",
+    )
+    .await
 }
 
 /// Looks at `job` until it ends or the command's time runs out.
@@ -102,18 +114,7 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
         "apply",
     )
     .await?;
-    let report = |ended: Ended, text: String, fields: Value| {
-        if json {
-            let mut fields = fields;
-            fields["stack"] = json!(stack);
-            fields["message"] = json!(text);
-            fields["exit_code"] = json!(ended as u8);
-            println!("{fields}");
-        } else {
-            println!("{text}");
-        }
-        Ok(ended)
-    };
+    let report = |ended: Ended, text: String, fields: Value| outcome(json, stack, ended, text, fields);
     let failed = match wait(resource_manager, apply).await? {
         Waited::StillRunning(job) => {
             return report(
@@ -205,14 +206,7 @@ async fn roll_back(
     let Some(target) = target(resource_manager, stack, &failed.id).await? else {
         return Ok(None);
     };
-    let rollback = create(
-        resource_manager,
-        json!({"stackId": stack, "displayName": "pipeguard rollback",
-               "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",
-                                       "targetRollbackJobId": target.id}}),
-        "rollback",
-    )
-    .await?;
+    let rollback = create_rollback(resource_manager, stack, &target.id).await?;
     let (rollback, outcome, how) = match wait(resource_manager, rollback).await? {
         Waited::Ended(job) if job.state == JobState::Succeeded => {
             (job, "rolled_back", "rolled back".to_owned())

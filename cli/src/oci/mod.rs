@@ -110,6 +110,27 @@ async fn jobs_until(
     }
 }
 
+/// Says how a command about `stack` ended: `text` for people, or with `--json` the `fields`
+/// with the stack, the text and the exit code; and ends with `ended`.
+fn outcome(
+    json: bool,
+    stack: &str,
+    ended: Ended,
+    text: String,
+    fields: serde_json::Value,
+) -> Result<Ended, Problem> {
+    if json {
+        let mut fields = fields;
+        fields["stack"] = serde_json::json!(stack);
+        fields["message"] = serde_json::json!(text);
+        fields["exit_code"] = serde_json::json!(ended as u8);
+        println!("{fields}");
+    } else {
+        println!("{text}");
+    }
+    Ok(ended)
+}
+
 /// The jobs a ListJobs page holds (it allows up to 100; fewer keeps each answer small).
 const JOBS_PER_PAGE: usize = 50;
 

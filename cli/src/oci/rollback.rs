@@ -3,9 +3,9 @@
 //! `rollback::target`); with it, to that job, if it is a succeeded apply of the stack. It waits
 //! for the rollback and says how it ended.
 
-use super::apply::{Waited, create, job_json, wait};
+use super::apply::{Waited, create_rollback, job_json, wait};
 use super::client::{ResourceManager, encode};
-use super::{jobs_until, unavailable};
+use super::{jobs_until, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
@@ -82,17 +82,8 @@ pub async fn run(
                 })?
         }
     };
-    let say = |ended: Ended, text: String, fields: serde_json::Value| {
-        if json {
-            let mut fields = fields;
-            fields["stack"] = json!(stack);
-            fields["message"] = json!(text);
-            println!("{fields}");
-        } else {
-            println!("{text}");
-        }
-        Ok(ended)
-    };
+    let say =
+        |ended: Ended, text: String, fields: serde_json::Value| outcome(json, stack, ended, text, fields);
     if args.dry_run {
         return say(
             Ended::Ok,
@@ -103,14 +94,7 @@ pub async fn run(
             json!({"outcome": "dry_run", "target": job_json(&target)}),
         );
     }
-    let rollback = create(
-        resource_manager,
-        json!({"stackId": stack, "displayName": "pipeguard rollback",
-               "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",
-                                       "targetRollbackJobId": target.id}}),
-        "rollback",
-    )
-    .await?;
+    let rollback = create_rollback(resource_manager, stack, &target.id).await?;
     let (ended, outcome, job) = match wait(resource_manager, rollback).await? {
         Waited::Ended(job) if job.state == JobState::Succeeded => (Ended::Ok, "rolled_back", job),
         Waited::Ended(job) => (Ended::Failed, "rollback_failed", job),

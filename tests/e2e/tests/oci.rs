@@ -20,25 +20,35 @@ fn job(local: &Local, operation: &str, state: &str) -> String {
         .to_owned()
 }
 
-async fn status(local: &Local, home: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+/// `pipeguard --json oci COMMAND --stack STACK --endpoint <the emulator> EXTRA..` as a person
+/// whose home is `home`, with `env`: the exit code, the JSON answer and standard error.
+async fn oci(
+    local: &Local,
+    home: &Path,
+    command: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, Value, String) {
     let endpoint = local.emulator.url();
     let home = home.display().to_string();
+    let mut args = vec![
+        "--json",
+        "oci",
+        command,
+        "--stack",
+        STACK,
+        "--endpoint",
+        &endpoint,
+    ];
+    args.extend_from_slice(extra);
     let mut all = vec![("HOME", home.as_str())];
     all.extend_from_slice(env);
-    local
-        .cli(
-            &[
-                "--json",
-                "oci",
-                "status",
-                "--stack",
-                STACK,
-                "--endpoint",
-                &endpoint,
-            ],
-            &all,
-        )
-        .await
+    let (code, stdout, stderr) = local.cli(&args, &all).await;
+    (code, serde_json::from_str(&stdout).unwrap_or(Value::Null), stderr)
+}
+
+async fn status(local: &Local, home: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
+    oci(local, home, "status", &[], env).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,9 +72,8 @@ async fn status_finds_the_newest_good_apply_and_the_last_rollback_across_pages()
     local.fault(
         json!({"service": "resourcemanager", "operation": "ListJobs", "kind": "throttle", "count": 1}),
     );
-    let (code, stdout, stderr) = status(&local, &home, &[]).await;
+    let (code, answer, stderr) = status(&local, &home, &[]).await;
     assert_eq!(code, 0, "{stderr}");
-    let answer: Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(
         answer["last_good_apply"]["id"],
         newest_good.as_str(),
@@ -78,7 +87,7 @@ async fn status_finds_the_newest_good_apply_and_the_last_rollback_across_pages()
         3,
         "the throttled first page asked again, then the second page"
     );
-    assert!(!stdout.contains("PRIVATE KEY") && !stderr.contains("PRIVATE KEY"));
+    assert!(!answer.to_string().contains("PRIVATE KEY") && !stderr.contains("PRIVATE KEY"));
     let _ = std::fs::remove_dir_all(home);
 }
 
@@ -93,8 +102,8 @@ async fn a_key_resource_manager_does_not_know_is_refused_with_exit_code_3_and_no
     );
     let (other_pem, _) = key_pair();
     let home = home_with_config(&other_pem);
-    let (code, stdout, stderr) = status(&local, &home, &[]).await;
-    assert_eq!(code, 3, "{stdout}{stderr}");
+    let (code, answer, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 3, "{answer}{stderr}");
     assert!(
         stderr.contains("refused the credentials (NotAuthenticated"),
         "{stderr}"
@@ -122,7 +131,7 @@ async fn a_resource_principal_signs_as_its_session_token() {
     let good = job(&local, "APPLY", "SUCCEEDED");
     let home = home_with_config(&pem);
     let key_file = home.join(".oci/key.pem").display().to_string();
-    let (code, stdout, stderr) = status(
+    let (code, answer, stderr) = status(
         &local,
         &home,
         &[
@@ -135,7 +144,6 @@ async fn a_resource_principal_signs_as_its_session_token() {
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    let answer: Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(answer["last_good_apply"]["id"], good.as_str());
     assert_eq!(answer["last_rollback"], Value::Null);
     let _ = std::fs::remove_dir_all(home);
@@ -158,20 +166,7 @@ fn stack_with(local: &Local, outcomes: &[&str]) -> PathBuf {
 }
 
 async fn apply(local: &Local, home: &Path, extra: &[&str]) -> (i32, Value, String) {
-    let endpoint = local.emulator.url();
-    let home_dir = home.display().to_string();
-    let mut args = vec![
-        "--json",
-        "oci",
-        "apply",
-        "--stack",
-        STACK,
-        "--endpoint",
-        &endpoint,
-    ];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = local.cli(&args, &[("HOME", home_dir.as_str())]).await;
-    (code, serde_json::from_str(&stdout).unwrap_or(Value::Null), stderr)
+    oci(local, home, "apply", extra, &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -292,7 +287,6 @@ async fn a_create_whose_answer_was_lost_is_asked_again_with_its_retry_token_and_
         "asked again after the lost answer"
     );
     let (_, listed, _) = status(&local, &home, &[]).await;
-    let listed: Value = serde_json::from_str(&listed).expect("JSON");
     assert_eq!(
         listed["recent_jobs"].as_array().map(Vec::len),
         Some(1),
@@ -329,32 +323,8 @@ async fn a_rollback_by_hand_returns_to_the_good_apply_before_the_latest_or_to_th
     let before = job(&local, "APPLY", "SUCCEEDED");
     let latest = job(&local, "APPLY", "SUCCEEDED");
     let failed = job(&local, "APPLY", "FAILED");
-    let endpoint = local.emulator.url();
-    let home_dir = home.display().to_string();
-    let rollback = |extra: &'static [&'static str]| {
-        let (endpoint, home_dir) = (endpoint.clone(), home_dir.clone());
-        let local = &local;
-        async move {
-            let mut args = vec![
-                "--json",
-                "oci",
-                "rollback",
-                "--stack",
-                STACK,
-                "--endpoint",
-                endpoint.as_str(),
-            ];
-            args.extend_from_slice(extra);
-            let (code, stdout, stderr) = local.cli(&args, &[("HOME", home_dir.as_str())]).await;
-            (
-                code,
-                serde_json::from_str::<Value>(&stdout).unwrap_or(Value::Null),
-                stderr,
-            )
-        }
-    };
     // The latest apply failed: the good apply before it is `latest`.
-    let (code, answer, stderr) = rollback(&["--dry-run"]).await;
+    let (code, answer, stderr) = oci(&local, &home, "rollback", &["--dry-run"], &[]).await;
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         (answer["outcome"].as_str(), answer["target"]["id"].as_str()),
@@ -365,44 +335,14 @@ async fn a_rollback_by_hand_returns_to_the_good_apply_before_the_latest_or_to_th
         0,
         "a dry run makes nothing"
     );
-    let (code, _, stderr) = local
-        .cli(
-            &[
-                "oci",
-                "rollback",
-                "--stack",
-                STACK,
-                "--endpoint",
-                &endpoint,
-                "--to",
-                &failed,
-            ],
-            &[("HOME", home_dir.as_str())],
-        )
-        .await;
+    let (code, _, stderr) = oci(&local, &home, "rollback", &["--to", &failed], &[]).await;
     assert_eq!(code, 2);
     assert!(
         stderr.contains("is a FAILED APPLY job: a rollback returns to a succeeded apply"),
         "{stderr}"
     );
-    let (code, answer, stderr) = local
-        .cli(
-            &[
-                "--json",
-                "oci",
-                "rollback",
-                "--stack",
-                STACK,
-                "--endpoint",
-                &endpoint,
-                "--to",
-                &before,
-            ],
-            &[("HOME", home_dir.as_str())],
-        )
-        .await;
+    let (code, answer, stderr) = oci(&local, &home, "rollback", &["--to", &before], &[]).await;
     assert_eq!(code, 0, "{stderr}");
-    let answer: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
     assert_eq!(answer["outcome"], "rolled_back");
     assert_eq!(answer["target"]["id"], before.as_str());
     assert_eq!(answer["rollback"]["operation"], "APPLY_ROLLBACK");
