@@ -14,8 +14,11 @@ pub enum Credentials {
     ApiKey {
         /// `tenancy/user/fingerprint`.
         key_id: String,
-        /// The PEM private key's file, `~` expanded.
-        key_file: PathBuf,
+        /// The PEM private key: its file (`key_file`, `~` expanded), or the key itself
+        /// (`OCI_CLI_KEY_CONTENT`).
+        key: Source,
+        /// The key's passphrase (`pass_phrase`, or `OCI_CLI_PASSPHRASE`), always inline.
+        passphrase: Option<Source>,
     },
     /// The resource principal's session token and key (`--auth resource_principal`).
     ResourcePrincipal {
@@ -23,6 +26,8 @@ pub enum Credentials {
         token: Source,
         /// The PEM private key itself, or the absolute path of a file holding it.
         private_key: Source,
+        /// The key's passphrase, given as the key is: inline, or in a file.
+        passphrase: Option<Source>,
     },
 }
 
@@ -76,7 +81,8 @@ pub const AUTH_API_KEY: &str = "api_key";
 /// Resource principals.
 pub const AUTH_RESOURCE_PRINCIPAL: &str = "resource_principal";
 
-/// The sections of an INI text: `[name]` lines and `key = value` lines; `#` and `;` begin
+/// The sections of an INI text as Python's configparser reads them: `[name]` lines and
+/// `key = value` or `key: value` lines (split at the first `=` or `:`); `#` and `;` begin
 /// comments; keys are lower-cased, values trimmed.
 fn sections(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -89,7 +95,7 @@ fn sections(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
         if let Some(name) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
             current = Some(name.trim().to_owned());
             sections.entry(name.trim().to_owned()).or_default();
-        } else if let (Some(section), Some((key, value))) = (&current, line.split_once('=')) {
+        } else if let (Some(section), Some((key, value))) = (&current, line.split_once(['=', ':'])) {
             sections
                 .entry(section.clone())
                 .or_default()
@@ -107,15 +113,37 @@ fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
     }
 }
 
-/// The identity of `profile` in the config file `text` (named `file` in errors).
+/// The OCI CLI's variables that stand for a profile's keys, and win over the file's
+/// (`OCI_CONFIG_ENV_VARS`, cli/OCI-FACTS.md 6).
+const VARIABLES: [(&str, &str); 6] = [
+    ("OCI_CLI_USER", "user"),
+    ("OCI_CLI_FINGERPRINT", "fingerprint"),
+    ("OCI_CLI_KEY_FILE", "key_file"),
+    ("OCI_CLI_KEY_CONTENT", "key_content"),
+    ("OCI_CLI_TENANCY", "tenancy"),
+    ("OCI_CLI_PASSPHRASE", "pass_phrase"),
+];
+
+/// Whether the environment (`lookup`) alone signs, so no config file is read, as the OCI CLI's
+/// `is_config_valid_from_env` decides: a user, a tenancy, a fingerprint and a key (its file or
+/// itself). The CLI also asks for a region there; pipeguard asks for one when it needs it.
+pub fn environment_suffices(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    ["OCI_CLI_USER", "OCI_CLI_TENANCY", "OCI_CLI_FINGERPRINT"]
+        .iter()
+        .all(|name| lookup(name).is_some())
+        && (lookup("OCI_CLI_KEY_FILE").is_some() || lookup("OCI_CLI_KEY_CONTENT").is_some())
+}
+
+/// The identity of `profile` in the config file `text` (named `file` in errors), each key
+/// overridden by its OCI CLI variable in `lookup`.
 pub fn from_config_file(
     text: &str,
     file: &str,
     profile: &str,
     home: Option<&str>,
+    lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Identity, ConfigError> {
     let sections = sections(text);
-    let defaults = sections.get("DEFAULT").cloned().unwrap_or_default();
     let Some(own) = sections.get(profile) else {
         let known: Vec<&str> = sections.keys().map(String::as_str).collect();
         return Err(ConfigError(format!(
@@ -127,34 +155,62 @@ pub fn from_config_file(
             }
         )));
     };
-    let value = |key: &str| {
-        own.get(key)
-            .or_else(|| defaults.get(key))
-            .filter(|value| !value.is_empty())
-    };
-    let missing: Vec<&str> = ["user", "tenancy", "fingerprint", "key_file"]
+    let mut keys = sections.get("DEFAULT").cloned().unwrap_or_default();
+    keys.extend(own.clone());
+    api_key(keys, &format!("profile [{profile}] of {file}"), home, lookup)
+}
+
+/// The identity the OCI CLI's variables in `lookup` make on their own (`environment_suffices`).
+pub fn from_environment(
+    home: Option<&str>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Identity, ConfigError> {
+    api_key(BTreeMap::new(), "the environment", home, lookup)
+}
+
+/// An API key identity of a profile's `keys` (named `whence` in errors) under the variables.
+fn api_key(
+    mut keys: BTreeMap<String, String>,
+    whence: &str,
+    home: Option<&str>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Identity, ConfigError> {
+    for (variable, key) in VARIABLES {
+        if let Some(value) = lookup(variable) {
+            keys.insert(key.to_owned(), value);
+        }
+    }
+    keys.retain(|_, value| !value.is_empty());
+    let mut missing: Vec<&str> = ["user", "tenancy", "fingerprint"]
         .into_iter()
-        .filter(|key| value(key).is_none())
+        .filter(|key| !keys.contains_key(*key))
         .collect();
+    if !keys.contains_key("key_file") && !keys.contains_key("key_content") {
+        missing.push("key_file");
+    }
     if !missing.is_empty() {
         return Err(ConfigError(format!(
-            "profile [{profile}] of {file} lacks {} (as `oci setup config` writes them)",
+            "{whence} lacks {} (as `oci setup config` writes them, or OCI_CLI_USER, OCI_CLI_TENANCY, \
+             OCI_CLI_FINGERPRINT and OCI_CLI_KEY_FILE set)",
             missing.join(", ")
         )));
     }
-    if value("pass_phrase").or_else(|| value("passphrase")).is_some() {
-        return Err(ConfigError(format!(
-            "profile [{profile}] of {file} has a key passphrase: encrypted keys are not supported yet; \
-             use an unencrypted key file (openssl rsa -in key.pem -out key-plain.pem) kept readable only by you"
-        )));
-    }
-    let field = |key: &str| value(key).cloned().unwrap_or_default();
+    let field = |key: &str| keys.get(key).cloned().unwrap_or_default();
+    // The SDKs read a key's content before its file.
+    let key = match keys.get("key_content") {
+        Some(content) => Source::Inline(content.clone()),
+        None => Source::File(expand_home(&field("key_file"), home)),
+    };
     Ok(Identity {
         credentials: Credentials::ApiKey {
             key_id: format!("{}/{}/{}", field("tenancy"), field("user"), field("fingerprint")),
-            key_file: expand_home(&field("key_file"), home),
+            key,
+            passphrase: keys
+                .get("pass_phrase")
+                .or_else(|| keys.get("passphrase"))
+                .map(|passphrase| Source::Inline(passphrase.clone())),
         },
-        region: value("region").cloned(),
+        region: keys.get("region").cloned(),
     })
 }
 
@@ -183,15 +239,22 @@ pub fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Ide
         required("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM")?,
         required("OCI_RESOURCE_PRINCIPAL_REGION")?,
     );
-    if lookup("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE").is_some() {
+    let private_key = Source::of(private_key);
+    let passphrase = lookup("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE").map(Source::of);
+    if let Some(passphrase) = &passphrase
+        && matches!(passphrase, Source::File(_)) != matches!(private_key, Source::File(_))
+    {
         return Err(ConfigError(
-            "the resource principal's key has a passphrase: encrypted keys are not supported yet".into(),
+            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM and OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE must both be \
+             absolute paths, or both be values"
+                .into(),
         ));
     }
     Ok(Identity {
         credentials: Credentials::ResourcePrincipal {
             token: Source::of(token),
-            private_key: Source::of(private_key),
+            private_key,
+            passphrase,
         },
         region: Some(region),
     })

@@ -13,7 +13,7 @@ region=us-ashburn-1
 
 [ci]
 user = ocid1.user.oc1..ci
-region = eu-frankfurt-1
+region: eu-frankfurt-1
 
 [locked]
 pass_phrase=secret-never-shown
@@ -22,7 +22,7 @@ pass_phrase=secret-never-shown
 key_file=
 ";
 
-fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
     move |name| {
         pairs
             .iter()
@@ -33,18 +33,19 @@ fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Optio
 
 #[test]
 fn a_profile_is_its_own_keys_over_the_defaults() {
-    let default = from_config_file(CONFIG, FILE, "DEFAULT", Some("/home/ci")).unwrap();
+    let default = from_config_file(CONFIG, FILE, "DEFAULT", Some("/home/ci"), env(&[])).unwrap();
     assert_eq!(
         default,
         Identity {
             credentials: Credentials::ApiKey {
                 key_id: "ocid1.tenancy.oc1..t/ocid1.user.oc1..u/20:3b:97:13".into(),
-                key_file: PathBuf::from("/home/ci/.oci/oci_api_key.pem"),
+                key: Source::File(PathBuf::from("/home/ci/.oci/oci_api_key.pem")),
+                passphrase: None,
             },
             region: Some("us-ashburn-1".into()),
         }
     );
-    let ci = from_config_file(CONFIG, FILE, "ci", Some("/home/ci")).unwrap();
+    let ci = from_config_file(CONFIG, FILE, "ci", Some("/home/ci"), env(&[])).unwrap();
     assert_eq!(ci.region.as_deref(), Some("eu-frankfurt-1"));
     assert!(
         matches!(ci.credentials, Credentials::ApiKey { key_id, .. } if key_id == "ocid1.tenancy.oc1..t/ocid1.user.oc1..ci/20:3b:97:13")
@@ -52,23 +53,15 @@ fn a_profile_is_its_own_keys_over_the_defaults() {
 }
 
 #[test]
-fn what_is_missing_or_unsupported_is_named_and_no_secret_is_shown() {
-    let unknown = from_config_file(CONFIG, FILE, "prod", None).unwrap_err();
+fn what_is_missing_is_named() {
+    let unknown = from_config_file(CONFIG, FILE, "prod", None, env(&[])).unwrap_err();
     assert_eq!(
         unknown.to_string(),
         "/home/ci/.oci/config has no profile [prod] (it has: DEFAULT, broken, ci, locked)"
     );
-    let broken = from_config_file(CONFIG, FILE, "broken", None).unwrap_err();
+    let broken = from_config_file(CONFIG, FILE, "broken", None, env(&[])).unwrap_err();
     assert!(broken.to_string().contains("lacks key_file"), "{broken}");
-    let locked = from_config_file(CONFIG, FILE, "locked", None).unwrap_err();
-    assert!(
-        locked
-            .to_string()
-            .contains("encrypted keys are not supported yet"),
-        "{locked}"
-    );
-    assert!(!locked.to_string().contains("secret-never-shown"), "{locked}");
-    let empty = from_config_file("", FILE, "DEFAULT", None).unwrap_err();
+    let empty = from_config_file("", FILE, "DEFAULT", None, env(&[])).unwrap_err();
     assert!(empty.to_string().contains("(it has: none)"), "{empty}");
 }
 
@@ -87,6 +80,7 @@ fn a_resource_principal_is_read_from_values_or_absolute_paths() {
             credentials: Credentials::ResourcePrincipal {
                 token: Source::Inline("eyJhbGciOi.token".into()),
                 private_key: Source::File(PathBuf::from("/var/run/rp/key.pem")),
+                passphrase: None,
             },
             region: Some("us-phoenix-1".into()),
         }
@@ -95,11 +89,14 @@ fn a_resource_principal_is_read_from_values_or_absolute_paths() {
         credentials: Credentials::ResourcePrincipal {
             token: Source::Inline("eyJhbGciOi.token".into()),
             private_key: Source::Inline("-----BEGIN PRIVATE KEY-----".into()),
+            passphrase: Some(Source::Inline("secret-never-shown".into())),
         },
         region: None,
     };
     assert!(
-        !format!("{secret:?}").contains("eyJ") && !format!("{secret:?}").contains("BEGIN"),
+        !format!("{secret:?}").contains("eyJ")
+            && !format!("{secret:?}").contains("BEGIN")
+            && !format!("{secret:?}").contains("secret-never-shown"),
         "{secret:?}"
     );
     let absent = resource_principal(env(&[])).unwrap_err();
@@ -122,4 +119,134 @@ fn a_resource_principal_is_read_from_values_or_absolute_paths() {
             .contains("needs OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"),
         "{partial}"
     );
+}
+
+#[test]
+fn a_passphrase_is_the_profiles_or_the_variables_and_never_shown() {
+    let locked = from_config_file(CONFIG, FILE, "locked", None, env(&[])).unwrap();
+    let Credentials::ApiKey { passphrase, .. } = &locked.credentials else {
+        panic!("{locked:?}");
+    };
+    assert_eq!(passphrase, &Some(Source::Inline("secret-never-shown".into())));
+    assert!(
+        !format!("{locked:?}").contains("secret-never-shown"),
+        "{locked:?}"
+    );
+    // A passphrase that looks like a path is still the passphrase.
+    let variable = from_config_file(
+        CONFIG,
+        FILE,
+        "locked",
+        None,
+        env(&[("OCI_CLI_PASSPHRASE", "/not/a/path")]),
+    )
+    .unwrap();
+    assert!(matches!(
+        variable.credentials,
+        Credentials::ApiKey { passphrase: Some(Source::Inline(value)), .. } if value == "/not/a/path"
+    ));
+    let go_spelling = from_config_file(
+        "[DEFAULT]\nuser=u\ntenancy=t\nfingerprint=f\nkey_file=/k\npassphrase=p\n",
+        FILE,
+        "DEFAULT",
+        None,
+        env(&[]),
+    )
+    .unwrap();
+    assert!(matches!(
+        go_spelling.credentials,
+        Credentials::ApiKey { passphrase: Some(Source::Inline(value)), .. } if value == "p"
+    ));
+}
+
+#[test]
+fn the_oci_cli_variables_win_over_the_profile_and_can_stand_alone() {
+    let overridden = from_config_file(
+        CONFIG,
+        FILE,
+        "ci",
+        Some("/home/ci"),
+        env(&[
+            ("OCI_CLI_USER", "ocid1.user.oc1..env"),
+            ("OCI_CLI_KEY_FILE", "~/other.pem"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        overridden.credentials,
+        Credentials::ApiKey {
+            key_id: "ocid1.tenancy.oc1..t/ocid1.user.oc1..env/20:3b:97:13".into(),
+            key: Source::File(PathBuf::from("/home/ci/other.pem")),
+            passphrase: None,
+        }
+    );
+    assert_eq!(overridden.region.as_deref(), Some("eu-frankfurt-1"));
+    let alone = [
+        ("OCI_CLI_USER", "ocid1.user.oc1..env"),
+        ("OCI_CLI_TENANCY", "ocid1.tenancy.oc1..env"),
+        ("OCI_CLI_FINGERPRINT", "aa:bb"),
+        ("OCI_CLI_KEY_CONTENT", "-----BEGIN PRIVATE KEY-----"),
+        ("OCI_CLI_KEY_FILE", "/ignored/for/the/content.pem"),
+    ];
+    assert!(environment_suffices(env(&alone)));
+    assert!(!environment_suffices(env(&alone[..3])));
+    assert!(!environment_suffices(env(&alone[1..])));
+    let identity = from_environment(None, env(&alone)).unwrap();
+    assert_eq!(
+        identity,
+        Identity {
+            credentials: Credentials::ApiKey {
+                key_id: "ocid1.tenancy.oc1..env/ocid1.user.oc1..env/aa:bb".into(),
+                key: Source::Inline("-----BEGIN PRIVATE KEY-----".into()),
+                passphrase: None,
+            },
+            region: None,
+        }
+    );
+    assert!(!format!("{identity:?}").contains("BEGIN"), "{identity:?}");
+    let lacking = from_config_file(
+        "[DEFAULT]\nuser=u\n",
+        FILE,
+        "DEFAULT",
+        None,
+        env(&[("OCI_CLI_TENANCY", "t")]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        lacking.to_string(),
+        "profile [DEFAULT] of /home/ci/.oci/config lacks fingerprint, key_file (as `oci setup config` writes them, \
+         or OCI_CLI_USER, OCI_CLI_TENANCY, OCI_CLI_FINGERPRINT and OCI_CLI_KEY_FILE set)"
+    );
+}
+
+#[test]
+fn a_resource_principals_passphrase_is_given_as_its_key_is() {
+    let principal = |key: &str, passphrase: &str| {
+        resource_principal(env(&[
+            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
+            ("OCI_RESOURCE_PRINCIPAL_RPST", "t"),
+            ("OCI_RESOURCE_PRINCIPAL_REGION", "us-phoenix-1"),
+            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", key),
+            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE", passphrase),
+        ]))
+    };
+    let files = principal("/rp/key.pem", "/rp/passphrase").unwrap();
+    assert!(matches!(
+        files.credentials,
+        Credentials::ResourcePrincipal { passphrase: Some(Source::File(path)), .. } if path.as_path() == std::path::Path::new("/rp/passphrase")
+    ));
+    let values = principal("-----BEGIN", " spaced passphrase ").unwrap();
+    assert!(matches!(
+        values.credentials,
+        Credentials::ResourcePrincipal { passphrase: Some(Source::Inline(value)), .. } if value == " spaced passphrase "
+    ));
+    for (key, passphrase) in [("/rp/key.pem", "inline"), ("-----BEGIN", "/rp/passphrase")] {
+        let mixed = principal(key, passphrase).unwrap_err();
+        assert!(
+            mixed
+                .to_string()
+                .contains("must both be absolute paths, or both be values"),
+            "{mixed}"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 mod apply;
 mod client;
 mod config;
+mod key;
 mod rollback;
 mod signer;
 mod status;
@@ -13,6 +14,7 @@ use crate::{Ended, Problem};
 use clap::{Args, Subcommand};
 use client::{CallError, ResourceManager};
 use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
+use key::KeyError;
 use signer::Signer;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,7 +69,7 @@ pub async fn run(
     let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
     let endpoint = match (endpoint, region) {
         (Some(endpoint), _) => client::endpoint_of(Some(&endpoint), ""),
-        (None, Some(region)) => client::endpoint_of(None, &region),
+        (None, Some(region)) => region_endpoint(&region)?,
         (None, None) => {
             return Err(Problem::Usage(
                 "no OCI region: set region in the profile, pass --region or set OCI_CLI_REGION (or --endpoint)".into(),
@@ -146,6 +148,23 @@ fn unavailable(error: CallError) -> Problem {
     }
 }
 
+/// Resource Manager's endpoint in `region`, a region's full name: a short name (`iad`) or
+/// anything else that is not one would only fail later as a host that cannot be found.
+fn region_endpoint(region: &str) -> Result<String, Problem> {
+    let named = region.contains('-')
+        && region
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if named {
+        Ok(client::endpoint_of(None, region))
+    } else {
+        Err(Problem::Usage(format!(
+            "the OCI region `{region}` is not a region's full name such as us-ashburn-1 (short names \
+             such as iad are not read); pass --region, or --endpoint for another realm"
+        )))
+    }
+}
+
 /// `--timeout`: whole seconds, minutes or hours (`90s`, `10m`, `1h`), up to a day.
 fn parse_timeout(text: &str) -> Result<Duration, Problem> {
     let bad = || {
@@ -181,6 +200,9 @@ fn identity(
     match auth.as_str() {
         AUTH_API_KEY => {
             let home = env("HOME");
+            if config::environment_suffices(env) {
+                return config::from_environment(home.as_deref(), env).map_err(usage);
+            }
             let file = config_file
                 .or_else(|| env("OCI_CLI_CONFIG_FILE").map(PathBuf::from))
                 .or_else(|| home.as_ref().map(|home| PathBuf::from(home).join(".oci/config")))
@@ -196,7 +218,7 @@ fn identity(
             let profile = profile
                 .or_else(|| env("OCI_CLI_PROFILE"))
                 .unwrap_or_else(|| "DEFAULT".into());
-            config::from_config_file(&text, &file.display().to_string(), &profile, home.as_deref())
+            config::from_config_file(&text, &file.display().to_string(), &profile, home.as_deref(), env)
                 .map_err(usage)
         }
         AUTH_RESOURCE_PRINCIPAL => config::resource_principal(env).map_err(usage),
@@ -206,32 +228,75 @@ fn identity(
     }
 }
 
+/// A value as the resource principal contract and the config file give it, trimmed.
 fn read(source: &Source, what: &str) -> Result<String, Problem> {
+    let text = match source {
+        Source::Inline(value) => value.clone(),
+        Source::File(path) => read_file(path, what)?,
+    };
+    Ok(text.trim().to_owned())
+}
+
+/// A passphrase as given: inline exactly, or a file's text without its line ending.
+fn read_passphrase(source: &Source, what: &str) -> Result<String, Problem> {
     match source {
-        Source::Inline(value) => Ok(value.trim().to_owned()),
-        Source::File(path) => std::fs::read_to_string(path)
-            .map(|text| text.trim().to_owned())
-            .map_err(|error| {
-                Problem::Usage(format!("cannot read the {what} at {} ({error})", path.display()))
-            }),
+        Source::Inline(value) => Ok(value.clone()),
+        Source::File(path) => {
+            let text = read_file(path, what)?;
+            let line = text.strip_suffix('\n').unwrap_or(&text);
+            Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
+        }
     }
 }
 
+fn read_file(path: &std::path::Path, what: &str) -> Result<String, Problem> {
+    std::fs::read_to_string(path)
+        .map_err(|error| Problem::Usage(format!("cannot read the {what} at {} ({error})", path.display())))
+}
+
+/// The signer of `identity`; a key that cannot sign is a configuration error that says which
+/// key, and where its passphrase is set.
 fn signer(identity: &Identity) -> Result<Signer, Problem> {
-    let (key_id, pem, key_from) = match &identity.credentials {
-        Credentials::ApiKey { key_id, key_file } => (
+    let (key_id, pem, passphrase, key_from, passphrase_from) = match &identity.credentials {
+        Credentials::ApiKey {
+            key_id,
+            key,
+            passphrase,
+        } => (
             key_id.clone(),
-            read(&Source::File(key_file.clone()), "API signing key")?,
-            key_file.display().to_string(),
+            read(key, "API signing key")?,
+            passphrase,
+            match key {
+                Source::File(path) => path.display().to_string(),
+                Source::Inline(_) => "OCI_CLI_KEY_CONTENT".to_owned(),
+            },
+            "pass_phrase in the profile, or OCI_CLI_PASSPHRASE",
         ),
-        Credentials::ResourcePrincipal { token, private_key } => (
+        Credentials::ResourcePrincipal {
+            token,
+            private_key,
+            passphrase,
+        } => (
             format!("ST${}", read(token, "resource principal token")?),
             read(private_key, "resource principal key")?,
+            passphrase,
             "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM".to_owned(),
+            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
         ),
     };
-    Signer::from_pem(&key_id, pem.as_bytes())
-        .map_err(|error| Problem::Usage(format!("the key of {key_from} is {error}")))
+    let passphrase = passphrase
+        .as_ref()
+        .map(|source| read_passphrase(source, "key passphrase"))
+        .transpose()?;
+    Signer::from_pem(&key_id, pem.as_bytes(), passphrase.as_deref().map(str::as_bytes)).map_err(|error| {
+        let hint = match error {
+            KeyError::NeedsPassphrase | KeyError::Undecryptable => {
+                format!(" (its passphrase: {passphrase_from})")
+            }
+            KeyError::NotPem | KeyError::Rejected(_) => String::new(),
+        };
+        Problem::Usage(format!("the key of {key_from} is {error}{hint}"))
+    })
 }
 
 #[cfg(test)]

@@ -23,3 +23,19 @@ fn a_timeout_is_seconds_minutes_or_hours_up_to_a_day() {
         );
     }
 }
+
+#[test]
+fn a_region_is_a_full_name_and_anything_else_is_named() {
+    assert_eq!(
+        region_endpoint("us-ashburn-1").ok().as_deref(),
+        Some("https://resourcemanager.us-ashburn-1.oraclecloud.com")
+    );
+    assert!(region_endpoint("uk-gov-london-1").is_ok());
+    for bad in ["iad", "US-ASHBURN-1", "us-ashburn-1.example.com/x", ""] {
+        let problem = region_endpoint(bad).unwrap_err();
+        assert!(
+            problem.to_string().contains("is not a region's full name"),
+            "{bad}: {problem}"
+        );
+    }
+}

@@ -2,12 +2,11 @@
 //! SDKs make them (cli/OCI-FACTS.md, section 1). The cryptography is aws-lc-rs's, already in the
 //! build through rustls; the key never leaves this type and is never printed.
 
+use super::key::{self, KeyError};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rustls_pki_types::PrivateKeyDer;
-use rustls_pki_types::pem::PemObject;
 
 /// A request as it is signed: what goes into the signing string.
 #[derive(Debug, Clone)]
@@ -22,17 +21,6 @@ pub struct Unsigned<'a> {
     pub date: &'a str,
     /// The body and its content type, for POST, PUT and PATCH (an empty body is still one).
     pub body: Option<(&'a str, &'a [u8])>,
-}
-
-/// Why a key cannot sign. Never says anything of the key but its kind.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
-    /// Not a PEM private key, or one that is encrypted.
-    #[error("not an unencrypted PEM private key (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`)")]
-    NotPem,
-    /// A key aws-lc-rs does not sign with (not RSA, or under 2048 bits).
-    #[error("not an RSA key of 2048 to 8192 bits ({0})")]
-    Rejected(String),
 }
 
 /// Signs requests with one key, under one key id (`tenancy/user/fingerprint`, or `ST$<token>`).
@@ -90,17 +78,11 @@ pub fn signing_string(request: &Unsigned) -> String {
 }
 
 impl Signer {
-    /// A signer with the PEM private key `pem`.
-    pub fn from_pem(key_id: &str, pem: &[u8]) -> Result<Self, KeyError> {
-        let key = match PrivateKeyDer::from_pem_slice(pem).map_err(|_| KeyError::NotPem)? {
-            PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()),
-            PrivateKeyDer::Pkcs8(der) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()),
-            _ => return Err(KeyError::Rejected("not an RSA key".into())),
-        }
-        .map_err(|rejected| KeyError::Rejected(rejected.to_string()))?;
+    /// A signer with the PEM private key `pem`, decrypted with `passphrase` when it is encrypted.
+    pub fn from_pem(key_id: &str, pem: &[u8], passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
         Ok(Self {
             key_id: key_id.to_owned(),
-            key,
+            key: key::read(pem, passphrase)?,
         })
     }
 

@@ -8,6 +8,7 @@ use aws_lc_rs::signature::{
     KeyPair, RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
 };
 use rustls_pki_types::SubjectPublicKeyInfoDer;
+use rustls_pki_types::pem::PemObject;
 
 const ORACLE_PRIVATE_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----
 MIICXgIBAAKBgQDCFENGw33yGihy92pDjZQhl0C36rPJj+CvfSC8+q28hxA161QF
@@ -104,10 +105,13 @@ fn an_empty_body_is_still_hashed_and_counted() {
 
 #[test]
 fn oracles_1024_bit_test_key_is_refused_by_name_without_showing_it() {
-    let error = Signer::from_pem("tenancy/user/fp", ORACLE_PRIVATE_KEY.as_bytes()).unwrap_err();
+    let error = Signer::from_pem("tenancy/user/fp", ORACLE_PRIVATE_KEY.as_bytes(), None).unwrap_err();
     assert!(matches!(error, KeyError::Rejected(_)), "{error}");
     assert!(!error.to_string().contains("MIIC"), "{error}");
-    assert_eq!(Signer::from_pem("k", b"not a key").unwrap_err(), KeyError::NotPem);
+    assert_eq!(
+        Signer::from_pem("k", b"not a key", None).unwrap_err(),
+        KeyError::NotPem
+    );
 }
 
 #[test]
@@ -119,7 +123,7 @@ fn a_2048_bit_key_signs_what_its_public_key_verifies_with_the_headers_oracle_req
         STANDARD.encode(pkcs8.as_ref())
     );
     let key_id = "ocid1.tenancy.oc1..t/ocid1.user.oc1..u/20:3b:97";
-    let signer = Signer::from_pem(key_id, pem.as_bytes()).unwrap();
+    let signer = Signer::from_pem(key_id, pem.as_bytes(), None).unwrap();
     assert!(!format!("{signer:?}").contains("PRIVATE"), "{signer:?}");
     let body = br#"{"stackId":"ocid1.ormstack.oc1..s"}"#;
     let request = Unsigned {

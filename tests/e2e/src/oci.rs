@@ -28,6 +28,18 @@ pub fn key_pair() -> (String, String) {
     (pem, STANDARD.encode(key.public_key().as_ref()))
 }
 
+/// The passphrase of `encrypted_key`.
+pub const PASSPHRASE: &str = "pipeguard test passphrase";
+
+/// A 2048-bit key encrypted as `oci setup keys --passphrase` writes it (cli/testdata/oci), and
+/// the public key registered with Resource Manager.
+pub fn encrypted_key() -> (&'static str, &'static str) {
+    (
+        include_str!("../../../cli/testdata/oci/oci-setup-keys.pem"),
+        include_str!("../../../cli/testdata/oci/public-key.der.b64").trim(),
+    )
+}
+
 /// A home directory with `~/.oci/config` (profile DEFAULT) and its key file.
 pub fn home_with_config(pem: &str) -> PathBuf {
     let home = std::env::temp_dir().join(format!("pipeguard-oci-{}-{}", std::process::id(), rand_suffix()));

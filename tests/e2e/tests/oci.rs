@@ -3,7 +3,7 @@
 //! the registered public key, pages its answers and injects faults.
 
 use e2e::Local;
-use e2e::oci::{KEY_ID, home_with_config, key_pair};
+use e2e::oci::{KEY_ID, PASSPHRASE, encrypted_key, home_with_config, key_pair};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -146,6 +146,81 @@ async fn a_resource_principal_signs_as_its_session_token() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(answer["last_good_apply"]["id"], good.as_str());
     assert_eq!(answer["last_rollback"], Value::Null);
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_key_signs_with_its_passphrase_from_the_profile_the_variables_or_the_principal() {
+    let local = Local::start(&[]).await;
+    let (pem, public) = encrypted_key();
+    for key_id in [KEY_ID, "ST$rpst-of-the-build-runner"] {
+        local.admin(
+            "POST",
+            "/_admin/oci/keys",
+            json!({"key_id": key_id, "public_key_der_base64": public}),
+        );
+    }
+    let good = job(&local, "APPLY", "SUCCEEDED");
+    let home = home_with_config(pem);
+    // Without its passphrase, or with a wrong one: exit code 2, saying where the passphrase is
+    // set and never showing it, before anything is asked of Resource Manager.
+    let (code, _, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is encrypted, and no passphrase is given (its passphrase: pass_phrase in the profile, or OCI_CLI_PASSPHRASE)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = status(&local, &home, &[("OCI_CLI_PASSPHRASE", "not the passphrase")]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("does not decrypt it"), "{stderr}");
+    assert!(!stderr.contains("not the passphrase"), "{stderr}");
+    assert_eq!(local.calls("resourcemanager", "ListJobs", None), 0);
+    // The OCI CLI's variable, then the profile's pass_phrase.
+    let (code, answer, stderr) = status(&local, &home, &[("OCI_CLI_PASSPHRASE", PASSPHRASE)]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(answer["last_good_apply"]["id"], good.as_str());
+    let config = home.join(".oci/config");
+    let profile = std::fs::read_to_string(&config).unwrap_or_default();
+    std::fs::write(&config, format!("{profile}pass_phrase={PASSPHRASE}\n")).expect("the config file");
+    let (code, _, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    // A resource principal whose key and passphrase are files, the passphrase with a line end.
+    let passphrase_file = home.join("passphrase");
+    std::fs::write(&passphrase_file, format!("{PASSPHRASE}\n")).expect("the passphrase file");
+    let (key_file, passphrase_file) = (
+        home.join(".oci/key.pem").display().to_string(),
+        passphrase_file.display().to_string(),
+    );
+    let (code, _, stderr) = status(
+        &local,
+        &home,
+        &[
+            ("OCI_CLI_AUTH", "resource_principal"),
+            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
+            ("OCI_RESOURCE_PRINCIPAL_RPST", "rpst-of-the-build-runner"),
+            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", &key_file),
+            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE", &passphrase_file),
+            ("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    // No config file at all: the OCI CLI's variables alone, the key in one of them.
+    std::fs::remove_file(&config).expect("the config file goes");
+    let (code, _, stderr) = status(
+        &local,
+        &home,
+        &[
+            ("OCI_CLI_USER", "ocid1.user.oc1..u"),
+            ("OCI_CLI_TENANCY", "ocid1.tenancy.oc1..t"),
+            ("OCI_CLI_FINGERPRINT", "20:3b:97:13:55"),
+            ("OCI_CLI_KEY_CONTENT", pem),
+            ("OCI_CLI_PASSPHRASE", PASSPHRASE),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(local.calls("resourcemanager", "ListJobs", None), 4);
     let _ = std::fs::remove_dir_all(home);
 }
 

@@ -1,0 +1,107 @@
+//! The key reader against keys encrypted as OCI users' tools encrypt them (cli/testdata/oci).
+
+use super::*;
+use aws_lc_rs::signature::KeyPair;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+const PASSPHRASE: &[u8] = b"pipeguard test passphrase";
+
+/// Each encrypted form of the test key, by the name of its file.
+const ENCRYPTED: [(&str, &[u8]); 4] = [
+    (
+        "oci-setup-keys.pem",
+        include_bytes!("../../testdata/oci/oci-setup-keys.pem"),
+    ),
+    (
+        "openssl3-genrsa-aes128.pem",
+        include_bytes!("../../testdata/oci/openssl3-genrsa-aes128.pem"),
+    ),
+    (
+        "traditional-aes128.pem",
+        include_bytes!("../../testdata/oci/traditional-aes128.pem"),
+    ),
+    (
+        "traditional-des3.pem",
+        include_bytes!("../../testdata/oci/traditional-des3.pem"),
+    ),
+];
+
+fn public_key() -> Vec<u8> {
+    STANDARD
+        .decode(include_str!("../../testdata/oci/public-key.der.b64").trim())
+        .unwrap()
+}
+
+fn plain_pkcs8_pem(der: &[u8]) -> String {
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(der)
+    )
+}
+
+#[test]
+fn every_encrypted_form_decrypts_with_its_passphrase_to_the_same_key() {
+    let public = public_key();
+    for (file, pem) in ENCRYPTED {
+        let key = read(pem, Some(PASSPHRASE)).unwrap_or_else(|error| panic!("{file}: {error}"));
+        assert_eq!(key.public_key().as_ref(), public.as_slice(), "{file}");
+    }
+}
+
+#[test]
+fn an_encrypted_key_without_or_with_a_wrong_passphrase_is_refused_by_kind() {
+    for (file, pem) in ENCRYPTED {
+        assert_eq!(read(pem, None).unwrap_err(), KeyError::NeedsPassphrase, "{file}");
+        assert_eq!(
+            read(pem, Some(b"pipeguard test passphrasE")).unwrap_err(),
+            KeyError::Undecryptable,
+            "{file}"
+        );
+        // Longer than AWS-LC's passphrase buffer: refused, not cut short.
+        let long = [PASSPHRASE, &[b'x'; 1024]].concat();
+        assert_eq!(
+            read(pem, Some(&long)).unwrap_err(),
+            KeyError::Undecryptable,
+            "{file}"
+        );
+    }
+    let error = read(ENCRYPTED[0].1, Some(b"hunter2")).unwrap_err().to_string();
+    assert!(!error.contains("hunter2") && !error.contains("MII"), "{error}");
+}
+
+#[test]
+fn a_plain_key_reads_with_or_without_a_passphrase_and_anything_else_is_named() {
+    let generated = RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&generated).unwrap();
+    let pem = plain_pkcs8_pem(der.as_ref());
+    for passphrase in [None, Some(PASSPHRASE)] {
+        let key = read(pem.as_bytes(), passphrase).unwrap();
+        assert_eq!(key.public_key().as_ref(), generated.public_key().as_ref());
+    }
+    assert_eq!(read(b"not a key", None).unwrap_err(), KeyError::NotPem);
+    assert_eq!(read(b"", Some(PASSPHRASE)).unwrap_err(), KeyError::NotPem);
+    let public_only = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        STANDARD.encode(public_key())
+    );
+    assert_eq!(read(public_only.as_bytes(), None).unwrap_err(), KeyError::NotPem);
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let elliptic = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        &rng,
+    )
+    .unwrap();
+    assert!(matches!(
+        read(plain_pkcs8_pem(elliptic.as_ref()).as_bytes(), None),
+        Err(KeyError::Rejected(_))
+    ));
+}
+
+#[test]
+fn a_failed_read_leaves_nothing_behind_for_the_next() {
+    let (file, pem) = ENCRYPTED[0];
+    assert!(read(pem, Some(b"wrong")).is_err());
+    assert!(read(b"garbage", None).is_err());
+    assert!(read(pem, Some(PASSPHRASE)).is_ok(), "{file}");
+}
