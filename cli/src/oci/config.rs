@@ -125,12 +125,13 @@ const VARIABLES: [(&str, &str); 6] = [
 ];
 
 /// Whether the environment (`lookup`) alone signs, so no config file is read, as the OCI CLI's
-/// `is_config_valid_from_env` decides: a user, a tenancy, a fingerprint and a key (its file or
-/// itself). The CLI also asks for a region there; pipeguard asks for one when it needs it.
-pub fn environment_suffices(lookup: impl Fn(&str) -> Option<String>) -> bool {
+/// `is_config_valid_from_env` decides: a user, a tenancy, a fingerprint, a region (or
+/// `--region`, `region_given`) and a key (its file or itself).
+pub fn environment_suffices(lookup: impl Fn(&str) -> Option<String>, region_given: bool) -> bool {
     ["OCI_CLI_USER", "OCI_CLI_TENANCY", "OCI_CLI_FINGERPRINT"]
         .iter()
         .all(|name| lookup(name).is_some())
+        && (region_given || lookup("OCI_CLI_REGION").is_some())
         && (lookup("OCI_CLI_KEY_FILE").is_some() || lookup("OCI_CLI_KEY_CONTENT").is_some())
 }
 
@@ -155,9 +156,22 @@ pub fn from_config_file(
             }
         )));
     };
-    let mut keys = sections.get("DEFAULT").cloned().unwrap_or_default();
-    keys.extend(own.clone());
+    let mut keys = sections.get("DEFAULT").map(one_spelling).unwrap_or_default();
+    keys.extend(one_spelling(own));
+    // The SDK refuses a key's content in a file: only OCI_CLI_KEY_CONTENT gives one.
+    keys.remove("key_content");
     api_key(keys, &format!("profile [{profile}] of {file}"), home, lookup)
+}
+
+/// A section's keys with the Go SDK's `passphrase` spelled `pass_phrase`, as the Python SDK and
+/// the CLI spell it (the latter wins when a section has both), so that a profile's own
+/// passphrase wins over DEFAULT's whichever way either is spelled.
+fn one_spelling(section: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut keys = section.clone();
+    if let Some(passphrase) = keys.remove("passphrase") {
+        keys.entry("pass_phrase".to_owned()).or_insert(passphrase);
+    }
+    keys
 }
 
 /// The identity the OCI CLI's variables in `lookup` make on their own (`environment_suffices`).
@@ -207,7 +221,6 @@ fn api_key(
             key,
             passphrase: keys
                 .get("pass_phrase")
-                .or_else(|| keys.get("passphrase"))
                 .map(|passphrase| Source::Inline(passphrase.clone())),
         },
         region: keys.get("region").cloned(),

@@ -145,6 +145,24 @@ fn a_passphrase_is_the_profiles_or_the_variables_and_never_shown() {
         variable.credentials,
         Credentials::ApiKey { passphrase: Some(Source::Inline(value)), .. } if value == "/not/a/path"
     ));
+    // Each profile's own passphrase wins over DEFAULT's, whichever way either is spelled; a
+    // key's content is never taken from the file.
+    let layered = from_config_file(
+        "[DEFAULT]\npass_phrase=default\n[p]\nuser=u\ntenancy=t\nfingerprint=f\nkey_file=/k\nkey_content=not-from-a-file\npassphrase=own\n",
+        FILE,
+        "p",
+        None,
+        env(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        layered.credentials,
+        Credentials::ApiKey {
+            key_id: "t/u/f".into(),
+            key: Source::File(PathBuf::from("/k")),
+            passphrase: Some(Source::Inline("own".into())),
+        }
+    );
     let go_spelling = from_config_file(
         "[DEFAULT]\nuser=u\ntenancy=t\nfingerprint=f\nkey_file=/k\npassphrase=p\n",
         FILE,
@@ -187,10 +205,14 @@ fn the_oci_cli_variables_win_over_the_profile_and_can_stand_alone() {
         ("OCI_CLI_FINGERPRINT", "aa:bb"),
         ("OCI_CLI_KEY_CONTENT", "-----BEGIN PRIVATE KEY-----"),
         ("OCI_CLI_KEY_FILE", "/ignored/for/the/content.pem"),
+        ("OCI_CLI_REGION", "us-ashburn-1"),
     ];
-    assert!(environment_suffices(env(&alone)));
-    assert!(!environment_suffices(env(&alone[..3])));
-    assert!(!environment_suffices(env(&alone[1..])));
+    assert!(environment_suffices(env(&alone), false));
+    assert!(!environment_suffices(env(&alone[..3]), true));
+    assert!(!environment_suffices(env(&alone[1..]), true));
+    // Without a region, as the OCI CLI decides, the config file is read (for its region).
+    assert!(!environment_suffices(env(&alone[..5]), false));
+    assert!(environment_suffices(env(&alone[..5]), true));
     let identity = from_environment(None, env(&alone)).unwrap();
     assert_eq!(
         identity,

@@ -3,8 +3,8 @@
 //! `oci setup keys --passphrase` and OpenSSL 3 write it (`ENCRYPTED PRIVATE KEY`, PKCS#8 PBES2) or
 //! as OpenSSL 1.1 does (`Proc-Type: 4,ENCRYPTED`). The reading is AWS-LC's own PEM reader:
 //! aws-lc-rs, which signs, has no way to decrypt a PEM key, so this is the one place that calls
-//! the C library it wraps. Nothing of the key or the passphrase is ever copied out of AWS-LC's
-//! memory but into aws-lc-rs's key, and AWS-LC wipes what it frees.
+//! the C library it wraps. The decrypted key goes from AWS-LC to aws-lc-rs with no copy between
+//! them, and AWS-LC wipes what it frees.
 
 use aws_lc_rs::signature::RsaKeyPair;
 use aws_lc_sys as ffi;
@@ -25,21 +25,35 @@ pub enum KeyError {
     #[error("encrypted, and no passphrase is given")]
     NeedsPassphrase,
     /// Encrypted, and the passphrase given does not decrypt it.
-    #[error(
-        "encrypted, and the passphrase given does not decrypt it (a wrong passphrase, or a cipher \
-         AWS-LC does not read: PKCS#8 PBES2 with PBKDF2 and AES or 3DES, and OpenSSL's AES and 3DES \
-         `Proc-Type: 4,ENCRYPTED` are read)"
-    )]
+    #[error("encrypted, and the passphrase given does not decrypt it")]
     Undecryptable,
+    /// Encrypted with a passphrase longer than AWS-LC reads.
+    #[error("encrypted, and its passphrase is longer than the {PASSPHRASE_LIMIT} bytes AWS-LC reads")]
+    PassphraseTooLong,
+    /// Encrypted in a way AWS-LC does not read.
+    #[error(
+        "encrypted in a way AWS-LC does not read (it reads PKCS#8 PBES2 with PBKDF2 and AES or 3DES, \
+         and OpenSSL's `Proc-Type: 4,ENCRYPTED` with AES or 3DES); re-encrypt it, e.g. \
+         `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+    )]
+    UnsupportedEncryption,
     /// A key aws-lc-rs does not sign with (not RSA, or under 2048 bits).
     #[error("not an RSA key of 2048 to 8192 bits ({0})")]
     Rejected(String),
 }
 
-/// The passphrase AWS-LC asks `give_passphrase` for, and whether it asked (the key is encrypted).
+/// The longest passphrase AWS-LC takes (its `PEM_BUFSIZE`).
+const PASSPHRASE_LIMIT: usize = 1024;
+
+/// The longest PEM text read: an 8192-bit key is under 7 KiB, and AWS-LC counts in `int`.
+const PEM_LIMIT: usize = 64 * 1024;
+
+/// The passphrase AWS-LC asks `give_passphrase` for, whether it asked (the key is encrypted),
+/// and whether the passphrase was too long to give.
 struct Passphrase<'a> {
     value: Option<&'a [u8]>,
     asked: Cell<bool>,
+    too_long: Cell<bool>,
 }
 
 /// AWS-LC's `pem_password_cb`: copies the passphrase into `buffer`, or refuses (-1) when there is
@@ -63,17 +77,24 @@ unsafe extern "C" fn give_passphrase(
             unsafe { ptr::copy_nonoverlapping(value.as_ptr(), buffer.cast::<u8>(), value.len()) };
             length
         }
-        _ => -1,
+        _ => {
+            passphrase.too_long.set(true);
+            -1
+        }
     }
 }
 
 /// The RSA key of the first PEM private key in `pem`, decrypted with `passphrase` when it is
 /// encrypted (a passphrase given for a plain key is not needed, and not used).
 pub fn read(pem: &[u8], passphrase: Option<&[u8]>) -> Result<RsaKeyPair, KeyError> {
+    if pem.len() > PEM_LIMIT {
+        return Err(KeyError::NotPem);
+    }
     let length = ffi::ossl_ssize_t::try_from(pem.len()).map_err(|_| KeyError::NotPem)?;
     let passphrase = Passphrase {
         value: passphrase,
         asked: Cell::new(false),
+        too_long: Cell::new(false),
     };
     // SAFETY: the memory BIO reads `pem` in place and is freed below, while `pem` lives; the
     // callback and its argument are as `give_passphrase` says; the key, when one is returned, is
@@ -93,10 +114,16 @@ pub fn read(pem: &[u8], passphrase: Option<&[u8]>) -> Result<RsaKeyPair, KeyErro
             key
         };
         let result = if key.is_null() {
-            Err(match (passphrase.asked.get(), passphrase.value) {
-                (false, _) => KeyError::NotPem,
-                (true, None) => KeyError::NeedsPassphrase,
-                (true, Some(_)) => KeyError::Undecryptable,
+            Err(if unsupported_encryption() {
+                KeyError::UnsupportedEncryption
+            } else if passphrase.too_long.get() {
+                KeyError::PassphraseTooLong
+            } else {
+                match (passphrase.asked.get(), passphrase.value) {
+                    (false, _) => KeyError::NotPem,
+                    (true, None) => KeyError::NeedsPassphrase,
+                    (true, Some(_)) => KeyError::Undecryptable,
+                }
             })
         } else {
             let pair = key_pair(key);
@@ -105,6 +132,34 @@ pub fn read(pem: &[u8], passphrase: Option<&[u8]>) -> Result<RsaKeyPair, KeyErro
         };
         ffi::ERR_clear_error();
         result
+    }
+}
+
+/// Whether AWS-LC's errors of this thread say the key's encryption is one it does not read
+/// (a `Proc-Type` cipher such as Camellia, a PKCS#8 scheme such as scrypt). Takes the errors.
+fn unsupported_encryption() -> bool {
+    const PKCS8_UNSUPPORTED: [i32; 9] = [
+        ffi::PKCS8_R_UNKNOWN_ALGORITHM,
+        ffi::PKCS8_R_UNKNOWN_CIPHER,
+        ffi::PKCS8_R_UNKNOWN_CIPHER_ALGORITHM,
+        ffi::PKCS8_R_UNKNOWN_HASH,
+        ffi::PKCS8_R_UNSUPPORTED_KEYLENGTH,
+        ffi::PKCS8_R_UNSUPPORTED_CIPHER,
+        ffi::PKCS8_R_UNSUPPORTED_KEY_DERIVATION_FUNCTION,
+        ffi::PKCS8_R_UNSUPPORTED_PRF,
+        ffi::PKCS8_R_UNSUPPORTED_OPTIONS,
+    ];
+    let mut unsupported = false;
+    loop {
+        // SAFETY: reads and removes the oldest error of this thread's queue; 0 when it is empty.
+        let error = unsafe { ffi::ERR_get_error() };
+        if error == 0 {
+            return unsupported;
+        }
+        let (library, reason) = (ffi::ERR_GET_LIB(error), ffi::ERR_GET_REASON(error));
+        unsupported |= (library == ffi::ERR_LIB_PEM
+            && [ffi::PEM_R_UNSUPPORTED_CIPHER, ffi::PEM_R_UNSUPPORTED_ENCRYPTION].contains(&reason))
+            || (library == ffi::ERR_LIB_PKCS8 && PKCS8_UNSUPPORTED.contains(&reason));
     }
 }
 

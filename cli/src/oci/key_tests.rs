@@ -58,13 +58,6 @@ fn an_encrypted_key_without_or_with_a_wrong_passphrase_is_refused_by_kind() {
             KeyError::Undecryptable,
             "{file}"
         );
-        // Longer than AWS-LC's passphrase buffer: refused, not cut short.
-        let long = [PASSPHRASE, &[b'x'; 1024]].concat();
-        assert_eq!(
-            read(pem, Some(&long)).unwrap_err(),
-            KeyError::Undecryptable,
-            "{file}"
-        );
     }
     let error = read(ENCRYPTED[0].1, Some(b"hunter2")).unwrap_err().to_string();
     assert!(!error.contains("hunter2") && !error.contains("MII"), "{error}");
@@ -99,9 +92,50 @@ fn a_plain_key_reads_with_or_without_a_passphrase_and_anything_else_is_named() {
 }
 
 #[test]
-fn a_failed_read_leaves_nothing_behind_for_the_next() {
+fn a_passphrase_is_given_whole_up_to_the_longest_aws_lc_reads() {
+    let pem = include_bytes!("../../testdata/oci/passphrase-1023-bytes.pem");
+    let key = read(pem, Some(&[b'x'; 1023])).unwrap();
+    assert_eq!(key.public_key().as_ref(), public_key().as_slice());
+    // One byte short is wrong, not a prefix that happens to match.
+    assert_eq!(
+        read(pem, Some(&[b'x'; 1022])).unwrap_err(),
+        KeyError::Undecryptable
+    );
+    assert_eq!(
+        read(pem, Some(&[b'x'; PASSPHRASE_LIMIT + 1])).unwrap_err(),
+        KeyError::PassphraseTooLong
+    );
+}
+
+#[test]
+fn an_encryption_aws_lc_does_not_read_is_named_not_taken_for_a_wrong_passphrase() {
+    for (file, pem) in [
+        (
+            "traditional-camellia256.pem",
+            &include_bytes!("../../testdata/oci/traditional-camellia256.pem")[..],
+        ),
+        (
+            "pkcs8-scrypt.pem",
+            &include_bytes!("../../testdata/oci/pkcs8-scrypt.pem")[..],
+        ),
+    ] {
+        assert_eq!(
+            read(pem, Some(PASSPHRASE)).unwrap_err(),
+            KeyError::UnsupportedEncryption,
+            "{file}"
+        );
+    }
+    let huge = vec![b'A'; PEM_LIMIT + 1];
+    assert_eq!(read(&huge, None).unwrap_err(), KeyError::NotPem);
+}
+
+#[test]
+fn a_failed_read_leaves_no_error_behind_in_aws_lc() {
     let (file, pem) = ENCRYPTED[0];
-    assert!(read(pem, Some(b"wrong")).is_err());
-    assert!(read(b"garbage", None).is_err());
+    for failing in [read(pem, Some(b"wrong")), read(b"garbage", None), read(pem, None)] {
+        assert!(failing.is_err(), "{file}");
+        // SAFETY: peeks at this thread's error queue.
+        assert_eq!(unsafe { ffi::ERR_peek_error() }, 0, "{file}");
+    }
     assert!(read(pem, Some(PASSPHRASE)).is_ok(), "{file}");
 }

@@ -63,7 +63,7 @@ pub async fn run(
     json: bool,
 ) -> Result<Ended, Problem> {
     let deadline = Instant::now() + parse_timeout(&args.timeout)?;
-    let identity = identity(args.auth, args.config_file, profile)?;
+    let identity = identity(args.auth, args.config_file, profile, region.is_some())?;
     let signer = signer(&identity)?;
     let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
     let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
@@ -148,19 +148,22 @@ fn unavailable(error: CallError) -> Problem {
     }
 }
 
-/// Resource Manager's endpoint in `region`, a region's full name: a short name (`iad`) or
-/// anything else that is not one would only fail later as a host that cannot be found.
+/// Resource Manager's endpoint in `region`, a region's full name in any case (the SDKs lower-case
+/// it): a short name (`iad`) or anything else that is not one would only fail later as a host
+/// that cannot be found.
 fn region_endpoint(region: &str) -> Result<String, Problem> {
+    let region = region.to_ascii_lowercase();
     let named = region.contains('-')
         && region
             .bytes()
             .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
     if named {
-        Ok(client::endpoint_of(None, region))
+        Ok(client::endpoint_of(None, &region))
     } else {
         Err(Problem::Usage(format!(
-            "the OCI region `{region}` is not a region's full name such as us-ashburn-1 (short names \
-             such as iad are not read); pass --region, or --endpoint for another realm"
+            "the OCI region `{region}` (from --region, OCI_CLI_REGION, the profile or the resource \
+             principal, in that order) is not a region's full name such as us-ashburn-1; short names \
+             such as iad are not read. Give the full name, or --endpoint for another realm"
         )))
     }
 }
@@ -188,10 +191,12 @@ fn parse_timeout(text: &str) -> Result<Duration, Problem> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// Who signs: `--auth` (or OCI_CLI_AUTH) says how; `region_given` is whether `--region` was.
 fn identity(
     auth: Option<String>,
     config_file: Option<PathBuf>,
     profile: Option<String>,
+    region_given: bool,
 ) -> Result<Identity, Problem> {
     let auth = auth
         .or_else(|| env("OCI_CLI_AUTH"))
@@ -200,7 +205,7 @@ fn identity(
     match auth.as_str() {
         AUTH_API_KEY => {
             let home = env("HOME");
-            if config::environment_suffices(env) {
+            if config::environment_suffices(env, region_given) {
                 return config::from_environment(home.as_deref(), env).map_err(usage);
             }
             let file = config_file
@@ -270,7 +275,7 @@ fn signer(identity: &Identity) -> Result<Signer, Problem> {
                 Source::File(path) => path.display().to_string(),
                 Source::Inline(_) => "OCI_CLI_KEY_CONTENT".to_owned(),
             },
-            "pass_phrase in the profile, or OCI_CLI_PASSPHRASE",
+            "OCI_CLI_PASSPHRASE, or pass_phrase in the config file's profile",
         ),
         Credentials::ResourcePrincipal {
             token,
@@ -290,10 +295,10 @@ fn signer(identity: &Identity) -> Result<Signer, Problem> {
         .transpose()?;
     Signer::from_pem(&key_id, pem.as_bytes(), passphrase.as_deref().map(str::as_bytes)).map_err(|error| {
         let hint = match error {
-            KeyError::NeedsPassphrase | KeyError::Undecryptable => {
+            KeyError::NeedsPassphrase | KeyError::Undecryptable | KeyError::PassphraseTooLong => {
                 format!(" (its passphrase: {passphrase_from})")
             }
-            KeyError::NotPem | KeyError::Rejected(_) => String::new(),
+            KeyError::NotPem | KeyError::UnsupportedEncryption | KeyError::Rejected(_) => String::new(),
         };
         Problem::Usage(format!("the key of {key_from} is {error}{hint}"))
     })

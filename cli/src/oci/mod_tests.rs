@@ -31,11 +31,43 @@ fn a_region_is_a_full_name_and_anything_else_is_named() {
         Some("https://resourcemanager.us-ashburn-1.oraclecloud.com")
     );
     assert!(region_endpoint("uk-gov-london-1").is_ok());
-    for bad in ["iad", "US-ASHBURN-1", "us-ashburn-1.example.com/x", ""] {
+    assert_eq!(
+        region_endpoint("US-Ashburn-1").ok().as_deref(),
+        Some("https://resourcemanager.us-ashburn-1.oraclecloud.com")
+    );
+    for bad in ["iad", "us-ashburn-1.example.com/x", "us ashburn-1", ""] {
         let problem = region_endpoint(bad).unwrap_err();
         assert!(
             problem.to_string().contains("is not a region's full name"),
             "{bad}: {problem}"
         );
     }
+}
+
+#[test]
+fn a_passphrase_is_taken_as_given_inline_and_without_its_line_ending_from_a_file() {
+    let inline = Source::Inline(" spaced passphrase \n".into());
+    assert_eq!(
+        read_passphrase(&inline, "key passphrase").ok().as_deref(),
+        Some(" spaced passphrase \n")
+    );
+    let directory = std::env::temp_dir().join(format!("pipeguard-passphrase-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    for (written, read) in [("p\r\n", "p"), ("p\n", "p"), ("p\n\n", "p\n"), (" p ", " p ")] {
+        let file = directory.join("passphrase");
+        std::fs::write(&file, written).unwrap();
+        assert_eq!(
+            read_passphrase(&Source::File(file), "key passphrase")
+                .ok()
+                .as_deref(),
+            Some(read),
+            "{written:?}"
+        );
+    }
+    let missing = read_passphrase(&Source::File(directory.join("absent")), "key passphrase").unwrap_err();
+    assert!(
+        missing.to_string().contains("cannot read the key passphrase at"),
+        "{missing}"
+    );
+    let _ = std::fs::remove_dir_all(directory);
 }

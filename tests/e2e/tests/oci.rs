@@ -167,7 +167,7 @@ async fn an_encrypted_key_signs_with_its_passphrase_from_the_profile_the_variabl
     let (code, _, stderr) = status(&local, &home, &[]).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("is encrypted, and no passphrase is given (its passphrase: pass_phrase in the profile, or OCI_CLI_PASSPHRASE)"),
+        stderr.contains("is encrypted, and no passphrase is given (its passphrase: OCI_CLI_PASSPHRASE, or pass_phrase in the config file's profile)"),
         "{stderr}"
     );
     let (code, _, stderr) = status(&local, &home, &[("OCI_CLI_PASSPHRASE", "not the passphrase")]).await;
@@ -216,6 +216,7 @@ async fn an_encrypted_key_signs_with_its_passphrase_from_the_profile_the_variabl
             ("OCI_CLI_FINGERPRINT", "20:3b:97:13:55"),
             ("OCI_CLI_KEY_CONTENT", pem),
             ("OCI_CLI_PASSPHRASE", PASSPHRASE),
+            ("OCI_CLI_REGION", "us-ashburn-1"),
         ],
     )
     .await;
