@@ -119,6 +119,18 @@ async fn a_key_resource_manager_does_not_know_is_refused_with_exit_code_3_and_no
     let _ = std::fs::remove_dir_all(home);
 }
 
+/// The resource principal an OCI DevOps build runner provides (version 2.2), its key in
+/// `key_file`; it signs as `ST$rpst-of-the-build-runner`.
+fn build_runner(key_file: &str) -> [(&str, &str); 5] {
+    [
+        ("OCI_CLI_AUTH", "resource_principal"),
+        ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
+        ("OCI_RESOURCE_PRINCIPAL_RPST", "rpst-of-the-build-runner"),
+        ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", key_file),
+        ("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1"),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resource_principal_signs_as_its_session_token() {
     let local = Local::start(&[]).await;
@@ -131,18 +143,7 @@ async fn a_resource_principal_signs_as_its_session_token() {
     let good = job(&local, "APPLY", "SUCCEEDED");
     let home = home_with_config(&pem);
     let key_file = home.join(".oci/key.pem").display().to_string();
-    let (code, answer, stderr) = status(
-        &local,
-        &home,
-        &[
-            ("OCI_CLI_AUTH", "resource_principal"),
-            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
-            ("OCI_RESOURCE_PRINCIPAL_RPST", "rpst-of-the-build-runner"),
-            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", &key_file),
-            ("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1"),
-        ],
-    )
-    .await;
+    let (code, answer, stderr) = status(&local, &home, &build_runner(&key_file)).await;
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(answer["last_good_apply"]["id"], good.as_str());
     assert_eq!(answer["last_rollback"], Value::Null);
@@ -191,19 +192,12 @@ async fn an_encrypted_key_signs_with_its_passphrase_from_the_profile_the_variabl
         home.join(".oci/key.pem").display().to_string(),
         passphrase_file.display().to_string(),
     );
-    let (code, _, stderr) = status(
-        &local,
-        &home,
-        &[
-            ("OCI_CLI_AUTH", "resource_principal"),
-            ("OCI_RESOURCE_PRINCIPAL_VERSION", "2.2"),
-            ("OCI_RESOURCE_PRINCIPAL_RPST", "rpst-of-the-build-runner"),
-            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM", &key_file),
-            ("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE", &passphrase_file),
-            ("OCI_RESOURCE_PRINCIPAL_REGION", "us-ashburn-1"),
-        ],
-    )
-    .await;
+    let with_passphrase = [
+        &build_runner(&key_file)[..],
+        &[("OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE", &passphrase_file)],
+    ]
+    .concat();
+    let (code, _, stderr) = status(&local, &home, &with_passphrase).await;
     assert_eq!(code, 0, "{stderr}");
     // No config file at all: the OCI CLI's variables alone, the key in one of them.
     std::fs::remove_file(&config).expect("the config file goes");
