@@ -218,7 +218,10 @@ async fn oracle_stacks(story: &mut Story) {
     );
     const STACK: &str = "ocid1.ormstack.oc1.iad.shop";
     const NEW_STACK: &str = "ocid1.ormstack.oc1.iad.brand-new";
-    let (pem, public) = e2e::oci::key_pair();
+    println!(
+        "  (signed as a user whose key is encrypted, as `oci setup keys --passphrase` writes it; its passphrase is in OCI_CLI_PASSPHRASE)"
+    );
+    let (pem, public) = e2e::oci::encrypted_key();
     story.local.admin(
         "POST",
         "/_admin/oci/keys",
@@ -234,7 +237,7 @@ async fn oracle_stacks(story: &mut Story) {
         "/_admin/oci/stacks",
         json!({"stack": NEW_STACK, "outcomes": ["fail:TERRAFORM_EXECUTION_ERROR:Error: bad variable"]}),
     );
-    let home = e2e::oci::home_with_config(&pem);
+    let home = e2e::oci::home_with_config(pem);
     let home_dir = home.display().to_string();
     let endpoint = story.local.emulator.url();
     let apply = async |stack: &str| {
@@ -250,7 +253,10 @@ async fn oracle_stacks(story: &mut Story) {
                     "--endpoint",
                     &endpoint,
                 ],
-                &[("HOME", home_dir.as_str())],
+                &[
+                    ("HOME", home_dir.as_str()),
+                    ("OCI_CLI_PASSPHRASE", e2e::oci::PASSPHRASE),
+                ],
             )
             .await;
         let answer: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
