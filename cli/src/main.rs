@@ -113,6 +113,7 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// The exit code that says this problem.
     fn ended(&self) -> Ended {
         match self {
             Self::Usage(_) => Ended::Usage,

@@ -35,8 +35,16 @@ pub struct ApplyArgs {
 pub(super) enum Waited {
     /// It ended: succeeded, failed or was canceled.
     Ended(StackJob),
-    /// It was still running when the time ran out, or when OCI stopped answering.
+    /// It was still running when the time ran out.
     StillRunning(StackJob),
+    /// Its state could not be read (OCI refused to say, or went quiet until the time ran out):
+    /// the job, as last seen, may run on.
+    Unread {
+        /// As last seen.
+        job: StackJob,
+        /// Why it could not be read.
+        problem: Problem,
+    },
 }
 
 /// A token of this process and moment, up to OCI's 64 characters.
@@ -71,25 +79,68 @@ pub(super) async fn create_rollback(
     .await
 }
 
-/// Looks at `job` until it ends or the command's time runs out.
-pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Result<Waited, Problem> {
+/// Looks at `job` until it ends or the command's time runs out. OCI going quiet for a while
+/// (each look is already asked again a few times) is not the end of the wait: the job runs on
+/// in Resource Manager, so it is looked at again while there is time.
+pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Waited {
     let mut job = job;
     let mut poll = FIRST_POLL;
+    let mut quiet: Option<CallError> = None;
     while !job.state.is_final() {
-        if !resource_manager.has_time_for(poll) {
-            return Ok(Waited::StillRunning(job));
-        }
-        tokio::time::sleep(poll).await;
-        poll = (poll * 2).min(MAX_POLL);
-        let answer = match resource_manager.get(&format!("/jobs/{}", encode(&job.id))).await {
-            Ok(answer) => answer,
-            // The job runs on in Resource Manager: say which, rather than only that OCI went quiet.
-            Err(CallError::Unreachable { .. }) => return Ok(Waited::StillRunning(job)),
-            Err(error) => return Err(unavailable(error)),
+        let Some(pause) = resource_manager.wait_before_look(poll) else {
+            return match quiet {
+                Some(error) => Waited::Unread {
+                    job,
+                    problem: unavailable(error),
+                },
+                None => Waited::StillRunning(job),
+            };
         };
-        job = StackJob::read(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
+        tokio::time::sleep(pause).await;
+        poll = (poll * 2).min(MAX_POLL);
+        match resource_manager.get(&format!("/jobs/{}", encode(&job.id))).await {
+            Ok(answer) => match StackJob::read(&answer.body) {
+                Ok(read) => (job, quiet) = (read, None),
+                Err(error) => {
+                    return Waited::Unread {
+                        job,
+                        problem: Problem::Failed(error.to_string()),
+                    };
+                }
+            },
+            Err(error @ CallError::Unreachable { .. }) => quiet = Some(error),
+            Err(error) => {
+                return Waited::Unread {
+                    job,
+                    problem: unavailable(error),
+                };
+            }
+        }
     }
-    Ok(Waited::Ended(job))
+    Waited::Ended(job)
+}
+
+/// The failure codes `--rollback-on` names, as OCI spells them (upper case, trimmed); an empty
+/// or misspelt one is a usage error, not a rollback silently never made.
+fn rollback_codes(named: &[String]) -> Result<Vec<String>, Problem> {
+    named
+        .iter()
+        .map(|named| {
+            let code = named.trim().to_ascii_uppercase();
+            let spelt = !code.is_empty()
+                && code
+                    .bytes()
+                    .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_');
+            if spelt {
+                Ok(code)
+            } else {
+                Err(Problem::Usage(format!(
+                    "--rollback-on names `{}`, which is not a failure code such as TERRAFORM_EXECUTION_ERROR",
+                    named.trim()
+                )))
+            }
+        })
+        .collect()
 }
 
 /// The newest good apply before `failed`, reading the stack's jobs newest first until it is found.
@@ -107,6 +158,7 @@ async fn target(
 
 pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {
     let stack = args.stack.as_str();
+    let rollback_on = rollback_codes(&args.rollback_on)?;
     let apply = create(
         resource_manager,
         json!({"stackId": stack, "displayName": "pipeguard apply",
@@ -115,7 +167,17 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     )
     .await?;
     let report = |ended: Ended, text: String, fields: Value| outcome(json, stack, ended, text, fields);
-    let failed = match wait(resource_manager, apply).await? {
+    let failed = match wait(resource_manager, apply).await {
+        Waited::Unread { job, problem } => {
+            return report(
+                problem.ended(),
+                format!(
+                    "apply job {} of stack {stack} was created, but its state could not be read ({problem}); it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
+                    job.id
+                ),
+                json!({"apply": job_json(&job), "outcome": "unknown", "reason": problem.to_string()}),
+            );
+        }
         Waited::StillRunning(job) => {
             return report(
                 Ended::Failed,
@@ -155,7 +217,7 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     if args.no_rollback {
         return skipped("--no-rollback".into(), "not_rolled_back");
     }
-    if let Some(why) = not_qualifying(&failed, &args.rollback_on) {
+    if let Some(why) = not_qualifying(&failed, &rollback_on) {
         return skipped(why, "not_rolled_back");
     }
     // From here the apply has failed whatever happens: a problem with the rollback is said
@@ -207,7 +269,7 @@ async fn roll_back(
         return Ok(None);
     };
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
-    let (rollback, outcome, how) = match wait(resource_manager, rollback).await? {
+    let (rollback, outcome, how) = match wait(resource_manager, rollback).await {
         Waited::Ended(job) if job.state == JobState::Succeeded => {
             (job, "rolled_back", "rolled back".to_owned())
         }
@@ -223,6 +285,11 @@ async fn roll_back(
             "rollback_still_running",
             "the rollback is still running after --timeout".into(),
         ),
+        Waited::Unread { job, problem } => (
+            job,
+            "rollback_unknown",
+            format!("the rollback's state could not be read ({problem}); it may still be running"),
+        ),
     };
     Ok(Some(RolledBack {
         target,
@@ -236,3 +303,7 @@ pub(super) fn job_json(job: &StackJob) -> Value {
     json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created,
            "failure": job.failure.as_ref().map(|failure| json!({"code": failure.code, "message": failure.message}))})
 }
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

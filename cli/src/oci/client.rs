@@ -24,6 +24,11 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Time a call is given at the least, after a wait.
 const CALL_MARGIN: Duration = Duration::from_secs(2);
+/// The longest one attempt may take: a connection that went silent (a half-open one kept
+/// alive) is given up and asked again, rather than holding the rest of the command's time.
+const ATTEMPT_LIMIT: Duration = Duration::from_secs(60);
+/// How much of an error answer that is not OCI's JSON (a proxy's page) is said.
+const FOREIGN_BODY_SHOWN: usize = 200;
 
 /// A call that did not get the answer it asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,22 +120,24 @@ impl ResourceManager {
             endpoint: endpoint.clone(),
             cause,
         };
+        let invalid = |cause: String| CallError::Invalid {
+            endpoint: endpoint.clone(),
+            cause,
+        };
         let uri: hyper::Uri = endpoint
             .parse()
-            .map_err(|error| unreachable(format!("not a URL: {error}")))?;
+            .map_err(|error| invalid(format!("not a URL: {error}")))?;
         let host = match (uri.host(), uri.port_u16()) {
             (Some(host), Some(port)) => format!("{host}:{port}"),
             (Some(host), None) => host.to_owned(),
-            (None, _) => return Err(unreachable("the URL names no host".into())),
+            (None, _) => return Err(invalid("the URL names no host".into())),
         };
         // The credentials' signature, and a resource principal's token, go in every request.
         let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
         if uri.scheme_str() != Some("https") && !loopback {
-            return Err(CallError::Invalid {
-                endpoint: endpoint.clone(),
-                cause: "only https carries OCI credentials, but for a loopback address (a local emulator)"
-                    .into(),
-            });
+            return Err(invalid(
+                "only https carries OCI credentials, but for a loopback address (a local emulator)".into(),
+            ));
         }
         let connector = HttpsConnectorBuilder::new()
             .with_native_roots()
@@ -188,9 +195,14 @@ impl ResourceManager {
         }
     }
 
-    /// Whether waiting `wait` still leaves time for a call before the command's deadline.
-    pub fn has_time_for(&self, wait: Duration) -> bool {
-        Instant::now() + wait + CALL_MARGIN < self.deadline
+    /// How long to wait before the next look, at most `poll`, so that a call still fits before
+    /// the command's deadline; None when none does any more.
+    pub fn wait_before_look(&self, poll: Duration) -> Option<Duration> {
+        let left = self
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .checked_sub(CALL_MARGIN)?;
+        Some(poll.min(left))
     }
 
     /// The path the endpoint itself has, before the API version (none for OCI's own).
@@ -243,9 +255,13 @@ impl ResourceManager {
                 endpoint: self.endpoint.clone(),
                 cause: error.to_string(),
             })?;
-        let response = tokio::time::timeout_at(self.deadline, self.http.request(request))
+        let (attempt_ends, silent) = match Instant::now() + ATTEMPT_LIMIT {
+            limit if limit < self.deadline => (limit, "no answer within a minute"),
+            _ => (self.deadline, "no answer before the command's deadline"),
+        };
+        let response = tokio::time::timeout_at(attempt_ends, self.http.request(request))
             .await
-            .map_err(|_| unreachable("no answer before the command's deadline".into()))?
+            .map_err(|_| unreachable(silent.into()))?
             .map_err(|error| unreachable(error.to_string()))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -259,9 +275,9 @@ impl ResourceManager {
             header("opc-request-id").unwrap_or_default(),
             header("opc-next-page"),
         );
-        let body = tokio::time::timeout_at(self.deadline, response.into_body().collect())
+        let body = tokio::time::timeout_at(attempt_ends, response.into_body().collect())
             .await
-            .map_err(|_| unreachable("the answer did not end before the command's deadline".into()))?
+            .map_err(|_| unreachable(format!("{silent}: the answer did not end")))?
             .map_err(|error| unreachable(error.to_string()))?
             .to_bytes();
         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -272,7 +288,20 @@ impl ResourceManager {
             });
         }
         let text = |field: &str| json[field].as_str().unwrap_or_default().to_owned();
-        let (code, message) = (text("code"), text("message"));
+        let (code, message) = match (text("code"), text("message")) {
+            // Not OCI's error JSON (a proxy's or a load balancer's page): the start of it.
+            (code, message) if code.is_empty() && message.is_empty() => (
+                "(no OCI error code)".to_owned(),
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(FOREIGN_BODY_SHOWN)
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            known => known,
+        };
         Err(if status == 401 {
             CallError::NotAuthenticated {
                 code,

@@ -24,3 +24,46 @@ fn query_values_are_encoded_as_they_are_signed() {
     );
     assert_eq!(encode("a b/c+d=e&"), "a%20b%2Fc%2Bd%3De%26");
 }
+
+fn signer() -> Signer {
+    let key = aws_lc_rs::signature::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let pkcs8 = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs8.as_ref())
+    );
+    Signer::from_pem("t/u/f", pem.as_bytes(), None).unwrap()
+}
+
+#[tokio::test]
+async fn a_look_waits_at_most_what_leaves_a_call_time_before_the_deadline() {
+    let soon = Instant::now() + Duration::from_secs(10);
+    let client = ResourceManager::new("http://127.0.0.1:9".into(), signer(), soon).unwrap();
+    assert_eq!(
+        client.wait_before_look(Duration::from_secs(1)),
+        Some(Duration::from_secs(1))
+    );
+    let longest = client.wait_before_look(Duration::from_secs(15)).unwrap();
+    assert!(
+        longest <= Duration::from_secs(8) && longest > Duration::from_secs(7),
+        "{longest:?}"
+    );
+    let ending = ResourceManager::new(
+        "http://127.0.0.1:9".into(),
+        signer(),
+        Instant::now() + Duration::from_secs(1),
+    )
+    .unwrap();
+    assert_eq!(ending.wait_before_look(Duration::from_millis(500)), None);
+}
+
+#[test]
+fn an_endpoint_that_is_not_one_is_a_usage_error_not_an_unreachable_one() {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for bad in ["not a url", "/just/a/path", "http://example.com"] {
+        let Err(error) = ResourceManager::new(bad.into(), signer(), deadline) else {
+            panic!("{bad} was taken");
+        };
+        assert!(matches!(error, CallError::Invalid { .. }), "{bad}: {error}");
+    }
+}

@@ -105,8 +105,11 @@ async fn jobs_until(
         let read = pipeguard_core::stack::StackJob::read_page(&answer.body)
             .map_err(|error| Problem::Failed(error.to_string()))?;
         jobs.extend(read);
+        // An empty or repeated page token would read the same page until the deadline.
         match answer.next_page {
-            Some(next) if !enough(&jobs) => page = Some(next),
+            Some(next) if !enough(&jobs) && !next.is_empty() && page.as_ref() != Some(&next) => {
+                page = Some(next);
+            }
             _ => return Ok(jobs),
         }
     }

@@ -95,15 +95,20 @@ pub async fn run(
         );
     }
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
-    let (ended, outcome, job) = match wait(resource_manager, rollback).await? {
-        Waited::Ended(job) if job.state == JobState::Succeeded => (Ended::Ok, "rolled_back", job),
-        Waited::Ended(job) => (Ended::Failed, "rollback_failed", job),
-        Waited::StillRunning(job) => (Ended::Failed, "rollback_still_running", job),
+    let (ended, outcome, job, unread) = match wait(resource_manager, rollback).await {
+        Waited::Ended(job) if job.state == JobState::Succeeded => (Ended::Ok, "rolled_back", job, None),
+        Waited::Ended(job) => (Ended::Failed, "rollback_failed", job, None),
+        Waited::StillRunning(job) => (Ended::Failed, "rollback_still_running", job, None),
+        Waited::Unread { job, problem } => (problem.ended(), "rollback_unknown", job, Some(problem)),
     };
-    let how = job.failure.as_ref().map_or_else(
-        || job.state.to_string(),
-        |failure| format!("{} ({}: {})", job.state, failure.code, failure.message),
-    );
+    let how = match (&unread, &job.failure) {
+        (Some(problem), _) => format!(
+            "{} when last seen; its state could not be read since ({problem})",
+            job.state
+        ),
+        (None, Some(failure)) => format!("{} ({}: {})", job.state, failure.code, failure.message),
+        (None, None) => job.state.to_string(),
+    };
     say(
         ended,
         format!(

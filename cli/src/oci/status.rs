@@ -1,5 +1,6 @@
-//! `pipeguard oci status --stack`: the stack's recent jobs, its last good apply (the one a
-//! rollback would return to) and its last rollback, reading every page it needs, newest first.
+//! `pipeguard oci status --stack`: the stack's recent jobs, its last good apply (the one an
+//! apply failing now would be rolled back to) and its last rollback, reading every page it
+//! needs, newest first.
 
 use super::client::ResourceManager;
 use super::jobs_until;

@@ -387,6 +387,32 @@ async fn an_apply_still_running_at_the_timeout_is_named_and_exits_1() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oci_going_quiet_while_a_job_runs_is_waited_out_and_when_it_stays_quiet_the_job_is_named() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["succeed", "hang"]);
+    // Six answers lost: more than one look asks for, fewer than the wait has time for.
+    local.fault(json!({"service": "resourcemanager", "operation": "GetJob", "kind": "drop", "count": 6}));
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{answer} {stderr}");
+    assert_eq!(answer["outcome"], "applied");
+    assert!(local.calls("resourcemanager", "GetJob", None) >= 7);
+    // Quiet until the deadline: exit code 3, and the job that goes on is named.
+    local.fault(json!({"service": "resourcemanager", "operation": "GetJob", "kind": "drop"}));
+    let (code, answer, stderr) = apply(&local, &home, &["--timeout", "4s"]).await;
+    assert_eq!(code, 3, "{answer} {stderr}");
+    assert_eq!(answer["outcome"], "unknown");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!(
+            "apply job {} of stack {STACK} was created, but its state could not be read",
+            answer["apply"]["id"].as_str().unwrap_or("?")
+        )),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollback_by_hand_returns_to_the_good_apply_before_the_latest_or_to_the_one_named() {
     let local = Local::start(&[]).await;
     let home = stack_with(&local, &["succeed"]);

@@ -164,9 +164,12 @@ fn start_process(shared: &Arc<Shared>, function: &str, launch: Launch) {
     if let Some(cwd) = &launch.cwd {
         command.current_dir(cwd);
     }
+    // The lock is held across the spawn, so that the process cannot take an invocation before
+    // its pid is recorded: a timeout stops the process that took the invocation, by that pid,
+    // and one taken unrecorded would be retried into a process that never polls again.
+    let mut state = shared.state();
     let spawned_at = now();
     let spawned = command.spawn();
-    let mut state = shared.state();
     match spawned {
         Ok(child) => {
             let entry = state.functions.entry(function.to_owned()).or_default();
