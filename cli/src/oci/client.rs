@@ -79,13 +79,18 @@ pub struct Answer {
     pub next_page: Option<String>,
 }
 
+/// Reads the credentials again, when they live in files that are renewed while the command runs.
+type Renew = Box<dyn Fn() -> Option<Signer> + Send + Sync>;
+
 /// Resource Manager, asked as one signer.
 pub struct ResourceManager {
     http: HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// `https://host[:port]` and any path before the API version.
     endpoint: String,
     host: String,
-    signer: Signer,
+    /// Replaced when `renew` reads renewed credentials.
+    signer: std::sync::RwLock<Signer>,
+    renew: Option<Renew>,
     deadline: Instant,
 }
 
@@ -149,9 +154,21 @@ impl ResourceManager {
             http: HttpClient::builder(TokioExecutor::new()).build(connector),
             endpoint,
             host,
-            signer,
+            signer: std::sync::RwLock::new(signer),
+            renew: None,
             deadline,
         })
+    }
+
+    /// A client that, answered 401, reads its credentials again with `renew` and asks once more
+    /// as the renewed signer: a resource principal's token and key in files are renewed by the
+    /// platform ("the signer may attempt to reload these values from the filesystem on receiving
+    /// a 401 response", cli/OCI-FACTS.md 7).
+    pub fn renewing(self, renew: impl Fn() -> Option<Signer> + Send + Sync + 'static) -> Self {
+        Self {
+            renew: Some(Box::new(renew)),
+            ..self
+        }
     }
 
     /// GET `path_and_query` (after the API version), asked again after 429, 5xx or no answer.
@@ -176,9 +193,22 @@ impl ResourceManager {
         let target = format!("{}{API_VERSION}{path_and_query}", self.path_prefix());
         let mut backoff = FIRST_BACKOFF;
         let mut unreachable = 0;
+        let mut renewed = false;
         loop {
             let body = body.as_ref().map(|(json, token)| (json.as_bytes(), *token));
             let outcome = self.send(method, &target, body).await;
+            if let (Err(CallError::NotAuthenticated { .. }), false, Some(renew)) =
+                (&outcome, renewed, &self.renew)
+            {
+                renewed = true;
+                if let Some(signer) = renew() {
+                    *self
+                        .signer
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = signer;
+                    continue;
+                }
+            }
             let again = match &outcome {
                 Err(CallError::Unreachable { .. }) => {
                     unreachable += 1;
@@ -242,7 +272,12 @@ impl ResourceManager {
             .header("date", &date)
             .header("host", &self.host)
             .header("accept", "application/json");
-        for (name, value) in self.signer.headers(&unsigned) {
+        let signed = self
+            .signer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .headers(&unsigned);
+        for (name, value) in signed {
             request = request.header(name, value);
         }
         if let Some((_, retry_token)) = body {

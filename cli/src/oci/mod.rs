@@ -64,7 +64,16 @@ pub async fn run(
 ) -> Result<Ended, Problem> {
     let deadline = Instant::now() + parse_timeout(&args.timeout)?;
     let identity = identity(args.auth, args.config_file, profile, region.is_some())?;
-    let signer = signer(&identity)?;
+    let signing = signer(&identity)?;
+    // A resource principal's token in a file is renewed by the platform: read again on a 401.
+    let renewable = matches!(
+        &identity.credentials,
+        Credentials::ResourcePrincipal {
+            token: Source::File(_),
+            ..
+        }
+    )
+    .then(|| identity.clone());
     let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
     let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
     let endpoint = match (endpoint, region) {
@@ -76,7 +85,10 @@ pub async fn run(
             ));
         }
     };
-    let resource_manager = ResourceManager::new(endpoint, signer, deadline).map_err(unavailable)?;
+    let mut resource_manager = ResourceManager::new(endpoint, signing, deadline).map_err(unavailable)?;
+    if let Some(principal) = renewable {
+        resource_manager = resource_manager.renewing(move || signer(&principal).ok());
+    }
     match args.command {
         OciCommand::Apply(apply) => apply::run(&resource_manager, apply, json).await,
         OciCommand::Rollback(rollback) => rollback::run(&resource_manager, rollback, json).await,

@@ -219,6 +219,57 @@ async fn an_encrypted_key_signs_with_its_passphrase_from_the_profile_the_variabl
     let _ = std::fs::remove_dir_all(home);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_principals_token_renewed_in_its_file_is_read_again_after_a_401() {
+    let local = Local::start(&[]).await;
+    let (pem, public) = key_pair();
+    let register = |token: &str| {
+        local.admin(
+            "POST",
+            "/_admin/oci/keys",
+            json!({"key_id": format!("ST${token}"), "public_key_der_base64": public}),
+        );
+    };
+    register("first-token");
+    local.admin(
+        "POST",
+        "/_admin/oci/stacks",
+        json!({"stack": STACK, "outcomes": ["hang"]}),
+    );
+    let home = home_with_config(&pem);
+    let token_file = home.join("rpst");
+    std::fs::write(&token_file, "first-token\n").expect("the token file");
+    let (key_file, token_path) = (
+        home.join(".oci/key.pem").display().to_string(),
+        token_file.display().to_string(),
+    );
+    let mut principal = build_runner(&key_file);
+    principal[2].1 = &token_path;
+    // While the job runs, the platform renews the token: the old one is refused from now on.
+    let renewing = async {
+        local
+            .wait_for(std::time::Duration::from_secs(10), "the apply job", || {
+                (local.calls("resourcemanager", "CreateJob", None) == 1).then_some(())
+            })
+            .await;
+        std::fs::write(&token_file, "second-token\n").expect("the renewed token");
+        register("second-token");
+        local.admin(
+            "POST",
+            "/_admin/oci/keys",
+            json!({"key_id": "ST$first-token", "revoked": true}),
+        );
+    };
+    let ((code, answer, stderr), ()) = tokio::join!(
+        oci(&local, &home, "apply", &["--timeout", "6s"], &principal),
+        renewing
+    );
+    // Without reading the token again this would be exit code 3, the credentials refused.
+    assert_eq!(code, 1, "{answer} {stderr}");
+    assert_eq!(answer["outcome"], "still_running", "{answer}");
+    let _ = std::fs::remove_dir_all(home);
+}
+
 /// A signed-in home and a stack whose next created jobs end as `outcomes` say.
 fn stack_with(local: &Local, outcomes: &[&str]) -> PathBuf {
     let (pem, public) = key_pair();

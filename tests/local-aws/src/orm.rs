@@ -359,7 +359,8 @@ fn verify(
         .map_err(|_| "the signature does not verify".to_owned())
 }
 
-/// `/_admin/oci/...`: register a public key (`keys`: `{"key_id", "public_key_der_base64"}`), add
+/// `/_admin/oci/...`: register a public key (`keys`: `{"key_id", "public_key_der_base64"}`, or
+/// `{"key_id", "revoked": true}` to forget it, as a renewed token's old one is), add
 /// a job (`jobs`: `{"stack", "operation", "state", "failure_code"?, "failure_message"?}`), or
 /// script how a stack's next created jobs end (`stacks`: `{"stack", "outcomes": [...]}`).
 pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, AwsError> {
@@ -371,6 +372,10 @@ pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, Aw
     };
     let mut state = shared.state();
     match what {
+        "keys" if body["revoked"] == true => {
+            state.orm.keys.remove(&text("key_id")?);
+            Ok(json!({}))
+        }
         "keys" => {
             let der = STANDARD
                 .decode(text("public_key_der_base64")?)
