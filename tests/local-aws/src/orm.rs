@@ -148,7 +148,14 @@ pub fn handle(
                 .iter()
                 .skip(start)
                 .take(limit)
-                .map(|job| job.to_json())
+                .map(|job| {
+                    // A JobSummary has no failureDetails: only GetJob says why a job failed.
+                    let mut summary = job.to_json();
+                    if let Some(fields) = summary.as_object_mut() {
+                        fields.remove("failureDetails");
+                    }
+                    summary
+                })
                 .collect();
             let mut headers = vec![("opc-request-id", format!("local-{}", jobs.len()))];
             if start + limit < jobs.len() {
