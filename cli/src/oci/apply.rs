@@ -80,8 +80,9 @@ pub(super) async fn create_rollback(
 }
 
 /// Looks at `job` until it ends or the command's time runs out. OCI going quiet for a while
-/// (each look is already asked again a few times) is not the end of the wait: the job runs on
-/// in Resource Manager, so it is looked at again while there is time.
+/// (each look is already asked again a few times), or refusing credentials that are being
+/// renewed, is not the end of the wait: the job runs on in Resource Manager, so it is looked at
+/// again while there is time.
 pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Waited {
     let mut job = job;
     let mut poll = FIRST_POLL;
@@ -109,6 +110,10 @@ pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> W
                 }
             },
             Err(error @ CallError::Unreachable { .. }) => quiet = Some(error),
+            // Credentials read again may not be renewed yet: look again while there is time.
+            Err(error @ CallError::NotAuthenticated { .. }) if resource_manager.renews() => {
+                quiet = Some(error);
+            }
             Err(error) => {
                 return Waited::Unread {
                     job,
@@ -283,12 +288,16 @@ async fn roll_back(
         Waited::StillRunning(job) => (
             job,
             "rollback_still_running",
-            "the rollback is still running after --timeout".into(),
+            format!(
+                "the rollback is still running after --timeout: see `pipeguard oci status --stack {stack}`"
+            ),
         ),
         Waited::Unread { job, problem } => (
             job,
             "rollback_unknown",
-            format!("the rollback's state could not be read ({problem}); it may still be running"),
+            format!(
+                "the rollback's state could not be read ({problem}); it may still be running: see `pipeguard oci status --stack {stack}`"
+            ),
         ),
     };
     Ok(Some(RolledBack {

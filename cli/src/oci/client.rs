@@ -225,6 +225,12 @@ impl ResourceManager {
         }
     }
 
+    /// Whether a 401 may pass: the credentials are read again (`renewing`), and the platform may
+    /// not have renewed them yet.
+    pub fn renews(&self) -> bool {
+        self.renew.is_some()
+    }
+
     /// How long to wait before the next look, at most `poll`, so that a call still fits before
     /// the command's deadline; None when none does any more.
     pub fn wait_before_look(&self, poll: Duration) -> Option<Duration> {
@@ -325,16 +331,9 @@ impl ResourceManager {
         let text = |field: &str| json[field].as_str().unwrap_or_default().to_owned();
         let (code, message) = match (text("code"), text("message")) {
             // Not OCI's error JSON (a proxy's or a load balancer's page): the start of it.
-            (code, message) if code.is_empty() && message.is_empty() => (
-                "(no OCI error code)".to_owned(),
-                String::from_utf8_lossy(&body)
-                    .chars()
-                    .take(FOREIGN_BODY_SHOWN)
-                    .collect::<String>()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            (code, message) if code.is_empty() && message.is_empty() => {
+                ("(no OCI error code)".to_owned(), foreign_page(&body))
+            }
             known => known,
         };
         Err(if status == 401 {
@@ -352,6 +351,21 @@ impl ResourceManager {
             }
         })
     }
+}
+
+/// An error answer that is not OCI's JSON (a proxy's or a load balancer's page), as it is said:
+/// its start, on one line; never a page that echoes the request's signature or token.
+fn foreign_page(body: &[u8]) -> String {
+    let page = String::from_utf8_lossy(body);
+    if page.contains("ST$") || page.contains("Signature") {
+        return "(an answer that repeats the request's credentials, not shown)".to_owned();
+    }
+    page.chars()
+        .take(FOREIGN_BODY_SHOWN)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

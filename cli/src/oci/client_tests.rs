@@ -37,8 +37,9 @@ fn signer() -> Signer {
 
 #[tokio::test]
 async fn a_look_waits_at_most_what_leaves_a_call_time_before_the_deadline() {
+    let signing = signer();
     let soon = Instant::now() + Duration::from_secs(10);
-    let client = ResourceManager::new("http://127.0.0.1:9".into(), signer(), soon).unwrap();
+    let client = ResourceManager::new("http://127.0.0.1:9".into(), signing, soon).unwrap();
     assert_eq!(
         client.wait_before_look(Duration::from_secs(1)),
         Some(Duration::from_secs(1))
@@ -48,9 +49,10 @@ async fn a_look_waits_at_most_what_leaves_a_call_time_before_the_deadline() {
         longest <= Duration::from_secs(8) && longest > Duration::from_secs(7),
         "{longest:?}"
     );
+    let signing = signer();
     let ending = ResourceManager::new(
         "http://127.0.0.1:9".into(),
-        signer(),
+        signing,
         Instant::now() + Duration::from_secs(1),
     )
     .unwrap();
@@ -65,5 +67,22 @@ fn an_endpoint_that_is_not_one_is_a_usage_error_not_an_unreachable_one() {
             panic!("{bad} was taken");
         };
         assert!(matches!(error, CallError::Invalid { .. }), "{bad}: {error}");
+    }
+}
+
+#[test]
+fn a_page_that_is_not_ocis_json_is_quoted_briefly_and_never_with_the_credentials() {
+    let page = format!("<html>\n  <h1>502 Bad Gateway</h1>{}</html>", "x".repeat(500));
+    let quoted = foreign_page(page.as_bytes());
+    assert!(quoted.starts_with("<html> <h1>502 Bad Gateway</h1>x"), "{quoted}");
+    assert!(quoted.chars().count() <= FOREIGN_BODY_SHOWN, "{quoted}");
+    for echoed in [
+        "bad request: authorization: Signature version=\"1\",keyId=\"t/u/f\"",
+        "keyId=ST$eyJhbGciOi",
+    ] {
+        assert_eq!(
+            foreign_page(echoed.as_bytes()),
+            "(an answer that repeats the request's credentials, not shown)"
+        );
     }
 }

@@ -45,7 +45,8 @@ enum OciCommand {
     /// newest good apply. Exit code 0 applied, 1 the apply failed (rolled back or not: it says).
     Apply(apply::ApplyArgs),
     /// Roll the stack back by hand: to the newest good apply before its latest apply, or --to.
-    /// Exit code 0 rolled back (or --dry-run), 1 the rollback failed or is still running.
+    /// Exit code 0 rolled back (or --dry-run), 1 the rollback failed or is still running, 3 OCI
+    /// could not be reached or refused the credentials (a rollback job already made is named).
     Rollback(rollback::RollbackArgs),
     /// A stack's recent jobs, its last good apply and its last rollback.
     Status(status::StatusArgs),
@@ -87,7 +88,13 @@ pub async fn run(
     };
     let mut resource_manager = ResourceManager::new(endpoint, signing, deadline).map_err(unavailable)?;
     if let Some(principal) = renewable {
-        resource_manager = resource_manager.renewing(move || signer(&principal).ok());
+        resource_manager = resource_manager.renewing(move || {
+            signer(&principal)
+                .inspect_err(|problem| {
+                    eprintln!("pipeguard: the resource principal could not be read again: {problem}")
+                })
+                .ok()
+        });
     }
     match args.command {
         OciCommand::Apply(apply) => apply::run(&resource_manager, apply, json).await,
@@ -105,6 +112,7 @@ async fn jobs_until(
 ) -> Result<Vec<pipeguard_core::stack::StackJob>, Problem> {
     let mut jobs = Vec::new();
     let mut page: Option<String> = None;
+    let mut seen = std::collections::BTreeSet::new();
     loop {
         let mut query = format!(
             "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={JOBS_PER_PAGE}",
@@ -117,13 +125,29 @@ async fn jobs_until(
         let read = pipeguard_core::stack::StackJob::read_page(&answer.body)
             .map_err(|error| Problem::Failed(error.to_string()))?;
         jobs.extend(read);
-        // An empty or repeated page token would read the same page until the deadline.
-        match answer.next_page {
-            Some(next) if !enough(&jobs) && !next.is_empty() && page.as_ref() != Some(&next) => {
-                page = Some(next);
-            }
-            _ => return Ok(jobs),
+        if enough(&jobs) {
+            return Ok(jobs);
         }
+        match next_page(&mut seen, answer.next_page, stack)? {
+            Some(next) => page = Some(next),
+            None => return Ok(jobs),
+        }
+    }
+}
+
+/// The page to read next, given the token an answer ended with (None: the last page). An empty
+/// or repeated token would read pages again until the deadline, and stopping there would take
+/// the pages read for all of them: it is an error.
+fn next_page(
+    seen: &mut std::collections::BTreeSet<String>,
+    token: Option<String>,
+    stack: &str,
+) -> Result<Option<String>, Problem> {
+    match token {
+        Some(next) if next.is_empty() || !seen.insert(next.clone()) => Err(Problem::Failed(format!(
+            "Resource Manager's job pages of stack {stack} do not end (page token `{next}` again, or empty)"
+        ))),
+        token => Ok(token),
     }
 }
 

@@ -115,6 +115,7 @@ pub async fn run(
             "rollback job {} of stack {stack} to apply job {}: {how}",
             job.id, target.id
         ),
-        json!({"outcome": outcome, "target": job_json(&target), "rollback": job_json(&job)}),
+        json!({"outcome": outcome, "target": job_json(&target), "rollback": job_json(&job),
+               "reason": unread.as_ref().map(ToString::to_string)}),
     )
 }

@@ -267,6 +267,22 @@ async fn a_resource_principals_token_renewed_in_its_file_is_read_again_after_a_4
     // Without reading the token again this would be exit code 3, the credentials refused.
     assert_eq!(code, 1, "{answer} {stderr}");
     assert_eq!(answer["outcome"], "still_running", "{answer}");
+    let statuses: Vec<u64> = local
+        .admin("GET", "/_admin/calls", json!({}))
+        .as_array()
+        .map(|calls| {
+            calls
+                .iter()
+                .filter(|call| call["operation"] == "GetJob")
+                .filter_map(|call| call["status"].as_u64())
+                .collect()
+        })
+        .unwrap_or_default();
+    let refused = statuses.iter().position(|status| *status == 401);
+    assert!(
+        refused.is_some_and(|at| statuses[at + 1..].contains(&200)),
+        "a look refused the old token, and a later one was answered: {statuses:?}"
+    );
     let _ = std::fs::remove_dir_all(home);
 }
 
@@ -449,7 +465,7 @@ async fn oci_going_quiet_while_a_job_runs_is_waited_out_and_when_it_stays_quiet_
     assert!(local.calls("resourcemanager", "GetJob", None) >= 7);
     // Quiet until the deadline: exit code 3, and the job that goes on is named.
     local.fault(json!({"service": "resourcemanager", "operation": "GetJob", "kind": "drop"}));
-    let (code, answer, stderr) = apply(&local, &home, &["--timeout", "4s"]).await;
+    let (code, answer, stderr) = apply(&local, &home, &["--timeout", "8s"]).await;
     assert_eq!(code, 3, "{answer} {stderr}");
     assert_eq!(answer["outcome"], "unknown");
     let message = answer["message"].as_str().unwrap_or_default();
