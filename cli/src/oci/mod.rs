@@ -27,8 +27,10 @@ pub struct OciArgs {
     /// The OCI CLI's config file (default: OCI_CLI_CONFIG_FILE, or ~/.oci/config)
     #[arg(long, global = true)]
     config_file: Option<PathBuf>,
-    /// api_key (a profile of the config file; --profile or OCI_CLI_PROFILE, else DEFAULT) or
-    /// resource_principal (OCI DevOps build runners, functions) (default: OCI_CLI_AUTH, or api_key)
+    /// api_key (a profile of the config file; --profile or OCI_CLI_PROFILE, else DEFAULT; the OCI
+    /// CLI's OCI_CLI_USER, _TENANCY, _FINGERPRINT, _KEY_FILE, _KEY_CONTENT and _PASSPHRASE win
+    /// over it) or resource_principal (OCI DevOps build runners, functions) (default:
+    /// OCI_CLI_AUTH, or api_key)
     #[arg(long, global = true)]
     auth: Option<String>,
     /// Resource Manager's URL instead of the region's (default: OCI_CLI_ENDPOINT)
