@@ -232,18 +232,13 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
             format!("no earlier successful apply of stack {stack}"),
             "no_target",
         ),
-        Ok(Some(RolledBack {
-            target,
-            rollback,
-            outcome,
-            how,
-        })) => report(
+        Ok(Some(RolledBack { target, end })) => report(
             Ended::Failed,
             format!(
-                "{headline}; {how}: rollback job {} to apply job {} (created {})",
-                rollback.id, target.id, target.created
+                "{headline}; {}: rollback job {} to apply job {} (created {})",
+                end.how, end.job.id, target.id, target.created
             ),
-            json!({"apply": job_json(&failed), "outcome": outcome, "target": job_json(&target), "rollback": job_json(&rollback)}),
+            json!({"apply": job_json(&failed), "outcome": end.outcome, "target": job_json(&target), "rollback": job_json(&end.job)}),
         ),
         Err(problem) => report(
             Ended::Failed,
@@ -255,12 +250,67 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     }
 }
 
-/// What came of rolling back: to which apply, by which job, and how it ended.
+/// What came of rolling back: to which apply, and how the rollback job ended.
 struct RolledBack {
     target: StackJob,
-    rollback: StackJob,
-    outcome: &'static str,
-    how: String,
+    end: RollbackEnd,
+}
+
+/// How a rollback job ended, as `apply` and `rollback` both say it.
+pub(super) struct RollbackEnd {
+    /// The rollback job, as it ended or was last seen.
+    pub job: StackJob,
+    /// `rolled_back`, `rollback_failed`, `rollback_still_running` or `rollback_unknown`.
+    pub outcome: &'static str,
+    /// For people: "rolled back", "the rollback failed (CODE: message)", ...
+    pub how: String,
+    /// Its exit code, for a rollback by hand.
+    pub ended: Ended,
+    /// Why its state could not be read, when it could not.
+    pub reason: Option<String>,
+}
+
+/// The end of a rollback job of `stack` that was waited for.
+pub(super) fn rollback_end(waited: Waited, stack: &str) -> RollbackEnd {
+    let see = format!("see `pipeguard oci status --stack {stack}`");
+    let end = |job, outcome, how, ended| RollbackEnd {
+        job,
+        outcome,
+        how,
+        ended,
+        reason: None,
+    };
+    match waited {
+        Waited::Ended(job) if job.state == JobState::Succeeded => {
+            end(job, "rolled_back", "rolled back".to_owned(), Ended::Ok)
+        }
+        Waited::Ended(job) => {
+            let why = job.failure.as_ref().map_or_else(
+                || job.state.to_string(),
+                |failure| format!("{}: {}", failure.code, failure.message),
+            );
+            end(
+                job,
+                "rollback_failed",
+                format!("the rollback failed ({why})"),
+                Ended::Failed,
+            )
+        }
+        Waited::StillRunning(job) => end(
+            job,
+            "rollback_still_running",
+            format!("the rollback is still running after --timeout: {see}"),
+            Ended::Failed,
+        ),
+        Waited::Unread { job, problem } => RollbackEnd {
+            how: format!(
+                "the rollback's state could not be read ({problem}); it may still be running: {see}"
+            ),
+            ended: problem.ended(),
+            reason: Some(problem.to_string()),
+            ..end(job, "rollback_unknown", String::new(), Ended::Failed)
+        },
+    }
 }
 
 /// Finds the newest good apply before `failed`, rolls the stack back to it and waits; None when
@@ -274,38 +324,8 @@ async fn roll_back(
         return Ok(None);
     };
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
-    let (rollback, outcome, how) = match wait(resource_manager, rollback).await {
-        Waited::Ended(job) if job.state == JobState::Succeeded => {
-            (job, "rolled_back", "rolled back".to_owned())
-        }
-        Waited::Ended(job) => {
-            let why = job.failure.as_ref().map_or_else(
-                || job.state.to_string(),
-                |failure| format!("{}: {}", failure.code, failure.message),
-            );
-            (job, "rollback_failed", format!("the rollback failed ({why})"))
-        }
-        Waited::StillRunning(job) => (
-            job,
-            "rollback_still_running",
-            format!(
-                "the rollback is still running after --timeout: see `pipeguard oci status --stack {stack}`"
-            ),
-        ),
-        Waited::Unread { job, problem } => (
-            job,
-            "rollback_unknown",
-            format!(
-                "the rollback's state could not be read ({problem}); it may still be running: see `pipeguard oci status --stack {stack}`"
-            ),
-        ),
-    };
-    Ok(Some(RolledBack {
-        target,
-        rollback,
-        outcome,
-        how,
-    }))
+    let end = rollback_end(wait(resource_manager, rollback).await, stack);
+    Ok(Some(RolledBack { target, end }))
 }
 
 pub(super) fn job_json(job: &StackJob) -> Value {

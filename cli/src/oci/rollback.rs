@@ -3,7 +3,7 @@
 //! `rollback::target`); with it, to that job, if it is a succeeded apply of the stack. It waits
 //! for the rollback and says how it ended.
 
-use super::apply::{Waited, create_rollback, job_json, wait};
+use super::apply::{create_rollback, job_json, rollback_end, wait};
 use super::client::{ResourceManager, encode};
 use super::{jobs_until, outcome, unavailable};
 use crate::{Ended, Problem};
@@ -95,27 +95,14 @@ pub async fn run(
         );
     }
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
-    let (ended, outcome, job, unread) = match wait(resource_manager, rollback).await {
-        Waited::Ended(job) if job.state == JobState::Succeeded => (Ended::Ok, "rolled_back", job, None),
-        Waited::Ended(job) => (Ended::Failed, "rollback_failed", job, None),
-        Waited::StillRunning(job) => (Ended::Failed, "rollback_still_running", job, None),
-        Waited::Unread { job, problem } => (problem.ended(), "rollback_unknown", job, Some(problem)),
-    };
-    let how = match (&unread, &job.failure) {
-        (Some(problem), _) => format!(
-            "{} when last seen; its state could not be read since ({problem})",
-            job.state
-        ),
-        (None, Some(failure)) => format!("{} ({}: {})", job.state, failure.code, failure.message),
-        (None, None) => job.state.to_string(),
-    };
+    let end = rollback_end(wait(resource_manager, rollback).await, stack);
     say(
-        ended,
+        end.ended,
         format!(
-            "rollback job {} of stack {stack} to apply job {}: {how}",
-            job.id, target.id
+            "rollback job {} of stack {stack} to apply job {}: {}",
+            end.job.id, target.id, end.how
         ),
-        json!({"outcome": outcome, "target": job_json(&target), "rollback": job_json(&job),
-               "reason": unread.as_ref().map(ToString::to_string)}),
+        json!({"outcome": end.outcome, "target": job_json(&target), "rollback": job_json(&end.job),
+               "reason": end.reason}),
     )
 }
