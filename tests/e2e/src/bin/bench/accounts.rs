@@ -3,7 +3,7 @@
 //! organizational view when its answer runs to several pages (the calls a decision costs).
 
 use crate::gate::decide;
-use crate::{TIMEOUT, spread};
+use crate::{TIMEOUT, ratio, spread};
 use e2e::Local;
 use serde_json::json;
 
@@ -173,18 +173,15 @@ pub fn table(store: &StoreFigures, organization: &[OrganizationDecision]) -> (St
     let one = store.decisions.first();
     for decision in &store.decisions {
         let (median, p10, p90) = decision.ms;
-        let ratio = one.map_or("-".to_owned(), |one| format!("{:.3}", median / one.ms.0));
+        let time_ratio = ratio(median, one.map(|one| one.ms.0));
         table.push_str(&format!(
-            "| event store with {} open events of {} accounts, deciding for {} account(s): decision time, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {ratio} |\n",
+            "| event store with {} open events of {} accounts, deciding for {} account(s): decision time, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {time_ratio} |\n",
             store.events, store.accounts_with_events, decision.accounts
         ));
         table.push_str(&format!(
             "| the same: store reads (Query) per decision | {:.1} | {} |\n",
             decision.queries,
-            one.map_or("-".to_owned(), |one| format!(
-                "{:.3}",
-                decision.queries / one.queries
-            ))
+            ratio(decision.queries, one.map(|one| one.queries))
         ));
     }
     if !store.blocked_right {

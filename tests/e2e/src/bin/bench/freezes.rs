@@ -2,7 +2,7 @@
 //! the pipeline decided), and how long one unfreeze takes to release many held pipelines.
 
 use crate::gate::decide;
-use crate::{TIMEOUT, spread};
+use crate::{TIMEOUT, ratio, spread};
 use e2e::{EVENT_STORE, Local};
 use serde_json::json;
 
@@ -154,19 +154,16 @@ pub fn table(decisions: &[FrozenDecision], release: &Release) -> (String, Vec<St
     let none = decisions.first();
     for decision in decisions {
         let (median, p10, p90) = decision.ms;
-        let ratio = none.map_or("-".to_owned(), |none| format!("{:.3}", median / none.ms.0));
+        let time_ratio = ratio(median, none.map(|none| none.ms.0));
         table.push_str(&format!(
-            "| {} active freezes of other pipelines: decision time, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {ratio} |\n",
+            "| {} active freezes of other pipelines: decision time, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {time_ratio} |\n",
             decision.freezes
         ));
         table.push_str(&format!(
             "| the same: freeze reads (DynamoDB Query), AWS calls per decision | {:.1}, {:.1} | {} |\n",
             decision.queries,
             decision.calls,
-            none.map_or("-".to_owned(), |none| format!(
-                "{:.3}",
-                decision.calls / none.calls
-            ))
+            ratio(decision.calls, none.map(|none| none.calls))
         ));
     }
     table.push_str(&format!(
