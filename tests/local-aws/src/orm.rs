@@ -58,11 +58,16 @@ impl Job {
         )
     }
 
+    /// As ListJobs answers it: a JobSummary, which has no failureDetails.
+    fn summary(&self) -> Value {
+        json!({"id": self.id, "stackId": self.stack, "operation": self.operation,
+               "lifecycleState": self.state_now(), "timeCreated": self.created()})
+    }
+
+    /// As GetJob and CreateJob answer it: the summary, and why it failed.
     fn to_json(&self) -> Value {
-        let state = self.state_now();
-        let mut job = json!({"id": self.id, "stackId": self.stack, "operation": self.operation,
-                             "lifecycleState": state, "timeCreated": self.created()});
-        if let Some((code, message)) = self.failure.as_ref().filter(|_| state == self.state) {
+        let mut job = self.summary();
+        if let Some((code, message)) = self.failure.as_ref().filter(|_| self.state_now() == self.state) {
             job["failureDetails"] = json!({"code": code, "message": message});
         }
         job
@@ -148,14 +153,7 @@ pub fn handle(
                 .iter()
                 .skip(start)
                 .take(limit)
-                .map(|job| {
-                    // A JobSummary has no failureDetails: only GetJob says why a job failed.
-                    let mut summary = job.to_json();
-                    if let Some(fields) = summary.as_object_mut() {
-                        fields.remove("failureDetails");
-                    }
-                    summary
-                })
+                .map(|job| job.summary())
                 .collect();
             let mut headers = vec![("opc-request-id", format!("local-{}", jobs.len()))];
             if start + limit < jobs.len() {
