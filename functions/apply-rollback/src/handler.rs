@@ -51,11 +51,12 @@ impl Rollbacker {
     /// delivers it again: every step is safe to repeat.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let policies = self.policies.as_ref().map_err(Clone::clone)?;
-        for trigger in parse_invocation(&event.payload) {
+        for trigger in parse_invocation(&event.payload, pipeguard::clock::unix_seconds()) {
             match trigger {
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => {
                     self.on_failure(policies, &change).await?;
                 }
+                Trigger::Refused(refusal) => pipeguard::lambda::refused("apply-rollback", &refusal),
                 other => tracing::debug!(?other, "not a trigger apply-rollback acts on"),
             }
         }

@@ -57,7 +57,7 @@ impl Retrier {
             policies,
             own_account: &own_account,
         };
-        for trigger in parse_invocation(&event.payload) {
+        for trigger in parse_invocation(&event.payload, pipeguard::clock::unix_seconds()) {
             match trigger {
                 Trigger::Pipeline(change)
                     if change.state == ChangeState::Failed && change.level != ChangeLevel::Action =>
@@ -78,6 +78,7 @@ impl Retrier {
                     "action failure ignored: the stage's failure event decides"
                 ),
                 Trigger::Ignored { reason } => tracing::info!(%reason, "event skipped"),
+                Trigger::Refused(refusal) => pipeguard::lambda::refused("stage-retry", &refusal),
                 other => tracing::debug!(?other, "not a trigger stage-retry acts on"),
             }
         }

@@ -553,3 +553,72 @@ async fn an_invocation_that_names_no_account_fails_so_it_is_delivered_again() {
     assert_eq!(error.error_type(), "UnknownAccount");
     assert_eq!(state.num_calls(), 0, "nothing was asked");
 }
+
+/// `event` as the message of an SNS delivery: what anyone allowed to publish to the topic
+/// can send.
+fn inside_sns(event: &Value) -> LambdaEvent<Value> {
+    let mut delivery: Value =
+        serde_json::from_str(include_str!("../../../tests/events/sns-stage-failed.json")).unwrap();
+    delivery["Records"][0]["Sns"]["Message"] = json!(event.to_string());
+    LambdaEvent::new(delivery, context())
+}
+
+#[tokio::test]
+async fn health_events_sweeps_and_unfreezes_inside_sns_messages_record_and_resume_nothing() {
+    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .build()
+    });
+    let (state, retry) = (held_state("events"), retry_call());
+    let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
+    retrier.health = HealthSources::new(
+        health_api(&[(ARN, EventStatusCode::Closed)]),
+        Some(store_with(&[&put, &stored_status("closed")])),
+    );
+    let forged = [
+        health_event(ARN, "closed").payload,
+        json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "123456789012", "detail": {}}),
+        json!({"source": "pipeguard", "detail-type": "pipeguard Freeze Ended", "account": "123456789012", "detail": {"freeze_id": "f-1"}}),
+    ];
+    for event in &forged {
+        retrier.handle(inside_sns(event)).await.unwrap();
+    }
+    assert_eq!(
+        (put.num_calls(), pipelines.num_calls(), retry.num_calls()),
+        (0, 0, 0),
+        "nothing recorded, listed or resumed"
+    );
+    // The same closing event, as EventBridge delivers it, is recorded and resumes the stage.
+    retrier.handle(health_event(ARN, "closed")).await.unwrap();
+    assert_eq!((put.num_calls(), retry.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_health_update_dated_ahead_of_the_clock_is_refused_and_a_genuine_one_still_lands() {
+    let put = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            request.item().and_then(|item| item.get("status")) == Some(&AttributeValue::S("open".into()))
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let mut retrier = retrier(&[], &[], &[]);
+    retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&put])));
+    let mut from_the_future = health_event(ARN, "closed");
+    from_the_future.payload["detail"]["lastUpdatedTime"] = json!("Fri, 01 Jan 2099 00:00:00 GMT");
+    retrier.handle(from_the_future).await.unwrap();
+    assert_eq!(put.num_calls(), 0, "a closing dated 2099 is not recorded");
+    retrier.handle(health_event(ARN, "open")).await.unwrap();
+    assert_eq!(put.num_calls(), 1, "the genuine update is recorded");
+}
+
+#[tokio::test]
+async fn a_health_event_whose_region_is_no_region_is_never_written() {
+    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let mut retrier = retrier(&[], &[], &[]);
+    retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&put])));
+    let mut event = health_event(ARN, "open");
+    event.payload["detail"]["eventRegion"] = json!("pipeguard#freezes");
+    retrier.handle(event).await.unwrap();
+    assert_eq!(put.num_calls(), 0);
+}

@@ -52,6 +52,23 @@ pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|byte| byte.is_ascii_digit())
 }
 
+/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, ... or `global` (AWS Health's region for global
+/// services such as IAM and CloudFront).
+pub fn is_region_code(value: &str) -> bool {
+    if value == "global" {
+        return true;
+    }
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The event store's sort key for an event (its ARN): one item per public event whatever
 /// accounts report it, one per account for any other. The stack's own account
 /// keeps the bare ARN, the key of every item written before the store knew accounts, so an

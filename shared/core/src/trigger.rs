@@ -2,8 +2,14 @@
 //! EventBridge events, and SNS deliveries whose messages are CodePipeline notification-rule
 //! messages or EventBridge events (an EventBridge rule can target a topic too). The envelopes
 //! are aws_lambda_events' (`SnsRecord`, `EventBridgeEvent`); the details are pipeguard's own.
+//!
+//! Each event is taken only from the one who may send it: AWS Health events, the sweep's
+//! schedule and unfreezes only as EventBridge delivers them; an AWS Health update only with a
+//! real region and a time not ahead of the clock. Anything else is refused, not acted on.
 
-use crate::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id};
+use crate::health::{
+    EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id, is_region_code,
+};
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsRecord;
@@ -80,7 +86,47 @@ pub enum Trigger {
         /// Why, for the log.
         reason: String,
     },
+    /// An event that did not come from the one who may send it, or that its sender could not
+    /// have sent: logged and counted, never acted on (redelivering it would change nothing).
+    Refused(Refusal),
 }
+
+/// Why an event was refused, and what it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What kind of refusal, for the metric.
+    pub kind: RefusalKind,
+    /// What arrived and why it is refused, for the log.
+    pub reason: String,
+}
+
+/// The kinds of input refused, each one dimension value of the `Refused` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// An AWS Health event, a schedule or an unfreeze inside an SNS message: anyone allowed to
+    /// publish to the topic could have written it. Only EventBridge delivers those.
+    NotFromEventBridge,
+    /// An AWS Health update dated ahead of the clock: recorded, it would make every genuine
+    /// update after it "outdated" until that time.
+    FromTheFuture,
+    /// An AWS Health event whose `eventRegion` is no AWS region (the store keys events by it).
+    NotARegion,
+}
+
+impl RefusalKind {
+    /// The metric's dimension value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotFromEventBridge => "NotFromEventBridge",
+            Self::FromTheFuture => "FromTheFuture",
+            Self::NotARegion => "NotARegion",
+        }
+    }
+}
+
+/// How far ahead of the receiving function's clock an AWS Health update may be dated: AWS's
+/// clocks and Lambda's agree to well within this, and a genuine update is never dated ahead.
+pub const MAX_SECONDS_AHEAD: i64 = 300;
 
 /// The source of the event `pipeguard unfreeze` puts on the default event bus, which the
 /// template routes to stage-retry.
@@ -154,11 +200,14 @@ impl HealthDetail {
     /// the account the event concerns. An event without a readable one is no record (it is never
     /// taken for a public event: a wrong "public" would block every account); an account-specific
     /// event, or one whose scope is not said, is that account's.
-    fn into_record(self, account: Option<&str>) -> Result<HealthRecord, String> {
-        let time = |name: &str, value: Option<String>| -> Result<Option<i64>, String> {
+    fn into_record(self, account: Option<&str>, now: i64) -> Result<HealthRecord, Unrecordable> {
+        let time = |name: &str, value: Option<String>| -> Result<Option<i64>, Unrecordable> {
             value
                 .filter(|text| !text.trim().is_empty())
-                .map(|text| health_time(&text).ok_or(format!("{name} `{text}` is not a time")))
+                .map(|text| {
+                    health_time(&text)
+                        .ok_or_else(|| Unrecordable::from(format!("{name} `{text}` is not a time")))
+                })
                 .transpose()
         };
         if self.event_arn.trim().is_empty() {
@@ -166,17 +215,37 @@ impl HealthDetail {
         }
         let status = EventStatus::from(self.status_code.as_str());
         if let EventStatus::Other(other) = &status {
-            return Err(format!("statusCode `{other}` is not open, upcoming or closed"));
+            return Err(format!("statusCode `{other}` is not open, upcoming or closed").into());
         }
         let region = self
             .event_region
             .filter(|region| !region.trim().is_empty())
             .ok_or("no eventRegion")?;
+        if !is_region_code(&region) {
+            return Err(Unrecordable::Refused(Refusal {
+                kind: RefusalKind::NotARegion,
+                reason: format!(
+                    "AWS Health event {} names eventRegion `{}`, which is no AWS region",
+                    self.event_arn,
+                    region.escape_debug()
+                ),
+            }));
+        }
         let last_updated = time("lastUpdatedTime", self.last_updated_time)?.ok_or("no lastUpdatedTime")?;
+        if last_updated > now.saturating_add(MAX_SECONDS_AHEAD) {
+            return Err(Unrecordable::Refused(Refusal {
+                kind: RefusalKind::FromTheFuture,
+                reason: format!(
+                    "AWS Health event {} was last updated {} seconds ahead of this function's clock (at most {MAX_SECONDS_AHEAD} are allowed)",
+                    self.event_arn,
+                    last_updated.saturating_sub(now)
+                ),
+            }));
+        }
         let account = match account.map(str::trim) {
             None | Some("") => return Err("no account in the event's envelope".into()),
             Some(account) if !is_account_id(account) => {
-                return Err(format!("account `{account}` is not a 12-digit AWS account id"));
+                return Err(format!("account `{account}` is not a 12-digit AWS account id").into());
             }
             Some(account) => account.to_owned(),
         };
@@ -205,23 +274,52 @@ impl HealthDetail {
     }
 }
 
+/// Why an AWS Health event is not recorded: it cannot be read, or it is refused.
+enum Unrecordable {
+    Unreadable(String),
+    Refused(Refusal),
+}
+
+impl From<String> for Unrecordable {
+    fn from(reason: String) -> Self {
+        Self::Unreadable(reason)
+    }
+}
+
+impl From<&str> for Unrecordable {
+    fn from(reason: &str) -> Self {
+        Self::Unreadable(reason.to_owned())
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AdditionalAttributes {
     failed_stage: Option<String>,
 }
 
+/// Who delivered an event, and so who could have written it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// EventBridge invoked the function: only AWS services write `aws.*` sources there, and
+    /// the template's rules name the accounts they take the rest from.
+    EventBridge,
+    /// An SNS message: whoever may publish to the topic wrote it.
+    Sns,
+}
+
 /// Every trigger in one invocation: an SNS delivery may carry several records, each read on
-/// its own so that one unreadable record does not lose the others.
-pub fn parse_invocation(payload: &Value) -> Vec<Trigger> {
+/// its own so that one unreadable record does not lose the others. `now` (seconds since the
+/// Unix epoch) is the receiving function's clock, which no AWS Health update may be ahead of.
+pub fn parse_invocation(payload: &Value, now: i64) -> Vec<Trigger> {
     let Some(records) = payload.get("Records") else {
-        return vec![from_eventbridge(payload)];
+        return vec![from_eventbridge(payload, Delivery::EventBridge, now)];
     };
     match records.as_array() {
         Some(records) if !records.is_empty() => records
             .iter()
             .map(|record| match SnsRecord::deserialize(record) {
-                Ok(record) => from_sns_message(&record.sns.message),
+                Ok(record) => from_sns_message(&record.sns.message, now),
                 Err(error) => ignored(format!("an SNS record this function cannot read: {error}")),
             })
             .collect(),
@@ -233,37 +331,45 @@ fn ignored(reason: String) -> Trigger {
     Trigger::Ignored { reason }
 }
 
-fn from_sns_message(message: &str) -> Trigger {
+fn from_sns_message(message: &str, now: i64) -> Trigger {
     let event: Value = match serde_json::from_str(message) {
         Ok(event) => event,
         Err(error) => return ignored(format!("SNS message is not JSON: {error}")),
     };
     if event.get("detailType").is_none() {
-        return from_eventbridge(&event);
+        return from_eventbridge(&event, Delivery::Sns, now);
     }
     match NotificationMessage::deserialize(&event) {
-        Ok(message) => from_parts(Envelope {
-            source: &message.source,
-            detail_type: &message.detail_type,
-            account: message.account.as_deref(),
-            detail: &message.detail,
-            additional_attributes: &message.additional_attributes,
-        }),
+        Ok(message) => from_parts(
+            Envelope {
+                source: &message.source,
+                detail_type: &message.detail_type,
+                account: message.account.as_deref(),
+                detail: &message.detail,
+                additional_attributes: &message.additional_attributes,
+            },
+            Delivery::Sns,
+            now,
+        ),
         Err(error) => ignored(format!(
             "a notification-rule message this function cannot read: {error}"
         )),
     }
 }
 
-fn from_eventbridge(event: &Value) -> Trigger {
+fn from_eventbridge(event: &Value, delivery: Delivery, now: i64) -> Trigger {
     match EventBridgeEvent::<Value>::deserialize(event) {
-        Ok(event) => from_parts(Envelope {
-            source: &event.source,
-            detail_type: &event.detail_type,
-            account: event.account.as_deref(),
-            detail: &event.detail,
-            additional_attributes: &Value::Null,
-        }),
+        Ok(event) => from_parts(
+            Envelope {
+                source: &event.source,
+                detail_type: &event.detail_type,
+                account: event.account.as_deref(),
+                detail: &event.detail,
+                additional_attributes: &Value::Null,
+            },
+            delivery,
+            now,
+        ),
         Err(error) => ignored(format!("not an EventBridge event: {error}")),
     }
 }
@@ -278,7 +384,10 @@ struct Envelope<'a> {
     additional_attributes: &'a Value,
 }
 
-fn from_parts(envelope: Envelope) -> Trigger {
+/// The trigger an event is. Over SNS only CodePipeline's changes are taken: they are hints to
+/// look at the pipeline's real state, which is all the functions act on, whereas an AWS Health
+/// event is recorded as it is said, and a schedule or an unfreeze starts work for every pipeline.
+fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
     let Envelope {
         source,
         detail_type,
@@ -286,17 +395,30 @@ fn from_parts(envelope: Envelope) -> Trigger {
         detail,
         additional_attributes,
     } = envelope;
+    if delivery == Delivery::Sns && source != "aws.codepipeline" {
+        return Trigger::Refused(Refusal {
+            kind: RefusalKind::NotFromEventBridge,
+            reason: format!(
+                "an event of source `{}` (detail-type `{}`) inside an SNS message: only EventBridge delivers it, and anyone allowed to publish to the topic could have written this one",
+                source.escape_debug(),
+                detail_type.escape_debug()
+            ),
+        });
+    }
     let level = match (source, detail_type) {
         ("aws.codepipeline", "CodePipeline Pipeline Execution State Change") => ChangeLevel::Pipeline,
         ("aws.codepipeline", "CodePipeline Stage Execution State Change") => ChangeLevel::Stage,
         ("aws.codepipeline", "CodePipeline Action Execution State Change") => ChangeLevel::Action,
         ("aws.health", _) => {
             return match HealthDetail::deserialize(detail)
-                .map_err(|error| error.to_string())
-                .and_then(|health| health.into_record(account))
+                .map_err(|error| Unrecordable::Unreadable(error.to_string()))
+                .and_then(|health| health.into_record(account, now))
             {
                 Ok(record) => Trigger::Health(record),
-                Err(reason) => ignored(format!("an AWS Health event that cannot be recorded: {reason}")),
+                Err(Unrecordable::Refused(refusal)) => Trigger::Refused(refusal),
+                Err(Unrecordable::Unreadable(reason)) => {
+                    ignored(format!("an AWS Health event that cannot be recorded: {reason}"))
+                }
             };
         }
         ("aws.events", "Scheduled Event") => return Trigger::Sweep,

@@ -2,6 +2,13 @@ use super::*;
 use crate::health::EventCategory;
 use serde_json::json;
 
+/// The receiving function's clock in these tests: after every time in the fixtures.
+const NOW: i64 = 1_800_000_000;
+
+fn parse(payload: &Value) -> Vec<Trigger> {
+    parse_invocation(payload, NOW)
+}
+
 fn only(triggers: Vec<Trigger>) -> Trigger {
     assert_eq!(triggers.len(), 1, "{triggers:?}");
     triggers.into_iter().next().unwrap()
@@ -19,7 +26,7 @@ fn fixture(name: &str) -> Value {
 
 #[test]
 fn reads_an_eventbridge_action_failure() {
-    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("eventbridge"))) else {
+    let Trigger::Pipeline(change) = only(parse(&fixture("eventbridge"))) else {
         panic!("wrong trigger")
     };
     assert_eq!(change.level, ChangeLevel::Action);
@@ -32,7 +39,7 @@ fn reads_an_eventbridge_action_failure() {
 
 #[test]
 fn reads_a_notification_rule_message_through_sns_with_float_versions() {
-    let Trigger::Pipeline(change) = only(parse_invocation(&fixture("sns"))) else {
+    let Trigger::Pipeline(change) = only(parse(&fixture("sns"))) else {
         panic!("wrong trigger")
     };
     assert_eq!(change.level, ChangeLevel::Stage);
@@ -43,7 +50,7 @@ fn reads_a_notification_rule_message_through_sns_with_float_versions() {
 
 #[test]
 fn reads_an_aws_health_status_change() {
-    let Trigger::Health(record) = only(parse_invocation(&fixture("health"))) else {
+    let Trigger::Health(record) = only(parse(&fixture("health"))) else {
         panic!("wrong trigger")
     };
     let event = &record.event;
@@ -73,7 +80,7 @@ fn every_sns_record_is_a_trigger() {
     let mut event = fixture("sns");
     let record = event["Records"][0].clone();
     event["Records"].as_array_mut().unwrap().push(record);
-    assert_eq!(parse_invocation(&event).len(), 2);
+    assert_eq!(parse(&event).len(), 2);
 }
 
 #[test]
@@ -88,7 +95,7 @@ fn garbage_is_ignored_with_a_reason_never_an_error() {
         json!({"Records": [{"Sns": {}}]}),
     ];
     for case in cases {
-        let triggers = parse_invocation(&case);
+        let triggers = parse(&case);
         assert!(!triggers.is_empty(), "{case}");
         for trigger in triggers {
             match trigger {
@@ -109,7 +116,7 @@ fn a_pipeline_failure_through_sns_names_its_failed_stage() {
     let mut message: Value = serde_json::from_str(&message).unwrap();
     message["detail"].as_object_mut().unwrap().remove("stage");
     event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
-    let Trigger::Pipeline(change) = only(parse_invocation(&event)) else {
+    let Trigger::Pipeline(change) = only(parse(&event)) else {
         panic!("wrong trigger")
     };
     assert_eq!(change.level, ChangeLevel::Pipeline);
@@ -121,7 +128,7 @@ fn a_pipeline_failure_through_sns_names_its_failed_stage() {
 fn an_eventbridge_event_delivered_through_sns_is_read_too() {
     let mut event = fixture("sns");
     event["Records"][0]["Sns"]["Message"] = json!(fixture("eventbridge").to_string());
-    let Trigger::Pipeline(change) = only(parse_invocation(&event)) else {
+    let Trigger::Pipeline(change) = only(parse(&event)) else {
         panic!("wrong trigger")
     };
     assert_eq!(
@@ -135,7 +142,7 @@ fn a_backup_regions_copy_and_an_rfc_3339_time_are_read() {
     let mut event = fixture("health");
     event["detail"]["backupEvent"] = json!(true);
     event["detail"]["lastUpdatedTime"] = json!("2026-11-20T11:59:00Z");
-    let Trigger::Health(record) = only(parse_invocation(&event)) else {
+    let Trigger::Health(record) = only(parse(&event)) else {
         panic!("wrong trigger")
     };
     assert!(record.backup);
@@ -160,7 +167,7 @@ fn a_health_event_that_cannot_be_recorded_is_skipped_with_the_reason() {
     for (field, value, expected) in cases {
         let mut event = fixture("health");
         event["detail"][field] = value;
-        match only(parse_invocation(&event)) {
+        match only(parse(&event)) {
             Trigger::Ignored { reason } => assert!(reason.contains(expected), "{field}: {reason}"),
             other => panic!("{field}: expected Ignored, got {other:?}"),
         }
@@ -172,7 +179,7 @@ fn the_sweep_schedule_is_a_trigger() {
     let scheduled = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
         "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
         "resources": ["arn:aws:events:us-east-1:123456789012:rule/pipeguard-sweep"], "detail": {}});
-    assert_eq!(only(parse_invocation(&scheduled)), Trigger::Sweep);
+    assert_eq!(only(parse(&scheduled)), Trigger::Sweep);
 }
 
 #[test]
@@ -181,7 +188,7 @@ fn an_unfreeze_is_a_trigger_naming_its_freeze() {
         "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
         "resources": [], "detail": {"freeze_id": "frz-abc"}});
     assert_eq!(
-        only(parse_invocation(&unfrozen)),
+        only(parse(&unfrozen)),
         Trigger::Unfrozen {
             freeze_id: "frz-abc".into()
         }
@@ -189,7 +196,7 @@ fn an_unfreeze_is_a_trigger_naming_its_freeze() {
     let mut without_id = unfrozen;
     without_id["detail"] = json!({"freeze_id": " "});
     assert!(
-        matches!(only(parse_invocation(&without_id)), Trigger::Ignored { reason } if reason.contains("without a freeze_id"))
+        matches!(only(parse(&without_id)), Trigger::Ignored { reason } if reason.contains("without a freeze_id"))
     );
 }
 
@@ -200,7 +207,7 @@ fn one_unreadable_sns_record_loses_none_of_the_others() {
     let mut not_json = good.clone();
     not_json["Sns"]["Message"] = json!("not json");
     event["Records"] = json!([json!({"Sns": {"Message": "{}"}}), good, not_json]);
-    let triggers = parse_invocation(&event);
+    let triggers = parse(&event);
     assert_eq!(triggers.len(), 3);
     assert!(
         matches!(&triggers[0], Trigger::Ignored { reason } if reason.contains("SNS record")),
@@ -234,7 +241,7 @@ fn health_event_of(account: Option<&str>, scope: Option<&str>) -> Value {
 
 #[test]
 fn an_account_specific_event_is_the_account_its_envelope_names() {
-    let Trigger::Health(record) = only(parse_invocation(&health_event_of(
+    let Trigger::Health(record) = only(parse(&health_event_of(
         Some("222233334444"),
         Some("ACCOUNT_SPECIFIC"),
     ))) else {
@@ -242,10 +249,7 @@ fn an_account_specific_event_is_the_account_its_envelope_names() {
     };
     assert_eq!(record.event.account.as_deref(), Some("222233334444"));
     assert_eq!(record.scope, EventScope::AccountSpecific);
-    let Trigger::Health(public) = only(parse_invocation(&health_event_of(
-        Some("222233334444"),
-        Some("PUBLIC"),
-    ))) else {
+    let Trigger::Health(public) = only(parse(&health_event_of(Some("222233334444"), Some("PUBLIC")))) else {
         panic!("not read")
     };
     assert_eq!(public.event.account, None, "a public event is every account's");
@@ -254,8 +258,7 @@ fn an_account_specific_event_is_the_account_its_envelope_names() {
 #[test]
 fn an_event_of_no_said_none_or_unknown_scope_is_never_taken_for_a_public_one() {
     for scope in [None, Some("NONE"), Some("ORGANIZATION_WIDE")] {
-        let Trigger::Health(record) = only(parse_invocation(&health_event_of(Some("222233334444"), scope)))
-        else {
+        let Trigger::Health(record) = only(parse(&health_event_of(Some("222233334444"), scope))) else {
             panic!("{scope:?} not read")
         };
         assert_eq!(record.event.account.as_deref(), Some("222233334444"), "{scope:?}");
@@ -270,10 +273,94 @@ fn an_aws_health_event_without_a_readable_account_is_skipped_never_recorded_as_p
         (Some("2222-3333-4444"), "not a 12-digit"),
         (Some("22223333444"), "not a 12-digit"),
     ] {
-        let Trigger::Ignored { reason } = only(parse_invocation(&health_event_of(account, Some("PUBLIC"))))
-        else {
+        let Trigger::Ignored { reason } = only(parse(&health_event_of(account, Some("PUBLIC")))) else {
             panic!("{account:?} was read")
         };
         assert!(reason.contains(why), "{account:?}: {reason}");
+    }
+}
+
+/// `event` as an SNS delivery whose message is the event, as an EventBridge rule that targets
+/// a topic (or anyone allowed to publish to it) sends it.
+fn inside_sns(event: &Value) -> Value {
+    let mut delivery = fixture("sns");
+    delivery["Records"][0]["Sns"]["Message"] = json!(event.to_string());
+    delivery
+}
+
+fn refusal(triggers: Vec<Trigger>) -> Refusal {
+    match only(triggers) {
+        Trigger::Refused(refusal) => refusal,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+#[test]
+fn aws_health_events_schedules_and_unfreezes_inside_sns_messages_are_refused() {
+    let scheduled = json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "111122223333", "detail": {}});
+    let unfrozen = json!({"source": UNFROZEN_SOURCE, "detail-type": UNFROZEN_DETAIL_TYPE, "account": "111122223333", "detail": {"freeze_id": "f-1"}});
+    let mut closed_far_ahead = fixture("health");
+    closed_far_ahead["detail"]["lastUpdatedTime"] = json!("Fri, 01 Jan 2099 00:00:00 GMT");
+    for event in [fixture("health"), closed_far_ahead, scheduled, unfrozen] {
+        let refused = refusal(parse(&inside_sns(&event)));
+        assert_eq!(refused.kind, RefusalKind::NotFromEventBridge, "{event}");
+        assert!(refused.reason.contains("SNS"), "{}", refused.reason);
+        // In the notification rule's shape (`detailType`) too.
+        let mut renamed = event.clone();
+        let object = renamed.as_object_mut().unwrap();
+        let detail_type = object.remove("detail-type").unwrap();
+        object.insert("detailType".into(), detail_type);
+        assert_eq!(
+            refusal(parse(&inside_sns(&renamed))).kind,
+            RefusalKind::NotFromEventBridge
+        );
+    }
+    // The same events, as EventBridge delivers them, are taken.
+    assert!(matches!(only(parse(&fixture("health"))), Trigger::Health(_)));
+}
+
+#[test]
+fn a_codepipeline_event_inside_an_sns_message_is_still_read() {
+    let change = fixture("eventbridge");
+    assert_eq!(parse(&inside_sns(&change)), parse(&change));
+    assert!(matches!(only(parse(&inside_sns(&change))), Trigger::Pipeline(_)));
+}
+
+#[test]
+fn an_aws_health_update_dated_ahead_of_the_clock_is_refused_and_one_just_within_is_read() {
+    let at = |seconds: i64| {
+        let mut event = fixture("health");
+        let time = chrono::DateTime::from_timestamp(seconds, 0).unwrap();
+        event["detail"]["lastUpdatedTime"] = json!(time.to_rfc2822());
+        event
+    };
+    let refused = refusal(parse_invocation(&at(NOW + MAX_SECONDS_AHEAD + 1), NOW));
+    assert_eq!(refused.kind, RefusalKind::FromTheFuture);
+    assert!(refused.reason.contains("301 seconds ahead"), "{}", refused.reason);
+    let Trigger::Health(record) = only(parse_invocation(&at(NOW + MAX_SECONDS_AHEAD), NOW)) else {
+        panic!("an update within the allowed skew was not read")
+    };
+    assert_eq!(record.last_updated, NOW + MAX_SECONDS_AHEAD);
+}
+
+#[test]
+fn an_aws_health_event_whose_region_is_no_region_is_refused() {
+    for region in [
+        "pipeguard#freezes",
+        "US-EAST-1",
+        "us-east-1 ",
+        "global#x",
+        "../us-east-1",
+        "east-1",
+    ] {
+        let mut event = fixture("health");
+        event["detail"]["eventRegion"] = json!(region);
+        let refused = refusal(parse(&event));
+        assert_eq!(refused.kind, RefusalKind::NotARegion, "{region}");
+    }
+    for region in ["global", "us-gov-west-1", "cn-north-1", "eu-central-2"] {
+        let mut event = fixture("health");
+        event["detail"]["eventRegion"] = json!(region);
+        assert!(matches!(only(parse(&event)), Trigger::Health(_)), "{region}");
     }
 }

@@ -5,6 +5,7 @@ use lambda_runtime::Diagnostic;
 use pipeguard_core::config::SettingError;
 use pipeguard_core::health::{HealthUnavailable, is_account_id};
 use pipeguard_core::job::JobEventError;
+use pipeguard_core::trigger::Refusal;
 use std::time::Duration;
 
 /// Why an invocation failed. Lambda delivers its event again, and in the end to the
@@ -94,6 +95,13 @@ pub fn counted<T>(function: &str, result: Result<T, InvocationError>) -> Result<
         crate::metrics::invocation_failed(function, error.error_type());
     }
     result
+}
+
+/// An event refused for who sent it (`trigger::Refusal`): logged as a warning and counted
+/// (`Refused`, by kind), so a forged or stray signal is seen, never acted on.
+pub fn refused(function: &str, refusal: &Refusal) {
+    tracing::warn!(kind = refusal.kind.label(), reason = %refusal.reason, "event refused");
+    crate::metrics::refused(function, refusal.kind.label());
 }
 
 /// Time until the invocation's deadline (milliseconds since the epoch), or None when the

@@ -62,6 +62,20 @@ pub fn decision(function: &str, verdict: &str, health_source: Option<&str>) {
     println!("{line}");
 }
 
+/// Counts an input refused for who sent it, by what kind of input it was (`kind`).
+pub fn refused(function: &str, kind: &str) {
+    println!(
+        "{}",
+        count_line(
+            function,
+            "Refused",
+            &[&["Input"]],
+            &[("Input", kind)],
+            unix_millis()
+        )
+    );
+}
+
 /// Counts an invocation that failed (and so is delivered again), by what failed.
 pub fn invocation_failed(function: &str, error_type: &str) {
     println!(

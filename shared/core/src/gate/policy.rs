@@ -2,7 +2,7 @@
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
-use crate::health::{EventCategory, EventStatus, is_account_id};
+use crate::health::{EventCategory, EventStatus, is_account_id, is_region_code};
 use crate::names::closed_names;
 use crate::schedule::{Blackout, Schedule, ScheduleError, Window};
 use serde::Deserialize;
@@ -470,23 +470,6 @@ fn upper_codes(values: Vec<String>, min: usize, max: usize) -> Result<Vec<String
             if valid { Ok(code) } else { Err((index, value)) }
         })
         .collect()
-}
-
-/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, ... or `global` (AWS Health's region for global
-/// services such as IAM and CloudFront).
-fn is_region_code(value: &str) -> bool {
-    if value == "global" {
-        return true;
-    }
-    let parts: Vec<&str> = value.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts
-            .last()
-            .is_some_and(|last| last.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_pipeline_name(value: &str) -> bool {

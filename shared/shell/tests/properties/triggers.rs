@@ -1,18 +1,22 @@
 //! The SNS deliveries and EventBridge events stage-retry and apply-rollback read, AWS Health
 //! events among them: every payload gives one trigger per record (one for an EventBridge event),
-//! each a change, a Health record, the sweep, or ignored with a reason.
+//! each a change, a Health record, the sweep, or ignored or refused with a reason. Nothing but a
+//! CodePipeline change is taken from inside an SNS message, and no AWS Health update is
+//! recorded with a region that is no region or a time ahead of the clock.
 
 use crate::json::{arbitrary_json, mutated, text_at};
 use crate::{config, sample};
-use pipeguard_core::health::EventStatus;
-use pipeguard_core::health::is_account_id;
-use pipeguard_core::trigger::{Trigger, parse_invocation};
+use pipeguard_core::health::{EventStatus, is_account_id, is_region_code};
+use pipeguard_core::trigger::{MAX_SECONDS_AHEAD, RefusalKind, Trigger, parse_invocation};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 const EVENTBRIDGE: &str = include_str!("../../../../tests/events/eventbridge-action-failed.json");
 const SNS: &str = include_str!("../../../../tests/events/sns-stage-failed.json");
 const HEALTH: &str = include_str!("../../../../tests/events/health-event-closed.json");
+
+/// The receiving function's clock: after every time in the samples.
+const NOW: i64 = 1_800_000_000;
 
 fn seeds() -> impl Strategy<Value = Value> {
     prop_oneof![Just(sample(EVENTBRIDGE)), Just(sample(SNS)), Just(sample(HEALTH))]
@@ -43,9 +47,11 @@ fn mutated_sns_message() -> impl Strategy<Value = Value> {
     .prop_map(|message| delivered_by_sns(&message))
 }
 
-/// One trigger per SNS record, or one for anything else; every trigger is whole.
+/// One trigger per SNS record, or one for anything else; every trigger is whole, and only a
+/// CodePipeline change comes out of an SNS message.
 fn check_triggers(payload: &Value) -> Result<Vec<Trigger>, TestCaseError> {
-    let triggers = parse_invocation(payload);
+    let triggers = parse_invocation(payload, NOW);
+    let through_sns = payload.get("Records").is_some();
     let expected = match payload.get("Records").and_then(Value::as_array) {
         Some(records) if !records.is_empty() => records.len(),
         _ => 1,
@@ -54,16 +60,23 @@ fn check_triggers(payload: &Value) -> Result<Vec<Trigger>, TestCaseError> {
     for trigger in &triggers {
         match trigger {
             Trigger::Ignored { reason } => prop_assert!(!reason.trim().is_empty()),
+            Trigger::Refused(refusal) => prop_assert!(!refusal.reason.trim().is_empty()),
             Trigger::Health(record) => {
+                prop_assert!(!through_sns, "{record:?} taken from an SNS message");
                 prop_assert!(!record.event.arn.trim().is_empty(), "{record:?}");
-                prop_assert!(!record.event.region.trim().is_empty(), "{record:?}");
+                prop_assert!(is_region_code(&record.event.region), "{record:?}");
+                prop_assert!(record.last_updated <= NOW + MAX_SECONDS_AHEAD, "{record:?}");
                 prop_assert!(
                     !matches!(record.event.status, EventStatus::Other(_)),
                     "{record:?}"
                 );
             }
-            Trigger::Unfrozen { freeze_id } => prop_assert!(!freeze_id.trim().is_empty()),
-            Trigger::Pipeline(_) | Trigger::Sweep => {}
+            Trigger::Unfrozen { freeze_id } => {
+                prop_assert!(!through_sns, "an unfreeze taken from an SNS message");
+                prop_assert!(!freeze_id.trim().is_empty());
+            }
+            Trigger::Sweep => prop_assert!(!through_sns, "a sweep taken from an SNS message"),
+            Trigger::Pipeline(_) => {}
         }
     }
     Ok(triggers)
@@ -154,12 +167,62 @@ proptest! {
         check_fields(&payload, &triggers)?;
     }
 
-    /// An event delivered through SNS reads as the same event delivered by EventBridge.
+    /// A CodePipeline event delivered through SNS reads as the same event delivered by
+    /// EventBridge; any other event through SNS is refused or ignored.
     #[test]
     fn an_event_reads_the_same_through_sns(event in prop_oneof![mutated_event(), arbitrary_json()]) {
         let round_trips = serde_json::from_str::<Value>(&event.to_string()).ok().as_ref() == Some(&event);
         if event.get("Records").is_none() && event.get("detailType").is_none() && round_trips {
-            prop_assert_eq!(parse_invocation(&delivered_by_sns(&event)), parse_invocation(&event));
+            let through_sns = parse_invocation(&delivered_by_sns(&event), NOW);
+            if text_at(&event, "/source") == Some("aws.codepipeline") {
+                prop_assert_eq!(through_sns, parse_invocation(&event, NOW));
+            } else {
+                prop_assert!(
+                    matches!(through_sns[..], [Trigger::Refused(_) | Trigger::Ignored { .. }]),
+                    "{:?}", through_sns
+                );
+            }
+        }
+    }
+
+    /// An AWS Health update is recorded only when it is dated at most `MAX_SECONDS_AHEAD`
+    /// ahead of the clock, wherever the clock stands.
+    #[test]
+    fn an_update_ahead_of_the_clock_is_refused(now in 0i64..253_402_000_000, ahead in -100_000i64..100_000) {
+        let mut event = sample(HEALTH);
+        let updated = (now + ahead).max(0);
+        let time = chrono::DateTime::from_timestamp(updated, 0).unwrap_or_default();
+        event["detail"]["lastUpdatedTime"] = Value::String(time.to_rfc3339());
+        match &parse_invocation(&event, now)[..] {
+            [Trigger::Health(record)] => prop_assert!(record.last_updated <= now + MAX_SECONDS_AHEAD),
+            [Trigger::Refused(refusal)] => {
+                prop_assert_eq!(refusal.kind, RefusalKind::FromTheFuture);
+                prop_assert!(updated > now + MAX_SECONDS_AHEAD);
+            }
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    /// An AWS Health event is recorded under its `eventRegion` only when that is a region.
+    #[test]
+    fn an_event_region_is_a_region_or_refused(region in prop_oneof![
+        any::<String>(),
+        "[a-z]{2}(-[a-z]{2,9}){1,2}-[0-9]{1,2}",
+        Just("pipeguard#freezes".to_owned()),
+        Just("global".to_owned()),
+    ]) {
+        let mut event = sample(HEALTH);
+        event["detail"]["eventRegion"] = Value::String(region.clone());
+        match &check_triggers(&event)?[..] {
+            [Trigger::Health(record)] => prop_assert_eq!(&record.event.region, &region),
+            [Trigger::Refused(refusal)] => {
+                prop_assert_eq!(refusal.kind, RefusalKind::NotARegion);
+                prop_assert!(!is_region_code(&region));
+            }
+            [Trigger::Ignored { reason }] => {
+                prop_assert!(region.trim().is_empty(), "{region:?}: {reason}");
+            }
+            other => prop_assert!(false, "{:?}", other),
         }
     }
 
@@ -184,6 +247,11 @@ proptest! {
                 prop_assert_eq!(read, Some(second), "{}", text);
             }
             ([Trigger::Health(_)], None) => {}
+            ([Trigger::Refused(refusal)], Some(second)) => {
+                prop_assert_eq!(field, "lastUpdatedTime");
+                prop_assert_eq!(refusal.kind, RefusalKind::FromTheFuture);
+                prop_assert!(second > NOW + MAX_SECONDS_AHEAD);
+            }
             ([Trigger::Ignored { reason }], None) => {
                 prop_assert!(text.trim().is_empty() || reason.contains(field), "{reason}");
             }
@@ -195,7 +263,7 @@ proptest! {
 #[test]
 fn the_unmutated_samples_are_read() {
     for text in [EVENTBRIDGE, SNS, HEALTH] {
-        let triggers = parse_invocation(&sample(text));
+        let triggers = parse_invocation(&sample(text), NOW);
         assert!(
             matches!(triggers[..], [Trigger::Pipeline(_) | Trigger::Health(_)]),
             "{triggers:?}"
