@@ -7,6 +7,9 @@ use pipeguard::aws::{
     CallerIdentity, CodePipeline, FreezeStore, HealthSources, PipelineCallError, TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
+use pipeguard_core::hold::{GateActions, GateFunctions};
+use pipeguard_core::pipeline::StageSnapshot;
+use pipeguard_core::retry;
 use pipeguard_core::trigger::{UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE};
 
 /// The region the CLI works in and the clients it uses.
@@ -47,6 +50,26 @@ impl Aws {
             "HEALTH_EVENTS_TABLE" if table.is_some() => table.clone(),
             _ => std::env::var(name).ok(),
         }
+    }
+
+    /// The actions of `pipeline` whose hold markers are the gate's: those that invoke
+    /// `GATE_FUNCTIONS` when it is set, else every Lambda invoke action. The structure is asked
+    /// only when one of `stages` carries a marker.
+    pub async fn gate_actions(
+        &self,
+        pipeline: &str,
+        stages: &[StageSnapshot],
+        gates: &GateFunctions,
+    ) -> Result<GateActions, PipelineCallError> {
+        if !stages.iter().any(retry::names_a_hold) {
+            return Ok(GateActions::default());
+        }
+        let declared = self.codepipeline.declared_actions(pipeline).await?;
+        Ok(if gates.is_empty() {
+            GateActions::every_lambda_invoke(&declared)
+        } else {
+            GateActions::of(&declared, gates)
+        })
     }
 
     /// Whose the credentials are: a freeze records who froze.

@@ -73,10 +73,24 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
                 continue;
             }
         };
+        let gates = match aws
+            .gate_actions(pipeline, &stages, &policies.gate_functions)
+            .await
+        {
+            Ok(gates) => gates,
+            Err(error) => {
+                retried.push(StageRetried {
+                    pipeline: pipeline.clone(),
+                    stage: "-".into(),
+                    verdict: Err(error.to_string()),
+                });
+                continue;
+            }
+        };
         let policy = policies.for_pipeline(pipeline);
         for stage in stages.iter().filter(|stage| args.status.selects(stage)) {
             let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-            let verdict = match retry::decide(policy, execution_id, stage) {
+            let verdict = match retry::decide(policy, execution_id, stage, &gates) {
                 RetryDecision::Retry { mode, attempt, .. } => {
                     let mode = if args.all_actions {
                         RetryMode::AllActions

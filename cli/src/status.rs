@@ -141,9 +141,12 @@ async fn read(
         aws.codepipeline.recent_executions(pipeline, HISTORY),
     );
     let (stages, executions) = (stages?, executions?);
+    let gates = aws
+        .gate_actions(pipeline, &stages, &policies.gate_functions)
+        .await?;
     let now = pipeguard::clock::unix_seconds();
     let (mut held_by, mut frozen_by, mut window_opens) = (Vec::new(), Vec::new(), None);
-    for (_, hold) in retry::held_stages(&stages, None) {
+    for (_, hold) in retry::held_stages(&stages, None, &gates) {
         let closed = sources.closed(&hold, own_account).await.ok();
         for (index, held) in hold.events.iter().enumerate() {
             let open = closed

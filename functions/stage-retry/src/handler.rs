@@ -38,6 +38,14 @@ impl Retrier {
         let config = pipeguard::aws::load_config().await;
         let env = pipeguard::lambda::process_env;
         let policies = pipeguard::lambda::settings_at_cold_start("retry", RetryPolicies::from_env(env));
+        if policies
+            .as_ref()
+            .is_ok_and(|policies| policies.gate_functions.is_empty())
+        {
+            tracing::warn!(
+                "GATE_FUNCTIONS is not set: no hold marker is taken for the gate's, so no stage is held or resumed (the template sets it)"
+            );
+        }
         Self {
             policies,
             codepipeline: CodePipeline::from_config(&config),
@@ -100,7 +108,10 @@ impl Retrier {
         };
         let stage_name = stage.name.as_str();
         let policy = invocation.policies.for_pipeline(pipeline);
-        match retry::decide(policy, execution_id, stage) {
+        let gates = self
+            .gate_actions(invocation, pipeline, std::slice::from_ref(stage))
+            .await?;
+        match retry::decide(policy, execution_id, stage, &gates) {
             RetryDecision::Retry {
                 mode,
                 attempt,

@@ -1,4 +1,5 @@
 use super::*;
+use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineOutput;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{GetPipelineStateError, GetPipelineStateOutput};
 use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesOutput;
 use aws_sdk_codepipeline::operation::retry_stage_execution::{
@@ -6,7 +7,8 @@ use aws_sdk_codepipeline::operation::retry_stage_execution::{
 };
 use aws_sdk_codepipeline::types::error::{ConflictException, PipelineNotFoundException};
 use aws_sdk_codepipeline::types::{
-    ActionExecution, ActionExecutionStatus, ActionState, ErrorDetails, PipelineSummary, RetryStageMetadata,
+    ActionCategory, ActionDeclaration, ActionExecution, ActionExecutionStatus, ActionOwner, ActionState,
+    ActionTypeId, ErrorDetails, PipelineDeclaration, PipelineSummary, RetryStageMetadata, StageDeclaration,
     StageExecution, StageExecutionStatus, StageState,
 };
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
@@ -32,18 +34,68 @@ fn context() -> Context {
 
 const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/abc";
 
+/// The stack's gate, as the template names it in stage-retry's environment.
+const GATE: &str = "pipeguard-HealthGate-1AB2";
+
+/// GetPipeline: web-app's Deploy stage, whose action Apply invokes `function` (a Lambda invoke
+/// action) or, with None, runs CodeBuild.
+fn structure(function: Option<&'static str>) -> Rule {
+    mock!(aws_sdk_codepipeline::Client::get_pipeline).then_output(move || {
+        let kind = |category, owner, provider: &str| {
+            ActionTypeId::builder()
+                .category(category)
+                .owner(owner)
+                .provider(provider)
+                .version("1")
+                .build()
+                .unwrap()
+        };
+        let apply = match function {
+            Some(function) => ActionDeclaration::builder()
+                .action_type_id(kind(ActionCategory::Invoke, ActionOwner::Aws, "Lambda"))
+                .configuration("FunctionName", function),
+            None => ActionDeclaration::builder()
+                .action_type_id(kind(ActionCategory::Build, ActionOwner::Aws, "CodeBuild"))
+                .configuration("ProjectName", "web-app"),
+        };
+        GetPipelineOutput::builder()
+            .pipeline(
+                PipelineDeclaration::builder()
+                    .name("web-app")
+                    .role_arn("arn:aws:iam::123456789012:role/web-app")
+                    .stages(
+                        StageDeclaration::builder()
+                            .name("Deploy")
+                            .actions(apply.name("Apply").build().unwrap())
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    })
+}
+
 /// A retrier on these mocks; SNS accepts any notice the rules given do not match (a resume
-/// tells people which stages it released).
+/// tells people which stages it released). Unless the rules say otherwise, the failed action
+/// Apply is the stack's gate (`GATE_FUNCTIONS` in `env` unless set there).
 fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retrier {
     let accepted =
         mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().message_id("m").build());
     let sns: Vec<&Rule> = sns.iter().copied().chain([&accepted]).collect();
+    let gate_structure = structure(Some(GATE));
+    let codepipeline: Vec<&Rule> = codepipeline.iter().copied().chain([&gate_structure]).collect();
+    let mut env = env.to_vec();
+    if !env.iter().any(|(name, _)| *name == "GATE_FUNCTIONS") {
+        env.push(("GATE_FUNCTIONS", GATE));
+    }
     Retrier {
-        policies: RetryPolicies::from_env(env_of(env)),
+        policies: RetryPolicies::from_env(env_of(&env)),
         codepipeline: CodePipeline::new(mock_client!(
             aws_sdk_codepipeline,
             RuleMode::MatchAny,
-            codepipeline
+            &codepipeline
         )),
         notifier: Notifier::new(
             mock_client!(aws_sdk_sns, RuleMode::MatchAny, &sns),
@@ -621,4 +673,47 @@ async fn a_health_event_whose_region_is_no_region_is_never_written() {
     event.payload["detail"]["eventRegion"] = json!("pipeguard#freezes");
     retrier.handle(event).await.unwrap();
     assert_eq!(put.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_hold_marker_in_an_action_that_is_no_gate_holds_nothing_and_resumes_nothing() {
+    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .build()
+    });
+    let sweep = || {
+        LambdaEvent::new(
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
+            context(),
+        )
+    };
+    // A CodeBuild action, and a Lambda function that is not the stack's gate, each failed with
+    // the gate's marker copied into its message (JobFailed is retried by default).
+    for structure in [structure(None), structure(Some("someone-elses-function"))] {
+        let (state, retry) = (held_state("api"), retry_call());
+        let mut retrier = retrier(&[&structure, &pipelines, &state, &retry], &[], &[]);
+        retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Closed)]), None);
+        retrier.handle(sweep()).await.unwrap();
+        assert_eq!(retry.num_calls(), 0, "the sweep resumes nothing");
+        retrier.handle(stage_failed("Deploy")).await.unwrap();
+        assert_eq!(
+            (structure.num_calls(), retry.num_calls()),
+            (2, 1),
+            "the failure is retried as any other, once, by the policy"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_gate_functions_no_marker_holds() {
+    let (state, retry) = (held_state("api"), retry_call());
+    let mut retrier = retrier(&[&state, &retry], &[], &[("GATE_FUNCTIONS", " ")]);
+    retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Open)]), None);
+    retrier.handle(stage_failed("Deploy")).await.unwrap();
+    assert_eq!(
+        retry.num_calls(),
+        1,
+        "an open event holds nothing when no gate is known"
+    );
 }

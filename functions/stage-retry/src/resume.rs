@@ -8,7 +8,7 @@ use pipeguard::aws::Recorded;
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::freeze::Freeze;
 use pipeguard_core::health::{EventStatus, HealthRecord};
-use pipeguard_core::hold::{EventRef, Hold};
+use pipeguard_core::hold::{EventRef, GateActions, Hold};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, FreezesKnown, Release, Released, RetryVerdict};
 
@@ -72,7 +72,7 @@ impl Retrier {
         hold: &Hold,
         read: &'a mut FreezesRead,
     ) -> Result<FreezesKnown<'a>, InvocationError> {
-        if hold.freezes.is_empty() {
+        if hold.freezes.is_empty() && !hold.holds_by_every_freeze() {
             return Ok(FreezesKnown::Read(&[]));
         }
         let Some(store) = self.health.store() else {
@@ -163,8 +163,9 @@ impl Retrier {
         released: &mut Vec<Released>,
     ) -> Result<(), InvocationError> {
         let stages = self.codepipeline.stages(pipeline).await?;
+        let gates = self.gate_actions(invocation, pipeline, &stages).await?;
         let mode = invocation.policies.for_pipeline(pipeline).retry_mode;
-        for (stage, hold) in retry::held_stages(&stages, release) {
+        for (stage, hold) in retry::held_stages(&stages, release, &gates) {
             let holding = self
                 .still_holding(invocation, &hold, release, freezes, pipeline)
                 .await?;
@@ -184,6 +185,28 @@ impl Retrier {
             }
         }
         Ok(())
+    }
+
+    /// The actions of `pipeline` that invoke the stack's gates, from its structure, asked only
+    /// when one of `stages` carries a hold marker; a marker any other action carries is refused.
+    pub(crate) async fn gate_actions(
+        &self,
+        invocation: &Invocation<'_>,
+        pipeline: &str,
+        stages: &[StageSnapshot],
+    ) -> Result<GateActions, InvocationError> {
+        if !stages.iter().any(retry::names_a_hold) {
+            return Ok(GateActions::default());
+        }
+        let declared = self.codepipeline.declared_actions(pipeline).await?;
+        let gates = GateActions::of(&declared, &invocation.policies.gate_functions);
+        for refusal in stages
+            .iter()
+            .flat_map(|stage| retry::copied_markers(stage, &gates))
+        {
+            pipeguard::lambda::refused("stage-retry", &refusal);
+        }
+        Ok(gates)
     }
 
     /// Retries a held stage's failed execution; false when someone already did.

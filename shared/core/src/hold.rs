@@ -3,12 +3,18 @@
 //! stages) reads back from the action's `errorDetails.message` in GetPipelineState. This module
 //! owns both sides of that contract; nothing else writes or parses it.
 //!
+//! A marker is the gate's only when the action that failed with it invokes one of the stack's
+//! gates (`GateFunctions`, `GateActions`): any other action's output (a build's log, another
+//! function's message) may end with a copied marker line, and is never read as a hold.
+//!
 //! The line is `pipeguard:hold:v1 {"events":[{"arn":...,"region":...}],"source":"api"}`. The
 //! message is used rather than `failureDetails.externalExecutionId` because AWS does not
 //! document that the latter reaches GetPipelineState (the team's AWS-FACTS notes), while the
 //! message does.
 
-use crate::health::HealthSource;
+use crate::config::{SettingError, env_setting, non_blank, split_list};
+use crate::health::{HealthSource, is_account_id};
+use crate::pipeline::DeclaredAction;
 use crate::text::json_within;
 use serde::{Deserialize, Serialize};
 
@@ -92,6 +98,11 @@ pub struct Hold {
     /// Events left out to keep the marker short.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more: usize,
+    /// Freezes left out to keep the marker short (hundreds of them would not fit in the
+    /// failure message): the stage is then held by reference, by every freeze that holds its
+    /// pipeline, until none does.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_freezes: usize,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -110,21 +121,37 @@ impl Hold {
 
     /// Whether it names anything that holds the stage.
     pub fn holds_anything(&self) -> bool {
-        !self.events.is_empty() || !self.freezes.is_empty() || self.opens_at.is_some()
+        !self.events.is_empty()
+            || !self.freezes.is_empty()
+            || self.more_freezes > 0
+            || self.opens_at.is_some()
+    }
+
+    /// Whether it holds by reference: by every freeze that holds the pipeline, not only those
+    /// it names.
+    pub fn holds_by_every_freeze(&self) -> bool {
+        self.more_freezes > 0
     }
 
     /// The marker line, dropping events from the end (and counting them in `more`) when they
-    /// would not fit: the gate, run again by a resume, checks them all itself. Freezes are never
-    /// dropped (their ids are short): a resume waits for every one.
+    /// would not fit: the gate, run again by a resume, checks them all itself. Freezes go only
+    /// when no event is left to drop, counted in `more_freezes`: the stage is then held by
+    /// every freeze that holds its pipeline, so a resume still waits for each of them.
     pub fn marker(&self) -> String {
         json_within(
             self,
             MAX_MARKER_CHARS,
             |json| format!("{PREFIX}{VERSION} {json}"),
             |hold| {
-                let dropped = hold.events.pop().is_some();
-                hold.more += usize::from(dropped);
-                dropped
+                if hold.events.pop().is_some() {
+                    hold.more += 1;
+                    true
+                } else if hold.freezes.pop().is_some() {
+                    hold.more_freezes += 1;
+                    true
+                } else {
+                    false
+                }
             },
         )
     }
@@ -165,6 +192,139 @@ impl Hold {
     /// decided, and holds whose source the marker does not say.
     pub fn asks_api(&self) -> bool {
         self.source.is_none_or(|source| source == HealthSource::Api)
+    }
+}
+
+/// A Lambda function as a `FunctionName` names it: a name, `name:qualifier`, a full ARN
+/// (`arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`) or a partial one
+/// (`<account>:function:<name>[:qualifier]`). The qualifier (a version or alias) is the same
+/// function's, so it is not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FunctionRef {
+    account: Option<String>,
+    name: String,
+}
+
+impl FunctionRef {
+    fn parse(text: &str) -> Option<Self> {
+        let fields: Vec<&str> = text.trim().split(':').collect();
+        let (account, name) = match fields.as_slice() {
+            [name] | [name, _] => (None, *name),
+            [
+                "arn",
+                _partition,
+                "lambda",
+                _region,
+                account,
+                "function",
+                name,
+                ..,
+            ] => (Some(*account), *name),
+            [account, "function", name, ..] => (Some(*account), *name),
+            _ => return None,
+        };
+        let name_is_valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'));
+        (name_is_valid && account.is_none_or(is_account_id)).then(|| Self {
+            account: account.map(str::to_owned),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The same function: the same name, and the same account where both say one (a name
+    /// alone is the caller's own account's).
+    fn is(&self, other: &Self) -> bool {
+        self.name == other.name
+            && match (&self.account, &other.account) {
+                (Some(mine), Some(theirs)) => mine == theirs,
+                _ => true,
+            }
+    }
+}
+
+/// The environment variable naming the stack's gate functions (names or ARNs, comma-separated).
+pub const GATE_FUNCTIONS_VAR: &str = "GATE_FUNCTIONS";
+
+/// The Lambda functions that are the stack's health gates: only their actions' failure messages
+/// carry hold markers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GateFunctions(Vec<FunctionRef>);
+
+impl GateFunctions {
+    /// Reads `GATE_FUNCTIONS` through `lookup`; unset, no function is a gate and no marker is
+    /// read as a hold.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let Some(value) = non_blank(lookup)(GATE_FUNCTIONS_VAR) else {
+            return Ok(Self::default());
+        };
+        split_list(&value)
+            .iter()
+            .map(|function| {
+                FunctionRef::parse(function).ok_or_else(|| SettingError {
+                    setting: env_setting(GATE_FUNCTIONS_VAR),
+                    reason: format!(
+                        "`{function}` is not a Lambda function name or ARN (e.g. pipeguard-HealthGate-1AB2, or arn:aws:lambda:us-east-1:123456789012:function:pipeguard-HealthGate-1AB2)"
+                    ),
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    /// Whether none is named.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the function an action's `FunctionName` names is one of them.
+    pub fn includes(&self, function_name: &str) -> bool {
+        FunctionRef::parse(function_name).is_some_and(|function| self.0.iter().any(|gate| gate.is(&function)))
+    }
+}
+
+/// The actions of one pipeline that invoke a gate, as (stage, action): the only ones whose
+/// hold marker is read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GateActions(Vec<(String, String)>);
+
+impl GateActions {
+    /// The actions of `declared` that invoke one of `gates`.
+    pub fn of(declared: &[DeclaredAction], gates: &GateFunctions) -> Self {
+        Self(
+            declared
+                .iter()
+                .filter(|action| {
+                    action
+                        .invokes
+                        .as_deref()
+                        .is_some_and(|function| gates.includes(function))
+                })
+                .map(|action| (action.stage.clone(), action.name.clone()))
+                .collect(),
+        )
+    }
+
+    /// Every AWS Lambda invoke action of `declared`: what the command line takes for the gate's
+    /// when it is not told the stack's gates (`GATE_FUNCTIONS`). There a hold only keeps a
+    /// stage from being retried and is shown, and a build's copied marker still holds nothing.
+    pub fn every_lambda_invoke(declared: &[DeclaredAction]) -> Self {
+        Self(
+            declared
+                .iter()
+                .filter(|action| action.invokes.is_some())
+                .map(|action| (action.stage.clone(), action.name.clone()))
+                .collect(),
+        )
+    }
+
+    /// Whether `stage`'s action `action` invokes a gate.
+    pub fn contains(&self, stage: &str, action: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(gate_stage, gate_action)| gate_stage == stage && gate_action == action)
     }
 }
 

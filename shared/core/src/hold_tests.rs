@@ -141,3 +141,28 @@ fn a_marker_carries_each_events_account_and_reads_markers_without_one() {
     assert_eq!(Hold::read(&hold.marker()), Some(hold.clone()));
     assert!(!hold.marker().contains("\"account\":null"), "{}", hold.marker());
 }
+
+#[test]
+fn hundreds_of_freezes_never_cost_the_failure_its_marker() {
+    let ids: Vec<String> = (0..500).map(|n| format!("frz-{n:04}-0123456789abcdef")).collect();
+    let hold = Hold {
+        freezes: ids.clone(),
+        since: Some(1_700_000_000),
+        ..Hold::default()
+    };
+    let listing = ids
+        .iter()
+        .map(|id| format!("- freeze {id}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let result = crate::job::JobResult::failure_with_trailer(
+        crate::job::FailureKind::JobFailed,
+        &format!("Deployment blocked by {} freezes:\n{listing}", ids.len()),
+        &hold.marker(),
+    );
+    assert!(result.text().chars().count() <= 5000);
+    let read = Hold::read(result.text()).expect("the stage is still marked held");
+    assert_eq!(read.freezes.len() + read.more_freezes, ids.len());
+    assert!(read.holds_by_every_freeze());
+    assert_eq!(read.freezes, ids[..read.freezes.len()], "the first ones by name");
+}

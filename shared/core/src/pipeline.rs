@@ -76,6 +76,19 @@ pub struct ActionSnapshot {
     pub error_message: Option<String>,
 }
 
+/// An action as the pipeline's structure declares it (GetPipeline): the Lambda function it
+/// invokes, for an AWS Lambda invoke action.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeclaredAction {
+    /// The stage it is in.
+    pub stage: String,
+    /// The action's name.
+    pub name: String,
+    /// Its `FunctionName` configuration (a name or an ARN, perhaps with a qualifier), when it is
+    /// an AWS Lambda invoke action; None for any other action.
+    pub invokes: Option<String>,
+}
+
 /// Why a failure an event reports is no longer its stage's current failure: somebody (a
 /// duplicate delivery, a person, a later run) acted on the stage since.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

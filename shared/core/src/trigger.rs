@@ -111,6 +111,9 @@ pub enum RefusalKind {
     FromTheFuture,
     /// An AWS Health event whose `eventRegion` is no AWS region (the store keys events by it).
     NotARegion,
+    /// A hold marker at the end of the message of an action that does not invoke one of the
+    /// stack's gates: copied text (a build's log, another function's message), not a hold.
+    NotFromTheGate,
 }
 
 impl RefusalKind {
@@ -120,6 +123,7 @@ impl RefusalKind {
             Self::NotFromEventBridge => "NotFromEventBridge",
             Self::FromTheFuture => "FromTheFuture",
             Self::NotARegion => "NotARegion",
+            Self::NotFromTheGate => "NotFromTheGate",
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod oci;
 
 use local_aws::Emulator;
+use pipeguard_core::hold::GATE_FUNCTIONS_VAR;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -179,11 +180,14 @@ impl Local {
         self.register_function(function, env, Some(timeout_ms));
     }
 
+    /// Registers the function with `env`, and the stack's gate (`GATE_FUNCTIONS`) as the
+    /// template sets it unless `env` says otherwise.
     fn register_function(&self, function: &str, env: &[(&str, &str)], timeout_ms: Option<u64>) {
-        let env: serde_json::Map<String, Value> = env
+        let mut env: serde_json::Map<String, Value> = env
             .iter()
             .map(|(key, value)| (key.to_string(), json!(value)))
             .collect();
+        env.entry(GATE_FUNCTIONS_VAR).or_insert(json!(FUNCTIONS[0]));
         let mut spec = json!({"name": function, "command": function_binary(function), "env": env});
         if let Some(timeout_ms) = timeout_ms {
             spec["timeout_ms"] = json!(timeout_ms);

@@ -3,7 +3,7 @@
 
 use crate::Shared;
 use crate::engine::{self, Rerun};
-use crate::state::{ACCOUNT, Execution, JobOutcome, State, now};
+use crate::state::{ACCOUNT, Execution, JobOutcome, REGION, State, now};
 use crate::wire::{AwsError, page};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -31,6 +31,7 @@ pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value) -> Result<Va
         "PutJobSuccessResult" => put_job_success_result(shared, input),
         "PutJobFailureResult" => put_job_failure_result(shared, input),
         "GetPipelineState" => get_pipeline_state(shared, input),
+        "GetPipeline" => get_pipeline(shared, input),
         "ListPipelineExecutions" => list_pipeline_executions(shared, input),
         "ListActionExecutions" => list_action_executions(shared, input),
         "RetryStageExecution" => retry_stage_execution(shared, input),
@@ -226,6 +227,49 @@ fn put_job_failure_result(shared: &Arc<Shared>, input: &Value) -> Result<Value, 
             message: message.into(),
         },
     )
+}
+
+/// The pipeline's structure as GetPipeline declares it: each action's type and configuration
+/// (a Lambda invoke action's `FunctionName` and `UserParameters`).
+fn get_pipeline(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
+    let name = text(input, "name")?;
+    let state = shared.state();
+    let pipeline = state
+        .pipelines
+        .get(name)
+        .ok_or_else(|| pipeline_not_found(name))?;
+    let stages: Vec<Value> = pipeline
+        .spec
+        .stages
+        .iter()
+        .map(|stage| {
+            let actions: Vec<Value> = stage
+                .actions
+                .iter()
+                .map(|action| {
+                    let (owner, provider, configuration) = match &action.lambda {
+                        Some(lambda) => {
+                            let mut configuration = json!({"FunctionName": lambda.function});
+                            if let Some(user_parameters) = &lambda.user_parameters {
+                                configuration["UserParameters"] = json!(user_parameters);
+                            }
+                            ("AWS", "Lambda", configuration)
+                        }
+                        None => ("Custom", action.provider.as_str(), json!({})),
+                    };
+                    json!({"name": action.name, "runOrder": 1, "configuration": configuration,
+                           "actionTypeId": {"category": action.category, "owner": owner, "provider": provider, "version": "1"}})
+                })
+                .collect();
+            json!({"name": stage.name, "actions": actions})
+        })
+        .collect();
+    Ok(json!({
+        "pipeline": {"name": name, "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/{name}-pipeline"),
+                     "stages": stages, "version": pipeline.version, "pipelineType": "V2"},
+        "metadata": {"pipelineArn": format!("arn:aws:codepipeline:{REGION}:{ACCOUNT}:{name}"),
+                     "created": pipeline.created, "updated": pipeline.created}
+    }))
 }
 
 fn get_pipeline_state(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {

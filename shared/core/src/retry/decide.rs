@@ -3,9 +3,10 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::freeze::Freeze;
-use crate::hold::{EventRef, HeldBy, Hold};
-use crate::pipeline::{RetryMode, StageSnapshot, StaleFailure};
+use crate::freeze::{self, Freeze};
+use crate::hold::{EventRef, GateActions, HeldBy, Hold};
+use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
+use crate::trigger::{Refusal, RefusalKind};
 
 /// What to do about a failed stage, before anything is done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +36,42 @@ pub enum RetryDecision {
     Skip(String),
 }
 
-/// What holds a stage, from the hold markers of its failed actions.
-fn hold_of(stage: &StageSnapshot) -> Option<Hold> {
+/// How many times one failed execution of a stage is resumed after holds at most: each resume
+/// runs the gate again, which decides anew, so a gate that keeps failing it (or a hold that
+/// keeps ending and starting) stops here and people are told, rather than looping.
+pub const MAX_RESUMES: u32 = 10;
+
+/// Whether a failed action of the stage ends its message with a hold marker: only then is it
+/// worth learning which actions invoke a gate (`GateActions`).
+pub fn names_a_hold(stage: &StageSnapshot) -> bool {
+    stage
+        .failed_actions()
+        .any(|action| action.error_message.as_deref().and_then(Hold::read).is_some())
+}
+
+/// The failed actions of the stage whose message ends with a hold marker although they invoke no
+/// gate: each refused, so that a copied marker is seen (and never held or resumed for).
+pub fn copied_markers(stage: &StageSnapshot, gates: &GateActions) -> Vec<Refusal> {
+    stage
+        .failed_actions()
+        .filter(|action| !gates.contains(&stage.name, &action.name))
+        .filter(|action| action.error_message.as_deref().and_then(Hold::read).is_some())
+        .map(|action| Refusal {
+            kind: RefusalKind::NotFromTheGate,
+            reason: format!(
+                "action {} of stage {} failed with a hold marker, but it invokes none of the stack's gates (GATE_FUNCTIONS): its failure is judged as any other",
+                action.name, stage.name
+            ),
+        })
+        .collect()
+}
+
+/// What holds a stage, from the hold markers of its failed actions that invoke a gate (any
+/// other action's marker is copied text, not a hold).
+fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
     let holds: Vec<Hold> = stage
         .failed_actions()
+        .filter(|action| gates.contains(&stage.name, &action.name))
         .filter_map(|action| action.error_message.as_deref().and_then(Hold::read))
         .collect();
     let first = holds.first()?;
@@ -62,16 +95,25 @@ fn hold_of(stage: &StageSnapshot) -> Option<Hold> {
         source: first.source,
         // Saturating: a marker is read from a message, and can say any count.
         more: holds.iter().fold(0, |more, hold| more.saturating_add(hold.more)),
+        more_freezes: holds
+            .iter()
+            .fold(0, |more, hold| more.saturating_add(hold.more_freezes)),
     })
 }
 
 /// Whether to retry the stage that failed in `failed_execution_id`, judged on the stage as
 /// CodePipeline shows it now. A failure somebody acted on since is skipped; a stage the health
-/// gate failed for AWS Health events is held for them, however many retries are left; a stage,
+/// gate failed (one of `gates` ended its message with a hold) is held, however many retries are
+/// left, until it has been resumed `MAX_RESUMES` times; a stage,
 /// action or error code the policy excludes is skipped, as are errors that would fail the same
 /// way again; with retries used up it is exhausted; otherwise it is retried, with the policy's
 /// mode and delay. Retries are counted by CodePipeline, so the decision needs no state.
-pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnapshot) -> RetryDecision {
+pub fn decide(
+    policy: &RetryPolicy,
+    failed_execution_id: &str,
+    stage: &StageSnapshot,
+    gates: &GateActions,
+) -> RetryDecision {
     if let Err(stale) = stage.still_failed_in(failed_execution_id) {
         return RetryDecision::Skip(match stale {
             StaleFailure::Superseded { .. } => format!("superseded: {stale}"),
@@ -88,7 +130,14 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
     if failed.is_empty() {
         return RetryDecision::Skip(format!("stage {} has no failed action to retry", stage.name));
     }
-    if let Some(hold) = hold_of(stage) {
+    if let Some(hold) = hold_of(stage, gates) {
+        if stage.attempts_used >= MAX_RESUMES {
+            return RetryDecision::Exhausted {
+                attempts: stage.attempts_used,
+                allowed: MAX_RESUMES,
+                last_errors: last_errors(&failed),
+            };
+        }
         return RetryDecision::Held(hold);
     }
     for action in &failed {
@@ -113,21 +162,10 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
         }
     }
     if stage.attempts_used >= policy.max_attempts {
-        let last_errors = failed
-            .iter()
-            .map(|action| {
-                format!(
-                    "{}: {} {}",
-                    action.name,
-                    action.error_code.as_deref().unwrap_or("unknown"),
-                    action.error_message.as_deref().unwrap_or("(no message)")
-                )
-            })
-            .collect();
         return RetryDecision::Exhausted {
             attempts: stage.attempts_used,
             allowed: policy.max_attempts,
-            last_errors,
+            last_errors: last_errors(&failed),
         };
     }
     RetryDecision::Retry {
@@ -135,6 +173,21 @@ pub fn decide(policy: &RetryPolicy, failed_execution_id: &str, stage: &StageSnap
         attempt: stage.attempts_used + 1,
         delay_seconds: policy.delay_seconds,
     }
+}
+
+/// Each failed action's last error: `action: code message`.
+fn last_errors(failed: &[&ActionSnapshot]) -> Vec<String> {
+    failed
+        .iter()
+        .map(|action| {
+            format!(
+                "{}: {} {}",
+                action.name,
+                action.error_code.as_deref().unwrap_or("unknown"),
+                action.error_message.as_deref().unwrap_or("(no message)")
+            )
+        })
+        .collect()
 }
 
 /// What ended, so that the stages it held may resume.
@@ -151,7 +204,7 @@ impl<'a> Release<'a> {
     fn ends_part_of(&self, hold: &Hold) -> bool {
         match self {
             Self::EventClosed(event) => hold.events.iter().any(|held| held.is(*event)),
-            Self::Unfrozen(id) => hold.freezes.iter().any(|held| held == id),
+            Self::Unfrozen(id) => hold.holds_by_every_freeze() || hold.freezes.iter().any(|held| held == id),
         }
     }
 
@@ -164,16 +217,19 @@ impl<'a> Release<'a> {
     }
 }
 
-/// Failed stages the health gate holds (only those `release` was part of, when given), with
-/// what holds each: the ones to resume when that ends.
+/// Failed stages the health gate holds (one of `gates` ended its message with a hold marker;
+/// only those `release` was part of, when given), with what holds each: the ones to resume when
+/// that ends. A stage already resumed `MAX_RESUMES` times is not among them (its failure told
+/// people, `decide`).
 pub fn held_stages<'a>(
     stages: &'a [StageSnapshot],
     release: Option<Release>,
+    gates: &GateActions,
 ) -> Vec<(&'a StageSnapshot, Hold)> {
     stages
         .iter()
-        .filter(|stage| stage.is_failed())
-        .filter_map(|stage| hold_of(stage).map(|hold| (stage, hold)))
+        .filter(|stage| stage.is_failed() && stage.attempts_used < MAX_RESUMES)
+        .filter_map(|stage| hold_of(stage, gates).map(|hold| (stage, hold)))
         .filter(|(_, hold)| release.is_none_or(|release| release.ends_part_of(hold)))
         .collect()
 }
@@ -192,7 +248,8 @@ pub enum FreezesKnown<'a> {
 /// still hold that pipeline (a freeze counted only because the gate could not learn the
 /// pipeline's name holds it no longer), and its deployment schedule until it opens. Events the
 /// marker left out for length (`hold.more`) are not waited for: the gate, run again by the
-/// resume, checks every event itself. Each as a person reads it.
+/// resume, checks every event itself. Freezes it left out (`hold.more_freezes`) are: then every
+/// freeze that holds the pipeline holds the stage. Each as a person reads it.
 pub fn still_holding(
     hold: &Hold,
     closed: &[bool],
@@ -209,13 +266,26 @@ pub fn still_holding(
     } else {
         hold.events.iter().map(HeldBy::describe).collect()
     };
-    let frozen = hold.freezes.iter().filter_map(|id| match freezes {
+    let named = hold.freezes.iter().filter_map(|id| match freezes {
         FreezesKnown::Unreadable => Some(format!("freeze {id} (the freezes cannot be read here)")),
         FreezesKnown::Read(freezes) => freezes
             .iter()
             .find(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
-            .map(|freeze| format!("freeze {} ({})", freeze.id, freeze.reason)),
+            .map(describe_freeze),
     });
+    let by_reference: Vec<String> = match (hold.holds_by_every_freeze(), freezes) {
+        (false, _) => Vec::new(),
+        (true, FreezesKnown::Unreadable) => vec![format!(
+            "{} more freezes (the freezes cannot be read here)",
+            hold.more_freezes
+        )],
+        (true, FreezesKnown::Read(freezes)) => freeze::holding(freezes, Some(pipeline), now)
+            .into_iter()
+            .filter(|freeze| !hold.freezes.contains(&freeze.id))
+            .map(describe_freeze)
+            .collect(),
+    };
+    let frozen = named.chain(by_reference);
     let window = hold.opens_at.filter(|opens_at| *opens_at > now).map(|opens_at| {
         format!(
             "the deployment schedule, until {}",
@@ -223,6 +293,10 @@ pub fn still_holding(
         )
     });
     events.into_iter().chain(frozen).chain(window).collect()
+}
+
+fn describe_freeze(freeze: &Freeze) -> String {
+    format!("freeze {} ({})", freeze.id, freeze.reason)
 }
 
 #[cfg(test)]

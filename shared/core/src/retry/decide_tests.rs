@@ -1,11 +1,41 @@
 use super::*;
-use crate::hold::HeldBy;
+use crate::hold::{GateFunctions, HeldBy};
 
 /// An event every account sees, or one of no particular account.
 fn event(arn: &str) -> EventRef<'_> {
     EventRef { arn, account: None }
 }
-use crate::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
+use crate::pipeline::{ActionSnapshot, ActionStatus, DeclaredAction, StageStatus};
+
+/// The stack's gate in these tests.
+const GATE: &str = "pipeguard-HealthGate-1AB2";
+
+/// The stages' actions as their pipeline declares them: an action whose name says `Gate` invokes
+/// the stack's gate, every other one is no Lambda invoke action.
+fn gates(stages: &[StageSnapshot]) -> GateActions {
+    let declared: Vec<DeclaredAction> = stages
+        .iter()
+        .flat_map(|stage| {
+            stage.actions.iter().map(|action| DeclaredAction {
+                stage: stage.name.clone(),
+                name: action.name.clone(),
+                invokes: action.name.contains("Gate").then(|| GATE.to_owned()),
+            })
+        })
+        .collect();
+    let stack_gates = GateFunctions::from_env(|_| Some(GATE.to_owned())).unwrap();
+    GateActions::of(&declared, &stack_gates)
+}
+
+/// `decide`, with the gate actions of the stage's pipeline.
+fn decided(policy: &RetryPolicy, execution_id: &str, stage: &StageSnapshot) -> RetryDecision {
+    decide(policy, execution_id, stage, &gates(std::slice::from_ref(stage)))
+}
+
+/// `held_stages`, with the gate actions of the stages' pipeline.
+fn held_in<'a>(stages: &'a [StageSnapshot], release: Option<Release>) -> Vec<(&'a StageSnapshot, Hold)> {
+    held_stages(stages, release, &gates(stages))
+}
 
 const ARN: &str =
     "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_abc";
@@ -42,7 +72,7 @@ fn flaky() -> StageSnapshot {
 
 #[test]
 fn a_transient_failure_is_retried_with_the_policy_mode() {
-    let decision = decide(&RetryPolicy::default(), "e1", &flaky());
+    let decision = decided(&RetryPolicy::default(), "e1", &flaky());
     assert_eq!(
         decision,
         RetryDecision::Retry {
@@ -58,7 +88,7 @@ fn attempts_count_from_codepipeline_and_run_out() {
     let mut stage = flaky();
     stage.attempts_used = 1;
     assert!(matches!(
-        decide(&RetryPolicy::default(), "e1", &stage),
+        decided(&RetryPolicy::default(), "e1", &stage),
         RetryDecision::Retry { attempt: 2, .. }
     ));
     stage.attempts_used = 2;
@@ -66,7 +96,7 @@ fn attempts_count_from_codepipeline_and_run_out() {
         attempts,
         allowed,
         last_errors,
-    } = decide(&RetryPolicy::default(), "e1", &stage)
+    } = decided(&RetryPolicy::default(), "e1", &stage)
     else {
         panic!()
     };
@@ -77,7 +107,7 @@ fn attempts_count_from_codepipeline_and_run_out() {
         ..RetryPolicy::default()
     };
     assert!(matches!(
-        decide(&never, "e1", &flaky()),
+        decided(&never, "e1", &flaky()),
         RetryDecision::Exhausted { attempts: 0, .. }
     ));
 }
@@ -85,12 +115,12 @@ fn attempts_count_from_codepipeline_and_run_out() {
 #[test]
 fn a_superseded_or_already_retried_stage_is_left_alone() {
     assert!(
-        matches!(decide(&RetryPolicy::default(), "e0", &flaky()), RetryDecision::Skip(reason) if reason.starts_with("superseded"))
+        matches!(decided(&RetryPolicy::default(), "e0", &flaky()), RetryDecision::Skip(reason) if reason.starts_with("superseded"))
     );
     let mut running = flaky();
     running.status = Some(StageStatus::InProgress);
     assert!(
-        matches!(decide(&RetryPolicy::default(), "e1", &running), RetryDecision::Skip(reason) if reason.contains("is InProgress"))
+        matches!(decided(&RetryPolicy::default(), "e1", &running), RetryDecision::Skip(reason) if reason.contains("is InProgress"))
     );
 }
 
@@ -99,7 +129,7 @@ fn configuration_and_permission_errors_are_never_retried() {
     for code in ["ConfigurationError", "PermissionError"] {
         let stage = failed_stage(0, vec![action("Apply", "Failed", Some(code), Some("bad"))]);
         assert!(
-            matches!(decide(&RetryPolicy::default(), "e1", &stage), RetryDecision::Skip(reason) if reason.contains(code)),
+            matches!(decided(&RetryPolicy::default(), "e1", &stage), RetryDecision::Skip(reason) if reason.contains(code)),
             "{code}"
         );
     }
@@ -112,7 +142,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
         ..RetryPolicy::default()
     };
     assert!(matches!(
-        decide(&only_build, "e1", &flaky()),
+        decided(&only_build, "e1", &flaky()),
         RetryDecision::Skip(_)
     ));
     let never_deploy = RetryPolicy {
@@ -120,7 +150,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
         ..RetryPolicy::default()
     };
     assert!(matches!(
-        decide(&never_deploy, "e1", &flaky()),
+        decided(&never_deploy, "e1", &flaky()),
         RetryDecision::Skip(_)
     ));
     let never_apply = RetryPolicy {
@@ -128,7 +158,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
         ..RetryPolicy::default()
     };
     assert!(matches!(
-        decide(&never_apply, "e1", &flaky()),
+        decided(&never_apply, "e1", &flaky()),
         RetryDecision::Skip(_)
     ));
     let only_other_action = RetryPolicy {
@@ -136,7 +166,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
         ..RetryPolicy::default()
     };
     assert!(matches!(
-        decide(&only_other_action, "e1", &flaky()),
+        decided(&only_other_action, "e1", &flaky()),
         RetryDecision::Skip(_)
     ));
     let only_system = RetryPolicy {
@@ -144,7 +174,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
         ..RetryPolicy::default()
     };
     assert!(
-        matches!(decide(&only_system, "e1", &flaky()), RetryDecision::Skip(reason) if reason.contains("error_codes"))
+        matches!(decided(&only_system, "e1", &flaky()), RetryDecision::Skip(reason) if reason.contains("error_codes"))
     );
     let all = RetryPolicy {
         retry_mode: RetryMode::AllActions,
@@ -152,7 +182,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
         ..RetryPolicy::default()
     };
     assert_eq!(
-        decide(&all, "e1", &flaky()),
+        decided(&all, "e1", &flaky()),
         RetryDecision::Retry {
             mode: RetryMode::AllActions,
             attempt: 1,
@@ -165,7 +195,7 @@ fn the_policy_chooses_stages_actions_and_codes() {
 fn a_stage_failed_without_a_failed_action_is_not_retried() {
     let stage = failed_stage(0, vec![action("Apply", "Succeeded", None, None)]);
     assert!(matches!(
-        decide(&RetryPolicy::default(), "e1", &stage),
+        decided(&RetryPolicy::default(), "e1", &stage),
         RetryDecision::Skip(_)
     ));
 }
@@ -193,7 +223,7 @@ fn a_stage_the_gate_failed_waits_for_its_health_events() {
         0,
         vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
     );
-    let RetryDecision::Held(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
+    let RetryDecision::Held(hold) = decided(&RetryPolicy::default(), "e1", &stage) else {
         panic!("not held")
     };
     assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN]);
@@ -201,7 +231,7 @@ fn a_stage_the_gate_failed_waits_for_its_health_events() {
     exhausted.attempts_used = 5;
     assert!(
         matches!(
-            decide(&RetryPolicy::default(), "e1", &exhausted),
+            decided(&RetryPolicy::default(), "e1", &exhausted),
             RetryDecision::Held(_)
         ),
         "a hold is not a retry"
@@ -223,13 +253,13 @@ fn stages_held_by_an_event_are_found_for_resuming() {
     let mut resolved = gate.clone();
     resolved.status = Some(StageStatus::Succeeded);
     let stages = vec![gate.clone(), other, resolved];
-    let held: Vec<&StageSnapshot> = held_stages(&stages, Some(Release::EventClosed(event(ARN))))
+    let held: Vec<&StageSnapshot> = held_in(&stages, Some(Release::EventClosed(event(ARN))))
         .into_iter()
         .map(|(stage, _)| stage)
         .collect();
     assert_eq!(held, [&gate]);
     assert!(
-        held_stages(
+        held_in(
             &stages,
             Some(Release::EventClosed(event(
                 "arn:aws:health:us-east-1::event/EC2/OTHER"
@@ -237,7 +267,7 @@ fn stages_held_by_an_event_are_found_for_resuming() {
         )
         .is_empty()
     );
-    assert_eq!(held_stages(&stages, None).len(), 1, "every held stage");
+    assert_eq!(held_in(&stages, None).len(), 1, "every held stage");
 }
 
 #[test]
@@ -264,17 +294,17 @@ fn a_stage_held_by_the_gates_marker_waits_for_every_event_it_names() {
         0,
         vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
     );
-    let RetryDecision::Held(hold) = decide(&RetryPolicy::default(), "e1", &stage) else {
+    let RetryDecision::Held(hold) = decided(&RetryPolicy::default(), "e1", &stage) else {
         panic!("not held")
     };
     assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN, other]);
     assert_eq!(hold.events[1].region, "global");
     let stages = [stage];
     assert_eq!(
-        held_stages(&stages, Some(Release::EventClosed(event(other)))).len(),
+        held_in(&stages, Some(Release::EventClosed(event(other)))).len(),
         1
     );
-    assert_eq!(held_stages(&stages, None)[0].1, hold);
+    assert_eq!(held_in(&stages, None)[0].1, hold);
 }
 
 /// Found by the property tests: the counts of events two markers left out were summed
@@ -292,7 +322,7 @@ fn the_counts_two_markers_left_out_add_up_without_overflow() {
             action("GateB", "Failed", Some("JobFailed"), Some(&message)),
         ],
     )];
-    let held = held_stages(&stages, None);
+    let held = held_in(&stages, None);
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].1.more, usize::MAX);
     assert_eq!(held[0].1.arns().collect::<Vec<_>>(), [ARN]);
@@ -434,9 +464,9 @@ fn stages_held_by_a_freeze_are_found_when_it_is_unfrozen() {
             Some(&format!("Deployment blocked by 1 freeze\n{marker}")),
         )],
     )];
-    assert_eq!(held_stages(&stages, Some(Release::Unfrozen("f1"))).len(), 1);
-    assert!(held_stages(&stages, Some(Release::Unfrozen("f2"))).is_empty());
-    let RetryDecision::Held(hold) = decide(&RetryPolicy::default(), "e1", &stages[0]) else {
+    assert_eq!(held_in(&stages, Some(Release::Unfrozen("f1"))).len(), 1);
+    assert!(held_in(&stages, Some(Release::Unfrozen("f2"))).is_empty());
+    let RetryDecision::Held(hold) = decided(&RetryPolicy::default(), "e1", &stages[0]) else {
         panic!("not held")
     };
     assert_eq!((hold.freezes, hold.since), (vec!["f1".to_owned()], Some(100)));
@@ -461,4 +491,144 @@ fn the_events_still_open_are_those_neither_closed_nor_just_closed() {
         ["b"]
     );
     assert!(hold.still_open(&[true, true, true], None).is_empty());
+}
+
+#[test]
+fn a_hold_marker_copied_into_another_actions_message_holds_nothing() {
+    // A build whose log ends with the gate's marker line, copied: its failure is judged as any
+    // other (retried here), never held or resumed for, and the copy is refused.
+    let copied = failed_stage(
+        0,
+        vec![action(
+            "Build",
+            "Failed",
+            Some("JobFailed"),
+            Some(&blocked_by(ARN)),
+        )],
+    );
+    assert!(names_a_hold(&copied));
+    assert!(
+        matches!(
+            decided(&RetryPolicy::default(), "e1", &copied),
+            RetryDecision::Retry { .. }
+        ),
+        "judged as an ordinary failure"
+    );
+    let stages = [copied];
+    assert!(held_in(&stages, None).is_empty(), "never resumed as held");
+    let refused = copied_markers(&stages[0], &gates(&stages));
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].kind, RefusalKind::NotFromTheGate);
+    assert!(
+        refused[0].reason.contains("action Build"),
+        "{}",
+        refused[0].reason
+    );
+    // The gate's own action, in the same stage, still holds it.
+    let both = failed_stage(
+        0,
+        vec![
+            action(
+                "Build",
+                "Failed",
+                Some("JobFailed"),
+                Some(&blocked_by("arn:copied")),
+            ),
+            action("HealthGate", "Failed", Some("JobFailed"), Some(&blocked_by(ARN))),
+        ],
+    );
+    let RetryDecision::Held(hold) = decided(&RetryPolicy::default(), "e1", &both) else {
+        panic!("the gate's marker holds")
+    };
+    assert_eq!(hold.arns().collect::<Vec<_>>(), [ARN], "only the gate's events");
+}
+
+#[test]
+fn a_gate_action_is_known_by_the_function_it_invokes_in_every_form() {
+    let stack_gates =
+        GateFunctions::from_env(|_| Some(format!("arn:aws:lambda:us-east-1:123456789012:function:{GATE}")))
+            .unwrap();
+    for (function, is_gate) in [
+        (GATE.to_owned(), true),
+        (format!("{GATE}:live"), true),
+        (
+            format!("arn:aws:lambda:us-east-1:123456789012:function:{GATE}:3"),
+            true,
+        ),
+        (format!("123456789012:function:{GATE}"), true),
+        (
+            format!("arn:aws:lambda:us-east-1:999999999999:function:{GATE}"),
+            false,
+        ),
+        ("pipeguard-Other".to_owned(), false),
+        (format!("{GATE}x"), false),
+        ("".to_owned(), false),
+    ] {
+        assert_eq!(stack_gates.includes(&function), is_gate, "{function}");
+    }
+    let unset = GateFunctions::from_env(|_| None).unwrap();
+    assert!(
+        unset.is_empty() && !unset.includes(GATE),
+        "unset, no function is a gate"
+    );
+    let error = GateFunctions::from_env(|_| Some("not a function!".into())).unwrap_err();
+    assert!(error.to_string().contains("GATE_FUNCTIONS"), "{error}");
+}
+
+#[test]
+fn a_stage_is_resumed_at_most_max_resumes_times_then_people_are_told() {
+    let message = blocked_by(ARN);
+    let stage = |attempts_used| {
+        failed_stage(
+            attempts_used,
+            vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
+        )
+    };
+    assert!(matches!(
+        decided(&RetryPolicy::default(), "e1", &stage(MAX_RESUMES - 1)),
+        RetryDecision::Held(_)
+    ));
+    assert_eq!(held_in(&[stage(MAX_RESUMES - 1)], None).len(), 1);
+    let RetryDecision::Exhausted {
+        attempts, allowed, ..
+    } = decided(&RetryPolicy::default(), "e1", &stage(MAX_RESUMES))
+    else {
+        panic!("not exhausted")
+    };
+    assert_eq!((attempts, allowed), (MAX_RESUMES, MAX_RESUMES));
+    assert!(
+        held_in(&[stage(MAX_RESUMES)], None).is_empty(),
+        "the sweep resumes it no more"
+    );
+}
+
+#[test]
+fn freezes_a_marker_had_no_room_for_hold_by_reference_until_none_holds_the_pipeline() {
+    let ids: Vec<String> = (0..400).map(|n| format!("frz-{n:04}-0123456789abcdef")).collect();
+    let hold = Hold {
+        freezes: ids.clone(),
+        since: Some(100),
+        ..Hold::default()
+    };
+    let marker = hold.marker();
+    let read = Hold::read(&format!("blocked\n{marker}")).expect("the marker still reads");
+    assert!(read.more_freezes > 0 && read.freezes.len() + read.more_freezes == ids.len());
+    // A freeze the marker does not name, still active, holds the stage; ended, it does not.
+    let unnamed = ids.last().unwrap();
+    assert!(!read.freezes.contains(unnamed));
+    let active = [frozen(unnamed, 100, None)];
+    assert_eq!(
+        still_holding(&read, &[], None, FreezesKnown::Read(&active), "web-app", 200),
+        [format!("freeze {unnamed} (INC-1)")]
+    );
+    let ended = [frozen(unnamed, 100, Some(150))];
+    assert!(still_holding(&read, &[], None, FreezesKnown::Read(&ended), "web-app", 200).is_empty());
+    assert!(!still_holding(&read, &[], None, FreezesKnown::Unreadable, "web-app", 200).is_empty());
+    // Any unfreeze may be the one that ends it.
+    let message = format!("blocked\n{marker}");
+    let stages = [failed_stage(
+        0,
+        vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
+    )];
+    assert_eq!(held_in(&stages, Some(Release::Unfrozen(unnamed))).len(), 1);
 }

@@ -6,7 +6,10 @@ mod policy;
 mod release;
 mod verdict;
 
-pub use decide::{FreezesKnown, Release, RetryDecision, decide, held_stages, still_holding};
+pub use decide::{
+    FreezesKnown, MAX_RESUMES, Release, RetryDecision, copied_markers, decide, held_stages, names_a_hold,
+    still_holding,
+};
 pub use policy::{RetryPolicies, RetryPolicy};
 pub use release::{Released, release_notice};
 pub use verdict::RetryVerdict;

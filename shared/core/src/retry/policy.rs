@@ -4,6 +4,7 @@
 use crate::config::{
     PerPipeline, SettingError, dedup, env_number, env_setting, env_var, names, non_blank, split_list,
 };
+use crate::hold::GateFunctions;
 use crate::pipeline::RetryMode;
 use serde::Deserialize;
 
@@ -81,10 +82,12 @@ pub struct RetryPolicies {
     pub managed_pipelines: Vec<String>,
     /// The name prefix of the managed pipelines, when none are listed.
     pub pipeline_prefix: String,
+    /// The stack's health gates (`GATE_FUNCTIONS`): only their actions' hold markers hold.
+    pub gate_functions: GateFunctions,
 }
 
 impl RetryPolicies {
-    /// Reads `RETRY_*` variables through `lookup`.
+    /// Reads `RETRY_*` variables, and `GATE_FUNCTIONS`, through `lookup`.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&retry_env(field)).map(|value| split_list(&value));
@@ -112,6 +115,7 @@ impl RetryPolicies {
             pipeline_prefix: lookup(&retry_env("pipeline_prefix"))
                 .map(|prefix| prefix.trim().to_owned())
                 .unwrap_or_default(),
+            gate_functions: GateFunctions::from_env(&lookup)?,
         })
     }
 

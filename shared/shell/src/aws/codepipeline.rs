@@ -7,13 +7,14 @@ use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResult
 use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultError;
 use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionError;
 use aws_sdk_codepipeline::types::{
-    ActionExecutionFilter, ExecutionDetails, FailureDetails, FailureType, PipelineExecutionFilter,
-    PipelineExecutionSummary, StageRetryMode, StageState, SucceededInStageFilter,
+    ActionCategory, ActionExecutionFilter, ActionOwner, ExecutionDetails, FailureDetails, FailureType,
+    PipelineExecutionFilter, PipelineExecutionSummary, StageRetryMode, StageState, SucceededInStageFilter,
 };
 use pipeguard_core::job::JobResult;
 use pipeguard_core::pipeline::{
-    ActionRun, ActionSnapshot, ActionStatus, ConflictCheckError, ExecutionStatus, ExecutionSummary,
-    ExecutionType, RetryMode, RetryOutcome, RollbackOutcome, RunningExecution, StageSnapshot, StageStatus,
+    ActionRun, ActionSnapshot, ActionStatus, ConflictCheckError, DeclaredAction, ExecutionStatus,
+    ExecutionSummary, ExecutionType, RetryMode, RetryOutcome, RollbackOutcome, RunningExecution,
+    StageSnapshot, StageStatus,
 };
 
 /// The most ListPipelineExecutions returns a page. The newest executions are the ones that can
@@ -256,6 +257,41 @@ impl CodePipeline {
             .await
             .map_err(|error| PipelineCallError::new("GetPipelineState", pipeline, error))?;
         Ok(state.stage_states().iter().map(snapshot).collect())
+    }
+
+    /// Every action the pipeline's structure declares (GetPipeline), with the Lambda function
+    /// each AWS Lambda invoke action invokes: which actions are the health gate's.
+    pub async fn declared_actions(&self, pipeline: &str) -> Result<Vec<DeclaredAction>, PipelineCallError> {
+        let answer = self
+            .client
+            .get_pipeline()
+            .name(pipeline)
+            .send()
+            .await
+            .map_err(|error| PipelineCallError::new("GetPipeline", pipeline, error))?;
+        let stages = answer
+            .pipeline()
+            .map(|declaration| declaration.stages())
+            .unwrap_or_default();
+        Ok(stages
+            .iter()
+            .flat_map(|stage| {
+                stage.actions().iter().map(|action| DeclaredAction {
+                    stage: stage.name().to_owned(),
+                    name: action.name().to_owned(),
+                    invokes: action
+                        .action_type_id()
+                        .filter(|kind| {
+                            kind.category() == &ActionCategory::Invoke
+                                && kind.owner() == &ActionOwner::Aws
+                                && kind.provider() == "Lambda"
+                        })
+                        .and_then(|_| action.configuration())
+                        .and_then(|configuration| configuration.get("FunctionName"))
+                        .cloned(),
+                })
+            })
+            .collect())
     }
 
     /// Every pipeline in the account and region.

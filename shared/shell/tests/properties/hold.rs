@@ -7,9 +7,9 @@ use crate::config;
 use crate::json::short_text;
 use pipeguard_core::gate::{self, Blocker, GateOutcome, HealthCheck};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
-use pipeguard_core::hold::{HeldBy, Hold};
+use pipeguard_core::hold::{GateActions, GateFunctions, HeldBy, Hold};
 use pipeguard_core::job::{FailureKind, JobResult};
-use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, StageSnapshot, StageStatus};
+use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, DeclaredAction, StageSnapshot, StageStatus};
 use pipeguard_core::retry::held_stages;
 use proptest::prelude::*;
 
@@ -186,6 +186,22 @@ proptest! {
         check_read_back(&hold, Hold::read(result.text()))?;
     }
 
+    /// However many freezes hold a stage, its failure keeps its marker: the freezes that fit by
+    /// name, the rest counted (held by reference), and no event kept while a freeze was dropped.
+    #[test]
+    fn any_number_of_freezes_keeps_the_marker(events in held(), freezes in prop::collection::vec("[a-z0-9-]{1,40}", 0..600), text in message_text()) {
+        let hold = Hold { freezes: freezes.clone(), since: Some(1_796_000_000), ..Hold::new(events, None) };
+        let marker = hold.marker();
+        prop_assert!(marker.chars().count() <= MAX_MARKER_CHARS, "{marker}");
+        let result = JobResult::failure_with_trailer(FailureKind::JobFailed, &text, &marker);
+        let read = Hold::read(result.text());
+        prop_assert!(read.is_some(), "the marker was lost");
+        let read = read.unwrap_or_default();
+        prop_assert_eq!(read.freezes.len() + read.more_freezes, freezes.len());
+        prop_assert_eq!(&read.freezes[..], &freezes[..read.freezes.len()]);
+        prop_assert!(read.more_freezes == 0 || read.events.is_empty(), "a freeze dropped before the events");
+    }
+
     /// The gate's own failure for blocking events carries the marker for exactly those events.
     #[test]
     fn the_gates_failure_names_the_events_that_blocked(events in held(), source in prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)]) {
@@ -234,7 +250,19 @@ proptest! {
             .failed_actions()
             .filter_map(|action| action.error_message.as_deref().and_then(Hold::read))
             .collect();
-        let held = held_stages(&stages, None);
+        // Every action invokes the gate: its marker holds. No action does: nothing holds.
+        let declared: Vec<DeclaredAction> = stages[0]
+            .actions
+            .iter()
+            .map(|action| DeclaredAction {
+                stage: "Gate".into(),
+                name: action.name.clone(),
+                invokes: Some("pipeguard-HealthGate".into()),
+            })
+            .collect();
+        let gate = GateFunctions::from_env(|_| Some("pipeguard-HealthGate".into())).unwrap_or_default();
+        prop_assert!(held_stages(&stages, None, &GateActions::default()).is_empty());
+        let held = held_stages(&stages, None, &GateActions::of(&declared, &gate));
         prop_assert_eq!(held.len(), usize::from(!holds.is_empty()));
         if let Some((_, hold)) = held.first() {
             for event in &hold.events {
