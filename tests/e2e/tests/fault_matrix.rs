@@ -148,7 +148,7 @@ const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
 
 /// Every call each function makes, in the scenario that makes it.
-const CALLS: [(Scenario, &str, &str); 23] = [
+const CALLS: [(Scenario, &str, &str); 24] = [
     (Scenario::GateClear, "health", "DescribeEvents"),
     (Scenario::GateClear, "codepipeline", "GetJobDetails"),
     (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
@@ -167,6 +167,7 @@ const CALLS: [(Scenario, &str, &str); 23] = [
     (Scenario::ResumeFromStore, "dynamodb", "PutItem"),
     (Scenario::ResumeFromStore, "codepipeline", "ListPipelines"),
     (Scenario::ResumeFromStore, "dynamodb", "GetItem"),
+    (Scenario::ResumeFromStore, "codepipeline", "GetPipeline"),
     (Scenario::ResumeFromApi, "health", "DescribeEvents"),
     (
         Scenario::ResumeAcrossAccounts,
