@@ -14,6 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+#[path = "template/pattern.rs"]
+mod pattern;
+#[path = "template/trust.rs"]
+mod trust;
+
 const TIMEOUT: Duration = Duration::from_secs(60);
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
 

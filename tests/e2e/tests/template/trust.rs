@@ -1,0 +1,298 @@
+//! Who may move a deploy, as the templates say it: which rule may invoke which function, and
+//! which events each rule takes (evaluated with EventBridge's matching, `pattern.rs`).
+
+use super::pattern;
+use super::{functions, plain, reference, resources_of, template, yaml};
+use serde_json::{Value as Json, json};
+use serde_norway::Value as Yaml;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The stack's account in these tests, and a member account of its organization.
+const OWN: &str = "111122223333";
+const MEMBER: &str = "222233334444";
+
+/// The resource and attribute a `!GetAtt` (or `{"Fn::GetAtt": ...}`) names.
+fn get_att(value: &Yaml) -> Option<(String, String)> {
+    let target = match value {
+        Yaml::Tagged(tagged) if tagged.tag == "GetAtt" => &tagged.value,
+        Yaml::Mapping(map) if map.len() == 1 => map.get("Fn::GetAtt")?,
+        _ => return None,
+    };
+    match target {
+        Yaml::String(dotted) => dotted
+            .split_once('.')
+            .map(|(resource, attribute)| (resource.to_owned(), attribute.to_owned())),
+        Yaml::Sequence(parts) => match parts.as_slice() {
+            [resource, attribute] => Some((resource.as_str()?.to_owned(), attribute.as_str()?.to_owned())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The values a template's `!Ref`s take here: each parameter's default, the pseudo parameters,
+/// and `given`.
+fn parameters(template: &Yaml, given: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut values: BTreeMap<String, String> = template["Parameters"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, parameter)| {
+            let default = match &parameter["Default"] {
+                Yaml::String(text) => text.clone(),
+                Yaml::Number(number) => number.to_string(),
+                _ => return None,
+            };
+            Some((name.as_str()?.to_owned(), default))
+        })
+        .collect();
+    for (name, value) in [
+        ("AWS::AccountId", OWN),
+        ("AWS::Region", "eu-west-1"),
+        ("AWS::Partition", "aws"),
+    ]
+    .into_iter()
+    .chain(given.iter().copied())
+    {
+        values.insert(name.to_owned(), value.to_owned());
+    }
+    values
+}
+
+/// An event as EventBridge delivers it.
+fn event(source: &str, detail_type: &str, account: &str, detail: Json) -> Json {
+    json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": "2026-12-07T15:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": detail
+    })
+}
+
+/// A rule of the stack that invokes one of its functions.
+struct Rule {
+    /// None for a schedule, which no event put on the bus can match.
+    pattern: Option<Json>,
+    function: String,
+}
+
+/// Every rule of the stack that invokes a function, by logical id: the template's own, and any a
+/// function's SAM `Events` would generate (SAM names them `<Function><Event>`).
+fn rules(template: &Yaml) -> BTreeMap<String, Rule> {
+    let values = parameters(template, &[]);
+    let mut rules = BTreeMap::new();
+    for (name, rule) in resources_of(template, "AWS::Events::Rule") {
+        let targets = rule["Properties"]["Targets"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(targets.len(), 1, "{name}: one target, its function");
+        let (function, _) = get_att(&targets[0]["Arn"]).unwrap_or_else(|| panic!("{name}: a function's Arn"));
+        let pattern = &rule["Properties"]["EventPattern"];
+        let pattern = (!pattern.is_null()).then(|| pattern::resolve(pattern, &values));
+        rules.insert(name, Rule { pattern, function });
+    }
+    for (function, resource) in functions(template) {
+        for (event, source) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            let pattern = match source["Type"].as_str() {
+                Some("EventBridgeRule") => Some(pattern::resolve(&source["Properties"]["Pattern"], &values)),
+                Some("Schedule") => None,
+                other => panic!("{function}: an event source this test does not know: {other:?}"),
+            };
+            let name = format!("{function}{}", event.as_str().unwrap_or_default());
+            rules.insert(
+                name,
+                Rule {
+                    pattern,
+                    function: function.clone(),
+                },
+            );
+        }
+    }
+    rules
+}
+
+/// The rules an event reaches.
+fn reached<'a>(rules: &'a BTreeMap<String, Rule>, event: &Json) -> BTreeSet<&'a str> {
+    rules
+        .iter()
+        .filter(|(_, rule)| {
+            rule.pattern
+                .as_ref()
+                .is_some_and(|pattern| pattern::matches(pattern, event))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+#[test]
+fn the_rules_that_act_on_the_stacks_own_account_take_no_other_accounts_events() {
+    let rules = rules(&template());
+    let unfrozen = |account| {
+        event(
+            "pipeguard",
+            "pipeguard Freeze Ended",
+            account,
+            json!({"id": "frz-k3j9x2ab"}),
+        )
+    };
+    let stage_failed = |account| {
+        event(
+            "aws.codepipeline",
+            "CodePipeline Stage Execution State Change",
+            account,
+            json!({"pipeline": "web-app", "stage": "Deploy", "state": "FAILED", "execution-id": "e-1"}),
+        )
+    };
+    let health = |account| {
+        event(
+            "aws.health",
+            "AWS Health Event",
+            account,
+            json!({"eventArn": "arn:aws:health:eu-west-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/1", "service": "EC2", "statusCode": "open"}),
+        )
+    };
+
+    assert_eq!(
+        reached(&rules, &unfrozen(OWN)),
+        BTreeSet::from(["StageRetryFunctionUnfrozen"])
+    );
+    assert_eq!(
+        reached(&rules, &unfrozen(MEMBER)),
+        BTreeSet::new(),
+        "a pipeguard event from another account resumes nothing"
+    );
+    assert_eq!(
+        reached(&rules, &stage_failed(OWN)),
+        BTreeSet::from([
+            "ApplyRollbackFunctionStageFailed",
+            "StageRetryFunctionStageFailed"
+        ])
+    );
+    assert_eq!(
+        reached(&rules, &stage_failed(MEMBER)),
+        BTreeSet::new(),
+        "another account's stage failure neither retries nor rolls back anything here"
+    );
+    // The organization's forwarders put their accounts' AWS Health events here: recorded all.
+    for account in [OWN, MEMBER] {
+        assert_eq!(
+            reached(&rules, &health(account)),
+            BTreeSet::from(["StageRetryFunctionHealthEvent"]),
+            "{account}"
+        );
+    }
+    // The sweep is a schedule: no event put on the bus reaches it.
+    let sweep = &rules["StageRetryFunctionSweep"];
+    assert!(sweep.pattern.is_none(), "{:?}", sweep.pattern);
+}
+
+#[test]
+fn cleanup_follows_only_the_deploy_pipeline_of_its_own_account() {
+    let cleanup = yaml("infra/cleanup-after-deploy.yaml");
+    let values = parameters(
+        &cleanup,
+        &[
+            ("DeployPipeline", "prod-web-app"),
+            ("CleanupPipeline", "prod-cleanup"),
+        ],
+    );
+    let rule = &cleanup["Resources"]["CleanupAfterEveryDeploy"];
+    let pattern = pattern::resolve(&rule["Properties"]["EventPattern"], &values);
+    let ended = |account| {
+        event(
+            "aws.codepipeline",
+            "CodePipeline Pipeline Execution State Change",
+            account,
+            json!({"pipeline": "prod-web-app", "state": "SUCCEEDED", "execution-id": "e-1"}),
+        )
+    };
+    assert!(pattern::matches(&pattern, &ended(OWN)), "{pattern}");
+    assert!(
+        !pattern::matches(&pattern, &ended(MEMBER)),
+        "a pipeline of the same name in another account starts no cleanup here: {pattern}"
+    );
+}
+
+#[test]
+fn each_function_is_invoked_by_its_own_rules_in_the_stacks_account_and_no_other() {
+    let template = template();
+    for (name, function) in functions(&template) {
+        assert!(
+            function["Properties"]["Events"].is_null(),
+            "{name}: the permissions SAM makes for `Events` name no account; the template writes them out"
+        );
+    }
+    let rules = rules(&template);
+    let permissions = resources_of(&template, "AWS::Lambda::Permission");
+    let expected: BTreeSet<String> = rules.keys().map(|rule| format!("{rule}Permission")).collect();
+    assert_eq!(
+        permissions.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "one permission per rule, under the name SAM gave it"
+    );
+    for (name, permission) in &permissions {
+        let properties = &permission["Properties"];
+        let rule = name.trim_end_matches("Permission");
+        assert_eq!(
+            plain(&properties["Action"]),
+            Some("lambda:InvokeFunction"),
+            "{name}"
+        );
+        assert_eq!(
+            plain(&properties["Principal"]),
+            Some("events.amazonaws.com"),
+            "{name}"
+        );
+        assert_eq!(
+            get_att(&properties["SourceArn"]),
+            Some((rule.to_owned(), "Arn".to_owned())),
+            "{name}: only its rule"
+        );
+        assert_eq!(
+            reference(&properties["SourceAccount"]),
+            Some("AWS::AccountId"),
+            "{name}: only in the stack's account"
+        );
+        assert_eq!(
+            reference(&properties["FunctionName"]),
+            Some(rules[rule].function.as_str()),
+            "{name}: the function its rule targets"
+        );
+    }
+}
+
+#[test]
+fn the_rules_keep_the_ids_sam_gave_them_so_that_an_upgrade_updates_them_in_place() {
+    let rules = resources_of(&template(), "AWS::Events::Rule");
+    assert_eq!(
+        rules.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "ApplyRollbackFunctionStageFailed",
+            "StageRetryFunctionHealthEvent",
+            "StageRetryFunctionStageFailed",
+            "StageRetryFunctionSweep",
+            "StageRetryFunctionUnfrozen"
+        ]
+    );
+    for (name, rule) in &rules {
+        let properties = &rule["Properties"];
+        // A fixed name would replace the rule; SAM's had none.
+        assert!(properties["Name"].is_null(), "{name}");
+        let targets = properties["Targets"].as_sequence().cloned().unwrap_or_default();
+        assert_eq!(
+            plain(&targets[0]["Id"]),
+            Some(format!("{name}LambdaTarget").as_str()),
+            "{name}: SAM's target id"
+        );
+    }
+}
