@@ -368,8 +368,10 @@ fn the_event_bus_lets_in_only_the_organization_named_and_only_when_named() {
             "{name}: {:?}",
             statement["Resource"]
         );
+        // The principals of the organization, and (trust::the_organization_may_put_only_...) only
+        // AWS Health's events.
         let conditions = statement["Condition"].as_mapping().cloned().unwrap_or_default();
-        assert_eq!(conditions.len(), 1, "{name}: {conditions:?}");
+        assert_eq!(conditions.len(), 2, "{name}: {conditions:?}");
         let equals = statement["Condition"]["StringEquals"]
             .as_mapping()
             .cloned()

@@ -1,5 +1,6 @@
-//! Who may move a deploy, as the templates say it: which rule may invoke which function, and
-//! which events each rule takes (evaluated with EventBridge's matching, `pattern.rs`).
+//! Who may move a deploy, as the templates say it: which rule may invoke which function, which
+//! events each rule takes (evaluated with EventBridge's matching, `pattern.rs`), what the
+//! organization may put on the stack's bus, and what the example pipeline's role may invoke.
 
 use super::pattern;
 use super::{functions, plain, reference, resources_of, template, yaml};
@@ -294,5 +295,97 @@ fn the_rules_keep_the_ids_sam_gave_them_so_that_an_upgrade_updates_them_in_place
             Some(format!("{name}LambdaTarget").as_str()),
             "{name}: SAM's target id"
         );
+    }
+}
+
+#[test]
+fn the_organization_may_put_only_aws_health_events_on_the_stacks_bus() {
+    let template = template();
+    let policies = resources_of(&template, "AWS::Events::EventBusPolicy");
+    for (name, policy) in &policies {
+        let condition = &policy["Properties"]["Statement"]["Condition"];
+        // EventBridge's own example of a bus policy by source writes it this way: a PutEvents call
+        // may carry several events, and each must be one.
+        let each = &condition["ForAllValues:StringEquals"];
+        assert_eq!(
+            plain(&each["events:source"]),
+            Some("aws.health"),
+            "{name}: {condition:?}"
+        );
+        assert_eq!(
+            plain(&each["events:detail-type"]),
+            Some("AWS Health Event"),
+            "{name}: {condition:?}"
+        );
+    }
+    assert_eq!(policies.len(), 1, "{policies:?}");
+}
+
+/// The actions of a statement.
+fn actions(statement: &Yaml) -> Vec<String> {
+    match &statement["Action"] {
+        Yaml::String(action) => vec![action.clone()],
+        Yaml::Sequence(actions) => actions
+            .iter()
+            .filter_map(Yaml::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// IAM's wildcards in a string condition or an action: `*` for any run, `?` for one character.
+fn like(pattern: &str, value: &str) -> bool {
+    match pattern.chars().next() {
+        None => value.is_empty(),
+        Some('*') => (0..=value.len())
+            .filter(|at| value.is_char_boundary(*at))
+            .any(|at| like(&pattern[1..], &value[at..])),
+        Some(wanted) => value.chars().next().is_some_and(|first| {
+            (wanted == '?' || wanted == first)
+                && like(&pattern[wanted.len_utf8()..], &value[first.len_utf8()..])
+        }),
+    }
+}
+
+#[test]
+fn the_example_pipelines_role_may_invoke_the_gate_and_nothing_else() {
+    let example = yaml("infra/example-pipeline.yaml");
+    let role = &example["Resources"]["PipelineRole"];
+    let invoking: Vec<Yaml> = role["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| {
+            policy["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|statement| {
+            statement["Effect"] == "Allow"
+                && actions(statement)
+                    .iter()
+                    .any(|action| like(action, "lambda:InvokeFunction"))
+        })
+        .collect();
+    assert_eq!(invoking.len(), 1, "{invoking:?}");
+    let resource = format!("{:?}", invoking[0]["Resource"]);
+    assert!(
+        resource.contains(":function:${HealthGateFunctionName}\""),
+        "the gate's function only: {resource}"
+    );
+    // And the name given cannot be a wildcard that would reach every function: CloudFormation
+    // refuses what its AllowedPattern does not match (a regular expression these simple ones
+    // read the same in regex-lite).
+    let pattern = example["Parameters"]["HealthGateFunctionName"]["AllowedPattern"]
+        .as_str()
+        .unwrap_or_default();
+    let accepts = regex_lite::Regex::new(pattern).unwrap_or_else(|error| panic!("{pattern:?}: {error}"));
+    for name in ["pipeguard-HealthGateFunction-AbC123xYz", "gate:live"] {
+        assert!(accepts.is_match(name), "{name} refused by {pattern:?}");
+    }
+    for name in ["*", "pipeguard-*", "gate?", "", "gate:*"] {
+        assert!(!accepts.is_match(name), "{name:?} accepted by {pattern:?}");
     }
 }
