@@ -1,9 +1,11 @@
 //! Who may move a deploy, as the templates say it: which rule may invoke which function, which
 //! events each rule takes (evaluated with EventBridge's matching, `pattern.rs`), what the
-//! organization may put on the stack's bus, and what the example pipeline's role may invoke.
+//! organization may put on the stack's bus, what stage-retry may write, what the notification key
+//! lets CloudWatch do, what survives the stack, and what the example pipeline's role may invoke.
 
 use super::pattern;
-use super::{functions, plain, reference, resources_of, template, yaml};
+use super::{functions, plain, reference, resources_of, statements, template, yaml};
+use pipeguard::aws::FREEZES_PARTITION;
 use serde_json::{Value as Json, json};
 use serde_norway::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
@@ -321,6 +323,14 @@ fn the_organization_may_put_only_aws_health_events_on_the_stacks_bus() {
     assert_eq!(policies.len(), 1, "{policies:?}");
 }
 
+/// The DynamoDB write actions: none of them may touch the freezes' partition from stage-retry.
+const WRITES: [&str; 4] = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+];
+
 /// The actions of a statement.
 fn actions(statement: &Yaml) -> Vec<String> {
     match &statement["Action"] {
@@ -345,6 +355,123 @@ fn like(pattern: &str, value: &str) -> bool {
             (wanted == '?' || wanted == first)
                 && like(&pattern[wanted.len_utf8()..], &value[first.len_utf8()..])
         }),
+    }
+}
+
+/// Whether a statement applies to `action` on the event store's table for an item in
+/// `partition`, by its actions, its resource and its conditions on `dynamodb:LeadingKeys`.
+fn applies(statement: &Yaml, action: &str, partition: &str) -> bool {
+    let on_the_table = plain(&statement["Resource"]) == Some("*")
+        || get_att(&statement["Resource"]).is_some_and(|(resource, _)| resource == "HealthEventsTable");
+    if !on_the_table || !actions(statement).iter().any(|granted| like(granted, action)) {
+        return false;
+    }
+    let conditions = statement["Condition"].as_mapping().cloned().unwrap_or_default();
+    conditions.iter().all(|(operator, keys)| {
+        let operator = operator.as_str().unwrap_or_default();
+        keys.as_mapping().into_iter().flatten().all(|(key, values)| {
+            assert_eq!(key.as_str(), Some("dynamodb:LeadingKeys"), "{statement:?}");
+            let values: Vec<&str> = match values {
+                Yaml::Sequence(values) => values.iter().filter_map(Yaml::as_str).collect(),
+                single => single.as_str().into_iter().collect(),
+            };
+            // One item, one leading key: ForAllValues and ForAnyValue agree on it.
+            match operator {
+                "ForAllValues:StringEquals" | "ForAnyValue:StringEquals" => values.contains(&partition),
+                "ForAllValues:StringLike" | "ForAnyValue:StringLike" => {
+                    values.iter().any(|value| like(value, partition))
+                }
+                "ForAllValues:StringNotLike" => !values.iter().any(|value| like(value, partition)),
+                other => panic!("{other}: a condition this test does not evaluate"),
+            }
+        })
+    })
+}
+
+#[test]
+fn stage_retry_records_aws_health_events_and_may_never_write_the_freezes() {
+    let functions = functions(&template());
+    let statements = statements(&functions["StageRetryFunction"]);
+    let with = |effect: &str, action: &str, partition: &str| {
+        statements
+            .iter()
+            .any(|statement| statement["Effect"] == effect && applies(statement, action, partition))
+    };
+    for write in WRITES {
+        assert!(
+            with("Deny", write, FREEZES_PARTITION),
+            "{write} on the freezes is denied outright, whatever else a role is given"
+        );
+        assert!(
+            !with("Allow", write, FREEZES_PARTITION),
+            "{write}: no Allow reaches the freezes either"
+        );
+    }
+    // What it must still do: record AWS Health events (by region, or global), read them back, and
+    // read the freezes.
+    for region in ["eu-west-1", "global"] {
+        assert!(with("Allow", "dynamodb:PutItem", region), "{region}");
+        assert!(!with("Deny", "dynamodb:PutItem", region), "{region}");
+    }
+    assert!(with("Allow", "dynamodb:GetItem", "eu-west-1"));
+    assert!(with("Allow", "dynamodb:Query", FREEZES_PARTITION));
+}
+
+#[test]
+fn the_gate_only_reads_the_event_store() {
+    let functions = functions(&template());
+    let granted: BTreeSet<String> = statements(&functions["HealthGateFunction"])
+        .iter()
+        .filter(|statement| statement["Effect"] == "Allow")
+        .flat_map(actions)
+        .filter(|action| action.starts_with("dynamodb:"))
+        .collect();
+    let reads = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem"];
+    assert!(
+        granted.iter().all(|action| reads.contains(&action.as_str())),
+        "{granted:?}"
+    );
+}
+
+#[test]
+fn the_event_store_outlives_the_stack_and_any_replacement() {
+    let table = &template()["Resources"]["HealthEventsTable"];
+    // Resource attributes, not properties: adding them updates nothing in the table itself.
+    assert_eq!(plain(&table["DeletionPolicy"]), Some("Retain"));
+    assert_eq!(plain(&table["UpdateReplacePolicy"]), Some("Retain"));
+    // Updated in place (UpdateTable), never a replacement.
+    assert_eq!(
+        table["Properties"]["DeletionProtectionEnabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[test]
+fn aws_services_may_use_the_notification_key_only_for_the_stacks_account() {
+    let template = template();
+    let keys = resources_of(&template, "AWS::KMS::Key");
+    let statements: Vec<&Yaml> = keys
+        .values()
+        .flat_map(|key| key["Properties"]["KeyPolicy"]["Statement"].as_sequence())
+        .flatten()
+        .collect();
+    let services: Vec<&&Yaml> = statements
+        .iter()
+        .filter(|statement| !statement["Principal"]["Service"].is_null())
+        .collect();
+    assert!(
+        services
+            .iter()
+            .any(|statement| format!("{:?}", statement["Principal"]["Service"])
+                .contains("cloudwatch.amazonaws.com")),
+        "CloudWatch alarms publish to the topic: {statements:?}"
+    );
+    for statement in services {
+        assert_eq!(
+            reference(&statement["Condition"]["StringEquals"]["aws:SourceAccount"]),
+            Some("AWS::AccountId"),
+            "{statement:?}"
+        );
     }
 }
 
