@@ -14,6 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+#[path = "template/pattern.rs"]
+mod pattern;
+#[path = "template/trust.rs"]
+mod trust;
+
 const TIMEOUT: Duration = Duration::from_secs(60);
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
 
@@ -126,16 +131,14 @@ fn every_function_is_a_workspace_binary_built_for_lambda_on_arm64() {
     }
 }
 
-/// Each function's IAM actions, by binary.
+/// Each function's IAM actions, by binary: what its statements allow (a Deny grants nothing).
 fn granted(template: &Yaml) -> BTreeMap<String, BTreeSet<String>> {
     functions(template)
         .values()
         .map(|function| {
-            let actions = function["Properties"]["Policies"]
-                .as_sequence()
+            let actions = statements(function)
                 .into_iter()
-                .flatten()
-                .flat_map(|policy| policy["Statement"].as_sequence().cloned().unwrap_or_default())
+                .filter(|statement| statement["Effect"] == "Allow")
                 .flat_map(|statement| match &statement["Action"] {
                     Yaml::String(action) => vec![action.clone()],
                     Yaml::Sequence(actions) => actions
@@ -363,8 +366,10 @@ fn the_event_bus_lets_in_only_the_organization_named_and_only_when_named() {
             "{name}: {:?}",
             statement["Resource"]
         );
+        // The principals of the organization, and (trust::the_organization_may_put_only_...) only
+        // AWS Health's events.
         let conditions = statement["Condition"].as_mapping().cloned().unwrap_or_default();
-        assert_eq!(conditions.len(), 1, "{name}: {conditions:?}");
+        assert_eq!(conditions.len(), 2, "{name}: {conditions:?}");
         let equals = statement["Condition"]["StringEquals"]
             .as_mapping()
             .cloned()
