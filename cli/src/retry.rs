@@ -6,6 +6,7 @@
 use crate::aws::Aws;
 use crate::{Ended, Problem, Selection};
 use clap::{Args, ValueEnum};
+use pipeguard::aws::PipelineCallError;
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
 use serde_json::{Value, json};
@@ -58,26 +59,19 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
         if progress {
             eprint!("\r\u{1b}[2K[{}/{}] {pipeline}", index + 1, pipelines.len());
         }
-        let stages = match aws.codepipeline.stages(pipeline).await {
-            Ok(stages) => stages,
+        let read = async {
+            let stages = aws.codepipeline.stages(pipeline).await?;
+            let gates = aws
+                .gate_actions(pipeline, &stages, &policies.gate_functions)
+                .await?;
+            Ok::<_, PipelineCallError>((stages, gates))
+        };
+        let (stages, gates) = match read.await {
+            Ok(read) => read,
             Err(error) if error.is_not_found() => {
                 unknown.push(pipeline.clone());
                 continue;
             }
-            Err(error) => {
-                retried.push(StageRetried {
-                    pipeline: pipeline.clone(),
-                    stage: "-".into(),
-                    verdict: Err(error.to_string()),
-                });
-                continue;
-            }
-        };
-        let gates = match aws
-            .gate_actions(pipeline, &stages, &policies.gate_functions)
-            .await
-        {
-            Ok(gates) => gates,
             Err(error) => {
                 retried.push(StageRetried {
                     pipeline: pipeline.clone(),

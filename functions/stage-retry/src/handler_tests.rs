@@ -205,6 +205,23 @@ fn retry_call() -> Rule {
         })
 }
 
+/// ListPipelines: web-app alone.
+fn web_app_listed() -> Rule {
+    mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
+        ListPipelinesOutput::builder()
+            .pipelines(PipelineSummary::builder().name("web-app").build())
+            .build()
+    })
+}
+
+/// The sweep's schedule, as EventBridge delivers it.
+fn sweep() -> LambdaEvent<Value> {
+    LambdaEvent::new(
+        json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
+        context(),
+    )
+}
+
 fn publish() -> Rule {
     mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().message_id("m").build())
 }
@@ -288,11 +305,7 @@ async fn a_stage_the_gate_failed_is_not_retried_while_its_event_is_open() {
 
 #[tokio::test]
 async fn a_closed_health_event_resumes_the_stages_it_held() {
-    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
-        ListPipelinesOutput::builder()
-            .pipelines(PipelineSummary::builder().name("web-app").build())
-            .build()
-    });
+    let pipelines = web_app_listed();
     let (state, retry) = (state("JobFailed", &blocked_message(), 3), retry_call());
     let released = mock!(aws_sdk_sns::Client::publish)
         .match_requests(|publish| {
@@ -526,11 +539,7 @@ async fn every_health_event_is_recorded_before_anything_acts_on_it() {
                 && request.condition_expression().is_some()
         })
         .then_output(|| PutItemOutput::builder().build());
-    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
-        ListPipelinesOutput::builder()
-            .pipelines(PipelineSummary::builder().name("web-app").build())
-            .build()
-    });
+    let pipelines = web_app_listed();
     let (state, retry) = (held_state("events"), retry_call());
     let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
     retrier.health = HealthSources::new(
@@ -561,17 +570,7 @@ async fn a_closing_event_that_cannot_be_recorded_resumes_nothing_and_comes_back(
 
 #[tokio::test]
 async fn the_sweep_resumes_a_held_stage_once_the_store_says_its_events_closed() {
-    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
-        ListPipelinesOutput::builder()
-            .pipelines(PipelineSummary::builder().name("web-app").build())
-            .build()
-    });
-    let sweep = || {
-        LambdaEvent::new(
-            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
-            context(),
-        )
-    };
+    let pipelines = web_app_listed();
     for (status, resumed) in [("open", 0), ("closed", 1)] {
         let (state, retry) = (held_state("events"), retry_call());
         let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
@@ -618,11 +617,7 @@ fn inside_sns(event: &Value) -> LambdaEvent<Value> {
 #[tokio::test]
 async fn health_events_sweeps_and_unfreezes_inside_sns_messages_record_and_resume_nothing() {
     let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
-    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
-        ListPipelinesOutput::builder()
-            .pipelines(PipelineSummary::builder().name("web-app").build())
-            .build()
-    });
+    let pipelines = web_app_listed();
     let (state, retry) = (held_state("events"), retry_call());
     let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
     retrier.health = HealthSources::new(
@@ -677,17 +672,7 @@ async fn a_health_event_whose_region_is_no_region_is_never_written() {
 
 #[tokio::test]
 async fn a_hold_marker_in_an_action_that_is_no_gate_holds_nothing_and_resumes_nothing() {
-    let pipelines = mock!(aws_sdk_codepipeline::Client::list_pipelines).then_output(|| {
-        ListPipelinesOutput::builder()
-            .pipelines(PipelineSummary::builder().name("web-app").build())
-            .build()
-    });
-    let sweep = || {
-        LambdaEvent::new(
-            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
-            context(),
-        )
-    };
+    let pipelines = web_app_listed();
     // A CodeBuild action, and a Lambda function that is not the stack's gate, each failed with
     // the gate's marker copied into its message (JobFailed is retried by default).
     for structure in [structure(None), structure(Some("someone-elses-function"))] {
