@@ -3,9 +3,10 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::freeze::Freeze;
+use crate::freeze::RecordedFreezes;
 use crate::hold::{EventRef, HeldBy, Hold};
 use crate::pipeline::{RetryMode, StageSnapshot, StaleFailure};
+use crate::text::printable;
 
 /// What to do about a failed stage, before anything is done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,8 +182,8 @@ pub fn held_stages<'a>(
 /// What the freezes a hold names are known to be: read from the table, or not readable here.
 #[derive(Debug, Clone, Copy)]
 pub enum FreezesKnown<'a> {
-    /// Every freeze recorded (a freeze the table no longer has ended long ago).
-    Read(&'a [Freeze]),
+    /// Every freeze recorded, readable or not (a freeze the table no longer has ended long ago).
+    Read(&'a RecordedFreezes),
     /// There is no table to read them from: each still holds, for all anyone here can tell.
     Unreadable,
 }
@@ -210,11 +211,11 @@ pub fn still_holding(
         hold.events.iter().map(HeldBy::describe).collect()
     };
     let frozen = hold.freezes.iter().filter_map(|id| match freezes {
-        FreezesKnown::Unreadable => Some(format!("freeze {id} (the freezes cannot be read here)")),
-        FreezesKnown::Read(freezes) => freezes
-            .iter()
-            .find(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
-            .map(|freeze| format!("freeze {} ({})", freeze.id, freeze.reason)),
+        FreezesKnown::Unreadable => Some(format!(
+            "freeze {} (the freezes cannot be read here)",
+            printable(id)
+        )),
+        FreezesKnown::Read(recorded) => recorded.holding_by_id(id, pipeline, now),
     });
     let window = hold.opens_at.filter(|opens_at| *opens_at > now).map(|opens_at| {
         format!(
