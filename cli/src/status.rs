@@ -4,15 +4,16 @@
 //! opens), and its last rollback.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, table, wants_table};
+use crate::output::{Tone, colour_enabled, json_line, table, wants_table};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
 use pipeguard::aws::{HealthSources, PipelineCallError};
-use pipeguard_core::freeze::Freeze;
+use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
 use pipeguard_core::schedule::describe_time;
+use pipeguard_core::text::printable;
 use serde_json::{Value, json};
 
 /// A rollback is looked for among this many of the newest executions.
@@ -63,6 +64,8 @@ pub struct Row {
     held_by: Vec<(HeldBy, Option<bool>)>,
     /// Each freeze holding it, and whether it is still active (None: could not be read).
     frozen_by: Vec<(String, Option<bool>)>,
+    /// Each freeze holding it whose item does not read: its key and why.
+    frozen_unreadable: Vec<(String, String)>,
     /// When the deployment schedule that holds it opens.
     window_opens: Option<i64>,
     /// The newest rollback among the recent executions, and its target.
@@ -79,7 +82,10 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
         Some(store) => match store.all().await {
             Ok(freezes) => Some(freezes),
             Err(error) => {
-                eprintln!("pipeguard: whether freezes still hold is unknown: {error}");
+                eprintln!(
+                    "pipeguard: whether freezes still hold is unknown: {}",
+                    printable(&error.to_string())
+                );
                 None
             }
         },
@@ -96,7 +102,7 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
                 &own_account,
                 &policies,
                 pipeline,
-                freezes.as_deref(),
+                freezes.as_ref(),
             )
             .await
             {
@@ -108,7 +114,7 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     if as_table {
         println!("{}", render_table(&rows, colour_enabled()));
     } else {
-        println!("{}", json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()));
+        println!("{}", json_line(&json!(rows.iter().map(Row::to_json).collect::<Vec<_>>())));
     }
     let unknown: Vec<&str> = rows
         .iter()
@@ -134,7 +140,7 @@ async fn read(
     own_account: &str,
     policies: &RetryPolicies,
     pipeline: &str,
-    freezes: Option<&[Freeze]>,
+    freezes: Option<&RecordedFreezes>,
 ) -> Result<Row, PipelineCallError> {
     let (stages, executions) = tokio::join!(
         aws.codepipeline.stages(pipeline),
@@ -143,6 +149,7 @@ async fn read(
     let (stages, executions) = (stages?, executions?);
     let now = pipeguard::clock::unix_seconds();
     let (mut held_by, mut frozen_by, mut window_opens) = (Vec::new(), Vec::new(), None);
+    let mut frozen_unreadable = Vec::new();
     for (_, hold) in retry::held_stages(&stages, None) {
         let closed = sources.closed(&hold, own_account).await.ok();
         for (index, held) in hold.events.iter().enumerate() {
@@ -153,12 +160,15 @@ async fn read(
             held_by.push((held.clone(), open));
         }
         for id in &hold.freezes {
-            let active = freezes.map(|freezes| {
-                freezes
-                    .iter()
-                    .any(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
-            });
+            let active = freezes.map(|freezes| freezes.holding_by_id(id, pipeline, now).is_some());
             frozen_by.push((id.clone(), active));
+            let unreadable = freezes
+                .into_iter()
+                .flat_map(|freezes| &freezes.unreadable)
+                .find(|unreadable| unreadable.key == *id);
+            if let Some(unreadable) = unreadable {
+                frozen_unreadable.push((id.clone(), unreadable.why.clone()));
+            }
         }
         window_opens = window_opens.max(hold.opens_at);
     }
@@ -170,6 +180,7 @@ async fn read(
         held_by,
     );
     row.frozen_by = frozen_by;
+    row.frozen_unreadable = frozen_unreadable;
     row.window_opens = window_opens;
     Ok(row)
 }
@@ -206,6 +217,7 @@ impl Row {
             retries: failed_stage.map(|stage| (stage.attempts_used, max_attempts)),
             held_by,
             frozen_by: Vec::new(),
+            frozen_unreadable: Vec::new(),
             window_opens: None,
             last_rollback: executions
                 .iter()
@@ -228,10 +240,19 @@ impl Row {
             retries: None,
             held_by: Vec::new(),
             frozen_by: Vec::new(),
+            frozen_unreadable: Vec::new(),
             window_opens: None,
             last_rollback: None,
             error: Some(error),
         }
+    }
+
+    /// Why the item of the freeze `id` that holds it does not read, when it does not.
+    fn unreadable_why(&self, id: &str) -> Option<&str> {
+        self.frozen_unreadable
+            .iter()
+            .find(|(key, _)| key == id)
+            .map(|(_, why)| why.as_str())
     }
 
     fn to_json(&self) -> Value {
@@ -247,7 +268,7 @@ impl Row {
                 }
                 entry
             }).collect::<Vec<_>>(),
-            "frozen_by": self.frozen_by.iter().map(|(id, active)| json!({"freeze": id, "active": active})).collect::<Vec<_>>(),
+            "frozen_by": self.frozen_by.iter().map(|(id, active)| json!({"freeze": id, "active": active, "unreadable": self.unreadable_why(id)})).collect::<Vec<_>>(),
             "window_opens_at": self.window_opens,
             "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
             "error": self.error.as_ref().map(Unreadable::to_string),
@@ -308,7 +329,11 @@ fn render_table(rows: &[Row], colour: bool) -> String {
                             }
                         })
                         .chain(row.frozen_by.iter().map(|(id, active)| {
-                            format!("freeze {id} ({})", state(active, "active", "ended"))
+                            let state = state(active, "active", "ended");
+                            match row.unreadable_why(id) {
+                                Some(why) => format!("freeze {id} ({state}, unreadable: {why})"),
+                                None => format!("freeze {id} ({state})"),
+                            }
                         }))
                         .chain(
                             row.window_opens

@@ -183,6 +183,12 @@ impl From<Vec<Freeze>> for RecordedFreezes {
 }
 
 impl RecordedFreezes {
+    /// No freeze at all.
+    pub const NONE: &'static Self = &Self {
+        freezes: Vec::new(),
+        unreadable: Vec::new(),
+    };
+
     /// Each item read, by its key, into a freeze or an unreadable one.
     pub fn read(items: impl IntoIterator<Item = (String, Item)>) -> Self {
         let mut recorded = Self::default();

@@ -17,6 +17,18 @@ pub fn count_line(
     values: &[(&str, &str)],
     timestamp_ms: u128,
 ) -> String {
+    counted_line(function, metric, dimension_sets, values, 1, timestamp_ms)
+}
+
+/// One EMF line counting `metric` `count` times, as `count_line` does once.
+pub fn counted_line(
+    function: &str,
+    metric: &str,
+    dimension_sets: &[&[&str]],
+    values: &[(&str, &str)],
+    count: usize,
+    timestamp_ms: u128,
+) -> String {
     let dimensions: Vec<Vec<&str>> = dimension_sets
         .iter()
         .map(|set| std::iter::once("Function").chain(set.iter().copied()).collect())
@@ -37,7 +49,7 @@ pub fn count_line(
     for (name, value) in values {
         line.insert((*name).into(), json!(value));
     }
-    line.insert(metric.into(), json!(1));
+    line.insert(metric.into(), json!(count));
     Value::Object(line).to_string()
 }
 
@@ -74,6 +86,17 @@ pub fn invocation_failed(function: &str, error_type: &str) {
             unix_millis()
         )
     );
+}
+
+/// Counts the freezes' items that do not read, each time `function` read them: each blocks
+/// what it might cover until a person corrects or ends it.
+pub fn unreadable_freezes(function: &str, count: usize) {
+    if count > 0 {
+        println!(
+            "{}",
+            counted_line(function, "UnreadableFreezes", &[&[]], &[], count, unix_millis())
+        );
+    }
 }
 
 #[cfg(test)]
