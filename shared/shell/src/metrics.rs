@@ -8,6 +8,9 @@ use serde_json::{Map, Value, json};
 
 pub const NAMESPACE: &str = "pipeguard";
 
+/// The count of freezes' items that do not read, which an alarm watches.
+pub const UNREADABLE_FREEZES: &str = "UnreadableFreezes";
+
 /// One EMF line counting `metric` once, under each of `dimension_sets` (every set starts with
 /// `Function`). `values` gives each dimension its value.
 pub fn count_line(
@@ -94,7 +97,7 @@ pub fn unreadable_freezes(function: &str, count: usize) {
     if count > 0 {
         println!(
             "{}",
-            counted_line(function, "UnreadableFreezes", &[&[]], &[], count, unix_millis())
+            counted_line(function, UNREADABLE_FREEZES, &[&[]], &[], count, unix_millis())
         );
     }
 }

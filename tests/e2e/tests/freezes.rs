@@ -3,8 +3,10 @@
 //! on an unfreeze and by its sweep when a freeze reaches its end or a window opens. The clock
 //! the functions see is moved by the emulator (the test clock of the e2e build).
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{EVENT_STORE, Local, action, gate_message};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -169,7 +171,7 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
     let local = local().await;
     local.gated_pipeline("web", "", &["succeed"]);
     let table = ["--events-table", EVENT_STORE];
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["freeze", "--reason", "  "], "a freeze needs a reason"),
         (
             &["freeze", "--reason", "x", "--until", "2020-01-01T00:00:00Z"],
@@ -184,6 +186,10 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
             "`forever` is not a duration",
         ),
         (&["unfreeze", "frz-nope"], "no freeze has id frz-nope"),
+        (
+            &["freeze", "--reason", "x", "--until", "2099-01-01T00:00:00Z"],
+            "a freeze lasts at most a year",
+        ),
     ];
     for (args, expected) in cases {
         let args: Vec<&str> = args.iter().chain(table.iter()).copied().collect();
@@ -196,6 +202,108 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
     assert!(stderr.contains("no table to keep freezes in"), "{stderr}");
     let items = local.admin("GET", &format!("/_admin/tables/{EVENT_STORE}/items"), json!({}));
     assert_eq!(items.as_array().map(Vec::len), Some(0), "{items:#}");
+}
+
+/// Writes `attributes` into the freezes' partition under `key` as a person with the table's
+/// console would: nothing checks them.
+async fn write_by_hand(local: &Local, key: &str, attributes: &[(&str, AttributeValue)]) {
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(local.emulator.url())
+            .build(),
+    );
+    let item: HashMap<String, AttributeValue> = [
+        ("region", AttributeValue::S("pipeguard#freezes".into())),
+        ("arn", AttributeValue::S(key.into())),
+    ]
+    .into_iter()
+    .chain(attributes.iter().cloned())
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    client
+        .put_item()
+        .table_name(EVENT_STORE)
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("the item is written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_and_ends_by_its_key() {
+    let local = local().await;
+    for pipeline in ["prod-web", "staging-web"] {
+        local.gated_pipeline(pipeline, "", &["succeed"]);
+    }
+    // No `since`, and a reason that would retitle an operator's terminal.
+    write_by_hand(
+        &local,
+        "INC-4211",
+        &[
+            ("frozen_by", AttributeValue::S("alice".into())),
+            ("reason", AttributeValue::S("checkout \u{1b}]0;pwned\u{7}errors".into())),
+            ("prefix", AttributeValue::S("prod-".into())),
+        ],
+    )
+    .await;
+    let held = local.start_execution("prod-web");
+    let free = local.start_execution("staging-web");
+    local.reaches(&free, "Succeeded", TIMEOUT).await;
+    let failed = local.reaches(&held, "Failed", TIMEOUT).await;
+    let message = gate_message(&failed);
+    assert!(
+        message.contains("unreadable freeze INC-4211: the reason must be one line of text, without control characters; since is missing; it holds pipelines starting with prod- until `pipeguard unfreeze INC-4211` ends it"),
+        "{message}"
+    );
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+
+    let (code, listed, _) = local.cli(&["freezes", "--events-table", EVENT_STORE], &[]).await;
+    assert_eq!(code, 0);
+    assert!(listed.contains("- UNREADABLE: unreadable freeze INC-4211: the reason must be one line"), "{listed}");
+    let (code, listed, _) = local
+        .cli(&["--json", "freezes", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["id"], "INC-4211", "{listed:#}");
+    assert_eq!(listed[0]["active"], true);
+    assert!(listed[0]["unreadable"].as_str().is_some_and(|why| why.contains("since is missing")));
+    let (code, status, _) = local
+        .cli(&["status", "--table", "--events-table", EVENT_STORE, "prod-web"], &[("NO_COLOR", "1")])
+        .await;
+    assert_eq!(code, 0);
+    assert!(status.contains("freeze INC-4211 (active, unreadable: the reason must be one line of text, without control characters; since is missing)"), "{status}");
+    assert!(!status.contains('\u{1b}'), "{status:?}");
+
+    // The sweep does not take it for ended.
+    local.invoked("stage-retry", 1, "stage-retry to see the failure").await;
+    local.sweep();
+    local.invoked("stage-retry", 2, "the sweep").await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+
+    let (code, stdout, stderr) = local
+        .cli(&["unfreeze", "INC-4211", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("UNFROZEN: unreadable freeze INC-4211"), "{stdout}");
+    local.reaches(&held, "Succeeded", TIMEOUT).await;
+    let (code, _, stderr) = local
+        .cli(&["unfreeze", "INC-4211", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("freeze INC-4211 already ended at"), "{stderr}");
+    // What was written stays, with who ended it and when: the record.
+    let (_, listed, _) = local
+        .cli(&["--json", "freezes", "--all", "--events-table", EVENT_STORE], &[])
+        .await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["unfrozen_by"], CLI_CALLER, "{listed:#}");
+    assert!(listed[0]["unreadable"].as_str().is_some_and(|why| why.contains("the reason must be one line")));
 }
 
 /// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.
