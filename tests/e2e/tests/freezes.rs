@@ -6,7 +6,6 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{EVENT_STORE, Local, action, gate_message};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -204,36 +203,6 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
     assert_eq!(items.as_array().map(Vec::len), Some(0), "{items:#}");
 }
 
-/// Writes `attributes` into the freezes' partition under `key` as a person with the table's
-/// console would: nothing checks them.
-async fn write_by_hand(local: &Local, key: &str, attributes: &[(&str, AttributeValue)]) {
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .endpoint_url(local.emulator.url())
-            .build(),
-    );
-    let item: HashMap<String, AttributeValue> = [
-        ("region", AttributeValue::S("pipeguard#freezes".into())),
-        ("arn", AttributeValue::S(key.into())),
-    ]
-    .into_iter()
-    .chain(attributes.iter().cloned())
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect();
-    client
-        .put_item()
-        .table_name(EVENT_STORE)
-        .set_item(Some(item))
-        .send()
-        .await
-        .expect("the item is written");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_and_ends_by_its_key() {
     let local = local().await;
@@ -241,8 +210,8 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
         local.gated_pipeline(pipeline, "", &["succeed"]);
     }
     // No `since`, and a reason that would retitle an operator's terminal.
-    write_by_hand(
-        &local,
+    local
+        .freeze_by_hand(
         "INC-4211",
         &[
             ("frozen_by", AttributeValue::S("alice".into())),
