@@ -190,7 +190,9 @@ pub async fn unfreeze(aws: &Aws, args: UnfreezeArgs, json: bool) -> Result<Ended
     if json {
         println!(
             "{}",
-            json_line(&json!({"unfrozen": listing_json(&ended, now), "resumes_announced": announced, "problems": problems}))
+            json_line(
+                &json!({"unfrozen": listing_json(&ended, now), "resumes_announced": announced, "problems": problems})
+            )
         );
     } else {
         if ended.freezes.is_empty() && ended.unreadable.is_empty() && problems.is_empty() {

@@ -185,10 +185,20 @@ fn report(retried: &[StageRetried], dry_run: bool, json: bool) {
         }
     }
     for (stage, _, reason) in &skipped {
-        println!("skipped  {} {}: {}", stage.pipeline, stage.stage, printable(reason));
+        println!(
+            "skipped  {} {}: {}",
+            stage.pipeline,
+            stage.stage,
+            printable(reason)
+        );
     }
     for (stage, _, error) in &errors {
-        println!("error    {} {}: {}", stage.pipeline, stage.stage, printable(&error.to_string()));
+        println!(
+            "error    {} {}: {}",
+            stage.pipeline,
+            stage.stage,
+            printable(&error.to_string())
+        );
     }
     let verb = if dry_run {
         "would be retried (dry run: nothing was)"

@@ -96,16 +96,7 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let mut rows = Vec::new();
     for pipeline in &pipelines {
         rows.push(
-            match read(
-                aws,
-                &sources,
-                &own_account,
-                &policies,
-                pipeline,
-                freezes.as_ref(),
-            )
-            .await
-            {
+            match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_ref()).await {
                 Ok(row) => row,
                 Err(error) => Row::unreadable(pipeline, &error),
             },
@@ -114,7 +105,10 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     if as_table {
         println!("{}", render_table(&rows, colour_enabled()));
     } else {
-        println!("{}", json_line(&json!(rows.iter().map(Row::to_json).collect::<Vec<_>>())));
+        println!(
+            "{}",
+            json_line(&json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()))
+        );
     }
     let unknown: Vec<&str> = rows
         .iter()
@@ -268,7 +262,13 @@ impl Row {
                 }
                 entry
             }).collect::<Vec<_>>(),
-            "frozen_by": self.frozen_by.iter().map(|(id, active)| json!({"freeze": id, "active": active, "unreadable": self.unreadable_why(id)})).collect::<Vec<_>>(),
+            "frozen_by": self.frozen_by.iter().map(|(id, active)| {
+                let mut entry = json!({"freeze": id, "active": active});
+                if let Some(why) = self.unreadable_why(id) {
+                    entry["unreadable"] = json!(why);
+                }
+                entry
+            }).collect::<Vec<_>>(),
             "window_opens_at": self.window_opens,
             "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
             "error": self.error.as_ref().map(Unreadable::to_string),
@@ -282,82 +282,82 @@ fn short(id: &str) -> &str {
 }
 
 fn render_table(rows: &[Row], colour: bool) -> String {
-    let cells: Vec<Vec<(String, Tone)>> =
-        rows.iter()
-            .map(|row| {
-                let latest = match &row.latest {
-                    Some((id, status)) => {
-                        let tone = match status {
-                            ExecutionStatus::Succeeded => Tone::Good,
-                            ExecutionStatus::Failed
-                            | ExecutionStatus::Stopped
-                            | ExecutionStatus::Cancelled => Tone::Bad,
-                            _ => Tone::Waiting,
-                        };
-                        (format!("{} {status}", short(id)), tone)
-                    }
-                    None => (
-                        row.error
-                            .as_ref()
-                            .map_or_else(|| "never ran".into(), Unreadable::to_string),
-                        Tone::Bad,
-                    ),
-                };
-                let failed = row
-                    .failed
-                    .as_ref()
-                    .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
-                        (format!("{stage} ({error})"), Tone::Bad)
-                    });
-                let retries = row
-                    .retries
-                    .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
-                let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
-                    Some(true) => yes,
-                    Some(false) => no,
-                    None => "unknown",
-                };
-                let holders: Vec<String> =
-                    row.held_by
-                        .iter()
-                        .map(|(held, open)| {
-                            let state = state(open, "open", "closed");
-                            let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
-                            match &held.account {
-                                Some(account) => format!("{id} ({state} in {account})"),
-                                None => format!("{id} ({state})"),
-                            }
-                        })
-                        .chain(row.frozen_by.iter().map(|(id, active)| {
-                            let state = state(active, "active", "ended");
-                            match row.unreadable_why(id) {
-                                Some(why) => format!("freeze {id} ({state}, unreadable: {why})"),
-                                None => format!("freeze {id} ({state})"),
-                            }
-                        }))
-                        .chain(
-                            row.window_opens
-                                .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
-                        )
-                        .collect();
-                let held = if holders.is_empty() {
-                    ("-".to_owned(), Tone::Plain)
-                } else {
-                    (holders.join(", "), Tone::Waiting)
-                };
-                let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
-                    format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+    let cells: Vec<Vec<(String, Tone)>> = rows
+        .iter()
+        .map(|row| {
+            let latest = match &row.latest {
+                Some((id, status)) => {
+                    let tone = match status {
+                        ExecutionStatus::Succeeded => Tone::Good,
+                        ExecutionStatus::Failed | ExecutionStatus::Stopped | ExecutionStatus::Cancelled => {
+                            Tone::Bad
+                        }
+                        _ => Tone::Waiting,
+                    };
+                    (format!("{} {status}", short(id)), tone)
+                }
+                None => (
+                    row.error
+                        .as_ref()
+                        .map_or_else(|| "never ran".into(), Unreadable::to_string),
+                    Tone::Bad,
+                ),
+            };
+            let failed = row
+                .failed
+                .as_ref()
+                .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
+                    (format!("{stage} ({error})"), Tone::Bad)
                 });
-                vec![
-                    (row.pipeline.clone(), Tone::Plain),
-                    latest,
-                    failed,
-                    (retries, Tone::Plain),
-                    held,
-                    (rollback, Tone::Plain),
-                ]
-            })
-            .collect();
+            let retries = row
+                .retries
+                .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
+            let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
+                Some(true) => yes,
+                Some(false) => no,
+                None => "unknown",
+            };
+            let holders: Vec<String> = row
+                .held_by
+                .iter()
+                .map(|(held, open)| {
+                    let state = state(open, "open", "closed");
+                    let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
+                    match &held.account {
+                        Some(account) => format!("{id} ({state} in {account})"),
+                        None => format!("{id} ({state})"),
+                    }
+                })
+                .chain(row.frozen_by.iter().map(|(id, active)| {
+                    let state = state(active, "active", "ended");
+                    match row.unreadable_why(id) {
+                        Some(why) => format!("freeze {id} ({state}, unreadable: {why})"),
+                        None => format!("freeze {id} ({state})"),
+                    }
+                }))
+                .chain(
+                    row.window_opens
+                        .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
+                )
+                .collect();
+            let held = if holders.is_empty() {
+                ("-".to_owned(), Tone::Plain)
+            } else {
+                (holders.join(", "), Tone::Waiting)
+            };
+            let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
+                format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+            });
+            vec![
+                (row.pipeline.clone(), Tone::Plain),
+                latest,
+                failed,
+                (retries, Tone::Plain),
+                held,
+                (rollback, Tone::Plain),
+            ]
+        })
+        .collect();
     table(
         &[
             "PIPELINE",

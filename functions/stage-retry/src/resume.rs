@@ -81,7 +81,10 @@ impl Retrier {
         if read.0.is_none() {
             read.0 = Some(store.freezes().all().await?);
         }
-        Ok(read.0.as_ref().map_or(FreezesKnown::Unreadable, FreezesKnown::Read))
+        Ok(read
+            .0
+            .as_ref()
+            .map_or(FreezesKnown::Unreadable, FreezesKnown::Read))
     }
 
     /// A stage resumed now, for the release notice: how long it was held, and by whose freezes.

@@ -212,14 +212,17 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
     // No `since`, and a reason that would retitle an operator's terminal.
     local
         .freeze_by_hand(
-        "INC-4211",
-        &[
-            ("frozen_by", AttributeValue::S("alice".into())),
-            ("reason", AttributeValue::S("checkout \u{1b}]0;pwned\u{7}errors".into())),
-            ("prefix", AttributeValue::S("prod-".into())),
-        ],
-    )
-    .await;
+            "INC-4211",
+            &[
+                ("frozen_by", AttributeValue::S("alice".into())),
+                (
+                    "reason",
+                    AttributeValue::S("checkout \u{1b}]0;pwned\u{7}errors".into()),
+                ),
+                ("prefix", AttributeValue::S("prod-".into())),
+            ],
+        )
+        .await;
     let held = local.start_execution("prod-web");
     let free = local.start_execution("staging-web");
     local.reaches(&free, "Succeeded", TIMEOUT).await;
@@ -233,7 +236,10 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
 
     let (code, listed, _) = local.cli(&["freezes", "--events-table", EVENT_STORE], &[]).await;
     assert_eq!(code, 0);
-    assert!(listed.contains("- UNREADABLE: unreadable freeze INC-4211: the reason must be one line"), "{listed}");
+    assert!(
+        listed.contains("- UNREADABLE: unreadable freeze INC-4211: the reason must be one line"),
+        "{listed}"
+    );
     let (code, listed, _) = local
         .cli(&["--json", "freezes", "--events-table", EVENT_STORE], &[])
         .await;
@@ -241,16 +247,25 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
     let listed: Value = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed[0]["id"], "INC-4211", "{listed:#}");
     assert_eq!(listed[0]["active"], true);
-    assert!(listed[0]["unreadable"].as_str().is_some_and(|why| why.contains("since is missing")));
+    assert!(
+        listed[0]["unreadable"]
+            .as_str()
+            .is_some_and(|why| why.contains("since is missing"))
+    );
     let (code, status, _) = local
-        .cli(&["status", "--table", "--events-table", EVENT_STORE, "prod-web"], &[("NO_COLOR", "1")])
+        .cli(
+            &["status", "--table", "--events-table", EVENT_STORE, "prod-web"],
+            &[("NO_COLOR", "1")],
+        )
         .await;
     assert_eq!(code, 0);
     assert!(status.contains("freeze INC-4211 (active, unreadable: the reason must be one line of text, without control characters; since is missing)"), "{status}");
     assert!(!status.contains('\u{1b}'), "{status:?}");
 
     // The sweep does not take it for ended.
-    local.invoked("stage-retry", 1, "stage-retry to see the failure").await;
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
     local.sweep();
     local.invoked("stage-retry", 2, "the sweep").await;
     assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
@@ -259,7 +274,10 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
         .cli(&["unfreeze", "INC-4211", "--events-table", EVENT_STORE], &[])
         .await;
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("UNFROZEN: unreadable freeze INC-4211"), "{stdout}");
+    assert!(
+        stdout.contains("UNFROZEN: unreadable freeze INC-4211"),
+        "{stdout}"
+    );
     local.reaches(&held, "Succeeded", TIMEOUT).await;
     let (code, _, stderr) = local
         .cli(&["unfreeze", "INC-4211", "--events-table", EVENT_STORE], &[])
@@ -268,11 +286,18 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
     assert!(stderr.contains("freeze INC-4211 already ended at"), "{stderr}");
     // What was written stays, with who ended it and when: the record.
     let (_, listed, _) = local
-        .cli(&["--json", "freezes", "--all", "--events-table", EVENT_STORE], &[])
+        .cli(
+            &["--json", "freezes", "--all", "--events-table", EVENT_STORE],
+            &[],
+        )
         .await;
     let listed: Value = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed[0]["unfrozen_by"], CLI_CALLER, "{listed:#}");
-    assert!(listed[0]["unreadable"].as_str().is_some_and(|why| why.contains("the reason must be one line")));
+    assert!(
+        listed[0]["unreadable"]
+            .as_str()
+            .is_some_and(|why| why.contains("the reason must be one line"))
+    );
 }
 
 /// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.

@@ -547,9 +547,23 @@ fn freeze_items_that_do_not_read_are_alarmed_on_as_the_gate_counts_them() {
     assert_eq!(alarm["MetricName"], pipeguard::metrics::UNREADABLE_FREEZES);
     assert_eq!(alarm["Dimensions"][0]["Name"], "Function");
     assert_eq!(alarm["Dimensions"][0]["Value"], "health-gate");
-    assert_eq!(alarm["Dimensions"].as_sequence().map(Vec::len), Some(1), "the gate counts it under Function only");
-    assert_eq!((alarm["Threshold"].as_i64(), alarm["ComparisonOperator"].as_str()), (Some(0), Some("GreaterThanThreshold")));
-    let line = pipeguard::metrics::counted_line("health-gate", pipeguard::metrics::UNREADABLE_FREEZES, &[&[]], &[], 1, 0);
+    assert_eq!(
+        alarm["Dimensions"].as_sequence().map(Vec::len),
+        Some(1),
+        "the gate counts it under Function only"
+    );
+    assert_eq!(
+        (alarm["Threshold"].as_i64(), alarm["ComparisonOperator"].as_str()),
+        (Some(0), Some("GreaterThanThreshold"))
+    );
+    let line = pipeguard::metrics::counted_line(
+        "health-gate",
+        pipeguard::metrics::UNREADABLE_FREEZES,
+        &[&[]],
+        &[],
+        1,
+        0,
+    );
     assert!(line.contains(r#""Dimensions":[["Function"]]"#), "{line}");
 }
 

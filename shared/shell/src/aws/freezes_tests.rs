@@ -62,7 +62,11 @@ fn items_that_are_not_freezes_are_unreadable_freezes_never_skipped() {
     no_reason.remove("reason");
     let unreadable = read(&no_reason).unwrap_err();
     assert_eq!(
-        (unreadable.key.as_str(), unreadable.why.as_str(), &unreadable.coverage),
+        (
+            unreadable.key.as_str(),
+            unreadable.why.as_str(),
+            &unreadable.coverage
+        ),
         ("frz-1", "reason is missing", &Coverage::Prefix("prod-".into()))
     );
     let mut odd_pipelines = item(&frozen(Coverage::Everything));
@@ -106,7 +110,10 @@ async fn an_unreadable_item_is_ended_by_hand_keeping_what_it_says_and_only_once(
     let query = mock!(aws_sdk_dynamodb::Client::query)
         .match_requests(|query| {
             query.key_condition_expression() == Some("#region = :partition AND #arn = :key")
-                && query.expression_attribute_values().and_then(|values| values.get(":key")) == Some(&text("frz-1"))
+                && query
+                    .expression_attribute_values()
+                    .and_then(|values| values.get(":key"))
+                    == Some(&text("frz-1"))
         })
         .then_output(move || QueryOutput::builder().items(found.clone()).build());
     let put = mock!(aws_sdk_dynamodb::Client::put_item)
@@ -127,7 +134,10 @@ async fn an_unreadable_item_is_ended_by_hand_keeping_what_it_says_and_only_once(
         at: 1_796_000_600,
         by: IC.into(),
     };
-    store.unfreeze_unreadable(&unreadable, unfrozen.clone()).await.unwrap();
+    store
+        .unfreeze_unreadable(&unreadable, unfrozen.clone())
+        .await
+        .unwrap();
     assert_eq!(put.num_calls(), 1);
 
     let taken = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
@@ -141,7 +151,9 @@ async fn an_unreadable_item_is_ended_by_hand_keeping_what_it_says_and_only_once(
     ));
     let client = mock_client!(aws_sdk_dynamodb, [&gone]);
     assert!(matches!(
-        FreezeStore::new(client, TABLE).unfreeze_unreadable(&unreadable, unfrozen).await,
+        FreezeStore::new(client, TABLE)
+            .unfreeze_unreadable(&unreadable, unfrozen)
+            .await,
         Err(FreezeStoreError::NotActive(_))
     ));
 }

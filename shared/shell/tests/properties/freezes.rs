@@ -12,7 +12,10 @@ const NOW: i64 = 1_796_000_000;
 /// A freeze's item as pipeguard writes it: by prefix, for two hours.
 fn written() -> Item {
     Item::from([
-        ("frozen_by".to_owned(), Attribute::Text("arn:aws:iam::111122223333:user/ic".into())),
+        (
+            "frozen_by".to_owned(),
+            Attribute::Text("arn:aws:iam::111122223333:user/ic".into()),
+        ),
         ("reason".to_owned(), Attribute::Text("INC-4211".into())),
         ("since".to_owned(), Attribute::Number(NOW.to_string())),
         ("until".to_owned(), Attribute::Number((NOW + 7200).to_string())),
@@ -40,13 +43,18 @@ fn attribute() -> impl Strategy<Value = Attribute> {
             .prop_map(|number| Attribute::Number(number.to_owned())),
         Just(Attribute::Other),
     ];
-    leaf.prop_recursive(2, 8, 4, |inner| prop::collection::vec(inner, 0..4).prop_map(Attribute::List))
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop::collection::vec(inner, 0..4).prop_map(Attribute::List)
+    })
 }
 
 /// The written item with up to four fields removed or set to anything.
 fn item() -> impl Strategy<Value = Item> {
     prop::collection::vec(
-        (prop::sample::select(FIELDS.to_vec()), prop::option::of(attribute())),
+        (
+            prop::sample::select(FIELDS.to_vec()),
+            prop::option::of(attribute()),
+        ),
         0..4,
     )
     .prop_map(|changes| {
