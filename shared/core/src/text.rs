@@ -26,12 +26,23 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
 /// names, AWS Health descriptions, AWS's error messages): no escape sequence it holds reaches a
 /// terminal or a notice, and no line break in it forges a line of its own.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    escaped(text, false)
+}
+
+/// `text` as `printable` makes it, but for its line breaks, which stay: for the error output of
+/// a build or a deploy quoted whole in a notice, where its lines are for reading.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    escaped(text, true)
+}
+
+fn escaped(text: &str, keep_lines: bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && !(keep_lines && c == '\n')) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '\n' if keep_lines => escaped.push('\n'),
             '\n' => escaped.push_str("\\n"),
             '\t' => escaped.push_str("\\t"),
             '\r' => escaped.push_str("\\r"),

@@ -73,6 +73,12 @@ fn control_characters_are_escaped_for_printing_and_other_text_is_kept() {
 }
 
 #[test]
+fn line_breaks_stay_where_lines_are_for_reading_and_nothing_else_does() {
+    assert!(matches!(printable_lines("a\nb"), Cow::Borrowed(_)));
+    assert_eq!(printable_lines("a\nb\u{1b}[2J\rc"), "a\nb\\u{1b}[2J\\rc");
+}
+
+#[test]
 fn json_keeps_no_control_character_and_reads_back_the_same() {
     let value = serde_json::json!({"reason": "a\u{1b}[31m\u{9b}2J\u{7f}\n"});
     let json = json_printable(&value.to_string()).into_owned();
