@@ -81,7 +81,16 @@ fn line_breaks_stay_where_lines_are_for_reading_and_nothing_else_does() {
 #[test]
 fn json_keeps_no_control_character_and_reads_back_the_same() {
     let value = serde_json::json!({"reason": "a\u{1b}[31m\u{9b}2J\u{7f}\n"});
-    let json = json_printable(&value.to_string()).into_owned();
+    let serde = value.to_string();
+    assert!(
+        serde.contains("\\u001b") && serde.contains("\\n"),
+        "serde escapes C0: {serde}"
+    );
+    assert!(
+        serde.contains('\u{9b}') && serde.contains('\u{7f}'),
+        "serde leaves DEL and C1 as they are"
+    );
+    let json = json_printable(&serde).into_owned();
     assert!(!json.chars().any(char::is_control), "{json}");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&json).ok(), Some(value));
 }

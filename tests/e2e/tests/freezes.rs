@@ -298,6 +298,20 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
             .as_str()
             .is_some_and(|why| why.contains("the reason must be one line"))
     );
+
+    // `unfreeze --all` ends every active freeze, those that do not read among them.
+    local
+        .freeze_by_hand("INC-4212", &[("reason", AttributeValue::S("no one".into()))])
+        .await;
+    let (code, stdout, stderr) = local
+        .cli(&["unfreeze", "--all", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("UNFROZEN: unreadable freeze INC-4212"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("INC-4211"), "ended already: {stdout}");
 }
 
 /// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.
