@@ -206,6 +206,13 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_and_ends_by_its_key() {
     let local = local().await;
+    let logs = std::env::temp_dir().join(format!("pipeguard-unreadable-freeze-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).unwrap();
+    local.admin(
+        "POST",
+        "/_admin/settings",
+        json!({"log_dir": logs.display().to_string()}),
+    );
     for pipeline in ["prod-web", "staging-web"] {
         local.gated_pipeline(pipeline, "", &["succeed"]);
     }
@@ -233,6 +240,14 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
         "{message}"
     );
     assert!(!message.contains('\u{1b}'), "{message:?}");
+    let gate_log = std::fs::read_to_string(logs.join("health-gate.log")).unwrap_or_default();
+    assert!(
+        gate_log
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .any(|line| line["UnreadableFreezes"] == 1 && line["Function"] == "health-gate"),
+        "the gate counts it for its alarm: {gate_log}"
+    );
 
     let (code, listed, _) = local.cli(&["freezes", "--events-table", EVENT_STORE], &[]).await;
     assert_eq!(code, 0);
