@@ -2,7 +2,7 @@
 //! parsing and decision, for CI systems other than CodePipeline.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, paint};
+use crate::output::{Tone, colour_enabled, json_line, paint};
 use crate::{Ended, Problem};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
@@ -83,7 +83,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
     );
     let ended = ended(&outcome);
     if json {
-        println!("{}", as_json(&outcome, ended, now));
+        println!("{}", json_line(&as_json(&outcome, ended, now)));
     } else {
         print_text(&outcome);
     }
@@ -205,6 +205,11 @@ fn blocker_json(blocker: &Blocker, now: i64) -> Value {
             "because": closed.because,
             "opens_at": closed.opens_at,
         }),
+        Blocker::UnreadableFreeze(unreadable) => {
+            let mut shown = crate::freeze::unreadable_json(unreadable);
+            shown["kind"] = json!("unreadable_freeze");
+            shown
+        }
         Blocker::FreezesUnread(cause) => json!({
             "kind": "freezes_unread",
             "cause": cause,

@@ -135,7 +135,10 @@ async fn main() -> ExitCode {
     let ended = match run(cli).await {
         Ok(ended) => ended,
         Err(problem) => {
-            eprintln!("pipeguard: {problem}");
+            eprintln!(
+                "pipeguard: {}",
+                pipeguard_core::text::printable(&problem.to_string())
+            );
             problem.ended()
         }
     };

@@ -1,7 +1,15 @@
 //! How the command line prints: colour only on a terminal and never with `NO_COLOR`, tables that
-//! line up, JSON for machines.
+//! line up, JSON for machines; text from outside (AWS, the table, events) never with a control
+//! character in it (`pipeguard_core::text`).
 
+use pipeguard_core::text::{json_printable, printable};
+use serde_json::Value;
 use std::io::IsTerminal;
+
+/// `value` as one line of JSON with no control character in it, for every JSON answer.
+pub fn json_line(value: &Value) -> String {
+    json_printable(&value.to_string()).into_owned()
+}
 
 /// A table on a terminal; JSON when asked for, or when the output is not a terminal, unless a
 /// table is asked for.
@@ -36,10 +44,19 @@ pub fn paint(text: &str, tone: Tone, colour: bool) -> String {
     }
 }
 
-/// Columns padded to their widest cell; a cell is its text and its tone.
+/// Columns padded to their widest cell; a cell is its text (its control characters escaped) and
+/// its tone.
 pub fn table(headers: &[&str], rows: &[Vec<(String, Tone)>], colour: bool) -> String {
+    let rows: Vec<Vec<(String, Tone)>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|(text, tone)| (printable(text).into_owned(), *tone))
+                .collect()
+        })
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|header| header.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (column, (text, _)) in row.iter().enumerate() {
             if let Some(width) = widths.get_mut(column) {
                 *width = (*width).max(text.chars().count());
@@ -68,7 +85,7 @@ pub fn table(headers: &[&str], rows: &[Vec<(String, Tone)>], colour: bool) -> St
             .map(|header| (header.to_string(), Tone::Plain))
             .collect(),
     )];
-    out.extend(rows.iter().cloned().map(line));
+    out.extend(rows.into_iter().map(line));
     out.join("\n")
 }
 

@@ -30,3 +30,20 @@ fn plain_text_is_never_painted() {
     assert_eq!(paint("x", Tone::Plain, true), "x");
     assert_eq!(paint("x", Tone::Bad, false), "x");
 }
+
+#[test]
+fn text_from_outside_reaches_the_terminal_with_its_control_characters_escaped() {
+    let rows = vec![vec![
+        ("web\u{1b}]0;pwned\u{7}".to_owned(), Tone::Plain),
+        ("line\nbreak\u{9b}2J".to_owned(), Tone::Bad),
+    ]];
+    let plain = table(&["PIPELINE", "STATUS"], &rows, false);
+    assert!(
+        !plain.replace('\n', "").chars().any(char::is_control),
+        "{plain:?}"
+    );
+    assert_eq!(plain.lines().count(), 2, "no line of its own: {plain:?}");
+    assert!(plain.contains("web\\u{1b}]0;pwned\\u{7}"), "{plain}");
+    let json = json_line(&serde_json::json!({"reason": "a\u{1b}[2J\u{9b}31m\u{7f}"}));
+    assert!(!json.chars().any(char::is_control), "{json:?}");
+}

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use pipeguard::aws::PipelineCallError;
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
+use pipeguard_core::text::printable;
 use serde_json::{Value, json};
 use std::io::IsTerminal;
 
@@ -181,7 +182,7 @@ fn report(retried: &[StageRetried], dry_run: bool, json: bool) {
             "skipped": entries(&skipped, Some("reason")),
             "errors": entries(&errors, Some("error")),
         });
-        println!("{answer}");
+        println!("{}", crate::output::json_line(&answer));
         return;
     }
     for (stage, _, how) in &done {
@@ -192,10 +193,20 @@ fn report(retried: &[StageRetried], dry_run: bool, json: bool) {
         }
     }
     for (stage, _, reason) in &skipped {
-        println!("skipped  {} {}: {reason}", stage.pipeline, stage.stage);
+        println!(
+            "skipped  {} {}: {}",
+            stage.pipeline,
+            stage.stage,
+            printable(reason)
+        );
     }
     for (stage, _, error) in &errors {
-        println!("error    {} {}: {error}", stage.pipeline, stage.stage);
+        println!(
+            "error    {} {}: {}",
+            stage.pipeline,
+            stage.stage,
+            printable(&error.to_string())
+        );
     }
     let verb = if dry_run {
         "would be retried (dry run: nothing was)"

@@ -111,7 +111,7 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Pro
         refused => return Err(Problem::Failed(format!("not rolled back: {}", refused.reason()))),
     };
     if json {
-        println!("{answer}");
+        println!("{}", crate::output::json_line(&answer));
     } else {
         println!("{text}");
     }

@@ -4,15 +4,16 @@
 //! opens), and its last rollback.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, table, wants_table};
+use crate::output::{Tone, colour_enabled, json_line, table, wants_table};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
 use pipeguard::aws::{HealthSources, PipelineCallError};
-use pipeguard_core::freeze::Freeze;
+use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
 use pipeguard_core::schedule::describe_time;
+use pipeguard_core::text::printable;
 use serde_json::{Value, json};
 
 /// A rollback is looked for among this many of the newest executions.
@@ -63,6 +64,8 @@ pub struct Row {
     held_by: Vec<(HeldBy, Option<bool>)>,
     /// Each freeze holding it, and whether it is still active (None: could not be read).
     frozen_by: Vec<(String, Option<bool>)>,
+    /// Each freeze holding it whose item does not read: its key and why.
+    frozen_unreadable: Vec<(String, String)>,
     /// When the deployment schedule that holds it opens.
     window_opens: Option<i64>,
     /// The newest rollback among the recent executions, and its target.
@@ -79,7 +82,10 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
         Some(store) => match store.all().await {
             Ok(freezes) => Some(freezes),
             Err(error) => {
-                eprintln!("pipeguard: whether freezes still hold is unknown: {error}");
+                eprintln!(
+                    "pipeguard: whether freezes still hold is unknown: {}",
+                    printable(&error.to_string())
+                );
                 None
             }
         },
@@ -90,16 +96,7 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let mut rows = Vec::new();
     for pipeline in &pipelines {
         rows.push(
-            match read(
-                aws,
-                &sources,
-                &own_account,
-                &policies,
-                pipeline,
-                freezes.as_deref(),
-            )
-            .await
-            {
+            match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_ref()).await {
                 Ok(row) => row,
                 Err(error) => Row::unreadable(pipeline, &error),
             },
@@ -108,7 +105,10 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     if as_table {
         println!("{}", render_table(&rows, colour_enabled()));
     } else {
-        println!("{}", json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()));
+        println!(
+            "{}",
+            json_line(&json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()))
+        );
     }
     let unknown: Vec<&str> = rows
         .iter()
@@ -134,7 +134,7 @@ async fn read(
     own_account: &str,
     policies: &RetryPolicies,
     pipeline: &str,
-    freezes: Option<&[Freeze]>,
+    freezes: Option<&RecordedFreezes>,
 ) -> Result<Row, PipelineCallError> {
     let (stages, executions) = tokio::join!(
         aws.codepipeline.stages(pipeline),
@@ -146,6 +146,7 @@ async fn read(
         .await?;
     let now = pipeguard::clock::unix_seconds();
     let (mut held_by, mut frozen_by, mut window_opens) = (Vec::new(), Vec::new(), None);
+    let mut frozen_unreadable = Vec::new();
     for (_, hold) in retry::held_stages(&stages, None, &gates) {
         let closed = sources.closed(&hold, own_account).await.ok();
         for (index, held) in hold.events.iter().enumerate() {
@@ -156,12 +157,15 @@ async fn read(
             held_by.push((held.clone(), open));
         }
         for id in &hold.freezes {
-            let active = freezes.map(|freezes| {
-                freezes
-                    .iter()
-                    .any(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
-            });
+            let active = freezes.map(|freezes| freezes.holding_by_id(id, pipeline, now).is_some());
             frozen_by.push((id.clone(), active));
+            let unreadable = freezes
+                .into_iter()
+                .flat_map(|freezes| &freezes.unreadable)
+                .find(|unreadable| unreadable.key == *id);
+            if let Some(unreadable) = unreadable {
+                frozen_unreadable.push((id.clone(), unreadable.why.clone()));
+            }
         }
         window_opens = window_opens.max(hold.opens_at);
     }
@@ -173,6 +177,7 @@ async fn read(
         held_by,
     );
     row.frozen_by = frozen_by;
+    row.frozen_unreadable = frozen_unreadable;
     row.window_opens = window_opens;
     Ok(row)
 }
@@ -209,6 +214,7 @@ impl Row {
             retries: failed_stage.map(|stage| (stage.attempts_used, max_attempts)),
             held_by,
             frozen_by: Vec::new(),
+            frozen_unreadable: Vec::new(),
             window_opens: None,
             last_rollback: executions
                 .iter()
@@ -231,10 +237,19 @@ impl Row {
             retries: None,
             held_by: Vec::new(),
             frozen_by: Vec::new(),
+            frozen_unreadable: Vec::new(),
             window_opens: None,
             last_rollback: None,
             error: Some(error),
         }
+    }
+
+    /// Why the item of the freeze `id` that holds it does not read, when it does not.
+    fn unreadable_why(&self, id: &str) -> Option<&str> {
+        self.frozen_unreadable
+            .iter()
+            .find(|(key, _)| key == id)
+            .map(|(_, why)| why.as_str())
     }
 
     fn to_json(&self) -> Value {
@@ -250,7 +265,13 @@ impl Row {
                 }
                 entry
             }).collect::<Vec<_>>(),
-            "frozen_by": self.frozen_by.iter().map(|(id, active)| json!({"freeze": id, "active": active})).collect::<Vec<_>>(),
+            "frozen_by": self.frozen_by.iter().map(|(id, active)| {
+                let mut entry = json!({"freeze": id, "active": active});
+                if let Some(why) = self.unreadable_why(id) {
+                    entry["unreadable"] = json!(why);
+                }
+                entry
+            }).collect::<Vec<_>>(),
             "window_opens_at": self.window_opens,
             "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
             "error": self.error.as_ref().map(Unreadable::to_string),
@@ -264,78 +285,82 @@ fn short(id: &str) -> &str {
 }
 
 fn render_table(rows: &[Row], colour: bool) -> String {
-    let cells: Vec<Vec<(String, Tone)>> =
-        rows.iter()
-            .map(|row| {
-                let latest = match &row.latest {
-                    Some((id, status)) => {
-                        let tone = match status {
-                            ExecutionStatus::Succeeded => Tone::Good,
-                            ExecutionStatus::Failed
-                            | ExecutionStatus::Stopped
-                            | ExecutionStatus::Cancelled => Tone::Bad,
-                            _ => Tone::Waiting,
-                        };
-                        (format!("{} {status}", short(id)), tone)
-                    }
-                    None => (
-                        row.error
-                            .as_ref()
-                            .map_or_else(|| "never ran".into(), Unreadable::to_string),
-                        Tone::Bad,
-                    ),
-                };
-                let failed = row
-                    .failed
-                    .as_ref()
-                    .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
-                        (format!("{stage} ({error})"), Tone::Bad)
-                    });
-                let retries = row
-                    .retries
-                    .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
-                let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
-                    Some(true) => yes,
-                    Some(false) => no,
-                    None => "unknown",
-                };
-                let holders: Vec<String> =
-                    row.held_by
-                        .iter()
-                        .map(|(held, open)| {
-                            let state = state(open, "open", "closed");
-                            let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
-                            match &held.account {
-                                Some(account) => format!("{id} ({state} in {account})"),
-                                None => format!("{id} ({state})"),
-                            }
-                        })
-                        .chain(row.frozen_by.iter().map(|(id, active)| {
-                            format!("freeze {id} ({})", state(active, "active", "ended"))
-                        }))
-                        .chain(
-                            row.window_opens
-                                .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
-                        )
-                        .collect();
-                let held = if holders.is_empty() {
-                    ("-".to_owned(), Tone::Plain)
-                } else {
-                    (holders.join(", "), Tone::Waiting)
-                };
-                let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
-                    format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+    let cells: Vec<Vec<(String, Tone)>> = rows
+        .iter()
+        .map(|row| {
+            let latest = match &row.latest {
+                Some((id, status)) => {
+                    let tone = match status {
+                        ExecutionStatus::Succeeded => Tone::Good,
+                        ExecutionStatus::Failed | ExecutionStatus::Stopped | ExecutionStatus::Cancelled => {
+                            Tone::Bad
+                        }
+                        _ => Tone::Waiting,
+                    };
+                    (format!("{} {status}", short(id)), tone)
+                }
+                None => (
+                    row.error
+                        .as_ref()
+                        .map_or_else(|| "never ran".into(), Unreadable::to_string),
+                    Tone::Bad,
+                ),
+            };
+            let failed = row
+                .failed
+                .as_ref()
+                .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
+                    (format!("{stage} ({error})"), Tone::Bad)
                 });
-                vec![
-                    (row.pipeline.clone(), Tone::Plain),
-                    latest,
-                    failed,
-                    (retries, Tone::Plain),
-                    held,
-                    (rollback, Tone::Plain),
-                ]
-            })
-            .collect();
+            let retries = row
+                .retries
+                .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
+            let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
+                Some(true) => yes,
+                Some(false) => no,
+                None => "unknown",
+            };
+            let holders: Vec<String> = row
+                .held_by
+                .iter()
+                .map(|(held, open)| {
+                    let state = state(open, "open", "closed");
+                    let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
+                    match &held.account {
+                        Some(account) => format!("{id} ({state} in {account})"),
+                        None => format!("{id} ({state})"),
+                    }
+                })
+                .chain(row.frozen_by.iter().map(|(id, active)| {
+                    let state = state(active, "active", "ended");
+                    match row.unreadable_why(id) {
+                        Some(why) => format!("freeze {id} ({state}, unreadable: {why})"),
+                        None => format!("freeze {id} ({state})"),
+                    }
+                }))
+                .chain(
+                    row.window_opens
+                        .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
+                )
+                .collect();
+            let held = if holders.is_empty() {
+                ("-".to_owned(), Tone::Plain)
+            } else {
+                (holders.join(", "), Tone::Waiting)
+            };
+            let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
+                format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+            });
+            vec![
+                (row.pipeline.clone(), Tone::Plain),
+                latest,
+                failed,
+                (retries, Tone::Plain),
+                held,
+                (rollback, Tone::Plain),
+            ]
+        })
+        .collect();
     table(
         &[
             "PIPELINE",

@@ -138,3 +138,20 @@ fn held(id: &str, account: Option<&str>) -> HeldBy {
         account: account.map(str::to_owned),
     }
 }
+
+#[test]
+fn a_stage_held_by_a_freeze_whose_item_does_not_read_says_why() {
+    let mut row = Row::of("web-app", &failed_deploy(), &[], 2, vec![]);
+    row.frozen_by = vec![("INC-1".into(), Some(true))];
+    row.frozen_unreadable = vec![("INC-1".into(), "since is missing".into())];
+    let json = row.to_json();
+    assert_eq!(
+        json["frozen_by"][0],
+        json!({"freeze": "INC-1", "active": true, "unreadable": "since is missing"})
+    );
+    let table = render_table(&[row], false);
+    assert!(
+        table.contains("freeze INC-1 (active, unreadable: since is missing)"),
+        "{table}"
+    );
+}

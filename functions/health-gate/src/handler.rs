@@ -6,7 +6,6 @@ use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, EventStore, HealthSources, Notifier, ReportError, Reported};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
-use pipeguard_core::freeze;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
 use pipeguard_core::job::{JobEvent, JobEventError};
 use serde_json::Value;
@@ -125,7 +124,10 @@ impl Gate {
             self.job_pipeline(&job.job_id, name_needed, health_budget),
         );
         let now = pipeguard::clock::unix_seconds();
-        let name_matters = matches!(&freezes, Some(Ok(freezes)) if freeze::name_matters(freezes, now));
+        if let Some(Ok(recorded)) = &freezes {
+            pipeguard::metrics::unreadable_freezes("health-gate", recorded.unreadable.len());
+        }
+        let name_matters = matches!(&freezes, Some(Ok(recorded)) if recorded.name_matters(now));
         let pipeline = match pipeline {
             None if name_matters && !name_needed => {
                 let left = asked_by.saturating_duration_since(Instant::now());

@@ -6,7 +6,7 @@
 use crate::handler::{Invocation, Retrier, decided};
 use pipeguard::aws::Recorded;
 use pipeguard::lambda::InvocationError;
-use pipeguard_core::freeze::Freeze;
+use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::health::{EventStatus, HealthRecord};
 use pipeguard_core::hold::{EventRef, GateActions, Hold};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
@@ -14,7 +14,7 @@ use pipeguard_core::retry::{self, FreezesKnown, Release, Released, RetryVerdict}
 
 /// The freezes, read at most once an invocation, and only when a hold names one.
 #[derive(Default)]
-pub(crate) struct FreezesRead(Option<Vec<Freeze>>);
+pub(crate) struct FreezesRead(Option<RecordedFreezes>);
 
 impl Retrier {
     /// Records the update (when there is an event store), then, if the event closed, resumes
@@ -73,7 +73,7 @@ impl Retrier {
         read: &'a mut FreezesRead,
     ) -> Result<FreezesKnown<'a>, InvocationError> {
         if hold.freezes.is_empty() && !hold.holds_by_every_freeze() {
-            return Ok(FreezesKnown::Read(&[]));
+            return Ok(FreezesKnown::Read(RecordedFreezes::NONE));
         }
         let Some(store) = self.health.store() else {
             return Ok(FreezesKnown::Unreadable);
@@ -81,7 +81,10 @@ impl Retrier {
         if read.0.is_none() {
             read.0 = Some(store.freezes().all().await?);
         }
-        Ok(FreezesKnown::Read(read.0.as_deref().unwrap_or_default()))
+        Ok(read
+            .0
+            .as_ref()
+            .map_or(FreezesKnown::Unreadable, FreezesKnown::Read))
     }
 
     /// A stage resumed now, for the release notice: how long it was held, and by whose freezes.
@@ -94,6 +97,7 @@ impl Retrier {
     ) -> Released {
         let held_by = match self.freezes_for(hold, freezes).await {
             Ok(FreezesKnown::Read(recorded)) => recorded
+                .freezes
                 .iter()
                 .filter(|freeze| hold.freezes.contains(&freeze.id))
                 .cloned()

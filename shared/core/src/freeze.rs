@@ -4,10 +4,18 @@
 
 use crate::config::dedup;
 use crate::schedule::describe_time;
+use crate::text::printable;
 use chrono::DateTime;
+use std::collections::HashMap;
 
 /// The longest a reason may be: enough for an incident title and a link.
 pub const MAX_REASON_CHARS: usize = 500;
+
+/// The longest an id may be: pipeguard's are 14 characters; a hand-written one has room.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// The longest a freeze may last, set by `--for` or `--until`: a year (and a leap day).
+pub const MAX_FREEZE_SECS: i64 = 366 * 24 * 3600;
 
 /// Which pipelines a freeze covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +43,8 @@ impl Coverage {
     pub fn describe(&self) -> String {
         match self {
             Self::Everything => "every pipeline".into(),
-            Self::Prefix(prefix) => format!("pipelines starting with {prefix}"),
-            Self::Pipelines(names) => format!("pipelines {}", names.join(", ")),
+            Self::Prefix(prefix) => format!("pipelines starting with {}", printable(prefix)),
+            Self::Pipelines(names) => format!("pipelines {}", printable(&names.join(", "))),
         }
     }
 }
@@ -98,21 +106,359 @@ impl Freeze {
         );
         format!(
             "freeze {id} by {by}: \"{reason}\" (since {since}, {until}; {coverage})",
-            id = self.id,
-            by = self.by,
-            reason = self.reason,
+            id = printable(&self.id),
+            by = printable(&self.by),
+            reason = printable(&self.reason),
             since = describe_time(self.since),
             coverage = self.coverage.describe(),
         )
     }
 }
 
-/// Whether the pipeline's name changes what `freezes` hold at `now`: some active freeze covers
-/// some pipelines only. When none does, the gate need not ask CodePipeline for the name.
-pub fn name_matters(freezes: &[Freeze], now: i64) -> bool {
-    freezes
-        .iter()
-        .any(|freeze| freeze.is_active(now) && freeze.coverage != Coverage::Everything)
+/// A freeze's item that does not read as a freeze (written by hand, or by something other than
+/// pipeguard): it holds every pipeline it might cover (every pipeline, when its coverage does
+/// not read either) until it is ended by hand. Its own `until` is not trusted, as nothing else
+/// in it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableFreeze {
+    /// The item's key (`arn`), as written: what `pipeguard unfreeze` takes to end it.
+    pub key: String,
+    /// What does not read, for the person who has to correct or end it.
+    pub why: String,
+    /// The pipelines it covers as written, or every pipeline when that does not read.
+    pub coverage: Coverage,
+    /// Whether, when and by whom it was ended by hand.
+    pub unfrozen: Option<Unfrozen>,
+}
+
+impl UnreadableFreeze {
+    /// Whether it holds deploys: until ended by hand.
+    pub fn is_active(&self) -> bool {
+        self.unfrozen.is_none()
+    }
+
+    /// Whether it holds `pipeline`'s deploys.
+    pub fn holds(&self, pipeline: Option<&str>) -> bool {
+        self.is_active() && self.coverage.covers(pipeline)
+    }
+
+    /// One line a person can act on: which item, what does not read, what it holds.
+    pub fn describe(&self) -> String {
+        let state = match &self.unfrozen {
+            None => format!(
+                "it holds {} until `pipeguard unfreeze {}` ends it",
+                self.coverage.describe(),
+                printable(&self.key)
+            ),
+            Some(unfrozen) => format!(
+                "ended by {} at {}",
+                printable(&unfrozen.by),
+                describe_time(unfrozen.at)
+            ),
+        };
+        format!(
+            "unreadable freeze {}: {}; {state}",
+            printable(&self.key),
+            printable(&self.why)
+        )
+    }
+}
+
+/// Every item in the freezes' partition: the freezes, and the items that do not read as one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordedFreezes {
+    /// The items that read as freezes.
+    pub freezes: Vec<Freeze>,
+    /// The items that do not.
+    pub unreadable: Vec<UnreadableFreeze>,
+}
+
+impl From<Vec<Freeze>> for RecordedFreezes {
+    fn from(freezes: Vec<Freeze>) -> Self {
+        Self {
+            freezes,
+            unreadable: Vec::new(),
+        }
+    }
+}
+
+impl RecordedFreezes {
+    /// No freeze at all.
+    pub const NONE: &'static Self = &Self {
+        freezes: Vec::new(),
+        unreadable: Vec::new(),
+    };
+
+    /// Each item read, by its key, into a freeze or an unreadable one.
+    pub fn read(items: impl IntoIterator<Item = (String, Item)>) -> Self {
+        let mut recorded = Self::default();
+        for (key, item) in items {
+            match read_freeze(&key, &item) {
+                Ok(freeze) => recorded.freezes.push(freeze),
+                Err(unreadable) => recorded.unreadable.push(unreadable),
+            }
+        }
+        recorded
+    }
+
+    /// Whether the pipeline's name changes what holds at `now`: some active freeze (readable
+    /// or not) covers some pipelines only. When none does, the gate need not ask CodePipeline
+    /// for the name.
+    pub fn name_matters(&self, now: i64) -> bool {
+        self.freezes
+            .iter()
+            .any(|freeze| freeze.is_active(now) && freeze.coverage != Coverage::Everything)
+            || self
+                .unreadable
+                .iter()
+                .any(|unreadable| unreadable.is_active() && unreadable.coverage != Coverage::Everything)
+    }
+
+    /// The unreadable items that hold `pipeline`.
+    pub fn unreadable_holding(&self, pipeline: Option<&str>) -> Vec<&UnreadableFreeze> {
+        self.unreadable
+            .iter()
+            .filter(|unreadable| unreadable.holds(pipeline))
+            .collect()
+    }
+
+    /// Whether the freeze with this id (or key), readable or not, holds `pipeline` at `now`,
+    /// and why, as a person reads it.
+    pub fn holding_by_id(&self, id: &str, pipeline: &str, now: i64) -> Option<String> {
+        let readable = self
+            .freezes
+            .iter()
+            .find(|freeze| freeze.id == id && freeze.holds(Some(pipeline), now))
+            .map(|freeze| format!("freeze {} ({})", printable(&freeze.id), printable(&freeze.reason)));
+        readable.or_else(|| {
+            self.unreadable
+                .iter()
+                .find(|unreadable| unreadable.key == id && unreadable.holds(Some(pipeline)))
+                .map(UnreadableFreeze::describe)
+        })
+    }
+}
+
+/// One attribute of a freeze's item, as the table typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribute {
+    /// A string.
+    Text(String),
+    /// A number, as DynamoDB writes it.
+    Number(String),
+    /// A list.
+    List(Vec<Attribute>),
+    /// Any other type (a map, a set, a boolean, binary, null).
+    Other,
+}
+
+/// A freeze's item but for its key: attributes by name.
+pub type Item = HashMap<String, Attribute>;
+
+/// The freeze item `key` holds, as pipeguard writes it: an id of letters, digits, `-`, `_` and
+/// `.`, `frozen_by` and a `reason` (one line, at most 500 characters), `since` in whole seconds,
+/// an optional `until` after it, at most one of `prefix` and a non-empty list `pipelines`, and
+/// `unfrozen_at` with `unfrozen_by` once ended. Other attributes (the TTL's) are not read. An
+/// item that is anything else is unreadable, with every reason why.
+pub fn read_freeze(key: &str, item: &Item) -> Result<Freeze, UnreadableFreeze> {
+    let mut problems = Vec::new();
+    if let Err(problem) = check_id(key) {
+        problems.push(problem);
+    }
+    let mut fields = Fields {
+        item,
+        problems: &mut problems,
+    };
+    let by = fields.text("frozen_by", true);
+    let reason = fields.reason();
+    let since = fields.whole("since", true);
+    let until = fields.whole("until", false);
+    let coverage = coverage_of(item);
+    let unfrozen = unfrozen_of(item);
+    if let (Some(since), Some(until)) = (since, until)
+        && until <= since
+    {
+        problems.push(format!(
+            "until ({}) is not after since ({})",
+            describe_time(until),
+            describe_time(since)
+        ));
+    }
+    if let Err(problem) = &coverage {
+        problems.push(problem.clone());
+    }
+    if let Err(problem) = &unfrozen {
+        problems.push(problem.clone());
+    }
+    match (by, reason, since, coverage, unfrozen) {
+        (Some(by), Some(reason), Some(since), Ok(coverage), Ok(unfrozen)) if problems.is_empty() => {
+            Ok(Freeze {
+                id: key.to_owned(),
+                by,
+                reason,
+                since,
+                until,
+                coverage,
+                unfrozen,
+            })
+        }
+        (.., coverage, unfrozen) => Err(UnreadableFreeze {
+            key: key.to_owned(),
+            why: problems.join("; "),
+            coverage: coverage.unwrap_or(Coverage::Everything),
+            unfrozen: unfrozen.ok().flatten(),
+        }),
+    }
+}
+
+/// Whether `id` is one a freeze may have: 1 to 64 ASCII letters, digits, `-`, `_` and `.`.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let fits = (1..=MAX_ID_CHARS).contains(&id.chars().count())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if fits {
+        Ok(())
+    } else {
+        Err(format!(
+            "its id is not 1 to {MAX_ID_CHARS} letters, digits, `-`, `_` or `.`"
+        ))
+    }
+}
+
+/// Whether `reason` is one a freeze may give: not empty, one line without control characters,
+/// at most 500 characters.
+fn check_reason(reason: &str) -> Result<(), String> {
+    if reason.trim().is_empty() {
+        return Err(
+            "a freeze needs a reason (--reason \"INC-4211: checkout errors\"): the people it holds will ask"
+                .into(),
+        );
+    }
+    if reason.chars().any(char::is_control) {
+        return Err("the reason must be one line of text, without control characters".into());
+    }
+    let chars = reason.chars().count();
+    if chars > MAX_REASON_CHARS {
+        return Err(format!(
+            "the reason is {chars} characters; at most {MAX_REASON_CHARS}"
+        ));
+    }
+    Ok(())
+}
+
+/// The attributes of an item being read, and what does not read in it so far.
+struct Fields<'a> {
+    item: &'a Item,
+    problems: &'a mut Vec<String>,
+}
+
+impl Fields<'_> {
+    /// The text attribute `name` (one line, not empty), or None, with why when it is missing
+    /// and `required`, or not such a text.
+    fn text(&mut self, name: &str, required: bool) -> Option<String> {
+        match text_attribute(self.item, name, required) {
+            Ok(text) => text,
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+
+    /// The reason, read by the rule a new freeze's follows.
+    fn reason(&mut self) -> Option<String> {
+        match self.item.get("reason") {
+            None => self.problems.push("reason is missing".into()),
+            Some(Attribute::Text(reason)) => match check_reason(reason) {
+                Ok(()) => return Some(reason.clone()),
+                Err(problem) => self.problems.push(problem),
+            },
+            Some(_) => self.problems.push("reason is not a string".into()),
+        }
+        None
+    }
+
+    /// The number attribute `name` in whole seconds, or None, with why when it is missing and
+    /// `required`, or not such a number.
+    fn whole(&mut self, name: &str, required: bool) -> Option<i64> {
+        match whole_attribute(self.item, name, required) {
+            Ok(whole) => whole,
+            Err(problem) => {
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+}
+
+fn text_attribute(item: &Item, name: &str, required: bool) -> Result<Option<String>, String> {
+    match item.get(name) {
+        None if required => Err(format!("{name} is missing")),
+        None => Ok(None),
+        Some(Attribute::Text(text)) => one_line(name, text).map(|()| Some(text.clone())),
+        Some(_) => Err(format!("{name} is not a string")),
+    }
+}
+
+fn one_line(name: &str, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        Err(format!("{name} is empty"))
+    } else if text.chars().any(char::is_control) {
+        Err(format!("{name} has control characters"))
+    } else {
+        Ok(())
+    }
+}
+
+fn whole_attribute(item: &Item, name: &str, required: bool) -> Result<Option<i64>, String> {
+    match item.get(name) {
+        None if required => Err(format!("{name} is missing")),
+        None => Ok(None),
+        Some(Attribute::Number(number)) => number
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{name} is not a whole number of seconds")),
+        Some(_) => Err(format!("{name} is not a number")),
+    }
+}
+
+/// Which pipelines an item covers: none of `prefix` and `pipelines` (everything), or one.
+fn coverage_of(item: &Item) -> Result<Coverage, String> {
+    let prefix = text_attribute(item, "prefix", false)?;
+    let pipelines = match item.get("pipelines") {
+        None => None,
+        Some(Attribute::List(names)) if !names.is_empty() => Some(
+            names
+                .iter()
+                .map(|name| match name {
+                    Attribute::Text(name) => one_line("a name in pipelines", name).map(|()| name.clone()),
+                    _ => Err("pipelines has an entry that is not a string".to_owned()),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(Attribute::List(_)) => return Err("pipelines is empty".into()),
+        Some(_) => return Err("pipelines is not a list".into()),
+    };
+    match (prefix, pipelines) {
+        (Some(_), Some(_)) => Err("it has both a prefix and pipelines".into()),
+        (Some(prefix), None) => Ok(Coverage::Prefix(prefix)),
+        (None, Some(names)) => Ok(Coverage::Pipelines(names)),
+        (None, None) => Ok(Coverage::Everything),
+    }
+}
+
+/// Whether, when and by whom an item was ended by hand: both `unfrozen_at` and `unfrozen_by`,
+/// or neither.
+fn unfrozen_of(item: &Item) -> Result<Option<Unfrozen>, String> {
+    let at = whole_attribute(item, "unfrozen_at", false)?;
+    let by = text_attribute(item, "unfrozen_by", false)?;
+    match (at, by) {
+        (Some(at), Some(by)) => Ok(Some(Unfrozen { at, by })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err("unfrozen_at is there without unfrozen_by".into()),
+        (None, Some(_)) => Err("unfrozen_by is there without unfrozen_at".into()),
+    }
 }
 
 /// The freezes could not be read (why, naming the table).
@@ -127,7 +473,14 @@ pub fn by_whom(freezes: &[Freeze]) -> String {
     }
     let credits: Vec<String> = freezes
         .iter()
-        .map(|freeze| format!("freeze {} ({}: \"{}\")", freeze.id, freeze.by, freeze.reason))
+        .map(|freeze| {
+            format!(
+                "freeze {} ({}: \"{}\")",
+                printable(&freeze.id),
+                printable(&freeze.by),
+                printable(&freeze.reason)
+            )
+        })
         .collect();
     format!(" by {}", credits.join(", "))
 }
@@ -189,22 +542,7 @@ impl FreezeRequest {
         existing: &[String],
     ) -> Result<Freeze, FreezeError> {
         let reason = self.reason.trim();
-        if reason.is_empty() {
-            return Err(FreezeError::Reason(
-                "a freeze needs a reason (--reason \"INC-4211: checkout errors\"): the people it holds will ask".into(),
-            ));
-        }
-        if reason.chars().any(char::is_control) {
-            return Err(FreezeError::Reason(
-                "the reason must be one line of text, without control characters".into(),
-            ));
-        }
-        if reason.chars().count() > MAX_REASON_CHARS {
-            return Err(FreezeError::Reason(format!(
-                "the reason is {} characters; at most {MAX_REASON_CHARS}",
-                reason.chars().count()
-            )));
-        }
+        check_reason(reason).map_err(FreezeError::Reason)?;
         let until = match (&self.duration, &self.until) {
             (Some(duration), _) => Some(now.saturating_add(parse_duration(duration)?)),
             (None, Some(until)) => {
@@ -216,6 +554,9 @@ impl FreezeRequest {
                         describe_time(now)
                     )));
                 }
+                check_lasts(until - now).map_err(|reason| {
+                    FreezeError::Until(format!("--until {}: {reason}", describe_time(until)))
+                })?;
                 Some(until)
             }
             (None, None) => None,
@@ -295,15 +636,20 @@ pub fn parse_duration(text: &str) -> Result<i64, FreezeError> {
         next_unit += position + 1;
         rest = &rest[digits + unit.len_utf8()..];
     }
-    if seconds < 60 {
-        return Err(bad("a freeze lasts at least a minute"));
-    }
-    if seconds > 366 * 24 * 3600 {
-        return Err(bad(
-            "a freeze lasts at most a year; unfreeze and freeze again to go on",
-        ));
-    }
+    check_lasts(seconds).map_err(bad)?;
     Ok(seconds)
+}
+
+/// The one rule for how long a freeze set to end by itself (`--for`, `--until`) may last: at
+/// least a minute, at most a year.
+fn check_lasts(seconds: i64) -> Result<(), &'static str> {
+    if seconds < 60 {
+        return Err("a freeze lasts at least a minute");
+    }
+    if seconds > MAX_FREEZE_SECS {
+        return Err("a freeze lasts at most a year; unfreeze and freeze again to go on");
+    }
+    Ok(())
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 time (`2026-12-01T18:00:00Z`,

@@ -187,11 +187,266 @@ fn the_pipelines_name_matters_only_while_a_freeze_covers_some_pipelines() {
         ..request("INC")
     })
     .unwrap();
-    assert!(!name_matters(std::slice::from_ref(&everything), NOW));
-    assert!(name_matters(&[everything.clone(), some.clone()], NOW));
+    assert!(!RecordedFreezes::from(vec![everything.clone()]).name_matters(NOW));
+    assert!(RecordedFreezes::from(vec![everything.clone(), some.clone()]).name_matters(NOW));
     assert!(
-        !name_matters(&[everything, some], NOW + 3600),
+        !RecordedFreezes::from(vec![everything, some]).name_matters(NOW + 3600),
         "the prefix freeze has ended"
     );
-    assert!(!name_matters(&[], NOW));
+    assert!(!RecordedFreezes::default().name_matters(NOW));
+}
+
+/// An item as pipeguard writes it: a freeze of pipelines starting with `prod-`, for two hours.
+fn written() -> Item {
+    Item::from([
+        (
+            "frozen_by".to_owned(),
+            Attribute::Text("arn:aws:iam::111122223333:user/ic".into()),
+        ),
+        ("reason".to_owned(), Attribute::Text("INC-4211".into())),
+        ("since".to_owned(), Attribute::Number(NOW.to_string())),
+        ("until".to_owned(), Attribute::Number((NOW + 7200).to_string())),
+        ("prefix".to_owned(), Attribute::Text("prod-".into())),
+        ("expires_at".to_owned(), Attribute::Number("x".into())),
+    ])
+}
+
+fn unreadable(key: &str, item: &Item) -> UnreadableFreeze {
+    match read_freeze(key, item) {
+        Ok(freeze) => panic!("{key} read as {freeze:?}"),
+        Err(unreadable) => unreadable,
+    }
+}
+
+#[test]
+fn an_item_as_pipeguard_writes_it_reads_as_that_freeze() {
+    let read = read_freeze("frz-1", &written()).unwrap();
+    assert_eq!(
+        read,
+        Freeze {
+            id: "frz-1".into(),
+            by: "arn:aws:iam::111122223333:user/ic".into(),
+            reason: "INC-4211".into(),
+            since: NOW,
+            until: Some(NOW + 7200),
+            coverage: Coverage::Prefix("prod-".into()),
+            unfrozen: None,
+        }
+    );
+    let mut ended = written();
+    ended.remove("prefix");
+    ended.insert(
+        "pipelines".into(),
+        Attribute::List(vec![Attribute::Text("a".into()), Attribute::Text("b".into())]),
+    );
+    ended.insert("unfrozen_at".into(), Attribute::Number((NOW + 60).to_string()));
+    ended.insert(
+        "unfrozen_by".into(),
+        Attribute::Text("arn:aws:iam::111122223333:user/oncall".into()),
+    );
+    let read = read_freeze("INC-4211_hand.made", &ended).unwrap();
+    assert_eq!(read.coverage, Coverage::Pipelines(vec!["a".into(), "b".into()]));
+    assert_eq!(read.ended_at(NOW + 120), Some(NOW + 60));
+}
+
+#[test]
+fn an_item_that_does_not_read_says_why_and_keeps_the_coverage_it_names() {
+    let with = |name: &str, value: Attribute| {
+        let mut item = written();
+        item.insert(name.into(), value);
+        item
+    };
+    let without = |name: &str| {
+        let mut item = written();
+        item.remove(name);
+        item
+    };
+    let long_id = "f".repeat(65);
+    let cases: Vec<(&str, Item, &str)> = vec![
+        ("frz-1\u{1b}[2J", written(), "its id is not 1 to 64 letters"),
+        (&long_id, written(), "its id is not"),
+        (
+            "frz-1",
+            with("reason", Attribute::Text("x".repeat(501))),
+            "the reason is 501 characters; at most 500",
+        ),
+        (
+            "frz-1",
+            with("reason", Attribute::Text("INC\u{1b}]0;pwned\u{7}".into())),
+            "the reason must be one line",
+        ),
+        (
+            "frz-1",
+            with("reason", Attribute::Text("two\nlines".into())),
+            "the reason must be one line",
+        ),
+        (
+            "frz-1",
+            with("reason", Attribute::Text("  ".into())),
+            "a freeze needs a reason",
+        ),
+        ("frz-1", without("reason"), "reason is missing"),
+        ("frz-1", without("frozen_by"), "frozen_by is missing"),
+        (
+            "frz-1",
+            with("frozen_by", Attribute::Other),
+            "frozen_by is not a string",
+        ),
+        (
+            "frz-1",
+            with("since", Attribute::Text("yesterday".into())),
+            "since is not a number",
+        ),
+        (
+            "frz-1",
+            with("since", Attribute::Number("1.5".into())),
+            "since is not a whole number",
+        ),
+        (
+            "frz-1",
+            with("until", Attribute::Number((NOW - 1).to_string())),
+            "until (2026-",
+        ),
+        (
+            "frz-1",
+            with("until", Attribute::Number(NOW.to_string())),
+            "is not after since",
+        ),
+        (
+            "frz-1",
+            with("unfrozen_at", Attribute::Number(NOW.to_string())),
+            "unfrozen_at is there without unfrozen_by",
+        ),
+    ];
+    for (key, item, why) in cases {
+        let unreadable = unreadable(key, &item);
+        assert!(
+            unreadable.why.contains(why),
+            "{key}: {} lacks {why}",
+            unreadable.why
+        );
+        assert_eq!(unreadable.key, key);
+        assert_eq!(
+            unreadable.coverage,
+            Coverage::Prefix("prod-".into()),
+            "{why}: its coverage reads"
+        );
+        assert!(unreadable.is_active(), "{why}: ended only by hand");
+    }
+    let coverage_unread = [
+        with("pipelines", Attribute::List(vec![Attribute::Text("a".into())])),
+        {
+            let mut item = without("prefix");
+            item.insert(
+                "pipelines".into(),
+                Attribute::List(vec![Attribute::Text("a".into()), Attribute::Number("1".into())]),
+            );
+            item
+        },
+        {
+            let mut item = without("prefix");
+            item.insert("pipelines".into(), Attribute::List(vec![]));
+            item
+        },
+        with("prefix", Attribute::List(vec![])),
+    ];
+    for item in coverage_unread {
+        let unreadable = unreadable("frz-1", &item);
+        assert_eq!(unreadable.coverage, Coverage::Everything, "{}", unreadable.why);
+        assert!(unreadable.holds(Some("staging-web")));
+    }
+    let every_problem = unreadable("frz 1", &Item::new());
+    assert_eq!(
+        every_problem.why,
+        "its id is not 1 to 64 letters, digits, `-`, `_` or `.`; frozen_by is missing; reason is missing; since is missing"
+    );
+}
+
+#[test]
+fn an_unreadable_item_holds_what_it_might_cover_until_ended_by_hand() {
+    let mut item = written();
+    item.insert("reason".into(), Attribute::Text("x".repeat(600)));
+    item.insert("until".into(), Attribute::Number((NOW + 60).to_string()));
+    let recorded = RecordedFreezes::read([
+        ("frz-1".to_owned(), item.clone()),
+        ("frz-2".to_owned(), written()),
+    ]);
+    assert_eq!(recorded.freezes.len(), 1);
+    assert_eq!(recorded.unreadable.len(), 1);
+    assert_eq!(recorded.unreadable_holding(Some("prod-web")).len(), 1);
+    assert!(recorded.unreadable_holding(Some("staging-web")).is_empty());
+    assert_eq!(
+        recorded.unreadable_holding(None).len(),
+        1,
+        "an unknown pipeline is covered"
+    );
+    assert!(
+        recorded
+            .holding_by_id("frz-1", "prod-web", NOW + 3 * 366 * 24 * 3600)
+            .is_some(),
+        "its own until is not trusted"
+    );
+    assert!(
+        recorded.name_matters(NOW + 3 * 366 * 24 * 3600),
+        "it covers some pipelines only"
+    );
+    let text = recorded.unreadable[0].describe();
+    assert_eq!(
+        text,
+        "unreadable freeze frz-1: the reason is 600 characters; at most 500; it holds pipelines starting with prod- until `pipeguard unfreeze frz-1` ends it"
+    );
+
+    item.insert("unfrozen_at".into(), Attribute::Number((NOW + 30).to_string()));
+    item.insert(
+        "unfrozen_by".into(),
+        Attribute::Text("arn:aws:iam::111122223333:user/oncall".into()),
+    );
+    let ended = unreadable("frz-1", &item);
+    assert!(!ended.holds(None));
+    assert!(
+        ended
+            .describe()
+            .contains("ended by arn:aws:iam::111122223333:user/oncall at 2026-")
+    );
+    let recorded = RecordedFreezes::read([("frz-1".to_owned(), item)]);
+    assert_eq!(recorded.holding_by_id("frz-1", "prod-web", NOW + 60), None);
+}
+
+#[test]
+fn until_is_capped_at_a_year_as_for_is() {
+    let until = |seconds: i64| {
+        freeze(&FreezeRequest {
+            until: DateTime::from_timestamp(NOW + seconds, 0).map(|time| time.to_rfc3339()),
+            ..request("INC")
+        })
+    };
+    assert_eq!(until(MAX_FREEZE_SECS).unwrap().until, Some(NOW + MAX_FREEZE_SECS));
+    let Err(FreezeError::Until(too_far)) = until(MAX_FREEZE_SECS + 60) else {
+        panic!("a freeze past a year")
+    };
+    assert!(too_far.contains("a freeze lasts at most a year"), "{too_far}");
+    assert!(until(30).is_err(), "at least a minute, as --for");
+    assert!(parse_duration("367d").is_err());
+    assert_eq!(parse_duration("366d"), Ok(MAX_FREEZE_SECS));
+}
+
+#[test]
+fn what_people_wrote_is_described_with_its_control_characters_escaped() {
+    let frozen = Freeze {
+        id: "frz-1".into(),
+        by: "arn\u{1b}[31m".into(),
+        reason: "INC\u{1b}]0;pwned\u{7}".into(),
+        since: NOW,
+        until: None,
+        coverage: Coverage::Pipelines(vec!["a\u{9b}2J".into()]),
+        unfrozen: None,
+    };
+    for text in [
+        frozen.describe(),
+        by_whom(std::slice::from_ref(&frozen)),
+        unreadable("frz\u{1b}[2J", &written()).describe(),
+    ] {
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+    }
+    assert!(frozen.describe().contains("\"INC\\u{1b}]0;pwned\\u{7}\""));
 }

@@ -26,5 +26,5 @@ pub mod schedule;
 pub mod stack;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
-mod text;
+pub mod text;
 pub mod trigger;

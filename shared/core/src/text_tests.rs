@@ -58,3 +58,39 @@ fn json_with_nothing_left_to_drop_is_written_even_over_the_limit() {
     let line = json_within(&"a long text".to_owned(), 5, |json| json, |_| false);
     assert_eq!(line, r#""a long text""#);
 }
+
+#[test]
+fn control_characters_are_escaped_for_printing_and_other_text_is_kept() {
+    assert!(matches!(
+        printable("INC-4211: checkout errors ünd 🚀"),
+        Cow::Borrowed(_)
+    ));
+    assert_eq!(
+        printable("a\u{1b}]0;owned\u{7}b\nc\td\re\u{9b}31m\u{7f}"),
+        "a\\u{1b}]0;owned\\u{7}b\\nc\\td\\re\\u{9b}31m\\u{7f}"
+    );
+    assert!(!printable("\u{1b}[2J\u{0}").chars().any(char::is_control));
+}
+
+#[test]
+fn line_breaks_stay_where_lines_are_for_reading_and_nothing_else_does() {
+    assert!(matches!(printable_lines("a\nb"), Cow::Borrowed(_)));
+    assert_eq!(printable_lines("a\nb\u{1b}[2J\rc"), "a\nb\\u{1b}[2J\\rc");
+}
+
+#[test]
+fn json_keeps_no_control_character_and_reads_back_the_same() {
+    let value = serde_json::json!({"reason": "a\u{1b}[31m\u{9b}2J\u{7f}\n"});
+    let serde = value.to_string();
+    assert!(
+        serde.contains("\\u001b") && serde.contains("\\n"),
+        "serde escapes C0: {serde}"
+    );
+    assert!(
+        serde.contains('\u{9b}') && serde.contains('\u{7f}'),
+        "serde leaves DEL and C1 as they are"
+    );
+    let json = json_printable(&serde).into_owned();
+    assert!(!json.chars().any(char::is_control), "{json}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&json).ok(), Some(value));
+}

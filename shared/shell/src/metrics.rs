@@ -8,6 +8,9 @@ use serde_json::{Map, Value, json};
 
 pub const NAMESPACE: &str = "pipeguard";
 
+/// The count of freezes' items that do not read, which an alarm watches.
+pub const UNREADABLE_FREEZES: &str = "UnreadableFreezes";
+
 /// One EMF line counting `metric` once, under each of `dimension_sets` (every set starts with
 /// `Function`). `values` gives each dimension its value.
 pub fn count_line(
@@ -15,6 +18,18 @@ pub fn count_line(
     metric: &str,
     dimension_sets: &[&[&str]],
     values: &[(&str, &str)],
+    timestamp_ms: u128,
+) -> String {
+    counted_line(function, metric, dimension_sets, values, 1, timestamp_ms)
+}
+
+/// One EMF line counting `metric` `count` times, as `count_line` does once.
+pub fn counted_line(
+    function: &str,
+    metric: &str,
+    dimension_sets: &[&[&str]],
+    values: &[(&str, &str)],
+    count: usize,
     timestamp_ms: u128,
 ) -> String {
     let dimensions: Vec<Vec<&str>> = dimension_sets
@@ -37,7 +52,7 @@ pub fn count_line(
     for (name, value) in values {
         line.insert((*name).into(), json!(value));
     }
-    line.insert(metric.into(), json!(1));
+    line.insert(metric.into(), json!(count));
     Value::Object(line).to_string()
 }
 
@@ -88,6 +103,17 @@ pub fn invocation_failed(function: &str, error_type: &str) {
             unix_millis()
         )
     );
+}
+
+/// Counts the freezes' items that do not read, each time `function` read them: each blocks
+/// what it might cover until a person corrects or ends it.
+pub fn unreadable_freezes(function: &str, count: usize) {
+    if count > 0 {
+        println!(
+            "{}",
+            counted_line(function, UNREADABLE_FREEZES, &[&[]], &[], count, unix_millis())
+        );
+    }
 }
 
 #[cfg(test)]

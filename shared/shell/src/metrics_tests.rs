@@ -32,3 +32,24 @@ fn a_line_is_the_embedded_metric_format_with_every_dimension_set() {
         (&json!("health-gate"), &json!("PASS"), &json!("events"), &json!(1))
     );
 }
+
+#[test]
+fn a_line_can_count_more_than_once() {
+    let line = counted_line(
+        "health-gate",
+        "UnreadableFreezes",
+        &[&[]],
+        &[],
+        3,
+        1_795_000_000_000,
+    );
+    let parsed: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(
+        parsed["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["Function"]])
+    );
+    assert_eq!(
+        (&parsed["Function"], &parsed["UnreadableFreezes"]),
+        (&json!("health-gate"), &json!(3))
+    );
+}

@@ -1,7 +1,8 @@
 //! Property tests of everything that reads input from outside the process (issue 14): the
 //! CodePipeline job event and its UserParameters, the SNS and EventBridge deliveries (AWS Health
 //! events among them), every environment setting, the gate's continuation token, the hold
-//! marker, and people's time: deployment windows, blackouts and freeze durations. Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
+//! marker, people's time: deployment windows, blackouts and freeze durations, and the freeze
+//! items in the table. Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
 //! never in a panic, and never with an artifact credential in its text.
 //!
 //! Seeds are the sample events in `tests/events/`, mutated by `json` (a field removed, a value
@@ -10,6 +11,8 @@
 //! prints the smallest input proptest shrank it to: pin it as a plain regression test in the
 //! module's `_tests.rs` file rather than in a proptest-regressions file.
 
+#[path = "properties/freezes.rs"]
+mod freezes;
 #[path = "properties/hold.rs"]
 mod hold;
 #[path = "properties/job.rs"]

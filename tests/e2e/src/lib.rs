@@ -3,9 +3,11 @@
 
 pub mod oci;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use local_aws::Emulator;
 use pipeguard_core::hold::GATE_FUNCTIONS_VAR;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -113,6 +115,36 @@ impl Local {
             .as_str()
             .expect("the freeze has an id")
             .to_owned()
+    }
+
+    /// Writes `attributes` into the freezes' partition under `key`, as a person with the table's
+    /// console would: nothing checks them.
+    pub async fn freeze_by_hand(&self, key: &str, attributes: &[(&str, AttributeValue)]) {
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version_latest()
+                .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "test", "test", None, None, "test",
+                ))
+                .endpoint_url(self.emulator.url())
+                .build(),
+        );
+        let item: HashMap<String, AttributeValue> = [
+            ("region", AttributeValue::S("pipeguard#freezes".into())),
+            ("arn", AttributeValue::S(key.into())),
+        ]
+        .into_iter()
+        .chain(attributes.iter().cloned())
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        client
+            .put_item()
+            .table_name(EVENT_STORE)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("the emulator takes the item");
     }
 
     /// As the template routes them: every stage failure to stage-retry.

@@ -1,6 +1,7 @@
 //! `pipeguard`, the command line, end to end: the real binary against the emulator, as someone
 //! at a terminal or a CI job would run it.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{CLI_SECRET, Local};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -87,6 +88,43 @@ async fn health_decides_from_the_event_store_without_a_support_plan() {
     let answer = parse(&stdout);
     assert_eq!(answer["health_source"], "events");
     assert_eq!(answer["blocking"][0]["arn"], arn.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_blocked_by_a_freeze_item_that_does_not_read_and_prints_no_escape_from_it() {
+    let local = Local::start_with_store(&[]).await;
+    local
+        .freeze_by_hand(
+            "frz-\u{1b}[2J",
+            &[
+                (
+                    "frozen_by",
+                    AttributeValue::S("mallory\u{1b}]0;pwned\u{7}".into()),
+                ),
+                ("reason", AttributeValue::S("INC-1".into())),
+                ("since", AttributeValue::S("yesterday".into())),
+            ],
+        )
+        .await;
+    let table = ["--events-table", e2e::EVENT_STORE, "--regions", "us-east-1"];
+    let (code, stdout, stderr) = local.cli(&[&["health"][..], &table].concat(), &[]).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("unreadable freeze frz-\\u{1b}[2J: its id is not 1 to 64 letters, digits, `-`, `_` or `.`; frozen_by has control characters; since is not a number; it holds every pipeline"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = local
+        .cli(&[&["--json", "health"][..], &table].concat(), &[])
+        .await;
+    assert_eq!(code, 1);
+    assert!(!stdout.trim_end().chars().any(char::is_control), "{stdout:?}");
+    let answer = parse(&stdout);
+    assert_eq!(answer["verdict"], "FROZEN");
+    assert_eq!(answer["blocking"][0]["kind"], "unreadable_freeze");
+    assert_eq!(
+        answer["blocking"][0]["id"], "frz-\u{1b}[2J",
+        "JSON keeps the key as written, escaped"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@
 #[path = "fault_matrix/observed.rs"]
 mod observed;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{Local, action};
 use observed::{attempts, dead_letters, faulted, idle, no_notice_twice, timed_out};
 use serde_json::{Value, json};
@@ -111,6 +112,10 @@ enum Scenario {
     GateFrozen,
     /// stage-retry: the stage a freeze held resumes when someone unfreezes it.
     ResumeFromUnfreeze,
+    /// health-gate with a freeze written by hand that does not read (its reason too long),
+    /// covering its pipeline by prefix: blocks, naming it, whether or not it learns its
+    /// pipeline's name.
+    GateFrozenByHand,
 }
 
 impl Scenario {
@@ -120,7 +125,8 @@ impl Scenario {
             | Scenario::GateBlocked
             | Scenario::GateFromStore
             | Scenario::GateAcrossAccounts
-            | Scenario::GateFrozen => "health-gate",
+            | Scenario::GateFrozen
+            | Scenario::GateFrozenByHand => "health-gate",
             Scenario::Rollback => "apply-rollback",
             _ => "stage-retry",
         }
@@ -137,6 +143,7 @@ impl Scenario {
                 | Scenario::ResumeFromStore
                 | Scenario::GateFrozen
                 | Scenario::ResumeFromUnfreeze
+                | Scenario::GateFrozenByHand
         )
     }
 }
@@ -148,7 +155,7 @@ const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
 
 /// Every call each function makes, in the scenario that makes it.
-const CALLS: [(Scenario, &str, &str); 24] = [
+const CALLS: [(Scenario, &str, &str); 26] = [
     (Scenario::GateClear, "health", "DescribeEvents"),
     (Scenario::GateClear, "codepipeline", "GetJobDetails"),
     (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
@@ -181,6 +188,8 @@ const CALLS: [(Scenario, &str, &str); 24] = [
     (Scenario::Rollback, "sns", "Publish"),
     (Scenario::GateFrozen, "dynamodb", "Query"),
     (Scenario::ResumeFromUnfreeze, "dynamodb", "Query"),
+    (Scenario::GateFrozenByHand, "dynamodb", "Query"),
+    (Scenario::GateFrozenByHand, "codepipeline", "GetJobDetails"),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -389,7 +398,9 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
         }
         Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
-        Scenario::GateFrozen => r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
+        Scenario::GateFrozen | Scenario::GateFrozenByHand => {
+            r#"{"regions": ["us-east-1"], "health_source": "api"}"#
+        }
         Scenario::GateAcrossAccounts => {
             r#"{"regions": ["us-east-1"], "accounts": ["222233334444", "333344445555"]}"#
         }
@@ -402,6 +413,20 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     };
     let freeze = match cell.scenario {
         Scenario::GateFrozen => Some(local.freeze(&["--reason", "INC-1"]).await),
+        Scenario::GateFrozenByHand => {
+            local
+                .freeze_by_hand(
+                    "INC-1",
+                    &[
+                        ("frozen_by", AttributeValue::S("alice".into())),
+                        ("reason", AttributeValue::S("x".repeat(501))),
+                        ("since", AttributeValue::N("1796000000".into())),
+                        ("prefix", AttributeValue::S("web-".into())),
+                    ],
+                )
+                .await;
+            Some("unreadable freeze INC-1: the reason is 501 characters".to_owned())
+        }
         _ => None,
     };
     local.gated_pipeline("web-app", parameters, &["succeed"]);
@@ -466,7 +491,8 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     match (cell.scenario, cell.operation) {
         // Fail closed: the gate could not ask what it must, so the deployment waits for a person.
         (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions")
-        | (Scenario::GateFromStore | Scenario::GateAcrossAccounts | Scenario::GateFrozen, _) => {
+        | (Scenario::GateFromStore | Scenario::GateAcrossAccounts | Scenario::GateFrozen, _)
+        | (Scenario::GateFrozenByHand, "Query") => {
             ensure(
                 !passed && matches!(code, "JobFailed" | "SystemUnavailable") && !message.is_empty(),
                 || format!("expected the gate to fail closed, got {gate}"),

@@ -3,6 +3,7 @@
 //! on an unfreeze and by its sweep when a freeze reaches its end or a window opens. The clock
 //! the functions see is moved by the emulator (the test clock of the e2e build).
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{EVENT_STORE, Local, action, gate_message};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -169,7 +170,7 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
     let local = local().await;
     local.gated_pipeline("web", "", &["succeed"]);
     let table = ["--events-table", EVENT_STORE];
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["freeze", "--reason", "  "], "a freeze needs a reason"),
         (
             &["freeze", "--reason", "x", "--until", "2020-01-01T00:00:00Z"],
@@ -184,6 +185,10 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
             "`forever` is not a duration",
         ),
         (&["unfreeze", "frz-nope"], "no freeze has id frz-nope"),
+        (
+            &["freeze", "--reason", "x", "--until", "2099-01-01T00:00:00Z"],
+            "a freeze lasts at most a year",
+        ),
     ];
     for (args, expected) in cases {
         let args: Vec<&str> = args.iter().chain(table.iter()).copied().collect();
@@ -196,6 +201,132 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
     assert!(stderr.contains("no table to keep freezes in"), "{stderr}");
     let items = local.admin("GET", &format!("/_admin/tables/{EVENT_STORE}/items"), json!({}));
     assert_eq!(items.as_array().map(Vec::len), Some(0), "{items:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_and_ends_by_its_key() {
+    let local = local().await;
+    let logs = std::env::temp_dir().join(format!("pipeguard-unreadable-freeze-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).unwrap();
+    local.admin(
+        "POST",
+        "/_admin/settings",
+        json!({"log_dir": logs.display().to_string()}),
+    );
+    for pipeline in ["prod-web", "staging-web"] {
+        local.gated_pipeline(pipeline, "", &["succeed"]);
+    }
+    // No `since`, and a reason that would retitle an operator's terminal.
+    local
+        .freeze_by_hand(
+            "INC-4211",
+            &[
+                ("frozen_by", AttributeValue::S("alice".into())),
+                (
+                    "reason",
+                    AttributeValue::S("checkout \u{1b}]0;pwned\u{7}errors".into()),
+                ),
+                ("prefix", AttributeValue::S("prod-".into())),
+            ],
+        )
+        .await;
+    let held = local.start_execution("prod-web");
+    let free = local.start_execution("staging-web");
+    local.reaches(&free, "Succeeded", TIMEOUT).await;
+    let failed = local.reaches(&held, "Failed", TIMEOUT).await;
+    let message = gate_message(&failed);
+    assert!(
+        message.contains("unreadable freeze INC-4211: the reason must be one line of text, without control characters; since is missing; it holds pipelines starting with prod- until `pipeguard unfreeze INC-4211` ends it"),
+        "{message}"
+    );
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+    let gate_log = std::fs::read_to_string(logs.join("health-gate.log")).unwrap_or_default();
+    assert!(
+        gate_log
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .any(|line| line["UnreadableFreezes"] == 1 && line["Function"] == "health-gate"),
+        "the gate counts it for its alarm: {gate_log}"
+    );
+
+    let (code, listed, _) = local.cli(&["freezes", "--events-table", EVENT_STORE], &[]).await;
+    assert_eq!(code, 0);
+    assert!(
+        listed.contains("- UNREADABLE: unreadable freeze INC-4211: the reason must be one line"),
+        "{listed}"
+    );
+    let (code, listed, _) = local
+        .cli(&["--json", "freezes", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["id"], "INC-4211", "{listed:#}");
+    assert_eq!(listed[0]["active"], true);
+    assert!(
+        listed[0]["unreadable"]
+            .as_str()
+            .is_some_and(|why| why.contains("since is missing"))
+    );
+    let (code, status, _) = local
+        .cli(
+            &["status", "--table", "--events-table", EVENT_STORE, "prod-web"],
+            &[("NO_COLOR", "1")],
+        )
+        .await;
+    assert_eq!(code, 0);
+    assert!(status.contains("freeze INC-4211 (active, unreadable: the reason must be one line of text, without control characters; since is missing)"), "{status}");
+    assert!(!status.contains('\u{1b}'), "{status:?}");
+
+    // The sweep does not take it for ended.
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
+    local.sweep();
+    local.invoked("stage-retry", 2, "the sweep").await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+
+    let (code, stdout, stderr) = local
+        .cli(&["unfreeze", "INC-4211", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("UNFROZEN: unreadable freeze INC-4211"),
+        "{stdout}"
+    );
+    local.reaches(&held, "Succeeded", TIMEOUT).await;
+    let (code, _, stderr) = local
+        .cli(&["unfreeze", "INC-4211", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("freeze INC-4211 already ended at"), "{stderr}");
+    // What was written stays, with who ended it and when: the record.
+    let (_, listed, _) = local
+        .cli(
+            &["--json", "freezes", "--all", "--events-table", EVENT_STORE],
+            &[],
+        )
+        .await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["unfrozen_by"], CLI_CALLER, "{listed:#}");
+    assert!(
+        listed[0]["unreadable"]
+            .as_str()
+            .is_some_and(|why| why.contains("the reason must be one line"))
+    );
+
+    // `unfreeze --all` ends every active freeze, those that do not read among them.
+    local
+        .freeze_by_hand("INC-4212", &[("reason", AttributeValue::S("no one".into()))])
+        .await;
+    let (code, stdout, stderr) = local
+        .cli(&["unfreeze", "--all", "--events-table", EVENT_STORE], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("UNFROZEN: unreadable freeze INC-4212"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("INC-4211"), "ended already: {stdout}");
 }
 
 /// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.

@@ -545,6 +545,34 @@ fn the_organization_stackset_deploys_the_one_forwarder_template_everywhere_asked
 }
 
 #[test]
+fn freeze_items_that_do_not_read_are_alarmed_on_as_the_gate_counts_them() {
+    let template = template();
+    let alarm = &template["Resources"]["GateUnreadableFreezesAlarm"]["Properties"];
+    assert_eq!(alarm["Namespace"], pipeguard::metrics::NAMESPACE);
+    assert_eq!(alarm["MetricName"], pipeguard::metrics::UNREADABLE_FREEZES);
+    assert_eq!(alarm["Dimensions"][0]["Name"], "Function");
+    assert_eq!(alarm["Dimensions"][0]["Value"], "health-gate");
+    assert_eq!(
+        alarm["Dimensions"].as_sequence().map(Vec::len),
+        Some(1),
+        "the gate counts it under Function only"
+    );
+    assert_eq!(
+        (alarm["Threshold"].as_i64(), alarm["ComparisonOperator"].as_str()),
+        (Some(0), Some("GreaterThanThreshold"))
+    );
+    let line = pipeguard::metrics::counted_line(
+        "health-gate",
+        pipeguard::metrics::UNREADABLE_FREEZES,
+        &[&[]],
+        &[],
+        1,
+        0,
+    );
+    assert!(line.contains(r#""Dimensions":[["Function"]]"#), "{line}");
+}
+
+#[test]
 fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics() {
     let template = template();
     let resources = template["Resources"].as_mapping().cloned().unwrap_or_default();
@@ -560,6 +588,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         "ApplyRollbackErrorsAlarm",
         "GateFailsClosedAlarm",
         "GateFreezesUnreadableAlarm",
+        "GateUnreadableFreezesAlarm",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }

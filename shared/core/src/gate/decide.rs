@@ -4,7 +4,7 @@
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
 use crate::config::{SettingError, listed_or_all};
-use crate::freeze::{Freeze, FreezesUnread, holding};
+use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
 use crate::health::{HealthEvent, HealthReport, HealthSource, HealthUnavailable};
 use crate::job::JobEvent;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
@@ -19,6 +19,9 @@ pub enum Blocker {
     RunningPipeline(RunningExecution),
     /// A freeze that covers the pipeline.
     Freeze(Freeze),
+    /// A freeze's item that does not read, and might cover the pipeline: it holds until ended by
+    /// hand, and a person has to look.
+    UnreadableFreeze(UnreadableFreeze),
     /// No deployment window is open, or a blackout covers the moment.
     OutsideWindow(Closed),
     /// The freezes could not be read (why), and the policy fails closed: counted only beside
@@ -33,9 +36,9 @@ pub struct Observations {
     pub health: Result<HealthReport, HealthUnavailable>,
     /// Empty when the policy names no conflicting pipeline.
     pub running: Result<Vec<RunningExecution>, ConflictCheckError>,
-    /// Every freeze recorded (active or not), why they could not be read, or None when there is
-    /// no table to read them from (the command line without one).
-    pub freezes: Option<Result<Vec<Freeze>, FreezesUnread>>,
+    /// Every freeze recorded (active or not, readable or not), why they could not be read, or
+    /// None when there is no table to read them from (the command line without one).
+    pub freezes: Option<Result<RecordedFreezes, FreezesUnread>>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
     pub wait: Option<WaitState>,
     /// The job's own pipeline, when it was asked for.
@@ -108,7 +111,12 @@ pub enum FreezeCheck {
     /// Could not be read (the cause), and `on_health_error` is fail-open.
     Unavailable(String),
     /// The policy ignores freezes (`ignore_freezes`); these would have held the pipeline.
-    Ignored(Vec<Freeze>),
+    Ignored {
+        /// The freezes.
+        freezes: Vec<Freeze>,
+        /// The items that do not read as freezes.
+        unreadable: Vec<UnreadableFreeze>,
+    },
 }
 
 /// Every answer the gate gives a job.
@@ -281,14 +289,37 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     let (freezes, freeze_check, recorded) = match observations.freezes {
         None => (Vec::new(), FreezeCheck::NoStore, Vec::new()),
         Some(Ok(recorded)) => {
-            let holding: Vec<Freeze> = holding(&recorded, pipeline, now).into_iter().cloned().collect();
+            let holding: Vec<Freeze> = holding(&recorded.freezes, pipeline, now)
+                .into_iter()
+                .cloned()
+                .collect();
+            let unreadable: Vec<UnreadableFreeze> = recorded
+                .unreadable_holding(pipeline)
+                .into_iter()
+                .cloned()
+                .collect();
             if policy.ignore_freezes {
-                (Vec::new(), FreezeCheck::Ignored(holding), recorded)
+                let ignored = FreezeCheck::Ignored {
+                    freezes: holding,
+                    unreadable,
+                };
+                (Vec::new(), ignored, recorded.freezes)
             } else {
-                (holding, FreezeCheck::Checked, recorded)
+                let blocking = holding
+                    .into_iter()
+                    .map(Blocker::Freeze)
+                    .chain(unreadable.into_iter().map(Blocker::UnreadableFreeze))
+                    .collect();
+                (blocking, FreezeCheck::Checked, recorded.freezes)
             }
         }
-        Some(Err(_)) if policy.ignore_freezes => (Vec::new(), FreezeCheck::Ignored(Vec::new()), Vec::new()),
+        Some(Err(_)) if policy.ignore_freezes => {
+            let ignored = FreezeCheck::Ignored {
+                freezes: Vec::new(),
+                unreadable: Vec::new(),
+            };
+            (Vec::new(), ignored, Vec::new())
+        }
         Some(Err(unread)) => match policy.on_health_error {
             OnHealthError::FailClosed => {
                 unread_fail_closed = Some(unread.to_string());
@@ -310,7 +341,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         .into_iter()
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
-        .chain(freezes.into_iter().map(Blocker::Freeze))
+        .chain(freezes)
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .chain(window.clone().map(Blocker::OutsideWindow))
         .collect();
@@ -438,7 +469,8 @@ impl GateOutcome {
     }
 
     /// Whether the gate could not decide as asked (a setting, a token, AWS or the gate itself
-    /// failed), so that a person has to look, whatever the job's result says.
+    /// failed), or a freeze's item does not read, so that a person has to look, whatever the
+    /// job's result says.
     pub fn needs_a_person(&self) -> bool {
         matches!(
             self,
@@ -450,6 +482,10 @@ impl GateOutcome {
                 | Self::FreezesUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
         ) || self.freezes_unread()
+            || self
+                .blockers()
+                .iter()
+                .any(|blocker| matches!(blocker, Blocker::UnreadableFreeze(_)))
     }
 
     /// Whether the freezes could not be read, and block beside what else does.
@@ -475,14 +511,14 @@ impl GateOutcome {
                 ..
             } => "PASS_FREEZES_UNCHECKED",
             Self::Pass {
-                freezes: FreezeCheck::Ignored(ignored),
+                freezes: FreezeCheck::Ignored { freezes, unreadable },
                 ..
-            } if !ignored.is_empty() => "PASS_FREEZE_IGNORED",
+            } if !freezes.is_empty() || !unreadable.is_empty() => "PASS_FREEZE_IGNORED",
             Self::Pass { .. } => "PASS",
             Self::Blocked { blockers, .. }
                 if blockers
                     .iter()
-                    .any(|blocker| matches!(blocker, Blocker::Freeze(_))) =>
+                    .any(|blocker| matches!(blocker, Blocker::Freeze(_) | Blocker::UnreadableFreeze(_))) =>
             {
                 "FROZEN"
             }
@@ -518,6 +554,7 @@ impl Blocker {
                 execution.pipeline, execution.execution_id
             ),
             Self::Freeze(freeze) => freeze_key(&freeze.id),
+            Self::UnreadableFreeze(unreadable) => freeze_key(&unreadable.key),
             Self::OutsideWindow(_) => "deployment window".into(),
             Self::FreezesUnread(_) => "the freezes, unread".into(),
         }

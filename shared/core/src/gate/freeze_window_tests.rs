@@ -1,5 +1,6 @@
 use super::*;
-use crate::freeze::{Coverage, Freeze, FreezesUnread, Unfrozen};
+use crate::freeze::{Coverage, Freeze, FreezesUnread, RecordedFreezes, Unfrozen, UnreadableFreeze};
+use crate::hold;
 use crate::schedule::describe_time;
 
 const IC: &str = "arn:aws:iam::111111111111:user/incident-commander";
@@ -18,7 +19,7 @@ fn freeze(id: &str, coverage: Coverage) -> Freeze {
 
 fn with_freezes(freezes: Vec<Freeze>, pipeline: Option<&str>) -> Observations {
     let mut observations = observe(vec![]);
-    observations.freezes = Some(Ok(freezes));
+    observations.freezes = Some(Ok(freezes.into()));
     observations.pipeline = pipeline.map(str::to_owned);
     observations
 }
@@ -360,4 +361,93 @@ fn freezes_that_cannot_be_read_never_end_a_hold_or_hide_what_else_blocks() {
         "{message}"
     );
     assert_eq!(Hold::read(&message).map(|hold| hold.events.len()), Some(1));
+}
+
+fn unreadable_item(key: &str, coverage: Coverage) -> UnreadableFreeze {
+    UnreadableFreeze {
+        key: key.into(),
+        why: "the reason is 600 characters; at most 500".into(),
+        coverage,
+        unfrozen: None,
+    }
+}
+
+fn with_unreadable(unreadable: Vec<UnreadableFreeze>, pipeline: Option<&str>) -> Observations {
+    let mut observations = observe(vec![]);
+    observations.freezes = Some(Ok(RecordedFreezes {
+        freezes: vec![],
+        unreadable,
+    }));
+    observations.pipeline = pipeline.map(str::to_owned);
+    observations
+}
+
+#[test]
+fn a_freeze_item_that_does_not_read_blocks_what_it_might_cover_and_a_person_is_asked_to_look() {
+    let bad = unreadable_item("frz-bad", Coverage::Prefix("prod-".into()));
+    let outcome = decide(&policy(""), with_unreadable(vec![bad.clone()], Some("prod-web")));
+    assert_eq!(outcome.blockers(), [Blocker::UnreadableFreeze(bad.clone())]);
+    assert_eq!(outcome.label(), "FROZEN");
+    assert!(outcome.needs_a_person());
+    let JobResult::Failure { message, .. } = render(&outcome) else {
+        panic!("not a failure")
+    };
+    assert!(
+        message.starts_with("Deployment blocked by 1 unreadable freeze:\n- unreadable freeze frz-bad: the reason is 600 characters; at most 500; it holds pipelines starting with prod- until `pipeguard unfreeze frz-bad` ends it"),
+        "{message}"
+    );
+    let hold = Hold::read(&message).expect("a hold marker stage-retry reads");
+    assert_eq!(
+        hold.freezes,
+        ["frz-bad"],
+        "stage-retry waits for it as for any freeze"
+    );
+    let steps = notice(&outcome, "prod-web").unwrap().next_steps;
+    assert!(
+        steps.iter().any(|step| step.contains("pipeguard unfreeze")),
+        "{steps:?}"
+    );
+
+    let waiting = decide(
+        &policy(r#"{"on_block": "wait"}"#),
+        with_unreadable(vec![bad.clone()], None),
+    );
+    assert!(matches!(waiting, GateOutcome::Hold { .. }), "{waiting:?}");
+
+    let elsewhere = decide(
+        &policy(""),
+        with_unreadable(vec![bad.clone()], Some("staging-web")),
+    );
+    assert_eq!(elsewhere.label(), "PASS");
+    let ended = UnreadableFreeze {
+        unfrozen: Some(Unfrozen {
+            at: NOW - 60,
+            by: IC.into(),
+        }),
+        ..bad.clone()
+    };
+    assert_eq!(
+        decide(&policy(""), with_unreadable(vec![ended], Some("prod-web"))).label(),
+        "PASS"
+    );
+
+    let ignoring = decide(
+        &policy(r#"{"ignore_freezes": true}"#),
+        with_unreadable(vec![bad], Some("prod-web")),
+    );
+    assert_eq!(ignoring.label(), "PASS_FREEZE_IGNORED");
+    assert!(render(&ignoring).text().contains("unreadable freeze frz-bad"));
+}
+
+#[test]
+fn text_from_events_and_freezes_reaches_the_job_result_with_its_control_characters_escaped() {
+    let mut frozen = freeze("frz-1", Coverage::Everything);
+    frozen.reason = "INC\u{1b}]0;pwned\u{7}".into();
+    let outcome = decide(&policy(""), with_freezes(vec![frozen], Some("prod-web")));
+    let text = hold::without_marker(render(&outcome).text());
+    assert!(!text.replace('\n', "").chars().any(char::is_control), "{text:?}");
+    let unread = GateOutcome::FreezesUnavailable {
+        cause: "Query failed: \u{1b}[2J".into(),
+    };
+    assert!(!render(&unread).text().chars().any(char::is_control));
 }

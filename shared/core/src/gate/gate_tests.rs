@@ -1,4 +1,5 @@
 use super::*;
+use crate::freeze::RecordedFreezes;
 use crate::health::{
     EventCategory, EventStatus, HealthCallError, HealthEvent, HealthReport, HealthSource, HealthUnavailable,
 };
@@ -65,7 +66,7 @@ fn observe(events: Vec<HealthEvent>) -> Observations {
         wait: None,
         pipeline: None,
         now: NOW,
-        freezes: Some(Ok(vec![])),
+        freezes: Some(Ok(RecordedFreezes::default())),
     }
 }
 
@@ -237,7 +238,7 @@ fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
         wait: None,
         pipeline: None,
         now: NOW,
-        freezes: Some(Ok(vec![])),
+        freezes: Some(Ok(RecordedFreezes::default())),
     };
     assert!(
         matches!(decide(&policy(""), observations.clone()), GateOutcome::HealthUnavailable { cause } if cause.contains("SubscriptionRequiredException"))
@@ -263,7 +264,7 @@ fn fail_open_still_respects_the_lock() {
         wait: None,
         pipeline: None,
         now: NOW,
-        freezes: Some(Ok(vec![])),
+        freezes: Some(Ok(RecordedFreezes::default())),
     };
     let outcome = decide(
         &policy(r#"{"on_health_error": "fail-open", "block_while_running": ["cleanup"]}"#),

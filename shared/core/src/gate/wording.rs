@@ -2,12 +2,13 @@
 //! with the hold marker), and the notices people get. What is decided is `decide`'s.
 
 use super::decide::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
-use crate::freeze::{Freeze, by_whom};
+use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::{HeldBy, Hold};
 use crate::job::{FailureKind, JobResult};
 use crate::notice::Notice;
 use crate::pipeline::ConflictCheckError;
 use crate::schedule::describe_time;
+use crate::text::printable;
 
 impl HealthCheck {
     /// The sentence every summary, failure and notice ends with: which source answered.
@@ -20,7 +21,8 @@ impl HealthCheck {
             } => format!("AWS Health source: {} ({caveat}).", source.describe()),
             Self::Unavailable(cause) => {
                 format!(
-                    "AWS Health could not be asked in full ({cause}); on_health_error is fail-open, so only the events it did answer with count."
+                    "AWS Health could not be asked in full ({}); on_health_error is fail-open, so only the events it did answer with count.",
+                    printable(cause)
                 )
             }
         }
@@ -47,17 +49,21 @@ impl Blocker {
                     "AWS Health {status} {category}: {service} in {region} for {accounts}, {code}, since {since} ({arn})",
                     status = event.status,
                     category = event.category,
-                    service = event.service,
-                    region = event.region,
-                    code = event.event_type_code,
-                    arn = event.arn,
+                    service = printable(&event.service),
+                    region = printable(&event.region),
+                    accounts = printable(&accounts),
+                    code = printable(&event.event_type_code),
+                    arn = printable(&event.arn),
                 )
             }
             Self::RunningPipeline(execution) => format!(
                 "pipeline {} is running (execution {}, {})",
-                execution.pipeline, execution.execution_id, execution.status
+                printable(&execution.pipeline),
+                printable(&execution.execution_id),
+                execution.status
             ),
             Self::Freeze(freeze) => freeze.describe(),
+            Self::UnreadableFreeze(unreadable) => unreadable.describe(),
             Self::OutsideWindow(closed) => match closed.opens_at {
                 Some(opens_at) => format!(
                     "{}; deploys may start again at {}",
@@ -70,7 +76,8 @@ impl Blocker {
                 ),
             },
             Self::FreezesUnread(cause) => format!(
-                "the freezes could not be read ({cause}); on_health_error is fail-closed, so they count as holding"
+                "the freezes could not be read ({}); on_health_error is fail-closed, so they count as holding",
+                printable(cause)
             ),
         }
     }
@@ -87,6 +94,9 @@ fn plural(count: usize, one: &str, many: &str) -> String {
 fn headline(blockers: &[Blocker]) -> String {
     let events = count(blockers, |blocker| matches!(blocker, Blocker::HealthEvent(_)));
     let freezes = count(blockers, |blocker| matches!(blocker, Blocker::Freeze(_)));
+    let unreadable = count(blockers, |blocker| {
+        matches!(blocker, Blocker::UnreadableFreeze(_))
+    });
     let pipelines = count(blockers, |blocker| matches!(blocker, Blocker::RunningPipeline(_)));
     let mut parts = Vec::new();
     if events > 0 {
@@ -94,6 +104,9 @@ fn headline(blockers: &[Blocker]) -> String {
     }
     if freezes > 0 {
         parts.push(plural(freezes, "freeze", "freezes"));
+    }
+    if unreadable > 0 {
+        parts.push(plural(unreadable, "unreadable freeze", "unreadable freezes"));
     }
     if pipelines > 0 {
         parts.push(plural(
@@ -144,6 +157,7 @@ fn hold_of(blockers: &[Blocker], health: &HealthCheck, since: i64) -> Option<Hol
                 account: event.account.clone(),
             }),
             Blocker::Freeze(freeze) => hold.freezes.push(freeze.id.clone()),
+            Blocker::UnreadableFreeze(unreadable) => hold.freezes.push(unreadable.key.clone()),
             Blocker::OutsideWindow(closed) => hold.opens_at = closed.opens_at,
             Blocker::RunningPipeline(_) | Blocker::FreezesUnread(_) => {}
         }
@@ -194,7 +208,8 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                         .unwrap_or_default()
                 ),
                 HealthCheck::Unavailable(cause) => format!(
-                    "AWS Health could not be asked ({cause}); passing because on_health_error is fail-open"
+                    "AWS Health could not be asked ({}); passing because on_health_error is fail-open",
+                    printable(cause)
                 ),
             };
             if !scope.locks.is_empty() {
@@ -286,25 +301,31 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
         GateOutcome::HealthUnavailable { cause } => JobResult::failure(
             FailureKind::SystemUnavailable,
             &format!(
-                "AWS Health could not be asked, so the deployment is blocked (on_health_error = fail-closed): {cause}. \
-                 Set on_health_error to fail-open to deploy without the check when Health is unavailable."
+                "AWS Health could not be asked, so the deployment is blocked (on_health_error = fail-closed): {}. \
+                 Set on_health_error to fail-open to deploy without the check when Health is unavailable.",
+                printable(cause)
             ),
         ),
         GateOutcome::FreezesUnavailable { cause } => JobResult::failure(
             FailureKind::SystemUnavailable,
             &format!(
-                "The freezes could not be read, so the deployment is blocked (on_health_error = fail-closed): {cause}. \
-                 Set on_health_error to fail-open to deploy without the check when they cannot be read."
+                "The freezes could not be read, so the deployment is blocked (on_health_error = fail-closed): {}. \
+                 Set on_health_error to fail-open to deploy without the check when they cannot be read.",
+                printable(cause)
             ),
         ),
         GateOutcome::ConflictCheckFailed(
             error @ (ConflictCheckError::PipelineNotFound(_) | ConflictCheckError::NotPermitted(_)),
-        ) => JobResult::failure(FailureKind::ConfigurationError, &error.to_string()),
+        ) => JobResult::failure(FailureKind::ConfigurationError, &printable(&error.to_string())),
         GateOutcome::ConflictCheckFailed(error) => {
-            JobResult::failure(FailureKind::SystemUnavailable, &error.to_string())
+            JobResult::failure(FailureKind::SystemUnavailable, &printable(&error.to_string()))
         }
-        GateOutcome::Misconfigured(reason) => JobResult::failure(FailureKind::ConfigurationError, reason),
-        GateOutcome::UnreadableToken(reason) => JobResult::failure(FailureKind::JobFailed, reason),
+        GateOutcome::Misconfigured(reason) => {
+            JobResult::failure(FailureKind::ConfigurationError, &printable(reason))
+        }
+        GateOutcome::UnreadableToken(reason) => {
+            JobResult::failure(FailureKind::JobFailed, &printable(reason))
+        }
         GateOutcome::OutOfTime { budget_secs } => JobResult::failure(
             FailureKind::SystemUnavailable,
             &format!(
@@ -313,7 +334,10 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
         ),
         GateOutcome::Crashed(cause) => JobResult::failure(
             FailureKind::JobFailed,
-            &format!("health-gate failed unexpectedly ({cause}); the deployment is blocked to be safe"),
+            &format!(
+                "health-gate failed unexpectedly ({}); the deployment is blocked to be safe",
+                printable(cause)
+            ),
         ),
     }
 }
@@ -403,6 +427,14 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     }
     if blockers
         .iter()
+        .any(|blocker| matches!(blocker, Blocker::UnreadableFreeze(_)))
+    {
+        steps.push(
+            "A freeze's item does not read: correct it in the table, or end it with `pipeguard unfreeze` and its key (`pipeguard freezes` lists it); stage-retry then resumes the stage.",
+        );
+    }
+    if blockers
+        .iter()
         .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_)))
     {
         steps.push("Outside the deployment schedule: stage-retry resumes the stage when it opens.");
@@ -422,7 +454,7 @@ impl FreezeCheck {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Checked => "checked",
-            Self::Ignored(_) => "ignored",
+            Self::Ignored { .. } => "ignored",
             Self::Unavailable(_) => "unavailable",
             Self::NoStore => "not-checked",
         }
@@ -434,15 +466,19 @@ impl FreezeCheck {
             Self::Checked => "no freeze holds it".into(),
             Self::NoStore => "freezes not checked (no table to read them from)".into(),
             Self::Unavailable(cause) => format!(
-                "freezes could not be read ({cause}) and on_health_error is fail-open, so none counted"
+                "freezes could not be read ({}) and on_health_error is fail-open, so none counted",
+                printable(cause)
             ),
-            Self::Ignored(freezes) if freezes.is_empty() => "freezes ignored (ignore_freezes)".into(),
-            Self::Ignored(freezes) => format!(
+            Self::Ignored { freezes, unreadable } if freezes.is_empty() && unreadable.is_empty() => {
+                "freezes ignored (ignore_freezes)".into()
+            }
+            Self::Ignored { freezes, unreadable } => format!(
                 "freezes ignored (ignore_freezes), though {} would hold it: {}",
-                plural(freezes.len(), "freeze", "freezes"),
+                plural(freezes.len() + unreadable.len(), "freeze", "freezes"),
                 freezes
                     .iter()
                     .map(Freeze::describe)
+                    .chain(unreadable.iter().map(UnreadableFreeze::describe))
                     .collect::<Vec<_>>()
                     .join("; ")
             ),

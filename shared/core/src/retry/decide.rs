@@ -3,9 +3,10 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::freeze::{self, Freeze};
+use crate::freeze::RecordedFreezes;
 use crate::hold::{EventRef, GateActions, HeldBy, Hold};
 use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
+use crate::text::printable;
 use crate::trigger::{Refusal, RefusalKind};
 
 /// What to do about a failed stage, before anything is done.
@@ -237,8 +238,8 @@ pub fn held_stages<'a>(
 /// What the freezes a hold names are known to be: read from the table, or not readable here.
 #[derive(Debug, Clone, Copy)]
 pub enum FreezesKnown<'a> {
-    /// Every freeze recorded (a freeze the table no longer has ended long ago).
-    Read(&'a [Freeze]),
+    /// Every freeze recorded, readable or not (a freeze the table no longer has ended long ago).
+    Read(&'a RecordedFreezes),
     /// There is no table to read them from: each still holds, for all anyone here can tell.
     Unreadable,
 }
@@ -267,11 +268,11 @@ pub fn still_holding(
         hold.events.iter().map(HeldBy::describe).collect()
     };
     let named = hold.freezes.iter().filter_map(|id| match freezes {
-        FreezesKnown::Unreadable => Some(format!("freeze {id} (the freezes cannot be read here)")),
-        FreezesKnown::Read(freezes) => freezes
-            .iter()
-            .find(|freeze| freeze.id == *id && freeze.holds(Some(pipeline), now))
-            .map(describe_freeze),
+        FreezesKnown::Unreadable => Some(format!(
+            "freeze {} (the freezes cannot be read here)",
+            printable(id)
+        )),
+        FreezesKnown::Read(recorded) => recorded.holding_by_id(id, pipeline, now),
     });
     let by_reference: Vec<String> = match (hold.holds_by_every_freeze(), freezes) {
         (false, _) => Vec::new(),
@@ -279,10 +280,19 @@ pub fn still_holding(
             "{} more freezes (the freezes cannot be read here)",
             hold.more_freezes
         )],
-        (true, FreezesKnown::Read(freezes)) => freeze::holding(freezes, Some(pipeline), now)
-            .into_iter()
-            .filter(|freeze| !hold.freezes.contains(&freeze.id))
-            .map(describe_freeze)
+        (true, FreezesKnown::Read(recorded)) => recorded
+            .freezes
+            .iter()
+            .filter(|freeze| freeze.holds(Some(pipeline), now))
+            .map(|freeze| freeze.id.as_str())
+            .chain(
+                recorded
+                    .unreadable_holding(Some(pipeline))
+                    .into_iter()
+                    .map(|unreadable| unreadable.key.as_str()),
+            )
+            .filter(|id| !hold.freezes.iter().any(|named| named == id))
+            .filter_map(|id| recorded.holding_by_id(id, pipeline, now))
             .collect(),
     };
     let frozen = named.chain(by_reference);
@@ -293,10 +303,6 @@ pub fn still_holding(
         )
     });
     events.into_iter().chain(frozen).chain(window).collect()
-}
-
-fn describe_freeze(freeze: &Freeze) -> String {
-    format!("freeze {} ({})", freeze.id, freeze.reason)
 }
 
 #[cfg(test)]

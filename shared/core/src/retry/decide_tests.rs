@@ -1,4 +1,5 @@
 use super::*;
+use crate::freeze::Freeze;
 use crate::hold::{GateFunctions, HeldBy};
 
 /// An event every account sees, or one of no particular account.
@@ -329,7 +330,16 @@ fn the_counts_two_markers_left_out_add_up_without_overflow() {
 }
 
 fn may_resume(hold: &Hold, closed: &[bool], release: Option<Release>, freezes: &[Freeze], now: i64) -> bool {
-    still_holding(hold, closed, release, FreezesKnown::Read(freezes), "web-app", now).is_empty()
+    let recorded = RecordedFreezes::from(freezes.to_vec());
+    still_holding(
+        hold,
+        closed,
+        release,
+        FreezesKnown::Read(&recorded),
+        "web-app",
+        now,
+    )
+    .is_empty()
 }
 
 #[test]
@@ -373,7 +383,14 @@ fn a_held_stage_resumes_only_once_every_event_that_held_it_has_closed() {
         "every event must be answered for"
     );
     assert_eq!(
-        still_holding(&hold, &[true, false], None, FreezesKnown::Read(&[]), "web-app", 0),
+        still_holding(
+            &hold,
+            &[true, false],
+            None,
+            FreezesKnown::Read(&RecordedFreezes::default()),
+            "web-app",
+            0
+        ),
         ["b"],
         "what still holds it, as people read it"
     );
@@ -405,8 +422,9 @@ fn a_stage_held_by_freezes_resumes_when_every_one_has_ended() {
     });
     let until_300 = frozen("f2", 100, Some(300));
     let freezes = [unfrozen.clone(), until_300.clone()];
+    let recorded = RecordedFreezes::from(freezes.to_vec());
     assert_eq!(
-        still_holding(&hold, &[], None, FreezesKnown::Read(&freezes), "web-app", 250),
+        still_holding(&hold, &[], None, FreezesKnown::Read(&recorded), "web-app", 250),
         ["freeze f2 (INC-1)"]
     );
     assert_eq!(
@@ -435,13 +453,67 @@ fn a_stage_held_by_freezes_resumes_when_every_one_has_ended() {
 }
 
 #[test]
+fn a_stage_held_by_a_freeze_whose_item_no_longer_reads_stays_held_until_it_is_ended_by_hand() {
+    let hold = Hold {
+        freezes: vec!["f1".into()],
+        since: Some(100),
+        ..Hold::default()
+    };
+    let mut broken = crate::freeze::UnreadableFreeze {
+        key: "f1".into(),
+        why: "reason is missing".into(),
+        coverage: crate::freeze::Coverage::Everything,
+        unfrozen: None,
+    };
+    let read = |broken: &crate::freeze::UnreadableFreeze| RecordedFreezes {
+        freezes: vec![],
+        unreadable: vec![broken.clone()],
+    };
+    assert_eq!(
+        still_holding(
+            &hold,
+            &[],
+            None,
+            FreezesKnown::Read(&read(&broken)),
+            "web-app",
+            250
+        ),
+        [
+            "unreadable freeze f1: reason is missing; it holds every pipeline until `pipeguard unfreeze f1` ends it"
+        ]
+    );
+    broken.unfrozen = Some(crate::freeze::Unfrozen {
+        at: 200,
+        by: "arn:aws:iam::111111111111:user/ic".into(),
+    });
+    assert!(
+        still_holding(
+            &hold,
+            &[],
+            None,
+            FreezesKnown::Read(&read(&broken)),
+            "web-app",
+            250
+        )
+        .is_empty()
+    );
+}
+
+#[test]
 fn a_stage_held_by_the_schedule_resumes_when_it_opens() {
     let hold = Hold {
         opens_at: Some(1000),
         ..Hold::default()
     };
     assert_eq!(
-        still_holding(&hold, &[], None, FreezesKnown::Read(&[]), "web-app", 999),
+        still_holding(
+            &hold,
+            &[],
+            None,
+            FreezesKnown::Read(&RecordedFreezes::default()),
+            "web-app",
+            999
+        ),
         ["the deployment schedule, until 1970-01-01 00:16 UTC"]
     );
     assert!(may_resume(&hold, &[], None, &[], 1000));
@@ -616,12 +688,12 @@ fn freezes_a_marker_had_no_room_for_hold_by_reference_until_none_holds_the_pipel
     // A freeze the marker does not name, still active, holds the stage; ended, it does not.
     let unnamed = ids.last().unwrap();
     assert!(!read.freezes.contains(unnamed));
-    let active = [frozen(unnamed, 100, None)];
+    let active = RecordedFreezes::from(vec![frozen(unnamed, 100, None)]);
     assert_eq!(
         still_holding(&read, &[], None, FreezesKnown::Read(&active), "web-app", 200),
         [format!("freeze {unnamed} (INC-1)")]
     );
-    let ended = [frozen(unnamed, 100, Some(150))];
+    let ended = RecordedFreezes::from(vec![frozen(unnamed, 100, Some(150))]);
     assert!(still_holding(&read, &[], None, FreezesKnown::Read(&ended), "web-app", 200).is_empty());
     assert!(!still_holding(&read, &[], None, FreezesKnown::Unreadable, "web-app", 200).is_empty());
     // Any unfreeze may be the one that ends it.

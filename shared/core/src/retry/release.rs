@@ -2,6 +2,7 @@
 
 use crate::freeze::{Freeze, by_whom};
 use crate::notice::Notice;
+use crate::text::printable;
 
 /// A held stage that resumed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +52,8 @@ pub fn release_notice(released: &[Released], because: &str) -> Option<Notice> {
     let notice = Notice::new(
         &subject,
         &format!(
-            "These held deployments have resumed ({because}); the gate checks them again as they start:\n{listing}"
+            "These held deployments have resumed ({}); the gate checks them again as they start:\n{listing}",
+            printable(because)
         ),
     );
     Some(match released {

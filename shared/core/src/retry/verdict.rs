@@ -3,7 +3,7 @@
 
 use crate::notice::Notice;
 use crate::pipeline::{RetryMode, RetryOutcome};
-use crate::text::truncate_chars;
+use crate::text::{printable_lines, truncate_chars};
 
 /// The last error as a reason gives it: the first line of each failed action's, cut short. The
 /// notice people get carries it whole.
@@ -127,7 +127,8 @@ fn exhausted_notice(
         &format!("pipeguard: {pipeline} {stage} still failing after {attempts} retries"),
         &format!(
             "Stage {stage} of pipeline {pipeline} failed again after {attempts} automatic retries, so pipeguard stopped retrying it.\n\
-             Execution: {execution_id}\nLast error: {last_error}"
+             Execution: {execution_id}\nLast error: {}",
+            printable_lines(last_error)
         ),
     )
     .about(pipeline)

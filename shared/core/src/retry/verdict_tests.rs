@@ -117,6 +117,9 @@ fn the_reason_gives_the_first_line_of_each_error_and_the_notice_gives_them_whole
         "{}",
         notice.body
     );
+    let escaping = exhausted(&["Apply: JobFailed \u{1b}]0;pwned\u{7}\nat line 2"]);
+    let body = escaping.notice("web-app", "Deploy", "e1").unwrap().body;
+    assert!(body.contains("\\u{1b}]0;pwned\\u{7}\nat line 2"), "{body}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use super::decide::{Failure, Plan};
 use crate::notice::Notice;
 use crate::pipeline::RollbackOutcome;
+use crate::text::printable_lines;
 
 /// What became of one failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_
         &format!(
             "Action {} of stage {stage} in pipeline {pipeline} failed ({}), so pipeguard {verb} the stage back from execution {from} to {}, the last execution that succeeded in it{}.",
             failed.action,
-            error.trim(),
+            printable_lines(error.trim()),
             target.id,
             target.sources_note(),
         ),

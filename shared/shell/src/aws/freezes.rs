@@ -2,12 +2,16 @@
 //! (`region` = `pipeguard#freezes`, `arn` = the freeze's id), so that a stack deployed from the
 //! last release needs no new table. Every freeze is one item; the gate reads them all with one
 //! strongly consistent Query; a freeze is created only if its id is new and ended only once.
-//! Ended freezes stay for 30 days (the table's TTL), so that releases can say who froze.
+//! Ended freezes stay for 30 days (the table's TTL), so that releases can say who froze. An item
+//! that does not read as a freeze is never dropped: the core reads it as an unreadable freeze,
+//! which blocks until it is ended by hand.
 
 use super::dynamodb::CLOSED_RETENTION_DAYS;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use pipeguard_core::freeze::{Coverage, Freeze, FreezesUnread, Unfrozen};
+use pipeguard_core::freeze::{
+    Attribute, Coverage, Freeze, FreezesUnread, Item, RecordedFreezes, Unfrozen, UnreadableFreeze,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -70,9 +74,9 @@ impl FreezeStore {
         }
     }
 
-    /// Every freeze recorded, active or ended (every page). An item that is not a freeze
-    /// pipeguard wrote is skipped, and logged.
-    pub async fn all(&self) -> Result<Vec<Freeze>, FreezeStoreError> {
+    /// Every freeze recorded, active or ended (every page), and every item that does not read as
+    /// one (each logged).
+    pub async fn all(&self) -> Result<RecordedFreezes, FreezeStoreError> {
         let mut pages = self
             .client
             .query()
@@ -83,24 +87,21 @@ impl FreezeStore {
             .consistent_read(true)
             .into_paginator()
             .send();
-        let mut freezes = Vec::new();
+        let mut items = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|error| self.error("Query", error))?;
-            for item in page.items() {
-                match freeze_of(item) {
-                    Some(freeze) => freezes.push(freeze),
-                    None => {
-                        tracing::warn!(table = %self.table, key = ?item.get("arn"), "an item among the freezes is not one pipeguard wrote; skipped")
-                    }
-                }
-            }
+            items.extend(page.items().iter().map(keyed));
         }
-        Ok(freezes)
+        let recorded = RecordedFreezes::read(items);
+        for unreadable in &recorded.unreadable {
+            tracing::warn!(table = %self.table, key = %unreadable.key, why = %unreadable.why, active = unreadable.is_active(), "a freeze's item does not read: it holds every pipeline it might cover until it is ended by hand");
+        }
+        Ok(recorded)
     }
 
     /// The freezes, as the gate takes them, within `budget`: why they could not be read names
     /// the table.
-    pub async fn for_gate(&self, budget: Duration) -> Result<Vec<Freeze>, FreezesUnread> {
+    pub async fn for_gate(&self, budget: Duration) -> Result<RecordedFreezes, FreezesUnread> {
         match tokio::time::timeout(budget, self.all()).await {
             Ok(read) => read.map_err(|error| FreezesUnread(error.to_string())),
             Err(_) => Err(FreezesUnread(format!(
@@ -152,6 +153,62 @@ impl FreezeStore {
             Ok(_) => Ok(ended),
             Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
                 Err(FreezeStoreError::NotActive(freeze.id.clone()))
+            }
+            Err(error) => Err(self.error("PutItem", error)),
+        }
+    }
+
+    /// Ends by hand the item `unreadable` was read from, keeping what it says (for the record)
+    /// with who ended it and when added, only if nobody has changed who ended it since it was read
+    /// (two people unfreezing at once: one of them is told it was ended already). It is read again
+    /// first, as it is, since what does not read cannot be written back from what was read.
+    pub async fn unfreeze_unreadable(
+        &self,
+        unreadable: &UnreadableFreeze,
+        unfrozen: Unfrozen,
+    ) -> Result<(), FreezeStoreError> {
+        let not_active = || FreezeStoreError::NotActive(unreadable.key.clone());
+        let read = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#region = :partition AND #arn = :key")
+            .expression_attribute_names("#region", "region")
+            .expression_attribute_names("#arn", "arn")
+            .expression_attribute_values(":partition", text(FREEZES_PARTITION))
+            .expression_attribute_values(":key", text(&unreadable.key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| self.error("Query", error))?;
+        let mut item = read.items().first().cloned().ok_or_else(not_active)?;
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .expression_attribute_names("#arn", "arn");
+        let mut conditions = vec!["attribute_exists(#arn)".to_owned()];
+        for (name, placeholder) in [("unfrozen_at", ":unfrozen_at"), ("unfrozen_by", ":unfrozen_by")] {
+            match item.get(name) {
+                Some(was) => {
+                    conditions.push(format!("{name} = {placeholder}"));
+                    put = put.expression_attribute_values(placeholder, was.clone());
+                }
+                None => conditions.push(format!("attribute_not_exists({name})")),
+            }
+        }
+        item.insert("unfrozen_at".into(), number(unfrozen.at));
+        item.insert("unfrozen_by".into(), text(&unfrozen.by));
+        item.insert("expires_at".into(), number(retained_until(unfrozen.at)));
+        let sent = put
+            .set_item(Some(item))
+            .condition_expression(conditions.join(" AND "))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                Err(not_active())
             }
             Err(error) => Err(self.error("PutItem", error)),
         }
@@ -222,40 +279,28 @@ fn item(freeze: &Freeze) -> HashMap<String, AttributeValue> {
     item
 }
 
-fn freeze_of(item: &HashMap<String, AttributeValue>) -> Option<Freeze> {
-    let string = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
-    let whole = |name: &str| {
-        item.get(name)
-            .and_then(|value| value.as_n().ok())
-            .and_then(|number| number.parse::<i64>().ok())
-    };
-    let coverage = match (string("prefix"), item.get("pipelines")) {
-        (Some(prefix), _) => Coverage::Prefix(prefix),
-        (None, Some(AttributeValue::L(names))) => Coverage::Pipelines(
-            names
-                .iter()
-                .filter_map(|name| name.as_s().ok().cloned())
-                .collect(),
-        ),
-        (None, Some(_)) => return None,
-        (None, None) => Coverage::Everything,
-    };
-    let unfrozen = match (whole("unfrozen_at"), string("unfrozen_by")) {
-        (Some(at), by) => Some(Unfrozen {
-            at,
-            by: by.unwrap_or_default(),
-        }),
-        (None, _) => None,
-    };
-    Some(Freeze {
-        id: string("arn")?,
-        by: string("frozen_by")?,
-        reason: string("reason")?,
-        since: whole("since")?,
-        until: whole("until"),
-        coverage,
-        unfrozen,
-    })
+/// An item as the core reads it: its key (the freeze's id) and its attributes but the key's.
+fn keyed(item: &HashMap<String, AttributeValue>) -> (String, Item) {
+    let key = item
+        .get("arn")
+        .and_then(|key| key.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let attributes = item
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "region" | "arn"))
+        .map(|(name, value)| (name.clone(), attribute(value)))
+        .collect();
+    (key, attributes)
+}
+
+fn attribute(value: &AttributeValue) -> Attribute {
+    match value {
+        AttributeValue::S(text) => Attribute::Text(text.clone()),
+        AttributeValue::N(number) => Attribute::Number(number.clone()),
+        AttributeValue::L(list) => Attribute::List(list.iter().map(attribute).collect()),
+        _ => Attribute::Other,
+    }
 }
 
 #[cfg(test)]

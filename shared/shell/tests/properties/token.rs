@@ -9,6 +9,7 @@
 
 use crate::config;
 use crate::json::{arbitrary_json, mutated, short_text};
+use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, WaitState};
 use pipeguard_core::health::{HealthEvent, HealthReport, HealthSource};
 use pipeguard_core::hold::HeldBy;
@@ -189,7 +190,7 @@ proptest! {
         let observations = Observations {
             health: Ok(HealthReport { source: HealthSource::Api, caveat: None, events: if blocked { vec![blocking_event()] } else { vec![] } }),
             running: Ok(vec![]),
-            freezes: Some(Ok(vec![])),
+            freezes: Some(Ok(RecordedFreezes::default())),
             wait,
             pipeline: None,
             now,
