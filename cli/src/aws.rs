@@ -10,6 +10,7 @@ use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
 use pipeguard_core::pipeline::StageSnapshot;
 use pipeguard_core::retry;
+use pipeguard_core::text::printable;
 use pipeguard_core::trigger::{UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE};
 
 /// The region the CLI works in and the clients it uses.
@@ -54,17 +55,29 @@ impl Aws {
 
     /// The actions of `pipeline` whose hold markers are the gate's: those that invoke
     /// `GATE_FUNCTIONS` when it is set, else every Lambda invoke action. The structure is asked
-    /// only when one of `stages` carries a marker.
+    /// only when one of `stages` carries a marker; when it cannot be read (a role without
+    /// `codepipeline:GetPipeline`, as before this release), every action's marker counts, with a
+    /// warning: here a hold only keeps a stage from being retried, and is shown.
     pub async fn gate_actions(
         &self,
         pipeline: &str,
         stages: &[StageSnapshot],
         gates: &GateFunctions,
     ) -> Result<GateActions, PipelineCallError> {
-        if !stages.iter().any(retry::names_a_hold) {
+        if !stages.iter().any(retry::carries_marker) {
             return Ok(GateActions::default());
         }
-        let declared = self.codepipeline.declared_actions(pipeline).await?;
+        let declared = match self.codepipeline.declared_actions(pipeline).await {
+            Ok(declared) => declared,
+            Err(error) if error.is_not_found() => return Err(error),
+            Err(error) => {
+                eprintln!(
+                    "warning: {}; taking every action's hold marker for the gate's",
+                    printable(&error.to_string())
+                );
+                return Ok(GateActions::every_action_of(stages));
+            }
+        };
         Ok(if gates.is_empty() {
             GateActions::every_lambda_invoke(&declared)
         } else {

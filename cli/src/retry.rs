@@ -104,14 +104,7 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
                             .map_err(|error| error.to_string())
                     }
                 }
-                RetryDecision::Held(hold) => Ok(RetryVerdict::Held {
-                    by: hold
-                        .arns()
-                        .map(str::to_owned)
-                        .chain(hold.freezes.iter().map(|id| format!("freeze {id}")))
-                        .chain(hold.opens_at.map(|_| "the deployment schedule".to_owned()))
-                        .collect(),
-                }),
+                RetryDecision::Held(hold) => Ok(RetryVerdict::Held { by: hold.describe() }),
                 RetryDecision::Exhausted {
                     attempts,
                     allowed,

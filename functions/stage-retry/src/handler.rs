@@ -7,7 +7,6 @@ use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, HealthSources, Notifier};
 use pipeguard::lambda::InvocationError;
 use pipeguard_core::config::SettingError;
-use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::stage_of_failure;
 use pipeguard_core::retry::{self, Release, RetryDecision, RetryPolicies, RetryVerdict};
 use pipeguard_core::trigger::{ChangeLevel, ChangeState, PipelineChange, Trigger, parse_invocation};
@@ -111,6 +110,10 @@ impl Retrier {
         let gates = self
             .gate_actions(invocation, pipeline, std::slice::from_ref(stage))
             .await?;
+        // Counted once, as the failure arrives; the sweep passes over the copy quietly.
+        for refusal in retry::copied_markers(stage, &gates) {
+            pipeguard::lambda::refused("stage-retry", &refusal);
+        }
         match retry::decide(policy, execution_id, stage, &gates) {
             RetryDecision::Retry {
                 mode,
@@ -175,14 +178,7 @@ impl Retrier {
                         );
                     }
                     Err(error) => {
-                        let verdict = RetryVerdict::Held {
-                            by: hold
-                                .events
-                                .iter()
-                                .map(HeldBy::describe)
-                                .chain(hold.freezes.iter().map(|id| format!("freeze {id}")))
-                                .collect(),
-                        };
+                        let verdict = RetryVerdict::Held { by: hold.describe() };
                         tracing::warn!(pipeline, execution_id, stage = stage_name, verdict = verdict.label(), %error, "could not ask whether what holds the stage has ended; the sweep asks again");
                     }
                 }

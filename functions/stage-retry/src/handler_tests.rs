@@ -702,3 +702,30 @@ async fn without_gate_functions_no_marker_holds() {
         "an open event holds nothing when no gate is known"
     );
 }
+
+#[tokio::test]
+async fn a_hold_resumed_too_often_is_given_up_on_once_and_the_sweep_leaves_it() {
+    // The default policy's 2 retries and 10 resumes are used: the gate failed it once more.
+    let used = 2 + pipeguard_core::retry::MAX_RESUMES;
+    let (state, retry) = (state("JobFailed", &blocked_message(), used as i32), retry_call());
+    let given_up = mock!(aws_sdk_sns::Client::publish)
+        .match_requests(|publish| {
+            publish
+                .subject()
+                .is_some_and(|subject| subject.contains("still failing"))
+                && publish
+                    .message()
+                    .is_some_and(|message| !message.contains("pipeguard:hold"))
+        })
+        .then_output(|| PublishOutput::builder().message_id("m").build());
+    let mut retrier = retrier(&[&web_app_listed(), &state, &retry], &[&given_up], &[]);
+    retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Closed)]), None);
+    retrier.handle(stage_failed("Deploy")).await.unwrap();
+    retrier.handle(sweep()).await.unwrap();
+    retrier.handle(health_event(ARN, "closed")).await.unwrap();
+    assert_eq!(
+        (retry.num_calls(), given_up.num_calls()),
+        (0, 1),
+        "people told once, and nothing resumed although its event closed"
+    );
+}

@@ -168,8 +168,13 @@ impl Retrier {
     ) -> Result<(), InvocationError> {
         let stages = self.codepipeline.stages(pipeline).await?;
         let gates = self.gate_actions(invocation, pipeline, &stages).await?;
-        let mode = invocation.policies.for_pipeline(pipeline).retry_mode;
+        let policy = invocation.policies.for_pipeline(pipeline);
         for (stage, hold) in retry::held_stages(&stages, release, &gates) {
+            if retry::resumes_used_up(policy, stage) {
+                // Its failure was given up on, and people told, when it arrived (`decide`).
+                tracing::debug!(pipeline, stage = %stage.name, "held stage not resumed: its resumes are used up");
+                continue;
+            }
             let holding = self
                 .still_holding(invocation, &hold, release, freezes, pipeline)
                 .await?;
@@ -184,7 +189,7 @@ impl Retrier {
                 continue;
             }
             let reason = format!("{}, and nothing else holds it", describe(release));
-            if self.resume(pipeline, stage, mode, &reason).await? {
+            if self.resume(pipeline, stage, policy.retry_mode, &reason).await? {
                 released.push(self.released(pipeline, &stage.name, &hold, freezes).await);
             }
         }
@@ -192,25 +197,19 @@ impl Retrier {
     }
 
     /// The actions of `pipeline` that invoke the stack's gates, from its structure, asked only
-    /// when one of `stages` carries a hold marker; a marker any other action carries is refused.
+    /// when one of `stages` carries a hold marker and some gate is known.
     pub(crate) async fn gate_actions(
         &self,
         invocation: &Invocation<'_>,
         pipeline: &str,
         stages: &[StageSnapshot],
     ) -> Result<GateActions, InvocationError> {
-        if !stages.iter().any(retry::names_a_hold) {
+        let gate_functions = &invocation.policies.gate_functions;
+        if gate_functions.is_empty() || !stages.iter().any(retry::carries_marker) {
             return Ok(GateActions::default());
         }
         let declared = self.codepipeline.declared_actions(pipeline).await?;
-        let gates = GateActions::of(&declared, &invocation.policies.gate_functions);
-        for refusal in stages
-            .iter()
-            .flat_map(|stage| retry::copied_markers(stage, &gates))
-        {
-            pipeguard::lambda::refused("stage-retry", &refusal);
-        }
-        Ok(gates)
+        Ok(GateActions::of(&declared, gate_functions))
     }
 
     /// Retries a held stage's failed execution; false when someone already did.

@@ -14,8 +14,9 @@
 
 use crate::config::{SettingError, env_setting, non_blank, split_list};
 use crate::health::{HealthSource, is_account_id};
-use crate::pipeline::DeclaredAction;
+use crate::pipeline::{DeclaredAction, StageSnapshot};
 use crate::text::json_within;
+use crate::text::printable;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -127,6 +128,21 @@ impl Hold {
             || self.opens_at.is_some()
     }
 
+    /// Each thing it names, as people read it: its events, its freezes (and how many more it
+    /// holds by reference), and the deployment schedule.
+    pub fn describe(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(HeldBy::describe)
+            .chain(self.freezes.iter().map(|id| format!("freeze {}", printable(id))))
+            .chain(
+                self.holds_by_every_freeze()
+                    .then(|| format!("{} more freezes", self.more_freezes)),
+            )
+            .chain(self.opens_at.map(|_| "the deployment schedule".to_owned()))
+            .collect()
+    }
+
     /// Whether it holds by reference: by every freeze that holds the pipeline, not only those
     /// it names.
     pub fn holds_by_every_freeze(&self) -> bool {
@@ -201,6 +217,7 @@ impl Hold {
 /// function's, so it is not kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FunctionRef {
+    region: Option<String>,
     account: Option<String>,
     name: String,
 }
@@ -208,19 +225,12 @@ struct FunctionRef {
 impl FunctionRef {
     fn parse(text: &str) -> Option<Self> {
         let fields: Vec<&str> = text.trim().split(':').collect();
-        let (account, name) = match fields.as_slice() {
-            [name] | [name, _] => (None, *name),
-            [
-                "arn",
-                _partition,
-                "lambda",
-                _region,
-                account,
-                "function",
-                name,
-                ..,
-            ] => (Some(*account), *name),
-            [account, "function", name, ..] => (Some(*account), *name),
+        let (region, account, name) = match fields.as_slice() {
+            [name] | [name, _] => (None, None, *name),
+            ["arn", _partition, "lambda", region, account, "function", name, ..] => {
+                (Some(*region), Some(*account), *name)
+            }
+            [account, "function", name, ..] => (None, Some(*account), *name),
             _ => return None,
         };
         let name_is_valid = !name.is_empty()
@@ -229,19 +239,21 @@ impl FunctionRef {
                 .bytes()
                 .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_'));
         (name_is_valid && account.is_none_or(is_account_id)).then(|| Self {
+            region: region.map(str::to_owned),
             account: account.map(str::to_owned),
             name: name.to_owned(),
         })
     }
 
-    /// The same function: the same name, and the same account where both say one (a name
-    /// alone is the caller's own account's).
+    /// The same function: the same name, in the same account and region where both say one.
+    /// A name alone is one of the caller's own account and region: the stack's, for a pipeline
+    /// stage-retry manages.
     fn is(&self, other: &Self) -> bool {
-        self.name == other.name
-            && match (&self.account, &other.account) {
-                (Some(mine), Some(theirs)) => mine == theirs,
-                _ => true,
-            }
+        let agree = |mine: &Option<String>, theirs: &Option<String>| match (mine, theirs) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
+        };
+        self.name == other.name && agree(&self.account, &other.account) && agree(&self.region, &other.region)
     }
 }
 
@@ -316,6 +328,22 @@ impl GateActions {
                 .iter()
                 .filter(|action| action.invokes.is_some())
                 .map(|action| (action.stage.clone(), action.name.clone()))
+                .collect(),
+        )
+    }
+
+    /// Every action of `stages`: what the command line takes for the gate's when it may not
+    /// read the pipeline's structure (no `codepipeline:GetPipeline`).
+    pub fn every_action_of(stages: &[StageSnapshot]) -> Self {
+        Self(
+            stages
+                .iter()
+                .flat_map(|stage| {
+                    stage
+                        .actions
+                        .iter()
+                        .map(|action| (stage.name.clone(), action.name.clone()))
+                })
                 .collect(),
         )
     }

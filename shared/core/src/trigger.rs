@@ -388,9 +388,19 @@ struct Envelope<'a> {
     additional_attributes: &'a Value,
 }
 
-/// The trigger an event is. Over SNS only CodePipeline's changes are taken: they are hints to
-/// look at the pipeline's real state, which is all the functions act on, whereas an AWS Health
+/// Whether an event is one the functions take only as EventBridge delivers it: an AWS Health
 /// event is recorded as it is said, and a schedule or an unfreeze starts work for every pipeline.
+/// CodePipeline's changes may come through SNS too: they are hints to look at the pipeline's
+/// real state, which is all the functions act on.
+fn only_from_eventbridge(source: &str, detail_type: &str) -> bool {
+    matches!(
+        (source, detail_type),
+        ("aws.health", _) | ("aws.events", "Scheduled Event") | (UNFROZEN_SOURCE, UNFROZEN_DETAIL_TYPE)
+    )
+}
+
+/// The trigger an event is; AWS Health events, schedules and unfreezes inside an SNS message are
+/// refused.
 fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
     let Envelope {
         source,
@@ -399,7 +409,7 @@ fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
         detail,
         additional_attributes,
     } = envelope;
-    if delivery == Delivery::Sns && source != "aws.codepipeline" {
+    if delivery == Delivery::Sns && only_from_eventbridge(source, detail_type) {
         return Trigger::Refused(Refusal {
             kind: RefusalKind::NotFromEventBridge,
             reason: format!(

@@ -364,3 +364,12 @@ fn an_aws_health_event_whose_region_is_no_region_is_refused() {
         assert!(matches!(only(parse(&event)), Trigger::Health(_)), "{region}");
     }
 }
+
+#[test]
+fn other_services_notifications_on_a_shared_topic_are_ignored_not_refused() {
+    let build = json!({"source": "aws.codebuild", "detail-type": "CodeBuild Build State Change", "account": "123456789012", "detail": {}});
+    assert!(
+        matches!(only(parse(&inside_sns(&build))), Trigger::Ignored { .. }),
+        "a CodeBuild notification on the same topic is no forgery"
+    );
+}

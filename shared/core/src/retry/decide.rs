@@ -4,7 +4,7 @@
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
 use crate::freeze::RecordedFreezes;
-use crate::hold::{EventRef, GateActions, HeldBy, Hold};
+use crate::hold::{EventRef, GateActions, HeldBy, Hold, without_marker};
 use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
 use crate::text::printable;
 use crate::trigger::{Refusal, RefusalKind};
@@ -37,14 +37,25 @@ pub enum RetryDecision {
     Skip(String),
 }
 
-/// How many times one failed execution of a stage is resumed after holds at most: each resume
-/// runs the gate again, which decides anew, so a gate that keeps failing it (or a hold that
-/// keeps ending and starting) stops here and people are told, rather than looping.
+/// How many times one failed execution of a stage is resumed after holds, beyond the retries
+/// its policy allows (CodePipeline counts both, and people's retries, as one number): each
+/// resume runs the gate again, which decides anew, so a gate that keeps failing it (or a hold
+/// that keeps ending and starting) stops here and people are told, rather than looping.
 pub const MAX_RESUMES: u32 = 10;
+
+/// Whether the stage's failed execution has been retried so often that a hold of it is given up
+/// on rather than resumed again (`MAX_RESUMES` beyond the policy's retries).
+pub fn resumes_used_up(policy: &RetryPolicy, stage: &StageSnapshot) -> bool {
+    stage.attempts_used >= resumes_allowed(policy)
+}
+
+fn resumes_allowed(policy: &RetryPolicy) -> u32 {
+    policy.max_attempts.saturating_add(MAX_RESUMES)
+}
 
 /// Whether a failed action of the stage ends its message with a hold marker: only then is it
 /// worth learning which actions invoke a gate (`GateActions`).
-pub fn names_a_hold(stage: &StageSnapshot) -> bool {
+pub fn carries_marker(stage: &StageSnapshot) -> bool {
     stage
         .failed_actions()
         .any(|action| action.error_message.as_deref().and_then(Hold::read).is_some())
@@ -105,7 +116,7 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
 /// Whether to retry the stage that failed in `failed_execution_id`, judged on the stage as
 /// CodePipeline shows it now. A failure somebody acted on since is skipped; a stage the health
 /// gate failed (one of `gates` ended its message with a hold) is held, however many retries are
-/// left, until it has been resumed `MAX_RESUMES` times; a stage,
+/// left, until it has been retried `MAX_RESUMES` times beyond the policy's retries; a stage,
 /// action or error code the policy excludes is skipped, as are errors that would fail the same
 /// way again; with retries used up it is exhausted; otherwise it is retried, with the policy's
 /// mode and delay. Retries are counted by CodePipeline, so the decision needs no state.
@@ -132,10 +143,10 @@ pub fn decide(
         return RetryDecision::Skip(format!("stage {} has no failed action to retry", stage.name));
     }
     if let Some(hold) = hold_of(stage, gates) {
-        if stage.attempts_used >= MAX_RESUMES {
+        if resumes_used_up(policy, stage) {
             return RetryDecision::Exhausted {
                 attempts: stage.attempts_used,
-                allowed: MAX_RESUMES,
+                allowed: resumes_allowed(policy),
                 last_errors: last_errors(&failed),
             };
         }
@@ -185,7 +196,10 @@ fn last_errors(failed: &[&ActionSnapshot]) -> Vec<String> {
                 "{}: {} {}",
                 action.name,
                 action.error_code.as_deref().unwrap_or("unknown"),
-                action.error_message.as_deref().unwrap_or("(no message)")
+                action
+                    .error_message
+                    .as_deref()
+                    .map_or_else(|| "(no message)".to_owned(), without_marker)
             )
         })
         .collect()
@@ -220,8 +234,7 @@ impl<'a> Release<'a> {
 
 /// Failed stages the health gate holds (one of `gates` ended its message with a hold marker;
 /// only those `release` was part of, when given), with what holds each: the ones to resume when
-/// that ends. A stage already resumed `MAX_RESUMES` times is not among them (its failure told
-/// people, `decide`).
+/// that ends. Whether each may still be resumed is `resumes_used_up`'s.
 pub fn held_stages<'a>(
     stages: &'a [StageSnapshot],
     release: Option<Release>,
@@ -229,7 +242,7 @@ pub fn held_stages<'a>(
 ) -> Vec<(&'a StageSnapshot, Hold)> {
     stages
         .iter()
-        .filter(|stage| stage.is_failed() && stage.attempts_used < MAX_RESUMES)
+        .filter(|stage| stage.is_failed())
         .filter_map(|stage| hold_of(stage, gates).map(|hold| (stage, hold)))
         .filter(|(_, hold)| release.is_none_or(|release| release.ends_part_of(hold)))
         .collect()

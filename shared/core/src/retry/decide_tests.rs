@@ -578,7 +578,7 @@ fn a_hold_marker_copied_into_another_actions_message_holds_nothing() {
             Some(&blocked_by(ARN)),
         )],
     );
-    assert!(names_a_hold(&copied));
+    assert!(carries_marker(&copied));
     assert!(
         matches!(
             decided(&RetryPolicy::default(), "e1", &copied),
@@ -632,6 +632,10 @@ fn a_gate_action_is_known_by_the_function_it_invokes_in_every_form() {
             format!("arn:aws:lambda:us-east-1:999999999999:function:{GATE}"),
             false,
         ),
+        (
+            format!("arn:aws:lambda:eu-west-1:123456789012:function:{GATE}"),
+            false,
+        ),
         ("pipeguard-Other".to_owned(), false),
         (format!("{GATE}x"), false),
         ("".to_owned(), false),
@@ -648,7 +652,7 @@ fn a_gate_action_is_known_by_the_function_it_invokes_in_every_form() {
 }
 
 #[test]
-fn a_stage_is_resumed_at_most_max_resumes_times_then_people_are_told() {
+fn a_stage_is_resumed_at_most_max_resumes_times_beyond_its_retries_then_people_are_told() {
     let message = blocked_by(ARN);
     let stage = |attempts_used| {
         failed_stage(
@@ -656,20 +660,34 @@ fn a_stage_is_resumed_at_most_max_resumes_times_then_people_are_told() {
             vec![action("HealthGate", "Failed", Some("JobFailed"), Some(&message))],
         )
     };
-    assert!(matches!(
-        decided(&RetryPolicy::default(), "e1", &stage(MAX_RESUMES - 1)),
-        RetryDecision::Held(_)
-    ));
-    assert_eq!(held_in(&[stage(MAX_RESUMES - 1)], None).len(), 1);
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        ..RetryPolicy::default()
+    };
+    let bound = 3 + MAX_RESUMES;
+    // Retries the policy made before the hold do not eat into the resumes.
+    for attempts_used in [0, 3, bound - 1] {
+        assert!(matches!(
+            decided(&policy, "e1", &stage(attempts_used)),
+            RetryDecision::Held(_)
+        ));
+        assert!(!resumes_used_up(&policy, &stage(attempts_used)));
+    }
     let RetryDecision::Exhausted {
-        attempts, allowed, ..
-    } = decided(&RetryPolicy::default(), "e1", &stage(MAX_RESUMES))
+        attempts,
+        allowed,
+        last_errors,
+    } = decided(&policy, "e1", &stage(bound))
     else {
         panic!("not exhausted")
     };
-    assert_eq!((attempts, allowed), (MAX_RESUMES, MAX_RESUMES));
+    assert_eq!((attempts, allowed), (bound, bound));
     assert!(
-        held_in(&[stage(MAX_RESUMES)], None).is_empty(),
+        !last_errors[0].contains("pipeguard:hold"),
+        "people read the message without its marker: {last_errors:?}"
+    );
+    assert!(
+        resumes_used_up(&policy, &stage(bound)),
         "the sweep resumes it no more"
     );
 }

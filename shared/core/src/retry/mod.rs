@@ -7,8 +7,8 @@ mod release;
 mod verdict;
 
 pub use decide::{
-    FreezesKnown, MAX_RESUMES, Release, RetryDecision, copied_markers, decide, held_stages, names_a_hold,
-    still_holding,
+    FreezesKnown, MAX_RESUMES, Release, RetryDecision, carries_marker, copied_markers, decide, held_stages,
+    resumes_used_up, still_holding,
 };
 pub use policy::{RetryPolicies, RetryPolicy};
 pub use release::{Released, release_notice};
