@@ -14,6 +14,8 @@ use crate::{Ended, Problem};
 use clap::{Args, Subcommand};
 use client::{CallError, ResourceManager};
 use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
+use pipeguard_core::rollback::LastGood;
+use pipeguard_core::stack::{StackJob, last_good_apply};
 use key::KeyError;
 use signer::Signer;
 use std::path::PathBuf;
@@ -110,8 +112,8 @@ pub async fn run(
 async fn jobs_until(
     resource_manager: &ResourceManager,
     stack: &str,
-    enough: impl Fn(&[pipeguard_core::stack::StackJob]) -> bool,
-) -> Result<Vec<pipeguard_core::stack::StackJob>, Problem> {
+    enough: impl Fn(&[StackJob]) -> bool,
+) -> Result<Vec<StackJob>, Problem> {
     let mut jobs = Vec::new();
     let mut page: Option<String> = None;
     let mut seen = std::collections::BTreeSet::new();
@@ -124,7 +126,7 @@ async fn jobs_until(
             query.push_str(&format!("&page={}", client::encode(page)));
         }
         let answer = resource_manager.get(&query).await.map_err(unavailable)?;
-        let read = pipeguard_core::stack::StackJob::read_page(&answer.body)
+        let read = StackJob::read_page(&answer.body)
             .map_err(|error| Problem::Failed(error.to_string()))?;
         jobs.extend(read);
         if enough(&jobs) {
@@ -134,6 +136,30 @@ async fn jobs_until(
             Some(next) => page = Some(next),
             None => return Ok(jobs),
         }
+    }
+}
+
+/// The stack's last good apply before `except` (the rule apply-rollback follows): the apply to
+/// return to, read page by page until it is known; or why there is none, in a sentence.
+async fn last_good(
+    resource_manager: &ResourceManager,
+    stack: &str,
+    except: Option<&str>,
+) -> Result<Result<StackJob, String>, Problem> {
+    let jobs = jobs_until(resource_manager, stack, |jobs| last_good_apply(jobs, except).is_settled()).await?;
+    Ok(last_good_of(&jobs, except, stack).cloned())
+}
+
+/// The last good apply of `jobs` before `except`, or why there is none, in a sentence.
+fn last_good_of<'a>(jobs: &'a [StackJob], except: Option<&str>, stack: &str) -> Result<&'a StackJob, String> {
+    match last_good_apply(jobs, except) {
+        LastGood::Found { target, .. } => Ok(target),
+        LastGood::Unlisted { rollback, target } => Err(format!(
+            "the last good state of stack {stack} is the one rollback job {} returned it to, and apply job {} is not among its jobs: rolling back to an earlier apply would return to one it rolled away from",
+            rollback.id,
+            target.unwrap_or("(not named by Resource Manager)")
+        )),
+        LastGood::Nothing => Err(format!("no earlier successful apply of stack {stack}")),
     }
 }
 

@@ -61,9 +61,9 @@ pub enum LastGood<'a, T> {
     Nothing,
 }
 
-impl<T> LastGood<'_, T> {
+impl<'a, T> LastGood<'a, T> {
     /// The run to return to, if one was found.
-    pub fn target(&self) -> Option<&T> {
+    pub fn target(&self) -> Option<&'a T> {
         match self {
             Self::Found { target, .. } => Some(target),
             Self::Unlisted { .. } | Self::Nothing => None,
