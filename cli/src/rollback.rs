@@ -44,7 +44,12 @@ async fn named(aws: &Aws, pipeline: &str, stage: &str, id: &str) -> Result<Execu
 
 /// The stage's last good state before `current` (the rule apply-rollback follows): after a
 /// rollback, the execution it returned the stage to.
-async fn last_good(aws: &Aws, pipeline: &str, stage: &str, current: &str) -> Result<ExecutionSummary, Problem> {
+async fn last_good(
+    aws: &Aws,
+    pipeline: &str,
+    stage: &str,
+    current: &str,
+) -> Result<ExecutionSummary, Problem> {
     let succeeded = aws
         .codepipeline
         .executions_until(pipeline, Some(stage), |read| {

@@ -64,7 +64,9 @@ pub enum CallError {
         cause: String,
     },
     /// The answer was larger than pipeguard reads (`ANSWER_LIMIT`).
-    #[error("Resource Manager at {endpoint} answered with more than {limit} bytes: not an answer pipeguard reads")]
+    #[error(
+        "Resource Manager at {endpoint} answered with more than {limit} bytes: not an answer pipeguard reads"
+    )]
     Oversized {
         /// Where it was asked.
         endpoint: String,

@@ -121,7 +121,10 @@ async fn an_answer_larger_than_the_limit_is_cut_off_not_read_whole() {
             tokio::spawn(async move {
                 let mut request = [0; 4096];
                 let _ = connection.read(&mut request).await;
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", ANSWER_LIMIT * 4);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    ANSWER_LIMIT * 4
+                );
                 let _ = connection.write_all(head.as_bytes()).await;
                 let chunk = vec![b' '; 64 * 1024];
                 while connection.write_all(&chunk).await.is_ok() {}
@@ -136,7 +139,13 @@ async fn an_answer_larger_than_the_limit_is_cut_off_not_read_whole() {
     .unwrap();
     let error = client.get("/jobs").await.err();
     assert!(
-        matches!(error, Some(CallError::Oversized { limit: ANSWER_LIMIT, .. })),
+        matches!(
+            error,
+            Some(CallError::Oversized {
+                limit: ANSWER_LIMIT,
+                ..
+            })
+        ),
         "{error:?}"
     );
 }

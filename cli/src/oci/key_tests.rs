@@ -155,7 +155,11 @@ fn an_error_other_code_left_in_aws_lc_is_not_taken_for_the_keys() {
         );
     };
     leave_an_unsupported_encryption();
-    assert_eq!(read(pem, Some(b"wrong")).unwrap_err(), KeyError::Undecryptable, "{file}");
+    assert_eq!(
+        read(pem, Some(b"wrong")).unwrap_err(),
+        KeyError::Undecryptable,
+        "{file}"
+    );
     leave_an_unsupported_encryption();
     assert_eq!(read(b"garbage", None).unwrap_err(), KeyError::NotPem);
 }

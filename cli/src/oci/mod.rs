@@ -15,9 +15,9 @@ use crate::{Ended, Problem};
 use clap::{Args, Subcommand};
 use client::{CallError, ResourceManager};
 use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
+use key::KeyError;
 use pipeguard_core::rollback::LastGood;
 use pipeguard_core::stack::{StackJob, last_good_apply};
-use key::KeyError;
 use signer::Signer;
 use std::io::Read;
 use std::path::PathBuf;
@@ -131,8 +131,7 @@ async fn jobs_until(
             query.push_str(&format!("&page={}", client::encode(page)));
         }
         let answer = resource_manager.get(&query).await.map_err(unavailable)?;
-        let read = StackJob::read_page(&answer.body)
-            .map_err(|error| Problem::Failed(error.to_string()))?;
+        let read = StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
         jobs.extend(read);
         if enough(&jobs) {
             return Ok(jobs);
@@ -151,7 +150,10 @@ async fn last_good(
     stack: &str,
     except: Option<&str>,
 ) -> Result<Result<StackJob, String>, Problem> {
-    let jobs = jobs_until(resource_manager, stack, |jobs| last_good_apply(jobs, except).is_settled()).await?;
+    let jobs = jobs_until(resource_manager, stack, |jobs| {
+        last_good_apply(jobs, except).is_settled()
+    })
+    .await?;
     Ok(last_good_of(&jobs, except, stack).cloned())
 }
 

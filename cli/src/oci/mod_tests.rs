@@ -69,7 +69,10 @@ fn a_credentials_file_is_read_up_to_its_limit_never_whole() {
     std::fs::create_dir_all(&directory).unwrap();
     let file = directory.join("key.pem");
     std::fs::write(&file, vec![b'k'; FILE_LIMIT]).unwrap();
-    assert_eq!(read_file(&file, "API signing key").map(|bytes| bytes.len()).ok(), Some(FILE_LIMIT));
+    assert_eq!(
+        read_file(&file, "API signing key").map(|bytes| bytes.len()).ok(),
+        Some(FILE_LIMIT)
+    );
     std::fs::write(&file, vec![b'k'; FILE_LIMIT + 1]).unwrap();
     assert!(read_file(&file, "API signing key").is_err());
     let _ = std::fs::remove_dir_all(directory);
@@ -79,7 +82,10 @@ fn a_credentials_file_is_read_up_to_its_limit_never_whole() {
 fn a_passphrase_is_taken_as_given_inline_and_without_its_line_ending_from_a_file() {
     let inline = Source::Inline(" spaced passphrase \n".into());
     assert_eq!(
-        read_passphrase(&inline, "key passphrase").ok().as_deref().map(Vec::as_slice),
+        read_passphrase(&inline, "key passphrase")
+            .ok()
+            .as_deref()
+            .map(Vec::as_slice),
         Some(b" spaced passphrase \n".as_slice())
     );
     let directory = std::env::temp_dir().join(format!("pipeguard-passphrase-{}", std::process::id()));

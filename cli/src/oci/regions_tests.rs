@@ -11,13 +11,19 @@ fn a_region_is_known_by_its_short_or_full_name_with_its_realms_domain() {
         langley.map(|region| (region.key, region.realm, region.domain)),
         Some(("lfi", "oc2", "oraclegovcloud.com"))
     );
-    assert_eq!(known("ltn").map(|region| region.domain), Some("oraclegovcloud.uk"));
+    assert_eq!(
+        known("ltn").map(|region| region.domain),
+        Some("oraclegovcloud.uk")
+    );
     assert_eq!(known("not-a-region-1"), None);
 }
 
 #[test]
 fn every_short_and_full_name_is_one_regions_only() {
-    let mut names: Vec<&str> = REGIONS.iter().flat_map(|(key, name, _, _)| [*key, *name]).collect();
+    let mut names: Vec<&str> = REGIONS
+        .iter()
+        .flat_map(|(key, name, _, _)| [*key, *name])
+        .collect();
     names.sort_unstable();
     let count = names.len();
     names.dedup();

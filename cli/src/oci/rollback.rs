@@ -75,14 +75,13 @@ pub async fn run(
             // return to the last good apply before it. A rollback that succeeded left the stack
             // in its last good state already: going back from there is a person's choice.
             let jobs = jobs_until(resource_manager, stack, |jobs| {
-                changed_state(jobs)
-                    .is_some_and(|latest| last_good_apply(jobs, Some(&latest.id)).is_settled())
+                changed_state(jobs).is_some_and(|latest| last_good_apply(jobs, Some(&latest.id)).is_settled())
             })
             .await?;
             let latest = changed_state(&jobs);
-            if let Some(rollback) = latest
-                .filter(|job| job.operation == JobOperation::ApplyRollback && job.state == JobState::Succeeded)
-            {
+            if let Some(rollback) = latest.filter(|job| {
+                job.operation == JobOperation::ApplyRollback && job.state == JobState::Succeeded
+            }) {
                 return Err(Problem::Usage(format!(
                     "stack {stack} shows rollback job {}, its last good state already: name the apply to return to with --to",
                     rollback.id

@@ -330,14 +330,22 @@ async fn after_a_rollback_the_stage_returns_to_the_state_the_rollback_returned_i
                 .unwrap()
         });
     let told = publish_with("pipeguard: web-app Deploy rolled back");
-    rollbacker(&[&state, &runs, &history, &to_e0, &to_anything_else], &[&told], &[])
-        .handle(action_failed())
-        .await
-        .unwrap();
+    rollbacker(
+        &[&state, &runs, &history, &to_e0, &to_anything_else],
+        &[&told],
+        &[],
+    )
+    .handle(action_failed())
+    .await
+    .unwrap();
     assert_eq!(
         (to_e0.num_calls(), to_anything_else.num_calls(), told.num_calls()),
         (1, 0, 1),
         "to e0, which the rollback returned the stage to, not e1, which it rolled away from"
     );
-    assert_eq!(history.num_calls(), 2, "the rollback's target is on the second page");
+    assert_eq!(
+        history.num_calls(),
+        2,
+        "the rollback's target is on the second page"
+    );
 }

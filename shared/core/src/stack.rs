@@ -106,9 +106,8 @@ impl StackJob {
     /// Reads one job (a GetJob body, or an element of a ListJobs array).
     pub fn read(value: &serde_json::Value) -> Result<Self, UnreadableJob> {
         let raw = RawJob::deserialize(value).map_err(|error| UnreadableJob(error.to_string()))?;
-        let (detailed_operation, rollback_target) = raw
-            .job_operation_details
-            .map_or((None, None), |details| {
+        let (detailed_operation, rollback_target) =
+            raw.job_operation_details.map_or((None, None), |details| {
                 let target = details
                     .target_rollback_job_id
                     .or(details.execution_plan_rollback_job_id);

@@ -26,7 +26,11 @@ fn the_last_good_apply_is_the_newest_succeeded_apply_never_a_plan_nor_the_failed
         job("j1", "APPLY", "SUCCEEDED", "2026-12-01T10:01:00.000Z"),
     ]);
     let jobs = StackJob::read_page(&page).unwrap();
-    assert_eq!(good(&jobs, Some("j5")).as_deref(), Some("j2"), "the newest, not the oldest");
+    assert_eq!(
+        good(&jobs, Some("j5")).as_deref(),
+        Some("j2"),
+        "the newest, not the oldest"
+    );
     assert_eq!(good(&jobs, Some("j2")).as_deref(), Some("j1"));
     assert_eq!(good(&jobs[..1], None), None);
     let mut later = jobs.clone();
@@ -52,12 +56,19 @@ fn after_a_rollback_the_last_good_apply_is_the_one_it_returned_to() {
     ]);
     let jobs = StackJob::read_page(&page).unwrap();
     assert_eq!(jobs[1].rollback_target.as_deref(), Some("e1"));
-    assert_eq!(good(&jobs, Some("e3")).as_deref(), Some("e1"), "not e2, rolled away from");
+    assert_eq!(
+        good(&jobs, Some("e3")).as_deref(),
+        Some("e1"),
+        "not e2, rolled away from"
+    );
     assert_eq!(last_rollback(&jobs).map(|job| job.id.as_str()), Some("r1"));
     assert!(
         matches!(
             last_good_apply(&jobs[..3], Some("e3")),
-            LastGood::Unlisted { target: Some("e1"), .. }
+            LastGood::Unlisted {
+                target: Some("e1"),
+                ..
+            }
         ),
         "e1 not read yet: never e2"
     );
@@ -70,7 +81,11 @@ fn after_a_rollback_the_last_good_apply_is_the_one_it_returned_to() {
         jobs.insert(2, plan);
     }
     let jobs = StackJob::read_page(&through_a_plan).unwrap();
-    assert_eq!(good(&jobs, Some("e3")).as_deref(), Some("e1"), "through the rollback's plan");
+    assert_eq!(
+        good(&jobs, Some("e3")).as_deref(),
+        Some("e1"),
+        "through the rollback's plan"
+    );
 }
 
 #[test]
@@ -107,7 +122,10 @@ fn a_failure_missing_a_field_still_reads() {
     let mut no_code = no_message.clone();
     no_code["failureDetails"] = json!({"message": "Error: quota"});
     let read = StackJob::read(&no_code).unwrap();
-    assert_eq!(read.failure.as_ref().map(|failure| failure.code.as_str()), Some("unknown"));
+    assert_eq!(
+        read.failure.as_ref().map(|failure| failure.code.as_str()),
+        Some("unknown")
+    );
     assert!(not_qualifying(&read, &["TERRAFORM_EXECUTION_ERROR".to_owned()]).is_some());
 }
 

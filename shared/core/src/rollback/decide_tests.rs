@@ -177,22 +177,36 @@ fn a_stage_returns_to_the_standard_execution_its_last_rollback_returned_to() {
         ..execution(id, "ROLLBACK")
     };
     // Succeeded in the stage, newest first: E1, E2, a rollback to E1 (E3 failed there).
-    let succeeded = [rollback("r1", "e1"), execution("e2", "STANDARD"), execution("e1", "STANDARD")];
+    let succeeded = [
+        rollback("r1", "e1"),
+        execution("e2", "STANDARD"),
+        execution("e1", "STANDARD"),
+    ];
     let target = last_good_execution(&succeeded, "e3");
-    assert_eq!(target.target().map(|execution| execution.id.as_str()), Some("e1"), "not e2");
+    assert_eq!(
+        target.target().map(|execution| execution.id.as_str()),
+        Some("e1"),
+        "not e2"
+    );
     let standard = [execution("e2", "STANDARD"), execution("e1", "STANDARD")];
     assert_eq!(
-        last_good_execution(&standard, "e3").target().map(|execution| execution.id.as_str()),
+        last_good_execution(&standard, "e3")
+            .target()
+            .map(|execution| execution.id.as_str()),
         Some("e2")
     );
     assert_eq!(
-        last_good_execution(&standard, "e2").target().map(|execution| execution.id.as_str()),
+        last_good_execution(&standard, "e2")
+            .target()
+            .map(|execution| execution.id.as_str()),
         Some("e1"),
         "not the failed one"
     );
     let unknown = [execution("x1", "FUTURE_KIND"), execution("e1", "STANDARD")];
     assert_eq!(
-        last_good_execution(&unknown, "e3").target().map(|execution| execution.id.as_str()),
+        last_good_execution(&unknown, "e3")
+            .target()
+            .map(|execution| execution.id.as_str()),
         Some("e1"),
         "a kind CodePipeline does not name is no state to return to"
     );
@@ -341,7 +355,9 @@ fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do(
     let unknown = choose(&RollbackPolicy::default(), &failure, apply, unlisted).unwrap_err();
     assert_eq!(unknown.label(), "NO_TARGET");
     assert!(
-        unknown.reason().contains("the one rollback r1 returned it to, and execution e0 is not in"),
+        unknown
+            .reason()
+            .contains("the one rollback r1 returned it to, and execution e0 is not in"),
         "{}",
         unknown.reason()
     );

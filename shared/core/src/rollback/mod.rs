@@ -9,6 +9,6 @@ pub mod target;
 mod verdict;
 
 pub use decide::{Failure, Plan, choose, last_good_execution, locate, not_a_rollback, qualifying_failure};
-pub use target::LastGood;
 pub use policy::{MessagePattern, RollbackPolicies, RollbackPolicy};
+pub use target::LastGood;
 pub use verdict::RollbackVerdict;

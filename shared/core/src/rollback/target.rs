@@ -73,10 +73,7 @@ impl<'a, T> LastGood<'a, T> {
     /// Whether reading older runs cannot change the answer: found, or a rollback whose target
     /// nobody named. A rollback's target not yet listed may be on a later page.
     pub fn is_settled(&self) -> bool {
-        matches!(
-            self,
-            Self::Found { .. } | Self::Unlisted { target: None, .. }
-        )
+        matches!(self, Self::Found { .. } | Self::Unlisted { target: None, .. })
     }
 }
 

@@ -40,7 +40,13 @@ fn after_a_rollback_the_last_good_state_is_the_one_it_returned_to_not_the_one_it
     ];
     let answer = last_good(&newest_first, Some("e3"), view);
     assert_eq!(answer.target().map(|run| run.0), Some("e1"), "not e2");
-    assert!(matches!(answer, LastGood::Found { via: Some(Listed("r1", ..)), .. }));
+    assert!(matches!(
+        answer,
+        LastGood::Found {
+            via: Some(Listed("r1", ..)),
+            ..
+        }
+    ));
     assert!(answer.is_settled());
 }
 
@@ -63,7 +69,10 @@ fn the_target_is_the_newest_succeeded_apply_never_a_plan_nor_the_failed_one() {
         LastGood::Nothing,
         "nothing to return to"
     );
-    assert!(!LastGood::<Listed>::Nothing.is_settled(), "an older page may hold one");
+    assert!(
+        !LastGood::<Listed>::Nothing.is_settled(),
+        "an older page may hold one"
+    );
 }
 
 #[test]
@@ -105,7 +114,13 @@ fn a_rollback_whose_target_is_not_listed_is_not_passed_over() {
     ];
     let answer = last_good(&newest_first, Some("e3"), view);
     assert!(
-        matches!(answer, LastGood::Unlisted { rollback: Listed("r1", ..), target: Some("e1") }),
+        matches!(
+            answer,
+            LastGood::Unlisted {
+                rollback: Listed("r1", ..),
+                target: Some("e1")
+            }
+        ),
         "never e2, which the rollback rolled away from: {answer:?}"
     );
     assert!(!answer.is_settled(), "e1 may be on an older page");
@@ -129,7 +144,14 @@ fn a_rollback_to_the_failed_run_left_no_good_state_and_the_search_goes_on() {
         "also when the failed run is not listed"
     );
     assert_eq!(
-        found(&[Listed("r1", true, "R:p1"), Listed("p1", true, "P"), Listed("e1", true, "A")], None),
+        found(
+            &[
+                Listed("r1", true, "R:p1"),
+                Listed("p1", true, "P"),
+                Listed("e1", true, "A")
+            ],
+            None
+        ),
         Some("e1"),
         "a rollback to a run that left no state of its own"
     );

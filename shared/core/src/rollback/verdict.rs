@@ -119,9 +119,7 @@ impl RollbackVerdict {
             Self::FailedRollback { .. }
             | Self::NoTarget { .. }
             | Self::TargetUnknown { .. }
-            | Self::Refused(_) => {
-                Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason()))
-            }
+            | Self::Refused(_) => Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason())),
             Self::Skip(_) | Self::NotQualifying(_) | Self::AlreadyRollingBack(_) => None,
         }
     }
