@@ -210,6 +210,11 @@ async fn after_a_rollback_a_failed_deploy_returns_to_what_the_rollback_returned_
     local
         .reaches(by_hand["id"].as_str().unwrap_or_default(), "Succeeded", TIMEOUT)
         .await;
+    let (code, _, stderr) = local
+        .cli(&["rollback", "web-app", "Deploy", "--dry-run"], &[])
+        .await;
+    assert_eq!(code, 2, "the stage shows a rollback's state already: {stderr}");
+    assert!(stderr.contains("its last good state already"), "{stderr}");
     // E3 fails: the stage's last good state is E1's, which the rollback returned it to.
     route_stage_failures(&local);
     run(&local).await;
