@@ -353,7 +353,7 @@ fn read_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<Vec<u8>>, P
         .map_err(cannot)?;
     if bytes.len() > FILE_LIMIT {
         return Err(Problem::Usage(format!(
-            "the {what} at {} is larger than {} KiB: not one",
+            "the {what} at {} is over {} KiB, larger than any {what} is",
             path.display(),
             FILE_LIMIT / 1024
         )));
@@ -381,6 +381,13 @@ fn warn_if_open(path: &std::path::Path) {
 /// The signer of `identity`; a key that cannot sign is a configuration error that says which
 /// key, and where its passphrase is set.
 fn signer(identity: &Identity) -> Result<Signer, Problem> {
+    if let Credentials::ApiKey {
+        key: Source::File(path),
+        ..
+    } = &identity.credentials
+    {
+        warn_if_open(path);
+    }
     let (key_id, pem, passphrase, key_from, passphrase_from) = match &identity.credentials {
         Credentials::ApiKey {
             key_id,
@@ -388,12 +395,7 @@ fn signer(identity: &Identity) -> Result<Signer, Problem> {
             passphrase,
         } => (
             key_id.clone(),
-            {
-                if let Source::File(path) = key {
-                    warn_if_open(path);
-                }
-                read(key, "API signing key")?
-            },
+            read(key, "API signing key")?,
             passphrase,
             match key {
                 Source::File(path) => path.display().to_string(),
