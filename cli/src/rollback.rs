@@ -1,12 +1,13 @@
 //! `pipeguard rollback PIPELINE STAGE`: apply-rollback's target selection by hand. Without
-//! `--to`, the newest execution that succeeded in the stage and is not a rollback; with it,
+//! `--to`, the stage's last good state before its current execution (the newest execution that
+//! succeeded in it, or, when that is a rollback, the one it returned the stage to); with it,
 //! that execution, if it is one CodePipeline can return the stage to.
 
 use crate::aws::Aws;
 use crate::{Ended, Problem};
 use clap::Args;
-use pipeguard_core::pipeline::ExecutionType;
-use pipeguard_core::rollback::{self, Plan, RollbackVerdict};
+use pipeguard_core::pipeline::{ExecutionSummary, ExecutionType, StageStatus};
+use pipeguard_core::rollback::{self, LastGood, Plan, RollbackVerdict};
 use serde_json::json;
 
 #[derive(Args)]
@@ -19,6 +20,53 @@ pub struct RollbackArgs {
     /// Say what would happen, change nothing
     #[arg(long)]
     dry_run: bool,
+}
+
+/// The execution `--to` names, if the stage can be returned to it.
+async fn named(aws: &Aws, pipeline: &str, stage: &str, id: &str) -> Result<ExecutionSummary, Problem> {
+    let target = aws
+        .codepipeline
+        .newest_execution_where(pipeline, Some(stage), |execution| execution.id == id)
+        .await?
+        .ok_or_else(|| {
+            Problem::Usage(format!(
+                "execution {id} did not succeed in stage {stage} of {pipeline}"
+            ))
+        })?;
+    if target.execution_type == ExecutionType::Rollback {
+        return Err(Problem::Usage(format!(
+            "execution {} is itself a rollback; CodePipeline rolls back only to a standard execution",
+            target.id
+        )));
+    }
+    Ok(target)
+}
+
+/// The stage's last good state before `current` (the rule apply-rollback follows): after a
+/// rollback, the execution it returned the stage to.
+async fn last_good(
+    aws: &Aws,
+    pipeline: &str,
+    stage: &str,
+    current: &str,
+) -> Result<ExecutionSummary, Problem> {
+    let succeeded = aws
+        .codepipeline
+        .executions_until(pipeline, Some(stage), |read| {
+            rollback::last_good_execution(read, current).is_settled()
+        })
+        .await?;
+    match rollback::last_good_execution(&succeeded, current) {
+        LastGood::Found { target, .. } => Ok(target.clone()),
+        LastGood::Unlisted { rollback, target } => Err(Problem::Failed(format!(
+            "the last good state of stage {stage} of {pipeline} is the one rollback {} returned it to, and execution {} is not in its history: name the execution to return to with --to",
+            rollback.id,
+            target.unwrap_or("(not named by CodePipeline)")
+        ))),
+        LastGood::Nothing => Err(Problem::Failed(format!(
+            "no earlier execution succeeded in stage {stage} of {pipeline}: nothing to roll back to"
+        ))),
+    }
 }
 
 pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Problem> {
@@ -48,37 +96,24 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Pro
         )));
     }
     let current = stages[index].execution_id.clone().unwrap_or_default();
-    let target = aws
-        .codepipeline
-        .newest_execution_where(&pipeline, Some(&stage), |execution| match &to {
-            Some(id) => execution.id == *id,
-            None => rollback::is_rollback_target(execution, &current),
-        })
-        .await?;
-    let target = match (target, &to) {
-        (None, Some(id)) => {
-            return Err(Problem::Usage(format!(
-                "execution {id} did not succeed in stage {stage} of {pipeline}"
-            )));
-        }
-        (None, None) => {
-            return Err(Problem::Failed(format!(
-                "no earlier execution succeeded in stage {stage} of {pipeline}: nothing to roll back to"
-            )));
-        }
-        (Some(target), _) if target.execution_type == ExecutionType::Rollback => {
-            return Err(Problem::Usage(format!(
-                "execution {} is itself a rollback; CodePipeline rolls back only to a standard execution",
-                target.id
-            )));
-        }
-        (Some(target), _) if target.id == current => {
-            return Err(Problem::Usage(format!(
-                "stage {stage} already shows execution {current}"
-            )));
-        }
-        (Some(target), _) => target,
+    // A rollback that succeeded left the stage in its last good state already: going back from
+    // there is a choice only a person can make.
+    let rolled_back = stages[index].execution_type == Some(ExecutionType::Rollback)
+        && stages[index].status == Some(StageStatus::Succeeded);
+    if rolled_back && to.is_none() {
+        return Err(Problem::Usage(format!(
+            "stage {stage} of {pipeline} shows rollback {current}, its last good state already: name the execution to return to with --to"
+        )));
+    }
+    let target = match &to {
+        Some(id) => named(aws, &pipeline, &stage, id).await?,
+        None => last_good(aws, &pipeline, &stage, &current).await?,
     };
+    if target.id == current {
+        return Err(Problem::Usage(format!(
+            "stage {stage} already shows execution {current}"
+        )));
+    }
     let plan_text = format!(
         "stage {stage} of {pipeline} from execution {current} to {}{}",
         target.id,

@@ -1,16 +1,16 @@
 //! `pipeguard oci apply --stack`: what Oracle's published rollback script does, done right. It
 //! applies the stack (AUTO_APPROVED), waits for the job (polling that backs off, until
 //! `--timeout`), and when the apply fails with a code `--rollback-on` names, rolls the stack back
-//! to its newest good apply (every page of its jobs, newest first: never the oldest, never a
-//! rollback, never the failed job), waits for that too, and says from which job to which, and
+//! to its last good apply (every page of its jobs it needs, newest first: never the oldest, never
+//! the failed job, and after a rollback the apply it returned to), waits for that too, and says from which job to which, and
 //! how the rollback ended. Creates carry an `opc-retry-token`, so a create asked again makes no
 //! second job.
 
 use super::client::{Answer, CallError, ResourceManager, encode};
-use super::{jobs_until, outcome, unavailable};
+use super::{last_good, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
-use pipeguard_core::stack::{JobState, StackJob, last_good_apply, not_qualifying};
+use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -148,19 +148,6 @@ fn rollback_codes(named: &[String]) -> Result<Vec<String>, Problem> {
         .collect()
 }
 
-/// The newest good apply before `failed`, reading the stack's jobs newest first until it is found.
-async fn target(
-    resource_manager: &ResourceManager,
-    stack: &str,
-    failed: &str,
-) -> Result<Option<StackJob>, Problem> {
-    let jobs = jobs_until(resource_manager, stack, |jobs| {
-        last_good_apply(jobs, Some(failed)).is_some()
-    })
-    .await?;
-    Ok(last_good_apply(&jobs, Some(failed)).cloned())
-}
-
 pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {
     let stack = args.stack.as_str();
     let rollback_on = rollback_codes(&args.rollback_on)?;
@@ -228,11 +215,8 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     // From here the apply has failed whatever happens: a problem with the rollback is said
     // with it, and the command still exits 1.
     match roll_back(resource_manager, stack, &failed).await {
-        Ok(None) => skipped(
-            format!("no earlier successful apply of stack {stack}"),
-            "no_target",
-        ),
-        Ok(Some(RolledBack { target, end })) => report(
+        Ok(Err(why)) => skipped(why, "no_target"),
+        Ok(Ok(RolledBack { target, end })) => report(
             Ended::Failed,
             format!(
                 "{headline}; {}: rollback job {} to apply job {} (created {})",
@@ -313,19 +297,20 @@ pub(super) fn rollback_end(waited: Waited, stack: &str) -> RollbackEnd {
     }
 }
 
-/// Finds the newest good apply before `failed`, rolls the stack back to it and waits; None when
-/// there is none.
+/// Finds the last good apply before `failed`, rolls the stack back to it and waits; or says why
+/// there is none to return to.
 async fn roll_back(
     resource_manager: &ResourceManager,
     stack: &str,
     failed: &StackJob,
-) -> Result<Option<RolledBack>, Problem> {
-    let Some(target) = target(resource_manager, stack, &failed.id).await? else {
-        return Ok(None);
+) -> Result<Result<RolledBack, String>, Problem> {
+    let target = match last_good(resource_manager, stack, Some(&failed.id)).await? {
+        Ok(target) => target,
+        Err(why) => return Ok(Err(why)),
     };
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
     let end = rollback_end(wait(resource_manager, rollback).await, stack);
-    Ok(Some(RolledBack { target, end }))
+    Ok(Ok(RolledBack { target, end }))
 }
 
 pub(super) fn job_json(job: &StackJob) -> Value {

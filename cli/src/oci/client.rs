@@ -1,11 +1,11 @@
 //! Resource Manager over HTTPS, signed (`signer`): where it is (the region's endpoint, or
 //! `--endpoint` / `OCI_CLI_ENDPOINT`), the one request shape it takes, and its answers read into
-//! a typed error a person can act on. 429 and 5xx answers and dropped connections are asked
-//! again, backing off, until the command's deadline.
+//! a typed error a person can act on. What Oracle's SDKs ask again by default is asked again,
+//! backing off, until the command's deadline (`asked_again`); answers are read up to a limit.
 
 use super::signer::{Signer, Unsigned};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -29,6 +29,10 @@ const CALL_MARGIN: Duration = Duration::from_secs(2);
 const ATTEMPT_LIMIT: Duration = Duration::from_secs(60);
 /// How much of an error answer that is not OCI's JSON (a proxy's page) is said.
 const FOREIGN_BODY_SHOWN: usize = 200;
+/// The largest answer read. A ListJobs page of 50 job summaries is tens of KiB and a job with
+/// its Terraform variables a few; an endpoint that answers without end (a mistyped
+/// `--endpoint`, a proxy gone wrong) is cut off here rather than filling memory.
+const ANSWER_LIMIT: usize = 4 * 1024 * 1024;
 
 /// A call that did not get the answer it asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +62,16 @@ pub enum CallError {
         endpoint: String,
         /// What is wrong with it.
         cause: String,
+    },
+    /// The answer was larger than pipeguard reads (`ANSWER_LIMIT`).
+    #[error(
+        "Resource Manager at {endpoint} answered with more than {limit} bytes: not an answer pipeguard reads"
+    )]
+    Oversized {
+        /// Where it was asked.
+        endpoint: String,
+        /// The most read.
+        limit: usize,
     },
     /// Any other error answer: the request itself was refused.
     #[error("Resource Manager answered {status} {code}: {message} (opc-request-id {request_id})")]
@@ -94,16 +108,18 @@ pub struct ResourceManager {
     deadline: Instant,
 }
 
-/// The endpoint: `--endpoint` (or `OCI_CLI_ENDPOINT`) as given, without the API version it
-/// may end with; otherwise the region's, in Oracle's commercial realm (`oraclecloud.com`).
-pub fn endpoint_of(endpoint: Option<&str>, region: &str) -> String {
-    match endpoint {
-        Some(endpoint) => endpoint
-            .trim_end_matches('/')
-            .trim_end_matches(API_VERSION)
-            .to_owned(),
-        None => format!("https://resourcemanager.{region}.oraclecloud.com"),
-    }
+/// `--endpoint` (or `OCI_CLI_ENDPOINT`) as given, without the API version it may end with.
+pub fn endpoint_given(endpoint: &str) -> String {
+    endpoint
+        .trim_end_matches('/')
+        .trim_end_matches(API_VERSION)
+        .to_owned()
+}
+
+/// Resource Manager's endpoint in `region` of the realm whose domain is `domain` (the SDKs'
+/// template `https://resourcemanager.{region}.{secondLevelDomain}`, cli/OCI-FACTS.md 2).
+pub fn region_endpoint_of(region: &str, domain: &str) -> String {
+    format!("https://resourcemanager.{region}.{domain}")
 }
 
 /// RFC 3986's unreserved characters stay, everything else is percent-encoded: OCI signs the
@@ -171,14 +187,16 @@ impl ResourceManager {
         }
     }
 
-    /// GET `path_and_query` (after the API version), asked again after 429, 5xx or no answer.
+    /// GET `path_and_query` (after the API version), asked again (`asked_again`, or no answer).
     pub async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
         self.call("GET", path_and_query, None).await
     }
 
-    /// POST `body` to `path` with `retry_token` (`opc-retry-token`): asked again after 429, 5xx
-    /// or no answer with the same token, so that Resource Manager makes one job however many
-    /// times it was asked. A 409 (the stack runs a job already) is answered, not asked again.
+    /// POST `body` to `path` with `retry_token` (`opc-retry-token`): asked again (`asked_again`,
+    /// or no answer) with the same token, so that Resource Manager makes one job however many
+    /// times it was asked. A 409 `Conflict` (the stack runs a job already) is answered, not
+    /// asked again; a 409 `LockConflict` or `IncorrectState` (a lock about to be released, as
+    /// when a rollback follows the apply that just failed) is asked again.
     pub async fn post(&self, path: &str, body: &Value, retry_token: &str) -> Result<Answer, CallError> {
         self.call("POST", path, Some((body.to_string(), retry_token)))
             .await
@@ -214,7 +232,7 @@ impl ResourceManager {
                     unreachable += 1;
                     unreachable < UNREACHABLE_ATTEMPTS
                 }
-                Err(CallError::Refused { status, .. }) => *status == 429 || *status >= 500,
+                Err(CallError::Refused { status, code, .. }) => asked_again(*status, code),
                 _ => false,
             };
             if !again || Instant::now() + backoff >= self.deadline {
@@ -316,11 +334,23 @@ impl ResourceManager {
             header("opc-request-id").unwrap_or_default(),
             header("opc-next-page"),
         );
-        let body = tokio::time::timeout_at(attempt_ends, response.into_body().collect())
-            .await
-            .map_err(|_| unreachable(format!("{silent}: the answer did not end")))?
-            .map_err(|error| unreachable(error.to_string()))?
-            .to_bytes();
+        let body = tokio::time::timeout_at(
+            attempt_ends,
+            Limited::new(response.into_body(), ANSWER_LIMIT).collect(),
+        )
+        .await
+        .map_err(|_| unreachable(format!("{silent}: the answer did not end")))?
+        .map_err(|error| {
+            if error.is::<LengthLimitError>() {
+                CallError::Oversized {
+                    endpoint: self.endpoint.clone(),
+                    limit: ANSWER_LIMIT,
+                }
+            } else {
+                unreachable(error.to_string())
+            }
+        })?
+        .to_bytes();
         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(Answer {
@@ -350,6 +380,19 @@ impl ResourceManager {
                 request_id,
             }
         })
+    }
+}
+
+/// Whether an error answer is asked again, as Oracle's Go SDK's default retry policy decides
+/// (`common/retry.go`, `defaultRetryStatusCodeMap` and `IsErrorRetryableByDefault`;
+/// cli/OCI-FACTS.md 5): 409 `IncorrectState` and `LockConflict` (a state that will pass: a stack
+/// locked by a job that is ending), 429, and 500 to 504 but 501 (`MethodNotImplemented`, which
+/// asking again cannot change). Another 409 (`Conflict`: the stack runs a job) is said.
+pub fn asked_again(status: u16, code: &str) -> bool {
+    match status {
+        409 => matches!(code, "IncorrectState" | "LockConflict"),
+        429 | 500 | 502..=504 => true,
+        _ => false,
     }
 }
 

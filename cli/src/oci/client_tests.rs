@@ -3,15 +3,15 @@ use super::*;
 #[test]
 fn the_endpoint_is_the_regions_or_the_one_given_without_its_api_version() {
     assert_eq!(
-        endpoint_of(None, "us-ashburn-1"),
+        region_endpoint_of("us-ashburn-1", "oraclecloud.com"),
         "https://resourcemanager.us-ashburn-1.oraclecloud.com"
     );
     assert_eq!(
-        endpoint_of(Some("http://127.0.0.1:4566/20180917/"), "ignored"),
+        endpoint_given("http://127.0.0.1:4566/20180917/"),
         "http://127.0.0.1:4566"
     );
     assert_eq!(
-        endpoint_of(Some("https://proxy.example/orm"), "x"),
+        endpoint_given("https://proxy.example/orm"),
         "https://proxy.example/orm"
     );
 }
@@ -85,4 +85,67 @@ fn a_page_that_is_not_ocis_json_is_quoted_briefly_and_never_with_the_credentials
             "(an answer that repeats the request's credentials, not shown)"
         );
     }
+}
+
+#[test]
+fn what_oracles_sdks_ask_again_is_asked_again_and_nothing_else() {
+    for (status, code) in [
+        (409, "IncorrectState"),
+        (409, "LockConflict"),
+        (429, "TooManyRequests"),
+        (500, "InternalServerError"),
+        (502, "(no OCI error code)"),
+        (503, "ServiceUnavailable"),
+        (504, "GatewayTimeout"),
+    ] {
+        assert!(asked_again(status, code), "{status} {code}");
+    }
+    for (status, code) in [
+        (409, "Conflict"),
+        (409, "InvalidatedRetryToken"),
+        (501, "MethodNotImplemented"),
+        (400, "InvalidParameter"),
+        (404, "NotAuthorizedOrNotFound"),
+    ] {
+        assert!(!asked_again(status, code), "{status} {code}");
+    }
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_the_limit_is_cut_off_not_read_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut connection, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0; 4096];
+                let _ = connection.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    ANSWER_LIMIT * 4
+                );
+                let _ = connection.write_all(head.as_bytes()).await;
+                let chunk = vec![b' '; 64 * 1024];
+                while connection.write_all(&chunk).await.is_ok() {}
+            });
+        }
+    });
+    let client = ResourceManager::new(
+        format!("http://{address}"),
+        signer(),
+        Instant::now() + Duration::from_secs(20),
+    )
+    .unwrap();
+    let error = client.get("/jobs").await.err();
+    assert!(
+        matches!(
+            error,
+            Some(CallError::Oversized {
+                limit: ANSWER_LIMIT,
+                ..
+            })
+        ),
+        "{error:?}"
+    );
 }

@@ -273,6 +273,24 @@ pub fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Ide
     })
 }
 
+/// The permission bits the OCI CLI warns about: any but the owner's read and write (its
+/// `FilePermissionChecker.warn_on_invalid_file_permissions`, `unwanted_perms = 127  # octal 177`).
+const UNWANTED_PERMISSIONS: u32 = 0o177;
+
+/// The OCI CLI's warning for a key or config file at `path` whose `mode` lets others read or
+/// write it (cli/OCI-FACTS.md 6c), in its words; none when the mode is the owner's alone, or when
+/// `OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING` (`suppressed`) is `True`, as the CLI reads it.
+pub fn permissions_warning(path: &str, mode: u32, suppressed: Option<&str>) -> Option<String> {
+    (mode & UNWANTED_PERMISSIONS != 0 && suppressed != Some("True")).then(|| {
+        format!(
+            "WARNING: Permissions on {path} are too open. To fix this please try executing the following command: \
+             oci setup repair-file-permissions --file {path} (or chmod 600 {path}). Alternatively to hide this \
+             warning, you may set the environment variable, OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING: \
+             export OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING=True"
+        )
+    })
+}
+
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod tests;

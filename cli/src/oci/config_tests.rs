@@ -272,3 +272,30 @@ fn a_resource_principals_passphrase_is_given_as_its_key_is() {
         );
     }
 }
+
+#[test]
+fn a_file_others_may_read_or_write_gets_the_oci_clis_warning_unless_it_is_suppressed() {
+    for private in [0o100600, 0o100400] {
+        assert_eq!(
+            permissions_warning("/h/.oci/key.pem", private, None),
+            None,
+            "{private:o}"
+        );
+    }
+    for open in [0o100644, 0o100640, 0o100604, 0o100660, 0o100700] {
+        let warning = permissions_warning("/h/.oci/key.pem", open, None).unwrap_or_default();
+        assert!(
+            warning.starts_with("WARNING: Permissions on /h/.oci/key.pem are too open."),
+            "{open:o}: {warning}"
+        );
+        assert!(warning.contains("oci setup repair-file-permissions --file /h/.oci/key.pem"));
+    }
+    assert_eq!(
+        permissions_warning("/h/.oci/config", 0o100644, Some("True")),
+        None
+    );
+    assert!(
+        permissions_warning("/h/.oci/config", 0o100644, Some("true")).is_some(),
+        "the CLI hides it for `True` only"
+    );
+}

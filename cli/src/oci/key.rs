@@ -46,7 +46,7 @@ pub enum KeyError {
 const PASSPHRASE_LIMIT: usize = 1024;
 
 /// The longest PEM text read: an 8192-bit key is under 7 KiB, and AWS-LC counts in `int`.
-const PEM_LIMIT: usize = 64 * 1024;
+pub(super) const PEM_LIMIT: usize = 64 * 1024;
 
 /// The passphrase AWS-LC asks `give_passphrase` for, whether it asked (the key is encrypted),
 /// and whether the passphrase was too long to give.
@@ -98,8 +98,10 @@ pub fn read(pem: &[u8], passphrase: Option<&[u8]>) -> Result<RsaKeyPair, KeyErro
     };
     // SAFETY: the memory BIO reads `pem` in place and is freed below, while `pem` lives; the
     // callback and its argument are as `give_passphrase` says; the key, when one is returned, is
-    // freed below; AWS-LC's error queue of this thread is cleared of what the reading left.
+    // freed below; AWS-LC's error queue of this thread is cleared before the reading (so that
+    // what other code left there is not taken for this key's errors) and of what it left.
     unsafe {
+        ffi::ERR_clear_error();
         let bio = ffi::BIO_new_mem_buf(pem.as_ptr().cast::<c_void>(), length);
         let key = if bio.is_null() {
             ptr::null_mut()

@@ -139,3 +139,27 @@ fn a_failed_read_leaves_no_error_behind_in_aws_lc() {
     }
     assert!(read(pem, Some(PASSPHRASE)).is_ok(), "{file}");
 }
+
+#[test]
+fn an_error_other_code_left_in_aws_lc_is_not_taken_for_the_keys() {
+    let (file, pem) = ENCRYPTED[0];
+    // SAFETY: adds one error to this thread's queue, as a failed call elsewhere would leave it;
+    // the file name is a static C string.
+    let leave_an_unsupported_encryption = || unsafe {
+        ffi::ERR_put_error(
+            ffi::ERR_LIB_PEM,
+            0,
+            ffi::PEM_R_UNSUPPORTED_ENCRYPTION,
+            c"elsewhere.c".as_ptr(),
+            1,
+        );
+    };
+    leave_an_unsupported_encryption();
+    assert_eq!(
+        read(pem, Some(b"wrong")).unwrap_err(),
+        KeyError::Undecryptable,
+        "{file}"
+    );
+    leave_an_unsupported_encryption();
+    assert_eq!(read(b"garbage", None).unwrap_err(), KeyError::NotPem);
+}

@@ -6,6 +6,7 @@ mod apply;
 mod client;
 mod config;
 mod key;
+mod regions;
 mod rollback;
 mod signer;
 mod status;
@@ -15,10 +16,16 @@ use clap::{Args, Subcommand};
 use client::{CallError, ResourceManager};
 use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
 use key::KeyError;
+use pipeguard_core::rollback::LastGood;
+use pipeguard_core::stack::{StackJob, last_good_apply};
 use signer::Signer;
+use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::time::Instant;
+// The key and its passphrase, as read, are wiped when dropped (zeroize is already in the build,
+// through rustls).
+use zeroize::Zeroizing;
 
 #[derive(Args)]
 pub struct OciArgs {
@@ -80,7 +87,7 @@ pub async fn run(
     let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
     let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
     let endpoint = match (endpoint, region) {
-        (Some(endpoint), _) => client::endpoint_of(Some(&endpoint), ""),
+        (Some(endpoint), _) => client::endpoint_given(&endpoint),
         (None, Some(region)) => region_endpoint(&region)?,
         (None, None) => {
             return Err(Problem::Usage(
@@ -110,8 +117,8 @@ pub async fn run(
 async fn jobs_until(
     resource_manager: &ResourceManager,
     stack: &str,
-    enough: impl Fn(&[pipeguard_core::stack::StackJob]) -> bool,
-) -> Result<Vec<pipeguard_core::stack::StackJob>, Problem> {
+    enough: impl Fn(&[StackJob]) -> bool,
+) -> Result<Vec<StackJob>, Problem> {
     let mut jobs = Vec::new();
     let mut page: Option<String> = None;
     let mut seen = std::collections::BTreeSet::new();
@@ -124,8 +131,7 @@ async fn jobs_until(
             query.push_str(&format!("&page={}", client::encode(page)));
         }
         let answer = resource_manager.get(&query).await.map_err(unavailable)?;
-        let read = pipeguard_core::stack::StackJob::read_page(&answer.body)
-            .map_err(|error| Problem::Failed(error.to_string()))?;
+        let read = StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
         jobs.extend(read);
         if enough(&jobs) {
             return Ok(jobs);
@@ -134,6 +140,33 @@ async fn jobs_until(
             Some(next) => page = Some(next),
             None => return Ok(jobs),
         }
+    }
+}
+
+/// The stack's last good apply before `except` (the rule apply-rollback follows): the apply to
+/// return to, read page by page until it is known; or why there is none, in a sentence.
+async fn last_good(
+    resource_manager: &ResourceManager,
+    stack: &str,
+    except: Option<&str>,
+) -> Result<Result<StackJob, String>, Problem> {
+    let jobs = jobs_until(resource_manager, stack, |jobs| {
+        last_good_apply(jobs, except).is_settled()
+    })
+    .await?;
+    Ok(last_good_of(&jobs, except, stack).cloned())
+}
+
+/// The last good apply of `jobs` before `except`, or why there is none, in a sentence.
+fn last_good_of<'a>(jobs: &'a [StackJob], except: Option<&str>, stack: &str) -> Result<&'a StackJob, String> {
+    match last_good_apply(jobs, except) {
+        LastGood::Found { target, .. } => Ok(target),
+        LastGood::Unlisted { rollback, target } => Err(format!(
+            "the last good state of stack {stack} is the one rollback job {} returned it to, and apply job {} is not among its jobs: rolling back to an earlier apply would return to one it rolled away from",
+            rollback.id,
+            target.unwrap_or("(not named by Resource Manager)")
+        )),
+        LastGood::Nothing => Err(format!("no earlier successful apply of stack {stack}")),
     }
 }
 
@@ -185,26 +218,30 @@ fn unavailable(error: CallError) -> Problem {
             Problem::Unavailable(error.to_string())
         }
         CallError::Invalid { .. } => Problem::Usage(error.to_string()),
-        CallError::Refused { .. } => Problem::Failed(error.to_string()),
+        CallError::Refused { .. } | CallError::Oversized { .. } => Problem::Failed(error.to_string()),
     }
 }
 
-/// Resource Manager's endpoint in `region`, a region's full name in any case (the SDKs lower-case
-/// it): a short name (`iad`) or anything else that is not one would only fail later as a host
-/// that cannot be found.
+/// Resource Manager's endpoint in `region`, in any case (the SDKs lower-case it): a region the
+/// SDKs know, by its full or its short name (`iad`), in its realm's domain; another full name in
+/// the commercial realm, as the SDKs do; anything else would only fail later as a host that
+/// cannot be found.
 fn region_endpoint(region: &str) -> Result<String, Problem> {
-    let region = region.to_ascii_lowercase();
+    let region = region.trim().to_ascii_lowercase();
+    if let Some(known) = regions::known(&region) {
+        return Ok(client::region_endpoint_of(known.name, known.domain));
+    }
     let named = region.contains('-')
         && region
             .bytes()
             .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
     if named {
-        Ok(client::endpoint_of(None, &region))
+        Ok(client::region_endpoint_of(&region, regions::COMMERCIAL_DOMAIN))
     } else {
         Err(Problem::Usage(format!(
             "the OCI region `{region}` (from --region, OCI_CLI_REGION, the profile or the resource \
-             principal, in that order) is not a region's full name such as us-ashburn-1; short names \
-             such as iad are not read. Give the full name, or --endpoint for another realm"
+             principal, in that order) is not a region's full name such as us-ashburn-1 or a short name \
+             such as iad that Oracle's SDKs know. Give the full name, or --endpoint"
         )))
     }
 }
@@ -255,12 +292,13 @@ fn identity(
                 .ok_or_else(|| {
                     Problem::Usage("no OCI config file: pass --config-file or set OCI_CLI_CONFIG_FILE".into())
                 })?;
-            let text = std::fs::read_to_string(&file).map_err(|error| {
+            let bytes = read_file(&file, "OCI config file").map_err(|problem| {
                 Problem::Usage(format!(
-                    "cannot read the OCI config file {} ({error}): run `oci setup config`, or pass --config-file",
-                    file.display()
+                    "{problem}: run `oci setup config`, or pass --config-file"
                 ))
             })?;
+            let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+            warn_if_open(&file);
             let profile = profile
                 .or_else(|| env("OCI_CLI_PROFILE"))
                 .unwrap_or_else(|| "DEFAULT".into());
@@ -274,35 +312,82 @@ fn identity(
     }
 }
 
-/// A value as the resource principal contract and the config file give it, trimmed.
-fn read(source: &Source, what: &str) -> Result<String, Problem> {
-    let text = match source {
-        Source::Inline(value) => value.clone(),
+/// A value as the resource principal contract and the config file give it, trimmed, in a
+/// buffer wiped when it is dropped (it may be a key).
+fn read(source: &Source, what: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let bytes = match source {
+        Source::Inline(value) => Zeroizing::new(value.as_bytes().to_vec()),
         Source::File(path) => read_file(path, what)?,
     };
-    Ok(text.trim().to_owned())
+    Ok(Zeroizing::new(bytes.trim_ascii().to_vec()))
 }
 
 /// A passphrase as given: inline exactly, or a file's text without its line ending.
-fn read_passphrase(source: &Source, what: &str) -> Result<String, Problem> {
+fn read_passphrase(source: &Source, what: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
     match source {
-        Source::Inline(value) => Ok(value.clone()),
+        Source::Inline(value) => Ok(Zeroizing::new(value.as_bytes().to_vec())),
         Source::File(path) => {
             let text = read_file(path, what)?;
-            let line = text.strip_suffix('\n').unwrap_or(&text);
-            Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
+            let line = text.strip_suffix(b"\n").unwrap_or(&text);
+            Ok(Zeroizing::new(line.strip_suffix(b"\r").unwrap_or(line).to_vec()))
         }
     }
 }
 
-fn read_file(path: &std::path::Path, what: &str) -> Result<String, Problem> {
-    std::fs::read_to_string(path)
-        .map_err(|error| Problem::Usage(format!("cannot read the {what} at {} ({error})", path.display())))
+/// The most of a credentials file that is read: a PEM key of 8192 bits is under 7 KiB, and a
+/// token, a passphrase or a config file is smaller; a path to a device (`/dev/zero`) or a huge
+/// file is refused after this much, never read whole into memory.
+const FILE_LIMIT: usize = key::PEM_LIMIT;
+
+/// A credentials file, at most `FILE_LIMIT` bytes of it, in a buffer wiped when it is dropped.
+fn read_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let cannot = |error: std::io::Error| {
+        Problem::Usage(format!("cannot read the {what} at {} ({error})", path.display()))
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    // Allocated at its largest at once: a buffer that grew would leave its earlier, unwiped
+    // copies behind.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(FILE_LIMIT + 1));
+    file.take(FILE_LIMIT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > FILE_LIMIT {
+        return Err(Problem::Usage(format!(
+            "the {what} at {} is over {} KiB, larger than any {what} is",
+            path.display(),
+            FILE_LIMIT / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The OCI CLI's warning (`config::permissions_warning`) on standard error when the file at
+/// `path` may be read or written by others; never a refusal, as the CLI does not refuse.
+fn warn_if_open(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let suppressed = std::env::var("OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING").ok();
+    if let Some(warning) = config::permissions_warning(
+        &path.display().to_string(),
+        metadata.permissions().mode(),
+        suppressed.as_deref(),
+    ) {
+        eprintln!("pipeguard: {warning}");
+    }
 }
 
 /// The signer of `identity`; a key that cannot sign is a configuration error that says which
 /// key, and where its passphrase is set.
 fn signer(identity: &Identity) -> Result<Signer, Problem> {
+    if let Credentials::ApiKey {
+        key: Source::File(path),
+        ..
+    } = &identity.credentials
+    {
+        warn_if_open(path);
+    }
     let (key_id, pem, passphrase, key_from, passphrase_from) = match &identity.credentials {
         Credentials::ApiKey {
             key_id,
@@ -323,7 +408,10 @@ fn signer(identity: &Identity) -> Result<Signer, Problem> {
             private_key,
             passphrase,
         } => (
-            format!("ST${}", read(token, "resource principal token")?),
+            format!(
+                "ST${}",
+                String::from_utf8_lossy(&read(token, "resource principal token")?)
+            ),
             read(private_key, "resource principal key")?,
             passphrase,
             "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM".to_owned(),
@@ -334,7 +422,7 @@ fn signer(identity: &Identity) -> Result<Signer, Problem> {
         .as_ref()
         .map(|source| read_passphrase(source, "key passphrase"))
         .transpose()?;
-    Signer::from_pem(&key_id, pem.as_bytes(), passphrase.as_deref().map(str::as_bytes)).map_err(|error| {
+    Signer::from_pem(&key_id, &pem, passphrase.as_deref().map(Vec::as_slice)).map_err(|error| {
         let hint = match error {
             KeyError::NeedsPassphrase | KeyError::Undecryptable | KeyError::PassphraseTooLong => {
                 format!(" (its passphrase: {passphrase_from})")

@@ -25,17 +25,31 @@ fn a_timeout_is_seconds_minutes_or_hours_up_to_a_day() {
 }
 
 #[test]
-fn a_region_is_a_full_name_and_anything_else_is_named() {
+fn a_region_is_a_full_or_short_name_reached_in_its_realm_and_anything_else_is_named() {
+    let ashburn = Some("https://resourcemanager.us-ashburn-1.oraclecloud.com");
+    for name in ["us-ashburn-1", "US-Ashburn-1", "iad", "IAD"] {
+        assert_eq!(region_endpoint(name).ok().as_deref(), ashburn, "{name}");
+    }
     assert_eq!(
-        region_endpoint("us-ashburn-1").ok().as_deref(),
-        Some("https://resourcemanager.us-ashburn-1.oraclecloud.com")
+        region_endpoint("phx").ok().as_deref(),
+        Some("https://resourcemanager.us-phoenix-1.oraclecloud.com")
     );
-    assert!(region_endpoint("uk-gov-london-1").is_ok());
     assert_eq!(
-        region_endpoint("US-Ashburn-1").ok().as_deref(),
-        Some("https://resourcemanager.us-ashburn-1.oraclecloud.com")
+        region_endpoint("us-langley-1").ok().as_deref(),
+        Some("https://resourcemanager.us-langley-1.oraclegovcloud.com"),
+        "realm oc2"
     );
-    for bad in ["iad", "us-ashburn-1.example.com/x", "us ashburn-1", ""] {
+    assert_eq!(
+        region_endpoint("uk-gov-london-1").ok().as_deref(),
+        Some("https://resourcemanager.uk-gov-london-1.oraclegovcloud.uk"),
+        "realm oc4"
+    );
+    assert_eq!(
+        region_endpoint("xx-newcity-1").ok().as_deref(),
+        Some("https://resourcemanager.xx-newcity-1.oraclecloud.com"),
+        "a name the SDKs do not know yet: the commercial realm, as they do"
+    );
+    for bad in ["zzz", "us-ashburn-1.example.com/x", "us ashburn-1", ""] {
         let problem = region_endpoint(bad).unwrap_err();
         assert!(
             problem.to_string().contains("is not a region's full name"),
@@ -45,11 +59,31 @@ fn a_region_is_a_full_name_and_anything_else_is_named() {
 }
 
 #[test]
+fn a_credentials_file_is_read_up_to_its_limit_never_whole() {
+    let zero = read_file(std::path::Path::new("/dev/zero"), "API signing key").unwrap_err();
+    assert!(zero.to_string().contains("at /dev/zero is over 64 KiB"), "{zero}");
+    let directory = std::env::temp_dir().join(format!("pipeguard-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let file = directory.join("key.pem");
+    std::fs::write(&file, vec![b'k'; FILE_LIMIT]).unwrap();
+    assert_eq!(
+        read_file(&file, "API signing key").map(|bytes| bytes.len()).ok(),
+        Some(FILE_LIMIT)
+    );
+    std::fs::write(&file, vec![b'k'; FILE_LIMIT + 1]).unwrap();
+    assert!(read_file(&file, "API signing key").is_err());
+    let _ = std::fs::remove_dir_all(directory);
+}
+
+#[test]
 fn a_passphrase_is_taken_as_given_inline_and_without_its_line_ending_from_a_file() {
     let inline = Source::Inline(" spaced passphrase \n".into());
     assert_eq!(
-        read_passphrase(&inline, "key passphrase").ok().as_deref(),
-        Some(" spaced passphrase \n")
+        read_passphrase(&inline, "key passphrase")
+            .ok()
+            .as_deref()
+            .map(Vec::as_slice),
+        Some(b" spaced passphrase \n".as_slice())
     );
     let directory = std::env::temp_dir().join(format!("pipeguard-passphrase-{}", std::process::id()));
     std::fs::create_dir_all(&directory).unwrap();
@@ -59,8 +93,9 @@ fn a_passphrase_is_taken_as_given_inline_and_without_its_line_ending_from_a_file
         assert_eq!(
             read_passphrase(&Source::File(file), "key passphrase")
                 .ok()
-                .as_deref(),
-            Some(read),
+                .as_deref()
+                .map(Vec::as_slice),
+            Some(read.as_bytes()),
             "{written:?}"
         );
     }

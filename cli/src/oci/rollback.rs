@@ -1,11 +1,11 @@
 //! `pipeguard oci rollback --stack [--to JOB] [--dry-run]`: a rollback by hand. Without `--to`
-//! it returns the stack to the newest good apply before its latest apply (the shared rule,
-//! `rollback::target`); with it, to that job, if it is a succeeded apply of the stack. It waits
+//! it returns the stack to the last good apply before its latest apply (the shared rule,
+//! `rollback::target`: after a rollback, the apply it returned to); with it, to that job, if it is a succeeded apply of the stack. It waits
 //! for the rollback and says how it ended.
 
 use super::apply::{create_rollback, job_json, rollback_end, wait};
 use super::client::{ResourceManager, encode};
-use super::{jobs_until, outcome, unavailable};
+use super::{jobs_until, last_good_of, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
@@ -52,6 +52,16 @@ async fn named(resource_manager: &ResourceManager, stack: &str, id: &str) -> Res
     Ok(job)
 }
 
+/// Whether a job changes the stack's state: an apply or a rollback.
+fn changes_state(job: &StackJob) -> bool {
+    matches!(job.operation, JobOperation::Apply | JobOperation::ApplyRollback)
+}
+
+/// The newest job of `jobs` that changes the stack's state.
+fn changed_state(jobs: &[StackJob]) -> Option<&StackJob> {
+    jobs.iter().find(|job| changes_state(job))
+}
+
 pub async fn run(
     resource_manager: &ResourceManager,
     args: RollbackArgs,
@@ -61,25 +71,25 @@ pub async fn run(
     let target = match &args.to {
         Some(id) => named(resource_manager, stack, id).await?,
         None => {
-            // The latest apply is the stack's state now, whatever became of it: return to the
-            // good apply before it.
-            let latest_apply = |jobs: &[StackJob]| {
-                jobs.iter()
-                    .find(|job| job.operation == JobOperation::Apply)
-                    .map(|job| job.id.clone())
-            };
+            // The stack's state now is its latest apply's or rollback's, whatever became of it:
+            // return to the last good apply before it. A rollback that succeeded left the stack
+            // in its last good state already: going back from there is a person's choice.
             let jobs = jobs_until(resource_manager, stack, |jobs| {
-                last_good_apply(jobs, latest_apply(jobs).as_deref()).is_some()
+                changed_state(jobs).is_some_and(|latest| last_good_apply(jobs, Some(&latest.id)).is_settled())
             })
             .await?;
-            let current = latest_apply(&jobs);
-            last_good_apply(&jobs, current.as_deref())
+            let latest = changed_state(&jobs);
+            if let Some(rollback) = latest.filter(|job| {
+                job.operation == JobOperation::ApplyRollback && job.state == JobState::Succeeded
+            }) {
+                return Err(Problem::Usage(format!(
+                    "stack {stack} shows rollback job {}, its last good state already: name the apply to return to with --to",
+                    rollback.id
+                )));
+            }
+            last_good_of(&jobs, latest.map(|job| job.id.as_str()), stack)
                 .cloned()
-                .ok_or_else(|| {
-                    Problem::Failed(format!(
-                        "no good apply of stack {stack} before its latest: nothing to roll back to"
-                    ))
-                })?
+                .map_err(|why| Problem::Failed(format!("{why} before its latest: nothing to roll back to")))?
         }
     };
     let say =

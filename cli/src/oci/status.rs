@@ -1,5 +1,6 @@
 //! `pipeguard oci status --stack`: the stack's recent jobs, its last good apply (the one an
-//! apply failing now would be rolled back to) and its last rollback, reading every page it
+//! apply failing now would be rolled back to: after a rollback, the apply it returned to) and
+//! its last rollback, reading every page it
 //! needs, newest first.
 
 use super::client::ResourceManager;
@@ -21,10 +22,10 @@ pub struct StatusArgs {
 
 pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
     let jobs = jobs_until(resource_manager, &args.stack, |jobs| {
-        last_good_apply(jobs, None).is_some() && last_rollback(jobs).is_some()
+        last_good_apply(jobs, None).is_settled() && last_rollback(jobs).is_some()
     })
     .await?;
-    let (good, rollback) = (last_good_apply(&jobs, None), last_rollback(&jobs));
+    let (good, rollback) = (last_good_apply(&jobs, None).target(), last_rollback(&jobs));
     if json {
         println!(
             "{}",

@@ -1,6 +1,6 @@
 //! One failure, read top to bottom: is it still the stage's current failure, does it qualify,
-//! is it a failed rollback (never rolled back again), which execution to return to, roll back,
-//! tell people. Every decision is `pipeguard_core::rollback`'s; this file fetches and acts.
+//! is it a failed rollback (never rolled back again), which execution to return to (the stage's
+//! last good state: after a rollback, the one it returned to), roll back, tell people. Every decision is `pipeguard_core::rollback`'s; this file fetches and acts.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard::aws::{CodePipeline, Notifier, PipelineCallError};
@@ -111,13 +111,16 @@ impl Rollbacker {
         if let Some(execution_type) = &execution_type {
             rollback::not_a_rollback(failure, execution_type)?;
         }
-        let target = self
+        // The stage's last good state: a rollback that succeeded stands for its target, which
+        // may be on a later page than the rollback.
+        let succeeded = self
             .codepipeline
-            .newest_execution_where(pipeline, Some(stage), |execution| {
-                rollback::is_rollback_target(execution, failed)
+            .executions_until(pipeline, Some(stage), |read| {
+                rollback::last_good_execution(read, failed).is_settled()
             })
             .await?;
-        let plan = rollback::choose(policy, failure, apply, target)?;
+        let last_good = rollback::last_good_execution(&succeeded, failed);
+        let plan = rollback::choose(policy, failure, apply, last_good)?;
         let outcome = self
             .codepipeline
             .rollback_stage(pipeline, stage, &plan.target.id)

@@ -6,7 +6,7 @@ use aws_sdk_codepipeline::operation::rollback_stage::RollbackStageOutput;
 use aws_sdk_codepipeline::types::{
     ActionCategory, ActionExecutionDetail, ActionExecutionInput, ActionExecutionOutput,
     ActionExecutionResult, ActionExecutionStatus, ActionOwner, ActionTypeId, ErrorDetails, ExecutionType,
-    PipelineExecutionSummary, StageExecution, StageExecutionStatus, StageState,
+    PipelineExecutionSummary, PipelineRollbackMetadata, StageExecution, StageExecutionStatus, StageState,
 };
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
@@ -274,5 +274,78 @@ async fn the_stages_own_execution_type_spares_reading_the_history_for_it() {
             told.num_calls()
         ),
         (0, 0, 1)
+    );
+}
+
+/// Succeeded in Deploy, newest first, over two pages: a rollback to e0, then e1; then e0. The
+/// failed execution e2 came after the rollback.
+fn history_after_a_rollback() -> Rule {
+    mock!(aws_sdk_codepipeline::Client::list_pipeline_executions).then_compute_output(|request| {
+        let summary = |id: &str, kind: ExecutionType| {
+            PipelineExecutionSummary::builder()
+                .pipeline_execution_id(id)
+                .execution_type(kind)
+        };
+        let output = ListPipelineExecutionsOutput::builder();
+        match request.next_token() {
+            None => output
+                .pipeline_execution_summaries(
+                    summary("r1", ExecutionType::Rollback)
+                        .rollback_metadata(
+                            PipelineRollbackMetadata::builder()
+                                .rollback_target_pipeline_execution_id("e0")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .pipeline_execution_summaries(summary("e1", ExecutionType::Standard).build())
+                .next_token("page-2"),
+            Some(_) => output.pipeline_execution_summaries(summary("e0", ExecutionType::Standard).build()),
+        }
+        .build()
+    })
+}
+
+#[tokio::test]
+async fn after_a_rollback_the_stage_returns_to_the_state_the_rollback_returned_it_to() {
+    let (state, runs, history) = (
+        state_of("e2", StageExecutionStatus::Failed, Some(ExecutionType::Standard)),
+        runs(ActionCategory::Deploy, "JobFailed"),
+        history_after_a_rollback(),
+    );
+    let to_e0 = mock!(aws_sdk_codepipeline::Client::rollback_stage)
+        .match_requests(|request| request.target_pipeline_execution_id() == Some("e0"))
+        .then_output(|| {
+            RollbackStageOutput::builder()
+                .pipeline_execution_id("r2")
+                .build()
+                .unwrap()
+        });
+    let to_anything_else = mock!(aws_sdk_codepipeline::Client::rollback_stage)
+        .match_requests(|request| request.target_pipeline_execution_id() != Some("e0"))
+        .then_output(|| {
+            RollbackStageOutput::builder()
+                .pipeline_execution_id("r2")
+                .build()
+                .unwrap()
+        });
+    let told = publish_with("pipeguard: web-app Deploy rolled back");
+    rollbacker(
+        &[&state, &runs, &history, &to_e0, &to_anything_else],
+        &[&told],
+        &[],
+    )
+    .handle(action_failed())
+    .await
+    .unwrap();
+    assert_eq!(
+        (to_e0.num_calls(), to_anything_else.num_calls(), told.num_calls()),
+        (1, 0, 1),
+        "to e0, which the rollback returned the stage to, not e1, which it rolled away from"
+    );
+    assert_eq!(
+        history.num_calls(),
+        2,
+        "the rollback's target is on the second page"
     );
 }

@@ -1,8 +1,9 @@
 //! Property tests of everything that reads input from outside the process (issue 14): the
 //! CodePipeline job event and its UserParameters, the SNS and EventBridge deliveries (AWS Health
 //! events among them), every environment setting, the gate's continuation token, the hold
-//! marker, people's time: deployment windows, blackouts and freeze durations, and the freeze
-//! items in the table. Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
+//! marker, people's time: deployment windows, blackouts and freeze durations, the freeze items
+//! in the table, and Oracle Resource Manager's jobs with the rule of where a rollback returns to.
+//! Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
 //! never in a panic, and never with an artifact credential in its text.
 //!
 //! Seeds are the sample events in `tests/events/`, mutated by `json` (a field removed, a value
@@ -23,6 +24,8 @@ mod json;
 mod schedule;
 #[path = "properties/settings.rs"]
 mod settings;
+#[path = "properties/stack.rs"]
+mod stack;
 #[path = "properties/token.rs"]
 mod token;
 #[path = "properties/triggers.rs"]

@@ -6,6 +6,7 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 /// The key id `home_with_config`'s profile signs as.
@@ -40,7 +41,8 @@ pub fn encrypted_key() -> (&'static str, &'static str) {
     )
 }
 
-/// A home directory with `~/.oci/config` (profile DEFAULT) and its key file.
+/// A home directory with `~/.oci/config` (profile DEFAULT) and its key file, each readable by
+/// its owner alone.
 pub fn home_with_config(pem: &str) -> PathBuf {
     let home = std::env::temp_dir().join(format!("pipeguard-oci-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(home.join(".oci")).expect("a temporary home");
@@ -50,6 +52,11 @@ pub fn home_with_config(pem: &str) -> PathBuf {
         "[DEFAULT]\nuser=ocid1.user.oc1..u\nfingerprint=20:3b:97:13:55\nkey_file=~/.oci/key.pem\ntenancy=ocid1.tenancy.oc1..t\nregion=us-ashburn-1\n",
     )
     .expect("the config file");
+    // The owner's alone, as `oci setup config` writes them: no permissions warning.
+    for file in [".oci/key.pem", ".oci/config"] {
+        std::fs::set_permissions(home.join(file), std::fs::Permissions::from_mode(0o600))
+            .expect("the owner's");
+    }
     home
 }
 

@@ -181,3 +181,55 @@ async fn a_dry_run_acts_on_nothing_and_says_what_it_would_do() {
     assert_eq!(local.calls("codepipeline", "RollbackStage", None), 0);
     assert!(local.rollbacks().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rollback_a_failed_deploy_returns_to_what_the_rollback_returned_to() {
+    let local = local_with(&[]).await;
+    pipeline(
+        &local,
+        "Deploy",
+        &[
+            "succeed",
+            "succeed",
+            "fail:JobFailed:TERRAFORM_EXECUTION_ERROR: quota",
+        ],
+        &["succeed", "succeed"],
+    );
+    // E1 ✓, E2 ✓, and someone rolls Deploy back to E1 by hand.
+    let first = run(&local).await;
+    let second = run(&local).await;
+    let (code, stdout, stderr) = local
+        .cli(&["--json", "rollback", "web-app", "Deploy", "--to", &first], &[])
+        .await;
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let by_hand = local
+        .wait_for(TIMEOUT, "the rollback by hand", || {
+            local.rollbacks().first().cloned()
+        })
+        .await;
+    local
+        .reaches(by_hand["id"].as_str().unwrap_or_default(), "Succeeded", TIMEOUT)
+        .await;
+    let (code, _, stderr) = local
+        .cli(&["rollback", "web-app", "Deploy", "--dry-run"], &[])
+        .await;
+    assert_eq!(code, 2, "the stage shows a rollback's state already: {stderr}");
+    assert!(stderr.contains("its last good state already"), "{stderr}");
+    // E3 fails: the stage's last good state is E1's, which the rollback returned it to.
+    route_stage_failures(&local);
+    run(&local).await;
+    let rollback = local
+        .wait_for(TIMEOUT, "apply-rollback's rollback", || {
+            local
+                .rollbacks()
+                .into_iter()
+                .find(|rollback| rollback["id"] != by_hand["id"])
+        })
+        .await;
+    let rollback = local.execution(rollback["id"].as_str().unwrap_or_default());
+    assert_eq!(
+        rollback["rollback_target"],
+        first.as_str(),
+        "not {second}, which the rollback by hand rolled away from"
+    );
+}

@@ -20,6 +20,18 @@ fn job(local: &Local, operation: &str, state: &str) -> String {
         .to_owned()
 }
 
+/// A succeeded APPLY_ROLLBACK job of the stack that returned it to the apply job `target`.
+fn rollback_job(local: &Local, target: &str) -> String {
+    local.admin(
+        "POST",
+        "/_admin/oci/jobs",
+        json!({"stack": STACK, "operation": "APPLY_ROLLBACK", "state": "SUCCEEDED", "target": target}),
+    )["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// `pipeguard --json oci COMMAND --stack STACK --endpoint <the emulator> EXTRA..` as a person
 /// whose home is `home`, with `env`: the exit code, the JSON answer and standard error.
 async fn oci(
@@ -62,7 +74,7 @@ async fn status_finds_the_newest_good_apply_and_the_last_rollback_across_pages()
     );
     let oldest_good = job(&local, "APPLY", "SUCCEEDED");
     let newest_good = job(&local, "APPLY", "SUCCEEDED");
-    let rollback = job(&local, "APPLY_ROLLBACK", "SUCCEEDED");
+    let rollback = rollback_job(&local, &newest_good);
     job(&local, "APPLY", "FAILED");
     // More recent plans than a page holds: the applies are on the second page.
     for _ in 0..60 {
@@ -338,7 +350,7 @@ async fn a_failed_apply_is_rolled_back_to_the_newest_good_apply_not_the_oldest()
     );
     let oldest = job(&local, "APPLY", "SUCCEEDED");
     let newest = job(&local, "APPLY", "SUCCEEDED");
-    job(&local, "APPLY_ROLLBACK", "SUCCEEDED");
+    rollback_job(&local, &newest);
     let (code, answer, stderr) = apply(&local, &home, &[]).await;
     assert_eq!(code, 1, "the apply failed: {answer} {stderr}");
     assert_eq!(answer["outcome"], "rolled_back", "{answer}");
@@ -509,5 +521,89 @@ async fn a_rollback_by_hand_returns_to_the_good_apply_before_the_latest_or_to_th
     assert_eq!(answer["outcome"], "rolled_back");
     assert_eq!(answer["target"]["id"], before.as_str());
     assert_eq!(answer["rollback"]["operation"], "APPLY_ROLLBACK");
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rollback_a_failed_apply_returns_to_the_apply_the_rollback_returned_to() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(
+        &local,
+        &["fail:TERRAFORM_EXECUTION_ERROR:Error: quota exceeded", "succeed"],
+    );
+    // E1 ✓, E2 ✓, a rollback to E1 ✓; then the apply E3 fails.
+    let first = job(&local, "APPLY", "SUCCEEDED");
+    let second = job(&local, "APPLY", "SUCCEEDED");
+    rollback_job(&local, &first);
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 1, "the apply failed: {answer} {stderr}");
+    assert_eq!(answer["outcome"], "rolled_back", "{answer}");
+    assert_eq!(
+        answer["target"]["id"],
+        first.as_str(),
+        "not {second}, which the rollback rolled away from"
+    );
+    let (_, listed, _) = status(&local, &home, &[]).await;
+    assert_eq!(
+        listed["last_good_apply"]["id"],
+        first.as_str(),
+        "the newest rollback stands for its target: {listed}"
+    );
+    let (code, _, stderr) = oci(&local, &home, "rollback", &["--dry-run"], &[]).await;
+    assert_eq!(code, 2, "the stack shows a rollback's state already");
+    assert!(stderr.contains("its last good state already"), "{stderr}");
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_locked_for_a_moment_is_asked_again_with_the_same_retry_token() {
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &["succeed"]);
+    local.fault(
+        json!({"service": "resourcemanager", "operation": "CreateJob", "kind": "lock-conflict", "count": 2}),
+    );
+    let (code, answer, stderr) = apply(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{answer} {stderr}");
+    assert_eq!(answer["outcome"], "applied");
+    assert_eq!(
+        local.calls("resourcemanager", "CreateJob", None),
+        3,
+        "asked again after each 409 LockConflict, as Oracle's SDKs do"
+    );
+    let (_, listed, _) = status(&local, &home, &[]).await;
+    assert_eq!(
+        listed["recent_jobs"].as_array().map(Vec::len),
+        Some(1),
+        "one job: {listed}"
+    );
+    let _ = std::fs::remove_dir_all(home);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_or_config_file_others_may_read_gets_the_oci_clis_warning_and_still_signs() {
+    use std::os::unix::fs::PermissionsExt;
+    let local = Local::start(&[]).await;
+    let home = stack_with(&local, &[]);
+    let (code, _, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("WARNING"), "the owner's alone: {stderr}");
+    let key = home.join(".oci/key.pem");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, stderr) = status(&local, &home, &[]).await;
+    assert_eq!(code, 0, "a warning, not a refusal: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "WARNING: Permissions on {} are too open.",
+            key.display()
+        )),
+        "{stderr}"
+    );
+    let (_, _, stderr) = status(
+        &local,
+        &home,
+        &[("OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING", "True")],
+    )
+    .await;
+    assert!(!stderr.contains("WARNING"), "{stderr}");
     let _ = std::fs::remove_dir_all(home);
 }

@@ -328,6 +328,7 @@ async fn oracle_call(
         Some(FaultKind::Throttle) => Some((429, "TooManyRequests")),
         Some(FaultKind::ServerError | FaultKind::SubscriptionRequired) => Some((500, "InternalServerError")),
         Some(FaultKind::Unavailable) => Some((503, "ServiceUnavailable")),
+        Some(FaultKind::LockConflict) => Some((409, "LockConflict")),
         Some(FaultKind::Latency | FaultKind::LateAnswer) | None => None,
     };
     if let Some(fault) = fault.as_ref().filter(|fault| fault.kind == FaultKind::Latency) {
@@ -422,6 +423,7 @@ async fn aws_call(
             "SubscriptionRequiredException",
             "The AWS account is not subscribed to a Business, Enterprise On-Ramp, or Enterprise Support plan.",
         )),
+        Some(FaultKind::LockConflict) => Some(AwsError::new(409, "ConflictException", "injected: busy")),
         Some(FaultKind::Latency | FaultKind::LateAnswer) | None => None,
     };
     let result = match injected {

@@ -25,6 +25,8 @@ pub struct Job {
     pub id: String,
     pub stack: String,
     pub operation: String,
+    /// `jobOperationDetails`, as it was created (an APPLY_ROLLBACK's names its target).
+    pub details: Value,
     pub state: String,
     /// The order jobs were made in: the newest has the largest.
     pub sequence: u64,
@@ -58,9 +60,11 @@ impl Job {
         )
     }
 
-    /// As ListJobs answers it: a JobSummary, which has no failureDetails.
+    /// As ListJobs answers it: a JobSummary, which has no failureDetails but has the job's
+    /// `jobOperationDetails` (cli/OCI-FACTS.md 4).
     fn summary(&self) -> Value {
         json!({"id": self.id, "stackId": self.stack, "operation": self.operation,
+               "jobOperationDetails": self.details,
                "lifecycleState": self.state_now(), "timeCreated": self.created()})
     }
 
@@ -273,6 +277,7 @@ fn create_job(orm: &mut Orm, headers: &hyper::HeaderMap, body: &[u8]) -> Answer 
         id: format!("ocid1.ormjob.oc1.local.{sequence:06}"),
         stack: stack.to_owned(),
         operation: operation.to_owned(),
+        details: details.clone(),
         state: state.to_owned(),
         sequence,
         failure,
@@ -366,7 +371,8 @@ fn verify(
 
 /// `/_admin/oci/...`: register a public key (`keys`: `{"key_id", "public_key_der_base64"}`, or
 /// `{"key_id", "revoked": true}` to forget it, as a renewed token's old one is), add
-/// a job (`jobs`: `{"stack", "operation", "state", "failure_code"?, "failure_message"?}`), or
+/// a job (`jobs`: `{"stack", "operation", "state", "failure_code"?, "failure_message"?,
+/// "target"?}`, the target an APPLY_ROLLBACK returned the stack to), or
 /// script how a stack's next created jobs end (`stacks`: `{"stack", "outcomes": [...]}`).
 pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, AwsError> {
     let text = |field: &str| {
@@ -397,10 +403,17 @@ pub fn admin(shared: &Arc<Shared>, what: &str, body: &Value) -> Result<Value, Aw
                     body["failure_message"].as_str().unwrap_or_default().to_owned(),
                 )
             });
+            let operation = text("operation")?;
+            let mut details = json!({"operation": operation});
+            if let Some(target) = body["target"].as_str() {
+                details["executionPlanRollbackStrategy"] = json!("AUTO_APPROVED");
+                details["targetRollbackJobId"] = json!(target);
+            }
             state.orm.jobs.push(Job {
                 id: id.clone(),
                 stack: text("stack")?,
-                operation: text("operation")?,
+                operation,
+                details,
                 state: text("state")?,
                 sequence,
                 failure,

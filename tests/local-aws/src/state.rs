@@ -366,6 +366,9 @@ pub enum FaultKind {
     Drop,
     /// AWS Health's answer to an account without a support plan.
     SubscriptionRequired,
+    /// A resource busy for a while: Resource Manager's 409 `LockConflict` (a stack locked by a
+    /// job, which Oracle's SDKs ask again), an AWS service's 409 `ConflictException`.
+    LockConflict,
 }
 
 fn any() -> String {

@@ -4,7 +4,7 @@
 //! the verdict (`verdict`) says what to log and what to tell people.
 
 use super::policy::RollbackPolicy;
-use super::target::{Run, is_target};
+use super::target::{Kind, LastGood, Run, last_good};
 use super::verdict::RollbackVerdict;
 use crate::config::listed_or_all;
 use crate::pipeline::{
@@ -135,30 +135,51 @@ pub fn not_a_rollback(failure: &Failure, execution_type: &ExecutionType) -> Resu
     }
 }
 
-/// A rollback target among the executions that succeeded in the stage (ListPipelineExecutions
-/// filtered by `succeededInStage`), by the rule every platform shares: an execution of a type
-/// CodePipeline does not say is STANDARD counts as a rollback.
-pub fn is_rollback_target(execution: &ExecutionSummary, failed_execution: &str) -> bool {
-    let run = Run {
+/// The last good state of a stage (`target::last_good`), of the executions that succeeded in it
+/// (ListPipelineExecutions filtered by `succeededInStage`, newest first) other than `failed`: a
+/// ROLLBACK execution stands for the execution it returned the stage to
+/// (`rollbackMetadata.rollbackTargetPipelineExecutionId`); an execution of a type CodePipeline
+/// does not name is no state to return to.
+pub fn last_good_execution<'a>(
+    succeeded_in_stage: &'a [ExecutionSummary],
+    failed: &str,
+) -> LastGood<'a, ExecutionSummary> {
+    last_good(succeeded_in_stage, Some(failed), |execution| Run {
         id: &execution.id,
-        applied: true,
-        rollback: execution.execution_type != ExecutionType::Standard,
-    };
-    is_target(run, failed_execution)
+        succeeded: true,
+        kind: match execution.execution_type {
+            ExecutionType::Standard => Kind::Apply,
+            ExecutionType::Rollback => Kind::Rollback {
+                to: execution.rollback_target.as_deref(),
+            },
+            ExecutionType::Other(_) => Kind::Other,
+        },
+    })
 }
 
-/// The rollback to make once the target is known, or the verdict when there is none to make:
-/// nothing to return to, or a dry run saying what it would do.
+/// The rollback to make once the last good state is known, or the verdict when there is none
+/// to make: nothing to return to, a state that cannot be found, or a dry run saying what it
+/// would do.
 pub fn choose(
     policy: &RollbackPolicy,
     failure: &Failure,
     apply: &ActionRun,
-    target: Option<ExecutionSummary>,
+    last_good: LastGood<'_, ExecutionSummary>,
 ) -> Result<Plan, RollbackVerdict> {
-    let Some(target) = target else {
-        return Err(RollbackVerdict::NoTarget {
-            stage: failure.stage.name.clone(),
-        });
+    let target = match last_good {
+        LastGood::Found { target, .. } => target.clone(),
+        LastGood::Unlisted { rollback, target } => {
+            return Err(RollbackVerdict::TargetUnknown {
+                stage: failure.stage.name.clone(),
+                rollback: rollback.id.clone(),
+                target: target.map(str::to_owned),
+            });
+        }
+        LastGood::Nothing => {
+            return Err(RollbackVerdict::NoTarget {
+                stage: failure.stage.name.clone(),
+            });
+        }
     };
     let plan = Plan {
         apply: Some(apply.clone()),

@@ -1,6 +1,6 @@
 use super::*;
 use crate::pipeline::{ExecutionStatus, RollbackOutcome, StageStatus};
-use crate::rollback::RollbackPolicies;
+use crate::rollback::{LastGood, RollbackPolicies};
 use crate::testing::env_of;
 
 fn run(
@@ -171,15 +171,44 @@ fn source_stages_and_stages_without_failures_are_not_rolled_back() {
 }
 
 #[test]
-fn targets_are_earlier_standard_executions() {
-    assert!(is_rollback_target(&execution("e1", "STANDARD"), "e2"));
-    assert!(
-        !is_rollback_target(&execution("e2", "STANDARD"), "e2"),
+fn a_stage_returns_to_the_standard_execution_its_last_rollback_returned_to() {
+    let rollback = |id: &str, to: &str| ExecutionSummary {
+        rollback_target: Some(to.into()),
+        ..execution(id, "ROLLBACK")
+    };
+    // Succeeded in the stage, newest first: E1, E2, a rollback to E1 (E3 failed there).
+    let succeeded = [
+        rollback("r1", "e1"),
+        execution("e2", "STANDARD"),
+        execution("e1", "STANDARD"),
+    ];
+    let target = last_good_execution(&succeeded, "e3");
+    assert_eq!(
+        target.target().map(|execution| execution.id.as_str()),
+        Some("e1"),
+        "not e2"
+    );
+    let standard = [execution("e2", "STANDARD"), execution("e1", "STANDARD")];
+    assert_eq!(
+        last_good_execution(&standard, "e3")
+            .target()
+            .map(|execution| execution.id.as_str()),
+        Some("e2")
+    );
+    assert_eq!(
+        last_good_execution(&standard, "e2")
+            .target()
+            .map(|execution| execution.id.as_str()),
+        Some("e1"),
         "not the failed one"
     );
-    assert!(
-        !is_rollback_target(&execution("r1", "ROLLBACK"), "e2"),
-        "never a rollback"
+    let unknown = [execution("x1", "FUTURE_KIND"), execution("e1", "STANDARD")];
+    assert_eq!(
+        last_good_execution(&unknown, "e3")
+            .target()
+            .map(|execution| execution.id.as_str()),
+        Some("e1"),
+        "a kind CodePipeline does not name is no state to return to"
     );
 }
 
@@ -291,7 +320,11 @@ fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do(
     let stages = [stage("e2", "Failed")];
     let failure = locate("web-app", "e2", None, &stages).unwrap();
     let apply = &failed_apply()[1];
-    let target = || Some(execution("e1", "STANDARD"));
+    let good = execution("e1", "STANDARD");
+    let target = || LastGood::Found {
+        target: &good,
+        via: None,
+    };
     assert_eq!(
         choose(&RollbackPolicy::default(), &failure, apply, target()),
         Ok(plan())
@@ -300,7 +333,7 @@ fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do(
     let verdict = choose(&dry, &failure, apply, target()).unwrap_err();
     assert_eq!(verdict, RollbackVerdict::DryRun(Box::new(plan())));
     assert!(verdict.notice(&failure).unwrap().subject.contains("dry run"));
-    let none = choose(&RollbackPolicy::default(), &failure, apply, None).unwrap_err();
+    let none = choose(&RollbackPolicy::default(), &failure, apply, LastGood::Nothing).unwrap_err();
     assert_eq!(
         none.reason(),
         "no earlier successful execution of stage Deploy; rollback skipped"
@@ -311,6 +344,24 @@ fn with_a_target_the_decision_is_to_roll_back_or_to_say_what_a_dry_run_would_do(
             .subject
             .ends_with("not rolled back")
     );
+    let rollback = ExecutionSummary {
+        rollback_target: Some("e0".into()),
+        ..execution("r1", "ROLLBACK")
+    };
+    let unlisted = LastGood::Unlisted {
+        rollback: &rollback,
+        target: Some("e0"),
+    };
+    let unknown = choose(&RollbackPolicy::default(), &failure, apply, unlisted).unwrap_err();
+    assert_eq!(unknown.label(), "NO_TARGET");
+    assert!(
+        unknown
+            .reason()
+            .contains("the one rollback r1 returned it to, and execution e0 is not in"),
+        "{}",
+        unknown.reason()
+    );
+    assert!(unknown.notice(&failure).is_some(), "a person has to choose");
 }
 
 #[test]

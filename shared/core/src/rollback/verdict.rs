@@ -23,6 +23,17 @@ pub enum RollbackVerdict {
         /// The stage with nothing to return to.
         stage: String,
     },
+    /// The stage's last good state is the one a rollback returned it to, and that execution is
+    /// not in its history (or CodePipeline did not say which it was): returning to any other
+    /// would return to a state someone rolled away from.
+    TargetUnknown {
+        /// The stage.
+        stage: String,
+        /// The newest rollback that succeeded in it.
+        rollback: String,
+        /// The execution it returned the stage to, when CodePipeline said.
+        target: Option<String>,
+    },
     /// The policy is a dry run: this is what would happen.
     DryRun(Box<Plan>),
     /// Rolled back: `rollback_execution` returns the stage to the plan's target.
@@ -58,7 +69,7 @@ impl RollbackVerdict {
             Self::Skip(_) | Self::AlreadyRollingBack(_) => "SKIP",
             Self::NotQualifying(_) => "NOT_QUALIFYING",
             Self::FailedRollback { .. } => "FAILED_ROLLBACK",
-            Self::NoTarget { .. } => "NO_TARGET",
+            Self::NoTarget { .. } | Self::TargetUnknown { .. } => "NO_TARGET",
             Self::DryRun { .. } => "DRY_RUN",
             Self::RolledBack { .. } => "ROLLBACK",
             Self::Refused(_) => "REFUSED",
@@ -75,6 +86,14 @@ impl RollbackVerdict {
             Self::NoTarget { stage } => {
                 format!("no earlier successful execution of stage {stage}; rollback skipped")
             }
+            Self::TargetUnknown {
+                stage,
+                rollback,
+                target,
+            } => format!(
+                "the last good state of stage {stage} is the one rollback {rollback} returned it to, and execution {} is not in the stage's history: rolling back to an execution before the rollback would return to one it rolled away from; rollback skipped",
+                target.as_deref().unwrap_or("(not named by CodePipeline)")
+            ),
             Self::DryRun(plan) => format!("dry run: would roll back to {}", plan.target.id),
             Self::RolledBack {
                 plan,
@@ -98,9 +117,10 @@ impl RollbackVerdict {
         match self {
             Self::DryRun(plan) => rolled_back_notice(pipeline, stage, plan, failed, true),
             Self::RolledBack { plan, .. } => rolled_back_notice(pipeline, stage, plan, failed, false),
-            Self::FailedRollback { .. } | Self::NoTarget { .. } | Self::Refused(_) => {
-                Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason()))
-            }
+            Self::FailedRollback { .. }
+            | Self::NoTarget { .. }
+            | Self::TargetUnknown { .. }
+            | Self::Refused(_) => Some(not_rolled_back_notice(pipeline, stage, failed, &self.reason())),
             Self::Skip(_) | Self::NotQualifying(_) | Self::AlreadyRollingBack(_) => None,
         }
     }

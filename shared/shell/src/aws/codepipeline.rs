@@ -373,6 +373,39 @@ impl CodePipeline {
         Ok(None)
     }
 
+    /// The executions (optionally: that succeeded in `succeeded_in`), newest first, page by page
+    /// until `enough` says the executions read so far are (or the pages end).
+    pub async fn executions_until(
+        &self,
+        pipeline: &str,
+        succeeded_in: Option<&str>,
+        enough: impl Fn(&[ExecutionSummary]) -> bool,
+    ) -> Result<Vec<ExecutionSummary>, PipelineCallError> {
+        let filter = succeeded_in.map(|stage| {
+            PipelineExecutionFilter::builder()
+                .succeeded_in_stage(SucceededInStageFilter::builder().stage_name(stage).build())
+                .build()
+        });
+        let mut pages = self
+            .client
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .set_filter(filter)
+            .max_results(EXECUTIONS_PAGE)
+            .into_paginator()
+            .send();
+        let mut read = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|error| PipelineCallError::new("ListPipelineExecutions", pipeline, error))?;
+            read.extend(page.pipeline_execution_summaries().iter().map(summary));
+            if enough(&read) {
+                break;
+            }
+        }
+        Ok(read)
+    }
+
     /// The newest executions, at most `count` (up to 100: one page).
     pub async fn recent_executions(
         &self,
