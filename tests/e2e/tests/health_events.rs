@@ -199,3 +199,64 @@ async fn a_malformed_event_is_skipped_and_a_store_failure_is_delivered_again_nev
         "failed once, then delivered again"
     );
 }
+
+/// `event` as the message of an SNS delivery: what anyone allowed to publish to the topic sends.
+fn inside_sns(event: &Value) -> Value {
+    let mut delivery: Value =
+        serde_json::from_str(include_str!("../../events/sns-stage-failed.json")).unwrap_or_default();
+    delivery["Records"][0]["Sns"]["Message"] = json!(event.to_string());
+    delivery
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_closings_move_no_deploy_and_the_genuine_one_still_does() {
+    let local = account_without_support_plan().await;
+    let arn = local.open_issue("us-east-1", "EC2");
+    local.stored(&arn, "open").await;
+    local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
+    let id = local.start_execution("web-app");
+    local.reaches(&id, "Failed", TIMEOUT).await;
+    let far_ahead = "Fri, 01 Jan 2099 00:00:00 GMT";
+    // A closing published to the topic, one dated 2099 as EventBridge would deliver it, and one
+    // that names the freezes' partition as its region.
+    let mut not_a_region = health_event(&arn, "closed", far_ahead, "forged-3", false);
+    not_a_region["detail"]["eventRegion"] = json!("pipeguard#freezes");
+    not_a_region["detail"]["lastUpdatedTime"] = json!("Fri, 20 Nov 2026 12:00:00 GMT");
+    let forged = [
+        inside_sns(&health_event(&arn, "closed", far_ahead, "forged-1", false)),
+        health_event(&arn, "closed", far_ahead, "forged-2", false),
+        not_a_region,
+    ];
+    let before = local.invocations("stage-retry");
+    for payload in &forged {
+        local.admin(
+            "POST",
+            "/_admin/invoke",
+            json!({"function": "stage-retry", "payload": payload}),
+        );
+    }
+    local
+        .wait_for(TIMEOUT, "the forged deliveries handled", || {
+            (local.invocations("stage-retry") >= before + forged.len()).then_some(())
+        })
+        .await;
+    assert_eq!(
+        local.failed_invocations("stage-retry"),
+        0,
+        "refused, not redelivered"
+    );
+    assert_eq!(
+        local.stored_events(),
+        [(arn.clone(), "open".to_owned())],
+        "nothing recorded"
+    );
+    assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 0);
+    assert_eq!(local.execution(&id)["status"], "Failed", "still held");
+    // AWS Health's own closing, after the refused ones, is recorded and resumes the deploy.
+    local.close_issue(&arn);
+    let execution = local.reaches(&id, "Succeeded", TIMEOUT).await;
+    assert_eq!(
+        action(&execution, "Gate", "HealthGate")["output_variables"]["verdict"],
+        "PASS"
+    );
+}
