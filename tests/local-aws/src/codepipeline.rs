@@ -3,7 +3,7 @@
 
 use crate::Shared;
 use crate::engine::{self, Rerun};
-use crate::state::{ACCOUNT, Execution, JobOutcome, REGION, State, now};
+use crate::state::{ACCOUNT, Execution, JobOutcome, Pipeline, REGION, State, now};
 use crate::wire::{AwsError, page};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -15,6 +15,11 @@ fn text<'a>(input: &'a Value, name: &str) -> Result<&'a str, AwsError> {
         .and_then(Value::as_str)
         .filter(|value| !value.is_empty())
         .ok_or_else(|| AwsError::validation(format!("1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must not be null")))
+}
+
+/// The pipeline `name`, or CodePipeline's PipelineNotFoundException.
+fn pipeline_named<'a>(state: &'a State, name: &str) -> Result<&'a Pipeline, AwsError> {
+    state.pipelines.get(name).ok_or_else(|| pipeline_not_found(name))
 }
 
 fn pipeline_not_found(name: &str) -> AwsError {
@@ -234,10 +239,7 @@ fn put_job_failure_result(shared: &Arc<Shared>, input: &Value) -> Result<Value, 
 fn get_pipeline(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
     let name = text(input, "name")?;
     let state = shared.state();
-    let pipeline = state
-        .pipelines
-        .get(name)
-        .ok_or_else(|| pipeline_not_found(name))?;
+    let pipeline = pipeline_named(&state, name)?;
     let stages: Vec<Value> = pipeline
         .spec
         .stages
@@ -275,10 +277,7 @@ fn get_pipeline(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> 
 fn get_pipeline_state(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
     let name = text(input, "name")?;
     let state = shared.state();
-    let pipeline = state
-        .pipelines
-        .get(name)
-        .ok_or_else(|| pipeline_not_found(name))?;
+    let pipeline = pipeline_named(&state, name)?;
     let stage_states: Vec<Value> = pipeline
         .spec
         .stages
@@ -371,10 +370,7 @@ fn list_pipeline_executions(shared: &Arc<Shared>, input: &Value) -> Result<Value
 fn list_action_executions(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
     let name = text(input, "pipelineName")?;
     let state = shared.state();
-    let pipeline = state
-        .pipelines
-        .get(name)
-        .ok_or_else(|| pipeline_not_found(name))?;
+    let pipeline = pipeline_named(&state, name)?;
     let only = input
         .pointer("/filter/pipelineExecutionId")
         .and_then(Value::as_str);

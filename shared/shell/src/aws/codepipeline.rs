@@ -3,6 +3,7 @@
 
 use aws_sdk_codepipeline::Error as CodePipelineError;
 use aws_sdk_codepipeline::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codepipeline::operation::list_pipeline_executions::paginator::ListPipelineExecutionsPaginator;
 use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultError;
 use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultError;
 use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionError;
@@ -337,6 +338,22 @@ impl CodePipeline {
         }
     }
 
+    /// ListPipelineExecutions of `pipeline` (optionally: that succeeded in `succeeded_in`), newest
+    /// first, a page at a time.
+    fn execution_pages(&self, pipeline: &str, succeeded_in: Option<&str>) -> ListPipelineExecutionsPaginator {
+        let filter = succeeded_in.map(|stage| {
+            PipelineExecutionFilter::builder()
+                .succeeded_in_stage(SucceededInStageFilter::builder().stage_name(stage).build())
+                .build()
+        });
+        self.client
+            .list_pipeline_executions()
+            .pipeline_name(pipeline)
+            .set_filter(filter)
+            .max_results(EXECUTIONS_PAGE)
+            .into_paginator()
+    }
+
     /// The newest execution (optionally: that succeeded in `succeeded_in`) for which `wanted`
     /// holds, reading pages of history only as far as needed.
     pub async fn newest_execution_where(
@@ -345,19 +362,7 @@ impl CodePipeline {
         succeeded_in: Option<&str>,
         wanted: impl Fn(&ExecutionSummary) -> bool,
     ) -> Result<Option<ExecutionSummary>, PipelineCallError> {
-        let filter = succeeded_in.map(|stage| {
-            PipelineExecutionFilter::builder()
-                .succeeded_in_stage(SucceededInStageFilter::builder().stage_name(stage).build())
-                .build()
-        });
-        let mut pages = self
-            .client
-            .list_pipeline_executions()
-            .pipeline_name(pipeline)
-            .set_filter(filter)
-            .max_results(EXECUTIONS_PAGE)
-            .into_paginator()
-            .send();
+        let mut pages = self.execution_pages(pipeline, succeeded_in).send();
         while let Some(page) = pages.next().await {
             let page =
                 page.map_err(|error| PipelineCallError::new("ListPipelineExecutions", pipeline, error))?;
@@ -381,19 +386,7 @@ impl CodePipeline {
         succeeded_in: Option<&str>,
         enough: impl Fn(&[ExecutionSummary]) -> bool,
     ) -> Result<Vec<ExecutionSummary>, PipelineCallError> {
-        let filter = succeeded_in.map(|stage| {
-            PipelineExecutionFilter::builder()
-                .succeeded_in_stage(SucceededInStageFilter::builder().stage_name(stage).build())
-                .build()
-        });
-        let mut pages = self
-            .client
-            .list_pipeline_executions()
-            .pipeline_name(pipeline)
-            .set_filter(filter)
-            .max_results(EXECUTIONS_PAGE)
-            .into_paginator()
-            .send();
+        let mut pages = self.execution_pages(pipeline, succeeded_in).send();
         let mut read = Vec::new();
         while let Some(page) = pages.next().await {
             let page =
