@@ -18,6 +18,7 @@ use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Sourc
 use key::KeyError;
 use pipeguard_core::rollback::LastGood;
 use pipeguard_core::stack::{StackJob, last_good_apply};
+use pipeguard_core::text::printable_lines;
 use signer::Signer;
 use std::io::Read;
 use std::path::PathBuf;
@@ -200,9 +201,10 @@ fn outcome(
         fields["stack"] = serde_json::json!(stack);
         fields["message"] = serde_json::json!(text);
         fields["exit_code"] = serde_json::json!(ended as u8);
-        println!("{fields}");
+        println!("{}", crate::output::json_line(&fields));
     } else {
-        println!("{text}");
+        // Resource Manager's failure messages are quoted here: no terminal escape gets through.
+        println!("{}", printable_lines(&text));
     }
     Ok(ended)
 }

@@ -8,6 +8,7 @@ use super::jobs_until;
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
+use pipeguard_core::text::printable;
 use serde_json::{Value, json};
 
 /// The recent jobs shown.
@@ -29,12 +30,12 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
     if json {
         println!(
             "{}",
-            json!({
+            crate::output::json_line(&json!({
                 "stack": args.stack,
                 "recent_jobs": jobs.iter().take(RECENT).map(job_json).collect::<Vec<_>>(),
                 "last_good_apply": good.map(job_json),
                 "last_rollback": rollback.map(job_json),
-            })
+            }))
         );
     } else {
         println!("stack {}", args.stack);
@@ -43,20 +44,22 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
             println!("  none");
         }
         for job in jobs.iter().take(RECENT) {
-            println!("  {}  {} {} {}", job.created, job.operation, job.state, job.id);
+            // What Resource Manager answered, escaped: no terminal escape gets through.
+            let line = format!("  {}  {} {} {}", job.created, job.operation, job.state, job.id);
+            println!("{}", printable(&line));
         }
         println!(
             "last good apply: {}",
             good.map_or_else(
                 || "none".to_owned(),
-                |job| format!("{} ({})", job.id, job.created)
+                |job| printable(&format!("{} ({})", job.id, job.created)).into_owned()
             )
         );
         println!(
             "last rollback:   {}",
             rollback.map_or_else(
                 || "none".to_owned(),
-                |job| format!("{} ({}, {})", job.id, job.state, job.created)
+                |job| printable(&format!("{} ({}, {})", job.id, job.state, job.created)).into_owned()
             )
         );
     }

@@ -125,7 +125,12 @@ impl Gate {
         );
         let now = pipeguard::clock::unix_seconds();
         if let Some(Ok(recorded)) = &freezes {
-            pipeguard::metrics::unreadable_freezes("health-gate", recorded.unreadable.len());
+            // Only those that hold: one ended by hand stays in the table (its record) for 30 days.
+            let holding = recorded
+                .unreadable
+                .iter()
+                .filter(|unreadable| unreadable.is_active());
+            pipeguard::metrics::unreadable_freezes("health-gate", holding.count());
         }
         let name_matters = matches!(&freezes, Some(Ok(recorded)) if recorded.name_matters(now));
         let pipeline = match pipeline {

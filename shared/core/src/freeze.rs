@@ -425,7 +425,11 @@ fn whole_attribute(item: &Item, name: &str, required: bool) -> Result<Option<i64
 
 /// Which pipelines an item covers: none of `prefix` and `pipelines` (everything), or one.
 fn coverage_of(item: &Item) -> Result<Coverage, String> {
-    let prefix = text_attribute(item, "prefix", false)?;
+    // An empty prefix, which earlier releases wrote for `--prefix ""`, starts every name.
+    let prefix = match item.get("prefix") {
+        Some(Attribute::Text(prefix)) if prefix.is_empty() => None,
+        _ => text_attribute(item, "prefix", false)?,
+    };
     let pipelines = match item.get("pipelines") {
         None => None,
         Some(Attribute::List(names)) if !names.is_empty() => Some(
@@ -563,6 +567,12 @@ impl FreezeRequest {
         };
         let coverage = match (&self.prefix, self.pipelines.as_slice()) {
             (Some(prefix), _) => {
+                if prefix.trim().is_empty() {
+                    return Err(FreezeError::UnknownPipelines(
+                        "--prefix is empty: name a prefix, or leave --prefix out to freeze every pipeline"
+                            .into(),
+                    ));
+                }
                 if !existing.iter().any(|name| name.starts_with(prefix.as_str())) {
                     return Err(FreezeError::UnknownPipelines(format!(
                         "no pipeline's name starts with `{prefix}`: nothing would be frozen"

@@ -130,6 +130,14 @@ fn bad_requests_say_what_is_wrong() {
             },
             "no pipeline's name starts with `prd-`",
         ),
+        (
+            // `--prefix "$PREFIX"` with the variable unset.
+            FreezeRequest {
+                prefix: Some(String::new()),
+                ..request("INC")
+            },
+            "--prefix is empty",
+        ),
     ];
     for (request, expected) in cases {
         let error = freeze(&request).unwrap_err();

@@ -2,6 +2,7 @@
 //! calls that act. The calls themselves are the shell's (`pipeguard::aws::CodePipeline`).
 
 use crate::names::{aws_names, closed_names};
+use crate::text::printable;
 
 aws_names!(
     /// A stage execution's status (GetPipelineState `latestExecution.status`).
@@ -184,7 +185,8 @@ impl ExecutionSummary {
         if self.source_revisions.is_empty() {
             String::new()
         } else {
-            format!(" (source: {})", self.source_revisions.join(", "))
+            // Commit messages, as CodePipeline reports them: printed and sent escaped.
+            format!(" (source: {})", printable(&self.source_revisions.join(", ")))
         }
     }
 }

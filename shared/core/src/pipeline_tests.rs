@@ -110,4 +110,11 @@ fn an_execution_names_its_sources_when_codepipeline_reports_them() {
     assert_eq!(execution.sources_note(), "");
     execution.source_revisions = vec!["Source@abc (fix)".into(), "Config@7".into()];
     assert_eq!(execution.sources_note(), " (source: Source@abc (fix), Config@7)");
+    // A commit message is anyone's text: no terminal escape gets through to a notice or a screen.
+    execution.source_revisions = vec!["Source@abc (\u{1b}[2Jfix)".into()];
+    assert!(
+        !execution.sources_note().contains('\u{1b}'),
+        "{}",
+        execution.sources_note()
+    );
 }

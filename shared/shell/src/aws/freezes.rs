@@ -93,8 +93,12 @@ impl FreezeStore {
             items.extend(page.items().iter().map(keyed));
         }
         let recorded = RecordedFreezes::read(items);
-        for unreadable in &recorded.unreadable {
-            tracing::warn!(table = %self.table, key = %unreadable.key, why = %unreadable.why, active = unreadable.is_active(), "a freeze's item does not read: it holds every pipeline it might cover until it is ended by hand");
+        for unreadable in recorded
+            .unreadable
+            .iter()
+            .filter(|unreadable| unreadable.is_active())
+        {
+            tracing::warn!(table = %self.table, key = %unreadable.key, why = %unreadable.why, "a freeze's item does not read: it holds every pipeline it might cover until it is ended by hand");
         }
         Ok(recorded)
     }

@@ -20,6 +20,13 @@ fn frozen(coverage: Coverage) -> Freeze {
 }
 
 #[test]
+fn an_empty_prefix_an_earlier_release_wrote_reads_as_every_pipeline_not_as_unreadable() {
+    let mut written = item(&frozen(Coverage::Everything));
+    written.insert("prefix".into(), text(""));
+    assert_eq!(read(&written), Ok(frozen(Coverage::Everything)));
+}
+
+#[test]
 fn every_kind_of_freeze_reads_back_as_it_was_written() {
     for coverage in [
         Coverage::Everything,
