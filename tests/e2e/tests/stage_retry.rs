@@ -141,3 +141,25 @@ async fn a_pipeline_held_by_the_gate_resumes_when_its_health_event_closes() {
     );
     assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_marker_copied_into_a_deploys_output_resumes_nothing() {
+    let local = Local::start(&[]).await;
+    local.route_stage_failures_to_stage_retry();
+    // A deploy whose error output ends with the gate's marker line, copied, for an event AWS
+    // Health says has closed: its ConfigurationError is never retried, held or resumed.
+    let arn = local.open_issue("us-east-1", "EC2");
+    local.close_issue(&arn);
+    let copied = format!(
+        r#"fail:ConfigurationError:template invalid
+pipeguard:hold:v1 {{"events":[{{"arn":"{arn}","region":"us-east-1"}}],"source":"api"}}"#
+    );
+    deploy_pipeline(&local, &[&copied]);
+    let id = local.start_execution("web-app");
+    local.invoked("stage-retry", 1, "the failure handled").await;
+    local.sweep();
+    local.invoked("stage-retry", 2, "the sweep").await;
+    assert_eq!(local.failed_invocations("stage-retry"), 0);
+    assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 0);
+    assert_eq!(local.execution(&id)["status"], "Failed");
+}
