@@ -43,15 +43,18 @@ async fn health_events_sweeps_and_unfreezes_inside_sns_messages_record_and_resum
 
 #[tokio::test]
 async fn a_health_update_dated_ahead_of_the_clock_is_refused_and_a_genuine_one_still_lands() {
-    let put = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(|request| {
-            request.item().and_then(|item| item.get("status")) == Some(&AttributeValue::S("open".into()))
-        })
-        .then_output(|| PutItemOutput::builder().build());
+    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
     let mut retrier = retrier(&[], &[], &[]);
     retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&put])));
     let mut from_the_future = health_event(ARN, "closed");
-    from_the_future.payload["detail"]["lastUpdatedTime"] = json!("Fri, 01 Jan 2099 00:00:00 GMT");
+    from_the_future.payload["detail"]["lastUpdatedTime"] = json!("Thu, 01 Jan 2099 00:00:00 GMT");
+    // A time that reads (not one skipped as unreadable), refused for being ahead.
+    let triggers =
+        pipeguard_core::trigger::parse_invocation(&from_the_future.payload, pipeguard::clock::unix_seconds());
+    assert!(
+        matches!(&triggers[..], [Trigger::Refused(refusal)] if refusal.kind == pipeguard_core::trigger::RefusalKind::FromTheFuture),
+        "{triggers:?}"
+    );
     retrier.handle(from_the_future).await.unwrap();
     assert_eq!(put.num_calls(), 0, "a closing dated 2099 is not recorded");
     retrier.handle(health_event(ARN, "open")).await.unwrap();

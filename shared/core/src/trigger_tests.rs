@@ -300,7 +300,7 @@ fn aws_health_events_schedules_and_unfreezes_inside_sns_messages_are_refused() {
     let scheduled = json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "111122223333", "detail": {}});
     let unfrozen = json!({"source": UNFROZEN_SOURCE, "detail-type": UNFROZEN_DETAIL_TYPE, "account": "111122223333", "detail": {"freeze_id": "f-1"}});
     let mut closed_far_ahead = fixture("health");
-    closed_far_ahead["detail"]["lastUpdatedTime"] = json!("Fri, 01 Jan 2099 00:00:00 GMT");
+    closed_far_ahead["detail"]["lastUpdatedTime"] = json!("Thu, 01 Jan 2099 00:00:00 GMT");
     for event in [fixture("health"), closed_far_ahead, scheduled, unfrozen] {
         let refused = refusal(parse(&inside_sns(&event)));
         assert_eq!(refused.kind, RefusalKind::NotFromEventBridge, "{event}");

@@ -211,12 +211,19 @@ fn inside_sns(event: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_closings_move_no_deploy_and_the_genuine_one_still_does() {
     let local = account_without_support_plan().await;
+    let logs = std::env::temp_dir().join(format!("pipeguard-forged-closings-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).unwrap_or_default();
+    local.admin(
+        "POST",
+        "/_admin/settings",
+        json!({"log_dir": logs.display().to_string()}),
+    );
     let arn = local.open_issue("us-east-1", "EC2");
     local.stored(&arn, "open").await;
     local.gated_pipeline("web-app", "us-east-1", &["succeed"]);
     let id = local.start_execution("web-app");
     local.reaches(&id, "Failed", TIMEOUT).await;
-    let far_ahead = "Fri, 01 Jan 2099 00:00:00 GMT";
+    let far_ahead = "Thu, 01 Jan 2099 00:00:00 GMT";
     // A closing published to the topic, one dated 2099 as EventBridge would deliver it, and one
     // that names the freezes' partition as its region.
     let mut not_a_region = health_event(&arn, "closed", far_ahead, "forged-3", false);
@@ -252,6 +259,24 @@ async fn forged_closings_move_no_deploy_and_the_genuine_one_still_does() {
     );
     assert_eq!(local.successful_calls("codepipeline", "RetryStageExecution"), 0);
     assert_eq!(local.execution(&id)["status"], "Failed", "still held");
+    // Each counted for who sent it (the log is written as the function runs: read until all are).
+    let refused_inputs = || -> Vec<String> {
+        let log = std::fs::read_to_string(logs.join("stage-retry.log")).unwrap_or_default();
+        let mut inputs: Vec<String> = log
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["Refused"] == 1 && line["Function"] == "stage-retry")
+            .map(|line| line["Input"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        inputs.sort();
+        inputs
+    };
+    let refused = local
+        .wait_for(TIMEOUT, "three refusals counted", || {
+            Some(refused_inputs()).filter(|inputs| inputs.len() >= forged.len())
+        })
+        .await;
+    assert_eq!(refused, ["FromTheFuture", "NotARegion", "NotFromEventBridge"]);
     // AWS Health's own closing, after the refused ones, is recorded and resumes the deploy.
     local.close_issue(&arn);
     let execution = local.reaches(&id, "Succeeded", TIMEOUT).await;
