@@ -245,7 +245,8 @@ pub async fn list(aws: &Aws, args: FreezesArgs, json: bool) -> Result<Ended, Pro
     Ok(Ended::Ok)
 }
 
-/// The freeze `id` names, readable or not, if it has not ended.
+/// The freeze `id` names (an unreadable item's key as it is, or as `pipeguard freezes` lists
+/// it), readable or not, if it has not ended.
 fn chosen_by_id(recorded: &RecordedFreezes, id: &str, now: i64) -> Result<RecordedFreezes, Problem> {
     let shown = printable(id);
     let ended = |at: i64| Problem::Usage(format!("freeze {shown} already ended at {}", describe_time(at)));
@@ -255,7 +256,13 @@ fn chosen_by_id(recorded: &RecordedFreezes, id: &str, now: i64) -> Result<Record
             None => Ok(RecordedFreezes::from(vec![freeze.clone()])),
         };
     }
-    match recorded.unreadable.iter().find(|unreadable| unreadable.key == id) {
+    // A key with control characters is listed escaped: as listed, it names the item too.
+    let named = |key: &str| key == id || printable(key) == id;
+    match recorded
+        .unreadable
+        .iter()
+        .find(|unreadable| named(&unreadable.key))
+    {
         Some(unreadable) => match &unreadable.unfrozen {
             Some(unfrozen) => Err(ended(unfrozen.at)),
             None => Ok(RecordedFreezes {
@@ -347,3 +354,7 @@ pub fn unreadable_json(unreadable: &UnreadableFreeze) -> Value {
         "unfrozen_by": unreadable.unfrozen.as_ref().map(|unfrozen| unfrozen.by.as_str()),
     })
 }
+
+#[cfg(test)]
+#[path = "freeze_tests.rs"]
+mod tests;
