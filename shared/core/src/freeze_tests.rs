@@ -204,19 +204,12 @@ fn the_pipelines_name_matters_only_while_a_freeze_covers_some_pipelines() {
     assert!(!RecordedFreezes::default().name_matters(NOW));
 }
 
-/// An item as pipeguard writes it: a freeze of pipelines starting with `prod-`, for two hours.
+/// An item as pipeguard writes it: a freeze of pipelines starting with `prod-`, for two hours,
+/// with `expires_at` (the table's TTL, which the reader leaves alone whatever it holds).
 fn written() -> Item {
-    Item::from([
-        (
-            "frozen_by".to_owned(),
-            Attribute::Text("arn:aws:iam::111122223333:user/ic".into()),
-        ),
-        ("reason".to_owned(), Attribute::Text("INC-4211".into())),
-        ("since".to_owned(), Attribute::Number(NOW.to_string())),
-        ("until".to_owned(), Attribute::Number((NOW + 7200).to_string())),
-        ("prefix".to_owned(), Attribute::Text("prod-".into())),
-        ("expires_at".to_owned(), Attribute::Number("x".into())),
-    ])
+    let mut item = crate::testing::written_freeze(NOW);
+    item.insert("expires_at".to_owned(), Attribute::Number("x".into()));
+    item
 }
 
 fn unreadable(key: &str, item: &Item) -> UnreadableFreeze {

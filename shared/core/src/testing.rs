@@ -13,3 +13,19 @@ pub fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<>
             .map(|(_, value)| value.clone())
     }
 }
+
+/// A freeze's item as pipeguard writes it (but for its key): pipelines starting with `prod-`,
+/// from `since` for two hours.
+pub fn written_freeze(since: i64) -> crate::freeze::Item {
+    use crate::freeze::Attribute;
+    crate::freeze::Item::from([
+        (
+            "frozen_by".to_owned(),
+            Attribute::Text("arn:aws:iam::111122223333:user/ic".into()),
+        ),
+        ("reason".to_owned(), Attribute::Text("INC-4211".into())),
+        ("since".to_owned(), Attribute::Number(since.to_string())),
+        ("until".to_owned(), Attribute::Number((since + 7200).to_string())),
+        ("prefix".to_owned(), Attribute::Text("prod-".into())),
+    ])
+}

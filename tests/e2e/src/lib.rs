@@ -117,10 +117,9 @@ impl Local {
             .to_owned()
     }
 
-    /// Writes `attributes` into the freezes' partition under `key`, as a person with the table's
-    /// console would: nothing checks them.
-    pub async fn freeze_by_hand(&self, key: &str, attributes: &[(&str, AttributeValue)]) {
-        let client = aws_sdk_dynamodb::Client::from_conf(
+    /// A DynamoDB client of this emulator's tables, as any caller of the real API would make one.
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::Config::builder()
                 .behavior_version_latest()
                 .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
@@ -129,7 +128,13 @@ impl Local {
                 ))
                 .endpoint_url(self.emulator.url())
                 .build(),
-        );
+        )
+    }
+
+    /// Writes `attributes` into the freezes' partition under `key`, as a person with the table's
+    /// console would: nothing checks them.
+    pub async fn freeze_by_hand(&self, key: &str, attributes: &[(&str, AttributeValue)]) {
+        let client = self.dynamodb();
         let item: HashMap<String, AttributeValue> = [
             ("region", AttributeValue::S("pipeguard#freezes".into())),
             ("arn", AttributeValue::S(key.into())),

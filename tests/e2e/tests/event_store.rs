@@ -14,16 +14,7 @@ const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE
 
 async fn store() -> (Local, EventStore) {
     let local = Local::start_with_store(&[]).await;
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .endpoint_url(local.emulator.url())
-            .build(),
-    );
+    let client = local.dynamodb();
     (local, EventStore::new(client, EVENT_STORE))
 }
 

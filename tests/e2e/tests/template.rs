@@ -302,6 +302,21 @@ async fn each_functions_iam_actions_are_exactly_what_its_code_calls() {
     }
 }
 
+/// The statements of an IAM role's inline policies.
+fn role_statements(role: &Yaml) -> Vec<Yaml> {
+    role["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| {
+            policy["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// The IAM statements of a function.
 fn statements(function: &Yaml) -> Vec<Yaml> {
     function["Properties"]["Policies"]
@@ -444,17 +459,7 @@ fn the_forwarder_keeps_what_deployed_stacks_have_and_puts_only_on_the_bus_it_tar
         .unwrap_or_default();
     assert_eq!(targets.len(), 1, "one target: pipeguard's bus");
     let target = &targets[0]["Arn"];
-    let statements: Vec<Yaml> = role["Properties"]["Policies"]
-        .as_sequence()
-        .into_iter()
-        .flatten()
-        .flat_map(|policy| {
-            policy["PolicyDocument"]["Statement"]
-                .as_sequence()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .collect();
+    let statements = role_statements(role);
     assert_eq!(statements.len(), 1, "{statements:?}");
     assert_eq!(plain(&statements[0]["Action"]), Some("events:PutEvents"));
     assert_eq!(

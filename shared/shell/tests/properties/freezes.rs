@@ -11,16 +11,7 @@ const NOW: i64 = 1_796_000_000;
 
 /// A freeze's item as pipeguard writes it: by prefix, for two hours.
 fn written() -> Item {
-    Item::from([
-        (
-            "frozen_by".to_owned(),
-            Attribute::Text("arn:aws:iam::111122223333:user/ic".into()),
-        ),
-        ("reason".to_owned(), Attribute::Text("INC-4211".into())),
-        ("since".to_owned(), Attribute::Number(NOW.to_string())),
-        ("until".to_owned(), Attribute::Number((NOW + 7200).to_string())),
-        ("prefix".to_owned(), Attribute::Text("prod-".into())),
-    ])
+    pipeguard_core::testing::written_freeze(NOW)
 }
 
 const FIELDS: [&str; 8] = [

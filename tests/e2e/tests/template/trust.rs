@@ -4,7 +4,7 @@
 //! lets CloudWatch do, what survives the stack, and what the example pipeline's role may invoke.
 
 use super::pattern;
-use super::{functions, plain, reference, resources_of, statements, template, yaml};
+use super::{functions, plain, reference, resources_of, role_statements, statements, template, yaml};
 use pipeguard::aws::FREEZES_PARTITION;
 use serde_json::{Value as Json, json};
 use serde_norway::Value as Yaml;
@@ -480,16 +480,8 @@ fn aws_services_may_use_the_notification_key_only_for_the_stacks_account() {
 fn the_example_pipelines_role_may_invoke_the_gate_and_nothing_else() {
     let example = yaml("infra/example-pipeline.yaml");
     let role = &example["Resources"]["PipelineRole"];
-    let invoking: Vec<Yaml> = role["Properties"]["Policies"]
-        .as_sequence()
+    let invoking: Vec<Yaml> = role_statements(role)
         .into_iter()
-        .flatten()
-        .flat_map(|policy| {
-            policy["PolicyDocument"]["Statement"]
-                .as_sequence()
-                .cloned()
-                .unwrap_or_default()
-        })
         .filter(|statement| {
             statement["Effect"] == "Allow"
                 && actions(statement)
