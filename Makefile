@@ -34,11 +34,11 @@ unit:
 	$(CARGO) build --workspace --bins --locked
 	$(CARGO) test --workspace --locked
 
-# The property tests of everything that reads outside input (shared/shell/tests/properties.rs) run
+# The property tests of everything that reads outside input (shared/aws/tests/properties.rs) run
 # 128 cases each in `make test`; this runs many more.
 FUZZ_CASES ?= 20000
 fuzz:
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p pipeguard --locked --test properties
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p pipeguard-aws --locked --test properties
 
 $(PY_TOOLS)/installed: infra/lint-requirements.txt
 	python3 -m venv "$(PY_TOOLS)"

@@ -3,8 +3,8 @@
 
 use crate::{Problem, Selection};
 use aws_config::SdkConfig;
-use pipeguard::aws::{
-    CallerIdentity, CodePipeline, FreezeStore, HealthSources, PipelineCallError, TrustRoots,
+use pipeguard_aws::{
+    CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, PipelineCallError, TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
@@ -24,13 +24,13 @@ impl Aws {
     /// missing one is said once, clearly, and before anything else.
     pub async fn connect(region: Option<String>, profile: Option<String>) -> Result<Self, Problem> {
         // People's machines may sit behind a proxy with its own CA: the platform's store.
-        let config = pipeguard::aws::load_config_for(region, profile, TrustRoots::Native).await;
+        let config = pipeguard_aws::http::load_config_for(region, profile, TrustRoots::Native).await;
         if config.region().is_none() {
             return Err(Problem::Usage(
                 "no AWS region: pass --region, or set AWS_REGION or a profile's region".into(),
             ));
         }
-        if let Err(error) = pipeguard::aws::check_credentials(&config).await {
+        if let Err(error) = pipeguard_aws::http::check_credentials(&config).await {
             return Err(Problem::Usage(format!(
                 "no AWS credentials ({error}): set AWS_PROFILE (or --profile) and sign in, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
             )));
@@ -44,13 +44,11 @@ impl Aws {
     /// The settings a command reads, as the functions read theirs: the process environment,
     /// with the region the configuration chose as `AWS_REGION` and, when given, `table` as
     /// `HEALTH_EVENTS_TABLE`.
-    pub fn env(&self, table: Option<String>) -> impl Fn(&str) -> Option<String> + use<> {
+    pub fn env(&self, table: Option<String>) -> Environment {
         let region = self.config.region().map(|region| region.to_string());
-        move |name: &str| match name {
-            "AWS_REGION" => region.clone(),
-            "HEALTH_EVENTS_TABLE" if table.is_some() => table.clone(),
-            _ => std::env::var(name).ok(),
-        }
+        Environment::of_process()
+            .with("AWS_REGION", region)
+            .with(EVENT_STORE_VARIABLE, table)
     }
 
     /// The actions of `pipeline` whose hold markers are the gate's: those that invoke
@@ -87,7 +85,7 @@ impl Aws {
 
     /// Whose the credentials are: a freeze records who froze.
     pub async fn identity(&self) -> Result<CallerIdentity, Problem> {
-        pipeguard::aws::caller_identity(&self.config)
+        pipeguard_aws::caller_identity(&self.config)
             .await
             .map_err(|error| Problem::Failed(error.to_string()))
     }
@@ -100,9 +98,7 @@ impl Aws {
 
     /// The freezes in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.
     pub fn freeze_store(&self, table: Option<String>) -> Option<FreezeStore> {
-        self.env(table)(EVENT_STORE_VARIABLE)
-            .filter(|table| !table.trim().is_empty())
-            .map(|table| FreezeStore::new(aws_sdk_dynamodb::Client::new(&self.config), table.trim()))
+        FreezeStore::from_env(&self.config, &self.env(table))
     }
 
     /// Tells stage-retry that freeze `id` ended, so that it resumes the stages it held now: the
@@ -131,7 +127,7 @@ impl Aws {
     /// Where AWS Health is asked: the API, and the event store when `table` (or
     /// `HEALTH_EVENTS_TABLE`) names one.
     pub async fn health_sources(&self, table: Option<String>) -> HealthSources {
-        pipeguard::aws::health_sources(&self.config, self.env(table)).await
+        HealthSources::from_env(&self.config, &self.env(table)).await
     }
 
     /// The pipelines a command is about: those named, those with the prefix, or all, sorted;

@@ -10,7 +10,7 @@ use crate::aws::Aws;
 use crate::output::{Tone, colour_enabled, json_line, paint};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
-use pipeguard::aws::{FreezeStore, FreezeStoreError, new_freeze_id};
+use pipeguard_aws::{FreezeStore, FreezeStoreError, new_freeze_id};
 use pipeguard_core::freeze::{Freeze, FreezeRequest, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use pipeguard_core::schedule::describe_time;
 use pipeguard_core::text::printable;
@@ -97,7 +97,7 @@ pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Pr
     let mut attempt = 0;
     let frozen = loop {
         attempt += 1;
-        let now = pipeguard::clock::unix_seconds();
+        let now = pipeguard_aws::clock::unix_seconds();
         let freeze = request
             .freeze(new_freeze_id(), who.arn.clone(), now, &existing)
             .map_err(|error| Problem::Usage(error.to_string()))?;
@@ -108,7 +108,7 @@ pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Pr
         }
     };
     // The freeze is recorded: whatever happens next, say so, with the id to unfreeze it.
-    let now = pipeguard::clock::unix_seconds();
+    let now = pipeguard_aws::clock::unix_seconds();
     let active = match store.all().await {
         Ok(recorded) => active_only(recorded, now),
         Err(error) => {
@@ -144,7 +144,7 @@ pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Pr
 pub async fn unfreeze(aws: &Aws, args: UnfreezeArgs, json: bool) -> Result<Ended, Problem> {
     let store = store(aws, args.table)?;
     let who = aws.identity().await?;
-    let now = pipeguard::clock::unix_seconds();
+    let now = pipeguard_aws::clock::unix_seconds();
     let recorded = store.all().await.map_err(failed)?;
     let chosen = match &args.id {
         Some(id) => chosen_by_id(&recorded, id, now)?,
@@ -230,7 +230,7 @@ pub async fn unfreeze(aws: &Aws, args: UnfreezeArgs, json: bool) -> Result<Ended
 /// that do not read as freezes among them.
 pub async fn list(aws: &Aws, args: FreezesArgs, json: bool) -> Result<Ended, Problem> {
     let store = store(aws, args.table)?;
-    let now = pipeguard::clock::unix_seconds();
+    let now = pipeguard_aws::clock::unix_seconds();
     let recorded = store.all().await.map_err(failed)?;
     let shown = if args.all {
         recorded

@@ -6,7 +6,6 @@ use crate::output::{Tone, colour_enabled, json_line, paint};
 use crate::{Ended, Problem};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use pipeguard::aws::EventStore;
 use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations, SourceChoice};
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
@@ -54,11 +53,12 @@ pub struct HealthArgs {
 
 pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Problem> {
     let parameters = user_parameters(&args).map_err(Problem::Usage)?;
-    let policy = GateDefaults::from_env(aws.env(args.events_table.clone()))?.for_action(Some(&parameters))?;
+    let policy =
+        GateDefaults::from_env(aws.env(args.events_table.clone()).lookup())?.for_action(Some(&parameters))?;
     let own_account = aws.own_account().await?;
     let policy = policy.with_own_account(&own_account);
+    let freezes = aws.freeze_store(args.events_table.clone());
     let sources = aws.health_sources(args.events_table).await;
-    let freezes = sources.store().map(EventStore::freezes);
     let (health, freezes, running) = tokio::join!(
         sources.events_within(&policy, &own_account, BUDGET),
         async {
@@ -69,7 +69,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
         },
         aws.codepipeline.running_executions(&policy.block_while_running),
     );
-    let now = pipeguard::clock::unix_seconds();
+    let now = pipeguard_aws::clock::unix_seconds();
     let outcome = gate::decide(
         &policy,
         Observations {

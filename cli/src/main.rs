@@ -14,7 +14,7 @@ mod rollback;
 mod status;
 
 use clap::{Args, Parser, Subcommand};
-use pipeguard::aws::PipelineCallError;
+use pipeguard_aws::PipelineCallError;
 use std::process::ExitCode;
 
 #[derive(Parser)]

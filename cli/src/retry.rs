@@ -6,7 +6,7 @@
 use crate::aws::Aws;
 use crate::{Ended, Problem, Selection};
 use clap::{Args, ValueEnum};
-use pipeguard::aws::PipelineCallError;
+use pipeguard_aws::PipelineCallError;
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
 use pipeguard_core::text::printable;
@@ -51,7 +51,7 @@ struct StageRetried {
 }
 
 pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Problem> {
-    let policies = RetryPolicies::from_env(aws.env(None))?;
+    let policies = RetryPolicies::from_env(aws.env(None).lookup())?;
     let pipelines = aws.pipelines(&args.selection).await?;
     let progress = std::io::stderr().is_terminal() && !json;
     let mut retried: Vec<StageRetried> = Vec::new();

@@ -7,7 +7,7 @@ use crate::aws::Aws;
 use crate::output::{Tone, colour_enabled, json_line, table, wants_table};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
-use pipeguard::aws::{HealthSources, PipelineCallError};
+use pipeguard_aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::hold::HeldBy;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
@@ -76,7 +76,7 @@ pub struct Row {
 
 pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
     let as_table = wants_table(json, args.table);
-    let policies = RetryPolicies::from_env(aws.env(None))?;
+    let policies = RetryPolicies::from_env(aws.env(None).lookup())?;
     let pipelines = aws.pipelines(&args.selection).await?;
     let freezes = match aws.freeze_store(args.events_table.clone()) {
         Some(store) => match store.all().await {
@@ -144,7 +144,7 @@ async fn read(
     let gates = aws
         .gate_actions(pipeline, &stages, &policies.gate_functions)
         .await?;
-    let now = pipeguard::clock::unix_seconds();
+    let now = pipeguard_aws::clock::unix_seconds();
     let (mut held_by, mut frozen_by, mut window_opens) = (Vec::new(), Vec::new(), None);
     let mut frozen_unreadable = Vec::new();
     for (_, hold) in retry::held_stages(&stages, None, &gates) {

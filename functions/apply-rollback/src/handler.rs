@@ -3,12 +3,13 @@
 //! last good state: after a rollback, the one it returned to), roll back, tell people. Every decision is `pipeguard_core::rollback`'s; this file fetches and acts.
 
 use lambda_runtime::LambdaEvent;
-use pipeguard::aws::{CodePipeline, Notifier, PipelineCallError};
-use pipeguard::lambda::InvocationError;
+use pipeguard_aws::lambda::{Function, InvocationError};
+use pipeguard_aws::{CodePipeline, Environment, Notifier, PipelineCallError, SdkConfig};
 use pipeguard_core::config::SettingError;
 use pipeguard_core::rollback::{self, RollbackPolicies, RollbackVerdict};
 use pipeguard_core::trigger::{ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Everything built once per cold start.
 pub struct Rollbacker {
@@ -35,28 +36,37 @@ impl From<PipelineCallError> for Stop {
     }
 }
 
-impl Rollbacker {
-    pub async fn from_env() -> Self {
-        let config = pipeguard::aws::load_config().await;
-        let env = pipeguard::lambda::process_env;
-        let policies = pipeguard::lambda::settings_at_cold_start("rollback", RollbackPolicies::from_env(env));
+impl Function for Rollbacker {
+    const NAME: &'static str = "apply-rollback";
+
+    async fn from_env(config: &SdkConfig, env: &Environment) -> Self {
+        let policies = pipeguard_aws::lambda::settings_at_cold_start(
+            "rollback",
+            RollbackPolicies::from_env(env.lookup()),
+        );
         Self {
             policies,
-            codepipeline: CodePipeline::from_config(&config),
-            notifier: pipeguard::aws::notifier(&config, env),
+            codepipeline: CodePipeline::from_config(config),
+            notifier: Notifier::from_env(config, env),
         }
     }
 
+    async fn handle(self: Arc<Self>, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
+        self.on_invocation(event).await
+    }
+}
+
+impl Rollbacker {
     /// Handles every failure in the invocation. An AWS error fails the invocation so Lambda
     /// delivers it again: every step is safe to repeat.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
+    pub(crate) async fn on_invocation(&self, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let policies = self.policies.as_ref().map_err(Clone::clone)?;
-        for trigger in parse_invocation(&event.payload, pipeguard::clock::unix_seconds()) {
+        for trigger in parse_invocation(&event.payload, pipeguard_aws::clock::unix_seconds()) {
             match trigger {
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => {
                     self.on_failure(policies, &change).await?;
                 }
-                Trigger::Refused(refusal) => pipeguard::lambda::refused("apply-rollback", &refusal),
+                Trigger::Refused(refusal) => pipeguard_aws::lambda::refused(Self::NAME, &refusal),
                 other => tracing::debug!(?other, "not a trigger apply-rollback acts on"),
             }
         }
@@ -139,7 +149,7 @@ fn log(change: &PipelineChange, stage: Option<&str>, verdict: &RollbackVerdict) 
         reason = %verdict.reason(),
         "rollback decision"
     );
-    pipeguard::metrics::decision("apply-rollback", verdict.label(), None);
+    pipeguard_aws::metrics::decision(Rollbacker::NAME, verdict.label(), None);
 }
 
 #[cfg(test)]

@@ -166,7 +166,7 @@ async fn a_failed_apply_rolls_back_to_the_last_good_execution_and_says_so() {
     let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, true);
     let told = publish_with("pipeguard: web-app Deploy rolled back");
     rollbacker(&aws.rules(), &[&told], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!((aws.rollback.num_calls(), told.num_calls()), (1, 1));
@@ -177,7 +177,7 @@ async fn a_failure_that_does_not_qualify_is_left_alone_quietly() {
     let aws = FailedApply::new(ActionCategory::Build, ExecutionType::Standard, true);
     let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     rollbacker(&aws.rules(), &[&publish], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!(
@@ -195,7 +195,7 @@ async fn a_failed_rollback_is_reported_and_never_rolled_back() {
     let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Rollback, true);
     let told = publish_with("pipeguard: web-app Deploy not rolled back");
     rollbacker(&aws.rules(), &[&told], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!((aws.rollback.num_calls(), told.num_calls()), (0, 1));
@@ -206,7 +206,7 @@ async fn without_an_earlier_success_the_rollback_is_skipped_and_said() {
     let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, false);
     let told = publish_with("pipeguard: web-app Deploy not rolled back");
     rollbacker(&aws.rules(), &[&told], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!((aws.rollback.num_calls(), told.num_calls()), (0, 1));
@@ -217,7 +217,7 @@ async fn a_dry_run_decides_and_reports_without_acting() {
     let aws = FailedApply::new(ActionCategory::Deploy, ExecutionType::Standard, true);
     let told = publish_with("pipeguard: web-app Deploy would be rolled back (dry run)");
     rollbacker(&aws.rules(), &[&told], &[("ROLLBACK_DRY_RUN", "true")])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!((aws.rollback.num_calls(), told.num_calls()), (0, 1));
@@ -231,7 +231,7 @@ async fn a_duplicate_after_the_rollback_started_does_nothing() {
         rollback_call(),
     );
     rollbacker(&[&state, &runs, &rollback], &[], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!((runs.num_calls(), rollback.num_calls()), (0, 0));
@@ -240,7 +240,7 @@ async fn a_duplicate_after_the_rollback_started_does_nothing() {
 #[tokio::test]
 async fn a_bad_environment_fails_every_invocation_naming_the_variable() {
     let error = rollbacker(&[], &[], &[("ROLLBACK_MESSAGE_PATTERN", "(")])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap_err();
     assert!(error.to_string().contains("ROLLBACK_MESSAGE_PATTERN"), "{error}");
@@ -252,7 +252,7 @@ async fn the_stages_own_execution_type_spares_reading_the_history_for_it() {
     aws.state = state_of("e2", StageExecutionStatus::Failed, Some(ExecutionType::Standard));
     let told = publish_with("pipeguard: web-app Deploy rolled back");
     rollbacker(&aws.rules(), &[&told], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!(
@@ -264,7 +264,7 @@ async fn the_stages_own_execution_type_spares_reading_the_history_for_it() {
     rolled_back.state = state_of("e2", StageExecutionStatus::Failed, Some(ExecutionType::Rollback));
     let told = publish_with("pipeguard: web-app Deploy not rolled back");
     rollbacker(&rolled_back.rules(), &[&told], &[])
-        .handle(action_failed())
+        .on_invocation(action_failed())
         .await
         .unwrap();
     assert_eq!(
@@ -335,7 +335,7 @@ async fn after_a_rollback_the_stage_returns_to_the_state_the_rollback_returned_i
         &[&told],
         &[],
     )
-    .handle(action_failed())
+    .on_invocation(action_failed())
     .await
     .unwrap();
     assert_eq!(

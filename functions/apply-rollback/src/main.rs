@@ -3,16 +3,8 @@
 
 mod handler;
 
-use std::sync::Arc;
-
 // The functions wait on AWS, one invocation at a time: one thread serves them.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let rollbacker = Arc::new(handler::Rollbacker::from_env().await);
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
-        let rollbacker = Arc::clone(&rollbacker);
-        async move { pipeguard::lambda::counted("apply-rollback", rollbacker.handle(event).await) }
-    }))
-    .await
+    pipeguard_aws::lambda::serve::<handler::Rollbacker>().await
 }

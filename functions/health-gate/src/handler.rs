@@ -3,8 +3,10 @@
 //! notify.
 
 use lambda_runtime::LambdaEvent;
-use pipeguard::aws::{CodePipeline, EventStore, HealthSources, Notifier, ReportError, Reported};
-use pipeguard::lambda::InvocationError;
+use pipeguard_aws::lambda::{Function, InvocationError};
+use pipeguard_aws::{
+    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, ReportError, Reported, SdkConfig,
+};
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
 use pipeguard_core::job::{JobEvent, JobEventError};
@@ -30,6 +32,8 @@ pub struct Gate {
     defaults: Result<GateDefaults, SettingError>,
     codepipeline: CodePipeline,
     health: HealthSources,
+    /// The freezes people set, when `HEALTH_EVENTS_TABLE` names the table they are kept in.
+    freezes: Option<FreezeStore>,
     notifier: Notifier,
 }
 
@@ -52,24 +56,26 @@ impl Decision {
     }
 }
 
-impl Gate {
-    pub async fn from_env() -> Self {
-        let config = pipeguard::aws::load_config().await;
-        let env = pipeguard::lambda::process_env;
-        let defaults = pipeguard::lambda::settings_at_cold_start("gate", GateDefaults::from_env(env));
+impl Function for Gate {
+    const NAME: &'static str = "health-gate";
+
+    async fn from_env(config: &SdkConfig, env: &Environment) -> Self {
+        let defaults =
+            pipeguard_aws::lambda::settings_at_cold_start("gate", GateDefaults::from_env(env.lookup()));
         Self {
             defaults,
-            codepipeline: CodePipeline::from_config(&config),
-            health: pipeguard::aws::health_sources(&config, env).await,
-            notifier: pipeguard::aws::notifier(&config, env),
+            codepipeline: CodePipeline::from_config(config),
+            health: HealthSources::from_env(config, env).await,
+            freezes: FreezeStore::from_env(config, env),
+            notifier: Notifier::from_env(config, env),
         }
     }
 
     /// Answers the job exactly once, whatever happens while deciding: bad input, AWS errors,
     /// running out of time, or a panic.
-    pub async fn handle(self: Arc<Self>, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
+    async fn handle(self: Arc<Self>, event: LambdaEvent<Value>) -> Result<(), InvocationError> {
         let (payload, context) = event.into_parts();
-        let time_left = pipeguard::lambda::time_left(context.deadline);
+        let time_left = pipeguard_aws::lambda::time_left(context.deadline);
         // The answer and the notice must be sent before Lambda stops the function: past this,
         // the invocation fails instead, and Lambda's retry answers.
         let answer_by = time_left.map(|left| Instant::now() + left.saturating_sub(DEADLINE_MARGIN));
@@ -99,7 +105,9 @@ impl Gate {
         };
         self.answer(&job_id, decision, answer_by).await
     }
+}
 
+impl Gate {
     async fn decide(self: Arc<Self>, job: JobEvent, health_budget: Duration) -> Decision {
         let (policy, wait) = match gate::read_job(&self.defaults, &job) {
             Ok(read) => read,
@@ -110,12 +118,11 @@ impl Gate {
         // only. It never holds up the decision: a slow answer leaves it unknown (and every freeze
         // then covers the pipeline).
         let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
-        let freeze_store = self.health.store().map(EventStore::freezes);
         let asked_by = Instant::now() + health_budget;
         let (health, freezes, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
-                match &freeze_store {
+                match &self.freezes {
                     Some(store) => Some(store.for_gate(health_budget).await),
                     None => None,
                 }
@@ -123,14 +130,14 @@ impl Gate {
             self.codepipeline.running_executions(&policy.block_while_running),
             self.job_pipeline(&job.job_id, name_needed, health_budget),
         );
-        let now = pipeguard::clock::unix_seconds();
+        let now = pipeguard_aws::clock::unix_seconds();
         if let Some(Ok(recorded)) = &freezes {
             // Only those that hold: one ended by hand stays in the table (its record) for 30 days.
             let holding = recorded
                 .unreadable
                 .iter()
                 .filter(|unreadable| unreadable.is_active());
-            pipeguard::metrics::unreadable_freezes("health-gate", holding.count());
+            pipeguard_aws::metrics::unreadable_freezes(Self::NAME, holding.count());
         }
         let name_matters = matches!(&freezes, Some(Ok(recorded)) if recorded.name_matters(now));
         let pipeline = match pipeline {
@@ -218,7 +225,7 @@ impl Gate {
         } else {
             decision_line!(tracing::Level::INFO);
         }
-        pipeguard::metrics::decision("health-gate", verdict, Some(health_source));
+        pipeguard_aws::metrics::decision(Self::NAME, verdict, Some(health_source));
         let reported = before(answer_by, self.codepipeline.report(job_id, &result))
             .await
             .unwrap_or_else(|| {

@@ -17,7 +17,7 @@ use aws_sdk_health::types::{Event, EventStatusCode, EventTypeCategory};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
-use pipeguard::aws::{HealthApi, HealthEndpoint};
+use pipeguard_aws::{HealthApi, HealthEndpoint};
 use pipeguard_core::gate::WaitState;
 use pipeguard_core::testing::env_of;
 use serde_json::json;
@@ -82,6 +82,7 @@ impl Aws {
                 }]),
                 None,
             ),
+            freezes: None,
             notifier: Notifier::new(
                 mock_client!(aws_sdk_sns, RuleMode::MatchAny, &self.sns),
                 self.topic.map(str::to_owned),
@@ -217,7 +218,7 @@ async fn wait_mode_holds_then_releases_and_tells_people() {
         .unwrap();
     assert_eq!((hold.num_calls(), held.num_calls()), (1, 1));
 
-    let token = WaitState::new(pipeguard::clock::unix_seconds() - 25 * 60, vec![ARN.into()]).encode();
+    let token = WaitState::new(pipeguard_aws::clock::unix_seconds() - 25 * 60, vec![ARN.into()]).encode();
     let released = success_where(|request| {
         request.continuation_token().is_none()
             && variable(request, "verdict") == Some("PASS")
@@ -241,7 +242,7 @@ async fn waiting_longer_than_allowed_fails() {
     let blocked = mock!(aws_sdk_health::Client::describe_events)
         .then_output(|| DescribeEventsOutput::builder().events(open_issue()).build());
     let failure = failure_of("JobFailed", "max_wait_minutes = 10");
-    let token = WaitState::new(pipeguard::clock::unix_seconds() - 11 * 60, vec![]).encode();
+    let token = WaitState::new(pipeguard_aws::clock::unix_seconds() - 11 * 60, vec![]).encode();
     let aws = Aws::new(vec![blocked], vec![failure.clone()]);
     aws.gate()
         .handle(job(
@@ -481,7 +482,7 @@ macro_rules! client_at {
 
 fn event_with_seconds_left(id: &str, user_parameters: &str, seconds: u64) -> LambdaEvent<Value> {
     let mut event = job(id, user_parameters, None);
-    let now_ms = pipeguard::clock::unix_millis() as u64;
+    let now_ms = pipeguard_aws::clock::unix_millis() as u64;
     event.context.deadline = now_ms + REPORT_RESERVE.as_millis() as u64 + seconds * 1000;
     event
 }
@@ -563,7 +564,7 @@ async fn a_result_call_that_hangs_fails_the_invocation_before_the_deadline() {
     let mut gate = Arc::into_inner(aws.gate()).unwrap();
     gate.codepipeline = CodePipeline::new(client_at!(aws_sdk_codepipeline, url));
     let mut event = job("job-20", "", None);
-    let now_ms = pipeguard::clock::unix_millis() as u64;
+    let now_ms = pipeguard_aws::clock::unix_millis() as u64;
     event.context.deadline = now_ms + 2_000;
     let started = std::time::Instant::now();
     let error = Arc::new(gate).handle(event).await.unwrap_err();

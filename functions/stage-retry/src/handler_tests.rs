@@ -1,4 +1,6 @@
 use super::*;
+use crate::failure::delay_within;
+use std::time::Duration;
 use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineOutput;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{GetPipelineStateError, GetPipelineStateOutput};
 use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesOutput;
@@ -19,7 +21,7 @@ use aws_sdk_health::types::{Event, EventStatusCode};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
-use pipeguard::aws::{EventStore, HealthApi, HealthEndpoint};
+use pipeguard_aws::{EventStore, HealthApi, HealthEndpoint};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::testing::env_of;
 use serde_json::json;
@@ -102,6 +104,7 @@ fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retri
             Some(TOPIC.into()),
         ),
         health: HealthSources::new(health_api(&[]), None),
+        freezes: None,
     }
 }
 
@@ -230,7 +233,7 @@ fn publish() -> Rule {
 async fn a_transient_stage_failure_is_retried_with_two_calls() {
     let (state, retry) = (state("JobFailed", "Rate exceeded", 0), retry_call());
     retrier(&[&state, &retry], &[], &[])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap();
     assert_eq!((state.num_calls(), retry.num_calls()), (1, 1));
@@ -252,7 +255,7 @@ async fn a_notification_rule_message_through_sns_is_retried_too() {
         event
     };
     retrier(&[&state, &retry], &[], &[])
-        .handle(LambdaEvent::new(sns, context()))
+        .on_invocation(LambdaEvent::new(sns, context()))
         .await
         .unwrap();
     assert_eq!(retry.num_calls(), 1);
@@ -265,7 +268,10 @@ async fn a_pipeline_level_failure_finds_its_failed_stage() {
         "Pipeline",
         json!({"pipeline": "web-app", "execution-id": "e1", "state": "FAILED", "version": 1}),
     );
-    retrier(&[&state, &retry], &[], &[]).handle(event).await.unwrap();
+    retrier(&[&state, &retry], &[], &[])
+        .on_invocation(event)
+        .await
+        .unwrap();
     assert_eq!(retry.num_calls(), 1);
 }
 
@@ -273,7 +279,7 @@ async fn a_pipeline_level_failure_finds_its_failed_stage() {
 async fn when_retries_run_out_people_are_told_once_and_nothing_is_retried() {
     let (state, retry, publish) = (state("JobFailed", "Rate exceeded", 2), retry_call(), publish());
     retrier(&[&state, &retry], &[&publish], &[])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap();
     assert_eq!((retry.num_calls(), publish.num_calls()), (0, 1));
@@ -287,7 +293,7 @@ async fn a_configuration_error_is_never_retried() {
         publish(),
     );
     retrier(&[&state, &retry], &[&publish], &[])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap();
     assert_eq!((retry.num_calls(), publish.num_calls()), (0, 0));
@@ -297,7 +303,7 @@ async fn a_configuration_error_is_never_retried() {
 async fn a_stage_the_gate_failed_is_not_retried_while_its_event_is_open() {
     let (state, retry) = (state("JobFailed", &blocked_message(), 0), retry_call());
     retrier(&[&state, &retry], &[], &[])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap();
     assert_eq!(retry.num_calls(), 0);
@@ -317,7 +323,7 @@ async fn a_closed_health_event_resumes_the_stages_it_held() {
         })
         .then_output(|| PublishOutput::builder().message_id("m").build());
     retrier(&[&pipelines, &state, &retry], &[&released], &[])
-        .handle(health_event(ARN, "closed"))
+        .on_invocation(health_event(ARN, "closed"))
         .await
         .unwrap();
     assert_eq!(
@@ -338,7 +344,7 @@ async fn managed_pipelines_skip_listing_every_pipeline() {
         &[],
         &[("RETRY_PIPELINES", "web-app")],
     )
-    .handle(closed)
+    .on_invocation(closed)
     .await
     .unwrap();
     assert_eq!(
@@ -356,7 +362,7 @@ async fn a_retry_someone_else_already_made_is_not_an_error() {
         )
     });
     retrier(&[&state, &conflict], &[], &[])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap();
     assert_eq!(conflict.num_calls(), 1);
@@ -370,13 +376,13 @@ async fn action_failures_and_other_events_ask_nothing() {
         "Action",
         json!({"pipeline": "web-app", "execution-id": "e1", "stage": "Deploy", "action": "Apply", "state": "FAILED"}),
     );
-    retrier.handle(action).await.unwrap();
+    retrier.on_invocation(action).await.unwrap();
     retrier
-        .handle(stage_failed_with_state("SUCCEEDED"))
+        .on_invocation(stage_failed_with_state("SUCCEEDED"))
         .await
         .unwrap();
     retrier
-        .handle(LambdaEvent::new(json!({"hello": "world"}), context()))
+        .on_invocation(LambdaEvent::new(json!({"hello": "world"}), context()))
         .await
         .unwrap();
     assert_eq!(state.num_calls(), 0);
@@ -397,7 +403,7 @@ async fn aws_errors_fail_the_invocation_so_lambda_delivers_it_again() {
         )
     });
     let error = retrier(&[&missing], &[], &[])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap_err();
     assert!(
@@ -412,7 +418,7 @@ async fn aws_errors_fail_the_invocation_so_lambda_delivers_it_again() {
 async fn a_bad_environment_fails_every_invocation_naming_the_variable() {
     let state = state("JobFailed", "Rate exceeded", 0);
     let error = retrier(&[&state], &[], &[("RETRY_MODE", "SOMETIMES")])
-        .handle(stage_failed("Deploy"))
+        .on_invocation(stage_failed("Deploy"))
         .await
         .unwrap_err();
     assert!(error.to_string().contains("RETRY_MODE"), "{error}");
@@ -463,7 +469,7 @@ async fn one_unreadable_pipeline_does_not_keep_the_others_from_resuming() {
         &[],
         &[("RETRY_PIPELINE_PREFIX", "prod-")],
     )
-    .handle(closed)
+    .on_invocation(closed)
     .await;
     assert_eq!(
         retry.num_calls(),
@@ -525,7 +531,7 @@ async fn a_gate_failure_whose_events_already_closed_resumes_at_once() {
     let (state, retry) = (held_state("api"), retry_call());
     let mut retrier = retrier(&[&state, &retry], &[], &[]);
     retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Closed)]), None);
-    retrier.handle(stage_failed("Deploy")).await.unwrap();
+    retrier.on_invocation(stage_failed("Deploy")).await.unwrap();
     assert_eq!(retry.num_calls(), 1);
 }
 
@@ -546,7 +552,7 @@ async fn every_health_event_is_recorded_before_anything_acts_on_it() {
         health_api(&[]),
         Some(store_with(&[&put, &stored_status("closed")])),
     );
-    retrier.handle(health_event(ARN, "closed")).await.unwrap();
+    retrier.on_invocation(health_event(ARN, "closed")).await.unwrap();
     assert_eq!((put.num_calls(), retry.num_calls()), (1, 1));
 }
 
@@ -563,7 +569,10 @@ async fn a_closing_event_that_cannot_be_recorded_resumes_nothing_and_comes_back(
     let (state, retry) = (held_state("events"), retry_call());
     let mut retrier = retrier(&[&state, &retry], &[], &[]);
     retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&failing])));
-    let error = retrier.handle(health_event(ARN, "closed")).await.unwrap_err();
+    let error = retrier
+        .on_invocation(health_event(ARN, "closed"))
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("PutItem"), "{error}");
     assert_eq!((state.num_calls(), retry.num_calls()), (0, 0));
 }
@@ -575,7 +584,7 @@ async fn the_sweep_resumes_a_held_stage_once_the_store_says_its_events_closed() 
         let (state, retry) = (held_state("events"), retry_call());
         let mut retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
         retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&stored_status(status)])));
-        retrier.handle(sweep()).await.unwrap();
+        retrier.on_invocation(sweep()).await.unwrap();
         assert_eq!(retry.num_calls(), resumed, "event {status}");
     }
 }
@@ -587,7 +596,7 @@ async fn a_health_event_that_cannot_be_recorded_is_skipped_not_redelivered_forev
     retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&put])));
     let mut event = health_event(ARN, "closed");
     event.payload["detail"]["lastUpdatedTime"] = json!("not a time");
-    retrier.handle(event).await.unwrap();
+    retrier.on_invocation(event).await.unwrap();
     assert_eq!(put.num_calls(), 0);
 }
 
@@ -595,7 +604,7 @@ async fn a_health_event_that_cannot_be_recorded_is_skipped_not_redelivered_forev
 async fn an_invocation_that_names_no_account_fails_so_it_is_delivered_again() {
     let state = state("JobFailed", "Rate exceeded", 0);
     let error = retrier(&[&state], &[], &[])
-        .handle(LambdaEvent::new(
+        .on_invocation(LambdaEvent::new(
             json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}),
             Context::default(),
         ))

@@ -29,7 +29,7 @@ async fn health_events_sweeps_and_unfreezes_inside_sns_messages_record_and_resum
         json!({"source": "pipeguard", "detail-type": "pipeguard Freeze Ended", "account": "123456789012", "detail": {"freeze_id": "f-1"}}),
     ];
     for event in &forged {
-        retrier.handle(inside_sns(event)).await.unwrap();
+        retrier.on_invocation(inside_sns(event)).await.unwrap();
     }
     assert_eq!(
         (put.num_calls(), pipelines.num_calls(), retry.num_calls()),
@@ -37,7 +37,7 @@ async fn health_events_sweeps_and_unfreezes_inside_sns_messages_record_and_resum
         "nothing recorded, listed or resumed"
     );
     // The same closing event, as EventBridge delivers it, is recorded and resumes the stage.
-    retrier.handle(health_event(ARN, "closed")).await.unwrap();
+    retrier.on_invocation(health_event(ARN, "closed")).await.unwrap();
     assert_eq!((put.num_calls(), retry.num_calls()), (1, 1));
 }
 
@@ -49,15 +49,17 @@ async fn a_health_update_dated_ahead_of_the_clock_is_refused_and_a_genuine_one_s
     let mut from_the_future = health_event(ARN, "closed");
     from_the_future.payload["detail"]["lastUpdatedTime"] = json!("Thu, 01 Jan 2099 00:00:00 GMT");
     // A time that reads (not one skipped as unreadable), refused for being ahead.
-    let triggers =
-        pipeguard_core::trigger::parse_invocation(&from_the_future.payload, pipeguard::clock::unix_seconds());
+    let triggers = pipeguard_core::trigger::parse_invocation(
+        &from_the_future.payload,
+        pipeguard_aws::clock::unix_seconds(),
+    );
     assert!(
         matches!(&triggers[..], [Trigger::Refused(refusal)] if refusal.kind == pipeguard_core::trigger::RefusalKind::FromTheFuture),
         "{triggers:?}"
     );
-    retrier.handle(from_the_future).await.unwrap();
+    retrier.on_invocation(from_the_future).await.unwrap();
     assert_eq!(put.num_calls(), 0, "a closing dated 2099 is not recorded");
-    retrier.handle(health_event(ARN, "open")).await.unwrap();
+    retrier.on_invocation(health_event(ARN, "open")).await.unwrap();
     assert_eq!(put.num_calls(), 1, "the genuine update is recorded");
 }
 
@@ -68,7 +70,7 @@ async fn a_health_event_whose_region_is_no_region_is_never_written() {
     retrier.health = HealthSources::new(health_api(&[]), Some(store_with(&[&put])));
     let mut event = health_event(ARN, "open");
     event.payload["detail"]["eventRegion"] = json!("pipeguard#freezes");
-    retrier.handle(event).await.unwrap();
+    retrier.on_invocation(event).await.unwrap();
     assert_eq!(put.num_calls(), 0);
 }
 
@@ -81,9 +83,9 @@ async fn a_hold_marker_in_an_action_that_is_no_gate_holds_nothing_and_resumes_no
         let (state, retry) = (held_state("api"), retry_call());
         let mut retrier = retrier(&[&structure, &pipelines, &state, &retry], &[], &[]);
         retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Closed)]), None);
-        retrier.handle(sweep()).await.unwrap();
+        retrier.on_invocation(sweep()).await.unwrap();
         assert_eq!(retry.num_calls(), 0, "the sweep resumes nothing");
-        retrier.handle(stage_failed("Deploy")).await.unwrap();
+        retrier.on_invocation(stage_failed("Deploy")).await.unwrap();
         assert_eq!(
             (structure.num_calls(), retry.num_calls()),
             (2, 1),
@@ -97,7 +99,7 @@ async fn without_gate_functions_no_marker_holds() {
     let (state, retry) = (held_state("api"), retry_call());
     let mut retrier = retrier(&[&state, &retry], &[], &[("GATE_FUNCTIONS", " ")]);
     retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Open)]), None);
-    retrier.handle(stage_failed("Deploy")).await.unwrap();
+    retrier.on_invocation(stage_failed("Deploy")).await.unwrap();
     assert_eq!(
         retry.num_calls(),
         1,
@@ -122,9 +124,9 @@ async fn a_hold_resumed_too_often_is_given_up_on_once_and_the_sweep_leaves_it() 
         .then_output(|| PublishOutput::builder().message_id("m").build());
     let mut retrier = retrier(&[&web_app_listed(), &state, &retry], &[&given_up], &[]);
     retrier.health = HealthSources::new(health_api(&[(ARN, EventStatusCode::Closed)]), None);
-    retrier.handle(stage_failed("Deploy")).await.unwrap();
-    retrier.handle(sweep()).await.unwrap();
-    retrier.handle(health_event(ARN, "closed")).await.unwrap();
+    retrier.on_invocation(stage_failed("Deploy")).await.unwrap();
+    retrier.on_invocation(sweep()).await.unwrap();
+    retrier.on_invocation(health_event(ARN, "closed")).await.unwrap();
     assert_eq!(
         (retry.num_calls(), given_up.num_calls()),
         (0, 1),

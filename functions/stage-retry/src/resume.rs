@@ -3,9 +3,10 @@
 //! re-checks every held stage, so a hold ends even when its closing event was lost or could not
 //! be acted on, when a freeze reaches its end time, and when a deployment window opens.
 
-use crate::handler::{Invocation, Retrier, decided};
-use pipeguard::aws::Recorded;
-use pipeguard::lambda::InvocationError;
+use crate::handler::Retrier;
+use crate::invocation::Invocation;
+use pipeguard_aws::Recorded;
+use pipeguard_aws::lambda::InvocationError;
 use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::health::{EventStatus, HealthRecord};
 use pipeguard_core::hold::{EventRef, GateActions, Hold};
@@ -61,7 +62,7 @@ impl Retrier {
     ) -> Result<Vec<String>, InvocationError> {
         let closed = self.health.closed(hold, invocation.own_account).await?;
         let known = self.freezes_for(hold, freezes).await?;
-        let now = pipeguard::clock::unix_seconds();
+        let now = pipeguard_aws::clock::unix_seconds();
         Ok(retry::still_holding(hold, &closed, release, known, pipeline, now))
     }
 
@@ -75,11 +76,11 @@ impl Retrier {
         if hold.freezes.is_empty() && !hold.holds_by_every_freeze() {
             return Ok(FreezesKnown::Read(RecordedFreezes::NONE));
         }
-        let Some(store) = self.health.store() else {
+        let Some(store) = &self.freezes else {
             return Ok(FreezesKnown::Unreadable);
         };
         if read.0.is_none() {
-            read.0 = Some(store.freezes().all().await?);
+            read.0 = Some(store.all().await?);
         }
         Ok(read
             .0
@@ -108,7 +109,7 @@ impl Retrier {
             pipeline,
             stage,
             hold.since,
-            pipeguard::clock::unix_seconds(),
+            pipeguard_aws::clock::unix_seconds(),
             held_by,
         )
     }
@@ -180,7 +181,7 @@ impl Retrier {
                 .await?;
             if !holding.is_empty() {
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
-                decided(
+                Self::decided(
                     pipeline,
                     execution_id,
                     Some(&stage.name),
@@ -229,7 +230,7 @@ impl Retrier {
             because: reason.to_owned(),
         };
         let verdict = RetryVerdict::after(outcome, resumed);
-        decided(pipeline, execution_id, Some(&stage.name), &verdict);
+        Self::decided(pipeline, execution_id, Some(&stage.name), &verdict);
         Ok(matches!(verdict, RetryVerdict::Resumed { .. }))
     }
 }

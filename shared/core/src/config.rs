@@ -16,7 +16,12 @@ pub struct SettingError {
 /// The environment as settings read it: a variable set to blank counts as unset (CloudFormation
 /// passes an empty parameter as an empty variable, and that must mean "the default").
 pub fn non_blank(lookup: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
-    move |name| lookup(name).filter(|value| !value.trim().is_empty())
+    move |name| lookup(name).filter(|value| !is_blank(value))
+}
+
+/// Whether a setting's value says nothing: empty or only whitespace, which counts as unset.
+pub fn is_blank(value: &str) -> bool {
+    value.trim().is_empty()
 }
 
 /// The environment variable for a policy field: the prefix and the field in capitals, the
@@ -66,7 +71,7 @@ impl<P: Clone> PerPipeline<P> {
         apply: impl Fn(P, R, &dyn Fn(&str) -> String) -> Result<P, SettingError>,
     ) -> Result<Self, SettingError> {
         let mut overrides = BTreeMap::new();
-        if let Some(json) = lookup(variable).filter(|json| !json.trim().is_empty()) {
+        if let Some(json) = lookup(variable).filter(|json| !is_blank(json)) {
             let mut deserializer = serde_json::Deserializer::from_str(&json);
             let given: BTreeMap<String, R> =
                 serde_path_to_error::deserialize(&mut deserializer).map_err(|error| SettingError {

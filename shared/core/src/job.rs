@@ -1,5 +1,5 @@
 //! CodePipeline jobs: reading the job event, and the one result each job gets (reported by
-//! the shell's `pipeguard::aws::CodePipeline`).
+//! the shell's `pipeguard_aws::CodePipeline`).
 
 use crate::health::is_account_id;
 use crate::names::closed_names;

@@ -1,7 +1,7 @@
 //! Messages for people: what pipeguard did and why, in the form each reader takes it: plain
 //! text for email, and a custom notification for chat (Amazon Q Developer in chat
 //! applications, formerly AWS Chatbot, posts only the formats it knows). The shell's
-//! `pipeguard::aws::Notifier` publishes both at once.
+//! `pipeguard_aws::Notifier` publishes both at once.
 
 use crate::text::truncate_chars;
 use serde_json::{Value, json};

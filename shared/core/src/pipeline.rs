@@ -1,5 +1,5 @@
 //! CodePipeline's view of pipelines as plain data: what the decisions read and what came of the
-//! calls that act. The calls themselves are the shell's (`pipeguard::aws::CodePipeline`).
+//! calls that act. The calls themselves are the shell's (`pipeguard_aws::CodePipeline`).
 
 use crate::names::{aws_names, closed_names};
 use crate::text::printable;

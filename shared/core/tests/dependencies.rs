@@ -74,7 +74,7 @@ fn the_core_depends_on_no_crate_of_the_shell() {
         "the core's tree: {core:?}"
     );
     // The same reading of the shell finds the SDK and the runtime: it sees what it looks for.
-    let shell = tree_of("pipeguard");
+    let shell = tree_of("pipeguard-aws");
     for expected in ["aws-sdk-codepipeline", "tokio", "tracing", "lambda_runtime"] {
         assert!(
             shell.contains(expected),

@@ -3,7 +3,7 @@
 //! and reads see every recorded update.
 
 use e2e::{EVENT_STORE, Local};
-use pipeguard::aws::{EventStore, Recorded};
+use pipeguard_aws::{EventStore, Recorded};
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord};
 use pipeguard_core::hold::HeldBy;
 

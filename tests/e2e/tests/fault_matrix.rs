@@ -27,7 +27,7 @@ use std::time::Duration;
 /// budget and a little more.
 const GATE_TIMEOUT_MS: u64 = 15_000;
 const REACTOR_TIMEOUT_MS: u64 = 8_000;
-/// Longer than one SDK attempt may take (5 s, shared/shell/src/aws/mod.rs) and the gate's budget.
+/// Longer than one SDK attempt may take (5 s, shared/aws/src/http.rs) and the gate's budget.
 const LATENCY_MS: u64 = 6_000;
 /// Lambda waits before retrying a failed invocation (about a minute on AWS). Long enough here
 /// for a gate cell to clear its fault between the invocation it broke and the retry.

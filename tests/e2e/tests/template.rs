@@ -553,8 +553,8 @@ fn the_organization_stackset_deploys_the_one_forwarder_template_everywhere_asked
 fn freeze_items_that_do_not_read_are_alarmed_on_as_the_gate_counts_them() {
     let template = template();
     let alarm = &template["Resources"]["GateUnreadableFreezesAlarm"]["Properties"];
-    assert_eq!(alarm["Namespace"], pipeguard::metrics::NAMESPACE);
-    assert_eq!(alarm["MetricName"], pipeguard::metrics::UNREADABLE_FREEZES);
+    assert_eq!(alarm["Namespace"], pipeguard_aws::metrics::NAMESPACE);
+    assert_eq!(alarm["MetricName"], pipeguard_aws::metrics::UNREADABLE_FREEZES);
     assert_eq!(alarm["Dimensions"][0]["Name"], "Function");
     assert_eq!(alarm["Dimensions"][0]["Value"], "health-gate");
     assert_eq!(
@@ -566,9 +566,9 @@ fn freeze_items_that_do_not_read_are_alarmed_on_as_the_gate_counts_them() {
         (alarm["Threshold"].as_i64(), alarm["ComparisonOperator"].as_str()),
         (Some(0), Some("GreaterThanThreshold"))
     );
-    let line = pipeguard::metrics::counted_line(
+    let line = pipeguard_aws::metrics::counted_line(
         "health-gate",
-        pipeguard::metrics::UNREADABLE_FREEZES,
+        pipeguard_aws::metrics::UNREADABLE_FREEZES,
         &[&[]],
         &[],
         1,
@@ -602,7 +602,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         assert!(actions.contains("NotificationTopic"), "{name:?}: {actions}");
     }
     let fails_closed = &resources[&Yaml::from("GateFailsClosedAlarm")]["Properties"];
-    assert_eq!(fails_closed["Namespace"], pipeguard::metrics::NAMESPACE);
+    assert_eq!(fails_closed["Namespace"], pipeguard_aws::metrics::NAMESPACE);
     let verdict = format!("{:?}", fails_closed["Dimensions"]);
     assert!(verdict.contains("HEALTH_UNAVAILABLE"), "{verdict}");
     let freezes_unreadable = format!(

@@ -5,7 +5,7 @@
 
 use super::pattern;
 use super::{functions, plain, reference, resources_of, role_statements, statements, template, yaml};
-use pipeguard::aws::FREEZES_PARTITION;
+use pipeguard_aws::FREEZES_PARTITION;
 use serde_json::{Value as Json, json};
 use serde_norway::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};

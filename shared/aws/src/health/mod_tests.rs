@@ -1,9 +1,13 @@
+use super::endpoint::{endpoint_order, region_from_cname};
+use super::filters::organization_filters_for;
 use super::*;
 use aws_sdk_health::error::ErrorMetadata;
 use aws_sdk_health::operation::describe_events::{DescribeEventsError, DescribeEventsOutput};
 use aws_sdk_health::types::Event;
+use aws_sdk_health::types::{EventScopeCode, EventStatusCode, EventTypeCategory, OrganizationEventFilter};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use pipeguard_core::gate::GateDefaults;
+use pipeguard_core::health::EventStatus;
 
 /// The account the API is asked from.
 const OWN: &str = "123456789012";

@@ -1,32 +1,4 @@
 use super::*;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
-
-#[test]
-fn the_compiled_in_roots_are_five_whole_certificates() {
-    let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(AMAZON_ROOTS.as_bytes())
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(certificates.len(), 5);
-}
-
-#[test]
-fn the_functions_trust_amazons_roots_unless_a_store_is_named() {
-    let env = |pairs: &'static [(&'static str, &'static str)]| pipeguard_core::testing::env_of(pairs);
-    assert_eq!(TrustRoots::for_lambda(env(&[])), TrustRoots::Amazon);
-    assert_eq!(
-        TrustRoots::for_lambda(env(&[("SSL_CERT_FILE", " ")])),
-        TrustRoots::Amazon
-    );
-    assert_eq!(
-        TrustRoots::for_lambda(env(&[("SSL_CERT_FILE", "/etc/corp/ca.pem")])),
-        TrustRoots::Native
-    );
-    assert_eq!(
-        TrustRoots::for_lambda(env(&[("SSL_CERT_DIR", "/etc/ssl/certs")])),
-        TrustRoots::Native
-    );
-}
 
 #[tokio::test]
 async fn calls_at_once_gather_everything_they_found() {

@@ -417,21 +417,22 @@ proptest! {
         settings.insert("AWS_ENDPOINT_URL_HEALTH", "http://127.0.0.1:9".into());
         let set = |value: &Option<String>| value.as_ref().is_some_and(|value| !value.trim().is_empty());
 
-        let roots = pipeguard::aws::TrustRoots::for_lambda(environment(&settings));
-        prop_assert_eq!(roots == pipeguard::aws::TrustRoots::Native, set(&cert_file) || set(&cert_dir));
+        // The process's environment as the functions read it: once, blanks dropped.
+        let env = pipeguard_aws::Environment::from_pairs(settings.iter().map(|(name, value)| (*name, value.clone())));
+        let roots = pipeguard_aws::TrustRoots::for_lambda(&env);
+        prop_assert_eq!(roots == pipeguard_aws::TrustRoots::Native, set(&cert_file) || set(&cert_dir));
 
         let config = sdk_config();
-        prop_assert_eq!(pipeguard::aws::notifier(&config, environment(&settings)).is_enabled(), set(&topic));
+        prop_assert_eq!(pipeguard_aws::Notifier::from_env(&config, &env).is_enabled(), set(&topic));
 
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         let runtime = match runtime {
             Ok(runtime) => runtime,
             Err(error) => return Err(TestCaseError::fail(error.to_string())),
         };
-        let sources = runtime.block_on(pipeguard::aws::health_sources(&config, environment(&settings)));
-        prop_assert_eq!(
-            sources.store().map(|store| store.table().to_owned()),
-            table.filter(|table| !table.trim().is_empty()).map(|table| table.trim().to_owned())
-        );
+        let sources = runtime.block_on(pipeguard_aws::HealthSources::from_env(&config, &env));
+        let table = table.filter(|table| !table.trim().is_empty()).map(|table| table.trim().to_owned());
+        prop_assert_eq!(sources.store().map(|store| store.table().to_owned()), table.clone());
+        prop_assert_eq!(pipeguard_aws::FreezeStore::from_env(&config, &env).map(|store| store.table().to_owned()), table);
     }
 }

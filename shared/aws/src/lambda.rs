@@ -1,12 +1,49 @@
-//! Facts about the current Lambda invocation, and how an invocation that cannot finish fails.
+//! A function's life in Lambda: built once at cold start, then serving invocations (`serve`, the
+//! body of every function's `main`); facts about the current invocation, and how one that cannot
+//! finish fails.
 
-use crate::aws::{FreezeStoreError, PipelineCallError, ReportError, StoreError};
-use lambda_runtime::Diagnostic;
+use crate::codepipeline::{PipelineCallError, ReportError};
+use crate::env::Environment;
+use crate::event_store::StoreError;
+use crate::freeze_store::FreezeStoreError;
+use aws_config::SdkConfig;
+use lambda_runtime::{Diagnostic, LambdaEvent};
 use pipeguard_core::config::SettingError;
 use pipeguard_core::health::{HealthUnavailable, is_account_id};
 use pipeguard_core::job::JobEventError;
 use pipeguard_core::trigger::Refusal;
+use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// One of pipeguard's Lambda functions: what it is called and how it is built and invoked.
+pub trait Function: Send + Sync + Sized + 'static {
+    /// The function's name, as its metrics' `Function` dimension and the template call it.
+    const NAME: &'static str;
+
+    /// Builds everything the function keeps between invocations, once per cold start.
+    fn from_env(config: &SdkConfig, env: &Environment) -> impl Future<Output = Self>;
+
+    /// Handles one invocation.
+    fn handle(
+        self: Arc<Self>,
+        event: LambdaEvent<Value>,
+    ) -> impl Future<Output = Result<(), InvocationError>> + Send;
+}
+
+/// Every function's `main`: logs set up, the environment read and the function built once, then
+/// every invocation served, each failed one counted (`counted`).
+pub async fn serve<F: Function>() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let env = Environment::of_process();
+    let config = crate::http::load_config(&env).await;
+    let function = Arc::new(F::from_env(&config, &env).await);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        let function = Arc::clone(&function);
+        async move { counted(F::NAME, function.handle(event).await) }
+    }))
+    .await
+}
 
 /// Why an invocation failed. Lambda delivers its event again, and in the end to the
 /// dead-letter queue, so nothing is lost; `errorType` in Lambda's logs says which this was.
@@ -72,11 +109,6 @@ pub fn account_of(function_arn: &str) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// A variable of the process's environment: where the functions' settings come from.
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }
 
 /// A function's settings, read once at cold start. An invalid one is logged now, once; every

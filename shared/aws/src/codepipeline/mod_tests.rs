@@ -4,8 +4,10 @@ use aws_sdk_codepipeline::operation::get_pipeline_state::GetPipelineStateOutput;
 use aws_sdk_codepipeline::operation::list_pipeline_executions::{
     ListPipelineExecutionsError, ListPipelineExecutionsOutput,
 };
+use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultError;
 use aws_sdk_codepipeline::operation::put_job_failure_result::PutJobFailureResultOutput;
 use aws_sdk_codepipeline::operation::put_job_success_result::PutJobSuccessResultOutput;
+use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionError;
 use aws_sdk_codepipeline::operation::retry_stage_execution::RetryStageExecutionOutput;
 use aws_sdk_codepipeline::types::error::{
     ConflictException, InvalidJobStateException, PipelineNotFoundException,
@@ -14,8 +16,13 @@ use aws_sdk_codepipeline::types::{
     ActionExecution, ActionExecutionStatus, ActionState, ErrorDetails, RetryStageMetadata, StageExecution,
     StageExecutionStatus,
 };
+use aws_sdk_codepipeline::types::{FailureType, StageRetryMode, StageState};
 use aws_smithy_mocks::{mock, mock_client};
 use pipeguard_core::job::FailureKind;
+use pipeguard_core::job::JobResult;
+use pipeguard_core::pipeline::{
+    ConflictCheckError, ExecutionType, RetryMode, RetryOutcome, RollbackOutcome, StageSnapshot,
+};
 
 #[tokio::test]
 async fn snapshots_carry_status_attempts_and_errors() {

@@ -1,11 +1,11 @@
-//! The test clock (`test-clock`, shared/shell/src/clock.rs) lets the emulator move the time the
+//! The test clock (`test-clock`, shared/aws/src/clock.rs) lets the emulator move the time the
 //! functions decide at. The end-to-end crate asks for it so that the function binaries built
 //! with the whole workspace have it; a build of the functions alone (`cargo lambda build`, SAM's
 //! `rust-cargolambda`) must never. This reads the features cargo resolves for each build.
 
 use std::process::Command;
 
-/// The features of the `pipeguard` crate that building `packages` enables.
+/// The features of the `pipeguard-aws` crate that building `packages` enables.
 fn shell_features(packages: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
@@ -16,7 +16,7 @@ fn shell_features(packages: &[&str]) -> String {
         "--edges",
         "features,normal",
         "--invert",
-        "pipeguard",
+        "pipeguard-aws",
         "--prefix",
         "none",
     ]);
@@ -38,7 +38,7 @@ fn shell_features(packages: &[&str]) -> String {
 #[test]
 fn the_functions_alone_are_built_without_the_test_clock() {
     let release = shell_features(&["health-gate", "stage-retry", "apply-rollback", "pipeguard-cli"]);
-    assert!(release.contains("pipeguard v"), "{release}");
+    assert!(release.contains("pipeguard-aws v"), "{release}");
     assert!(!release.contains("test-clock"), "{release}");
     let scenarios = shell_features(&["e2e"]);
     assert!(

@@ -6,7 +6,9 @@
 //! that does not read as a freeze is never dropped: the core reads it as an unreadable freeze,
 //! which blocks until it is ended by hand.
 
-use super::dynamodb::CLOSED_RETENTION_DAYS;
+use crate::env::Environment;
+use crate::table::{Table, number, retained_until, text};
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::freeze::{
@@ -56,6 +58,11 @@ impl FreezeStore {
             client,
             table: table.into(),
         }
+    }
+
+    /// The freezes in the table `HEALTH_EVENTS_TABLE` names, if any.
+    pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
+        Table::from_env(config, env).map(|table| Self::new(table.client, table.name))
     }
 
     /// The table's name.
@@ -232,19 +239,6 @@ pub fn new_freeze_id() -> String {
     format!("frz-{}", digits.into_iter().collect::<String>())
 }
 
-/// When an ended freeze's item goes: as long as a closed AWS Health event's.
-fn retained_until(ended: i64) -> i64 {
-    ended + CLOSED_RETENTION_DAYS * 24 * 3600
-}
-
-fn text(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn number(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn item(freeze: &Freeze) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         ("region".to_owned(), text(FREEZES_PARTITION)),
@@ -308,5 +302,5 @@ fn attribute(value: &AttributeValue) -> Attribute {
 }
 
 #[cfg(test)]
-#[path = "freezes_tests.rs"]
+#[path = "freeze_store_tests.rs"]
 mod tests;

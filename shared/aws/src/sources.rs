@@ -2,8 +2,10 @@
 //! store for every account. The gate, the resumer and the CLI ask through this, so the choice
 //! between them is made in one place.
 
-use super::dynamodb::EventStore;
-use super::health::HealthApi;
+use crate::env::Environment;
+use crate::event_store::EventStore;
+use crate::health::HealthApi;
+use aws_config::SdkConfig;
 use pipeguard_core::gate::{self, GatePolicy};
 use pipeguard_core::health::{
     EventStatus, HealthCallError, HealthEvent, HealthReport, HealthSource, HealthUnavailable,
@@ -64,6 +66,14 @@ impl HealthSources {
         }
     }
 
+    /// The AWS Health API and, when `HEALTH_EVENTS_TABLE` names one, the event store.
+    pub async fn from_env(config: &SdkConfig, env: &Environment) -> Self {
+        Self::new(
+            HealthApi::from_env(config, env).await,
+            EventStore::from_env(config, env),
+        )
+    }
+
     /// The event store, when `HEALTH_EVENTS_TABLE` names one.
     pub fn store(&self) -> Option<&EventStore> {
         self.store.as_ref()
@@ -96,7 +106,7 @@ impl HealthSources {
             return self.store_events(policy, own_account, None, None).await;
         }
         let others = gate::other_accounts(&policy.accounts, own_account);
-        let own_filters = super::health::filters_for(policy);
+        let own_filters = crate::health::filters_for(policy);
         let organization = (!others.is_empty()).then(|| self.api.organization_events(policy, &others));
         let (own, organization) = both_views(
             self.api.events(&own_filters, own_account),

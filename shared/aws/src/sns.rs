@@ -2,6 +2,8 @@
 //! each kind of subscriber (SNS's per-protocol message structure): the text for email and
 //! everything else, and a custom notification for chat, whose subscription is HTTPS.
 
+use crate::env::Environment;
+use aws_config::SdkConfig;
 use aws_sdk_sns::error::DisplayErrorContext;
 use pipeguard_core::notice::Notice;
 use serde_json::json;
@@ -48,13 +50,17 @@ pub struct Notifier {
 }
 
 impl Notifier {
+    /// Publishes to `topic_arn`; None, silent.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
-        Self {
-            client,
-            topic_arn: topic_arn.filter(|arn| !arn.trim().is_empty()),
-        }
+        Self { client, topic_arn }
     }
 
+    /// The notifier for `NOTIFY_TOPIC_ARN` (silent when it is unset).
+    pub fn from_env(config: &SdkConfig, env: &Environment) -> Self {
+        Self::new(aws_sdk_sns::Client::new(config), env.get("NOTIFY_TOPIC_ARN"))
+    }
+
+    /// Whether notices go anywhere.
     pub fn is_enabled(&self) -> bool {
         self.topic_arn.is_some()
     }
@@ -77,7 +83,7 @@ impl Notifier {
             // Retrying a publish whose answer was lost would tell people twice.
             .customize()
             .config_override(
-                aws_sdk_sns::config::Builder::default().retry_classifier(super::OnlyThrottlingRetried),
+                aws_sdk_sns::config::Builder::default().retry_classifier(crate::retry::OnlyThrottlingRetried),
             )
             .send()
             .await

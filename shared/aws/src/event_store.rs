@@ -3,15 +3,15 @@
 //! so duplicates, backup-region copies and late deliveries change nothing. Reads are strongly
 //! consistent: once an update is recorded, every later read sees it.
 
+use crate::env::Environment;
+use crate::fan_out::all_at_once;
+use crate::table::{Table, number, retained_until, text};
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
 use pipeguard_core::hold::HeldBy;
 use std::collections::HashMap;
-
-/// Closed events are kept this long after their last update (for the sweep, `pipeguard
-/// status` and people), then DynamoDB's TTL deletes them. Open events are kept until closed.
-pub const CLOSED_RETENTION_DAYS: i64 = 30;
 
 /// An update is newer than what is stored when its `lastUpdatedTime` is later, or equal with
 /// a greater `communicationId`; a new event always is.
@@ -58,14 +58,14 @@ impl EventStore {
         }
     }
 
+    /// The store in the table `HEALTH_EVENTS_TABLE` names, if any.
+    pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
+        Table::from_env(config, env).map(|table| Self::new(table.client, table.name))
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    /// The freezes people set, kept in the same table.
-    pub fn freezes(&self) -> super::FreezeStore {
-        super::FreezeStore::new(self.client.clone(), self.table.clone())
     }
 
     fn error<E>(&self, operation: &'static str, error: E) -> StoreError
@@ -136,7 +136,7 @@ impl EventStore {
                 Ok(events)
             }
         });
-        super::all_at_once(queries).await
+        all_at_once(queries).await
     }
 
     /// The recorded status of an event (of its account, for an account-specific one), or None
@@ -162,14 +162,6 @@ impl EventStore {
             .and_then(|item| string(item, "status"))
             .map(|status| EventStatus::from(status.as_str())))
     }
-}
-
-fn text(value: &str) -> AttributeValue {
-    AttributeValue::S(value.to_owned())
-}
-
-fn number(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 /// The item for an update: keyed by region and `store_key` (the ARN, and for another account's
@@ -202,8 +194,7 @@ fn item(record: &HealthRecord, own_account: &str) -> HashMap<String, AttributeVa
         item.insert("end_time".into(), number(end));
     }
     if event.status == EventStatus::Closed {
-        let expires = record.last_updated + CLOSED_RETENTION_DAYS * 24 * 3600;
-        item.insert("expires_at".into(), number(expires));
+        item.insert("expires_at".into(), number(retained_until(record.last_updated)));
     }
     item
 }
@@ -236,5 +227,5 @@ fn event_of(item: &HashMap<String, AttributeValue>, own_account: &str) -> Option
 }
 
 #[cfg(test)]
-#[path = "dynamodb_tests.rs"]
+#[path = "event_store_tests.rs"]
 mod tests;

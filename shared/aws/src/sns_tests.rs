@@ -34,7 +34,7 @@ async fn publishes_subject_and_body_to_the_topic() {
 async fn without_a_topic_nothing_is_sent() {
     let publish = mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build());
     let client = mock_client!(aws_sdk_sns, [&publish]);
-    let notifier = Notifier::new(client, Some("  ".into()));
+    let notifier = Notifier::new(client, None);
     assert!(!notifier.is_enabled());
     notifier.publish(&Notice::new("held", "why")).await.unwrap();
     assert_eq!(publish.num_calls(), 0);

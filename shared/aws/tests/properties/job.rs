@@ -3,7 +3,7 @@
 
 use crate::json::{Mutated, arbitrary_json, mutated, text_at};
 use crate::{config, sample};
-use pipeguard::lambda::InvocationError;
+use pipeguard_aws::lambda::InvocationError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome};
 use pipeguard_core::health::is_account_id;
 use pipeguard_core::job::{JobEvent, JobEventError};

@@ -1,5 +1,5 @@
 use super::*;
-use crate::aws::HealthEndpoint;
+use crate::health::HealthEndpoint;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -1,0 +1,31 @@
+//! Independent calls run at once (principle 6): one task each, their findings gathered.
+
+use tokio::task::JoinSet;
+
+/// Runs every call at once, each on its own task, and gathers what they found, in the order they
+/// finish; the first error ends it. A call that panics panics here, as it would have run inline.
+pub(crate) async fn all_at_once<T, E, F>(calls: impl IntoIterator<Item = F>) -> Result<Vec<T>, E>
+where
+    F: Future<Output = Result<Vec<T>, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let mut running: JoinSet<Result<Vec<T>, E>> = calls.into_iter().collect();
+    let mut found = Vec::new();
+    while let Some(finished) = running.join_next().await {
+        match finished {
+            Ok(result) => found.extend(result?),
+            // Only a panic ends a task early: the set is never aborted while it is awaited.
+            Err(failed) => std::panic::resume_unwind(
+                failed
+                    .try_into_panic()
+                    .unwrap_or_else(|cancelled| Box::new(cancelled.to_string())),
+            ),
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+#[path = "fan_out_tests.rs"]
+mod tests;
