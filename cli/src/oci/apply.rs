@@ -6,11 +6,11 @@
 //! how the rollback ended. Creates carry an `opc-retry-token`, so a create asked again makes no
 //! second job.
 
-use super::client::{Answer, CallError, ResourceManager, encode};
 use super::{last_good, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
+use pipeguard_oci::client::{Answer, CallError, ResourceManager, encode};
 use serde_json::{Value, json};
 use std::time::Duration;
 

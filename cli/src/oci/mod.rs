@@ -1,25 +1,22 @@
 //! `pipeguard oci`: Oracle Cloud Infrastructure Resource Manager stacks, signed as the OCI CLI
 //! signs (a config-file profile, or a resource principal), against the region's endpoint or
-//! `--endpoint`. Its facts and their sources are in cli/OCI-FACTS.md.
+//! `--endpoint`, through pipeguard-oci. Its facts and their sources are in
+//! shared/oci/OCI-FACTS.md.
 
 mod apply;
-mod client;
-mod config;
-mod key;
-mod regions;
 mod rollback;
-mod signer;
 mod status;
 
 use crate::{Ended, Problem};
 use clap::{Args, Subcommand};
-use client::{CallError, ResourceManager};
-use config::{AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
-use key::KeyError;
 use pipeguard_core::rollback::LastGood;
 use pipeguard_core::stack::{StackJob, last_good_apply};
 use pipeguard_core::text::printable_lines;
-use signer::Signer;
+use pipeguard_oci::client::{self, CallError, ResourceManager};
+use pipeguard_oci::config::{self, AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
+use pipeguard_oci::key::{self, KeyError};
+use pipeguard_oci::regions;
+use pipeguard_oci::signer::Signer;
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,11 +4,11 @@
 //! for the rollback and says how it ended.
 
 use super::apply::{create_rollback, job_json, rollback_end, wait};
-use super::client::{ResourceManager, encode};
 use super::{jobs_until, last_good_of, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
+use pipeguard_oci::client::{CallError, ResourceManager, encode};
 use serde_json::json;
 
 #[derive(Args)]
@@ -30,7 +30,7 @@ async fn named(resource_manager: &ResourceManager, stack: &str, id: &str) -> Res
         .get(&format!("/jobs/{}", encode(id)))
         .await
         .map_err(|error| match error {
-            super::client::CallError::Refused { status: 404, .. } => Problem::Usage(format!(
+            CallError::Refused { status: 404, .. } => Problem::Usage(format!(
                 "--to {id}: no such job (or not one these credentials may read)"
             )),
             other => unavailable(other),

@@ -3,12 +3,12 @@
 //! its last rollback, reading every page it
 //! needs, newest first.
 
-use super::client::ResourceManager;
 use super::jobs_until;
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
 use pipeguard_core::text::printable;
+use pipeguard_oci::client::ResourceManager;
 use serde_json::{Value, json};
 
 /// The recent jobs shown.

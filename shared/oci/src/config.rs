@@ -1,4 +1,4 @@
-//! Who the OCI requests are signed as, the way the OCI CLI finds it (cli/OCI-FACTS.md, 6 and 7):
+//! Who the OCI requests are signed as, the way the OCI CLI finds it (shared/oci/OCI-FACTS.md, 6 and 7):
 //! a profile of its config file (`~/.oci/config`, INI; a profile inherits the `[DEFAULT]` keys,
 //! as the CLI's configparser does), or the resource principal an OCI DevOps build runner or
 //! function provides through `OCI_RESOURCE_PRINCIPAL_*` variables (version 2.2). Reading is pure:
@@ -114,7 +114,7 @@ fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
 }
 
 /// The OCI CLI's variables that stand for a profile's keys, and win over the file's
-/// (`OCI_CONFIG_ENV_VARS`, cli/OCI-FACTS.md 6).
+/// (`OCI_CONFIG_ENV_VARS`, shared/oci/OCI-FACTS.md 6).
 const VARIABLES: [(&str, &str); 6] = [
     ("OCI_CLI_USER", "user"),
     ("OCI_CLI_FINGERPRINT", "fingerprint"),
@@ -278,7 +278,7 @@ pub fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Ide
 const UNWANTED_PERMISSIONS: u32 = 0o177;
 
 /// The OCI CLI's warning for a key or config file at `path` whose `mode` lets others read or
-/// write it (cli/OCI-FACTS.md 6c), in its words; none when the mode is the owner's alone, or when
+/// write it (shared/oci/OCI-FACTS.md 6c), in its words; none when the mode is the owner's alone, or when
 /// `OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING` (`suppressed`) is `True`, as the CLI reads it.
 pub fn permissions_warning(path: &str, mode: u32, suppressed: Option<&str>) -> Option<String> {
     (mode & UNWANTED_PERMISSIONS != 0 && suppressed != Some("True")).then(|| {

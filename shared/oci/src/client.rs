@@ -3,7 +3,7 @@
 //! a typed error a person can act on. What Oracle's SDKs ask again by default is asked again,
 //! backing off, until the command's deadline (`asked_again`); answers are read up to a limit.
 
-use super::signer::{Signer, Unsigned};
+use crate::signer::{Signer, Unsigned};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -89,7 +89,9 @@ pub enum CallError {
 
 /// A successful answer: its JSON body, and the next page's token (`opc-next-page`).
 pub struct Answer {
+    /// The answer's JSON (null when it has none).
     pub body: Value,
+    /// `opc-next-page`: the token of the page after this one, on a list's every page but the last.
     pub next_page: Option<String>,
 }
 
@@ -117,7 +119,7 @@ pub fn endpoint_given(endpoint: &str) -> String {
 }
 
 /// Resource Manager's endpoint in `region` of the realm whose domain is `domain` (the SDKs'
-/// template `https://resourcemanager.{region}.{secondLevelDomain}`, cli/OCI-FACTS.md 2).
+/// template `https://resourcemanager.{region}.{secondLevelDomain}`, shared/oci/OCI-FACTS.md 2).
 pub fn region_endpoint_of(region: &str, domain: &str) -> String {
     format!("https://resourcemanager.{region}.{domain}")
 }
@@ -179,7 +181,7 @@ impl ResourceManager {
     /// A client that, answered 401, reads its credentials again with `renew` and asks once more
     /// as the renewed signer: a resource principal's token and key in files are renewed by the
     /// platform ("the signer may attempt to reload these values from the filesystem on receiving
-    /// a 401 response", cli/OCI-FACTS.md 7).
+    /// a 401 response", shared/oci/OCI-FACTS.md 7).
     pub fn renewing(self, renew: impl Fn() -> Option<Signer> + Send + Sync + 'static) -> Self {
         Self {
             renew: Some(Box::new(renew)),
@@ -385,10 +387,10 @@ impl ResourceManager {
 
 /// Whether an error answer is asked again, as Oracle's Go SDK's default retry policy decides
 /// (`common/retry.go`, `defaultRetryStatusCodeMap` and `IsErrorRetryableByDefault`;
-/// cli/OCI-FACTS.md 5): 409 `IncorrectState` and `LockConflict` (a state that will pass: a stack
+/// shared/oci/OCI-FACTS.md 5): 409 `IncorrectState` and `LockConflict` (a state that will pass: a stack
 /// locked by a job that is ending), 429, and 500 to 504 but 501 (`MethodNotImplemented`, which
 /// asking again cannot change). Another 409 (`Conflict`: the stack runs a job) is said.
-pub fn asked_again(status: u16, code: &str) -> bool {
+fn asked_again(status: u16, code: &str) -> bool {
     match status {
         409 => matches!(code, "IncorrectState" | "LockConflict"),
         429 | 500 | 502..=504 => true,
