@@ -13,17 +13,11 @@ use pipeguard_core::rollback::LastGood;
 use pipeguard_core::stack::{StackJob, last_good_apply};
 use pipeguard_core::text::printable_lines;
 use pipeguard_oci::client::{self, CallError, ResourceManager};
-use pipeguard_oci::config::{self, AUTH_API_KEY, AUTH_RESOURCE_PRINCIPAL, Credentials, Identity, Source};
-use pipeguard_oci::key::{self, KeyError};
-use pipeguard_oci::regions;
-use pipeguard_oci::signer::Signer;
-use std::io::Read;
+use pipeguard_oci::config::ConfigError;
+use pipeguard_oci::credentials::{self, Wanted};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::time::Instant;
-// The key and its passphrase, as read, are wiped when dropped (zeroize is already in the build,
-// through rustls).
-use zeroize::Zeroizing;
 
 #[derive(Args)]
 pub struct OciArgs {
@@ -59,9 +53,19 @@ enum OciCommand {
     Status(status::StatusArgs),
 }
 
-/// The environment, read once: the OCI CLI's variables and the resource principal's.
+/// The environment: the OCI CLI's variables and the resource principal's; a blank one is unset.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// A warning about the credentials (a file others may read), on standard error.
+fn warn(warning: &str) {
+    eprintln!("pipeguard: {warning}");
+}
+
+/// Exit code 2: a setting of who signs, or where, is missing or wrong.
+fn usage(error: ConfigError) -> Problem {
+    Problem::Usage(error.to_string())
 }
 
 pub async fn run(
@@ -71,34 +75,32 @@ pub async fn run(
     json: bool,
 ) -> Result<Ended, Problem> {
     let deadline = Instant::now() + parse_timeout(&args.timeout)?;
-    let identity = identity(args.auth, args.config_file, profile, region.is_some())?;
-    let signing = signer(&identity)?;
-    // A resource principal's token in a file is renewed by the platform: read again on a 401.
-    let renewable = matches!(
-        &identity.credentials,
-        Credentials::ResourcePrincipal {
-            token: Source::File(_),
-            ..
-        }
-    )
-    .then(|| identity.clone());
+    let wanted = Wanted {
+        auth: args.auth,
+        config_file: args.config_file,
+        profile,
+        region_given: region.is_some(),
+    };
+    let identity = credentials::identity(wanted, env, warn).map_err(usage)?;
+    let signer = credentials::signer(&identity, env, warn).map_err(usage)?;
+    let renewed = identity.is_renewed().then(|| identity.clone());
     let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
     let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
     let endpoint = match (endpoint, region) {
         (Some(endpoint), _) => client::endpoint_given(&endpoint),
-        (None, Some(region)) => region_endpoint(&region)?,
+        (None, Some(region)) => client::region_endpoint(&region).map_err(usage)?,
         (None, None) => {
             return Err(Problem::Usage(
                 "no OCI region: set region in the profile, pass --region or set OCI_CLI_REGION (or --endpoint)".into(),
             ));
         }
     };
-    let mut resource_manager = ResourceManager::new(endpoint, signing, deadline).map_err(unavailable)?;
-    if let Some(principal) = renewable {
+    let mut resource_manager = ResourceManager::new(endpoint, signer, deadline).map_err(unavailable)?;
+    if let Some(principal) = renewed {
         resource_manager = resource_manager.renewing(move || {
-            signer(&principal)
-                .inspect_err(|problem| {
-                    eprintln!("pipeguard: the resource principal could not be read again: {problem}")
+            credentials::signer(&principal, env, warn)
+                .inspect_err(|error| {
+                    eprintln!("pipeguard: the resource principal could not be read again: {error}")
                 })
                 .ok()
         });
@@ -221,30 +223,6 @@ fn unavailable(error: CallError) -> Problem {
     }
 }
 
-/// Resource Manager's endpoint in `region`, in any case (the SDKs lower-case it): a region the
-/// SDKs know, by its full or its short name (`iad`), in its realm's domain; another full name in
-/// the commercial realm, as the SDKs do; anything else would only fail later as a host that
-/// cannot be found.
-fn region_endpoint(region: &str) -> Result<String, Problem> {
-    let region = region.trim().to_ascii_lowercase();
-    if let Some(known) = regions::known(&region) {
-        return Ok(client::region_endpoint_of(known.name, known.domain));
-    }
-    let named = region.contains('-')
-        && region
-            .bytes()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
-    if named {
-        Ok(client::region_endpoint_of(&region, regions::COMMERCIAL_DOMAIN))
-    } else {
-        Err(Problem::Usage(format!(
-            "the OCI region `{region}` (from --region, OCI_CLI_REGION, the profile or the resource \
-             principal, in that order) is not a region's full name such as us-ashburn-1 or a short name \
-             such as iad that Oracle's SDKs know. Give the full name, or --endpoint"
-        )))
-    }
-}
-
 /// `--timeout`: whole seconds, minutes or hours (`90s`, `10m`, `1h`), up to a day.
 fn parse_timeout(text: &str) -> Result<Duration, Problem> {
     let bad = || {
@@ -266,170 +244,6 @@ fn parse_timeout(text: &str) -> Result<Duration, Problem> {
         return Err(bad());
     }
     Ok(Duration::from_secs(seconds))
-}
-
-/// Who signs: `--auth` (or OCI_CLI_AUTH) says how; `region_given` is whether `--region` was.
-fn identity(
-    auth: Option<String>,
-    config_file: Option<PathBuf>,
-    profile: Option<String>,
-    region_given: bool,
-) -> Result<Identity, Problem> {
-    let auth = auth
-        .or_else(|| env("OCI_CLI_AUTH"))
-        .unwrap_or_else(|| AUTH_API_KEY.to_owned());
-    let usage = |error: config::ConfigError| Problem::Usage(error.to_string());
-    match auth.as_str() {
-        AUTH_API_KEY => {
-            let home = env("HOME");
-            if config::environment_suffices(env, region_given) {
-                return config::from_environment(home.as_deref(), env).map_err(usage);
-            }
-            let file = config_file
-                .or_else(|| env("OCI_CLI_CONFIG_FILE").map(PathBuf::from))
-                .or_else(|| home.as_ref().map(|home| PathBuf::from(home).join(".oci/config")))
-                .ok_or_else(|| {
-                    Problem::Usage("no OCI config file: pass --config-file or set OCI_CLI_CONFIG_FILE".into())
-                })?;
-            let bytes = read_file(&file, "OCI config file").map_err(|problem| {
-                Problem::Usage(format!(
-                    "{problem}: run `oci setup config`, or pass --config-file"
-                ))
-            })?;
-            let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
-            warn_if_open(&file);
-            let profile = profile
-                .or_else(|| env("OCI_CLI_PROFILE"))
-                .unwrap_or_else(|| "DEFAULT".into());
-            config::from_config_file(&text, &file.display().to_string(), &profile, home.as_deref(), env)
-                .map_err(usage)
-        }
-        AUTH_RESOURCE_PRINCIPAL => config::resource_principal(env).map_err(usage),
-        other => Err(Problem::Usage(format!(
-            "--auth (or OCI_CLI_AUTH) `{other}` is not one of {AUTH_API_KEY}, {AUTH_RESOURCE_PRINCIPAL}"
-        ))),
-    }
-}
-
-/// A value as the resource principal contract and the config file give it, trimmed, in a
-/// buffer wiped when it is dropped (it may be a key).
-fn read(source: &Source, what: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
-    let bytes = match source {
-        Source::Inline(value) => Zeroizing::new(value.as_bytes().to_vec()),
-        Source::File(path) => read_file(path, what)?,
-    };
-    Ok(Zeroizing::new(bytes.trim_ascii().to_vec()))
-}
-
-/// A passphrase as given: inline exactly, or a file's text without its line ending.
-fn read_passphrase(source: &Source, what: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
-    match source {
-        Source::Inline(value) => Ok(Zeroizing::new(value.as_bytes().to_vec())),
-        Source::File(path) => {
-            let text = read_file(path, what)?;
-            let line = text.strip_suffix(b"\n").unwrap_or(&text);
-            Ok(Zeroizing::new(line.strip_suffix(b"\r").unwrap_or(line).to_vec()))
-        }
-    }
-}
-
-/// The most of a credentials file that is read: a PEM key of 8192 bits is under 7 KiB, and a
-/// token, a passphrase or a config file is smaller; a path to a device (`/dev/zero`) or a huge
-/// file is refused after this much, never read whole into memory.
-const FILE_LIMIT: usize = key::PEM_LIMIT;
-
-/// A credentials file, at most `FILE_LIMIT` bytes of it, in a buffer wiped when it is dropped.
-fn read_file(path: &std::path::Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Problem> {
-    let cannot = |error: std::io::Error| {
-        Problem::Usage(format!("cannot read the {what} at {} ({error})", path.display()))
-    };
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    // Allocated at its largest at once: a buffer that grew would leave its earlier, unwiped
-    // copies behind.
-    let mut bytes = Zeroizing::new(Vec::with_capacity(FILE_LIMIT + 1));
-    file.take(FILE_LIMIT as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() > FILE_LIMIT {
-        return Err(Problem::Usage(format!(
-            "the {what} at {} is over {} KiB, larger than any {what} is",
-            path.display(),
-            FILE_LIMIT / 1024
-        )));
-    }
-    Ok(bytes)
-}
-
-/// The OCI CLI's warning (`config::permissions_warning`) on standard error when the file at
-/// `path` may be read or written by others; never a refusal, as the CLI does not refuse.
-fn warn_if_open(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(metadata) = std::fs::metadata(path) else {
-        return;
-    };
-    let suppressed = std::env::var("OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING").ok();
-    if let Some(warning) = config::permissions_warning(
-        &path.display().to_string(),
-        metadata.permissions().mode(),
-        suppressed.as_deref(),
-    ) {
-        eprintln!("pipeguard: {warning}");
-    }
-}
-
-/// The signer of `identity`; a key that cannot sign is a configuration error that says which
-/// key, and where its passphrase is set.
-fn signer(identity: &Identity) -> Result<Signer, Problem> {
-    if let Credentials::ApiKey {
-        key: Source::File(path),
-        ..
-    } = &identity.credentials
-    {
-        warn_if_open(path);
-    }
-    let (key_id, pem, passphrase, key_from, passphrase_from) = match &identity.credentials {
-        Credentials::ApiKey {
-            key_id,
-            key,
-            passphrase,
-        } => (
-            key_id.clone(),
-            read(key, "API signing key")?,
-            passphrase,
-            match key {
-                Source::File(path) => path.display().to_string(),
-                Source::Inline(_) => "OCI_CLI_KEY_CONTENT".to_owned(),
-            },
-            "OCI_CLI_PASSPHRASE, or pass_phrase in the config file's profile",
-        ),
-        Credentials::ResourcePrincipal {
-            token,
-            private_key,
-            passphrase,
-        } => (
-            format!(
-                "ST${}",
-                String::from_utf8_lossy(&read(token, "resource principal token")?)
-            ),
-            read(private_key, "resource principal key")?,
-            passphrase,
-            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM".to_owned(),
-            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
-        ),
-    };
-    let passphrase = passphrase
-        .as_ref()
-        .map(|source| read_passphrase(source, "key passphrase"))
-        .transpose()?;
-    Signer::from_pem(&key_id, &pem, passphrase.as_deref().map(Vec::as_slice)).map_err(|error| {
-        let hint = match error {
-            KeyError::NeedsPassphrase | KeyError::Undecryptable | KeyError::PassphraseTooLong => {
-                format!(" (its passphrase: {passphrase_from})")
-            }
-            KeyError::NotPem | KeyError::UnsupportedEncryption | KeyError::Rejected(_) => String::new(),
-        };
-        Problem::Usage(format!("the key of {key_from} is {error}{hint}"))
-    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! a typed error a person can act on. What Oracle's SDKs ask again by default is asked again,
 //! backing off, until the command's deadline (`asked_again`); answers are read up to a limit.
 
+use crate::config::ConfigError;
+use crate::regions;
 use crate::signer::{Signer, Unsigned};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -118,9 +120,33 @@ pub fn endpoint_given(endpoint: &str) -> String {
         .to_owned()
 }
 
+/// Resource Manager's endpoint in `region`, in any case (the SDKs lower-case it): a region the
+/// SDKs know, by its full or its short name (`iad`), in its realm's domain; another full name in
+/// the commercial realm, as the SDKs do; anything else would only fail later as a host that
+/// cannot be found.
+pub fn region_endpoint(region: &str) -> Result<String, ConfigError> {
+    let region = region.trim().to_ascii_lowercase();
+    if let Some(known) = regions::known(&region) {
+        return Ok(region_endpoint_of(known.name, known.domain));
+    }
+    let named = region.contains('-')
+        && region
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if named {
+        Ok(region_endpoint_of(&region, regions::COMMERCIAL_DOMAIN))
+    } else {
+        Err(ConfigError(format!(
+            "the OCI region `{region}` (from --region, OCI_CLI_REGION, the profile or the resource \
+             principal, in that order) is not a region's full name such as us-ashburn-1 or a short name \
+             such as iad that Oracle's SDKs know. Give the full name, or --endpoint"
+        )))
+    }
+}
+
 /// Resource Manager's endpoint in `region` of the realm whose domain is `domain` (the SDKs'
 /// template `https://resourcemanager.{region}.{secondLevelDomain}`, shared/oci/OCI-FACTS.md 2).
-pub fn region_endpoint_of(region: &str, domain: &str) -> String {
+fn region_endpoint_of(region: &str, domain: &str) -> String {
     format!("https://resourcemanager.{region}.{domain}")
 }
 

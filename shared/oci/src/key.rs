@@ -46,7 +46,7 @@ pub enum KeyError {
 const PASSPHRASE_LIMIT: usize = 1024;
 
 /// The longest PEM text read: an 8192-bit key is under 7 KiB, and AWS-LC counts in `int`.
-pub const PEM_LIMIT: usize = 64 * 1024;
+pub(crate) const PEM_LIMIT: usize = 64 * 1024;
 
 /// The passphrase AWS-LC asks `give_passphrase` for, whether it asked (the key is encrypted),
 /// and whether the passphrase was too long to give.

@@ -79,7 +79,7 @@ pub(crate) fn signing_string(request: &Unsigned) -> String {
 
 impl Signer {
     /// A signer with the PEM private key `pem`, decrypted with `passphrase` when it is encrypted.
-    pub fn from_pem(key_id: &str, pem: &[u8], passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
+    pub(crate) fn from_pem(key_id: &str, pem: &[u8], passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
         Ok(Self {
             key_id: key_id.to_owned(),
             key: key::read(pem, passphrase)?,
