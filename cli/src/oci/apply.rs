@@ -10,7 +10,7 @@ use super::{last_good, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
-use pipeguard_oci::client::{Answer, CallError, ResourceManager, encode};
+use pipeguard_oci::client::{Answer, CallError, ResourceManager};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -47,19 +47,9 @@ pub(super) enum Waited {
     },
 }
 
-/// A token of this process and moment, up to OCI's 64 characters.
-fn retry_token(what: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos());
-    format!("pipeguard-{what}-{}-{nanos}", std::process::id())
-}
-
-async fn create(resource_manager: &ResourceManager, body: Value, what: &str) -> Result<StackJob, Problem> {
-    let Answer { body, .. } = resource_manager
-        .post("/jobs", &body, &retry_token(what))
-        .await
-        .map_err(unavailable)?;
+/// The job a CreateJob answered with.
+fn created(answer: Result<Answer, CallError>) -> Result<StackJob, Problem> {
+    let Answer { body, .. } = answer.map_err(unavailable)?;
     StackJob::read(&body).map_err(|error| Problem::Failed(error.to_string()))
 }
 
@@ -69,14 +59,7 @@ pub(super) async fn create_rollback(
     stack: &str,
     target: &str,
 ) -> Result<StackJob, Problem> {
-    create(
-        resource_manager,
-        json!({"stackId": stack, "displayName": "pipeguard rollback",
-               "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",
-                                       "targetRollbackJobId": target}}),
-        "rollback",
-    )
-    .await
+    created(resource_manager.create_rollback_job(stack, target).await)
 }
 
 /// Looks at `job` until it ends or the command's time runs out. OCI going quiet for a while
@@ -99,7 +82,7 @@ pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> W
         };
         tokio::time::sleep(pause).await;
         poll = (poll * 2).min(MAX_POLL);
-        match resource_manager.get(&format!("/jobs/{}", encode(&job.id))).await {
+        match resource_manager.get_job(&job.id).await {
             Ok(answer) => match StackJob::read(&answer.body) {
                 Ok(read) => (job, quiet) = (read, None),
                 Err(error) => {
@@ -151,13 +134,7 @@ fn rollback_codes(named: &[String]) -> Result<Vec<String>, Problem> {
 pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {
     let stack = args.stack.as_str();
     let rollback_on = rollback_codes(&args.rollback_on)?;
-    let apply = create(
-        resource_manager,
-        json!({"stackId": stack, "displayName": "pipeguard apply",
-               "jobOperationDetails": {"operation": "APPLY", "executionPlanStrategy": "AUTO_APPROVED"}}),
-        "apply",
-    )
-    .await?;
+    let apply = created(resource_manager.create_apply_job(stack).await)?;
     let report = |ended: Ended, text: String, fields: Value| outcome(json, stack, ended, text, fields);
     let failed = match wait(resource_manager, apply).await {
         Waited::Unread { job, problem } => {

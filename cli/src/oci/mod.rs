@@ -123,14 +123,10 @@ async fn jobs_until(
     let mut page: Option<String> = None;
     let mut seen = std::collections::BTreeSet::new();
     loop {
-        let mut query = format!(
-            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={JOBS_PER_PAGE}",
-            client::encode(stack)
-        );
-        if let Some(page) = &page {
-            query.push_str(&format!("&page={}", client::encode(page)));
-        }
-        let answer = resource_manager.get(&query).await.map_err(unavailable)?;
+        let answer = resource_manager
+            .list_jobs(stack, page.as_deref())
+            .await
+            .map_err(unavailable)?;
         let read = StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
         jobs.extend(read);
         if enough(&jobs) {
@@ -207,9 +203,6 @@ fn outcome(
     }
     Ok(ended)
 }
-
-/// The jobs a ListJobs page holds (it allows up to 100; fewer keeps each answer small).
-const JOBS_PER_PAGE: usize = 50;
 
 /// Exit code 3: OCI could not be reached, or refused the credentials; anything else it refused
 /// is the command's failure.

@@ -8,7 +8,7 @@ use super::{jobs_until, last_good_of, outcome, unavailable};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
-use pipeguard_oci::client::{CallError, ResourceManager, encode};
+use pipeguard_oci::client::{CallError, ResourceManager};
 use serde_json::json;
 
 #[derive(Args)]
@@ -26,15 +26,12 @@ pub struct RollbackArgs {
 
 /// The job `--to` names, if it is one a rollback of `stack` may return to.
 async fn named(resource_manager: &ResourceManager, stack: &str, id: &str) -> Result<StackJob, Problem> {
-    let answer = resource_manager
-        .get(&format!("/jobs/{}", encode(id)))
-        .await
-        .map_err(|error| match error {
-            CallError::Refused { status: 404, .. } => Problem::Usage(format!(
-                "--to {id}: no such job (or not one these credentials may read)"
-            )),
-            other => unavailable(other),
-        })?;
+    let answer = resource_manager.get_job(id).await.map_err(|error| match error {
+        CallError::Refused { status: 404, .. } => Problem::Usage(format!(
+            "--to {id}: no such job (or not one these credentials may read)"
+        )),
+        other => unavailable(other),
+    })?;
     let job = StackJob::read(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
     let of_stack = answer.body["stackId"].as_str() == Some(stack);
     if !of_stack || job.operation != JobOperation::Apply || job.state != JobState::Succeeded {

@@ -1,7 +1,9 @@
 //! Resource Manager over HTTPS, signed (`signer`): where it is (the region's endpoint, or
-//! `--endpoint` / `OCI_CLI_ENDPOINT`), the one request shape it takes, and its answers read into
-//! a typed error a person can act on. What Oracle's SDKs ask again by default is asked again,
-//! backing off, until the command's deadline (`asked_again`); answers are read up to a limit.
+//! `--endpoint` / `OCI_CLI_ENDPOINT`), the operations pipeguard asks of it (ListJobs, GetJob, and
+//! CreateJob of an apply or a rollback, with a retry token), the one request shape they take, and
+//! its answers read into a typed error a person can act on. What Oracle's SDKs ask again by
+//! default is asked again, backing off, until the command's deadline (`asked_again`); answers are
+//! read up to a limit.
 
 use crate::config::ConfigError;
 use crate::regions;
@@ -12,7 +14,7 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -31,6 +33,8 @@ const CALL_MARGIN: Duration = Duration::from_secs(2);
 const ATTEMPT_LIMIT: Duration = Duration::from_secs(60);
 /// How much of an error answer that is not OCI's JSON (a proxy's page) is said.
 const FOREIGN_BODY_SHOWN: usize = 200;
+/// The jobs a ListJobs page holds (it allows up to 100; fewer keeps each answer small).
+const JOBS_PER_PAGE: usize = 50;
 /// The largest answer read. A ListJobs page of 50 job summaries is tens of KiB and a job with
 /// its Terraform variables a few; an endpoint that answers without end (a mistyped
 /// `--endpoint`, a proxy gone wrong) is cut off here rather than filling memory.
@@ -152,7 +156,7 @@ fn region_endpoint_of(region: &str, domain: &str) -> String {
 
 /// RFC 3986's unreserved characters stay, everything else is percent-encoded: OCI signs the
 /// query as it is sent.
-pub fn encode(value: &str) -> String {
+fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
@@ -215,8 +219,43 @@ impl ResourceManager {
         }
     }
 
+    /// ListJobs: a page of `stack`'s jobs (JobSummary), newest first; `page` is the token the
+    /// page before ended with (`Answer::next_page`), None for the first.
+    pub async fn list_jobs(&self, stack: &str, page: Option<&str>) -> Result<Answer, CallError> {
+        let mut query = format!(
+            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={JOBS_PER_PAGE}",
+            encode(stack)
+        );
+        if let Some(page) = page {
+            query.push_str(&format!("&page={}", encode(page)));
+        }
+        self.get(&query).await
+    }
+
+    /// GetJob: the job `job` (its OCID), with its failure details and its stack (`stackId`).
+    pub async fn get_job(&self, job: &str) -> Result<Answer, CallError> {
+        self.get(&format!("/jobs/{}", encode(job))).await
+    }
+
+    /// CreateJob: an apply of `stack`, its plan approved (AUTO_APPROVED).
+    pub async fn create_apply_job(&self, stack: &str) -> Result<Answer, CallError> {
+        let body = json!({"stackId": stack, "displayName": "pipeguard apply",
+                          "jobOperationDetails": {"operation": "APPLY", "executionPlanStrategy": "AUTO_APPROVED"}});
+        self.post("/jobs", &body, &retry_token("apply")).await
+    }
+
+    /// CreateJob: an APPLY_ROLLBACK that returns `stack` to the apply job `target`, its plan
+    /// approved (AUTO_APPROVED).
+    pub async fn create_rollback_job(&self, stack: &str, target: &str) -> Result<Answer, CallError> {
+        let body = json!({"stackId": stack, "displayName": "pipeguard rollback",
+                          "jobOperationDetails": {"operation": "APPLY_ROLLBACK",
+                                                  "executionPlanRollbackStrategy": "AUTO_APPROVED",
+                                                  "targetRollbackJobId": target}});
+        self.post("/jobs", &body, &retry_token("rollback")).await
+    }
+
     /// GET `path_and_query` (after the API version), asked again (`asked_again`, or no answer).
-    pub async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
+    async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
         self.call("GET", path_and_query, None).await
     }
 
@@ -225,7 +264,7 @@ impl ResourceManager {
     /// times it was asked. A 409 `Conflict` (the stack runs a job already) is answered, not
     /// asked again; a 409 `LockConflict` or `IncorrectState` (a lock about to be released, as
     /// when a rollback follows the apply that just failed) is asked again.
-    pub async fn post(&self, path: &str, body: &Value, retry_token: &str) -> Result<Answer, CallError> {
+    async fn post(&self, path: &str, body: &Value, retry_token: &str) -> Result<Answer, CallError> {
         self.call("POST", path, Some((body.to_string(), retry_token)))
             .await
     }
@@ -409,6 +448,14 @@ impl ResourceManager {
             }
         })
     }
+}
+
+/// A create's `opc-retry-token`, of this process and moment, up to OCI's 64 characters.
+fn retry_token(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("pipeguard-{what}-{}-{nanos}", std::process::id())
 }
 
 /// Whether an error answer is asked again, as Oracle's Go SDK's default retry policy decides
