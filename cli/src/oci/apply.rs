@@ -6,17 +6,13 @@
 //! how the rollback ended. Creates carry an `opc-retry-token`, so a create asked again makes no
 //! second job.
 
-use super::{last_good, outcome, unavailable};
+use super::jobs::{Waited, create_apply, create_rollback, last_good, wait};
+use super::report::{RollbackEnd, job_json, outcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
-use pipeguard_oci::client::{Answer, CallError, ResourceManager};
+use pipeguard_oci::client::ResourceManager;
 use serde_json::{Value, json};
-use std::time::Duration;
-
-/// The first wait between two looks at a running job; it doubles, up to `MAX_POLL`.
-const FIRST_POLL: Duration = Duration::from_millis(500);
-const MAX_POLL: Duration = Duration::from_secs(15);
 
 #[derive(Args)]
 pub struct ApplyArgs {
@@ -29,83 +25,6 @@ pub struct ApplyArgs {
     /// Only report a failed apply; never roll back
     #[arg(long)]
     no_rollback: bool,
-}
-
-/// A job as it ended, or as it stood when the time ran out.
-pub(super) enum Waited {
-    /// It ended: succeeded, failed or was canceled.
-    Ended(StackJob),
-    /// It was still running when the time ran out.
-    StillRunning(StackJob),
-    /// Its state could not be read (OCI refused to say, or went quiet until the time ran out):
-    /// the job, as last seen, may run on.
-    Unread {
-        /// As last seen.
-        job: StackJob,
-        /// Why it could not be read.
-        problem: Problem,
-    },
-}
-
-/// The job a CreateJob answered with.
-fn created(answer: Result<Answer, CallError>) -> Result<StackJob, Problem> {
-    let Answer { body, .. } = answer.map_err(unavailable)?;
-    StackJob::read(&body).map_err(|error| Problem::Failed(error.to_string()))
-}
-
-/// Creates the APPLY_ROLLBACK job that returns `stack` to the apply job `target`.
-pub(super) async fn create_rollback(
-    resource_manager: &ResourceManager,
-    stack: &str,
-    target: &str,
-) -> Result<StackJob, Problem> {
-    created(resource_manager.create_rollback_job(stack, target).await)
-}
-
-/// Looks at `job` until it ends or the command's time runs out. OCI going quiet for a while
-/// (each look is already asked again a few times), or refusing credentials that are being
-/// renewed, is not the end of the wait: the job runs on in Resource Manager, so it is looked at
-/// again while there is time.
-pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Waited {
-    let mut job = job;
-    let mut poll = FIRST_POLL;
-    let mut quiet: Option<CallError> = None;
-    while !job.state.is_final() {
-        let Some(pause) = resource_manager.wait_before_look(poll) else {
-            return match quiet {
-                Some(error) => Waited::Unread {
-                    job,
-                    problem: unavailable(error),
-                },
-                None => Waited::StillRunning(job),
-            };
-        };
-        tokio::time::sleep(pause).await;
-        poll = (poll * 2).min(MAX_POLL);
-        match resource_manager.get_job(&job.id).await {
-            Ok(answer) => match StackJob::read(&answer.body) {
-                Ok(read) => (job, quiet) = (read, None),
-                Err(error) => {
-                    return Waited::Unread {
-                        job,
-                        problem: Problem::Failed(error.to_string()),
-                    };
-                }
-            },
-            Err(error @ CallError::Unreachable { .. }) => quiet = Some(error),
-            // Credentials read again may not be renewed yet: look again while there is time.
-            Err(error @ CallError::NotAuthenticated { .. }) if resource_manager.renews() => {
-                quiet = Some(error);
-            }
-            Err(error) => {
-                return Waited::Unread {
-                    job,
-                    problem: unavailable(error),
-                };
-            }
-        }
-    }
-    Waited::Ended(job)
 }
 
 /// The failure codes `--rollback-on` names, as OCI spells them (upper case, trimmed); an empty
@@ -134,7 +53,7 @@ fn rollback_codes(named: &[String]) -> Result<Vec<String>, Problem> {
 pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {
     let stack = args.stack.as_str();
     let rollback_on = rollback_codes(&args.rollback_on)?;
-    let apply = created(resource_manager.create_apply_job(stack).await)?;
+    let apply = create_apply(resource_manager, stack).await?;
     let report = |ended: Ended, text: String, fields: Value| outcome(json, stack, ended, text, fields);
     let failed = match wait(resource_manager, apply).await {
         Waited::Unread { job, problem } => {
@@ -217,63 +136,6 @@ struct RolledBack {
     end: RollbackEnd,
 }
 
-/// How a rollback job ended, as `apply` and `rollback` both say it.
-pub(super) struct RollbackEnd {
-    /// The rollback job, as it ended or was last seen.
-    pub job: StackJob,
-    /// `rolled_back`, `rollback_failed`, `rollback_still_running` or `rollback_unknown`.
-    pub outcome: &'static str,
-    /// For people: "rolled back", "the rollback failed (CODE: message)", ...
-    pub how: String,
-    /// Its exit code, for a rollback by hand.
-    pub ended: Ended,
-    /// Why its state could not be read, when it could not.
-    pub reason: Option<String>,
-}
-
-/// The end of a rollback job of `stack` that was waited for.
-pub(super) fn rollback_end(waited: Waited, stack: &str) -> RollbackEnd {
-    let see = format!("see `pipeguard oci status --stack {stack}`");
-    let end = |job, outcome, how, ended| RollbackEnd {
-        job,
-        outcome,
-        how,
-        ended,
-        reason: None,
-    };
-    match waited {
-        Waited::Ended(job) if job.state == JobState::Succeeded => {
-            end(job, "rolled_back", "rolled back".to_owned(), Ended::Ok)
-        }
-        Waited::Ended(job) => {
-            let why = job.failure.as_ref().map_or_else(
-                || job.state.to_string(),
-                |failure| format!("{}: {}", failure.code, failure.message),
-            );
-            end(
-                job,
-                "rollback_failed",
-                format!("the rollback failed ({why})"),
-                Ended::Failed,
-            )
-        }
-        Waited::StillRunning(job) => end(
-            job,
-            "rollback_still_running",
-            format!("the rollback is still running after --timeout: {see}"),
-            Ended::Failed,
-        ),
-        Waited::Unread { job, problem } => RollbackEnd {
-            how: format!(
-                "the rollback's state could not be read ({problem}); it may still be running: {see}"
-            ),
-            ended: problem.ended(),
-            reason: Some(problem.to_string()),
-            ..end(job, "rollback_unknown", String::new(), Ended::Failed)
-        },
-    }
-}
-
 /// Finds the last good apply before `failed`, rolls the stack back to it and waits; or says why
 /// there is none to return to.
 async fn roll_back(
@@ -288,11 +150,6 @@ async fn roll_back(
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
     let end = rollback_end(wait(resource_manager, rollback).await, stack);
     Ok(Ok(RolledBack { target, end }))
-}
-
-pub(super) fn job_json(job: &StackJob) -> Value {
-    json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created,
-           "failure": job.failure.as_ref().map(|failure| json!({"code": failure.code, "message": failure.message}))})
 }
 
 #[cfg(test)]

@@ -4,15 +4,15 @@
 //! shared/oci/OCI-FACTS.md.
 
 mod apply;
+mod jobs;
+mod report;
 mod rollback;
 mod status;
 
 use crate::{Ended, Problem};
 use clap::{Args, Subcommand};
-use pipeguard_core::rollback::LastGood;
-use pipeguard_core::stack::{StackJob, last_good_apply};
-use pipeguard_core::text::printable_lines;
-use pipeguard_oci::client::{self, CallError, ResourceManager};
+use jobs::unavailable;
+use pipeguard_oci::client::{self, ResourceManager};
 use pipeguard_oci::config::ConfigError;
 use pipeguard_oci::credentials::{self, Wanted};
 use std::path::PathBuf;
@@ -109,110 +109,6 @@ pub async fn run(
         OciCommand::Apply(apply) => apply::run(&resource_manager, apply, json).await,
         OciCommand::Rollback(rollback) => rollback::run(&resource_manager, rollback, json).await,
         OciCommand::Status(status) => status::run(&resource_manager, status, json).await,
-    }
-}
-
-/// The stack's jobs, newest first, page by page, until `enough` says the jobs read so far are
-/// (or the pages end).
-async fn jobs_until(
-    resource_manager: &ResourceManager,
-    stack: &str,
-    enough: impl Fn(&[StackJob]) -> bool,
-) -> Result<Vec<StackJob>, Problem> {
-    let mut jobs = Vec::new();
-    let mut page: Option<String> = None;
-    let mut seen = std::collections::BTreeSet::new();
-    loop {
-        let answer = resource_manager
-            .list_jobs(stack, page.as_deref())
-            .await
-            .map_err(unavailable)?;
-        let read = StackJob::read_page(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
-        jobs.extend(read);
-        if enough(&jobs) {
-            return Ok(jobs);
-        }
-        match next_page(&mut seen, answer.next_page, stack)? {
-            Some(next) => page = Some(next),
-            None => return Ok(jobs),
-        }
-    }
-}
-
-/// The stack's last good apply before `except` (the rule apply-rollback follows): the apply to
-/// return to, read page by page until it is known; or why there is none, in a sentence.
-async fn last_good(
-    resource_manager: &ResourceManager,
-    stack: &str,
-    except: Option<&str>,
-) -> Result<Result<StackJob, String>, Problem> {
-    let jobs = jobs_until(resource_manager, stack, |jobs| {
-        last_good_apply(jobs, except).is_settled()
-    })
-    .await?;
-    Ok(last_good_of(&jobs, except, stack).cloned())
-}
-
-/// The last good apply of `jobs` before `except`, or why there is none, in a sentence.
-fn last_good_of<'a>(jobs: &'a [StackJob], except: Option<&str>, stack: &str) -> Result<&'a StackJob, String> {
-    match last_good_apply(jobs, except) {
-        LastGood::Found { target, .. } => Ok(target),
-        LastGood::Unlisted { rollback, target } => Err(format!(
-            "the last good state of stack {stack} is the one rollback job {} returned it to, and apply job {} is not among its jobs: rolling back to an earlier apply would return to one it rolled away from",
-            rollback.id,
-            target.unwrap_or("(not named by Resource Manager)")
-        )),
-        LastGood::Nothing => Err(format!("no earlier successful apply of stack {stack}")),
-    }
-}
-
-/// The page to read next, given the token an answer ended with (None: the last page). An empty
-/// or repeated token would read pages again until the deadline, and stopping there would take
-/// the pages read for all of them: it is an error.
-fn next_page(
-    seen: &mut std::collections::BTreeSet<String>,
-    token: Option<String>,
-    stack: &str,
-) -> Result<Option<String>, Problem> {
-    match token {
-        Some(next) if next.is_empty() || !seen.insert(next.clone()) => Err(Problem::Failed(format!(
-            "Resource Manager's job pages of stack {stack} do not end (page token `{next}` again, or empty)"
-        ))),
-        token => Ok(token),
-    }
-}
-
-/// Says how a command about `stack` ended: `text` for people, or with `--json` the `fields`
-/// with the stack, the text and the exit code; and ends with `ended`.
-fn outcome(
-    json: bool,
-    stack: &str,
-    ended: Ended,
-    text: String,
-    fields: serde_json::Value,
-) -> Result<Ended, Problem> {
-    if json {
-        let mut fields = fields;
-        fields["stack"] = serde_json::json!(stack);
-        fields["message"] = serde_json::json!(text);
-        fields["exit_code"] = serde_json::json!(ended as u8);
-        println!("{}", crate::output::json_line(&fields));
-    } else {
-        // Resource Manager's failure messages are quoted here: no terminal escape gets through.
-        println!("{}", printable_lines(&text));
-    }
-    Ok(ended)
-}
-
-/// Exit code 3: OCI could not be reached, or refused the credentials; anything else it refused
-/// is the command's failure.
-fn unavailable(error: CallError) -> Problem {
-    match error {
-        CallError::Unreachable { .. } | CallError::NotAuthenticated { .. } => {
-            Problem::Unavailable(error.to_string())
-        }
-        CallError::Invalid { .. } => Problem::Usage(error.to_string()),
-        CallError::Refused { .. } | CallError::Oversized { .. } => Problem::Failed(error.to_string()),
     }
 }
 

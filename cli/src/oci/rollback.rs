@@ -3,8 +3,8 @@
 //! `rollback::target`: after a rollback, the apply it returned to); with it, to that job, if it is a succeeded apply of the stack. It waits
 //! for the rollback and says how it ended.
 
-use super::apply::{create_rollback, job_json, rollback_end, wait};
-use super::{jobs_until, last_good_of, outcome, unavailable};
+use super::jobs::{create_rollback, jobs_until, last_good_of, unavailable, wait};
+use super::report::{job_json, outcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};

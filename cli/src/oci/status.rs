@@ -3,7 +3,7 @@
 //! its last rollback, reading every page it
 //! needs, newest first.
 
-use super::jobs_until;
+use super::jobs::jobs_until;
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
