@@ -7,7 +7,7 @@
 //! second job.
 
 use super::jobs::{Waited, create_apply, create_rollback, last_good, wait};
-use super::report::{RollbackEnd, job_json, outcome, rollback_end};
+use super::report::{JobJson, RollbackEnd, outcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
@@ -63,7 +63,7 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
                     "apply job {} of stack {stack} was created, but its state could not be read ({problem}); it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
                     job.id
                 ),
-                json!({"apply": job_json(&job), "outcome": "unknown", "reason": problem.to_string()}),
+                json!({"apply": JobJson::from(&job), "outcome": "unknown", "reason": problem.to_string()}),
             );
         }
         Waited::StillRunning(job) => {
@@ -73,14 +73,14 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
                     "apply job {} of stack {stack} is still running ({}) after --timeout; it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
                     job.id, job.state
                 ),
-                json!({"apply": job_json(&job), "outcome": "still_running"}),
+                json!({"apply": JobJson::from(&job), "outcome": "still_running"}),
             );
         }
         Waited::Ended(job) if job.state == JobState::Succeeded => {
             return report(
                 Ended::Ok,
                 format!("applied: job {} of stack {stack} succeeded", job.id),
-                json!({"apply": job_json(&job), "outcome": "applied"}),
+                json!({"apply": JobJson::from(&job), "outcome": "applied"}),
             );
         }
         Waited::Ended(job) => job,
@@ -96,7 +96,7 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
         report(
             Ended::Failed,
             format!("{headline}; rollback skipped: {why}"),
-            json!({"apply": job_json(&failed), "outcome": outcome, "reason": why}),
+            json!({"apply": JobJson::from(&failed), "outcome": outcome, "reason": why}),
         )
     };
     if failed.state == JobState::Canceled {
@@ -118,14 +118,14 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
                 "{headline}; {}: rollback job {} to apply job {} (created {})",
                 end.how, end.job.id, target.id, target.created
             ),
-            json!({"apply": job_json(&failed), "outcome": end.outcome, "target": job_json(&target), "rollback": job_json(&end.job)}),
+            json!({"apply": JobJson::from(&failed), "outcome": end.outcome, "target": JobJson::from(&target), "rollback": JobJson::from(&end.job)}),
         ),
         Err(problem) => report(
             Ended::Failed,
             format!(
                 "{headline}; the rollback did not complete ({problem}): see `pipeguard oci status --stack {stack}` before trying again"
             ),
-            json!({"apply": job_json(&failed), "outcome": "rollback_not_completed", "reason": problem.to_string()}),
+            json!({"apply": JobJson::from(&failed), "outcome": "rollback_not_completed", "reason": problem.to_string()}),
         ),
     }
 }

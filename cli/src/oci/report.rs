@@ -6,6 +6,7 @@ use super::jobs::Waited;
 use crate::{Ended, Problem};
 use pipeguard_core::stack::{JobState, StackJob};
 use pipeguard_core::text::printable_lines;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Says how a command about `stack` ended: `text` for people, or with `--json` the `fields`
@@ -87,9 +88,39 @@ pub(super) fn rollback_end(waited: Waited, stack: &str) -> RollbackEnd {
     }
 }
 
-pub(super) fn job_json(job: &StackJob) -> Value {
-    json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created,
-           "failure": job.failure.as_ref().map(|failure| json!({"code": failure.code, "message": failure.message}))})
+/// A stack job as every `--json` answer of `pipeguard oci` shows it, wherever it stands in the
+/// answer (`apply`, `target`, `rollback`, `recent_jobs`, `last_good_apply`, `last_rollback`).
+#[derive(Serialize)]
+pub(super) struct JobJson<'a> {
+    id: &'a str,
+    operation: &'a str,
+    state: &'a str,
+    created: &'a str,
+    /// Why it failed, as GetJob says; null when it did not, or when it was only listed (a
+    /// ListJobs summary has no failure details).
+    failure: Option<FailureJson<'a>>,
+}
+
+/// `failureDetails`, as Resource Manager gave them.
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl<'a> From<&'a StackJob> for JobJson<'a> {
+    fn from(job: &'a StackJob) -> Self {
+        Self {
+            id: &job.id,
+            operation: job.operation.as_str(),
+            state: job.state.as_str(),
+            created: &job.created,
+            failure: job.failure.as_ref().map(|failure| FailureJson {
+                code: &failure.code,
+                message: &failure.message,
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

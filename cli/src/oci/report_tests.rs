@@ -61,3 +61,20 @@ fn a_rollback_job_ends_in_one_of_four_ways_said_alike_by_apply_and_rollback() {
     );
     assert!(rolled_back.reason.is_none() && failed.reason.is_none() && running.reason.is_none());
 }
+
+#[test]
+fn a_job_has_one_json_shape_whether_it_was_got_or_listed() {
+    let got = rollback_job("FAILED", Some(("TERRAFORM_EXECUTION_ERROR", "boom")));
+    let listed = rollback_job("SUCCEEDED", None);
+    assert_eq!(
+        json!(JobJson::from(&got)),
+        json!({"id": "ocid1.ormjob.oc1..r", "operation": "APPLY_ROLLBACK", "state": "FAILED",
+               "created": "2026-12-01T00:00:00.000Z",
+               "failure": {"code": "TERRAFORM_EXECUTION_ERROR", "message": "boom"}})
+    );
+    assert_eq!(
+        json!(JobJson::from(&listed)),
+        json!({"id": "ocid1.ormjob.oc1..r", "operation": "APPLY_ROLLBACK", "state": "SUCCEEDED",
+               "created": "2026-12-01T00:00:00.000Z", "failure": null})
+    );
+}

@@ -4,7 +4,7 @@
 //! for the rollback and says how it ended.
 
 use super::jobs::{create_rollback, jobs_until, last_good_of, unavailable, wait};
-use super::report::{job_json, outcome, rollback_end};
+use super::report::{JobJson, outcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
@@ -98,7 +98,7 @@ pub async fn run(
                 "dry run: would roll stack {stack} back to apply job {} (created {})",
                 target.id, target.created
             ),
-            json!({"outcome": "dry_run", "target": job_json(&target)}),
+            json!({"outcome": "dry_run", "target": JobJson::from(&target)}),
         );
     }
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
@@ -109,7 +109,7 @@ pub async fn run(
             "rollback job {} of stack {stack} to apply job {}: {}",
             end.job.id, target.id, end.how
         ),
-        json!({"outcome": end.outcome, "target": job_json(&target), "rollback": job_json(&end.job),
+        json!({"outcome": end.outcome, "target": JobJson::from(&target), "rollback": JobJson::from(&end.job),
                "reason": end.reason}),
     )
 }
