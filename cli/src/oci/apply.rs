@@ -6,17 +6,13 @@
 //! how the rollback ended. Creates carry an `opc-retry-token`, so a create asked again makes no
 //! second job.
 
-use super::client::{Answer, CallError, ResourceManager, encode};
-use super::{last_good, outcome, unavailable};
+use super::jobs::{Waited, create_apply, create_rollback, last_good, wait};
+use super::report::{JobJson, RollbackEnd, outcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
+use pipeguard_oci::client::ResourceManager;
 use serde_json::{Value, json};
-use std::time::Duration;
-
-/// The first wait between two looks at a running job; it doubles, up to `MAX_POLL`.
-const FIRST_POLL: Duration = Duration::from_millis(500);
-const MAX_POLL: Duration = Duration::from_secs(15);
 
 #[derive(Args)]
 pub struct ApplyArgs {
@@ -29,100 +25,6 @@ pub struct ApplyArgs {
     /// Only report a failed apply; never roll back
     #[arg(long)]
     no_rollback: bool,
-}
-
-/// A job as it ended, or as it stood when the time ran out.
-pub(super) enum Waited {
-    /// It ended: succeeded, failed or was canceled.
-    Ended(StackJob),
-    /// It was still running when the time ran out.
-    StillRunning(StackJob),
-    /// Its state could not be read (OCI refused to say, or went quiet until the time ran out):
-    /// the job, as last seen, may run on.
-    Unread {
-        /// As last seen.
-        job: StackJob,
-        /// Why it could not be read.
-        problem: Problem,
-    },
-}
-
-/// A token of this process and moment, up to OCI's 64 characters.
-fn retry_token(what: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos());
-    format!("pipeguard-{what}-{}-{nanos}", std::process::id())
-}
-
-async fn create(resource_manager: &ResourceManager, body: Value, what: &str) -> Result<StackJob, Problem> {
-    let Answer { body, .. } = resource_manager
-        .post("/jobs", &body, &retry_token(what))
-        .await
-        .map_err(unavailable)?;
-    StackJob::read(&body).map_err(|error| Problem::Failed(error.to_string()))
-}
-
-/// Creates the APPLY_ROLLBACK job that returns `stack` to the apply job `target`.
-pub(super) async fn create_rollback(
-    resource_manager: &ResourceManager,
-    stack: &str,
-    target: &str,
-) -> Result<StackJob, Problem> {
-    create(
-        resource_manager,
-        json!({"stackId": stack, "displayName": "pipeguard rollback",
-               "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",
-                                       "targetRollbackJobId": target}}),
-        "rollback",
-    )
-    .await
-}
-
-/// Looks at `job` until it ends or the command's time runs out. OCI going quiet for a while
-/// (each look is already asked again a few times), or refusing credentials that are being
-/// renewed, is not the end of the wait: the job runs on in Resource Manager, so it is looked at
-/// again while there is time.
-pub(super) async fn wait(resource_manager: &ResourceManager, job: StackJob) -> Waited {
-    let mut job = job;
-    let mut poll = FIRST_POLL;
-    let mut quiet: Option<CallError> = None;
-    while !job.state.is_final() {
-        let Some(pause) = resource_manager.wait_before_look(poll) else {
-            return match quiet {
-                Some(error) => Waited::Unread {
-                    job,
-                    problem: unavailable(error),
-                },
-                None => Waited::StillRunning(job),
-            };
-        };
-        tokio::time::sleep(pause).await;
-        poll = (poll * 2).min(MAX_POLL);
-        match resource_manager.get(&format!("/jobs/{}", encode(&job.id))).await {
-            Ok(answer) => match StackJob::read(&answer.body) {
-                Ok(read) => (job, quiet) = (read, None),
-                Err(error) => {
-                    return Waited::Unread {
-                        job,
-                        problem: Problem::Failed(error.to_string()),
-                    };
-                }
-            },
-            Err(error @ CallError::Unreachable { .. }) => quiet = Some(error),
-            // Credentials read again may not be renewed yet: look again while there is time.
-            Err(error @ CallError::NotAuthenticated { .. }) if resource_manager.renews() => {
-                quiet = Some(error);
-            }
-            Err(error) => {
-                return Waited::Unread {
-                    job,
-                    problem: unavailable(error),
-                };
-            }
-        }
-    }
-    Waited::Ended(job)
 }
 
 /// The failure codes `--rollback-on` names, as OCI spells them (upper case, trimmed); an empty
@@ -151,13 +53,7 @@ fn rollback_codes(named: &[String]) -> Result<Vec<String>, Problem> {
 pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool) -> Result<Ended, Problem> {
     let stack = args.stack.as_str();
     let rollback_on = rollback_codes(&args.rollback_on)?;
-    let apply = create(
-        resource_manager,
-        json!({"stackId": stack, "displayName": "pipeguard apply",
-               "jobOperationDetails": {"operation": "APPLY", "executionPlanStrategy": "AUTO_APPROVED"}}),
-        "apply",
-    )
-    .await?;
+    let apply = create_apply(resource_manager, stack).await?;
     let report = |ended: Ended, text: String, fields: Value| outcome(json, stack, ended, text, fields);
     let failed = match wait(resource_manager, apply).await {
         Waited::Unread { job, problem } => {
@@ -167,7 +63,7 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
                     "apply job {} of stack {stack} was created, but its state could not be read ({problem}); it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
                     job.id
                 ),
-                json!({"apply": job_json(&job), "outcome": "unknown", "reason": problem.to_string()}),
+                json!({"apply": JobJson::from(&job), "outcome": "unknown", "reason": problem.to_string()}),
             );
         }
         Waited::StillRunning(job) => {
@@ -177,14 +73,14 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
                     "apply job {} of stack {stack} is still running ({}) after --timeout; it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
                     job.id, job.state
                 ),
-                json!({"apply": job_json(&job), "outcome": "still_running"}),
+                json!({"apply": JobJson::from(&job), "outcome": "still_running"}),
             );
         }
         Waited::Ended(job) if job.state == JobState::Succeeded => {
             return report(
                 Ended::Ok,
                 format!("applied: job {} of stack {stack} succeeded", job.id),
-                json!({"apply": job_json(&job), "outcome": "applied"}),
+                json!({"apply": JobJson::from(&job), "outcome": "applied"}),
             );
         }
         Waited::Ended(job) => job,
@@ -200,7 +96,7 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
         report(
             Ended::Failed,
             format!("{headline}; rollback skipped: {why}"),
-            json!({"apply": job_json(&failed), "outcome": outcome, "reason": why}),
+            json!({"apply": JobJson::from(&failed), "outcome": outcome, "reason": why}),
         )
     };
     if failed.state == JobState::Canceled {
@@ -222,14 +118,14 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
                 "{headline}; {}: rollback job {} to apply job {} (created {})",
                 end.how, end.job.id, target.id, target.created
             ),
-            json!({"apply": job_json(&failed), "outcome": end.outcome, "target": job_json(&target), "rollback": job_json(&end.job)}),
+            json!({"apply": JobJson::from(&failed), "outcome": end.outcome, "target": JobJson::from(&target), "rollback": JobJson::from(&end.job)}),
         ),
         Err(problem) => report(
             Ended::Failed,
             format!(
                 "{headline}; the rollback did not complete ({problem}): see `pipeguard oci status --stack {stack}` before trying again"
             ),
-            json!({"apply": job_json(&failed), "outcome": "rollback_not_completed", "reason": problem.to_string()}),
+            json!({"apply": JobJson::from(&failed), "outcome": "rollback_not_completed", "reason": problem.to_string()}),
         ),
     }
 }
@@ -238,63 +134,6 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
 struct RolledBack {
     target: StackJob,
     end: RollbackEnd,
-}
-
-/// How a rollback job ended, as `apply` and `rollback` both say it.
-pub(super) struct RollbackEnd {
-    /// The rollback job, as it ended or was last seen.
-    pub job: StackJob,
-    /// `rolled_back`, `rollback_failed`, `rollback_still_running` or `rollback_unknown`.
-    pub outcome: &'static str,
-    /// For people: "rolled back", "the rollback failed (CODE: message)", ...
-    pub how: String,
-    /// Its exit code, for a rollback by hand.
-    pub ended: Ended,
-    /// Why its state could not be read, when it could not.
-    pub reason: Option<String>,
-}
-
-/// The end of a rollback job of `stack` that was waited for.
-pub(super) fn rollback_end(waited: Waited, stack: &str) -> RollbackEnd {
-    let see = format!("see `pipeguard oci status --stack {stack}`");
-    let end = |job, outcome, how, ended| RollbackEnd {
-        job,
-        outcome,
-        how,
-        ended,
-        reason: None,
-    };
-    match waited {
-        Waited::Ended(job) if job.state == JobState::Succeeded => {
-            end(job, "rolled_back", "rolled back".to_owned(), Ended::Ok)
-        }
-        Waited::Ended(job) => {
-            let why = job.failure.as_ref().map_or_else(
-                || job.state.to_string(),
-                |failure| format!("{}: {}", failure.code, failure.message),
-            );
-            end(
-                job,
-                "rollback_failed",
-                format!("the rollback failed ({why})"),
-                Ended::Failed,
-            )
-        }
-        Waited::StillRunning(job) => end(
-            job,
-            "rollback_still_running",
-            format!("the rollback is still running after --timeout: {see}"),
-            Ended::Failed,
-        ),
-        Waited::Unread { job, problem } => RollbackEnd {
-            how: format!(
-                "the rollback's state could not be read ({problem}); it may still be running: {see}"
-            ),
-            ended: problem.ended(),
-            reason: Some(problem.to_string()),
-            ..end(job, "rollback_unknown", String::new(), Ended::Failed)
-        },
-    }
 }
 
 /// Finds the last good apply before `failed`, rolls the stack back to it and waits; or says why
@@ -311,11 +150,6 @@ async fn roll_back(
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
     let end = rollback_end(wait(resource_manager, rollback).await, stack);
     Ok(Ok(RolledBack { target, end }))
-}
-
-pub(super) fn job_json(job: &StackJob) -> Value {
-    json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created,
-           "failure": job.failure.as_ref().map(|failure| json!({"code": failure.code, "message": failure.message}))})
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 //! `rollback::target`: after a rollback, the apply it returned to); with it, to that job, if it is a succeeded apply of the stack. It waits
 //! for the rollback and says how it ended.
 
-use super::apply::{create_rollback, job_json, rollback_end, wait};
-use super::client::{ResourceManager, encode};
-use super::{jobs_until, last_good_of, outcome, unavailable};
+use super::jobs::{create_rollback, jobs_until, last_good_of, unavailable, wait};
+use super::report::{JobJson, outcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
+use pipeguard_oci::client::{CallError, ResourceManager};
 use serde_json::json;
 
 #[derive(Args)]
@@ -26,15 +26,12 @@ pub struct RollbackArgs {
 
 /// The job `--to` names, if it is one a rollback of `stack` may return to.
 async fn named(resource_manager: &ResourceManager, stack: &str, id: &str) -> Result<StackJob, Problem> {
-    let answer = resource_manager
-        .get(&format!("/jobs/{}", encode(id)))
-        .await
-        .map_err(|error| match error {
-            super::client::CallError::Refused { status: 404, .. } => Problem::Usage(format!(
-                "--to {id}: no such job (or not one these credentials may read)"
-            )),
-            other => unavailable(other),
-        })?;
+    let answer = resource_manager.get_job(id).await.map_err(|error| match error {
+        CallError::Refused { status: 404, .. } => Problem::Usage(format!(
+            "--to {id}: no such job (or not one these credentials may read)"
+        )),
+        other => unavailable(other),
+    })?;
     let job = StackJob::read(&answer.body).map_err(|error| Problem::Failed(error.to_string()))?;
     let of_stack = answer.body["stackId"].as_str() == Some(stack);
     if !of_stack || job.operation != JobOperation::Apply || job.state != JobState::Succeeded {
@@ -101,7 +98,7 @@ pub async fn run(
                 "dry run: would roll stack {stack} back to apply job {} (created {})",
                 target.id, target.created
             ),
-            json!({"outcome": "dry_run", "target": job_json(&target)}),
+            json!({"outcome": "dry_run", "target": JobJson::from(&target)}),
         );
     }
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
@@ -112,7 +109,7 @@ pub async fn run(
             "rollback job {} of stack {stack} to apply job {}: {}",
             end.job.id, target.id, end.how
         ),
-        json!({"outcome": end.outcome, "target": job_json(&target), "rollback": job_json(&end.job),
+        json!({"outcome": end.outcome, "target": JobJson::from(&target), "rollback": JobJson::from(&end.job),
                "reason": end.reason}),
     )
 }

@@ -3,13 +3,14 @@
 //! its last rollback, reading every page it
 //! needs, newest first.
 
-use super::client::ResourceManager;
-use super::jobs_until;
+use super::jobs::jobs_until;
+use super::report::JobJson;
 use crate::{Ended, Problem};
 use clap::Args;
-use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
+use pipeguard_core::stack::{last_good_apply, last_rollback};
 use pipeguard_core::text::printable;
-use serde_json::{Value, json};
+use pipeguard_oci::client::ResourceManager;
+use serde_json::json;
 
 /// The recent jobs shown.
 const RECENT: usize = 10;
@@ -32,9 +33,9 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
             "{}",
             crate::output::json_line(&json!({
                 "stack": args.stack,
-                "recent_jobs": jobs.iter().take(RECENT).map(job_json).collect::<Vec<_>>(),
-                "last_good_apply": good.map(job_json),
-                "last_rollback": rollback.map(job_json),
+                "recent_jobs": jobs.iter().take(RECENT).map(JobJson::from).collect::<Vec<_>>(),
+                "last_good_apply": good.map(JobJson::from),
+                "last_rollback": rollback.map(JobJson::from),
             }))
         );
     } else {
@@ -64,8 +65,4 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
         );
     }
     Ok(Ended::Ok)
-}
-
-fn job_json(job: &StackJob) -> Value {
-    json!({"id": job.id, "operation": job.operation.as_str(), "state": job.state.as_str(), "created": job.created})
 }

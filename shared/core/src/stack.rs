@@ -1,5 +1,5 @@
 //! Oracle Cloud Resource Manager stacks as plain data: their jobs as ListJobs and GetJob return
-//! them (cli/OCI-FACTS.md, section 4), read at the edge, and what a person asks about them: the
+//! them (shared/oci/OCI-FACTS.md, section 4), read at the edge, and what a person asks about them: the
 //! newest apply that succeeded, the newest rollback.
 
 use crate::names::aws_names;
@@ -80,7 +80,7 @@ struct RawJob {
 }
 
 /// `jobOperationDetails`: the operation the SDKs read a job's kind from (the top-level
-/// `operation` is the legacy field, cli/OCI-FACTS.md 3), and a rollback's target.
+/// `operation` is the legacy field, shared/oci/OCI-FACTS.md 3), and a rollback's target.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawOperationDetails {

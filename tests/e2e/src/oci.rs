@@ -32,12 +32,12 @@ pub fn key_pair() -> (String, String) {
 /// The passphrase of `encrypted_key`.
 pub const PASSPHRASE: &str = "pipeguard test passphrase";
 
-/// A 2048-bit key encrypted as `oci setup keys --passphrase` writes it (cli/testdata/oci), and
+/// A 2048-bit key encrypted as `oci setup keys --passphrase` writes it (shared/oci/testdata), and
 /// the public key registered with Resource Manager.
 pub fn encrypted_key() -> (&'static str, &'static str) {
     (
-        include_str!("../../../cli/testdata/oci/oci-setup-keys.pem"),
-        include_str!("../../../cli/testdata/oci/public-key.der.b64").trim(),
+        include_str!("../../../shared/oci/testdata/oci-setup-keys.pem"),
+        include_str!("../../../shared/oci/testdata/public-key.der.b64").trim(),
     )
 }
 

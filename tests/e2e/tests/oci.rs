@@ -59,6 +59,18 @@ async fn oci(
     (code, serde_json::from_str(&stdout).unwrap_or(Value::Null), stderr)
 }
 
+/// The keys of a job in a `--json` answer, sorted: one shape, whichever command shows it.
+fn job_keys(job: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = job
+        .as_object()
+        .map(|job| job.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
+}
+
+const JOB_KEYS: [&str; 5] = ["created", "failure", "id", "operation", "state"];
+
 async fn status(local: &Local, home: &Path, env: &[(&str, &str)]) -> (i32, Value, String) {
     oci(local, home, "status", &[], env).await
 }
@@ -94,6 +106,13 @@ async fn status_finds_the_newest_good_apply_and_the_last_rollback_across_pages()
     assert_eq!(answer["last_rollback"]["id"], rollback.as_str());
     assert_eq!(answer["recent_jobs"].as_array().map(Vec::len), Some(10));
     assert_eq!(answer["recent_jobs"][0]["operation"], "PLAN");
+    for shown in [
+        &answer["recent_jobs"][0],
+        &answer["last_good_apply"],
+        &answer["last_rollback"],
+    ] {
+        assert_eq!(job_keys(shown), JOB_KEYS, "{shown}");
+    }
     assert_eq!(
         local.calls("resourcemanager", "ListJobs", None),
         3,
@@ -329,6 +348,7 @@ async fn an_apply_that_succeeds_exits_0_and_a_create_that_failed_is_asked_again(
     assert_eq!(code, 0, "{answer} {stderr}");
     assert_eq!(answer["outcome"], "applied");
     assert_eq!(answer["apply"]["state"], "SUCCEEDED");
+    assert_eq!(job_keys(&answer["apply"]), JOB_KEYS, "{answer}");
     assert_eq!(
         local.calls("resourcemanager", "CreateJob", None),
         2,

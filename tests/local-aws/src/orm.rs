@@ -3,7 +3,7 @@
 //! and CreateJob (APPLY and APPLY_ROLLBACK; one job per `opc-retry-token`; 409 while the stack
 //! runs a job). A created job is ACCEPTED, then IN_PROGRESS, then ends as the stack's script
 //! says (`/_admin/oci/stacks`: `succeed`, `fail:CODE:message`, or `hang`: it never ends), a few
-//! hundred milliseconds apart. Every request's OCI signature (version 1, rsa-sha256, cli/OCI-FACTS.md) is verified
+//! hundred milliseconds apart. Every request's OCI signature (version 1, rsa-sha256, shared/oci/OCI-FACTS.md) is verified
 //! against the public key registered for its keyId (`/_admin/oci/keys`); a bad one is answered
 //! 401 NotAuthenticated, as OCI answers it. Jobs are set up through `/_admin/oci/jobs`.
 
@@ -61,7 +61,7 @@ impl Job {
     }
 
     /// As ListJobs answers it: a JobSummary, which has no failureDetails but has the job's
-    /// `jobOperationDetails` (cli/OCI-FACTS.md 4).
+    /// `jobOperationDetails` (shared/oci/OCI-FACTS.md 4).
     fn summary(&self) -> Value {
         json!({"id": self.id, "stackId": self.stack, "operation": self.operation,
                "jobOperationDetails": self.details,

@@ -12,7 +12,7 @@ use pipeguard_core::stack::StackJob;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-/// A JobSummary as ListJobs answers it (cli/OCI-FACTS.md 4): a rollback to an earlier apply.
+/// A JobSummary as ListJobs answers it (shared/oci/OCI-FACTS.md 4): a rollback to an earlier apply.
 fn summary_seed() -> Value {
     json!({"id": "ocid1.ormjob.oc1.iad.r", "stackId": "ocid1.ormstack.oc1.iad.s", "operation": "APPLY_ROLLBACK",
            "jobOperationDetails": {"operation": "APPLY_ROLLBACK", "executionPlanRollbackStrategy": "AUTO_APPROVED",

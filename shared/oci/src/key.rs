@@ -46,7 +46,7 @@ pub enum KeyError {
 const PASSPHRASE_LIMIT: usize = 1024;
 
 /// The longest PEM text read: an 8192-bit key is under 7 KiB, and AWS-LC counts in `int`.
-pub(super) const PEM_LIMIT: usize = 64 * 1024;
+pub(crate) const PEM_LIMIT: usize = 64 * 1024;
 
 /// The passphrase AWS-LC asks `give_passphrase` for, whether it asked (the key is encrypted),
 /// and whether the passphrase was too long to give.
@@ -86,7 +86,7 @@ unsafe extern "C" fn give_passphrase(
 
 /// The RSA key of the first PEM private key in `pem`, decrypted with `passphrase` when it is
 /// encrypted (a passphrase given for a plain key is not needed, and not used).
-pub fn read(pem: &[u8], passphrase: Option<&[u8]>) -> Result<RsaKeyPair, KeyError> {
+pub(crate) fn read(pem: &[u8], passphrase: Option<&[u8]>) -> Result<RsaKeyPair, KeyError> {
     if pem.len() > PEM_LIMIT {
         return Err(KeyError::NotPem);
     }

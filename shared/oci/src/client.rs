@@ -1,16 +1,20 @@
 //! Resource Manager over HTTPS, signed (`signer`): where it is (the region's endpoint, or
-//! `--endpoint` / `OCI_CLI_ENDPOINT`), the one request shape it takes, and its answers read into
-//! a typed error a person can act on. What Oracle's SDKs ask again by default is asked again,
-//! backing off, until the command's deadline (`asked_again`); answers are read up to a limit.
+//! `--endpoint` / `OCI_CLI_ENDPOINT`), the operations pipeguard asks of it (ListJobs, GetJob, and
+//! CreateJob of an apply or a rollback, with a retry token), the one request shape they take, and
+//! its answers read into a typed error a person can act on. What Oracle's SDKs ask again by
+//! default is asked again, backing off, until the command's deadline (`asked_again`); answers are
+//! read up to a limit.
 
-use super::signer::{Signer, Unsigned};
+use crate::config::ConfigError;
+use crate::regions;
+use crate::signer::{Signer, Unsigned};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -29,6 +33,8 @@ const CALL_MARGIN: Duration = Duration::from_secs(2);
 const ATTEMPT_LIMIT: Duration = Duration::from_secs(60);
 /// How much of an error answer that is not OCI's JSON (a proxy's page) is said.
 const FOREIGN_BODY_SHOWN: usize = 200;
+/// The jobs a ListJobs page holds (it allows up to 100; fewer keeps each answer small).
+const JOBS_PER_PAGE: usize = 50;
 /// The largest answer read. A ListJobs page of 50 job summaries is tens of KiB and a job with
 /// its Terraform variables a few; an endpoint that answers without end (a mistyped
 /// `--endpoint`, a proxy gone wrong) is cut off here rather than filling memory.
@@ -89,7 +95,9 @@ pub enum CallError {
 
 /// A successful answer: its JSON body, and the next page's token (`opc-next-page`).
 pub struct Answer {
+    /// The answer's JSON (null when it has none).
     pub body: Value,
+    /// `opc-next-page`: the token of the page after this one, on a list's every page but the last.
     pub next_page: Option<String>,
 }
 
@@ -116,15 +124,39 @@ pub fn endpoint_given(endpoint: &str) -> String {
         .to_owned()
 }
 
+/// Resource Manager's endpoint in `region`, in any case (the SDKs lower-case it): a region the
+/// SDKs know, by its full or its short name (`iad`), in its realm's domain; another full name in
+/// the commercial realm, as the SDKs do; anything else would only fail later as a host that
+/// cannot be found.
+pub fn region_endpoint(region: &str) -> Result<String, ConfigError> {
+    let region = region.trim().to_ascii_lowercase();
+    if let Some(known) = regions::known(&region) {
+        return Ok(region_endpoint_of(known.name, known.domain));
+    }
+    let named = region.contains('-')
+        && region
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if named {
+        Ok(region_endpoint_of(&region, regions::COMMERCIAL_DOMAIN))
+    } else {
+        Err(ConfigError(format!(
+            "the OCI region `{region}` (from --region, OCI_CLI_REGION, the profile or the resource \
+             principal, in that order) is not a region's full name such as us-ashburn-1 or a short name \
+             such as iad that Oracle's SDKs know. Give the full name, or --endpoint"
+        )))
+    }
+}
+
 /// Resource Manager's endpoint in `region` of the realm whose domain is `domain` (the SDKs'
-/// template `https://resourcemanager.{region}.{secondLevelDomain}`, cli/OCI-FACTS.md 2).
-pub fn region_endpoint_of(region: &str, domain: &str) -> String {
+/// template `https://resourcemanager.{region}.{secondLevelDomain}`, shared/oci/OCI-FACTS.md 2).
+fn region_endpoint_of(region: &str, domain: &str) -> String {
     format!("https://resourcemanager.{region}.{domain}")
 }
 
 /// RFC 3986's unreserved characters stay, everything else is percent-encoded: OCI signs the
 /// query as it is sent.
-pub fn encode(value: &str) -> String {
+fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {
@@ -179,7 +211,7 @@ impl ResourceManager {
     /// A client that, answered 401, reads its credentials again with `renew` and asks once more
     /// as the renewed signer: a resource principal's token and key in files are renewed by the
     /// platform ("the signer may attempt to reload these values from the filesystem on receiving
-    /// a 401 response", cli/OCI-FACTS.md 7).
+    /// a 401 response", shared/oci/OCI-FACTS.md 7).
     pub fn renewing(self, renew: impl Fn() -> Option<Signer> + Send + Sync + 'static) -> Self {
         Self {
             renew: Some(Box::new(renew)),
@@ -187,8 +219,43 @@ impl ResourceManager {
         }
     }
 
+    /// ListJobs: a page of `stack`'s jobs (JobSummary), newest first; `page` is the token the
+    /// page before ended with (`Answer::next_page`), None for the first.
+    pub async fn list_jobs(&self, stack: &str, page: Option<&str>) -> Result<Answer, CallError> {
+        let mut query = format!(
+            "/jobs?stackId={}&sortBy=TIMECREATED&sortOrder=DESC&limit={JOBS_PER_PAGE}",
+            encode(stack)
+        );
+        if let Some(page) = page {
+            query.push_str(&format!("&page={}", encode(page)));
+        }
+        self.get(&query).await
+    }
+
+    /// GetJob: the job `job` (its OCID), with its failure details and its stack (`stackId`).
+    pub async fn get_job(&self, job: &str) -> Result<Answer, CallError> {
+        self.get(&format!("/jobs/{}", encode(job))).await
+    }
+
+    /// CreateJob: an apply of `stack`, its plan approved (AUTO_APPROVED).
+    pub async fn create_apply_job(&self, stack: &str) -> Result<Answer, CallError> {
+        let body = json!({"stackId": stack, "displayName": "pipeguard apply",
+                          "jobOperationDetails": {"operation": "APPLY", "executionPlanStrategy": "AUTO_APPROVED"}});
+        self.post("/jobs", &body, &retry_token("apply")).await
+    }
+
+    /// CreateJob: an APPLY_ROLLBACK that returns `stack` to the apply job `target`, its plan
+    /// approved (AUTO_APPROVED).
+    pub async fn create_rollback_job(&self, stack: &str, target: &str) -> Result<Answer, CallError> {
+        let body = json!({"stackId": stack, "displayName": "pipeguard rollback",
+                          "jobOperationDetails": {"operation": "APPLY_ROLLBACK",
+                                                  "executionPlanRollbackStrategy": "AUTO_APPROVED",
+                                                  "targetRollbackJobId": target}});
+        self.post("/jobs", &body, &retry_token("rollback")).await
+    }
+
     /// GET `path_and_query` (after the API version), asked again (`asked_again`, or no answer).
-    pub async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
+    async fn get(&self, path_and_query: &str) -> Result<Answer, CallError> {
         self.call("GET", path_and_query, None).await
     }
 
@@ -197,7 +264,7 @@ impl ResourceManager {
     /// times it was asked. A 409 `Conflict` (the stack runs a job already) is answered, not
     /// asked again; a 409 `LockConflict` or `IncorrectState` (a lock about to be released, as
     /// when a rollback follows the apply that just failed) is asked again.
-    pub async fn post(&self, path: &str, body: &Value, retry_token: &str) -> Result<Answer, CallError> {
+    async fn post(&self, path: &str, body: &Value, retry_token: &str) -> Result<Answer, CallError> {
         self.call("POST", path, Some((body.to_string(), retry_token)))
             .await
     }
@@ -383,12 +450,20 @@ impl ResourceManager {
     }
 }
 
+/// A create's `opc-retry-token`, of this process and moment, up to OCI's 64 characters.
+fn retry_token(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("pipeguard-{what}-{}-{nanos}", std::process::id())
+}
+
 /// Whether an error answer is asked again, as Oracle's Go SDK's default retry policy decides
 /// (`common/retry.go`, `defaultRetryStatusCodeMap` and `IsErrorRetryableByDefault`;
-/// cli/OCI-FACTS.md 5): 409 `IncorrectState` and `LockConflict` (a state that will pass: a stack
+/// shared/oci/OCI-FACTS.md 5): 409 `IncorrectState` and `LockConflict` (a state that will pass: a stack
 /// locked by a job that is ending), 429, and 500 to 504 but 501 (`MethodNotImplemented`, which
 /// asking again cannot change). Another 409 (`Conflict`: the stack runs a job) is said.
-pub fn asked_again(status: u16, code: &str) -> bool {
+fn asked_again(status: u16, code: &str) -> bool {
     match status {
         409 => matches!(code, "IncorrectState" | "LockConflict"),
         429 | 500 | 502..=504 => true,

@@ -1,8 +1,8 @@
-//! Who the OCI requests are signed as, the way the OCI CLI finds it (cli/OCI-FACTS.md, 6 and 7):
+//! Who the OCI requests are signed as, the way the OCI CLI finds it (shared/oci/OCI-FACTS.md, 6 and 7):
 //! a profile of its config file (`~/.oci/config`, INI; a profile inherits the `[DEFAULT]` keys,
 //! as the CLI's configparser does), or the resource principal an OCI DevOps build runner or
 //! function provides through `OCI_RESOURCE_PRINCIPAL_*` variables (version 2.2). Reading is pure:
-//! the command gives the file's text and the environment.
+//! `credentials` gives the file's text and the environment.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,15 +71,29 @@ pub struct Identity {
     pub region: Option<String>,
 }
 
-/// Why no identity could be made: what to set, never a secret.
+impl Identity {
+    /// Whether its credentials are renewed while a command runs, and so are read again on a
+    /// 401: a resource principal's token in a file, which the platform renews.
+    pub fn is_renewed(&self) -> bool {
+        matches!(
+            &self.credentials,
+            Credentials::ResourcePrincipal {
+                token: Source::File(_),
+                ..
+            }
+        )
+    }
+}
+
+/// Why no identity, signer or endpoint could be made: what to set, never a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
 /// The OCI CLI's ways to sign (`--auth`, `OCI_CLI_AUTH`) that pipeguard supports.
-pub const AUTH_API_KEY: &str = "api_key";
+pub(crate) const AUTH_API_KEY: &str = "api_key";
 /// Resource principals.
-pub const AUTH_RESOURCE_PRINCIPAL: &str = "resource_principal";
+pub(crate) const AUTH_RESOURCE_PRINCIPAL: &str = "resource_principal";
 
 /// The sections of an INI text as Python's configparser reads them: `[name]` lines and
 /// `key = value` or `key: value` lines (split at the first `=` or `:`); `#` and `;` begin
@@ -114,7 +128,7 @@ fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
 }
 
 /// The OCI CLI's variables that stand for a profile's keys, and win over the file's
-/// (`OCI_CONFIG_ENV_VARS`, cli/OCI-FACTS.md 6).
+/// (`OCI_CONFIG_ENV_VARS`, shared/oci/OCI-FACTS.md 6).
 const VARIABLES: [(&str, &str); 6] = [
     ("OCI_CLI_USER", "user"),
     ("OCI_CLI_FINGERPRINT", "fingerprint"),
@@ -127,7 +141,7 @@ const VARIABLES: [(&str, &str); 6] = [
 /// Whether the environment (`lookup`) alone signs, so no config file is read, as the OCI CLI's
 /// `is_config_valid_from_env` decides: a user, a tenancy, a fingerprint, a region (or
 /// `--region`, `region_given`) and a key (its file or itself).
-pub fn environment_suffices(lookup: impl Fn(&str) -> Option<String>, region_given: bool) -> bool {
+pub(crate) fn environment_suffices(lookup: impl Fn(&str) -> Option<String>, region_given: bool) -> bool {
     ["OCI_CLI_USER", "OCI_CLI_TENANCY", "OCI_CLI_FINGERPRINT"]
         .iter()
         .all(|name| lookup(name).is_some())
@@ -137,7 +151,7 @@ pub fn environment_suffices(lookup: impl Fn(&str) -> Option<String>, region_give
 
 /// The identity of `profile` in the config file `text` (named `file` in errors), each key
 /// overridden by its OCI CLI variable in `lookup`.
-pub fn from_config_file(
+pub(crate) fn from_config_file(
     text: &str,
     file: &str,
     profile: &str,
@@ -175,7 +189,7 @@ fn one_spelling(section: &BTreeMap<String, String>) -> BTreeMap<String, String> 
 }
 
 /// The identity the OCI CLI's variables in `lookup` make on their own (`environment_suffices`).
-pub fn from_environment(
+pub(crate) fn from_environment(
     home: Option<&str>,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<Identity, ConfigError> {
@@ -228,7 +242,7 @@ fn api_key(
 }
 
 /// The resource principal the environment (`lookup`) provides, version 2.2.
-pub fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Identity, ConfigError> {
+pub(crate) fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Identity, ConfigError> {
     let lookup = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
     match lookup("OCI_RESOURCE_PRINCIPAL_VERSION").as_deref() {
         Some("2.2") => {}
@@ -278,9 +292,9 @@ pub fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Ide
 const UNWANTED_PERMISSIONS: u32 = 0o177;
 
 /// The OCI CLI's warning for a key or config file at `path` whose `mode` lets others read or
-/// write it (cli/OCI-FACTS.md 6c), in its words; none when the mode is the owner's alone, or when
+/// write it (shared/oci/OCI-FACTS.md 6c), in its words; none when the mode is the owner's alone, or when
 /// `OCI_CLI_SUPPRESS_FILE_PERMISSIONS_WARNING` (`suppressed`) is `True`, as the CLI reads it.
-pub fn permissions_warning(path: &str, mode: u32, suppressed: Option<&str>) -> Option<String> {
+pub(crate) fn permissions_warning(path: &str, mode: u32, suppressed: Option<&str>) -> Option<String> {
     (mode & UNWANTED_PERMISSIONS != 0 && suppressed != Some("True")).then(|| {
         format!(
             "WARNING: Permissions on {path} are too open. To fix this please try executing the following command: \

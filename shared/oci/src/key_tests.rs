@@ -1,4 +1,4 @@
-//! The key reader against keys encrypted as OCI users' tools encrypt them (cli/testdata/oci).
+//! The key reader against keys encrypted as OCI users' tools encrypt them (shared/oci/testdata).
 
 use super::*;
 use aws_lc_rs::signature::KeyPair;
@@ -11,25 +11,25 @@ const PASSPHRASE: &[u8] = b"pipeguard test passphrase";
 const ENCRYPTED: [(&str, &[u8]); 4] = [
     (
         "oci-setup-keys.pem",
-        include_bytes!("../../testdata/oci/oci-setup-keys.pem"),
+        include_bytes!("../testdata/oci-setup-keys.pem"),
     ),
     (
         "openssl3-genrsa-aes128.pem",
-        include_bytes!("../../testdata/oci/openssl3-genrsa-aes128.pem"),
+        include_bytes!("../testdata/openssl3-genrsa-aes128.pem"),
     ),
     (
         "traditional-aes128.pem",
-        include_bytes!("../../testdata/oci/traditional-aes128.pem"),
+        include_bytes!("../testdata/traditional-aes128.pem"),
     ),
     (
         "traditional-des3.pem",
-        include_bytes!("../../testdata/oci/traditional-des3.pem"),
+        include_bytes!("../testdata/traditional-des3.pem"),
     ),
 ];
 
 fn public_key() -> Vec<u8> {
     STANDARD
-        .decode(include_str!("../../testdata/oci/public-key.der.b64").trim())
+        .decode(include_str!("../testdata/public-key.der.b64").trim())
         .unwrap()
 }
 
@@ -93,7 +93,7 @@ fn a_plain_key_reads_with_or_without_a_passphrase_and_anything_else_is_named() {
 
 #[test]
 fn a_passphrase_is_given_whole_up_to_the_longest_aws_lc_reads() {
-    let pem = include_bytes!("../../testdata/oci/passphrase-1023-bytes.pem");
+    let pem = include_bytes!("../testdata/passphrase-1023-bytes.pem");
     let key = read(pem, Some(&[b'x'; 1023])).unwrap();
     assert_eq!(key.public_key().as_ref(), public_key().as_slice());
     // One byte short is wrong, not a prefix that happens to match.
@@ -112,11 +112,11 @@ fn an_encryption_aws_lc_does_not_read_is_named_not_taken_for_a_wrong_passphrase(
     for (file, pem) in [
         (
             "traditional-camellia256.pem",
-            &include_bytes!("../../testdata/oci/traditional-camellia256.pem")[..],
+            &include_bytes!("../testdata/traditional-camellia256.pem")[..],
         ),
         (
             "pkcs8-scrypt.pem",
-            &include_bytes!("../../testdata/oci/pkcs8-scrypt.pem")[..],
+            &include_bytes!("../testdata/pkcs8-scrypt.pem")[..],
         ),
     ] {
         assert_eq!(

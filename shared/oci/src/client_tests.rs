@@ -17,6 +17,40 @@ fn the_endpoint_is_the_regions_or_the_one_given_without_its_api_version() {
 }
 
 #[test]
+fn a_region_is_a_full_or_short_name_reached_in_its_realm_and_anything_else_is_named() {
+    let ashburn = Some("https://resourcemanager.us-ashburn-1.oraclecloud.com");
+    for name in ["us-ashburn-1", "US-Ashburn-1", "iad", "IAD"] {
+        assert_eq!(region_endpoint(name).ok().as_deref(), ashburn, "{name}");
+    }
+    assert_eq!(
+        region_endpoint("phx").ok().as_deref(),
+        Some("https://resourcemanager.us-phoenix-1.oraclecloud.com")
+    );
+    assert_eq!(
+        region_endpoint("us-langley-1").ok().as_deref(),
+        Some("https://resourcemanager.us-langley-1.oraclegovcloud.com"),
+        "realm oc2"
+    );
+    assert_eq!(
+        region_endpoint("uk-gov-london-1").ok().as_deref(),
+        Some("https://resourcemanager.uk-gov-london-1.oraclegovcloud.uk"),
+        "realm oc4"
+    );
+    assert_eq!(
+        region_endpoint("xx-newcity-1").ok().as_deref(),
+        Some("https://resourcemanager.xx-newcity-1.oraclecloud.com"),
+        "a name the SDKs do not know yet: the commercial realm, as they do"
+    );
+    for bad in ["zzz", "us-ashburn-1.example.com/x", "us ashburn-1", ""] {
+        let problem = region_endpoint(bad).unwrap_err();
+        assert!(
+            problem.to_string().contains("is not a region's full name"),
+            "{bad}: {problem}"
+        );
+    }
+}
+
+#[test]
 fn query_values_are_encoded_as_they_are_signed() {
     assert_eq!(
         encode("ocid1.ormstack.oc1..aaa-b_c~"),

@@ -1,4 +1,4 @@
-//! The signer against the test values Oracle publishes with its SDKs (cli/OCI-FACTS.md, 1b): its
+//! The signer against the test values Oracle publishes with its SDKs (shared/oci/OCI-FACTS.md, 1b): its
 //! key is 1024 bits, which aws-lc-rs does not sign with, so the signing strings are compared
 //! byte for byte and Oracle's signatures verified over them; signing itself is checked with a
 //! 2048-bit key of our own.

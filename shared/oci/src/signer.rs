@@ -1,8 +1,8 @@
 //! OCI's request signatures, version 1: draft-cavage HTTP signatures with rsa-sha256, as the OCI
-//! SDKs make them (cli/OCI-FACTS.md, section 1). The cryptography is aws-lc-rs's, already in the
+//! SDKs make them (shared/oci/OCI-FACTS.md, section 1). The cryptography is aws-lc-rs's, already in the
 //! build through rustls; the key never leaves this type and is never printed.
 
-use super::key::{self, KeyError};
+use crate::key::{self, KeyError};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 
 /// A request as it is signed: what goes into the signing string.
 #[derive(Debug, Clone)]
-pub struct Unsigned<'a> {
+pub(crate) struct Unsigned<'a> {
     /// `GET`, `POST`, ...
     pub method: &'a str,
     /// The host, as the `host` header says it.
@@ -54,12 +54,12 @@ fn signed_headers(has_body: bool) -> &'static str {
 }
 
 /// The base64 SHA-256 of a body, for `x-content-sha256`.
-pub fn content_sha256(body: &[u8]) -> String {
+pub(crate) fn content_sha256(body: &[u8]) -> String {
     STANDARD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body))
 }
 
 /// The signing string: one `name: value` line per signed header, in `signed_headers` order.
-pub fn signing_string(request: &Unsigned) -> String {
+pub(crate) fn signing_string(request: &Unsigned) -> String {
     let mut lines = vec![
         format!("date: {}", request.date),
         format!(
@@ -79,7 +79,7 @@ pub fn signing_string(request: &Unsigned) -> String {
 
 impl Signer {
     /// A signer with the PEM private key `pem`, decrypted with `passphrase` when it is encrypted.
-    pub fn from_pem(key_id: &str, pem: &[u8], passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
+    pub(crate) fn from_pem(key_id: &str, pem: &[u8], passphrase: Option<&[u8]>) -> Result<Self, KeyError> {
         Ok(Self {
             key_id: key_id.to_owned(),
             key: key::read(pem, passphrase)?,
@@ -88,7 +88,7 @@ impl Signer {
 
     /// The headers to add to `request`: `x-content-sha256`, `content-length` and `content-type`
     /// for one with a body, and `authorization`.
-    pub fn headers(&self, request: &Unsigned) -> Vec<(&'static str, String)> {
+    pub(crate) fn headers(&self, request: &Unsigned) -> Vec<(&'static str, String)> {
         let mut headers = Vec::new();
         if let Some((content_type, body)) = request.body {
             headers.push(("content-type", content_type.to_owned()));
@@ -100,7 +100,7 @@ impl Signer {
     }
 
     /// The `authorization` header's value.
-    pub fn authorization(&self, request: &Unsigned) -> String {
+    pub(crate) fn authorization(&self, request: &Unsigned) -> String {
         let mut signature = vec![0; self.key.public_modulus_len()];
         // Signing with a key aws-lc-rs accepted cannot fail but for a wrong buffer length,
         // which public_modulus_len rules out; an empty signature would be refused with 401.

@@ -3,7 +3,7 @@
 //! reached at `oraclegovcloud.com`, not `oraclecloud.com`. Copied from `oracle/oci-go-sdk`
 //! `common/regions.json` (commit 7ce2eb7c, release 65.117.1), the table its `StringToRegion`
 //! (`shortNameRegion`) and `SecondLevelDomain` (`regionRealm`, `realm`) read
-//! (cli/OCI-FACTS.md 2b). A region added since is not here: its full name still reaches the
+//! (shared/oci/OCI-FACTS.md 2b). A region added since is not here: its full name still reaches the
 //! commercial realm, as the SDKs do for a name they do not know.
 
 /// A region Oracle's SDKs know.
