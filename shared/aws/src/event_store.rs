@@ -20,6 +20,7 @@ const ONLY_NEWER: &str = "attribute_not_exists(#arn) OR #updated < :updated OR (
 /// What came of recording an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
+    /// The update is stored: it is the newest the store knows.
     Stored,
     /// The store already holds this update or a newer one (a duplicate, a backup region's
     /// copy, or a late delivery): nothing changed.

@@ -52,6 +52,7 @@ pub enum InvocationError {
     /// The function's environment is invalid: every event fails until it is fixed.
     #[error(transparent)]
     Configuration(#[from] SettingError),
+    /// A CodePipeline call failed; the redelivered event asks again.
     #[error(transparent)]
     CodePipeline(#[from] PipelineCallError),
     /// A job's result could not be reported; the redelivered job is answered again.

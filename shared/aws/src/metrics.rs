@@ -6,6 +6,7 @@
 use crate::clock::unix_millis;
 use serde_json::{Map, Value, json};
 
+/// The CloudWatch namespace of every metric pipeguard writes.
 pub const NAMESPACE: &str = "pipeguard";
 
 /// The count of freezes' items that do not read, which an alarm watches.

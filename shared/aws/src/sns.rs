@@ -65,6 +65,8 @@ impl Notifier {
         self.topic_arn.is_some()
     }
 
+    /// Publishes `notice` once (shortened when it would not fit one message); nothing when
+    /// there is no topic.
     pub async fn publish(&self, notice: &Notice) -> Result<(), NotifyError> {
         let Some(topic_arn) = &self.topic_arn else {
             return Ok(());

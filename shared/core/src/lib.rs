@@ -6,10 +6,9 @@
 //! and the hold marker of `hold`, and say what they decided in the words of `notice`.
 //!
 //! The crate depends on no AWS SDK crate, no async runtime and no logging, so the build keeps
-//! the shell (the `pipeguard` crate: every AWS call, the Lambda glue, the metrics) out of it;
+//! the shells (`pipeguard-aws`: every AWS call, the Lambda glue, the metrics; `pipeguard-oci`:
+//! Oracle Cloud) out of it (`tests/dependencies.rs` checks the whole graph of pipeguard's crates);
 //! the clock and the environment are passed in (clippy's `disallowed-methods`, `clippy.toml`).
-
-#![warn(missing_docs)]
 
 pub mod config;
 pub mod freeze;

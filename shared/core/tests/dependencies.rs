@@ -82,3 +82,31 @@ fn the_core_depends_on_no_crate_of_the_shell() {
         );
     }
 }
+
+/// pipeguard's own crates among those `package` depends on, directly or not.
+fn pipeguard_crates_of(package: &str) -> BTreeSet<String> {
+    tree_of(package)
+        .into_iter()
+        .filter(|name| name.starts_with("pipeguard-"))
+        .collect()
+}
+
+/// The whole graph of pipeguard's crates: the core depends on no shell; each shell (AWS, Oracle
+/// Cloud) on neither the other shell nor a driver; each driver on the core and the shells of the
+/// platforms it talks to, and on nothing else of pipeguard's.
+#[test]
+fn the_core_is_under_both_shells_and_the_shells_under_the_drivers_only() {
+    let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect::<BTreeSet<_>>();
+    let expected = [
+        ("pipeguard-core", set(&[])),
+        ("pipeguard-aws", set(&["pipeguard-core"])),
+        ("pipeguard-oci", set(&[])),
+        ("health-gate", set(&["pipeguard-core", "pipeguard-aws"])),
+        ("stage-retry", set(&["pipeguard-core", "pipeguard-aws"])),
+        ("apply-rollback", set(&["pipeguard-core", "pipeguard-aws"])),
+        ("pipeguard-cli", set(&["pipeguard-core", "pipeguard-aws", "pipeguard-oci"])),
+    ];
+    for (package, depends_on) in expected {
+        assert_eq!(pipeguard_crates_of(package), depends_on, "what {package} depends on");
+    }
+}

@@ -5,9 +5,6 @@
 //! (`config` reads them, `credentials` finds and reads their files). Every fact it relies on,
 //! with its source, is in OCI-FACTS.md beside this crate.
 
-#![deny(unsafe_code)]
-#![warn(missing_docs)]
-
 pub mod client;
 pub mod config;
 pub mod credentials;

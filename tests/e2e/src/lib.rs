@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// pipeguard's functions, as the template and the emulator name them.
 pub const FUNCTIONS: [&str; 3] = ["health-gate", "stage-retry", "apply-rollback"];
 
 /// The secret key the command line signs with in the tests: it must never be printed.
@@ -33,6 +34,7 @@ pub fn bin_dir() -> PathBuf {
         .unwrap_or_else(|| exe.parent().map(PathBuf::from).unwrap_or_default())
 }
 
+/// The built binary `name` (a function, or the `pipeguard` command line).
 pub fn function_binary(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
     assert!(
@@ -45,6 +47,7 @@ pub fn function_binary(name: &str) -> PathBuf {
 
 /// An emulator with pipeguard's functions registered.
 pub struct Local {
+    /// The emulator itself.
     pub emulator: Emulator,
     printed: usize,
 }
@@ -232,6 +235,7 @@ impl Local {
         self.admin("POST", "/_admin/functions", spec);
     }
 
+    /// Calls the emulator's admin API; a call it refuses fails the test.
     pub fn admin(&self, method: &str, path: &str, body: Value) -> Value {
         match self.emulator.admin(method, path, body) {
             Ok(value) => value,
@@ -252,6 +256,7 @@ impl Local {
         );
     }
 
+    /// Starts an execution of `pipeline`; its id.
     pub fn start_execution(&self, pipeline: &str) -> String {
         let started = self.admin("POST", &format!("/_admin/pipelines/{pipeline}/start"), json!({}));
         started["pipelineExecutionId"]
@@ -260,6 +265,7 @@ impl Local {
             .to_owned()
     }
 
+    /// The execution `id` as the emulator holds it (stages, actions, status).
     pub fn execution(&self, id: &str) -> Value {
         self.admin("GET", &format!("/_admin/executions/{id}"), json!({}))
     }
@@ -304,6 +310,7 @@ impl Local {
         }
     }
 
+    /// Opens an AWS Health issue of `service` in `region`; its ARN.
     pub fn open_issue(&self, region: &str, service: &str) -> String {
         let code = format!("AWS_{service}_OPERATIONAL_ISSUE");
         let opened = self.admin(
@@ -337,10 +344,12 @@ impl Local {
         );
     }
 
+    /// Closes the AWS Health event `arn`.
     pub fn close_issue(&self, arn: &str) {
         self.admin("POST", "/_admin/health/events/close", json!({"arn": arn}));
     }
 
+    /// Injects a fault (throttling, errors, latency) into the emulator's answers.
     pub fn fault(&self, fault: Value) {
         self.admin("POST", "/_admin/faults", fault);
     }
@@ -497,6 +506,7 @@ impl Local {
             .unwrap_or_default()
     }
 
+    /// Every message published to SNS so far.
     pub fn messages(&self) -> Vec<Value> {
         self.admin("GET", "/_admin/messages", json!({}))
             .as_array()
@@ -543,6 +553,7 @@ pub fn gate_message(execution: &Value) -> String {
         .to_owned()
 }
 
+/// The action `action` of `stage` in an execution as `Local::execution` gives it.
 pub fn action<'a>(execution: &'a Value, stage: &str, action: &str) -> &'a Value {
     execution["stages"]
         .as_array()

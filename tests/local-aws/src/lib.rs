@@ -75,7 +75,9 @@ impl Shared {
 /// process it started.
 pub struct Emulator {
     shared: Arc<Shared>,
+    /// Where every API listens.
     pub addr: SocketAddr,
+    /// Where AWS Health's passive endpoint listens (failover).
     pub passive_addr: SocketAddr,
 }
 
@@ -107,10 +109,12 @@ impl Emulator {
         })
     }
 
+    /// The URL of every API (`AWS_ENDPOINT_URL`).
     pub fn url(&self) -> String {
         self.shared.base_url.clone()
     }
 
+    /// The URL of AWS Health's passive endpoint.
     pub fn passive_url(&self) -> String {
         self.shared.passive_url.clone()
     }

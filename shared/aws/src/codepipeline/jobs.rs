@@ -43,6 +43,7 @@ pub enum ReportError {
 /// What became of a reported result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reported {
+    /// CodePipeline took the result.
     Recorded,
     /// The job already had a result: this invocation was a duplicate, and its result (which
     /// may differ) was not recorded.

@@ -53,10 +53,12 @@ pub struct CodePipeline {
 }
 
 impl CodePipeline {
+    /// The API through `client`.
     pub fn new(client: aws_sdk_codepipeline::Client) -> Self {
         Self { client }
     }
 
+    /// The API as `config` reaches it.
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         Self::new(aws_sdk_codepipeline::Client::new(config))
     }

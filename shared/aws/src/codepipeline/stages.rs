@@ -58,6 +58,8 @@ impl CodePipeline {
             .collect())
     }
 
+    /// Retries the failed actions (`mode`) of `stage` in `execution_id`: RetryStageExecution,
+    /// sent once. A retry someone else already made is `AlreadyHandled`, not an error.
     pub async fn retry_stage(
         &self,
         pipeline: &str,
@@ -85,6 +87,8 @@ impl CodePipeline {
         }
     }
 
+    /// Rolls `stage` back to the execution `target`: RollbackStage, sent once. A rollback
+    /// CodePipeline refuses is an outcome that says why, not an error.
     pub async fn rollback_stage(
         &self,
         pipeline: &str,
