@@ -104,9 +104,16 @@ fn the_core_is_under_both_shells_and_the_shells_under_the_drivers_only() {
         ("health-gate", set(&["pipeguard-core", "pipeguard-aws"])),
         ("stage-retry", set(&["pipeguard-core", "pipeguard-aws"])),
         ("apply-rollback", set(&["pipeguard-core", "pipeguard-aws"])),
-        ("pipeguard-cli", set(&["pipeguard-core", "pipeguard-aws", "pipeguard-oci"])),
+        (
+            "pipeguard-cli",
+            set(&["pipeguard-core", "pipeguard-aws", "pipeguard-oci"]),
+        ),
     ];
     for (package, depends_on) in expected {
-        assert_eq!(pipeguard_crates_of(package), depends_on, "what {package} depends on");
+        assert_eq!(
+            pipeguard_crates_of(package),
+            depends_on,
+            "what {package} depends on"
+        );
     }
 }
