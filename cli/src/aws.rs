@@ -1,7 +1,7 @@
 //! The AWS side of the command line: one configuration from the standard chain (with `--region`
 //! and `--profile`), the clients built from it, and the pipelines a command is about.
 
-use crate::{Problem, Selection};
+use crate::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
     CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, PipelineCallError, TrustRoots,
@@ -10,6 +10,7 @@ use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
 use pipeguard_core::pipeline::StageSnapshot;
 use pipeguard_core::retry;
+use pipeguard_core::selection::PipelineSelection;
 use pipeguard_core::text::printable;
 use pipeguard_core::trigger::{UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE};
 
@@ -130,21 +131,14 @@ impl Aws {
         HealthSources::from_env(&self.config, &self.env(table)).await
     }
 
-    /// The pipelines a command is about: those named, those with the prefix, or all, sorted;
-    /// every page of ListPipelines is read.
-    pub async fn pipelines(&self, selection: &Selection) -> Result<Vec<String>, PipelineCallError> {
-        if !selection.pipelines.is_empty() {
-            return Ok(selection.pipelines.clone());
-        }
-        let prefix = selection.prefix.as_deref().unwrap_or_default();
-        let mut names: Vec<String> = self
-            .codepipeline
-            .pipelines()
-            .await?
-            .into_iter()
-            .filter(|name| name.starts_with(prefix))
-            .collect();
-        names.sort();
-        Ok(names)
+    /// The pipelines a command is about, as the core selects them: those named, as named; else
+    /// those with the prefix, or all, of every page of ListPipelines, sorted.
+    pub async fn pipelines(&self, selection: &PipelineSelection) -> Result<Vec<String>, PipelineCallError> {
+        let existing = if selection.needs_existing() {
+            self.codepipeline.pipelines().await?
+        } else {
+            Vec::new()
+        };
+        Ok(selection.select_from(existing))
     }
 }

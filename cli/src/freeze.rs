@@ -13,6 +13,7 @@ use clap::Args;
 use pipeguard_aws::{FreezeStore, FreezeStoreError, new_freeze_id};
 use pipeguard_core::freeze::{Freeze, FreezeRequest, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use pipeguard_core::schedule::describe_time;
+use pipeguard_core::selection::PipelineSelection;
 use pipeguard_core::text::printable;
 use serde_json::{Value, json};
 
@@ -81,18 +82,17 @@ fn failed(error: FreezeStoreError) -> Problem {
 pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Problem> {
     let store = store(aws, args.table)?;
     let who = aws.identity().await?;
-    let named = args.selection.prefix.is_some() || !args.selection.pipelines.is_empty();
-    let existing = if named {
-        aws.codepipeline.pipelines().await?
-    } else {
+    let pipelines = PipelineSelection::from(args.selection);
+    let existing = if pipelines == PipelineSelection::Everything {
         Vec::new()
+    } else {
+        aws.codepipeline.pipelines().await?
     };
     let request = FreezeRequest {
         reason: args.reason,
         duration: args.duration,
         until: args.until,
-        prefix: args.selection.prefix,
-        pipelines: args.selection.pipelines,
+        pipelines,
     };
     let mut attempt = 0;
     let frozen = loop {

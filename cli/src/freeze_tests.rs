@@ -1,5 +1,5 @@
 use super::*;
-use pipeguard_core::freeze::{Coverage, UnreadableFreeze};
+use pipeguard_core::freeze::UnreadableFreeze;
 
 fn unreadable(key: &str) -> RecordedFreezes {
     RecordedFreezes {
@@ -7,7 +7,7 @@ fn unreadable(key: &str) -> RecordedFreezes {
         unreadable: vec![UnreadableFreeze {
             key: key.into(),
             why: "since is missing".into(),
-            coverage: Coverage::Everything,
+            coverage: PipelineSelection::Everything,
             unfrozen: None,
         }],
     }

@@ -15,6 +15,7 @@ mod status;
 
 use clap::{Args, Parser, Subcommand};
 use pipeguard_aws::PipelineCallError;
+use pipeguard_core::selection::PipelineSelection;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -77,6 +78,12 @@ struct Selection {
     prefix: Option<String>,
     /// Pipelines by name
     pipelines: Vec<String>,
+}
+
+impl From<Selection> for PipelineSelection {
+    fn from(selection: Selection) -> Self {
+        Self::of(selection.pipelines, selection.prefix)
+    }
 }
 
 /// How a command ended, as the process's exit code.

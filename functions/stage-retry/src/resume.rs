@@ -123,15 +123,13 @@ impl Retrier {
         invocation: &Invocation<'_>,
         release: Option<Release<'_>>,
     ) -> Result<(), InvocationError> {
-        let policies = invocation.policies;
-        let pipelines = if policies.managed_pipelines.is_empty() {
-            let all = self.codepipeline.pipelines().await?;
-            all.into_iter()
-                .filter(|name| name.starts_with(&policies.pipeline_prefix))
-                .collect()
+        let managed = &invocation.policies.managed_pipelines;
+        let existing = if managed.needs_existing() {
+            self.codepipeline.pipelines().await?
         } else {
-            policies.managed_pipelines.clone()
+            Vec::new()
         };
+        let pipelines = managed.select_from(existing);
         let (mut released, mut first_error) = (Vec::new(), None);
         let mut freezes = FreezesRead::default();
         for pipeline in &pipelines {

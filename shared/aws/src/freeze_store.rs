@@ -12,8 +12,9 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::freeze::{
-    Attribute, Coverage, Freeze, FreezesUnread, Item, RecordedFreezes, Unfrozen, UnreadableFreeze,
+    Attribute, Freeze, FreezesUnread, Item, RecordedFreezes, Unfrozen, UnreadableFreeze,
 };
+use pipeguard_core::selection::PipelineSelection;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -259,11 +260,11 @@ fn item(freeze: &Freeze) -> HashMap<String, AttributeValue> {
         item.insert("expires_at".into(), number(retained_until(ended)));
     }
     match &freeze.coverage {
-        Coverage::Everything => {}
-        Coverage::Prefix(prefix) => {
+        PipelineSelection::Everything => {}
+        PipelineSelection::Prefix(prefix) => {
             item.insert("prefix".into(), text(prefix));
         }
-        Coverage::Pipelines(names) => {
+        PipelineSelection::Names(names) => {
             item.insert(
                 "pipelines".into(),
                 AttributeValue::L(names.iter().map(|name| text(name)).collect()),

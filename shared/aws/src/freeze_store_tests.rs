@@ -7,7 +7,7 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 const TABLE: &str = "pipeguard-health-events";
 const IC: &str = "arn:aws:iam::111111111111:user/ic";
 
-fn frozen(coverage: Coverage) -> Freeze {
+fn frozen(coverage: PipelineSelection) -> Freeze {
     Freeze {
         id: "frz-1".into(),
         by: IC.into(),
@@ -21,17 +21,17 @@ fn frozen(coverage: Coverage) -> Freeze {
 
 #[test]
 fn an_empty_prefix_an_earlier_release_wrote_reads_as_every_pipeline_not_as_unreadable() {
-    let mut written = item(&frozen(Coverage::Everything));
+    let mut written = item(&frozen(PipelineSelection::Everything));
     written.insert("prefix".into(), text(""));
-    assert_eq!(read(&written), Ok(frozen(Coverage::Everything)));
+    assert_eq!(read(&written), Ok(frozen(PipelineSelection::Everything)));
 }
 
 #[test]
 fn every_kind_of_freeze_reads_back_as_it_was_written() {
     for coverage in [
-        Coverage::Everything,
-        Coverage::Prefix("prod-".into()),
-        Coverage::Pipelines(vec!["a".into(), "b".into()]),
+        PipelineSelection::Everything,
+        PipelineSelection::Prefix("prod-".into()),
+        PipelineSelection::Names(vec!["a".into(), "b".into()]),
     ] {
         let mut freeze = frozen(coverage);
         assert_eq!(read(&item(&freeze)), Ok(freeze.clone()));
@@ -50,7 +50,7 @@ fn every_kind_of_freeze_reads_back_as_it_was_written() {
     }
     let forever = Freeze {
         until: None,
-        ..frozen(Coverage::Everything)
+        ..frozen(PipelineSelection::Everything)
     };
     assert!(
         !item(&forever).contains_key("expires_at"),
@@ -65,7 +65,7 @@ fn read(item: &HashMap<String, AttributeValue>) -> Result<Freeze, UnreadableFree
 
 #[test]
 fn items_that_are_not_freezes_are_unreadable_freezes_never_skipped() {
-    let mut no_reason = item(&frozen(Coverage::Prefix("prod-".into())));
+    let mut no_reason = item(&frozen(PipelineSelection::Prefix("prod-".into())));
     no_reason.remove("reason");
     let unreadable = read(&no_reason).unwrap_err();
     assert_eq!(
@@ -74,26 +74,30 @@ fn items_that_are_not_freezes_are_unreadable_freezes_never_skipped() {
             unreadable.why.as_str(),
             &unreadable.coverage
         ),
-        ("frz-1", "reason is missing", &Coverage::Prefix("prod-".into()))
+        (
+            "frz-1",
+            "reason is missing",
+            &PipelineSelection::Prefix("prod-".into())
+        )
     );
-    let mut odd_pipelines = item(&frozen(Coverage::Everything));
+    let mut odd_pipelines = item(&frozen(PipelineSelection::Everything));
     odd_pipelines.insert("pipelines".into(), text("a,b"));
     odd_pipelines.insert("since".into(), AttributeValue::Bool(true));
     let unreadable = read(&odd_pipelines).unwrap_err();
     assert_eq!(unreadable.why, "since is not a number; pipelines is not a list");
-    assert_eq!(unreadable.coverage, Coverage::Everything);
+    assert_eq!(unreadable.coverage, PipelineSelection::Everything);
 }
 
 #[tokio::test]
 async fn a_malformed_item_among_the_freezes_is_read_as_unreadable_beside_the_others() {
     let mut long_reason = item(&Freeze {
         id: "frz-2".into(),
-        ..frozen(Coverage::Everything)
+        ..frozen(PipelineSelection::Everything)
     });
     long_reason.insert("reason".into(), text(&"x".repeat(501)));
     let page = mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
         QueryOutput::builder()
-            .items(item(&frozen(Coverage::Everything)))
+            .items(item(&frozen(PipelineSelection::Everything)))
             .items(long_reason.clone())
             .build()
     });
@@ -102,7 +106,7 @@ async fn a_malformed_item_among_the_freezes_is_read_as_unreadable_beside_the_oth
         .for_gate(std::time::Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(recorded.freezes, [frozen(Coverage::Everything)]);
+    assert_eq!(recorded.freezes, [frozen(PipelineSelection::Everything)]);
     assert_eq!(recorded.unreadable.len(), 1);
     assert_eq!(recorded.unreadable[0].key, "frz-2");
     assert!(recorded.unreadable[0].holds(Some("any")));
@@ -110,7 +114,7 @@ async fn a_malformed_item_among_the_freezes_is_read_as_unreadable_beside_the_oth
 
 #[tokio::test]
 async fn an_unreadable_item_is_ended_by_hand_keeping_what_it_says_and_only_once() {
-    let mut written = item(&frozen(Coverage::Everything));
+    let mut written = item(&frozen(PipelineSelection::Everything));
     written.remove("frozen_by");
     let unreadable = read(&written).unwrap_err();
     let found = written.clone();
@@ -172,7 +176,7 @@ async fn an_id_taken_or_a_freeze_ended_already_is_said_so_and_a_failed_read_name
     });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&taken]);
     let store = FreezeStore::new(client, TABLE);
-    let freeze = frozen(Coverage::Everything);
+    let freeze = frozen(PipelineSelection::Everything);
     assert!(matches!(store.create(&freeze).await, Err(FreezeStoreError::IdTaken(id)) if id == "frz-1"));
     let unfrozen = Unfrozen { at: 1, by: IC.into() };
     assert!(
@@ -200,7 +204,7 @@ async fn every_page_of_freezes_is_read() {
         .match_requests(|query| query.exclusive_start_key().is_none())
         .then_output(|| {
             QueryOutput::builder()
-                .items(item(&frozen(Coverage::Everything)))
+                .items(item(&frozen(PipelineSelection::Everything)))
                 .last_evaluated_key("arn", text("frz-1"))
                 .build()
         });
@@ -210,7 +214,7 @@ async fn every_page_of_freezes_is_read() {
             QueryOutput::builder()
                 .items(item(&Freeze {
                     id: "frz-2".into(),
-                    ..frozen(Coverage::Everything)
+                    ..frozen(PipelineSelection::Everything)
                 }))
                 .build()
         });

@@ -4,6 +4,7 @@
 
 use crate::config::dedup;
 use crate::schedule::describe_time;
+use crate::selection::PipelineSelection;
 use crate::text::printable;
 use chrono::DateTime;
 use std::collections::HashMap;
@@ -17,36 +18,10 @@ pub const MAX_ID_CHARS: usize = 64;
 /// The longest a freeze may last, set by `--for` or `--until`: a year (and a leap day).
 pub const MAX_FREEZE_SECS: i64 = 366 * 24 * 3600;
 
-/// Which pipelines a freeze covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Coverage {
-    /// Every pipeline.
-    Everything,
-    /// Pipelines whose names start with this.
-    Prefix(String),
-    /// These pipelines.
-    Pipelines(Vec<String>),
-}
-
-impl Coverage {
-    /// Whether it covers `pipeline`. A pipeline whose name is not known is covered by every
-    /// freeze: a gate that cannot tell must not let the deploy through.
-    pub fn covers(&self, pipeline: Option<&str>) -> bool {
-        match (self, pipeline) {
-            (Self::Everything, _) | (_, None) => true,
-            (Self::Prefix(prefix), Some(name)) => name.starts_with(prefix.as_str()),
-            (Self::Pipelines(names), Some(name)) => names.iter().any(|named| named == name),
-        }
-    }
-
-    /// For people: "every pipeline", "pipelines starting with prod-", "pipelines a, b".
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Everything => "every pipeline".into(),
-            Self::Prefix(prefix) => format!("pipelines starting with {}", printable(prefix)),
-            Self::Pipelines(names) => format!("pipelines {}", printable(&names.join(", "))),
-        }
-    }
+/// Whether a freeze covering `coverage` covers `pipeline`. A pipeline whose name is not known
+/// is covered by every freeze: a gate that cannot tell must not let the deploy through.
+fn covers(coverage: &PipelineSelection, pipeline: Option<&str>) -> bool {
+    pipeline.is_none_or(|name| coverage.selects(name))
 }
 
 /// How a freeze was ended by hand.
@@ -72,7 +47,7 @@ pub struct Freeze {
     /// When it ends by itself, if it does.
     pub until: Option<i64>,
     /// Which pipelines it covers.
-    pub coverage: Coverage,
+    pub coverage: PipelineSelection,
     /// Whether, when and by whom it was ended by hand.
     pub unfrozen: Option<Unfrozen>,
 }
@@ -95,7 +70,7 @@ impl Freeze {
 
     /// Whether it holds `pipeline`'s deploys at `now`.
     pub fn holds(&self, pipeline: Option<&str>, now: i64) -> bool {
-        self.is_active(now) && self.coverage.covers(pipeline)
+        self.is_active(now) && covers(&self.coverage, pipeline)
     }
 
     /// One line a person can act on: which freeze, who, why, since and until when.
@@ -126,7 +101,7 @@ pub struct UnreadableFreeze {
     /// What does not read, for the person who has to correct or end it.
     pub why: String,
     /// The pipelines it covers as written, or every pipeline when that does not read.
-    pub coverage: Coverage,
+    pub coverage: PipelineSelection,
     /// Whether, when and by whom it was ended by hand.
     pub unfrozen: Option<Unfrozen>,
 }
@@ -139,7 +114,7 @@ impl UnreadableFreeze {
 
     /// Whether it holds `pipeline`'s deploys.
     pub fn holds(&self, pipeline: Option<&str>) -> bool {
-        self.is_active() && self.coverage.covers(pipeline)
+        self.is_active() && covers(&self.coverage, pipeline)
     }
 
     /// One line a person can act on: which item, what does not read, what it holds.
@@ -207,11 +182,10 @@ impl RecordedFreezes {
     pub fn name_matters(&self, now: i64) -> bool {
         self.freezes
             .iter()
-            .any(|freeze| freeze.is_active(now) && freeze.coverage != Coverage::Everything)
-            || self
-                .unreadable
-                .iter()
-                .any(|unreadable| unreadable.is_active() && unreadable.coverage != Coverage::Everything)
+            .any(|freeze| freeze.is_active(now) && freeze.coverage != PipelineSelection::Everything)
+            || self.unreadable.iter().any(|unreadable| {
+                unreadable.is_active() && unreadable.coverage != PipelineSelection::Everything
+            })
     }
 
     /// The unreadable items that hold `pipeline`.
@@ -305,7 +279,7 @@ pub fn read_freeze(key: &str, item: &Item) -> Result<Freeze, UnreadableFreeze> {
         (.., coverage, unfrozen) => Err(UnreadableFreeze {
             key: key.to_owned(),
             why: problems.join("; "),
-            coverage: coverage.unwrap_or(Coverage::Everything),
+            coverage: coverage.unwrap_or(PipelineSelection::Everything),
             unfrozen: unfrozen.ok().flatten(),
         }),
     }
@@ -424,7 +398,7 @@ fn whole_attribute(item: &Item, name: &str, required: bool) -> Result<Option<i64
 }
 
 /// Which pipelines an item covers: none of `prefix` and `pipelines` (everything), or one.
-fn coverage_of(item: &Item) -> Result<Coverage, String> {
+fn coverage_of(item: &Item) -> Result<PipelineSelection, String> {
     // An empty prefix, which earlier releases wrote for `--prefix ""`, starts every name.
     let prefix = match item.get("prefix") {
         Some(Attribute::Text(prefix)) if prefix.is_empty() => None,
@@ -446,9 +420,9 @@ fn coverage_of(item: &Item) -> Result<Coverage, String> {
     };
     match (prefix, pipelines) {
         (Some(_), Some(_)) => Err("it has both a prefix and pipelines".into()),
-        (Some(prefix), None) => Ok(Coverage::Prefix(prefix)),
-        (None, Some(names)) => Ok(Coverage::Pipelines(names)),
-        (None, None) => Ok(Coverage::Everything),
+        (Some(prefix), None) => Ok(PipelineSelection::Prefix(prefix)),
+        (None, Some(names)) => Ok(PipelineSelection::Names(names)),
+        (None, None) => Ok(PipelineSelection::Everything),
     }
 }
 
@@ -528,10 +502,8 @@ pub struct FreezeRequest {
     pub duration: Option<String>,
     /// `--until`: until when (RFC 3339).
     pub until: Option<String>,
-    /// `--prefix`.
-    pub prefix: Option<String>,
-    /// Pipelines by name.
-    pub pipelines: Vec<String>,
+    /// The pipelines to freeze: `--prefix`, names, or every one.
+    pub pipelines: PipelineSelection,
 }
 
 impl FreezeRequest {
@@ -565,23 +537,29 @@ impl FreezeRequest {
             }
             (None, None) => None,
         };
-        let coverage = match (&self.prefix, self.pipelines.as_slice()) {
-            (Some(prefix), _) => {
+        let coverage = match &self.pipelines {
+            PipelineSelection::Prefix(prefix) => {
                 if prefix.trim().is_empty() {
                     return Err(FreezeError::UnknownPipelines(
                         "--prefix is empty: name a prefix, or leave --prefix out to freeze every pipeline"
                             .into(),
                     ));
                 }
-                if !existing.iter().any(|name| name.starts_with(prefix.as_str())) {
+                if !existing.iter().any(|name| self.pipelines.selects(name)) {
                     return Err(FreezeError::UnknownPipelines(format!(
                         "no pipeline's name starts with `{prefix}`: nothing would be frozen"
                     )));
                 }
-                Coverage::Prefix(prefix.clone())
+                PipelineSelection::Prefix(prefix.clone())
             }
-            (None, []) => Coverage::Everything,
-            (None, names) => {
+            PipelineSelection::Everything => PipelineSelection::Everything,
+            // A list of no names would be written as an item that does not read.
+            PipelineSelection::Names(names) if names.is_empty() => {
+                return Err(FreezeError::UnknownPipelines(
+                    "no pipeline named: nothing would be frozen".into(),
+                ));
+            }
+            PipelineSelection::Names(names) => {
                 let unknown: Vec<&str> = names
                     .iter()
                     .filter(|name| !existing.contains(name))
@@ -593,7 +571,7 @@ impl FreezeRequest {
                         unknown.join(", ")
                     )));
                 }
-                Coverage::Pipelines(dedup(names.to_vec()))
+                PipelineSelection::Names(dedup(names.clone()))
             }
         };
         Ok(Freeze {

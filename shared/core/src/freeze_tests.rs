@@ -26,7 +26,7 @@ fn freeze(request: &FreezeRequest) -> Result<Freeze, FreezeError> {
 fn a_freeze_covers_everything_until_unfrozen_by_default() {
     let frozen = freeze(&request("  INC-4211: checkout errors ")).unwrap();
     assert_eq!(frozen.reason, "INC-4211: checkout errors");
-    assert_eq!(frozen.coverage, Coverage::Everything);
+    assert_eq!(frozen.coverage, PipelineSelection::Everything);
     assert_eq!((frozen.since, frozen.until), (NOW, None));
     assert!(frozen.holds(Some("anything"), NOW + 10 * 366 * 24 * 3600));
 }
@@ -69,7 +69,7 @@ fn an_unfreeze_by_hand_ends_it_at_that_time() {
 #[test]
 fn coverage_by_prefix_or_names_and_an_unknown_pipeline_is_covered() {
     let by_prefix = freeze(&FreezeRequest {
-        prefix: Some("prod-".into()),
+        pipelines: PipelineSelection::Prefix("prod-".into()),
         ..request("INC")
     })
     .unwrap();
@@ -77,13 +77,13 @@ fn coverage_by_prefix_or_names_and_an_unknown_pipeline_is_covered() {
     assert!(!by_prefix.holds(Some("staging-web"), NOW));
     assert!(by_prefix.holds(None, NOW));
     let by_name = freeze(&FreezeRequest {
-        pipelines: vec!["prod-api".into(), "prod-api".into(), "staging-web".into()],
+        pipelines: PipelineSelection::Names(vec!["prod-api".into(), "prod-api".into(), "staging-web".into()]),
         ..request("INC")
     })
     .unwrap();
     assert_eq!(
         by_name.coverage,
-        Coverage::Pipelines(vec!["prod-api".into(), "staging-web".into()])
+        PipelineSelection::Names(vec!["prod-api".into(), "staging-web".into()])
     );
     assert!(!by_name.holds(Some("prod-web"), NOW));
     assert_eq!(holding(&[by_prefix, by_name], Some("prod-api"), NOW).len(), 2);
@@ -118,14 +118,21 @@ fn bad_requests_say_what_is_wrong() {
         ),
         (
             FreezeRequest {
-                pipelines: vec!["prod-web".into(), "prod-wbe".into()],
+                pipelines: PipelineSelection::Names(vec!["prod-web".into(), "prod-wbe".into()]),
                 ..request("INC")
             },
             "no such pipeline: prod-wbe",
         ),
         (
             FreezeRequest {
-                prefix: Some("prd-".into()),
+                pipelines: PipelineSelection::Names(Vec::new()),
+                ..request("INC")
+            },
+            "no pipeline named: nothing would be frozen",
+        ),
+        (
+            FreezeRequest {
+                pipelines: PipelineSelection::Prefix("prd-".into()),
                 ..request("INC")
             },
             "no pipeline's name starts with `prd-`",
@@ -133,7 +140,7 @@ fn bad_requests_say_what_is_wrong() {
         (
             // `--prefix "$PREFIX"` with the variable unset.
             FreezeRequest {
-                prefix: Some(String::new()),
+                pipelines: PipelineSelection::Prefix(String::new()),
                 ..request("INC")
             },
             "--prefix is empty",
@@ -173,7 +180,7 @@ fn durations_are_days_hours_and_minutes_largest_first() {
 fn describes_who_why_and_until_when() {
     let frozen = freeze(&FreezeRequest {
         duration: Some("2h".into()),
-        prefix: Some("prod-".into()),
+        pipelines: PipelineSelection::Prefix("prod-".into()),
         ..request("INC-4211: checkout errors")
     })
     .unwrap();
@@ -190,7 +197,7 @@ fn describes_who_why_and_until_when() {
 fn the_pipelines_name_matters_only_while_a_freeze_covers_some_pipelines() {
     let everything = freeze(&request("INC")).unwrap();
     let some = freeze(&FreezeRequest {
-        prefix: Some("prod-".into()),
+        pipelines: PipelineSelection::Prefix("prod-".into()),
         duration: Some("1h".into()),
         ..request("INC")
     })
@@ -230,7 +237,7 @@ fn an_item_as_pipeguard_writes_it_reads_as_that_freeze() {
             reason: "INC-4211".into(),
             since: NOW,
             until: Some(NOW + 7200),
-            coverage: Coverage::Prefix("prod-".into()),
+            coverage: PipelineSelection::Prefix("prod-".into()),
             unfrozen: None,
         }
     );
@@ -246,7 +253,10 @@ fn an_item_as_pipeguard_writes_it_reads_as_that_freeze() {
         Attribute::Text("arn:aws:iam::111122223333:user/oncall".into()),
     );
     let read = read_freeze("INC-4211_hand.made", &ended).unwrap();
-    assert_eq!(read.coverage, Coverage::Pipelines(vec!["a".into(), "b".into()]));
+    assert_eq!(
+        read.coverage,
+        PipelineSelection::Names(vec!["a".into(), "b".into()])
+    );
     assert_eq!(read.ended_at(NOW + 120), Some(NOW + 60));
 }
 
@@ -329,7 +339,7 @@ fn an_item_that_does_not_read_says_why_and_keeps_the_coverage_it_names() {
         assert_eq!(unreadable.key, key);
         assert_eq!(
             unreadable.coverage,
-            Coverage::Prefix("prod-".into()),
+            PipelineSelection::Prefix("prod-".into()),
             "{why}: its coverage reads"
         );
         assert!(unreadable.is_active(), "{why}: ended only by hand");
@@ -353,7 +363,12 @@ fn an_item_that_does_not_read_says_why_and_keeps_the_coverage_it_names() {
     ];
     for item in coverage_unread {
         let unreadable = unreadable("frz-1", &item);
-        assert_eq!(unreadable.coverage, Coverage::Everything, "{}", unreadable.why);
+        assert_eq!(
+            unreadable.coverage,
+            PipelineSelection::Everything,
+            "{}",
+            unreadable.why
+        );
         assert!(unreadable.holds(Some("staging-web")));
     }
     let every_problem = unreadable("frz 1", &Item::new());
@@ -439,7 +454,7 @@ fn what_people_wrote_is_described_with_its_control_characters_escaped() {
         reason: "INC\u{1b}]0;pwned\u{7}".into(),
         since: NOW,
         until: None,
-        coverage: Coverage::Pipelines(vec!["a\u{9b}2J".into()]),
+        coverage: PipelineSelection::Names(vec!["a\u{9b}2J".into()]),
         unfrozen: None,
     };
     for text in [

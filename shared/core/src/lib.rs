@@ -3,7 +3,8 @@
 //! The decisions are `gate` (may this deploy start now), `retry` (retry, hold or leave a failed
 //! stage) and `rollback` (whether and where to roll a failed apply back). They read the plain
 //! data of `health`, `pipeline` and `job`, the events of `trigger`, the settings of `config`
-//! and the hold marker of `hold`, and say what they decided in the words of `notice`.
+//! and the hold marker of `hold`, and say what they decided in the words of `notice`. Which
+//! pipelines a freeze, a sweep or a command is about is one `selection`.
 //!
 //! The crate depends on no AWS SDK crate, no async runtime and no logging, so the build keeps
 //! the shells (`pipeguard-aws`: every AWS call, the Lambda glue, the metrics; `pipeguard-oci`:
@@ -22,6 +23,7 @@ pub mod pipeline;
 pub mod retry;
 pub mod rollback;
 pub mod schedule;
+pub mod selection;
 pub mod stack;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

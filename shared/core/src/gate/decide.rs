@@ -1,33 +1,17 @@
-//! Every answer the gate can give a job: a pure function from what was observed to the outcome.
-//! How each outcome is reported and told is `wording`'s.
+//! How the gate reaches its answer for a job: the policy and hold a job continues, the filter
+//! of AWS Health events, and `decide`, a pure function from what was observed to the outcome,
+//! step by step. What the outcomes are is `outcome`'s; how each is reported and told, `wording`'s.
 
+use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
 use crate::config::{SettingError, listed_or_all};
 use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
-use crate::health::{HealthEvent, HealthReport, HealthSource, HealthUnavailable};
+use crate::health::{HealthEvent, HealthReport, HealthUnavailable};
 use crate::job::JobEvent;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
 use crate::schedule::Closed;
-
-/// Something that keeps a deployment from starting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Blocker {
-    /// An open AWS Health event the policy blocks on.
-    HealthEvent(HealthEvent),
-    /// A running execution of a pipeline named in `block_while_running`.
-    RunningPipeline(RunningExecution),
-    /// A freeze that covers the pipeline.
-    Freeze(Freeze),
-    /// A freeze's item that does not read, and might cover the pipeline: it holds until ended by
-    /// hand, and a person has to look.
-    UnreadableFreeze(UnreadableFreeze),
-    /// No deployment window is open, or a blackout covers the moment.
-    OutsideWindow(Closed),
-    /// The freezes could not be read (why), and the policy fails closed: counted only beside
-    /// other blockers or in a hold under way, which it must not end.
-    FreezesUnread(String),
-}
+use std::ops::ControlFlow;
 
 /// What the gate observed for one job.
 #[derive(Debug, Clone)]
@@ -45,167 +29,6 @@ pub struct Observations {
     pub pipeline: Option<String>,
     /// Seconds since the Unix epoch.
     pub now: i64,
-}
-
-/// What a pass checked: the regions and services asked about and the pipelines that were not
-/// running.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    /// The regions watched.
-    pub regions: Vec<String>,
-    /// The services watched; empty means every service.
-    pub services: Vec<String>,
-    /// The pipelines that must not be running.
-    pub locks: Vec<String>,
-    /// The accounts whose account-specific events were asked about.
-    pub accounts: Vec<String>,
-    /// Whether deployment windows or blackouts were checked.
-    pub schedule: bool,
-}
-
-impl Scope {
-    /// What `policy` checks.
-    pub fn of(policy: &GatePolicy) -> Self {
-        Self {
-            regions: policy.regions.clone(),
-            services: policy.services.clone(),
-            locks: policy.block_while_running.clone(),
-            accounts: policy.accounts.clone(),
-            schedule: !policy.schedule.is_empty(),
-        }
-    }
-}
-
-/// How AWS Health was consulted for a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HealthCheck {
-    /// This source answered (`caveat`: why it and not the one the policy prefers).
-    Asked {
-        /// The source that answered.
-        source: HealthSource,
-        /// Why the gate asked this source rather than the one the policy prefers, when it did.
-        caveat: Option<String>,
-    },
-    /// AWS Health could not be asked in full (the cause), and the policy fails open: only the
-    /// events a source did answer with count.
-    Unavailable(String),
-}
-
-impl HealthCheck {
-    /// The output variable `health_source`: `api`, `events`, or `none`.
-    pub fn source_name(&self) -> &'static str {
-        match self {
-            Self::Asked { source, .. } => source.as_str(),
-            Self::Unavailable(_) => "none",
-        }
-    }
-}
-
-/// How freezes were consulted for a decision that passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FreezeCheck {
-    /// Read, and none holds the pipeline.
-    Checked,
-    /// Not read: there is no table to read them from.
-    NoStore,
-    /// Could not be read (the cause), and `on_health_error` is fail-open.
-    Unavailable(String),
-    /// The policy ignores freezes (`ignore_freezes`); these would have held the pipeline.
-    Ignored {
-        /// The freezes.
-        freezes: Vec<Freeze>,
-        /// The items that do not read as freezes.
-        unreadable: Vec<UnreadableFreeze>,
-    },
-}
-
-/// Every answer the gate gives a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GateOutcome {
-    /// Nothing blocks; `held_minutes` when this ends a hold.
-    Pass {
-        /// What was checked.
-        scope: Scope,
-        /// How long the deployment was held first, when this pass ends a hold.
-        held_minutes: Option<i64>,
-        /// How AWS Health was consulted.
-        health: HealthCheck,
-        /// How freezes were consulted.
-        freezes: FreezeCheck,
-        /// The freezes that held the deployment, when this pass ends a hold they were part of.
-        released_from: Vec<Freeze>,
-    },
-    /// Blocked, and the policy fails the action.
-    Blocked {
-        /// What blocks it.
-        blockers: Vec<Blocker>,
-        /// How AWS Health was consulted.
-        health: HealthCheck,
-        /// When it was blocked (seconds since the Unix epoch).
-        at: i64,
-    },
-    /// Outside the deployment window, and the hold would outlast `max_wait_minutes` before the
-    /// next window opens: the action fails now rather than waiting to fail.
-    WindowTooFar {
-        /// What blocks it, the window among them.
-        blockers: Vec<Blocker>,
-        /// The longest the hold may last.
-        max_wait_minutes: u32,
-        /// How AWS Health was consulted.
-        health: HealthCheck,
-        /// When it was blocked (seconds since the Unix epoch).
-        at: i64,
-    },
-    /// Blocked, and the policy waits: hand CodePipeline this state to come back with.
-    Hold {
-        /// The hold, for the continuation token.
-        wait: WaitState,
-        /// What blocks it.
-        blockers: Vec<Blocker>,
-        /// Whether this job began the hold (people are told once).
-        newly_held: bool,
-        /// The longest the hold may last.
-        max_wait_minutes: u32,
-        /// How AWS Health was consulted.
-        health: HealthCheck,
-    },
-    /// Blocked for longer than `max_wait_minutes`.
-    GaveUp {
-        /// What still blocks it.
-        blockers: Vec<Blocker>,
-        /// How long it was held.
-        waited_minutes: i64,
-        /// The longest the hold could last.
-        max_wait_minutes: u32,
-        /// How AWS Health was consulted.
-        health: HealthCheck,
-        /// When the hold began (seconds since the Unix epoch).
-        since: i64,
-    },
-    /// Health could not be asked and the policy fails closed.
-    HealthUnavailable {
-        /// What each source said.
-        cause: String,
-    },
-    /// The freezes could not be read and the policy fails closed.
-    FreezesUnavailable {
-        /// Why, naming the table.
-        cause: String,
-    },
-    /// The lock could not be checked.
-    ConflictCheckFailed(ConflictCheckError),
-    /// The job cannot be decided as configured: a bad setting, malformed job data, or a lock on
-    /// the gate's own pipeline.
-    Misconfigured(String),
-    /// CodePipeline passed back a continuation token this gate did not write.
-    UnreadableToken(String),
-    /// AWS did not answer in time to decide before the invocation's deadline.
-    OutOfTime {
-        /// The time the gate had to decide.
-        budget_secs: u64,
-    },
-    /// The gate itself failed (a panic) while deciding.
-    Crashed(String),
 }
 
 /// The policy and the hold a job continues, or the answer when the job cannot be decided as
@@ -256,14 +79,69 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
 /// fail`) or is held (`wait`), until the hold has lasted `max_wait_minutes` and the gate gives
 /// up. A hold the next window would not end within `max_wait_minutes` fails at once.
 pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
-    if let Some(own) = &observations.pipeline
-        && policy.block_while_running.contains(own)
-    {
-        return GateOutcome::Misconfigured(format!(
-            "block_while_running names this pipeline itself ({own}), which is always running while its gate runs"
-        ));
+    match steps(policy, observations) {
+        ControlFlow::Break(outcome) | ControlFlow::Continue(outcome) => outcome,
     }
-    let (events, health) = match observations.health {
+}
+
+/// `decide`, step by step: a step that settles the answer early breaks with it.
+fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOutcome, GateOutcome> {
+    let Observations {
+        health,
+        running,
+        freezes,
+        wait,
+        pipeline,
+        now,
+    } = observations;
+    not_locked_by_itself(policy, pipeline.as_deref())?;
+    let (events, health) = consult_health(policy, health)?;
+    let freezes = consult_freezes(policy, freezes, pipeline.as_deref(), now);
+    let running = lock_checked(running)?;
+    let window = policy.schedule.closed_at(now);
+    let mut blockers: Vec<Blocker> = events
+        .into_iter()
+        .filter(|event| blocks(policy, event))
+        .map(Blocker::HealthEvent)
+        .chain(freezes.blocking)
+        .chain(running.into_iter().map(Blocker::RunningPipeline))
+        .chain(window.clone().map(Blocker::OutsideWindow))
+        .collect();
+    if let Some(cause) = freezes.unread {
+        unread_freezes_block(policy, cause, &mut blockers, wait.as_ref(), now)?;
+    }
+    ControlFlow::Continue(if blockers.is_empty() {
+        passed(policy, health, freezes.check, freezes.recorded, wait, now)
+    } else if policy.on_block == OnBlock::Fail {
+        GateOutcome::Blocked {
+            blockers,
+            health,
+            at: now,
+        }
+    } else {
+        held(policy, blockers, health, window.as_ref(), wait, now)
+    })
+}
+
+/// A policy that locks the gate's own pipeline would hold it forever.
+fn not_locked_by_itself(policy: &GatePolicy, own: Option<&str>) -> ControlFlow<GateOutcome> {
+    match own {
+        Some(own) if policy.block_while_running.iter().any(|name| name == own) => {
+            ControlFlow::Break(GateOutcome::Misconfigured(format!(
+                "block_while_running names this pipeline itself ({own}), which is always running while its gate runs"
+            )))
+        }
+        _ => ControlFlow::Continue(()),
+    }
+}
+
+/// The events AWS Health answered with and how it was consulted; when it could not be asked,
+/// the answer (fail-closed) or the events a source did answer with (fail-open).
+fn consult_health(
+    policy: &GatePolicy,
+    health: Result<HealthReport, HealthUnavailable>,
+) -> ControlFlow<GateOutcome, (Vec<HealthEvent>, HealthCheck)> {
+    ControlFlow::Continue(match health {
         Ok(report) => (
             report.events,
             HealthCheck::Asked {
@@ -273,21 +151,53 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
         ),
         Err(unavailable) => match policy.on_health_error {
             OnHealthError::FailClosed => {
-                return GateOutcome::HealthUnavailable {
+                return ControlFlow::Break(GateOutcome::HealthUnavailable {
                     cause: unavailable.to_string(),
-                };
+                });
             }
             OnHealthError::FailOpen => {
                 let cause = unavailable.to_string();
                 (unavailable.known, HealthCheck::Unavailable(cause))
             }
         },
-    };
-    let pipeline = observations.pipeline.as_deref();
-    let now = observations.now;
-    let mut unread_fail_closed = None;
-    let (freezes, freeze_check, recorded) = match observations.freezes {
-        None => (Vec::new(), FreezeCheck::NoStore, Vec::new()),
+    })
+}
+
+/// What the freezes say for one decision.
+struct FreezesConsulted {
+    /// The freezes, readable or not, that hold the pipeline and count.
+    blocking: Vec<Blocker>,
+    /// How they were consulted, for a pass.
+    check: FreezeCheck,
+    /// Every readable freeze recorded: a pass names those that held the hold it ends.
+    recorded: Vec<Freeze>,
+    /// Why they could not be read, when the policy fails closed.
+    unread: Option<String>,
+}
+
+impl FreezesConsulted {
+    /// Consulted as `check`, with no freeze that counts.
+    fn none_counted(check: FreezeCheck) -> Self {
+        Self {
+            blocking: Vec::new(),
+            check,
+            recorded: Vec::new(),
+            unread: None,
+        }
+    }
+}
+
+/// The freezes that hold the pipeline at `now`, as blockers unless the policy ignores freezes;
+/// freezes that could not be read are ignored with them, passed over (fail-open), or kept as
+/// the cause to fail closed on.
+fn consult_freezes(
+    policy: &GatePolicy,
+    freezes: Option<Result<RecordedFreezes, FreezesUnread>>,
+    pipeline: Option<&str>,
+    now: i64,
+) -> FreezesConsulted {
+    match freezes {
+        None => FreezesConsulted::none_counted(FreezeCheck::NoStore),
         Some(Ok(recorded)) => {
             let holding: Vec<Freeze> = holding(&recorded.freezes, pipeline, now)
                 .into_iter()
@@ -298,101 +208,117 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
                 .into_iter()
                 .cloned()
                 .collect();
-            if policy.ignore_freezes {
+            let (blocking, check) = if policy.ignore_freezes {
                 let ignored = FreezeCheck::Ignored {
                     freezes: holding,
                     unreadable,
                 };
-                (Vec::new(), ignored, recorded.freezes)
+                (Vec::new(), ignored)
             } else {
                 let blocking = holding
                     .into_iter()
                     .map(Blocker::Freeze)
                     .chain(unreadable.into_iter().map(Blocker::UnreadableFreeze))
                     .collect();
-                (blocking, FreezeCheck::Checked, recorded.freezes)
-            }
-        }
-        Some(Err(_)) if policy.ignore_freezes => {
-            let ignored = FreezeCheck::Ignored {
-                freezes: Vec::new(),
-                unreadable: Vec::new(),
+                (blocking, FreezeCheck::Checked)
             };
-            (Vec::new(), ignored, Vec::new())
-        }
-        Some(Err(unread)) => match policy.on_health_error {
-            OnHealthError::FailClosed => {
-                unread_fail_closed = Some(unread.to_string());
-                (Vec::new(), FreezeCheck::Checked, Vec::new())
+            FreezesConsulted {
+                blocking,
+                check,
+                recorded: recorded.freezes,
+                unread: None,
             }
-            OnHealthError::FailOpen => (
-                Vec::new(),
-                FreezeCheck::Unavailable(unread.to_string()),
-                Vec::new(),
-            ),
-        },
-    };
-    let running = match observations.running {
-        Ok(running) => running,
-        Err(error) => return GateOutcome::ConflictCheckFailed(error),
-    };
-    let window = policy.schedule.closed_at(now);
-    let mut blockers: Vec<Blocker> = events
-        .into_iter()
-        .filter(|event| blocks(policy, event))
-        .map(Blocker::HealthEvent)
-        .chain(freezes)
-        .chain(running.into_iter().map(Blocker::RunningPipeline))
-        .chain(window.clone().map(Blocker::OutsideWindow))
-        .collect();
-    // Freezes that cannot be read fail the decision closed, unless something else blocks it
-    // anyway (the failure then names what stage-retry resumes it for) or a hold under way goes
-    // on: then they block beside it, and are read again next time.
-    if let Some(cause) = unread_fail_closed {
-        let goes_on = observations.wait.as_ref().is_some_and(|wait| {
-            policy.on_block == OnBlock::Wait
-                && minutes_between(wait.since, now) < i64::from(policy.max_wait_minutes)
-        });
-        if blockers.is_empty() && !goes_on {
-            return GateOutcome::FreezesUnavailable { cause };
         }
-        blockers.push(Blocker::FreezesUnread(cause));
+        Some(Err(_)) if policy.ignore_freezes => FreezesConsulted::none_counted(FreezeCheck::Ignored {
+            freezes: Vec::new(),
+            unreadable: Vec::new(),
+        }),
+        Some(Err(unread)) => match policy.on_health_error {
+            OnHealthError::FailClosed => FreezesConsulted {
+                unread: Some(unread.to_string()),
+                ..FreezesConsulted::none_counted(FreezeCheck::Checked)
+            },
+            OnHealthError::FailOpen => {
+                FreezesConsulted::none_counted(FreezeCheck::Unavailable(unread.to_string()))
+            }
+        },
     }
-    if blockers.is_empty() {
-        let held_minutes = observations
-            .wait
-            .as_ref()
-            .map(|wait| minutes_between(wait.since, now));
-        let released_from = observations
-            .wait
-            .map(|wait| {
-                recorded
-                    .into_iter()
-                    .filter(|freeze| wait.held_by.contains(&freeze_key(&freeze.id)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        return GateOutcome::Pass {
-            scope: Scope::of(policy),
-            held_minutes,
-            health,
-            freezes: freeze_check,
-            released_from,
-        };
+}
+
+/// The running conflicting executions, or the answer when the lock could not be checked.
+fn lock_checked(
+    running: Result<Vec<RunningExecution>, ConflictCheckError>,
+) -> ControlFlow<GateOutcome, Vec<RunningExecution>> {
+    match running {
+        Ok(running) => ControlFlow::Continue(running),
+        Err(error) => ControlFlow::Break(GateOutcome::ConflictCheckFailed(error)),
     }
-    if policy.on_block == OnBlock::Fail {
-        return GateOutcome::Blocked {
-            blockers,
-            health,
-            at: now,
-        };
+}
+
+/// Freezes that cannot be read fail the decision closed, unless something else blocks it
+/// anyway (the failure then names what stage-retry resumes it for) or a hold under way goes
+/// on: then they block beside it, and are read again next time.
+fn unread_freezes_block(
+    policy: &GatePolicy,
+    cause: String,
+    blockers: &mut Vec<Blocker>,
+    wait: Option<&WaitState>,
+    now: i64,
+) -> ControlFlow<GateOutcome> {
+    let goes_on = wait.is_some_and(|wait| {
+        policy.on_block == OnBlock::Wait
+            && minutes_between(wait.since, now) < i64::from(policy.max_wait_minutes)
+    });
+    if blockers.is_empty() && !goes_on {
+        return ControlFlow::Break(GateOutcome::FreezesUnavailable { cause });
     }
+    blockers.push(Blocker::FreezesUnread(cause));
+    ControlFlow::Continue(())
+}
+
+/// Nothing blocks: the deploy passes, ending the hold it continues, with how long that lasted
+/// and the freezes that were part of it.
+fn passed(
+    policy: &GatePolicy,
+    health: HealthCheck,
+    freezes: FreezeCheck,
+    recorded: Vec<Freeze>,
+    wait: Option<WaitState>,
+    now: i64,
+) -> GateOutcome {
+    let held_minutes = wait.as_ref().map(|wait| minutes_between(wait.since, now));
+    let released_from = wait
+        .map(|wait| {
+            recorded
+                .into_iter()
+                .filter(|freeze| wait.held_by.contains(&freeze_key(&freeze.id)))
+                .collect()
+        })
+        .unwrap_or_default();
+    GateOutcome::Pass {
+        scope: Scope::of(policy),
+        held_minutes,
+        health,
+        freezes,
+        released_from,
+    }
+}
+
+/// Blocked, and the policy waits: a hold begins or goes on, until it has lasted
+/// `max_wait_minutes` and the gate gives up; one the next window would not end within
+/// `max_wait_minutes` fails at once.
+fn held(
+    policy: &GatePolicy,
+    blockers: Vec<Blocker>,
+    health: HealthCheck,
+    window: Option<&Closed>,
+    wait: Option<WaitState>,
+    now: i64,
+) -> GateOutcome {
     let max_wait_minutes = policy.max_wait_minutes;
-    let since = observations.wait.as_ref().map_or(now, |wait| wait.since);
+    let since = wait.as_ref().map_or(now, |wait| wait.since);
     let hold_ends = since.saturating_add(i64::from(max_wait_minutes) * 60);
-    if let Some(closed) = &window
-        && closed.opens_at.is_none_or(|opens_at| opens_at > hold_ends)
-    {
+    if window.is_some_and(|closed| closed.opens_at.is_none_or(|opens_at| opens_at > hold_ends)) {
         return GateOutcome::WindowTooFar {
             blockers,
             max_wait_minutes,
@@ -400,7 +326,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
             at: now,
         };
     }
-    match observations.wait {
+    match wait {
         Some(wait) => {
             let waited_minutes = minutes_between(wait.since, now);
             if waited_minutes >= i64::from(max_wait_minutes) {
@@ -434,129 +360,7 @@ pub fn decide(policy: &GatePolicy, observations: Observations) -> GateOutcome {
     }
 }
 
-/// How a hold's continuation token names a freeze that held it.
-fn freeze_key(id: &str) -> String {
-    format!("freeze {id}")
-}
-
 /// Saturating: `since` comes from the continuation token, which can name any second.
 fn minutes_between(since: i64, now: i64) -> i64 {
     now.saturating_sub(since).max(0) / 60
-}
-
-impl GateOutcome {
-    /// What keeps the deployment from starting (nothing, when it passes).
-    pub fn blockers(&self) -> &[Blocker] {
-        match self {
-            Self::Blocked { blockers, .. }
-            | Self::WindowTooFar { blockers, .. }
-            | Self::Hold { blockers, .. }
-            | Self::GaveUp { blockers, .. } => blockers,
-            _ => &[],
-        }
-    }
-
-    /// Which source of AWS Health decided: `api`, `events`, or `none`.
-    pub fn health_source(&self) -> &'static str {
-        match self {
-            Self::Pass { health, .. }
-            | Self::Blocked { health, .. }
-            | Self::WindowTooFar { health, .. }
-            | Self::Hold { health, .. }
-            | Self::GaveUp { health, .. } => health.source_name(),
-            _ => "none",
-        }
-    }
-
-    /// Whether the gate could not decide as asked (a setting, a token, AWS or the gate itself
-    /// failed), or a freeze's item does not read, so that a person has to look, whatever the
-    /// job's result says.
-    pub fn needs_a_person(&self) -> bool {
-        matches!(
-            self,
-            Self::Misconfigured(_)
-                | Self::UnreadableToken(_)
-                | Self::OutOfTime { .. }
-                | Self::Crashed(_)
-                | Self::HealthUnavailable { .. }
-                | Self::FreezesUnavailable { .. }
-                | Self::ConflictCheckFailed(_)
-        ) || self.freezes_unread()
-            || self
-                .blockers()
-                .iter()
-                .any(|blocker| matches!(blocker, Blocker::UnreadableFreeze(_)))
-    }
-
-    /// Whether the freezes could not be read, and block beside what else does.
-    fn freezes_unread(&self) -> bool {
-        self.blockers()
-            .iter()
-            .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
-    }
-
-    /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
-    pub fn label(&self) -> &'static str {
-        // Counted as the freezes' outage whatever else blocks, so that its alarm sees it.
-        if self.freezes_unread() {
-            return "FREEZES_UNAVAILABLE";
-        }
-        match self {
-            Self::Pass {
-                health: HealthCheck::Unavailable(_),
-                ..
-            } => "PASS_HEALTH_UNCHECKED",
-            Self::Pass {
-                freezes: FreezeCheck::Unavailable(_),
-                ..
-            } => "PASS_FREEZES_UNCHECKED",
-            Self::Pass {
-                freezes: FreezeCheck::Ignored { freezes, unreadable },
-                ..
-            } if !freezes.is_empty() || !unreadable.is_empty() => "PASS_FREEZE_IGNORED",
-            Self::Pass { .. } => "PASS",
-            Self::Blocked { blockers, .. }
-                if blockers
-                    .iter()
-                    .any(|blocker| matches!(blocker, Blocker::Freeze(_) | Blocker::UnreadableFreeze(_))) =>
-            {
-                "FROZEN"
-            }
-            Self::Blocked { blockers, .. }
-                if blockers
-                    .iter()
-                    .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_))) =>
-            {
-                "OUTSIDE_WINDOW"
-            }
-            Self::WindowTooFar { .. } => "OUTSIDE_WINDOW",
-            Self::Blocked { .. } => "BLOCKED",
-            Self::Hold { .. } => "HOLD",
-            Self::GaveUp { .. } => "GAVE_UP",
-            Self::HealthUnavailable { .. } => "HEALTH_UNAVAILABLE",
-            Self::FreezesUnavailable { .. } => "FREEZES_UNAVAILABLE",
-            Self::ConflictCheckFailed(_) => "LOCK_UNCHECKED",
-            Self::Misconfigured(_) => "MISCONFIGURED",
-            Self::UnreadableToken(_) => "UNREADABLE_TOKEN",
-            Self::OutOfTime { .. } => "OUT_OF_TIME",
-            Self::Crashed(_) => "CRASHED",
-        }
-    }
-}
-
-impl Blocker {
-    /// What identifies it: the event ARN, the pipeline and execution, the freeze, or the window.
-    fn key(&self) -> String {
-        match self {
-            Self::HealthEvent(event) => event.arn.clone(),
-            Self::RunningPipeline(execution) => format!(
-                "pipeline {} execution {}",
-                execution.pipeline, execution.execution_id
-            ),
-            Self::Freeze(freeze) => freeze_key(&freeze.id),
-            Self::UnreadableFreeze(unreadable) => freeze_key(&unreadable.key),
-            Self::OutsideWindow(_) => "deployment window".into(),
-            Self::FreezesUnread(_) => "the freezes, unread".into(),
-        }
-    }
 }

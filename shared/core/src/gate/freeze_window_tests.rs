@@ -1,11 +1,12 @@
 use super::*;
-use crate::freeze::{Coverage, Freeze, FreezesUnread, RecordedFreezes, Unfrozen, UnreadableFreeze};
+use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use crate::hold;
 use crate::schedule::describe_time;
+use crate::selection::PipelineSelection;
 
 const IC: &str = "arn:aws:iam::111111111111:user/incident-commander";
 
-fn freeze(id: &str, coverage: Coverage) -> Freeze {
+fn freeze(id: &str, coverage: PipelineSelection) -> Freeze {
     Freeze {
         id: id.into(),
         by: IC.into(),
@@ -26,7 +27,7 @@ fn with_freezes(freezes: Vec<Freeze>, pipeline: Option<&str>) -> Observations {
 
 #[test]
 fn an_active_freeze_covering_the_pipeline_blocks_naming_who_why_and_until_when() {
-    let frozen = freeze("frz-1", Coverage::Prefix("prod-".into()));
+    let frozen = freeze("frz-1", PipelineSelection::Prefix("prod-".into()));
     let outcome = decide(&policy(""), with_freezes(vec![frozen.clone()], Some("prod-web")));
     assert_eq!(
         outcome,
@@ -58,15 +59,15 @@ fn an_active_freeze_covering_the_pipeline_blocks_naming_who_why_and_until_when()
 
 #[test]
 fn freezes_that_do_not_cover_the_pipeline_or_have_ended_do_not_block() {
-    let mut unfrozen = freeze("frz-2", Coverage::Everything);
+    let mut unfrozen = freeze("frz-2", PipelineSelection::Everything);
     unfrozen.unfrozen = Some(Unfrozen {
         at: NOW - 60,
         by: IC.into(),
     });
-    let mut expired = freeze("frz-3", Coverage::Everything);
+    let mut expired = freeze("frz-3", PipelineSelection::Everything);
     expired.until = Some(NOW);
     let freezes = vec![
-        freeze("frz-1", Coverage::Pipelines(vec!["other".into()])),
+        freeze("frz-1", PipelineSelection::Names(vec!["other".into()])),
         unfrozen,
         expired,
     ];
@@ -83,7 +84,10 @@ fn freezes_that_do_not_cover_the_pipeline_or_have_ended_do_not_block() {
 fn a_pipeline_whose_name_is_unknown_is_held_by_any_freeze() {
     let outcome = decide(
         &policy(""),
-        with_freezes(vec![freeze("frz-1", Coverage::Prefix("prod-".into()))], None),
+        with_freezes(
+            vec![freeze("frz-1", PipelineSelection::Prefix("prod-".into()))],
+            None,
+        ),
     );
     assert_eq!(outcome.label(), "FROZEN");
 }
@@ -92,7 +96,10 @@ fn a_pipeline_whose_name_is_unknown_is_held_by_any_freeze() {
 fn ignore_freezes_passes_and_says_which_freeze_it_passed_over() {
     let outcome = decide(
         &policy(r#"{"ignore_freezes": true}"#),
-        with_freezes(vec![freeze("frz-1", Coverage::Everything)], Some("prod-web")),
+        with_freezes(
+            vec![freeze("frz-1", PipelineSelection::Everything)],
+            Some("prod-web"),
+        ),
     );
     assert_eq!(outcome.label(), "PASS_FREEZE_IGNORED");
     let JobResult::Success {
@@ -153,7 +160,7 @@ fn without_a_table_freezes_are_not_checked_and_the_pass_says_so() {
 #[test]
 fn a_hold_by_a_freeze_ends_when_it_is_unfrozen_and_the_release_says_who_froze_and_why() {
     let policy = policy(r#"{"on_block": "wait", "max_wait_minutes": 120}"#);
-    let frozen = freeze("frz-1", Coverage::Everything);
+    let frozen = freeze("frz-1", PipelineSelection::Everything);
     let held = decide(&policy, with_freezes(vec![frozen.clone()], Some("prod-web")));
     let GateOutcome::Hold {
         wait,
@@ -363,7 +370,7 @@ fn freezes_that_cannot_be_read_never_end_a_hold_or_hide_what_else_blocks() {
     assert_eq!(Hold::read(&message).map(|hold| hold.events.len()), Some(1));
 }
 
-fn unreadable_item(key: &str, coverage: Coverage) -> UnreadableFreeze {
+fn unreadable_item(key: &str, coverage: PipelineSelection) -> UnreadableFreeze {
     UnreadableFreeze {
         key: key.into(),
         why: "the reason is 600 characters; at most 500".into(),
@@ -384,7 +391,7 @@ fn with_unreadable(unreadable: Vec<UnreadableFreeze>, pipeline: Option<&str>) ->
 
 #[test]
 fn a_freeze_item_that_does_not_read_blocks_what_it_might_cover_and_a_person_is_asked_to_look() {
-    let bad = unreadable_item("frz-bad", Coverage::Prefix("prod-".into()));
+    let bad = unreadable_item("frz-bad", PipelineSelection::Prefix("prod-".into()));
     let outcome = decide(&policy(""), with_unreadable(vec![bad.clone()], Some("prod-web")));
     assert_eq!(outcome.blockers(), [Blocker::UnreadableFreeze(bad.clone())]);
     assert_eq!(outcome.label(), "FROZEN");
@@ -441,7 +448,7 @@ fn a_freeze_item_that_does_not_read_blocks_what_it_might_cover_and_a_person_is_a
 
 #[test]
 fn text_from_events_and_freezes_reaches_the_job_result_with_its_control_characters_escaped() {
-    let mut frozen = freeze("frz-1", Coverage::Everything);
+    let mut frozen = freeze("frz-1", PipelineSelection::Everything);
     frozen.reason = "INC\u{1b}]0;pwned\u{7}".into();
     let outcome = decide(&policy(""), with_freezes(vec![frozen], Some("prod-web")));
     let text = hold::without_marker(render(&outcome).text());

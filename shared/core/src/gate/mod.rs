@@ -1,16 +1,16 @@
-//! The health gate's functional core: its policy, every answer it can give a job, how each is
-//! worded, where AWS Health is asked, and its continuation token. Plain data in and out; no AWS
-//! crate, no I/O.
+//! The health gate's functional core: its policy, every answer it can give a job (`outcome`),
+//! how one is reached (`decide`), how each is worded (`wording`), where AWS Health is asked, and
+//! its continuation token. Plain data in and out; no AWS crate, no I/O.
 
 mod decide;
+mod outcome;
 mod policy;
 mod source;
 mod token;
 mod wording;
 
-pub use decide::{
-    Blocker, FreezeCheck, GateOutcome, HealthCheck, Observations, Scope, blocks, decide, read_job,
-};
+pub use decide::{Observations, blocks, decide, read_job};
+pub use outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 pub use policy::{
     EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_WAIT_MINUTES_LIMIT, OnBlock,
     OnHealthError, SourceChoice,

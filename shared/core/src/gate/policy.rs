@@ -6,6 +6,7 @@ use crate::health::{EventCategory, EventStatus, is_account_id, is_region_code};
 use crate::names::closed_names;
 use crate::schedule::{Blackout, Schedule, ScheduleError, Window};
 use serde::Deserialize;
+use std::fmt;
 
 /// Longest hold the gate allows: CodePipeline fails a Lambda invoke action after 24 hours in
 /// total, so the gate stops 30 minutes earlier to fail with its own, explicit message.
@@ -239,6 +240,8 @@ impl GatePolicy {
         self
     }
 
+    /// This policy with each field `raw` names read over it, in the order of the fields: the
+    /// first that does not read is the error, named by `setting`.
     fn overridden_by(
         mut self,
         raw: RawPolicy,
@@ -253,95 +256,23 @@ impl GatePolicy {
             |field: &str, index: usize, reason: String| invalid(&format!("{field}[{index}]"), reason);
 
         if let Some(regions) = raw.regions {
-            if regions.is_empty() {
-                return Err(invalid("regions", "must name at least one region".into()));
-            }
-            for (index, region) in regions.iter().enumerate() {
-                if !is_region_code(region) {
-                    return Err(indexed(
-                        "regions",
-                        index,
-                        format!("`{region}` is not an AWS region code (e.g. us-east-1, or global)"),
-                    ));
-                }
-            }
-            self.regions = dedup(regions);
+            self.regions = REGIONS.read(regions, &setting)?;
         }
         if let Some(services) = raw.services {
-            let services = upper_codes(services, 2, 30).map_err(|(index, value)| {
-                indexed(
-                    "services",
-                    index,
-                    format!("`{value}` is not an AWS Health service code (e.g. EC2, LAMBDA)"),
-                )
-            })?;
-            self.services = dedup(services);
+            self.services = SERVICES.read(services, &setting)?;
         }
         if let Some(categories) = raw.categories {
-            if categories.is_empty() {
-                return Err(invalid("categories", "must name at least one category".into()));
-            }
-            let mut parsed = Vec::new();
-            for (index, category) in categories.iter().enumerate() {
-                match EventCategory::from(category.as_str()) {
-                    EventCategory::Other(_) => {
-                        return Err(indexed(
-                            "categories",
-                            index,
-                            format!(
-                                "`{category}` is not one of issue, accountNotification, scheduledChange, investigation"
-                            ),
-                        ));
-                    }
-                    known => parsed.push(known),
-                }
-            }
-            self.categories = dedup(parsed);
+            self.categories = CATEGORIES.read(categories, &setting)?;
         }
         if let Some(statuses) = raw.statuses {
-            if statuses.is_empty() {
-                return Err(invalid("statuses", "must name at least one status".into()));
-            }
-            let mut parsed = Vec::new();
-            for (index, status) in statuses.iter().enumerate() {
-                parsed.push(match status.as_str() {
-                    "open" => EventStatus::Open,
-                    "upcoming" => EventStatus::Upcoming,
-                    "closed" => {
-                        return Err(indexed(
-                            "statuses",
-                            index,
-                            "`closed` events are over and never block a deployment".into(),
-                        ));
-                    }
-                    other => {
-                        return Err(indexed(
-                            "statuses",
-                            index,
-                            format!("`{other}` is not one of open, upcoming"),
-                        ));
-                    }
-                });
-            }
-            self.statuses = dedup(parsed);
+            self.statuses = STATUSES.read(statuses, &setting)?;
         }
         if let Some(codes) = raw.ignore_event_types {
-            let codes = upper_codes(codes, 3, 100).map_err(|(index, value)| {
-                indexed(
-                    "ignore_event_types",
-                    index,
-                    format!("`{value}` is not an event type code (e.g. AWS_EC2_OPERATIONAL_ISSUE)"),
-                )
-            })?;
-            self.ignore_event_types = dedup(codes);
+            self.ignore_event_types = IGNORE_EVENT_TYPES.read(codes, &setting)?;
         }
         if let Some(on_block) = raw.on_block {
-            self.on_block = OnBlock::parse(&on_block).ok_or_else(|| {
-                invalid(
-                    "on_block",
-                    format!("`{on_block}` is not one of {}", OnBlock::one_of()),
-                )
-            })?;
+            self.on_block = named(&on_block, OnBlock::parse, OnBlock::one_of)
+                .map_err(|reason| invalid("on_block", reason))?;
         }
         if let Some(minutes) = raw.max_wait_minutes {
             if !(1..=MAX_WAIT_MINUTES_LIMIT).contains(&minutes) {
@@ -355,70 +286,18 @@ impl GatePolicy {
             self.max_wait_minutes = minutes;
         }
         if let Some(on_health_error) = raw.on_health_error {
-            self.on_health_error = OnHealthError::parse(&on_health_error).ok_or_else(|| {
-                invalid(
-                    "on_health_error",
-                    format!("`{on_health_error}` is not one of {}", OnHealthError::one_of()),
-                )
-            })?;
+            self.on_health_error = named(&on_health_error, OnHealthError::parse, OnHealthError::one_of)
+                .map_err(|reason| invalid("on_health_error", reason))?;
         }
         if let Some(pipelines) = raw.block_while_running {
-            for (index, name) in pipelines.iter().enumerate() {
-                if !is_pipeline_name(name) {
-                    return Err(indexed(
-                        "block_while_running",
-                        index,
-                        format!("`{name}` is not a pipeline name (1-100 of A-Z a-z 0-9 . @ - _)"),
-                    ));
-                }
-            }
-            let pipelines = dedup(pipelines);
-            if pipelines.len() > MAX_CONFLICTING_PIPELINES {
-                return Err(invalid(
-                    "block_while_running",
-                    format!(
-                        "names {} pipelines; at most {MAX_CONFLICTING_PIPELINES} (each is one API call per check)",
-                        pipelines.len()
-                    ),
-                ));
-            }
-            self.block_while_running = pipelines;
+            self.block_while_running = BLOCK_WHILE_RUNNING.read(pipelines, &setting)?;
         }
         if let Some(accounts) = raw.accounts {
-            if accounts.is_empty() {
-                return Err(invalid(
-                    "accounts",
-                    "must name at least one account (leave it out for the gate's own)".into(),
-                ));
-            }
-            for (index, account) in accounts.iter().enumerate() {
-                if !is_account_id(account) {
-                    return Err(indexed(
-                        "accounts",
-                        index,
-                        format!("`{account}` is not a 12-digit AWS account id"),
-                    ));
-                }
-            }
-            let accounts = dedup(accounts);
-            if accounts.len() > MAX_ACCOUNTS {
-                return Err(invalid(
-                    "accounts",
-                    format!(
-                        "names {} accounts; at most {MAX_ACCOUNTS} (the most AWS Health's organizational view is asked about at once)",
-                        accounts.len()
-                    ),
-                ));
-            }
-            self.accounts = accounts;
+            self.accounts = ACCOUNTS.read(accounts, &setting)?;
         }
         if let Some(source) = raw.health_source {
-            self.health_source = SourceChoice::parse(&source).ok_or_else(|| {
-                invalid(
-                    "health_source",
-                    format!("`{source}` is not one of {}", SourceChoice::one_of()),
-                )
-            })?;
+            self.health_source = named(&source, SourceChoice::parse, SourceChoice::one_of)
+                .map_err(|reason| invalid("health_source", reason))?;
         }
         if let Some(windows) = raw.windows {
             self.schedule.windows = parsed_each(windows, Window::parse)
@@ -443,6 +322,194 @@ impl GatePolicy {
     }
 }
 
+/// The value of a setting with a fixed set of names that `given` names, or why there is none.
+fn named<T>(given: &str, parse: fn(&str) -> Option<T>, one_of: fn() -> String) -> Result<T, String> {
+    parse(given).ok_or_else(|| format!("`{given}` is not one of {}", one_of()))
+}
+
+/// What naming a kind of AWS Health event (a category, a status) in a policy means.
+#[derive(Debug, Clone, Copy)]
+enum Meaning {
+    /// Events of this kind block.
+    Blocks,
+    /// Events of this kind never block a deployment (why, after the name): naming it is an error.
+    NeverBlocks(&'static str),
+}
+
+/// Every event category a policy may name, and what naming it means; an error lists those that
+/// block in this order.
+const EVENT_CATEGORIES: &[(EventCategory, Meaning)] = &[
+    (EventCategory::Issue, Meaning::Blocks),
+    (EventCategory::AccountNotification, Meaning::Blocks),
+    (EventCategory::ScheduledChange, Meaning::Blocks),
+    (EventCategory::Investigation, Meaning::Blocks),
+];
+
+/// Every event status a policy may name, and what naming it means; an error lists those that
+/// block in this order.
+const EVENT_STATUSES: &[(EventStatus, Meaning)] = &[
+    (EventStatus::Open, Meaning::Blocks),
+    (EventStatus::Upcoming, Meaning::Blocks),
+    (
+        EventStatus::Closed,
+        Meaning::NeverBlocks("events are over and never block a deployment"),
+    ),
+];
+
+/// The kind `name` names exactly in `known`, or why it cannot be named: a kind that never blocks,
+/// or none of those that do.
+fn kind_named<K>(known: &[(K, Meaning)], name: &str) -> Result<K, String>
+where
+    K: Clone + PartialEq + fmt::Display + for<'a> From<&'a str>,
+{
+    let named = K::from(name);
+    match known.iter().find(|(kind, _)| *kind == named) {
+        Some((kind, Meaning::Blocks)) => Ok(kind.clone()),
+        Some((_, Meaning::NeverBlocks(why))) => Err(format!("`{name}` {why}")),
+        None => {
+            let blocking: Vec<String> = known
+                .iter()
+                .filter(|(_, meaning)| matches!(meaning, Meaning::Blocks))
+                .map(|(kind, _)| kind.to_string())
+                .collect();
+            Err(format!("`{name}` is not one of {}", blocking.join(", ")))
+        }
+    }
+}
+
+/// How a list field reads: whether it may be empty, how each item reads, and how many it may
+/// name. Its items are kept in order, each once.
+struct ListField<T> {
+    /// The field, as errors name it.
+    field: &'static str,
+    /// Why an empty list is refused, when it is (otherwise it means "none" or "all").
+    refuse_empty: Option<&'static str>,
+    /// An item as kept, or why it is refused.
+    item: fn(&str) -> Result<T, String>,
+    /// The most items it may name, when there is a most.
+    at_most: Option<Limit>,
+}
+
+/// The most items a list field may name: how many, what they are, and why no more.
+struct Limit {
+    count: usize,
+    items: &'static str,
+    why: &'static str,
+}
+
+impl<T: PartialEq> ListField<T> {
+    /// The items of `given`, or an error naming the field (or the item, by its place) and why.
+    fn read(&self, given: Vec<String>, setting: impl Fn(&str) -> String) -> Result<Vec<T>, SettingError> {
+        let invalid = |place: &str, reason: String| SettingError {
+            setting: setting(place),
+            reason,
+        };
+        if given.is_empty()
+            && let Some(why) = self.refuse_empty
+        {
+            return Err(invalid(self.field, why.into()));
+        }
+        let items = given
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                (self.item)(item).map_err(|why| invalid(&format!("{}[{index}]", self.field), why))
+            })
+            .collect::<Result<Vec<T>, SettingError>>()?;
+        let items = dedup(items);
+        if let Some(limit) = &self.at_most
+            && items.len() > limit.count
+        {
+            return Err(invalid(
+                self.field,
+                format!(
+                    "names {} {}; at most {} ({})",
+                    items.len(),
+                    limit.items,
+                    limit.count,
+                    limit.why
+                ),
+            ));
+        }
+        Ok(items)
+    }
+}
+
+const REGIONS: ListField<String> = ListField {
+    field: "regions",
+    refuse_empty: Some("must name at least one region"),
+    item: |region| {
+        is_region_code(region)
+            .then(|| region.to_owned())
+            .ok_or_else(|| format!("`{region}` is not an AWS region code (e.g. us-east-1, or global)"))
+    },
+    at_most: None,
+};
+
+const SERVICES: ListField<String> = ListField {
+    field: "services",
+    refuse_empty: None,
+    item: |service| {
+        upper_code(service, 2, 30)
+            .ok_or_else(|| format!("`{service}` is not an AWS Health service code (e.g. EC2, LAMBDA)"))
+    },
+    at_most: None,
+};
+
+const CATEGORIES: ListField<EventCategory> = ListField {
+    field: "categories",
+    refuse_empty: Some("must name at least one category"),
+    item: |category| kind_named(EVENT_CATEGORIES, category),
+    at_most: None,
+};
+
+const STATUSES: ListField<EventStatus> = ListField {
+    field: "statuses",
+    refuse_empty: Some("must name at least one status"),
+    item: |status| kind_named(EVENT_STATUSES, status),
+    at_most: None,
+};
+
+const IGNORE_EVENT_TYPES: ListField<String> = ListField {
+    field: "ignore_event_types",
+    refuse_empty: None,
+    item: |code| {
+        upper_code(code, 3, 100)
+            .ok_or_else(|| format!("`{code}` is not an event type code (e.g. AWS_EC2_OPERATIONAL_ISSUE)"))
+    },
+    at_most: None,
+};
+
+const BLOCK_WHILE_RUNNING: ListField<String> = ListField {
+    field: "block_while_running",
+    refuse_empty: None,
+    item: |name| {
+        is_pipeline_name(name)
+            .then(|| name.to_owned())
+            .ok_or_else(|| format!("`{name}` is not a pipeline name (1-100 of A-Z a-z 0-9 . @ - _)"))
+    },
+    at_most: Some(Limit {
+        count: MAX_CONFLICTING_PIPELINES,
+        items: "pipelines",
+        why: "each is one API call per check",
+    }),
+};
+
+const ACCOUNTS: ListField<String> = ListField {
+    field: "accounts",
+    refuse_empty: Some("must name at least one account (leave it out for the gate's own)"),
+    item: |account| {
+        is_account_id(account)
+            .then(|| account.to_owned())
+            .ok_or_else(|| format!("`{account}` is not a 12-digit AWS account id"))
+    },
+    at_most: Some(Limit {
+        count: MAX_ACCOUNTS,
+        items: "accounts",
+        why: "the most AWS Health's organizational view is asked about at once",
+    }),
+};
+
 /// Each expression read by `parse`, or the first that cannot be, with its index.
 fn parsed_each<T>(
     expressions: Vec<String>,
@@ -455,21 +522,15 @@ fn parsed_each<T>(
         .collect()
 }
 
-/// Health service and event type codes are upper case; lower case input is accepted as-is
-/// would be a silent mismatch, so it is upper-cased instead.
-fn upper_codes(values: Vec<String>, min: usize, max: usize) -> Result<Vec<String>, (usize, String)> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(index, value)| {
-            let code = value.trim().to_ascii_uppercase();
-            let valid = (min..=max).contains(&code.len())
-                && code
-                    .bytes()
-                    .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_');
-            if valid { Ok(code) } else { Err((index, value)) }
-        })
-        .collect()
+/// Health service and event type codes are upper case; lower case input accepted as-is would
+/// be a silent mismatch, so it is upper-cased instead.
+fn upper_code(value: &str, min: usize, max: usize) -> Option<String> {
+    let code = value.trim().to_ascii_uppercase();
+    let valid = (min..=max).contains(&code.len())
+        && code
+            .bytes()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_');
+    valid.then_some(code)
 }
 
 fn is_pipeline_name(value: &str) -> bool {

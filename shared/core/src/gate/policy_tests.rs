@@ -334,3 +334,25 @@ fn gate_accounts_sets_the_default_and_the_own_account_fills_in_when_none_is_name
         GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_ACCOUNTS", "12")])).unwrap_err();
     assert_eq!(bad.setting, "environment variable GATE_ACCOUNTS[0]");
 }
+
+#[test]
+fn every_kind_in_the_tables_is_named_as_aws_health_writes_it() {
+    for (category, _) in EVENT_CATEGORIES {
+        assert_eq!(
+            kind_named(EVENT_CATEGORIES, category.as_str()).as_ref(),
+            Ok(category)
+        );
+    }
+    for (status, meaning) in EVENT_STATUSES {
+        let named = kind_named(EVENT_STATUSES, status.as_str());
+        match meaning {
+            Meaning::Blocks => assert_eq!(named.as_ref(), Ok(status)),
+            Meaning::NeverBlocks(why) => assert_eq!(named, Err(format!("`{status}` {why}"))),
+        }
+    }
+    assert_eq!(
+        kind_named(EVENT_STATUSES, "Open"),
+        Err("`Open` is not one of open, upcoming".to_owned()),
+        "names match exactly, and the error lists only those that block"
+    );
+}

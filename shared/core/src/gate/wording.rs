@@ -1,7 +1,8 @@
 //! The gate's words: the job result each outcome is reported as (summaries, failure messages
-//! with the hold marker), and the notices people get. What is decided is `decide`'s.
+//! with the hold marker), and the notices people get: every sentence about an outcome. What the
+//! outcomes are is `outcome`'s; how one is reached, `decide`'s.
 
-use super::decide::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::{HeldBy, Hold};
 use crate::job::{FailureKind, JobResult};
@@ -25,6 +26,33 @@ impl HealthCheck {
                     printable(cause)
                 )
             }
+        }
+    }
+}
+
+impl FreezeCheck {
+    /// The clause a passing summary says about freezes.
+    fn describe(&self) -> String {
+        match self {
+            Self::Checked => "no freeze holds it".into(),
+            Self::NoStore => "freezes not checked (no table to read them from)".into(),
+            Self::Unavailable(cause) => format!(
+                "freezes could not be read ({}) and on_health_error is fail-open, so none counted",
+                printable(cause)
+            ),
+            Self::Ignored { freezes, unreadable } if freezes.is_empty() && unreadable.is_empty() => {
+                "freezes ignored (ignore_freezes)".into()
+            }
+            Self::Ignored { freezes, unreadable } => format!(
+                "freezes ignored (ignore_freezes), though {} would hold it: {}",
+                plural(freezes.len() + unreadable.len(), "freeze", "freezes"),
+                freezes
+                    .iter()
+                    .map(Freeze::describe)
+                    .chain(unreadable.iter().map(UnreadableFreeze::describe))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
         }
     }
 }
@@ -447,41 +475,4 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     }
     steps.push("To deploy anyway, retry the stage by hand once you have judged the risk.");
     steps
-}
-
-impl FreezeCheck {
-    /// The output variable `freezes`: `checked`, `ignored`, `unavailable` or `not-checked`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Checked => "checked",
-            Self::Ignored { .. } => "ignored",
-            Self::Unavailable(_) => "unavailable",
-            Self::NoStore => "not-checked",
-        }
-    }
-
-    /// The clause a passing summary says about freezes.
-    fn describe(&self) -> String {
-        match self {
-            Self::Checked => "no freeze holds it".into(),
-            Self::NoStore => "freezes not checked (no table to read them from)".into(),
-            Self::Unavailable(cause) => format!(
-                "freezes could not be read ({}) and on_health_error is fail-open, so none counted",
-                printable(cause)
-            ),
-            Self::Ignored { freezes, unreadable } if freezes.is_empty() && unreadable.is_empty() => {
-                "freezes ignored (ignore_freezes)".into()
-            }
-            Self::Ignored { freezes, unreadable } => format!(
-                "freezes ignored (ignore_freezes), though {} would hold it: {}",
-                plural(freezes.len() + unreadable.len(), "freeze", "freezes"),
-                freezes
-                    .iter()
-                    .map(Freeze::describe)
-                    .chain(unreadable.iter().map(UnreadableFreeze::describe))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        }
-    }
 }

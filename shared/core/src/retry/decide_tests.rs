@@ -403,7 +403,7 @@ fn frozen(id: &str, since: i64, until: Option<i64>) -> Freeze {
         reason: "INC-1".into(),
         since,
         until,
-        coverage: crate::freeze::Coverage::Everything,
+        coverage: crate::selection::PipelineSelection::Everything,
         unfrozen: None,
     }
 }
@@ -436,7 +436,7 @@ fn a_stage_held_by_freezes_resumes_when_every_one_has_ended() {
         "without the table, a freeze is not taken for ended"
     );
     let mut prod_only = until_300;
-    prod_only.coverage = crate::freeze::Coverage::Prefix("prod-".into());
+    prod_only.coverage = crate::selection::PipelineSelection::Prefix("prod-".into());
     assert!(
         may_resume(&hold, &[], None, &[unfrozen.clone(), prod_only], 250),
         "a freeze that held web-app only because the gate could not learn its name"
@@ -462,7 +462,7 @@ fn a_stage_held_by_a_freeze_whose_item_no_longer_reads_stays_held_until_it_is_en
     let mut broken = crate::freeze::UnreadableFreeze {
         key: "f1".into(),
         why: "reason is missing".into(),
-        coverage: crate::freeze::Coverage::Everything,
+        coverage: crate::selection::PipelineSelection::Everything,
         unfrozen: None,
     };
     let read = |broken: &crate::freeze::UnreadableFreeze| RecordedFreezes {

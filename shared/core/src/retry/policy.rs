@@ -6,6 +6,7 @@ use crate::config::{
 };
 use crate::hold::GateFunctions;
 use crate::pipeline::RetryMode;
+use crate::selection::PipelineSelection;
 use serde::Deserialize;
 
 const DEFAULT_MAX_ATTEMPTS: u32 = 2;
@@ -77,11 +78,9 @@ fn retry_env(field: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicies {
     policies: PerPipeline<RetryPolicy>,
-    /// Pipelines to look through when an AWS Health event closes; empty means every pipeline
-    /// whose name starts with `pipeline_prefix`.
-    pub managed_pipelines: Vec<String>,
-    /// The name prefix of the managed pipelines, when none are listed.
-    pub pipeline_prefix: String,
+    /// The pipelines to look through for held stages when what held them ends:
+    /// `RETRY_PIPELINES`, else those starting with `RETRY_PIPELINE_PREFIX`, else every one.
+    pub managed_pipelines: PipelineSelection,
     /// The stack's health gates (`GATE_FUNCTIONS`): only their actions' hold markers hold.
     pub gate_functions: GateFunctions,
 }
@@ -111,10 +110,10 @@ impl RetryPolicies {
                 default,
                 RetryPolicy::overridden_by,
             )?,
-            managed_pipelines: list("pipelines").map(dedup).unwrap_or_default(),
-            pipeline_prefix: lookup(&retry_env("pipeline_prefix"))
-                .map(|prefix| prefix.trim().to_owned())
-                .unwrap_or_default(),
+            managed_pipelines: PipelineSelection::of(
+                list("pipelines").map(dedup).unwrap_or_default(),
+                lookup(&retry_env("pipeline_prefix")).map(|prefix| prefix.trim().to_owned()),
+            ),
             gate_functions: GateFunctions::from_env(&lookup)?,
         })
     }

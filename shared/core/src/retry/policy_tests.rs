@@ -13,7 +13,7 @@ fn defaults_retry_failed_actions_twice_but_never_configuration_or_permission_err
     );
     assert!(policy.stages.is_empty() && policy.actions.is_empty() && policy.error_codes.is_empty());
     assert_eq!(policy.delay_seconds, 0);
-    assert!(policies.managed_pipelines.is_empty());
+    assert_eq!(policies.managed_pipelines, PipelineSelection::Everything);
 }
 
 #[test]
@@ -42,8 +42,16 @@ fn environment_sets_every_field() {
     assert_eq!(policy.never_actions, ["Approve"]);
     assert_eq!(policy.never_error_codes, ["ConfigurationError"]);
     assert_eq!(policy.delay_seconds, 30);
-    assert_eq!(policies.managed_pipelines, ["web-app", "api"]);
-    assert_eq!(policies.pipeline_prefix, "prod-");
+    assert_eq!(
+        policies.managed_pipelines,
+        PipelineSelection::Names(vec!["web-app".into(), "api".into()]),
+        "the pipelines named, before the prefix"
+    );
+    let by_prefix = RetryPolicies::from_env(env(&[("RETRY_PIPELINE_PREFIX", "prod-")])).unwrap();
+    assert_eq!(
+        by_prefix.managed_pipelines,
+        PipelineSelection::Prefix("prod-".into())
+    );
 }
 
 #[test]

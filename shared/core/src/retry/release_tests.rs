@@ -1,5 +1,5 @@
 use super::*;
-use crate::freeze::Coverage;
+use crate::selection::PipelineSelection;
 
 fn frozen() -> Freeze {
     Freeze {
@@ -8,7 +8,7 @@ fn frozen() -> Freeze {
         reason: "INC-4211: checkout errors".into(),
         since: 0,
         until: None,
-        coverage: Coverage::Everything,
+        coverage: PipelineSelection::Everything,
         unfrozen: None,
     }
 }

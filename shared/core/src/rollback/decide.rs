@@ -1,38 +1,15 @@
 //! Whether and where to roll a failed stage back, in the steps the handler fetches for: is the
 //! failure still the stage's current one, does it qualify, is it a rollback itself, which
 //! execution to return to. Each step is pure and ends in a verdict when it stops the rollback;
-//! the verdict (`verdict`) says what to log and what to tell people.
+//! what the steps find and decide is `verdict`'s vocabulary.
 
 use super::policy::RollbackPolicy;
 use super::target::{Kind, LastGood, Run, last_good};
-use super::verdict::RollbackVerdict;
+use super::verdict::{Failure, Plan, RollbackVerdict};
 use crate::config::listed_or_all;
 use crate::pipeline::{
     ActionRun, ActionStatus, ExecutionSummary, ExecutionType, StageSnapshot, stage_of_failure,
 };
-
-/// A failed stage apply-rollback was told about, as CodePipeline reports it now.
-#[derive(Debug, Clone, Copy)]
-pub struct Failure<'a> {
-    /// The pipeline.
-    pub pipeline: &'a str,
-    /// The execution that failed.
-    pub execution_id: &'a str,
-    /// The stage it failed in, as CodePipeline shows it now.
-    pub stage: &'a StageSnapshot,
-    /// The first stage is the source stage, which CodePipeline cannot roll back.
-    pub is_source_stage: bool,
-}
-
-/// A rollback worked out: the execution to return the stage to, and the failed apply it answers
-/// (none when a person asked for the rollback).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    /// The failed apply, when the rollback answers one.
-    pub apply: Option<ActionRun>,
-    /// The execution the stage returns to.
-    pub target: ExecutionSummary,
-}
 
 /// The failed stage an event names (or, without a name, the failed stage of its execution),
 /// if it still shows this failure: nobody retried it, rolled it back or ran it again since.

@@ -1,10 +1,34 @@
-//! What apply-rollback (and `pipeguard rollback`) decided about one failure: the one vocabulary
-//! of its logs, its metric and the command line's JSON, and the messages people get.
+//! What apply-rollback (and `pipeguard rollback`) finds and decides about one failure: the
+//! failure, the rollback planned for it, and the verdict, the one vocabulary of its logs, its
+//! metric and the command line's JSON, and the messages people get. How they are reached is
+//! `decide`'s.
 
-use super::decide::{Failure, Plan};
 use crate::notice::Notice;
-use crate::pipeline::RollbackOutcome;
+use crate::pipeline::{ActionRun, ExecutionSummary, RollbackOutcome, StageSnapshot};
 use crate::text::printable_lines;
+
+/// A failed stage apply-rollback was told about, as CodePipeline reports it now.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure<'a> {
+    /// The pipeline.
+    pub pipeline: &'a str,
+    /// The execution that failed.
+    pub execution_id: &'a str,
+    /// The stage it failed in, as CodePipeline shows it now.
+    pub stage: &'a StageSnapshot,
+    /// The first stage is the source stage, which CodePipeline cannot roll back.
+    pub is_source_stage: bool,
+}
+
+/// A rollback worked out: the execution to return the stage to, and the failed apply it answers
+/// (none when a person asked for the rollback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The failed apply, when the rollback answers one.
+    pub apply: Option<ActionRun>,
+    /// The execution the stage returns to.
+    pub target: ExecutionSummary,
+}
 
 /// What became of one failure.
 #[derive(Debug, Clone, PartialEq, Eq)]

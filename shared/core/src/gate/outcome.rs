@@ -1,0 +1,325 @@
+//! Every answer the gate can give a job, and what each is made of: the blockers, what a pass
+//! checked, how AWS Health and the freezes were consulted; with what callers ask of an answer
+//! (its label, its blockers, whether a person has to look). How an answer is reached is
+//! `decide`'s; how it is reported and told, `wording`'s.
+
+use super::policy::GatePolicy;
+use super::token::WaitState;
+use crate::freeze::{Freeze, UnreadableFreeze};
+use crate::health::{HealthEvent, HealthSource};
+use crate::pipeline::{ConflictCheckError, RunningExecution};
+use crate::schedule::Closed;
+
+/// Something that keeps a deployment from starting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// An open AWS Health event the policy blocks on.
+    HealthEvent(HealthEvent),
+    /// A running execution of a pipeline named in `block_while_running`.
+    RunningPipeline(RunningExecution),
+    /// A freeze that covers the pipeline.
+    Freeze(Freeze),
+    /// A freeze's item that does not read, and might cover the pipeline: it holds until ended by
+    /// hand, and a person has to look.
+    UnreadableFreeze(UnreadableFreeze),
+    /// No deployment window is open, or a blackout covers the moment.
+    OutsideWindow(Closed),
+    /// The freezes could not be read (why), and the policy fails closed: counted only beside
+    /// other blockers or in a hold under way, which it must not end.
+    FreezesUnread(String),
+}
+
+impl Blocker {
+    /// What identifies it: the event ARN, the pipeline and execution, the freeze, or the window.
+    pub(super) fn key(&self) -> String {
+        match self {
+            Self::HealthEvent(event) => event.arn.clone(),
+            Self::RunningPipeline(execution) => format!(
+                "pipeline {} execution {}",
+                execution.pipeline, execution.execution_id
+            ),
+            Self::Freeze(freeze) => freeze_key(&freeze.id),
+            Self::UnreadableFreeze(unreadable) => freeze_key(&unreadable.key),
+            Self::OutsideWindow(_) => "deployment window".into(),
+            Self::FreezesUnread(_) => "the freezes, unread".into(),
+        }
+    }
+}
+
+/// How a hold's continuation token names a freeze that held it.
+pub(super) fn freeze_key(id: &str) -> String {
+    format!("freeze {id}")
+}
+
+/// What a pass checked: the regions and services asked about and the pipelines that were not
+/// running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The regions watched.
+    pub regions: Vec<String>,
+    /// The services watched; empty means every service.
+    pub services: Vec<String>,
+    /// The pipelines that must not be running.
+    pub locks: Vec<String>,
+    /// The accounts whose account-specific events were asked about.
+    pub accounts: Vec<String>,
+    /// Whether deployment windows or blackouts were checked.
+    pub schedule: bool,
+}
+
+impl Scope {
+    /// What `policy` checks.
+    pub fn of(policy: &GatePolicy) -> Self {
+        Self {
+            regions: policy.regions.clone(),
+            services: policy.services.clone(),
+            locks: policy.block_while_running.clone(),
+            accounts: policy.accounts.clone(),
+            schedule: !policy.schedule.is_empty(),
+        }
+    }
+}
+
+/// How AWS Health was consulted for a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// This source answered (`caveat`: why it and not the one the policy prefers).
+    Asked {
+        /// The source that answered.
+        source: HealthSource,
+        /// Why the gate asked this source rather than the one the policy prefers, when it did.
+        caveat: Option<String>,
+    },
+    /// AWS Health could not be asked in full (the cause), and the policy fails open: only the
+    /// events a source did answer with count.
+    Unavailable(String),
+}
+
+impl HealthCheck {
+    /// The output variable `health_source`: `api`, `events`, or `none`.
+    pub fn source_name(&self) -> &'static str {
+        match self {
+            Self::Asked { source, .. } => source.as_str(),
+            Self::Unavailable(_) => "none",
+        }
+    }
+}
+
+/// How freezes were consulted for a decision that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FreezeCheck {
+    /// Read, and none holds the pipeline.
+    Checked,
+    /// Not read: there is no table to read them from.
+    NoStore,
+    /// Could not be read (the cause), and `on_health_error` is fail-open.
+    Unavailable(String),
+    /// The policy ignores freezes (`ignore_freezes`); these would have held the pipeline.
+    Ignored {
+        /// The freezes.
+        freezes: Vec<Freeze>,
+        /// The items that do not read as freezes.
+        unreadable: Vec<UnreadableFreeze>,
+    },
+}
+
+impl FreezeCheck {
+    /// The output variable `freezes`: `checked`, `ignored`, `unavailable` or `not-checked`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Checked => "checked",
+            Self::Ignored { .. } => "ignored",
+            Self::Unavailable(_) => "unavailable",
+            Self::NoStore => "not-checked",
+        }
+    }
+}
+
+/// Every answer the gate gives a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateOutcome {
+    /// Nothing blocks; `held_minutes` when this ends a hold.
+    Pass {
+        /// What was checked.
+        scope: Scope,
+        /// How long the deployment was held first, when this pass ends a hold.
+        held_minutes: Option<i64>,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+        /// How freezes were consulted.
+        freezes: FreezeCheck,
+        /// The freezes that held the deployment, when this pass ends a hold they were part of.
+        released_from: Vec<Freeze>,
+    },
+    /// Blocked, and the policy fails the action.
+    Blocked {
+        /// What blocks it.
+        blockers: Vec<Blocker>,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+        /// When it was blocked (seconds since the Unix epoch).
+        at: i64,
+    },
+    /// Outside the deployment window, and the hold would outlast `max_wait_minutes` before the
+    /// next window opens: the action fails now rather than waiting to fail.
+    WindowTooFar {
+        /// What blocks it, the window among them.
+        blockers: Vec<Blocker>,
+        /// The longest the hold may last.
+        max_wait_minutes: u32,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+        /// When it was blocked (seconds since the Unix epoch).
+        at: i64,
+    },
+    /// Blocked, and the policy waits: hand CodePipeline this state to come back with.
+    Hold {
+        /// The hold, for the continuation token.
+        wait: WaitState,
+        /// What blocks it.
+        blockers: Vec<Blocker>,
+        /// Whether this job began the hold (people are told once).
+        newly_held: bool,
+        /// The longest the hold may last.
+        max_wait_minutes: u32,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+    },
+    /// Blocked for longer than `max_wait_minutes`.
+    GaveUp {
+        /// What still blocks it.
+        blockers: Vec<Blocker>,
+        /// How long it was held.
+        waited_minutes: i64,
+        /// The longest the hold could last.
+        max_wait_minutes: u32,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+        /// When the hold began (seconds since the Unix epoch).
+        since: i64,
+    },
+    /// Health could not be asked and the policy fails closed.
+    HealthUnavailable {
+        /// What each source said.
+        cause: String,
+    },
+    /// The freezes could not be read and the policy fails closed.
+    FreezesUnavailable {
+        /// Why, naming the table.
+        cause: String,
+    },
+    /// The lock could not be checked.
+    ConflictCheckFailed(ConflictCheckError),
+    /// The job cannot be decided as configured: a bad setting, malformed job data, or a lock on
+    /// the gate's own pipeline.
+    Misconfigured(String),
+    /// CodePipeline passed back a continuation token this gate did not write.
+    UnreadableToken(String),
+    /// AWS did not answer in time to decide before the invocation's deadline.
+    OutOfTime {
+        /// The time the gate had to decide.
+        budget_secs: u64,
+    },
+    /// The gate itself failed (a panic) while deciding.
+    Crashed(String),
+}
+
+impl GateOutcome {
+    /// What keeps the deployment from starting (nothing, when it passes).
+    pub fn blockers(&self) -> &[Blocker] {
+        match self {
+            Self::Blocked { blockers, .. }
+            | Self::WindowTooFar { blockers, .. }
+            | Self::Hold { blockers, .. }
+            | Self::GaveUp { blockers, .. } => blockers,
+            _ => &[],
+        }
+    }
+
+    /// Which source of AWS Health decided: `api`, `events`, or `none`.
+    pub fn health_source(&self) -> &'static str {
+        match self {
+            Self::Pass { health, .. }
+            | Self::Blocked { health, .. }
+            | Self::WindowTooFar { health, .. }
+            | Self::Hold { health, .. }
+            | Self::GaveUp { health, .. } => health.source_name(),
+            _ => "none",
+        }
+    }
+
+    /// Whether the gate could not decide as asked (a setting, a token, AWS or the gate itself
+    /// failed), or a freeze's item does not read, so that a person has to look, whatever the
+    /// job's result says.
+    pub fn needs_a_person(&self) -> bool {
+        matches!(
+            self,
+            Self::Misconfigured(_)
+                | Self::UnreadableToken(_)
+                | Self::OutOfTime { .. }
+                | Self::Crashed(_)
+                | Self::HealthUnavailable { .. }
+                | Self::FreezesUnavailable { .. }
+                | Self::ConflictCheckFailed(_)
+        ) || self.freezes_unread()
+            || self
+                .blockers()
+                .iter()
+                .any(|blocker| matches!(blocker, Blocker::UnreadableFreeze(_)))
+    }
+
+    /// Whether the freezes could not be read, and block beside what else does.
+    fn freezes_unread(&self) -> bool {
+        self.blockers()
+            .iter()
+            .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
+    }
+
+    /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
+    pub fn label(&self) -> &'static str {
+        // Counted as the freezes' outage whatever else blocks, so that its alarm sees it.
+        if self.freezes_unread() {
+            return "FREEZES_UNAVAILABLE";
+        }
+        match self {
+            Self::Pass {
+                health: HealthCheck::Unavailable(_),
+                ..
+            } => "PASS_HEALTH_UNCHECKED",
+            Self::Pass {
+                freezes: FreezeCheck::Unavailable(_),
+                ..
+            } => "PASS_FREEZES_UNCHECKED",
+            Self::Pass {
+                freezes: FreezeCheck::Ignored { freezes, unreadable },
+                ..
+            } if !freezes.is_empty() || !unreadable.is_empty() => "PASS_FREEZE_IGNORED",
+            Self::Pass { .. } => "PASS",
+            Self::Blocked { blockers, .. }
+                if blockers
+                    .iter()
+                    .any(|blocker| matches!(blocker, Blocker::Freeze(_) | Blocker::UnreadableFreeze(_))) =>
+            {
+                "FROZEN"
+            }
+            Self::Blocked { blockers, .. }
+                if blockers
+                    .iter()
+                    .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_))) =>
+            {
+                "OUTSIDE_WINDOW"
+            }
+            Self::WindowTooFar { .. } => "OUTSIDE_WINDOW",
+            Self::Blocked { .. } => "BLOCKED",
+            Self::Hold { .. } => "HOLD",
+            Self::GaveUp { .. } => "GAVE_UP",
+            Self::HealthUnavailable { .. } => "HEALTH_UNAVAILABLE",
+            Self::FreezesUnavailable { .. } => "FREEZES_UNAVAILABLE",
+            Self::ConflictCheckFailed(_) => "LOCK_UNCHECKED",
+            Self::Misconfigured(_) => "MISCONFIGURED",
+            Self::UnreadableToken(_) => "UNREADABLE_TOKEN",
+            Self::OutOfTime { .. } => "OUT_OF_TIME",
+            Self::Crashed(_) => "CRASHED",
+        }
+    }
+}
