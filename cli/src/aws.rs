@@ -10,7 +10,6 @@ use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
 use pipeguard_core::pipeline::StageSnapshot;
 use pipeguard_core::retry;
-use pipeguard_core::selection::PipelineSelection;
 use pipeguard_core::text::printable;
 use pipeguard_core::trigger::{UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE};
 
@@ -129,16 +128,5 @@ impl Aws {
     /// `HEALTH_EVENTS_TABLE`) names one.
     pub async fn health_sources(&self, table: Option<String>) -> HealthSources {
         HealthSources::from_env(&self.config, &self.env(table)).await
-    }
-
-    /// The pipelines a command is about, as the core selects them: those named, as named; else
-    /// those with the prefix, or all, of every page of ListPipelines, sorted.
-    pub async fn pipelines(&self, selection: &PipelineSelection) -> Result<Vec<String>, PipelineCallError> {
-        let existing = if selection.needs_existing() {
-            self.codepipeline.pipelines().await?
-        } else {
-            Vec::new()
-        };
-        Ok(selection.select_from(existing))
     }
 }

@@ -52,7 +52,10 @@ struct StageRetried {
 
 pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Problem> {
     let policies = RetryPolicies::from_env(aws.env(None).lookup())?;
-    let pipelines = aws.pipelines(&args.selection.into()).await?;
+    let pipelines = aws
+        .codepipeline
+        .selected_pipelines(&args.selection.into())
+        .await?;
     let progress = std::io::stderr().is_terminal() && !json;
     let mut retried: Vec<StageRetried> = Vec::new();
     let mut unknown = Vec::new();

@@ -77,7 +77,10 @@ pub struct Row {
 pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
     let as_table = wants_table(json, args.table);
     let policies = RetryPolicies::from_env(aws.env(None).lookup())?;
-    let pipelines = aws.pipelines(&args.selection.into()).await?;
+    let pipelines = aws
+        .codepipeline
+        .selected_pipelines(&args.selection.into())
+        .await?;
     let freezes = match aws.freeze_store(args.events_table.clone()) {
         Some(store) => match store.all().await {
             Ok(freezes) => Some(freezes),

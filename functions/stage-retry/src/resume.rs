@@ -124,12 +124,7 @@ impl Retrier {
         release: Option<Release<'_>>,
     ) -> Result<(), InvocationError> {
         let managed = &invocation.policies.managed_pipelines;
-        let existing = if managed.needs_existing() {
-            self.codepipeline.pipelines().await?
-        } else {
-            Vec::new()
-        };
-        let pipelines = managed.select_from(existing);
+        let pipelines = self.codepipeline.selected_pipelines(managed).await?;
         let (mut released, mut first_error) = (Vec::new(), None);
         let mut freezes = FreezesRead::default();
         for pipeline in &pipelines {

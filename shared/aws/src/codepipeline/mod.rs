@@ -10,6 +10,7 @@ pub use jobs::{ReportError, Reported};
 
 use aws_sdk_codepipeline::Error as CodePipelineError;
 use aws_sdk_codepipeline::error::DisplayErrorContext;
+use pipeguard_core::selection::PipelineSelection;
 
 /// A CodePipeline call that failed: which, for which pipeline, and what AWS said.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +78,20 @@ impl CodePipeline {
             );
         }
         Ok(names)
+    }
+
+    /// The pipelines `selection` selects: those it names as named, without a call; else those
+    /// of `pipelines` it selects, sorted.
+    pub async fn selected_pipelines(
+        &self,
+        selection: &PipelineSelection,
+    ) -> Result<Vec<String>, PipelineCallError> {
+        let existing = if selection.needs_existing() {
+            self.pipelines().await?
+        } else {
+            Vec::new()
+        };
+        Ok(selection.select_from(existing))
     }
 }
 

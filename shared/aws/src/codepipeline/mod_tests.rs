@@ -17,7 +17,7 @@ use aws_sdk_codepipeline::types::{
     StageExecutionStatus,
 };
 use aws_sdk_codepipeline::types::{FailureType, StageRetryMode, StageState};
-use aws_smithy_mocks::{mock, mock_client};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use pipeguard_core::job::FailureKind;
 use pipeguard_core::job::JobResult;
 use pipeguard_core::pipeline::{
@@ -354,4 +354,49 @@ async fn a_retry_whose_outcome_is_unknown_is_not_sent_again() {
         assert!(sent.is_err(), "{status}: {sent:?}");
         assert_eq!(retry.num_calls(), 1, "{status}");
     }
+}
+
+#[tokio::test]
+async fn named_pipelines_are_taken_as_named_and_others_are_selected_from_every_page() {
+    use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesOutput;
+    use aws_sdk_codepipeline::types::PipelineSummary;
+    let page = |names: &[&str], next: Option<&str>| {
+        let summaries = names
+            .iter()
+            .map(|name| PipelineSummary::builder().name(*name).build());
+        ListPipelinesOutput::builder()
+            .set_pipelines(Some(summaries.collect()))
+            .set_next_token(next.map(str::to_owned))
+            .build()
+    };
+    let first = mock!(aws_sdk_codepipeline::Client::list_pipelines)
+        .match_requests(|request| request.next_token().is_none())
+        .then_output(move || page(&["prod-web", "dev-web"], Some("2")));
+    let second = mock!(aws_sdk_codepipeline::Client::list_pipelines)
+        .match_requests(|request| request.next_token() == Some("2"))
+        .then_output(move || page(&["prod-api"], None));
+    let codepipeline = CodePipeline::new(mock_client!(
+        aws_sdk_codepipeline,
+        RuleMode::MatchAny,
+        [&first, &second]
+    ));
+
+    let named = PipelineSelection::Names(vec!["b".into(), "a".into()]);
+    assert_eq!(codepipeline.selected_pipelines(&named).await.unwrap(), ["b", "a"]);
+    assert_eq!(
+        first.num_calls() + second.num_calls(),
+        0,
+        "named pipelines need no call"
+    );
+
+    let prefixed = PipelineSelection::Prefix("prod-".into());
+    assert_eq!(
+        codepipeline.selected_pipelines(&prefixed).await.unwrap(),
+        ["prod-api", "prod-web"]
+    );
+    let everything = codepipeline
+        .selected_pipelines(&PipelineSelection::Everything)
+        .await
+        .unwrap();
+    assert_eq!(everything, ["dev-web", "prod-api", "prod-web"]);
 }
