@@ -153,7 +153,7 @@ impl GateDefaults {
             // Per action only: a function-wide switch would quietly turn every freeze off.
             ignore_freezes: None,
         };
-        let own_region = lookup("AWS_REGION").filter(|region| !region.trim().is_empty());
+        let own_region = lookup("AWS_REGION");
         let base = GatePolicy {
             regions: own_region.into_iter().collect(),
             services: Vec::new(),
