@@ -98,9 +98,12 @@ pub enum Ended {
 #[derive(Debug, thiserror::Error)]
 pub enum Problem {
     /// The command was asked for something that cannot be: a bad flag or setting, an unknown
-    /// pipeline, stage or execution, no credentials.
+    /// stage or execution, no credentials.
     #[error("{0}")]
     Usage(String),
+    /// Pipelines named that this account and region do not have: said alike by every command.
+    #[error("unknown pipeline: {}", .0.join(", "))]
+    UnknownPipelines(Vec<String>),
     /// A CodePipeline call failed.
     #[error(transparent)]
     Call(#[from] PipelineCallError),
@@ -116,7 +119,7 @@ impl Problem {
     /// The exit code that says this problem.
     fn ended(&self) -> Ended {
         match self {
-            Self::Usage(_) => Ended::Usage,
+            Self::Usage(_) | Self::UnknownPipelines(_) => Ended::Usage,
             Self::Call(_) | Self::Failed(_) => Ended::Failed,
             Self::Unavailable(_) => Ended::Unavailable,
         }

@@ -128,10 +128,7 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
     }
     report(&retried, args.dry_run, json);
     if !unknown.is_empty() {
-        return Err(Problem::Usage(format!(
-            "unknown pipeline: {}",
-            unknown.join(", ")
-        )));
+        return Err(Problem::UnknownPipelines(unknown));
     }
     Ok(if retried.iter().any(|stage| stage.verdict.is_err()) {
         Ended::Failed

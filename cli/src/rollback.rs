@@ -78,7 +78,7 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Pro
     } = args;
     let stages = aws.codepipeline.stages(&pipeline).await.map_err(|error| {
         if error.is_not_found() {
-            Problem::Usage(format!("unknown pipeline {pipeline}"))
+            Problem::UnknownPipelines(vec![pipeline.clone()])
         } else {
             error.into()
         }

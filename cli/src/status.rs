@@ -110,16 +110,13 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
             json_line(&json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()))
         );
     }
-    let unknown: Vec<&str> = rows
+    let unknown: Vec<String> = rows
         .iter()
         .filter(|row| matches!(row.error, Some(Unreadable::NotFound(_))))
-        .map(|row| row.pipeline.as_str())
+        .map(|row| row.pipeline.clone())
         .collect();
     if !unknown.is_empty() {
-        return Err(Problem::Usage(format!(
-            "unknown pipeline: {}",
-            unknown.join(", ")
-        )));
+        return Err(Problem::UnknownPipelines(unknown));
     }
     Ok(if rows.iter().any(|row| row.error.is_some()) {
         Ended::Failed
