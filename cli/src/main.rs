@@ -94,6 +94,13 @@ pub enum Ended {
     Unavailable = 3,
 }
 
+/// In JSON answers (`exit_code`), the number the process exits with.
+impl serde::Serialize for Ended {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(*self as u8)
+    }
+}
+
 /// What stopped a command, said once by `main`.
 #[derive(Debug, thiserror::Error)]
 pub enum Problem {
