@@ -364,7 +364,11 @@ impl Report for FreezeListing {
             .map(|listed| match listed {
                 Listed::Freeze(freeze) => format!("- {}", freeze.described),
                 Listed::Unreadable(unreadable) => {
-                    format!("- {}: {}", paint("UNREADABLE", Tone::Bad, colour), unreadable.described)
+                    format!(
+                        "- {}: {}",
+                        paint("UNREADABLE", Tone::Bad, colour),
+                        unreadable.described
+                    )
                 }
             })
             .collect();

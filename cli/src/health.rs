@@ -244,9 +244,7 @@ impl BlockerJson {
                 opens_at: closed.opens_at,
             },
             Blocker::UnreadableFreeze(unreadable) => Self::UnreadableFreeze(UnreadableJson::of(unreadable)),
-            Blocker::FreezesUnread(cause) => Self::FreezesUnread {
-                cause: cause.clone(),
-            },
+            Blocker::FreezesUnread(cause) => Self::FreezesUnread { cause: cause.clone() },
         }
     }
 }

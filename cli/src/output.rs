@@ -27,9 +27,8 @@ pub fn emit(report: &impl Report, json: bool) -> Result<(), Problem> {
     if json {
         // Through a `Value`, whose keys are sorted: every answer's keys come in one order,
         // whatever the order of its fields.
-        let value = serde_json::to_value(report).map_err(|error| {
-            Problem::Failed(format!("the answer could not be written as JSON: {error}"))
-        })?;
+        let value = serde_json::to_value(report)
+            .map_err(|error| Problem::Failed(format!("the answer could not be written as JSON: {error}")))?;
         println!("{}", json_line(&value));
         return Ok(());
     }
