@@ -43,7 +43,7 @@ pub fn emit(report: &impl Report, json: bool) -> Result<(), Problem> {
 }
 
 /// `value` as one line of JSON with no control character in it, for every JSON answer.
-pub fn json_line(value: &Value) -> String {
+fn json_line(value: &Value) -> String {
     json_printable(&value.to_string()).into_owned()
 }
 
