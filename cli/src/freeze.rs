@@ -119,11 +119,7 @@ pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Pr
             RecordedFreezes::from(vec![frozen.clone()])
         }
     };
-    let report = FreezeReport {
-        frozen: FreezeJson::of(&frozen, now),
-        active: FreezeListing::of(&active, now),
-    };
-    emit(&report, json)?;
+    emit(&FreezeReport::of(&frozen, &active, now), json)?;
     Ok(Ended::Ok)
 }
 
@@ -175,12 +171,7 @@ pub async fn unfreeze(aws: &Aws, args: UnfreezeArgs, json: bool) -> Result<Ended
             announced.push(id.to_owned());
         }
     }
-    let report = UnfreezeReport {
-        unfrozen: FreezeListing::of(&ended, now),
-        resumes_announced: announced,
-        problems,
-        now,
-    };
+    let report = UnfreezeReport::of(&ended, announced, problems, now);
     emit(&report, json)?;
     Ok(if report.problems.is_empty() {
         Ended::Ok
@@ -265,6 +256,16 @@ pub struct FreezeReport {
     active: FreezeListing,
 }
 
+impl FreezeReport {
+    /// The freeze recorded, and the `active` ones, at `now`.
+    pub fn of(frozen: &Freeze, active: &RecordedFreezes, now: i64) -> Self {
+        Self {
+            frozen: FreezeJson::of(frozen, now),
+            active: FreezeListing::of(active, now),
+        }
+    }
+}
+
 impl Report for FreezeReport {
     fn text(&self, colour: bool) -> String {
         format!(
@@ -287,6 +288,23 @@ pub struct UnfreezeReport {
     /// When they ended (seconds since the Unix epoch), for how long they lasted.
     #[serde(skip)]
     now: i64,
+}
+
+impl UnfreezeReport {
+    /// The freezes `ended` at `now`, those stage-retry was told of, and the `problems`.
+    pub fn of(
+        ended: &RecordedFreezes,
+        resumes_announced: Vec<String>,
+        problems: Vec<String>,
+        now: i64,
+    ) -> Self {
+        Self {
+            unfrozen: FreezeListing::of(ended, now),
+            resumes_announced,
+            problems,
+            now,
+        }
+    }
 }
 
 impl Report for UnfreezeReport {
@@ -336,7 +354,8 @@ enum Listed {
 }
 
 impl FreezeListing {
-    fn of(recorded: &RecordedFreezes, now: i64) -> Self {
+    /// As of `now`: whether each is active, and when it ended.
+    pub fn of(recorded: &RecordedFreezes, now: i64) -> Self {
         Self(
             recorded
                 .freezes

@@ -8,7 +8,7 @@ use super::report::JobJson;
 use crate::output::{Report, emit};
 use crate::{Ended, Problem};
 use clap::Args;
-use pipeguard_core::stack::{last_good_apply, last_rollback};
+use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
 use pipeguard_core::text::printable;
 use pipeguard_oci::client::ResourceManager;
 use serde::Serialize;
@@ -28,13 +28,7 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
         last_good_apply(jobs, None).is_settled() && last_rollback(jobs).is_some()
     })
     .await?;
-    let report = StackStatus {
-        stack: &args.stack,
-        recent_jobs: jobs.iter().take(RECENT).map(JobJson::from).collect(),
-        last_good_apply: last_good_apply(&jobs, None).target().map(JobJson::from),
-        last_rollback: last_rollback(&jobs).map(JobJson::from),
-    };
-    emit(&report, json)?;
+    emit(&StackStatus::of(&args.stack, &jobs), json)?;
     Ok(Ended::Ok)
 }
 
@@ -42,10 +36,22 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
 /// last rollback.
 #[derive(Serialize)]
 pub(crate) struct StackStatus<'a> {
-    pub(crate) stack: &'a str,
-    pub(crate) recent_jobs: Vec<JobJson<'a>>,
-    pub(crate) last_good_apply: Option<JobJson<'a>>,
-    pub(crate) last_rollback: Option<JobJson<'a>>,
+    stack: &'a str,
+    recent_jobs: Vec<JobJson<'a>>,
+    last_good_apply: Option<JobJson<'a>>,
+    last_rollback: Option<JobJson<'a>>,
+}
+
+impl<'a> StackStatus<'a> {
+    /// Of `stack`, from its `jobs` read so far, newest first.
+    pub(crate) fn of(stack: &'a str, jobs: &'a [StackJob]) -> Self {
+        Self {
+            stack,
+            recent_jobs: jobs.iter().take(RECENT).map(JobJson::from).collect(),
+            last_good_apply: last_good_apply(jobs, None).target().map(JobJson::from),
+            last_rollback: last_rollback(jobs).map(JobJson::from),
+        }
+    }
 }
 
 impl Report for StackStatus<'_> {
