@@ -7,6 +7,8 @@
 mod aws;
 mod freeze;
 mod health;
+#[cfg(test)]
+mod json_contract_tests;
 mod oci;
 mod output;
 mod retry;
