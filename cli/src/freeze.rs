@@ -446,6 +446,7 @@ pub struct UnreadableJson {
 }
 
 impl UnreadableJson {
+    /// As the item reads, whether ended by hand or not.
     pub fn of(unreadable: &UnreadableFreeze) -> Self {
         Self {
             id: unreadable.key.clone(),

@@ -62,7 +62,7 @@ pub enum Tone {
 }
 
 /// Colour on a terminal whose user did not set `NO_COLOR` (https://no-color.org).
-pub fn colour_enabled() -> bool {
+fn colour_enabled() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 

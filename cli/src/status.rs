@@ -124,7 +124,9 @@ struct LastRollback {
 /// What holds a pipeline's failed stage.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Holds {
+    /// The AWS Health events.
     pub held_by: Vec<HeldByEvent>,
+    /// The freezes.
     pub frozen_by: Vec<FrozenBy>,
     /// When the deployment schedule that holds it opens.
     pub window_opens_at: Option<i64>,
@@ -134,8 +136,7 @@ pub struct Holds {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HeldByEvent {
     event_arn: String,
-    /// Another account's, for an account-specific event of an account other than the
-    /// credentials'.
+    /// The account an account-specific event concerns; none for a public event.
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<String>,
     /// Whether it is still open; None: AWS Health could not be asked.
