@@ -1,6 +1,5 @@
 use super::*;
 use crate::failure::delay_within;
-use std::time::Duration;
 use aws_sdk_codepipeline::operation::get_pipeline::GetPipelineOutput;
 use aws_sdk_codepipeline::operation::get_pipeline_state::{GetPipelineStateError, GetPipelineStateOutput};
 use aws_sdk_codepipeline::operation::list_pipelines::ListPipelinesOutput;
@@ -25,6 +24,7 @@ use pipeguard_aws::{EventStore, HealthApi, HealthEndpoint};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::testing::env_of;
 use serde_json::json;
+use std::time::Duration;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
 /// The invocation's context as Lambda gives it: the function's ARN names the stack's account.
