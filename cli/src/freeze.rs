@@ -7,7 +7,7 @@
 //! why, and `unfreeze` ends it by its key like any freeze.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, json_line, paint};
+use crate::output::{Report, Tone, emit, paint};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
 use pipeguard_aws::{FreezeStore, FreezeStoreError, new_freeze_id};
@@ -15,7 +15,7 @@ use pipeguard_core::freeze::{Freeze, FreezeRequest, RecordedFreezes, Unfrozen, U
 use pipeguard_core::schedule::describe_time;
 use pipeguard_core::selection::PipelineSelection;
 use pipeguard_core::text::printable;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// Tries at making an id no other freeze has (two people freezing in the same nanosecond).
 const ID_ATTEMPTS: usize = 3;
@@ -119,23 +119,7 @@ pub async fn freeze(aws: &Aws, args: FreezeArgs, json: bool) -> Result<Ended, Pr
             RecordedFreezes::from(vec![frozen.clone()])
         }
     };
-    if json {
-        println!(
-            "{}",
-            json_line(&json!({"frozen": freeze_json(&frozen, now), "active": listing_json(&active, now)}))
-        );
-    } else {
-        println!(
-            "{}: {}",
-            paint("FROZEN", Tone::Bad, colour_enabled()),
-            frozen.describe()
-        );
-        println!(
-            "The gate blocks or holds every deploy this covers until `pipeguard unfreeze {}`.",
-            frozen.id
-        );
-        print_active(&active);
-    }
+    emit(&FreezeReport::of(&frozen, &active, now), json)?;
     Ok(Ended::Ok)
 }
 
@@ -187,39 +171,9 @@ pub async fn unfreeze(aws: &Aws, args: UnfreezeArgs, json: bool) -> Result<Ended
             announced.push(id.to_owned());
         }
     }
-    if json {
-        println!(
-            "{}",
-            json_line(
-                &json!({"unfrozen": listing_json(&ended, now), "resumes_announced": announced, "problems": problems})
-            )
-        );
-    } else {
-        if ended.freezes.is_empty() && ended.unreadable.is_empty() && problems.is_empty() {
-            println!("No active freeze to end.");
-        }
-        for freeze in &ended.freezes {
-            println!(
-                "{}: freeze {} (\"{}\", by {}) after {} minutes; stage-retry resumes the stages it held now.",
-                paint("UNFROZEN", Tone::Good, colour_enabled()),
-                printable(&freeze.id),
-                printable(&freeze.reason),
-                printable(&freeze.by),
-                (now - freeze.since).max(0) / 60
-            );
-        }
-        for unreadable in &ended.unreadable {
-            println!(
-                "{}: {}; stage-retry resumes the stages it held now.",
-                paint("UNFROZEN", Tone::Good, colour_enabled()),
-                unreadable.describe()
-            );
-        }
-        for problem in &problems {
-            eprintln!("pipeguard: {}", printable(problem));
-        }
-    }
-    Ok(if problems.is_empty() {
+    let report = UnfreezeReport::of(&ended, announced, problems, now);
+    emit(&report, json)?;
+    Ok(if report.problems.is_empty() {
         Ended::Ok
     } else {
         Ended::Failed
@@ -237,11 +191,7 @@ pub async fn list(aws: &Aws, args: FreezesArgs, json: bool) -> Result<Ended, Pro
     } else {
         active_only(recorded, now)
     };
-    if json {
-        println!("{}", json_line(&listing_json(&shown, now)));
-    } else {
-        print_active(&shown);
-    }
+    emit(&FreezeListing::of(&shown, now), json)?;
     Ok(Ended::Ok)
 }
 
@@ -299,60 +249,215 @@ fn unfreeze_problem(error: FreezeStoreError) -> String {
     }
 }
 
-fn print_active(recorded: &RecordedFreezes) {
-    if recorded.freezes.is_empty() && recorded.unreadable.is_empty() {
-        println!("No freeze is active.");
-    }
-    for freeze in &recorded.freezes {
-        println!("- {}", freeze.describe());
-    }
-    for unreadable in &recorded.unreadable {
-        println!(
-            "- {}: {}",
-            paint("UNREADABLE", Tone::Bad, colour_enabled()),
-            unreadable.describe()
-        );
+/// What `freeze` answers: the freeze recorded, and every active one.
+#[derive(Serialize)]
+pub struct FreezeReport {
+    frozen: FreezeJson,
+    active: FreezeListing,
+}
+
+impl FreezeReport {
+    /// The freeze recorded, and the `active` ones, at `now`.
+    pub fn of(frozen: &Freeze, active: &RecordedFreezes, now: i64) -> Self {
+        Self {
+            frozen: FreezeJson::of(frozen, now),
+            active: FreezeListing::of(active, now),
+        }
     }
 }
 
-/// The freezes and then the unreadable items, as the command line's JSON lists them.
-fn listing_json(recorded: &RecordedFreezes, now: i64) -> Value {
-    Value::Array(
-        recorded
-            .freezes
+impl Report for FreezeReport {
+    fn text(&self, colour: bool) -> String {
+        format!(
+            "{}: {}\nThe gate blocks or holds every deploy this covers until `pipeguard unfreeze {}`.\n{}",
+            paint("FROZEN", Tone::Bad, colour),
+            self.frozen.described,
+            printable(&self.frozen.id),
+            self.active.text(colour)
+        )
+    }
+}
+
+/// What `unfreeze` answers: the freezes it ended, those stage-retry was told of, and what went
+/// wrong.
+#[derive(Serialize)]
+pub struct UnfreezeReport {
+    unfrozen: FreezeListing,
+    resumes_announced: Vec<String>,
+    problems: Vec<String>,
+    /// When they ended (seconds since the Unix epoch), for how long they lasted.
+    #[serde(skip)]
+    now: i64,
+}
+
+impl UnfreezeReport {
+    /// The freezes `ended` at `now`, those stage-retry was told of, and the `problems`.
+    pub fn of(
+        ended: &RecordedFreezes,
+        resumes_announced: Vec<String>,
+        problems: Vec<String>,
+        now: i64,
+    ) -> Self {
+        Self {
+            unfrozen: FreezeListing::of(ended, now),
+            resumes_announced,
+            problems,
+            now,
+        }
+    }
+}
+
+impl Report for UnfreezeReport {
+    fn text(&self, colour: bool) -> String {
+        if self.unfrozen.0.is_empty() && self.problems.is_empty() {
+            return "No active freeze to end.".into();
+        }
+        let unfrozen = paint("UNFROZEN", Tone::Good, colour);
+        let lines: Vec<String> = self
+            .unfrozen
+            .0
             .iter()
-            .map(|freeze| freeze_json(freeze, now))
-            .chain(recorded.unreadable.iter().map(unreadable_json))
-            .collect(),
-    )
+            .map(|listed| match listed {
+                Listed::Freeze(freeze) => format!(
+                    "{unfrozen}: freeze {} (\"{}\", by {}) after {} minutes; stage-retry resumes the stages it held now.",
+                    printable(&freeze.id),
+                    printable(&freeze.reason),
+                    printable(&freeze.by),
+                    (self.now - freeze.since).max(0) / 60
+                ),
+                Listed::Unreadable(unreadable) => format!(
+                    "{unfrozen}: {}; stage-retry resumes the stages it held now.",
+                    unreadable.described
+                ),
+            })
+            .collect();
+        lines.join("\n")
+    }
+
+    fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+/// The freezes and then the unreadable items, as `freezes` answers and `freeze` and `unfreeze`
+/// list them.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct FreezeListing(Vec<Listed>);
+
+/// One item of a listing, readable or not.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Listed {
+    Freeze(FreezeJson),
+    Unreadable(UnreadableJson),
+}
+
+impl FreezeListing {
+    /// As of `now`: whether each is active, and when it ended.
+    pub fn of(recorded: &RecordedFreezes, now: i64) -> Self {
+        Self(
+            recorded
+                .freezes
+                .iter()
+                .map(|freeze| Listed::Freeze(FreezeJson::of(freeze, now)))
+                .chain(
+                    recorded
+                        .unreadable
+                        .iter()
+                        .map(|unreadable| Listed::Unreadable(UnreadableJson::of(unreadable))),
+                )
+                .collect(),
+        )
+    }
+}
+
+impl Report for FreezeListing {
+    fn text(&self, colour: bool) -> String {
+        if self.0.is_empty() {
+            return "No freeze is active.".into();
+        }
+        let lines: Vec<String> = self
+            .0
+            .iter()
+            .map(|listed| match listed {
+                Listed::Freeze(freeze) => format!("- {}", freeze.described),
+                Listed::Unreadable(unreadable) => {
+                    format!(
+                        "- {}: {}",
+                        paint("UNREADABLE", Tone::Bad, colour),
+                        unreadable.described
+                    )
+                }
+            })
+            .collect();
+        lines.join("\n")
+    }
 }
 
 /// A freeze as the command line's JSON shows it (and `health` shows a blocking one).
-pub fn freeze_json(freeze: &Freeze, now: i64) -> Value {
-    json!({
-        "id": freeze.id,
-        "by": freeze.by,
-        "reason": freeze.reason,
-        "since": freeze.since,
-        "until": freeze.until,
-        "covers": freeze.coverage.describe(),
-        "active": freeze.is_active(now),
-        "ended_at": freeze.ended_at(now),
-        "unfrozen_by": freeze.unfrozen.as_ref().map(|unfrozen| unfrozen.by.as_str()),
-    })
+#[derive(Serialize)]
+pub struct FreezeJson {
+    id: String,
+    by: String,
+    reason: String,
+    since: i64,
+    until: Option<i64>,
+    covers: String,
+    active: bool,
+    ended_at: Option<i64>,
+    unfrozen_by: Option<String>,
+    /// For people: the freeze in one line.
+    #[serde(skip)]
+    described: String,
+}
+
+impl FreezeJson {
+    /// As of `now`: whether it is active, and when it ended.
+    pub fn of(freeze: &Freeze, now: i64) -> Self {
+        Self {
+            id: freeze.id.clone(),
+            by: freeze.by.clone(),
+            reason: freeze.reason.clone(),
+            since: freeze.since,
+            until: freeze.until,
+            covers: freeze.coverage.describe(),
+            active: freeze.is_active(now),
+            ended_at: freeze.ended_at(now),
+            unfrozen_by: freeze.unfrozen.as_ref().map(|unfrozen| unfrozen.by.clone()),
+            described: freeze.describe(),
+        }
+    }
 }
 
 /// An item that does not read as a freeze, as the command line's JSON shows it (and `health`
 /// shows a blocking one): its key as `id`, and why in `unreadable`.
-pub fn unreadable_json(unreadable: &UnreadableFreeze) -> Value {
-    json!({
-        "id": unreadable.key,
-        "unreadable": unreadable.why,
-        "covers": unreadable.coverage.describe(),
-        "active": unreadable.is_active(),
-        "ended_at": unreadable.unfrozen.as_ref().map(|unfrozen| unfrozen.at),
-        "unfrozen_by": unreadable.unfrozen.as_ref().map(|unfrozen| unfrozen.by.as_str()),
-    })
+#[derive(Serialize)]
+pub struct UnreadableJson {
+    id: String,
+    unreadable: String,
+    covers: String,
+    active: bool,
+    ended_at: Option<i64>,
+    unfrozen_by: Option<String>,
+    /// For people: the item in one line.
+    #[serde(skip)]
+    described: String,
+}
+
+impl UnreadableJson {
+    /// As the item reads, whether ended by hand or not.
+    pub fn of(unreadable: &UnreadableFreeze) -> Self {
+        Self {
+            id: unreadable.key.clone(),
+            unreadable: unreadable.why.clone(),
+            covers: unreadable.coverage.describe(),
+            active: unreadable.is_active(),
+            ended_at: unreadable.unfrozen.as_ref().map(|unfrozen| unfrozen.at),
+            unfrozen_by: unreadable.unfrozen.as_ref().map(|unfrozen| unfrozen.by.clone()),
+            described: unreadable.describe(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //! parsing and decision, for CI systems other than CodePipeline.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, json_line, paint};
+use crate::freeze::{FreezeJson, UnreadableJson};
+use crate::output::{Report, Tone, emit, paint};
 use crate::{Ended, Problem};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
 use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations, SourceChoice};
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
@@ -81,13 +83,9 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
             now,
         },
     );
-    let ended = ended(&outcome);
-    if json {
-        println!("{}", json_line(&as_json(&outcome, ended, now)));
-    } else {
-        print_text(&outcome);
-    }
-    Ok(ended)
+    let report = HealthReport::of(&outcome, now);
+    emit(&report, json)?;
+    Ok(report.exit_code)
 }
 
 /// The UserParameters the gate would get: `--params`, with the flags' fields over it.
@@ -143,77 +141,111 @@ fn ended(outcome: &GateOutcome) -> Ended {
     }
 }
 
-/// Without the gate's hold marker, which is for stage-retry, not for people.
-fn message(outcome: &GateOutcome) -> String {
-    hold::without_marker(gate::render(outcome).text())
+/// What `health` answers: the gate's decision, what blocks the deploy, and the exit code.
+#[derive(Serialize)]
+pub struct HealthReport {
+    deploy: bool,
+    verdict: &'static str,
+    health_source: &'static str,
+    blocking: Vec<BlockerJson>,
+    /// Without the gate's hold marker, which is for stage-retry, not for people.
+    message: String,
+    exit_code: Ended,
+    /// For people, before the message: DEPLOY, or BLOCKED and what could not be read.
+    #[serde(skip)]
+    heading: &'static str,
 }
 
-fn print_text(outcome: &GateOutcome) {
-    let colour = colour_enabled();
-    let verdict = match outcome {
-        GateOutcome::Pass { .. } => paint("DEPLOY", Tone::Good, colour),
-        GateOutcome::HealthUnavailable { .. } => paint("BLOCKED (AWS Health unavailable)", Tone::Bad, colour),
-        GateOutcome::FreezesUnavailable { .. } => paint("BLOCKED (freezes unreadable)", Tone::Bad, colour),
-        _ => paint("BLOCKED", Tone::Bad, colour),
-    };
-    println!("{verdict}: {}", message(outcome));
-}
-
-fn as_json(outcome: &GateOutcome, ended: Ended, now: i64) -> Value {
-    let blockers: Vec<Value> = outcome
-        .blockers()
-        .iter()
-        .map(|blocker| blocker_json(blocker, now))
-        .collect();
-    json!({
-        "deploy": ended == Ended::Ok,
-        "verdict": outcome.label(),
-        "health_source": outcome.health_source(),
-        "blocking": blockers,
-        "message": message(outcome),
-        "exit_code": ended as u8,
-    })
-}
-
-fn blocker_json(blocker: &Blocker, now: i64) -> Value {
-    match blocker {
-        Blocker::HealthEvent(event) => json!({
-            "kind": "aws_health_event",
-            "arn": event.arn,
-            "service": event.service,
-            "region": event.region,
-            // The account an account-specific event concerns, or `all` for one every account sees.
-            "account": event.account.as_deref().unwrap_or("all"),
-            "event_type_code": event.event_type_code,
-            "category": event.category.as_str(),
-            "status": event.status.as_str(),
-            "start_time": event.start_time,
-        }),
-        Blocker::RunningPipeline(execution) => json!({
-            "kind": "running_pipeline",
-            "pipeline": execution.pipeline,
-            "execution_id": execution.execution_id,
-            "status": execution.status.as_str(),
-        }),
-        Blocker::Freeze(freeze) => {
-            let mut shown = crate::freeze::freeze_json(freeze, now);
-            shown["kind"] = json!("freeze");
-            shown
+impl HealthReport {
+    /// The gate's `outcome` at `now`.
+    pub fn of(outcome: &GateOutcome, now: i64) -> Self {
+        let ended = ended(outcome);
+        Self {
+            deploy: ended == Ended::Ok,
+            verdict: outcome.label(),
+            health_source: outcome.health_source(),
+            blocking: outcome
+                .blockers()
+                .iter()
+                .map(|blocker| BlockerJson::of(blocker, now))
+                .collect(),
+            message: hold::without_marker(gate::render(outcome).text()),
+            exit_code: ended,
+            heading: match outcome {
+                GateOutcome::Pass { .. } => "DEPLOY",
+                GateOutcome::HealthUnavailable { .. } => "BLOCKED (AWS Health unavailable)",
+                GateOutcome::FreezesUnavailable { .. } => "BLOCKED (freezes unreadable)",
+                _ => "BLOCKED",
+            },
         }
-        Blocker::OutsideWindow(closed) => json!({
-            "kind": "outside_window",
-            "because": closed.because,
-            "opens_at": closed.opens_at,
-        }),
-        Blocker::UnreadableFreeze(unreadable) => {
-            let mut shown = crate::freeze::unreadable_json(unreadable);
-            shown["kind"] = json!("unreadable_freeze");
-            shown
+    }
+}
+
+impl Report for HealthReport {
+    fn text(&self, colour: bool) -> String {
+        let tone = if self.deploy { Tone::Good } else { Tone::Bad };
+        format!("{}: {}", paint(self.heading, tone, colour), self.message)
+    }
+}
+
+/// Something that blocks the deploy, as `health --json` lists it: by its `kind`.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum BlockerJson {
+    #[serde(rename = "aws_health_event")]
+    HealthEvent {
+        arn: String,
+        service: String,
+        region: String,
+        /// The account an account-specific event concerns, or `all` for one every account sees.
+        account: String,
+        event_type_code: String,
+        category: String,
+        status: String,
+        start_time: Option<i64>,
+    },
+    RunningPipeline {
+        pipeline: String,
+        execution_id: String,
+        status: String,
+    },
+    Freeze(FreezeJson),
+    OutsideWindow {
+        because: String,
+        opens_at: Option<i64>,
+    },
+    UnreadableFreeze(UnreadableJson),
+    FreezesUnread {
+        cause: String,
+    },
+}
+
+impl BlockerJson {
+    fn of(blocker: &Blocker, now: i64) -> Self {
+        match blocker {
+            Blocker::HealthEvent(event) => Self::HealthEvent {
+                arn: event.arn.clone(),
+                service: event.service.clone(),
+                region: event.region.clone(),
+                account: event.account.clone().unwrap_or_else(|| "all".into()),
+                event_type_code: event.event_type_code.clone(),
+                category: event.category.to_string(),
+                status: event.status.to_string(),
+                start_time: event.start_time,
+            },
+            Blocker::RunningPipeline(execution) => Self::RunningPipeline {
+                pipeline: execution.pipeline.clone(),
+                execution_id: execution.execution_id.clone(),
+                status: execution.status.to_string(),
+            },
+            Blocker::Freeze(freeze) => Self::Freeze(FreezeJson::of(freeze, now)),
+            Blocker::OutsideWindow(closed) => Self::OutsideWindow {
+                because: closed.because.clone(),
+                opens_at: closed.opens_at,
+            },
+            Blocker::UnreadableFreeze(unreadable) => Self::UnreadableFreeze(UnreadableJson::of(unreadable)),
+            Blocker::FreezesUnread(cause) => Self::FreezesUnread { cause: cause.clone() },
         }
-        Blocker::FreezesUnread(cause) => json!({
-            "kind": "freezes_unread",
-            "cause": cause,
-        }),
     }
 }
 

@@ -7,6 +7,8 @@
 mod aws;
 mod freeze;
 mod health;
+#[cfg(test)]
+mod json_contract_tests;
 mod oci;
 mod output;
 mod retry;
@@ -101,13 +103,23 @@ pub enum Ended {
     Unavailable = 3,
 }
 
+/// In JSON answers (`exit_code`), the number the process exits with.
+impl serde::Serialize for Ended {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(*self as u8)
+    }
+}
+
 /// What stopped a command, said once by `main`.
 #[derive(Debug, thiserror::Error)]
 pub enum Problem {
     /// The command was asked for something that cannot be: a bad flag or setting, an unknown
-    /// pipeline, stage or execution, no credentials.
+    /// stage or execution, no credentials.
     #[error("{0}")]
     Usage(String),
+    /// Pipelines named that this account and region do not have: said alike by every command.
+    #[error("unknown pipeline: {}", .0.join(", "))]
+    UnknownPipelines(Vec<String>),
     /// A CodePipeline call failed.
     #[error(transparent)]
     Call(#[from] PipelineCallError),
@@ -123,7 +135,7 @@ impl Problem {
     /// The exit code that says this problem.
     fn ended(&self) -> Ended {
         match self {
-            Self::Usage(_) => Ended::Usage,
+            Self::Usage(_) | Self::UnknownPipelines(_) => Ended::Usage,
             Self::Call(_) | Self::Failed(_) => Ended::Failed,
             Self::Unavailable(_) => Ended::Unavailable,
         }

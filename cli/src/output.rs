@@ -1,13 +1,49 @@
-//! How the command line prints: colour only on a terminal and never with `NO_COLOR`, tables that
-//! line up, JSON for machines; text from outside (AWS, the table, events) never with a control
-//! character in it (`pipeguard_core::text`).
+//! How the command line prints: each command's answer is one `Report`, which `emit` prints as
+//! one line of JSON for machines (its shape documented in docs/cli-json.md) or as text for
+//! people; colour only on a terminal and never with `NO_COLOR`, tables that line up; text from
+//! outside (AWS, the table, events) never with a control character in it
+//! (`pipeguard_core::text`).
 
+use crate::Problem;
 use pipeguard_core::text::{json_printable, printable};
+use serde::Serialize;
 use serde_json::Value;
 use std::io::IsTerminal;
 
+/// A command's answer: with `--json` its serialization, else its text.
+pub trait Report: Serialize {
+    /// For people: the answer's lines on standard output (none when there is nothing to say),
+    /// painted when `colour`.
+    fn text(&self, colour: bool) -> String;
+
+    /// For people: what went wrong, on standard error; the JSON carries it in the answer.
+    fn problems(&self) -> &[String] {
+        &[]
+    }
+}
+
+/// Prints a command's answer: one line of JSON when `json`, else its text and its problems.
+pub fn emit(report: &impl Report, json: bool) -> Result<(), Problem> {
+    if json {
+        // Through a `Value`, whose keys are sorted: every answer's keys come in one order,
+        // whatever the order of its fields.
+        let value = serde_json::to_value(report)
+            .map_err(|error| Problem::Failed(format!("the answer could not be written as JSON: {error}")))?;
+        println!("{}", json_line(&value));
+        return Ok(());
+    }
+    let text = report.text(colour_enabled());
+    if !text.is_empty() {
+        println!("{text}");
+    }
+    for problem in report.problems() {
+        eprintln!("pipeguard: {}", printable(problem));
+    }
+    Ok(())
+}
+
 /// `value` as one line of JSON with no control character in it, for every JSON answer.
-pub fn json_line(value: &Value) -> String {
+fn json_line(value: &Value) -> String {
     json_printable(&value.to_string()).into_owned()
 }
 
@@ -26,7 +62,7 @@ pub enum Tone {
 }
 
 /// Colour on a terminal whose user did not set `NO_COLOR` (https://no-color.org).
-pub fn colour_enabled() -> bool {
+fn colour_enabled() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 

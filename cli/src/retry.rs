@@ -4,13 +4,14 @@
 //! nothing the first run did: those stages are running, or were retried already.
 
 use crate::aws::Aws;
+use crate::output::{Report, emit};
 use crate::{Ended, Problem, Selection};
 use clap::{Args, ValueEnum};
 use pipeguard_aws::PipelineCallError;
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, RetryDecision, RetryPolicies, RetryVerdict};
 use pipeguard_core::text::printable;
-use serde_json::{Value, json};
+use serde::Serialize;
 use std::io::IsTerminal;
 
 #[derive(Args)]
@@ -43,13 +44,6 @@ impl StageFilter {
     }
 }
 
-/// One failed stage, and what became of it: a verdict, or the error of the call that failed.
-struct StageRetried {
-    pipeline: String,
-    stage: String,
-    verdict: Result<RetryVerdict, String>,
-}
-
 pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Problem> {
     let policies = RetryPolicies::from_env(aws.env(None).lookup())?;
     let pipelines = aws
@@ -57,7 +51,7 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
         .selected_pipelines(&args.selection.into())
         .await?;
     let progress = std::io::stderr().is_terminal() && !json;
-    let mut retried: Vec<StageRetried> = Vec::new();
+    let mut report = RetryReport::new(args.dry_run);
     let mut unknown = Vec::new();
     for (index, pipeline) in pipelines.iter().enumerate() {
         if progress {
@@ -77,11 +71,7 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
                 continue;
             }
             Err(error) => {
-                retried.push(StageRetried {
-                    pipeline: pipeline.clone(),
-                    stage: "-".into(),
-                    verdict: Err(error.to_string()),
-                });
+                report.push(pipeline, "-", Err(error.to_string()));
                 continue;
             }
         };
@@ -119,100 +109,168 @@ pub async fn run(aws: &Aws, args: RetryArgs, json: bool) -> Result<Ended, Proble
                 }),
                 RetryDecision::Skip(reason) => Ok(RetryVerdict::Skipped(reason)),
             };
-            retried.push(StageRetried {
-                pipeline: pipeline.clone(),
-                stage: stage.name.clone(),
-                verdict,
-            });
+            report.push(pipeline, &stage.name, verdict);
         }
     }
     if progress {
         eprint!("\r\u{1b}[2K");
     }
-    report(&retried, args.dry_run, json);
+    emit(&report, json)?;
     if !unknown.is_empty() {
-        return Err(Problem::Usage(format!(
-            "unknown pipeline: {}",
-            unknown.join(", ")
-        )));
+        return Err(Problem::UnknownPipelines(unknown));
     }
-    Ok(if retried.iter().any(|stage| stage.verdict.is_err()) {
-        Ended::Failed
-    } else {
+    Ok(if report.errors.is_empty() {
         Ended::Ok
+    } else {
+        Ended::Failed
     })
 }
 
-/// The stages retried (or that a dry run would retry), those skipped with why, and the errors.
-fn report(retried: &[StageRetried], dry_run: bool, json: bool) {
-    let (mut done, mut skipped, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    for stage in retried {
-        match &stage.verdict {
-            Ok(verdict @ (RetryVerdict::Retried { .. } | RetryVerdict::WouldRetry { .. })) => {
-                done.push((stage, Some(verdict.label()), verdict.reason()))
-            }
-            Ok(verdict) => skipped.push((stage, Some(verdict.label()), verdict.reason())),
-            Err(error) => errors.push((stage, None, error.clone())),
-        }
-    }
-    if json {
-        // An error is no decision: it has no verdict.
-        let entries = |list: &[(&StageRetried, Option<&str>, String)], key: Option<&str>| -> Vec<Value> {
-            list.iter()
-                .map(|(stage, label, why)| {
-                    let mut entry = json!({"pipeline": stage.pipeline, "stage": stage.stage});
-                    if let Some(label) = label {
-                        entry["verdict"] = json!(label);
-                    }
-                    if let Some(key) = key {
-                        entry[key] = json!(why);
-                    }
-                    entry
-                })
-                .collect()
-        };
-        let done_key = if dry_run { "would_retry" } else { "retried" };
-        let answer = json!({
-            "dry_run": dry_run,
-            done_key: entries(&done, dry_run.then_some("how")),
-            "skipped": entries(&skipped, Some("reason")),
-            "errors": entries(&errors, Some("error")),
-        });
-        println!("{}", crate::output::json_line(&answer));
-        return;
-    }
-    for (stage, _, how) in &done {
-        if dry_run {
-            println!("would retry  {} {} ({how})", stage.pipeline, stage.stage);
-        } else {
-            println!("retried  {} {}", stage.pipeline, stage.stage);
-        }
-    }
-    for (stage, _, reason) in &skipped {
-        println!(
-            "skipped  {} {}: {}",
-            stage.pipeline,
-            stage.stage,
-            printable(reason)
-        );
-    }
-    for (stage, _, error) in &errors {
-        println!(
-            "error    {} {}: {}",
-            stage.pipeline,
-            stage.stage,
-            printable(&error.to_string())
-        );
-    }
-    let verb = if dry_run {
-        "would be retried (dry run: nothing was)"
-    } else {
-        "retried"
-    };
-    println!(
-        "{} {verb}, {} skipped, {} errors",
-        done.len(),
-        skipped.len(),
-        errors.len()
-    );
+/// What `retry` answers: the stages retried (or that a dry run would retry), those skipped with
+/// why, and the errors.
+#[derive(Serialize)]
+pub struct RetryReport {
+    dry_run: bool,
+    #[serde(flatten)]
+    done: Done,
+    skipped: Vec<StageAnswer>,
+    errors: Vec<StageAnswer>,
 }
+
+/// The stages retried, or those a dry run would retry, each list under its own key.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Done {
+    Retried(Vec<StageAnswer>),
+    WouldRetry(Vec<StageAnswer>),
+}
+
+/// One failed stage, and what became of it.
+#[derive(Serialize)]
+struct StageAnswer {
+    pipeline: String,
+    stage: String,
+    #[serde(flatten)]
+    became: Became,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Became {
+    Retried {
+        verdict: &'static str,
+    },
+    WouldRetry {
+        verdict: &'static str,
+        how: String,
+    },
+    Skipped {
+        verdict: &'static str,
+        reason: String,
+    },
+    /// An error is no decision: it has no verdict.
+    Failed {
+        error: String,
+    },
+}
+
+impl RetryReport {
+    pub fn new(dry_run: bool) -> Self {
+        Self {
+            dry_run,
+            done: if dry_run {
+                Done::WouldRetry(Vec::new())
+            } else {
+                Done::Retried(Vec::new())
+            },
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Adds what became of `stage` of `pipeline`: a verdict, or the error of the call that failed.
+    pub fn push(&mut self, pipeline: &str, stage: &str, verdict: Result<RetryVerdict, String>) {
+        let (list, became) = match verdict {
+            Ok(verdict @ RetryVerdict::Retried { .. }) => (
+                self.done.stages_mut(),
+                Became::Retried {
+                    verdict: verdict.label(),
+                },
+            ),
+            Ok(verdict @ RetryVerdict::WouldRetry { .. }) => (
+                self.done.stages_mut(),
+                Became::WouldRetry {
+                    verdict: verdict.label(),
+                    how: verdict.reason(),
+                },
+            ),
+            Ok(verdict) => (
+                &mut self.skipped,
+                Became::Skipped {
+                    verdict: verdict.label(),
+                    reason: verdict.reason(),
+                },
+            ),
+            Err(error) => (&mut self.errors, Became::Failed { error }),
+        };
+        list.push(StageAnswer {
+            pipeline: pipeline.to_owned(),
+            stage: stage.to_owned(),
+            became,
+        });
+    }
+}
+
+impl Done {
+    fn stages(&self) -> &[StageAnswer] {
+        match self {
+            Self::Retried(stages) | Self::WouldRetry(stages) => stages,
+        }
+    }
+
+    fn stages_mut(&mut self) -> &mut Vec<StageAnswer> {
+        match self {
+            Self::Retried(stages) | Self::WouldRetry(stages) => stages,
+        }
+    }
+}
+
+impl StageAnswer {
+    fn line(&self) -> String {
+        let (pipeline, stage) = (&self.pipeline, &self.stage);
+        match &self.became {
+            Became::Retried { .. } => format!("retried  {pipeline} {stage}"),
+            Became::WouldRetry { how, .. } => format!("would retry  {pipeline} {stage} ({how})"),
+            Became::Skipped { reason, .. } => format!("skipped  {pipeline} {stage}: {}", printable(reason)),
+            Became::Failed { error } => format!("error    {pipeline} {stage}: {}", printable(error)),
+        }
+    }
+}
+
+impl Report for RetryReport {
+    fn text(&self, _colour: bool) -> String {
+        let done = self.done.stages();
+        let verb = if self.dry_run {
+            "would be retried (dry run: nothing was)"
+        } else {
+            "retried"
+        };
+        let summary = format!(
+            "{} {verb}, {} skipped, {} errors",
+            done.len(),
+            self.skipped.len(),
+            self.errors.len()
+        );
+        done.iter()
+            .chain(&self.skipped)
+            .chain(&self.errors)
+            .map(StageAnswer::line)
+            .chain([summary])
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[cfg(test)]
+#[path = "retry_tests.rs"]
+mod tests;

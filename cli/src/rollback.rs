@@ -4,11 +4,12 @@
 //! that execution, if it is one CodePipeline can return the stage to.
 
 use crate::aws::Aws;
+use crate::output::{Report, emit};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::pipeline::{ExecutionSummary, ExecutionType, StageStatus};
 use pipeguard_core::rollback::{self, LastGood, Plan, RollbackVerdict};
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Args)]
 pub struct RollbackArgs {
@@ -78,7 +79,7 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Pro
     } = args;
     let stages = aws.codepipeline.stages(&pipeline).await.map_err(|error| {
         if error.is_not_found() {
-            Problem::Usage(format!("unknown pipeline {pipeline}"))
+            Problem::UnknownPipelines(vec![pipeline.clone()])
         } else {
             error.into()
         }
@@ -114,11 +115,6 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Pro
             "stage {stage} already shows execution {current}"
         )));
     }
-    let plan_text = format!(
-        "stage {stage} of {pipeline} from execution {current} to {}{}",
-        target.id,
-        target.sources_note()
-    );
     let plan = Plan { apply: None, target };
     let verdict = if dry_run {
         RollbackVerdict::DryRun(Box::new(plan))
@@ -129,26 +125,70 @@ pub async fn run(aws: &Aws, args: RollbackArgs, json: bool) -> Result<Ended, Pro
             .await?;
         RollbackVerdict::after(plan, outcome)
     };
-    let mut answer = json!({"verdict": verdict.label(), "dry_run": dry_run, "pipeline": pipeline, "stage": stage, "from": current});
-    let text = match &verdict {
-        RollbackVerdict::DryRun(plan) => {
-            answer["to"] = json!(plan.target.id);
-            format!("would roll back {plan_text}")
-        }
-        RollbackVerdict::RolledBack {
-            plan,
-            rollback_execution,
-        } => {
-            answer["to"] = json!(plan.target.id);
-            answer["rollback_execution"] = json!(rollback_execution);
-            format!("rolling back {plan_text} in execution {rollback_execution}")
-        }
-        refused => return Err(Problem::Failed(format!("not rolled back: {}", refused.reason()))),
-    };
-    if json {
-        println!("{}", crate::output::json_line(&answer));
-    } else {
-        println!("{text}");
-    }
+    emit(&RollbackReport::of(pipeline, stage, current, &verdict)?, json)?;
     Ok(Ended::Ok)
 }
+
+/// What `rollback` answers: the stage, the executions it goes from and to, and the rollback made.
+#[derive(Serialize)]
+pub struct RollbackReport {
+    verdict: &'static str,
+    dry_run: bool,
+    pipeline: String,
+    stage: String,
+    from: String,
+    to: String,
+    /// None in a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollback_execution: Option<String>,
+    /// For people: what the target deployed (its source revisions).
+    #[serde(skip)]
+    sources_note: String,
+}
+
+impl RollbackReport {
+    /// What `verdict` says of rolling `stage` of `pipeline` back from execution `from`; a
+    /// rollback refused is the command's failure.
+    pub fn of(
+        pipeline: String,
+        stage: String,
+        from: String,
+        verdict: &RollbackVerdict,
+    ) -> Result<Self, Problem> {
+        let (plan, rollback_execution) = match verdict {
+            RollbackVerdict::DryRun(plan) => (plan, None),
+            RollbackVerdict::RolledBack {
+                plan,
+                rollback_execution,
+            } => (plan, Some(rollback_execution.clone())),
+            refused => return Err(Problem::Failed(format!("not rolled back: {}", refused.reason()))),
+        };
+        Ok(Self {
+            verdict: verdict.label(),
+            dry_run: rollback_execution.is_none(),
+            pipeline,
+            stage,
+            from,
+            to: plan.target.id.clone(),
+            rollback_execution,
+            sources_note: plan.target.sources_note(),
+        })
+    }
+}
+
+impl Report for RollbackReport {
+    fn text(&self, _colour: bool) -> String {
+        let plan = format!(
+            "stage {} of {} from execution {} to {}{}",
+            self.stage, self.pipeline, self.from, self.to, self.sources_note
+        );
+        match &self.rollback_execution {
+            None => format!("would roll back {plan}"),
+            Some(rollback_execution) => format!("rolling back {plan} in execution {rollback_execution}"),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "rollback_tests.rs"]
+mod tests;

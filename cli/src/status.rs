@@ -4,7 +4,7 @@
 //! opens), and its last rollback.
 
 use crate::aws::Aws;
-use crate::output::{Tone, colour_enabled, json_line, table, wants_table};
+use crate::output::{Report, Tone, emit, table, wants_table};
 use crate::{Ended, Problem, Selection};
 use clap::Args;
 use pipeguard_aws::{HealthSources, PipelineCallError};
@@ -14,7 +14,7 @@ use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType,
 use pipeguard_core::retry::{self, RetryPolicies};
 use pipeguard_core::schedule::describe_time;
 use pipeguard_core::text::printable;
-use serde_json::{Value, json};
+use serde::{Serialize, Serializer};
 
 /// A rollback is looked for among this many of the newest executions.
 const HISTORY: i32 = 100;
@@ -32,13 +32,23 @@ pub struct StatusArgs {
     events_table: Option<String>,
 }
 
-/// Why a pipeline's row could not be read.
+/// Why a pipeline's row could not be read; in JSON, the sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Unreadable {
+pub enum Unreadable {
     /// No such pipeline in this account and region: a usage error.
     NotFound(String),
     /// CodePipeline could not be asked.
     Failed(String),
+}
+
+impl Unreadable {
+    fn of(error: &PipelineCallError) -> Self {
+        if error.is_not_found() {
+            Self::NotFound(error.cause.to_string())
+        } else {
+            Self::Failed(error.to_string())
+        }
+    }
 }
 
 impl std::fmt::Display for Unreadable {
@@ -50,28 +60,114 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
+impl Serialize for Unreadable {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// What `status` answers: one row per pipeline, in JSON an array.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct StatusReport(pub Vec<Row>);
+
+impl Report for StatusReport {
+    fn text(&self, colour: bool) -> String {
+        render_table(&self.0, colour)
+    }
+}
+
 /// What `status` says about one pipeline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pipeline: String,
-    latest: Option<(String, ExecutionStatus)>,
+    latest_execution: Option<LatestExecution>,
     /// The first failed stage, and its failed actions' errors.
-    failed: Option<(String, String)>,
+    failed_stage: Option<FailedStage>,
     /// Retries CodePipeline counted for the failed stage, and the most the policy allows.
-    retries: Option<(u32, u32)>,
-    /// Each AWS Health event holding the failed stage, and whether it is still open (None:
-    /// could not be asked).
-    held_by: Vec<(HeldBy, Option<bool>)>,
-    /// Each freeze holding it, and whether it is still active (None: could not be read).
-    frozen_by: Vec<(String, Option<bool>)>,
-    /// Each freeze holding it whose item does not read: its key and why.
-    frozen_unreadable: Vec<(String, String)>,
-    /// When the deployment schedule that holds it opens.
-    window_opens: Option<i64>,
+    retries: Option<Retries>,
+    #[serde(flatten)]
+    holds: Holds,
     /// The newest rollback among the recent executions, and its target.
-    last_rollback: Option<(String, Option<String>)>,
+    last_rollback: Option<LastRollback>,
     /// Why the pipeline could not be read.
     error: Option<Unreadable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct LatestExecution {
+    id: String,
+    #[serde(serialize_with = "aws_name")]
+    status: ExecutionStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct FailedStage {
+    stage: String,
+    /// Each failed action's error: `action: code first line`, `; `-separated.
+    error: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+struct Retries {
+    used: u32,
+    allowed: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct LastRollback {
+    id: String,
+    /// The execution it returned the stage to, when CodePipeline said.
+    target: Option<String>,
+}
+
+/// What holds a pipeline's failed stage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Holds {
+    /// The AWS Health events.
+    pub held_by: Vec<HeldByEvent>,
+    /// The freezes.
+    pub frozen_by: Vec<FrozenBy>,
+    /// When the deployment schedule that holds it opens.
+    pub window_opens_at: Option<i64>,
+}
+
+/// An AWS Health event that holds the stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldByEvent {
+    event_arn: String,
+    /// The account an account-specific event concerns; none for a public event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    /// Whether it is still open; None: AWS Health could not be asked.
+    open: Option<bool>,
+}
+
+impl HeldByEvent {
+    pub fn of(held: &HeldBy, open: Option<bool>) -> Self {
+        Self {
+            event_arn: held.arn.clone(),
+            account: held.account.clone(),
+            open,
+        }
+    }
+}
+
+/// A freeze that holds the stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrozenBy {
+    /// Its id (or an unreadable item's key).
+    pub freeze: String,
+    /// Whether it is still active; None: the freezes could not be read.
+    pub active: Option<bool>,
+    /// Why its item does not read as a freeze, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
+}
+
+/// An AWS name (a status) as AWS writes it.
+fn aws_name<S: Serializer>(name: &impl std::fmt::Display, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(name)
 }
 
 pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Problem> {
@@ -101,30 +197,22 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
         rows.push(
             match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_ref()).await {
                 Ok(row) => row,
-                Err(error) => Row::unreadable(pipeline, &error),
+                Err(error) => Row::unreadable(pipeline, Unreadable::of(&error)),
             },
         );
     }
-    if as_table {
-        println!("{}", render_table(&rows, colour_enabled()));
-    } else {
-        println!(
-            "{}",
-            json_line(&json!(rows.iter().map(Row::to_json).collect::<Vec<_>>()))
-        );
-    }
-    let unknown: Vec<&str> = rows
+    let report = StatusReport(rows);
+    emit(&report, !as_table)?;
+    let unknown: Vec<String> = report
+        .0
         .iter()
         .filter(|row| matches!(row.error, Some(Unreadable::NotFound(_))))
-        .map(|row| row.pipeline.as_str())
+        .map(|row| row.pipeline.clone())
         .collect();
     if !unknown.is_empty() {
-        return Err(Problem::Usage(format!(
-            "unknown pipeline: {}",
-            unknown.join(", ")
-        )));
+        return Err(Problem::UnknownPipelines(unknown));
     }
-    Ok(if rows.iter().any(|row| row.error.is_some()) {
+    Ok(if report.0.iter().any(|row| row.error.is_some()) {
         Ended::Failed
     } else {
         Ended::Ok
@@ -148,8 +236,7 @@ async fn read(
         .gate_actions(pipeline, &stages, &policies.gate_functions)
         .await?;
     let now = pipeguard_aws::clock::unix_seconds();
-    let (mut held_by, mut frozen_by, mut window_opens) = (Vec::new(), Vec::new(), None);
-    let mut frozen_unreadable = Vec::new();
+    let mut holds = Holds::default();
     for (_, hold) in retry::held_stages(&stages, None, &gates) {
         let closed = sources.closed(&hold, own_account).await.ok();
         for (index, held) in hold.events.iter().enumerate() {
@@ -157,49 +244,48 @@ async fn read(
                 .as_ref()
                 .and_then(|closed| closed.get(index))
                 .map(|closed| !closed);
-            held_by.push((held.clone(), open));
+            holds.held_by.push(HeldByEvent::of(held, open));
         }
         for id in &hold.freezes {
             let active = freezes.map(|freezes| freezes.holding_by_id(id, pipeline, now).is_some());
-            frozen_by.push((id.clone(), active));
             let unreadable = freezes
                 .into_iter()
                 .flat_map(|freezes| &freezes.unreadable)
-                .find(|unreadable| unreadable.key == *id);
-            if let Some(unreadable) = unreadable {
-                frozen_unreadable.push((id.clone(), unreadable.why.clone()));
-            }
+                .find(|unreadable| unreadable.key == *id)
+                .map(|unreadable| unreadable.why.clone());
+            holds.frozen_by.push(FrozenBy {
+                freeze: id.clone(),
+                active,
+                unreadable,
+            });
         }
-        window_opens = window_opens.max(hold.opens_at);
+        holds.window_opens_at = holds.window_opens_at.max(hold.opens_at);
     }
-    let mut row = Row::of(
+    Ok(Row::of(
         pipeline,
         &stages,
         &executions,
         policies.for_pipeline(pipeline).max_attempts,
-        held_by,
-    );
-    row.frozen_by = frozen_by;
-    row.frozen_unreadable = frozen_unreadable;
-    row.window_opens = window_opens;
-    Ok(row)
+        holds,
+    ))
 }
 
 impl Row {
-    fn of(
+    pub fn of(
         pipeline: &str,
         stages: &[StageSnapshot],
         executions: &[ExecutionSummary],
         max_attempts: u32,
-        held_by: Vec<(HeldBy, Option<bool>)>,
+        holds: Holds,
     ) -> Self {
         let failed_stage = stages.iter().find(|stage| stage.is_failed());
         Self {
             pipeline: pipeline.to_owned(),
-            latest: executions
-                .first()
-                .map(|execution| (execution.id.clone(), execution.status.clone())),
-            failed: failed_stage.map(|stage| {
+            latest_execution: executions.first().map(|execution| LatestExecution {
+                id: execution.id.clone(),
+                status: execution.status.clone(),
+            }),
+            failed_stage: failed_stage.map(|stage| {
                 let errors: Vec<String> = stage
                     .failed_actions()
                     .map(|action| {
@@ -212,73 +298,37 @@ impl Row {
                         )
                     })
                     .collect();
-                (stage.name.clone(), errors.join("; "))
+                FailedStage {
+                    stage: stage.name.clone(),
+                    error: errors.join("; "),
+                }
             }),
-            retries: failed_stage.map(|stage| (stage.attempts_used, max_attempts)),
-            held_by,
-            frozen_by: Vec::new(),
-            frozen_unreadable: Vec::new(),
-            window_opens: None,
+            retries: failed_stage.map(|stage| Retries {
+                used: stage.attempts_used,
+                allowed: max_attempts,
+            }),
+            holds,
             last_rollback: executions
                 .iter()
                 .find(|execution| execution.execution_type == ExecutionType::Rollback)
-                .map(|rollback| (rollback.id.clone(), rollback.rollback_target.clone())),
+                .map(|rollback| LastRollback {
+                    id: rollback.id.clone(),
+                    target: rollback.rollback_target.clone(),
+                }),
             error: None,
         }
     }
 
-    fn unreadable(pipeline: &str, error: &PipelineCallError) -> Self {
-        let error = if error.is_not_found() {
-            Unreadable::NotFound(error.cause.to_string())
-        } else {
-            Unreadable::Failed(error.to_string())
-        };
+    pub fn unreadable(pipeline: &str, error: Unreadable) -> Self {
         Self {
             pipeline: pipeline.to_owned(),
-            latest: None,
-            failed: None,
+            latest_execution: None,
+            failed_stage: None,
             retries: None,
-            held_by: Vec::new(),
-            frozen_by: Vec::new(),
-            frozen_unreadable: Vec::new(),
-            window_opens: None,
+            holds: Holds::default(),
             last_rollback: None,
             error: Some(error),
         }
-    }
-
-    /// Why the item of the freeze `id` that holds it does not read, when it does not.
-    fn unreadable_why(&self, id: &str) -> Option<&str> {
-        self.frozen_unreadable
-            .iter()
-            .find(|(key, _)| key == id)
-            .map(|(_, why)| why.as_str())
-    }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "pipeline": self.pipeline,
-            "latest_execution": self.latest.as_ref().map(|(id, status)| json!({"id": id, "status": status.as_str()})),
-            "failed_stage": self.failed.as_ref().map(|(stage, error)| json!({"stage": stage, "error": error})),
-            "retries": self.retries.map(|(used, allowed)| json!({"used": used, "allowed": allowed})),
-            "held_by": self.held_by.iter().map(|(held, open)| {
-                let mut entry = json!({"event_arn": held.arn, "open": open});
-                if let Some(account) = &held.account {
-                    entry["account"] = json!(account);
-                }
-                entry
-            }).collect::<Vec<_>>(),
-            "frozen_by": self.frozen_by.iter().map(|(id, active)| {
-                let mut entry = json!({"freeze": id, "active": active});
-                if let Some(why) = self.unreadable_why(id) {
-                    entry["unreadable"] = json!(why);
-                }
-                entry
-            }).collect::<Vec<_>>(),
-            "window_opens_at": self.window_opens,
-            "last_rollback": self.last_rollback.as_ref().map(|(id, target)| json!({"id": id, "target": target})),
-            "error": self.error.as_ref().map(Unreadable::to_string),
-        })
     }
 }
 
@@ -291,8 +341,8 @@ fn render_table(rows: &[Row], colour: bool) -> String {
     let cells: Vec<Vec<(String, Tone)>> = rows
         .iter()
         .map(|row| {
-            let latest = match &row.latest {
-                Some((id, status)) => {
+            let latest = match &row.latest_execution {
+                Some(LatestExecution { id, status }) => {
                     let tone = match status {
                         ExecutionStatus::Succeeded => Tone::Good,
                         ExecutionStatus::Failed | ExecutionStatus::Stopped | ExecutionStatus::Cancelled => {
@@ -310,39 +360,41 @@ fn render_table(rows: &[Row], colour: bool) -> String {
                 ),
             };
             let failed = row
-                .failed
+                .failed_stage
                 .as_ref()
-                .map_or(("-".to_owned(), Tone::Plain), |(stage, error)| {
+                .map_or(("-".to_owned(), Tone::Plain), |FailedStage { stage, error }| {
                     (format!("{stage} ({error})"), Tone::Bad)
                 });
-            let retries = row
-                .retries
-                .map_or("-".to_owned(), |(used, allowed)| format!("{used}/{allowed}"));
+            let retries = row.retries.map_or("-".to_owned(), |Retries { used, allowed }| {
+                format!("{used}/{allowed}")
+            });
             let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
                 Some(true) => yes,
                 Some(false) => no,
                 None => "unknown",
             };
             let holders: Vec<String> = row
+                .holds
                 .held_by
                 .iter()
-                .map(|(held, open)| {
-                    let state = state(open, "open", "closed");
-                    let id = held.arn.rsplit('/').next().unwrap_or(&held.arn);
+                .map(|held| {
+                    let state = state(&held.open, "open", "closed");
+                    let id = held.event_arn.rsplit('/').next().unwrap_or(&held.event_arn);
                     match &held.account {
                         Some(account) => format!("{id} ({state} in {account})"),
                         None => format!("{id} ({state})"),
                     }
                 })
-                .chain(row.frozen_by.iter().map(|(id, active)| {
-                    let state = state(active, "active", "ended");
-                    match row.unreadable_why(id) {
-                        Some(why) => format!("freeze {id} ({state}, unreadable: {why})"),
-                        None => format!("freeze {id} ({state})"),
+                .chain(row.holds.frozen_by.iter().map(|frozen| {
+                    let state = state(&frozen.active, "active", "ended");
+                    match &frozen.unreadable {
+                        Some(why) => format!("freeze {} ({state}, unreadable: {why})", frozen.freeze),
+                        None => format!("freeze {} ({state})", frozen.freeze),
                     }
                 }))
                 .chain(
-                    row.window_opens
+                    row.holds
+                        .window_opens_at
                         .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
                 )
                 .collect();
@@ -351,9 +403,12 @@ fn render_table(rows: &[Row], colour: bool) -> String {
             } else {
                 (holders.join(", "), Tone::Waiting)
             };
-            let rollback = row.last_rollback.as_ref().map_or("-".to_owned(), |(id, target)| {
-                format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
-            });
+            let rollback =
+                row.last_rollback
+                    .as_ref()
+                    .map_or("-".to_owned(), |LastRollback { id, target }| {
+                        format!("{} -> {}", short(id), target.as_deref().map_or("?", short))
+                    });
             vec![
                 (row.pipeline.clone(), Tone::Plain),
                 latest,

@@ -1,5 +1,6 @@
 use super::*;
 use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
+use serde_json::json;
 
 fn execution(
     id: &str,
@@ -61,22 +62,37 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
         &failed_deploy(),
         &executions,
         2,
-        vec![
-            (held("abc", None), Some(true)),
-            (held("def", Some("222233334444")), Some(false)),
-        ],
+        Holds {
+            held_by: vec![
+                HeldByEvent::of(&held("abc", None), Some(true)),
+                HeldByEvent::of(&held("def", Some("222233334444")), Some(false)),
+            ],
+            ..Holds::default()
+        },
     );
-    assert_eq!(row.latest, Some(("e3-aaaa".into(), ExecutionStatus::Failed)));
     assert_eq!(
-        row.failed,
-        Some(("Deploy".into(), "Apply: JobFailed Rate exceeded".into()))
+        row.latest_execution,
+        Some(LatestExecution {
+            id: "e3-aaaa".into(),
+            status: ExecutionStatus::Failed
+        })
     );
-    assert_eq!(row.retries, Some((1, 2)));
+    assert_eq!(
+        row.failed_stage,
+        Some(FailedStage {
+            stage: "Deploy".into(),
+            error: "Apply: JobFailed Rate exceeded".into()
+        })
+    );
+    assert_eq!(row.retries, Some(Retries { used: 1, allowed: 2 }));
     assert_eq!(
         row.last_rollback,
-        Some(("r2-bbbb".into(), Some("e1-cccc".into())))
+        Some(LastRollback {
+            id: "r2-bbbb".into(),
+            target: Some("e1-cccc".into())
+        })
     );
-    let json = row.to_json();
+    let json = json!(row);
     assert_eq!(json["retries"], json!({"used": 1, "allowed": 2}));
     assert_eq!(json["held_by"][0]["open"], true);
     assert_eq!(
@@ -101,10 +117,16 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
 
 #[test]
 fn a_stage_held_by_a_freeze_and_the_schedule_says_so() {
-    let mut row = Row::of("web-app", &failed_deploy(), &[], 2, vec![]);
-    row.frozen_by = vec![("frz-1".into(), Some(true)), ("frz-2".into(), None)];
-    row.window_opens = Some(1_796_000_400);
-    let json = row.to_json();
+    let holds = Holds {
+        frozen_by: vec![
+            frozen_by("frz-1", Some(true), None),
+            frozen_by("frz-2", None, None),
+        ],
+        window_opens_at: Some(1_796_000_400),
+        ..Holds::default()
+    };
+    let row = Row::of("web-app", &failed_deploy(), &[], 2, holds);
+    let json = json!(row);
     assert_eq!(json["frozen_by"][0], json!({"freeze": "frz-1", "active": true}));
     assert_eq!(json["window_opens_at"], 1_796_000_400);
     let table = render_table(&[row], false);
@@ -126,9 +148,20 @@ fn a_healthy_pipeline_has_nothing_to_report_but_its_latest_execution() {
             None,
         )],
         2,
-        vec![],
+        Holds::default(),
     );
-    assert_eq!((row.failed, row.retries, row.last_rollback), (None, None, None));
+    assert_eq!(
+        (row.failed_stage, row.retries, row.last_rollback),
+        (None, None, None)
+    );
+}
+
+fn frozen_by(id: &str, active: Option<bool>, unreadable: Option<&str>) -> FrozenBy {
+    FrozenBy {
+        freeze: id.into(),
+        active,
+        unreadable: unreadable.map(str::to_owned),
+    }
 }
 
 fn held(id: &str, account: Option<&str>) -> HeldBy {
@@ -141,10 +174,12 @@ fn held(id: &str, account: Option<&str>) -> HeldBy {
 
 #[test]
 fn a_stage_held_by_a_freeze_whose_item_does_not_read_says_why() {
-    let mut row = Row::of("web-app", &failed_deploy(), &[], 2, vec![]);
-    row.frozen_by = vec![("INC-1".into(), Some(true))];
-    row.frozen_unreadable = vec![("INC-1".into(), "since is missing".into())];
-    let json = row.to_json();
+    let holds = Holds {
+        frozen_by: vec![frozen_by("INC-1", Some(true), Some("since is missing"))],
+        ..Holds::default()
+    };
+    let row = Row::of("web-app", &failed_deploy(), &[], 2, holds);
+    let json = json!(row);
     assert_eq!(
         json["frozen_by"][0],
         json!({"freeze": "INC-1", "active": true, "unreadable": "since is missing"})

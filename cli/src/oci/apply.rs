@@ -7,12 +7,11 @@
 //! second job.
 
 use super::jobs::{Waited, create_apply, create_rollback, last_good, wait};
-use super::report::{JobJson, RollbackEnd, outcome, rollback_end};
+use super::report::{RollbackEnd, StackOutcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
 use pipeguard_oci::client::ResourceManager;
-use serde_json::{Value, json};
 
 #[derive(Args)]
 pub struct ApplyArgs {
@@ -54,34 +53,31 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     let stack = args.stack.as_str();
     let rollback_on = rollback_codes(&args.rollback_on)?;
     let apply = create_apply(resource_manager, stack).await?;
-    let report = |ended: Ended, text: String, fields: Value| outcome(json, stack, ended, text, fields);
     let failed = match wait(resource_manager, apply).await {
         Waited::Unread { job, problem } => {
-            return report(
-                problem.ended(),
-                format!(
-                    "apply job {} of stack {stack} was created, but its state could not be read ({problem}); it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
-                    job.id
-                ),
-                json!({"apply": JobJson::from(&job), "outcome": "unknown", "reason": problem.to_string()}),
+            let message = format!(
+                "apply job {} of stack {stack} was created, but its state could not be read ({problem}); it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
+                job.id
             );
+            return StackOutcome::new(stack, "unknown", problem.ended(), message)
+                .apply(&job)
+                .reason(Some(problem.to_string()))
+                .say(json);
         }
         Waited::StillRunning(job) => {
-            return report(
-                Ended::Failed,
-                format!(
-                    "apply job {} of stack {stack} is still running ({}) after --timeout; it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
-                    job.id, job.state
-                ),
-                json!({"apply": JobJson::from(&job), "outcome": "still_running"}),
+            let message = format!(
+                "apply job {} of stack {stack} is still running ({}) after --timeout; it goes on in Resource Manager: see `pipeguard oci status --stack {stack}`",
+                job.id, job.state
             );
+            return StackOutcome::new(stack, "still_running", Ended::Failed, message)
+                .apply(&job)
+                .say(json);
         }
         Waited::Ended(job) if job.state == JobState::Succeeded => {
-            return report(
-                Ended::Ok,
-                format!("applied: job {} of stack {stack} succeeded", job.id),
-                json!({"apply": JobJson::from(&job), "outcome": "applied"}),
-            );
+            let message = format!("applied: job {} of stack {stack} succeeded", job.id);
+            return StackOutcome::new(stack, "applied", Ended::Ok, message)
+                .apply(&job)
+                .say(json);
         }
         Waited::Ended(job) => job,
     };
@@ -92,12 +88,11 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
         "apply job {} of stack {stack} {} ({code}: {message})",
         failed.id, failed.state
     );
-    let skipped = |why: String, outcome: &str| {
-        report(
-            Ended::Failed,
-            format!("{headline}; rollback skipped: {why}"),
-            json!({"apply": JobJson::from(&failed), "outcome": outcome, "reason": why}),
-        )
+    let failure = |outcome, message| StackOutcome::new(stack, outcome, Ended::Failed, message).apply(&failed);
+    let skipped = |why: String, outcome| {
+        failure(outcome, format!("{headline}; rollback skipped: {why}"))
+            .reason(Some(why))
+            .say(json)
     };
     if failed.state == JobState::Canceled {
         return skipped("the apply was canceled, not failed".into(), "not_rolled_back");
@@ -112,21 +107,25 @@ pub async fn run(resource_manager: &ResourceManager, args: ApplyArgs, json: bool
     // with it, and the command still exits 1.
     match roll_back(resource_manager, stack, &failed).await {
         Ok(Err(why)) => skipped(why, "no_target"),
-        Ok(Ok(RolledBack { target, end })) => report(
-            Ended::Failed,
+        Ok(Ok(RolledBack { target, end })) => failure(
+            end.outcome,
             format!(
                 "{headline}; {}: rollback job {} to apply job {} (created {})",
                 end.how, end.job.id, target.id, target.created
             ),
-            json!({"apply": JobJson::from(&failed), "outcome": end.outcome, "target": JobJson::from(&target), "rollback": JobJson::from(&end.job)}),
-        ),
-        Err(problem) => report(
-            Ended::Failed,
+        )
+        .target(&target)
+        .rollback(&end.job)
+        .reason(end.reason)
+        .say(json),
+        Err(problem) => failure(
+            "rollback_not_completed",
             format!(
                 "{headline}; the rollback did not complete ({problem}): see `pipeguard oci status --stack {stack}` before trying again"
             ),
-            json!({"apply": JobJson::from(&failed), "outcome": "rollback_not_completed", "reason": problem.to_string()}),
-        ),
+        )
+        .reason(Some(problem.to_string()))
+        .say(json),
     }
 }
 

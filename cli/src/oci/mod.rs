@@ -19,6 +19,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The answers the JSON contract's test writes (docs/cli-json.md).
+#[cfg(test)]
+pub(crate) use {report::StackOutcome, status::StackStatus};
+
 #[derive(Args)]
 pub struct OciArgs {
     #[command(subcommand)]

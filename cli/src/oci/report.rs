@@ -1,34 +1,90 @@
-//! How an `oci` command about a stack says how it ended: a line for people or, with `--json`,
-//! one JSON object with the stack, the message and the exit code; a job in it; and how a
-//! rollback job ended, said alike by `apply` and `rollback`.
+//! How an `oci` command about a stack says how it ended (`StackOutcome`): a line for people or,
+//! with `--json`, one JSON object with the stack, the jobs, the message and the exit code; a job
+//! in it (`JobJson`); and how a rollback job ended, said alike by `apply` and `rollback`.
 
 use super::jobs::Waited;
+use crate::output::{Report, emit};
 use crate::{Ended, Problem};
 use pipeguard_core::stack::{JobState, StackJob};
 use pipeguard_core::text::printable_lines;
 use serde::Serialize;
-use serde_json::{Value, json};
 
-/// Says how a command about `stack` ended: `text` for people, or with `--json` the `fields`
-/// with the stack, the text and the exit code; and ends with `ended`.
-pub(super) fn outcome(
-    json: bool,
-    stack: &str,
-    ended: Ended,
-    text: String,
-    fields: Value,
-) -> Result<Ended, Problem> {
-    if json {
-        let mut fields = fields;
-        fields["stack"] = json!(stack);
-        fields["message"] = json!(text);
-        fields["exit_code"] = json!(ended as u8);
-        println!("{}", crate::output::json_line(&fields));
-    } else {
-        // Resource Manager's failure messages are quoted here: no terminal escape gets through.
-        println!("{}", printable_lines(&text));
+/// What `oci apply` and `oci rollback` answer: how the command ended for the stack, the jobs
+/// it made or returned to, why, and the exit code.
+#[derive(Serialize)]
+pub(crate) struct StackOutcome<'a> {
+    stack: &'a str,
+    /// One word: `applied`, `rolled_back`, `dry_run`, `not_rolled_back`, ...
+    outcome: &'static str,
+    /// For people: how it ended, in a sentence.
+    message: String,
+    exit_code: Ended,
+    /// The apply job made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    apply: Option<JobJson<'a>>,
+    /// The apply job the stack is returned to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<JobJson<'a>>,
+    /// The rollback job made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollback: Option<JobJson<'a>>,
+    /// Why it did not go further, or why a job's state could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl<'a> StackOutcome<'a> {
+    /// How a command about `stack` ended: `outcome`, said to people as `message`.
+    pub(crate) fn new(stack: &'a str, outcome: &'static str, ended: Ended, message: String) -> Self {
+        Self {
+            stack,
+            outcome,
+            message,
+            exit_code: ended,
+            apply: None,
+            target: None,
+            rollback: None,
+            reason: None,
+        }
     }
-    Ok(ended)
+
+    pub(crate) fn apply(self, job: &'a StackJob) -> Self {
+        Self {
+            apply: Some(job.into()),
+            ..self
+        }
+    }
+
+    pub(crate) fn target(self, job: &'a StackJob) -> Self {
+        Self {
+            target: Some(job.into()),
+            ..self
+        }
+    }
+
+    pub(crate) fn rollback(self, job: &'a StackJob) -> Self {
+        Self {
+            rollback: Some(job.into()),
+            ..self
+        }
+    }
+
+    pub(crate) fn reason(self, reason: Option<String>) -> Self {
+        Self { reason, ..self }
+    }
+
+    /// Prints it, and ends the command with its exit code.
+    pub(super) fn say(self, json: bool) -> Result<Ended, Problem> {
+        emit(&self, json)?;
+        Ok(self.exit_code)
+    }
+}
+
+impl Report for StackOutcome<'_> {
+    fn text(&self, _colour: bool) -> String {
+        // Resource Manager's failure messages are quoted here: no terminal escape gets through.
+        printable_lines(&self.message).into_owned()
+    }
 }
 
 /// How a rollback job ended, as `apply` and `rollback` both say it.
@@ -91,11 +147,11 @@ pub(super) fn rollback_end(waited: Waited, stack: &str) -> RollbackEnd {
 /// A stack job as every `--json` answer of `pipeguard oci` shows it, wherever it stands in the
 /// answer (`apply`, `target`, `rollback`, `recent_jobs`, `last_good_apply`, `last_rollback`).
 #[derive(Serialize)]
-pub(super) struct JobJson<'a> {
-    id: &'a str,
-    operation: &'a str,
-    state: &'a str,
-    created: &'a str,
+pub(crate) struct JobJson<'a> {
+    pub(super) id: &'a str,
+    pub(super) operation: &'a str,
+    pub(super) state: &'a str,
+    pub(super) created: &'a str,
     /// Why it failed, as GetJob says; null when it did not, or when it was only listed (a
     /// ListJobs summary has no failure details).
     failure: Option<FailureJson<'a>>,

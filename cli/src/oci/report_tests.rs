@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 
 fn rollback_job(state: &str, failure: Option<(&str, &str)>) -> StackJob {
     let mut job = json!({"id": "ocid1.ormjob.oc1..r", "stackId": "s", "operation": "APPLY_ROLLBACK",
@@ -77,4 +78,28 @@ fn a_job_has_one_json_shape_whether_it_was_got_or_listed() {
         json!({"id": "ocid1.ormjob.oc1..r", "operation": "APPLY_ROLLBACK", "state": "SUCCEEDED",
                "created": "2026-12-01T00:00:00.000Z", "failure": null})
     );
+}
+
+#[test]
+fn a_stack_outcome_has_the_jobs_it_names_and_a_reason_only_when_there_is_one() {
+    let target = rollback_job("SUCCEEDED", None);
+    let rolled_back = StackOutcome::new("s", "rolled_back", Ended::Failed, "rolled back".into())
+        .target(&target)
+        .rollback(&target)
+        .reason(None);
+    assert_eq!(
+        json!(rolled_back),
+        json!({"stack": "s", "outcome": "rolled_back", "message": "rolled back", "exit_code": 1,
+               "target": JobJson::from(&target), "rollback": JobJson::from(&target)})
+    );
+    let unknown = StackOutcome::new("s", "unknown", Ended::Unavailable, "went quiet".into())
+        .apply(&target)
+        .reason(Some("OCI went quiet".into()));
+    assert_eq!(
+        json!(unknown),
+        json!({"stack": "s", "outcome": "unknown", "message": "went quiet", "exit_code": 3,
+               "apply": JobJson::from(&target), "reason": "OCI went quiet"})
+    );
+    let quoted = StackOutcome::new("s", "applied", Ended::Ok, "Error:\u{1b}[2J boom".into());
+    assert_eq!(quoted.text(false), "Error:\\u{1b}[2J boom");
 }

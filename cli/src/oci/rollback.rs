@@ -4,12 +4,11 @@
 //! for the rollback and says how it ended.
 
 use super::jobs::{create_rollback, jobs_until, last_good_of, unavailable, wait};
-use super::report::{JobJson, outcome, rollback_end};
+use super::report::{StackOutcome, rollback_end};
 use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
 use pipeguard_oci::client::{CallError, ResourceManager};
-use serde_json::json;
 
 #[derive(Args)]
 pub struct RollbackArgs {
@@ -89,27 +88,24 @@ pub async fn run(
                 .map_err(|why| Problem::Failed(format!("{why} before its latest: nothing to roll back to")))?
         }
     };
-    let say =
-        |ended: Ended, text: String, fields: serde_json::Value| outcome(json, stack, ended, text, fields);
     if args.dry_run {
-        return say(
-            Ended::Ok,
-            format!(
-                "dry run: would roll stack {stack} back to apply job {} (created {})",
-                target.id, target.created
-            ),
-            json!({"outcome": "dry_run", "target": JobJson::from(&target)}),
+        let message = format!(
+            "dry run: would roll stack {stack} back to apply job {} (created {})",
+            target.id, target.created
         );
+        return StackOutcome::new(stack, "dry_run", Ended::Ok, message)
+            .target(&target)
+            .say(json);
     }
     let rollback = create_rollback(resource_manager, stack, &target.id).await?;
     let end = rollback_end(wait(resource_manager, rollback).await, stack);
-    say(
-        end.ended,
-        format!(
-            "rollback job {} of stack {stack} to apply job {}: {}",
-            end.job.id, target.id, end.how
-        ),
-        json!({"outcome": end.outcome, "target": JobJson::from(&target), "rollback": JobJson::from(&end.job),
-               "reason": end.reason}),
-    )
+    let message = format!(
+        "rollback job {} of stack {stack} to apply job {}: {}",
+        end.job.id, target.id, end.how
+    );
+    StackOutcome::new(stack, end.outcome, end.ended, message)
+        .target(&target)
+        .rollback(&end.job)
+        .reason(end.reason)
+        .say(json)
 }

@@ -5,12 +5,13 @@
 
 use super::jobs::jobs_until;
 use super::report::JobJson;
+use crate::output::{Report, emit};
 use crate::{Ended, Problem};
 use clap::Args;
-use pipeguard_core::stack::{last_good_apply, last_rollback};
+use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
 use pipeguard_core::text::printable;
 use pipeguard_oci::client::ResourceManager;
-use serde_json::json;
+use serde::Serialize;
 
 /// The recent jobs shown.
 const RECENT: usize = 10;
@@ -27,42 +28,60 @@ pub async fn run(resource_manager: &ResourceManager, args: StatusArgs, json: boo
         last_good_apply(jobs, None).is_settled() && last_rollback(jobs).is_some()
     })
     .await?;
-    let (good, rollback) = (last_good_apply(&jobs, None).target(), last_rollback(&jobs));
-    if json {
-        println!(
-            "{}",
-            crate::output::json_line(&json!({
-                "stack": args.stack,
-                "recent_jobs": jobs.iter().take(RECENT).map(JobJson::from).collect::<Vec<_>>(),
-                "last_good_apply": good.map(JobJson::from),
-                "last_rollback": rollback.map(JobJson::from),
-            }))
-        );
-    } else {
-        println!("stack {}", args.stack);
-        println!("recent jobs (newest first):");
-        if jobs.is_empty() {
-            println!("  none");
+    emit(&StackStatus::of(&args.stack, &jobs), json)?;
+    Ok(Ended::Ok)
+}
+
+/// What `oci status` answers: the stack's recent jobs, newest first, its last good apply and its
+/// last rollback.
+#[derive(Serialize)]
+pub(crate) struct StackStatus<'a> {
+    stack: &'a str,
+    recent_jobs: Vec<JobJson<'a>>,
+    last_good_apply: Option<JobJson<'a>>,
+    last_rollback: Option<JobJson<'a>>,
+}
+
+impl<'a> StackStatus<'a> {
+    /// Of `stack`, from its `jobs` read so far, newest first.
+    pub(crate) fn of(stack: &'a str, jobs: &'a [StackJob]) -> Self {
+        Self {
+            stack,
+            recent_jobs: jobs.iter().take(RECENT).map(JobJson::from).collect(),
+            last_good_apply: last_good_apply(jobs, None).target().map(JobJson::from),
+            last_rollback: last_rollback(jobs).map(JobJson::from),
         }
-        for job in jobs.iter().take(RECENT) {
+    }
+}
+
+impl Report for StackStatus<'_> {
+    fn text(&self, _colour: bool) -> String {
+        let mut lines = vec![
+            format!("stack {}", self.stack),
+            "recent jobs (newest first):".into(),
+        ];
+        if self.recent_jobs.is_empty() {
+            lines.push("  none".into());
+        }
+        for job in &self.recent_jobs {
             // What Resource Manager answered, escaped: no terminal escape gets through.
             let line = format!("  {}  {} {} {}", job.created, job.operation, job.state, job.id);
-            println!("{}", printable(&line));
+            lines.push(printable(&line).into_owned());
         }
-        println!(
+        lines.push(format!(
             "last good apply: {}",
-            good.map_or_else(
+            self.last_good_apply.as_ref().map_or_else(
                 || "none".to_owned(),
                 |job| printable(&format!("{} ({})", job.id, job.created)).into_owned()
             )
-        );
-        println!(
+        ));
+        lines.push(format!(
             "last rollback:   {}",
-            rollback.map_or_else(
+            self.last_rollback.as_ref().map_or_else(
                 || "none".to_owned(),
                 |job| printable(&format!("{} ({}, {})", job.id, job.state, job.created)).into_owned()
             )
-        );
+        ));
+        lines.join("\n")
     }
-    Ok(Ended::Ok)
 }

@@ -420,7 +420,7 @@ async fn rollback_picks_the_newest_good_execution_or_the_one_named() {
             "pipeline infra has no stage Deploy (its stages: Source, Apply)",
         ),
         (&["rollback", "infra", "Source"], "source stage"),
-        (&["rollback", "nope", "Apply"], "unknown pipeline nope"),
+        (&["rollback", "nope", "Apply"], "unknown pipeline: nope"),
         (
             &["rollback", "infra", "Apply", "--to", &broken],
             "did not succeed in stage Apply",
