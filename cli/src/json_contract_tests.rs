@@ -12,7 +12,7 @@ use crate::rollback::RollbackReport;
 use crate::status::{FrozenBy, HeldByEvent, Holds, Row, StatusReport, Unreadable};
 use crate::{Cli, Ended};
 use clap::CommandFactory;
-use pipeguard_core::freeze::{Coverage, Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
+use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use pipeguard_core::gate::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
 use pipeguard_core::hold::HeldBy;
@@ -23,6 +23,7 @@ use pipeguard_core::pipeline::{
 use pipeguard_core::retry::RetryVerdict;
 use pipeguard_core::rollback::{Plan, RollbackVerdict};
 use pipeguard_core::schedule::Closed;
+use pipeguard_core::selection::PipelineSelection;
 use pipeguard_core::stack::{JobFailure, JobOperation, JobState, StackJob};
 use serde::Serialize;
 use serde_json::Value;
@@ -266,7 +267,7 @@ fn active_freeze() -> Freeze {
         reason: "INC-4211: checkout errors".into(),
         since: NOW - 6400,
         until: None,
-        coverage: Coverage::Prefix("prod-".into()),
+        coverage: PipelineSelection::Prefix("prod-".into()),
         unfrozen: None,
     }
 }
@@ -278,7 +279,7 @@ fn ended_freeze() -> Freeze {
         reason: "release day".into(),
         since: NOW - 86_400,
         until: Some(NOW - 14_400),
-        coverage: Coverage::Pipelines(vec!["web-app".into(), "api".into()]),
+        coverage: PipelineSelection::Names(vec!["web-app".into(), "api".into()]),
         unfrozen: Some(Unfrozen {
             at: NOW - 43_200,
             by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
@@ -290,7 +291,7 @@ fn unreadable_item(unfrozen: Option<Unfrozen>) -> UnreadableFreeze {
     UnreadableFreeze {
         key: "INC-7".into(),
         why: "since is missing".into(),
-        coverage: Coverage::Everything,
+        coverage: PipelineSelection::Everything,
         unfrozen,
     }
 }
