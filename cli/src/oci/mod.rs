@@ -12,6 +12,7 @@ mod status;
 use crate::{Ended, Problem};
 use clap::{Args, Subcommand};
 use jobs::unavailable;
+use pipeguard_aws::Environment;
 use pipeguard_oci::client::{self, ResourceManager};
 use pipeguard_oci::config::ConfigError;
 use pipeguard_oci::credentials::{self, Wanted};
@@ -57,11 +58,6 @@ enum OciCommand {
     Status(status::StatusArgs),
 }
 
-/// The environment: the OCI CLI's variables and the resource principal's; a blank one is unset.
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
-}
-
 /// A warning about the credentials (a file others may read), on standard error.
 fn warn(warning: &str) {
     eprintln!("pipeguard: {warning}");
@@ -85,11 +81,13 @@ pub async fn run(
         profile,
         region_given: region.is_some(),
     };
-    let identity = credentials::identity(wanted, env, warn).map_err(usage)?;
-    let signer = credentials::signer(&identity, env, warn).map_err(usage)?;
+    // The OCI CLI's variables and the resource principal's, read once; a blank one is unset.
+    let env = Environment::of_process();
+    let identity = credentials::identity(wanted, env.lookup(), warn).map_err(usage)?;
+    let signer = credentials::signer(&identity, env.lookup(), warn).map_err(usage)?;
     let renewed = identity.is_renewed().then(|| identity.clone());
-    let endpoint = args.endpoint.or_else(|| env("OCI_CLI_ENDPOINT"));
-    let region = region.or_else(|| env("OCI_CLI_REGION")).or(identity.region);
+    let endpoint = args.endpoint.or_else(|| env.get("OCI_CLI_ENDPOINT"));
+    let region = region.or_else(|| env.get("OCI_CLI_REGION")).or(identity.region);
     let endpoint = match (endpoint, region) {
         (Some(endpoint), _) => client::endpoint_given(&endpoint),
         (None, Some(region)) => client::region_endpoint(&region).map_err(usage)?,
@@ -102,7 +100,7 @@ pub async fn run(
     let mut resource_manager = ResourceManager::new(endpoint, signer, deadline).map_err(unavailable)?;
     if let Some(principal) = renewed {
         resource_manager = resource_manager.renewing(move || {
-            credentials::signer(&principal, env, warn)
+            credentials::signer(&principal, env.lookup(), warn)
                 .inspect_err(|error| {
                     eprintln!("pipeguard: the resource principal could not be read again: {error}")
                 })

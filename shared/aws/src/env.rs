@@ -46,7 +46,7 @@ impl Environment {
     }
 
     /// `get` as the core's settings readers take it.
-    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + Copy + '_ {
         |name| self.get(name)
     }
 }

@@ -241,9 +241,9 @@ fn api_key(
     })
 }
 
-/// The resource principal the environment (`lookup`) provides, version 2.2.
+/// The resource principal the environment (`lookup`, blank values already dropped) provides,
+/// version 2.2.
 pub(crate) fn resource_principal(lookup: impl Fn(&str) -> Option<String>) -> Result<Identity, ConfigError> {
-    let lookup = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
     match lookup("OCI_RESOURCE_PRINCIPAL_VERSION").as_deref() {
         Some("2.2") => {}
         Some(other) => {
