@@ -5,9 +5,9 @@
 
 use crate::env::Environment;
 use crate::fan_out::all_at_once;
-use crate::table::{Table, number, retained_until, text};
+use crate::table::{Table, TableCallError, number, retained_until, text};
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
 use pipeguard_core::hold::HeldBy;
@@ -27,66 +27,51 @@ pub enum Recorded {
     Outdated,
 }
 
+/// How the event store names itself in errors.
+const STORE: &str = "the AWS Health event store";
+
 /// A call to the event store that failed.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{operation} on the AWS Health event store (table {table}) failed: {}",
-    DisplayErrorContext(cause)
-)]
-pub struct StoreError {
-    /// The operation called.
-    pub operation: &'static str,
-    /// The table.
-    pub table: String,
-    /// What the SDK answered, typed for matching. The message gives it with its chain, so it is
-    /// not also the error's `source()`, which would print it twice.
-    pub cause: Box<aws_sdk_dynamodb::Error>,
-}
+pub type StoreError = TableCallError;
 
 /// The AWS Health event store.
 #[derive(Debug, Clone)]
 pub struct EventStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    table: Table,
 }
 
 impl EventStore {
     /// The store in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     /// The store in the table `HEALTH_EVENTS_TABLE` names, if any.
     pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
-        Table::from_env(config, env).map(|table| Self::new(table.client, table.name))
+        Table::from_env(config, env).map(|table| Self { table })
     }
 
     /// The table's name.
     pub fn table(&self) -> &str {
-        &self.table
+        &self.table.name
     }
 
     fn error<E>(&self, operation: &'static str, error: E) -> StoreError
     where
         aws_sdk_dynamodb::Error: From<E>,
     {
-        StoreError {
-            operation,
-            table: self.table.clone(),
-            cause: Box::new(aws_sdk_dynamodb::Error::from(error)),
-        }
+        self.table.call_failed(STORE, operation, error)
     }
 
     /// Records one update, unless the store already has it or a newer one. `own_account` is
     /// the stack's: its events keep the key items had before the store knew accounts.
     pub async fn record(&self, record: &HealthRecord, own_account: &str) -> Result<Recorded, StoreError> {
         let sent = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item(record, own_account)))
             .condition_expression(ONLY_NEWER)
             .expression_attribute_names("#arn", "arn")
@@ -115,9 +100,10 @@ impl EventStore {
     ) -> Result<Vec<HealthEvent>, StoreError> {
         let queries = regions.iter().map(|region| {
             let request = self
+                .table
                 .client
                 .query()
-                .table_name(&self.table)
+                .table_name(&self.table.name)
                 .key_condition_expression("#region = :region")
                 .expression_attribute_names("#region", "region")
                 .expression_attribute_values(":region", text(region))
@@ -149,9 +135,10 @@ impl EventStore {
     ) -> Result<Option<EventStatus>, StoreError> {
         let key = store_key(&held.arn, held.account.as_deref(), own_account);
         let output = self
+            .table
             .client
             .get_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .key("region", text(&held.region))
             .key("arn", text(&key))
             .consistent_read(true)

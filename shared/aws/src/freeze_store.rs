@@ -7,9 +7,9 @@
 //! which blocks until it is ended by hand.
 
 use crate::env::Environment;
-use crate::table::{Table, number, retained_until, text};
+use crate::table::{Table, TableCallError, number, retained_until, text};
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::freeze::{
     Attribute, Freeze, FreezesUnread, Item, RecordedFreezes, Unfrozen, UnreadableFreeze,
@@ -21,22 +21,15 @@ use std::time::Duration;
 /// The partition key of every freeze: not a region, so the event store's queries never see one.
 pub const FREEZES_PARTITION: &str = "pipeguard#freezes";
 
+/// How the freezes name themselves in errors.
+const STORE: &str = "the freezes";
+
 /// A call about freezes that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FreezeStoreError {
     /// DynamoDB answered with an error.
-    #[error(
-        "{operation} on the freezes (table {table}) failed: {}",
-        DisplayErrorContext(cause)
-    )]
-    Call {
-        /// The operation called.
-        operation: &'static str,
-        /// The table.
-        table: String,
-        /// What the SDK answered.
-        cause: Box<aws_sdk_dynamodb::Error>,
-    },
+    #[error(transparent)]
+    Call(TableCallError),
     /// A freeze with this id exists already (two people freezing in the same instant).
     #[error("a freeze with id {0} exists already")]
     IdTaken(String),
@@ -48,47 +41,42 @@ pub enum FreezeStoreError {
 /// The freezes in the stack's table.
 #[derive(Debug, Clone)]
 pub struct FreezeStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    table: Table,
 }
 
 impl FreezeStore {
     /// The freezes in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
-            client,
-            table: table.into(),
+            table: Table::new(client, table),
         }
     }
 
     /// The freezes in the table `HEALTH_EVENTS_TABLE` names, if any.
     pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
-        Table::from_env(config, env).map(|table| Self::new(table.client, table.name))
+        Table::from_env(config, env).map(|table| Self { table })
     }
 
     /// The table's name.
     pub fn table(&self) -> &str {
-        &self.table
+        &self.table.name
     }
 
     fn error<E>(&self, operation: &'static str, error: E) -> FreezeStoreError
     where
         aws_sdk_dynamodb::Error: From<E>,
     {
-        FreezeStoreError::Call {
-            operation,
-            table: self.table.clone(),
-            cause: Box::new(aws_sdk_dynamodb::Error::from(error)),
-        }
+        FreezeStoreError::Call(self.table.call_failed(STORE, operation, error))
     }
 
     /// Every freeze recorded, active or ended (every page), and every item that does not read as
     /// one (each logged).
     pub async fn all(&self) -> Result<RecordedFreezes, FreezeStoreError> {
         let mut pages = self
+            .table
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .key_condition_expression("#region = :partition")
             .expression_attribute_names("#region", "region")
             .expression_attribute_values(":partition", text(FREEZES_PARTITION))
@@ -106,7 +94,7 @@ impl FreezeStore {
             .iter()
             .filter(|unreadable| unreadable.is_active())
         {
-            tracing::warn!(table = %self.table, key = %unreadable.key, why = %unreadable.why, "a freeze's item does not read: it holds every pipeline it might cover until it is ended by hand");
+            tracing::warn!(table = %self.table.name, key = %unreadable.key, why = %unreadable.why, "a freeze's item does not read: it holds every pipeline it might cover until it is ended by hand");
         }
         Ok(recorded)
     }
@@ -118,7 +106,7 @@ impl FreezeStore {
             Ok(read) => read.map_err(|error| FreezesUnread(error.to_string())),
             Err(_) => Err(FreezesUnread(format!(
                 "Query on the freezes (table {}) did not answer within {} s",
-                self.table,
+                self.table.name,
                 budget.as_secs()
             ))),
         }
@@ -127,9 +115,10 @@ impl FreezeStore {
     /// Records a new freeze, only if no freeze has its id.
     pub async fn create(&self, freeze: &Freeze) -> Result<(), FreezeStoreError> {
         let sent = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item(freeze)))
             .condition_expression("attribute_not_exists(#arn)")
             .expression_attribute_names("#arn", "arn")
@@ -153,9 +142,10 @@ impl FreezeStore {
             ..freeze.clone()
         };
         let sent = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .set_item(Some(item(&ended)))
             .condition_expression("attribute_exists(#arn) AND attribute_not_exists(unfrozen_at)")
             .expression_attribute_names("#arn", "arn")
@@ -181,9 +171,10 @@ impl FreezeStore {
     ) -> Result<(), FreezeStoreError> {
         let not_active = || FreezeStoreError::NotActive(unreadable.key.clone());
         let read = self
+            .table
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .key_condition_expression("#region = :partition AND #arn = :key")
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#arn", "arn")
@@ -195,9 +186,10 @@ impl FreezeStore {
             .map_err(|error| self.error("Query", error))?;
         let mut item = read.items().first().cloned().ok_or_else(not_active)?;
         let mut put = self
+            .table
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.table.name)
             .expression_attribute_names("#arn", "arn");
         let mut conditions = vec!["attribute_exists(#arn)".to_owned()];
         for (name, placeholder) in [("unfrozen_at", ":unfrozen_at"), ("unfrozen_by", ":unfrozen_by")] {

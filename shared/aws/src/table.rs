@@ -4,6 +4,7 @@
 
 use crate::env::Environment;
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 
@@ -21,14 +22,56 @@ pub struct Table {
     pub name: String,
 }
 
+/// A call to a store of the table that failed: which, on which store and table, and what
+/// DynamoDB said.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{operation} on {store} (table {table}) failed: {}",
+    DisplayErrorContext(cause)
+)]
+pub struct TableCallError {
+    /// The operation called.
+    pub operation: &'static str,
+    /// The store, for people: "the AWS Health event store", "the freezes".
+    pub store: &'static str,
+    /// The table.
+    pub table: String,
+    /// What the SDK answered, typed for matching. The message gives it with its chain, so it is
+    /// not also the error's `source()`, which would print it twice.
+    pub cause: Box<aws_sdk_dynamodb::Error>,
+}
+
 impl Table {
+    /// The table `name`, through `client`.
+    pub fn new(client: aws_sdk_dynamodb::Client, name: impl Into<String>) -> Self {
+        Self {
+            client,
+            name: name.into(),
+        }
+    }
+
     /// The table named by `HEALTH_EVENTS_TABLE`, if any.
     pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
         let name = env.get(EVENT_STORE_VARIABLE)?;
-        Some(Self {
-            client: aws_sdk_dynamodb::Client::new(config),
-            name: name.trim().to_owned(),
-        })
+        Some(Self::new(aws_sdk_dynamodb::Client::new(config), name.trim()))
+    }
+
+    /// `operation` on `store` failed with `error`.
+    pub(crate) fn call_failed<E>(
+        &self,
+        store: &'static str,
+        operation: &'static str,
+        error: E,
+    ) -> TableCallError
+    where
+        aws_sdk_dynamodb::Error: From<E>,
+    {
+        TableCallError {
+            operation,
+            store,
+            table: self.name.clone(),
+            cause: Box::new(aws_sdk_dynamodb::Error::from(error)),
+        }
     }
 }
 
