@@ -4,7 +4,8 @@
 use crate::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
-    CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, PipelineCallError, TrustRoots,
+    CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, PipelineCallError, Table,
+    TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
@@ -98,7 +99,7 @@ impl Aws {
 
     /// The freezes in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.
     pub fn freeze_store(&self, table: Option<String>) -> Option<FreezeStore> {
-        FreezeStore::from_env(&self.config, &self.env(table))
+        Table::from_env(&self.config, &self.env(table)).map(FreezeStore::in_table)
     }
 
     /// Tells stage-retry that freeze `id` ended, so that it resumes the stages it held now: the
@@ -127,6 +128,7 @@ impl Aws {
     /// Where AWS Health is asked: the API, and the event store when `table` (or
     /// `HEALTH_EVENTS_TABLE`) names one.
     pub async fn health_sources(&self, table: Option<String>) -> HealthSources {
-        HealthSources::from_env(&self.config, &self.env(table)).await
+        let env = self.env(table);
+        HealthSources::from_env(&self.config, &env, Table::from_env(&self.config, &env)).await
     }
 }

@@ -25,11 +25,9 @@ pub trait Report: Serialize {
 /// Prints a command's answer: one line of JSON when `json`, else its text and its problems.
 pub fn emit(report: &impl Report, json: bool) -> Result<(), Problem> {
     if json {
-        // Through a `Value`, whose keys are sorted: every answer's keys come in one order,
-        // whatever the order of its fields.
         let value = serde_json::to_value(report)
             .map_err(|error| Problem::Failed(format!("the answer could not be written as JSON: {error}")))?;
-        println!("{}", json_line(&value));
+        println!("{}", json_line(&sorted(value)));
         return Ok(());
     }
     let text = report.text(colour_enabled());
@@ -40,6 +38,26 @@ pub fn emit(report: &impl Report, json: bool) -> Result<(), Problem> {
         eprintln!("pipeguard: {}", printable(problem));
     }
     Ok(())
+}
+
+/// `value` with every object's keys in alphabetical order, so that every answer's keys come in
+/// one order whatever the order of its fields, and whichever map serde_json was built with (a
+/// crate of the same build may turn on its `preserve_order`, which keeps insertion order).
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(String, Value)> = object.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// `value` as one line of JSON with no control character in it, for every JSON answer.

@@ -47,3 +47,28 @@ fn text_from_outside_reaches_the_terminal_with_its_control_characters_escaped() 
     let json = json_line(&serde_json::json!({"reason": "a\u{1b}[2J\u{9b}31m\u{7f}"}));
     assert!(!json.chars().any(char::is_control), "{json:?}");
 }
+
+#[test]
+fn every_answers_keys_come_in_alphabetical_order_at_every_depth() {
+    #[derive(serde::Serialize)]
+    struct Inner {
+        zone: u8,
+        area: u8,
+    }
+    #[derive(serde::Serialize)]
+    struct Answer {
+        verdict: &'static str,
+        blockers: Vec<Inner>,
+        at: Inner,
+    }
+    let answer = Answer {
+        verdict: "hold",
+        blockers: vec![Inner { zone: 1, area: 2 }],
+        at: Inner { zone: 3, area: 4 },
+    };
+    let value = serde_json::to_value(&answer).unwrap();
+    assert_eq!(
+        json_line(&sorted(value)),
+        r#"{"at":{"area":4,"zone":3},"blockers":[{"area":2,"zone":1}],"verdict":"hold"}"#
+    );
+}

@@ -165,6 +165,22 @@ pub struct FrozenBy {
     pub unreadable: Option<String>,
 }
 
+impl FrozenBy {
+    /// The freeze `id` that holds a stage of `pipeline`, as the freezes read (None: they could
+    /// not be): whether it still holds at `now`, and why its item does not read, when it does not.
+    pub fn of(id: &str, freezes: Option<&RecordedFreezes>, pipeline: &str, now: i64) -> Self {
+        Self {
+            freeze: id.to_owned(),
+            active: freezes.map(|freezes| freezes.holding_by_id(id, pipeline, now).is_some()),
+            unreadable: freezes
+                .into_iter()
+                .flat_map(|freezes| &freezes.unreadable)
+                .find(|unreadable| unreadable.key == id)
+                .map(|unreadable| unreadable.why.clone()),
+        }
+    }
+}
+
 /// An AWS name (a status) as AWS writes it.
 fn aws_name<S: Serializer>(name: &impl std::fmt::Display, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(name)
@@ -247,17 +263,7 @@ async fn read(
             holds.held_by.push(HeldByEvent::of(held, open));
         }
         for id in &hold.freezes {
-            let active = freezes.map(|freezes| freezes.holding_by_id(id, pipeline, now).is_some());
-            let unreadable = freezes
-                .into_iter()
-                .flat_map(|freezes| &freezes.unreadable)
-                .find(|unreadable| unreadable.key == *id)
-                .map(|unreadable| unreadable.why.clone());
-            holds.frozen_by.push(FrozenBy {
-                freeze: id.clone(),
-                active,
-                unreadable,
-            });
+            holds.frozen_by.push(FrozenBy::of(id, freezes, pipeline, now));
         }
         holds.window_opens_at = holds.window_opens_at.max(hold.opens_at);
     }

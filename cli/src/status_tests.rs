@@ -190,3 +190,49 @@ fn a_stage_held_by_a_freeze_whose_item_does_not_read_says_why() {
         "{table}"
     );
 }
+
+#[test]
+fn a_freeze_holding_a_stage_says_whether_it_still_holds_and_why_its_item_does_not_read() {
+    use pipeguard_core::freeze::{RecordedFreezes, Unfrozen, UnreadableFreeze};
+    use pipeguard_core::selection::PipelineSelection;
+    let unreadable = |key: &str, coverage: PipelineSelection, unfrozen: Option<Unfrozen>| UnreadableFreeze {
+        key: key.into(),
+        why: "since is missing".into(),
+        coverage,
+        unfrozen,
+    };
+    let ended = Unfrozen {
+        by: "ann".into(),
+        at: 1_000,
+    };
+    let recorded = RecordedFreezes {
+        freezes: vec![],
+        unreadable: vec![
+            unreadable("INC-7", PipelineSelection::Everything, None),
+            unreadable("INC-8", PipelineSelection::Everything, Some(ended)),
+            unreadable("INC-9", PipelineSelection::Prefix("api-".into()), None),
+        ],
+    };
+    let of = |id: &str| FrozenBy::of(id, Some(&recorded), "web-app", 2_000);
+    let frozen = |id: &str, active: Option<bool>, unreadable: Option<&str>| FrozenBy {
+        freeze: id.into(),
+        active,
+        unreadable: unreadable.map(str::to_owned),
+    };
+    assert_eq!(of("INC-7"), frozen("INC-7", Some(true), Some("since is missing")));
+    assert_eq!(
+        of("INC-8"),
+        frozen("INC-8", Some(false), Some("since is missing"))
+    );
+    assert_eq!(
+        of("INC-9"),
+        frozen("INC-9", Some(false), Some("since is missing")),
+        "not web-app's"
+    );
+    assert_eq!(of("frz-gone"), frozen("frz-gone", Some(false), None));
+    assert_eq!(
+        FrozenBy::of("INC-7", None, "web-app", 2_000),
+        frozen("INC-7", None, None),
+        "the freezes could not be read"
+    );
+}

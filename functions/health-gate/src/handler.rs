@@ -5,7 +5,7 @@
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, ReportError, Reported, SdkConfig,
+    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, ReportError, Reported, SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
@@ -62,11 +62,13 @@ impl Function for Gate {
     async fn from_env(config: &SdkConfig, env: &Environment) -> Self {
         let defaults =
             pipeguard_aws::lambda::settings_at_cold_start("gate", GateDefaults::from_env(env.lookup()));
+        // One table, one client: the event store and the freezes share it.
+        let table = Table::from_env(config, env);
         Self {
             defaults,
             codepipeline: CodePipeline::from_config(config),
-            health: HealthSources::from_env(config, env).await,
-            freezes: FreezeStore::from_env(config, env),
+            health: HealthSources::from_env(config, env, table.clone()).await,
+            freezes: table.map(FreezeStore::in_table),
             notifier: Notifier::from_env(config, env),
         }
     }

@@ -5,7 +5,7 @@ use crate::invocation::Invocation;
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
-use pipeguard_aws::{CodePipeline, Environment, FreezeStore, HealthSources, Notifier, SdkConfig};
+use pipeguard_aws::{CodePipeline, Environment, FreezeStore, HealthSources, Notifier, SdkConfig, Table};
 use pipeguard_core::config::SettingError;
 use pipeguard_core::retry::{Release, RetryPolicies};
 use pipeguard_core::trigger::{ChangeLevel, ChangeState, Trigger, parse_invocation};
@@ -37,12 +37,14 @@ impl Function for Retrier {
                 "GATE_FUNCTIONS is not set: no hold marker is taken for the gate's, so no stage is held or resumed (the template sets it)"
             );
         }
+        // One table, one client: the event store and the freezes share it.
+        let table = Table::from_env(config, env);
         Self {
             policies,
             codepipeline: CodePipeline::from_config(config),
             notifier: Notifier::from_env(config, env),
-            health: HealthSources::from_env(config, env).await,
-            freezes: FreezeStore::from_env(config, env),
+            health: HealthSources::from_env(config, env, table.clone()).await,
+            freezes: table.map(FreezeStore::in_table),
         }
     }
 

@@ -22,7 +22,7 @@ impl Environment {
         )
     }
 
-    /// An environment of the given variables (tests, and the command line's own settings).
+    /// An environment of the given variables (the process's, or a test's).
     pub fn from_pairs<N: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (N, V)>) -> Self {
         let variables = pairs
             .into_iter()

@@ -3,10 +3,8 @@
 //! so duplicates, backup-region copies and late deliveries change nothing. Reads are strongly
 //! consistent: once an update is recorded, every later read sees it.
 
-use crate::env::Environment;
 use crate::fan_out::all_at_once;
 use crate::table::{Table, TableCallError, number, retained_until, text};
-use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
@@ -30,8 +28,11 @@ pub enum Recorded {
 /// How the event store names itself in errors.
 const STORE: &str = "the AWS Health event store";
 
-/// A call to the event store that failed.
-pub type StoreError = TableCallError;
+/// A call to the event store that failed: its own type, so that a failed call on the freezes is
+/// never taken for one on the event store.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StoreError(pub TableCallError);
 
 /// The AWS Health event store.
 #[derive(Debug, Clone)]
@@ -47,9 +48,9 @@ impl EventStore {
         }
     }
 
-    /// The store in the table `HEALTH_EVENTS_TABLE` names, if any.
-    pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
-        Table::from_env(config, env).map(|table| Self { table })
+    /// The store in `table`, sharing its client.
+    pub fn in_table(table: Table) -> Self {
+        Self { table }
     }
 
     /// The table's name.
@@ -61,7 +62,7 @@ impl EventStore {
     where
         aws_sdk_dynamodb::Error: From<E>,
     {
-        self.table.call_failed(STORE, operation, error)
+        StoreError(self.table.call_failed(STORE, operation, error))
     }
 
     /// Records one update, unless the store already has it or a newer one. `own_account` is

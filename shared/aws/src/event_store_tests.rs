@@ -206,7 +206,7 @@ async fn a_put_that_fails_otherwise_is_an_error_naming_put_item_and_the_table() 
         .record(&update(EventStatus::Open, None), OWN)
         .await
         .unwrap_err();
-    assert_eq!((error.operation, error.table.as_str()), ("PutItem", TABLE));
+    assert_eq!((error.0.operation, error.0.table.as_str()), ("PutItem", TABLE));
     let message = error.to_string();
     assert!(
         message.starts_with(&format!(
@@ -331,7 +331,7 @@ async fn a_query_that_fails_in_one_region_is_an_error_naming_query_and_the_table
         .events_in(&["us-east-1".to_owned(), "eu-west-1".to_owned()], OWN)
         .await
         .unwrap_err();
-    assert_eq!((error.operation, error.table.as_str()), ("Query", TABLE));
+    assert_eq!((error.0.operation, error.0.table.as_str()), ("Query", TABLE));
     assert!(
         error.to_string().contains("Requested resource not found"),
         "{error}"
@@ -395,7 +395,7 @@ async fn a_failed_get_item_is_an_error_naming_get_item_and_the_table() {
         account: None,
     };
     let error = store.status_of(&held, OWN).await.unwrap_err();
-    assert_eq!((error.operation, error.table.as_str()), ("GetItem", TABLE));
+    assert_eq!((error.0.operation, error.0.table.as_str()), ("GetItem", TABLE));
     assert!(
         error.to_string().contains("Requested resource not found"),
         "{error}"

@@ -6,9 +6,7 @@
 //! that does not read as a freeze is never dropped: the core reads it as an unreadable freeze,
 //! which blocks until it is ended by hand.
 
-use crate::env::Environment;
 use crate::table::{Table, TableCallError, number, retained_until, text};
-use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::freeze::{
@@ -52,9 +50,9 @@ impl FreezeStore {
         }
     }
 
-    /// The freezes in the table `HEALTH_EVENTS_TABLE` names, if any.
-    pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
-        Table::from_env(config, env).map(|table| Self { table })
+    /// The freezes in `table`, sharing its client.
+    pub fn in_table(table: Table) -> Self {
+        Self { table }
     }
 
     /// The table's name.

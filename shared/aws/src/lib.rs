@@ -30,3 +30,4 @@ pub use http::TrustRoots;
 pub use sns::{Notifier, NotifyError};
 pub use sources::HealthSources;
 pub use sts::{CallerAccountError, CallerIdentity, caller_identity};
+pub use table::{Table, TableCallError};

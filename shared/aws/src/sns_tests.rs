@@ -83,3 +83,14 @@ async fn a_throttled_notice_is_sent_again_and_one_whose_fate_is_unknown_is_not()
         assert_eq!(rule.num_calls(), calls);
     }
 }
+
+#[test]
+fn a_blank_topic_in_the_environment_is_no_topic() {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let env = |topic: &str| Environment::from_pairs([("NOTIFY_TOPIC_ARN", topic)]);
+    assert!(!Notifier::from_env(&config, &env(" \t")).is_enabled());
+    assert!(Notifier::from_env(&config, &env("arn:aws:sns:us-east-1:123456789012:pipeguard")).is_enabled());
+}

@@ -5,6 +5,7 @@
 use crate::env::Environment;
 use crate::event_store::EventStore;
 use crate::health::HealthApi;
+use crate::table::Table;
 use aws_config::SdkConfig;
 use pipeguard_core::gate::{self, GatePolicy};
 use pipeguard_core::health::{
@@ -66,11 +67,12 @@ impl HealthSources {
         }
     }
 
-    /// The AWS Health API and, when `HEALTH_EVENTS_TABLE` names one, the event store.
-    pub async fn from_env(config: &SdkConfig, env: &Environment) -> Self {
+    /// The AWS Health API as configured and, in `table` (the one `HEALTH_EVENTS_TABLE` names),
+    /// the event store.
+    pub async fn from_env(config: &SdkConfig, env: &Environment, table: Option<Table>) -> Self {
         Self::new(
             HealthApi::from_env(config, env).await,
-            EventStore::from_env(config, env),
+            table.map(EventStore::in_table),
         )
     }
 

@@ -30,8 +30,9 @@ pub struct Wanted {
     pub region_given: bool,
 }
 
-/// Who signs, as `wanted` and the environment (`lookup`) say; `warn` is told of a config file
-/// others may read or write.
+/// Who signs, as `wanted` and the environment (`lookup`, a blank variable already left out, as
+/// the command line's `Environment` gives it) say; `warn` is told of a config file others may
+/// read or write.
 pub fn identity(
     wanted: Wanted,
     lookup: impl Fn(&str) -> Option<String> + Copy,
@@ -78,8 +79,9 @@ pub fn identity(
     }
 }
 
-/// The signer of `identity`; a key that cannot sign is an error that says which key, and where
-/// its passphrase is set. `warn` is told of a key file others may read or write.
+/// The signer of `identity`, with what `lookup` (blanks left out, as for `identity`) gives; a
+/// key that cannot sign is an error that says which key, and where its passphrase is set.
+/// `warn` is told of a key file others may read or write.
 pub fn signer(
     identity: &Identity,
     lookup: impl Fn(&str) -> Option<String>,

@@ -430,9 +430,11 @@ proptest! {
             Ok(runtime) => runtime,
             Err(error) => return Err(TestCaseError::fail(error.to_string())),
         };
-        let sources = runtime.block_on(pipeguard_aws::HealthSources::from_env(&config, &env));
+        let stack_table = pipeguard_aws::Table::from_env(&config, &env);
+        let freezes = stack_table.clone().map(pipeguard_aws::FreezeStore::in_table);
+        let sources = runtime.block_on(pipeguard_aws::HealthSources::from_env(&config, &env, stack_table));
         let table = table.filter(|table| !table.trim().is_empty()).map(|table| table.trim().to_owned());
         prop_assert_eq!(sources.store().map(|store| store.table().to_owned()), table.clone());
-        prop_assert_eq!(pipeguard_aws::FreezeStore::from_env(&config, &env).map(|store| store.table().to_owned()), table);
+        prop_assert_eq!(freezes.map(|store| store.table().to_owned()), table);
     }
 }
