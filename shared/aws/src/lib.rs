@@ -2,23 +2,25 @@
 //! decisions of `pipeguard_core`. One module per service or store (`codepipeline`, `health` and
 //! the `sources` that choose between it and the `event_store`, the `freeze_store`, `sns`, `sts`),
 //! what they share (`http`, `retry`, `fan_out`, `table`), the process's `env`ironment read once,
-//! the Lambda invocation (`lambda`), the `metrics` and the `clock`.
+//! the Lambda invocation (`lambda`), the `metrics` and the `clock`. Each service's and store's
+//! types are used from the crate's root (`pipeguard_aws::CodePipeline`); the modules used by
+//! path are `http`, `lambda`, `metrics` and `clock`.
 
 pub mod clock;
-pub mod codepipeline;
-pub mod env;
-pub mod event_store;
+mod codepipeline;
+mod env;
+mod event_store;
 mod fan_out;
-pub mod freeze_store;
-pub mod health;
+mod freeze_store;
+mod health;
 pub mod http;
 pub mod lambda;
 pub mod metrics;
 mod retry;
-pub mod sns;
-pub mod sources;
-pub mod sts;
-pub mod table;
+mod sns;
+mod sources;
+mod sts;
+mod table;
 
 pub use aws_config::SdkConfig;
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};

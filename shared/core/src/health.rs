@@ -1,5 +1,5 @@
 //! AWS Health events as plain data, and why AWS Health could not be asked. The shell's
-//! `pipeguard_aws::HealthSources` asks the API (`pipeguard_aws::health`) and the event store.
+//! `pipeguard_aws::HealthSources` asks the API (`HealthApi`) and the event store.
 
 use crate::names::{aws_names, closed_names};
 use serde::de::Error as _;

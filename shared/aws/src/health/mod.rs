@@ -8,7 +8,7 @@ mod filters;
 mod organization;
 
 pub use endpoint::HealthEndpoint;
-pub use filters::filters_for;
+pub(crate) use filters::filters_for;
 
 use crate::env::Environment;
 use account::events_from;
