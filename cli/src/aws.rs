@@ -1,7 +1,7 @@
 //! The AWS side of the command line: one configuration from the standard chain (with `--region`
 //! and `--profile`), the clients built from it, and the pipelines a command is about.
 
-use crate::Problem;
+use crate::ended::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
     CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, PipelineCallError, Table,

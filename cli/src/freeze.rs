@@ -7,8 +7,9 @@
 //! why, and `unfreeze` ends it by its key like any freeze.
 
 use crate::aws::Aws;
+use crate::ended::{Ended, Problem};
 use crate::output::{Report, Tone, emit, paint};
-use crate::{Ended, Problem, Selection};
+use crate::selection::Selection;
 use clap::Args;
 use pipeguard_aws::{FreezeStore, FreezeStoreError, new_freeze_id};
 use pipeguard_core::freeze::{Freeze, FreezeRequest, RecordedFreezes, Unfrozen, UnreadableFreeze};

@@ -2,9 +2,9 @@
 //! parsing and decision, for CI systems other than CodePipeline.
 
 use crate::aws::Aws;
+use crate::ended::{Ended, Problem};
 use crate::freeze::{FreezeJson, UnreadableJson};
 use crate::output::{Report, Tone, emit, paint};
-use crate::{Ended, Problem};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
 use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations, SourceChoice};

@@ -4,13 +4,14 @@
 //! among them). A field added, renamed, dropped or retyped without the docs fails here, and so
 //! does a command without examples.
 
+use crate::Cli;
+use crate::ended::Ended;
 use crate::freeze::{FreezeListing, FreezeReport, UnfreezeReport};
 use crate::health::HealthReport;
 use crate::oci::{StackOutcome, StackStatus};
 use crate::retry::RetryReport;
 use crate::rollback::RollbackReport;
 use crate::status::{FrozenBy, HeldByEvent, Holds, Row, StatusReport, Unreadable};
-use crate::{Cli, Ended};
 use clap::CommandFactory;
 use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use pipeguard_core::gate::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};

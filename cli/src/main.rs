@@ -5,6 +5,7 @@
 //! into the exit code.
 
 mod aws;
+mod ended;
 mod freeze;
 mod health;
 #[cfg(test)]
@@ -13,11 +14,11 @@ mod oci;
 mod output;
 mod retry;
 mod rollback;
+mod selection;
 mod status;
 
-use clap::{Args, Parser, Subcommand};
-use pipeguard_aws::PipelineCallError;
-use pipeguard_core::selection::PipelineSelection;
+use clap::{Parser, Subcommand};
+use ended::{Ended, Problem};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -70,82 +71,6 @@ enum AwsCommand {
     Unfreeze(freeze::UnfreezeArgs),
     /// The active freezes (--all: and those ended in the last 30 days).
     Freezes(freeze::FreezesArgs),
-}
-
-/// Which pipelines: a name prefix, or names; all of them when neither is given.
-#[derive(Args)]
-struct Selection {
-    /// Only pipelines whose names start with this
-    #[arg(long, conflicts_with = "pipelines")]
-    prefix: Option<String>,
-    /// Pipelines by name
-    pipelines: Vec<String>,
-}
-
-impl From<Selection> for PipelineSelection {
-    fn from(selection: Selection) -> Self {
-        Self::of(selection.pipelines, selection.prefix)
-    }
-}
-
-/// How a command ended, as the process's exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// Done; for `health`, the deploy may go ahead.
-    Ok = 0,
-    /// `health`: blocked. Other commands: some AWS calls failed.
-    Failed = 1,
-    /// Bad usage or configuration: a bad flag, bad JSON, an unknown pipeline or stage, no
-    /// credentials.
-    Usage = 2,
-    /// `health`: AWS Health or the freezes could not be read, and the policy fails closed.
-    /// `oci`: OCI could not be reached, or refused the credentials.
-    Unavailable = 3,
-}
-
-/// In JSON answers (`exit_code`), the number the process exits with.
-impl serde::Serialize for Ended {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u8(*self as u8)
-    }
-}
-
-/// What stopped a command, said once by `main`.
-#[derive(Debug, thiserror::Error)]
-pub enum Problem {
-    /// The command was asked for something that cannot be: a bad flag or setting, an unknown
-    /// stage or execution, no credentials.
-    #[error("{0}")]
-    Usage(String),
-    /// Pipelines named that this account and region do not have: said alike by every command.
-    #[error("unknown pipeline: {}", .0.join(", "))]
-    UnknownPipelines(Vec<String>),
-    /// A CodePipeline call failed.
-    #[error(transparent)]
-    Call(#[from] PipelineCallError),
-    /// The command could not do what it was asked, and says why.
-    #[error("{0}")]
-    Failed(String),
-    /// The service could not be reached, or refused the credentials.
-    #[error("{0}")]
-    Unavailable(String),
-}
-
-impl Problem {
-    /// The exit code that says this problem.
-    fn ended(&self) -> Ended {
-        match self {
-            Self::Usage(_) | Self::UnknownPipelines(_) => Ended::Usage,
-            Self::Call(_) | Self::Failed(_) => Ended::Failed,
-            Self::Unavailable(_) => Ended::Unavailable,
-        }
-    }
-}
-
-impl From<pipeguard_core::config::SettingError> for Problem {
-    fn from(error: pipeguard_core::config::SettingError) -> Self {
-        Self::Usage(error.to_string())
-    }
 }
 
 #[tokio::main(flavor = "current_thread")]

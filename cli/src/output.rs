@@ -4,7 +4,7 @@
 //! outside (AWS, the table, events) never with a control character in it
 //! (`pipeguard_core::text`).
 
-use crate::Problem;
+use crate::ended::Problem;
 use pipeguard_core::text::{json_printable, printable};
 use serde::Serialize;
 use serde_json::Value;

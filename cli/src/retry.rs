@@ -4,8 +4,9 @@
 //! nothing the first run did: those stages are running, or were retried already.
 
 use crate::aws::Aws;
+use crate::ended::{Ended, Problem};
 use crate::output::{Report, emit};
-use crate::{Ended, Problem, Selection};
+use crate::selection::Selection;
 use clap::{Args, ValueEnum};
 use pipeguard_aws::PipelineCallError;
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};

@@ -4,8 +4,8 @@
 //! that execution, if it is one CodePipeline can return the stage to.
 
 use crate::aws::Aws;
+use crate::ended::{Ended, Problem};
 use crate::output::{Report, emit};
-use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::pipeline::{ExecutionSummary, ExecutionType, StageStatus};
 use pipeguard_core::rollback::{self, LastGood, Plan, RollbackVerdict};

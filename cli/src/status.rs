@@ -4,8 +4,9 @@
 //! opens), and its last rollback.
 
 use crate::aws::Aws;
+use crate::ended::{Ended, Problem};
 use crate::output::{Report, Tone, emit, table, wants_table};
-use crate::{Ended, Problem, Selection};
+use crate::selection::Selection;
 use clap::Args;
 use pipeguard_aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::RecordedFreezes;

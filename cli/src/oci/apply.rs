@@ -8,7 +8,7 @@
 
 use super::jobs::{Waited, create_apply, create_rollback, last_good, wait};
 use super::report::{RollbackEnd, StackOutcome, rollback_end};
-use crate::{Ended, Problem};
+use crate::ended::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobState, StackJob, not_qualifying};
 use pipeguard_oci::client::ResourceManager;

@@ -3,7 +3,7 @@
 //! rule), an apply or a rollback created, a job waited for; and what a call that failed means for
 //! the command (`unavailable`).
 
-use crate::Problem;
+use crate::ended::Problem;
 use pipeguard_core::rollback::LastGood;
 use pipeguard_core::stack::{StackJob, last_good_apply};
 use pipeguard_oci::client::{Answer, CallError, ResourceManager};

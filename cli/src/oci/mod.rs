@@ -9,7 +9,7 @@ mod report;
 mod rollback;
 mod status;
 
-use crate::{Ended, Problem};
+use crate::ended::{Ended, Problem};
 use clap::{Args, Subcommand};
 use jobs::unavailable;
 use pipeguard_aws::Environment;

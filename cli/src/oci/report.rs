@@ -3,8 +3,8 @@
 //! in it (`JobJson`); and how a rollback job ended, said alike by `apply` and `rollback`.
 
 use super::jobs::Waited;
+use crate::ended::{Ended, Problem};
 use crate::output::{Report, emit};
-use crate::{Ended, Problem};
 use pipeguard_core::stack::{JobState, StackJob};
 use pipeguard_core::text::printable_lines;
 use serde::Serialize;

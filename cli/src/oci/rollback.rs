@@ -5,7 +5,7 @@
 
 use super::jobs::{create_rollback, jobs_until, last_good_of, unavailable, wait};
 use super::report::{StackOutcome, rollback_end};
-use crate::{Ended, Problem};
+use crate::ended::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{JobOperation, JobState, StackJob, last_good_apply};
 use pipeguard_oci::client::{CallError, ResourceManager};

@@ -5,8 +5,8 @@
 
 use super::jobs::jobs_until;
 use super::report::JobJson;
+use crate::ended::{Ended, Problem};
 use crate::output::{Report, emit};
-use crate::{Ended, Problem};
 use clap::Args;
 use pipeguard_core::stack::{StackJob, last_good_apply, last_rollback};
 use pipeguard_core::text::printable;
