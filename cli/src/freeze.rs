@@ -13,6 +13,7 @@ use crate::selection::Selection;
 use clap::Args;
 use pipeguard_aws::{FreezeStore, FreezeStoreError, new_freeze_id};
 use pipeguard_core::freeze::{Freeze, FreezeRequest, RecordedFreezes, Unfrozen, UnreadableFreeze};
+use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::schedule::describe_time;
 use pipeguard_core::selection::PipelineSelection;
 use pipeguard_core::text::printable;
@@ -69,9 +70,9 @@ pub struct FreezesArgs {
 
 fn store(aws: &Aws, table: TableArg) -> Result<FreezeStore, Problem> {
     aws.freeze_store(table.events_table).ok_or_else(|| {
-        Problem::Usage(
-            "no table to keep freezes in: pass --events-table (the stack's HealthEventsTableName output) or set HEALTH_EVENTS_TABLE".into(),
-        )
+        Problem::Usage(format!(
+            "no table to keep freezes in: pass --events-table (the stack's HealthEventsTableName output) or set {EVENT_STORE_VARIABLE}"
+        ))
     })
 }
 
