@@ -478,6 +478,16 @@ async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_
         })
         .await;
     assert_eq!(local.execution(&waiting)["status"], "InProgress");
+    // stage-retry holds the one that failed until the window opens: a sweep before resumes nothing.
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
+    local.sweep();
+    local
+        .invoked("stage-retry", 2, "a sweep before the window opens")
+        .await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+    assert_eq!(local.execution(&too_far)["status"], "Failed");
 
     // The window opens: the held deploy goes ahead, and the sweep resumes the one that failed.
     local.clock_ahead(2 * 3600 + 60);
@@ -489,11 +499,14 @@ async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_
         .and_then(|minutes| minutes.parse().ok())
         .unwrap_or_default();
     assert!((119..=125).contains(&held_minutes), "{gate:#}");
-    local
-        .invoked("stage-retry", 1, "stage-retry to see the failure")
-        .await;
     local.sweep();
     local.reaches(&too_far, "Succeeded", TIMEOUT).await;
+    local.invoked("stage-retry", 3, "the sweep").await;
+    assert_eq!(
+        local.calls("codepipeline", "RetryStageExecution", None),
+        1,
+        "the failed stage resumed once, by the sweep"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
