@@ -133,9 +133,14 @@ fn health_api(events: &[(&'static str, EventStatusCode)]) -> HealthApi {
         }
         output.build()
     });
+    health_api_answering(&describe)
+}
+
+/// A Health API whose DescribeEvents answers as `describe` does.
+fn health_api_answering(describe: &Rule) -> HealthApi {
     HealthApi::new(vec![HealthEndpoint {
         name: "health".into(),
-        client: mock_client!(aws_sdk_health, RuleMode::MatchAny, [&describe]),
+        client: mock_client!(aws_sdk_health, RuleMode::MatchAny, [describe]),
     }])
 }
 
@@ -302,11 +307,30 @@ async fn a_configuration_error_is_never_retried() {
 #[tokio::test]
 async fn a_stage_the_gate_failed_is_not_retried_while_its_event_is_open() {
     let (state, retry) = (state("JobFailed", &blocked_message(), 0), retry_call());
-    retrier(&[&state, &retry], &[], &[])
-        .on_invocation(stage_failed("Deploy"))
-        .await
-        .unwrap();
-    assert_eq!(retry.num_calls(), 0);
+    let open = mock!(aws_sdk_health::Client::describe_events)
+        .match_requests(|request| {
+            request
+                .filter()
+                .is_some_and(|filter| filter.event_arns() == [ARN])
+        })
+        .then_output(|| {
+            DescribeEventsOutput::builder()
+                .events(
+                    Event::builder()
+                        .arn(ARN)
+                        .status_code(EventStatusCode::Open)
+                        .build(),
+                )
+                .build()
+        });
+    let mut retrier = retrier(&[&state, &retry], &[], &[]);
+    retrier.health = HealthSources::new(health_api_answering(&open), None);
+    retrier.on_invocation(stage_failed("Deploy")).await.unwrap();
+    assert_eq!(
+        (open.num_calls(), retry.num_calls()),
+        (1, 0),
+        "asked whether its event closed, told it is open, and held"
+    );
 }
 
 #[tokio::test]

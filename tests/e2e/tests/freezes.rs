@@ -329,6 +329,108 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
     assert!(!stdout.contains("INC-4211"), "ended already: {stdout}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfreeze_all_ends_every_active_freeze_and_a_freeze_that_ended_is_said_so_not_ended_again() {
+    let local = local().await;
+    local.gated_pipeline("web", "", &["succeed"]);
+    let table = ["--events-table", EVENT_STORE];
+    let by_time = local.freeze(&["--reason", "change freeze", "--for", "30m"]).await;
+    local.clock_ahead(31 * 60);
+    let by_hand = local.freeze(&["--reason", "INC-1: over"]).await;
+    let (code, _, stderr) = local
+        .cli(&[&["unfreeze", &by_hand][..], &table].concat(), &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let web = local.freeze(&["--reason", "INC-2", "web"]).await;
+    let everything = local.freeze(&["--reason", "INC-3"]).await;
+    let announced_before = local.calls("events", "PutEvents", None);
+
+    for ended in [&by_time, &by_hand] {
+        let (code, _, stderr) = local.cli(&[&["unfreeze", ended][..], &table].concat(), &[]).await;
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!("freeze {ended} already ended at")),
+            "{stderr}"
+        );
+    }
+    let (code, stdout, stderr) = local
+        .cli(&[&["--json", "unfreeze", "--all"][..], &table].concat(), &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).unwrap();
+    let mut ended: Vec<&str> = answer["unfrozen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|freeze| freeze["id"].as_str())
+        .collect();
+    ended.sort_unstable();
+    let mut expected = [web.as_str(), everything.as_str()];
+    expected.sort_unstable();
+    assert_eq!(ended, expected, "{answer:#}");
+    let mut announced: Vec<&str> = answer["resumes_announced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    announced.sort_unstable();
+    assert_eq!(announced, expected, "{answer:#}");
+    assert_eq!(
+        local.calls("events", "PutEvents", None),
+        announced_before + 2,
+        "stage-retry told of the two it ended, nothing more"
+    );
+
+    // A freeze that reached its end is not ended again by hand.
+    let (_, listed, _) = local
+        .cli(&[&["--json", "freezes", "--all"][..], &table].concat(), &[])
+        .await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let freezes = listed.as_array().unwrap();
+    let reached_its_end = freezes.iter().find(|freeze| freeze["id"] == by_time.as_str());
+    assert_eq!(
+        reached_its_end.map(|freeze| &freeze["unfrozen_by"]),
+        Some(&Value::Null),
+        "{listed:#}"
+    );
+    assert!(
+        freezes.iter().all(|freeze| freeze["active"] == false),
+        "{listed:#}"
+    );
+    let (code, stdout, _) = local
+        .cli(&[&["unfreeze", "--all"][..], &table].concat(), &[])
+        .await;
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), "No active freeze to end.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_people_unfreezing_at_once_one_ends_the_freeze_and_the_other_is_told_someone_just_did() {
+    let local = local().await;
+    let id = local.freeze(&["--reason", "INC-4211"]).await;
+    // Both read the freeze active before either write lands.
+    local.fault(json!({"service": "dynamodb", "operation": "PutItem", "kind": "latency", "ms": 3000, "count": 2, "caller": "pipeguard-cli"}));
+    let unfreeze = ["unfreeze", id.as_str(), "--events-table", EVENT_STORE];
+    let (first, second) = tokio::join!(local.cli(&unfreeze, &[]), local.cli(&unfreeze, &[]));
+    let mut answers = [first, second];
+    answers.sort_by_key(|(code, _, _)| *code);
+    let [(won, unfrozen, _), (lost, _, told)] = answers;
+    assert_eq!((won, lost), (0, 1), "{unfrozen}\n{told}");
+    assert!(unfrozen.contains(&format!("UNFROZEN: freeze {id}")), "{unfrozen}");
+    assert!(
+        told.contains(&format!(
+            "no active freeze has id {id}: someone ended it just now"
+        )),
+        "{told}"
+    );
+    assert_eq!(
+        local.calls("events", "PutEvents", None),
+        1,
+        "stage-retry is told once, by whoever ended it"
+    );
+}
+
 /// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.
 fn utc_in(minutes: i64) -> String {
     let now = std::time::SystemTime::now()
@@ -376,6 +478,16 @@ async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_
         })
         .await;
     assert_eq!(local.execution(&waiting)["status"], "InProgress");
+    // stage-retry holds the one that failed until the window opens: a sweep before resumes nothing.
+    local
+        .invoked("stage-retry", 1, "stage-retry to see the failure")
+        .await;
+    local.sweep();
+    local
+        .invoked("stage-retry", 2, "a sweep before the window opens")
+        .await;
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 0);
+    assert_eq!(local.execution(&too_far)["status"], "Failed");
 
     // The window opens: the held deploy goes ahead, and the sweep resumes the one that failed.
     local.clock_ahead(2 * 3600 + 60);
@@ -387,11 +499,14 @@ async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_
         .and_then(|minutes| minutes.parse().ok())
         .unwrap_or_default();
     assert!((119..=125).contains(&held_minutes), "{gate:#}");
-    local
-        .invoked("stage-retry", 1, "stage-retry to see the failure")
-        .await;
     local.sweep();
     local.reaches(&too_far, "Succeeded", TIMEOUT).await;
+    local.invoked("stage-retry", 3, "the sweep").await;
+    assert_eq!(
+        local.calls("codepipeline", "RetryStageExecution", None),
+        1,
+        "the failed stage resumed once, by the sweep"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -387,14 +387,14 @@ mod organization {
 
     #[tokio::test]
     async fn asked_about_one_account_an_account_specific_event_is_that_accounts_without_asking() {
-        let events = mock!(aws_sdk_health::Client::describe_events_for_organization).then_output(|| {
-            DescribeEventsForOrganizationOutput::builder()
-                .events(organization_event(
-                    "arn:specific",
-                    EventScopeCode::AccountSpecific,
-                ))
-                .build()
-        });
+        // Asked of that account alone: the organization's other accounts' events are not its own.
+        let events = organization_answer(
+            &[WORKLOAD],
+            vec![organization_event(
+                "arn:specific",
+                EventScopeCode::AccountSpecific,
+            )],
+        );
         let found = api(&[&events])
             .organization_events(&policy("us-east-1"), &[WORKLOAD])
             .await
