@@ -36,7 +36,7 @@ const ZONES: [&str; 6] = [
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// Text near the grammar: pieces of valid expressions, glued at random.
-fn near_window() -> impl Strategy<Value = String> {
+pub fn near_window() -> impl Strategy<Value = String> {
     let piece = prop::sample::select(vec![
         "Mon",
         "Fri",
@@ -65,7 +65,7 @@ fn near_window() -> impl Strategy<Value = String> {
 }
 
 /// A valid window: some days, a start, a length, a zone.
-fn window() -> impl Strategy<Value = String> {
+pub fn window() -> impl Strategy<Value = String> {
     (
         prop::sample::select(DAYS.to_vec()),
         prop::sample::select(DAYS.to_vec()),
@@ -84,7 +84,7 @@ fn window() -> impl Strategy<Value = String> {
         })
 }
 
-fn blackout() -> impl Strategy<Value = String> {
+pub fn blackout() -> impl Strategy<Value = String> {
     (0i64..800, 0i64..40, prop::sample::select(ZONES.to_vec())).prop_map(|(start, length, zone)| {
         let first =
             chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default() + chrono::Duration::days(start);

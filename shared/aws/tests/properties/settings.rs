@@ -4,17 +4,20 @@
 //! names the variable or field and says why.
 
 use crate::config;
-use crate::json::{arbitrary_json, huge_text, mutated, short_text};
+use crate::json::{Mutated, Step, arbitrary_json, huge_text, mutated, short_text};
+use crate::schedule::{blackout, near_window, window};
 use pipeguard_core::config::{SettingError, env_number};
-use pipeguard_core::gate::{GateDefaults, GatePolicy};
+use pipeguard_core::gate::{GateDefaults, GatePolicy, MAX_ACCOUNTS};
 use pipeguard_core::retry::RetryPolicies;
 use pipeguard_core::rollback::RollbackPolicies;
+use pipeguard_core::schedule::{Blackout, ScheduleError, Window};
 use pipeguard_core::testing::env_of;
 use proptest::prelude::*;
+use proptest::sample::Index;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const GATE_VARIABLES: [&str; 12] = [
+const GATE_VARIABLES: [&str; 14] = [
     "GATE_REGIONS",
     "GATE_SERVICES",
     "GATE_CATEGORIES",
@@ -26,6 +29,8 @@ const GATE_VARIABLES: [&str; 12] = [
     "GATE_BLOCK_WHILE_RUNNING",
     "GATE_HEALTH_SOURCE",
     "GATE_ACCOUNTS",
+    "GATE_WINDOWS",
+    "GATE_BLACKOUTS",
     "HEALTH_EVENTS_TABLE",
 ];
 const RETRY_VARIABLES: [&str; 12] = [
@@ -155,11 +160,71 @@ fn rollback_policies_seed() -> Value {
     })
 }
 
-fn user_parameters_seed() -> Value {
+const SEED_WINDOWS: [&str; 2] = ["Mon-Fri 09:00-17:00 Europe/Berlin", "Sat,Sun 22:00-02:00 UTC"];
+const SEED_BLACKOUTS: [&str; 2] = [
+    "2026-12-20..2027-01-04 Europe/Berlin",
+    "2027-04-01 America/New_York",
+];
+
+/// `count` distinct account ids.
+fn account_ids(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|n| format!("{:012}", 222_233_334_444 + n))
+        .collect()
+}
+
+/// Every field the gate reads from UserParameters, each set, with `accounts` ids.
+fn user_parameters_with(accounts: usize) -> Value {
     json!({"regions": ["us-east-1", "global"], "services": ["EC2", "lambda"], "categories": ["issue", "scheduledChange"],
            "statuses": ["open", "upcoming"], "ignore_event_types": ["AWS_EC2_OPERATIONAL_ISSUE"], "on_block": "wait",
-           "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"], "accounts": ["222233334444", "333344445555"],
-           "health_source": "auto"})
+           "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
+           "accounts": account_ids(accounts), "health_source": "auto", "windows": SEED_WINDOWS, "blackouts": SEED_BLACKOUTS,
+           "ignore_freezes": true})
+}
+
+fn user_parameters_seed() -> Value {
+    user_parameters_with(3)
+}
+
+/// The seed with a few accounts, exactly as many as one query takes, or one more: mutations of
+/// the long lists land in `accounts` most of the time, so the short one carries the rest.
+fn user_parameters_seeds() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => Just(user_parameters_seed()),
+        1 => Just(user_parameters_with(MAX_ACCOUNTS)),
+        1 => Just(user_parameters_with(MAX_ACCOUNTS + 1)),
+    ]
+}
+
+/// A `;`-separated list of schedule expressions as a `GATE_WINDOWS` or `GATE_BLACKOUTS` value:
+/// valid ones, valid ones with a piece cut out or replaced, and text near the grammar.
+fn schedule_setting(expression: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+    let broken = (expression.clone(), any::<Index>(), any::<Index>(), near_window()).prop_map(
+        |(text, from, to, piece)| {
+            let chars: Vec<char> = text.chars().collect();
+            let (from, to) = (from.index(chars.len() + 1), to.index(chars.len() + 1));
+            let (from, to) = (from.min(to), from.max(to));
+            let mut broken: String = chars[..from].iter().collect();
+            broken.push_str(&piece);
+            broken.extend(&chars[to..]);
+            broken
+        },
+    );
+    let item = prop_oneof![4 => expression, 2 => broken, 1 => near_window()];
+    (
+        prop::collection::vec(item, 0..4),
+        prop::sample::select(vec![";", "; ", " ;", ";;", "\n;"]),
+    )
+        .prop_map(|(items, separator)| items.join(separator))
+}
+
+/// How `GATE_WINDOWS` and `GATE_BLACKOUTS` read: the `;`-separated items, blanks dropped.
+fn schedule_items(value: &str) -> Vec<&str> {
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 /// A variable's value; for the per-pipeline policies also the documented shape, broken.
@@ -169,6 +234,12 @@ fn value_for(variable: &'static str) -> BoxedStrategy<String> {
         "ROLLBACK_PIPELINE_POLICIES" => rollback_policies_seed(),
         "ROLLBACK_MESSAGE_PATTERN" => {
             return prop_oneof![setting_value(), "[a-zA-Z0-9(){}\\[\\]*+?|^$.\\\\,:-]{0,40}"].boxed();
+        }
+        "GATE_WINDOWS" => {
+            return prop_oneof![1 => setting_value(), 3 => schedule_setting(window().boxed())].boxed();
+        }
+        "GATE_BLACKOUTS" => {
+            return prop_oneof![1 => setting_value(), 3 => schedule_setting(blackout().boxed())].boxed();
         }
         _ => return setting_value().boxed(),
     };
@@ -187,11 +258,8 @@ fn one_setting(variables: &'static [&'static str]) -> impl Strategy<Value = (&'s
 fn some_settings(
     variables: &'static [&'static str],
 ) -> impl Strategy<Value = BTreeMap<&'static str, String>> {
-    prop::collection::btree_map(
-        prop::sample::select(variables),
-        setting_value(),
-        0..variables.len(),
-    )
+    prop::collection::vec(one_setting(variables), 0..variables.len())
+        .prop_map(|settings| settings.into_iter().collect())
 }
 
 fn environment(pairs: &BTreeMap<&str, String>) -> impl Fn(&str) -> Option<String> + use<> {
@@ -277,6 +345,27 @@ fn check_rollback(policies: &RollbackPolicies) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// An expression as the schedule keeps it: its words, one space apart.
+fn as_kept(expression: &str) -> String {
+    expression.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a mutation changed `field` of a UserParameters object, or something inside it, or
+/// the whole object.
+fn touched_field(mutated: &Mutated, field: &str) -> bool {
+    mutated.touched.iter().any(|path| match path.first() {
+        None => true,
+        Some(Step::Key(key)) => key == field,
+        Some(Step::At(_)) => false,
+    })
+}
+
+/// The UserParameters field an error names (`accounts` for `accounts[3]`), if it names one.
+fn field_named(error: &SettingError) -> Option<&str> {
+    let field = error.setting.strip_prefix("UserParameters field `")?;
+    field.split(['[', '.', '`']).next()
+}
+
 /// The SDK configuration the shell's readers build clients from; no credentials, no calls.
 fn sdk_config() -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
@@ -317,14 +406,43 @@ proptest! {
         }
     }
 
+    /// `GATE_WINDOWS` and `GATE_BLACKOUTS` read as each of their `;`-separated expressions, in
+    /// order, or as an error naming the first that does not read, by its place, and quoting it.
+    #[test]
+    fn a_schedule_setting_is_its_expressions_or_names_the_first_bad_one(
+        (variable, value) in prop::sample::select(vec!["GATE_WINDOWS", "GATE_BLACKOUTS"])
+            .prop_flat_map(|variable| (Just(variable), value_for(variable))),
+    ) {
+        let windows = variable == "GATE_WINDOWS";
+        let parse = |item: &str| -> Result<(), ScheduleError> {
+            if windows { Window::parse(item).map(drop) } else { Blackout::parse(item).map(drop) }
+        };
+        let items = schedule_items(&value);
+        let first_bad = items.iter().enumerate().find_map(|(place, item)| parse(item).err().map(|error| (place, error)));
+        let read = GateDefaults::from_env(env_of(&[("AWS_REGION", "us-east-1"), (variable, value.as_str())]))
+            .and_then(|defaults| defaults.for_action(None));
+        match (read, first_bad) {
+            (Ok(policy), None) => {
+                let kept = if windows { policy.schedule.windows() } else { policy.schedule.blackouts() };
+                let expected: Vec<String> = items.iter().map(|item| as_kept(item)).collect();
+                prop_assert_eq!(kept, expected);
+            }
+            (Err(error), Some((place, bad))) => {
+                prop_assert_eq!(error.setting, format!("environment variable {variable}[{place}]"));
+                prop_assert_eq!(error.reason, bad.to_string());
+            }
+            (read, first_bad) => prop_assert!(false, "{value:?} read as {read:?}; its first bad expression: {first_bad:?}"),
+        }
+    }
+
     /// Any UserParameters: a policy within the limits, or an error naming UserParameters (or
     /// one of its fields) and why.
     #[test]
     fn any_user_parameters_are_a_policy_or_a_named_error(
         user_parameters in prop_oneof![
             setting_value(),
-            mutated(user_parameters_seed()).prop_map(|mutated| mutated.value.to_string()),
-            mutated(user_parameters_seed()).prop_map(|mutated| format!("  {}\n", mutated.value)),
+            user_parameters_seeds().prop_flat_map(mutated).prop_map(|mutated| mutated.value.to_string()),
+            user_parameters_seeds().prop_flat_map(mutated).prop_map(|mutated| format!("  {}\n", mutated.value)),
         ],
         store in any::<bool>(),
     ) {
@@ -342,6 +460,58 @@ proptest! {
             Err(error) => {
                 prop_assert!(error.setting.starts_with("UserParameters"), "{error}");
                 prop_assert!(!error.reason.trim().is_empty(), "{error}");
+            }
+        }
+    }
+
+    /// UserParameters with every field set, as written or mutated: each field no mutation
+    /// touched reads as written (the windows, the blackouts, `ignore_freezes`, the accounts), more
+    /// accounts than one query takes are an error naming `accounts`, and any other error names
+    /// what a mutation changed.
+    #[test]
+    fn user_parameters_read_the_fields_no_mutation_touched(
+        user_parameters in user_parameters_seeds().prop_flat_map(|seed| prop_oneof![
+            1 => Just(Mutated { value: seed.clone(), touched: Vec::new() }),
+            4 => mutated(seed),
+        ]),
+    ) {
+        // The seed's own accounts, when the mutation left them.
+        let accounts = user_parameters.value.get("accounts").and_then(Value::as_array).map_or(0, Vec::len);
+        let too_many = !touched_field(&user_parameters, "accounts") && accounts > MAX_ACCOUNTS;
+        let defaults = GateDefaults::from_env(env_of(&[("AWS_REGION", "us-east-1")]));
+        let defaults = match defaults {
+            Ok(defaults) => defaults,
+            Err(error) => return Err(TestCaseError::fail(error.to_string())),
+        };
+        match defaults.for_action(Some(&user_parameters.value.to_string())) {
+            Ok(policy) => {
+                check_gate_policy(&policy)?;
+                prop_assert!(!too_many, "{} accounts read as {:?}", accounts, policy.accounts);
+                if !touched_field(&user_parameters, "windows") {
+                    prop_assert_eq!(policy.schedule.windows(), SEED_WINDOWS.to_vec());
+                }
+                if !touched_field(&user_parameters, "blackouts") {
+                    prop_assert_eq!(policy.schedule.blackouts(), SEED_BLACKOUTS.to_vec());
+                }
+                if !touched_field(&user_parameters, "ignore_freezes") {
+                    prop_assert!(policy.ignore_freezes, "ignore_freezes lost");
+                }
+                if !touched_field(&user_parameters, "accounts") {
+                    prop_assert_eq!(policy.accounts, account_ids(accounts));
+                }
+            }
+            Err(error) => {
+                prop_assert!(!error.reason.trim().is_empty(), "{error}");
+                match field_named(&error) {
+                    Some(field) => prop_assert!(
+                        touched_field(&user_parameters, field) || (field == "accounts" && too_many),
+                        "{error} names a field no mutation changed"
+                    ),
+                    None => {
+                        prop_assert_eq!(&error.setting, "UserParameters");
+                        prop_assert!(!user_parameters.touched.is_empty(), "the seed as written is refused: {error}");
+                    }
+                }
             }
         }
     }
