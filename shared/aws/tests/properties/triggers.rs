@@ -7,19 +7,28 @@
 use crate::json::{arbitrary_json, mutated, text_at};
 use crate::{config, sample};
 use pipeguard_core::health::{EventStatus, is_account_id, is_region_code};
-use pipeguard_core::trigger::{MAX_SECONDS_AHEAD, RefusalKind, Trigger, parse_invocation};
+use pipeguard_core::trigger::{
+    MAX_SECONDS_AHEAD, RefusalKind, Trigger, UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE, parse_invocation,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 const EVENTBRIDGE: &str = include_str!("../../../../tests/events/eventbridge-action-failed.json");
 const SNS: &str = include_str!("../../../../tests/events/sns-stage-failed.json");
 const HEALTH: &str = include_str!("../../../../tests/events/health-event-closed.json");
+/// What `pipeguard unfreeze` puts on the default bus, as EventBridge delivers it.
+const FREEZE_ENDED: &str = include_str!("../../../../tests/events/freeze-ended.json");
 
 /// The receiving function's clock: after every time in the samples.
 const NOW: i64 = 1_800_000_000;
 
 fn seeds() -> impl Strategy<Value = Value> {
-    prop_oneof![Just(sample(EVENTBRIDGE)), Just(sample(SNS)), Just(sample(HEALTH))]
+    prop_oneof![
+        Just(sample(EVENTBRIDGE)),
+        Just(sample(SNS)),
+        Just(sample(HEALTH)),
+        Just(sample(FREEZE_ENDED)),
+    ]
 }
 
 /// A seed, mutated.
@@ -43,6 +52,7 @@ fn mutated_sns_message() -> impl Strategy<Value = Value> {
         mutated(message).prop_map(|mutated| mutated.value),
         mutated(sample(EVENTBRIDGE)).prop_map(|mutated| mutated.value),
         mutated(sample(HEALTH)).prop_map(|mutated| mutated.value),
+        mutated(sample(FREEZE_ENDED)).prop_map(|mutated| mutated.value),
     ]
     .prop_map(|message| delivered_by_sns(&message))
 }
@@ -111,6 +121,14 @@ fn check_fields(event: &Value, triggers: &[Trigger]) -> Result<(), TestCaseError
                 _ => prop_assert_eq!(record.event.account.as_deref(), envelope_account),
             }
         }
+        [Trigger::Unfrozen { freeze_id }] if event.get("Records").is_none() => {
+            prop_assert_eq!(text_at(event, "/source"), Some(UNFROZEN_SOURCE));
+            prop_assert_eq!(text_at(event, "/detail-type"), Some(UNFROZEN_DETAIL_TYPE));
+            prop_assert_eq!(
+                Some(freeze_id.as_str()),
+                text_at(event, "/detail/freeze_id").map(str::trim)
+            );
+        }
         [Trigger::Pipeline(change)] if event.get("Records").is_none() => {
             prop_assert_eq!(Some(change.pipeline.as_str()), text_at(event, "/detail/pipeline"));
             prop_assert_eq!(
@@ -123,6 +141,15 @@ fn check_fields(event: &Value, triggers: &[Trigger]) -> Result<(), TestCaseError
         _ => {}
     }
     Ok(())
+}
+
+/// A freeze id as `pipeguard freeze` makes it, or any text: padded, blank, odd.
+fn freeze_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "frz-[0-9a-f]{6}",
+        "[ \t]{0,2}[a-z0-9-]{0,12}[ \t\n]{0,2}",
+        crate::json::short_text(),
+    ]
 }
 
 /// A time in the forms AWS Health sends (RFC 1123 and RFC 3339), with the second it names.
@@ -165,6 +192,41 @@ proptest! {
     fn mutated_samples_are_one_trigger_per_record(payload in prop_oneof![mutated_event(), mutated_sns_message()]) {
         let triggers = check_triggers(&payload)?;
         check_fields(&payload, &triggers)?;
+    }
+
+    /// The end of a freeze, whatever its `freeze_id`: an unfreeze of that id, trimmed, or, when
+    /// it is blank, ignored for want of one.
+    #[test]
+    fn a_freeze_ended_event_is_an_unfreeze_of_its_id(id in freeze_id()) {
+        let mut event = sample(FREEZE_ENDED);
+        event["detail"]["freeze_id"] = Value::String(id.clone());
+        match (&check_triggers(&event)?[..], id.trim()) {
+            ([Trigger::Ignored { reason }], "") => prop_assert!(reason.contains("freeze_id"), "{reason}"),
+            ([Trigger::Unfrozen { freeze_id }], id) if !id.is_empty() => prop_assert_eq!(freeze_id.as_str(), id),
+            (other, _) => prop_assert!(false, "{id:?} read as {other:?}"),
+        }
+    }
+
+    /// The end of a freeze, mutated: an unfreeze only while the source, the detail-type and a
+    /// non-blank `freeze_id` text are still there, and of that id; anything else ignored or
+    /// refused with a reason (`check_triggers`), never an unfreeze of another freeze or of none.
+    #[test]
+    fn a_mutated_freeze_ended_event_unfreezes_its_id_or_nothing(event in mutated(sample(FREEZE_ENDED))) {
+        let event = event.value;
+        let triggers = check_triggers(&event)?;
+        let id = text_at(&event, "/detail/freeze_id").map(str::trim).filter(|id| !id.is_empty());
+        let ended = text_at(&event, "/source") == Some(UNFROZEN_SOURCE)
+            && text_at(&event, "/detail-type") == Some(UNFROZEN_DETAIL_TYPE);
+        for trigger in &triggers {
+            match trigger {
+                Trigger::Unfrozen { freeze_id } => {
+                    prop_assert!(ended && event.get("Records").is_none(), "{event} read as {trigger:?}");
+                    prop_assert_eq!(Some(freeze_id.as_str()), id);
+                }
+                Trigger::Ignored { .. } | Trigger::Refused(_) => {}
+                other => prop_assert!(false, "{event} read as {other:?}"),
+            }
+        }
     }
 
     /// A CodePipeline event delivered through SNS reads as the same event delivered by
@@ -269,4 +331,10 @@ fn the_unmutated_samples_are_read() {
             "{triggers:?}"
         );
     }
+    assert_eq!(
+        parse_invocation(&sample(FREEZE_ENDED), NOW),
+        [Trigger::Unfrozen {
+            freeze_id: "frz-7f3a9c".into()
+        }]
+    );
 }
