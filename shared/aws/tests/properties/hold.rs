@@ -11,6 +11,7 @@ use pipeguard_core::hold::{GateActions, GateFunctions, HeldBy, Hold};
 use pipeguard_core::job::{FailureKind, JobResult};
 use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, DeclaredAction, StageSnapshot, StageStatus};
 use pipeguard_core::retry::held_stages;
+use pipeguard_core::schedule::Closed;
 use proptest::prelude::*;
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -33,15 +34,47 @@ fn source() -> impl Strategy<Value = Option<HealthSource>> {
     prop::option::of(prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)])
 }
 
+/// The account an account-specific event concerns: an account id, or any text a marker may say.
+fn account() -> impl Strategy<Value = Option<String>> {
+    prop::option::of(prop_oneof![3 => "[0-9]{12}", 1 => short_text()])
+}
+
 fn held() -> impl Strategy<Value = Vec<HeldBy>> {
     prop::collection::vec(
-        (arn(), region()).prop_map(|(arn, region)| HeldBy {
-            arn,
-            region,
-            account: None,
-        }),
+        (arn(), region(), account()).prop_map(|(arn, region, account)| HeldBy { arn, region, account }),
         1..40,
     )
+}
+
+/// A few freeze ids, as `pipeguard freeze` makes them or any text: few enough that the marker
+/// keeps them all once its events are dropped.
+fn freezes() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(prop_oneof![3 => "[a-z0-9-]{1,40}", 1 => "\\PC{0,20}"], 0..4)
+}
+
+/// When a closed deployment window opens: any second, or one of the next three years.
+fn opens_at() -> impl Strategy<Value = Option<i64>> {
+    prop::option::of(prop_oneof![
+        any::<i64>(),
+        1_796_000_000i64..1_796_000_000 + 3 * 366 * 86_400
+    ])
+}
+
+/// A hold as the gate writes it: events, freezes, a window's opening, the time it began.
+fn hold() -> impl Strategy<Value = Hold> {
+    (
+        held(),
+        source(),
+        freezes(),
+        opens_at(),
+        prop::option::of(any::<i64>()),
+    )
+        .prop_map(|(events, source, freezes, opens_at, since)| Hold {
+            freezes,
+            opens_at,
+            since,
+            ..Hold::new(events, source)
+        })
 }
 
 /// Text a failure message may hold: anything, or pieces of ARNs, markers and cuts run together.
@@ -105,10 +138,15 @@ fn marker_length(hold: &Hold) -> usize {
     serde_json::to_string(hold).map_or(0, |json| PREFIX.len() + 2 + json.chars().count())
 }
 
-/// `read` is `hold` with events dropped from the end, and only as many as the limit needs.
+/// `read` is `hold` with events dropped from the end, and only as many as the limit needs; its
+/// freezes, window opening and the rest kept whole.
 fn check_read_back(hold: &Hold, read: Option<Hold>) -> Result<(), TestCaseError> {
     let Some(read) = read else {
-        // Nothing fitted: even one event is too long for the marker.
+        // Nothing fitted: even one event is too long for the marker, and nothing else holds.
+        prop_assert!(
+            hold.freezes.is_empty() && hold.opens_at.is_none(),
+            "{hold:?} was lost with its freezes or window"
+        );
         prop_assert!(
             marker_length(&kept(hold, 1)) > MAX_MARKER_CHARS,
             "{hold:?} was lost"
@@ -116,7 +154,7 @@ fn check_read_back(hold: &Hold, read: Option<Hold>) -> Result<(), TestCaseError>
         return Ok(());
     };
     let count = read.events.len();
-    prop_assert!(count >= 1 && count <= hold.events.len());
+    prop_assert!(count <= hold.events.len());
     prop_assert_eq!(&read, &kept(hold, count));
     if count < hold.events.len() {
         prop_assert!(
@@ -135,7 +173,7 @@ pub fn health_event(held: &HeldBy) -> HealthEvent {
         category: EventCategory::Issue,
         region: held.region.clone(),
         status: EventStatus::Open,
-        account: None,
+        account: held.account.clone(),
         start_time: Some(1_763_800_000),
     }
 }
@@ -146,13 +184,8 @@ fn action() -> impl Strategy<Value = ActionSnapshot> {
     let more = prop_oneof![0usize..3, any::<usize>(), usize::MAX - 3..=usize::MAX];
     // Written out rather than by `Hold::marker`: the gate only writes holds that left nothing
     // out yet, but a message can say any count.
-    let marker = (held(), source(), more).prop_map(|(events, source, more)| {
-        let hold = Hold {
-            events,
-            source,
-            more,
-            ..Hold::default()
-        };
+    let marker = (hold(), more).prop_map(|(hold, more)| {
+        let hold = Hold { more, ..hold };
         format!("{PREFIX}1 {}", serde_json::to_string(&hold).unwrap_or_default())
     });
     let message = prop_oneof![
@@ -176,10 +209,10 @@ fn action() -> impl Strategy<Value = ActionSnapshot> {
 proptest! {
     #![proptest_config(config())]
 
-    /// A marker read back from a failure message is the hold written, whatever text precedes it.
+    /// A marker read back from a failure message is the hold written (its events' accounts, its
+    /// freezes, its window's opening and when it began), whatever text precedes it.
     #[test]
-    fn a_marker_reads_back_as_the_hold_written(events in held(), source in source(), text in message_text()) {
-        let hold = Hold::new(events, source);
+    fn a_marker_reads_back_as_the_hold_written(hold in hold(), text in message_text()) {
         let marker = hold.marker();
         prop_assert!(marker.chars().count() <= MAX_MARKER_CHARS, "{marker}");
         let result = JobResult::failure_with_trailer(FailureKind::JobFailed, &text, &marker);
@@ -202,13 +235,21 @@ proptest! {
         prop_assert!(read.more_freezes == 0 || read.events.is_empty(), "a freeze dropped before the events");
     }
 
-    /// The gate's own failure for blocking events carries the marker for exactly those events.
+    /// The gate's own failure for blocking events (and a closed window) carries the marker for
+    /// exactly those events, in their accounts, and the window's opening.
     #[test]
-    fn the_gates_failure_names_the_events_that_blocked(events in held(), source in prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)]) {
-        let blockers = events.iter().map(|held| Blocker::HealthEvent(health_event(held))).collect();
+    fn the_gates_failure_names_the_events_that_blocked(
+        events in held(),
+        source in prop_oneof![Just(HealthSource::Api), Just(HealthSource::Events)],
+        window in prop::option::of(opens_at()),
+    ) {
+        let mut blockers: Vec<Blocker> = events.iter().map(|held| Blocker::HealthEvent(health_event(held))).collect();
+        if let Some(opens_at) = window {
+            blockers.push(Blocker::OutsideWindow(Closed { because: "outside the deployment window Mon 09:00-17:00 UTC".into(), opens_at }));
+        }
         let health = HealthCheck::Asked { source, caveat: None };
         let result = gate::render(&GateOutcome::Blocked { blockers, health, at: 1_796_000_000 });
-        let written = Hold { since: Some(1_796_000_000), ..Hold::new(events, Some(source)) };
+        let written = Hold { since: Some(1_796_000_000), opens_at: window.flatten(), ..Hold::new(events, Some(source)) };
         check_read_back(&written, Hold::read(result.text()))?;
     }
 
@@ -226,8 +267,7 @@ proptest! {
 
     /// The last marker wins, whatever comes before it.
     #[test]
-    fn the_last_marker_wins(text in message_text(), events in held(), source in source()) {
-        let hold = Hold::new(events, source);
+    fn the_last_marker_wins(text in message_text(), hold in hold()) {
         let marker = hold.marker();
         let alone = Hold::read(&marker);
         prop_assert!(alone.is_some(), "the marker reads on its own: {}", marker);
