@@ -12,11 +12,14 @@
 //! Each cell runs on its own emulator. The matrix is printed and written to
 //! `results/fault-matrix.md`; README.md shows the latest.
 
+#[path = "fault_matrix/fail_closed.rs"]
+mod fail_closed;
 #[path = "fault_matrix/observed.rs"]
 mod observed;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{Local, action};
+use fail_closed::fail_closed;
 use observed::{attempts, dead_letters, faulted, idle, no_notice_twice, timed_out};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -511,59 +514,6 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
         }
     }
     no_notice_twice(local)
-}
-
-/// How the gate fails closed in `cell`: the job failure type it documents for the cause, and
-/// the words that name the cause (with the table for the store's, the pipeline for the lock's).
-/// A call that does not answer in time is told as such: the lock's check has no budget of its
-/// own, so the gate runs out of time, and AWS Health's budget names no source.
-fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
-    let table = format!("(table {})", e2e::EVENT_STORE);
-    let late = matches!(cell.fault, Fault::Latency | Fault::LateAnswer);
-    match (cell.scenario, cell.operation) {
-        // The lock on `cleanup` could not be checked in time.
-        (Scenario::GateClear, "ListPipelineExecutions") if late => (
-            "SystemUnavailable",
-            vec![
-                "health-gate ran out of time after".to_owned(),
-                "waiting for AWS; the deployment is blocked".to_owned(),
-            ],
-        ),
-        // The lock on `cleanup` could not be checked.
-        (Scenario::GateClear, "ListPipelineExecutions") => (
-            "SystemUnavailable",
-            vec!["could not check whether pipeline `cleanup` is running".to_owned()],
-        ),
-        // AWS Health, asked from the event store, did not answer in time.
-        (Scenario::GateFromStore, _) if late => (
-            "SystemUnavailable",
-            vec![
-                "AWS Health could not be asked, so the deployment is blocked".to_owned(),
-                "AWS Health: timed out".to_owned(),
-            ],
-        ),
-        // AWS Health, asked from the event store, could not be asked.
-        (Scenario::GateFromStore, _) => (
-            "SystemUnavailable",
-            vec![
-                "AWS Health could not be asked, so the deployment is blocked".to_owned(),
-                format!("event store {}", e2e::EVENT_STORE),
-            ],
-        ),
-        // The freezes could not be read.
-        (Scenario::GateFrozen | Scenario::GateFrozenByHand, _) => (
-            "SystemUnavailable",
-            vec![
-                "The freezes could not be read, so the deployment is blocked".to_owned(),
-                table,
-            ],
-        ),
-        // AWS Health (the account's view or the organization's) could not be asked.
-        _ => (
-            "SystemUnavailable",
-            vec!["AWS Health could not be asked, so the deployment is blocked".to_owned()],
-        ),
-    }
 }
 
 async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
