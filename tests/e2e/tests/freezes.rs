@@ -67,11 +67,7 @@ async fn a_freeze_holds_what_it_covers_and_an_unfreeze_releases_them_at_once() {
             "JobFailed"
         );
     }
-    let (code, listed, _) = local
-        .cli(&["--json", "freezes", "--events-table", EVENT_STORE], &[])
-        .await;
-    assert_eq!(code, 0);
-    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let listed = listed_freezes(&local, &[]).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed:#}");
     assert_eq!(listed[0]["covers"], "pipelines starting with prod-");
     let (code, status, _) = local
@@ -255,11 +251,7 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
         listed.contains("- UNREADABLE: unreadable freeze INC-4211: the reason must be one line"),
         "{listed}"
     );
-    let (code, listed, _) = local
-        .cli(&["--json", "freezes", "--events-table", EVENT_STORE], &[])
-        .await;
-    assert_eq!(code, 0);
-    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let listed = listed_freezes(&local, &[]).await;
     assert_eq!(listed[0]["id"], "INC-4211", "{listed:#}");
     assert_eq!(listed[0]["active"], true);
     assert!(
@@ -300,13 +292,7 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
     assert_eq!(code, 2);
     assert!(stderr.contains("freeze INC-4211 already ended at"), "{stderr}");
     // What was written stays, with who ended it and when: the record.
-    let (_, listed, _) = local
-        .cli(
-            &["--json", "freezes", "--all", "--events-table", EVENT_STORE],
-            &[],
-        )
-        .await;
-    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let listed = listed_freezes(&local, &["--all"]).await;
     assert_eq!(listed[0]["unfrozen_by"], CLI_CALLER, "{listed:#}");
     assert!(
         listed[0]["unreadable"]
@@ -383,10 +369,7 @@ async fn unfreeze_all_ends_every_active_freeze_and_a_freeze_that_ended_is_said_s
     );
 
     // A freeze that reached its end is not ended again by hand.
-    let (_, listed, _) = local
-        .cli(&[&["--json", "freezes", "--all"][..], &table].concat(), &[])
-        .await;
-    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let listed = listed_freezes(&local, &["--all"]).await;
     let freezes = listed.as_array().unwrap();
     let reached_its_end = freezes.iter().find(|freeze| freeze["id"] == by_time.as_str());
     assert_eq!(
@@ -432,6 +415,14 @@ async fn of_two_people_unfreezing_at_once_one_ends_the_freeze_and_the_other_is_t
 }
 
 /// `HH:MM` of the machine's UTC time `minutes` from now, for a daily window.
+/// `pipeguard --json freezes` of the stack's table (with `flags`), which must succeed.
+async fn listed_freezes(local: &Local, flags: &[&str]) -> Value {
+    let args = [&["--json", "freezes", "--events-table", EVENT_STORE][..], flags].concat();
+    let (code, listed, stderr) = local.cli(&args, &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&listed).unwrap()
+}
+
 fn utc_in(minutes: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
