@@ -11,12 +11,13 @@ use crate::health::HealthReport;
 use crate::oci::{StackOutcome, StackStatus};
 use crate::retry::RetryReport;
 use crate::rollback::RollbackReport;
-use crate::status::{FrozenBy, HeldByEvent, Holds, Row, StatusReport, Unreadable};
+use crate::status::{Holds, Row, StatusReport, Unreadable};
 use clap::CommandFactory;
 use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use pipeguard_core::gate::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
-use pipeguard_core::hold::HeldBy;
+use pipeguard_core::hold::{HeldBy, Hold};
+use pipeguard_core::holder::{self, FreezesKnown, Known};
 use pipeguard_core::pipeline::{
     ActionSnapshot, ActionStatus, ExecutionStatus, ExecutionSummary, ExecutionType, RetryMode,
     RunningExecution, StageSnapshot, StageStatus,
@@ -323,6 +324,33 @@ fn status() -> Vec<Value> {
         region: "us-east-1".into(),
         account: account.map(str::to_owned),
     };
+    let hold = Hold {
+        events: vec![
+            held(
+                "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_7f3a",
+                None,
+            ),
+            held(
+                "arn:aws:health:us-east-1:444455556666:event/RDS/AWS_RDS_MAINTENANCE_SCHEDULED/AWS_RDS_MAINTENANCE_SCHEDULED_2b1c",
+                Some("444455556666"),
+            ),
+        ],
+        freezes: vec!["frz-1796030000-4f2a".into(), "INC-7".into()],
+        opens_at: Some(NOW + 79_200),
+        ..Hold::default()
+    };
+    let recorded = RecordedFreezes {
+        freezes: vec![active_freeze()],
+        unreadable: vec![unreadable_item(None)],
+    };
+    let known = Known {
+        // No answer for the second event: its `open` is null.
+        events_closed: Ok(&[false]),
+        release: None,
+        freezes: FreezesKnown::Read(&recorded),
+    };
+    let mut web_holds = Holds::default();
+    web_holds.add(&holder::holders_now(&hold, &known, "web-app", NOW));
     let web = Row::of(
         "web-app",
         &failed_gate,
@@ -333,37 +361,7 @@ fn status() -> Vec<Value> {
             None,
         )],
         2,
-        Holds {
-            held_by: vec![
-                HeldByEvent::of(
-                    &held(
-                        "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_7f3a",
-                        None,
-                    ),
-                    Some(true),
-                ),
-                HeldByEvent::of(
-                    &held(
-                        "arn:aws:health:us-east-1:444455556666:event/RDS/AWS_RDS_MAINTENANCE_SCHEDULED/AWS_RDS_MAINTENANCE_SCHEDULED_2b1c",
-                        Some("444455556666"),
-                    ),
-                    None,
-                ),
-            ],
-            frozen_by: vec![
-                FrozenBy {
-                    freeze: "frz-1796030000-4f2a".into(),
-                    active: Some(true),
-                    unreadable: None,
-                },
-                FrozenBy {
-                    freeze: "INC-7".into(),
-                    active: Some(true),
-                    unreadable: Some("since is missing".into()),
-                },
-            ],
-            window_opens_at: Some(NOW + 79_200),
-        },
+        web_holds,
     );
     let infra = Row::of(
         "infra",

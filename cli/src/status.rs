@@ -10,10 +10,9 @@ use crate::selection::Selection;
 use clap::Args;
 use pipeguard_aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::RecordedFreezes;
-use pipeguard_core::hold::HeldBy;
+use pipeguard_core::holder::{self, Detail, FreezesKnown, Holder, HolderState, Holding, Known};
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
-use pipeguard_core::schedule::describe_time;
 use pipeguard_core::text::printable;
 use serde::{Serialize, Serializer};
 
@@ -122,20 +121,64 @@ struct LastRollback {
     target: Option<String>,
 }
 
-/// What holds a pipeline's failed stage.
+/// What holds a pipeline's failed stage: every holder with what is known of it (`holders`,
+/// rendered once, by the core), and the same by kind in the fields older readers know.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Holds {
     /// The AWS Health events.
-    pub held_by: Vec<HeldByEvent>,
+    held_by: Vec<HeldByEvent>,
     /// The freezes.
-    pub frozen_by: Vec<FrozenBy>,
+    frozen_by: Vec<FrozenBy>,
     /// When the deployment schedule that holds it opens.
-    pub window_opens_at: Option<i64>,
+    window_opens_at: Option<i64>,
+    /// Everything that holds it, of every kind.
+    holders: Vec<HolderView>,
+}
+
+impl Holds {
+    /// Adds what holds one held stage.
+    pub fn add(&mut self, states: &[HolderState]) {
+        for state in states {
+            let holds = match state.holding {
+                Holding::Yes => Some(true),
+                Holding::No => Some(false),
+                Holding::Unknown(_) => None,
+            };
+            match &state.holder {
+                Holder::HealthEvent(event) => self.held_by.push(HeldByEvent {
+                    event_arn: event.arn.clone(),
+                    account: event.account.clone(),
+                    open: holds,
+                }),
+                Holder::Freeze(id) => self.frozen_by.push(FrozenBy {
+                    freeze: id.clone(),
+                    active: holds,
+                    unreadable: match &state.detail {
+                        Some(Detail::Unreadable(why)) => Some(why.clone()),
+                        _ => None,
+                    },
+                }),
+                // Only when the freezes could not be read: then only `holders` can name them.
+                Holder::OtherFreezes(_) => {}
+                Holder::Schedule(opens_at) => {
+                    self.window_opens_at = self.window_opens_at.max(Some(*opens_at))
+                }
+            }
+            self.holders.push(HolderView {
+                kind: state.holder.kind().name(),
+                id: state.holder.id(),
+                account: state.holder.account().map(str::to_owned),
+                holds,
+                until: state.until,
+                description: state.describe(),
+            });
+        }
+    }
 }
 
 /// An AWS Health event that holds the stage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HeldByEvent {
+struct HeldByEvent {
     event_arn: String,
     /// The account an account-specific event concerns; none for a public event.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -144,42 +187,34 @@ pub struct HeldByEvent {
     open: Option<bool>,
 }
 
-impl HeldByEvent {
-    pub fn of(held: &HeldBy, open: Option<bool>) -> Self {
-        Self {
-            event_arn: held.arn.clone(),
-            account: held.account.clone(),
-            open,
-        }
-    }
-}
-
 /// A freeze that holds the stage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FrozenBy {
+struct FrozenBy {
     /// Its id (or an unreadable item's key).
-    pub freeze: String,
+    freeze: String,
     /// Whether it is still active; None: the freezes could not be read.
-    pub active: Option<bool>,
+    active: Option<bool>,
     /// Why its item does not read as a freeze, when it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unreadable: Option<String>,
+    unreadable: Option<String>,
 }
 
-impl FrozenBy {
-    /// The freeze `id` that holds a stage of `pipeline`, as the freezes read (None: they could
-    /// not be): whether it still holds at `now`, and why its item does not read, when it does not.
-    pub fn of(id: &str, freezes: Option<&RecordedFreezes>, pipeline: &str, now: i64) -> Self {
-        Self {
-            freeze: id.to_owned(),
-            active: freezes.map(|freezes| freezes.holding_by_id(id, pipeline, now).is_some()),
-            unreadable: freezes
-                .into_iter()
-                .flat_map(|freezes| &freezes.unreadable)
-                .find(|unreadable| unreadable.key == id)
-                .map(|unreadable| unreadable.why.clone()),
-        }
-    }
+/// One thing that holds the stage, of any kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct HolderView {
+    /// `health_event`, `freeze` or `schedule`.
+    kind: &'static str,
+    /// An event's ARN, a freeze's id, `schedule`.
+    id: String,
+    /// The account an account-specific event concerns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    /// Whether it still holds; None: it could not be told.
+    holds: Option<bool>,
+    /// When it ends by itself, when known.
+    until: Option<i64>,
+    /// It and its state, as people read it.
+    description: String,
 }
 
 /// An AWS name (a status) as AWS writes it.
@@ -255,18 +290,16 @@ async fn read(
     let now = pipeguard_aws::clock::unix_seconds();
     let mut holds = Holds::default();
     for (_, hold) in retry::held_stages(&stages, None, &gates) {
-        let closed = sources.closed(&hold, own_account).await.ok();
-        for (index, held) in hold.events.iter().enumerate() {
-            let open = closed
-                .as_ref()
-                .and_then(|closed| closed.get(index))
-                .map(|closed| !closed);
-            holds.held_by.push(HeldByEvent::of(held, open));
-        }
-        for id in &hold.freezes {
-            holds.frozen_by.push(FrozenBy::of(id, freezes, pipeline, now));
-        }
-        holds.window_opens_at = holds.window_opens_at.max(hold.opens_at);
+        let closed = sources.closed(&hold, own_account).await;
+        let known = Known {
+            events_closed: closed.as_deref().map_err(|_| "AWS Health could not be asked"),
+            release: None,
+            freezes: freezes.map_or(
+                FreezesKnown::Unreadable("the freezes could not be read"),
+                FreezesKnown::Read,
+            ),
+        };
+        holds.add(&holder::holders_now(&hold, &known, pipeline, now));
     }
     Ok(Row::of(
         pipeline,
@@ -375,35 +408,11 @@ fn render_table(rows: &[Row], colour: bool) -> String {
             let retries = row.retries.map_or("-".to_owned(), |Retries { used, allowed }| {
                 format!("{used}/{allowed}")
             });
-            let state = |still: &Option<bool>, yes: &'static str, no: &'static str| match still {
-                Some(true) => yes,
-                Some(false) => no,
-                None => "unknown",
-            };
-            let holders: Vec<String> = row
+            let holders: Vec<&str> = row
                 .holds
-                .held_by
+                .holders
                 .iter()
-                .map(|held| {
-                    let state = state(&held.open, "open", "closed");
-                    let id = held.event_arn.rsplit('/').next().unwrap_or(&held.event_arn);
-                    match &held.account {
-                        Some(account) => format!("{id} ({state} in {account})"),
-                        None => format!("{id} ({state})"),
-                    }
-                })
-                .chain(row.holds.frozen_by.iter().map(|frozen| {
-                    let state = state(&frozen.active, "active", "ended");
-                    match &frozen.unreadable {
-                        Some(why) => format!("freeze {} ({state}, unreadable: {why})", frozen.freeze),
-                        None => format!("freeze {} ({state})", frozen.freeze),
-                    }
-                }))
-                .chain(
-                    row.holds
-                        .window_opens_at
-                        .map(|opens_at| format!("window (opens {})", describe_time(opens_at))),
-                )
+                .map(|holder| holder.description.as_str())
                 .collect();
             let held = if holders.is_empty() {
                 ("-".to_owned(), Tone::Plain)

@@ -1,5 +1,8 @@
 use super::*;
+use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
+use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::pipeline::{ActionSnapshot, ActionStatus, StageStatus};
+use pipeguard_core::selection::PipelineSelection;
 use serde_json::json;
 
 fn execution(
@@ -40,6 +43,48 @@ fn failed_deploy() -> Vec<StageSnapshot> {
     ]
 }
 
+/// What holds web-app's held stage, as `status` learns it: through the core's one account of
+/// holders, from the events' answers and the freezes as read (or why they could not be).
+fn holds_of(hold: &Hold, closed: Result<&[bool], &str>, freezes: FreezesKnown) -> Holds {
+    let known = Known {
+        events_closed: closed,
+        release: None,
+        freezes,
+    };
+    let mut holds = Holds::default();
+    holds.add(&holder::holders_now(hold, &known, "web-app", 2_000));
+    holds
+}
+
+fn held(id: &str, account: Option<&str>) -> HeldBy {
+    HeldBy {
+        arn: format!("arn:aws:health:us-east-1::event/EC2/X/{id}"),
+        region: "us-east-1".into(),
+        account: account.map(str::to_owned),
+    }
+}
+
+fn active(id: &str) -> Freeze {
+    Freeze {
+        id: id.into(),
+        by: "ann".into(),
+        reason: "INC-1: checkout errors".into(),
+        since: 1_000,
+        until: None,
+        coverage: PipelineSelection::Everything,
+        unfrozen: None,
+    }
+}
+
+fn unreadable(key: &str, coverage: PipelineSelection, unfrozen: Option<Unfrozen>) -> UnreadableFreeze {
+    UnreadableFreeze {
+        key: key.into(),
+        why: "since is missing".into(),
+        coverage,
+        unfrozen,
+    }
+}
+
 #[test]
 fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
     let executions = [
@@ -57,19 +102,13 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
             None,
         ),
     ];
-    let row = Row::of(
-        "web-app",
-        &failed_deploy(),
-        &executions,
-        2,
-        Holds {
-            held_by: vec![
-                HeldByEvent::of(&held("abc", None), Some(true)),
-                HeldByEvent::of(&held("def", Some("222233334444")), Some(false)),
-            ],
-            ..Holds::default()
-        },
+    let hold = Hold::new(vec![held("abc", None), held("def", Some("222233334444"))], None);
+    let holds = holds_of(
+        &hold,
+        Ok(&[false, true]),
+        FreezesKnown::Read(RecordedFreezes::NONE),
     );
+    let row = Row::of("web-app", &failed_deploy(), &executions, 2, holds);
     assert_eq!(
         row.latest_execution,
         Some(LatestExecution {
@@ -99,6 +138,17 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
         json["held_by"][1],
         json!({"event_arn": "arn:aws:health:us-east-1::event/EC2/X/def", "account": "222233334444", "open": false})
     );
+    assert_eq!(
+        json["holders"][1],
+        json!({
+            "kind": "health_event",
+            "id": "arn:aws:health:us-east-1::event/EC2/X/def",
+            "account": "222233334444",
+            "holds": false,
+            "until": null,
+            "description": "arn:aws:health:us-east-1::event/EC2/X/def (account 222233334444): closed"
+        })
+    );
     let table = render_table(&[row], false);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("PIPELINE  LATEST"), "{table}");
@@ -107,8 +157,7 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
         "e3 Failed",
         "Deploy (Apply: JobFailed Rate exceeded)",
         "1/2",
-        "abc (open)",
-        "def (closed in 222233334444)",
+        "arn:aws:health:us-east-1::event/EC2/X/abc, arn:aws:health:us-east-1::event/EC2/X/def (account 222233334444): closed",
         "r2 -> e1",
     ] {
         assert!(lines[1].contains(part), "{part} missing: {table}");
@@ -117,21 +166,28 @@ fn a_row_says_what_failed_how_often_it_was_retried_and_the_last_rollback() {
 
 #[test]
 fn a_stage_held_by_a_freeze_and_the_schedule_says_so() {
-    let holds = Holds {
-        frozen_by: vec![
-            frozen_by("frz-1", Some(true), None),
-            frozen_by("frz-2", None, None),
-        ],
-        window_opens_at: Some(1_796_000_400),
-        ..Holds::default()
+    let hold = Hold {
+        freezes: vec!["frz-1".into(), "frz-2".into()],
+        opens_at: Some(1_796_000_400),
+        ..Hold::default()
     };
-    let row = Row::of("web-app", &failed_deploy(), &[], 2, holds);
+    let recorded = RecordedFreezes::from(vec![active("frz-1")]);
+    let row = Row::of(
+        "web-app",
+        &failed_deploy(),
+        &[],
+        2,
+        holds_of(&hold, Ok(&[]), FreezesKnown::Read(&recorded)),
+    );
     let json = json!(row);
     assert_eq!(json["frozen_by"][0], json!({"freeze": "frz-1", "active": true}));
+    assert_eq!(json["frozen_by"][1], json!({"freeze": "frz-2", "active": false}));
     assert_eq!(json["window_opens_at"], 1_796_000_400);
     let table = render_table(&[row], false);
     assert!(
-        table.contains("freeze frz-1 (active), freeze frz-2 (unknown), window (opens 2026-11-30 01:00 UTC)"),
+        table.contains(
+            "freeze frz-1 (\"INC-1: checkout errors\"), freeze frz-2: ended, the deployment schedule, until 2026-11-30 01:00 UTC"
+        ),
         "{table}"
     );
 }
@@ -156,29 +212,23 @@ fn a_healthy_pipeline_has_nothing_to_report_but_its_latest_execution() {
     );
 }
 
-fn frozen_by(id: &str, active: Option<bool>, unreadable: Option<&str>) -> FrozenBy {
-    FrozenBy {
-        freeze: id.into(),
-        active,
-        unreadable: unreadable.map(str::to_owned),
-    }
-}
-
-fn held(id: &str, account: Option<&str>) -> HeldBy {
-    HeldBy {
-        arn: format!("arn:aws:health:us-east-1::event/EC2/X/{id}"),
-        region: "us-east-1".into(),
-        account: account.map(str::to_owned),
-    }
-}
-
 #[test]
 fn a_stage_held_by_a_freeze_whose_item_does_not_read_says_why() {
-    let holds = Holds {
-        frozen_by: vec![frozen_by("INC-1", Some(true), Some("since is missing"))],
-        ..Holds::default()
+    let hold = Hold {
+        freezes: vec!["INC-1".into()],
+        ..Hold::default()
     };
-    let row = Row::of("web-app", &failed_deploy(), &[], 2, holds);
+    let recorded = RecordedFreezes {
+        freezes: vec![],
+        unreadable: vec![unreadable("INC-1", PipelineSelection::Everything, None)],
+    };
+    let row = Row::of(
+        "web-app",
+        &failed_deploy(),
+        &[],
+        2,
+        holds_of(&hold, Ok(&[]), FreezesKnown::Read(&recorded)),
+    );
     let json = json!(row);
     assert_eq!(
         json["frozen_by"][0],
@@ -186,21 +236,13 @@ fn a_stage_held_by_a_freeze_whose_item_does_not_read_says_why() {
     );
     let table = render_table(&[row], false);
     assert!(
-        table.contains("freeze INC-1 (active, unreadable: since is missing)"),
+        table.contains("freeze INC-1 (unreadable: since is missing)"),
         "{table}"
     );
 }
 
 #[test]
 fn a_freeze_holding_a_stage_says_whether_it_still_holds_and_why_its_item_does_not_read() {
-    use pipeguard_core::freeze::{RecordedFreezes, Unfrozen, UnreadableFreeze};
-    use pipeguard_core::selection::PipelineSelection;
-    let unreadable = |key: &str, coverage: PipelineSelection, unfrozen: Option<Unfrozen>| UnreadableFreeze {
-        key: key.into(),
-        why: "since is missing".into(),
-        coverage,
-        unfrozen,
-    };
     let ended = Unfrozen {
         by: "ann".into(),
         at: 1_000,
@@ -213,26 +255,35 @@ fn a_freeze_holding_a_stage_says_whether_it_still_holds_and_why_its_item_does_no
             unreadable("INC-9", PipelineSelection::Prefix("api-".into()), None),
         ],
     };
-    let of = |id: &str| FrozenBy::of(id, Some(&recorded), "web-app", 2_000);
+    let hold = Hold {
+        freezes: ["INC-7", "INC-8", "INC-9", "frz-gone"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..Hold::default()
+    };
     let frozen = |id: &str, active: Option<bool>, unreadable: Option<&str>| FrozenBy {
         freeze: id.into(),
         active,
         unreadable: unreadable.map(str::to_owned),
     };
-    assert_eq!(of("INC-7"), frozen("INC-7", Some(true), Some("since is missing")));
     assert_eq!(
-        of("INC-8"),
-        frozen("INC-8", Some(false), Some("since is missing"))
+        holds_of(&hold, Ok(&[]), FreezesKnown::Read(&recorded)).frozen_by,
+        [
+            frozen("INC-7", Some(true), Some("since is missing")),
+            frozen("INC-8", Some(false), Some("since is missing")),
+            frozen("INC-9", Some(false), Some("since is missing")),
+            frozen("frz-gone", Some(false), None),
+        ],
+        "INC-9 is not web-app's; frz-gone is no longer in the table"
     );
-    assert_eq!(
-        of("INC-9"),
-        frozen("INC-9", Some(false), Some("since is missing")),
-        "not web-app's"
+    let unread = holds_of(
+        &hold,
+        Ok(&[]),
+        FreezesKnown::Unreadable("the freezes could not be read"),
     );
-    assert_eq!(of("frz-gone"), frozen("frz-gone", Some(false), None));
+    assert_eq!(unread.frozen_by[0], frozen("INC-7", None, None));
     assert_eq!(
-        FrozenBy::of("INC-7", None, "web-app", 2_000),
-        frozen("INC-7", None, None),
-        "the freezes could not be read"
+        unread.holders[0].description,
+        "freeze INC-7: unknown (the freezes could not be read)"
     );
 }

@@ -10,8 +10,12 @@ use pipeguard_aws::lambda::InvocationError;
 use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::health::{EventStatus, HealthRecord};
 use pipeguard_core::hold::{EventRef, GateActions, Hold};
+use pipeguard_core::holder::{self, FreezesKnown, HolderState, Known, Release};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
-use pipeguard_core::retry::{self, FreezesKnown, Release, Released, RetryVerdict};
+use pipeguard_core::retry::{self, Released, RetryVerdict};
+
+/// Why a hold's freezes are not known without the table.
+const NO_FREEZES_TABLE: &str = "the freezes cannot be read here";
 
 /// The freezes, read at most once an invocation, and only when a hold names one.
 #[derive(Default)]
@@ -61,9 +65,17 @@ impl Retrier {
         pipeline: &str,
     ) -> Result<Vec<String>, InvocationError> {
         let closed = self.health.closed(hold, invocation.own_account).await?;
-        let known = self.freezes_for(hold, freezes).await?;
+        let known = Known {
+            events_closed: Ok(&closed),
+            release,
+            freezes: self.freezes_for(hold, freezes).await?,
+        };
         let now = pipeguard_aws::clock::unix_seconds();
-        Ok(retry::still_holding(hold, &closed, release, known, pipeline, now))
+        Ok(holder::holders_now(hold, &known, pipeline, now)
+            .iter()
+            .filter(|state| state.still_holds())
+            .map(HolderState::describe)
+            .collect())
     }
 
     /// The freezes, as far as they are known here, when the hold names any: read once an
@@ -77,7 +89,7 @@ impl Retrier {
             return Ok(FreezesKnown::Read(RecordedFreezes::NONE));
         }
         let Some(store) = &self.freezes else {
-            return Ok(FreezesKnown::Unreadable);
+            return Ok(FreezesKnown::Unreadable(NO_FREEZES_TABLE));
         };
         if read.0.is_none() {
             read.0 = Some(store.all().await?);
@@ -85,7 +97,7 @@ impl Retrier {
         Ok(read
             .0
             .as_ref()
-            .map_or(FreezesKnown::Unreadable, FreezesKnown::Read))
+            .map_or(FreezesKnown::Unreadable(NO_FREEZES_TABLE), FreezesKnown::Read))
     }
 
     /// A stage resumed now, for the release notice: how long it was held, and by whose freezes.
@@ -230,9 +242,8 @@ impl Retrier {
 
 /// What ended, for the log and the release notice.
 fn describe(release: Option<Release>) -> String {
-    match release {
-        Some(Release::EventClosed(event)) => format!("AWS Health event {} closed", event.describe()),
-        Some(Release::Unfrozen(id)) => format!("freeze {id} was unfrozen"),
-        None => "the sweep found what held them had ended".into(),
-    }
+    release.map_or_else(
+        || "the sweep found what held them had ended".into(),
+        |release| release.describe(),
+    )
 }

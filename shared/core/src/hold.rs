@@ -16,7 +16,6 @@ use crate::config::{SettingError, env_setting, non_blank, split_list};
 use crate::health::{HealthSource, is_account_id};
 use crate::pipeline::{DeclaredAction, StageSnapshot};
 use crate::text::json_within;
-use crate::text::printable;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -126,21 +125,6 @@ impl Hold {
             || !self.freezes.is_empty()
             || self.more_freezes > 0
             || self.opens_at.is_some()
-    }
-
-    /// Each thing it names, as people read it: its events, its freezes (and how many more it
-    /// holds by reference), and the deployment schedule.
-    pub fn describe(&self) -> Vec<String> {
-        self.events
-            .iter()
-            .map(HeldBy::describe)
-            .chain(self.freezes.iter().map(|id| format!("freeze {}", printable(id))))
-            .chain(
-                self.holds_by_every_freeze()
-                    .then(|| format!("{} more freezes", self.more_freezes)),
-            )
-            .chain(self.opens_at.map(|_| "the deployment schedule".to_owned()))
-            .collect()
     }
 
     /// Whether it holds by reference: by every freeze that holds the pipeline, not only those

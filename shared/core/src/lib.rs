@@ -16,6 +16,7 @@ pub mod freeze;
 pub mod gate;
 pub mod health;
 pub mod hold;
+pub mod holder;
 pub mod job;
 mod names;
 pub mod notice;

@@ -342,6 +342,10 @@ async fn status_shows_each_pipeline_as_a_table_or_as_json() {
     assert_eq!(web["failed_stage"]["stage"], "Gate");
     assert_eq!(web["retries"], json!({"used": 0, "allowed": 2}));
     assert_eq!(web["held_by"], json!([{"event_arn": arn, "open": true}]));
+    assert_eq!(
+        web["holders"],
+        json!([{"kind": "health_event", "id": arn, "holds": true, "until": null, "description": arn}])
+    );
     let infra = row("infra");
     assert_eq!(infra["last_rollback"]["target"], good.as_str());
     assert_eq!(infra["failed_stage"], Value::Null, "the rollback put it right");
@@ -360,7 +364,7 @@ async fn status_shows_each_pipeline_as_a_table_or_as_json() {
     assert!(
         lines[1].starts_with("web-app")
             && lines[1].contains("Gate (HealthGate: JobFailed Deployment blocked")
-            && lines[1].contains("(open)"),
+            && lines[1].contains(&arn),
         "{table}"
     );
     assert!(

@@ -77,7 +77,10 @@ async fn a_freeze_holds_what_it_covers_and_an_unfreeze_releases_them_at_once() {
         )
         .await;
     assert_eq!(code, 0);
-    assert!(status.contains(&format!("freeze {id} (active)")), "{status}");
+    assert!(
+        status.contains(&format!("freeze {id} (\"INC-4211: checkout errors\")")),
+        "{status}"
+    );
     // stage-retry saw both failures and holds them for the freeze.
     local
         .invoked("stage-retry", 2, "stage-retry to see both failures")
@@ -266,7 +269,7 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
         )
         .await;
     assert_eq!(code, 0);
-    assert!(status.contains("freeze INC-4211 (active, unreadable: the reason must be one line of text, without control characters; since is missing)"), "{status}");
+    assert!(status.contains("freeze INC-4211 (unreadable: the reason must be one line of text, without control characters; since is missing)"), "{status}");
     assert!(!status.contains('\u{1b}'), "{status:?}");
 
     // The sweep does not take it for ended.

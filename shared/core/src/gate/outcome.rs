@@ -7,6 +7,8 @@ use super::policy::GatePolicy;
 use super::token::WaitState;
 use crate::freeze::{Freeze, UnreadableFreeze};
 use crate::health::{HealthEvent, HealthSource};
+use crate::hold::HeldBy;
+use crate::holder::Holder;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
 use crate::schedule::Closed;
 
@@ -42,6 +44,23 @@ impl Blocker {
             Self::UnreadableFreeze(unreadable) => freeze_key(&unreadable.key),
             Self::OutsideWindow(_) => "deployment window".into(),
             Self::FreezesUnread(_) => "the freezes, unread".into(),
+        }
+    }
+
+    /// What of it holds the stage until it ends by itself, for the hold marker: none for a
+    /// running pipeline (stage-retry retries that failure as any other), freezes that could not
+    /// be read, or a schedule that never opens.
+    pub fn holder(&self) -> Option<Holder> {
+        match self {
+            Self::HealthEvent(event) => Some(Holder::HealthEvent(HeldBy {
+                arn: event.arn.clone(),
+                region: event.region.clone(),
+                account: event.account.clone(),
+            })),
+            Self::Freeze(freeze) => Some(Holder::Freeze(freeze.id.clone())),
+            Self::UnreadableFreeze(unreadable) => Some(Holder::Freeze(unreadable.key.clone())),
+            Self::OutsideWindow(closed) => closed.opens_at.map(Holder::Schedule),
+            Self::RunningPipeline(_) | Self::FreezesUnread(_) => None,
         }
     }
 }

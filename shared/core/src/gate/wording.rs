@@ -4,7 +4,7 @@
 
 use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
-use crate::hold::{HeldBy, Hold};
+use crate::hold::Hold;
 use crate::job::{FailureKind, JobResult};
 use crate::notice::Notice;
 use crate::pipeline::ConflictCheckError;
@@ -177,18 +177,8 @@ fn hold_of(blockers: &[Blocker], health: &HealthCheck, since: i64) -> Option<Hol
         since: Some(since),
         ..Hold::default()
     };
-    for blocker in blockers {
-        match blocker {
-            Blocker::HealthEvent(event) => hold.events.push(HeldBy {
-                arn: event.arn.clone(),
-                region: event.region.clone(),
-                account: event.account.clone(),
-            }),
-            Blocker::Freeze(freeze) => hold.freezes.push(freeze.id.clone()),
-            Blocker::UnreadableFreeze(unreadable) => hold.freezes.push(unreadable.key.clone()),
-            Blocker::OutsideWindow(closed) => hold.opens_at = closed.opens_at,
-            Blocker::RunningPipeline(_) | Blocker::FreezesUnread(_) => {}
-        }
+    for holder in blockers.iter().filter_map(Blocker::holder) {
+        hold.add(holder);
     }
     hold.holds_anything().then_some(hold)
 }

@@ -3,10 +3,9 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::freeze::RecordedFreezes;
-use crate::hold::{EventRef, GateActions, HeldBy, Hold, without_marker};
+use crate::hold::{GateActions, HeldBy, Hold, without_marker};
+use crate::holder::Release;
 use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
-use crate::text::printable;
 use crate::trigger::{Refusal, RefusalKind};
 
 /// What to do about a failed stage, before anything is done.
@@ -205,33 +204,6 @@ fn last_errors(failed: &[&ActionSnapshot]) -> Vec<String> {
         .collect()
 }
 
-/// What ended, so that the stages it held may resume.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Release<'a> {
-    /// An AWS Health event closed.
-    EventClosed(EventRef<'a>),
-    /// A freeze was ended by hand.
-    Unfrozen(&'a str),
-}
-
-impl<'a> Release<'a> {
-    /// Whether it is part of `hold`.
-    fn ends_part_of(&self, hold: &Hold) -> bool {
-        match self {
-            Self::EventClosed(event) => hold.events.iter().any(|held| held.is(*event)),
-            Self::Unfrozen(id) => hold.holds_by_every_freeze() || hold.freezes.iter().any(|held| held == id),
-        }
-    }
-
-    /// The event that just closed, when it is one.
-    fn event(self) -> Option<EventRef<'a>> {
-        match self {
-            Self::EventClosed(event) => Some(event),
-            Self::Unfrozen(_) => None,
-        }
-    }
-}
-
 /// Failed stages the health gate holds (one of `gates` ended its message with a hold marker;
 /// only those `release` was part of, when given), with what holds each: the ones to resume when
 /// that ends. Whether each may still be resumed is `resumes_used_up`'s.
@@ -246,76 +218,6 @@ pub fn held_stages<'a>(
         .filter_map(|stage| hold_of(stage, gates).map(|hold| (stage, hold)))
         .filter(|(_, hold)| release.is_none_or(|release| release.ends_part_of(hold)))
         .collect()
-}
-
-/// What the freezes a hold names are known to be: read from the table, or not readable here.
-#[derive(Debug, Clone, Copy)]
-pub enum FreezesKnown<'a> {
-    /// Every freeze recorded, readable or not (a freeze the table no longer has ended long ago).
-    Read(&'a RecordedFreezes),
-    /// There is no table to read them from: each still holds, for all anyone here can tell.
-    Unreadable,
-}
-
-/// What still holds `pipeline`'s stage at `now`: its events `closed` (one answer per event, in
-/// order) does not say have closed (other than one `release` says just did), its freezes that
-/// still hold that pipeline (a freeze counted only because the gate could not learn the
-/// pipeline's name holds it no longer), and its deployment schedule until it opens. Events the
-/// marker left out for length (`hold.more`) are not waited for: the gate, run again by the
-/// resume, checks every event itself. Freezes it left out (`hold.more_freezes`) are: then every
-/// freeze that holds the pipeline holds the stage. Each as a person reads it.
-pub fn still_holding(
-    hold: &Hold,
-    closed: &[bool],
-    release: Option<Release>,
-    freezes: FreezesKnown,
-    pipeline: &str,
-    now: i64,
-) -> Vec<String> {
-    let events: Vec<String> = if hold.events.len() == closed.len() {
-        hold.still_open(closed, release.and_then(Release::event))
-            .into_iter()
-            .map(HeldBy::describe)
-            .collect()
-    } else {
-        hold.events.iter().map(HeldBy::describe).collect()
-    };
-    let named = hold.freezes.iter().filter_map(|id| match freezes {
-        FreezesKnown::Unreadable => Some(format!(
-            "freeze {} (the freezes cannot be read here)",
-            printable(id)
-        )),
-        FreezesKnown::Read(recorded) => recorded.holding_by_id(id, pipeline, now),
-    });
-    let by_reference: Vec<String> = match (hold.holds_by_every_freeze(), freezes) {
-        (false, _) => Vec::new(),
-        (true, FreezesKnown::Unreadable) => vec![format!(
-            "{} more freezes (the freezes cannot be read here)",
-            hold.more_freezes
-        )],
-        (true, FreezesKnown::Read(recorded)) => recorded
-            .freezes
-            .iter()
-            .filter(|freeze| freeze.holds(Some(pipeline), now))
-            .map(|freeze| freeze.id.as_str())
-            .chain(
-                recorded
-                    .unreadable_holding(Some(pipeline))
-                    .into_iter()
-                    .map(|unreadable| unreadable.key.as_str()),
-            )
-            .filter(|id| !hold.freezes.iter().any(|named| named == id))
-            .filter_map(|id| recorded.holding_by_id(id, pipeline, now))
-            .collect(),
-    };
-    let frozen = named.chain(by_reference);
-    let window = hold.opens_at.filter(|opens_at| *opens_at > now).map(|opens_at| {
-        format!(
-            "the deployment schedule, until {}",
-            crate::schedule::describe_time(opens_at)
-        )
-    });
-    events.into_iter().chain(frozen).chain(window).collect()
 }
 
 #[cfg(test)]

@@ -146,11 +146,21 @@ fn freezes_a_marker_had_no_room_for_hold_by_reference_until_none_holds_the_pipel
     let active = RecordedFreezes::from(vec![frozen(unnamed, 100, None)]);
     assert_eq!(
         still_holding(&read, &[], None, FreezesKnown::Read(&active), "web-app", 200),
-        [format!("freeze {unnamed} (INC-1)")]
+        [format!("freeze {unnamed} (\"INC-1\")")]
     );
     let ended = RecordedFreezes::from(vec![frozen(unnamed, 100, Some(150))]);
     assert!(still_holding(&read, &[], None, FreezesKnown::Read(&ended), "web-app", 200).is_empty());
-    assert!(!still_holding(&read, &[], None, FreezesKnown::Unreadable, "web-app", 200).is_empty());
+    assert!(
+        !still_holding(
+            &read,
+            &[],
+            None,
+            FreezesKnown::Unreadable(NO_TABLE),
+            "web-app",
+            200
+        )
+        .is_empty()
+    );
     // Any unfreeze may be the one that ends it.
     let message = format!("blocked\n{marker}");
     let stages = [failed_stage(

@@ -1,6 +1,31 @@
 use super::*;
-use crate::freeze::Freeze;
-use crate::hold::{GateFunctions, HeldBy};
+use crate::freeze::{Freeze, RecordedFreezes};
+use crate::hold::{EventRef, GateFunctions, HeldBy};
+use crate::holder::{FreezesKnown, HolderState, Known, holders_now};
+
+/// Why the freezes are not known, in these tests.
+const NO_TABLE: &str = "the freezes cannot be read here";
+
+/// What still holds web-app's stage, each as people read it: what stage-retry waits for.
+fn still_holding(
+    hold: &Hold,
+    closed: &[bool],
+    release: Option<Release>,
+    freezes: FreezesKnown,
+    pipeline: &str,
+    now: i64,
+) -> Vec<String> {
+    let known = Known {
+        events_closed: Ok(closed),
+        release,
+        freezes,
+    };
+    holders_now(hold, &known, pipeline, now)
+        .iter()
+        .filter(|state| state.still_holds())
+        .map(HolderState::describe)
+        .collect()
+}
 
 /// An event every account sees, or one of no particular account.
 fn event(arn: &str) -> EventRef<'_> {
@@ -425,13 +450,20 @@ fn a_stage_held_by_freezes_resumes_when_every_one_has_ended() {
     let recorded = RecordedFreezes::from(freezes.to_vec());
     assert_eq!(
         still_holding(&hold, &[], None, FreezesKnown::Read(&recorded), "web-app", 250),
-        ["freeze f2 (INC-1)"]
+        ["freeze f2 (\"INC-1\"), until 1970-01-01 00:05 UTC"]
     );
     assert_eq!(
-        still_holding(&hold, &[], None, FreezesKnown::Unreadable, "web-app", 250),
+        still_holding(
+            &hold,
+            &[],
+            None,
+            FreezesKnown::Unreadable(NO_TABLE),
+            "web-app",
+            250
+        ),
         [
-            "freeze f1 (the freezes cannot be read here)",
-            "freeze f2 (the freezes cannot be read here)"
+            "freeze f1: unknown (the freezes cannot be read here)",
+            "freeze f2: unknown (the freezes cannot be read here)"
         ],
         "without the table, a freeze is not taken for ended"
     );
@@ -478,9 +510,7 @@ fn a_stage_held_by_a_freeze_whose_item_no_longer_reads_stays_held_until_it_is_en
             "web-app",
             250
         ),
-        [
-            "unreadable freeze f1: reason is missing; it holds every pipeline until `pipeguard unfreeze f1` ends it"
-        ]
+        ["freeze f1 (unreadable: reason is missing)"]
     );
     broken.unfrozen = Some(crate::freeze::Unfrozen {
         at: 200,

@@ -7,8 +7,7 @@ mod release;
 mod verdict;
 
 pub use decide::{
-    FreezesKnown, MAX_RESUMES, Release, RetryDecision, carries_marker, copied_markers, decide, held_stages,
-    resumes_used_up, still_holding,
+    MAX_RESUMES, RetryDecision, carries_marker, copied_markers, decide, held_stages, resumes_used_up,
 };
 pub use policy::{RetryPolicies, RetryPolicy};
 pub use release::{Released, release_notice};

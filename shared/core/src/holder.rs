@@ -1,0 +1,351 @@
+//! What holds a stage the gate failed, owned in one place: each thing that holds it (a
+//! `Holder`: an AWS Health event, a freeze, the deployment schedule), what is known of it now
+//! (a `HolderState`: whether it still holds, until when, and its details), and the one way
+//! people read them. The gate writes holders into its marker (`Hold::add`), stage-retry waits
+//! for them to end, `pipeguard status` and `pipeguard retry` show them, and the release notices
+//! say which ended; all through this module.
+
+use crate::freeze::RecordedFreezes;
+use crate::hold::{EventRef, HeldBy, Hold};
+use crate::schedule::describe_time;
+use crate::text::printable;
+
+/// The kinds of thing that hold a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolderKind {
+    /// An AWS Health event.
+    HealthEvent,
+    /// A freeze people set.
+    Freeze,
+    /// The deployment schedule: its windows and blackouts.
+    Schedule,
+}
+
+impl HolderKind {
+    /// Its name in machine-readable output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HealthEvent => "health_event",
+            Self::Freeze => "freeze",
+            Self::Schedule => "schedule",
+        }
+    }
+}
+
+/// One thing that holds a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// An AWS Health event, in the account it concerns when it is account-specific.
+    HealthEvent(HeldBy),
+    /// A freeze, by its id (or the key of an item that does not read as a freeze).
+    Freeze(String),
+    /// Freezes the marker had no room to name, by count: then every freeze that holds the
+    /// pipeline holds the stage.
+    OtherFreezes(usize),
+    /// The deployment schedule, until it opens (seconds since the Unix epoch).
+    Schedule(i64),
+}
+
+impl Holder {
+    /// Its kind.
+    pub fn kind(&self) -> HolderKind {
+        match self {
+            Self::HealthEvent(_) => HolderKind::HealthEvent,
+            Self::Freeze(_) | Self::OtherFreezes(_) => HolderKind::Freeze,
+            Self::Schedule(_) => HolderKind::Schedule,
+        }
+    }
+
+    /// What tells it apart from others of its kind: an event's ARN, a freeze's id, the count of
+    /// freezes held by reference, the schedule's one name.
+    pub fn id(&self) -> String {
+        match self {
+            Self::HealthEvent(event) => event.arn.clone(),
+            Self::Freeze(id) => id.clone(),
+            Self::OtherFreezes(count) => format!("{count} more"),
+            Self::Schedule(_) => "schedule".to_owned(),
+        }
+    }
+
+    /// The account it concerns, for an account-specific AWS Health event.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Self::HealthEvent(event) => event.account.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Which one it is, as people read it.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::HealthEvent(event) => event.describe(),
+            Self::Freeze(id) => format!("freeze {}", printable(id)),
+            Self::OtherFreezes(count) => format!("{count} more freezes"),
+            Self::Schedule(_) => "the deployment schedule".to_owned(),
+        }
+    }
+
+    /// The word for it having ended.
+    fn ended_word(&self) -> &'static str {
+        match self {
+            Self::HealthEvent(_) => "closed",
+            Self::Freeze(_) | Self::OtherFreezes(_) => "ended",
+            Self::Schedule(_) => "open",
+        }
+    }
+}
+
+/// Whether a holder still holds, as far as can be told now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holding {
+    /// It still holds.
+    Yes,
+    /// It has ended.
+    No,
+    /// It cannot be told here, and why: it counts as holding, as resuming is left to when it
+    /// can be told.
+    Unknown(String),
+}
+
+/// What a holder's state says of it beyond whether it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// Why, in the words of whoever froze.
+    Reason(String),
+    /// Why its item does not read as a freeze.
+    Unreadable(String),
+}
+
+/// A holder and what is known of it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolderState {
+    /// What holds.
+    pub holder: Holder,
+    /// Whether it still holds.
+    pub holding: Holding,
+    /// When it ends by itself, when that is known (seconds since the Unix epoch).
+    pub until: Option<i64>,
+    /// What else people should know of it.
+    pub detail: Option<Detail>,
+}
+
+impl HolderState {
+    fn of(holder: Holder, holding: Holding) -> Self {
+        Self {
+            holder,
+            holding,
+            until: None,
+            detail: None,
+        }
+    }
+
+    /// Whether it holds the stage, for all that is known: holding, or not known to have ended.
+    pub fn still_holds(&self) -> bool {
+        self.holding != Holding::No
+    }
+
+    /// The holder and its state as people read it, the one rendering every report uses:
+    /// `freeze INC-42 ("checkout errors"), until 2026-12-08 10:00 UTC`, `<event ARN> (account
+    /// 111122223333): closed`, `freeze INC-7 (unreadable: since is missing): unknown (the
+    /// freezes cannot be read here)`.
+    pub fn describe(&self) -> String {
+        let mut text = self.holder.describe();
+        match &self.detail {
+            Some(Detail::Reason(reason)) => text.push_str(&format!(" (\"{}\")", printable(reason))),
+            Some(Detail::Unreadable(why)) => text.push_str(&format!(" (unreadable: {})", printable(why))),
+            None => {}
+        }
+        if let Some(until) = self.until {
+            text.push_str(&format!(", until {}", describe_time(until)));
+        }
+        match &self.holding {
+            Holding::Yes => {}
+            Holding::No => text.push_str(&format!(": {}", self.holder.ended_word())),
+            Holding::Unknown(why) => text.push_str(&format!(": unknown ({why})")),
+        }
+        text
+    }
+}
+
+impl Hold {
+    /// Each thing it names, in order: its events, its freezes (and those held by reference),
+    /// the deployment schedule.
+    pub fn holders(&self) -> Vec<Holder> {
+        self.events
+            .iter()
+            .cloned()
+            .map(Holder::HealthEvent)
+            .chain(self.freezes.iter().cloned().map(Holder::Freeze))
+            .chain(
+                self.holds_by_every_freeze()
+                    .then_some(Holder::OtherFreezes(self.more_freezes)),
+            )
+            .chain(self.opens_at.map(Holder::Schedule))
+            .collect()
+    }
+
+    /// Each thing it names, as people read it.
+    pub fn describe(&self) -> Vec<String> {
+        self.holders().iter().map(Holder::describe).collect()
+    }
+
+    /// Adds a holder; the gate builds its marker this way. A second schedule keeps the later
+    /// opening.
+    pub fn add(&mut self, holder: Holder) {
+        match holder {
+            Holder::HealthEvent(event) => self.events.push(event),
+            Holder::Freeze(id) => self.freezes.push(id),
+            Holder::OtherFreezes(count) => self.more_freezes = self.more_freezes.saturating_add(count),
+            Holder::Schedule(opens_at) => self.opens_at = self.opens_at.max(Some(opens_at)),
+        }
+    }
+}
+
+/// What ended, so that the stages it held may resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release<'a> {
+    /// An AWS Health event closed.
+    EventClosed(EventRef<'a>),
+    /// A freeze was ended by hand.
+    Unfrozen(&'a str),
+}
+
+impl<'a> Release<'a> {
+    /// Whether it ends `holder` (a freeze unfrozen ends its part of every hold by reference).
+    pub fn ends(&self, holder: &Holder) -> bool {
+        match (self, holder) {
+            (Self::EventClosed(event), Holder::HealthEvent(held)) => held.is(*event),
+            (Self::Unfrozen(id), Holder::Freeze(held)) => held == id,
+            (Self::Unfrozen(_), Holder::OtherFreezes(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether it is part of `hold`.
+    pub fn ends_part_of(&self, hold: &Hold) -> bool {
+        hold.holders().iter().any(|holder| self.ends(holder))
+    }
+
+    /// The event that just closed, when it is one.
+    pub fn event(self) -> Option<EventRef<'a>> {
+        match self {
+            Self::EventClosed(event) => Some(event),
+            Self::Unfrozen(_) => None,
+        }
+    }
+
+    /// What ended, as people read it.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::EventClosed(event) => format!("AWS Health event {} closed", event.describe()),
+            Self::Unfrozen(id) => format!("freeze {} was unfrozen", printable(id)),
+        }
+    }
+}
+
+/// What the freezes a hold names are known to be: read from the table, or not readable here.
+#[derive(Debug, Clone, Copy)]
+pub enum FreezesKnown<'a> {
+    /// Every freeze recorded, readable or not (a freeze the table no longer has ended long ago).
+    Read(&'a RecordedFreezes),
+    /// They cannot be read here, and why: each still holds, for all anyone here can tell.
+    Unreadable(&'a str),
+}
+
+/// What is known now of what holds a stage, beyond its marker.
+#[derive(Debug, Clone, Copy)]
+pub struct Known<'a> {
+    /// Whether each of the hold's events has closed (one answer per event, in order), or why
+    /// AWS Health could not say.
+    pub events_closed: Result<&'a [bool], &'a str>,
+    /// What is known to have ended this moment, when something did.
+    pub release: Option<Release<'a>>,
+    /// The freezes.
+    pub freezes: FreezesKnown<'a>,
+}
+
+/// Each thing that holds `pipeline`'s stage, with what is known of it at `now`: its events
+/// (closed when `known` says so, or when the release is their closing), its freezes (a freeze
+/// counted only because the gate could not learn the pipeline's name holds it no longer), the
+/// freezes held by reference (every freeze that holds the pipeline and the marker did not name),
+/// and the deployment schedule until it opens. Events the marker left out for length
+/// (`hold.more`) are not listed: the gate, run again by a resume, checks every event itself.
+pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<HolderState> {
+    let just_closed = known.release.and_then(Release::event);
+    let events = hold.events.iter().enumerate().map(|(index, held)| {
+        let holding = match known.events_closed {
+            _ if just_closed.is_some_and(|event| held.is(event)) => Holding::No,
+            Ok(closed) => match closed.get(index) {
+                Some(true) => Holding::No,
+                Some(false) => Holding::Yes,
+                None => Holding::Unknown("AWS Health did not say".to_owned()),
+            },
+            Err(why) => Holding::Unknown(why.to_owned()),
+        };
+        HolderState::of(Holder::HealthEvent(held.clone()), holding)
+    });
+    let named = hold
+        .freezes
+        .iter()
+        .map(|id| freeze_state(id, known, pipeline, now));
+    let by_reference: Vec<HolderState> = match known.freezes {
+        _ if !hold.holds_by_every_freeze() => Vec::new(),
+        FreezesKnown::Unreadable(why) => vec![HolderState::of(
+            Holder::OtherFreezes(hold.more_freezes),
+            Holding::Unknown(why.to_owned()),
+        )],
+        FreezesKnown::Read(recorded) => recorded
+            .freezes
+            .iter()
+            .filter(|freeze| freeze.holds(Some(pipeline), now))
+            .map(|freeze| freeze.id.as_str())
+            .chain(
+                recorded
+                    .unreadable_holding(Some(pipeline))
+                    .into_iter()
+                    .map(|unreadable| unreadable.key.as_str()),
+            )
+            .filter(|id| !hold.freezes.iter().any(|named| named == id))
+            .map(|id| freeze_state(id, known, pipeline, now))
+            .collect(),
+    };
+    let schedule = hold.opens_at.map(|opens_at| HolderState {
+        until: Some(opens_at),
+        ..HolderState::of(
+            Holder::Schedule(opens_at),
+            if opens_at > now { Holding::Yes } else { Holding::No },
+        )
+    });
+    events.chain(named).chain(by_reference).chain(schedule).collect()
+}
+
+/// The freeze `id` (or an unreadable item's key) as it holds `pipeline` at `now`: a freeze the
+/// table no longer has ended long ago.
+fn freeze_state(id: &str, known: &Known, pipeline: &str, now: i64) -> HolderState {
+    let holder = Holder::Freeze(id.to_owned());
+    let recorded = match known.freezes {
+        FreezesKnown::Unreadable(why) => return HolderState::of(holder, Holding::Unknown(why.to_owned())),
+        FreezesKnown::Read(recorded) => recorded,
+    };
+    // The table, not the release, says whether a freeze ended: an unfreeze is written there
+    // before it is announced.
+    let holding = |holds: bool| if holds { Holding::Yes } else { Holding::No };
+    if let Some(freeze) = recorded.freezes.iter().find(|freeze| freeze.id == id) {
+        return HolderState {
+            until: freeze.until,
+            detail: Some(Detail::Reason(freeze.reason.clone())),
+            ..HolderState::of(holder, holding(freeze.holds(Some(pipeline), now)))
+        };
+    }
+    match recorded.unreadable.iter().find(|unreadable| unreadable.key == id) {
+        Some(unreadable) => HolderState {
+            detail: Some(Detail::Unreadable(unreadable.why.clone())),
+            ..HolderState::of(holder, holding(unreadable.holds(Some(pipeline))))
+        },
+        None => HolderState::of(holder, Holding::No),
+    }
+}
+
+#[cfg(test)]
+#[path = "holder_tests.rs"]
+mod tests;

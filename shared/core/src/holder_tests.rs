@@ -1,0 +1,278 @@
+use super::*;
+use crate::freeze::{Freeze, Unfrozen, UnreadableFreeze};
+use crate::selection::PipelineSelection;
+
+const ARN: &str = "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_1";
+const NOW: i64 = 1_796_000_000;
+
+fn event(account: Option<&str>) -> HeldBy {
+    HeldBy {
+        arn: ARN.into(),
+        region: "us-east-1".into(),
+        account: account.map(str::to_owned),
+    }
+}
+
+fn freeze(id: &str, until: Option<i64>, coverage: PipelineSelection) -> Freeze {
+    Freeze {
+        id: id.into(),
+        by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
+        reason: "INC-4211: checkout errors".into(),
+        since: NOW - 600,
+        until,
+        coverage,
+        unfrozen: None,
+    }
+}
+
+fn known<'a>(closed: Result<&'a [bool], &'a str>, freezes: FreezesKnown<'a>) -> Known<'a> {
+    Known {
+        events_closed: closed,
+        release: None,
+        freezes,
+    }
+}
+
+fn described(states: &[HolderState]) -> Vec<String> {
+    states.iter().map(HolderState::describe).collect()
+}
+
+#[test]
+fn every_kind_and_state_reads_one_way() {
+    let state = |holder: Holder, holding: Holding, until: Option<i64>, detail: Option<Detail>| HolderState {
+        holder,
+        holding,
+        until,
+        detail,
+    };
+    let cases = [
+        (
+            state(
+                Holder::HealthEvent(event(Some("222233334444"))),
+                Holding::Yes,
+                None,
+                None,
+            ),
+            format!("{ARN} (account 222233334444)"),
+        ),
+        (
+            state(Holder::HealthEvent(event(None)), Holding::No, None, None),
+            format!("{ARN}: closed"),
+        ),
+        (
+            state(
+                Holder::HealthEvent(event(None)),
+                Holding::Unknown("AWS Health could not be asked".into()),
+                None,
+                None,
+            ),
+            format!("{ARN}: unknown (AWS Health could not be asked)"),
+        ),
+        (
+            state(
+                Holder::Freeze("INC-42".into()),
+                Holding::Yes,
+                Some(1_796_115_600),
+                Some(Detail::Reason("checkout errors".into())),
+            ),
+            "freeze INC-42 (\"checkout errors\"), until 2026-12-01 09:00 UTC".into(),
+        ),
+        (
+            state(
+                Holder::Freeze("INC-7".into()),
+                Holding::No,
+                None,
+                Some(Detail::Unreadable("since is missing".into())),
+            ),
+            "freeze INC-7 (unreadable: since is missing): ended".into(),
+        ),
+        (
+            state(
+                Holder::OtherFreezes(12),
+                Holding::Unknown("the freezes could not be read".into()),
+                None,
+                None,
+            ),
+            "12 more freezes: unknown (the freezes could not be read)".into(),
+        ),
+        (
+            state(
+                Holder::Schedule(1_796_115_600),
+                Holding::No,
+                Some(1_796_115_600),
+                None,
+            ),
+            "the deployment schedule, until 2026-12-01 09:00 UTC: open".into(),
+        ),
+    ];
+    for (state, words) in cases {
+        assert_eq!(state.describe(), words);
+        assert_eq!(state.still_holds(), state.holding != Holding::No, "{words}");
+    }
+}
+
+#[test]
+fn a_holder_has_a_kind_an_id_and_an_account_only_when_an_event_concerns_one() {
+    let in_b = Holder::HealthEvent(event(Some("222233334444")));
+    assert_eq!(
+        (in_b.kind().name(), in_b.id(), in_b.account()),
+        ("health_event", ARN.to_owned(), Some("222233334444"))
+    );
+    let frozen = Holder::Freeze("INC-42".into());
+    assert_eq!(
+        (frozen.kind().name(), frozen.id(), frozen.account()),
+        ("freeze", "INC-42".to_owned(), None)
+    );
+    assert_eq!(Holder::OtherFreezes(3).kind(), HolderKind::Freeze);
+    assert_eq!(Holder::Schedule(5).kind().name(), "schedule");
+}
+
+#[test]
+fn a_hold_built_from_its_holders_names_them_again_in_order() {
+    let holders = vec![
+        Holder::HealthEvent(event(None)),
+        Holder::Freeze("INC-42".into()),
+        Holder::OtherFreezes(2),
+        Holder::Schedule(1_000),
+    ];
+    let mut hold = Hold::default();
+    for holder in holders.clone() {
+        hold.add(holder);
+    }
+    assert_eq!(hold.holders(), holders);
+    assert_eq!(
+        hold.describe(),
+        [ARN, "freeze INC-42", "2 more freezes", "the deployment schedule"]
+    );
+    hold.add(Holder::Schedule(500));
+    assert_eq!(hold.opens_at, Some(1_000), "a hold lasts until the later opening");
+}
+
+#[test]
+fn a_release_ends_only_the_holder_it_names() {
+    let in_a = Holder::HealthEvent(event(Some("111122223333")));
+    let public = Holder::HealthEvent(event(None));
+    let closed_in_b = Release::EventClosed(EventRef {
+        arn: ARN,
+        account: Some("222233334444"),
+    });
+    assert!(!closed_in_b.ends(&in_a), "the same event in another account");
+    assert!(
+        closed_in_b.ends(&public),
+        "a marker that names no account holds by the ARN"
+    );
+    let unfrozen = Release::Unfrozen("INC-42");
+    assert!(unfrozen.ends(&Holder::Freeze("INC-42".into())));
+    assert!(!unfrozen.ends(&Holder::Freeze("INC-43".into())));
+    assert!(
+        unfrozen.ends(&Holder::OtherFreezes(1)),
+        "any unfreeze may end a hold by reference"
+    );
+    assert!(!unfrozen.ends(&Holder::Schedule(1)));
+    assert!(!closed_in_b.ends(&Holder::Freeze(ARN.into())));
+    assert_eq!(unfrozen.describe(), "freeze INC-42 was unfrozen");
+    assert_eq!(
+        closed_in_b.describe(),
+        format!("AWS Health event {ARN} (account 222233334444) closed")
+    );
+}
+
+#[test]
+fn what_cannot_be_asked_is_unknown_and_still_holds() {
+    let hold = Hold {
+        events: vec![event(None), event(Some("222233334444"))],
+        freezes: vec!["INC-42".into()],
+        more_freezes: 3,
+        ..Hold::default()
+    };
+    let states = holders_now(
+        &hold,
+        &known(
+            Err("AWS Health could not be asked"),
+            FreezesKnown::Unreadable("no table"),
+        ),
+        "web-app",
+        NOW,
+    );
+    assert!(states.iter().all(HolderState::still_holds));
+    assert_eq!(
+        described(&states),
+        [
+            format!("{ARN}: unknown (AWS Health could not be asked)"),
+            format!("{ARN} (account 222233334444): unknown (AWS Health could not be asked)"),
+            "freeze INC-42: unknown (no table)".into(),
+            "3 more freezes: unknown (no table)".into(),
+        ]
+    );
+    let short = holders_now(
+        &hold,
+        &known(Ok(&[true]), FreezesKnown::Unreadable("no table")),
+        "web-app",
+        NOW,
+    );
+    assert_eq!(short[0].holding, Holding::No);
+    assert_eq!(
+        short[1].holding,
+        Holding::Unknown("AWS Health did not say".into()),
+        "an event AWS Health gave no answer for is not taken for closed"
+    );
+}
+
+#[test]
+fn freezes_held_by_reference_are_named_once_the_table_is_read() {
+    let hold = Hold {
+        freezes: vec!["INC-42".into()],
+        more_freezes: 1,
+        opens_at: Some(NOW - 1),
+        ..Hold::default()
+    };
+    let mut ended = freeze("INC-40", None, PipelineSelection::Everything);
+    ended.unfrozen = Some(Unfrozen {
+        at: NOW - 60,
+        by: "arn:aws:sts::111122223333:assumed-role/oncall/bob".into(),
+    });
+    let recorded = RecordedFreezes {
+        freezes: vec![
+            freeze("INC-42", Some(NOW + 3_600), PipelineSelection::Everything),
+            freeze("INC-43", None, PipelineSelection::Prefix("web-".into())),
+            freeze("INC-44", None, PipelineSelection::Prefix("api-".into())),
+            ended,
+        ],
+        unreadable: vec![UnreadableFreeze {
+            key: "INC-7".into(),
+            why: "since is missing".into(),
+            coverage: PipelineSelection::Everything,
+            unfrozen: None,
+        }],
+    };
+    let states = holders_now(
+        &hold,
+        &known(Ok(&[]), FreezesKnown::Read(&recorded)),
+        "web-app",
+        NOW,
+    );
+    assert_eq!(
+        described(&states),
+        [
+            "freeze INC-42 (\"INC-4211: checkout errors\"), until 2026-11-30 01:53 UTC",
+            "freeze INC-43 (\"INC-4211: checkout errors\")",
+            "freeze INC-7 (unreadable: since is missing)",
+            "the deployment schedule, until 2026-11-30 00:53 UTC: open",
+        ],
+        "the other pipelines' freeze and the ended one are not named; the schedule has opened"
+    );
+    let gone = holders_now(
+        &Hold {
+            freezes: vec!["INC-1".into()],
+            ..Hold::default()
+        },
+        &known(Ok(&[]), FreezesKnown::Read(&recorded)),
+        "web-app",
+        NOW,
+    );
+    assert_eq!(
+        gone[0].holding,
+        Holding::No,
+        "a freeze the table no longer has ended long ago"
+    );
+}
