@@ -3,11 +3,11 @@
 //! as a blocker; a freeze ends when someone ends it or when its `until` comes.
 
 use crate::config::dedup;
+pub use crate::record::{Attribute, Item};
+use crate::record::{one_line, parse_span, parse_until, text_attribute, whole_attribute};
 use crate::schedule::describe_time;
 use crate::selection::PipelineSelection;
 use crate::text::printable;
-use chrono::DateTime;
-use std::collections::HashMap;
 
 /// The longest a reason may be: enough for an incident title and a link.
 pub const MAX_REASON_CHARS: usize = 500;
@@ -213,22 +213,6 @@ impl RecordedFreezes {
     }
 }
 
-/// One attribute of a freeze's item, as the table typed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attribute {
-    /// A string.
-    Text(String),
-    /// A number, as DynamoDB writes it.
-    Number(String),
-    /// A list.
-    List(Vec<Attribute>),
-    /// Any other type (a map, a set, a boolean, binary, null).
-    Other,
-}
-
-/// A freeze's item but for its key: attributes by name.
-pub type Item = HashMap<String, Attribute>;
-
 /// The freeze item `key` holds, as pipeguard writes it: an id of letters, digits, `-`, `_` and
 /// `.`, `frozen_by` and a `reason` (one line, at most 500 characters), `since` in whole seconds,
 /// an optional `until` after it, at most one of `prefix` and a non-empty list `pipelines`, and
@@ -363,37 +347,6 @@ impl Fields<'_> {
                 None
             }
         }
-    }
-}
-
-fn text_attribute(item: &Item, name: &str, required: bool) -> Result<Option<String>, String> {
-    match item.get(name) {
-        None if required => Err(format!("{name} is missing")),
-        None => Ok(None),
-        Some(Attribute::Text(text)) => one_line(name, text).map(|()| Some(text.clone())),
-        Some(_) => Err(format!("{name} is not a string")),
-    }
-}
-
-fn one_line(name: &str, text: &str) -> Result<(), String> {
-    if text.trim().is_empty() {
-        Err(format!("{name} is empty"))
-    } else if text.chars().any(char::is_control) {
-        Err(format!("{name} has control characters"))
-    } else {
-        Ok(())
-    }
-}
-
-fn whole_attribute(item: &Item, name: &str, required: bool) -> Result<Option<i64>, String> {
-    match item.get(name) {
-        None if required => Err(format!("{name} is missing")),
-        None => Ok(None),
-        Some(Attribute::Number(number)) => number
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{name} is not a whole number of seconds")),
-        Some(_) => Err(format!("{name} is not a number")),
     }
 }
 
@@ -586,46 +539,21 @@ impl FreezeRequest {
     }
 }
 
-/// Seconds in `90m`, `2h`, `1d`, `1h30m`: whole numbers of days, hours and minutes, largest
-/// first, each unit once; at least a minute, at most a year.
+/// Seconds in `90m`, `2h`, `1d`, `1h30m` (`record::parse_span`), at least a minute, at most a
+/// year.
 pub fn parse_duration(text: &str) -> Result<i64, FreezeError> {
     let bad = |reason: &str| FreezeError::Duration {
         given: text.to_owned(),
         reason: reason.to_owned(),
     };
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(bad("it is empty"));
-    }
-    let units = [('d', 24 * 3600), ('h', 3600), ('m', 60)];
-    let mut next_unit = 0;
-    let mut seconds: i64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(bad("each part is a number and a unit: d, h or m"));
-        }
-        let number: i64 = rest[..digits]
-            .parse()
-            .map_err(|_| bad("the number is too large"))?;
-        let unit = rest[digits..]
-            .chars()
-            .next()
-            .ok_or_else(|| bad("a number needs a unit: d, h or m"))?;
-        let position = units[next_unit..]
-            .iter()
-            .position(|(name, _)| *name == unit)
-            .ok_or_else(|| bad("units are d, h and m, largest first, each once"))?;
-        let (_, per_unit) = units[next_unit + position];
-        seconds = number
-            .checked_mul(per_unit)
-            .and_then(|part| seconds.checked_add(part))
-            .ok_or_else(|| bad("it is too long"))?;
-        next_unit += position + 1;
-        rest = &rest[digits + unit.len_utf8()..];
-    }
+    let seconds = parse_span(text).map_err(bad)?;
     check_lasts(seconds).map_err(bad)?;
     Ok(seconds)
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time given as `--until`.
+pub fn parse_time(text: &str) -> Result<i64, FreezeError> {
+    parse_until(text).map_err(FreezeError::Until)
 }
 
 /// The one rule for how long a freeze set to end by itself (`--for`, `--until`) may last: at
@@ -638,18 +566,6 @@ fn check_lasts(seconds: i64) -> Result<(), &'static str> {
         return Err("a freeze lasts at most a year; unfreeze and freeze again to go on");
     }
     Ok(())
-}
-
-/// Seconds since the Unix epoch of an RFC 3339 time (`2026-12-01T18:00:00Z`,
-/// `2026-12-01T19:00:00+01:00`).
-pub fn parse_time(text: &str) -> Result<i64, FreezeError> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|time| time.timestamp())
-        .map_err(|error| {
-            FreezeError::Until(format!(
-                "--until `{text}` is not an RFC 3339 time such as 2026-12-01T18:00:00Z ({error})"
-            ))
-        })
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use chrono::DateTime;
 
 const NOW: i64 = 1_796_000_000;
 

@@ -9,6 +9,7 @@ use crate::freeze::{Freeze, UnreadableFreeze};
 use crate::health::{HealthEvent, HealthSource};
 use crate::hold::HeldBy;
 use crate::holder::Holder;
+use crate::overrides::Override;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
 use crate::schedule::Closed;
 
@@ -170,6 +171,17 @@ pub enum GateOutcome {
         /// The freezes that held the deployment, when this pass ends a hold they were part of.
         released_from: Vec<Freeze>,
     },
+    /// Blocked, and overrides in force for the pipeline cover everything that blocks it.
+    PassOverridden {
+        /// What the policy asked about.
+        scope: Scope,
+        /// The overrides used.
+        overrides: Vec<Override>,
+        /// What they passed over, as people read it.
+        passed_over: Vec<String>,
+        /// Which source of AWS Health the blocked answer had: `api`, `events`, or `none`.
+        health_source: &'static str,
+    },
     /// Blocked, and the policy fails the action.
     Blocked {
         /// What blocks it.
@@ -263,6 +275,7 @@ impl GateOutcome {
             | Self::WindowTooFar { health, .. }
             | Self::Hold { health, .. }
             | Self::GaveUp { health, .. } => health.source_name(),
+            Self::PassOverridden { health_source, .. } => health_source,
             _ => "none",
         }
     }
@@ -314,6 +327,7 @@ impl GateOutcome {
                 ..
             } if !freezes.is_empty() || !unreadable.is_empty() => "PASS_FREEZE_IGNORED",
             Self::Pass { .. } => "PASS",
+            Self::PassOverridden { .. } => "PASS_OVERRIDDEN",
             Self::Blocked { blockers, .. }
                 if blockers
                     .iter()

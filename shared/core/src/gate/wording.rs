@@ -3,6 +3,7 @@
 //! outcomes are is `outcome`'s; how one is reached, `decide`'s.
 
 use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use super::overridden;
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::Hold;
 use crate::job::{FailureKind, JobResult};
@@ -257,6 +258,12 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                 ],
             )
         }
+        GateOutcome::PassOverridden {
+            scope,
+            overrides,
+            passed_over,
+            health_source,
+        } => overridden::render(scope, overrides, passed_over, health_source),
         GateOutcome::Blocked { blockers, health, at } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",
@@ -421,6 +428,11 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
                 health.describe()
             ),
         ),
+        GateOutcome::PassOverridden {
+            overrides,
+            passed_over,
+            ..
+        } => overridden::notice(pipeline, overrides, passed_over),
         _ => return None,
     };
     Some(notice.about(pipeline))
@@ -463,6 +475,8 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     {
         steps.push("If a running pipeline blocked it, retry the stage when that pipeline is done.");
     }
-    steps.push("To deploy anyway, retry the stage by hand once you have judged the risk.");
+    steps.push(
+        "To deploy anyway in an incident, once you have judged the risk: `pipeguard override --pipeline NAME --reason \"...\"` (recorded, told, at most 24 hours).",
+    );
     steps
 }
