@@ -4,15 +4,16 @@
 use crate::ended::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
-    CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, PipelineCallError, Table,
-    TrustRoots,
+    CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, OverrideStore, PipelineCallError,
+    Table, TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
+use pipeguard_core::overrides::Override;
 use pipeguard_core::pipeline::StageSnapshot;
 use pipeguard_core::retry;
 use pipeguard_core::text::printable;
-use pipeguard_core::trigger::{UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE};
+use pipeguard_core::trigger::{OVERRIDE_GRANTED_DETAIL_TYPE, PIPEGUARD_SOURCE, UNFROZEN_DETAIL_TYPE};
 
 /// The region the CLI works in and the clients it uses.
 pub struct Aws {
@@ -102,13 +103,36 @@ impl Aws {
         Table::from_env(&self.config, &self.env(table)).map(FreezeStore::in_table)
     }
 
-    /// Tells stage-retry that freeze `id` ended, so that it resumes the stages it held now: the
-    /// event the template's rule routes to it, on this region's default bus.
+    /// The overrides in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.
+    pub fn override_store(&self, table: Option<String>) -> Option<OverrideStore> {
+        Table::from_env(&self.config, &self.env(table)).map(OverrideStore::in_table)
+    }
+
+    /// Tells stage-retry that freeze `id` ended, so that it resumes the stages it held now.
     pub async fn announce_unfrozen(&self, id: &str) -> Result<(), String> {
+        self.announce(UNFROZEN_DETAIL_TYPE, serde_json::json!({ "freeze_id": id }))
+            .await
+    }
+
+    /// Tells stage-retry that `granted` was granted, so that it resumes the stages of its
+    /// pipeline held only by what it covers now.
+    pub async fn announce_override(&self, granted: &Override) -> Result<(), String> {
+        let kinds: Vec<&str> = granted.kinds.iter().map(|kind| kind.name()).collect();
+        let detail = serde_json::json!({
+            "override_id": granted.id,
+            "pipeline": granted.pipeline,
+            "kinds": kinds,
+        });
+        self.announce(OVERRIDE_GRANTED_DETAIL_TYPE, detail).await
+    }
+
+    /// Puts an event of pipeguard's on this region's default bus, which the template's rules
+    /// route to stage-retry.
+    async fn announce(&self, detail_type: &str, detail: serde_json::Value) -> Result<(), String> {
         let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source(UNFROZEN_SOURCE)
-            .detail_type(UNFROZEN_DETAIL_TYPE)
-            .detail(serde_json::json!({ "freeze_id": id }).to_string())
+            .source(PIPEGUARD_SOURCE)
+            .detail_type(detail_type)
+            .detail(detail.to_string())
             .build();
         let output = aws_sdk_eventbridge::Client::new(&self.config)
             .put_events()

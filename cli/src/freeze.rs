@@ -27,7 +27,7 @@ const ID_ATTEMPTS: usize = 3;
 pub struct TableArg {
     /// The stack's DynamoDB table (its HealthEventsTableName output; default: HEALTH_EVENTS_TABLE)
     #[arg(long = "events-table")]
-    events_table: Option<String>,
+    pub events_table: Option<String>,
 }
 
 #[derive(Args)]

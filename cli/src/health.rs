@@ -7,7 +7,9 @@ use crate::freeze::{FreezeJson, UnreadableJson};
 use crate::output::{Report, Tone, emit, paint};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use pipeguard_core::gate::{self, Blocker, GateDefaults, GateOutcome, Observations, SourceChoice};
+use pipeguard_core::gate::{
+    self, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, Scope, SourceChoice,
+};
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
 use serde::Serialize;
@@ -39,7 +41,7 @@ pub struct HealthArgs {
     #[arg(long = "events-table")]
     events_table: Option<String>,
     /// The pipeline (or service) the deploy is for, for freezes that cover some pipelines only
-    /// (without it, every active freeze blocks)
+    /// (without it, every active freeze blocks) and the overrides granted for it
     #[arg(long)]
     pipeline: Option<String>,
     /// Deployment windows, `;`-separated: `Mon-Thu 09:00-16:00 Europe/Berlin`
@@ -60,7 +62,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
     let own_account = aws.own_account().await?;
     let policy = policy.with_own_account(&own_account);
     let freezes = aws.freeze_store(args.events_table.clone());
-    let sources = aws.health_sources(args.events_table).await;
+    let sources = aws.health_sources(args.events_table.clone()).await;
     let (health, freezes, running) = tokio::join!(
         sources.events_within(&policy, &own_account, BUDGET),
         async {
@@ -79,13 +81,45 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
             freezes,
             running,
             wait: None,
-            pipeline: args.pipeline,
+            pipeline: args.pipeline.clone(),
             now,
         },
     );
+    let outcome = with_overrides(aws, outcome, &policy, args.pipeline.as_deref(), args.events_table).await;
     let report = HealthReport::of(&outcome, now);
     emit(&report, json)?;
     Ok(report.exit_code)
+}
+
+/// `outcome` with the overrides in force for `pipeline` applied, as the gate applies them: read
+/// only when one could let the deploy through and the pipeline is named. Overrides that cannot
+/// be read pass nothing, and are said.
+async fn with_overrides(
+    aws: &Aws,
+    outcome: GateOutcome,
+    policy: &GatePolicy,
+    pipeline: Option<&str>,
+    table: Option<String>,
+) -> GateOutcome {
+    let (Some(pipeline), Some(store)) = (pipeline, aws.override_store(table)) else {
+        return outcome;
+    };
+    if !outcome.may_be_overridden() {
+        return outcome;
+    }
+    match store.for_gate(BUDGET).await {
+        Ok(recorded) => {
+            let now = pipeguard_aws::clock::unix_seconds();
+            gate::overridden(outcome, &Scope::of(policy), &recorded, pipeline, now)
+        }
+        Err(error) => {
+            eprintln!(
+                "pipeguard: no override applied: {}",
+                pipeguard_core::text::printable(&error.to_string())
+            );
+            outcome
+        }
+    }
 }
 
 /// The UserParameters the gate would get: `--params`, with the flags' fields over it.
@@ -123,7 +157,7 @@ fn user_parameters(args: &HealthArgs) -> Result<String, String> {
 /// The exit code: 0 deploy, 1 blocked, 2 configuration, 3 AWS Health unavailable.
 fn ended(outcome: &GateOutcome) -> Ended {
     match outcome {
-        GateOutcome::Pass { .. } => Ended::Ok,
+        GateOutcome::Pass { .. } | GateOutcome::PassOverridden { .. } => Ended::Ok,
         GateOutcome::Blocked { .. }
         | GateOutcome::WindowTooFar { .. }
         | GateOutcome::Hold { .. }
@@ -173,6 +207,7 @@ impl HealthReport {
             exit_code: ended,
             heading: match outcome {
                 GateOutcome::Pass { .. } => "DEPLOY",
+                GateOutcome::PassOverridden { .. } => "DEPLOY (overridden)",
                 GateOutcome::HealthUnavailable { .. } => "BLOCKED (AWS Health unavailable)",
                 GateOutcome::FreezesUnavailable { .. } => "BLOCKED (freezes unreadable)",
                 _ => "BLOCKED",

@@ -9,6 +9,7 @@ use crate::ended::Ended;
 use crate::freeze::{FreezeListing, FreezeReport, UnfreezeReport};
 use crate::health::HealthReport;
 use crate::oci::{StackOutcome, StackStatus};
+use crate::overrides::{OverrideListing, OverrideReport};
 use crate::retry::RetryReport;
 use crate::rollback::RollbackReport;
 use crate::status::{Holds, Row, StatusReport, Unreadable};
@@ -18,6 +19,7 @@ use pipeguard_core::gate::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::holder::{self, FreezesKnown, Known};
+use pipeguard_core::overrides::{Ended as EndedEarly, Override, OverrideKind};
 use pipeguard_core::pipeline::{
     ActionSnapshot, ActionStatus, ExecutionStatus, ExecutionSummary, ExecutionType, RetryMode,
     RunningExecution, StageSnapshot, StageStatus,
@@ -143,6 +145,8 @@ fn answers() -> BTreeMap<String, Vec<Value>> {
         ("freeze", freeze()),
         ("unfreeze", unfreeze()),
         ("freezes", freezes()),
+        ("override", override_answers()),
+        ("overrides", overrides()),
         ("oci apply", oci_apply()),
         ("oci rollback", oci_rollback()),
         ("oci status", oci_status()),
@@ -491,6 +495,41 @@ fn freezes() -> Vec<Value> {
 }
 
 const STACK: &str = "ocid1.ormstack.oc1.eu-frankfurt-1.amaaaaaa7kq3";
+
+fn granted_override() -> Override {
+    Override {
+        id: "ovr-k3j9x2ab".into(),
+        pipeline: "web-app".into(),
+        by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
+        reason: "INC-4242: the fix for checkout errors".into(),
+        since: NOW,
+        until: NOW + 3600,
+        kinds: vec![OverrideKind::Health, OverrideKind::Freezes],
+        ended: None,
+    }
+}
+
+fn override_answers() -> Vec<Value> {
+    let granted = granted_override();
+    let ended = Override {
+        ended: Some(EndedEarly {
+            at: NOW + 900,
+            by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
+        }),
+        ..granted.clone()
+    };
+    vec![
+        json(&OverrideReport::of(&granted, NOW, vec![])),
+        json(&OverrideListing::of(&[ended], NOW + 900)),
+    ]
+}
+
+fn overrides() -> Vec<Value> {
+    vec![
+        json(&OverrideListing::of(&[granted_override()], NOW)),
+        json(&OverrideListing::of(&[], NOW)),
+    ]
+}
 
 fn job(
     id: &str,

@@ -1,6 +1,6 @@
 //! `pipeguard`: what pipeguard sees, from a terminal or any CI system, on the same core as the
 //! functions: the gate's decision, the state of the pipelines, a bulk retry of failed stages, a
-//! rollback by hand, and freezes. Each command's arguments sit beside its `run`, which returns
+//! rollback by hand, freezes, and break-glass overrides. Each command's arguments sit beside its `run`, which returns
 //! how it ended or the problem that stopped it; this file prints a problem once and turns either
 //! into the exit code.
 
@@ -12,6 +12,7 @@ mod health;
 mod json_contract_tests;
 mod oci;
 mod output;
+mod overrides;
 mod retry;
 mod rollback;
 mod selection;
@@ -71,6 +72,14 @@ enum AwsCommand {
     Unfreeze(freeze::UnfreezeArgs),
     /// The active freezes (--all: and those ended in the last 30 days).
     Freezes(freeze::FreezesArgs),
+    /// Break glass: let one pipeline's deploys through what blocks them (every kind, or
+    /// --only some) for at most 24 hours, recorded and told each time; --end ID ends one.
+    ///
+    /// Exit code: 0 done, 1 AWS calls failed, 2 usage (a blank reason, a past --until, more than
+    /// 24 hours, an unknown pipeline or kind: nothing is written).
+    Override(overrides::OverrideArgs),
+    /// The overrides in force (--all: and those of the last 30 days).
+    Overrides(overrides::OverridesArgs),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -104,5 +113,7 @@ async fn run(cli: Cli) -> Result<Ended, Problem> {
         AwsCommand::Freeze(args) => freeze::freeze(&aws, args, cli.json).await,
         AwsCommand::Unfreeze(args) => freeze::unfreeze(&aws, args, cli.json).await,
         AwsCommand::Freezes(args) => freeze::list(&aws, args, cli.json).await,
+        AwsCommand::Override(args) => overrides::run(&aws, args, cli.json).await,
+        AwsCommand::Overrides(args) => overrides::list(&aws, args, cli.json).await,
     }
 }

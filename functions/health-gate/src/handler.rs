@@ -5,7 +5,8 @@
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, ReportError, Reported, SdkConfig, Table,
+    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore, ReportError, Reported,
+    SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
@@ -21,6 +22,9 @@ const REPORT_RESERVE: Duration = Duration::from_secs(10);
 /// AWS Health must answer this much before the deciding budget runs out, so that a hanging
 /// Health is handled by `on_health_error` (fail-open passes) rather than by the deadline.
 const HEALTH_MARGIN: Duration = Duration::from_secs(1);
+/// The most the overrides may take once the rest is decided: within `HEALTH_MARGIN`, so that
+/// reading them never costs the answer, even when AWS Health took all its time.
+const OVERRIDES_MARGIN: Duration = Duration::from_millis(700);
 /// Kept back from the Lambda deadline so that an answer cut short still ends the invocation
 /// with its error, rather than Lambda stopping it.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
@@ -34,6 +38,8 @@ pub struct Gate {
     health: HealthSources,
     /// The freezes people set, when `HEALTH_EVENTS_TABLE` names the table they are kept in.
     freezes: Option<FreezeStore>,
+    /// The break-glass overrides people grant, in the same table.
+    overrides: Option<OverrideStore>,
     notifier: Notifier,
 }
 
@@ -68,7 +74,8 @@ impl Function for Gate {
             defaults,
             codepipeline: CodePipeline::from_config(config),
             health: HealthSources::from_env(config, env, table.clone()).await,
-            freezes: table.map(FreezeStore::in_table),
+            freezes: table.clone().map(FreezeStore::in_table),
+            overrides: table.map(OverrideStore::in_table),
             notifier: Notifier::from_env(config, env),
         }
     }
@@ -157,10 +164,54 @@ impl Gate {
             pipeline: pipeline.clone(),
             now,
         };
+        let scope = Scope::of(&policy);
+        let outcome = gate::decide(&policy, observations);
+        let overrides_by = asked_by + OVERRIDES_MARGIN;
+        let (outcome, pipeline) = self
+            .with_overrides(outcome, &scope, &job.job_id, pipeline, overrides_by)
+            .await;
         Decision {
-            outcome: gate::decide(&policy, observations),
+            outcome,
             pipeline,
-            scope: Some(Scope::of(&policy)),
+            scope: Some(scope),
+        }
+    }
+
+    /// `outcome` with the overrides in force for the job's pipeline applied, when one could let
+    /// the deploy through: only then are they read (with the pipeline's name, asked if it is not
+    /// known yet), by `deadline`. Overrides that cannot be read pass nothing: the answer stands.
+    async fn with_overrides(
+        &self,
+        outcome: GateOutcome,
+        scope: &Scope,
+        job_id: &str,
+        pipeline: Option<String>,
+        deadline: Instant,
+    ) -> (GateOutcome, Option<String>) {
+        let Some(store) = self.overrides.as_ref().filter(|_| outcome.may_be_overridden()) else {
+            return (outcome, pipeline);
+        };
+        let pipeline = match pipeline {
+            Some(name) => Some(name),
+            None => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                self.job_pipeline(job_id, true, left).await
+            }
+        };
+        let Some(name) = pipeline.as_deref() else {
+            tracing::warn!(job_id, "no override applied: the job's pipeline is not known");
+            return (outcome, pipeline);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        match store.for_gate(left).await {
+            Ok(recorded) => {
+                let now = pipeguard_aws::clock::unix_seconds();
+                (gate::overridden(outcome, scope, &recorded, name, now), pipeline)
+            }
+            Err(error) => {
+                tracing::warn!(job_id, pipeline = name, %error, "no override applied: the overrides could not be read");
+                (outcome, pipeline)
+            }
         }
     }
 

@@ -83,6 +83,7 @@ impl Aws {
                 None,
             ),
             freezes: None,
+            overrides: None,
             notifier: Notifier::new(
                 mock_client!(aws_sdk_sns, RuleMode::MatchAny, &self.sns),
                 self.topic.map(str::to_owned),

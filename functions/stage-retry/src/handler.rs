@@ -81,6 +81,18 @@ impl Retrier {
                     self.resume_held(&invocation, Some(Release::Unfrozen(&freeze_id)))
                         .await?
                 }
+                Trigger::OverrideGranted {
+                    override_id,
+                    pipeline,
+                    kinds,
+                } => {
+                    tracing::info!(%override_id, %pipeline, "override granted: resuming the stages held only by what it covers");
+                    let release = Release::Overridden {
+                        pipeline: &pipeline,
+                        kinds: &kinds,
+                    };
+                    self.resume_held(&invocation, Some(release)).await?
+                }
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => tracing::debug!(
                     pipeline = %change.pipeline,
                     action = ?change.action,

@@ -136,7 +136,12 @@ impl Retrier {
         release: Option<Release<'_>>,
     ) -> Result<(), InvocationError> {
         let managed = &invocation.policies.managed_pipelines;
-        let pipelines = self.codepipeline.selected_pipelines(managed).await?;
+        // An override is about one pipeline: only it is looked at, if stage-retry manages it.
+        let pipelines = match release.and_then(|release| release.pipeline()) {
+            Some(only) if managed.selects(only) => vec![only.to_owned()],
+            Some(_) => Vec::new(),
+            None => self.codepipeline.selected_pipelines(managed).await?,
+        };
         let (mut released, mut first_error) = (Vec::new(), None);
         let mut freezes = FreezesRead::default();
         for pipeline in &pipelines {

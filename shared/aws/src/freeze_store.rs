@@ -6,12 +6,10 @@
 //! that does not read as a freeze is never dropped: the core reads it as an unreadable freeze,
 //! which blocks until it is ended by hand.
 
-use crate::table::{Table, TableCallError, number, retained_until, text};
+use crate::table::{Table, TableCallError, keyed, new_record_id, number, retained_until, text};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use pipeguard_core::freeze::{
-    Attribute, Freeze, FreezesUnread, Item, RecordedFreezes, Unfrozen, UnreadableFreeze,
-};
+use pipeguard_core::freeze::{Freeze, FreezesUnread, RecordedFreezes, Unfrozen, UnreadableFreeze};
 use pipeguard_core::selection::PipelineSelection;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -217,17 +215,10 @@ impl FreezeStore {
     }
 }
 
-/// A freeze id nobody else is likely to make in the same instant: `frz-` and the time in
-/// nanoseconds with the process id, in base 36. Creating it is conditional all the same.
+/// A freeze id nobody else is likely to make in the same instant (`frz-...`); creating it is
+/// conditional all the same.
 pub fn new_freeze_id() -> String {
-    let mut value = crate::clock::unix_nanos() ^ (u128::from(std::process::id()) << 96);
-    let mut digits = Vec::new();
-    while value > 0 && digits.len() < 10 {
-        let digit = u8::try_from(value % 36).unwrap_or(0);
-        digits.push(char::from_digit(u32::from(digit), 36).unwrap_or('0'));
-        value /= 36;
-    }
-    format!("frz-{}", digits.into_iter().collect::<String>())
+    new_record_id("frz")
 }
 
 fn item(freeze: &Freeze) -> HashMap<String, AttributeValue> {
@@ -266,30 +257,6 @@ fn item(freeze: &Freeze) -> HashMap<String, AttributeValue> {
         item.insert("unfrozen_by".into(), text(&unfrozen.by));
     }
     item
-}
-
-/// An item as the core reads it: its key (the freeze's id) and its attributes but the key's.
-fn keyed(item: &HashMap<String, AttributeValue>) -> (String, Item) {
-    let key = item
-        .get("arn")
-        .and_then(|key| key.as_s().ok())
-        .cloned()
-        .unwrap_or_default();
-    let attributes = item
-        .iter()
-        .filter(|(name, _)| !matches!(name.as_str(), "region" | "arn"))
-        .map(|(name, value)| (name.clone(), attribute(value)))
-        .collect();
-    (key, attributes)
-}
-
-fn attribute(value: &AttributeValue) -> Attribute {
-    match value {
-        AttributeValue::S(text) => Attribute::Text(text.clone()),
-        AttributeValue::N(number) => Attribute::Number(number.clone()),
-        AttributeValue::L(list) => Attribute::List(list.iter().map(attribute).collect()),
-        _ => Attribute::Other,
-    }
 }
 
 #[cfg(test)]

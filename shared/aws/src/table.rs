@@ -1,12 +1,14 @@
-//! The stack's one DynamoDB table, which two stores share: AWS Health events (`event_store`) and,
-//! in a partition of their own, the freezes people set (`freeze_store`). What both write alike
-//! lives here once.
+//! The stack's one DynamoDB table, which three stores share: AWS Health events (`event_store`)
+//! and, in partitions of their own, the freezes (`freeze_store`) and the overrides
+//! (`override_store`) people set. What they write and read alike lives here once.
 
 use crate::env::Environment;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
+use pipeguard_core::record::{Attribute, Item};
+use std::collections::HashMap;
 
 /// Closed events are kept this long after their last update (for the sweep, `pipeguard
 /// status` and people), then DynamoDB's TTL deletes them; an ended freeze as long. Open events
@@ -88,4 +90,42 @@ pub(crate) fn text(value: &str) -> AttributeValue {
 /// A number attribute.
 pub(crate) fn number(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+/// A record's id nobody else is likely to make in the same instant: `prefix-` and the time in
+/// nanoseconds with the process id, in base 36. Creating it is conditional all the same.
+pub(crate) fn new_record_id(prefix: &str) -> String {
+    let mut value = crate::clock::unix_nanos() ^ (u128::from(std::process::id()) << 96);
+    let mut digits = Vec::new();
+    while value > 0 && digits.len() < 10 {
+        let digit = u8::try_from(value % 36).unwrap_or(0);
+        digits.push(char::from_digit(u32::from(digit), 36).unwrap_or('0'));
+        value /= 36;
+    }
+    format!("{prefix}-{}", digits.into_iter().collect::<String>())
+}
+
+/// A record's item as the core reads it: its key (the `arn` sort key: a freeze's or an
+/// override's id) and its attributes but the key's.
+pub(crate) fn keyed(item: &HashMap<String, AttributeValue>) -> (String, Item) {
+    let key = item
+        .get("arn")
+        .and_then(|key| key.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let attributes = item
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "region" | "arn"))
+        .map(|(name, value)| (name.clone(), attribute(value)))
+        .collect();
+    (key, attributes)
+}
+
+fn attribute(value: &AttributeValue) -> Attribute {
+    match value {
+        AttributeValue::S(text) => Attribute::Text(text.clone()),
+        AttributeValue::N(number) => Attribute::Number(number.clone()),
+        AttributeValue::L(list) => Attribute::List(list.iter().map(attribute).collect()),
+        _ => Attribute::Other,
+    }
 }

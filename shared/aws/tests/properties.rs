@@ -1,8 +1,8 @@
 //! Property tests of everything that reads input from outside the process (issue 14): the
 //! CodePipeline job event and its UserParameters, the SNS and EventBridge deliveries (AWS Health
 //! events among them), every environment setting, the gate's continuation token, the hold
-//! marker, people's time: deployment windows, blackouts and freeze durations, the freeze items
-//! in the table, and Oracle Resource Manager's jobs with the rule of where a rollback returns to.
+//! marker, people's time: deployment windows, blackouts and freeze durations, the freeze and
+//! override items in the table, and Oracle Resource Manager's jobs with the rule of where a rollback returns to.
 //! Whatever arrives, a reader ends in a value or a typed error that says what is wrong,
 //! never in a panic, and never with an artifact credential in its text.
 //!
@@ -20,6 +20,8 @@ mod hold;
 mod job;
 #[path = "properties/json.rs"]
 mod json;
+#[path = "properties/overrides.rs"]
+mod overrides;
 #[path = "properties/schedule.rs"]
 mod schedule;
 #[path = "properties/settings.rs"]

@@ -7,6 +7,7 @@
 
 use crate::freeze::RecordedFreezes;
 use crate::hold::{EventRef, HeldBy, Hold};
+use crate::overrides::OverrideKind;
 use crate::schedule::describe_time;
 use crate::text::printable;
 
@@ -82,6 +83,15 @@ impl Holder {
             Self::Freeze(id) => format!("freeze {}", printable(id)),
             Self::OtherFreezes(count) => format!("{count} more freezes"),
             Self::Schedule(_) => "the deployment schedule".to_owned(),
+        }
+    }
+
+    /// The kind of override that passes over it.
+    pub fn overridden_by(&self) -> OverrideKind {
+        match self {
+            Self::HealthEvent(_) => OverrideKind::Health,
+            Self::Freeze(_) | Self::OtherFreezes(_) => OverrideKind::Freezes,
+            Self::Schedule(_) => OverrideKind::Windows,
         }
     }
 
@@ -208,6 +218,14 @@ pub enum Release<'a> {
     EventClosed(EventRef<'a>),
     /// A freeze was ended by hand.
     Unfrozen(&'a str),
+    /// An override was granted for a pipeline: what it covers holds that pipeline's stages no
+    /// longer (the gate, run again, passes over it).
+    Overridden {
+        /// The pipeline it lets through.
+        pipeline: &'a str,
+        /// What it passes over.
+        kinds: &'a [OverrideKind],
+    },
 }
 
 impl<'a> Release<'a> {
@@ -217,7 +235,16 @@ impl<'a> Release<'a> {
             (Self::EventClosed(event), Holder::HealthEvent(held)) => held.is(*event),
             (Self::Unfrozen(id), Holder::Freeze(held)) => held == id,
             (Self::Unfrozen(_), Holder::OtherFreezes(_)) => true,
+            (Self::Overridden { kinds, .. }, holder) => kinds.contains(&holder.overridden_by()),
             _ => false,
+        }
+    }
+
+    /// The pipeline it is about, when it is about one only.
+    pub fn pipeline(&self) -> Option<&'a str> {
+        match self {
+            Self::Overridden { pipeline, .. } => Some(pipeline),
+            Self::EventClosed(_) | Self::Unfrozen(_) => None,
         }
     }
 
@@ -226,12 +253,11 @@ impl<'a> Release<'a> {
         hold.holders().iter().any(|holder| self.ends(holder))
     }
 
-    /// The event that just closed, when it is one.
-    pub fn event(self) -> Option<EventRef<'a>> {
-        match self {
-            Self::EventClosed(event) => Some(event),
-            Self::Unfrozen(_) => None,
-        }
+    /// Whether it ends `holder` now, whatever else is known of it: an event that just closed,
+    /// or what an override just granted covers. A freeze ends when the table says it has (an
+    /// unfreeze is written there before it is announced).
+    fn ends_now(&self, holder: &Holder) -> bool {
+        !matches!(self, Self::Unfrozen(_)) && self.ends(holder)
     }
 
     /// What ended, as people read it.
@@ -239,6 +265,15 @@ impl<'a> Release<'a> {
         match self {
             Self::EventClosed(event) => format!("AWS Health event {} closed", event.describe()),
             Self::Unfrozen(id) => format!("freeze {} was unfrozen", printable(id)),
+            Self::Overridden { pipeline, kinds } => format!(
+                "an override for pipeline {} passes over {}",
+                printable(pipeline),
+                kinds
+                    .iter()
+                    .map(|kind| kind.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }
@@ -271,10 +306,8 @@ pub struct Known<'a> {
 /// and the deployment schedule until it opens. Events the marker left out for length
 /// (`hold.more`) are not listed: the gate, run again by a resume, checks every event itself.
 pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<HolderState> {
-    let just_closed = known.release.and_then(Release::event);
     let events = hold.events.iter().enumerate().map(|(index, held)| {
         let holding = match known.events_closed {
-            _ if just_closed.is_some_and(|event| held.is(event)) => Holding::No,
             Ok(closed) => match closed.get(index) {
                 Some(true) => Holding::No,
                 Some(false) => Holding::Yes,
@@ -316,7 +349,18 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
             if opens_at > now { Holding::Yes } else { Holding::No },
         )
     });
-    events.chain(named).chain(by_reference).chain(schedule).collect()
+    events
+        .chain(named)
+        .chain(by_reference)
+        .chain(schedule)
+        .map(|state| match known.release {
+            Some(release) if release.ends_now(&state.holder) => HolderState {
+                holding: Holding::No,
+                ..state
+            },
+            _ => state,
+        })
+        .collect()
 }
 
 /// The freeze `id` (or an unreadable item's key) as it holds `pipeline` at `now`: a freeze the

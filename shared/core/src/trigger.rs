@@ -11,6 +11,7 @@ use crate::health::{
     EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id, is_region_code,
 };
 use crate::names::aws_names;
+use crate::overrides::OverrideKind;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsRecord;
 use serde::Deserialize;
@@ -81,6 +82,16 @@ pub enum Trigger {
         /// The freeze's id.
         freeze_id: String,
     },
+    /// Someone granted an override (`pipeguard override`): the pipeline's stages held only by
+    /// what it covers may resume at once (the gate, run again, decides with the override).
+    OverrideGranted {
+        /// The override's id.
+        override_id: String,
+        /// The pipeline it lets through.
+        pipeline: String,
+        /// What it passes over.
+        kinds: Vec<OverrideKind>,
+    },
     /// Not an event these functions act on; acknowledged so it is not redelivered.
     Ignored {
         /// Why, for the log.
@@ -132,11 +143,14 @@ impl RefusalKind {
 /// clocks and Lambda's agree to well within this, and a genuine update is never dated ahead.
 pub const MAX_SECONDS_AHEAD: i64 = 300;
 
-/// The source of the event `pipeguard unfreeze` puts on the default event bus, which the
-/// template routes to stage-retry.
-pub const UNFROZEN_SOURCE: &str = "pipeguard";
-/// Its detail-type; its detail is `{"freeze_id": ...}`.
+/// The source of the events `pipeguard unfreeze` and `pipeguard override` put on the default
+/// event bus, which the template routes to stage-retry.
+pub const PIPEGUARD_SOURCE: &str = "pipeguard";
+/// `pipeguard unfreeze`'s detail-type; its detail is `{"freeze_id": ...}`.
 pub const UNFROZEN_DETAIL_TYPE: &str = "pipeguard Freeze Ended";
+/// `pipeguard override`'s detail-type; its detail is `{"override_id": ..., "pipeline": ...,
+/// "kinds": [...]}`.
+pub const OVERRIDE_GRANTED_DETAIL_TYPE: &str = "pipeguard Override Granted";
 
 /// A notification rule's message: the EventBridge event with `detailType` instead of
 /// `detail-type` and `additionalAttributes` added, which `EventBridgeEvent` cannot read.
@@ -151,6 +165,32 @@ struct NotificationMessage {
     additional_attributes: Value,
     #[serde(default)]
     account: Option<String>,
+}
+
+/// `pipeguard override`'s event's detail.
+#[derive(Deserialize)]
+struct OverrideGrantedDetail {
+    override_id: String,
+    pipeline: String,
+    kinds: Vec<String>,
+}
+
+impl OverrideGrantedDetail {
+    fn into_trigger(self) -> Result<Trigger, String> {
+        if self.override_id.trim().is_empty() || self.pipeline.trim().is_empty() || self.kinds.is_empty() {
+            return Err("override_id, pipeline and kinds must not be empty".into());
+        }
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|kind| OverrideKind::parse(kind))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Trigger::OverrideGranted {
+            override_id: self.override_id,
+            pipeline: self.pipeline,
+            kinds,
+        })
+    }
 }
 
 /// A CodePipeline event's detail. Not aws_lambda_events' `CodePipelineEventDetail`: its
@@ -395,7 +435,12 @@ struct Envelope<'a> {
 fn only_from_eventbridge(source: &str, detail_type: &str) -> bool {
     matches!(
         (source, detail_type),
-        ("aws.health", _) | ("aws.events", "Scheduled Event") | (UNFROZEN_SOURCE, UNFROZEN_DETAIL_TYPE)
+        ("aws.health", _)
+            | ("aws.events", "Scheduled Event")
+            | (
+                PIPEGUARD_SOURCE,
+                UNFROZEN_DETAIL_TYPE | OVERRIDE_GRANTED_DETAIL_TYPE
+            )
     )
 }
 
@@ -436,12 +481,21 @@ fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
             };
         }
         ("aws.events", "Scheduled Event") => return Trigger::Sweep,
-        (UNFROZEN_SOURCE, UNFROZEN_DETAIL_TYPE) => {
+        (PIPEGUARD_SOURCE, UNFROZEN_DETAIL_TYPE) => {
             return match detail.get("freeze_id").and_then(Value::as_str) {
                 Some(id) if !id.trim().is_empty() => Trigger::Unfrozen {
                     freeze_id: id.trim().to_owned(),
                 },
                 _ => ignored(format!("{detail_type} without a freeze_id")),
+            };
+        }
+        (PIPEGUARD_SOURCE, OVERRIDE_GRANTED_DETAIL_TYPE) => {
+            return match OverrideGrantedDetail::deserialize(detail)
+                .map_err(|error| error.to_string())
+                .and_then(OverrideGrantedDetail::into_trigger)
+            {
+                Ok(trigger) => trigger,
+                Err(reason) => ignored(format!("{detail_type} that does not read: {reason}")),
             };
         }
         _ => {

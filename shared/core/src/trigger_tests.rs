@@ -184,7 +184,7 @@ fn the_sweep_schedule_is_a_trigger() {
 
 #[test]
 fn an_unfreeze_is_a_trigger_naming_its_freeze() {
-    let unfrozen = json!({"version": "0", "id": "x", "detail-type": UNFROZEN_DETAIL_TYPE, "source": UNFROZEN_SOURCE,
+    let unfrozen = json!({"version": "0", "id": "x", "detail-type": UNFROZEN_DETAIL_TYPE, "source": PIPEGUARD_SOURCE,
         "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
         "resources": [], "detail": {"freeze_id": "frz-abc"}});
     assert_eq!(
@@ -298,7 +298,7 @@ fn refusal(triggers: Vec<Trigger>) -> Refusal {
 #[test]
 fn aws_health_events_schedules_and_unfreezes_inside_sns_messages_are_refused() {
     let scheduled = json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "111122223333", "detail": {}});
-    let unfrozen = json!({"source": UNFROZEN_SOURCE, "detail-type": UNFROZEN_DETAIL_TYPE, "account": "111122223333", "detail": {"freeze_id": "f-1"}});
+    let unfrozen = json!({"source": PIPEGUARD_SOURCE, "detail-type": UNFROZEN_DETAIL_TYPE, "account": "111122223333", "detail": {"freeze_id": "f-1"}});
     let mut closed_far_ahead = fixture("health");
     closed_far_ahead["detail"]["lastUpdatedTime"] = json!("Thu, 01 Jan 2099 00:00:00 GMT");
     for event in [fixture("health"), closed_far_ahead, scheduled, unfrozen] {

@@ -92,13 +92,16 @@ impl Local {
         );
     }
 
-    /// As the template routes them: the event `pipeguard unfreeze` puts, to stage-retry.
-    pub fn route_unfreezes_to_stage_retry(&self) {
-        self.admin(
-            "POST",
-            "/_admin/rules",
-            json!({"source": "pipeguard", "detail_type": "pipeguard Freeze Ended", "function": "stage-retry"}),
-        );
+    /// As the template routes them: the events `pipeguard unfreeze` and `pipeguard override` put,
+    /// to stage-retry.
+    pub fn route_pipeguard_events_to_stage_retry(&self) {
+        for detail_type in ["pipeguard Freeze Ended", "pipeguard Override Granted"] {
+            self.admin(
+                "POST",
+                "/_admin/rules",
+                json!({"source": "pipeguard", "detail_type": detail_type, "function": "stage-retry"}),
+            );
+        }
     }
 
     /// Moves the clock the functions and the command line see `seconds` ahead of the machine's.

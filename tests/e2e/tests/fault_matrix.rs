@@ -373,7 +373,7 @@ async fn set_up(scenario: Scenario) -> Local {
         local.route_health_events_to_stage_retry();
     }
     if scenario == Scenario::ResumeFromUnfreeze {
-        local.route_unfreezes_to_stage_retry();
+        local.route_pipeguard_events_to_stage_retry();
     }
     local
 }

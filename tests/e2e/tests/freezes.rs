@@ -17,7 +17,7 @@ async fn local() -> Local {
     let local = Local::start_with_store(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
     local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
     local.route_stage_failures_to_stage_retry();
-    local.route_unfreezes_to_stage_retry();
+    local.route_pipeguard_events_to_stage_retry();
     local
 }
 

@@ -212,7 +212,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     local.reaches(&blocked, "Succeeded", TIMEOUT).await;
     // A freeze of one pipeline by name: the gate asks for its pipeline's name and blocks;
     // stage-retry reads the freezes and resumes the stage when it is unfrozen.
-    local.route_unfreezes_to_stage_retry();
+    local.route_pipeguard_events_to_stage_retry();
     let id = local.freeze(&["--reason", "INC-1", "gated"]).await;
     let frozen = local.start_execution("gated");
     local.reaches(&frozen, "Failed", TIMEOUT).await;

@@ -25,7 +25,8 @@ const FIELDS: [&str; 8] = [
     "unfrozen_by",
 ];
 
-fn attribute() -> impl Strategy<Value = Attribute> {
+/// Any attribute a table can hold, as the core types it.
+pub(crate) fn attribute() -> impl Strategy<Value = Attribute> {
     let leaf = prop_oneof![
         short_text().prop_map(Attribute::Text),
         huge_text().prop_map(Attribute::Text),

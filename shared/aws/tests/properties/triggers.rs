@@ -8,7 +8,8 @@ use crate::json::{arbitrary_json, mutated, text_at};
 use crate::{config, sample};
 use pipeguard_core::health::{EventStatus, is_account_id, is_region_code};
 use pipeguard_core::trigger::{
-    MAX_SECONDS_AHEAD, RefusalKind, Trigger, UNFROZEN_DETAIL_TYPE, UNFROZEN_SOURCE, parse_invocation,
+    MAX_SECONDS_AHEAD, OVERRIDE_GRANTED_DETAIL_TYPE, PIPEGUARD_SOURCE, RefusalKind, Trigger,
+    UNFROZEN_DETAIL_TYPE, parse_invocation,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -18,6 +19,8 @@ const SNS: &str = include_str!("../../../../tests/events/sns-stage-failed.json")
 const HEALTH: &str = include_str!("../../../../tests/events/health-event-closed.json");
 /// What `pipeguard unfreeze` puts on the default bus, as EventBridge delivers it.
 const FREEZE_ENDED: &str = include_str!("../../../../tests/events/freeze-ended.json");
+/// What `pipeguard override` puts on the default bus, as EventBridge delivers it.
+const OVERRIDE_GRANTED: &str = include_str!("../../../../tests/events/override-granted.json");
 
 /// The receiving function's clock: after every time in the samples.
 const NOW: i64 = 1_800_000_000;
@@ -28,6 +31,7 @@ fn seeds() -> impl Strategy<Value = Value> {
         Just(sample(SNS)),
         Just(sample(HEALTH)),
         Just(sample(FREEZE_ENDED)),
+        Just(sample(OVERRIDE_GRANTED)),
     ]
 }
 
@@ -53,6 +57,7 @@ fn mutated_sns_message() -> impl Strategy<Value = Value> {
         mutated(sample(EVENTBRIDGE)).prop_map(|mutated| mutated.value),
         mutated(sample(HEALTH)).prop_map(|mutated| mutated.value),
         mutated(sample(FREEZE_ENDED)).prop_map(|mutated| mutated.value),
+        mutated(sample(OVERRIDE_GRANTED)).prop_map(|mutated| mutated.value),
     ]
     .prop_map(|message| delivered_by_sns(&message))
 }
@@ -84,6 +89,16 @@ fn check_triggers(payload: &Value) -> Result<Vec<Trigger>, TestCaseError> {
             Trigger::Unfrozen { freeze_id } => {
                 prop_assert!(!through_sns, "an unfreeze taken from an SNS message");
                 prop_assert!(!freeze_id.trim().is_empty());
+            }
+            Trigger::OverrideGranted {
+                override_id,
+                pipeline,
+                kinds,
+            } => {
+                prop_assert!(!through_sns, "an override taken from an SNS message");
+                prop_assert!(
+                    !override_id.trim().is_empty() && !pipeline.trim().is_empty() && !kinds.is_empty()
+                );
             }
             Trigger::Sweep => prop_assert!(!through_sns, "a sweep taken from an SNS message"),
             Trigger::Pipeline(_) => {}
@@ -122,7 +137,7 @@ fn check_fields(event: &Value, triggers: &[Trigger]) -> Result<(), TestCaseError
             }
         }
         [Trigger::Unfrozen { freeze_id }] if event.get("Records").is_none() => {
-            prop_assert_eq!(text_at(event, "/source"), Some(UNFROZEN_SOURCE));
+            prop_assert_eq!(text_at(event, "/source"), Some(PIPEGUARD_SOURCE));
             prop_assert_eq!(text_at(event, "/detail-type"), Some(UNFROZEN_DETAIL_TYPE));
             prop_assert_eq!(
                 Some(freeze_id.as_str()),
@@ -215,13 +230,40 @@ proptest! {
         let event = event.value;
         let triggers = check_triggers(&event)?;
         let id = text_at(&event, "/detail/freeze_id").map(str::trim).filter(|id| !id.is_empty());
-        let ended = text_at(&event, "/source") == Some(UNFROZEN_SOURCE)
+        let ended = text_at(&event, "/source") == Some(PIPEGUARD_SOURCE)
             && text_at(&event, "/detail-type") == Some(UNFROZEN_DETAIL_TYPE);
         for trigger in &triggers {
             match trigger {
                 Trigger::Unfrozen { freeze_id } => {
                     prop_assert!(ended && event.get("Records").is_none(), "{event} read as {trigger:?}");
                     prop_assert_eq!(Some(freeze_id.as_str()), id);
+                }
+                Trigger::Ignored { .. } | Trigger::Refused(_) => {}
+                other => prop_assert!(false, "{event} read as {other:?}"),
+            }
+        }
+    }
+
+    /// A granted override, mutated: a resume for its pipeline, of the kinds it names, only while
+    /// the source, the detail-type, a non-blank id and pipeline and only known kinds are still
+    /// there; anything else ignored or refused with a reason.
+    #[test]
+    fn a_mutated_override_event_resumes_its_pipeline_or_nothing(event in mutated(sample(OVERRIDE_GRANTED))) {
+        let event = event.value;
+        let granted = text_at(&event, "/source") == Some(PIPEGUARD_SOURCE)
+            && text_at(&event, "/detail-type") == Some(OVERRIDE_GRANTED_DETAIL_TYPE);
+        for trigger in &check_triggers(&event)? {
+            match trigger {
+                Trigger::OverrideGranted { pipeline, kinds, .. } => {
+                    prop_assert!(granted && event.get("Records").is_none(), "{event} read as {trigger:?}");
+                    prop_assert_eq!(Some(pipeline.as_str()), text_at(&event, "/detail/pipeline"));
+                    let named: Vec<&str> = event["detail"]["kinds"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    prop_assert_eq!(kinds.iter().map(|kind| kind.name()).collect::<Vec<_>>(), named);
                 }
                 Trigger::Ignored { .. } | Trigger::Refused(_) => {}
                 other => prop_assert!(false, "{event} read as {other:?}"),

@@ -179,6 +179,8 @@ pub enum GateOutcome {
         overrides: Vec<Override>,
         /// What they passed over, as people read it.
         passed_over: Vec<String>,
+        /// How many of those were AWS Health events.
+        blocking_events: usize,
         /// Which source of AWS Health the blocked answer had: `api`, `events`, or `none`.
         health_source: &'static str,
     },

@@ -87,10 +87,16 @@ pub fn overridden(
             used.push((*granted).clone());
         }
     }
+    let blocking_events = outcome
+        .blockers()
+        .iter()
+        .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
+        .count();
     GateOutcome::PassOverridden {
         scope: scope.clone(),
         overrides: used,
         passed_over: blocking.into_iter().map(|(_, words)| words).collect(),
+        blocking_events,
         health_source: outcome.health_source(),
     }
 }
@@ -101,6 +107,7 @@ pub(super) fn render(
     scope: &Scope,
     overrides: &[Override],
     passed_over: &[String],
+    blocking_events: usize,
     health_source: &str,
 ) -> JobResult {
     JobResult::success(
@@ -111,6 +118,7 @@ pub(super) fn render(
         ),
         vec![
             ("verdict".into(), "PASS_OVERRIDDEN".into()),
+            ("blocking_events".into(), blocking_events.to_string()),
             ("regions_checked".into(), scope.regions.join(",")),
             ("accounts_checked".into(), scope.accounts.join(",")),
             ("held_minutes".into(), "0".into()),

@@ -117,6 +117,7 @@ fn overrides_that_cover_every_blocker_pass_the_deploy_and_say_who_why_until_and_
     assert!(summary.contains("Mon-Fri 09:00-17:00 Europe/Berlin"), "{summary}");
     assert!(output_variables.contains(&("verdict".to_owned(), "PASS_OVERRIDDEN".to_owned())));
     assert!(output_variables.contains(&("overridden_by".to_owned(), "ovr-1,ovr-2".to_owned())));
+    assert!(output_variables.contains(&("blocking_events".to_owned(), "0".to_owned())));
     let notice = crate::gate::notice(&outcome, "web-app").expect("break glass is always told");
     assert_eq!(notice.subject, "pipeguard: break glass used on web-app");
     assert!(

@@ -262,8 +262,9 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             scope,
             overrides,
             passed_over,
+            blocking_events,
             health_source,
-        } => overridden::render(scope, overrides, passed_over, health_source),
+        } => overridden::render(scope, overrides, passed_over, *blocking_events, health_source),
         GateOutcome::Blocked { blockers, health, at } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",

@@ -62,7 +62,7 @@ impl Story {
 async fn freezes_and_windows(story: &mut Story) {
     story.say("10. Freezes and deployment windows: \"stop all deploys\", then \"let them go, and tell me what was held\"");
     story.local.route_stage_failures_to_stage_retry();
-    story.local.route_unfreezes_to_stage_retry();
+    story.local.route_pipeguard_events_to_stage_retry();
     for pipeline in ["pay-web", "pay-api"] {
         story
             .local

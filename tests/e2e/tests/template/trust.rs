@@ -5,7 +5,7 @@
 
 use super::pattern;
 use super::{functions, plain, reference, resources_of, role_statements, statements, template, yaml};
-use pipeguard_aws::FREEZES_PARTITION;
+use pipeguard_aws::{FREEZES_PARTITION, OVERRIDES_PARTITION};
 use serde_json::{Value as Json, json};
 use serde_norway::Value as Yaml;
 use std::collections::{BTreeMap, BTreeSet};
@@ -168,6 +168,23 @@ fn the_rules_that_act_on_the_stacks_own_account_take_no_other_accounts_events() 
     assert_eq!(
         reached(&rules, &unfrozen(OWN)),
         BTreeSet::from(["StageRetryFunctionUnfrozen"])
+    );
+    let overridden = |account| {
+        event(
+            "pipeguard",
+            "pipeguard Override Granted",
+            account,
+            json!({"override_id": "ovr-k3j9x2ab", "pipeline": "web-app", "kinds": ["freezes"]}),
+        )
+    };
+    assert_eq!(
+        reached(&rules, &overridden(OWN)),
+        BTreeSet::from(["StageRetryFunctionUnfrozen"])
+    );
+    assert_eq!(
+        reached(&rules, &overridden(MEMBER)),
+        BTreeSet::new(),
+        "an override from another account resumes nothing"
     );
     assert_eq!(
         reached(&rules, &unfrozen(MEMBER)),
@@ -390,7 +407,7 @@ fn applies(statement: &Yaml, action: &str, partition: &str) -> bool {
 }
 
 #[test]
-fn stage_retry_records_aws_health_events_and_may_never_write_the_freezes() {
+fn stage_retry_records_aws_health_events_and_may_never_write_the_freezes_or_overrides() {
     let functions = functions(&template());
     let statements = statements(&functions["StageRetryFunction"]);
     let with = |effect: &str, action: &str, partition: &str| {
@@ -398,15 +415,17 @@ fn stage_retry_records_aws_health_events_and_may_never_write_the_freezes() {
             .iter()
             .any(|statement| statement["Effect"] == effect && applies(statement, action, partition))
     };
-    for write in WRITES {
-        assert!(
-            with("Deny", write, FREEZES_PARTITION),
-            "{write} on the freezes is denied outright, whatever else a role is given"
-        );
-        assert!(
-            !with("Allow", write, FREEZES_PARTITION),
-            "{write}: no Allow reaches the freezes either"
-        );
+    for partition in [FREEZES_PARTITION, OVERRIDES_PARTITION] {
+        for write in WRITES {
+            assert!(
+                with("Deny", write, partition),
+                "{write} on {partition} is denied outright, whatever else a role is given"
+            );
+            assert!(
+                !with("Allow", write, partition),
+                "{write}: no Allow reaches {partition} either"
+            );
+        }
     }
     // What it must still do: record AWS Health events (by region, or global), read them back, and
     // read the freezes.

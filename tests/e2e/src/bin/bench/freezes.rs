@@ -80,7 +80,7 @@ pub async fn measure_release(pipelines: usize) -> Release {
             .await;
     local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
     local.route_stage_failures_to_stage_retry();
-    local.route_unfreezes_to_stage_retry();
+    local.route_pipeguard_events_to_stage_retry();
     let names: Vec<String> = (0..pipelines).map(|index| format!("app-{index:03}")).collect();
     for name in &names {
         local.gated_pipeline(
