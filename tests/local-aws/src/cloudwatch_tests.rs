@@ -84,4 +84,9 @@ fn alarms_are_apart_by_account_and_region_and_keep_their_type() {
 #[test]
 fn event_times_have_milliseconds_and_an_offset() {
     assert_eq!(event_time(1_570_035_880.989), "2019-10-02T17:04:40.989+0000");
+    assert_eq!(
+        event_time(1_570_035_880.001),
+        "2019-10-02T17:04:40.001+0000",
+        "rounded: a float's millisecond is rarely exact"
+    );
 }

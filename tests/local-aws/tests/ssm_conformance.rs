@@ -83,7 +83,7 @@ async fn a_calendar_answers_its_state_and_next_transition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calendars_together_are_closed_if_any_is_and_at_time_moves_past_a_transition() {
-    let (_emulator, ssm) = with_calendars().await;
+    let (emulator, ssm) = with_calendars().await;
     let together = ssm
         .get_calendar_state()
         .calendar_names("business-hours")
@@ -93,6 +93,23 @@ async fn calendars_together_are_closed_if_any_is_and_at_time_moves_past_a_transi
         .unwrap();
     assert_eq!(together.state(), Some(&CalendarState::Closed));
     assert_eq!(together.next_transition_time(), Some("2030-01-01T12:00:00Z"));
+    calendar(
+        &emulator,
+        json!({"name": "quarter-end", "state": "OPEN", "next_transition_time": "2030-03-31T00:00:00Z"}),
+    );
+    let closed_first = ssm
+        .get_calendar_state()
+        .calendar_names("year-end-freeze")
+        .calendar_names("quarter-end")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed_first.state(), Some(&CalendarState::Closed), "in any order");
+    assert_eq!(
+        closed_first.next_transition_time(),
+        Some("2030-01-01T12:00:00Z"),
+        "the earliest of their transitions"
+    );
 
     let before = ssm
         .get_calendar_state()
