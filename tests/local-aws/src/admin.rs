@@ -1,5 +1,5 @@
 //! The admin interface under `/_admin/`: set up pipelines, functions, topics and rules, open
-//! and close AWS Health events, inject faults, and read back state, calls, messages, DynamoDB
+//! and close AWS Health events, set CloudWatch alarms and SSM Change Calendars, inject faults, and read back state, calls, messages, DynamoDB
 //! items and the timeline. JSON in, JSON out.
 
 use crate::state::{
@@ -7,7 +7,7 @@ use crate::state::{
     is_account_id, now,
 };
 use crate::wire::AwsError;
-use crate::{Shared, dynamodb, engine, notify, runtime};
+use crate::{Shared, cloudwatch, dynamodb, engine, notify, runtime, ssm};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -237,6 +237,10 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             });
             Ok(Value::Array(events.collect()))
         }
+        ("POST", ["cloudwatch", "alarms"]) => cloudwatch::set_alarm(shared, body),
+        ("GET", ["cloudwatch", "alarms"]) => Ok(cloudwatch::alarms(shared)),
+        ("POST", ["ssm", "calendars"]) => ssm::set_calendar(shared, body),
+        ("GET", ["ssm", "calendars"]) => Ok(ssm::calendars(shared)),
         ("POST", ["functions"]) => {
             let spec: FunctionSpec = parse(body)?;
             let mut state = shared.state();

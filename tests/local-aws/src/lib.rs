@@ -1,7 +1,8 @@
 //! local-aws: a local, stateful emulator of exactly the AWS APIs pipeguard uses, speaking their
 //! wire protocols so that the real function binaries and the real AWS SDK run against it
 //! unchanged: CodePipeline, AWS Health (with its organizational view), SNS, STS
-//! (GetCallerIdentity), EventBridge (PutEvents), Oracle Cloud Resource Manager (its job calls,
+//! (GetCallerIdentity), EventBridge (PutEvents), CloudWatch (DescribeAlarms), SSM
+//! (GetCalendarState), Oracle Cloud Resource Manager (its job calls,
 //! with OCI request signatures verified) and DynamoDB (tables, conditional writes, reads and key queries with the
 //! condition expression language). It also plays the Lambda service (the Runtime API, starting
 //! function processes) and CodePipeline's engine (executions that move stage by stage and invoke
@@ -13,6 +14,7 @@
 //! `host:port` in Lambda.
 
 mod admin;
+mod cloudwatch;
 mod codepipeline;
 mod dynamodb;
 mod dynamodb_expr;
@@ -25,6 +27,7 @@ mod notify;
 mod orm;
 mod runtime;
 mod sns;
+mod ssm;
 pub mod state;
 mod sts;
 mod wire;
@@ -237,41 +240,50 @@ async fn route(
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    let (service, protocol, operation) =
-        if let Some(operation) = target.strip_prefix("CodePipeline_20150709.") {
-            ("codepipeline", Protocol::Json, operation.to_owned())
-        } else if let Some(operation) = target.strip_prefix("AWSEvents.") {
-            ("events", Protocol::Json, operation.to_owned())
-        } else if let Some(operation) = target.strip_prefix("DynamoDB_20120810.") {
-            ("dynamodb", Protocol::Json10, operation.to_owned())
-        } else if let Some(operation) = path.strip_prefix("/service/AWSHealth_20160804/operation/") {
-            ("health", Protocol::Cbor, operation.to_owned())
-        } else if let Some(operation) = target.strip_prefix("AWSHealth_20160804.") {
-            // boto3 still speaks AWS JSON 1.1 to Health (the Python baseline of the benchmark).
-            ("health", Protocol::Json, operation.to_owned())
-        } else {
-            // The Query protocol: SNS and STS. The signature's scope names the service; an
-            // unsigned call goes by its action.
-            let form = wire::decode_form(&body);
-            match form.iter().find(|(key, _)| key == "Action") {
-                Some((_, action)) => match signing_service(&parts.headers) {
-                    Some("sts") => ("sts", Protocol::Query(wire::STS_XMLNS), action.clone()),
-                    Some("sns") => ("sns", Protocol::Query(wire::SNS_XMLNS), action.clone()),
-                    _ if sts::ACTIONS.contains(&action.as_str()) => {
-                        ("sts", Protocol::Query(wire::STS_XMLNS), action.clone())
-                    }
-                    _ => ("sns", Protocol::Query(wire::SNS_XMLNS), action.clone()),
-                },
-                None => {
-                    return Ok(wire::json_response(
-                        404,
-                        &serde_json::json!({"error": "NotFound", "path": path}),
-                    ));
+    let (service, protocol, operation) = if let Some(operation) =
+        target.strip_prefix("CodePipeline_20150709.")
+    {
+        ("codepipeline", Protocol::Json, operation.to_owned())
+    } else if let Some(operation) = target.strip_prefix("AWSEvents.") {
+        ("events", Protocol::Json, operation.to_owned())
+    } else if let Some(operation) = target.strip_prefix("DynamoDB_20120810.") {
+        ("dynamodb", Protocol::Json10, operation.to_owned())
+    } else if let Some(operation) = path.strip_prefix("/service/AWSHealth_20160804/operation/") {
+        ("health", wire::HEALTH_CBOR, operation.to_owned())
+    } else if let Some(operation) = path.strip_prefix("/service/GraniteServiceVersion20100801/operation/") {
+        // aws-sdk-cloudwatch speaks RPC v2 CBOR; `monitoring` is CloudWatch's signing name.
+        ("monitoring", wire::CLOUDWATCH_CBOR, operation.to_owned())
+    } else if let Some(operation) = target.strip_prefix("AmazonSSM.") {
+        ("ssm", Protocol::Json, operation.to_owned())
+    } else if let Some(operation) = target.strip_prefix("AWSHealth_20160804.") {
+        // boto3 still speaks AWS JSON 1.1 to Health (the Python baseline of the benchmark).
+        ("health", Protocol::Json, operation.to_owned())
+    } else {
+        // The Query protocol: SNS and STS. The signature's scope names the service; an
+        // unsigned call goes by its action.
+        let form = wire::decode_form(&body);
+        match form.iter().find(|(key, _)| key == "Action") {
+            Some((_, action)) => match signing_service(&parts.headers) {
+                Some("sts") => ("sts", Protocol::Query(wire::STS_XMLNS), action.clone()),
+                Some("sns") => ("sns", Protocol::Query(wire::SNS_XMLNS), action.clone()),
+                _ if sts::ACTIONS.contains(&action.as_str()) => {
+                    ("sts", Protocol::Query(wire::STS_XMLNS), action.clone())
                 }
+                _ => ("sns", Protocol::Query(wire::SNS_XMLNS), action.clone()),
+            },
+            None => {
+                return Ok(wire::json_response(
+                    404,
+                    &serde_json::json!({"error": "NotFound", "path": path}),
+                ));
             }
-        };
-    let caller = caller(&parts.headers);
-    aws_call(&shared, endpoint, &caller, service, protocol, &operation, &body).await
+        }
+    };
+    let signer = Signer {
+        key: caller(&parts.headers),
+        region: signing_region(&parts.headers),
+    };
+    aws_call(&shared, endpoint, &signer, service, protocol, &operation, &body).await
 }
 
 /// A SigV4 signature's credential, `<access key>/<date>/<region>/<service>/aws4_request`, split.
@@ -294,6 +306,25 @@ fn caller(headers: &hyper::HeaderMap) -> String {
         .filter(|key| !key.is_empty())
         .unwrap_or("anonymous")
         .to_owned()
+}
+
+/// The region the request was signed for, which regional services (CloudWatch, SSM) answer
+/// from; the emulator's region for an unsigned request.
+fn signing_region(headers: &hyper::HeaderMap) -> String {
+    credential(headers)
+        .get(2)
+        .copied()
+        .filter(|region| !region.is_empty())
+        .unwrap_or(state::REGION)
+        .to_owned()
+}
+
+/// Who signed a call, and for which region.
+struct Signer {
+    /// The access key (a function's name, for functions Lambda started).
+    key: String,
+    /// The region in the signature's scope.
+    region: String,
 }
 
 /// The service the request was signed for (`sns`, `sts`, ...), from the signature's scope.
@@ -374,12 +405,13 @@ async fn oracle_call(
 async fn aws_call(
     shared: &Arc<Shared>,
     endpoint: usize,
-    caller: &str,
+    signer: &Signer,
     service: &str,
     protocol: Protocol,
     operation: &str,
     body: &[u8],
 ) -> Result<Response<Full<Bytes>>, Dropped> {
+    let caller = signer.key.as_str();
     let (fault, latency, call) = {
         let mut state = shared.state();
         let fault = state.take_fault(service, operation, endpoint, caller);
@@ -408,7 +440,7 @@ async fn aws_call(
         Some(FaultKind::Throttle) => Some(AwsError::new(
             400,
             match service {
-                "sns" | "sts" => "Throttling",
+                "sns" | "sts" | "monitoring" => "Throttling",
                 "dynamodb" => "ProvisionedThroughputExceededException",
                 _ => "ThrottlingException",
             },
@@ -439,7 +471,12 @@ async fn aws_call(
                 .and_then(|input| events::handle(shared, operation, &input).map(Reply::Json)),
             ("dynamodb", _) => wire::decode_json(body)
                 .and_then(|input| dynamodb::handle(shared, operation, &input).map(Reply::Json10)),
-            (_, Protocol::Cbor) => wire::decode_cbor(body)
+            ("monitoring", _) => wire::decode_cbor(body).and_then(|input| {
+                cloudwatch::handle(shared, operation, &input, &signer.region).map(Reply::Cbor)
+            }),
+            ("ssm", _) => wire::decode_json(body)
+                .and_then(|input| ssm::handle(shared, operation, &input, &signer.region).map(Reply::Json)),
+            (_, Protocol::Cbor { .. }) => wire::decode_cbor(body)
                 .and_then(|input| health::handle(shared, operation, &input).map(Reply::Cbor)),
             ("health", _) => wire::decode_json(body)
                 .and_then(|input| health::handle(shared, operation, &input).map(Reply::Json)),

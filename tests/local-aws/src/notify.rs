@@ -318,6 +318,66 @@ pub fn announce_health(shared: &Arc<Shared>, event: &HealthEvent) {
     deliver(shared, deliveries);
 }
 
+/// An event an AWS service sends about one of its resources when its state changes (a
+/// CloudWatch alarm, an SSM Change Calendar), from the resource's account and region.
+pub struct ResourceEvent {
+    /// `aws.cloudwatch`, `aws.ssm`.
+    pub source: &'static str,
+    /// `CloudWatch Alarm State Change`, `Calendar State Change`.
+    pub detail_type: &'static str,
+    /// The account the resource belongs to.
+    pub account: String,
+    /// The region the resource lives in.
+    pub region: String,
+    /// The resource's ARN, the event's one resource.
+    pub arn: String,
+    /// The state it changed to, which a rule's `state` selects.
+    pub state: &'static str,
+    /// The event's `detail`.
+    pub detail: Value,
+}
+
+/// Sends a resource's state change to every rule for its source (and detail type and state, if
+/// the rule names them), once, from the resource's account and region: the emulator has one
+/// bus, as if each account and region forwarded its events to it.
+pub fn announce_resource(shared: &Arc<Shared>, event: ResourceEvent) {
+    let deliveries = {
+        let mut state = shared.state();
+        let rules: Vec<_> = state
+            .rules
+            .iter()
+            .filter(|rule| rule.source == event.source)
+            .filter(|rule| {
+                rule.detail_type
+                    .as_deref()
+                    .is_none_or(|wanted| wanted == event.detail_type)
+            })
+            .filter(|rule| rule.state.is_empty() || rule.state.iter().any(|wanted| wanted == event.state))
+            .cloned()
+            .collect();
+        let mut deliveries = Vec::new();
+        for rule in rules {
+            let mut message = eventbridge_event(
+                &mut state,
+                event.source,
+                &event.account,
+                event.detail_type,
+                vec![event.arn.clone()],
+                event.detail.clone(),
+            );
+            message["region"] = json!(event.region);
+            if let Some(function) = rule.function {
+                deliveries.push(Delivery::Function(function, message.clone()));
+            }
+            if let Some(topic_arn) = rule.topic_arn {
+                deliveries.push(Delivery::Topic(topic_arn, message.to_string()));
+            }
+        }
+        deliveries
+    };
+    deliver(shared, deliveries);
+}
+
 /// A stable hex prefix for an event's communication ids (AWS sends a hash, then `-<update>`).
 fn communication_prefix(arn: &str) -> String {
     let hash = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {

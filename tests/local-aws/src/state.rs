@@ -10,8 +10,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{Notify, oneshot};
 
 mod health;
+mod signals;
 
 pub use health::{HealthEvent, Organization, OrganizationRole, OrganizationView, is_account_id};
+pub use signals::{Alarm, AlarmState, AlarmType, CHANGE_CALENDAR, Calendar, CalendarState};
+
+/// Where an alarm or an SSM document lives, and its name: (account, region, name).
+pub type ResourceKey = (String, String, String);
 
 /// The one AWS account the emulator plays: every ARN's account, and GetCallerIdentity's `Account`.
 pub const ACCOUNT: &str = "123456789012";
@@ -310,7 +315,8 @@ pub struct DeadLetter {
 /// A fault the next matching calls suffer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {
-    /// `codepipeline`, `health`, `sns`, `sts`, `dynamodb`, or `*`.
+    /// `codepipeline`, `health`, `sns`, `sts`, `dynamodb`, `monitoring` (CloudWatch), `ssm`,
+    /// or `*`.
     pub service: String,
     /// An operation name, or `*`.
     #[serde(default = "any")]
@@ -364,7 +370,8 @@ fn any() -> String {
 pub struct Call {
     /// When it arrived (epoch seconds).
     pub at: f64,
-    /// `codepipeline`, `health`, `sns`, `sts`, `events`, `dynamodb` or `resourcemanager`.
+    /// `codepipeline`, `health`, `sns`, `sts`, `events`, `dynamodb`, `monitoring` (CloudWatch),
+    /// `ssm` or `resourcemanager`.
     pub service: String,
     /// The operation called (e.g. `DescribeEvents`).
     pub operation: String,
@@ -405,13 +412,14 @@ pub struct Topic {
 /// to an SNS topic; an EventBridge rule invokes a function with the `detail-type` shape.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
-    /// `aws.codepipeline` or `aws.health`.
+    /// `aws.codepipeline`, `aws.health`, `aws.cloudwatch`, `aws.ssm`, or a PutEvents source.
     pub source: String,
     /// Only this detail type (e.g. `CodePipeline Stage Execution State Change`), as an
     /// EventBridge pattern or a notification rule's event types would select.
     #[serde(default)]
     pub detail_type: Option<String>,
-    /// Only these states (e.g. `FAILED`, or a list of them).
+    /// Only these states (e.g. `FAILED`, or a list of them): a pipeline change's, an alarm's
+    /// new `state.value`, a Change Calendar's new `state`.
     #[serde(default, deserialize_with = "one_or_many")]
     pub state: Vec<String>,
     /// Only this pipeline's changes.
@@ -466,6 +474,10 @@ pub struct State {
     pub jobs: HashMap<String, Job>,
     /// AWS Health events, open and closed.
     pub health_events: Vec<HealthEvent>,
+    /// CloudWatch alarms, in name order within an account and region.
+    pub alarms: BTreeMap<ResourceKey, Alarm>,
+    /// SSM documents (Change Calendars and others), in name order within an account and region.
+    pub calendars: BTreeMap<ResourceKey, Calendar>,
     /// SNS topics by ARN.
     pub topics: BTreeMap<String, Topic>,
     /// Every message published to SNS, in order.

@@ -1,5 +1,6 @@
-//! The wire protocols the SDK speaks: AWS JSON 1.1 (CodePipeline), AWS JSON 1.0 (DynamoDB),
-//! Smithy RPC v2 CBOR (Health) and the AWS Query protocol with XML answers (SNS, STS).
+//! The wire protocols the SDK speaks: AWS JSON 1.1 (CodePipeline, SSM), AWS JSON 1.0
+//! (DynamoDB), Smithy RPC v2 CBOR (Health, and CloudWatch with its query-compatible errors) and
+//! the AWS Query protocol with XML answers (SNS, STS).
 
 use bytes::Bytes;
 use ciborium::value::Value as Cbor;
@@ -38,13 +39,31 @@ pub enum Protocol {
     Json,
     /// AWS JSON 1.0, as DynamoDB speaks it.
     Json10,
-    Cbor,
+    /// Smithy RPC v2 CBOR, with the namespace of the service's error shapes. A service moved
+    /// from the Query protocol (`query_compatible`) also names its Query error code in the
+    /// `x-amzn-query-error` header, which its SDK reads the code from.
+    Cbor {
+        namespace: &'static str,
+        query_compatible: bool,
+    },
     /// The AWS Query protocol, with the service's XML namespace (SNS, STS).
     Query(&'static str),
 }
 
 pub const SNS_XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 pub const STS_XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// AWS Health's RPC v2 CBOR.
+pub const HEALTH_CBOR: Protocol = Protocol::Cbor {
+    namespace: "com.amazonaws.health",
+    query_compatible: false,
+};
+/// CloudWatch's RPC v2 CBOR (`@awsQueryCompatible`: aws-sdk-cloudwatch reads the error code
+/// from `x-amzn-query-error`).
+pub const CLOUDWATCH_CBOR: Protocol = Protocol::Cbor {
+    namespace: "com.amazonaws.cloudwatch",
+    query_compatible: true,
+};
 
 /// A successful answer, already in the service's shape.
 #[derive(Debug, Clone)]
@@ -110,12 +129,23 @@ pub fn encode_error(protocol: Protocol, error: &AwsError) -> HttpResponse {
                 body.to_string().into_bytes(),
             )
         }
-        Protocol::Cbor => {
-            let body = serde_json::json!({"__type": format!("com.amazonaws.health#{}", error.code), "message": error.message});
-            cbor_response(error.status, &body)
+        Protocol::Cbor {
+            namespace,
+            query_compatible,
+        } => {
+            let body = serde_json::json!({"__type": format!("{namespace}#{}", error.code), "message": error.message});
+            let mut response = cbor_response(error.status, &body);
+            let query_error = format!("{};{}", error.code, fault_side(error));
+            if let Some(value) = query_compatible
+                .then(|| hyper::header::HeaderValue::from_str(&query_error).ok())
+                .flatten()
+            {
+                response.headers_mut().insert("x-amzn-query-error", value);
+            }
+            response
         }
         Protocol::Query(namespace) => {
-            let kind = if error.status >= 500 { "Receiver" } else { "Sender" };
+            let kind = fault_side(error);
             let body = format!(
                 "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>local</RequestId></ErrorResponse>",
                 xml_escape(&error.code),
@@ -124,6 +154,12 @@ pub fn encode_error(protocol: Protocol, error: &AwsError) -> HttpResponse {
             response(error.status, "text/xml", body.into_bytes())
         }
     }
+}
+
+/// Whose fault an error is, as the Query protocol says it: the caller's (`Sender`) or the
+/// service's (`Receiver`).
+fn fault_side(error: &AwsError) -> &'static str {
+    if error.status >= 500 { "Receiver" } else { "Sender" }
 }
 
 fn cbor_response(status: u16, body: &Value) -> HttpResponse {
@@ -139,7 +175,13 @@ fn cbor_response(status: u16, body: &Value) -> HttpResponse {
 }
 
 /// Keys whose numbers are timestamps: Smithy RPC v2 CBOR sends them as tag 1 (epoch seconds).
-const TIMESTAMP_KEYS: [&str; 3] = ["startTime", "endTime", "lastUpdatedTime"];
+const TIMESTAMP_KEYS: [&str; 5] = [
+    "startTime",
+    "endTime",
+    "lastUpdatedTime",
+    "StateUpdatedTimestamp",
+    "StateTransitionedTimestamp",
+];
 
 fn to_cbor(value: &Value, key: Option<&str>) -> Cbor {
     match value {

@@ -28,8 +28,18 @@ fn errors_carry_the_code_each_protocol_expects() {
         "ThrottlingException"
     );
     assert_eq!(
-        encode_error(Protocol::Cbor, &error).headers()["smithy-protocol"],
+        encode_error(HEALTH_CBOR, &error).headers()["smithy-protocol"],
         "rpc-v2-cbor"
+    );
+    assert!(
+        !encode_error(HEALTH_CBOR, &error)
+            .headers()
+            .contains_key("x-amzn-query-error")
+    );
+    let cloudwatch = AwsError::new(400, "InvalidNextToken", "no such token");
+    assert_eq!(
+        encode_error(CLOUDWATCH_CBOR, &cloudwatch).headers()["x-amzn-query-error"],
+        "InvalidNextToken;Sender"
     );
     assert_eq!(encode_error(Protocol::Query(STS_XMLNS), &error).status(), 400);
     let dynamodb = encode_error(Protocol::Json10, &error);
