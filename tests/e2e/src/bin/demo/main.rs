@@ -6,294 +6,22 @@
 //! support plan, the gate decides from the AWS Health events EventBridge delivered; across
 //! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only;
 //! a freeze stops every deploy until one unfreeze releases them all, while a deploy outside its
-//! window waits for it; and in Oracle Cloud, a failed Resource Manager apply is rolled back to
+//! window waits for it; the fix for an incident goes through the freeze on an audited override
+//! while everything else stays frozen; and in Oracle Cloud, a failed Resource Manager apply is rolled back to
 //! the newest good apply.
 
+mod freezes;
+mod oracle;
+mod overrides;
+mod story;
+
 use e2e::{Local, action};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use story::{STEP_TIMEOUT, Story};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard-notifications";
-const STEP_TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Story {
-    local: Local,
-    began: Instant,
-    /// The same moment in seconds since the epoch, to place the emulator's timeline entries.
-    began_epoch: f64,
-    checks: Vec<(String, bool)>,
-}
-
-impl Story {
-    fn say(&mut self, text: &str) {
-        self.flush();
-        println!("\n== {text}");
-    }
-
-    /// Prints what happened in the emulator since the last call.
-    fn flush(&mut self) {
-        for (at, text) in self.local.new_timeline() {
-            println!("  +{:>5.2}s  {text}", (at - self.began_epoch).max(0.0));
-        }
-    }
-
-    fn check(&mut self, what: &str, passed: bool) {
-        self.flush();
-        println!("  {} {what}", if passed { "ok  " } else { "FAIL" });
-        self.checks.push((what.to_owned(), passed));
-    }
-
-    async fn run_to_end(&mut self, execution: &str) -> Value {
-        let deadline = Instant::now() + STEP_TIMEOUT;
-        loop {
-            self.flush();
-            let state = self.local.execution(execution);
-            if state["status"] != "InProgress" || Instant::now() > deadline {
-                return state;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// Chapter 10: an incident commander stops every deploy and lets them go again; a deploy outside
-/// its window waits for it.
-async fn freezes_and_windows(story: &mut Story) {
-    story.say("10. Freezes and deployment windows: \"stop all deploys\", then \"let them go, and tell me what was held\"");
-    story.local.route_stage_failures_to_stage_retry();
-    story.local.route_pipeguard_events_to_stage_retry();
-    for pipeline in ["pay-web", "pay-api"] {
-        story
-            .local
-            .gated_pipeline(pipeline, r#"{"regions": ["us-east-1"]}"#, &["succeed"]);
-    }
-    let (code, frozen, errors) = story
-        .local
-        .cli(
-            &[
-                "freeze",
-                "--reason",
-                "INC-4211: checkout errors",
-                "--events-table",
-                e2e::EVENT_STORE,
-            ],
-            &[("NO_COLOR", "1")],
-        )
-        .await;
-    for line in frozen.lines() {
-        println!("  $ pipeguard freeze ... | {line}");
-    }
-    let id = frozen
-        .split_whitespace()
-        .find(|word| word.starts_with("frz-"))
-        .unwrap_or_default()
-        .to_owned();
-    story.check(
-        "pipeguard freeze recorded a freeze, who froze and why",
-        code == 0 && !id.is_empty() && errors.is_empty(),
-    );
-    let executions: Vec<String> = ["pay-web", "pay-api"]
-        .iter()
-        .map(|pipeline| story.local.start_execution(pipeline))
-        .collect();
-    let mut held_messages = Vec::new();
-    for execution in &executions {
-        let failed = story
-            .local
-            .wait_for(STEP_TIMEOUT, "the gate's failure", || {
-                Some(story.local.execution(execution)).filter(|execution| execution["status"] == "Failed")
-            })
-            .await;
-        held_messages.push(
-            action(&failed, "Gate", "HealthGate")["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        );
-    }
-    story.check(
-        "the freeze holds both pipelines, and the gate says which freeze, who and why",
-        held_messages.iter().all(|message| {
-            message.contains(&format!("freeze {id} by arn:aws:sts::"))
-                && message.contains("INC-4211: checkout errors")
-        }),
-    );
-    let (code, unfrozen, _) = story
-        .local
-        .cli(
-            &["unfreeze", &id, "--events-table", e2e::EVENT_STORE],
-            &[("NO_COLOR", "1")],
-        )
-        .await;
-    for line in unfrozen.lines() {
-        println!("  $ pipeguard unfreeze {id} | {line}");
-    }
-    // Failed until stage-retry resumes them: wait for the deploys themselves.
-    story
-        .local
-        .wait_for(STEP_TIMEOUT, "both held deploys to go ahead", || {
-            executions
-                .iter()
-                .all(|execution| story.local.execution(execution)["status"] == "Succeeded")
-                .then_some(())
-        })
-        .await;
-    story.flush();
-    let released = story
-        .local
-        .wait_for(STEP_TIMEOUT, "the release notice", || {
-            story
-                .local
-                .messages()
-                .into_iter()
-                .find(|message| message["subject"] == "pipeguard: 2 deployments released")
-        })
-        .await;
-    let body = released["message"].as_str().unwrap_or_default();
-    println!(
-        "  [pipeguard: 2 deployments released]\n    {}",
-        body.replace('\n', "\n    ")
-    );
-    story.check(
-        "one unfreeze released both at once, and the notice says who froze, why and how long each was held",
-        code == 0
-            && executions
-                .iter()
-                .all(|execution| story.local.execution(execution)["status"] == "Succeeded")
-            && ["pay-web", "pay-api"].iter().all(|pipeline| {
-                body.contains(&format!("- {pipeline}, stage Gate: held for "))
-                    && body.contains("INC-4211: checkout errors")
-            }),
-    );
-
-    // A window that opens two hours from now, for an hour, and a hold of up to three hours.
-    let minute_of_day = |ahead: u64| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
-        let minute = (now / 60 + ahead) % (24 * 60);
-        format!("{:02}:{:02}", minute / 60, minute % 60)
-    };
-    let window = format!("daily {}-{} UTC", minute_of_day(120), minute_of_day(180));
-    story.local.gated_pipeline(
-        "reports",
-        &json!({"regions": ["us-east-1"], "windows": [window], "on_block": "wait", "max_wait_minutes": 180})
-            .to_string(),
-        &["succeed"],
-    );
-    let reports = story.local.start_execution("reports");
-    story
-        .local
-        .wait_for(STEP_TIMEOUT, "the hold's notice", || {
-            story
-                .local
-                .messages()
-                .into_iter()
-                .find(|message| message["subject"] == "pipeguard: reports held")
-        })
-        .await;
-    story.check(
-        &format!("outside its window ({window}) the deploy is held, not failed"),
-        story.local.execution(&reports)["status"] == "InProgress",
-    );
-    println!("  (the emulator moves the clock the functions see two hours ahead: the window opens)");
-    story.local.clock_ahead(2 * 3600 + 60);
-    let reports = story.run_to_end(&reports).await;
-    let gate = action(&reports, "Gate", "HealthGate");
-    story.check(
-        "when the window opens the held deploy goes ahead by itself, after about two hours",
-        reports["status"] == "Succeeded"
-            && gate["output_variables"]["held_minutes"]
-                .as_str()
-                .and_then(|minutes| minutes.parse::<i64>().ok())
-                .is_some_and(|minutes| (119..=125).contains(&minutes)),
-    );
-}
-
-/// Chapter 11: Oracle Cloud Resource Manager stacks, applied and rolled back by `pipeguard oci`.
-async fn oracle_stacks(story: &mut Story) {
-    story.say(
-        "11. Oracle Cloud: pipeguard oci apply, rolled back to the newest good apply when the apply fails",
-    );
-    const STACK: &str = "ocid1.ormstack.oc1.iad.shop";
-    const NEW_STACK: &str = "ocid1.ormstack.oc1.iad.brand-new";
-    println!(
-        "  (signed as a user whose key is encrypted, as `oci setup keys --passphrase` writes it; its passphrase is in OCI_CLI_PASSPHRASE)"
-    );
-    let (pem, public) = e2e::oci::encrypted_key();
-    story.local.admin(
-        "POST",
-        "/_admin/oci/keys",
-        json!({"key_id": e2e::oci::KEY_ID, "public_key_der_base64": public}),
-    );
-    story.local.admin(
-        "POST",
-        "/_admin/oci/stacks",
-        json!({"stack": STACK, "outcomes": ["succeed", "succeed", "fail:TERRAFORM_EXECUTION_ERROR:Error: 400-LimitExceeded, compute quota reached", "succeed"]}),
-    );
-    story.local.admin(
-        "POST",
-        "/_admin/oci/stacks",
-        json!({"stack": NEW_STACK, "outcomes": ["fail:TERRAFORM_EXECUTION_ERROR:Error: bad variable"]}),
-    );
-    let home = e2e::oci::home_with_config(pem);
-    let home_dir = home.display().to_string();
-    let endpoint = story.local.emulator.url();
-    let apply = async |stack: &str| {
-        let (code, stdout, stderr) = story
-            .local
-            .cli(
-                &[
-                    "--json",
-                    "oci",
-                    "apply",
-                    "--stack",
-                    stack,
-                    "--endpoint",
-                    &endpoint,
-                ],
-                &[
-                    ("HOME", home_dir.as_str()),
-                    ("OCI_CLI_PASSPHRASE", e2e::oci::PASSPHRASE),
-                ],
-            )
-            .await;
-        let answer: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-        println!(
-            "  $ pipeguard oci apply --stack {stack}   (exit {code})\n    {}{}",
-            answer["message"].as_str().unwrap_or_default(),
-            stderr.trim()
-        );
-        (code, answer)
-    };
-    let (first, first_answer) = apply(STACK).await;
-    let (second, second_answer) = apply(STACK).await;
-    let (third, rolled_back) = apply(STACK).await;
-    let (fresh, skipped) = apply(NEW_STACK).await;
-    let _ = std::fs::remove_dir_all(home);
-    story.check(
-        "two applies of the stack succeed (exit 0)",
-        (first, second) == (0, 0)
-            && first_answer["outcome"] == "applied"
-            && second_answer["outcome"] == "applied",
-    );
-    story.check(
-        "the third fails with TERRAFORM_EXECUTION_ERROR and is rolled back to the newest good apply, not the oldest (exit 1)",
-        third == 1
-            && rolled_back["outcome"] == "rolled_back"
-            && rolled_back["target"]["id"] == second_answer["apply"]["id"]
-            && rolled_back["target"]["id"] != first_answer["apply"]["id"],
-    );
-    story.check(
-        "a stack with no good apply is not rolled back, and says so (exit 1)",
-        fresh == 1
-            && skipped["outcome"] == "no_target"
-            && skipped["message"].as_str().is_some_and(|message| {
-                message.ends_with(&format!("no earlier successful apply of stack {NEW_STACK}"))
-            }),
-    );
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
@@ -611,8 +339,9 @@ async fn main() -> ExitCode {
         action(&prod, "Deploy", "Apply")["status"] == "Succeeded",
     );
 
-    freezes_and_windows(&mut story).await;
-    oracle_stacks(&mut story).await;
+    freezes::freezes_and_windows(&mut story).await;
+    overrides::break_glass(&mut story).await;
+    oracle::oracle_stacks(&mut story).await;
 
     story.say("Summary");
     let describe = story.local.calls("health", "DescribeEvents", None);
