@@ -367,6 +367,13 @@ fn status() -> Vec<Value> {
         2,
         web_holds,
     );
+    let web = web.with_overrides(
+        &pipeguard_core::overrides::RecordedOverrides {
+            overrides: vec![granted_override()],
+            unreadable: vec![],
+        },
+        NOW,
+    );
     let infra = Row::of(
         "infra",
         &[],

@@ -1,7 +1,7 @@
 //! `pipeguard status`: one row per pipeline: its latest execution, the stage that failed and
 //! why, retries used of those allowed, what holds it (AWS Health events and whether they are
 //! still open, freezes and whether they are still active, the deployment schedule until it
-//! opens), and its last rollback.
+//! opens), the break-glass overrides in force for it, and its last rollback.
 
 use crate::aws::Aws;
 use crate::ended::{Ended, Problem};
@@ -11,8 +11,10 @@ use clap::Args;
 use pipeguard_aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::holder::{self, Detail, FreezesKnown, Holder, HolderState, Holding, Known};
+use pipeguard_core::overrides::RecordedOverrides;
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
+use pipeguard_core::schedule::describe_time;
 use pipeguard_core::text::printable;
 use serde::{Serialize, Serializer};
 
@@ -90,8 +92,20 @@ pub struct Row {
     holds: Holds,
     /// The newest rollback among the recent executions, and its target.
     last_rollback: Option<LastRollback>,
+    /// The break-glass overrides in force for it.
+    overridden_by: Vec<OverrideInForce>,
     /// Why the pipeline could not be read.
     error: Option<Unreadable>,
+}
+
+/// A break-glass override in force for the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct OverrideInForce {
+    id: String,
+    by: String,
+    reason: String,
+    until: i64,
+    kinds: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -242,13 +256,23 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
         },
         None => None,
     };
+    let overrides = match aws.override_store(args.events_table.clone()) {
+        Some(store) => store.all().await.unwrap_or_else(|error| {
+            eprintln!(
+                "pipeguard: which overrides are in force is unknown: {}",
+                printable(&error.to_string())
+            );
+            RecordedOverrides::default()
+        }),
+        None => RecordedOverrides::default(),
+    };
     let sources = aws.health_sources(args.events_table).await;
     let own_account = aws.own_account().await?;
     let mut rows = Vec::new();
     for pipeline in &pipelines {
         rows.push(
             match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_ref()).await {
-                Ok(row) => row,
+                Ok(row) => row.with_overrides(&overrides, pipeguard_aws::clock::unix_seconds()),
                 Err(error) => Row::unreadable(pipeline, Unreadable::of(&error)),
             },
         );
@@ -355,6 +379,7 @@ impl Row {
                     id: rollback.id.clone(),
                     target: rollback.rollback_target.clone(),
                 }),
+            overridden_by: Vec::new(),
             error: None,
         }
     }
@@ -367,8 +392,24 @@ impl Row {
             retries: None,
             holds: Holds::default(),
             last_rollback: None,
+            overridden_by: Vec::new(),
             error: Some(error),
         }
+    }
+
+    /// The row, with the overrides in force for its pipeline at `now` among `recorded`.
+    pub fn with_overrides(mut self, recorded: &RecordedOverrides, now: i64) -> Self {
+        self.overridden_by = recorded
+            .active_for(&self.pipeline, now)
+            .map(|granted| OverrideInForce {
+                id: granted.id.clone(),
+                by: granted.by.clone(),
+                reason: granted.reason.clone(),
+                until: granted.until,
+                kinds: granted.kinds.iter().map(|kind| kind.name()).collect(),
+            })
+            .collect();
+        self
     }
 }
 
@@ -414,6 +455,15 @@ fn render_table(rows: &[Row], colour: bool) -> String {
                 .iter()
                 .map(|holder| holder.description.as_str())
                 .collect();
+            let overridden = row.overridden_by.iter().map(|granted| {
+                format!(
+                    "override {} until {} ({})",
+                    printable(&granted.id),
+                    describe_time(granted.until),
+                    granted.kinds.join(", ")
+                )
+            });
+            let holders: Vec<String> = holders.into_iter().map(str::to_owned).chain(overridden).collect();
             let held = if holders.is_empty() {
                 ("-".to_owned(), Tone::Plain)
             } else {

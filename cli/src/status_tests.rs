@@ -287,3 +287,38 @@ fn a_freeze_holding_a_stage_says_whether_it_still_holds_and_why_its_item_does_no
         "freeze INC-7: unknown (the freezes could not be read)"
     );
 }
+
+#[test]
+fn a_row_names_the_overrides_in_force_for_its_pipeline_only() {
+    use pipeguard_core::overrides::{Override, OverrideKind};
+    let granted = |id: &str, pipeline: &str, until: i64| Override {
+        id: id.into(),
+        pipeline: pipeline.into(),
+        by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
+        reason: "INC-9: the fix".into(),
+        since: 1_000,
+        until,
+        kinds: vec![OverrideKind::Freezes],
+        ended: None,
+    };
+    let recorded = RecordedOverrides {
+        overrides: vec![
+            granted("ovr-1", "web-app", 1_796_000_400),
+            granted("ovr-2", "web-api", 1_796_000_400),
+            granted("ovr-3", "web-app", 1_500),
+        ],
+        unreadable: vec![],
+    };
+    let row = Row::of("web-app", &failed_deploy(), &[], 2, Holds::default()).with_overrides(&recorded, 2_000);
+    let json = json!(row);
+    assert_eq!(
+        json["overridden_by"],
+        json!([{"id": "ovr-1", "by": "arn:aws:sts::111122223333:assumed-role/oncall/ann", "reason": "INC-9: the fix", "until": 1_796_000_400, "kinds": ["freezes"]}]),
+        "another pipeline's and an expired one are not its"
+    );
+    let table = render_table(&[row], false);
+    assert!(
+        table.contains("override ovr-1 until 2026-11-30 01:00 UTC (freezes)"),
+        "{table}"
+    );
+}
