@@ -140,6 +140,24 @@ fn ratio(rust: f64, baseline: Option<f64>) -> String {
     }
 }
 
+/// Stops the bench when a function it would measure was built with the e2e crate's test clock
+/// (cargo unifies features within one build): those are not the binaries that are deployed.
+fn built_as_deployed() {
+    for function in e2e::FUNCTIONS {
+        let binary = std::fs::read(e2e::function_binary(function)).unwrap_or_default();
+        let has_test_clock = binary
+            .windows(TEST_CLOCK_VARIABLE.len())
+            .any(|window| window == TEST_CLOCK_VARIABLE);
+        assert!(
+            !has_test_clock,
+            "{function} was built with the test clock: build the functions on their own, as `make bench` does"
+        );
+    }
+}
+
+/// What only a build with the test clock reads.
+const TEST_CLOCK_VARIABLE: &[u8] = b"PIPEGUARD_TEST_CLOCK_FILE";
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let smoke = std::env::args().any(|arg| arg == "--smoke");
@@ -148,6 +166,9 @@ async fn main() {
     } else {
         (15, 20, &[1, 100, 1000])
     };
+    if !smoke {
+        built_as_deployed();
+    }
     println!(
         "health-gate benchmark: {cold_runs} cold starts, {warm_runs} warm decisions at {CALL_LATENCY_MS} ms per AWS call, {scale:?} open events"
     );
