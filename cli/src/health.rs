@@ -71,7 +71,8 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
                 None => None,
             }
         },
-        aws.codepipeline.running_executions(&policy.block_while_running),
+        aws.codepipeline
+            .running_executions(&policy.block_while_running, BUDGET),
     );
     let now = pipeguard_aws::clock::unix_seconds();
     let outcome = gate::decide(

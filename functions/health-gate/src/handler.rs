@@ -136,7 +136,8 @@ impl Gate {
                     None => None,
                 }
             },
-            self.codepipeline.running_executions(&policy.block_while_running),
+            self.codepipeline
+                .running_executions(&policy.block_while_running, health_budget),
             self.job_pipeline(&job.job_id, name_needed, health_budget),
         );
         let now = pipeguard_aws::clock::unix_seconds();

@@ -90,10 +90,23 @@ impl HealthSources {
         own_account: &str,
         budget: Duration,
     ) -> Result<HealthReport, HealthUnavailable> {
-        let timed_out = || HealthUnavailable::of(vec![("AWS Health".into(), HealthCallError::Timeout)]);
+        // Named by the source that was being asked: the store by its table and the time it had,
+        // so that a slow table is never taken for AWS Health.
+        let no_plan_seen = self.no_support_plan.load(Ordering::Relaxed);
+        let first = gate::first_source(policy.health_source, self.store.is_some(), no_plan_seen);
+        let timed_out = match (&self.store, first) {
+            (Some(store), HealthSource::Events) => (
+                format!("event store {}", store.table()),
+                HealthCallError::Store(format!(
+                    "Query did not answer within {:.1} s",
+                    budget.as_secs_f64()
+                )),
+            ),
+            _ => ("AWS Health".to_owned(), HealthCallError::Timeout),
+        };
         tokio::time::timeout(budget, self.events(policy, own_account, budget))
             .await
-            .unwrap_or_else(|_| Err(timed_out()))
+            .unwrap_or_else(|_| Err(HealthUnavailable::of(vec![timed_out])))
     }
 
     async fn events(

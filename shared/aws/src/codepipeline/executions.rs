@@ -12,16 +12,18 @@ use pipeguard_core::pipeline::{
     ActionRun, ActionStatus, ConflictCheckError, ExecutionStatus, ExecutionSummary, ExecutionType,
     RunningExecution,
 };
+use std::time::Duration;
 
 /// The most ListPipelineExecutions returns a page. The newest executions are the ones that can
 /// still be running, so one page covers the lock's check in every execution mode in practice.
 const EXECUTIONS_PAGE: i32 = 100;
 
 impl CodePipeline {
-    /// Running executions of each named pipeline, asked concurrently.
+    /// Running executions of each named pipeline, asked concurrently, each within `budget`.
     pub async fn running_executions(
         &self,
         pipelines: &[String],
+        budget: Duration,
     ) -> Result<Vec<RunningExecution>, ConflictCheckError> {
         let checks = pipelines.iter().map(|pipeline| {
             let request = self
@@ -31,7 +33,18 @@ impl CodePipeline {
                 .max_results(EXECUTIONS_PAGE);
             let pipeline = pipeline.clone();
             async move {
-                let output = request.send().await.map_err(|error| match &error {
+                // Its own limit, so that a slow answer is told as the lock's, not as the gate
+                // running out of time.
+                let answered = tokio::time::timeout(budget, request.send()).await.map_err(|_| {
+                    ConflictCheckError::Unavailable {
+                        pipeline: pipeline.clone(),
+                        cause: format!(
+                            "ListPipelineExecutions did not answer within {:.1} s",
+                            budget.as_secs_f64()
+                        ),
+                    }
+                })?;
+                let output = answered.map_err(|error| match &error {
                     SdkError::ServiceError(service) if service.err().is_pipeline_not_found_exception() => {
                         ConflictCheckError::PipelineNotFound(pipeline.clone())
                     }

@@ -188,7 +188,7 @@ async fn a_pipeline_the_gate_may_not_read_is_a_configuration_problem_not_an_outa
     });
     let client = CodePipeline::new(mock_client!(aws_sdk_codepipeline, [&denied]));
     let error = client
-        .running_executions(&["cleanup".to_owned()])
+        .running_executions(&["cleanup".to_owned()], std::time::Duration::from_secs(5))
         .await
         .unwrap_err();
     assert_eq!(error, ConflictCheckError::NotPermitted("cleanup".into()));
