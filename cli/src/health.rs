@@ -8,7 +8,7 @@ use crate::output::{Report, Tone, emit, paint};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
 use pipeguard_core::gate::{
-    self, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, Scope, SourceChoice,
+    self, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, SourceChoice,
 };
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
@@ -75,18 +75,16 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
             .running_executions(&policy.block_while_running, BUDGET),
     );
     let now = pipeguard_aws::clock::unix_seconds();
-    let outcome = gate::decide(
-        &policy,
-        Observations {
-            health,
-            freezes,
-            running,
-            wait: None,
-            pipeline: args.pipeline.clone(),
-            now,
-        },
-    );
-    let outcome = with_overrides(aws, outcome, &policy, args.pipeline.as_deref(), args.events_table).await;
+    let observations = Observations {
+        health,
+        freezes,
+        running,
+        wait: None,
+        pipeline: args.pipeline.clone(),
+        now,
+    };
+    let outcome = gate::decide(&policy, observations.clone());
+    let outcome = with_overrides(aws, &policy, observations, outcome, args.events_table).await;
     let report = HealthReport::of(&outcome, now);
     emit(&report, json)?;
     Ok(report.exit_code)
@@ -97,22 +95,19 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
 /// be read pass nothing, and are said.
 async fn with_overrides(
     aws: &Aws,
-    outcome: GateOutcome,
     policy: &GatePolicy,
-    pipeline: Option<&str>,
+    observations: Observations,
+    outcome: GateOutcome,
     table: Option<String>,
 ) -> GateOutcome {
-    let (Some(pipeline), Some(store)) = (pipeline, aws.override_store(table)) else {
+    let (Some(pipeline), Some(store)) = (observations.pipeline.clone(), aws.override_store(table)) else {
         return outcome;
     };
     if !outcome.may_be_overridden() {
         return outcome;
     }
     match store.for_gate(BUDGET).await {
-        Ok(recorded) => {
-            let now = pipeguard_aws::clock::unix_seconds();
-            gate::overridden(outcome, &Scope::of(policy), &recorded, pipeline, now)
-        }
+        Ok(recorded) => gate::decide_overridden(policy, observations, outcome, &recorded, &pipeline),
         Err(error) => {
             eprintln!(
                 "pipeguard: no override applied: {}",

@@ -352,6 +352,7 @@ fn status() -> Vec<Value> {
         events_closed: Ok(&[false]),
         release: None,
         freezes: FreezesKnown::Read(&recorded),
+        overrides: &[],
     };
     let mut web_holds = Holds::default();
     web_holds.add(&holder::holders_now(&hold, &known, "web-app", NOW));

@@ -11,7 +11,7 @@ use clap::Args;
 use pipeguard_aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::holder::{self, Detail, FreezesKnown, Holder, HolderState, Holding, Known};
-use pipeguard_core::overrides::RecordedOverrides;
+use pipeguard_core::overrides::{Override, RecordedOverrides};
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
 use pipeguard_core::schedule::describe_time;
@@ -155,7 +155,7 @@ impl Holds {
         for state in states {
             let holds = match state.holding {
                 Holding::Yes => Some(true),
-                Holding::No => Some(false),
+                Holding::No | Holding::PassedOver(_) => Some(false),
                 Holding::Unknown(_) => None,
             };
             match &state.holder {
@@ -271,7 +271,17 @@ pub async fn run(aws: &Aws, args: StatusArgs, json: bool) -> Result<Ended, Probl
     let mut rows = Vec::new();
     for pipeline in &pipelines {
         rows.push(
-            match read(aws, &sources, &own_account, &policies, pipeline, freezes.as_ref()).await {
+            match read(
+                aws,
+                &sources,
+                &own_account,
+                &policies,
+                pipeline,
+                freezes.as_ref(),
+                &overrides,
+            )
+            .await
+            {
                 Ok(row) => row.with_overrides(&overrides, pipeguard_aws::clock::unix_seconds()),
                 Err(error) => Row::unreadable(pipeline, Unreadable::of(&error)),
             },
@@ -302,6 +312,7 @@ async fn read(
     policies: &RetryPolicies,
     pipeline: &str,
     freezes: Option<&RecordedFreezes>,
+    overrides: &RecordedOverrides,
 ) -> Result<Row, PipelineCallError> {
     let (stages, executions) = tokio::join!(
         aws.codepipeline.stages(pipeline),
@@ -312,6 +323,7 @@ async fn read(
         .gate_actions(pipeline, &stages, &policies.gate_functions)
         .await?;
     let now = pipeguard_aws::clock::unix_seconds();
+    let in_force: Vec<&Override> = overrides.active_for(pipeline, now).collect();
     let mut holds = Holds::default();
     for (_, hold) in retry::held_stages(&stages, None, &gates) {
         let closed = sources.closed(&hold, own_account).await;
@@ -322,6 +334,7 @@ async fn read(
                 FreezesKnown::Unreadable("the freezes could not be read"),
                 FreezesKnown::Read,
             ),
+            overrides: &in_force,
         };
         holds.add(&holder::holders_now(&hold, &known, pipeline, now));
     }

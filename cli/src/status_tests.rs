@@ -50,6 +50,7 @@ fn holds_of(hold: &Hold, closed: Result<&[bool], &str>, freezes: FreezesKnown) -
         events_closed: closed,
         release: None,
         freezes,
+        overrides: &[],
     };
     let mut holds = Holds::default();
     holds.add(&holder::holders_now(hold, &known, "web-app", 2_000));

@@ -9,7 +9,7 @@ use pipeguard_aws::{
     SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
-use pipeguard_core::gate::{self, GateDefaults, GateOutcome, Observations, Scope};
+use pipeguard_core::gate::{self, GateDefaults, GateOutcome, GatePolicy, Observations, Scope};
 use pipeguard_core::job::{JobEvent, JobEventError};
 use serde_json::Value;
 use std::sync::Arc;
@@ -165,16 +165,15 @@ impl Gate {
             pipeline: pipeline.clone(),
             now,
         };
-        let scope = Scope::of(&policy);
-        let outcome = gate::decide(&policy, observations);
+        let outcome = gate::decide(&policy, observations.clone());
         let overrides_by = asked_by + OVERRIDES_MARGIN;
         let (outcome, pipeline) = self
-            .with_overrides(outcome, &scope, &job.job_id, pipeline, overrides_by)
+            .with_overrides(&policy, observations, outcome, &job.job_id, overrides_by)
             .await;
         Decision {
             outcome,
             pipeline,
-            scope: Some(scope),
+            scope: Some(Scope::of(&policy)),
         }
     }
 
@@ -183,12 +182,13 @@ impl Gate {
     /// known yet), by `deadline`. Overrides that cannot be read pass nothing: the answer stands.
     async fn with_overrides(
         &self,
+        policy: &GatePolicy,
+        observations: Observations,
         outcome: GateOutcome,
-        scope: &Scope,
         job_id: &str,
-        pipeline: Option<String>,
         deadline: Instant,
     ) -> (GateOutcome, Option<String>) {
+        let pipeline = observations.pipeline.clone();
         let Some(store) = self.overrides.as_ref().filter(|_| outcome.may_be_overridden()) else {
             return (outcome, pipeline);
         };
@@ -205,10 +205,10 @@ impl Gate {
         };
         let left = deadline.saturating_duration_since(Instant::now());
         match store.for_gate(left).await {
-            Ok(recorded) => {
-                let now = pipeguard_aws::clock::unix_seconds();
-                (gate::overridden(outcome, scope, &recorded, name, now), pipeline)
-            }
+            Ok(recorded) => (
+                gate::decide_overridden(policy, observations, outcome, &recorded, name),
+                pipeline,
+            ),
             Err(error) => {
                 tracing::warn!(job_id, pipeline = name, %error, "no override applied: the overrides could not be read");
                 (outcome, pipeline)
@@ -274,7 +274,8 @@ impl Gate {
                 )
             };
         }
-        if outcome.needs_a_person() {
+        // Breaking glass stands out in the logs as a person's doing, as it does on the topic.
+        if outcome.needs_a_person() || matches!(outcome, GateOutcome::PassOverridden { .. }) {
             decision_line!(tracing::Level::WARN);
         } else {
             decision_line!(tracing::Level::INFO);

@@ -4,7 +4,7 @@
 
 use crate::handler::Retrier;
 use crate::invocation::Invocation;
-use crate::resume::FreezesRead;
+use crate::resume::TableRead;
 use pipeguard_aws::lambda::Function;
 use pipeguard_aws::lambda::InvocationError;
 use pipeguard_core::pipeline::stage_of_failure;
@@ -94,15 +94,15 @@ impl Retrier {
             RetryDecision::Held(hold) => {
                 // What held it may have ended before this failure arrived: then nothing will come
                 // to resume it, so it resumes now.
-                let mut freezes = FreezesRead::default();
+                let mut table = TableRead::default();
                 match self
-                    .still_holding(invocation, &hold, None, &mut freezes, pipeline)
+                    .still_holding(invocation, &hold, None, &mut table, pipeline)
                     .await
                 {
                     Ok(holding) if holding.is_empty() => {
                         let because = "what held it had already ended";
                         if self.resume(pipeline, stage, policy.retry_mode, because).await? {
-                            let released = self.released(pipeline, stage_name, &hold, &mut freezes).await;
+                            let released = self.released(pipeline, stage_name, &hold, &mut table).await;
                             if let Some(notice) = retry::release_notice(&[released], because) {
                                 self.notifier.tell(&notice).await;
                             }

@@ -5,7 +5,9 @@ use crate::invocation::Invocation;
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
-use pipeguard_aws::{CodePipeline, Environment, FreezeStore, HealthSources, Notifier, SdkConfig, Table};
+use pipeguard_aws::{
+    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore, SdkConfig, Table,
+};
 use pipeguard_core::config::SettingError;
 use pipeguard_core::holder::Release;
 use pipeguard_core::retry::RetryPolicies;
@@ -22,6 +24,8 @@ pub struct Retrier {
     pub(crate) health: HealthSources,
     /// The freezes people set, read when a hold names one.
     pub(crate) freezes: Option<FreezeStore>,
+    /// The break-glass overrides people grant, read when a stage is held.
+    pub(crate) overrides: Option<OverrideStore>,
 }
 
 impl Function for Retrier {
@@ -38,14 +42,15 @@ impl Function for Retrier {
                 "GATE_FUNCTIONS is not set: no hold marker is taken for the gate's, so no stage is held or resumed (the template sets it)"
             );
         }
-        // One table, one client: the event store and the freezes share it.
+        // One table, one client: the event store, the freezes and the overrides share it.
         let table = Table::from_env(config, env);
         Self {
             policies,
             codepipeline: CodePipeline::from_config(config),
             notifier: Notifier::from_env(config, env),
             health: HealthSources::from_env(config, env, table.clone()).await,
-            freezes: table.map(FreezeStore::in_table),
+            freezes: table.clone().map(FreezeStore::in_table),
+            overrides: table.map(OverrideStore::in_table),
         }
     }
 
@@ -84,15 +89,8 @@ impl Retrier {
                 Trigger::OverrideGranted {
                     override_id,
                     pipeline,
-                    kinds,
-                } => {
-                    tracing::info!(%override_id, %pipeline, "override granted: resuming the stages held only by what it covers");
-                    let release = Release::Overridden {
-                        pipeline: &pipeline,
-                        kinds: &kinds,
-                    };
-                    self.resume_held(&invocation, Some(release)).await?
-                }
+                    ..
+                } => self.on_override(&invocation, &override_id, &pipeline).await?,
                 Trigger::Pipeline(change) if change.state == ChangeState::Failed => tracing::debug!(
                     pipeline = %change.pipeline,
                     action = ?change.action,

@@ -105,6 +105,7 @@ fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retri
         ),
         health: HealthSources::new(health_api(&[]), None),
         freezes: None,
+        overrides: None,
     }
 }
 

@@ -11,15 +11,20 @@ use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::health::{EventStatus, HealthRecord};
 use pipeguard_core::hold::{EventRef, GateActions, Hold};
 use pipeguard_core::holder::{self, FreezesKnown, HolderState, Known, Release};
+use pipeguard_core::overrides::{Override, RecordedOverrides};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, Released, RetryVerdict};
 
 /// Why a hold's freezes are not known without the table.
 const NO_FREEZES_TABLE: &str = "the freezes cannot be read here";
 
-/// The freezes, read at most once an invocation, and only when a hold names one.
+/// What people set in the table, each read at most once an invocation and only when needed:
+/// the freezes when a hold names one, the overrides when a stage is held.
 #[derive(Default)]
-pub(crate) struct FreezesRead(Option<RecordedFreezes>);
+pub(crate) struct TableRead {
+    freezes: Option<RecordedFreezes>,
+    overrides: Option<RecordedOverrides>,
+}
 
 impl Retrier {
     /// Records the update (when there is an event store), then, if the event closed, resumes
@@ -61,16 +66,25 @@ impl Retrier {
         invocation: &Invocation<'_>,
         hold: &Hold,
         release: Option<Release<'_>>,
-        freezes: &mut FreezesRead,
+        table: &mut TableRead,
         pipeline: &str,
     ) -> Result<Vec<String>, InvocationError> {
         let closed = self.health.closed(hold, invocation.own_account).await?;
+        let now = pipeguard_aws::clock::unix_seconds();
+        // Owned: the freezes are read through the same cache below.
+        let in_force: Vec<Override> = self
+            .overrides(table)
+            .await
+            .active_for(pipeline, now)
+            .cloned()
+            .collect();
+        let in_force: Vec<&Override> = in_force.iter().collect();
         let known = Known {
             events_closed: Ok(&closed),
             release,
-            freezes: self.freezes_for(hold, freezes).await?,
+            freezes: self.freezes_for(hold, table).await?,
+            overrides: &in_force,
         };
-        let now = pipeguard_aws::clock::unix_seconds();
         Ok(holder::holders_now(hold, &known, pipeline, now)
             .iter()
             .filter(|state| state.still_holds())
@@ -83,7 +97,7 @@ impl Retrier {
     async fn freezes_for<'a>(
         &self,
         hold: &Hold,
-        read: &'a mut FreezesRead,
+        read: &'a mut TableRead,
     ) -> Result<FreezesKnown<'a>, InvocationError> {
         if hold.freezes.is_empty() && !hold.holds_by_every_freeze() {
             return Ok(FreezesKnown::Read(RecordedFreezes::NONE));
@@ -91,13 +105,70 @@ impl Retrier {
         let Some(store) = &self.freezes else {
             return Ok(FreezesKnown::Unreadable(NO_FREEZES_TABLE));
         };
-        if read.0.is_none() {
-            read.0 = Some(store.all().await?);
+        if read.freezes.is_none() {
+            read.freezes = Some(store.all().await?);
         }
         Ok(read
-            .0
+            .freezes
             .as_ref()
             .map_or(FreezesKnown::Unreadable(NO_FREEZES_TABLE), FreezesKnown::Read))
+    }
+
+    /// The overrides, read once an invocation from the table: none without one, or when they
+    /// cannot be read (then what they cover stays held, and the sweep asks again).
+    async fn overrides<'a>(&self, read: &'a mut TableRead) -> &'a RecordedOverrides {
+        if read.overrides.is_none() {
+            let recorded = match &self.overrides {
+                Some(store) => store.all().await.unwrap_or_else(|error| {
+                    tracing::warn!(%error, "the overrides could not be read: what they cover stays held");
+                    RecordedOverrides::default()
+                }),
+                None => RecordedOverrides::default(),
+            };
+            read.overrides = Some(recorded);
+        }
+        read.overrides.get_or_insert_default()
+    }
+
+    /// An override was granted: the stages of its pipeline held only by what it covers resume,
+    /// when the table holds it in force for that pipeline. The event is not believed: its id
+    /// is looked up, and the override's own kinds are used.
+    pub(crate) async fn on_override(
+        &self,
+        invocation: &Invocation<'_>,
+        override_id: &str,
+        pipeline: &str,
+    ) -> Result<(), InvocationError> {
+        let Some(store) = &self.overrides else {
+            tracing::warn!(
+                override_id,
+                "an override was announced, but there is no table to read it from"
+            );
+            return Ok(());
+        };
+        let now = pipeguard_aws::clock::unix_seconds();
+        let recorded = store.all().await?;
+        let Some(granted) = recorded
+            .active_for(pipeline, now)
+            .find(|granted| granted.id == override_id)
+        else {
+            tracing::warn!(
+                override_id,
+                pipeline,
+                "an announced override is not in force for that pipeline in the table: nothing resumes"
+            );
+            return Ok(());
+        };
+        tracing::info!(
+            override_id,
+            pipeline,
+            "override granted: resuming the stages held only by what it covers"
+        );
+        let release = Release::Overridden {
+            pipeline: &granted.pipeline,
+            kinds: &granted.kinds,
+        };
+        self.resume_held(invocation, Some(release)).await
     }
 
     /// A stage resumed now, for the release notice: how long it was held, and by whose freezes.
@@ -106,9 +177,9 @@ impl Retrier {
         pipeline: &str,
         stage: &str,
         hold: &Hold,
-        freezes: &mut FreezesRead,
+        table: &mut TableRead,
     ) -> Released {
-        let held_by = match self.freezes_for(hold, freezes).await {
+        let held_by = match self.freezes_for(hold, table).await {
             Ok(FreezesKnown::Read(recorded)) => recorded
                 .freezes
                 .iter()
@@ -143,10 +214,10 @@ impl Retrier {
             None => self.codepipeline.selected_pipelines(managed).await?,
         };
         let (mut released, mut first_error) = (Vec::new(), None);
-        let mut freezes = FreezesRead::default();
+        let mut table = TableRead::default();
         for pipeline in &pipelines {
             if let Err(error) = self
-                .resume_in(invocation, pipeline, release, &mut freezes, &mut released)
+                .resume_in(invocation, pipeline, release, &mut table, &mut released)
                 .await
             {
                 tracing::warn!(pipeline = %pipeline, %error, "could not look for stages to resume");
@@ -174,7 +245,7 @@ impl Retrier {
         invocation: &Invocation<'_>,
         pipeline: &str,
         release: Option<Release<'_>>,
-        freezes: &mut FreezesRead,
+        table: &mut TableRead,
         released: &mut Vec<Released>,
     ) -> Result<(), InvocationError> {
         let stages = self.codepipeline.stages(pipeline).await?;
@@ -187,7 +258,7 @@ impl Retrier {
                 continue;
             }
             let holding = self
-                .still_holding(invocation, &hold, release, freezes, pipeline)
+                .still_holding(invocation, &hold, release, table, pipeline)
                 .await?;
             if !holding.is_empty() {
                 let execution_id = stage.execution_id.as_deref().unwrap_or_default();
@@ -201,7 +272,7 @@ impl Retrier {
             }
             let reason = format!("{}, and nothing else holds it", describe(release));
             if self.resume(pipeline, stage, policy.retry_mode, &reason).await? {
-                released.push(self.released(pipeline, &stage.name, &hold, freezes).await);
+                released.push(self.released(pipeline, &stage.name, &hold, table).await);
             }
         }
         Ok(())

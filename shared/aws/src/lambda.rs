@@ -6,6 +6,7 @@ use crate::codepipeline::{PipelineCallError, ReportError};
 use crate::env::Environment;
 use crate::event_store::StoreError;
 use crate::freeze_store::FreezeStoreError;
+use crate::override_store::OverrideStoreError;
 use aws_config::SdkConfig;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use pipeguard_core::config::SettingError;
@@ -73,6 +74,9 @@ pub enum InvocationError {
     /// The freezes could not be read to tell whether held stages may resume.
     #[error(transparent)]
     Freezes(#[from] FreezeStoreError),
+    /// The overrides could not be read to tell whether a granted one is in force.
+    #[error(transparent)]
+    Overrides(#[from] OverrideStoreError),
 }
 
 impl InvocationError {
@@ -86,6 +90,7 @@ impl InvocationError {
             Self::EventStore(_) => "EventStoreCallFailed",
             Self::Health(_) => "HealthUnavailable",
             Self::Freezes(_) => "FreezeStoreCallFailed",
+            Self::Overrides(_) => "OverrideStoreCallFailed",
             Self::UnknownAccount(_) => "UnknownAccount",
         }
     }

@@ -231,7 +231,7 @@ impl HealthSources {
                 closed[index] = status == Some(EventStatus::Closed);
             }
         }
-        let unresolved = hold.still_open(&closed, None);
+        let unresolved = hold.still_open(&closed);
         if !hold.asks_api() || unresolved.is_empty() {
             return Ok(closed);
         }

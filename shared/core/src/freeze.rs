@@ -195,22 +195,6 @@ impl RecordedFreezes {
             .filter(|unreadable| unreadable.holds(pipeline))
             .collect()
     }
-
-    /// Whether the freeze with this id (or key), readable or not, holds `pipeline` at `now`,
-    /// and why, as a person reads it.
-    pub fn holding_by_id(&self, id: &str, pipeline: &str, now: i64) -> Option<String> {
-        let readable = self
-            .freezes
-            .iter()
-            .find(|freeze| freeze.id == id && freeze.holds(Some(pipeline), now))
-            .map(|freeze| format!("freeze {} ({})", printable(&freeze.id), printable(&freeze.reason)));
-        readable.or_else(|| {
-            self.unreadable
-                .iter()
-                .find(|unreadable| unreadable.key == id && unreadable.holds(Some(pipeline)))
-                .map(UnreadableFreeze::describe)
-        })
-    }
 }
 
 /// The freeze item `key` holds, as pipeguard writes it: an id of letters, digits, `-`, `_` and

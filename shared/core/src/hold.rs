@@ -178,12 +178,12 @@ impl Hold {
     }
 
     /// The events still open: those `closed` (one answer per event, in order) does not say have
-    /// closed, other than `just_closed`, an event known to have closed this moment.
-    pub fn still_open<'a>(&'a self, closed: &[bool], just_closed: Option<EventRef>) -> Vec<&'a HeldBy> {
+    /// closed.
+    pub fn still_open<'a>(&'a self, closed: &[bool]) -> Vec<&'a HeldBy> {
         self.events
             .iter()
             .zip(closed)
-            .filter(|(held, closed)| !**closed && just_closed.is_none_or(|event| !held.is(event)))
+            .filter(|(_, closed)| !**closed)
             .map(|(held, _)| held)
             .collect()
     }

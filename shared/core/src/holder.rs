@@ -7,7 +7,7 @@
 
 use crate::freeze::RecordedFreezes;
 use crate::hold::{EventRef, HeldBy, Hold};
-use crate::overrides::OverrideKind;
+use crate::overrides::{Override, OverrideKind};
 use crate::schedule::describe_time;
 use crate::text::printable;
 
@@ -115,6 +115,8 @@ pub enum Holding {
     /// It cannot be told here, and why: it counts as holding, as resuming is left to when it
     /// can be told.
     Unknown(String),
+    /// A break-glass override in force (its id) passes over it: it holds no longer.
+    PassedOver(String),
 }
 
 /// What a holder's state says of it beyond whether it holds.
@@ -151,7 +153,7 @@ impl HolderState {
 
     /// Whether it holds the stage, for all that is known: holding, or not known to have ended.
     pub fn still_holds(&self) -> bool {
-        self.holding != Holding::No
+        matches!(self.holding, Holding::Yes | Holding::Unknown(_))
     }
 
     /// The holder and its state as people read it, the one rendering every report uses:
@@ -172,6 +174,7 @@ impl HolderState {
             Holding::Yes => {}
             Holding::No => text.push_str(&format!(": {}", self.holder.ended_word())),
             Holding::Unknown(why) => text.push_str(&format!(": unknown ({why})")),
+            Holding::PassedOver(id) => text.push_str(&format!(": passed over by override {}", printable(id))),
         }
         text
     }
@@ -253,11 +256,11 @@ impl<'a> Release<'a> {
         hold.holders().iter().any(|holder| self.ends(holder))
     }
 
-    /// Whether it ends `holder` now, whatever else is known of it: an event that just closed,
-    /// or what an override just granted covers. A freeze ends when the table says it has (an
-    /// unfreeze is written there before it is announced).
+    /// Whether it ends `holder` now, whatever else is known of it: an event that just closed.
+    /// A freeze ends when the table says it has (an unfreeze is written there before it is
+    /// announced), and what an override covers when the table holds it in force (`Known`).
     fn ends_now(&self, holder: &Holder) -> bool {
-        !matches!(self, Self::Unfrozen(_)) && self.ends(holder)
+        matches!(self, Self::EventClosed(_)) && self.ends(holder)
     }
 
     /// What ended, as people read it.
@@ -297,6 +300,9 @@ pub struct Known<'a> {
     pub release: Option<Release<'a>>,
     /// The freezes.
     pub freezes: FreezesKnown<'a>,
+    /// The break-glass overrides in force for the pipeline, as the table holds them: what they
+    /// cover holds its stages no longer (the gate, run again, passes over it).
+    pub overrides: &'a [&'a Override],
 }
 
 /// Each thing that holds `pipeline`'s stage, with what is known of it at `now`: its events
@@ -353,12 +359,23 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         .chain(named)
         .chain(by_reference)
         .chain(schedule)
-        .map(|state| match known.release {
-            Some(release) if release.ends_now(&state.holder) => HolderState {
-                holding: Holding::No,
-                ..state
-            },
-            _ => state,
+        .map(|state| {
+            let kind = state.holder.overridden_by();
+            let overridden = known
+                .overrides
+                .iter()
+                .find(|granted| granted.kinds.contains(&kind));
+            match (known.release, overridden) {
+                (_, Some(granted)) if state.holding != Holding::No => HolderState {
+                    holding: Holding::PassedOver(granted.id.clone()),
+                    ..state
+                },
+                (Some(release), _) if release.ends_now(&state.holder) => HolderState {
+                    holding: Holding::No,
+                    ..state
+                },
+                _ => state,
+            }
         })
         .collect()
 }

@@ -30,6 +30,7 @@ fn known<'a>(closed: Result<&'a [bool], &'a str>, freezes: FreezesKnown<'a>) -> 
         events_closed: closed,
         release: None,
         freezes,
+        overrides: &[],
     }
 }
 
@@ -274,5 +275,68 @@ fn freezes_held_by_reference_are_named_once_the_table_is_read() {
         gone[0].holding,
         Holding::No,
         "a freeze the table no longer has ended long ago"
+    );
+}
+
+#[test]
+fn an_override_in_force_passes_over_what_it_covers_and_a_granted_one_releases_only_its_kinds() {
+    use crate::overrides::{Override, OverrideKind};
+    let hold = Hold {
+        events: vec![event(None)],
+        freezes: vec!["INC-42".into()],
+        opens_at: Some(NOW + 3600),
+        ..Hold::default()
+    };
+    let granted = Override {
+        id: "ovr-1".into(),
+        pipeline: "web-app".into(),
+        by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
+        reason: "INC-9".into(),
+        since: NOW - 60,
+        until: NOW + 600,
+        kinds: vec![OverrideKind::Freezes],
+        ended: None,
+    };
+    let recorded = RecordedFreezes::from(vec![freeze("INC-42", None, PipelineSelection::Everything)]);
+    let in_force = [&granted];
+    let with_override = Known {
+        overrides: &in_force,
+        ..known(Ok(&[false]), FreezesKnown::Read(&recorded))
+    };
+    let states = holders_now(&hold, &with_override, "web-app", NOW);
+    assert_eq!(states[1].holding, Holding::PassedOver("ovr-1".into()));
+    assert!(!states[1].still_holds());
+    assert_eq!(
+        states[1].describe(),
+        "freeze INC-42 (\"INC-4211: checkout errors\"): passed over by override ovr-1"
+    );
+    assert!(
+        states[0].still_holds() && states[2].still_holds(),
+        "what it does not cover still holds"
+    );
+
+    let release = Release::Overridden {
+        pipeline: "web-app",
+        kinds: &[OverrideKind::Freezes, OverrideKind::Windows],
+    };
+    assert_eq!(release.pipeline(), Some("web-app"));
+    assert!(release.ends(&Holder::Freeze("INC-42".into())));
+    assert!(release.ends(&Holder::OtherFreezes(2)));
+    assert!(release.ends(&Holder::Schedule(NOW)));
+    assert!(!release.ends(&Holder::HealthEvent(event(None))));
+    assert!(release.ends_part_of(&hold));
+    assert!(!release.ends_part_of(&Hold::new(vec![event(None)], None)));
+    let still = holders_now(
+        &hold,
+        &Known {
+            release: Some(release),
+            ..known(Ok(&[false]), FreezesKnown::Read(&recorded))
+        },
+        "web-app",
+        NOW,
+    );
+    assert!(
+        still.iter().filter(|state| state.still_holds()).count() == 3,
+        "a release by an override ends nothing by itself: only an override the table holds in force does"
     );
 }

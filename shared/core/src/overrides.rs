@@ -182,6 +182,9 @@ impl RecordedOverrides {
 /// names), and `ended_at` with `ended_by` once ended by hand. Anything else does not read.
 pub fn read_override(key: &str, item: &Item) -> Result<Override, UnreadableOverride> {
     let mut problems = Vec::new();
+    if let Err(problem) = crate::freeze::check_id(key) {
+        problems.push(problem);
+    }
     let mut text = |name: &str| {
         text_attribute(item, name, true)
             .map_err(|problem| problems.push(problem))

@@ -296,6 +296,36 @@ fn refusal(triggers: Vec<Trigger>) -> Refusal {
 }
 
 #[test]
+fn a_granted_override_is_a_trigger_naming_its_pipeline_and_known_kinds_only() {
+    let granted = json!({"version": "0", "id": "x", "detail-type": OVERRIDE_GRANTED_DETAIL_TYPE, "source": PIPEGUARD_SOURCE,
+        "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"override_id": "ovr-1", "pipeline": "web-app", "kinds": ["freezes", "health"]}});
+    assert_eq!(
+        only(parse(&granted)),
+        Trigger::OverrideGranted {
+            override_id: "ovr-1".into(),
+            pipeline: "web-app".into(),
+            kinds: vec![OverrideKind::Freezes, OverrideKind::Health],
+        }
+    );
+    for detail in [
+        json!({"override_id": "ovr-1", "pipeline": "web-app", "kinds": ["configuration"]}),
+        json!({"override_id": "ovr-1", "pipeline": " ", "kinds": ["health"]}),
+        json!({"override_id": "ovr-1", "pipeline": "web-app", "kinds": []}),
+        json!({"pipeline": "web-app", "kinds": ["health"]}),
+    ] {
+        let mut event = granted.clone();
+        event["detail"] = detail.clone();
+        assert!(
+            matches!(only(parse(&event)), Trigger::Ignored { reason } if reason.contains("does not read")),
+            "{detail}"
+        );
+    }
+    let refused = refusal(parse(&inside_sns(&granted)));
+    assert_eq!(refused.kind, RefusalKind::NotFromEventBridge);
+}
+
+#[test]
 fn aws_health_events_schedules_and_unfreezes_inside_sns_messages_are_refused() {
     let scheduled = json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "111122223333", "detail": {}});
     let unfrozen = json!({"source": PIPEGUARD_SOURCE, "detail-type": UNFROZEN_DETAIL_TYPE, "account": "111122223333", "detail": {"freeze_id": "f-1"}});

@@ -12,7 +12,7 @@ mod wording;
 
 pub use decide::{Observations, blocks, decide, read_job};
 pub use outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
-pub use overridden::overridden;
+pub use overridden::decide_overridden;
 pub use policy::{
     EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_WAIT_MINUTES_LIMIT, OnBlock,
     OnHealthError, SourceChoice,

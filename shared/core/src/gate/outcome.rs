@@ -183,6 +183,9 @@ pub enum GateOutcome {
         blocking_events: usize,
         /// Which source of AWS Health the blocked answer had: `api`, `events`, or `none`.
         health_source: &'static str,
+        /// How the freezes were consulted, as the output variable `freezes` says it, or
+        /// `overridden` when the overrides passed over them.
+        freezes: &'static str,
     },
     /// Blocked, and the policy fails the action.
     Blocked {

@@ -4,7 +4,10 @@
 //! (or the one signal that could not be read). A configuration error, a token the gate did not
 //! write, a crash or running out of time are never passed over: they are the gate's own faults.
 
+use super::decide::{Observations, decide};
 use super::outcome::{Blocker, GateOutcome, Scope};
+use super::policy::GatePolicy;
+use crate::health::{HealthReport, HealthSource};
 use crate::job::JobResult;
 use crate::notice::Notice;
 use crate::overrides::{Override, OverrideKind, RecordedOverrides};
@@ -60,23 +63,45 @@ impl GateOutcome {
     }
 }
 
-/// `outcome`, or a pass when the overrides in force for `pipeline` at `now` cover everything
-/// that blocks it: `PassOverridden`, naming each override used and what it passed over. An
-/// outcome they cover only in part stands as it is (its message lists every blocker).
-pub fn overridden(
+/// The gate's answer once the overrides in force for `pipeline` are applied: `outcome`, decided
+/// from `observations`, stands unless they cover everything that keeps the deploy from starting.
+/// A signal that could not be read and that they cover (AWS Health, the freezes, a lock) is
+/// taken as read with nothing found (for AWS Health, but what a source did answer with) and the
+/// deploy is decided again, so that what that signal's failure kept from being looked at (the
+/// freezes, the schedule, the other signals) must be covered too. Then, when they cover every
+/// blocker, it passes: `PassOverridden`, naming each override used and what it passed over.
+pub fn decide_overridden(
+    policy: &GatePolicy,
+    observations: Observations,
     outcome: GateOutcome,
-    scope: &Scope,
     overrides: &RecordedOverrides,
     pipeline: &str,
-    now: i64,
 ) -> GateOutcome {
-    let blocking = outcome.passed_over();
-    if blocking.is_empty() {
+    if !outcome.may_be_overridden() {
         return outcome;
     }
+    let now = observations.now;
     let active: Vec<&Override> = overrides.active_for(pipeline, now).collect();
-    let covering = |kind: OverrideKind| active.iter().find(|granted| granted.covers(pipeline, kind, now));
-    if !blocking.iter().all(|(kind, _)| covering(*kind).is_some()) {
+    let covering = |kind: OverrideKind| {
+        active
+            .iter()
+            .copied()
+            .find(|granted| granted.kinds.contains(&kind))
+    };
+    let (again, unread) = read_as_passed_over(observations, pipeline, |kind| covering(kind).is_some());
+    let freezes_read = match (&again.freezes, policy.ignore_freezes) {
+        (_, true) => "ignored",
+        (None, false) => "not-checked",
+        (Some(Err(_)), false) => "unavailable",
+        (Some(Ok(_)), false) => "checked",
+    };
+    let again = if unread.is_empty() {
+        outcome.clone()
+    } else {
+        decide(policy, again)
+    };
+    let blocking: Vec<(OverrideKind, String)> = unread.into_iter().chain(again.passed_over()).collect();
+    if blocking.is_empty() || !blocking.iter().all(|(kind, _)| covering(*kind).is_some()) {
         return outcome;
     }
     let mut used: Vec<Override> = Vec::new();
@@ -84,21 +109,79 @@ pub fn overridden(
         if let Some(granted) = covering(*kind)
             && !used.iter().any(|seen| seen.id == granted.id)
         {
-            used.push((*granted).clone());
+            used.push(granted.clone());
         }
     }
-    let blocking_events = outcome
-        .blockers()
-        .iter()
-        .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
-        .count();
+    let freezes_passed_over = blocking.iter().any(|(kind, _)| *kind == OverrideKind::Freezes);
     GateOutcome::PassOverridden {
-        scope: scope.clone(),
+        scope: Scope::of(policy),
         overrides: used,
         passed_over: blocking.into_iter().map(|(_, words)| words).collect(),
-        blocking_events,
-        health_source: outcome.health_source(),
+        blocking_events: again
+            .blockers()
+            .iter()
+            .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
+            .count(),
+        health_source: match outcome {
+            GateOutcome::HealthUnavailable { .. } => "none",
+            _ => again.health_source(),
+        },
+        freezes: if freezes_passed_over {
+            "overridden"
+        } else {
+            freezes_read
+        },
     }
+}
+
+/// `observations` with each signal that could not be read and that `covered` says an override
+/// passes over taken as read with nothing found (AWS Health: what a source did answer with),
+/// for the pipeline now known; and those signals, as people read them.
+fn read_as_passed_over(
+    mut observations: Observations,
+    pipeline: &str,
+    covered: impl Fn(OverrideKind) -> bool,
+) -> (Observations, Vec<(OverrideKind, String)>) {
+    let mut unread = Vec::new();
+    observations.pipeline = Some(pipeline.to_owned());
+    if let Err(unavailable) = &observations.health
+        && covered(OverrideKind::Health)
+    {
+        unread.push((
+            OverrideKind::Health,
+            format!(
+                "AWS Health could not be asked: {}",
+                printable(&unavailable.to_string())
+            ),
+        ));
+        observations.health = Ok(HealthReport {
+            source: HealthSource::Api,
+            caveat: None,
+            events: unavailable.known.clone(),
+        });
+    }
+    if let Err(error @ ConflictCheckError::Unavailable { .. }) = &observations.running
+        && covered(OverrideKind::Locks)
+    {
+        unread.push((
+            OverrideKind::Locks,
+            format!(
+                "whether a blocking pipeline runs could not be checked: {}",
+                printable(&error.to_string())
+            ),
+        ));
+        observations.running = Ok(Vec::new());
+    }
+    if let Some(Err(cause)) = &observations.freezes
+        && covered(OverrideKind::Freezes)
+    {
+        unread.push((
+            OverrideKind::Freezes,
+            format!("the freezes could not be read: {}", printable(&cause.0)),
+        ));
+        observations.freezes = None;
+    }
+    (observations, unread)
 }
 
 /// The job's result for a pass on an override: a success whose summary says who broke the glass,
@@ -109,6 +192,7 @@ pub(super) fn render(
     passed_over: &[String],
     blocking_events: usize,
     health_source: &str,
+    freezes: &str,
 ) -> JobResult {
     JobResult::success(
         &format!(
@@ -123,7 +207,7 @@ pub(super) fn render(
             ("accounts_checked".into(), scope.accounts.join(",")),
             ("held_minutes".into(), "0".into()),
             ("health_source".into(), health_source.into()),
-            ("freezes".into(), "overridden".into()),
+            ("freezes".into(), freezes.into()),
             (
                 "overridden_by".into(),
                 overrides

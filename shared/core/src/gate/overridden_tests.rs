@@ -1,28 +1,25 @@
 use super::*;
-use crate::freeze::Freeze;
-use crate::gate::HealthCheck;
-use crate::health::HealthSource;
+use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes};
+use crate::gate::GateDefaults;
+use crate::health::{EventCategory, EventStatus, HealthCallError, HealthEvent, HealthUnavailable};
 use crate::job::JobResult;
 use crate::overrides::Ended;
-use crate::pipeline::ConflictCheckError;
-use crate::schedule::Closed;
+use crate::pipeline::{ExecutionStatus, RunningExecution};
 use crate::selection::PipelineSelection;
 
 const NOW: i64 = 1_796_036_400;
 const ANN: &str = "arn:aws:sts::111122223333:assumed-role/oncall/ann";
 
-fn scope() -> Scope {
-    Scope {
-        regions: vec!["us-east-1".into()],
-        services: vec![],
-        locks: vec![],
-        accounts: vec!["111122223333".into()],
-        schedule: true,
-    }
+fn policy(user_parameters: &str) -> GatePolicy {
+    GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()))
+        .unwrap()
+        .for_action(Some(user_parameters))
+        .unwrap()
+        .with_own_account("111122223333")
 }
 
-fn frozen() -> Blocker {
-    Blocker::Freeze(Freeze {
+fn frozen() -> Freeze {
+    Freeze {
         id: "frz-1".into(),
         by: "arn:aws:sts::111122223333:assumed-role/oncall/bob".into(),
         reason: "INC-4211: checkout errors".into(),
@@ -30,25 +27,43 @@ fn frozen() -> Blocker {
         until: None,
         coverage: PipelineSelection::Everything,
         unfrozen: None,
-    })
+    }
 }
 
-fn outside_window() -> Blocker {
-    Blocker::OutsideWindow(Closed {
-        because: "Mon-Fri 09:00-17:00 Europe/Berlin".into(),
-        opens_at: Some(NOW + 3600),
-    })
+fn ec2_issue() -> HealthEvent {
+    HealthEvent {
+        arn: "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/1".into(),
+        service: "EC2".into(),
+        event_type_code: "AWS_EC2_OPERATIONAL_ISSUE".into(),
+        category: EventCategory::Issue,
+        region: "us-east-1".into(),
+        status: EventStatus::Open,
+        account: None,
+        start_time: Some(NOW - 60),
+    }
 }
 
-fn blocked(blockers: Vec<Blocker>) -> GateOutcome {
-    GateOutcome::Blocked {
-        blockers,
-        health: HealthCheck::Asked {
+/// AWS Health answered with `events`, the freezes are `freezes`, nothing runs.
+fn observed(events: Vec<HealthEvent>, freezes: Vec<Freeze>) -> Observations {
+    Observations {
+        health: Ok(HealthReport {
             source: HealthSource::Api,
             caveat: None,
-        },
-        at: NOW,
+            events,
+        }),
+        running: Ok(vec![]),
+        freezes: Some(Ok(RecordedFreezes::from(freezes))),
+        wait: None,
+        pipeline: Some("web-app".into()),
+        now: NOW,
     }
+}
+
+fn health_unavailable() -> Result<HealthReport, HealthUnavailable> {
+    Err(HealthUnavailable::of(vec![(
+        "AWS Health".into(),
+        HealthCallError::Timeout,
+    )]))
 }
 
 fn granted(id: &str, pipeline: &str, kinds: &[OverrideKind]) -> Override {
@@ -64,28 +79,24 @@ fn granted(id: &str, pipeline: &str, kinds: &[OverrideKind]) -> Override {
     }
 }
 
-fn recorded(overrides: Vec<Override>) -> RecordedOverrides {
-    RecordedOverrides {
+/// The gate's answer for web-app under `policy`, from `observations`, with `overrides` in force.
+fn decided(policy: &GatePolicy, observations: Observations, overrides: Vec<Override>) -> GateOutcome {
+    let outcome = decide(policy, observations.clone());
+    let recorded = RecordedOverrides {
         overrides,
         unreadable: vec![],
-    }
-}
-
-fn apply(outcome: GateOutcome, overrides: Vec<Override>) -> GateOutcome {
-    overridden(outcome, &scope(), &recorded(overrides), "web-app", NOW)
+    };
+    decide_overridden(policy, observations, outcome, &recorded, "web-app")
 }
 
 #[test]
 fn overrides_that_cover_every_blocker_pass_the_deploy_and_say_who_why_until_and_over_what() {
-    let freezes = granted("ovr-1", "web-app", &[OverrideKind::Freezes]);
-    let windows = granted(
-        "ovr-2",
-        "web-app",
-        &[OverrideKind::Windows, OverrideKind::Freezes],
-    );
-    let outcome = apply(
-        blocked(vec![frozen(), outside_window()]),
-        vec![freezes.clone(), windows.clone()],
+    let health = granted("ovr-1", "web-app", &[OverrideKind::Health]);
+    let freezes = granted("ovr-2", "web-app", &[OverrideKind::Freezes, OverrideKind::Health]);
+    let outcome = decided(
+        &policy(""),
+        observed(vec![ec2_issue()], vec![frozen()]),
+        vec![health.clone(), freezes.clone()],
     );
     let GateOutcome::PassOverridden {
         overrides,
@@ -96,9 +107,9 @@ fn overrides_that_cover_every_blocker_pass_the_deploy_and_say_who_why_until_and_
     else {
         panic!("not passed: {outcome:?}")
     };
-    assert_eq!(overrides, &[freezes, windows], "each override used, once");
-    assert_eq!(passed_over.len(), 2);
-    assert!(passed_over[0].contains("frz-1"), "{passed_over:?}");
+    assert_eq!(overrides, &[health, freezes], "each override used, once");
+    assert_eq!(passed_over.len(), 2, "{passed_over:?}");
+    assert!(passed_over[1].contains("frz-1"), "{passed_over:?}");
     assert_eq!(*health_source, "api");
     assert_eq!(outcome.label(), "PASS_OVERRIDDEN");
     let JobResult::Success {
@@ -110,14 +121,22 @@ fn overrides_that_cover_every_blocker_pass_the_deploy_and_say_who_why_until_and_
     };
     assert!(
         summary.starts_with(&format!(
-            "Passed on override ovr-1 by {ANN}: \"INC-9: hotfix for checkout\" (until 2026-11-30 12:00 UTC; passes over freezes) and override ovr-2"
+            "Passed on override ovr-1 by {ANN}: \"INC-9: hotfix for checkout\" (until 2026-11-30 12:00 UTC; passes over health) and override ovr-2"
         )),
         "{summary}"
     );
-    assert!(summary.contains("Mon-Fri 09:00-17:00 Europe/Berlin"), "{summary}");
-    assert!(output_variables.contains(&("verdict".to_owned(), "PASS_OVERRIDDEN".to_owned())));
-    assert!(output_variables.contains(&("overridden_by".to_owned(), "ovr-1,ovr-2".to_owned())));
-    assert!(output_variables.contains(&("blocking_events".to_owned(), "0".to_owned())));
+    assert!(summary.contains("AWS_EC2_OPERATIONAL_ISSUE"), "{summary}");
+    for variable in [
+        ("verdict", "PASS_OVERRIDDEN"),
+        ("overridden_by", "ovr-1,ovr-2"),
+        ("blocking_events", "1"),
+        ("freezes", "overridden"),
+    ] {
+        assert!(
+            output_variables.contains(&(variable.0.to_owned(), variable.1.to_owned())),
+            "{variable:?}: {output_variables:?}"
+        );
+    }
     let notice = crate::gate::notice(&outcome, "web-app").expect("break glass is always told");
     assert_eq!(notice.subject, "pipeguard: break glass used on web-app");
     assert!(
@@ -129,14 +148,17 @@ fn overrides_that_cover_every_blocker_pass_the_deploy_and_say_who_why_until_and_
 
 #[test]
 fn an_override_that_covers_only_part_of_what_blocks_passes_nothing() {
-    let outcome = blocked(vec![frozen(), outside_window()]);
+    let observations = observed(vec![ec2_issue()], vec![frozen()]);
     let freezes_only = granted("ovr-1", "web-app", &[OverrideKind::Freezes]);
-    assert_eq!(apply(outcome.clone(), vec![freezes_only]), outcome);
+    assert_eq!(
+        decided(&policy(""), observations.clone(), vec![freezes_only]),
+        decide(&policy(""), observations)
+    );
 }
 
 #[test]
 fn an_override_of_another_pipeline_not_yet_begun_expired_or_ended_passes_nothing() {
-    let outcome = blocked(vec![frozen()]);
+    let observations = observed(vec![], vec![frozen()]);
     let other = granted("ovr-1", "web-api", &OverrideKind::ALL);
     let mut later = granted("ovr-2", "web-app", &OverrideKind::ALL);
     later.since = NOW + 1;
@@ -148,35 +170,93 @@ fn an_override_of_another_pipeline_not_yet_begun_expired_or_ended_passes_nothing
         by: ANN.into(),
     });
     assert_eq!(
-        apply(outcome.clone(), vec![other, later, expired, ended]),
-        outcome
+        decided(
+            &policy(""),
+            observations.clone(),
+            vec![other, later, expired, ended]
+        )
+        .label(),
+        "FROZEN"
     );
 }
 
 #[test]
-fn a_signal_that_could_not_be_read_is_passed_over_by_its_kind_and_the_gates_own_faults_never() {
-    let health = granted("ovr-1", "web-app", &[OverrideKind::Health]);
-    let unavailable = GateOutcome::HealthUnavailable {
-        cause: "DescribeEvents: throttled".into(),
+fn a_signal_that_could_not_be_read_is_passed_over_only_with_what_its_failure_kept_from_view() {
+    // AWS Health cannot be asked (fail-closed stops before the freezes), and a freeze holds:
+    // an override of AWS Health alone must not let the deploy through the freeze.
+    let mut frozen_and_unasked = observed(vec![], vec![frozen()]);
+    frozen_and_unasked.health = health_unavailable();
+    let health_only = granted("ovr-1", "web-app", &[OverrideKind::Health]);
+    let outcome = decided(&policy(""), frozen_and_unasked.clone(), vec![health_only.clone()]);
+    assert_eq!(outcome.label(), "HEALTH_UNAVAILABLE", "{outcome:?}");
+    let both = granted("ovr-2", "web-app", &[OverrideKind::Health, OverrideKind::Freezes]);
+    let outcome = decided(&policy(""), frozen_and_unasked, vec![both]);
+    let GateOutcome::PassOverridden {
+        passed_over,
+        health_source,
+        ..
+    } = &outcome
+    else {
+        panic!("not passed: {outcome:?}")
     };
-    assert!(unavailable.may_be_overridden());
+    assert!(
+        passed_over[0].starts_with("AWS Health could not be asked: AWS Health: timed out"),
+        "{passed_over:?}"
+    );
+    assert!(passed_over[1].contains("frz-1"), "{passed_over:?}");
+    assert_eq!(*health_source, "none");
+
+    // Alone, AWS Health's outage is passed over by an override of AWS Health.
+    let mut unasked = observed(vec![], vec![]);
+    unasked.health = health_unavailable();
     assert_eq!(
-        apply(unavailable, vec![health.clone()]).label(),
+        decided(&policy(""), unasked, vec![health_only]).label(),
         "PASS_OVERRIDDEN"
     );
-    let freezes_unread = GateOutcome::FreezesUnavailable {
-        cause: "table pipeguard-events".into(),
-    };
-    assert_eq!(
-        apply(freezes_unread.clone(), vec![health.clone()]),
-        freezes_unread
-    );
-    let lock = GateOutcome::ConflictCheckFailed(ConflictCheckError::Unavailable {
+
+    // A lock that could not be checked hides nothing when the events are read, but they block.
+    let mut lock_unchecked = observed(vec![ec2_issue()], vec![]);
+    lock_unchecked.running = Err(ConflictCheckError::Unavailable {
         pipeline: "infra".into(),
         cause: "throttled".into(),
     });
-    let locks = granted("ovr-2", "web-app", &[OverrideKind::Locks]);
-    assert_eq!(apply(lock, vec![locks]).label(), "PASS_OVERRIDDEN");
+    let locks = granted("ovr-3", "web-app", &[OverrideKind::Locks]);
+    let locked = policy(r#"{"block_while_running": ["infra"]}"#);
+    assert_eq!(
+        decided(&locked, lock_unchecked.clone(), vec![locks.clone()]).label(),
+        "LOCK_UNCHECKED",
+        "the open event still blocks"
+    );
+    let mut and_health = locks;
+    and_health.kinds.push(OverrideKind::Health);
+    assert_eq!(
+        decided(&locked, lock_unchecked, vec![and_health]).label(),
+        "PASS_OVERRIDDEN"
+    );
+
+    // The freezes that could not be read, beside a running pipeline.
+    let mut unread = observed(vec![], vec![]);
+    unread.freezes = Some(Err(FreezesUnread("table t: throttled".into())));
+    unread.running = Ok(vec![RunningExecution {
+        pipeline: "infra".into(),
+        execution_id: "e-1".into(),
+        status: ExecutionStatus::InProgress,
+    }]);
+    let freezes = granted("ovr-4", "web-app", &[OverrideKind::Freezes]);
+    assert_ne!(
+        decided(&locked, unread.clone(), vec![freezes.clone()]).label(),
+        "PASS_OVERRIDDEN"
+    );
+    let mut and_locks = freezes;
+    and_locks.kinds.push(OverrideKind::Locks);
+    assert_eq!(
+        decided(&locked, unread, vec![and_locks]).label(),
+        "PASS_OVERRIDDEN"
+    );
+}
+
+#[test]
+fn the_gates_own_faults_are_never_passed_over() {
     let every = granted("ovr-3", "web-app", &OverrideKind::ALL);
     for own_fault in [
         GateOutcome::Misconfigured("UserParameters: bad JSON".into()),
@@ -186,6 +266,17 @@ fn a_signal_that_could_not_be_read_is_passed_over_by_its_kind_and_the_gates_own_
         GateOutcome::ConflictCheckFailed(ConflictCheckError::PipelineNotFound("infra".into())),
     ] {
         assert!(!own_fault.may_be_overridden(), "{own_fault:?}");
-        assert_eq!(apply(own_fault.clone(), vec![every.clone()]), own_fault);
+        let recorded = RecordedOverrides {
+            overrides: vec![every.clone()],
+            unreadable: vec![],
+        };
+        let decided = decide_overridden(
+            &policy(""),
+            observed(vec![], vec![]),
+            own_fault.clone(),
+            &recorded,
+            "web-app",
+        );
+        assert_eq!(decided, own_fault);
     }
 }

@@ -264,7 +264,15 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             passed_over,
             blocking_events,
             health_source,
-        } => overridden::render(scope, overrides, passed_over, *blocking_events, health_source),
+            freezes,
+        } => overridden::render(
+            scope,
+            overrides,
+            passed_over,
+            *blocking_events,
+            health_source,
+            freezes,
+        ),
         GateOutcome::Blocked { blockers, health, at } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",

@@ -19,6 +19,7 @@ fn still_holding(
         events_closed: Ok(closed),
         release,
         freezes,
+        overrides: &[],
     };
     holders_now(hold, &known, pipeline, now)
         .iter()
@@ -575,7 +576,7 @@ fn stages_held_by_a_freeze_are_found_when_it_is_unfrozen() {
 }
 
 #[test]
-fn the_events_still_open_are_those_neither_closed_nor_just_closed() {
+fn the_events_still_open_are_those_not_closed() {
     let hold = crate::hold::Hold::new(
         ["a", "b", "c"]
             .map(|arn| crate::hold::HeldBy {
@@ -587,12 +588,8 @@ fn the_events_still_open_are_those_neither_closed_nor_just_closed() {
         None,
     );
     let arns = |open: Vec<&HeldBy>| open.into_iter().map(|held| held.arn.clone()).collect::<Vec<_>>();
-    assert_eq!(arns(hold.still_open(&[true, false, false], None)), ["b", "c"]);
-    assert_eq!(
-        arns(hold.still_open(&[true, false, false], Some(event("c")))),
-        ["b"]
-    );
-    assert!(hold.still_open(&[true, true, true], None).is_empty());
+    assert_eq!(arns(hold.still_open(&[true, false, false])), ["b", "c"]);
+    assert!(hold.still_open(&[true, true, true]).is_empty());
 }
 
 /// Hold markers from the gate's actions only, resumes bounded, holds by reference.

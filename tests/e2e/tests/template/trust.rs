@@ -435,6 +435,7 @@ fn stage_retry_records_aws_health_events_and_may_never_write_the_freezes_or_over
     }
     assert!(with("Allow", "dynamodb:GetItem", "eu-west-1"));
     assert!(with("Allow", "dynamodb:Query", FREEZES_PARTITION));
+    assert!(with("Allow", "dynamodb:Query", OVERRIDES_PARTITION));
 }
 
 #[test]
