@@ -110,7 +110,7 @@ fn start(python: &str) -> Result<Server, String> {
     }
     let _ = process.kill();
     Err(format!(
-        "moto's server ({python} -c ...) did not say where it listens within {} s; it said:\n{}",
+        "moto's server ({python} -c ...) ended or did not say where it listens within {} s; it said:\n{}",
         START_TIMEOUT.as_secs(),
         lines.join("\n")
     ))
