@@ -39,7 +39,7 @@ pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value) -> Result<Va
 /// aimed at one read of a table; `None` for what the request does not name (or names wrongly:
 /// such a call is refused all the same, faulted or not).
 pub fn aim(state: &State, operation: &str, body: &[u8]) -> (Option<String>, Option<String>) {
-    let Some(input) = serde_json::from_slice::<Value>(body).ok() else {
+    let Ok(input) = serde_json::from_slice::<Value>(body) else {
         return (None, None);
     };
     let Ok(name) = table_name(&input) else {
