@@ -8,12 +8,16 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 FUNCTIONS := health-gate stage-retry apply-rollback
 # cfn-lint and checkov live in their own virtualenv, kept between runs.
 PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
+# moto's server, which the emulator's DynamoDB conformance tests also run against, in another
+# (its dependencies are not the linters').
+MOTO ?= $(HOME)/.cache/pipeguard/moto
 
-.PHONY: help test fmt-check lint unit fuzz templates build package demo bench deploy cargo-lambda install-cli
+.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
 	@echo "make test     format check, clippy -D warnings, every test"
+	@echo "make moto     moto's server, for the emulator's DynamoDB conformance tests under plain cargo test"
 	@echo "make fuzz     the property tests of every input reader, $(FUZZ_CASES) cases each (FUZZ_CASES=...)"
 	@echo "make build    release build of the three functions for arm64 (cargo-lambda)"
 	@echo "make package  build/package: one bootstrap.zip per function under $(CARGO_TARGET_DIR)/lambda"
@@ -29,10 +33,11 @@ fmt-check:
 lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-# The end-to-end scenarios run the function binaries, so they are built first.
-unit:
+# The end-to-end scenarios run the function binaries, so they are built first. The emulator's
+# DynamoDB conformance tests start moto's server from LOCAL_AWS_MOTO_PYTHON.
+unit: $(MOTO)/installed
 	$(CARGO) build --workspace --bins --locked
-	$(CARGO) test --workspace --locked
+	LOCAL_AWS_MOTO_PYTHON="$(MOTO)/bin/python" $(CARGO) test --workspace --locked
 
 # The property tests of everything that reads outside input (shared/aws/tests/properties.rs) run
 # 128 cases each in `make test`; this runs many more.
@@ -44,6 +49,15 @@ $(PY_TOOLS)/installed: infra/lint-requirements.txt
 	python3 -m venv "$(PY_TOOLS)"
 	"$(PY_TOOLS)/bin/pip" install --quiet -r infra/lint-requirements.txt
 	touch "$@"
+
+$(MOTO)/installed: tests/local-aws/moto-requirements.txt
+	python3 -m venv "$(MOTO)"
+	"$(MOTO)/bin/pip" install --quiet -r tests/local-aws/moto-requirements.txt
+	touch "$@"
+
+# moto's server, for `cargo test` outside `make test`:
+# LOCAL_AWS_MOTO_PYTHON=$(MOTO)/bin/python cargo test -p local-aws
+moto: $(MOTO)/installed
 
 # cfn-lint (it applies the SAM transform) and checkov on every template; skipped checks are
 # listed with their reasons in .checkov.yaml.

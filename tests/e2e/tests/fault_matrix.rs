@@ -16,11 +16,15 @@
 mod fail_closed;
 #[path = "fault_matrix/observed.rs"]
 mod observed;
+#[path = "fault_matrix/report.rs"]
+mod report;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{Local, action};
 use fail_closed::fail_closed;
 use observed::{attempts, dead_letters, faulted, idle, no_notice_twice, timed_out};
+use pipeguard_aws::FREEZES_PARTITION;
+use report::{matrix, panic_text};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,43 +160,60 @@ impl Scenario {
 /// event is.
 const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
+/// The partition of the gate's events read in the store scenario: its one region.
+const EVENTS_READ: &str = "us-east-1";
 
-/// Every call each function makes, in the scenario that makes it.
-const CALLS: [(Scenario, &str, &str); 26] = [
-    (Scenario::GateClear, "health", "DescribeEvents"),
-    (Scenario::GateClear, "codepipeline", "GetJobDetails"),
-    (Scenario::GateClear, "codepipeline", "ListPipelineExecutions"),
-    (Scenario::GateClear, "codepipeline", "PutJobSuccessResult"),
-    (Scenario::GateBlocked, "codepipeline", "PutJobFailureResult"),
-    (Scenario::GateBlocked, "sns", "Publish"),
-    (Scenario::GateFromStore, "dynamodb", "Query"),
+/// Every call each function makes, in the scenario that makes it, and the partition of the
+/// table its fault names when the function reads more than one (the gate's events and freezes
+/// share a table: a fault on both would let either read's failure pass for the other's).
+const CALLS: [(Scenario, &str, &str, Option<&str>); 27] = [
+    (Scenario::GateClear, "health", "DescribeEvents", None),
+    (Scenario::GateClear, "codepipeline", "GetJobDetails", None),
+    (
+        Scenario::GateClear,
+        "codepipeline",
+        "ListPipelineExecutions",
+        None,
+    ),
+    (Scenario::GateClear, "codepipeline", "PutJobSuccessResult", None),
+    (Scenario::GateBlocked, "codepipeline", "PutJobFailureResult", None),
+    (Scenario::GateBlocked, "sns", "Publish", None),
+    (Scenario::GateFromStore, "dynamodb", "Query", Some(EVENTS_READ)),
+    (
+        Scenario::GateFromStore,
+        "dynamodb",
+        "Query",
+        Some(FREEZES_PARTITION),
+    ),
     (
         Scenario::GateAcrossAccounts,
         "health",
         "DescribeEventsForOrganization",
+        None,
     ),
-    (Scenario::RetryFlaky, "codepipeline", "GetPipelineState"),
-    (Scenario::RetryFlaky, "codepipeline", "RetryStageExecution"),
-    (Scenario::RetryExhausted, "sns", "Publish"),
-    (Scenario::ResumeFromStore, "dynamodb", "PutItem"),
-    (Scenario::ResumeFromStore, "codepipeline", "ListPipelines"),
-    (Scenario::ResumeFromStore, "dynamodb", "GetItem"),
-    (Scenario::ResumeFromStore, "codepipeline", "GetPipeline"),
-    (Scenario::ResumeFromApi, "health", "DescribeEvents"),
+    (Scenario::RetryFlaky, "codepipeline", "GetPipelineState", None),
+    (Scenario::RetryFlaky, "codepipeline", "RetryStageExecution", None),
+    (Scenario::RetryExhausted, "sns", "Publish", None),
+    (Scenario::ResumeFromStore, "dynamodb", "PutItem", None),
+    (Scenario::ResumeFromStore, "codepipeline", "ListPipelines", None),
+    (Scenario::ResumeFromStore, "dynamodb", "GetItem", None),
+    (Scenario::ResumeFromStore, "codepipeline", "GetPipeline", None),
+    (Scenario::ResumeFromApi, "health", "DescribeEvents", None),
     (
         Scenario::ResumeAcrossAccounts,
         "health",
         "DescribeEventDetailsForOrganization",
+        None,
     ),
-    (Scenario::Rollback, "codepipeline", "GetPipelineState"),
-    (Scenario::Rollback, "codepipeline", "ListActionExecutions"),
-    (Scenario::Rollback, "codepipeline", "ListPipelineExecutions"),
-    (Scenario::Rollback, "codepipeline", "RollbackStage"),
-    (Scenario::Rollback, "sns", "Publish"),
-    (Scenario::GateFrozen, "dynamodb", "Query"),
-    (Scenario::ResumeFromUnfreeze, "dynamodb", "Query"),
-    (Scenario::GateFrozenByHand, "dynamodb", "Query"),
-    (Scenario::GateFrozenByHand, "codepipeline", "GetJobDetails"),
+    (Scenario::Rollback, "codepipeline", "GetPipelineState", None),
+    (Scenario::Rollback, "codepipeline", "ListActionExecutions", None),
+    (Scenario::Rollback, "codepipeline", "ListPipelineExecutions", None),
+    (Scenario::Rollback, "codepipeline", "RollbackStage", None),
+    (Scenario::Rollback, "sns", "Publish", None),
+    (Scenario::GateFrozen, "dynamodb", "Query", None),
+    (Scenario::ResumeFromUnfreeze, "dynamodb", "Query", None),
+    (Scenario::GateFrozenByHand, "dynamodb", "Query", None),
+    (Scenario::GateFrozenByHand, "codepipeline", "GetJobDetails", None),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -200,6 +221,8 @@ struct Cell {
     scenario: Scenario,
     service: &'static str,
     operation: &'static str,
+    /// The only partition of the event store's table the fault hits, when it names one.
+    partition: Option<&'static str>,
     fault: Fault,
 }
 
@@ -211,7 +234,20 @@ impl Cell {
             .fault
             .spec(self.service, self.operation, self.scenario.timeout_ms());
         spec["caller"] = json!(self.scenario.function());
+        if let Some(partition) = self.partition {
+            spec["table"] = json!(e2e::EVENT_STORE);
+            spec["partition"] = json!(partition);
+        }
         spec
+    }
+
+    /// The call, and which read it is when the fault names a partition.
+    fn call(&self) -> String {
+        match self.partition {
+            Some(FREEZES_PARTITION) => format!("{} freezes", self.operation),
+            Some(_) => format!("{} events", self.operation),
+            None => self.operation.to_owned(),
+        }
     }
 }
 
@@ -231,11 +267,12 @@ fn ensure(held: bool, broken: impl FnOnce() -> String) -> Result<(), String> {
 async fn every_call_of_every_function_under_every_fault_keeps_the_promises() {
     let cells: Vec<Cell> = CALLS
         .iter()
-        .flat_map(|&(scenario, service, operation)| {
+        .flat_map(|&(scenario, service, operation, partition)| {
             Fault::ALL.map(|fault| Cell {
                 scenario,
                 service,
                 operation,
+                partition,
                 fault,
             })
         })
@@ -275,50 +312,13 @@ async fn every_call_of_every_function_under_every_fault_keeps_the_promises() {
                     "{} {}.{} {}: {why}",
                     cell.scenario.function(),
                     cell.service,
-                    cell.operation,
+                    cell.call(),
                     cell.fault.label()
                 )
             })
         })
         .collect();
     assert!(broken.is_empty(), "{table}\nbroken:\n{}", broken.join("\n"));
-}
-
-fn panic_text(panicked: tokio::task::JoinError) -> String {
-    match panicked.try_into_panic() {
-        Ok(payload) => payload
-            .downcast::<String>()
-            .map(|text| *text)
-            .unwrap_or_else(|_| "panicked".to_owned()),
-        Err(error) => error.to_string(),
-    }
-}
-
-/// function × call (scenario) × fault → held / broken: one row per call, in `CALLS` order.
-fn matrix(cells: &[Cell], outcomes: &[Result<(), String>]) -> String {
-    let mut table = format!(
-        "| function | call (scenario) | {} |\n| --- | --- |{}\n",
-        Fault::ALL.map(Fault::label).join(" | "),
-        " --- |".repeat(Fault::ALL.len())
-    );
-    for (row, marks) in cells
-        .chunks(Fault::ALL.len())
-        .zip(outcomes.chunks(Fault::ALL.len()))
-    {
-        let marks: Vec<&str> = marks
-            .iter()
-            .map(|outcome| if outcome.is_ok() { "held" } else { "BROKEN" })
-            .collect();
-        let cell = row[0];
-        table.push_str(&format!(
-            "| {} | {} ({:?}) | {} |\n",
-            cell.scenario.function(),
-            cell.operation,
-            cell.scenario,
-            marks.join(" | ")
-        ));
-    }
-    table
 }
 
 async fn run(cell: Cell) -> Result<(), String> {

@@ -321,6 +321,9 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
         }
         ("POST", ["faults"]) => {
             let fault: Fault = parse(body)?;
+            fault
+                .check()
+                .map_err(|why| AwsError::new(400, "BadRequest", format!("invalid fault: {why}")))?;
             shared.state().faults.push(fault);
             Ok(json!({}))
         }

@@ -6,9 +6,9 @@
 
 use crate::Shared;
 use crate::dynamodb_expr::{self, Condition, Placeholders};
-use crate::dynamodb_item;
+use crate::dynamodb_item::{self, Scalar};
 use crate::dynamodb_table::Table;
-use crate::state::{ACCOUNT, REGION};
+use crate::state::{ACCOUNT, REGION, State};
 use crate::wire::AwsError;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -33,6 +33,35 @@ pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value) -> Result<Va
             format!("{other} is not emulated by local-aws"),
         )),
     }
+}
+
+/// The table a request names and the string partition key value it reads or writes, for a fault
+/// aimed at one read of a table; `None` for what the request does not name (or names wrongly:
+/// such a call is refused all the same, faulted or not).
+pub fn aim(state: &State, operation: &str, body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(input) = serde_json::from_slice::<Value>(body) else {
+        return (None, None);
+    };
+    let Ok(name) = table_name(&input) else {
+        return (None, None);
+    };
+    let partition = state.tables.get(&name).and_then(|table| {
+        let key = match operation {
+            "Query" => {
+                let mut placeholders = Placeholders::from_request(&input).ok()?;
+                let condition = expression(&input, "KeyConditionExpression", &mut placeholders).ok()??;
+                table.partition_of(&condition).ok()?
+            }
+            "GetItem" => table.key_of(attribute_map(&input, "Key").ok()??).ok()?.0,
+            "PutItem" => table.key_of_item(attribute_map(&input, "Item").ok()??).ok()?.0,
+            _ => return None,
+        };
+        match key {
+            Scalar::S(text) => Some(text),
+            Scalar::N(_) | Scalar::B(_) => None,
+        }
+    });
+    (Some(name), partition)
 }
 
 /// Every item of a table, in key order, for the admin interface.

@@ -345,7 +345,12 @@ async fn oracle_call(
     let operation = orm::operation(method, path);
     let (fault, call) = {
         let mut state = shared.state();
-        let fault = state.take_fault("resourcemanager", operation, 0, "oci");
+        let fault = state.take_fault(&state::Target {
+            service: "resourcemanager",
+            operation,
+            caller: "oci",
+            ..state::Target::default()
+        });
         let call = state.calls.len();
         state.calls.push(state::Call {
             at: state::now(),
@@ -414,7 +419,18 @@ async fn aws_call(
     let caller = signer.key.as_str();
     let (fault, latency, call) = {
         let mut state = shared.state();
-        let fault = state.take_fault(service, operation, endpoint, caller);
+        let (table, partition) = match service {
+            "dynamodb" => dynamodb::aim(&state, operation, body),
+            _ => (None, None),
+        };
+        let fault = state.take_fault(&state::Target {
+            service,
+            operation,
+            endpoint,
+            caller,
+            table: table.as_deref(),
+            partition: partition.as_deref(),
+        });
         let call = state.calls.len();
         state.calls.push(state::Call {
             at: state::now(),

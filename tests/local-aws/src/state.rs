@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{Notify, oneshot};
 
+mod fault;
 mod health;
 mod signals;
 
+pub use fault::{Fault, FaultKind, Target};
 pub use health::{HealthEvent, Organization, OrganizationRole, OrganizationView, is_account_id};
 pub use signals::{Alarm, AlarmState, AlarmType, CHANGE_CALENDAR, Calendar, CalendarState};
 
@@ -312,59 +314,6 @@ pub struct DeadLetter {
     pub error: Value,
 }
 
-/// A fault the next matching calls suffer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Fault {
-    /// `codepipeline`, `health`, `sns`, `sts`, `dynamodb`, `monitoring` (CloudWatch), `ssm`,
-    /// or `*`.
-    pub service: String,
-    /// An operation name, or `*`.
-    #[serde(default = "any")]
-    pub operation: String,
-    /// What the call suffers.
-    pub kind: FaultKind,
-    /// For `latency` and `late-answer`: how long, in milliseconds.
-    #[serde(default)]
-    pub ms: u64,
-    /// Which Health endpoint it applies to (0 active, 1 passive); all when absent.
-    #[serde(default)]
-    pub endpoint: Option<usize>,
-    /// How many calls it affects; every call while absent.
-    #[serde(default)]
-    pub count: Option<u32>,
-    /// Only the calls of this caller (a function's name, or the command line's access key);
-    /// every caller's while absent.
-    #[serde(default)]
-    pub caller: Option<String>,
-}
-
-/// What a faulted call suffers; an unknown kind is refused when the fault is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultKind {
-    /// Each service's own throttling error.
-    Throttle,
-    /// 500 InternalFailure.
-    ServerError,
-    /// 503 ServiceUnavailable.
-    Unavailable,
-    /// Waits `ms` before the call is handled.
-    Latency,
-    /// Handles the call at once (its effect happens) and waits `ms` before answering.
-    LateAnswer,
-    /// Closes the connection without an answer.
-    Drop,
-    /// AWS Health's answer to an account without a support plan.
-    SubscriptionRequired,
-    /// A resource busy for a while: Resource Manager's 409 `LockConflict` (a stack locked by a
-    /// job, which Oracle's SDKs ask again), an AWS service's 409 `ConflictException`.
-    LockConflict,
-}
-
-fn any() -> String {
-    "*".into()
-}
-
 /// One call received, as `/_admin/calls` lists it: an AWS API's, or Resource Manager's.
 #[derive(Debug, Clone, Serialize)]
 pub struct Call {
@@ -535,19 +484,8 @@ impl State {
     }
 
     /// Finds (and uses up) the fault for this call, if any.
-    pub fn take_fault(
-        &mut self,
-        service: &str,
-        operation: &str,
-        endpoint: usize,
-        caller: &str,
-    ) -> Option<Fault> {
-        let index = self.faults.iter().position(|fault| {
-            (fault.service == "*" || fault.service == service)
-                && (fault.operation == "*" || fault.operation == operation)
-                && fault.endpoint.is_none_or(|only| only == endpoint)
-                && fault.caller.as_deref().is_none_or(|only| only == caller)
-        })?;
+    pub fn take_fault(&mut self, call: &Target) -> Option<Fault> {
+        let index = self.faults.iter().position(|fault| fault.hits(call))?;
         let fault = self.faults[index].clone();
         if let Some(count) = &mut self.faults[index].count {
             *count -= 1;

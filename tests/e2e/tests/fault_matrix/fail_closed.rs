@@ -2,6 +2,7 @@
 //! and the words that name the cause.
 
 use super::{Cell, Fault, Scenario};
+use pipeguard_aws::FREEZES_PARTITION;
 
 /// How the gate fails closed in `cell`: the job failure type it documents for the cause, and
 /// the words that name the cause (with the table for the store's, the pipeline for the lock's).
@@ -10,6 +11,7 @@ use super::{Cell, Fault, Scenario};
 pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
     let table = format!("(table {})", e2e::EVENT_STORE);
     let late = matches!(cell.fault, Fault::Latency | Fault::LateAnswer);
+    let freezes = cell.partition == Some(FREEZES_PARTITION);
     match (cell.scenario, cell.operation) {
         // The lock on `cleanup` could not be checked in time.
         (Scenario::GateClear, "ListPipelineExecutions") if late => (
@@ -25,7 +27,7 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
             vec!["could not check whether pipeline `cleanup` is running".to_owned()],
         ),
         // AWS Health, asked from the event store, did not answer in time.
-        (Scenario::GateFromStore, _) if late => (
+        (Scenario::GateFromStore, _) if late && !freezes => (
             "SystemUnavailable",
             vec![
                 "AWS Health could not be asked, so the deployment is blocked".to_owned(),
@@ -33,15 +35,15 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
             ],
         ),
         // AWS Health, asked from the event store, could not be asked.
-        (Scenario::GateFromStore, _) => (
+        (Scenario::GateFromStore, _) if !freezes => (
             "SystemUnavailable",
             vec![
                 "AWS Health could not be asked, so the deployment is blocked".to_owned(),
                 format!("event store {}", e2e::EVENT_STORE),
             ],
         ),
-        // The freezes could not be read.
-        (Scenario::GateFrozen | Scenario::GateFrozenByHand, _) => (
+        // The freezes could not be read (in the store scenario, the table's other Query).
+        (Scenario::GateFromStore | Scenario::GateFrozen | Scenario::GateFrozenByHand, _) => (
             "SystemUnavailable",
             vec![
                 "The freezes could not be read, so the deployment is blocked".to_owned(),
