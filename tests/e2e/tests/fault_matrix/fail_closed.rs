@@ -6,8 +6,8 @@ use pipeguard_aws::FREEZES_PARTITION;
 
 /// How the gate fails closed in `cell`: the job failure type it documents for the cause, and
 /// the words that name the cause (with the table for the store's, the pipeline for the lock's).
-/// A call that does not answer in time is told as such: the lock's check has no budget of its
-/// own, so the gate runs out of time, and AWS Health's budget names no source.
+/// A call that does not answer in time is told as such, by what was being asked: the lock's
+/// check and the event store each within a limit of their own.
 pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
     let table = format!("(table {})", e2e::EVENT_STORE);
     let late = matches!(cell.fault, Fault::Latency | Fault::LateAnswer);
@@ -17,8 +17,8 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
         (Scenario::GateClear, "ListPipelineExecutions") if late => (
             "SystemUnavailable",
             vec![
-                "health-gate ran out of time after".to_owned(),
-                "waiting for AWS; the deployment is blocked".to_owned(),
+                "could not check whether pipeline `cleanup` is running".to_owned(),
+                "ListPipelineExecutions did not answer within".to_owned(),
             ],
         ),
         // The lock on `cleanup` could not be checked.
@@ -31,7 +31,7 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
             "SystemUnavailable",
             vec![
                 "AWS Health could not be asked, so the deployment is blocked".to_owned(),
-                "AWS Health: timed out".to_owned(),
+                format!("event store {}: Query did not answer within", e2e::EVENT_STORE),
             ],
         ),
         // AWS Health, asked from the event store, could not be asked.
