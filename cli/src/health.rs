@@ -78,6 +78,8 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
             health,
             freezes,
             running,
+            // Not asked yet: the summary says the policy's alarms were not checked.
+            alarms: None,
             wait: None,
             pipeline: args.pipeline,
             now,
@@ -135,6 +137,7 @@ fn ended(outcome: &GateOutcome) -> Ended {
         | GateOutcome::UnreadableToken(_) => Ended::Usage,
         GateOutcome::HealthUnavailable { .. }
         | GateOutcome::FreezesUnavailable { .. }
+        | GateOutcome::AlarmsUnavailable { .. }
         | GateOutcome::ConflictCheckFailed(_)
         | GateOutcome::OutOfTime { .. }
         | GateOutcome::Crashed(_) => Ended::Unavailable,
@@ -175,6 +178,7 @@ impl HealthReport {
                 GateOutcome::Pass { .. } => "DEPLOY",
                 GateOutcome::HealthUnavailable { .. } => "BLOCKED (AWS Health unavailable)",
                 GateOutcome::FreezesUnavailable { .. } => "BLOCKED (freezes unreadable)",
+                GateOutcome::AlarmsUnavailable { .. } => "BLOCKED (alarms unreadable)",
                 _ => "BLOCKED",
             },
         }
@@ -218,6 +222,16 @@ enum BlockerJson {
     FreezesUnread {
         cause: String,
     },
+    #[serde(rename = "cloudwatch_alarm")]
+    Alarm {
+        name: String,
+        arn: String,
+        region: String,
+        account: String,
+        state: String,
+        reason: String,
+        since: Option<i64>,
+    },
 }
 
 impl BlockerJson {
@@ -245,6 +259,15 @@ impl BlockerJson {
             },
             Blocker::UnreadableFreeze(unreadable) => Self::UnreadableFreeze(UnreadableJson::of(unreadable)),
             Blocker::FreezesUnread(cause) => Self::FreezesUnread { cause: cause.clone() },
+            Blocker::Alarm(alarm) => Self::Alarm {
+                name: alarm.name.clone(),
+                arn: alarm.arn.clone(),
+                region: alarm.place.region.clone(),
+                account: alarm.place.account.clone(),
+                state: alarm.state.to_string(),
+                reason: alarm.reason.clone(),
+                since: alarm.since,
+            },
         }
     }
 }

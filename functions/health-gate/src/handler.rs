@@ -153,6 +153,7 @@ impl Gate {
             health,
             freezes,
             running,
+            alarms: None,
             wait,
             pipeline: pipeline.clone(),
             now,

@@ -2,9 +2,10 @@
 //! of AWS Health events, and `decide`, a pure function from what was observed to the outcome,
 //! step by step. What the outcomes are is `outcome`'s; how each is reported and told, `wording`'s.
 
-use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
+use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
+use crate::alarm::{AlarmReadings, AlarmsUnavailable, assess, in_other_accounts, unmatched_error};
 use crate::config::{SettingError, listed_or_all};
 use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
 use crate::health::{HealthEvent, HealthReport, HealthUnavailable};
@@ -23,6 +24,9 @@ pub struct Observations {
     /// Every freeze recorded (active or not, readable or not), why they could not be read, or
     /// None when there is no table to read them from (the command line without one).
     pub freezes: Option<Result<RecordedFreezes, FreezesUnread>>,
+    /// What CloudWatch answered for the watched alarms, or why it could not be asked; None when
+    /// it was not asked (the policy watches none, or the caller does not ask CloudWatch).
+    pub alarms: Option<Result<AlarmReadings, AlarmsUnavailable>>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
     pub wait: Option<WaitState>,
     /// The job's own pipeline, when it was asked for.
@@ -44,6 +48,16 @@ pub fn read_job(
         .and_then(|defaults| defaults.for_action(job.user_parameters.as_deref()))
         .map_err(|error| GateOutcome::Misconfigured(error.to_string()))?
         .with_own_account(&job.account_id);
+    if let Some((foreign, place)) = in_other_accounts(&policy.alarms, &job.account_id).first() {
+        return Err(Box::new(GateOutcome::Misconfigured(format!(
+            "alarms: {} is in account {}, and this gate reads CloudWatch alarms only in its own account ({}): \
+             reading another account's alarms needs a role there, which this version does not assume; \
+             watch them from a gate in that account",
+            foreign.describe(place),
+            place.account,
+            job.account_id
+        ))));
+    }
     let wait = job
         .continuation_token
         .as_deref()
@@ -71,8 +85,10 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
 
 /// May this deploy start now? A policy that locks the gate's own pipeline is a configuration
 /// error. AWS Health or freezes that could not be read block (fail-closed) or are passed over
-/// (fail-open: but for the events one source did answer with, which block as ever); a lock that
-/// could not be checked fails. Then every observed event the policy blocks on, every freeze
+/// (fail-open: but for the events one source did answer with, which block as ever); so do the
+/// service's alarms when CloudWatch could not be asked, and a watched alarm name or prefix that
+/// matches no alarm is a configuration error; a lock that could not be checked fails. Then every
+/// observed event the policy blocks on, every watched alarm in a blocking state, every freeze
 /// that holds the pipeline (unless the policy ignores freezes), every running conflicting
 /// execution and a closed deployment window is a blocker: with none, the deploy passes (and a
 /// hold it continues ends, with how long it lasted); with some, the action fails (`on_block:
@@ -90,12 +106,14 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         health,
         running,
         freezes,
+        alarms,
         wait,
         pipeline,
         now,
     } = observations;
     not_locked_by_itself(policy, pipeline.as_deref())?;
     let (events, health) = consult_health(policy, health)?;
+    let (alarms, alarm_check) = consult_alarms(policy, alarms)?;
     let freezes = consult_freezes(policy, freezes, pipeline.as_deref(), now);
     let running = lock_checked(running)?;
     let window = policy.schedule.closed_at(now);
@@ -103,6 +121,7 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         .into_iter()
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
+        .chain(alarms)
         .chain(freezes.blocking)
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .chain(window.clone().map(Blocker::OutsideWindow))
@@ -111,7 +130,15 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         unread_freezes_block(policy, cause, &mut blockers, wait.as_ref(), now)?;
     }
     ControlFlow::Continue(if blockers.is_empty() {
-        passed(policy, health, freezes.check, freezes.recorded, wait, now)
+        passed(
+            policy,
+            health,
+            freezes.check,
+            alarm_check,
+            freezes.recorded,
+            wait,
+            now,
+        )
     } else if policy.on_block == OnBlock::Fail {
         GateOutcome::Blocked {
             blockers,
@@ -161,6 +188,40 @@ fn consult_health(
             }
         },
     })
+}
+
+/// The watched alarms in a blocking state, as blockers, and how the alarms were consulted; the
+/// answer when a watched name or prefix matches no alarm (a typo must never pass silently), or
+/// when CloudWatch could not be asked and the policy fails closed.
+fn consult_alarms(
+    policy: &GatePolicy,
+    alarms: Option<Result<AlarmReadings, AlarmsUnavailable>>,
+) -> ControlFlow<GateOutcome, (Vec<Blocker>, AlarmCheck)> {
+    if policy.alarms.is_empty() {
+        return ControlFlow::Continue((Vec::new(), AlarmCheck::NotWatched));
+    }
+    match alarms {
+        None => ControlFlow::Continue((Vec::new(), AlarmCheck::NotAsked)),
+        Some(Ok(readings)) => {
+            let found = assess(&policy.alarms, &policy.alarm_states, &readings);
+            if !found.unmatched.is_empty() {
+                return ControlFlow::Break(GateOutcome::Misconfigured(unmatched_error(
+                    &found.unmatched,
+                    &readings.own,
+                )));
+            }
+            let blocking = found.blocking.into_iter().map(Blocker::Alarm).collect();
+            ControlFlow::Continue((blocking, AlarmCheck::Checked(found.watched)))
+        }
+        Some(Err(unavailable)) => match policy.on_health_error {
+            OnHealthError::FailClosed => ControlFlow::Break(GateOutcome::AlarmsUnavailable {
+                cause: unavailable.to_string(),
+            }),
+            OnHealthError::FailOpen => {
+                ControlFlow::Continue((Vec::new(), AlarmCheck::Unavailable(unavailable.to_string())))
+            }
+        },
+    }
 }
 
 /// What the freezes say for one decision.
@@ -282,6 +343,7 @@ fn passed(
     policy: &GatePolicy,
     health: HealthCheck,
     freezes: FreezeCheck,
+    alarms: AlarmCheck,
     recorded: Vec<Freeze>,
     wait: Option<WaitState>,
     now: i64,
@@ -301,6 +363,7 @@ fn passed(
         health,
         freezes,
         released_from,
+        alarms,
     }
 }
 

@@ -20,6 +20,7 @@ fn kind_of(blocker: &Blocker) -> OverrideKind {
             OverrideKind::Freezes
         }
         Blocker::OutsideWindow(_) => OverrideKind::Windows,
+        Blocker::Alarm(_) => OverrideKind::Alarms,
     }
 }
 
@@ -48,6 +49,13 @@ impl GateOutcome {
             Self::FreezesUnavailable { cause } => vec![(
                 OverrideKind::Freezes,
                 format!("the freezes could not be read: {}", printable(cause)),
+            )],
+            Self::AlarmsUnavailable { cause } => vec![(
+                OverrideKind::Alarms,
+                format!(
+                    "the service's CloudWatch alarms could not be read: {}",
+                    printable(cause)
+                ),
             )],
             // A lock naming a pipeline that does not exist or may not be read is a configuration
             // error, never passed over.

@@ -1,0 +1,292 @@
+use super::*;
+use crate::alarm::{
+    AlarmCallError, AlarmKind, AlarmPlace, AlarmReading, AlarmReadings, AlarmState, AlarmsUnavailable,
+};
+use crate::hold::Hold;
+
+fn own_place() -> AlarmPlace {
+    AlarmPlace {
+        region: "us-east-1".into(),
+        account: OWN.into(),
+    }
+}
+
+fn alarm(name: &str, state: AlarmState) -> AlarmReading {
+    AlarmReading {
+        name: name.into(),
+        arn: format!("arn:aws:cloudwatch:us-east-1:{OWN}:alarm:{name}"),
+        place: own_place(),
+        kind: AlarmKind::Metric,
+        state,
+        reason: "Threshold Crossed: 3 datapoints were greater than the threshold (1.0).".into(),
+        since: Some(NOW - 600),
+    }
+}
+
+fn with_alarms(alarms: Vec<AlarmReading>) -> Observations {
+    let mut observations = observe(vec![]);
+    observations.alarms = Some(Ok(AlarmReadings {
+        own: own_place(),
+        alarms,
+    }));
+    observations
+}
+
+fn cloudwatch_down() -> Observations {
+    let mut observations = observe(vec![]);
+    observations.alarms = Some(Err(AlarmsUnavailable {
+        place: own_place(),
+        error: AlarmCallError::Throttled("Rate exceeded".into()),
+    }));
+    observations
+}
+
+const WATCHING: &str = r#"{"alarms": ["web-5xx", "web-latency"]}"#;
+
+#[test]
+fn a_watched_alarm_in_alarm_blocks_with_the_verdict_alarm_naming_it() {
+    let firing = alarm("web-5xx", AlarmState::Alarm);
+    let outcome = decide(
+        &policy(WATCHING),
+        with_alarms(vec![firing.clone(), alarm("web-latency", AlarmState::Ok)]),
+    );
+    assert_eq!(
+        outcome,
+        GateOutcome::Blocked {
+            blockers: vec![Blocker::Alarm(firing)],
+            health: ASKED,
+            at: NOW,
+        }
+    );
+    assert_eq!(outcome.label(), "ALARM");
+    let JobResult::Failure { kind, message } = render(&outcome) else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(kind, FailureKind::JobFailed);
+    for part in [
+        "Deployment blocked by 1 CloudWatch alarm",
+        "CloudWatch metric alarm web-5xx in us-east-1, account 111111111111 is ALARM since",
+        "Threshold Crossed",
+    ] {
+        assert!(message.contains(part), "{part} not in {message}");
+    }
+}
+
+#[test]
+fn clear_alarms_pass_and_say_how_many_were_watched() {
+    let outcome = decide(
+        &policy(WATCHING),
+        with_alarms(vec![
+            alarm("web-5xx", AlarmState::Ok),
+            alarm("web-latency", AlarmState::InsufficientData),
+        ]),
+    );
+    assert_eq!(outcome.label(), "PASS");
+    let JobResult::Success {
+        summary,
+        output_variables: variables,
+    } = render(&outcome)
+    else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        summary.contains("none of its 2 CloudWatch alarms is in a blocking state"),
+        "{summary}"
+    );
+    assert!(
+        variables.contains(&("alarms".into(), "checked".into())),
+        "{variables:?}"
+    );
+}
+
+#[test]
+fn insufficient_data_blocks_only_when_alarm_states_names_it() {
+    let policy = policy(r#"{"alarms": ["web-5xx"], "alarm_states": ["ALARM", "INSUFFICIENT_DATA"]}"#);
+    let outcome = decide(
+        &policy,
+        with_alarms(vec![alarm("web-5xx", AlarmState::InsufficientData)]),
+    );
+    assert_eq!(outcome.label(), "ALARM");
+}
+
+#[test]
+fn a_watched_name_that_matches_no_alarm_is_a_configuration_error_naming_it() {
+    let outcome = decide(
+        &policy(WATCHING),
+        with_alarms(vec![alarm("web-5xx", AlarmState::Ok)]),
+    );
+    let GateOutcome::Misconfigured(reason) = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        reason.contains("alarm name `web-latency` (us-east-1, account 111111111111)"),
+        "{reason}"
+    );
+    assert!(!reason.contains("`web-5xx`"), "{reason}");
+    let JobResult::Failure { kind, .. } = render(&outcome) else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(kind, FailureKind::ConfigurationError);
+}
+
+#[test]
+fn cloudwatch_unreachable_fails_closed_as_alarms_unavailable_naming_the_call() {
+    let outcome = decide(&policy(WATCHING), cloudwatch_down());
+    assert_eq!(outcome.label(), "ALARMS_UNAVAILABLE");
+    assert!(outcome.needs_a_person());
+    let JobResult::Failure { kind, message } = render(&outcome) else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(kind, FailureKind::SystemUnavailable);
+    for part in [
+        "CloudWatch DescribeAlarms in us-east-1, account 111111111111",
+        "throttled after retries (Rate exceeded)",
+        "fail-closed",
+    ] {
+        assert!(message.contains(part), "{part} not in {message}");
+    }
+}
+
+#[test]
+fn cloudwatch_unreachable_fail_open_passes_saying_the_alarms_were_not_checked() {
+    let policy = policy(r#"{"alarms": ["web-5xx"], "on_health_error": "fail-open"}"#);
+    let outcome = decide(&policy, cloudwatch_down());
+    assert_eq!(outcome.label(), "PASS_ALARMS_UNCHECKED");
+    let JobResult::Success {
+        summary,
+        output_variables: variables,
+    } = render(&outcome)
+    else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        summary.contains("could not be read (CloudWatch DescribeAlarms"),
+        "{summary}"
+    );
+    assert!(
+        variables.contains(&("alarms".into(), "unavailable".into())),
+        "{variables:?}"
+    );
+    // The Health event still blocks when the alarms cannot be read.
+    let mut observations = cloudwatch_down();
+    observations.health = Ok(HealthReport {
+        source: HealthSource::Api,
+        caveat: None,
+        events: vec![ec2_issue()],
+    });
+    assert_eq!(decide(&policy, observations).label(), "BLOCKED");
+}
+
+#[test]
+fn a_policy_that_watches_no_alarm_ignores_what_cloudwatch_says() {
+    let outcome = decide(&policy(""), cloudwatch_down());
+    assert_eq!(outcome.label(), "PASS");
+    let JobResult::Success {
+        output_variables: variables,
+        ..
+    } = render(&outcome)
+    else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        variables.contains(&("alarms".into(), "not-watched".into())),
+        "{variables:?}"
+    );
+}
+
+#[test]
+fn a_hold_goes_on_while_an_alarm_fires_and_ends_when_it_clears() {
+    let policy = policy(r#"{"alarms": ["web-5xx"], "on_block": "wait"}"#);
+    let firing = alarm("web-5xx", AlarmState::Alarm);
+    let began = decide(&policy, with_alarms(vec![firing.clone()]));
+    let GateOutcome::Hold {
+        wait,
+        newly_held: true,
+        ..
+    } = &began
+    else {
+        panic!("{began:?}")
+    };
+    assert_eq!(wait.held_by, [firing.key()]);
+    assert!(matches!(render(&began), JobResult::InProgress { .. }));
+
+    let mut again = with_alarms(vec![firing.clone()]);
+    again.wait = Some(wait.clone());
+    again.now = NOW + 20 * 60;
+    let goes_on = decide(&policy, again);
+    assert!(
+        matches!(&goes_on, GateOutcome::Hold { newly_held: false, blockers, .. } if blockers == &[Blocker::Alarm(firing.clone())]),
+        "{goes_on:?}"
+    );
+
+    let mut cleared = with_alarms(vec![alarm("web-5xx", AlarmState::Ok)]);
+    cleared.wait = Some(wait.clone());
+    cleared.now = NOW + 30 * 60;
+    let released = decide(&policy, cleared);
+    assert!(
+        matches!(
+            released,
+            GateOutcome::Pass {
+                held_minutes: Some(30),
+                ..
+            }
+        ),
+        "{released:?}"
+    );
+}
+
+#[test]
+fn a_failure_alarms_caused_carries_no_hold_marker_yet() {
+    let waiting = policy(r#"{"alarms": ["web-5xx"], "on_block": "wait", "max_wait_minutes": 10}"#);
+    let mut observations = with_alarms(vec![alarm("web-5xx", AlarmState::Alarm)]);
+    observations.wait = Some(WaitState::new(NOW - 11 * 60, vec![]));
+    let gave_up = decide(&waiting, observations);
+    assert_eq!(gave_up.label(), "GAVE_UP");
+    let JobResult::Failure { message, .. } = render(&gave_up) else {
+        panic!("{gave_up:?}")
+    };
+    assert!(message.contains("web-5xx"), "{message}");
+    assert_eq!(Hold::read(&message), None, "{message}");
+    // Beside a Health event, the marker names the event only.
+    let mut observations = with_alarms(vec![alarm("web-5xx", AlarmState::Alarm)]);
+    observations.health = Ok(HealthReport {
+        source: HealthSource::Api,
+        caveat: None,
+        events: vec![ec2_issue()],
+    });
+    let blocked = decide(&policy(r#"{"alarms": ["web-5xx"]}"#), observations);
+    let JobResult::Failure { message, .. } = render(&blocked) else {
+        panic!("{blocked:?}")
+    };
+    let hold = Hold::read(&message).expect("a marker for the event");
+    assert_eq!(hold.events.len(), 1);
+    assert!(hold.freezes.is_empty() && hold.opens_at.is_none());
+}
+
+#[test]
+fn an_alarm_arn_of_another_account_is_a_configuration_error_before_anything_is_asked() {
+    let defaults = GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()));
+    let job = JobEvent {
+        job_id: "j".into(),
+        account_id: OWN.into(),
+        user_parameters: Some(
+            r#"{"alarms": ["arn:aws:cloudwatch:eu-west-1:222222222222:alarm:db-cpu"]}"#.into(),
+        ),
+        continuation_token: None,
+    };
+    let outcome = *read_job(&defaults, &job).unwrap_err();
+    let GateOutcome::Misconfigured(reason) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        reason.contains("alarm name `db-cpu` (eu-west-1, account 222222222222) is in account 222222222222"),
+        "{reason}"
+    );
+    let own_arn = JobEvent {
+        user_parameters: Some(
+            r#"{"alarms": ["arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu"]}"#.into(),
+        ),
+        ..job
+    };
+    assert!(read_job(&defaults, &own_arn).is_ok());
+}
