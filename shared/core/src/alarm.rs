@@ -368,6 +368,9 @@ pub enum AlarmCallError {
     /// The answer could not be read.
     #[error("unreadable response ({0})")]
     BadResponse(String),
+    /// The process has no region to ask CloudWatch in.
+    #[error("no AWS region is configured (AWS_REGION) to ask CloudWatch in")]
+    NoRegion,
 }
 
 /// CloudWatch could not say what the watched alarms are: which call failed and why.
