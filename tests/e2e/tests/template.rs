@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+#[path = "template/alarms.rs"]
+mod alarms;
 #[path = "template/pattern.rs"]
 mod pattern;
 #[path = "template/trust.rs"]
@@ -593,6 +595,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         "ApplyRollbackErrorsAlarm",
         "GateFailsClosedAlarm",
         "GateFreezesUnreadableAlarm",
+        "GateAlarmsUnreadableAlarm",
         "GateUnreadableFreezesAlarm",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
