@@ -290,3 +290,55 @@ fn an_alarm_arn_of_another_account_is_a_configuration_error_before_anything_is_a
     };
     assert!(read_job(&defaults, &own_arn).is_ok());
 }
+
+#[test]
+fn a_firing_alarm_or_alarms_unread_pass_only_on_an_override_of_alarms() {
+    use crate::gate::overridden;
+    use crate::overrides::{Override, OverrideKind, RecordedOverrides};
+    const ONE: &str = r#"{"alarms": ["web-5xx"]}"#;
+    let granted = |kinds: &[OverrideKind]| RecordedOverrides {
+        overrides: vec![Override {
+            id: "ovr-1".into(),
+            pipeline: "web-app".into(),
+            by: "arn:aws:sts::111111111111:assumed-role/oncall/ann".into(),
+            reason: "INC-9: hotfix".into(),
+            since: NOW - 60,
+            until: NOW + 3600,
+            kinds: kinds.to_vec(),
+            ended: None,
+        }],
+        unreadable: vec![],
+    };
+    let firing = decide(
+        &policy(ONE),
+        with_alarms(vec![alarm("web-5xx", AlarmState::Alarm)]),
+    );
+    let unread = decide(&policy(ONE), cloudwatch_down());
+    let scope = Scope::of(&policy(ONE));
+    for outcome in [firing, unread] {
+        let label = outcome.label();
+        let passed = overridden(
+            outcome.clone(),
+            &scope,
+            &granted(&[OverrideKind::Alarms]),
+            "web-app",
+            NOW,
+        );
+        assert_eq!(passed.label(), "PASS_OVERRIDDEN", "{label}");
+        let JobResult::Success { summary, .. } = render(&passed) else {
+            panic!("{passed:?}")
+        };
+        assert!(summary.contains("CloudWatch"), "{label}: {summary}");
+        let other = overridden(
+            outcome.clone(),
+            &scope,
+            &granted(&[OverrideKind::Health]),
+            "web-app",
+            NOW,
+        );
+        assert_eq!(
+            other, outcome,
+            "{label}: an override of health passes over no alarm"
+        );
+    }
+}
