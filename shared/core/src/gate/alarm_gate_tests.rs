@@ -236,7 +236,7 @@ fn a_hold_goes_on_while_an_alarm_fires_and_ends_when_it_clears() {
 }
 
 #[test]
-fn a_failure_alarms_caused_carries_no_hold_marker_yet() {
+fn a_failure_alarms_caused_marks_them_and_they_hold_until_a_person_retries() {
     let waiting = policy(r#"{"alarms": ["web-5xx"], "on_block": "wait", "max_wait_minutes": 10}"#);
     let mut observations = with_alarms(vec![alarm("web-5xx", AlarmState::Alarm)]);
     observations.wait = Some(WaitState::new(NOW - 11 * 60, vec![]));
@@ -245,9 +245,34 @@ fn a_failure_alarms_caused_carries_no_hold_marker_yet() {
     let JobResult::Failure { message, .. } = render(&gave_up) else {
         panic!("{gave_up:?}")
     };
-    assert!(message.contains("web-5xx"), "{message}");
-    assert_eq!(Hold::read(&message), None, "{message}");
-    // Beside a Health event, the marker names the event only.
+    let held = crate::hold::HeldAlarm {
+        name: "web-5xx".into(),
+        region: "us-east-1".into(),
+        account: OWN.into(),
+    };
+    let hold = Hold::read(&message).expect("a marker naming the alarm");
+    assert_eq!(hold.alarms, std::slice::from_ref(&held));
+    assert!(hold.events.is_empty() && hold.freezes.is_empty() && hold.opens_at.is_none());
+    // Nothing that resumes holds asks CloudWatch yet: the alarm holds, as far as it can tell.
+    let known = crate::holder::Known {
+        events_closed: Ok(&[]),
+        release: None,
+        freezes: crate::holder::FreezesKnown::Read(crate::freeze::RecordedFreezes::NONE),
+    };
+    let states = crate::holder::holders_now(&hold, &known, "web-app", NOW);
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].holder, crate::holder::Holder::Alarm(held));
+    assert!(states[0].still_holds());
+    assert_eq!(states[0].holder.kind().name(), "alarm");
+    assert_eq!(states[0].holder.account(), Some(OWN));
+    assert!(
+        states[0]
+            .describe()
+            .starts_with("CloudWatch alarm web-5xx (us-east-1, account 111111111111): unknown (stage-retry does not ask CloudWatch yet"),
+        "{}",
+        states[0].describe()
+    );
+    // Beside a Health event, the marker names both.
     let mut observations = with_alarms(vec![alarm("web-5xx", AlarmState::Alarm)]);
     observations.health = Ok(HealthReport {
         source: HealthSource::Api,
@@ -258,9 +283,34 @@ fn a_failure_alarms_caused_carries_no_hold_marker_yet() {
     let JobResult::Failure { message, .. } = render(&blocked) else {
         panic!("{blocked:?}")
     };
-    let hold = Hold::read(&message).expect("a marker for the event");
-    assert_eq!(hold.events.len(), 1);
-    assert!(hold.freezes.is_empty() && hold.opens_at.is_none());
+    let hold = Hold::read(&message).expect("a marker");
+    assert_eq!((hold.events.len(), hold.alarms.len()), (1, 1));
+}
+
+#[test]
+fn alarms_too_many_for_the_marker_are_counted_after_the_events_and_before_the_freezes() {
+    let mut hold = Hold::new(vec![], None);
+    hold.freezes = vec!["frz-1".into()];
+    hold.alarms = (0..40)
+        .map(|n| crate::hold::HeldAlarm {
+            name: format!("{n:02}-{}", "x".repeat(80)),
+            region: "us-east-1".into(),
+            account: OWN.into(),
+        })
+        .collect();
+    let marker = hold.marker();
+    assert!(marker.chars().count() <= 2000, "{}", marker.len());
+    let read = Hold::read(&marker).expect("a marker");
+    assert!(
+        read.more_alarms > 0 && read.alarms.len() + read.more_alarms == 40,
+        "{read:?}"
+    );
+    assert_eq!(
+        read.alarms[..],
+        hold.alarms[..read.alarms.len()],
+        "the first alarms kept"
+    );
+    assert_eq!(read.freezes, ["frz-1"], "freezes go last");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::token::WaitState;
 use crate::alarm::AlarmReading;
 use crate::freeze::{Freeze, UnreadableFreeze};
 use crate::health::{HealthEvent, HealthSource};
-use crate::hold::HeldBy;
+use crate::hold::{HeldAlarm, HeldBy};
 use crate::holder::Holder;
 use crate::overrides::Override;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
@@ -66,10 +66,11 @@ impl Blocker {
             Self::UnreadableFreeze(unreadable) => Some(Holder::Freeze(unreadable.key.clone())),
             Self::OutsideWindow(closed) => closed.opens_at.map(Holder::Schedule),
             Self::RunningPipeline(_) | Self::FreezesUnread(_) => None,
-            // Not in the marker yet: an alarm joins the holders with the resume on its state
-            // change (issue 26). Until then a failure with firing alarms is, for stage-retry,
-            // like one a running pipeline caused.
-            Self::Alarm(_) => None,
+            Self::Alarm(alarm) => Some(Holder::Alarm(HeldAlarm {
+                name: alarm.name.clone(),
+                region: alarm.place.region.clone(),
+                account: alarm.place.account.clone(),
+            })),
         }
     }
 }
