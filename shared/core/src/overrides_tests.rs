@@ -161,7 +161,7 @@ fn an_item_reads_back_as_the_override_written_and_anything_else_passes_nothing()
     })
     .unwrap();
     let recorded = RecordedOverrides::read([("ovr-1".to_owned(), item_of(&written))]);
-    assert_eq!(recorded.overrides, [written.clone()]);
+    assert_eq!(recorded.overrides, std::slice::from_ref(&written));
     assert_eq!(recorded.active_for("web-app", NOW).count(), 1);
     assert_eq!(recorded.active_for("web-api", NOW).count(), 0);
 
