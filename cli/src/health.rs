@@ -232,6 +232,9 @@ enum BlockerJson {
         reason: String,
         since: Option<i64>,
     },
+    AlarmsUnread {
+        cause: String,
+    },
 }
 
 impl BlockerJson {
@@ -268,6 +271,7 @@ impl BlockerJson {
                 reason: alarm.reason.clone(),
                 since: alarm.since,
             },
+            Blocker::AlarmsUnread(cause) => Self::AlarmsUnread { cause: cause.clone() },
         }
     }
 }

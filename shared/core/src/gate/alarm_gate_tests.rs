@@ -392,3 +392,50 @@ fn a_firing_alarm_or_alarms_unread_pass_only_on_an_override_of_alarms() {
         );
     }
 }
+
+#[test]
+fn alarms_unread_block_beside_what_else_blocks_and_keep_a_hold_going() {
+    let mut beside = cloudwatch_down();
+    beside.health = Ok(HealthReport {
+        source: HealthSource::Api,
+        caveat: None,
+        events: vec![ec2_issue()],
+    });
+    let blocked = decide(&policy(WATCHING), beside);
+    let GateOutcome::Blocked { blockers, .. } = &blocked else {
+        panic!("{blocked:?}")
+    };
+    assert!(
+        matches!(
+            blockers.as_slice(),
+            [Blocker::HealthEvent(_), Blocker::AlarmsUnread(_)]
+        ),
+        "{blockers:?}"
+    );
+    assert_eq!(blocked.label(), "ALARMS_UNAVAILABLE");
+    assert!(blocked.needs_a_person());
+    let JobResult::Failure { message, .. } = render(&blocked) else {
+        panic!("{blocked:?}")
+    };
+    assert!(
+        message.contains("CloudWatch alarms that could not be read"),
+        "{message}"
+    );
+    assert!(
+        Hold::read(&message).is_some_and(|hold| hold.events.len() == 1),
+        "the marker names the event to resume for: {message}"
+    );
+
+    let waiting = policy(r#"{"alarms": ["web-5xx"], "on_block": "wait"}"#);
+    let mut during = cloudwatch_down();
+    during.wait = Some(WaitState::new(
+        NOW - 5 * 60,
+        vec!["alarm us-east-1 111111111111 web-5xx".into()],
+    ));
+    let goes_on = decide(&waiting, during);
+    assert!(
+        matches!(&goes_on, GateOutcome::Hold { blockers, newly_held: false, .. } if matches!(blockers.as_slice(), [Blocker::AlarmsUnread(_)])),
+        "{goes_on:?}"
+    );
+    assert_eq!(goes_on.label(), "ALARMS_UNAVAILABLE");
+}

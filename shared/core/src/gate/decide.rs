@@ -113,7 +113,7 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
     } = observations;
     not_locked_by_itself(policy, pipeline.as_deref())?;
     let (events, health) = consult_health(policy, health)?;
-    let (alarms, alarm_check) = consult_alarms(policy, alarms)?;
+    let alarms = consult_alarms(policy, alarms)?;
     let freezes = consult_freezes(policy, freezes, pipeline.as_deref(), now);
     let running = lock_checked(running)?;
     let window = policy.schedule.closed_at(now);
@@ -121,20 +121,39 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         .into_iter()
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
-        .chain(alarms)
+        .chain(alarms.blocking)
         .chain(freezes.blocking)
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .chain(window.clone().map(Blocker::OutsideWindow))
         .collect();
     if let Some(cause) = freezes.unread {
-        unread_freezes_block(policy, cause, &mut blockers, wait.as_ref(), now)?;
+        let alone = GateOutcome::FreezesUnavailable { cause: cause.clone() };
+        unread_blocks(
+            policy,
+            Blocker::FreezesUnread(cause),
+            alone,
+            &mut blockers,
+            wait.as_ref(),
+            now,
+        )?;
+    }
+    if let Some(cause) = alarms.unread {
+        let alone = GateOutcome::AlarmsUnavailable { cause: cause.clone() };
+        unread_blocks(
+            policy,
+            Blocker::AlarmsUnread(cause),
+            alone,
+            &mut blockers,
+            wait.as_ref(),
+            now,
+        )?;
     }
     ControlFlow::Continue(if blockers.is_empty() {
         passed(
             policy,
             health,
             freezes.check,
-            alarm_check,
+            alarms.check,
             freezes.recorded,
             wait,
             now,
@@ -190,18 +209,40 @@ fn consult_health(
     })
 }
 
-/// The watched alarms in a blocking state, as blockers, and how the alarms were consulted; the
-/// answer when a watched name or prefix matches no alarm (a typo must never pass silently), or
-/// when CloudWatch could not be asked and the policy fails closed.
+/// What the service's alarms say for one decision.
+struct AlarmsConsulted {
+    /// The watched alarms in a blocking state.
+    blocking: Vec<Blocker>,
+    /// How they were consulted, for a pass.
+    check: AlarmCheck,
+    /// Why CloudWatch could not be asked, when the policy fails closed.
+    unread: Option<String>,
+}
+
+impl AlarmsConsulted {
+    /// Consulted as `check`, with no alarm that blocks.
+    fn none_blocking(check: AlarmCheck) -> Self {
+        Self {
+            blocking: Vec::new(),
+            check,
+            unread: None,
+        }
+    }
+}
+
+/// The watched alarms in a blocking state, as blockers, and how the alarms were consulted;
+/// alarms that could not be read are passed over (fail-open) or kept as the cause to fail
+/// closed on, as freezes are. A watched name or prefix that matches no alarm is the answer: a
+/// configuration error (a typo must never pass silently).
 fn consult_alarms(
     policy: &GatePolicy,
     alarms: Option<Result<AlarmReadings, AlarmsUnavailable>>,
-) -> ControlFlow<GateOutcome, (Vec<Blocker>, AlarmCheck)> {
+) -> ControlFlow<GateOutcome, AlarmsConsulted> {
     if policy.alarms.is_empty() {
-        return ControlFlow::Continue((Vec::new(), AlarmCheck::NotWatched));
+        return ControlFlow::Continue(AlarmsConsulted::none_blocking(AlarmCheck::NotWatched));
     }
-    match alarms {
-        None => ControlFlow::Continue((Vec::new(), AlarmCheck::NotAsked)),
+    ControlFlow::Continue(match alarms {
+        None => AlarmsConsulted::none_blocking(AlarmCheck::NotAsked),
         Some(Ok(readings)) => {
             let found = assess(&policy.alarms, &policy.alarm_states, &readings);
             if !found.unmatched.is_empty() {
@@ -210,18 +251,21 @@ fn consult_alarms(
                     &readings.own,
                 )));
             }
-            let blocking = found.blocking.into_iter().map(Blocker::Alarm).collect();
-            ControlFlow::Continue((blocking, AlarmCheck::Checked(found.watched)))
+            AlarmsConsulted {
+                blocking: found.blocking.into_iter().map(Blocker::Alarm).collect(),
+                ..AlarmsConsulted::none_blocking(AlarmCheck::Checked(found.watched))
+            }
         }
         Some(Err(unavailable)) => match policy.on_health_error {
-            OnHealthError::FailClosed => ControlFlow::Break(GateOutcome::AlarmsUnavailable {
-                cause: unavailable.to_string(),
-            }),
+            OnHealthError::FailClosed => AlarmsConsulted {
+                unread: Some(unavailable.to_string()),
+                ..AlarmsConsulted::none_blocking(AlarmCheck::NotAsked)
+            },
             OnHealthError::FailOpen => {
-                ControlFlow::Continue((Vec::new(), AlarmCheck::Unavailable(unavailable.to_string())))
+                AlarmsConsulted::none_blocking(AlarmCheck::Unavailable(unavailable.to_string()))
             }
         },
-    }
+    })
 }
 
 /// What the freezes say for one decision.
@@ -316,12 +360,14 @@ fn lock_checked(
     }
 }
 
-/// Freezes that cannot be read fail the decision closed, unless something else blocks it
-/// anyway (the failure then names what stage-retry resumes it for) or a hold under way goes
-/// on: then they block beside it, and are read again next time.
-fn unread_freezes_block(
+/// A signal that cannot be read (the freezes, the alarms) fails the decision closed (`alone`),
+/// unless something else blocks it anyway (the failure then names what stage-retry resumes it
+/// for) or a hold under way goes on: then it blocks beside them (`unread`), and is read again
+/// next time.
+fn unread_blocks(
     policy: &GatePolicy,
-    cause: String,
+    unread: Blocker,
+    alone: GateOutcome,
     blockers: &mut Vec<Blocker>,
     wait: Option<&WaitState>,
     now: i64,
@@ -331,9 +377,9 @@ fn unread_freezes_block(
             && minutes_between(wait.since, now) < i64::from(policy.max_wait_minutes)
     });
     if blockers.is_empty() && !goes_on {
-        return ControlFlow::Break(GateOutcome::FreezesUnavailable { cause });
+        return ControlFlow::Break(alone);
     }
-    blockers.push(Blocker::FreezesUnread(cause));
+    blockers.push(unread);
     ControlFlow::Continue(())
 }
 

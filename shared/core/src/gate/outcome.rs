@@ -33,6 +33,9 @@ pub enum Blocker {
     FreezesUnread(String),
     /// A watched CloudWatch alarm in a blocking state.
     Alarm(AlarmReading),
+    /// The service's alarms could not be read (why), and the policy fails closed: counted only
+    /// beside other blockers or in a hold under way, which it must not end.
+    AlarmsUnread(String),
 }
 
 impl Blocker {
@@ -49,6 +52,7 @@ impl Blocker {
             Self::OutsideWindow(_) => "deployment window".into(),
             Self::FreezesUnread(_) => "the freezes, unread".into(),
             Self::Alarm(alarm) => alarm.key(),
+            Self::AlarmsUnread(_) => "the alarms, unread".into(),
         }
     }
 
@@ -65,7 +69,7 @@ impl Blocker {
             Self::Freeze(freeze) => Some(Holder::Freeze(freeze.id.clone())),
             Self::UnreadableFreeze(unreadable) => Some(Holder::Freeze(unreadable.key.clone())),
             Self::OutsideWindow(closed) => closed.opens_at.map(Holder::Schedule),
-            Self::RunningPipeline(_) | Self::FreezesUnread(_) => None,
+            Self::RunningPipeline(_) | Self::FreezesUnread(_) | Self::AlarmsUnread(_) => None,
             Self::Alarm(alarm) => Some(Holder::Alarm(HeldAlarm {
                 name: alarm.name.clone(),
                 region: alarm.place.region.clone(),
@@ -336,6 +340,7 @@ impl GateOutcome {
                 | Self::AlarmsUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
         ) || self.freezes_unread()
+            || self.alarms_unread()
             || self
                 .blockers()
                 .iter()
@@ -349,11 +354,22 @@ impl GateOutcome {
             .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
     }
 
+    /// Whether the service's alarms could not be read, and block beside what else does.
+    fn alarms_unread(&self) -> bool {
+        self.blockers()
+            .iter()
+            .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
+    }
+
     /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
     pub fn label(&self) -> &'static str {
-        // Counted as the freezes' outage whatever else blocks, so that its alarm sees it.
+        // Counted as the freezes' (or the alarms') outage whatever else blocks, so that its
+        // alarm sees it.
         if self.freezes_unread() {
             return "FREEZES_UNAVAILABLE";
+        }
+        if self.alarms_unread() {
+            return "ALARMS_UNAVAILABLE";
         }
         match self {
             Self::Pass {

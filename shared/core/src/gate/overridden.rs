@@ -20,7 +20,7 @@ fn kind_of(blocker: &Blocker) -> OverrideKind {
             OverrideKind::Freezes
         }
         Blocker::OutsideWindow(_) => OverrideKind::Windows,
-        Blocker::Alarm(_) => OverrideKind::Alarms,
+        Blocker::Alarm(_) | Blocker::AlarmsUnread(_) => OverrideKind::Alarms,
     }
 }
 

@@ -129,6 +129,10 @@ impl Blocker {
                 printable(cause)
             ),
             Self::Alarm(alarm) => alarm.describe(),
+            Self::AlarmsUnread(cause) => format!(
+                "the service's CloudWatch alarms could not be read ({}); on_health_error is fail-closed, so they count as firing",
+                printable(cause)
+            ),
         }
     }
 }
@@ -180,6 +184,12 @@ fn headline(blockers: &[Blocker]) -> String {
         .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
     {
         parts.push("freezes that could not be read".into());
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
+    {
+        parts.push("CloudWatch alarms that could not be read".into());
     }
     parts.join(" and ")
 }
