@@ -182,3 +182,29 @@ async fn a_hold_goes_on_while_the_alarm_fires_and_ends_when_it_clears() {
         .unwrap();
     assert_eq!(released.num_calls(), 1);
 }
+
+#[tokio::test]
+async fn a_hold_goes_on_while_cloudwatch_cannot_be_read() {
+    let token = WaitState::new(
+        pipeguard_aws::clock::unix_seconds() - 5 * 60,
+        vec!["alarm us-east-1 123456789012 web-5xx".into()],
+    )
+    .encode();
+    let still_held = success_where(|request| {
+        request.continuation_token().is_some()
+            && request
+                .execution_details()
+                .and_then(|details| details.summary())
+                .is_some_and(|summary| summary.contains("CloudWatch alarms could not be read"))
+    });
+    let aws = with_cloudwatch(vec![refused("Throttling")], vec![still_held.clone()]);
+    aws.gate()
+        .handle(job(
+            "job-a10",
+            r#"{"alarms": ["web-5xx"], "on_block": "wait"}"#,
+            Some(&token),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(still_held.num_calls(), 1);
+}
