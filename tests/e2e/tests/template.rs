@@ -204,6 +204,15 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     // stages may resume).
     let from_events = local.start_execution("gated-by-events");
     local.reaches(&from_events, "Succeeded", TIMEOUT).await;
+    // The gate asks CloudWatch about the alarms a pipeline watches (DescribeAlarms).
+    local.admin(
+        "POST",
+        "/_admin/cloudwatch/alarms",
+        json!({"name": "web-5xx", "state": "OK"}),
+    );
+    local.gated_pipeline("gated-by-alarms", r#"{"alarms": ["web-5xx"]}"#, &["succeed"]);
+    let watching = local.start_execution("gated-by-alarms");
+    local.reaches(&watching, "Succeeded", TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;
