@@ -286,12 +286,21 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         if let Some(actions) = observed.get_mut(call["caller"].as_str().unwrap_or_default()) {
             actions.insert(format!(
                 "{}:{}",
-                call["service"].as_str().unwrap_or_default(),
+                iam_prefix(call["service"].as_str().unwrap_or_default()),
                 call["operation"].as_str().unwrap_or_default()
             ));
         }
     }
     observed
+}
+
+/// The IAM prefix of the service a call was signed for: CloudWatch signs as `monitoring` and is
+/// granted as `cloudwatch`; the others are granted by the name they sign with.
+fn iam_prefix(signing_name: &str) -> &str {
+    match signing_name {
+        "monitoring" => "cloudwatch",
+        other => other,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
