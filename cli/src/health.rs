@@ -79,6 +79,8 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
         health,
         freezes,
         running,
+        // Not asked yet: the summary says the policy's alarms were not checked.
+        alarms: None,
         wait: None,
         pipeline: args.pipeline.clone(),
         now,
@@ -165,6 +167,7 @@ fn ended(outcome: &GateOutcome) -> Ended {
         | GateOutcome::UnreadableToken(_) => Ended::Usage,
         GateOutcome::HealthUnavailable { .. }
         | GateOutcome::FreezesUnavailable { .. }
+        | GateOutcome::AlarmsUnavailable { .. }
         | GateOutcome::ConflictCheckFailed(_)
         | GateOutcome::OutOfTime { .. }
         | GateOutcome::Crashed(_) => Ended::Unavailable,
@@ -206,6 +209,7 @@ impl HealthReport {
                 GateOutcome::PassOverridden { .. } => "DEPLOY (overridden)",
                 GateOutcome::HealthUnavailable { .. } => "BLOCKED (AWS Health unavailable)",
                 GateOutcome::FreezesUnavailable { .. } => "BLOCKED (freezes unreadable)",
+                GateOutcome::AlarmsUnavailable { .. } => "BLOCKED (alarms unreadable)",
                 _ => "BLOCKED",
             },
         }
@@ -249,6 +253,19 @@ enum BlockerJson {
     FreezesUnread {
         cause: String,
     },
+    #[serde(rename = "cloudwatch_alarm")]
+    Alarm {
+        name: String,
+        arn: String,
+        region: String,
+        account: String,
+        state: String,
+        reason: String,
+        since: Option<i64>,
+    },
+    AlarmsUnread {
+        cause: String,
+    },
 }
 
 impl BlockerJson {
@@ -276,6 +293,16 @@ impl BlockerJson {
             },
             Blocker::UnreadableFreeze(unreadable) => Self::UnreadableFreeze(UnreadableJson::of(unreadable)),
             Blocker::FreezesUnread(cause) => Self::FreezesUnread { cause: cause.clone() },
+            Blocker::Alarm(alarm) => Self::Alarm {
+                name: alarm.name.clone(),
+                arn: alarm.arn.clone(),
+                region: alarm.place.region.clone(),
+                account: alarm.place.account.clone(),
+                state: alarm.state.to_string(),
+                reason: alarm.reason.clone(),
+                since: alarm.since,
+            },
+            Blocker::AlarmsUnread(cause) => Self::AlarmsUnread { cause: cause.clone() },
         }
     }
 }

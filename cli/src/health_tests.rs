@@ -57,6 +57,7 @@ fn exit_codes_say_deploy_blocked_misconfigured_or_unavailable() {
         },
         freezes: gate::FreezeCheck::Checked,
         released_from: vec![],
+        alarms: gate::AlarmCheck::NotWatched,
     };
     assert_eq!(ended(&pass), Ended::Ok);
     let blocked = GateOutcome::Blocked {

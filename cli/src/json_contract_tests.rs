@@ -15,7 +15,7 @@ use crate::rollback::RollbackReport;
 use crate::status::{Holds, Row, StatusReport, Unreadable};
 use clap::CommandFactory;
 use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
-use pipeguard_core::gate::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use pipeguard_core::gate::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::holder::{self, FreezesKnown, Known};
@@ -215,6 +215,7 @@ fn health() -> Vec<Value> {
         health: api.clone(),
         freezes: FreezeCheck::Checked,
         released_from: vec![],
+        alarms: AlarmCheck::NotWatched,
     };
     let blocked = GateOutcome::Blocked {
         blockers: vec![

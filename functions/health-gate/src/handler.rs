@@ -1,12 +1,12 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about (AWS Health, the
-//! freezes, the conflicting pipelines, the job's pipeline), decide, report exactly one result,
-//! notify.
+//! freezes, the service's CloudWatch alarms, the conflicting pipelines, the job's pipeline),
+//! decide, report exactly one result, notify.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore, ReportError, Reported,
-    SdkConfig, Table,
+    CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore,
+    ReportError, Reported, SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, GatePolicy, Observations, Scope};
@@ -19,8 +19,9 @@ use tokio::time::Instant;
 /// Time kept back from the Lambda deadline to report the result, so that a slow AWS never
 /// leaves a job unanswered.
 const REPORT_RESERVE: Duration = Duration::from_secs(10);
-/// AWS Health must answer this much before the deciding budget runs out, so that a hanging
-/// Health is handled by `on_health_error` (fail-open passes) rather than by the deadline.
+/// AWS Health (and CloudWatch, and the freezes' table) must answer this much before the deciding
+/// budget runs out, so that a hanging one is handled by `on_health_error` (fail-open passes)
+/// rather than by the deadline.
 const HEALTH_MARGIN: Duration = Duration::from_secs(1);
 /// The most the overrides may take once the rest is decided: within `HEALTH_MARGIN`, so that
 /// reading them never costs the answer, even when AWS Health took all its time.
@@ -40,6 +41,8 @@ pub struct Gate {
     freezes: Option<FreezeStore>,
     /// The break-glass overrides people grant, in the same table.
     overrides: Option<OverrideStore>,
+    /// The service's own alarms; a region's client is built when a policy first watches one.
+    alarms: CloudWatchAlarms,
     notifier: Notifier,
 }
 
@@ -76,6 +79,7 @@ impl Function for Gate {
             health: HealthSources::from_env(config, env, table.clone()).await,
             freezes: table.clone().map(FreezeStore::in_table),
             overrides: table.map(OverrideStore::in_table),
+            alarms: CloudWatchAlarms::from_config(config),
             notifier: Notifier::from_env(config, env),
         }
     }
@@ -128,13 +132,23 @@ impl Gate {
         // then covers the pipeline).
         let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
         let asked_by = Instant::now() + health_budget;
-        let (health, freezes, running, pipeline) = tokio::join!(
+        let (health, freezes, alarms, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
                 match &self.freezes {
                     Some(store) => Some(store.for_gate(health_budget).await),
                     None => None,
                 }
+            },
+            async {
+                if policy.alarms.is_empty() {
+                    return None;
+                }
+                Some(
+                    self.alarms
+                        .readings(&policy.alarms, &job.account_id, health_budget)
+                        .await,
+                )
             },
             self.codepipeline
                 .running_executions(&policy.block_while_running, health_budget),
@@ -161,6 +175,7 @@ impl Gate {
             health,
             freezes,
             running,
+            alarms,
             wait,
             pipeline: pipeline.clone(),
             now,

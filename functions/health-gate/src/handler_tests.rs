@@ -51,6 +51,7 @@ fn open_issue() -> Event {
 struct Aws {
     codepipeline: Vec<Rule>,
     health: Vec<Rule>,
+    cloudwatch: Vec<Rule>,
     sns: Vec<Rule>,
     env: Vec<(&'static str, &'static str)>,
     topic: Option<&'static str>,
@@ -61,6 +62,7 @@ impl Aws {
         Self {
             codepipeline,
             health,
+            cloudwatch: vec![],
             sns: vec![],
             env: vec![("AWS_REGION", "us-east-1")],
             topic: None,
@@ -84,6 +86,12 @@ impl Aws {
             ),
             freezes: None,
             overrides: None,
+            alarms: {
+                let rules = self.cloudwatch.clone();
+                CloudWatchAlarms::new(Some("us-east-1".into()), move |_: &str| {
+                    mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, &rules)
+                })
+            },
             notifier: Notifier::new(
                 mock_client!(aws_sdk_sns, RuleMode::MatchAny, &self.sns),
                 self.topic.map(str::to_owned),
@@ -578,3 +586,7 @@ async fn a_result_call_that_hangs_fails_the_invocation_before_the_deadline() {
     );
     server.abort();
 }
+
+/// The service's own CloudWatch alarms, end to end through the handler on mocked SDK clients.
+#[path = "handler_alarm_tests.rs"]
+mod alarms;

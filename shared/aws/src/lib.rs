@@ -1,12 +1,13 @@
 //! pipeguard's AWS shell: the only place that talks to AWS, on the official SDK, around the
 //! decisions of `pipeguard_core`. One module per service or store (`codepipeline`, `health` and
 //! the `sources` that choose between it and the `event_store`, the `freeze_store`, the
-//! `override_store`, `sns`, `sts`),
+//! `override_store`, `sns`, `sts`, and CloudWatch's `alarms`),
 //! what they share (`http`, `retry`, `fan_out`, `table`), the process's `env`ironment read once,
 //! the Lambda invocation (`lambda`), the `metrics` and the `clock`. Each service's and store's
 //! types are used from the crate's root (`pipeguard_aws::CodePipeline`); the modules used by
 //! path are `http`, `lambda`, `metrics` and `clock`.
 
+mod alarms;
 pub mod clock;
 mod codepipeline;
 mod env;
@@ -24,6 +25,7 @@ mod sources;
 mod sts;
 mod table;
 
+pub use alarms::CloudWatchAlarms;
 pub use aws_config::SdkConfig;
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
 pub use env::Environment;

@@ -12,6 +12,8 @@
 //! prints the smallest input proptest shrank it to: pin it as a plain regression test in the
 //! module's `_tests.rs` file rather than in a proptest-regressions file.
 
+#[path = "properties/alarms.rs"]
+mod alarms;
 #[path = "properties/freezes.rs"]
 mod freezes;
 #[path = "properties/hold.rs"]

@@ -16,6 +16,7 @@ use crate::config::{SettingError, env_setting, non_blank, split_list};
 use crate::health::{HealthSource, is_account_id};
 use crate::pipeline::{DeclaredAction, StageSnapshot};
 use crate::text::json_within;
+use crate::text::printable;
 use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "pipeguard:hold:v";
@@ -35,6 +36,30 @@ pub struct HeldBy {
     /// markers written before markers named accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+}
+
+/// A CloudWatch alarm that holds a stage: its name where it lives (alarm names are unique in a
+/// region of an account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldAlarm {
+    /// The alarm's name.
+    pub name: String,
+    /// Its region.
+    pub region: String,
+    /// Its account.
+    pub account: String,
+}
+
+impl HeldAlarm {
+    /// The alarm as a person reads it: its name, region and account.
+    pub fn describe(&self) -> String {
+        format!(
+            "CloudWatch alarm {} ({}, account {})",
+            printable(&self.name),
+            printable(&self.region),
+            printable(&self.account)
+        )
+    }
 }
 
 /// An event as the accounts it concerns see it: its ARN, and its account when it is
@@ -84,6 +109,9 @@ pub struct Hold {
     /// The ids of the freezes that hold it; absent in markers before freezes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub freezes: Vec<String>,
+    /// The service's CloudWatch alarms that hold it; absent in markers before alarms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<HeldAlarm>,
     /// When the deployment window that holds it opens (seconds since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opens_at: Option<i64>,
@@ -103,6 +131,10 @@ pub struct Hold {
     /// pipeline, until none does.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more_freezes: usize,
+    /// Alarms left out to keep the marker short: like events left out, the gate, run again by a
+    /// resume, checks every alarm itself.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_alarms: usize,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -122,6 +154,7 @@ impl Hold {
     /// Whether it names anything that holds the stage.
     pub fn holds_anything(&self) -> bool {
         !self.events.is_empty()
+            || !self.alarms.is_empty()
             || !self.freezes.is_empty()
             || self.more_freezes > 0
             || self.opens_at.is_some()
@@ -134,9 +167,10 @@ impl Hold {
     }
 
     /// The marker line, dropping events from the end (and counting them in `more`) when they
-    /// would not fit: the gate, run again by a resume, checks them all itself. Freezes go only
-    /// when no event is left to drop, counted in `more_freezes`: the stage is then held by
-    /// every freeze that holds its pipeline, so a resume still waits for each of them.
+    /// would not fit, then alarms (counted in `more_alarms`): the gate, run again by a resume,
+    /// checks them all itself. Freezes go only when no event or alarm is left to drop, counted
+    /// in `more_freezes`: the stage is then held by every freeze that holds its pipeline, so a
+    /// resume still waits for each of them.
     pub fn marker(&self) -> String {
         json_within(
             self,
@@ -145,6 +179,9 @@ impl Hold {
             |hold| {
                 if hold.events.pop().is_some() {
                     hold.more += 1;
+                    true
+                } else if hold.alarms.pop().is_some() {
+                    hold.more_alarms += 1;
                     true
                 } else if hold.freezes.pop().is_some() {
                     hold.more_freezes += 1;

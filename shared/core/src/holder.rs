@@ -1,12 +1,12 @@
 //! What holds a stage the gate failed, owned in one place: each thing that holds it (a
-//! `Holder`: an AWS Health event, a freeze, the deployment schedule), what is known of it now
+//! `Holder`: an AWS Health event, a CloudWatch alarm, a freeze, the deployment schedule), what is known of it now
 //! (a `HolderState`: whether it still holds, until when, and its details), and the one way
 //! people read them. The gate writes holders into its marker (`Hold::add`), stage-retry waits
 //! for them to end, `pipeguard status` and `pipeguard retry` show them, and the release notices
 //! say which ended; all through this module.
 
 use crate::freeze::RecordedFreezes;
-use crate::hold::{EventRef, HeldBy, Hold};
+use crate::hold::{EventRef, HeldAlarm, HeldBy, Hold};
 use crate::overrides::{Override, OverrideKind};
 use crate::schedule::describe_time;
 use crate::text::printable;
@@ -16,6 +16,8 @@ use crate::text::printable;
 pub enum HolderKind {
     /// An AWS Health event.
     HealthEvent,
+    /// A CloudWatch alarm of the service.
+    Alarm,
     /// A freeze people set.
     Freeze,
     /// The deployment schedule: its windows and blackouts.
@@ -27,6 +29,7 @@ impl HolderKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::HealthEvent => "health_event",
+            Self::Alarm => "alarm",
             Self::Freeze => "freeze",
             Self::Schedule => "schedule",
         }
@@ -38,6 +41,8 @@ impl HolderKind {
 pub enum Holder {
     /// An AWS Health event, in the account it concerns when it is account-specific.
     HealthEvent(HeldBy),
+    /// A CloudWatch alarm in a blocking state, where it lives.
+    Alarm(HeldAlarm),
     /// A freeze, by its id (or the key of an item that does not read as a freeze).
     Freeze(String),
     /// Freezes the marker had no room to name, by count: then every freeze that holds the
@@ -52,6 +57,7 @@ impl Holder {
     pub fn kind(&self) -> HolderKind {
         match self {
             Self::HealthEvent(_) => HolderKind::HealthEvent,
+            Self::Alarm(_) => HolderKind::Alarm,
             Self::Freeze(_) | Self::OtherFreezes(_) => HolderKind::Freeze,
             Self::Schedule(_) => HolderKind::Schedule,
         }
@@ -62,16 +68,18 @@ impl Holder {
     pub fn id(&self) -> String {
         match self {
             Self::HealthEvent(event) => event.arn.clone(),
+            Self::Alarm(alarm) => alarm.name.clone(),
             Self::Freeze(id) => id.clone(),
             Self::OtherFreezes(count) => format!("{count} more"),
             Self::Schedule(_) => "schedule".to_owned(),
         }
     }
 
-    /// The account it concerns, for an account-specific AWS Health event.
+    /// The account it concerns, for an account-specific AWS Health event or an alarm.
     pub fn account(&self) -> Option<&str> {
         match self {
             Self::HealthEvent(event) => event.account.as_deref(),
+            Self::Alarm(alarm) => Some(&alarm.account),
             _ => None,
         }
     }
@@ -80,6 +88,7 @@ impl Holder {
     pub fn describe(&self) -> String {
         match self {
             Self::HealthEvent(event) => event.describe(),
+            Self::Alarm(alarm) => alarm.describe(),
             Self::Freeze(id) => format!("freeze {}", printable(id)),
             Self::OtherFreezes(count) => format!("{count} more freezes"),
             Self::Schedule(_) => "the deployment schedule".to_owned(),
@@ -90,6 +99,7 @@ impl Holder {
     pub fn overridden_by(&self) -> OverrideKind {
         match self {
             Self::HealthEvent(_) => OverrideKind::Health,
+            Self::Alarm(_) => OverrideKind::Alarms,
             Self::Freeze(_) | Self::OtherFreezes(_) => OverrideKind::Freezes,
             Self::Schedule(_) => OverrideKind::Windows,
         }
@@ -99,6 +109,7 @@ impl Holder {
     fn ended_word(&self) -> &'static str {
         match self {
             Self::HealthEvent(_) => "closed",
+            Self::Alarm(_) => "clear",
             Self::Freeze(_) | Self::OtherFreezes(_) => "ended",
             Self::Schedule(_) => "open",
         }
@@ -181,13 +192,14 @@ impl HolderState {
 }
 
 impl Hold {
-    /// Each thing it names, in order: its events, its freezes (and those held by reference),
-    /// the deployment schedule.
+    /// Each thing it names, in order: its events, its alarms, its freezes (and those held by
+    /// reference), the deployment schedule.
     pub fn holders(&self) -> Vec<Holder> {
         self.events
             .iter()
             .cloned()
             .map(Holder::HealthEvent)
+            .chain(self.alarms.iter().cloned().map(Holder::Alarm))
             .chain(self.freezes.iter().cloned().map(Holder::Freeze))
             .chain(
                 self.holds_by_every_freeze()
@@ -207,6 +219,7 @@ impl Hold {
     pub fn add(&mut self, holder: Holder) {
         match holder {
             Holder::HealthEvent(event) => self.events.push(event),
+            Holder::Alarm(alarm) => self.alarms.push(alarm),
             Holder::Freeze(id) => self.freezes.push(id),
             Holder::OtherFreezes(count) => self.more_freezes = self.more_freezes.saturating_add(count),
             Holder::Schedule(opens_at) => self.opens_at = self.opens_at.max(Some(opens_at)),
@@ -323,6 +336,14 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         };
         HolderState::of(Holder::HealthEvent(held.clone()), holding)
     });
+    // Nothing here asks CloudWatch yet (issue 26): an alarm counts as holding until a person
+    // retries the stage, and the gate, run again, asks CloudWatch itself.
+    let alarms = hold.alarms.iter().map(|alarm| {
+        HolderState::of(
+            Holder::Alarm(alarm.clone()),
+            Holding::Unknown(ALARMS_NOT_ASKED.to_owned()),
+        )
+    });
     let named = hold
         .freezes
         .iter()
@@ -356,6 +377,7 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         )
     });
     events
+        .chain(alarms)
         .chain(named)
         .chain(by_reference)
         .chain(schedule)
@@ -379,6 +401,10 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         })
         .collect()
 }
+
+/// Why an alarm's state is not known where holds are resumed.
+const ALARMS_NOT_ASKED: &str =
+    "stage-retry does not ask CloudWatch yet: retry the stage once the alarm is back to OK";
 
 /// The freeze `id` (or an unreadable item's key) as it holds `pipeline` at `now`: a freeze the
 /// table no longer has ended long ago.

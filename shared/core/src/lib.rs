@@ -1,6 +1,7 @@
 //! pipeguard's functional core: everything pipeguard decides, over plain data, with no I/O.
 //!
-//! The decisions are `gate` (may this deploy start now), `retry` (retry, hold or leave a failed
+//! The decisions are `gate` (may this deploy start now, of which the service's own CloudWatch
+//! alarms are one signal: `alarm`), `retry` (retry, hold or leave a failed
 //! stage) and `rollback` (whether and where to roll a failed apply back). They read the plain
 //! data of `health`, `pipeline` and `job`, the events of `trigger`, the settings of `config`
 //! and the hold marker of `hold`, and say what they decided in the words of `notice`. Which
@@ -11,6 +12,7 @@
 //! Oracle Cloud) out of it (`tests/dependencies.rs` checks the whole graph of pipeguard's crates);
 //! the clock and the environment are passed in (clippy's `disallowed-methods`, `clippy.toml`).
 
+pub mod alarm;
 pub mod config;
 pub mod freeze;
 pub mod gate;

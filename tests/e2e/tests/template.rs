@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+#[path = "template/alarms.rs"]
+mod alarms;
 #[path = "template/pattern.rs"]
 mod pattern;
 #[path = "template/trust.rs"]
@@ -202,6 +204,15 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     // stages may resume).
     let from_events = local.start_execution("gated-by-events");
     local.reaches(&from_events, "Succeeded", TIMEOUT).await;
+    // The gate asks CloudWatch about the alarms a pipeline watches (DescribeAlarms).
+    local.admin(
+        "POST",
+        "/_admin/cloudwatch/alarms",
+        json!({"name": "web-5xx", "state": "OK"}),
+    );
+    local.gated_pipeline("gated-by-alarms", r#"{"alarms": ["web-5xx"]}"#, &["succeed"]);
+    let watching = local.start_execution("gated-by-alarms");
+    local.reaches(&watching, "Succeeded", TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;
@@ -275,12 +286,21 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         if let Some(actions) = observed.get_mut(call["caller"].as_str().unwrap_or_default()) {
             actions.insert(format!(
                 "{}:{}",
-                call["service"].as_str().unwrap_or_default(),
+                iam_prefix(call["service"].as_str().unwrap_or_default()),
                 call["operation"].as_str().unwrap_or_default()
             ));
         }
     }
     observed
+}
+
+/// The IAM prefix of the service a call was signed for: CloudWatch signs as `monitoring` and is
+/// granted as `cloudwatch`; the others are granted by the name they sign with.
+fn iam_prefix(signing_name: &str) -> &str {
+    match signing_name {
+        "monitoring" => "cloudwatch",
+        other => other,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -593,6 +613,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         "ApplyRollbackErrorsAlarm",
         "GateFailsClosedAlarm",
         "GateFreezesUnreadableAlarm",
+        "GateAlarmsUnreadableAlarm",
         "GateUnreadableFreezesAlarm",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");

@@ -3,9 +3,11 @@
 //! gate's UserParameters: any value gives a policy that keeps its limits, or an error that
 //! names the variable or field and says why.
 
+use crate::alarms::alarms_setting;
 use crate::config;
 use crate::json::{Mutated, Step, arbitrary_json, huge_text, mutated, short_text};
 use crate::schedule::{blackout, near_window, window};
+use pipeguard_core::alarm::{AlarmPattern, AlarmState};
 use pipeguard_core::config::{SettingError, env_number};
 use pipeguard_core::gate::{GateDefaults, GatePolicy, MAX_ACCOUNTS};
 use pipeguard_core::retry::RetryPolicies;
@@ -17,7 +19,7 @@ use proptest::sample::Index;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const GATE_VARIABLES: [&str; 14] = [
+const GATE_VARIABLES: [&str; 16] = [
     "GATE_REGIONS",
     "GATE_SERVICES",
     "GATE_CATEGORIES",
@@ -31,6 +33,8 @@ const GATE_VARIABLES: [&str; 14] = [
     "GATE_ACCOUNTS",
     "GATE_WINDOWS",
     "GATE_BLACKOUTS",
+    "GATE_ALARMS",
+    "GATE_ALARM_STATES",
     "HEALTH_EVENTS_TABLE",
 ];
 const RETRY_VARIABLES: [&str; 12] = [
@@ -57,7 +61,7 @@ const ROLLBACK_VARIABLES: [&str; 7] = [
     "ROLLBACK_PIPELINE_POLICIES",
 ];
 /// Values that are, or nearly are, what the settings take.
-const PLAUSIBLE: [&str; 56] = [
+const PLAUSIBLE: [&str; 62] = [
     "us-east-1",
     "222233334444",
     "2222-3333-4444",
@@ -97,6 +101,12 @@ const PLAUSIBLE: [&str; 56] = [
     "4294967296",
     " 7 ",
     "+5",
+    "ALARM",
+    "INSUFFICIENT_DATA",
+    "OK",
+    "web-*",
+    "*",
+    "arn:aws:cloudwatch:us-east-1:222233334444:alarm:web-5xx",
     "FAILED_ACTIONS",
     "ALL_ACTIONS",
     "true",
@@ -179,7 +189,8 @@ fn user_parameters_with(accounts: usize) -> Value {
            "statuses": ["open", "upcoming"], "ignore_event_types": ["AWS_EC2_OPERATIONAL_ISSUE"], "on_block": "wait",
            "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
            "accounts": account_ids(accounts), "health_source": "auto", "windows": SEED_WINDOWS, "blackouts": SEED_BLACKOUTS,
-           "ignore_freezes": true})
+           "ignore_freezes": true, "alarms": ["web-5xx", "web-*", "arn:aws:cloudwatch:eu-west-1:222233334444:alarm:db-cpu"],
+           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"]})
 }
 
 fn user_parameters_seed() -> Value {
@@ -241,6 +252,7 @@ fn value_for(variable: &'static str) -> BoxedStrategy<String> {
         "GATE_BLACKOUTS" => {
             return prop_oneof![1 => setting_value(), 3 => schedule_setting(blackout().boxed())].boxed();
         }
+        "GATE_ALARMS" => return prop_oneof![1 => setting_value(), 3 => alarms_setting()].boxed(),
         _ => return setting_value().boxed(),
     };
     prop_oneof![
@@ -297,6 +309,30 @@ fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
         policy.accounts
     );
     prop_assert!(!policy.categories.is_empty() && !policy.statuses.is_empty());
+    prop_assert!(!policy.alarm_states.is_empty());
+    prop_assert!(
+        policy
+            .alarm_states
+            .iter()
+            .all(|state| matches!(state, AlarmState::Alarm | AlarmState::InsufficientData)),
+        "{:?}",
+        policy.alarm_states
+    );
+    for entry in &policy.alarms {
+        let (AlarmPattern::Exact(name) | AlarmPattern::Prefix(name)) = &entry.pattern;
+        prop_assert!(
+            !name.is_empty() && !name.contains('*') && !name.chars().any(char::is_control),
+            "{entry:?}"
+        );
+        if let Some(place) = &entry.place {
+            prop_assert!(
+                pipeguard_core::health::is_region_code(&place.region)
+                    && place.region != "global"
+                    && pipeguard_core::health::is_account_id(&place.account),
+                "{entry:?}"
+            );
+        }
+    }
     for code in policy.services.iter().chain(&policy.ignore_event_types) {
         prop_assert!(
             !code.is_empty()
@@ -498,6 +534,12 @@ proptest! {
                 }
                 if !touched_field(&user_parameters, "accounts") {
                     prop_assert_eq!(policy.accounts, account_ids(accounts));
+                }
+                if !touched_field(&user_parameters, "alarms") {
+                    prop_assert_eq!(policy.alarms.len(), 3, "{:?}", policy.alarms);
+                }
+                if !touched_field(&user_parameters, "alarm_states") {
+                    prop_assert_eq!(policy.alarm_states, vec![AlarmState::Alarm, AlarmState::InsufficientData]);
                 }
             }
             Err(error) => {

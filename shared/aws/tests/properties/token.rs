@@ -191,6 +191,7 @@ proptest! {
             health: Ok(HealthReport { source: HealthSource::Api, caveat: None, events: if blocked { vec![blocking_event()] } else { vec![] } }),
             running: Ok(vec![]),
             freezes: Some(Ok(RecordedFreezes::default())),
+            alarms: None,
             wait,
             pipeline: None,
             now,

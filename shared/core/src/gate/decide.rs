@@ -2,9 +2,10 @@
 //! of AWS Health events, and `decide`, a pure function from what was observed to the outcome,
 //! step by step. What the outcomes are is `outcome`'s; how each is reported and told, `wording`'s.
 
-use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
+use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
+use crate::alarm::{AlarmReadings, AlarmsUnavailable, assess, in_other_accounts, unmatched_error};
 use crate::config::{SettingError, listed_or_all};
 use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
 use crate::health::{HealthEvent, HealthReport, HealthUnavailable};
@@ -23,6 +24,9 @@ pub struct Observations {
     /// Every freeze recorded (active or not, readable or not), why they could not be read, or
     /// None when there is no table to read them from (the command line without one).
     pub freezes: Option<Result<RecordedFreezes, FreezesUnread>>,
+    /// What CloudWatch answered for the watched alarms, or why it could not be asked; None when
+    /// it was not asked (the policy watches none, or the caller does not ask CloudWatch).
+    pub alarms: Option<Result<AlarmReadings, AlarmsUnavailable>>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
     pub wait: Option<WaitState>,
     /// The job's own pipeline, when it was asked for.
@@ -44,6 +48,16 @@ pub fn read_job(
         .and_then(|defaults| defaults.for_action(job.user_parameters.as_deref()))
         .map_err(|error| GateOutcome::Misconfigured(error.to_string()))?
         .with_own_account(&job.account_id);
+    if let Some((foreign, place)) = in_other_accounts(&policy.alarms, &job.account_id).first() {
+        return Err(Box::new(GateOutcome::Misconfigured(format!(
+            "alarms: {} is in account {}, and this gate reads CloudWatch alarms only in its own account ({}): \
+             reading another account's alarms needs a role there, which this version does not assume; \
+             watch them from a gate in that account",
+            foreign.describe(place),
+            place.account,
+            job.account_id
+        ))));
+    }
     let wait = job
         .continuation_token
         .as_deref()
@@ -71,8 +85,10 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
 
 /// May this deploy start now? A policy that locks the gate's own pipeline is a configuration
 /// error. AWS Health or freezes that could not be read block (fail-closed) or are passed over
-/// (fail-open: but for the events one source did answer with, which block as ever); a lock that
-/// could not be checked fails. Then every observed event the policy blocks on, every freeze
+/// (fail-open: but for the events one source did answer with, which block as ever); so do the
+/// service's alarms when CloudWatch could not be asked, and a watched alarm name or prefix that
+/// matches no alarm is a configuration error; a lock that could not be checked fails. Then every
+/// observed event the policy blocks on, every watched alarm in a blocking state, every freeze
 /// that holds the pipeline (unless the policy ignores freezes), every running conflicting
 /// execution and a closed deployment window is a blocker: with none, the deploy passes (and a
 /// hold it continues ends, with how long it lasted); with some, the action fails (`on_block:
@@ -90,12 +106,14 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         health,
         running,
         freezes,
+        alarms,
         wait,
         pipeline,
         now,
     } = observations;
     not_locked_by_itself(policy, pipeline.as_deref())?;
     let (events, health) = consult_health(policy, health)?;
+    let alarms = consult_alarms(policy, alarms)?;
     let freezes = consult_freezes(policy, freezes, pipeline.as_deref(), now);
     let running = lock_checked(running)?;
     let window = policy.schedule.closed_at(now);
@@ -103,15 +121,43 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         .into_iter()
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
+        .chain(alarms.blocking)
         .chain(freezes.blocking)
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .chain(window.clone().map(Blocker::OutsideWindow))
         .collect();
     if let Some(cause) = freezes.unread {
-        unread_freezes_block(policy, cause, &mut blockers, wait.as_ref(), now)?;
+        let alone = GateOutcome::FreezesUnavailable { cause: cause.clone() };
+        unread_blocks(
+            policy,
+            Blocker::FreezesUnread(cause),
+            alone,
+            &mut blockers,
+            wait.as_ref(),
+            now,
+        )?;
+    }
+    if let Some(cause) = alarms.unread {
+        let alone = GateOutcome::AlarmsUnavailable { cause: cause.clone() };
+        unread_blocks(
+            policy,
+            Blocker::AlarmsUnread(cause),
+            alone,
+            &mut blockers,
+            wait.as_ref(),
+            now,
+        )?;
     }
     ControlFlow::Continue(if blockers.is_empty() {
-        passed(policy, health, freezes.check, freezes.recorded, wait, now)
+        passed(
+            policy,
+            health,
+            freezes.check,
+            alarms.check,
+            freezes.recorded,
+            wait,
+            now,
+        )
     } else if policy.on_block == OnBlock::Fail {
         GateOutcome::Blocked {
             blockers,
@@ -158,6 +204,65 @@ fn consult_health(
             OnHealthError::FailOpen => {
                 let cause = unavailable.to_string();
                 (unavailable.known, HealthCheck::Unavailable(cause))
+            }
+        },
+    })
+}
+
+/// What the service's alarms say for one decision.
+struct AlarmsConsulted {
+    /// The watched alarms in a blocking state.
+    blocking: Vec<Blocker>,
+    /// How they were consulted, for a pass.
+    check: AlarmCheck,
+    /// Why CloudWatch could not be asked, when the policy fails closed.
+    unread: Option<String>,
+}
+
+impl AlarmsConsulted {
+    /// Consulted as `check`, with no alarm that blocks.
+    fn none_blocking(check: AlarmCheck) -> Self {
+        Self {
+            blocking: Vec::new(),
+            check,
+            unread: None,
+        }
+    }
+}
+
+/// The watched alarms in a blocking state, as blockers, and how the alarms were consulted;
+/// alarms that could not be read are passed over (fail-open) or kept as the cause to fail
+/// closed on, as freezes are. A watched name or prefix that matches no alarm is the answer: a
+/// configuration error (a typo must never pass silently).
+fn consult_alarms(
+    policy: &GatePolicy,
+    alarms: Option<Result<AlarmReadings, AlarmsUnavailable>>,
+) -> ControlFlow<GateOutcome, AlarmsConsulted> {
+    if policy.alarms.is_empty() {
+        return ControlFlow::Continue(AlarmsConsulted::none_blocking(AlarmCheck::NotWatched));
+    }
+    ControlFlow::Continue(match alarms {
+        None => AlarmsConsulted::none_blocking(AlarmCheck::NotAsked),
+        Some(Ok(readings)) => {
+            let found = assess(&policy.alarms, &policy.alarm_states, &readings);
+            if !found.unmatched.is_empty() {
+                return ControlFlow::Break(GateOutcome::Misconfigured(unmatched_error(
+                    &found.unmatched,
+                    &readings.own,
+                )));
+            }
+            AlarmsConsulted {
+                blocking: found.blocking.into_iter().map(Blocker::Alarm).collect(),
+                ..AlarmsConsulted::none_blocking(AlarmCheck::Checked(found.watched))
+            }
+        }
+        Some(Err(unavailable)) => match policy.on_health_error {
+            OnHealthError::FailClosed => AlarmsConsulted {
+                unread: Some(unavailable.to_string()),
+                ..AlarmsConsulted::none_blocking(AlarmCheck::NotAsked)
+            },
+            OnHealthError::FailOpen => {
+                AlarmsConsulted::none_blocking(AlarmCheck::Unavailable(unavailable.to_string()))
             }
         },
     })
@@ -255,12 +360,14 @@ fn lock_checked(
     }
 }
 
-/// Freezes that cannot be read fail the decision closed, unless something else blocks it
-/// anyway (the failure then names what stage-retry resumes it for) or a hold under way goes
-/// on: then they block beside it, and are read again next time.
-fn unread_freezes_block(
+/// A signal that cannot be read (the freezes, the alarms) fails the decision closed (`alone`),
+/// unless something else blocks it anyway (the failure then names what stage-retry resumes it
+/// for) or a hold under way goes on: then it blocks beside them (`unread`), and is read again
+/// next time.
+fn unread_blocks(
     policy: &GatePolicy,
-    cause: String,
+    unread: Blocker,
+    alone: GateOutcome,
     blockers: &mut Vec<Blocker>,
     wait: Option<&WaitState>,
     now: i64,
@@ -270,9 +377,9 @@ fn unread_freezes_block(
             && minutes_between(wait.since, now) < i64::from(policy.max_wait_minutes)
     });
     if blockers.is_empty() && !goes_on {
-        return ControlFlow::Break(GateOutcome::FreezesUnavailable { cause });
+        return ControlFlow::Break(alone);
     }
-    blockers.push(Blocker::FreezesUnread(cause));
+    blockers.push(unread);
     ControlFlow::Continue(())
 }
 
@@ -282,6 +389,7 @@ fn passed(
     policy: &GatePolicy,
     health: HealthCheck,
     freezes: FreezeCheck,
+    alarms: AlarmCheck,
     recorded: Vec<Freeze>,
     wait: Option<WaitState>,
     now: i64,
@@ -301,6 +409,7 @@ fn passed(
         health,
         freezes,
         released_from,
+        alarms,
     }
 }
 

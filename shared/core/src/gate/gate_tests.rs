@@ -63,6 +63,7 @@ fn observe(events: Vec<HealthEvent>) -> Observations {
             events,
         }),
         running: Ok(vec![]),
+        alarms: None,
         wait: None,
         pipeline: None,
         now: NOW,
@@ -87,6 +88,7 @@ fn no_events_pass() {
             health: ASKED,
             freezes: FreezeCheck::Checked,
             released_from: vec![],
+            alarms: AlarmCheck::NotWatched,
         }
     );
 }
@@ -226,6 +228,7 @@ fn a_hold_ends_in_a_pass_once_nothing_blocks() {
             health: ASKED,
             freezes: FreezeCheck::Checked,
             released_from: vec![],
+            alarms: AlarmCheck::NotWatched,
         }
     );
 }
@@ -235,6 +238,7 @@ fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
     let observations = Observations {
         health: Err(unavailable()),
         running: Ok(vec![]),
+        alarms: None,
         wait: None,
         pipeline: None,
         now: NOW,
@@ -261,6 +265,7 @@ fn fail_open_still_respects_the_lock() {
     let observations = Observations {
         health: Err(unavailable()),
         running: Ok(vec![running("cleanup")]),
+        alarms: None,
         wait: None,
         pipeline: None,
         now: NOW,
@@ -323,6 +328,7 @@ fn a_pass_reports_output_variables_for_later_actions() {
         health: ASKED,
         freezes: FreezeCheck::Checked,
         released_from: vec![],
+        alarms: AlarmCheck::NotWatched,
     })
     else {
         panic!()
@@ -532,6 +538,7 @@ fn every_answer_says_which_health_source_decided() {
         health: HealthCheck::Unavailable("no plan".into()),
         freezes: FreezeCheck::Checked,
         released_from: vec![],
+        alarms: AlarmCheck::NotWatched,
     };
     let JobResult::Success { output_variables, .. } = render(&unchecked) else {
         panic!()
@@ -586,3 +593,7 @@ mod wording;
 /// Freezes and deployment windows as blockers.
 #[path = "freeze_window_tests.rs"]
 mod freezes_and_windows;
+
+/// The service's own CloudWatch alarms as blockers.
+#[path = "alarm_gate_tests.rs"]
+mod alarms;

@@ -1,13 +1,14 @@
 //! Every answer the gate can give a job, and what each is made of: the blockers, what a pass
-//! checked, how AWS Health and the freezes were consulted; with what callers ask of an answer
+//! checked, how AWS Health, the freezes and the service's alarms were consulted; with what callers ask of an answer
 //! (its label, its blockers, whether a person has to look). How an answer is reached is
 //! `decide`'s; how it is reported and told, `wording`'s.
 
 use super::policy::GatePolicy;
 use super::token::WaitState;
+use crate::alarm::AlarmReading;
 use crate::freeze::{Freeze, UnreadableFreeze};
 use crate::health::{HealthEvent, HealthSource};
-use crate::hold::HeldBy;
+use crate::hold::{HeldAlarm, HeldBy};
 use crate::holder::Holder;
 use crate::overrides::Override;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
@@ -30,6 +31,11 @@ pub enum Blocker {
     /// The freezes could not be read (why), and the policy fails closed: counted only beside
     /// other blockers or in a hold under way, which it must not end.
     FreezesUnread(String),
+    /// A watched CloudWatch alarm in a blocking state.
+    Alarm(AlarmReading),
+    /// The service's alarms could not be read (why), and the policy fails closed: counted only
+    /// beside other blockers or in a hold under way, which it must not end.
+    AlarmsUnread(String),
 }
 
 impl Blocker {
@@ -45,6 +51,8 @@ impl Blocker {
             Self::UnreadableFreeze(unreadable) => freeze_key(&unreadable.key),
             Self::OutsideWindow(_) => "deployment window".into(),
             Self::FreezesUnread(_) => "the freezes, unread".into(),
+            Self::Alarm(alarm) => alarm.key(),
+            Self::AlarmsUnread(_) => "the alarms, unread".into(),
         }
     }
 
@@ -61,7 +69,12 @@ impl Blocker {
             Self::Freeze(freeze) => Some(Holder::Freeze(freeze.id.clone())),
             Self::UnreadableFreeze(unreadable) => Some(Holder::Freeze(unreadable.key.clone())),
             Self::OutsideWindow(closed) => closed.opens_at.map(Holder::Schedule),
-            Self::RunningPipeline(_) | Self::FreezesUnread(_) => None,
+            Self::RunningPipeline(_) | Self::FreezesUnread(_) | Self::AlarmsUnread(_) => None,
+            Self::Alarm(alarm) => Some(Holder::Alarm(HeldAlarm {
+                name: alarm.name.clone(),
+                region: alarm.place.region.clone(),
+                account: alarm.place.account.clone(),
+            })),
         }
     }
 }
@@ -155,6 +168,31 @@ impl FreezeCheck {
     }
 }
 
+/// How the service's own CloudWatch alarms were consulted for a decision that passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmCheck {
+    /// The policy watches no alarm.
+    NotWatched,
+    /// Asked, and none of these many watched alarms is in a blocking state.
+    Checked(usize),
+    /// The policy watches alarms that this caller does not ask CloudWatch about.
+    NotAsked,
+    /// CloudWatch could not be asked (the cause), and `on_health_error` is fail-open.
+    Unavailable(String),
+}
+
+impl AlarmCheck {
+    /// The output variable `alarms`: `checked`, `unavailable`, `not-asked` or `not-watched`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NotWatched => "not-watched",
+            Self::Checked(_) => "checked",
+            Self::NotAsked => "not-asked",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
 /// Every answer the gate gives a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateOutcome {
@@ -170,6 +208,8 @@ pub enum GateOutcome {
         freezes: FreezeCheck,
         /// The freezes that held the deployment, when this pass ends a hold they were part of.
         released_from: Vec<Freeze>,
+        /// How the service's own alarms were consulted.
+        alarms: AlarmCheck,
     },
     /// Blocked, and overrides in force for the pipeline cover everything that blocks it.
     PassOverridden {
@@ -244,6 +284,11 @@ pub enum GateOutcome {
         /// Why, naming the table.
         cause: String,
     },
+    /// CloudWatch could not say what the watched alarms are, and the policy fails closed.
+    AlarmsUnavailable {
+        /// Which call failed and why.
+        cause: String,
+    },
     /// The lock could not be checked.
     ConflictCheckFailed(ConflictCheckError),
     /// The job cannot be decided as configured: a bad setting, malformed job data, or a lock on
@@ -297,8 +342,10 @@ impl GateOutcome {
                 | Self::Crashed(_)
                 | Self::HealthUnavailable { .. }
                 | Self::FreezesUnavailable { .. }
+                | Self::AlarmsUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
         ) || self.freezes_unread()
+            || self.alarms_unread()
             || self
                 .blockers()
                 .iter()
@@ -312,11 +359,22 @@ impl GateOutcome {
             .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
     }
 
+    /// Whether the service's alarms could not be read, and block beside what else does.
+    fn alarms_unread(&self) -> bool {
+        self.blockers()
+            .iter()
+            .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
+    }
+
     /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
     pub fn label(&self) -> &'static str {
-        // Counted as the freezes' outage whatever else blocks, so that its alarm sees it.
+        // Counted as the freezes' (or the alarms') outage whatever else blocks, so that its
+        // alarm sees it.
         if self.freezes_unread() {
             return "FREEZES_UNAVAILABLE";
+        }
+        if self.alarms_unread() {
+            return "ALARMS_UNAVAILABLE";
         }
         match self {
             Self::Pass {
@@ -327,6 +385,10 @@ impl GateOutcome {
                 freezes: FreezeCheck::Unavailable(_),
                 ..
             } => "PASS_FREEZES_UNCHECKED",
+            Self::Pass {
+                alarms: AlarmCheck::Unavailable(_),
+                ..
+            } => "PASS_ALARMS_UNCHECKED",
             Self::Pass {
                 freezes: FreezeCheck::Ignored { freezes, unreadable },
                 ..
@@ -343,6 +405,13 @@ impl GateOutcome {
             Self::Blocked { blockers, .. }
                 if blockers
                     .iter()
+                    .any(|blocker| matches!(blocker, Blocker::Alarm(_))) =>
+            {
+                "ALARM"
+            }
+            Self::Blocked { blockers, .. }
+                if blockers
+                    .iter()
                     .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_))) =>
             {
                 "OUTSIDE_WINDOW"
@@ -353,6 +422,7 @@ impl GateOutcome {
             Self::GaveUp { .. } => "GAVE_UP",
             Self::HealthUnavailable { .. } => "HEALTH_UNAVAILABLE",
             Self::FreezesUnavailable { .. } => "FREEZES_UNAVAILABLE",
+            Self::AlarmsUnavailable { .. } => "ALARMS_UNAVAILABLE",
             Self::ConflictCheckFailed(_) => "LOCK_UNCHECKED",
             Self::Misconfigured(_) => "MISCONFIGURED",
             Self::UnreadableToken(_) => "UNREADABLE_TOKEN",

@@ -23,6 +23,7 @@ fn kind_of(blocker: &Blocker) -> OverrideKind {
             OverrideKind::Freezes
         }
         Blocker::OutsideWindow(_) => OverrideKind::Windows,
+        Blocker::Alarm(_) | Blocker::AlarmsUnread(_) => OverrideKind::Alarms,
     }
 }
 
@@ -52,6 +53,13 @@ impl GateOutcome {
                 OverrideKind::Freezes,
                 format!("the freezes could not be read: {}", printable(cause)),
             )],
+            Self::AlarmsUnavailable { cause } => vec![(
+                OverrideKind::Alarms,
+                format!(
+                    "the service's CloudWatch alarms could not be read: {}",
+                    printable(cause)
+                ),
+            )],
             // A lock naming a pipeline that does not exist or may not be read is a configuration
             // error, never passed over.
             Self::ConflictCheckFailed(error @ ConflictCheckError::Unavailable { .. }) => vec![(
@@ -65,7 +73,8 @@ impl GateOutcome {
 
 /// The gate's answer once the overrides in force for `pipeline` are applied: `outcome`, decided
 /// from `observations`, stands unless they cover everything that keeps the deploy from starting.
-/// A signal that could not be read and that they cover (AWS Health, the freezes, a lock) is
+/// A signal that could not be read and that they cover (AWS Health, the alarms, the freezes, a
+/// lock) is
 /// taken as read with nothing found (for AWS Health, but what a source did answer with) and the
 /// deploy is decided again, so that what that signal's failure kept from being looked at (the
 /// freezes, the schedule, the other signals) must be covered too. Then, when they cover every
@@ -171,6 +180,18 @@ fn read_as_passed_over(
             ),
         ));
         observations.running = Ok(Vec::new());
+    }
+    if let Some(Err(unavailable)) = &observations.alarms
+        && covered(OverrideKind::Alarms)
+    {
+        unread.push((
+            OverrideKind::Alarms,
+            format!(
+                "the service's CloudWatch alarms could not be read: {}",
+                printable(&unavailable.to_string())
+            ),
+        ));
+        observations.alarms = None;
     }
     if let Some(Err(cause)) = &observations.freezes
         && covered(OverrideKind::Freezes)

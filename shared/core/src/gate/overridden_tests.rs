@@ -52,6 +52,7 @@ fn observed(events: Vec<HealthEvent>, freezes: Vec<Freeze>) -> Observations {
             events,
         }),
         running: Ok(vec![]),
+        alarms: None,
         freezes: Some(Ok(RecordedFreezes::from(freezes))),
         wait: None,
         pipeline: Some("web-app".into()),

@@ -1,6 +1,7 @@
 //! The gate's policy: built-in defaults, overridden by environment variables (read once per
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
+use crate::alarm::{AlarmState, DEFAULT_ALARM_STATES, WatchedAlarm, read_alarm_state};
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
 use crate::health::{EventCategory, EventStatus, is_account_id, is_region_code};
 use crate::names::closed_names;
@@ -82,6 +83,11 @@ pub struct GatePolicy {
     pub schedule: Schedule,
     /// Whether freezes are passed over (for emergency fixes); the gate says so when one is.
     pub ignore_freezes: bool,
+    /// The service's own CloudWatch alarms that block while in one of `alarm_states`; empty
+    /// watches none.
+    pub alarms: Vec<WatchedAlarm>,
+    /// The alarm states that block.
+    pub alarm_states: Vec<AlarmState>,
 }
 
 /// The function-wide policy, read from the environment at cold start, and whether the event
@@ -111,6 +117,8 @@ struct RawPolicy {
     windows: Option<Vec<String>>,
     blackouts: Option<Vec<String>>,
     ignore_freezes: Option<bool>,
+    alarms: Option<Vec<String>>,
+    alarm_states: Option<Vec<String>>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -152,6 +160,10 @@ impl GateDefaults {
             blackouts: schedule_list("blackouts"),
             // Per action only: a function-wide switch would quietly turn every freeze off.
             ignore_freezes: None,
+            alarms: lookup(&gate_env("alarms"))
+                .map(|value| alarm_list(&value))
+                .transpose()?,
+            alarm_states: list("alarm_states"),
         };
         let own_region = lookup("AWS_REGION");
         let base = GatePolicy {
@@ -168,6 +180,8 @@ impl GateDefaults {
             health_source: SourceChoice::Auto,
             schedule: Schedule::default(),
             ignore_freezes: false,
+            alarms: Vec::new(),
+            alarm_states: DEFAULT_ALARM_STATES.to_vec(),
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
         let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
@@ -309,6 +323,12 @@ impl GatePolicy {
         }
         if let Some(ignore) = raw.ignore_freezes {
             self.ignore_freezes = ignore;
+        }
+        if let Some(alarms) = raw.alarms {
+            self.alarms = ALARMS.read(alarms, &setting)?;
+        }
+        if let Some(states) = raw.alarm_states {
+            self.alarm_states = ALARM_STATES.read(states, &setting)?;
         }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(
@@ -509,6 +529,33 @@ const ACCOUNTS: ListField<String> = ListField {
         why: "the most AWS Health's organizational view is asked about at once",
     }),
 };
+
+const ALARMS: ListField<WatchedAlarm> = ListField {
+    field: "alarms",
+    refuse_empty: None,
+    item: WatchedAlarm::parse,
+    at_most: None,
+};
+
+const ALARM_STATES: ListField<AlarmState> = ListField {
+    field: "alarm_states",
+    refuse_empty: Some("must name at least one state (ALARM, INSUFFICIENT_DATA)"),
+    item: read_alarm_state,
+    at_most: None,
+};
+
+/// `GATE_ALARMS`: comma-separated, or a JSON array of strings for names that hold a comma
+/// (CloudWatch allows them).
+fn alarm_list(value: &str) -> Result<Vec<String>, SettingError> {
+    let value = value.trim();
+    if !value.starts_with('[') {
+        return Ok(split_list(value));
+    }
+    serde_json::from_str(value).map_err(|error| SettingError {
+        setting: env_setting(&gate_env("alarms")),
+        reason: format!("starts with `[` but is not a JSON array of strings ({error})"),
+    })
+}
 
 /// Each expression read by `parse`, or the first that cannot be, with its index.
 fn parsed_each<T>(

@@ -28,6 +28,8 @@ fn built_in_defaults_watch_the_own_region_for_open_issues_and_fail() {
     assert_eq!(policy.max_wait_minutes, 60);
     assert_eq!(policy.on_health_error, OnHealthError::FailClosed);
     assert!(policy.block_while_running.is_empty());
+    assert!(policy.alarms.is_empty(), "no alarm watched unless named");
+    assert_eq!(policy.alarm_states, [AlarmState::Alarm]);
 }
 
 #[test]
@@ -355,4 +357,81 @@ fn every_kind_in_the_tables_is_named_as_aws_health_writes_it() {
         Err("`Open` is not one of open, upcoming".to_owned()),
         "names match exactly, and the error lists only those that block"
     );
+}
+
+#[test]
+fn alarms_come_from_the_environment_for_every_pipeline_and_an_action_overrides_them() {
+    let defaults = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        (
+            "GATE_ALARMS",
+            "web-5xx, web-*,arn:aws:cloudwatch:us-east-1:111111111111:alarm:edge",
+        ),
+        ("GATE_ALARM_STATES", "ALARM,INSUFFICIENT_DATA"),
+    ]))
+    .unwrap();
+    let policy = defaults.for_action(None).unwrap();
+    let watched: Vec<&crate::alarm::AlarmPattern> =
+        policy.alarms.iter().map(|entry| &entry.pattern).collect();
+    assert_eq!(
+        watched,
+        [
+            &crate::alarm::AlarmPattern::Exact("web-5xx".into()),
+            &crate::alarm::AlarmPattern::Prefix("web-".into()),
+            &crate::alarm::AlarmPattern::Exact("edge".into()),
+        ]
+    );
+    assert_eq!(
+        policy.alarm_states,
+        [AlarmState::Alarm, AlarmState::InsufficientData]
+    );
+    let action = defaults
+        .for_action(Some(
+            r#"{"alarms": ["api, v2 errors"], "alarm_states": ["ALARM"]}"#,
+        ))
+        .unwrap();
+    assert_eq!(action.alarms, [WatchedAlarm::parse("api, v2 errors").unwrap()]);
+    assert_eq!(action.alarm_states, [AlarmState::Alarm]);
+    let off = defaults.for_action(Some(r#"{"alarms": []}"#)).unwrap();
+    assert!(off.alarms.is_empty(), "an action may watch none");
+}
+
+#[test]
+fn gate_alarms_may_be_a_json_array_for_names_with_commas() {
+    let read = |value: &str| {
+        GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_ALARMS", value)]))
+            .map(|defaults| defaults.for_action(None).unwrap().alarms)
+    };
+    assert_eq!(
+        read(r#"["api, v2 errors", "web-*"]"#).unwrap(),
+        [
+            WatchedAlarm::parse("api, v2 errors").unwrap(),
+            WatchedAlarm::parse("web-*").unwrap()
+        ]
+    );
+    let error = read(r#"["api, v2"#).unwrap_err();
+    assert_eq!(error.setting, "environment variable GATE_ALARMS");
+    assert!(
+        error.reason.contains("not a JSON array of strings"),
+        "{}",
+        error.reason
+    );
+}
+
+#[test]
+fn a_bad_alarm_or_state_is_named_by_its_place() {
+    let (field, reason) = field_error(defaults().for_action(Some(r#"{"alarms": ["web-5xx", "*"]}"#)));
+    assert_eq!(field, "alarms[1]");
+    assert!(reason.contains("would watch every alarm"), "{reason}");
+    let (field, reason) = field_error(defaults().for_action(Some(r#"{"alarm_states": ["ALARM", "OK"]}"#)));
+    assert_eq!(field, "alarm_states[1]");
+    assert!(reason.contains("clear state"), "{reason}");
+    let (field, reason) = field_error(defaults().for_action(Some(r#"{"alarm_states": []}"#)));
+    assert_eq!(field, "alarm_states");
+    assert!(reason.contains("at least one state"), "{reason}");
+    let (field, _) = field_error(defaults().for_action(Some(r#"{"alarms": "web-5xx"}"#)));
+    assert_eq!(field, "alarms");
+    let error =
+        GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_ALARM_STATES", "OK")])).unwrap_err();
+    assert_eq!(error.setting, "environment variable GATE_ALARM_STATES[0]");
 }

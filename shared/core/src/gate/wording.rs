@@ -2,7 +2,7 @@
 //! with the hold marker), and the notices people get: every sentence about an outcome. What the
 //! outcomes are is `outcome`'s; how one is reached, `decide`'s.
 
-use super::outcome::{Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use super::overridden;
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::Hold;
@@ -58,6 +58,26 @@ impl FreezeCheck {
     }
 }
 
+impl AlarmCheck {
+    /// The clause a passing summary says about the service's alarms, if it watches any.
+    fn describe(&self) -> Option<String> {
+        match self {
+            Self::NotWatched => None,
+            Self::Checked(count) => Some(format!(
+                "none of its {} is in a blocking state",
+                plural(*count, "CloudWatch alarm", "CloudWatch alarms")
+            )),
+            Self::NotAsked => {
+                Some("its CloudWatch alarms not checked (this caller does not ask CloudWatch)".into())
+            }
+            Self::Unavailable(cause) => Some(format!(
+                "its CloudWatch alarms could not be read ({}) and on_health_error is fail-open, so none counted",
+                printable(cause)
+            )),
+        }
+    }
+}
+
 impl Blocker {
     /// One line a person can act on.
     pub fn describe(&self) -> String {
@@ -108,6 +128,11 @@ impl Blocker {
                 "the freezes could not be read ({}); on_health_error is fail-closed, so they count as holding",
                 printable(cause)
             ),
+            Self::Alarm(alarm) => alarm.describe(),
+            Self::AlarmsUnread(cause) => format!(
+                "the service's CloudWatch alarms could not be read ({}); on_health_error is fail-closed, so they count as firing",
+                printable(cause)
+            ),
         }
     }
 }
@@ -127,9 +152,13 @@ fn headline(blockers: &[Blocker]) -> String {
         matches!(blocker, Blocker::UnreadableFreeze(_))
     });
     let pipelines = count(blockers, |blocker| matches!(blocker, Blocker::RunningPipeline(_)));
+    let alarms = count(blockers, |blocker| matches!(blocker, Blocker::Alarm(_)));
     let mut parts = Vec::new();
     if events > 0 {
         parts.push(plural(events, "AWS Health event", "AWS Health events"));
+    }
+    if alarms > 0 {
+        parts.push(plural(alarms, "CloudWatch alarm", "CloudWatch alarms"));
     }
     if freezes > 0 {
         parts.push(plural(freezes, "freeze", "freezes"));
@@ -155,6 +184,12 @@ fn headline(blockers: &[Blocker]) -> String {
         .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
     {
         parts.push("freezes that could not be read".into());
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
+    {
+        parts.push("CloudWatch alarms that could not be read".into());
     }
     parts.join(" and ")
 }
@@ -215,6 +250,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             health,
             freezes,
             released_from,
+            alarms,
         } => {
             let mut summary = match health {
                 HealthCheck::Asked { source, caveat } => format!(
@@ -235,6 +271,9 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                 summary.push_str(&format!("; none of {} is running", scope.locks.join(", ")));
             }
             summary.push_str(&format!("; {}", freezes.describe()));
+            if let Some(alarms) = alarms.describe() {
+                summary.push_str(&format!("; {alarms}"));
+            }
             if scope.schedule {
                 summary.push_str("; inside the deployment schedule");
             }
@@ -255,6 +294,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                     ("held_minutes".into(), held_minutes.unwrap_or(0).to_string()),
                     ("health_source".into(), health.source_name().into()),
                     ("freezes".into(), freezes.name().into()),
+                    ("alarms".into(), alarms.name().into()),
                 ],
             )
         }
@@ -344,6 +384,14 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             FailureKind::SystemUnavailable,
             &format!(
                 "The freezes could not be read, so the deployment is blocked (on_health_error = fail-closed): {}. \
+                 Set on_health_error to fail-open to deploy without the check when they cannot be read.",
+                printable(cause)
+            ),
+        ),
+        GateOutcome::AlarmsUnavailable { cause } => JobResult::failure(
+            FailureKind::SystemUnavailable,
+            &format!(
+                "The service's CloudWatch alarms could not be read, so the deployment is blocked (on_health_error = fail-closed): {}. \
                  Set on_health_error to fail-open to deploy without the check when they cannot be read.",
                 printable(cause)
             ),
@@ -456,6 +504,14 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     {
         steps.push(
             "Nothing to do for AWS Health events: stage-retry retries the stage once they have all closed.",
+        );
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::Alarm(_)))
+    {
+        steps.push(
+            "A CloudWatch alarm of the service is firing: look at it first; once it is back to OK, retry the stage (stage-retry does not resume it by itself yet).",
         );
     }
     if blockers

@@ -156,6 +156,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             health: ASKED,
             freezes: FreezeCheck::Checked,
             released_from: vec![],
+            alarms: AlarmCheck::NotWatched,
         })
         .as_deref(),
         Some("pipeguard: web-app released")
@@ -167,6 +168,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             health: ASKED,
             freezes: FreezeCheck::Checked,
             released_from: vec![],
+            alarms: AlarmCheck::NotWatched,
         }),
         None
     );

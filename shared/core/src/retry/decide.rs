@@ -3,7 +3,7 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::hold::{GateActions, HeldBy, Hold, without_marker};
+use crate::hold::{GateActions, HeldAlarm, HeldBy, Hold, without_marker};
 use crate::holder::Release;
 use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
 use crate::trigger::{Refusal, RefusalKind};
@@ -92,6 +92,12 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
             events.push(held.clone());
         }
     }
+    let mut alarms: Vec<HeldAlarm> = Vec::new();
+    for alarm in holds.iter().flat_map(|hold| &hold.alarms) {
+        if !alarms.contains(alarm) {
+            alarms.push(alarm.clone());
+        }
+    }
     let mut freezes: Vec<String> = Vec::new();
     for id in holds.iter().flat_map(|hold| &hold.freezes) {
         if !freezes.contains(id) {
@@ -100,6 +106,7 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
     }
     Some(Hold {
         events,
+        alarms,
         freezes,
         opens_at: holds.iter().filter_map(|hold| hold.opens_at).max(),
         since: holds.iter().filter_map(|hold| hold.since).min(),
@@ -109,6 +116,9 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
         more_freezes: holds
             .iter()
             .fold(0, |more, hold| more.saturating_add(hold.more_freezes)),
+        more_alarms: holds
+            .iter()
+            .fold(0, |more, hold| more.saturating_add(hold.more_alarms)),
     })
 }
 

@@ -169,3 +169,40 @@ fn freezes_a_marker_had_no_room_for_hold_by_reference_until_none_holds_the_pipel
     )];
     assert_eq!(held_in(&stages, Some(Release::Unfrozen(unnamed))).len(), 1);
 }
+
+#[test]
+fn alarms_in_the_gates_markers_hold_the_stage_each_once() {
+    let alarm = |name: &str| crate::hold::HeldAlarm {
+        name: name.into(),
+        region: "us-east-1".into(),
+        account: "111122223333".into(),
+    };
+    let marked = |alarms: Vec<crate::hold::HeldAlarm>| {
+        let hold = Hold {
+            alarms,
+            ..Hold::default()
+        };
+        format!("Deployment blocked by CloudWatch alarms\n{}", hold.marker())
+    };
+    let stage = failed_stage(
+        0,
+        vec![
+            action(
+                "HealthGate",
+                "Failed",
+                Some("JobFailed"),
+                Some(&marked(vec![alarm("web-5xx"), alarm("web-latency")])),
+            ),
+            action(
+                "HealthGate2",
+                "Failed",
+                Some("JobFailed"),
+                Some(&marked(vec![alarm("web-5xx")])),
+            ),
+        ],
+    );
+    let RetryDecision::Held(hold) = decided(&RetryPolicy::default(), "e1", &stage) else {
+        panic!("the gate's alarms hold the stage")
+    };
+    assert_eq!(hold.alarms, [alarm("web-5xx"), alarm("web-latency")]);
+}
