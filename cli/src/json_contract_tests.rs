@@ -5,10 +5,8 @@
 //! does a command without examples.
 
 use crate::Cli;
-use crate::ended::Ended;
 use crate::freeze::{FreezeListing, FreezeReport, UnfreezeReport};
 use crate::health::HealthReport;
-use crate::oci::{StackOutcome, StackStatus};
 use crate::overrides::{OverrideListing, OverrideReport};
 use crate::retry::RetryReport;
 use crate::rollback::RollbackReport;
@@ -28,10 +26,12 @@ use pipeguard_core::retry::RetryVerdict;
 use pipeguard_core::rollback::{Plan, RollbackVerdict};
 use pipeguard_core::schedule::Closed;
 use pipeguard_core::selection::PipelineSelection;
-use pipeguard_core::stack::{JobFailure, JobOperation, JobState, StackJob};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+
+#[path = "json_contract_tests/oci.rs"]
+mod oci_answers;
 
 const DOCS: &str = include_str!("../../docs/cli-json.md");
 
@@ -147,9 +147,9 @@ fn answers() -> BTreeMap<String, Vec<Value>> {
         ("freezes", freezes()),
         ("override", override_answers()),
         ("overrides", overrides()),
-        ("oci apply", oci_apply()),
-        ("oci rollback", oci_rollback()),
-        ("oci status", oci_status()),
+        ("oci apply", oci_answers::oci_apply()),
+        ("oci rollback", oci_answers::oci_rollback()),
+        ("oci status", oci_answers::oci_status()),
     ]
     .into_iter()
     .map(|(command, answers)| (command.to_owned(), answers))
@@ -503,8 +503,6 @@ fn freezes() -> Vec<Value> {
     vec![json(&FreezeListing::of(&recorded, NOW))]
 }
 
-const STACK: &str = "ocid1.ormstack.oc1.eu-frankfurt-1.amaaaaaa7kq3";
-
 fn granted_override() -> Override {
     Override {
         id: "ovr-k3j9x2ab".into(),
@@ -537,178 +535,5 @@ fn overrides() -> Vec<Value> {
     vec![
         json(&OverrideListing::of(&[granted_override()], NOW)),
         json(&OverrideListing::of(&[], NOW)),
-    ]
-}
-
-fn job(
-    id: &str,
-    operation: JobOperation,
-    state: JobState,
-    created: &str,
-    failure: Option<(&str, &str)>,
-) -> StackJob {
-    StackJob {
-        id: job_id(id),
-        operation,
-        state,
-        created: created.into(),
-        failure: failure.map(|(code, message)| JobFailure {
-            code: code.into(),
-            message: message.into(),
-        }),
-        rollback_target: None,
-    }
-}
-
-fn job_id(id: &str) -> String {
-    format!("ocid1.ormjob.oc1.eu-frankfurt-1.{id}")
-}
-
-/// The rollback job that returned the stack to apply job `a2`.
-fn rollback_job() -> StackJob {
-    StackJob {
-        rollback_target: Some(job_id("a2")),
-        ..job(
-            "r1",
-            JobOperation::ApplyRollback,
-            JobState::Succeeded,
-            "2026-11-30T11:01:05.000Z",
-            None,
-        )
-    }
-}
-
-fn oci_apply() -> Vec<Value> {
-    let applied = job(
-        "a3",
-        JobOperation::Apply,
-        JobState::Succeeded,
-        "2026-11-30T10:58:12.345Z",
-        None,
-    );
-    let failure = Some(("TERRAFORM_EXECUTION_ERROR", "Error: quota exceeded"));
-    let failed = job(
-        "a3",
-        JobOperation::Apply,
-        JobState::Failed,
-        "2026-11-30T10:58:12.345Z",
-        failure,
-    );
-    let target = job(
-        "a2",
-        JobOperation::Apply,
-        JobState::Succeeded,
-        "2026-11-29T16:02:40.000Z",
-        None,
-    );
-    let rollback = rollback_job();
-    let headline = format!(
-        "apply job {} of stack {STACK} FAILED (TERRAFORM_EXECUTION_ERROR: Error: quota exceeded)",
-        failed.id
-    );
-    vec![
-        json(
-            &StackOutcome::new(
-                STACK,
-                "applied",
-                Ended::Ok,
-                format!("applied: job {} of stack {STACK} succeeded", applied.id),
-            )
-            .apply(&applied),
-        ),
-        json(
-            &StackOutcome::new(
-                STACK,
-                "rolled_back",
-                Ended::Failed,
-                format!(
-                    "{headline}; rolled back: rollback job {} to apply job {} (created {})",
-                    rollback.id, target.id, target.created
-                ),
-            )
-            .apply(&failed)
-            .target(&target)
-            .rollback(&rollback),
-        ),
-        json(
-            &StackOutcome::new(
-                STACK,
-                "not_rolled_back",
-                Ended::Failed,
-                format!("{headline}; rollback skipped: --no-rollback"),
-            )
-            .apply(&failed)
-            .reason(Some("--no-rollback".into())),
-        ),
-    ]
-}
-
-fn oci_rollback() -> Vec<Value> {
-    let target = job(
-        "a2",
-        JobOperation::Apply,
-        JobState::Succeeded,
-        "2026-11-29T16:02:40.000Z",
-        None,
-    );
-    let rollback = rollback_job();
-    vec![
-        json(
-            &StackOutcome::new(
-                STACK,
-                "dry_run",
-                Ended::Ok,
-                format!(
-                    "dry run: would roll stack {STACK} back to apply job {} (created {})",
-                    target.id, target.created
-                ),
-            )
-            .target(&target),
-        ),
-        json(
-            &StackOutcome::new(
-                STACK,
-                "rolled_back",
-                Ended::Ok,
-                format!(
-                    "rollback job {} of stack {STACK} to apply job {}: rolled back",
-                    rollback.id, target.id
-                ),
-            )
-            .target(&target)
-            .rollback(&rollback),
-        ),
-    ]
-}
-
-fn oci_status() -> Vec<Value> {
-    let jobs = [
-        job(
-            "p4",
-            JobOperation::Plan,
-            JobState::Succeeded,
-            "2026-11-30T11:05:00.000Z",
-            None,
-        ),
-        rollback_job(),
-        job(
-            "a3",
-            JobOperation::Apply,
-            JobState::Failed,
-            "2026-11-30T10:58:12.345Z",
-            None,
-        ),
-        job(
-            "a2",
-            JobOperation::Apply,
-            JobState::Succeeded,
-            "2026-11-29T16:02:40.000Z",
-            None,
-        ),
-    ];
-    let never_rolled_back = &jobs[2..];
-    vec![
-        json(&StackStatus::of(STACK, &jobs)),
-        json(&StackStatus::of(STACK, never_rolled_back)),
     ]
 }
