@@ -169,3 +169,60 @@ async fn an_override_that_cannot_be_granted_as_asked_writes_nothing() {
     assert_eq!(overrides(&local, true).await, json!([]), "nothing written");
     assert_eq!(local.calls("events", "PutEvents", None), 0, "nothing announced");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_grant_resumes_nothing_and_a_lost_one_is_caught_by_the_sweep() {
+    let local = local().await;
+    local.gated_pipeline("prod-web", "", &["succeed"]);
+    local
+        .freeze(&["--reason", "INC-4211: checkout errors", "--prefix", "prod-"])
+        .await;
+    let held = local.start_execution("prod-web");
+    local.reaches(&held, "Failed", TIMEOUT).await;
+    local
+        .invoked("stage-retry", 1, "stage-retry to hold the failure")
+        .await;
+
+    // Anyone who may put pipeguard's events can claim an override: stage-retry looks it up.
+    let mut forged: Value = serde_json::from_str(include_str!("../../events/override-granted.json")).unwrap();
+    forged["detail"] = json!({"override_id": "ovr-forged", "pipeline": "prod-web", "kinds": ["freezes"]});
+    local.admin(
+        "POST",
+        "/_admin/invoke",
+        json!({"function": "stage-retry", "payload": forged}),
+    );
+    local.invoked("stage-retry", 2, "the forged grant").await;
+    assert_eq!(
+        local.calls("codepipeline", "RetryStageExecution", None),
+        0,
+        "no override ovr-forged is in the table: nothing resumes"
+    );
+
+    // A genuine override whose announcement is lost: the sweep reads the overrides itself.
+    local.fault(json!({"service": "events", "operation": "PutEvents", "kind": "server-error"}));
+    let (code, _, stderr) = local
+        .cli(
+            &[
+                "override",
+                "--pipeline",
+                "prod-web",
+                "--reason",
+                "INC-9: the fix",
+                "--only",
+                "freezes",
+                "--events-table",
+                EVENT_STORE,
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(code, 1, "granted, but stage-retry could not be told: {stderr}");
+    assert!(stderr.contains("its sweep resumes"), "{stderr}");
+    local.sweep();
+    let passed = local.reaches(&held, "Succeeded", TIMEOUT).await;
+    assert_eq!(
+        action(&passed, "Gate", "HealthGate")["output_variables"]["verdict"],
+        "PASS_OVERRIDDEN"
+    );
+    assert_eq!(local.calls("codepipeline", "RetryStageExecution", None), 1);
+}
