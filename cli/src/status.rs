@@ -153,9 +153,10 @@ impl Holds {
     /// Adds what holds one held stage.
     pub fn add(&mut self, states: &[HolderState]) {
         for state in states {
+            // The event's or freeze's own state; `holders` says whether it still holds the stage.
             let holds = match state.holding {
                 Holding::Yes => Some(true),
-                Holding::No | Holding::PassedOver(_) => Some(false),
+                Holding::No => Some(false),
                 Holding::Unknown(_) => None,
             };
             match &state.holder {
@@ -184,7 +185,11 @@ impl Holds {
                 kind: state.holder.kind().name(),
                 id: state.holder.id(),
                 account: state.holder.account().map(str::to_owned),
-                holds,
+                holds: if state.passed_over_by.is_some() {
+                    Some(false)
+                } else {
+                    holds
+                },
                 until: state.until,
                 description: state.describe(),
             });

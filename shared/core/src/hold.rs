@@ -135,6 +135,11 @@ pub struct Hold {
     /// resume, checks every alarm itself.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more_alarms: usize,
+    /// The kinds of what also blocked but holds nothing here (a running pipeline: `locks`;
+    /// alarms or freezes that could not be read), by the name an override passes them over by:
+    /// an override in force lets the stage resume only when it covers these too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
 }
 
 fn is_zero(count: &usize) -> bool {

@@ -126,8 +126,6 @@ pub enum Holding {
     /// It cannot be told here, and why: it counts as holding, as resuming is left to when it
     /// can be told.
     Unknown(String),
-    /// A break-glass override in force (its id) passes over it: it holds no longer.
-    PassedOver(String),
 }
 
 /// What a holder's state says of it beyond whether it holds.
@@ -150,6 +148,9 @@ pub struct HolderState {
     pub until: Option<i64>,
     /// What else people should know of it.
     pub detail: Option<Detail>,
+    /// The break-glass override in force (its id) that passes over it, whatever its state: it
+    /// holds the stage no longer.
+    pub passed_over_by: Option<String>,
 }
 
 impl HolderState {
@@ -159,12 +160,13 @@ impl HolderState {
             holding,
             until: None,
             detail: None,
+            passed_over_by: None,
         }
     }
 
     /// Whether it holds the stage, for all that is known: holding, or not known to have ended.
     pub fn still_holds(&self) -> bool {
-        matches!(self.holding, Holding::Yes | Holding::Unknown(_))
+        matches!(self.holding, Holding::Yes | Holding::Unknown(_)) && self.passed_over_by.is_none()
     }
 
     /// The holder and its state as people read it, the one rendering every report uses:
@@ -185,13 +187,26 @@ impl HolderState {
             Holding::Yes => {}
             Holding::No => text.push_str(&format!(": {}", self.holder.ended_word())),
             Holding::Unknown(why) => text.push_str(&format!(": unknown ({why})")),
-            Holding::PassedOver(id) => text.push_str(&format!(": passed over by override {}", printable(id))),
+        }
+        if let Some(id) = &self.passed_over_by {
+            text.push_str(&format!(": passed over by override {}", printable(id)));
         }
         text
     }
 }
 
 impl Hold {
+    /// The kinds of what blocked beside the holders it names: what it says also blocked (None
+    /// for a name no kind has), the events and alarms it had no room for.
+    fn left_out(&self) -> Vec<Option<OverrideKind>> {
+        self.also
+            .iter()
+            .map(|name| OverrideKind::parse(name).ok())
+            .chain((self.more > 0).then_some(Some(OverrideKind::Health)))
+            .chain((self.more_alarms > 0).then_some(Some(OverrideKind::Alarms)))
+            .collect()
+    }
+
     /// Each thing it names, in order: its events, its alarms, its freezes (and those held by
     /// reference), the deployment schedule.
     pub fn holders(&self) -> Vec<Holder> {
@@ -376,28 +391,37 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
             if opens_at > now { Holding::Yes } else { Holding::No },
         )
     });
+    // What blocked beside the holders (a running pipeline, signals that could not be read, what
+    // the marker had no room for) must be covered too: else the gate, run again, fails again.
+    let covers_what_else_blocked = hold.left_out().into_iter().all(|kind| {
+        kind.is_some_and(|kind| {
+            known
+                .overrides
+                .iter()
+                .any(|granted| granted.kinds.contains(&kind))
+        })
+    });
     events
         .chain(alarms)
         .chain(named)
         .chain(by_reference)
         .chain(schedule)
-        .map(|state| {
-            let kind = state.holder.overridden_by();
-            let overridden = known
-                .overrides
-                .iter()
-                .find(|granted| granted.kinds.contains(&kind));
-            match (known.release, overridden) {
-                (_, Some(granted)) if state.holding != Holding::No => HolderState {
-                    holding: Holding::PassedOver(granted.id.clone()),
-                    ..state
-                },
-                (Some(release), _) if release.ends_now(&state.holder) => HolderState {
-                    holding: Holding::No,
-                    ..state
-                },
-                _ => state,
+        .map(|mut state| {
+            if known
+                .release
+                .is_some_and(|release| release.ends_now(&state.holder))
+            {
+                state.holding = Holding::No;
             }
+            let kind = state.holder.overridden_by();
+            if state.holding != Holding::No && covers_what_else_blocked {
+                state.passed_over_by = known
+                    .overrides
+                    .iter()
+                    .find(|granted| granted.kinds.contains(&kind))
+                    .map(|granted| granted.id.clone());
+            }
+            state
         })
         .collect()
 }

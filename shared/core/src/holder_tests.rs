@@ -45,6 +45,7 @@ fn every_kind_and_state_reads_one_way() {
         holding,
         until,
         detail,
+        passed_over_by: None,
     };
     let cases = [
         (
@@ -304,7 +305,11 @@ fn an_override_in_force_passes_over_what_it_covers_and_a_granted_one_releases_on
         ..known(Ok(&[false]), FreezesKnown::Read(&recorded))
     };
     let states = holders_now(&hold, &with_override, "web-app", NOW);
-    assert_eq!(states[1].holding, Holding::PassedOver("ovr-1".into()));
+    assert_eq!(
+        (&states[1].holding, states[1].passed_over_by.as_deref()),
+        (&Holding::Yes, Some("ovr-1")),
+        "still active, and passed over"
+    );
     assert!(!states[1].still_holds());
     assert_eq!(
         states[1].describe(),
@@ -338,5 +343,60 @@ fn an_override_in_force_passes_over_what_it_covers_and_a_granted_one_releases_on
     assert!(
         still.iter().filter(|state| state.still_holds()).count() == 3,
         "a release by an override ends nothing by itself: only an override the table holds in force does"
+    );
+}
+
+#[test]
+fn an_override_passes_over_the_holders_only_when_it_covers_what_else_blocked_too() {
+    use crate::overrides::{Override, OverrideKind};
+    let granted = |kinds: &[OverrideKind]| Override {
+        id: "ovr-1".into(),
+        pipeline: "web-app".into(),
+        by: "arn:aws:sts::111122223333:assumed-role/oncall/ann".into(),
+        reason: "INC-9".into(),
+        since: NOW - 60,
+        until: NOW + 600,
+        kinds: kinds.to_vec(),
+        ended: None,
+    };
+    let recorded = RecordedFreezes::from(vec![freeze("INC-42", None, PipelineSelection::Everything)]);
+    let held = |hold: &Hold, overrides: &[&Override]| {
+        let known = Known {
+            overrides,
+            ..known(Ok(&[]), FreezesKnown::Read(&recorded))
+        };
+        holders_now(hold, &known, "web-app", NOW)
+            .iter()
+            .any(HolderState::still_holds)
+    };
+    let beside_a_lock = Hold {
+        freezes: vec!["INC-42".into()],
+        also: vec!["locks".into()],
+        ..Hold::default()
+    };
+    let freezes_only = granted(&[OverrideKind::Freezes]);
+    let and_locks = granted(&[OverrideKind::Freezes, OverrideKind::Locks]);
+    assert!(
+        held(&beside_a_lock, &[&freezes_only]),
+        "the running pipeline would fail it again"
+    );
+    assert!(!held(&beside_a_lock, &[&and_locks]));
+    let with_events_left_out = Hold {
+        freezes: vec!["INC-42".into()],
+        more: 3,
+        ..Hold::default()
+    };
+    assert!(
+        held(&with_events_left_out, &[&and_locks]),
+        "the events it had no room for"
+    );
+    let unknown_kind = Hold {
+        freezes: vec!["INC-42".into()],
+        also: vec!["tides".into()],
+        ..Hold::default()
+    };
+    assert!(
+        held(&unknown_kind, &[&granted(&OverrideKind::ALL)]),
+        "a kind no override has is never covered"
     );
 }

@@ -68,11 +68,20 @@ fn hold() -> impl Strategy<Value = Hold> {
         freezes(),
         opens_at(),
         prop::option::of(any::<i64>()),
+        prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(vec!["locks", "alarms", "freezes", "windows", "health"])
+                    .prop_map(str::to_owned),
+                "[a-z]{0,8}",
+            ],
+            0..3,
+        ),
     )
-        .prop_map(|(events, source, freezes, opens_at, since)| Hold {
+        .prop_map(|(events, source, freezes, opens_at, since, also)| Hold {
             freezes,
             opens_at,
             since,
+            also,
             ..Hold::new(events, source)
         })
 }
@@ -249,7 +258,9 @@ proptest! {
         }
         let health = HealthCheck::Asked { source, caveat: None };
         let result = gate::render(&GateOutcome::Blocked { blockers, health, at: 1_796_000_000 });
-        let written = Hold { since: Some(1_796_000_000), opens_at: window.flatten(), ..Hold::new(events, Some(source)) };
+        // A window that never opens holds nothing, and is marked as what also blocked.
+        let also = if window == Some(None) { vec!["windows".to_owned()] } else { Vec::new() };
+        let written = Hold { since: Some(1_796_000_000), opens_at: window.flatten(), also, ..Hold::new(events, Some(source)) };
         check_read_back(&written, Hold::read(result.text()))?;
     }
 

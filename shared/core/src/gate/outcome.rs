@@ -226,6 +226,9 @@ pub enum GateOutcome {
         /// How the freezes were consulted, as the output variable `freezes` says it, or
         /// `overridden` when the overrides passed over them.
         freezes: &'static str,
+        /// How the alarms were consulted, as the output variable `alarms` says it, or
+        /// `overridden` when the overrides passed over them.
+        alarms: &'static str,
     },
     /// Blocked, and the policy fails the action.
     Blocked {

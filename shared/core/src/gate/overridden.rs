@@ -1,7 +1,7 @@
 //! Break glass: an override in force for the job's pipeline lets its deploy through what it
 //! covers. The gate decides as always first; only an answer that keeps the deploy from starting
-//! is looked at again, and it passes only when the overrides cover everything that blocks it
-//! (or the one signal that could not be read). A configuration error, a token the gate did not
+//! is looked at again, and it passes only when the overrides cover everything that blocks it,
+//! what a signal that could not be read kept from view among it. A configuration error, a token the gate did not
 //! write, a crash or running out of time are never passed over: they are the gate's own faults.
 
 use super::decide::{Observations, decide};
@@ -13,6 +13,13 @@ use crate::notice::Notice;
 use crate::overrides::{Override, OverrideKind, RecordedOverrides};
 use crate::pipeline::ConflictCheckError;
 use crate::text::printable;
+
+impl Blocker {
+    /// The kind of override that passes over it.
+    pub fn overridden_by(&self) -> OverrideKind {
+        kind_of(self)
+    }
+}
 
 /// The kind of override that passes over `blocker`.
 fn kind_of(blocker: &Blocker) -> OverrideKind {
@@ -104,11 +111,28 @@ pub fn decide_overridden(
         (Some(Err(_)), false) => "unavailable",
         (Some(Ok(_)), false) => "checked",
     };
+    let alarms_read = match (&again.alarms, policy.alarms.is_empty()) {
+        (_, true) => "not-watched",
+        (None, false) => "not-asked",
+        (Some(Err(_)), false) => "unavailable",
+        (Some(Ok(_)), false) => "checked",
+    };
+    let health_read = if again.health.is_ok() && unread.iter().all(|(kind, _)| *kind != OverrideKind::Health)
+    {
+        None
+    } else {
+        Some("none")
+    };
     let again = if unread.is_empty() {
         outcome.clone()
     } else {
         decide(policy, again)
     };
+    // What decided again may be what the unread signal kept from view: a configuration error,
+    // never passed over, which is the answer then.
+    if !matches!(again, GateOutcome::Pass { .. }) && !again.may_be_overridden() {
+        return again;
+    }
     let blocking: Vec<(OverrideKind, String)> = unread.into_iter().chain(again.passed_over()).collect();
     if blocking.is_empty() || !blocking.iter().all(|(kind, _)| covering(*kind).is_some()) {
         return outcome;
@@ -121,7 +145,11 @@ pub fn decide_overridden(
             used.push(granted.clone());
         }
     }
-    let freezes_passed_over = blocking.iter().any(|(kind, _)| *kind == OverrideKind::Freezes);
+    let passed_over_kind = |wanted: OverrideKind| blocking.iter().any(|(kind, _)| *kind == wanted);
+    let (freezes_passed_over, alarms_passed_over) = (
+        passed_over_kind(OverrideKind::Freezes),
+        passed_over_kind(OverrideKind::Alarms),
+    );
     GateOutcome::PassOverridden {
         scope: Scope::of(policy),
         overrides: used,
@@ -131,14 +159,16 @@ pub fn decide_overridden(
             .iter()
             .filter(|blocker| matches!(blocker, Blocker::HealthEvent(_)))
             .count(),
-        health_source: match outcome {
-            GateOutcome::HealthUnavailable { .. } => "none",
-            _ => again.health_source(),
-        },
+        health_source: health_read.unwrap_or_else(|| again.health_source()),
         freezes: if freezes_passed_over {
             "overridden"
         } else {
             freezes_read
+        },
+        alarms: if alarms_passed_over {
+            "overridden"
+        } else {
+            alarms_read
         },
     }
 }
@@ -214,6 +244,7 @@ pub(super) fn render(
     blocking_events: usize,
     health_source: &str,
     freezes: &str,
+    alarms: &str,
 ) -> JobResult {
     JobResult::success(
         &format!(
@@ -229,6 +260,7 @@ pub(super) fn render(
             ("held_minutes".into(), "0".into()),
             ("health_source".into(), health_source.into()),
             ("freezes".into(), freezes.into()),
+            ("alarms".into(), alarms.into()),
             (
                 "overridden_by".into(),
                 overrides

@@ -281,3 +281,41 @@ fn the_gates_own_faults_are_never_passed_over() {
         assert_eq!(decided, own_fault);
     }
 }
+
+#[test]
+fn a_configuration_error_an_unread_signal_kept_from_view_is_the_answer_not_a_pass() {
+    // The lock names the gate's own pipeline, which was not known when AWS Health failed.
+    let mut unasked = observed(vec![], vec![]);
+    unasked.health = health_unavailable();
+    unasked.pipeline = None;
+    let locked_on_itself = policy(r#"{"block_while_running": ["web-app"]}"#);
+    let outcome = decided(
+        &locked_on_itself,
+        unasked,
+        vec![granted("ovr-1", "web-app", &OverrideKind::ALL)],
+    );
+    assert_eq!(outcome.label(), "MISCONFIGURED", "{outcome:?}");
+}
+
+#[test]
+fn a_failure_marks_what_else_blocked_beside_its_holders() {
+    let running = RunningExecution {
+        pipeline: "infra".into(),
+        execution_id: "e-1".into(),
+        status: ExecutionStatus::InProgress,
+    };
+    let mut frozen_while_infra_runs = observed(vec![], vec![frozen()]);
+    frozen_while_infra_runs.running = Ok(vec![running]);
+    let outcome = decide(
+        &policy(r#"{"block_while_running": ["infra"]}"#),
+        frozen_while_infra_runs,
+    );
+    let JobResult::Failure { message, .. } = crate::gate::render(&outcome) else {
+        panic!("{outcome:?}")
+    };
+    let hold = crate::hold::Hold::read(&message).expect("a marker");
+    assert_eq!(
+        (hold.freezes, hold.also),
+        (vec!["frz-1".to_owned()], vec!["locks".to_owned()])
+    );
+}

@@ -213,8 +213,16 @@ fn hold_of(blockers: &[Blocker], health: &HealthCheck, since: i64) -> Option<Hol
         since: Some(since),
         ..Hold::default()
     };
-    for holder in blockers.iter().filter_map(Blocker::holder) {
-        hold.add(holder);
+    for blocker in blockers {
+        match blocker.holder() {
+            Some(holder) => hold.add(holder),
+            None => {
+                let kind = blocker.overridden_by().name().to_owned();
+                if !hold.also.contains(&kind) {
+                    hold.also.push(kind);
+                }
+            }
+        }
     }
     hold.holds_anything().then_some(hold)
 }
@@ -305,6 +313,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             blocking_events,
             health_source,
             freezes,
+            alarms,
         } => overridden::render(
             scope,
             overrides,
@@ -312,6 +321,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             *blocking_events,
             health_source,
             freezes,
+            alarms,
         ),
         GateOutcome::Blocked { blockers, health, at } => blocked_failure(
             &format!(

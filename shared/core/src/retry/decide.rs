@@ -3,7 +3,7 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
-use crate::hold::{GateActions, HeldAlarm, HeldBy, Hold, without_marker};
+use crate::hold::{GateActions, Hold, without_marker};
 use crate::holder::Release;
 use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
 use crate::trigger::{Refusal, RefusalKind};
@@ -86,28 +86,11 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
         .filter_map(|action| action.error_message.as_deref().and_then(Hold::read))
         .collect();
     let first = holds.first()?;
-    let mut events: Vec<HeldBy> = Vec::new();
-    for held in holds.iter().flat_map(|hold| &hold.events) {
-        if !events.contains(held) {
-            events.push(held.clone());
-        }
-    }
-    let mut alarms: Vec<HeldAlarm> = Vec::new();
-    for alarm in holds.iter().flat_map(|hold| &hold.alarms) {
-        if !alarms.contains(alarm) {
-            alarms.push(alarm.clone());
-        }
-    }
-    let mut freezes: Vec<String> = Vec::new();
-    for id in holds.iter().flat_map(|hold| &hold.freezes) {
-        if !freezes.contains(id) {
-            freezes.push(id.clone());
-        }
-    }
     Some(Hold {
-        events,
-        alarms,
-        freezes,
+        events: each_once(holds.iter().flat_map(|hold| &hold.events)),
+        alarms: each_once(holds.iter().flat_map(|hold| &hold.alarms)),
+        freezes: each_once(holds.iter().flat_map(|hold| &hold.freezes)),
+        also: each_once(holds.iter().flat_map(|hold| &hold.also)),
         opens_at: holds.iter().filter_map(|hold| hold.opens_at).max(),
         since: holds.iter().filter_map(|hold| hold.since).min(),
         source: first.source,
@@ -120,6 +103,17 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
             .iter()
             .fold(0, |more, hold| more.saturating_add(hold.more_alarms)),
     })
+}
+
+/// Each item once, in the order first seen: what several markers name alike.
+fn each_once<'a, T: Clone + PartialEq + 'a>(items: impl Iterator<Item = &'a T>) -> Vec<T> {
+    let mut once: Vec<T> = Vec::new();
+    for item in items {
+        if !once.contains(item) {
+            once.push(item.clone());
+        }
+    }
+    once
 }
 
 /// Whether to retry the stage that failed in `failed_execution_id`, judged on the stage as
