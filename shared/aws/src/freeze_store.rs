@@ -20,6 +20,11 @@ pub const FREEZES_PARTITION: &str = "pipeguard#freezes";
 /// How the freezes name themselves in errors.
 const STORE: &str = "the freezes";
 
+/// A freeze is created only under a new id.
+const NEW_ID_ONLY: &str = "attribute_not_exists(#arn)";
+/// A freeze is ended by hand only while nobody has ended it by hand.
+const ONLY_WHILE_ACTIVE: &str = "attribute_exists(#arn) AND attribute_not_exists(unfrozen_at)";
+
 /// A call about freezes that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FreezeStoreError {
@@ -110,21 +115,9 @@ impl FreezeStore {
 
     /// Records a new freeze, only if no freeze has its id.
     pub async fn create(&self, freeze: &Freeze) -> Result<(), FreezeStoreError> {
-        let sent = self
-            .table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item(freeze)))
-            .condition_expression("attribute_not_exists(#arn)")
-            .expression_attribute_names("#arn", "arn")
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                Err(FreezeStoreError::IdTaken(freeze.id.clone()))
-            }
+        match self.table.put_if(item(freeze), NEW_ID_ONLY).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(FreezeStoreError::IdTaken(freeze.id.clone())),
             Err(error) => Err(self.error("PutItem", error)),
         }
     }
@@ -137,21 +130,9 @@ impl FreezeStore {
             unfrozen: Some(unfrozen),
             ..freeze.clone()
         };
-        let sent = self
-            .table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item(&ended)))
-            .condition_expression("attribute_exists(#arn) AND attribute_not_exists(unfrozen_at)")
-            .expression_attribute_names("#arn", "arn")
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(ended),
-            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                Err(FreezeStoreError::NotActive(freeze.id.clone()))
-            }
+        match self.table.put_if(item(&ended), ONLY_WHILE_ACTIVE).await {
+            Ok(true) => Ok(ended),
+            Ok(false) => Err(FreezeStoreError::NotActive(freeze.id.clone())),
             Err(error) => Err(self.error("PutItem", error)),
         }
     }

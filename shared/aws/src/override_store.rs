@@ -6,7 +6,6 @@
 //! record of who broke the glass. An item that does not read passes nothing.
 
 use crate::table::{Table, TableCallError, keyed, new_record_id, number, retained_until, text};
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::overrides::{Ended, Override, RecordedOverrides};
 use std::collections::HashMap;
@@ -17,6 +16,11 @@ pub const OVERRIDES_PARTITION: &str = "pipeguard#overrides";
 
 /// How the overrides name themselves in errors.
 const STORE: &str = "the overrides";
+
+/// An override is created only under a new id.
+const NEW_ID_ONLY: &str = "attribute_not_exists(#arn)";
+/// An override is ended only while nobody has ended it.
+const ONLY_WHILE_IN_FORCE: &str = "attribute_exists(#arn) AND attribute_not_exists(ended_at)";
 
 /// A call about overrides that failed.
 #[derive(Debug, thiserror::Error)]
@@ -104,21 +108,9 @@ impl OverrideStore {
 
     /// Records a new override, only if no override has its id.
     pub async fn create(&self, granted: &Override) -> Result<(), OverrideStoreError> {
-        let sent = self
-            .table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item(granted)))
-            .condition_expression("attribute_not_exists(#arn)")
-            .expression_attribute_names("#arn", "arn")
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                Err(OverrideStoreError::IdTaken(granted.id.clone()))
-            }
+        match self.table.put_if(item(granted), NEW_ID_ONLY).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(OverrideStoreError::IdTaken(granted.id.clone())),
             Err(error) => Err(self.error("PutItem", error)),
         }
     }
@@ -130,21 +122,9 @@ impl OverrideStore {
             ended: Some(ended),
             ..granted.clone()
         };
-        let sent = self
-            .table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .set_item(Some(item(&ended)))
-            .condition_expression("attribute_exists(#arn) AND attribute_not_exists(ended_at)")
-            .expression_attribute_names("#arn", "arn")
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(ended),
-            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                Err(OverrideStoreError::NotActive(granted.id.clone()))
-            }
+        match self.table.put_if(item(&ended), ONLY_WHILE_IN_FORCE).await {
+            Ok(true) => Ok(ended),
+            Ok(false) => Err(OverrideStoreError::NotActive(granted.id.clone())),
             Err(error) => Err(self.error("PutItem", error)),
         }
     }

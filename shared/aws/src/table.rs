@@ -4,7 +4,8 @@
 
 use crate::env::Environment;
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::record::{Attribute, Item};
@@ -56,6 +57,31 @@ impl Table {
     pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
         let name = env.get(EVENT_STORE_VARIABLE)?;
         Some(Self::new(aws_sdk_dynamodb::Client::new(config), name.trim()))
+    }
+
+    /// Writes `item` only if `condition` holds of the item it would replace (`#arn` naming the
+    /// sort key; no values): false when it does not, so that a store says why in its own words.
+    pub(crate) async fn put_if(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: &str,
+    ) -> Result<bool, SdkError<PutItemError>> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_names("#arn", "arn")
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// `operation` on `store` failed with `error`.

@@ -9,8 +9,7 @@ use crate::schedule::describe_time;
 use crate::selection::PipelineSelection;
 use crate::text::printable;
 
-/// The longest a reason may be: enough for an incident title and a link.
-pub const MAX_REASON_CHARS: usize = 500;
+pub use crate::record::MAX_REASON_CHARS;
 
 /// The longest an id may be: pipeguard's are 14 characters; a hand-written one has room.
 pub const MAX_ID_CHARS: usize = 64;
@@ -269,24 +268,12 @@ pub fn check_id(id: &str) -> Result<(), String> {
 }
 
 /// Whether `reason` is one a freeze may give: not empty, one line without control characters,
-/// at most 500 characters.
+/// Whether `reason` is one a freeze may give.
 fn check_reason(reason: &str) -> Result<(), String> {
-    if reason.trim().is_empty() {
-        return Err(
-            "a freeze needs a reason (--reason \"INC-4211: checkout errors\"): the people it holds will ask"
-                .into(),
-        );
-    }
-    if reason.chars().any(char::is_control) {
-        return Err("the reason must be one line of text, without control characters".into());
-    }
-    let chars = reason.chars().count();
-    if chars > MAX_REASON_CHARS {
-        return Err(format!(
-            "the reason is {chars} characters; at most {MAX_REASON_CHARS}"
-        ));
-    }
-    Ok(())
+    crate::record::check_reason(
+        reason,
+        "a freeze needs a reason (--reason \"INC-4211: checkout errors\"): the people it holds will ask",
+    )
 }
 
 /// The attributes of an item being read, and what does not read in it so far.

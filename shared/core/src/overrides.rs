@@ -13,9 +13,6 @@ pub const MAX_OVERRIDE_SECS: i64 = 24 * 3600;
 /// How long an override lasts when neither `--for` nor `--until` is given.
 pub const DEFAULT_OVERRIDE_SECS: i64 = 3600;
 
-/// The longest an override's reason may be, as a freeze's.
-const MAX_REASON_CHARS: usize = crate::freeze::MAX_REASON_CHARS;
-
 /// The kinds of blocker an override may pass over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OverrideKind {
@@ -105,11 +102,6 @@ impl Override {
     /// Whether it is in force at `now`: begun, not past its `until`, not ended by hand.
     pub fn is_active(&self, now: i64) -> bool {
         self.ended.is_none() && self.since <= now && now < self.until
-    }
-
-    /// Whether it lets `pipeline` through blockers of `kind` at `now`.
-    pub fn covers(&self, pipeline: &str, kind: OverrideKind, now: i64) -> bool {
-        self.is_active(now) && self.pipeline == pipeline && self.kinds.contains(&kind)
     }
 
     /// What it passes over, as people read it: `every blocker` or `health, freezes`.
@@ -264,20 +256,12 @@ pub fn read_override(key: &str, item: &Item) -> Result<Override, UnreadableOverr
     }
 }
 
+/// Whether `reason` is one an override may give.
 fn check_reason(reason: &str) -> Result<(), String> {
-    if reason.trim().is_empty() {
-        return Err("an override needs a reason: the incident and why the deploy cannot wait".into());
-    }
-    if reason.chars().any(char::is_control) {
-        return Err("the reason must be one line of text, without control characters".into());
-    }
-    let chars = reason.chars().count();
-    if chars > MAX_REASON_CHARS {
-        return Err(format!(
-            "the reason is {chars} characters; at most {MAX_REASON_CHARS}"
-        ));
-    }
-    Ok(())
+    crate::record::check_reason(
+        reason,
+        "an override needs a reason: the incident and why the deploy cannot wait",
+    )
 }
 
 /// An override that cannot be granted as asked: nothing is written.

@@ -6,6 +6,9 @@
 use chrono::DateTime;
 use std::collections::HashMap;
 
+/// The longest a reason may be: enough for an incident title and a link.
+pub const MAX_REASON_CHARS: usize = 500;
+
 /// One attribute of a record's item, as the table typed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attribute {
@@ -99,4 +102,22 @@ pub fn parse_until(text: &str) -> Result<i64, String> {
         .map_err(|error| {
             format!("--until `{text}` is not an RFC 3339 time such as 2026-12-01T18:00:00Z ({error})")
         })
+}
+
+/// Whether `reason` is one a record may give: not blank (`when_blank` says why one is needed),
+/// one line without control characters, at most 500 characters.
+pub(crate) fn check_reason(reason: &str, when_blank: &str) -> Result<(), String> {
+    if reason.trim().is_empty() {
+        return Err(when_blank.to_owned());
+    }
+    if reason.chars().any(char::is_control) {
+        return Err("the reason must be one line of text, without control characters".into());
+    }
+    let chars = reason.chars().count();
+    if chars > MAX_REASON_CHARS {
+        return Err(format!(
+            "the reason is {chars} characters; at most {MAX_REASON_CHARS}"
+        ));
+    }
+    Ok(())
 }

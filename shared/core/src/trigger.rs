@@ -11,7 +11,6 @@ use crate::health::{
     EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id, is_region_code,
 };
 use crate::names::aws_names;
-use crate::overrides::OverrideKind;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsRecord;
 use serde::Deserialize;
@@ -83,14 +82,13 @@ pub enum Trigger {
         freeze_id: String,
     },
     /// Someone granted an override (`pipeguard override`): the pipeline's stages held only by
-    /// what it covers may resume at once (the gate, run again, decides with the override).
+    /// what it covers may resume at once. Only its id and pipeline are taken from the event: the
+    /// override itself is looked up in the table.
     OverrideGranted {
         /// The override's id.
         override_id: String,
         /// The pipeline it lets through.
         pipeline: String,
-        /// What it passes over.
-        kinds: Vec<OverrideKind>,
     },
     /// Not an event these functions act on; acknowledged so it is not redelivered.
     Ignored {
@@ -167,28 +165,21 @@ struct NotificationMessage {
     account: Option<String>,
 }
 
-/// `pipeguard override`'s event's detail.
+/// `pipeguard override`'s event's detail: its `kinds` are not read (the table's are used).
 #[derive(Deserialize)]
 struct OverrideGrantedDetail {
     override_id: String,
     pipeline: String,
-    kinds: Vec<String>,
 }
 
 impl OverrideGrantedDetail {
     fn into_trigger(self) -> Result<Trigger, String> {
-        if self.override_id.trim().is_empty() || self.pipeline.trim().is_empty() || self.kinds.is_empty() {
-            return Err("override_id, pipeline and kinds must not be empty".into());
+        if self.override_id.trim().is_empty() || self.pipeline.trim().is_empty() {
+            return Err("override_id and pipeline must not be empty".into());
         }
-        let kinds = self
-            .kinds
-            .iter()
-            .map(|kind| OverrideKind::parse(kind))
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Trigger::OverrideGranted {
             override_id: self.override_id,
             pipeline: self.pipeline,
-            kinds,
         })
     }
 }
