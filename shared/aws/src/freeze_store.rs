@@ -6,7 +6,7 @@
 //! that does not read as a freeze is never dropped: the core reads it as an unreadable freeze,
 //! which blocks until it is ended by hand.
 
-use crate::table::{Table, TableCallError, keyed, new_record_id, number, retained_until, text};
+use crate::table::{Table, TableCallError, new_record_id, number, retained_until, text};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::freeze::{Freeze, FreezesUnread, RecordedFreezes, Unfrozen, UnreadableFreeze};
@@ -73,22 +73,11 @@ impl FreezeStore {
     /// Every freeze recorded, active or ended (every page), and every item that does not read as
     /// one (each logged).
     pub async fn all(&self) -> Result<RecordedFreezes, FreezeStoreError> {
-        let mut pages = self
+        let items = self
             .table
-            .client
-            .query()
-            .table_name(&self.table.name)
-            .key_condition_expression("#region = :partition")
-            .expression_attribute_names("#region", "region")
-            .expression_attribute_values(":partition", text(FREEZES_PARTITION))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        let mut items = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| self.error("Query", error))?;
-            items.extend(page.items().iter().map(keyed));
-        }
+            .partition_items(FREEZES_PARTITION)
+            .await
+            .map_err(|error| self.error("Query", error))?;
         let recorded = RecordedFreezes::read(items);
         for unreadable in recorded
             .unreadable

@@ -5,7 +5,7 @@
 //! id is new and ended only once; ended and expired ones stay for 30 days (the table's TTL), the
 //! record of who broke the glass. An item that does not read passes nothing.
 
-use crate::table::{Table, TableCallError, keyed, new_record_id, number, retained_until, text};
+use crate::table::{Table, TableCallError, new_record_id, number, retained_until, text};
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::overrides::{Ended, Override, RecordedOverrides};
 use std::collections::HashMap;
@@ -71,22 +71,11 @@ impl OverrideStore {
     /// Every override recorded, in force or not (every page), and every item that does not read
     /// as one (each logged: it passes nothing).
     pub async fn all(&self) -> Result<RecordedOverrides, OverrideStoreError> {
-        let mut pages = self
+        let items = self
             .table
-            .client
-            .query()
-            .table_name(&self.table.name)
-            .key_condition_expression("#region = :partition")
-            .expression_attribute_names("#region", "region")
-            .expression_attribute_values(":partition", text(OVERRIDES_PARTITION))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        let mut items = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| self.error("Query", error))?;
-            items.extend(page.items().iter().map(keyed));
-        }
+            .partition_items(OVERRIDES_PARTITION)
+            .await
+            .map_err(|error| self.error("Query", error))?;
         let recorded = RecordedOverrides::read(items);
         for unreadable in &recorded.unreadable {
             tracing::warn!(table = %self.table.name, key = %unreadable.key, why = %unreadable.why, "an override's item does not read: it passes nothing");

@@ -6,6 +6,7 @@ use crate::env::Environment;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::QueryError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::record::{Attribute, Item};
@@ -57,6 +58,29 @@ impl Table {
     pub fn from_env(config: &SdkConfig, env: &Environment) -> Option<Self> {
         let name = env.get(EVENT_STORE_VARIABLE)?;
         Some(Self::new(aws_sdk_dynamodb::Client::new(config), name.trim()))
+    }
+
+    /// Every item of `partition` (every page, strongly consistent), keyed as the core reads
+    /// them: what people set (freezes, overrides), each kind in a partition of its own.
+    pub(crate) async fn partition_items(
+        &self,
+        partition: &str,
+    ) -> Result<Vec<(String, Item)>, SdkError<QueryError>> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("#region = :partition")
+            .expression_attribute_names("#region", "region")
+            .expression_attribute_values(":partition", text(partition))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut items = Vec::new();
+        while let Some(page) = pages.next().await {
+            items.extend(page?.items().iter().map(keyed));
+        }
+        Ok(items)
     }
 
     /// Writes `item` only if `condition` holds of the item it would replace (`#arn` naming the
