@@ -4,8 +4,8 @@
 use crate::ended::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
-    CallerIdentity, CodePipeline, Environment, FreezeStore, HealthSources, OverrideStore, PipelineCallError,
-    Table, TrustRoots,
+    CallerIdentity, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, OverrideStore,
+    PipelineCallError, Table, TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
@@ -101,6 +101,12 @@ impl Aws {
     /// The freezes in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.
     pub fn freeze_store(&self, table: Option<String>) -> Option<FreezeStore> {
         Table::from_env(&self.config, &self.env(table)).map(FreezeStore::in_table)
+    }
+
+    /// The service's CloudWatch alarms, asked in each region a policy names (a client is built
+    /// for a region when first asked).
+    pub fn alarms(&self) -> CloudWatchAlarms {
+        CloudWatchAlarms::from_config(&self.config)
     }
 
     /// The overrides in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.

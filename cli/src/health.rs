@@ -63,7 +63,8 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
     let policy = policy.with_own_account(&own_account);
     let freezes = aws.freeze_store(args.events_table.clone());
     let sources = aws.health_sources(args.events_table.clone()).await;
-    let (health, freezes, running) = tokio::join!(
+    let alarms = aws.alarms();
+    let (health, freezes, running, alarms) = tokio::join!(
         sources.events_within(&policy, &own_account, BUDGET),
         async {
             match &freezes {
@@ -73,14 +74,19 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
         },
         aws.codepipeline
             .running_executions(&policy.block_while_running, BUDGET),
+        async {
+            if policy.alarms.is_empty() {
+                return None;
+            }
+            Some(alarms.readings(&policy.alarms, &own_account, BUDGET).await)
+        },
     );
     let now = pipeguard_aws::clock::unix_seconds();
     let observations = Observations {
         health,
         freezes,
         running,
-        // Not asked yet: the summary says the policy's alarms were not checked.
-        alarms: None,
+        alarms,
         wait: None,
         pipeline: args.pipeline.clone(),
         now,

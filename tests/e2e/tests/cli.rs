@@ -77,6 +77,49 @@ async fn health_gives_the_gates_decision_with_its_exit_code() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_asks_cloudwatch_for_the_alarms_it_watches() {
+    let local = Local::start(&[]).await;
+    let set = |state: &str| {
+        local.admin(
+            "POST",
+            "/_admin/cloudwatch/alarms",
+            json!({"name": "web-5xx", "state": state, "reason": "Threshold Crossed: 12 errors"}),
+        );
+    };
+    let health = |alarms: &'static str| {
+        let local = &local;
+        async move {
+            local
+                .cli(
+                    &["--json", "health", "--regions", "us-east-1", "--params", alarms],
+                    &[],
+                )
+                .await
+        }
+    };
+    set("ALARM");
+    let (code, stdout, stderr) = health(r#"{"alarms": ["web-*"]}"#).await;
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let answer = parse(&stdout);
+    assert_eq!(answer["verdict"], "ALARM");
+    assert_eq!(answer["blocking"][0]["kind"], "cloudwatch_alarm");
+    assert_eq!(answer["blocking"][0]["name"], "web-5xx");
+    set("OK");
+    let (code, stdout, _) = health(r#"{"alarms": ["web-5xx"]}"#).await;
+    assert_eq!((code, parse(&stdout)["verdict"].as_str()), (0, Some("PASS")));
+    let (code, stdout, _) = health(r#"{"alarms": ["web-5xxx"]}"#).await;
+    assert_eq!(
+        code, 2,
+        "a name that matches no alarm is a configuration error: {stdout}"
+    );
+    assert!(stdout.contains("web-5xxx"), "{stdout}");
+    assert!(
+        local.calls("monitoring", "DescribeAlarms", None) >= 3,
+        "CloudWatch asked for each decision"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_decides_from_the_event_store_without_a_support_plan() {
     let local = Local::without_support_plan(&[]).await;
     let arn = local.open_issue("us-east-1", "EC2");
