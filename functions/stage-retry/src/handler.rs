@@ -86,6 +86,10 @@ impl Retrier {
                     self.resume_held(&invocation, Some(Release::Unfrozen(&freeze_id)))
                         .await?
                 }
+                Trigger::AlarmChanged { alarm, state } if state == "OK" => {
+                    self.resume_held(&invocation, Some(Release::AlarmCleared(&alarm)))
+                        .await?
+                }
                 Trigger::OverrideGranted {
                     override_id,
                     pipeline,

@@ -249,6 +249,8 @@ pub enum Release<'a> {
     EventClosed(EventRef<'a>),
     /// A freeze was ended by hand.
     Unfrozen(&'a str),
+    /// A CloudWatch alarm went back to `OK`.
+    AlarmCleared(&'a HeldAlarm),
     /// An override was granted for a pipeline: what it covers holds that pipeline's stages no
     /// longer (the gate, run again, passes over it).
     Overridden {
@@ -266,6 +268,7 @@ impl<'a> Release<'a> {
             (Self::EventClosed(event), Holder::HealthEvent(held)) => held.is(*event),
             (Self::Unfrozen(id), Holder::Freeze(held)) => held == id,
             (Self::Unfrozen(_), Holder::OtherFreezes(_)) => true,
+            (Self::AlarmCleared(cleared), Holder::Alarm(held)) => held == *cleared,
             (Self::Overridden { kinds, .. }, holder) => kinds.contains(&holder.overridden_by()),
             _ => false,
         }
@@ -275,7 +278,7 @@ impl<'a> Release<'a> {
     pub fn pipeline(&self) -> Option<&'a str> {
         match self {
             Self::Overridden { pipeline, .. } => Some(pipeline),
-            Self::EventClosed(_) | Self::Unfrozen(_) => None,
+            Self::EventClosed(_) | Self::Unfrozen(_) | Self::AlarmCleared(_) => None,
         }
     }
 
@@ -284,11 +287,11 @@ impl<'a> Release<'a> {
         hold.holders().iter().any(|holder| self.ends(holder))
     }
 
-    /// Whether it ends `holder` now, whatever else is known of it: an event that just closed.
-    /// A freeze ends when the table says it has (an unfreeze is written there before it is
+    /// Whether it ends `holder` now, whatever else is known of it: an event that just closed, an
+    /// alarm just back to `OK`. A freeze ends when the table says it has (an unfreeze is written there before it is
     /// announced), and what an override covers when the table holds it in force (`Known`).
     fn ends_now(&self, holder: &Holder) -> bool {
-        matches!(self, Self::EventClosed(_)) && self.ends(holder)
+        matches!(self, Self::EventClosed(_) | Self::AlarmCleared(_)) && self.ends(holder)
     }
 
     /// What ended, as people read it.
@@ -296,6 +299,7 @@ impl<'a> Release<'a> {
         match self {
             Self::EventClosed(event) => format!("AWS Health event {} closed", event.describe()),
             Self::Unfrozen(id) => format!("freeze {} was unfrozen", printable(id)),
+            Self::AlarmCleared(alarm) => format!("alarm {} is OK again", alarm.describe()),
             Self::Overridden { pipeline, kinds } => format!(
                 "an override for pipeline {} passes over {}",
                 printable(pipeline),

@@ -400,3 +400,38 @@ fn an_override_passes_over_the_holders_only_when_it_covers_what_else_blocked_too
         "a kind no override has is never covered"
     );
 }
+
+#[test]
+fn an_alarm_back_to_ok_ends_only_that_alarm_where_it_lives() {
+    use crate::hold::HeldAlarm;
+    let alarm = |region: &str| HeldAlarm {
+        name: "web-5xx".into(),
+        region: region.into(),
+        account: "111122223333".into(),
+    };
+    let hold = Hold {
+        alarms: vec![alarm("us-east-1"), alarm("eu-west-1")],
+        ..Hold::default()
+    };
+    let cleared = alarm("us-east-1");
+    let release = Release::AlarmCleared(&cleared);
+    assert!(release.ends_part_of(&hold));
+    let states = holders_now(
+        &hold,
+        &Known {
+            release: Some(release),
+            ..known(Ok(&[]), FreezesKnown::Unreadable("no table"))
+        },
+        "web-app",
+        NOW,
+    );
+    assert_eq!(
+        states.iter().map(HolderState::still_holds).collect::<Vec<_>>(),
+        [false, true],
+        "the same name in another region still holds"
+    );
+    assert_eq!(
+        release.describe(),
+        format!("alarm {} is OK again", cleared.describe())
+    );
+}

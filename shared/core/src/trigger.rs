@@ -10,6 +10,7 @@
 use crate::health::{
     EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id, is_region_code,
 };
+use crate::hold::HeldAlarm;
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsRecord;
@@ -90,6 +91,13 @@ pub enum Trigger {
         /// The pipeline it lets through.
         pipeline: String,
     },
+    /// A CloudWatch alarm changed state: one back to `OK` may end the holds it was part of.
+    AlarmChanged {
+        /// The alarm, where it lives.
+        alarm: HeldAlarm,
+        /// Its new state (`OK`, `ALARM`, `INSUFFICIENT_DATA`).
+        state: String,
+    },
     /// Not an event these functions act on; acknowledged so it is not redelivered.
     Ignored {
         /// Why, for the log.
@@ -163,6 +171,22 @@ struct NotificationMessage {
     additional_attributes: Value,
     #[serde(default)]
     account: Option<String>,
+}
+
+/// CloudWatch's detail-type for an alarm's change of state.
+pub const ALARM_STATE_CHANGE: &str = "CloudWatch Alarm State Change";
+
+/// A CloudWatch alarm's change, as far as it is read: which alarm, and its new state.
+#[derive(Deserialize)]
+struct AlarmChangeDetail {
+    #[serde(rename = "alarmName")]
+    alarm_name: String,
+    state: AlarmChangeState,
+}
+
+#[derive(Deserialize)]
+struct AlarmChangeState {
+    value: String,
 }
 
 /// `pipeguard override`'s event's detail: its `kinds` are not read (the table's are used).
@@ -380,6 +404,7 @@ fn from_sns_message(message: &str, now: i64) -> Trigger {
                 source: &message.source,
                 detail_type: &message.detail_type,
                 account: message.account.as_deref(),
+                region: None,
                 detail: &message.detail,
                 additional_attributes: &message.additional_attributes,
             },
@@ -399,6 +424,7 @@ fn from_eventbridge(event: &Value, delivery: Delivery, now: i64) -> Trigger {
                 source: &event.source,
                 detail_type: &event.detail_type,
                 account: event.account.as_deref(),
+                region: event.region.as_deref(),
                 detail: &event.detail,
                 additional_attributes: &Value::Null,
             },
@@ -415,6 +441,8 @@ struct Envelope<'a> {
     detail_type: &'a str,
     /// The account the event concerns (EventBridge's `account`).
     account: Option<&'a str>,
+    /// The region it happened in (EventBridge's `region`).
+    region: Option<&'a str>,
     detail: &'a Value,
     additional_attributes: &'a Value,
 }
@@ -427,6 +455,7 @@ fn only_from_eventbridge(source: &str, detail_type: &str) -> bool {
     matches!(
         (source, detail_type),
         ("aws.health", _)
+            | ("aws.cloudwatch", _)
             | ("aws.events", "Scheduled Event")
             | (
                 PIPEGUARD_SOURCE,
@@ -442,6 +471,7 @@ fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
         source,
         detail_type,
         account,
+        region,
         detail,
         additional_attributes,
     } = envelope;
@@ -478,6 +508,24 @@ fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
                     freeze_id: id.trim().to_owned(),
                 },
                 _ => ignored(format!("{detail_type} without a freeze_id")),
+            };
+        }
+        ("aws.cloudwatch", ALARM_STATE_CHANGE) => {
+            return match (account, region, AlarmChangeDetail::deserialize(detail)) {
+                (Some(account), Some(region), Ok(change))
+                    if is_account_id(account) && is_region_code(region) =>
+                {
+                    Trigger::AlarmChanged {
+                        alarm: HeldAlarm {
+                            name: change.alarm_name,
+                            region: region.to_owned(),
+                            account: account.to_owned(),
+                        },
+                        state: change.state.value,
+                    }
+                }
+                (_, _, Err(error)) => ignored(format!("{detail_type} that does not read: {error}")),
+                _ => ignored(format!("{detail_type} without an account and a region")),
             };
         }
         (PIPEGUARD_SOURCE, OVERRIDE_GRANTED_DETAIL_TYPE) => {

@@ -1,6 +1,6 @@
 use super::*;
 use crate::health::EventCategory;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The receiving function's clock in these tests: after every time in the fixtures.
 const NOW: i64 = 1_800_000_000;
@@ -321,6 +321,34 @@ fn a_granted_override_is_a_trigger_naming_its_id_and_pipeline() {
     }
     let refused = refusal(parse(&inside_sns(&granted)));
     assert_eq!(refused.kind, RefusalKind::NotFromEventBridge);
+}
+
+#[test]
+fn an_alarm_change_names_the_alarm_where_it_lives_and_its_new_state() {
+    let changed: Value =
+        serde_json::from_str(include_str!("../../../tests/events/alarm-state-change.json")).unwrap();
+    assert_eq!(
+        only(parse(&changed)),
+        Trigger::AlarmChanged {
+            alarm: crate::hold::HeldAlarm {
+                name: "web-5xx".into(),
+                region: "us-east-1".into(),
+                account: "123456789012".into(),
+            },
+            state: "OK".into(),
+        }
+    );
+    let mut no_region = changed.clone();
+    no_region["region"] = json!("pipeguard#freezes");
+    assert!(matches!(only(parse(&no_region)), Trigger::Ignored { .. }));
+    let mut no_name = changed.clone();
+    no_name["detail"] = json!({"state": {"value": "OK"}});
+    assert!(matches!(only(parse(&no_name)), Trigger::Ignored { reason } if reason.contains("does not read")));
+    assert_eq!(
+        refusal(parse(&inside_sns(&changed))).kind,
+        RefusalKind::NotFromEventBridge,
+        "anyone who may publish to the topic could write one"
+    );
 }
 
 #[test]

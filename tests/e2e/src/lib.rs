@@ -104,6 +104,16 @@ impl Local {
         }
     }
 
+    /// As the template routes them with `ResumeOnAlarmPrefix` set: an alarm back to `OK`, to
+    /// stage-retry.
+    pub fn route_alarm_clearings_to_stage_retry(&self) {
+        self.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "aws.cloudwatch", "detail_type": "CloudWatch Alarm State Change", "state": "OK", "function": "stage-retry"}),
+        );
+    }
+
     /// Moves the clock the functions and the command line see `seconds` ahead of the machine's.
     pub fn clock_ahead(&self, seconds: i64) {
         self.admin("POST", "/_admin/clock", json!({"offset_seconds": seconds}));

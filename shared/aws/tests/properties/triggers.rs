@@ -19,6 +19,8 @@ const SNS: &str = include_str!("../../../../tests/events/sns-stage-failed.json")
 const HEALTH: &str = include_str!("../../../../tests/events/health-event-closed.json");
 /// What `pipeguard unfreeze` puts on the default bus, as EventBridge delivers it.
 const FREEZE_ENDED: &str = include_str!("../../../../tests/events/freeze-ended.json");
+/// A CloudWatch alarm back to OK, as EventBridge delivers it.
+const ALARM_CHANGED: &str = include_str!("../../../../tests/events/alarm-state-change.json");
 /// What `pipeguard override` puts on the default bus, as EventBridge delivers it.
 const OVERRIDE_GRANTED: &str = include_str!("../../../../tests/events/override-granted.json");
 
@@ -32,6 +34,7 @@ fn seeds() -> impl Strategy<Value = Value> {
         Just(sample(HEALTH)),
         Just(sample(FREEZE_ENDED)),
         Just(sample(OVERRIDE_GRANTED)),
+        Just(sample(ALARM_CHANGED)),
     ]
 }
 
@@ -58,6 +61,7 @@ fn mutated_sns_message() -> impl Strategy<Value = Value> {
         mutated(sample(HEALTH)).prop_map(|mutated| mutated.value),
         mutated(sample(FREEZE_ENDED)).prop_map(|mutated| mutated.value),
         mutated(sample(OVERRIDE_GRANTED)).prop_map(|mutated| mutated.value),
+        mutated(sample(ALARM_CHANGED)).prop_map(|mutated| mutated.value),
     ]
     .prop_map(|message| delivered_by_sns(&message))
 }
@@ -89,6 +93,13 @@ fn check_triggers(payload: &Value) -> Result<Vec<Trigger>, TestCaseError> {
             Trigger::Unfrozen { freeze_id } => {
                 prop_assert!(!through_sns, "an unfreeze taken from an SNS message");
                 prop_assert!(!freeze_id.trim().is_empty());
+            }
+            Trigger::AlarmChanged { alarm, .. } => {
+                prop_assert!(!through_sns, "an alarm's change taken from an SNS message");
+                prop_assert!(
+                    is_region_code(&alarm.region) && is_account_id(&alarm.account),
+                    "{alarm:?}"
+                );
             }
             Trigger::OverrideGranted {
                 override_id,

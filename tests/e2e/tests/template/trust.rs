@@ -186,6 +186,28 @@ fn the_rules_that_act_on_the_stacks_own_account_take_no_other_accounts_events() 
         BTreeSet::new(),
         "an override from another account resumes nothing"
     );
+    let alarm = |account, state| {
+        event(
+            "aws.cloudwatch",
+            "CloudWatch Alarm State Change",
+            account,
+            json!({"alarmName": "web-5xx", "state": {"value": state}}),
+        )
+    };
+    assert_eq!(
+        reached(&rules, &alarm(OWN, "OK")),
+        BTreeSet::from(["StageRetryFunctionAlarmCleared"])
+    );
+    assert_eq!(
+        reached(&rules, &alarm(OWN, "ALARM")),
+        BTreeSet::new(),
+        "only a clearing"
+    );
+    assert_eq!(
+        reached(&rules, &alarm(MEMBER, "OK")),
+        BTreeSet::new(),
+        "another account's alarm resumes nothing"
+    );
     assert_eq!(
         reached(&rules, &unfrozen(MEMBER)),
         BTreeSet::new(),
@@ -299,6 +321,7 @@ fn the_rules_keep_the_ids_sam_gave_them_so_that_an_upgrade_updates_them_in_place
         rules.keys().map(String::as_str).collect::<Vec<_>>(),
         [
             "ApplyRollbackFunctionStageFailed",
+            "StageRetryFunctionAlarmCleared",
             "StageRetryFunctionHealthEvent",
             "StageRetryFunctionStageFailed",
             "StageRetryFunctionSweep",
