@@ -379,18 +379,7 @@ pub fn set_alarm(shared: &Arc<Shared>, body: Value) -> Result<Value, AwsError> {
 
 /// `GET /_admin/cloudwatch/alarms`: every alarm, of every account and region.
 pub fn alarms(shared: &Arc<Shared>) -> Value {
-    let state = shared.state();
-    Value::Array(
-        state
-            .alarms
-            .values()
-            .map(|alarm| {
-                let mut shown = serde_json::to_value(alarm).unwrap_or_default();
-                shown["arn"] = json!(alarm.arn());
-                shown
-            })
-            .collect(),
-    )
+    crate::state::listed(shared.state().alarms.values(), Alarm::arn)
 }
 
 #[cfg(test)]

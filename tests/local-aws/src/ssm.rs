@@ -275,18 +275,7 @@ pub fn set_calendar(shared: &Arc<Shared>, body: Value) -> Result<Value, AwsError
 
 /// `GET /_admin/ssm/calendars`: every document, of every account and region.
 pub fn calendars(shared: &Arc<Shared>) -> Value {
-    let state = shared.state();
-    Value::Array(
-        state
-            .calendars
-            .values()
-            .map(|calendar| {
-                let mut shown = serde_json::to_value(calendar).unwrap_or_default();
-                shown["arn"] = json!(calendar.arn());
-                shown
-            })
-            .collect(),
-    )
+    crate::state::listed(shared.state().calendars.values(), Calendar::arn)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod signals;
 
 pub use fault::{Fault, FaultKind, Target};
 pub use health::{HealthEvent, Organization, OrganizationRole, OrganizationView, is_account_id};
-pub use signals::{Alarm, AlarmState, AlarmType, CHANGE_CALENDAR, Calendar, CalendarState};
+pub use signals::{Alarm, AlarmState, AlarmType, CHANGE_CALENDAR, Calendar, CalendarState, listed};
 
 /// Where an alarm or an SSM document lives, and its name: (account, region, name).
 pub type ResourceKey = (String, String, String);

@@ -6,7 +6,7 @@ mod common;
 
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::types::{AlarmType, StateValue};
-use common::admin;
+use common::{admin, pending};
 use local_aws::Emulator;
 use serde_json::{Value, json};
 
@@ -332,14 +332,6 @@ async fn calls_are_recorded_and_faulted_as_monitoring() {
         recorded[3..].iter().all(|call| call.2 == &json!("unavailable")),
         "{recorded:?}"
     );
-}
-
-/// The events queued for `function` (a function never started keeps them).
-fn pending(emulator: &Emulator, function: &str) -> Vec<Value> {
-    admin(emulator, "GET", &format!("/_admin/pending/{function}"), json!({}))
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

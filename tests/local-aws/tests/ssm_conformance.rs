@@ -6,7 +6,7 @@ mod common;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::CalendarState;
-use common::admin;
+use common::{admin, pending};
 use local_aws::Emulator;
 use serde_json::{Value, json};
 
@@ -266,8 +266,7 @@ async fn each_state_change_sends_one_event_and_no_change_sends_none() {
         json!({"name": "freeze", "region": "eu-west-1", "account": WORKLOAD, "state": "CLOSED"}),
     );
 
-    let events = admin(&emulator, "GET", "/_admin/pending/watcher", json!({}));
-    let events = events.as_array().unwrap();
+    let events = pending(&emulator, "watcher");
     let states: Vec<&Value> = events.iter().map(|event| &event["detail"]["state"]).collect();
     assert_eq!(states, [&json!("OPEN"), &json!("CLOSED")]);
     let opened = &events[0];
@@ -290,9 +289,8 @@ async fn each_state_change_sends_one_event_and_no_change_sends_none() {
     );
     assert!(closed["detail"].get("nextTransitionTime").is_none());
 
-    let resumed = admin(&emulator, "GET", "/_admin/pending/resumer", json!({}));
     assert_eq!(
-        resumed.as_array().unwrap().len(),
+        pending(&emulator, "resumer").len(),
         1,
         "a rule's state selects the changes to it"
     );

@@ -3,6 +3,7 @@
 //! region, set through the admin interface.
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 /// An alarm's kind: DescribeAlarms answers each kind in a list of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +149,22 @@ impl Calendar {
             _ => (self.state, self.next_transition),
         }
     }
+}
+
+/// Alarms or calendars as the admin interface lists them: each as stored, with its ARN.
+pub fn listed<'a, T: Serialize + 'a>(
+    resources: impl Iterator<Item = &'a T>,
+    arn: impl Fn(&T) -> String,
+) -> Value {
+    Value::Array(
+        resources
+            .map(|resource| {
+                let mut shown = serde_json::to_value(resource).unwrap_or_default();
+                shown["arn"] = json!(arn(resource));
+                shown
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

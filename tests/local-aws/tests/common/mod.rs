@@ -43,3 +43,17 @@ pub fn admin(emulator: &Emulator, method: &str, path: &str, body: Value) -> Valu
         .admin(method, path, body)
         .unwrap_or_else(|error| panic!("admin {path}: {error}"))
 }
+
+/// The events queued for `function` (a function never started keeps them).
+#[allow(dead_code, reason = "each test binary uses a part of the common helpers")]
+pub fn pending(emulator: &Emulator, function: &str) -> Vec<Value> {
+    admin(
+        emulator,
+        "GET",
+        &format!("/_admin/pending/{function}"),
+        serde_json::json!({}),
+    )
+    .as_array()
+    .cloned()
+    .unwrap_or_default()
+}
