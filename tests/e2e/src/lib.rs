@@ -17,6 +17,12 @@ pub const FUNCTIONS: [&str; 3] = ["health-gate", "stage-retry", "apply-rollback"
 /// The secret key the command line signs with in the tests: it must never be printed.
 pub const CLI_SECRET: &str = "cli-secret-never-printed";
 
+/// The topic `Local::start_for_people` has the functions tell.
+pub const PEOPLES_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
+
+/// Who the command line signs in as against the emulator.
+pub const CLI_CALLER: &str = "arn:aws:sts::123456789012:assumed-role/pipeguard-cli/pipeguard-cli";
+
 /// The AWS Health event store's table, as the template names it in the functions' environment.
 pub const EVENT_STORE: &str = "pipeguard-health-events";
 
@@ -175,6 +181,17 @@ impl Local {
             "/_admin/rules",
             json!({"source": "aws.codepipeline", "detail_type": "CodePipeline Stage Execution State Change", "state": "FAILED", "function": "stage-retry"}),
         );
+    }
+
+    /// The stack as people use it with freezes and overrides: the table, a topic the functions
+    /// tell (`PEOPLES_TOPIC`), and stage failures and pipeguard's own events routed to
+    /// stage-retry, as the template routes them.
+    pub async fn start_for_people() -> Self {
+        let local = Self::start_with_store(&[("NOTIFY_TOPIC_ARN", PEOPLES_TOPIC)]).await;
+        local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
+        local.route_stage_failures_to_stage_retry();
+        local.route_pipeguard_events_to_stage_retry();
+        local
     }
 
     /// Starts the emulator with the AWS Health event store's table, as the template creates it,

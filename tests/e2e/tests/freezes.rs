@@ -4,22 +4,11 @@
 //! the functions see is moved by the emulator (the test clock of the e2e build).
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use e2e::{EVENT_STORE, Local, action, gate_message};
+use e2e::{CLI_CALLER, EVENT_STORE, Local, action, gate_message};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
-/// Who the command line signs in as in these tests.
-const CLI_CALLER: &str = "arn:aws:sts::123456789012:assumed-role/pipeguard-cli/pipeguard-cli";
-
-async fn local() -> Local {
-    let local = Local::start_with_store(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
-    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
-    local.route_stage_failures_to_stage_retry();
-    local.route_pipeguard_events_to_stage_retry();
-    local
-}
 
 fn subjects(local: &Local) -> Vec<String> {
     local
@@ -39,7 +28,7 @@ fn message_with_subject(local: &Local, subject: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freeze_holds_what_it_covers_and_an_unfreeze_releases_them_at_once() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     for pipeline in ["prod-web", "prod-api", "staging-web"] {
         local.gated_pipeline(pipeline, "", &["succeed"]);
     }
@@ -132,7 +121,7 @@ async fn a_freeze_holds_what_it_covers_and_an_unfreeze_releases_them_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freeze_that_reaches_its_end_releases_by_the_sweep_and_an_emergency_fix_passes_over_it() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.gated_pipeline("web", "", &["succeed"]);
     local.gated_pipeline("hotfix", r#"{"ignore_freezes": true}"#, &["succeed"]);
     let id = local
@@ -166,7 +155,7 @@ async fn a_freeze_that_reaches_its_end_releases_by_the_sweep_and_an_emergency_fi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.gated_pipeline("web", "", &["succeed"]);
     let table = ["--events-table", EVENT_STORE];
     let cases: [(&[&str], &str); 6] = [
@@ -204,7 +193,7 @@ async fn freezes_that_cannot_be_made_as_asked_write_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_and_ends_by_its_key() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     let logs = std::env::temp_dir().join(format!("pipeguard-unreadable-freeze-{}", std::process::id()));
     std::fs::create_dir_all(&logs).unwrap();
     local.admin(
@@ -320,7 +309,7 @@ async fn a_freeze_written_by_hand_that_does_not_read_blocks_shows_as_unreadable_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unfreeze_all_ends_every_active_freeze_and_a_freeze_that_ended_is_said_so_not_ended_again() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.gated_pipeline("web", "", &["succeed"]);
     let table = ["--events-table", EVENT_STORE];
     let by_time = local.freeze(&["--reason", "change freeze", "--for", "30m"]).await;
@@ -393,7 +382,7 @@ async fn unfreeze_all_ends_every_active_freeze_and_a_freeze_that_ended_is_said_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_people_unfreezing_at_once_one_ends_the_freeze_and_the_other_is_told_someone_just_did() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     let id = local.freeze(&["--reason", "INC-4211"]).await;
     // Both read the freeze active before either write lands.
     local.fault(json!({"service": "dynamodb", "operation": "PutItem", "kind": "latency", "ms": 3000, "count": 2, "caller": "pipeguard-cli"}));
@@ -436,7 +425,7 @@ fn utc_in(minutes: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_it_is_too_far() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.admin("POST", "/_admin/settings", json!({"continuation_delay_ms": 200}));
     // The window opens two hours from now and lasts an hour.
     let window = format!("daily {}-{} UTC", utc_in(120), utc_in(180));
@@ -505,7 +494,7 @@ async fn outside_its_window_a_deploy_waits_for_the_window_or_fails_at_once_when_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gate_that_cannot_learn_its_pipelines_name_is_held_by_any_freeze_until_stage_retry_knows_better() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.gated_pipeline("prod-web", "", &["succeed"]);
     local.gated_pipeline("dev-web", "", &["succeed"]);
     let id = local.freeze(&["--reason", "INC-9", "--prefix", "prod-"]).await;

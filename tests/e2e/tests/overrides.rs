@@ -3,22 +3,11 @@
 //! topic says who broke the glass and why, another pipeline stays held, and an override that
 //! cannot be granted as asked writes nothing.
 
-use e2e::{EVENT_STORE, Local, action, gate_message};
+use e2e::{CLI_CALLER, EVENT_STORE, Local, action, gate_message};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
-/// Who the command line signs in as in these tests.
-const CLI_CALLER: &str = "arn:aws:sts::123456789012:assumed-role/pipeguard-cli/pipeguard-cli";
-
-async fn local() -> Local {
-    let local = Local::start_with_store(&[("NOTIFY_TOPIC_ARN", TOPIC)]).await;
-    local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
-    local.route_stage_failures_to_stage_retry();
-    local.route_pipeguard_events_to_stage_retry();
-    local
-}
 
 async fn overrides(local: &Local, all: bool) -> Value {
     let mut args = vec!["--json", "overrides", "--events-table", EVENT_STORE];
@@ -32,7 +21,7 @@ async fn overrides(local: &Local, all: bool) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_override_lets_one_held_pipeline_through_the_freeze_and_the_topic_says_who_and_why() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     for pipeline in ["prod-web", "prod-api"] {
         local.gated_pipeline(pipeline, "", &["succeed"]);
     }
@@ -122,7 +111,7 @@ async fn an_override_lets_one_held_pipeline_through_the_freeze_and_the_topic_say
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_override_that_cannot_be_granted_as_asked_writes_nothing() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.gated_pipeline("web-app", "", &["succeed"]);
     for (args, words) in [
         (
@@ -172,7 +161,7 @@ async fn an_override_that_cannot_be_granted_as_asked_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_grant_resumes_nothing_and_a_lost_one_is_caught_by_the_sweep() {
-    let local = local().await;
+    let local = Local::start_for_people().await;
     local.gated_pipeline("prod-web", "", &["succeed"]);
     local
         .freeze(&["--reason", "INC-4211: checkout errors", "--prefix", "prod-"])

@@ -144,7 +144,8 @@ fn ratio(rust: f64, baseline: Option<f64>) -> String {
 /// (cargo unifies features within one build): those are not the binaries that are deployed.
 fn built_as_deployed() {
     for function in e2e::FUNCTIONS {
-        let binary = std::fs::read(e2e::function_binary(function)).unwrap_or_default();
+        let path = e2e::function_binary(function);
+        let binary = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
         let has_test_clock = binary
             .windows(TEST_CLOCK_VARIABLE.len())
             .any(|window| window == TEST_CLOCK_VARIABLE);
