@@ -42,15 +42,22 @@ pub(crate) fn attribute() -> impl Strategy<Value = Attribute> {
 
 /// The written item with up to four fields removed or set to anything.
 fn item() -> impl Strategy<Value = Item> {
+    changed(written(), &FIELDS, attribute())
+}
+
+/// `written` with up to four of its `fields` removed or set to any of `values`: a record's item
+/// (a freeze's, an override's) as a hand or a neighbour may have left it.
+pub(crate) fn changed(
+    written: Item,
+    fields: &[&'static str],
+    values: impl Strategy<Value = Attribute>,
+) -> impl Strategy<Value = Item> {
     prop::collection::vec(
-        (
-            prop::sample::select(FIELDS.to_vec()),
-            prop::option::of(attribute()),
-        ),
+        (prop::sample::select(fields.to_vec()), prop::option::of(values)),
         0..4,
     )
-    .prop_map(|changes| {
-        let mut item = written();
+    .prop_map(move |changes| {
+        let mut item = written.clone();
         for (name, value) in changes {
             match value {
                 Some(value) => item.insert(name.to_owned(), value),

@@ -3,7 +3,7 @@
 //! one that passes nothing; never a panic.
 
 use crate::config;
-use crate::freezes::attribute;
+use crate::freezes::{attribute, changed};
 use crate::json::{huge_text, short_text};
 use pipeguard_core::overrides::{MAX_OVERRIDE_SECS, OverrideKind, read_override};
 use pipeguard_core::record::{Attribute, Item};
@@ -52,23 +52,7 @@ fn item() -> impl Strategy<Value = Item> {
         0..8,
     )
     .prop_map(Attribute::List);
-    prop::collection::vec(
-        (
-            prop::sample::select(FIELDS.to_vec()),
-            prop::option::of(prop_oneof![attribute(), kinds]),
-        ),
-        0..4,
-    )
-    .prop_map(|changes| {
-        let mut item = written();
-        for (name, value) in changes {
-            match value {
-                Some(value) => item.insert(name.to_owned(), value),
-                None => item.remove(name),
-            };
-        }
-        item
-    })
+    changed(written(), &FIELDS, prop_oneof![attribute(), kinds])
 }
 
 fn key() -> impl Strategy<Value = String> {
