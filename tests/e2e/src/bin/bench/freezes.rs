@@ -2,7 +2,7 @@
 //! the pipeline decided), and how long one unfreeze takes to release many held pipelines.
 
 use crate::gate::decide;
-use crate::{TIMEOUT, ratio, spread};
+use crate::{TIMEOUT, now, ratio, spread};
 use e2e::{EVENT_STORE, Local};
 use serde_json::json;
 
@@ -140,12 +140,6 @@ pub async fn measure_release(pipelines: usize) -> Release {
         resumes: resumed.len(),
         release_notices,
     }
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |since| since.as_secs_f64())
 }
 
 /// The figures as the README shows them, and what broke.

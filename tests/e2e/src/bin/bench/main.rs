@@ -10,6 +10,7 @@
 //! no results.
 
 mod accounts;
+mod alarms;
 mod freezes;
 mod gate;
 mod load;
@@ -44,6 +45,13 @@ fn aws_calls(local: &Local) -> usize {
         .admin("GET", "/_admin/calls", json!({}))
         .as_array()
         .map_or(0, Vec::len)
+}
+
+/// Seconds since the Unix epoch, as the emulator stamps its calls.
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
 }
 
 /// Median and the 10th and 90th percentiles.
@@ -331,6 +339,15 @@ async fn main() {
     let release = freezes::measure_release(held).await;
     let (freeze_table, freeze_problems) = freezes::table(&frozen, &release);
     table.push_str(&freeze_table);
+    let (alarm_counts, alarm_runs, alarm_held): (&[usize], usize, usize) = if smoke {
+        (&[0, 10, 101], 2, 5)
+    } else {
+        (&[0, 10, 100, 250], 10, 200)
+    };
+    let watched = alarms::measure_decisions(alarm_counts, alarm_runs).await;
+    let cleared = alarms::measure_release(alarm_held).await;
+    let (alarm_table, alarm_problems) = alarms::table(&watched, &cleared);
+    table.push_str(&alarm_table);
     let loads = load::measure(if smoke {
         load::Sizes::SMOKE
     } else {
@@ -347,6 +364,7 @@ async fn main() {
     }
     problems.extend(across_problems);
     problems.extend(freeze_problems);
+    problems.extend(alarm_problems);
     problems.extend(loads.into_iter().flat_map(|burst| burst.problems));
     let zips: Vec<String> = e2e::FUNCTIONS
         .iter()
