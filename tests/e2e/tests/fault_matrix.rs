@@ -16,14 +16,17 @@
 mod fail_closed;
 #[path = "fault_matrix/observed.rs"]
 mod observed;
+#[path = "fault_matrix/reactor.rs"]
+mod reactor;
 #[path = "fault_matrix/report.rs"]
 mod report;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{Local, action};
 use fail_closed::fail_closed;
-use observed::{attempts, dead_letters, faulted, idle, no_notice_twice, timed_out};
-use pipeguard_aws::FREEZES_PARTITION;
+use observed::{attempts, faulted, idle, no_notice_twice, timed_out};
+use pipeguard_aws::{FREEZES_PARTITION, OVERRIDES_PARTITION};
+use reactor::reactor_cell;
 use report::{matrix, panic_text};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -123,6 +126,12 @@ enum Scenario {
     /// covering its pipeline by prefix: blocks, naming it, whether or not it learns its
     /// pipeline's name.
     GateFrozenByHand,
+    /// health-gate with a freeze covering its pipeline and an override of it in force (AWS
+    /// Health asked through the API): passes on the override, or, when the overrides cannot be
+    /// read, blocks naming the freeze.
+    GateOverridden,
+    /// stage-retry: the stage a freeze held resumes when someone overrides the freeze.
+    ResumeFromOverride,
 }
 
 impl Scenario {
@@ -133,7 +142,8 @@ impl Scenario {
             | Scenario::GateFromStore
             | Scenario::GateAcrossAccounts
             | Scenario::GateFrozen
-            | Scenario::GateFrozenByHand => "health-gate",
+            | Scenario::GateFrozenByHand
+            | Scenario::GateOverridden => "health-gate",
             Scenario::Rollback => "apply-rollback",
             _ => "stage-retry",
         }
@@ -151,6 +161,8 @@ impl Scenario {
                 | Scenario::GateFrozen
                 | Scenario::ResumeFromUnfreeze
                 | Scenario::GateFrozenByHand
+                | Scenario::GateOverridden
+                | Scenario::ResumeFromOverride
         )
     }
 }
@@ -166,7 +178,7 @@ const EVENTS_READ: &str = "us-east-1";
 /// Every call each function makes, in the scenario that makes it, and the partition of the
 /// table its fault names when the function reads more than one (the gate's events and freezes
 /// share a table: a fault on both would let either read's failure pass for the other's).
-const CALLS: [(Scenario, &str, &str, Option<&str>); 27] = [
+const CALLS: [(Scenario, &str, &str, Option<&str>); 29] = [
     (Scenario::GateClear, "health", "DescribeEvents", None),
     (Scenario::GateClear, "codepipeline", "GetJobDetails", None),
     (
@@ -214,6 +226,18 @@ const CALLS: [(Scenario, &str, &str, Option<&str>); 27] = [
     (Scenario::ResumeFromUnfreeze, "dynamodb", "Query", None),
     (Scenario::GateFrozenByHand, "dynamodb", "Query", None),
     (Scenario::GateFrozenByHand, "codepipeline", "GetJobDetails", None),
+    (
+        Scenario::GateOverridden,
+        "dynamodb",
+        "Query",
+        Some(OVERRIDES_PARTITION),
+    ),
+    (
+        Scenario::ResumeFromOverride,
+        "dynamodb",
+        "Query",
+        Some(OVERRIDES_PARTITION),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -245,6 +269,7 @@ impl Cell {
     fn call(&self) -> String {
         match self.partition {
             Some(FREEZES_PARTITION) => format!("{} freezes", self.operation),
+            Some(OVERRIDES_PARTITION) => format!("{} overrides", self.operation),
             Some(_) => format!("{} events", self.operation),
             None => self.operation.to_owned(),
         }
@@ -372,22 +397,13 @@ async fn set_up(scenario: Scenario) -> Local {
     ) {
         local.route_health_events_to_stage_retry();
     }
-    if scenario == Scenario::ResumeFromUnfreeze {
+    if matches!(
+        scenario,
+        Scenario::ResumeFromUnfreeze | Scenario::ResumeFromOverride
+    ) {
         local.route_pipeguard_events_to_stage_retry();
     }
     local
-}
-
-/// web-app: Source, then a Deploy stage whose one apply runs `script`.
-fn deploy_pipeline(local: &Local, script: &[&str]) {
-    local.admin(
-        "POST",
-        "/_admin/pipelines",
-        json!({"name": "web-app", "stages": [
-            {"name": "Source", "actions": [{"name": "Source", "category": "Source", "script": ["succeed"]}]},
-            {"name": "Deploy", "actions": [{"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": script}]}
-        ]}),
-    );
 }
 
 async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
@@ -401,7 +417,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
         }
         Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
-        Scenario::GateFrozen | Scenario::GateFrozenByHand => {
+        Scenario::GateFrozen | Scenario::GateFrozenByHand | Scenario::GateOverridden => {
             r#"{"regions": ["us-east-1"], "health_source": "api"}"#
         }
         Scenario::GateAcrossAccounts => {
@@ -414,8 +430,15 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
         Scenario::GateAcrossAccounts => Some(local.open_issue_in("us-east-1", "EC2", &[WORKLOAD])),
         _ => None,
     };
+    // Before the freezes: an override is granted only for a pipeline that exists.
+    local.gated_pipeline("web-app", parameters, &["succeed"]);
     let freeze = match cell.scenario {
         Scenario::GateFrozen => Some(local.freeze(&["--reason", "INC-1"]).await),
+        Scenario::GateOverridden => {
+            let freeze = local.freeze(&["--reason", "INC-1"]).await;
+            grant_override(local).await;
+            Some(freeze)
+        }
         Scenario::GateFrozenByHand => {
             local
                 .freeze_by_hand(
@@ -432,7 +455,6 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
         }
         _ => None,
     };
-    local.gated_pipeline("web-app", parameters, &["succeed"]);
     local.fault(cell.fault_spec());
     let id = local.start_execution("web-app");
     // The fault lasts for the gate's first invocation; Lambda's retry (if it needs one) runs
@@ -516,176 +538,21 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     no_notice_twice(local)
 }
 
-async fn reactor_cell(local: &Local, cell: Cell) -> Result<(), String> {
-    let function = cell.scenario.function();
-    let (trigger, earlier_invocations) = prepare(local, cell.scenario).await;
-    local.fault(cell.fault_spec());
-    let execution = match trigger {
-        Trigger::Close { arn, held } => {
-            local.close_issue(&arn);
-            held
-        }
-        Trigger::Unfreeze { id, held } => {
-            let (code, _, stderr) = local
-                .cli(&["unfreeze", &id, "--events-table", e2e::EVENT_STORE], &[])
-                .await;
-            assert_eq!(code, 0, "pipeguard unfreeze failed: {stderr}");
-            held
-        }
-        Trigger::Run => local.start_execution("web-app"),
-    };
-    // The first delivery and Lambda's two retries, all under the fault.
-    local
-        .invoked(function, earlier_invocations + 1, "the delivery under the fault")
-        .await;
-    idle(local, function).await;
-    let failed_under_fault = attempts(local, function)
-        .iter()
-        .skip(earlier_invocations)
-        .filter(|attempt| !attempt["error"].is_null())
-        .count();
-    local.admin("DELETE", "/_admin/faults", json!({}));
-    let dead_letters = dead_letters(local, function);
-    // Each failed delivery was delivered again, and after Lambda's two retries it was kept.
-    ensure(
-        failed_under_fault <= 3 && dead_letters.len() == usize::from(failed_under_fault == 3),
-        || {
-            format!(
-                "{failed_under_fault} failed attempts and {} dead letters",
-                dead_letters.len()
-            )
-        },
-    )?;
-    for payload in &dead_letters {
-        local.admin(
-            "POST",
-            "/_admin/invoke",
-            json!({"function": function, "payload": payload}),
-        );
-    }
-    let done = work_done(local, cell.scenario, &execution).await;
-    idle(local, function).await;
-
-    faulted(&local.admin("GET", "/_admin/calls", json!({})), cell)?;
-    if cell.operation == "Publish" {
-        ensure(failed_under_fault == 0, || {
-            format!("{failed_under_fault} invocations failed because a notice could not be sent")
-        })?;
-    } else {
-        ensure(failed_under_fault >= 1, || {
-            "the invocation succeeded though its work could not be done".to_owned()
-        })?;
-    }
-    let actions = actions(local, cell.scenario, &done);
-    ensure(actions == 1, || {
-        format!("{actions} retries or rollbacks, expected exactly 1")
-    })?;
-    no_notice_twice(local)
-}
-
-/// What sets the function to work once the fault is in place.
-enum Trigger {
-    /// A run of web-app that fails.
-    Run,
-    /// The AWS Health event that holds web-app's execution `held` closes.
-    Close { arn: String, held: String },
-    /// Someone ends the freeze `id` that holds web-app's execution `held`.
-    Unfreeze { id: String, held: String },
-}
-
-/// Brings the scenario to the moment the fault matters: returns its trigger and how many
-/// invocations the function has had so far.
-async fn prepare(local: &Local, scenario: Scenario) -> (Trigger, usize) {
-    match scenario {
-        Scenario::RetryFlaky => deploy_pipeline(local, &["fail:JobFailed:Rate exceeded", "succeed"]),
-        Scenario::RetryExhausted => deploy_pipeline(local, &["fail:JobFailed:Resource limit exceeded"]),
-        Scenario::Rollback => {
-            deploy_pipeline(
-                local,
-                &["succeed", "fail:JobFailed:TERRAFORM_EXECUTION_ERROR: quota"],
-            );
-            let good = local.start_execution("web-app");
-            local.finished(&good, PHASE_TIMEOUT).await;
-        }
-        Scenario::ResumeFromUnfreeze => {
-            local.gated_pipeline(
+/// Break glass on web-app, for whatever blocks it, with the real command line.
+async fn grant_override(local: &Local) {
+    let (code, _, stderr) = local
+        .cli(
+            &[
+                "override",
+                "--pipeline",
                 "web-app",
-                r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
-                &["succeed"],
-            );
-            let id = local.freeze(&["--reason", "INC-1", "--prefix", "web-"]).await;
-            let held = local.start_execution("web-app");
-            local.reaches(&held, "Failed", PHASE_TIMEOUT).await;
-            // stage-retry has seen the gate's failure, and holds it for the freeze.
-            local
-                .invoked("stage-retry", 1, "stage-retry to hold the stage")
-                .await;
-            idle(local, "stage-retry").await;
-            return (Trigger::Unfreeze { id, held }, local.invocations("stage-retry"));
-        }
-        _ => {
-            let (arn, parameters) = if scenario == Scenario::ResumeAcrossAccounts {
-                (
-                    local.open_issue_in("us-east-1", "EC2", &[WORKLOAD]),
-                    r#"{"regions": ["us-east-1"], "accounts": ["222233334444"]}"#,
-                )
-            } else {
-                (
-                    local.open_issue("us-east-1", "EC2"),
-                    r#"{"regions": ["us-east-1"]}"#,
-                )
-            };
-            if scenario == Scenario::ResumeFromStore {
-                local.stored(&arn, "open").await;
-            }
-            local.gated_pipeline("web-app", parameters, &["succeed"]);
-            let id = local.start_execution("web-app");
-            local.reaches(&id, "Failed", PHASE_TIMEOUT).await;
-            // stage-retry has seen the open event and the gate's failure, and holds.
-            local
-                .invoked("stage-retry", 2, "stage-retry to hold the stage")
-                .await;
-            idle(local, "stage-retry").await;
-            return (Trigger::Close { arn, held: id }, local.invocations("stage-retry"));
-        }
-    }
-    (Trigger::Run, local.invocations(scenario.function()))
-}
-
-/// Waits until the scenario's work on the failed `execution` is done, and returns the execution
-/// that shows it (for a rollback, the rollback's).
-async fn work_done(local: &Local, scenario: Scenario, execution: &str) -> Value {
-    match scenario {
-        Scenario::RetryExhausted => {
-            local
-                .wait_for(PHASE_TIMEOUT, "one retry, then the stage left failed", || {
-                    let execution = local.execution(execution);
-                    (execution["status"] == "Failed"
-                        && execution["stages"][1]["manual_retries"] == 1
-                        && local.invocations("stage-retry") >= 2)
-                        .then_some(execution)
-                })
-                .await
-        }
-        Scenario::Rollback => {
-            local
-                .wait_for(PHASE_TIMEOUT, "the rollback to succeed", || {
-                    local
-                        .rollbacks()
-                        .into_iter()
-                        .find(|rollback| rollback["status"] == "Succeeded")
-                })
-                .await
-        }
-        _ => local.reaches(execution, "Succeeded", PHASE_TIMEOUT).await,
-    }
-}
-
-/// The retries or rollbacks that happened for the one failure: rollback executions, or the
-/// retries of the failed stage (Deploy, or the gate's stage for a resume; both second).
-fn actions(local: &Local, scenario: Scenario, done: &Value) -> usize {
-    match scenario {
-        Scenario::Rollback => local.rollbacks().len(),
-        _ => done["stages"][1]["manual_retries"].as_u64().unwrap_or_default() as usize,
-    }
+                "--reason",
+                "INC-2: the fix",
+                "--events-table",
+                e2e::EVENT_STORE,
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(code, 0, "override: {stderr}");
 }
