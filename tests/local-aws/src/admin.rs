@@ -7,7 +7,7 @@ use crate::state::{
     is_account_id, now,
 };
 use crate::wire::AwsError;
-use crate::{Shared, cloudwatch, dynamodb, engine, notify, runtime, ssm};
+use crate::{Shared, cloudwatch, dynamodb, engine, notify, runtime, ssm, sts};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -239,6 +239,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
         }
         ("POST", ["cloudwatch", "alarms"]) => cloudwatch::set_alarm(shared, body),
         ("GET", ["cloudwatch", "alarms"]) => Ok(cloudwatch::alarms(shared)),
+        ("POST", ["iam", "roles"]) => sts::declare_role(shared, &body),
         ("POST", ["ssm", "calendars"]) => ssm::set_calendar(shared, body),
         ("GET", ["ssm", "calendars"]) => Ok(ssm::calendars(shared)),
         ("POST", ["functions"]) => {

@@ -25,9 +25,15 @@ const UNSUPPORTED: [&str; 3] = ["ChildrenOfAlarmName", "ParentsOfAlarmName", "Ac
 /// The reason of a new alarm that was never evaluated, as CloudWatch writes it.
 const INITIAL_REASON: &str = "Unchecked: Initial alarm creation";
 
-pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value, region: &str) -> Result<Value, AwsError> {
+pub fn handle(
+    shared: &Arc<Shared>,
+    operation: &str,
+    input: &Value,
+    region: &str,
+    account: &str,
+) -> Result<Value, AwsError> {
     match operation {
-        "DescribeAlarms" => describe_alarms(shared, input, region),
+        "DescribeAlarms" => describe_alarms(shared, input, region, account),
         other => Err(AwsError::new(
             400,
             "UnknownOperationException",
@@ -111,7 +117,12 @@ fn alarm_json(alarm: &Alarm) -> Value {
     })
 }
 
-fn describe_alarms(shared: &Arc<Shared>, input: &Value, region: &str) -> Result<Value, AwsError> {
+fn describe_alarms(
+    shared: &Arc<Shared>,
+    input: &Value,
+    region: &str,
+    account: &str,
+) -> Result<Value, AwsError> {
     if let Some(member) = UNSUPPORTED.iter().find(|member| input.get(**member).is_some()) {
         return Err(AwsError::new(
             400,
@@ -166,7 +177,7 @@ fn describe_alarms(shared: &Arc<Shared>, input: &Value, region: &str) -> Result<
     let matching: Vec<&Alarm> = state
         .alarms
         .values()
-        .filter(|alarm| alarm.account == ACCOUNT && alarm.region == region)
+        .filter(|alarm| alarm.account == account && alarm.region == region)
         .filter(|alarm| types.contains(&alarm.alarm_type))
         .filter(|alarm| {
             names

@@ -488,7 +488,8 @@ async fn aws_call(
             ("dynamodb", _) => wire::decode_json(body)
                 .and_then(|input| dynamodb::handle(shared, operation, &input).map(Reply::Json10)),
             ("monitoring", _) => wire::decode_cbor(body).and_then(|input| {
-                cloudwatch::handle(shared, operation, &input, &signer.region).map(Reply::Cbor)
+                cloudwatch::handle(shared, operation, &input, &signer.region, sts::account_of(caller))
+                    .map(Reply::Cbor)
             }),
             ("ssm", _) => wire::decode_json(body)
                 .and_then(|input| ssm::handle(shared, operation, &input, &signer.region).map(Reply::Json)),

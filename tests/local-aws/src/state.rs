@@ -427,6 +427,8 @@ pub struct State {
     pub alarms: BTreeMap<ResourceKey, Alarm>,
     /// SSM documents (Change Calendars and others), in name order within an account and region.
     pub calendars: BTreeMap<ResourceKey, Calendar>,
+    /// IAM roles any caller may assume, by account and name.
+    pub roles: std::collections::BTreeSet<(String, String)>,
     /// SNS topics by ARN.
     pub topics: BTreeMap<String, Topic>,
     /// Every message published to SNS, in order.

@@ -420,3 +420,53 @@ async fn each_state_change_sends_one_event_and_no_change_sends_none() {
     assert_eq!(resumed.len(), 1, "a rule's state selects the changes to it");
     assert_eq!(resumed[0]["detail"]["state"]["value"], "OK");
 }
+
+/// A role in the workload account, assumed through STS: its credentials see that account's
+/// alarms and not the caller's; a role nobody declared is AccessDenied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assumed_roles_credentials_see_the_alarms_of_its_account() {
+    let (emulator, own) = with_alarms().await;
+    admin(
+        &emulator,
+        "POST",
+        "/_admin/iam/roles",
+        json!({"account": WORKLOAD, "name": "pipeguard-alarms-reader"}),
+    );
+    let sts = client!(aws_sdk_sts, emulator.url());
+    let assumed = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{WORKLOAD}:role/pipeguard-alarms-reader"))
+        .role_session_name("pipeguard-gate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assumed.assumed_role_user().map(|user| user.arn()),
+        Some(format!("arn:aws:sts::{WORKLOAD}:assumed-role/pipeguard-alarms-reader/pipeguard-gate").as_str())
+    );
+    let credentials = assumed.credentials().unwrap();
+    let workload = aws_sdk_cloudwatch::Client::from_conf(
+        sdk_config!(aws_sdk_cloudwatch, emulator.url())
+            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+                credentials.access_key_id(),
+                credentials.secret_access_key(),
+                Some(credentials.session_token().to_owned()),
+                None,
+                "assumed",
+            ))
+            .build(),
+    );
+    let theirs = workload.describe_alarms().send().await.unwrap();
+    assert_eq!(names(&theirs), (vec!["api-other-account"], vec![]));
+    let ours = own.describe_alarms().send().await.unwrap();
+    assert!(!names(&ours).0.contains(&"api-other-account"), "{ours:?}");
+
+    let denied = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{WORKLOAD}:role/not-declared"))
+        .role_session_name("pipeguard-gate")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Some("AccessDenied"), "{denied:?}");
+}
