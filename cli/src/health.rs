@@ -61,6 +61,13 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
         GateDefaults::from_env(aws.env(args.events_table.clone()).lookup())?.for_action(Some(&parameters))?;
     let own_account = aws.own_account().await?;
     let policy = policy.with_own_account(&own_account);
+    if let Some(why) = pipeguard_core::alarm::unreachable_accounts(
+        &policy.alarms,
+        &own_account,
+        policy.alarms_role.as_deref(),
+    ) {
+        return Err(Problem::Usage(why));
+    }
     let freezes = aws.freeze_store(args.events_table.clone());
     let sources = aws.health_sources(args.events_table.clone()).await;
     let alarms = aws.alarms();
@@ -78,7 +85,16 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
             if policy.alarms.is_empty() {
                 return None;
             }
-            Some(alarms.readings(&policy.alarms, &own_account, BUDGET).await)
+            Some(
+                alarms
+                    .readings(
+                        &policy.alarms,
+                        &own_account,
+                        policy.alarms_role.as_deref(),
+                        BUDGET,
+                    )
+                    .await,
+            )
         },
     );
     let now = pipeguard_aws::clock::unix_seconds();

@@ -146,7 +146,12 @@ impl Gate {
                 }
                 Some(
                     self.alarms
-                        .readings(&policy.alarms, &job.account_id, health_budget)
+                        .readings(
+                            &policy.alarms,
+                            &job.account_id,
+                            policy.alarms_role.as_deref(),
+                            health_budget,
+                        )
                         .await,
                 )
             },

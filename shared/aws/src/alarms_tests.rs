@@ -82,7 +82,7 @@ async fn every_page_is_read_and_both_kinds_of_alarm_are_asked_for() {
                 .build()
         });
     let read = alarms(vec![first.clone(), second.clone()])
-        .readings(&watch(&["web-*"]), OWN, BUDGET)
+        .readings(&watch(&["web-*"]), OWN, None, BUDGET)
         .await
         .unwrap();
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
@@ -136,7 +136,7 @@ async fn names_go_a_hundred_a_call_and_a_prefix_in_a_call_of_its_own() {
     let mut entries: Vec<&str> = names.iter().map(String::as_str).collect();
     entries.push("edge-*");
     alarms(vec![recorder.clone()])
-        .readings(&watch(&entries), OWN, BUDGET)
+        .readings(&watch(&entries), OWN, None, BUDGET)
         .await
         .unwrap();
     let mut sent = sent.lock().unwrap().clone();
@@ -164,8 +164,8 @@ async fn each_region_gets_its_own_client_built_on_first_use_and_only_once() {
     let mut entries: Vec<&str> = names.iter().map(String::as_str).collect();
     entries.push("arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu");
     entries.push("arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-*");
-    gate.readings(&watch(&entries), OWN, BUDGET).await.unwrap();
-    gate.readings(&watch(&entries), OWN, BUDGET).await.unwrap();
+    gate.readings(&watch(&entries), OWN, None, BUDGET).await.unwrap();
+    gate.readings(&watch(&entries), OWN, None, BUDGET).await.unwrap();
     let mut built = regions.lock().unwrap().clone();
     built.sort();
     assert_eq!(built, ["eu-west-1", "us-east-1"]);
@@ -182,6 +182,7 @@ async fn an_alarm_read_in_a_region_is_of_that_region() {
         .readings(
             &watch(&["arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu"]),
             OWN,
+            None,
             BUDGET,
         )
         .await
@@ -215,6 +216,7 @@ async fn refusals_are_typed_and_name_where_they_were_asked() {
             .readings(
                 &watch(&["arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu"]),
                 OWN,
+                None,
                 BUDGET,
             )
             .await
@@ -244,7 +246,7 @@ async fn a_throttled_call_is_asked_again_and_its_answer_counts() {
         })
         .build();
     let read = alarms(vec![throttled_once.clone()])
-        .readings(&watch(&["web-5xx"]), OWN, BUDGET)
+        .readings(&watch(&["web-5xx"]), OWN, None, BUDGET)
         .await
         .unwrap();
     assert_eq!(read.alarms.len(), 1);
@@ -275,7 +277,7 @@ async fn a_cloudwatch_that_does_not_answer_in_time_is_a_timeout() {
     });
     let started = std::time::Instant::now();
     let error = silent
-        .readings(&watch(&["web-5xx"]), OWN, Duration::from_millis(300))
+        .readings(&watch(&["web-5xx"]), OWN, None, Duration::from_millis(300))
         .await
         .unwrap_err();
     assert_eq!(error.error, AlarmCallError::Timeout);
@@ -291,9 +293,55 @@ async fn without_a_region_nothing_is_asked() {
         mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, &rules)
     });
     let error = gate
-        .readings(&watch(&["web-5xx"]), OWN, BUDGET)
+        .readings(&watch(&["web-5xx"]), OWN, None, BUDGET)
         .await
         .unwrap_err();
     assert_eq!(error.error, AlarmCallError::NoRegion);
     assert_eq!(rule.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn another_accounts_alarms_are_asked_as_the_role_there_and_the_gates_own_as_itself() {
+    let theirs = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(|| {
+        DescribeAlarmsOutput::builder()
+            .metric_alarms(metric("db-cpu", StateValue::Alarm))
+            .build()
+    });
+    let ours = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(|| {
+        DescribeAlarmsOutput::builder()
+            .metric_alarms(metric("web-5xx", StateValue::Ok))
+            .build()
+    });
+    let assumed: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let recorded = Arc::clone(&assumed);
+    let gate = alarms(vec![ours.clone()]).assuming_with(move |region, role| {
+        recorded.lock().unwrap().push((region, role));
+        let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&theirs]);
+        Box::pin(async move { client })
+    });
+    let watched = watch(&[
+        "web-5xx",
+        "arn:aws:cloudwatch:eu-west-1:222233334444:alarm:db-cpu",
+    ]);
+    for _ in 0..2 {
+        let read = gate
+            .readings(&watched, OWN, Some("pipeguard-alarms-reader"), BUDGET)
+            .await
+            .unwrap();
+        let places: Vec<(&str, &str)> = read
+            .alarms
+            .iter()
+            .map(|alarm| (alarm.name.as_str(), alarm.place.account.as_str()))
+            .collect();
+        assert_eq!(places, [("web-5xx", OWN), ("db-cpu", "222233334444")]);
+    }
+    assert_eq!(
+        *assumed.lock().unwrap(),
+        [(
+            "eu-west-1".to_owned(),
+            "arn:aws:iam::222233334444:role/pipeguard-alarms-reader".to_owned()
+        )],
+        "one client for the role, built once"
+    );
+    assert_eq!(ours.num_calls(), 2);
 }

@@ -259,8 +259,48 @@ pub fn queries(watched: &[WatchedAlarm], own: &AlarmPlace) -> Vec<AlarmQuery> {
     queries
 }
 
+/// Why the watched alarms cannot be read as configured: an entry in an account other than
+/// `own_account` and no `alarms_role` to read it through.
+pub fn unreachable_accounts(
+    watched: &[WatchedAlarm],
+    own_account: &str,
+    role: Option<&str>,
+) -> Option<String> {
+    if role.is_some() {
+        return None;
+    }
+    let (foreign, place) = in_other_accounts(watched, own_account).into_iter().next()?;
+    Some(format!(
+        "alarms: {} is in account {}, not this one ({own_account}): reading another account's alarms takes a \
+         read-only role there, named by `alarms_role` (GATE_ALARMS_ROLE; the organization StackSet's \
+         `AlarmsReaderRoleName` creates it), which the gate assumes",
+        foreign.describe(place),
+        place.account,
+    ))
+}
+
+/// Whether `name` is an IAM role name: 1 to 64 of letters, digits and `+=,.@_-`.
+pub fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// The ARN of the role `role` in `place`'s account, in the partition of its region.
+pub fn role_arn(place: &AlarmPlace, role: &str) -> String {
+    let partition = if place.region.starts_with("cn-") {
+        "aws-cn"
+    } else if place.region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    format!("arn:{partition}:iam::{}:role/{role}", place.account)
+}
+
 /// The watched entries in an account other than `own_account`, with where they are: reading
-/// them needs a role in that account, which this version of the gate does not assume.
+/// them takes a role in that account.
 pub fn in_other_accounts<'a>(
     watched: &'a [WatchedAlarm],
     own_account: &str,
@@ -368,6 +408,12 @@ pub enum AlarmCallError {
     /// The answer could not be read.
     #[error("unreadable response ({0})")]
     BadResponse(String),
+    /// STS would not let the gate sign as the alarms' reader role in another account.
+    #[error(
+        "the role there could not be assumed ({0}): it must exist in that account and trust this one \
+         (infra/health-forwarder.yaml's AlarmsReaderRole), and the gate needs sts:AssumeRole on it (GateAlarmsRole)"
+    )]
+    RoleRefused(String),
     /// The process has no region to ask CloudWatch in.
     #[error("no AWS region is configured (AWS_REGION) to ask CloudWatch in")]
     NoRegion,

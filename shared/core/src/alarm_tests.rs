@@ -206,6 +206,34 @@ fn only_entries_of_other_accounts_need_a_role() {
 }
 
 #[test]
+fn another_accounts_alarms_need_a_role_which_is_named_in_the_partition_of_their_region() {
+    let entries = watch(&[
+        "web-5xx",
+        "arn:aws:cloudwatch:eu-west-1:222222222222:alarm:db-cpu",
+    ]);
+    let why = unreachable_accounts(&entries, OWN_ACCOUNT, None).unwrap();
+    assert!(
+        why.contains("account 222222222222") && why.contains("alarms_role"),
+        "{why}"
+    );
+    assert_eq!(unreachable_accounts(&entries, OWN_ACCOUNT, Some("reader")), None);
+    assert_eq!(unreachable_accounts(&entries[..1], OWN_ACCOUNT, None), None);
+    assert_eq!(
+        role_arn(&place("eu-west-1", OTHER_ACCOUNT), "reader"),
+        "arn:aws:iam::222222222222:role/reader"
+    );
+    assert_eq!(
+        role_arn(&place("cn-north-1", OTHER_ACCOUNT), "reader"),
+        "arn:aws-cn:iam::222222222222:role/reader"
+    );
+    assert_eq!(
+        role_arn(&place("us-gov-west-1", OTHER_ACCOUNT), "reader"),
+        "arn:aws-us-gov:iam::222222222222:role/reader"
+    );
+    assert!(is_role_name("pipeguard-alarms-reader") && !is_role_name("") && !is_role_name("a/b"));
+}
+
+#[test]
 fn a_watched_alarm_blocks_only_in_a_blocking_state() {
     let entries = watch(&["web-5xx", "web-latency", "web-errors"]);
     let answered = readings(vec![

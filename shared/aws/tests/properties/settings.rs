@@ -190,7 +190,7 @@ fn user_parameters_with(accounts: usize) -> Value {
            "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
            "accounts": account_ids(accounts), "health_source": "auto", "windows": SEED_WINDOWS, "blackouts": SEED_BLACKOUTS,
            "ignore_freezes": true, "alarms": ["web-5xx", "web-*", "arn:aws:cloudwatch:eu-west-1:222233334444:alarm:db-cpu"],
-           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"]})
+           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"], "alarms_role": "pipeguard-alarms-reader"})
 }
 
 fn user_parameters_seed() -> Value {
@@ -332,6 +332,9 @@ fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
                 "{entry:?}"
             );
         }
+    }
+    if let Some(role) = &policy.alarms_role {
+        prop_assert!(pipeguard_core::alarm::is_role_name(role), "{role:?}");
     }
     for code in policy.services.iter().chain(&policy.ignore_event_types) {
         prop_assert!(
@@ -540,6 +543,9 @@ proptest! {
                 }
                 if !touched_field(&user_parameters, "alarm_states") {
                     prop_assert_eq!(policy.alarm_states, vec![AlarmState::Alarm, AlarmState::InsufficientData]);
+                }
+                if !touched_field(&user_parameters, "alarms_role") {
+                    prop_assert_eq!(policy.alarms_role.as_deref(), Some("pipeguard-alarms-reader"));
                 }
             }
             Err(error) => {

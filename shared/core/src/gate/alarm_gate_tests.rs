@@ -330,16 +330,53 @@ fn an_alarm_arn_of_another_account_is_a_configuration_error_before_anything_is_a
         panic!("{outcome:?}")
     };
     assert!(
-        reason.contains("alarm name `db-cpu` (eu-west-1, account 222222222222) is in account 222222222222"),
+        reason.contains("alarm name `db-cpu` (eu-west-1, account 222222222222) is in account 222222222222")
+            && reason.contains("`alarms_role`"),
         "{reason}"
     );
     let own_arn = JobEvent {
         user_parameters: Some(
             r#"{"alarms": ["arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu"]}"#.into(),
         ),
-        ..job
+        ..job.clone()
     };
     assert!(read_job(&defaults, &own_arn).is_ok());
+    let through_a_role = JobEvent {
+        user_parameters: Some(
+            r#"{"alarms": ["arn:aws:cloudwatch:eu-west-1:222222222222:alarm:db-cpu"], "alarms_role": "pipeguard-alarms-reader"}"#
+                .into(),
+        ),
+        ..job
+    };
+    let (policy, _) = read_job(&defaults, &through_a_role).unwrap();
+    assert_eq!(policy.alarms_role.as_deref(), Some("pipeguard-alarms-reader"));
+}
+
+#[test]
+fn alarms_role_is_an_iam_role_name_and_blank_reads_as_none() {
+    let defaults = GateDefaults::from_env(|name| match name {
+        "AWS_REGION" => Some("us-east-1".to_owned()),
+        "GATE_ALARMS_ROLE" => Some("org-reader".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let role = |parameters: &str| {
+        defaults
+            .for_action(Some(parameters))
+            .map(|policy| policy.alarms_role)
+    };
+    assert_eq!(role("{}").unwrap().as_deref(), Some("org-reader"));
+    assert_eq!(
+        role(r#"{"alarms_role": "team.reader@x"}"#).unwrap().as_deref(),
+        Some("team.reader@x")
+    );
+    assert_eq!(role(r#"{"alarms_role": " "}"#).unwrap(), None);
+    let error = role(r#"{"alarms_role": "role/with-path"}"#).unwrap_err();
+    assert!(
+        error.to_string().contains("alarms_role") && error.to_string().contains("not an IAM role name"),
+        "{error}"
+    );
+    assert!(role(&format!(r#"{{"alarms_role": "{}"}}"#, "r".repeat(65))).is_err());
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
-use crate::alarm::{AlarmReadings, AlarmsUnavailable, assess, in_other_accounts, unmatched_error};
+use crate::alarm::{AlarmReadings, AlarmsUnavailable, assess, unmatched_error, unreachable_accounts};
 use crate::config::{SettingError, listed_or_all};
 use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
 use crate::health::{HealthEvent, HealthReport, HealthUnavailable};
@@ -48,15 +48,8 @@ pub fn read_job(
         .and_then(|defaults| defaults.for_action(job.user_parameters.as_deref()))
         .map_err(|error| GateOutcome::Misconfigured(error.to_string()))?
         .with_own_account(&job.account_id);
-    if let Some((foreign, place)) = in_other_accounts(&policy.alarms, &job.account_id).first() {
-        return Err(Box::new(GateOutcome::Misconfigured(format!(
-            "alarms: {} is in account {}, and this gate reads CloudWatch alarms only in its own account ({}): \
-             reading another account's alarms needs a role there, which this version does not assume; \
-             watch them from a gate in that account",
-            foreign.describe(place),
-            place.account,
-            job.account_id
-        ))));
+    if let Some(why) = unreachable_accounts(&policy.alarms, &job.account_id, policy.alarms_role.as_deref()) {
+        return Err(Box::new(GateOutcome::Misconfigured(why)));
     }
     let wait = job
         .continuation_token

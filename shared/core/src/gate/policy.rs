@@ -1,7 +1,7 @@
 //! The gate's policy: built-in defaults, overridden by environment variables (read once per
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
-use crate::alarm::{AlarmState, DEFAULT_ALARM_STATES, WatchedAlarm, read_alarm_state};
+use crate::alarm::{AlarmState, DEFAULT_ALARM_STATES, WatchedAlarm, is_role_name, read_alarm_state};
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
 use crate::health::{EventCategory, EventStatus, is_account_id, is_region_code};
 use crate::names::closed_names;
@@ -88,6 +88,8 @@ pub struct GatePolicy {
     pub alarms: Vec<WatchedAlarm>,
     /// The alarm states that block.
     pub alarm_states: Vec<AlarmState>,
+    /// The read-only role, by name, the gate assumes in another account to read its alarms.
+    pub alarms_role: Option<String>,
 }
 
 /// The function-wide policy, read from the environment at cold start, and whether the event
@@ -119,6 +121,7 @@ struct RawPolicy {
     ignore_freezes: Option<bool>,
     alarms: Option<Vec<String>>,
     alarm_states: Option<Vec<String>>,
+    alarms_role: Option<String>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -164,6 +167,7 @@ impl GateDefaults {
                 .map(|value| alarm_list(&value))
                 .transpose()?,
             alarm_states: list("alarm_states"),
+            alarms_role: text("alarms_role"),
         };
         let own_region = lookup("AWS_REGION");
         let base = GatePolicy {
@@ -182,6 +186,7 @@ impl GateDefaults {
             ignore_freezes: false,
             alarms: Vec::new(),
             alarm_states: DEFAULT_ALARM_STATES.to_vec(),
+            alarms_role: None,
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
         let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
@@ -329,6 +334,20 @@ impl GatePolicy {
         }
         if let Some(states) = raw.alarm_states {
             self.alarm_states = ALARM_STATES.read(states, &setting)?;
+        }
+        if let Some(role) = raw.alarms_role {
+            let role = role.trim();
+            // An empty role in UserParameters takes the function's back: alarms in this account only.
+            self.alarms_role = if role.is_empty() {
+                None
+            } else if is_role_name(role) {
+                Some(role.to_owned())
+            } else {
+                return Err(invalid(
+                    "alarms_role",
+                    format!("`{role}` is not an IAM role name (1-64 of A-Z a-z 0-9 + = , . @ _ -)"),
+                ));
+            };
         }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(
