@@ -65,3 +65,57 @@ async fn a_firing_alarm_holds_the_deploy_and_its_clearing_resumes_it_once() {
         "resumed once"
     );
 }
+
+/// Another account's alarm, named by its ARN, is read as the read-only role there: it blocks,
+/// named with its account. A role the gate may not assume there is not taken for "no alarm":
+/// the alarms are unavailable, and the deploy does not start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_accounts_alarm_is_read_through_the_role_there() {
+    const WORKLOAD: &str = "222233334444";
+    let local = Local::start_with_store(&[]).await;
+    local.admin(
+        "POST",
+        "/_admin/iam/roles",
+        json!({"account": WORKLOAD, "name": "pipeguard-alarms-reader"}),
+    );
+    local.admin(
+        "POST",
+        "/_admin/cloudwatch/alarms",
+        json!({"name": "db-cpu", "account": WORKLOAD, "state": "ALARM", "reason": "CPU above 90%"}),
+    );
+    let watching = |role: &str| {
+        json!({
+            "regions": ["us-east-1"],
+            "alarms": [format!("arn:aws:cloudwatch:us-east-1:{WORKLOAD}:alarm:db-cpu")],
+            "alarms_role": role,
+        })
+        .to_string()
+    };
+    local.gated_pipeline("orders", &watching("pipeguard-alarms-reader"), &["succeed"]);
+    local.gated_pipeline("billing", &watching("not-there"), &["succeed"]);
+
+    let blocked = local
+        .reaches(&local.start_execution("orders"), "Failed", TIMEOUT)
+        .await;
+    let message = gate_message(&blocked);
+    assert!(
+        message.contains("db-cpu") && message.contains(WORKLOAD) && message.contains("CPU above 90%"),
+        "{message}"
+    );
+    let unreadable = local
+        .reaches(&local.start_execution("billing"), "Failed", TIMEOUT)
+        .await;
+    let gate = action(&unreadable, "Gate", "HealthGate");
+    let message = gate_message(&unreadable);
+    assert!(
+        message.contains("the role there could not be assumed (AccessDenied: ")
+            && message.contains("role/not-there")
+            && !message.contains("no CloudWatch alarm matches"),
+        "{gate:#}"
+    );
+    assert_eq!(
+        local.successful_calls("sts", "AssumeRole"),
+        1,
+        "one role, assumed once"
+    );
+}

@@ -117,6 +117,32 @@ async fn health_asks_cloudwatch_for_the_alarms_it_watches() {
         local.calls("monitoring", "DescribeAlarms", None) >= 3,
         "CloudWatch asked for each decision"
     );
+
+    // Another account's alarm: through the role there, as the gate reads it, and refused with
+    // why before anything is asked when no role is named.
+    local.admin(
+        "POST",
+        "/_admin/iam/roles",
+        json!({"account": "222233334444", "name": "reader"}),
+    );
+    local.admin(
+        "POST",
+        "/_admin/cloudwatch/alarms",
+        json!({"name": "db-cpu", "account": "222233334444", "state": "ALARM"}),
+    );
+    let (code, stdout, _) = health(
+        r#"{"alarms": ["arn:aws:cloudwatch:us-east-1:222233334444:alarm:db-cpu"], "alarms_role": "reader"}"#,
+    )
+    .await;
+    assert_eq!(
+        (code, parse(&stdout)["verdict"].as_str()),
+        (1, Some("ALARM")),
+        "{stdout}"
+    );
+    let (code, _, stderr) =
+        health(r#"{"alarms": ["arn:aws:cloudwatch:us-east-1:222233334444:alarm:db-cpu"]}"#).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("alarms_role"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -213,6 +213,25 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     local.gated_pipeline("gated-by-alarms", r#"{"alarms": ["web-5xx"]}"#, &["succeed"]);
     let watching = local.start_execution("gated-by-alarms");
     local.reaches(&watching, "Succeeded", TIMEOUT).await;
+    // ... and about another account's, as the read-only role there (AssumeRole): CloudWatch's
+    // answer there is the role's permission, not the gate's.
+    local.admin(
+        "POST",
+        "/_admin/iam/roles",
+        json!({"account": "222233334444", "name": "alarms-reader"}),
+    );
+    local.admin(
+        "POST",
+        "/_admin/cloudwatch/alarms",
+        json!({"name": "db-cpu", "account": "222233334444", "state": "OK"}),
+    );
+    local.gated_pipeline(
+        "gated-by-their-alarms",
+        r#"{"alarms": ["arn:aws:cloudwatch:us-east-1:222233334444:alarm:db-cpu"], "alarms_role": "alarms-reader"}"#,
+        &["succeed"],
+    );
+    let watching = local.start_execution("gated-by-their-alarms");
+    local.reaches(&watching, "Succeeded", TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;
@@ -338,12 +357,18 @@ fn role_statements(role: &Yaml) -> Vec<Yaml> {
 }
 
 /// The IAM statements of a function.
+/// A statement under a condition (`!If [Condition, statement, !Ref AWS::NoValue]`) is read as
+/// the grant it is when its condition holds.
 fn statements(function: &Yaml) -> Vec<Yaml> {
     function["Properties"]["Policies"]
         .as_sequence()
         .into_iter()
         .flatten()
         .flat_map(|policy| policy["Statement"].as_sequence().cloned().unwrap_or_default())
+        .map(|statement| match statement {
+            Yaml::Tagged(conditional) if conditional.tag == "If" => conditional.value[1].clone(),
+            statement => statement,
+        })
         .collect()
 }
 
@@ -523,8 +548,8 @@ fn the_organization_stackset_deploys_the_one_forwarder_template_everywhere_asked
     assert_eq!(properties["AutoDeployment"]["Enabled"].as_bool(), Some(true));
     let capabilities = format!("{:?}", properties["Capabilities"]);
     assert!(
-        capabilities.contains("CAPABILITY_IAM"),
-        "the forwarder creates a role: {capabilities}"
+        capabilities.contains("CAPABILITY_NAMED_IAM"),
+        "the forwarder creates roles, the alarms' reader by the name given: {capabilities}"
     );
     assert_eq!(reference(&properties["CallAs"]), Some("CallAs"));
 

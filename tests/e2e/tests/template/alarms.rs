@@ -13,6 +13,7 @@ fn the_gates_alarm_settings_are_off_by_default_and_reach_it_as_gate_variables() 
     for (parameter, variable) in [
         ("GateAlarms", "GATE_ALARMS"),
         ("GateAlarmStates", "GATE_ALARM_STATES"),
+        ("GateAlarmsRole", "GATE_ALARMS_ROLE"),
     ] {
         assert_eq!(
             template["Parameters"][parameter]["Default"], "",
@@ -76,4 +77,71 @@ fn alarms_the_gate_cannot_read_are_alarmed_on() {
     let dimensions = format!("{:?}", alarm["Dimensions"]);
     assert!(dimensions.contains("ALARMS_UNAVAILABLE"), "{dimensions}");
     assert!(dimensions.contains("health-gate"), "{dimensions}");
+}
+
+#[test]
+fn the_gate_may_assume_only_the_named_alarms_reader_role_and_only_when_one_is_named() {
+    let template = template();
+    assert_eq!(
+        template["Conditions"]["ReadsOtherAccountsAlarms"],
+        serde_norway::from_str::<Yaml>(r#"!Not [!Equals [!Ref GateAlarmsRole, ""]]"#).unwrap()
+    );
+    let gate = &functions(&template)["HealthGateFunction"];
+    let conditional: Vec<&Yaml> = gate["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| policy["Statement"].as_sequence().into_iter().flatten())
+        .filter(|statement| format!("{statement:?}").contains("sts:AssumeRole"))
+        .collect();
+    assert_eq!(conditional.len(), 1, "{conditional:?}");
+    let Yaml::Tagged(only_if) = conditional[0] else {
+        panic!(
+            "AssumeRole is granted whether or not a role is named: {:?}",
+            conditional[0]
+        )
+    };
+    assert_eq!(only_if.tag, "If");
+    assert_eq!(only_if.value[0], "ReadsOtherAccountsAlarms");
+    assert_eq!(
+        format!("{:?}", only_if.value[1]["Resource"]),
+        format!(
+            "{:?}",
+            serde_norway::from_str::<Yaml>(r#"!Sub "arn:${AWS::Partition}:iam::*:role/${GateAlarmsRole}""#)
+                .unwrap()
+        )
+    );
+}
+
+#[test]
+fn a_member_accounts_alarms_reader_reads_alarms_only_for_pipeguards_account_once_per_account() {
+    let forwarder = super::yaml("infra/health-forwarder.yaml");
+    let role = &forwarder["Resources"]["AlarmsReaderRole"];
+    assert_eq!(role["Condition"], "ReadsAlarmsForPipeguard");
+    let condition = format!("{:?}", forwarder["Conditions"]["ReadsAlarmsForPipeguard"]);
+    for part in ["AlarmsReaderRoleName", "PipeguardRegion", "InAnotherAccount"] {
+        assert!(
+            condition.contains(part),
+            "only in pipeguard's region, for another account: {condition}"
+        );
+    }
+    assert_eq!(
+        reference(&role["Properties"]["RoleName"]),
+        Some("AlarmsReaderRoleName")
+    );
+    let trust = format!("{:?}", role["Properties"]["AssumeRolePolicyDocument"]);
+    assert!(trust.contains("${PipeguardAccountId}:root"), "{trust}");
+    let actions: Vec<String> = role["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|policy| {
+            policy["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+        })
+        .map(|statement| format!("{:?}", statement["Action"]))
+        .collect();
+    assert_eq!(actions, [r#"String("cloudwatch:DescribeAlarms")"#]);
 }
