@@ -16,7 +16,7 @@ use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze
 use pipeguard_core::gate::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
 use pipeguard_core::hold::{HeldBy, Hold};
-use pipeguard_core::holder::{self, FreezesKnown, Known};
+use pipeguard_core::holder::{self, ALARMS_NOT_ASKED, AlarmsKnown, FreezesKnown, Known};
 use pipeguard_core::overrides::{Ended as EndedEarly, Override, OverrideKind};
 use pipeguard_core::pipeline::{
     ActionSnapshot, ActionStatus, ExecutionStatus, ExecutionSummary, ExecutionType, RetryMode,
@@ -353,6 +353,7 @@ fn status() -> Vec<Value> {
         events_closed: Ok(&[false]),
         release: None,
         freezes: FreezesKnown::Read(&recorded),
+        alarms: AlarmsKnown::NotAsked(ALARMS_NOT_ASKED),
         overrides: &[],
     };
     let mut web_holds = Holds::default();

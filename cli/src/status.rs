@@ -10,7 +10,9 @@ use crate::selection::Selection;
 use clap::Args;
 use pipeguard_aws::{HealthSources, PipelineCallError};
 use pipeguard_core::freeze::RecordedFreezes;
-use pipeguard_core::holder::{self, Detail, FreezesKnown, Holder, HolderState, Holding, Known};
+use pipeguard_core::holder::{
+    self, ALARMS_NOT_ASKED, AlarmsKnown, Detail, FreezesKnown, Holder, HolderState, Holding, Known,
+};
 use pipeguard_core::overrides::{Override, RecordedOverrides};
 use pipeguard_core::pipeline::{ExecutionStatus, ExecutionSummary, ExecutionType, StageSnapshot};
 use pipeguard_core::retry::{self, RetryPolicies};
@@ -341,6 +343,7 @@ async fn read(
                 FreezesKnown::Unreadable("the freezes could not be read"),
                 FreezesKnown::Read,
             ),
+            alarms: AlarmsKnown::NotAsked(ALARMS_NOT_ASKED),
             overrides: &in_force,
         };
         holds.add(&holder::holders_now(&hold, &known, pipeline, now));

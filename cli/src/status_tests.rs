@@ -50,6 +50,7 @@ fn holds_of(hold: &Hold, closed: Result<&[bool], &str>, freezes: FreezesKnown) -
         events_closed: closed,
         release: None,
         freezes,
+        alarms: AlarmsKnown::NotAsked(ALARMS_NOT_ASKED),
         overrides: &[],
     };
     let mut holds = Holds::default();

@@ -6,7 +6,8 @@ use crate::invocation::Invocation;
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore, SdkConfig, Table,
+    CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore,
+    SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
 use pipeguard_core::holder::Release;
@@ -26,6 +27,9 @@ pub struct Retrier {
     pub(crate) freezes: Option<FreezeStore>,
     /// The break-glass overrides people grant, read when a stage is held.
     pub(crate) overrides: Option<OverrideStore>,
+    /// The alarms that hold stages, asked whether they are OK again; a region's client is built
+    /// when a hold first names one of its alarms.
+    pub(crate) alarms: CloudWatchAlarms,
 }
 
 impl Function for Retrier {
@@ -51,6 +55,7 @@ impl Function for Retrier {
             health: HealthSources::from_env(config, env, table.clone()).await,
             freezes: table.clone().map(FreezeStore::in_table),
             overrides: table.map(OverrideStore::in_table),
+            alarms: CloudWatchAlarms::from_config(config),
         }
     }
 

@@ -106,7 +106,17 @@ fn retrier(codepipeline: &[&Rule], sns: &[&Rule], env: &[(&str, &str)]) -> Retri
         health: HealthSources::new(health_api(&[]), None),
         freezes: None,
         overrides: None,
+        alarms: CloudWatchAlarms::new(Some("us-east-1".into()), |_: &str| {
+            mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&answers_no_alarm()])
+        }),
     }
+}
+
+/// CloudWatch that has no alarm: any held alarm of the stack's account is gone.
+fn answers_no_alarm() -> Rule {
+    mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(|| {
+        aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput::builder().build()
+    })
 }
 
 /// An AWS Health event as EventBridge delivers it, for `arn` with `status`.
@@ -642,3 +652,7 @@ async fn an_invocation_that_names_no_account_fails_so_it_is_delivered_again() {
 /// Inputs from who may not send them: refused, never acted on.
 #[path = "handler_trust_tests.rs"]
 mod trust;
+
+/// Stages a watched alarm held.
+#[path = "handler_alarm_tests.rs"]
+mod alarm;

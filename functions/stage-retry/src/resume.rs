@@ -7,23 +7,31 @@ use crate::handler::Retrier;
 use crate::invocation::Invocation;
 use pipeguard_aws::Recorded;
 use pipeguard_aws::lambda::InvocationError;
+use pipeguard_core::alarm::{AlarmPattern, AlarmPlace, AlarmReading, WatchedAlarm};
 use pipeguard_core::freeze::RecordedFreezes;
 use pipeguard_core::health::{EventStatus, HealthRecord};
-use pipeguard_core::hold::{EventRef, GateActions, Hold};
-use pipeguard_core::holder::{self, FreezesKnown, HolderState, Known, Release};
+use pipeguard_core::hold::{EventRef, GateActions, HeldAlarm, Hold};
+use pipeguard_core::holder::{self, AlarmsKnown, FreezesKnown, HolderState, Known, Release};
 use pipeguard_core::overrides::{Override, RecordedOverrides};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, Released, RetryVerdict};
 
 /// Why a hold's freezes are not known without the table.
 const NO_FREEZES_TABLE: &str = "the freezes cannot be read here";
+/// How long CloudWatch may take to say whether held alarms are OK again, per call.
+const ALARMS_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What people set in the table, each read at most once an invocation and only when needed:
-/// the freezes when a hold names one, the overrides when a stage is held.
+/// the freezes when a hold names one, the overrides when a stage is held; and what CloudWatch
+/// says of the held alarms, each asked at most once an invocation.
 #[derive(Default)]
 pub(crate) struct TableRead {
     freezes: Option<RecordedFreezes>,
     overrides: Option<RecordedOverrides>,
+    alarms_asked: Vec<HeldAlarm>,
+    alarms: Vec<AlarmReading>,
+    /// Why CloudWatch could not say, once it could not: not asked again this invocation.
+    alarms_unread: Option<String>,
 }
 
 impl Retrier {
@@ -79,10 +87,21 @@ impl Retrier {
             .cloned()
             .collect();
         let in_force: Vec<&Override> = in_force.iter().collect();
+        self.ask_alarms(hold, invocation.own_account, table).await;
+        // Copied out: the freezes below are read through the same cache.
+        let (readings, unread) = (table.alarms.clone(), table.alarms_unread.clone());
+        let alarms = match &unread {
+            Some(why) => AlarmsKnown::Unreadable(why),
+            None => AlarmsKnown::Read {
+                account: invocation.own_account,
+                readings: &readings,
+            },
+        };
         let known = Known {
             events_closed: Ok(&closed),
             release,
             freezes: self.freezes_for(hold, table).await?,
+            alarms,
             overrides: &in_force,
         };
         Ok(holder::holders_now(hold, &known, pipeline, now)
@@ -90,6 +109,45 @@ impl Retrier {
             .filter(|state| state.still_holds())
             .map(HolderState::describe)
             .collect())
+    }
+
+    /// Asks CloudWatch about the alarms of the stack's account that `hold` names and no earlier
+    /// hold of this invocation did, all in one go (100 names a call, per region). Another
+    /// account's alarm is not asked: its clearing event resumes the stage.
+    async fn ask_alarms(&self, hold: &Hold, own_account: &str, read: &mut TableRead) {
+        let unasked: Vec<HeldAlarm> = hold
+            .alarms
+            .iter()
+            .filter(|alarm| alarm.account == own_account && !read.alarms_asked.contains(alarm))
+            .cloned()
+            .collect();
+        if unasked.is_empty() || read.alarms_unread.is_some() {
+            return;
+        }
+        let watched: Vec<WatchedAlarm> = unasked
+            .iter()
+            .map(|alarm| WatchedAlarm {
+                pattern: AlarmPattern::Exact(alarm.name.clone()),
+                place: Some(AlarmPlace {
+                    region: alarm.region.clone(),
+                    account: alarm.account.clone(),
+                }),
+            })
+            .collect();
+        match self
+            .alarms
+            .readings(&watched, own_account, None, ALARMS_BUDGET)
+            .await
+        {
+            Ok(answered) => {
+                read.alarms.extend(answered.alarms);
+                read.alarms_asked.extend(unasked);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "CloudWatch could not say whether held alarms are OK again: their stages stay held");
+                read.alarms_unread = Some(format!("CloudWatch could not be asked: {error}"));
+            }
+        }
     }
 
     /// The freezes, as far as they are known here, when the hold names any: read once an

@@ -5,6 +5,7 @@
 //! for them to end, `pipeguard status` and `pipeguard retry` show them, and the release notices
 //! say which ended; all through this module.
 
+use crate::alarm::{AlarmReading, AlarmState};
 use crate::freeze::RecordedFreezes;
 use crate::hold::{EventRef, HeldAlarm, HeldBy, Hold};
 use crate::overrides::{Override, OverrideKind};
@@ -322,6 +323,24 @@ pub enum FreezesKnown<'a> {
     Unreadable(&'a str),
 }
 
+/// What CloudWatch says of the alarms a hold names.
+#[derive(Debug, Clone, Copy)]
+pub enum AlarmsKnown<'a> {
+    /// Not asked here, and why: each still holds, for all anyone here can tell.
+    NotAsked(&'a str),
+    /// Asked of `account` (the stack's, the only one asked): each of its alarms holds until
+    /// CloudWatch says OK, and one CloudWatch no longer has holds no more (the gate, run again,
+    /// says what became of it). Other accounts' alarms were not asked.
+    Read {
+        /// The account asked.
+        account: &'a str,
+        /// Every alarm CloudWatch answered with.
+        readings: &'a [AlarmReading],
+    },
+    /// CloudWatch could not say, and why.
+    Unreadable(&'a str),
+}
+
 /// What is known now of what holds a stage, beyond its marker.
 #[derive(Debug, Clone, Copy)]
 pub struct Known<'a> {
@@ -332,6 +351,8 @@ pub struct Known<'a> {
     pub release: Option<Release<'a>>,
     /// The freezes.
     pub freezes: FreezesKnown<'a>,
+    /// The alarms.
+    pub alarms: AlarmsKnown<'a>,
     /// The break-glass overrides in force for the pipeline, as the table holds them: what they
     /// cover holds its stages no longer (the gate, run again, passes over it).
     pub overrides: &'a [&'a Override],
@@ -355,14 +376,10 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         };
         HolderState::of(Holder::HealthEvent(held.clone()), holding)
     });
-    // Nothing here asks CloudWatch yet (issue 26): an alarm counts as holding until a person
-    // retries the stage, and the gate, run again, asks CloudWatch itself.
-    let alarms = hold.alarms.iter().map(|alarm| {
-        HolderState::of(
-            Holder::Alarm(alarm.clone()),
-            Holding::Unknown(ALARMS_NOT_ASKED.to_owned()),
-        )
-    });
+    let alarms = hold
+        .alarms
+        .iter()
+        .map(|alarm| HolderState::of(Holder::Alarm(alarm.clone()), alarm_holding(alarm, known.alarms)));
     let named = hold
         .freezes
         .iter()
@@ -430,9 +447,28 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         .collect()
 }
 
-/// Why an alarm's state is not known where holds are resumed.
-const ALARMS_NOT_ASKED: &str =
-    "stage-retry does not ask CloudWatch yet: retry the stage once the alarm is back to OK";
+/// Why a held alarm's state is not known where CloudWatch is not asked (`pipeguard status` and
+/// `retry`): the gate, run again, asks it.
+pub const ALARMS_NOT_ASKED: &str = "CloudWatch is not asked here: the gate asks it when the stage runs again";
+
+/// Whether a held alarm still holds, as far as CloudWatch said: until it is OK again.
+fn alarm_holding(alarm: &HeldAlarm, known: AlarmsKnown) -> Holding {
+    match known {
+        AlarmsKnown::NotAsked(why) | AlarmsKnown::Unreadable(why) => Holding::Unknown(why.to_owned()),
+        AlarmsKnown::Read { account, .. } if alarm.account != account => Holding::Unknown(format!(
+            "{} is not asked from here: its clearing resumes the stage",
+            alarm.describe()
+        )),
+        AlarmsKnown::Read { readings, .. } => match readings.iter().find(|reading| {
+            reading.name == alarm.name
+                && reading.place.region == alarm.region
+                && reading.place.account == alarm.account
+        }) {
+            Some(reading) if reading.state != AlarmState::Ok => Holding::Yes,
+            _ => Holding::No,
+        },
+    }
+}
 
 /// The freeze `id` (or an unreadable item's key) as it holds `pipeline` at `now`: a freeze the
 /// table no longer has ended long ago.

@@ -30,6 +30,7 @@ fn known<'a>(closed: Result<&'a [bool], &'a str>, freezes: FreezesKnown<'a>) -> 
         events_closed: closed,
         release: None,
         freezes,
+        alarms: AlarmsKnown::NotAsked(ALARMS_NOT_ASKED),
         overrides: &[],
     }
 }
@@ -301,6 +302,7 @@ fn an_override_in_force_passes_over_what_it_covers_and_a_granted_one_releases_on
     let recorded = RecordedFreezes::from(vec![freeze("INC-42", None, PipelineSelection::Everything)]);
     let in_force = [&granted];
     let with_override = Known {
+        alarms: AlarmsKnown::NotAsked(ALARMS_NOT_ASKED),
         overrides: &in_force,
         ..known(Ok(&[false]), FreezesKnown::Read(&recorded))
     };
@@ -433,5 +435,90 @@ fn an_alarm_back_to_ok_ends_only_that_alarm_where_it_lives() {
     assert_eq!(
         release.describe(),
         format!("alarm {} is OK again", cleared.describe())
+    );
+}
+
+#[test]
+fn a_held_alarm_holds_until_cloudwatch_says_ok_and_only_the_stacks_account_is_asked() {
+    use crate::alarm::{AlarmKind, AlarmPlace, AlarmReading, AlarmState};
+    use crate::hold::HeldAlarm;
+    const OWN: &str = "111122223333";
+    let held = |name: &str, account: &str| HeldAlarm {
+        name: name.into(),
+        region: "us-east-1".into(),
+        account: account.into(),
+    };
+    let reading = |name: &str, state: AlarmState| AlarmReading {
+        name: name.into(),
+        arn: format!("arn:aws:cloudwatch:us-east-1:{OWN}:alarm:{name}"),
+        place: AlarmPlace {
+            region: "us-east-1".into(),
+            account: OWN.into(),
+        },
+        kind: AlarmKind::Metric,
+        state,
+        reason: "Threshold Crossed".into(),
+        since: Some(NOW - 60),
+    };
+    let hold = Hold {
+        alarms: vec![
+            held("web-5xx", OWN),
+            held("web-latency", OWN),
+            held("web-gone", OWN),
+            held("db-cpu", "222233334444"),
+            held("web-quiet", OWN),
+        ],
+        ..Hold::default()
+    };
+    let readings = [
+        reading("web-5xx", AlarmState::Ok),
+        reading("web-latency", AlarmState::Alarm),
+        reading("web-quiet", AlarmState::InsufficientData),
+    ];
+    let states = holders_now(
+        &hold,
+        &Known {
+            alarms: AlarmsKnown::Read {
+                account: OWN,
+                readings: &readings,
+            },
+            ..known(Ok(&[]), FreezesKnown::Read(RecordedFreezes::NONE))
+        },
+        "web-app",
+        NOW,
+    );
+    let holding: Vec<String> = states
+        .iter()
+        .map(|state| match &state.holding {
+            Holding::Yes => "yes".to_owned(),
+            Holding::No => "no".to_owned(),
+            Holding::Unknown(why) => format!("unknown: {why}"),
+        })
+        .collect();
+    assert_eq!(
+        holding[..3],
+        ["no", "yes", "no"],
+        "OK ends it; one CloudWatch no longer has holds no more"
+    );
+    assert!(
+        holding[3].starts_with("unknown: ") && holding[3].contains("222233334444"),
+        "another account's alarm is not asked: {}",
+        holding[3]
+    );
+    assert_eq!(holding[4], "yes", "only OK is clear, as the resume rule has it");
+    let unread = holders_now(
+        &hold,
+        &Known {
+            alarms: AlarmsKnown::Unreadable("CloudWatch DescribeAlarms timed out"),
+            ..known(Ok(&[]), FreezesKnown::Read(RecordedFreezes::NONE))
+        },
+        "web-app",
+        NOW,
+    );
+    assert!(
+        unread
+            .iter()
+            .all(|state| matches!(&state.holding, Holding::Unknown(why) if why.contains("timed out") || why.contains("222233334444"))),
+        "{unread:?}"
     );
 }

@@ -66,6 +66,45 @@ async fn a_firing_alarm_holds_the_deploy_and_its_clearing_resumes_it_once() {
     );
 }
 
+/// Without the clearing rule (`ResumeOnAlarmPrefix` empty, the default), the sweep asks
+/// CloudWatch and resumes the stage once the alarm is OK, and not before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_clearing_rule_the_sweep_resumes_the_stage_once_the_alarm_is_ok() {
+    let local = Local::start_with_store(&[]).await;
+    local.route_stage_failures_to_stage_retry();
+    set_alarm(&local, "ALARM");
+    local.gated_pipeline(
+        "web-app",
+        r#"{"regions": ["us-east-1"], "alarms": ["web-5xx"]}"#,
+        &["succeed"],
+    );
+    let execution = local.start_execution("web-app");
+    local.reaches(&execution, "Failed", TIMEOUT).await;
+    local
+        .invoked("stage-retry", 1, "stage-retry to hold the failure")
+        .await;
+    local.sweep();
+    local
+        .invoked("stage-retry", 2, "the sweep while the alarm fires")
+        .await;
+    set_alarm(&local, "OK");
+    assert_eq!(local.invocations("stage-retry"), 2, "no rule routes the clearing");
+    assert_eq!(
+        local.calls("codepipeline", "RetryStageExecution", None),
+        0,
+        "held while the alarm fired"
+    );
+    local.sweep();
+    local.reaches(&execution, "Succeeded", TIMEOUT).await;
+    local.sweep();
+    local.invoked("stage-retry", 4, "a sweep after the resume").await;
+    assert_eq!(
+        local.successful_calls("codepipeline", "RetryStageExecution"),
+        1,
+        "resumed once"
+    );
+}
+
 /// Another account's alarm, named by its ARN, is read as the read-only role there: it blocks,
 /// named with its account. A role the gate may not assume there is not taken for "no alarm":
 /// the alarms are unavailable, and the deploy does not start.

@@ -213,6 +213,34 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     local.gated_pipeline("gated-by-alarms", r#"{"alarms": ["web-5xx"]}"#, &["succeed"]);
     let watching = local.start_execution("gated-by-alarms");
     local.reaches(&watching, "Succeeded", TIMEOUT).await;
+    // A firing alarm holds the stage; stage-retry asks CloudWatch whether it is OK again.
+    route(
+        "CodePipeline Stage Execution State Change",
+        "gated-by-alarms",
+        "stage-retry",
+    );
+    local.admin(
+        "POST",
+        "/_admin/cloudwatch/alarms",
+        json!({"name": "web-5xx", "state": "ALARM"}),
+    );
+    let held_by_alarm = local.start_execution("gated-by-alarms");
+    local.reaches(&held_by_alarm, "Failed", TIMEOUT).await;
+    local
+        .wait_for(
+            TIMEOUT,
+            "stage-retry to ask CloudWatch about the held alarm",
+            || {
+                local
+                    .admin("GET", "/_admin/calls", json!({}))
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|call| call["caller"] == "stage-retry" && call["operation"] == "DescribeAlarms")
+                    .then_some(())
+            },
+        )
+        .await;
     // ... and about another account's, as the read-only role there (AssumeRole): CloudWatch's
     // answer there is the role's permission, not the gate's.
     local.admin(

@@ -236,7 +236,7 @@ fn a_hold_goes_on_while_an_alarm_fires_and_ends_when_it_clears() {
 }
 
 #[test]
-fn a_failure_alarms_caused_marks_them_and_they_hold_until_a_person_retries() {
+fn a_failure_alarms_caused_marks_them_and_they_hold_where_cloudwatch_is_not_asked() {
     let waiting = policy(r#"{"alarms": ["web-5xx"], "on_block": "wait", "max_wait_minutes": 10}"#);
     let mut observations = with_alarms(vec![alarm("web-5xx", AlarmState::Alarm)]);
     observations.wait = Some(WaitState::new(NOW - 11 * 60, vec![]));
@@ -253,11 +253,12 @@ fn a_failure_alarms_caused_marks_them_and_they_hold_until_a_person_retries() {
     let hold = Hold::read(&message).expect("a marker naming the alarm");
     assert_eq!(hold.alarms, std::slice::from_ref(&held));
     assert!(hold.events.is_empty() && hold.freezes.is_empty() && hold.opens_at.is_none());
-    // Nothing that resumes holds asks CloudWatch yet: the alarm holds, as far as it can tell.
+    // Where CloudWatch is not asked, the alarm holds, as far as anyone there can tell.
     let known = crate::holder::Known {
         events_closed: Ok(&[]),
         release: None,
         freezes: crate::holder::FreezesKnown::Read(crate::freeze::RecordedFreezes::NONE),
+        alarms: crate::holder::AlarmsKnown::NotAsked(crate::holder::ALARMS_NOT_ASKED),
         overrides: &[],
     };
     let states = crate::holder::holders_now(&hold, &known, "web-app", NOW);
@@ -269,7 +270,7 @@ fn a_failure_alarms_caused_marks_them_and_they_hold_until_a_person_retries() {
     assert!(
         states[0]
             .describe()
-            .starts_with("CloudWatch alarm web-5xx (us-east-1, account 111111111111): unknown (stage-retry does not ask CloudWatch yet"),
+            .starts_with("CloudWatch alarm web-5xx (us-east-1, account 111111111111): unknown (CloudWatch is not asked here"),
         "{}",
         states[0].describe()
     );

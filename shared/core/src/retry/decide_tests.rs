@@ -1,7 +1,7 @@
 use super::*;
 use crate::freeze::{Freeze, RecordedFreezes};
 use crate::hold::{EventRef, GateFunctions, HeldBy};
-use crate::holder::{FreezesKnown, HolderState, Known, holders_now};
+use crate::holder::{ALARMS_NOT_ASKED, AlarmsKnown, FreezesKnown, HolderState, Known, holders_now};
 
 /// Why the freezes are not known, in these tests.
 const NO_TABLE: &str = "the freezes cannot be read here";
@@ -19,6 +19,7 @@ fn still_holding(
         events_closed: Ok(closed),
         release,
         freezes,
+        alarms: AlarmsKnown::NotAsked(ALARMS_NOT_ASKED),
         overrides: &[],
     };
     holders_now(hold, &known, pipeline, now)

@@ -1,6 +1,7 @@
 //! The service's own alarms, as the template sets the gate up for them: off for a stack upgraded
 //! in place, the defaults reaching the gate as `GATE_*` variables, exactly DescribeAlarms to read
-//! them, and an alarm on the gate when it cannot.
+//! them (for the gate, and for stage-retry to learn that a held alarm cleared), and an alarm on
+//! the gate when it cannot.
 
 use super::{functions, granted, plain, reference, statements, template};
 use pipeguard_core::gate::GateDefaults;
@@ -47,15 +48,19 @@ fn the_gates_alarm_settings_are_off_by_default_and_reach_it_as_gate_variables() 
 }
 
 #[test]
-fn the_gate_alone_reads_alarms_with_describe_alarms_on_every_resource() {
+fn the_gate_and_stage_retry_alone_read_alarms_with_describe_alarms_on_every_resource() {
     let template = template();
     assert!(granted(&template)["health-gate"].contains("cloudwatch:DescribeAlarms"));
+    assert!(granted(&template)["stage-retry"].contains("cloudwatch:DescribeAlarms"));
     for (name, function) in functions(&template) {
         for statement in statements(&function) {
             if !format!("{:?}", statement["Action"]).contains("cloudwatch:") {
                 continue;
             }
-            assert_eq!(name, "HealthGateFunction", "{statement:?}");
+            assert!(
+                ["HealthGateFunction", "StageRetryFunction"].contains(&name.as_str()),
+                "{name}: {statement:?}"
+            );
             let actions: Vec<&str> = statement["Action"]
                 .as_sequence()
                 .into_iter()
