@@ -311,7 +311,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             Ok(json!({"arn": arn}))
         }
         ("POST", ["tables"]) => dynamodb::handle(shared, "CreateTable", &body),
-        ("POST", ["dynamodb", "seed"]) => crate::dynamodb_seed::seed(shared, &body),
+        ("POST", ["dynamodb", "seed"]) => crate::dynamodb_seed::seed(shared, body),
         ("GET", ["tables", name, "items"]) => dynamodb::table_items(shared, name)
             .map(Value::Array)
             .ok_or_else(|| not_found(format!("DynamoDB table {name}"))),

@@ -10,6 +10,7 @@ use crate::state::now;
 use crate::wire::AwsError;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 /// An index's own key: its partition key value and its sort key value, if it has a sort key.
 pub type IndexKey = (Scalar, Option<Scalar>);
@@ -197,15 +198,22 @@ impl Index {
         }
     }
 
-    /// The entries of one index partition, in index order or its reverse.
-    pub fn partition(&self, partition: &Scalar, forward: bool) -> Vec<&Position> {
+    /// The entries of one index partition after `start` (before it, backwards), in index
+    /// order or its reverse, read lazily.
+    pub fn partition<'i>(
+        &'i self,
+        partition: &Scalar,
+        forward: bool,
+        start: Option<&Position>,
+    ) -> Box<dyn Iterator<Item = &'i Position> + 'i> {
         let Some(entries) = self.entries.get(partition) else {
-            return Vec::new();
+            return Box::new(std::iter::empty());
         };
+        let after = start.map_or(Bound::Unbounded, |start| Bound::Excluded(start.clone()));
         if forward {
-            entries.iter().collect()
+            Box::new(entries.range((after, Bound::Unbounded)))
         } else {
-            entries.iter().rev().collect()
+            Box::new(entries.range((Bound::Unbounded, after)).rev())
         }
     }
 

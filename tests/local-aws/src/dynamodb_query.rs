@@ -132,13 +132,7 @@ pub fn query(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed
                 .map(|start| table.start_key(start, &partition, &key_condition))
                 .transpose()?;
             let candidates = table
-                .partition(&partition, forward)
-                .into_iter()
-                .filter(|(key, _)| match &start {
-                    None => true,
-                    Some(start) if forward => *key > start,
-                    Some(start) => *key < start,
-                })
+                .partition(&partition, forward, start.as_ref())
                 .map(|(_, item)| Cow::Borrowed(item));
             let page = read_page(candidates, &key_condition, filter.as_ref(), limit);
             let last_key = page.last.as_ref().map(|last| table.schema.key_item(last));
@@ -201,13 +195,7 @@ pub fn query(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed
                 })
                 .transpose()?;
             let candidates = index
-                .partition(&partition, forward)
-                .into_iter()
-                .filter(|position| match &start {
-                    None => true,
-                    Some(start) if forward => *position > start,
-                    Some(start) => *position < start,
-                })
+                .partition(&partition, forward, start.as_ref())
                 .filter_map(|(_, table_key)| table.items.get(table_key))
                 .map(|item| match index.projection {
                     Projection::All => Cow::Borrowed(item),

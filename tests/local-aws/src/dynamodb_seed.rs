@@ -29,8 +29,8 @@ fn bad(message: impl Into<String>) -> AwsError {
 
 /// Writes the items, all checked before any is written: one that PutItem would refuse refuses
 /// the whole request, naming it.
-pub fn seed(shared: &Arc<Shared>, body: &Value) -> Result<Value, AwsError> {
-    let seed: Seed = serde_json::from_value(body.clone())
+pub fn seed(shared: &Arc<Shared>, body: Value) -> Result<Value, AwsError> {
+    let seed: Seed = serde_json::from_value(body)
         .map_err(|error| bad(format!("invalid seeding request: {error}")))?;
     let items: Vec<Map<String, Value>> = match (seed.items, seed.count, seed.template) {
         (Some(items), None, None) => items,

@@ -10,6 +10,7 @@ use crate::state::{ACCOUNT, REGION, now};
 use crate::wire::AwsError;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 /// A table's primary key: the partition (hash) key, and the sort (range) key if it has one.
 pub type PrimaryKey = (Scalar, Option<Scalar>);
@@ -309,17 +310,31 @@ impl Table {
         Ok(key)
     }
 
-    /// The items of one partition, in sort key order or its reverse.
-    pub fn partition(&self, partition: &Scalar, forward: bool) -> Vec<(&PrimaryKey, &Map<String, Value>)> {
-        let mut items: Vec<_> = self
-            .items
-            .range((partition.clone(), None)..)
-            .take_while(|(key, _)| key.0 == *partition)
-            .collect();
-        if !forward {
-            items.reverse();
+    /// The items of one partition after `start` (before it, backwards), in sort key order or
+    /// its reverse, read lazily: a page costs what it reads, not the partition.
+    pub fn partition<'t>(
+        &'t self,
+        partition: &Scalar,
+        forward: bool,
+        start: Option<&PrimaryKey>,
+    ) -> Box<dyn Iterator<Item = (&'t PrimaryKey, &'t Map<String, Value>)> + 't> {
+        let first = (partition.clone(), None);
+        let in_partition = {
+            let partition = partition.clone();
+            move |(key, _): &(&PrimaryKey, &Map<String, Value>)| key.0 == partition
+        };
+        if forward {
+            let lower = start.map_or(Bound::Included(first), |start| Bound::Excluded(start.clone()));
+            return Box::new(self.items.range((lower, Bound::Unbounded)).take_while(in_partition));
         }
-        items
+        let upper = match start {
+            Some(start) => Bound::Excluded(start.clone()),
+            None => match self.items.range(first.clone()..).take_while(&in_partition).last() {
+                Some((last, _)) => Bound::Included(last.clone()),
+                None => return Box::new(std::iter::empty()),
+            },
+        };
+        Box::new(self.items.range((Bound::Included(first), upper)).rev())
     }
 }
 

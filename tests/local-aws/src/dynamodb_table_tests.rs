@@ -38,8 +38,7 @@ fn write(table: &mut Table, item: Map<String, Value>) -> Vec<(String, f64)> {
 fn arns(table: &Table, partition: &str, forward: bool) -> Vec<String> {
     let index = table.index("open").unwrap();
     index
-        .partition(&Scalar::S(partition.into()), forward)
-        .into_iter()
+        .partition(&Scalar::S(partition.into()), forward, None)
         .map(|(_, key)| match &key.1 {
             Some(Scalar::S(arn)) => arn.clone(),
             other => panic!("{other:?}"),
@@ -151,8 +150,8 @@ fn update_table_adds_one_index_at_a_time_and_backfills_it() {
     let later = now() + 3600.0;
     let index = table.add_index(&one, later).unwrap();
     // Backfilled, leaving out the item whose status is a number.
-    assert_eq!(index.partition(&Scalar::S("open".into()), true).len(), 1);
-    assert_eq!(index.partition(&Scalar::S("closed".into()), true).len(), 1);
+    assert_eq!(index.partition(&Scalar::S("open".into()), true, None).count(), 1);
+    assert_eq!(index.partition(&Scalar::S("closed".into()), true, None).count(), 1);
     let description = table.description("ACTIVE");
     assert_eq!(description["TableStatus"], "UPDATING");
     let created = &description["GlobalSecondaryIndexes"][1];
@@ -193,4 +192,31 @@ fn every_definition_must_key_the_table_or_an_index() {
         .unwrap()
         .remove("ProvisionedThroughput");
     assert!(Table::define("t", &input, "id".into()).is_ok());
+}
+
+#[test]
+fn a_partition_reads_after_or_before_its_start_key() {
+    let mut table = events(json!({"ProjectionType": "ALL"}));
+    for arn in ["arn:a", "arn:b", "arn:c"] {
+        write(&mut table, event(arn, None, "closed"));
+    }
+    let mut other = event("arn:a", None, "closed");
+    other.insert("region".into(), json!({"S": "us-west-2"}));
+    write(&mut table, other);
+    let region = Scalar::S("us-east-1".into());
+    let read = |forward: bool, start: Option<&str>| -> Vec<String> {
+        let start = start.map(|arn| (region.clone(), Some(Scalar::S(arn.into()))));
+        table
+            .partition(&region, forward, start.as_ref())
+            .map(|(key, _)| match &key.1 {
+                Some(Scalar::S(arn)) => arn.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(read(true, None), ["arn:a", "arn:b", "arn:c"]);
+    assert_eq!(read(true, Some("arn:a")), ["arn:b", "arn:c"]);
+    assert_eq!(read(false, None), ["arn:c", "arn:b", "arn:a"]);
+    assert_eq!(read(false, Some("arn:c")), ["arn:b", "arn:a"]);
+    assert!(table.partition(&Scalar::S("eu-west-1".into()), false, None).next().is_none());
 }
