@@ -280,7 +280,14 @@ impl Table {
             description["GlobalSecondaryIndexes"] = self
                 .indexes
                 .iter()
-                .map(|index| index.description(&arn, &self.schema, &self.items))
+                .map(|index| {
+                    let mut listed = index.description(&arn, &self.schema, &self.items);
+                    // A table being created has its indexes created with it.
+                    if status == "CREATING" {
+                        listed["IndexStatus"] = json!("CREATING");
+                    }
+                    listed
+                })
                 .collect();
         }
         description

@@ -61,6 +61,7 @@ fn the_index_holds_only_the_items_with_its_keys_in_its_order() {
     assert_eq!(index["ItemCount"], 3);
     assert_eq!(index["IndexStatus"], "ACTIVE");
     assert_eq!(description["ItemCount"], 4);
+    assert_eq!(table.description("CREATING")["GlobalSecondaryIndexes"][0]["IndexStatus"], "CREATING");
 
     // Closing an event removes its key: it leaves the index.
     write(&mut table, event("arn:c", None, "closed"));
