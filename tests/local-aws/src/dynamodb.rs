@@ -164,7 +164,10 @@ pub fn table_name(input: &Value) -> Result<String, AwsError> {
 }
 
 /// A map of attribute values (an item or a key), each checked.
-pub fn attribute_map<'i>(input: &'i Value, parameter: &str) -> Result<Option<&'i Map<String, Value>>, AwsError> {
+pub fn attribute_map<'i>(
+    input: &'i Value,
+    parameter: &str,
+) -> Result<Option<&'i Map<String, Value>>, AwsError> {
     match input.get(parameter) {
         None => Ok(None),
         Some(Value::Object(map)) => {
@@ -242,7 +245,11 @@ fn update_table(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> 
     let mut description = table.description("UPDATING");
     if let Some(created) = description["GlobalSecondaryIndexes"]
         .as_array_mut()
-        .and_then(|indexes| indexes.iter_mut().find(|listed| listed["IndexName"] == index.as_str()))
+        .and_then(|indexes| {
+            indexes
+                .iter_mut()
+                .find(|listed| listed["IndexName"] == index.as_str())
+        })
     {
         created["IndexStatus"] = json!("CREATING");
         created["Backfilling"] = json!(false);

@@ -45,8 +45,10 @@ fn the_answer_is_the_total_or_the_total_with_its_parts() {
     );
     assert_eq!(
         write.answer(Report::Indexes),
-        Some(json!({"TableName": "events", "CapacityUnits": 3.0, "Table": {"CapacityUnits": 2.0},
-                    "GlobalSecondaryIndexes": {"open": {"CapacityUnits": 1.0}}}))
+        Some(
+            json!({"TableName": "events", "CapacityUnits": 3.0, "Table": {"CapacityUnits": 2.0},
+                    "GlobalSecondaryIndexes": {"open": {"CapacityUnits": 1.0}}})
+        )
     );
     assert_eq!(
         write.for_call(),
@@ -67,8 +69,18 @@ fn the_answer_is_the_total_or_the_total_with_its_parts() {
 #[test]
 fn return_consumed_capacity_is_one_of_three() {
     assert_eq!(Report::of(&json!({})).unwrap(), Report::None);
-    assert_eq!(Report::of(&json!({"ReturnConsumedCapacity": "INDEXES"})).unwrap(), Report::Indexes);
-    assert_eq!(Report::of(&json!({"ReturnConsumedCapacity": "TOTAL"})).unwrap(), Report::Total);
+    assert_eq!(
+        Report::of(&json!({"ReturnConsumedCapacity": "INDEXES"})).unwrap(),
+        Report::Indexes
+    );
+    assert_eq!(
+        Report::of(&json!({"ReturnConsumedCapacity": "TOTAL"})).unwrap(),
+        Report::Total
+    );
     let error = Report::of(&json!({"ReturnConsumedCapacity": "ALL"})).unwrap_err();
-    assert!(error.message.contains("[INDEXES, TOTAL, NONE]"), "{}", error.message);
+    assert!(
+        error.message.contains("[INDEXES, TOTAL, NONE]"),
+        "{}",
+        error.message
+    );
 }

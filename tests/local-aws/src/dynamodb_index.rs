@@ -82,7 +82,11 @@ impl Index {
             .and_then(Value::as_str)
             .ok_or_else(|| missing("globalSecondaryIndexes.member.indexName"))?;
         check_name(name, "globalSecondaryIndexes.member.indexName")?;
-        let schema = KeySchema::parse(spec.get("KeySchema"), "globalSecondaryIndexes.member.keySchema", definitions)?;
+        let schema = KeySchema::parse(
+            spec.get("KeySchema"),
+            "globalSecondaryIndexes.member.keySchema",
+            definitions,
+        )?;
         let projection = spec
             .get("Projection")
             .ok_or_else(|| missing("globalSecondaryIndexes.member.projection"))?;

@@ -3,9 +3,7 @@
 //! or at 1 MB read, the filter applied to what was read, and the read units it consumed.
 
 use crate::Shared;
-use crate::dynamodb::{
-    attribute_map, choice, expression, flag, only_emulated, table_name, table_not_found,
-};
+use crate::dynamodb::{attribute_map, choice, expression, flag, only_emulated, table_name, table_not_found};
 use crate::dynamodb_capacity::{Consumed, Kind, Report, read_units};
 use crate::dynamodb_expr::{Condition, Placeholders};
 use crate::dynamodb_index::{Position, Projection, check_name};
@@ -56,7 +54,11 @@ fn read_page<'t>(
     page
 }
 
-pub fn query(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed>) -> Result<Value, AwsError> {
+pub fn query(
+    shared: &Arc<Shared>,
+    input: &Value,
+    consumed: &mut Option<Consumed>,
+) -> Result<Value, AwsError> {
     only_emulated(
         "Query",
         input,
@@ -92,7 +94,11 @@ pub fn query(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed
         input,
         "Select",
         &["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT"],
-        if index_name.is_some() { "ALL_PROJECTED_ATTRIBUTES" } else { "ALL_ATTRIBUTES" },
+        if index_name.is_some() {
+            "ALL_PROJECTED_ATTRIBUTES"
+        } else {
+            "ALL_ATTRIBUTES"
+        },
     )?;
     let report = Report::of(input)?;
     let limit = match input.get("Limit") {
@@ -215,7 +221,10 @@ pub fn query(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed
         table: name,
         kind: Kind::Read,
         table_units: indexes.is_none().then_some(units),
-        indexes: indexes.map(|index| (index.to_owned(), units)).into_iter().collect(),
+        indexes: indexes
+            .map(|index| (index.to_owned(), units))
+            .into_iter()
+            .collect(),
     };
     let mut output = json!({"Count": page.items.len(), "ScannedCount": page.scanned});
     if select != "COUNT" {

@@ -29,8 +29,14 @@ pub struct KeySchema {
 impl KeySchema {
     /// A `KeySchema` parameter (`parameter` as DynamoDB's errors name it), each attribute
     /// declared in `definitions`.
-    pub fn parse(schema: Option<&Value>, parameter: &str, definitions: &Definitions) -> Result<Self, AwsError> {
-        let schema = schema.and_then(Value::as_array).ok_or_else(|| missing(parameter))?;
+    pub fn parse(
+        schema: Option<&Value>,
+        parameter: &str,
+        definitions: &Definitions,
+    ) -> Result<Self, AwsError> {
+        let schema = schema
+            .and_then(Value::as_array)
+            .ok_or_else(|| missing(parameter))?;
         let elements: Vec<(&str, &str)> = schema
             .iter()
             .map(|element| {

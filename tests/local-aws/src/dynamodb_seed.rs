@@ -30,8 +30,8 @@ fn bad(message: impl Into<String>) -> AwsError {
 /// Writes the items, all checked before any is written: one that PutItem would refuse refuses
 /// the whole request, naming it.
 pub fn seed(shared: &Arc<Shared>, body: Value) -> Result<Value, AwsError> {
-    let seed: Seed = serde_json::from_value(body)
-        .map_err(|error| bad(format!("invalid seeding request: {error}")))?;
+    let seed: Seed =
+        serde_json::from_value(body).map_err(|error| bad(format!("invalid seeding request: {error}")))?;
     let items: Vec<Map<String, Value>> = match (seed.items, seed.count, seed.template) {
         (Some(items), None, None) => items,
         (None, Some(count), Some(template)) => (seed.start..seed.start + count)
@@ -59,7 +59,10 @@ pub fn seed(shared: &Arc<Shared>, body: Value) -> Result<Value, AwsError> {
         table.put(key, item);
     }
     let stored = table.items.len();
-    state.record(format!("DynamoDB: {written} items seeded into table {}", seed.table));
+    state.record(format!(
+        "DynamoDB: {written} items seeded into table {}",
+        seed.table
+    ));
     Ok(json!({"written": written, "item_count": stored}))
 }
 
@@ -114,11 +117,21 @@ fn placeholder(spec: &str) -> Option<(Option<u64>, usize)> {
     };
     let modulo = match modulo {
         "" => None,
-        modulo => Some(modulo.strip_prefix('%')?.parse::<u64>().ok().filter(|m| *m >= 1)?),
+        modulo => Some(
+            modulo
+                .strip_prefix('%')?
+                .parse::<u64>()
+                .ok()
+                .filter(|m| *m >= 1)?,
+        ),
     };
     let width = match width {
         None => 0,
-        Some(width) => width.strip_prefix('0')?.parse::<usize>().ok().filter(|w| *w <= 40)?,
+        Some(width) => width
+            .strip_prefix('0')?
+            .parse::<usize>()
+            .ok()
+            .filter(|w| *w <= 40)?,
     };
     Some((modulo, width))
 }

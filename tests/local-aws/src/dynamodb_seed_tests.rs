@@ -7,7 +7,10 @@ fn placeholders_number_pad_and_cycle() {
     assert_eq!(expand("{i}", 123).unwrap(), "123");
     assert_eq!(expand("region-{i%3}", 7).unwrap(), "region-1");
     assert_eq!(expand("{i%10:03}#{i}", 123).unwrap(), "003#123");
-    assert_eq!(expand("no {placeholder} here", 1).unwrap(), "no {placeholder} here");
+    assert_eq!(
+        expand("no {placeholder} here", 1).unwrap(),
+        "no {placeholder} here"
+    );
 }
 
 #[test]

@@ -100,7 +100,9 @@ impl Table {
                 AwsError::validation("UpdateTable: local-aws emulates GlobalSecondaryIndexUpdates alone")
             })?;
         let spec = match updates.as_slice() {
-            [update] => update.get("Create").filter(|_| update.as_object().is_some_and(|fields| fields.len() == 1)),
+            [update] => update
+                .get("Create")
+                .filter(|_| update.as_object().is_some_and(|fields| fields.len() == 1)),
             [] => return Err(invalid("GlobalSecondaryIndexUpdates must not be empty")),
             _ => return Err(one_index_at_a_time()),
         }
@@ -129,7 +131,9 @@ impl Table {
         }
         let mut index = Index::define(spec, &definitions, self.provisioned.is_some(), active_at)?;
         if self.indexes.iter().any(|other| other.name == index.name) {
-            return Err(AwsError::validation("Attempting to create an index which already exists"));
+            return Err(AwsError::validation(
+                "Attempting to create an index which already exists",
+            ));
         }
         for (key, item) in &self.items {
             if let Ok(Some(index_key)) = index.key_of(item) {
@@ -332,7 +336,11 @@ impl Table {
         };
         if forward {
             let lower = start.map_or(Bound::Included(first), |start| Bound::Excluded(start.clone()));
-            return Box::new(self.items.range((lower, Bound::Unbounded)).take_while(in_partition));
+            return Box::new(
+                self.items
+                    .range((lower, Bound::Unbounded))
+                    .take_while(in_partition),
+            );
         }
         let upper = match start {
             Some(start) => Bound::Excluded(start.clone()),

@@ -61,7 +61,10 @@ fn the_index_holds_only_the_items_with_its_keys_in_its_order() {
     assert_eq!(index["ItemCount"], 3);
     assert_eq!(index["IndexStatus"], "ACTIVE");
     assert_eq!(description["ItemCount"], 4);
-    assert_eq!(table.description("CREATING")["GlobalSecondaryIndexes"][0]["IndexStatus"], "CREATING");
+    assert_eq!(
+        table.description("CREATING")["GlobalSecondaryIndexes"][0]["IndexStatus"],
+        "CREATING"
+    );
 
     // Closing an event removes its key: it leaves the index.
     write(&mut table, event("arn:c", None, "closed"));
@@ -70,7 +73,10 @@ fn the_index_holds_only_the_items_with_its_keys_in_its_order() {
     write(&mut table, event("arn:a", Some("us-east-1#222"), "open"));
     assert!(arns(&table, "us-east-1#111", true).is_empty());
     assert_eq!(arns(&table, "us-east-1#222", true), ["arn:a", "arn:d"]);
-    assert_eq!(table.description("ACTIVE")["GlobalSecondaryIndexes"][0]["ItemCount"], 2);
+    assert_eq!(
+        table.description("ACTIVE")["GlobalSecondaryIndexes"][0]["ItemCount"],
+        2
+    );
 }
 
 #[test]
@@ -80,17 +86,26 @@ fn an_index_consumes_write_units_as_dynamodb_documents() {
     // Not in the index before or after: nothing.
     assert_eq!(write(&mut table, event("arn:a", None, "closed")), []);
     // Added: one write.
-    assert_eq!(write(&mut table, event("arn:a", Some("us-east-1#1"), "open")), open(1.0));
+    assert_eq!(
+        write(&mut table, event("arn:a", Some("us-east-1#1"), "open")),
+        open(1.0)
+    );
     // The same entry again: nothing.
     assert_eq!(write(&mut table, event("arn:a", Some("us-east-1#1"), "open")), []);
     // A projected attribute changed: one write.
-    assert_eq!(write(&mut table, event("arn:a", Some("us-east-1#1"), "upcoming")), open(1.0));
+    assert_eq!(
+        write(&mut table, event("arn:a", Some("us-east-1#1"), "upcoming")),
+        open(1.0)
+    );
     // An attribute the index does not hold changed: nothing.
     let mut noted = event("arn:a", Some("us-east-1#1"), "upcoming");
     noted.insert("note".into(), json!({"S": "x"}));
     assert_eq!(write(&mut table, noted), []);
     // The index key changed: a delete and a put.
-    assert_eq!(write(&mut table, event("arn:a", Some("us-east-1#2"), "upcoming")), open(2.0));
+    assert_eq!(
+        write(&mut table, event("arn:a", Some("us-east-1#2"), "upcoming")),
+        open(2.0)
+    );
     // Removed: one write.
     assert_eq!(write(&mut table, event("arn:a", None, "closed")), open(1.0));
     // A large entry: 1 KB each.
@@ -105,7 +120,11 @@ fn an_index_key_of_the_wrong_type_refuses_the_write() {
     let mut item = event("arn:a", None, "open");
     item.insert("open_key".into(), json!({"N": "1"}));
     let error = table.check_item(&item).unwrap_err();
-    assert!(error.message.contains("Type mismatch for Index Key open_key"), "{}", error.message);
+    assert!(
+        error.message.contains("Type mismatch for Index Key open_key"),
+        "{}",
+        error.message
+    );
     item.insert("open_key".into(), json!({"S": ""}));
     let error = table.check_item(&item).unwrap_err();
     assert!(error.message.contains("IndexName: open"), "{}", error.message);
@@ -152,15 +171,24 @@ fn update_table_adds_one_index_at_a_time_and_backfills_it() {
     let index = table.add_index(&one, later).unwrap();
     // Backfilled, leaving out the item whose status is a number.
     assert_eq!(index.partition(&Scalar::S("open".into()), true, None).count(), 1);
-    assert_eq!(index.partition(&Scalar::S("closed".into()), true, None).count(), 1);
+    assert_eq!(
+        index.partition(&Scalar::S("closed".into()), true, None).count(),
+        1
+    );
     let description = table.description("ACTIVE");
     assert_eq!(description["TableStatus"], "UPDATING");
     let created = &description["GlobalSecondaryIndexes"][1];
-    assert_eq!((&created["IndexStatus"], &created["Backfilling"]), (&json!("CREATING"), &json!(true)));
+    assert_eq!(
+        (&created["IndexStatus"], &created["Backfilling"]),
+        (&json!("CREATING"), &json!(true))
+    );
 
     // Another while it is created.
     let other = json!({"GlobalSecondaryIndexUpdates": [create("by-arn", "arn")]});
-    assert_eq!(table.add_index(&other, 0.0).unwrap_err().code, "LimitExceededException");
+    assert_eq!(
+        table.add_index(&other, 0.0).unwrap_err().code,
+        "LimitExceededException"
+    );
 }
 
 #[test]
@@ -171,7 +199,11 @@ fn an_index_already_there_or_on_an_undefined_attribute_is_refused() {
     assert!(error.message.contains("already exists"), "{}", error.message);
     let undefined = json!({"GlobalSecondaryIndexUpdates": [create("by-status", "status")]});
     let error = table.add_index(&undefined, 0.0).unwrap_err();
-    assert!(error.message.contains("not defined in AttributeDefinitions"), "{}", error.message);
+    assert!(
+        error.message.contains("not defined in AttributeDefinitions"),
+        "{}",
+        error.message
+    );
     assert_eq!(table.indexes.len(), 1);
 }
 
@@ -219,5 +251,10 @@ fn a_partition_reads_after_or_before_its_start_key() {
     assert_eq!(read(true, Some("arn:a")), ["arn:b", "arn:c"]);
     assert_eq!(read(false, None), ["arn:c", "arn:b", "arn:a"]);
     assert_eq!(read(false, Some("arn:c")), ["arn:b", "arn:a"]);
-    assert!(table.partition(&Scalar::S("eu-west-1".into()), false, None).next().is_none());
+    assert!(
+        table
+            .partition(&Scalar::S("eu-west-1".into()), false, None)
+            .next()
+            .is_none()
+    );
 }

@@ -63,7 +63,9 @@ async fn capacity_is_counted_as_dynamodb_documents() {
             .unwrap();
         let consumed = put.consumed_capacity();
         assert_eq!(total(consumed), Some(if moto { 1.0 } else { 10.0 }));
-        let table = consumed.and_then(|consumed| consumed.table()).and_then(|table| table.capacity_units());
+        let table = consumed
+            .and_then(|consumed| consumed.table())
+            .and_then(|table| table.capacity_units());
         assert_eq!(table, Some(if moto { 1.0 } else { 5.0 }));
         assert_eq!(index_units(consumed), if moto { None } else { Some(5.0) });
         for arn in ["arn:2", "arn:3"] {
@@ -82,11 +84,20 @@ async fn capacity_is_counted_as_dynamodb_documents() {
         };
         // 4,975 bytes are two 4 KB reads.
         let eventually = get("arn:1", false).await.unwrap();
-        assert_eq!(total(eventually.consumed_capacity()), Some(if moto { 0.5 } else { 1.0 }));
+        assert_eq!(
+            total(eventually.consumed_capacity()),
+            Some(if moto { 0.5 } else { 1.0 })
+        );
         let strongly = get("arn:1", true).await.unwrap();
-        assert_eq!(total(strongly.consumed_capacity()), Some(if moto { 0.5 } else { 2.0 }));
+        assert_eq!(
+            total(strongly.consumed_capacity()),
+            Some(if moto { 0.5 } else { 2.0 })
+        );
         let missing = get("arn:none", true).await.unwrap();
-        assert_eq!(total(missing.consumed_capacity()), Some(if moto { 0.5 } else { 1.0 }));
+        assert_eq!(
+            total(missing.consumed_capacity()),
+            Some(if moto { 0.5 } else { 1.0 })
+        );
 
         // A Query pays for every item it reads, kept by the filter or not: 3 × 4,975 bytes
         // are four 4 KB reads.
@@ -105,7 +116,10 @@ async fn capacity_is_counted_as_dynamodb_documents() {
             .await
             .unwrap();
         assert_eq!((filtered.count(), filtered.scanned_count()), (0, 3));
-        assert_eq!(total(filtered.consumed_capacity()), Some(if moto { 1.0 } else { 4.0 }));
+        assert_eq!(
+            total(filtered.consumed_capacity()),
+            Some(if moto { 1.0 } else { 4.0 })
+        );
 
         // An index Query reads the index alone, eventually consistently.
         let indexed = index_query(dynamodb, "us-east-1#111")
@@ -121,7 +135,10 @@ async fn capacity_is_counted_as_dynamodb_documents() {
         if moto {
             // moto names the index among the local secondary indexes.
             let local = consumed.and_then(|consumed| consumed.local_secondary_indexes());
-            assert!(local.is_some_and(|local| local.contains_key("open")), "{consumed:?}");
+            assert!(
+                local.is_some_and(|local| local.contains_key("open")),
+                "{consumed:?}"
+            );
         }
         let none = index_query(dynamodb, "us-east-1#111").send().await.unwrap();
         assert!(none.consumed_capacity().is_none());
@@ -158,7 +175,11 @@ async fn every_call_records_its_units() {
         .send()
         .await
         .unwrap_err();
-    assert_error(&refused, "ConditionalCheckFailedException", "conditional request failed");
+    assert_error(
+        &refused,
+        "ConditionalCheckFailedException",
+        "conditional request failed",
+    );
     dynamodb
         .query()
         .table_name("events")
@@ -170,15 +191,26 @@ async fn every_call_records_its_units() {
         .unwrap();
     let units: Vec<(String, Value)> = dynamodb_calls(&emulator)
         .into_iter()
-        .map(|call| (call["operation"].as_str().unwrap().to_owned(), call["consumed_capacity"].clone()))
+        .map(|call| {
+            (
+                call["operation"].as_str().unwrap().to_owned(),
+                call["consumed_capacity"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         units,
         [
             ("CreateTable".to_owned(), Value::Null),
-            ("PutItem".to_owned(), json!({"read_units": 0.0, "write_units": 5.0})),
+            (
+                "PutItem".to_owned(),
+                json!({"read_units": 0.0, "write_units": 5.0})
+            ),
             // The larger of the stored item and the refused one.
-            ("PutItem".to_owned(), json!({"read_units": 0.0, "write_units": 5.0})),
+            (
+                "PutItem".to_owned(),
+                json!({"read_units": 0.0, "write_units": 5.0})
+            ),
             ("Query".to_owned(), json!({"read_units": 1.0, "write_units": 0.0})),
         ]
     );
@@ -193,7 +225,9 @@ async fn seeding_writes_many_items_at_once_and_keeps_the_indexes() {
         emulator.url(),
         aws_sdk_dynamodb::config::retry::RetryConfig::standard(),
     );
-    let keys = Projection::builder().projection_type(ProjectionType::KeysOnly).build();
+    let keys = Projection::builder()
+        .projection_type(ProjectionType::KeysOnly)
+        .build();
     create_events(dynamodb, Some(open_index(keys))).await;
     let closed = admin(
         &emulator,
@@ -231,11 +265,19 @@ async fn seeding_writes_many_items_at_once_and_keeps_the_indexes() {
         .unwrap();
     assert_eq!((answer.count(), answer.scanned_count()), (5, 5));
     assert_eq!(total(answer.consumed_capacity()), Some(0.5));
-    let other = index_query(dynamodb, "us-west-2#000000000001").send().await.unwrap();
+    let other = index_query(dynamodb, "us-west-2#000000000001")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(other.count(), 1);
 
     // One item PutItem would refuse (no sort key) refuses them all.
-    let before = dynamodb.describe_table().table_name("events").send().await.unwrap();
+    let before = dynamodb
+        .describe_table()
+        .table_name("events")
+        .send()
+        .await
+        .unwrap();
     let refused = emulator
         .admin(
             "POST",
@@ -246,9 +288,20 @@ async fn seeding_writes_many_items_at_once_and_keeps_the_indexes() {
         )
         .unwrap_err()
         .message;
-    assert!(refused.contains("item 1") && refused.contains("Missing the key arn"), "{refused}");
-    let after = dynamodb.describe_table().table_name("events").send().await.unwrap();
-    assert_eq!(after.table().unwrap().item_count(), before.table().unwrap().item_count());
+    assert!(
+        refused.contains("item 1") && refused.contains("Missing the key arn"),
+        "{refused}"
+    );
+    let after = dynamodb
+        .describe_table()
+        .table_name("events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.table().unwrap().item_count(),
+        before.table().unwrap().item_count()
+    );
     let bad_template = emulator
         .admin(
             "POST",

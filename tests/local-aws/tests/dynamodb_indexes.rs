@@ -4,14 +4,14 @@
 //! Consumed capacity is in dynamodb_capacity.rs; both use the AWS Health event store's shape.
 
 mod common;
+#[path = "dynamodb_conformance/events.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the shared helpers")]
+mod events;
 #[path = "dynamodb_conformance/moto.rs"]
 mod moto;
 #[path = "dynamodb_conformance/support.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the shared helpers")]
 mod support;
-#[path = "dynamodb_conformance/events.rs"]
-#[allow(dead_code, reason = "each test binary uses a part of the shared helpers")]
-mod events;
 
 use aws_sdk_dynamodb::types::{
     AttributeValue, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, IndexStatus, KeyType,
@@ -81,7 +81,12 @@ async fn an_index_holds_only_the_items_with_its_keys_projected() {
             .unwrap();
         assert_eq!((counted.count(), counted.items().len()), (3, 0));
 
-        let described = dynamodb.describe_table().table_name("events").send().await.unwrap();
+        let described = dynamodb
+            .describe_table()
+            .table_name("events")
+            .send()
+            .await
+            .unwrap();
         let indexes = described.table().unwrap().global_secondary_indexes();
         assert_eq!(indexes.len(), 1);
         let index = &indexes[0];
@@ -100,7 +105,10 @@ async fn an_index_holds_only_the_items_with_its_keys_projected() {
         let count = if target.is_moto() { None } else { Some(4) };
         assert_eq!(index.item_count(), count);
 
-        let consistent = index_query(dynamodb, "us-east-1#111").consistent_read(true).send().await;
+        let consistent = index_query(dynamodb, "us-east-1#111")
+            .consistent_read(true)
+            .send()
+            .await;
         assert_refused(
             &target,
             consistent,
@@ -118,9 +126,15 @@ async fn an_index_holds_only_the_items_with_its_keys_projected() {
             .unwrap_err();
         // moto answers ResourceNotFoundException, DynamoDB a ValidationException.
         let (code, words) = if target.is_moto() {
-            ("ResourceNotFoundException", "Invalid index: closed for table: events")
+            (
+                "ResourceNotFoundException",
+                "Invalid index: closed for table: events",
+            )
         } else {
-            ("ValidationException", "The table does not have the specified index: closed")
+            (
+                "ValidationException",
+                "The table does not have the specified index: closed",
+            )
         };
         assert_error(&unknown, code, words);
         let not_projected = index_query(dynamodb, "us-east-1#111")
@@ -152,15 +166,26 @@ async fn an_index_pages_by_the_tables_and_its_own_keys() {
     for target in targets().await {
         println!("checking {}", target.name);
         let dynamodb = &target.dynamodb;
-        let projection = Projection::builder().projection_type(ProjectionType::KeysOnly).build();
+        let projection = Projection::builder()
+            .projection_type(ProjectionType::KeysOnly)
+            .build();
         create_events(dynamodb, Some(open_index(projection))).await;
         for number in 1..=7 {
-            let item = event(&format!("arn:{}", 8 - number), Some("us-east-1#1"), number, "open");
+            let item = event(
+                &format!("arn:{}", 8 - number),
+                Some("us-east-1#1"),
+                number,
+                "open",
+            );
             put(dynamodb, "events", item).await;
         }
         put(dynamodb, "events", event("arn:9", None, 4, "closed")).await;
 
-        let first = index_query(dynamodb, "us-east-1#1").limit(3).send().await.unwrap();
+        let first = index_query(dynamodb, "us-east-1#1")
+            .limit(3)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(arns(first.items()), ["arn:7", "arn:6", "arn:5"]);
         let last = first.last_evaluated_key().unwrap();
         let mut names: Vec<&str> = last.keys().map(String::as_str).collect();
@@ -176,7 +201,10 @@ async fn an_index_pages_by_the_tables_and_its_own_keys() {
         while let Some(page) = pages.next().await {
             read.push(arns(page.unwrap().items()));
         }
-        assert_eq!(read.concat(), ["arn:7", "arn:6", "arn:5", "arn:4", "arn:3", "arn:2", "arn:1"]);
+        assert_eq!(
+            read.concat(),
+            ["arn:7", "arn:6", "arn:5", "arn:4", "arn:3", "arn:2", "arn:1"]
+        );
         assert_eq!(read.len(), 3);
 
         // A start key without the index's keys is not one of the index.
@@ -235,16 +263,29 @@ async fn update_table_adds_one_index_backfilled_from_the_items() {
             let updated = two.unwrap();
             updated.table_description().unwrap().global_secondary_indexes()[0].clone()
         } else {
-            assert_error(&two.unwrap_err(), "LimitExceededException", "Only 1 online index can be created");
+            assert_error(
+                &two.unwrap_err(),
+                "LimitExceededException",
+                "Only 1 online index can be created",
+            );
             let updated = update(vec![create_action("open")]).await.unwrap();
             let created = updated.table_description().unwrap().global_secondary_indexes()[0].clone();
             assert_eq!(created.backfilling(), Some(false));
             created
         };
         // AWS answers CREATING; moto's index is ACTIVE at once.
-        let creating = if target.is_moto() { IndexStatus::Active } else { IndexStatus::Creating };
+        let creating = if target.is_moto() {
+            IndexStatus::Active
+        } else {
+            IndexStatus::Creating
+        };
         assert_eq!(created.index_status(), Some(&creating));
-        let described = dynamodb.describe_table().table_name("events").send().await.unwrap();
+        let described = dynamodb
+            .describe_table()
+            .table_name("events")
+            .send()
+            .await
+            .unwrap();
         let index = &described.table().unwrap().global_secondary_indexes()[0];
         assert_eq!(index.index_status(), Some(&IndexStatus::Active));
         let count = if target.is_moto() { None } else { Some(2) };
@@ -263,7 +304,12 @@ async fn an_index_is_not_readable_while_it_is_backfilled() {
         emulator.url(),
         aws_sdk_dynamodb::config::retry::RetryConfig::standard(),
     );
-    admin(&emulator, "POST", "/_admin/settings", json!({"dynamodb_index_backfill_ms": 400}));
+    admin(
+        &emulator,
+        "POST",
+        "/_admin/settings",
+        json!({"dynamodb_index_backfill_ms": 400}),
+    );
     create_events(dynamodb, None).await;
     put(dynamodb, "events", event("arn:a", Some("us-east-1#1"), 2, "open")).await;
     dynamodb
@@ -275,21 +321,42 @@ async fn an_index_is_not_readable_while_it_is_backfilled() {
         .send()
         .await
         .unwrap();
-    let described = dynamodb.describe_table().table_name("events").send().await.unwrap();
+    let described = dynamodb
+        .describe_table()
+        .table_name("events")
+        .send()
+        .await
+        .unwrap();
     let table = described.table().unwrap();
-    assert_eq!(table.table_status().map(|status| status.as_str()), Some("UPDATING"));
+    assert_eq!(
+        table.table_status().map(|status| status.as_str()),
+        Some("UPDATING")
+    );
     let index = &table.global_secondary_indexes()[0];
     assert_eq!(index.index_status(), Some(&IndexStatus::Creating));
     assert_eq!(index.backfilling(), Some(true));
     let early = index_query(dynamodb, "us-east-1#1").send().await.unwrap_err();
-    assert_error(&early, "ValidationException", "Cannot read from backfilling global secondary index: open");
+    assert_error(
+        &early,
+        "ValidationException",
+        "Cannot read from backfilling global secondary index: open",
+    );
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let open = index_query(dynamodb, "us-east-1#1").send().await.unwrap();
     assert_eq!(arns(open.items()), ["arn:a"]);
-    let described = dynamodb.describe_table().table_name("events").send().await.unwrap();
+    let described = dynamodb
+        .describe_table()
+        .table_name("events")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        described.table().unwrap().table_status().map(|status| status.as_str()),
+        described
+            .table()
+            .unwrap()
+            .table_status()
+            .map(|status| status.as_str()),
         Some("ACTIVE")
     );
 }

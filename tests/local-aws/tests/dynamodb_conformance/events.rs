@@ -5,7 +5,9 @@
 use super::support::{Item, definition, key, n, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ScalarAttributeType};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, BillingMode, GlobalSecondaryIndex, KeyType, Projection, ScalarAttributeType,
+};
 
 /// The index `open`: `open_key`, then `updated`.
 pub fn open_index(projection: Projection) -> GlobalSecondaryIndex {
