@@ -90,7 +90,7 @@ pub fn aim(state: &State, operation: &str, body: &[u8]) -> (Option<String>, Opti
 pub fn table_items(shared: &Arc<Shared>, name: &str) -> Option<Vec<Value>> {
     let state = shared.state();
     let table = state.tables.get(name)?;
-    Some(table.items.values().cloned().map(Value::Object).collect())
+    Some(table.items().values().cloned().map(Value::Object).collect())
 }
 
 /// DynamoDB's error for a required parameter that is absent (`parameter` as its model names it).
@@ -297,7 +297,7 @@ fn put_item(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed>
         .get_mut(&name)
         .ok_or_else(|| table_not_found(&name))?;
     let key = table.check_item(item)?;
-    let current = table.items.get(&key);
+    let current = table.items().get(&key);
     // A write consumes units for the larger of the item it replaces and the new one, even
     // when its condition fails.
     let size = dynamodb_item::item_size(item).max(current.map_or(0, dynamodb_item::item_size));
@@ -339,7 +339,7 @@ fn get_item(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed>
     let report = Report::of(input)?;
     let state = shared.state();
     let table = state.tables.get(&name).ok_or_else(|| table_not_found(&name))?;
-    let item = table.items.get(&table.key_of(key)?);
+    let item = table.items().get(&table.key_of(key)?);
     let read = Consumed {
         table: name,
         kind: Kind::Read,

@@ -39,6 +39,8 @@ pub struct Index {
     /// The table keys of the items in it, by index partition.
     entries: BTreeMap<Scalar, BTreeSet<Position>>,
     count: usize,
+    /// The size of its entries, kept as they change, so DescribeTable costs no scan.
+    size_bytes: usize,
 }
 
 /// DynamoDB's names for tables and indexes: 3 to 255 of `[a-zA-Z0-9_.-]`.
@@ -148,6 +150,7 @@ impl Index {
             active_at,
             entries: BTreeMap::new(),
             count: 0,
+            size_bytes: 0,
         })
     }
 
@@ -184,18 +187,22 @@ impl Index {
         Ok(scalars.next().map(|hash| (hash, scalars.next())))
     }
 
-    pub fn insert(&mut self, (hash, range): IndexKey, table_key: PrimaryKey) {
+    /// Adds the entry of an item, of `size` bytes as it projects them.
+    pub fn insert(&mut self, (hash, range): IndexKey, table_key: PrimaryKey, size: usize) {
         if self.entries.entry(hash).or_default().insert((range, table_key)) {
             self.count += 1;
+            self.size_bytes += size;
         }
     }
 
-    pub fn remove(&mut self, (hash, range): IndexKey, table_key: PrimaryKey) {
+    /// Removes the entry of an item, of `size` bytes as it projected them.
+    pub fn remove(&mut self, (hash, range): IndexKey, table_key: PrimaryKey, size: usize) {
         let Some(partition) = self.entries.get_mut(&hash) else {
             return;
         };
         if partition.remove(&(range, table_key)) {
             self.count -= 1;
+            self.size_bytes -= size;
         }
         if partition.is_empty() {
             self.entries.remove(&hash);
@@ -221,43 +228,42 @@ impl Index {
         }
     }
 
-    /// What the index holds of an item: the table's and the index's keys, and the projected
-    /// attributes.
-    pub fn project(&self, item: &Map<String, Value>, table: &KeySchema) -> Map<String, Value> {
-        let keep = |name: &str| match &self.projection {
+    /// Whether the index holds this attribute of its items: the table's and the index's keys,
+    /// and the projected attributes.
+    fn holds(&self, name: &str, table: &KeySchema) -> bool {
+        let projected = match &self.projection {
             Projection::All => true,
             Projection::KeysOnly => false,
             Projection::Include(names) => names.iter().any(|kept| kept == name),
         };
+        projected
+            || table.attributes().any(|key| key.name == name)
+            || self.schema.attributes().any(|key| key.name == name)
+    }
+
+    /// What the index holds of an item.
+    pub fn project(&self, item: &Map<String, Value>, table: &KeySchema) -> Map<String, Value> {
         item.iter()
-            .filter(|(name, _)| {
-                keep(name)
-                    || table.attributes().any(|key| key.name == **name)
-                    || self.schema.attributes().any(|key| key.name == **name)
-            })
+            .filter(|(name, _)| self.holds(name, table))
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect()
     }
 
+    /// The size of what the index holds of an item, without a copy of it.
+    pub fn projected_size(&self, item: &Map<String, Value>, table: &KeySchema) -> usize {
+        item.iter()
+            .filter(|(name, _)| self.holds(name, table))
+            .map(|(name, value)| dynamodb_item::attribute_size(name, value))
+            .sum()
+    }
+
     /// The index as DescribeTable lists it.
-    pub fn description(
-        &self,
-        table_arn: &str,
-        table: &KeySchema,
-        items: &BTreeMap<PrimaryKey, Map<String, Value>>,
-    ) -> Value {
+    pub fn description(&self, table_arn: &str) -> Value {
         let projection = match &self.projection {
             Projection::All => json!({"ProjectionType": "ALL"}),
             Projection::KeysOnly => json!({"ProjectionType": "KEYS_ONLY"}),
             Projection::Include(names) => json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": names}),
         };
-        let size: usize = self
-            .entries
-            .values()
-            .flatten()
-            .filter_map(|(_, key)| items.get(key))
-            .map(|item| dynamodb_item::item_size(&self.project(item, table)))
-            .sum();
         let (read, write) = self.provisioned.unwrap_or_default();
         let mut description = json!({
             "IndexName": self.name,
@@ -265,7 +271,7 @@ impl Index {
             "Projection": projection,
             "IndexStatus": if self.is_active() { "ACTIVE" } else { "CREATING" },
             "ProvisionedThroughput": {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": read, "WriteCapacityUnits": write},
-            "IndexSizeBytes": size,
+            "IndexSizeBytes": self.size_bytes,
             "ItemCount": self.count,
             "IndexArn": format!("{table_arn}/index/{}", self.name),
         });

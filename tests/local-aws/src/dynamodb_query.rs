@@ -202,7 +202,7 @@ pub fn query(
                 .transpose()?;
             let candidates = index
                 .partition(&partition, forward, start.as_ref())
-                .filter_map(|(_, table_key)| table.items.get(table_key))
+                .filter_map(|(_, table_key)| table.items().get(table_key))
                 .map(|item| match index.projection {
                     Projection::All => Cow::Borrowed(item),
                     _ => Cow::Owned(index.project(item, &table.schema)),

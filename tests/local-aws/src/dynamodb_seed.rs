@@ -58,7 +58,7 @@ pub fn seed(shared: &Arc<Shared>, body: Value) -> Result<Value, AwsError> {
     for (key, item) in checked {
         table.put(key, item);
     }
-    let stored = table.items.len();
+    let stored = table.items().len();
     state.record(format!(
         "DynamoDB: {written} items seeded into table {}",
         seed.table

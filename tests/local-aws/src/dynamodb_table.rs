@@ -36,8 +36,10 @@ pub struct Table {
     created: f64,
     /// Its global secondary indexes, in the order they were created.
     pub indexes: Vec<Index>,
-    /// The items, each as the JSON it came in.
-    pub items: BTreeMap<PrimaryKey, Map<String, Value>>,
+    /// The items, each as the JSON it came in; written through [`Table::put`] alone.
+    items: BTreeMap<PrimaryKey, Map<String, Value>>,
+    /// The size of the items, kept as they change, so DescribeTable costs no scan.
+    size_bytes: usize,
 }
 
 /// What one write changed: the item it replaced, and the write units each index it touched
@@ -86,6 +88,7 @@ impl Table {
             created: now(),
             indexes,
             items: BTreeMap::new(),
+            size_bytes: 0,
         })
     }
 
@@ -137,12 +140,17 @@ impl Table {
         }
         for (key, item) in &self.items {
             if let Ok(Some(index_key)) = index.key_of(item) {
-                index.insert(index_key, key.clone());
+                index.insert(index_key, key.clone(), index.projected_size(item, &self.schema));
             }
         }
         self.definitions = definitions;
         self.indexes.push(index);
         Ok(&self.indexes[self.indexes.len() - 1])
+    }
+
+    /// The items, in primary-key order.
+    pub fn items(&self) -> &BTreeMap<PrimaryKey, Map<String, Value>> {
+        &self.items
     }
 
     pub fn index(&self, name: &str) -> Option<&Index> {
@@ -191,17 +199,19 @@ impl Table {
                     }
                 }
             };
-            if let Some((index_key, ..)) = before {
-                index.remove(index_key, key.clone());
+            if let Some((index_key, size, _)) = before {
+                index.remove(index_key, key.clone(), size);
             }
-            if let Some((index_key, ..)) = after {
-                index.insert(index_key, key.clone());
+            if let Some((index_key, size, _)) = after {
+                index.insert(index_key, key.clone(), size);
             }
             if units > 0.0 {
                 index_units.push((index.name.clone(), units));
             }
         }
+        self.size_bytes += dynamodb_item::item_size(&item);
         let old = self.items.insert(key, item);
+        self.size_bytes -= old.as_ref().map_or(0, dynamodb_item::item_size);
         Written { old, index_units }
     }
 
@@ -274,7 +284,7 @@ impl Table {
             "KeySchema": self.schema.description(),
             "AttributeDefinitions": definitions,
             "ItemCount": self.items.len(),
-            "TableSizeBytes": self.items.values().map(dynamodb_item::item_size).sum::<usize>(),
+            "TableSizeBytes": self.size_bytes,
             "ProvisionedThroughput": {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": read, "WriteCapacityUnits": write},
             "BillingModeSummary": billing,
             "DeletionProtectionEnabled": false,
@@ -285,7 +295,7 @@ impl Table {
                 .indexes
                 .iter()
                 .map(|index| {
-                    let mut listed = index.description(&arn, &self.schema, &self.items);
+                    let mut listed = index.description(&arn);
                     // A table being created has its indexes created with it.
                     if status == "CREATING" {
                         listed["IndexStatus"] = json!("CREATING");

@@ -73,9 +73,22 @@ fn the_index_holds_only_the_items_with_its_keys_in_its_order() {
     write(&mut table, event("arn:a", Some("us-east-1#222"), "open"));
     assert!(arns(&table, "us-east-1#111", true).is_empty());
     assert_eq!(arns(&table, "us-east-1#222", true), ["arn:a", "arn:d"]);
+    let description = table.description("ACTIVE");
+    assert_eq!(description["GlobalSecondaryIndexes"][0]["ItemCount"], 2);
+    // The sizes are kept as items change: those of the items, and of the index's entries.
+    let stored: usize = table.items().values().map(dynamodb_item::item_size).sum();
+    assert_eq!(description["TableSizeBytes"], stored);
+    let index = table.index("open").unwrap();
+    let indexed: usize = table
+        .items()
+        .values()
+        .filter(|item| item.contains_key("open_key"))
+        .map(|item| index.projected_size(item, &table.schema))
+        .sum();
+    assert!(indexed > 0);
     assert_eq!(
-        table.description("ACTIVE")["GlobalSecondaryIndexes"][0]["ItemCount"],
-        2
+        description["GlobalSecondaryIndexes"][0]["IndexSizeBytes"],
+        indexed
     );
 }
 
@@ -128,7 +141,7 @@ fn an_index_key_of_the_wrong_type_refuses_the_write() {
     item.insert("open_key".into(), json!({"S": ""}));
     let error = table.check_item(&item).unwrap_err();
     assert!(error.message.contains("IndexName: open"), "{}", error.message);
-    assert!(table.items.is_empty());
+    assert!(table.items().is_empty());
 }
 
 #[test]
