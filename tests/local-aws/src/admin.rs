@@ -52,6 +52,7 @@ struct Settings {
     latency_ms: Option<u64>,
     continuation_delay_ms: Option<u64>,
     retry_delay_ms: Option<u64>,
+    dynamodb_index_backfill_ms: Option<u64>,
     log_dir: Option<std::path::PathBuf>,
     organization: Option<OrganizationSettings>,
 }
@@ -311,6 +312,7 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             Ok(json!({"arn": arn}))
         }
         ("POST", ["tables"]) => dynamodb::handle(shared, "CreateTable", &body),
+        ("POST", ["dynamodb", "seed"]) => crate::dynamodb_seed::seed(shared, body),
         ("GET", ["tables", name, "items"]) => dynamodb::table_items(shared, name)
             .map(Value::Array)
             .ok_or_else(|| not_found(format!("DynamoDB table {name}"))),
@@ -369,6 +371,9 @@ pub fn handle(shared: &Arc<Shared>, method: &str, path: &str, body: Value) -> Re
             }
             if let Some(delay) = settings.retry_delay_ms {
                 state.retry_delay_ms = delay;
+            }
+            if let Some(backfill) = settings.dynamodb_index_backfill_ms {
+                state.dynamodb_index_backfill_ms = backfill;
             }
             if settings.log_dir.is_some() {
                 state.log_dir = settings.log_dir;

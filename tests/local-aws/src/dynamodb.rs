@@ -1,42 +1,60 @@
-//! Amazon DynamoDB over AWS JSON 1.0: CreateTable, DescribeTable, PutItem, GetItem and Query,
-//! with DynamoDB's validation and errors. A table is usable as soon as it is created; items are
-//! kept as the JSON they came in, in primary-key order. A parameter the emulator does not speak
-//! is refused with a ValidationException naming it, never ignored, since ignoring it could
-//! change what the request means.
+//! Amazon DynamoDB over AWS JSON 1.0: CreateTable (with global secondary indexes), UpdateTable
+//! (one index created), DescribeTable, PutItem, GetItem and Query (dynamodb_query.rs), with
+//! DynamoDB's validation, errors and consumed capacity. A table is usable as soon as it is
+//! created; items are kept as the JSON they came in, in primary-key order. A parameter the
+//! emulator does not speak is refused with a ValidationException naming it, never ignored,
+//! since ignoring it could change what the request means.
 
 use crate::Shared;
+use crate::dynamodb_capacity::{Consumed, Kind, Report, read_units, write_units};
 use crate::dynamodb_expr::{self, Condition, Placeholders};
+use crate::dynamodb_index::check_name;
 use crate::dynamodb_item::{self, Scalar};
 use crate::dynamodb_table::Table;
-use crate::state::{ACCOUNT, REGION, State};
+use crate::state::{ACCOUNT, REGION, State, now};
 use crate::wire::AwsError;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
+/// A DynamoDB call's answer, and the capacity it consumed (also when it failed, as a failed
+/// conditional write does), for the record of calls.
+pub struct Metered {
+    pub result: Result<Value, AwsError>,
+    pub consumed: Option<Consumed>,
+}
+
 pub fn handle(shared: &Arc<Shared>, operation: &str, input: &Value) -> Result<Value, AwsError> {
-    if !input.is_object() {
-        return Err(AwsError::new(
+    handle_metered(shared, operation, input).result
+}
+
+pub fn handle_metered(shared: &Arc<Shared>, operation: &str, input: &Value) -> Metered {
+    let mut consumed = None;
+    let result = if input.is_object() {
+        match operation {
+            "CreateTable" => create_table(shared, input),
+            "UpdateTable" => update_table(shared, input),
+            "DescribeTable" => describe_table(shared, input),
+            "PutItem" => put_item(shared, input, &mut consumed),
+            "GetItem" => get_item(shared, input, &mut consumed),
+            "Query" => crate::dynamodb_query::query(shared, input, &mut consumed),
+            other => Err(AwsError::new(
+                400,
+                "UnknownOperationException",
+                format!("{other} is not emulated by local-aws"),
+            )),
+        }
+    } else {
+        Err(AwsError::new(
             400,
             "SerializationException",
             "the request body must be a JSON object",
-        ));
-    }
-    match operation {
-        "CreateTable" => create_table(shared, input),
-        "DescribeTable" => describe_table(shared, input),
-        "PutItem" => put_item(shared, input),
-        "GetItem" => get_item(shared, input),
-        "Query" => query(shared, input),
-        other => Err(AwsError::new(
-            400,
-            "UnknownOperationException",
-            format!("{other} is not emulated by local-aws"),
-        )),
-    }
+        ))
+    };
+    Metered { result, consumed }
 }
 
-/// The table a request names and the string partition key value it reads or writes, for a fault
-/// aimed at one read of a table; `None` for what the request does not name (or names wrongly:
+/// The table a request names and the string partition key value it reads or writes (for a
+/// Query of an index, the index's partition key value), for a fault aimed at one read of a table; `None` for what the request does not name (or names wrongly:
 /// such a call is refused all the same, faulted or not).
 pub fn aim(state: &State, operation: &str, body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(input) = serde_json::from_slice::<Value>(body) else {
@@ -50,7 +68,11 @@ pub fn aim(state: &State, operation: &str, body: &[u8]) -> (Option<String>, Opti
             "Query" => {
                 let mut placeholders = Placeholders::from_request(&input).ok()?;
                 let condition = expression(&input, "KeyConditionExpression", &mut placeholders).ok()??;
-                table.partition_of(&condition).ok()?
+                let schema = match input.get("IndexName") {
+                    None => &table.schema,
+                    Some(index) => &table.index(index.as_str()?)?.schema,
+                };
+                schema.partition_of(&condition, &name).ok()?
             }
             "GetItem" => table.key_of(attribute_map(&input, "Key").ok()??).ok()?.0,
             "PutItem" => table.key_of_item(attribute_map(&input, "Item").ok()??).ok()?.0,
@@ -68,7 +90,7 @@ pub fn aim(state: &State, operation: &str, body: &[u8]) -> (Option<String>, Opti
 pub fn table_items(shared: &Arc<Shared>, name: &str) -> Option<Vec<Value>> {
     let state = shared.state();
     let table = state.tables.get(name)?;
-    Some(table.items.values().cloned().map(Value::Object).collect())
+    Some(table.items().values().cloned().map(Value::Object).collect())
 }
 
 /// DynamoDB's error for a required parameter that is absent (`parameter` as its model names it).
@@ -78,7 +100,7 @@ pub fn missing(parameter: &str) -> AwsError {
     ))
 }
 
-fn table_not_found(name: &str) -> AwsError {
+pub fn table_not_found(name: &str) -> AwsError {
     AwsError::new(
         400,
         "ResourceNotFoundException",
@@ -87,7 +109,7 @@ fn table_not_found(name: &str) -> AwsError {
 }
 
 /// Refuses the first parameter the operation's emulation does not speak.
-fn only_emulated(operation: &str, input: &Value, emulated: &[&str]) -> Result<(), AwsError> {
+pub fn only_emulated(operation: &str, input: &Value, emulated: &[&str]) -> Result<(), AwsError> {
     let unknown = input
         .as_object()
         .into_iter()
@@ -102,7 +124,7 @@ fn only_emulated(operation: &str, input: &Value, emulated: &[&str]) -> Result<()
 }
 
 /// An enumerated parameter of which the emulator speaks only `emulated`.
-fn choice<'i>(
+pub fn choice<'i>(
     input: &'i Value,
     parameter: &str,
     emulated: &[&str],
@@ -118,7 +140,7 @@ fn choice<'i>(
     }
 }
 
-fn flag(input: &Value, parameter: &str) -> Result<Option<bool>, AwsError> {
+pub fn flag(input: &Value, parameter: &str) -> Result<Option<bool>, AwsError> {
     match input.get(parameter) {
         None => Ok(None),
         Some(Value::Bool(value)) => Ok(Some(*value)),
@@ -129,7 +151,7 @@ fn flag(input: &Value, parameter: &str) -> Result<Option<bool>, AwsError> {
 }
 
 /// The table a request names, by name or ARN.
-fn table_name(input: &Value) -> Result<String, AwsError> {
+pub fn table_name(input: &Value) -> Result<String, AwsError> {
     let given = input
         .get("TableName")
         .and_then(Value::as_str)
@@ -137,23 +159,15 @@ fn table_name(input: &Value) -> Result<String, AwsError> {
     let name = given
         .strip_prefix(&format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"))
         .unwrap_or(given);
-    let constraint = if !(3..=255).contains(&name.len()) {
-        "Member must have length between 3 and 255"
-    } else if !name
-        .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || b"_.-".contains(&byte))
-    {
-        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-    } else {
-        return Ok(name.to_owned());
-    };
-    Err(AwsError::validation(format!(
-        "1 validation error detected: Value '{name}' at 'tableName' failed to satisfy constraint: {constraint}"
-    )))
+    check_name(name, "tableName")?;
+    Ok(name.to_owned())
 }
 
 /// A map of attribute values (an item or a key), each checked.
-fn attribute_map<'i>(input: &'i Value, parameter: &str) -> Result<Option<&'i Map<String, Value>>, AwsError> {
+pub fn attribute_map<'i>(
+    input: &'i Value,
+    parameter: &str,
+) -> Result<Option<&'i Map<String, Value>>, AwsError> {
     match input.get(parameter) {
         None => Ok(None),
         Some(Value::Object(map)) => {
@@ -167,7 +181,7 @@ fn attribute_map<'i>(input: &'i Value, parameter: &str) -> Result<Option<&'i Map
 }
 
 /// One of the request's expressions, parsed, if given.
-fn expression(
+pub fn expression(
     input: &Value,
     parameter: &str,
     placeholders: &mut Placeholders,
@@ -191,6 +205,7 @@ fn create_table(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> 
             "AttributeDefinitions",
             "BillingMode",
             "ProvisionedThroughput",
+            "GlobalSecondaryIndexes",
         ],
     )?;
     let name = table_name(input)?;
@@ -210,6 +225,39 @@ fn create_table(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> 
     Ok(json!({"TableDescription": description}))
 }
 
+/// One global secondary index created (`GlobalSecondaryIndexUpdates` with one `Create`): the
+/// answer says it is CREATING, as DynamoDB's does; it is ACTIVE once the admin setting
+/// `dynamodb_index_backfill_ms` has passed (at once by default).
+fn update_table(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
+    only_emulated(
+        "UpdateTable",
+        input,
+        &["TableName", "AttributeDefinitions", "GlobalSecondaryIndexUpdates"],
+    )?;
+    let name = table_name(input)?;
+    let mut state = shared.state();
+    let active_at = now() + state.dynamodb_index_backfill_ms as f64 / 1000.0;
+    let table = state
+        .tables
+        .get_mut(&name)
+        .ok_or_else(|| table_not_found(&name))?;
+    let index = table.add_index(input, active_at)?.name.clone();
+    let mut description = table.description("UPDATING");
+    if let Some(created) = description["GlobalSecondaryIndexes"]
+        .as_array_mut()
+        .and_then(|indexes| {
+            indexes
+                .iter_mut()
+                .find(|listed| listed["IndexName"] == index.as_str())
+        })
+    {
+        created["IndexStatus"] = json!("CREATING");
+        created["Backfilling"] = json!(false);
+    }
+    state.record(format!("DynamoDB: index {index} of table {name} created"));
+    Ok(json!({"TableDescription": description}))
+}
+
 fn describe_table(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
     only_emulated("DescribeTable", input, &["TableName"])?;
     let name = table_name(input)?;
@@ -218,7 +266,7 @@ fn describe_table(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError
     Ok(json!({"Table": table.description("ACTIVE")}))
 }
 
-fn put_item(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
+fn put_item(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed>) -> Result<Value, AwsError> {
     only_emulated(
         "PutItem",
         input,
@@ -237,40 +285,49 @@ fn put_item(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
     let name = table_name(input)?;
     let item = attribute_map(input, "Item")?.ok_or_else(|| missing("item"))?;
     let return_old = choice(input, "ReturnValues", &["NONE", "ALL_OLD"], "NONE")? == "ALL_OLD";
-    choice(input, "ReturnConsumedCapacity", &["NONE"], "NONE")?;
+    let report = Report::of(input)?;
     choice(input, "ReturnItemCollectionMetrics", &["NONE"], "NONE")?;
     choice(input, "ReturnValuesOnConditionCheckFailure", &["NONE"], "NONE")?;
     let mut placeholders = Placeholders::from_request(input)?;
     let condition = expression(input, "ConditionExpression", &mut placeholders)?;
     placeholders.finish()?;
-    if dynamodb_item::item_size(item) > dynamodb_item::MAX_ITEM_BYTES {
-        return Err(AwsError::validation(
-            "Item size has exceeded the maximum allowed size",
-        ));
-    }
     let mut state = shared.state();
     let table = state
         .tables
         .get_mut(&name)
         .ok_or_else(|| table_not_found(&name))?;
-    let key = table.key_of_item(item)?;
+    let key = table.check_item(item)?;
+    let current = table.items().get(&key);
+    // A write consumes units for the larger of the item it replaces and the new one, even
+    // when its condition fails.
+    let size = dynamodb_item::item_size(item).max(current.map_or(0, dynamodb_item::item_size));
+    let mut written = Consumed {
+        table: name,
+        kind: Kind::Write,
+        table_units: Some(write_units(size)),
+        indexes: Vec::new(),
+    };
     let nothing = Map::new();
-    let current = table.items.get(&key).unwrap_or(&nothing);
-    if condition.is_some_and(|condition| !condition.matches(current)) {
+    if condition.is_some_and(|condition| !condition.matches(current.unwrap_or(&nothing))) {
+        *consumed = Some(written);
         return Err(AwsError::new(
             400,
             "ConditionalCheckFailedException",
             "The conditional request failed",
         ));
     }
-    let old = table.items.insert(key, item.clone());
-    Ok(match old {
+    let outcome = table.put(key, item.clone());
+    written.indexes = outcome.index_units;
+    let mut output = match outcome.old {
         Some(old) if return_old => json!({"Attributes": old}),
         _ => json!({}),
-    })
+    };
+    written.report(report, &mut output);
+    *consumed = Some(written);
+    Ok(output)
 }
 
-fn get_item(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
+fn get_item(shared: &Arc<Shared>, input: &Value, consumed: &mut Option<Consumed>) -> Result<Value, AwsError> {
     only_emulated(
         "GetItem",
         input,
@@ -278,91 +335,22 @@ fn get_item(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
     )?;
     let name = table_name(input)?;
     let key = attribute_map(input, "Key")?.ok_or_else(|| missing("key"))?;
-    flag(input, "ConsistentRead")?;
-    choice(input, "ReturnConsumedCapacity", &["NONE"], "NONE")?;
+    let consistent = flag(input, "ConsistentRead")?.unwrap_or(false);
+    let report = Report::of(input)?;
     let state = shared.state();
     let table = state.tables.get(&name).ok_or_else(|| table_not_found(&name))?;
-    Ok(match table.items.get(&table.key_of(key)?) {
+    let item = table.items().get(&table.key_of(key)?);
+    let read = Consumed {
+        table: name,
+        kind: Kind::Read,
+        table_units: Some(read_units(item.map_or(0, dynamodb_item::item_size), consistent)),
+        indexes: Vec::new(),
+    };
+    let mut output = match item {
         Some(item) => json!({"Item": item}),
         None => json!({}),
-    })
-}
-
-fn query(shared: &Arc<Shared>, input: &Value) -> Result<Value, AwsError> {
-    only_emulated(
-        "Query",
-        input,
-        &[
-            "TableName",
-            "KeyConditionExpression",
-            "FilterExpression",
-            "ExpressionAttributeNames",
-            "ExpressionAttributeValues",
-            "Limit",
-            "ExclusiveStartKey",
-            "ScanIndexForward",
-            "ConsistentRead",
-            "Select",
-            "ReturnConsumedCapacity",
-        ],
-    )?;
-    let name = table_name(input)?;
-    let count_only = choice(input, "Select", &["ALL_ATTRIBUTES", "COUNT"], "ALL_ATTRIBUTES")? == "COUNT";
-    choice(input, "ReturnConsumedCapacity", &["NONE"], "NONE")?;
-    let limit = match input.get("Limit") {
-        None => None,
-        Some(limit) => Some(limit.as_u64().filter(|limit| *limit >= 1).ok_or_else(|| {
-            AwsError::validation(format!(
-                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
-            ))
-        })? as usize),
     };
-    let forward = flag(input, "ScanIndexForward")?.unwrap_or(true);
-    flag(input, "ConsistentRead")?;
-    let start = attribute_map(input, "ExclusiveStartKey")?;
-    let mut placeholders = Placeholders::from_request(input)?;
-    let key_condition = expression(input, "KeyConditionExpression", &mut placeholders)?.ok_or_else(|| {
-        AwsError::validation(
-            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
-        )
-    })?;
-    let filter = expression(input, "FilterExpression", &mut placeholders)?;
-    placeholders.finish()?;
-
-    let state = shared.state();
-    let table = state.tables.get(&name).ok_or_else(|| table_not_found(&name))?;
-    let partition = table.partition_of(&key_condition)?;
-    if let Some(filter) = &filter {
-        table.check_filter(filter)?;
-    }
-    let start = start
-        .map(|start| table.start_key(start, &partition, &key_condition))
-        .transpose()?;
-    let candidates = table.partition(&partition, forward);
-    let after_start = candidates.into_iter().filter(|(key, _)| match &start {
-        None => true,
-        Some(start) if forward => *key > start,
-        Some(start) => *key < start,
-    });
-    // Limit counts the items read, before the filter; the page ends there.
-    let (mut items, mut scanned, mut last) = (Vec::new(), 0, None);
-    for (_, item) in after_start.filter(|(_, item)| key_condition.matches(item)) {
-        if limit.is_some_and(|limit| scanned == limit) {
-            break;
-        }
-        scanned += 1;
-        last = Some(item);
-        if filter.as_ref().is_none_or(|filter| filter.matches(item)) {
-            items.push(Value::Object(item.clone()));
-        }
-    }
-    let mut output = json!({"Count": items.len(), "ScannedCount": scanned});
-    if !count_only {
-        output["Items"] = Value::Array(items);
-    }
-    // DynamoDB gives a LastEvaluatedKey whenever the page filled up, even if nothing follows.
-    if let Some(last) = last.filter(|_| limit == Some(scanned)) {
-        output["LastEvaluatedKey"] = Value::Object(table.key_item(last));
-    }
+    read.report(report, &mut output);
+    *consumed = Some(read);
     Ok(output)
 }

@@ -310,9 +310,12 @@ pub fn validate_item(item: &Map<String, Value>) -> Result<(), AwsError> {
 
 /// An item's size as DynamoDB counts it: attribute names plus values.
 pub fn item_size(item: &Map<String, Value>) -> usize {
-    item.iter()
-        .map(|(name, value)| name.len() + value_size(value))
-        .sum()
+    item.iter().map(|(name, value)| attribute_size(name, value)).sum()
+}
+
+/// One attribute's share of an item's size: its name plus its value.
+pub fn attribute_size(name: &str, value: &Value) -> usize {
+    name.len() + value_size(value)
 }
 
 fn value_size(value: &Value) -> usize {

@@ -17,8 +17,13 @@ mod admin;
 mod cloudwatch;
 mod codepipeline;
 mod dynamodb;
+mod dynamodb_capacity;
 mod dynamodb_expr;
+mod dynamodb_index;
 mod dynamodb_item;
+mod dynamodb_query;
+mod dynamodb_schema;
+mod dynamodb_seed;
 mod dynamodb_table;
 mod engine;
 mod events;
@@ -360,6 +365,7 @@ async fn oracle_call(
             caller: "oci".into(),
             fault: fault.as_ref().map(|fault| fault.kind),
             status: 0,
+            consumed_capacity: None,
         });
         (fault, call)
     };
@@ -440,6 +446,7 @@ async fn aws_call(
             caller: caller.to_owned(),
             fault: fault.as_ref().map(|fault| fault.kind),
             status: 0,
+            consumed_capacity: None,
         });
         let extra = fault
             .as_ref()
@@ -478,6 +485,7 @@ async fn aws_call(
         Some(FaultKind::LockConflict) => Some(AwsError::new(409, "ConflictException", "injected: busy")),
         Some(FaultKind::Latency | FaultKind::LateAnswer) | None => None,
     };
+    let mut consumed = None;
     let result = match injected {
         Some(error) => Err(error),
         None => match (service, protocol) {
@@ -485,8 +493,11 @@ async fn aws_call(
             ("sts", _) => sts::handle(shared, operation, &wire::decode_form(body), caller).map(Reply::Xml),
             ("events", _) => wire::decode_json(body)
                 .and_then(|input| events::handle(shared, operation, &input).map(Reply::Json)),
-            ("dynamodb", _) => wire::decode_json(body)
-                .and_then(|input| dynamodb::handle(shared, operation, &input).map(Reply::Json10)),
+            ("dynamodb", _) => wire::decode_json(body).and_then(|input| {
+                let metered = dynamodb::handle_metered(shared, operation, &input);
+                consumed = metered.consumed;
+                metered.result.map(Reply::Json10)
+            }),
             ("monitoring", _) => wire::decode_cbor(body).and_then(|input| {
                 cloudwatch::handle(shared, operation, &input, &signer.region, sts::account_of(caller))
                     .map(Reply::Cbor)
@@ -507,6 +518,7 @@ async fn aws_call(
     };
     if let Some(recorded) = shared.state().calls.get_mut(call) {
         recorded.status = response.status().as_u16();
+        recorded.consumed_capacity = consumed.map(|consumed| consumed.for_call());
     }
     if let Some(late) = fault.as_ref().filter(|fault| fault.kind == FaultKind::LateAnswer) {
         tokio::time::sleep(Duration::from_millis(late.ms)).await;

@@ -332,6 +332,20 @@ pub struct Call {
     pub fault: Option<FaultKind>,
     /// The HTTP status answered (0 when the connection was dropped).
     pub status: u16,
+    /// The DynamoDB capacity units the call consumed, as DynamoDB counts them, whether or not
+    /// the caller asked for `ReturnConsumedCapacity` (none for other services, and for a
+    /// DynamoDB call refused before it read or wrote).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<CallCapacity>,
+}
+
+/// The capacity units one DynamoDB call consumed, table and indexes together.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct CallCapacity {
+    /// Read units (Query, GetItem).
+    pub read_units: f64,
+    /// Write units (PutItem, a failed conditional one too).
+    pub write_units: f64,
 }
 
 /// A message published to an SNS topic, kept for tests and the demo to read back.
@@ -453,6 +467,9 @@ pub struct State {
     pub retry_delay_ms: u64,
     /// Latency added to every AWS call, for benchmarks.
     pub latency_ms: u64,
+    /// How long a DynamoDB global secondary index created by UpdateTable stays CREATING
+    /// (backfilling, not readable) before it is ACTIVE; 0, at once, by default.
+    pub dynamodb_index_backfill_ms: u64,
     /// Where function processes write their output; discarded when unset.
     pub log_dir: Option<std::path::PathBuf>,
     /// The organization the emulator's account belongs to (AWS Health's organizational view).

@@ -163,3 +163,47 @@ fn faults_naming_a_table_or_a_partition_wrongly_are_refused() {
         );
     }
 }
+
+/// A Query of an index reads the index's partition: a fault names that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_aimed_at_an_index_partition_hits_only_the_queries_of_it() {
+    let emulator = Emulator::start().await.unwrap();
+    admin(
+        &emulator,
+        "POST",
+        "/_admin/tables",
+        json!({"TableName": "events", "BillingMode": "PAY_PER_REQUEST",
+               "KeySchema": [{"AttributeName": "region", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}],
+               "AttributeDefinitions": [{"AttributeName": "region", "AttributeType": "S"},
+                                        {"AttributeName": "arn", "AttributeType": "S"},
+                                        {"AttributeName": "open_key", "AttributeType": "S"}],
+               "GlobalSecondaryIndexes": [{"IndexName": "open",
+                   "KeySchema": [{"AttributeName": "open_key", "KeyType": "HASH"}],
+                   "Projection": {"ProjectionType": "KEYS_ONLY"}}]}),
+    );
+    let dynamodb = Client::from_conf(
+        sdk_config!(aws_sdk_dynamodb, emulator.url())
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    admin(
+        &emulator,
+        "POST",
+        "/_admin/faults",
+        json!({"service": "dynamodb", "operation": "Query", "kind": "server-error",
+               "table": "events", "partition": "us-east-1#111"}),
+    );
+    let open = |open_key: &'static str| {
+        dynamodb
+            .query()
+            .table_name("events")
+            .index_name("open")
+            .key_condition_expression("open_key = :k")
+            .expression_attribute_values(":k", AttributeValue::S(open_key.into()))
+            .send()
+    };
+    assert!(open("us-east-1#222").await.is_ok());
+    assert_eq!(query(&dynamodb, "events", "us-east-1").await, Ok(0));
+    let faulted = open("us-east-1#111").await.unwrap_err();
+    assert_eq!(code(&faulted), "InternalFailure");
+}
