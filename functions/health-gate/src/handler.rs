@@ -1,6 +1,6 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about (AWS Health, the
 //! freezes, the service's CloudWatch alarms, the conflicting pipelines, the job's pipeline),
-//! decide, report exactly one result, notify.
+//! decide (or, for a bake, judge this poll of it), report exactly one result, notify.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
@@ -130,14 +130,21 @@ impl Gate {
         // the lock does not name the gate's own pipeline, or a freeze that covers some pipelines
         // only. It never holds up the decision: a slow answer leaves it unknown (and every freeze
         // then covers the pipeline).
-        let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
+        // A bake looks at its own signals only: no freezes, windows or conflicting pipelines.
+        let baking = policy.bake_minutes.is_some();
+        let looked_at = if baking {
+            gate::bake::signals(&policy)
+        } else {
+            policy.clone()
+        };
+        let name_needed = self.notifier.is_enabled() || !looked_at.block_while_running.is_empty();
         let asked_by = Instant::now() + health_budget;
         let (health, freezes, alarms, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
                 match &self.freezes {
-                    Some(store) => Some(store.for_gate(health_budget).await),
-                    None => None,
+                    Some(store) if !baking => Some(store.for_gate(health_budget).await),
+                    _ => None,
                 }
             },
             async {
@@ -151,7 +158,7 @@ impl Gate {
                 )
             },
             self.codepipeline
-                .running_executions(&policy.block_while_running, health_budget),
+                .running_executions(&looked_at.block_while_running, health_budget),
             self.job_pipeline(&job.job_id, name_needed, health_budget),
         );
         let now = pipeguard_aws::clock::unix_seconds();
@@ -176,15 +183,28 @@ impl Gate {
             freezes,
             running,
             alarms,
-            wait,
+            wait: wait.clone(),
             pipeline: pipeline.clone(),
             now,
         };
-        let outcome = gate::decide(&policy, observations.clone());
         let overrides_by = asked_by + OVERRIDES_MARGIN;
-        let (outcome, pipeline) = self
-            .with_overrides(&policy, observations, outcome, &job.job_id, overrides_by)
-            .await;
+        let (outcome, pipeline) = match policy.bake_minutes {
+            None => {
+                let outcome = gate::decide(&policy, observations.clone());
+                self.with_overrides(&policy, observations, outcome, &job.job_id, overrides_by)
+                    .await
+            }
+            // An override in force passes over what it covers in each poll of the bake too, so
+            // that an incident fix is not failed (and rolled back) by its own alarm.
+            Some(bake_minutes) => {
+                let polled = gate::bake::poll(&policy, observations.clone());
+                let observed = gate::bake::observed(observations);
+                let (polled, pipeline) = self
+                    .with_overrides(&looked_at, observed, polled, &job.job_id, overrides_by)
+                    .await;
+                (gate::bake::judge(bake_minutes, wait, polled, now), pipeline)
+            }
+        };
         Decision {
             outcome,
             pipeline,
