@@ -11,6 +11,7 @@ use pipeguard_aws::{
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, GatePolicy, Observations, Scope};
 use pipeguard_core::job::{JobEvent, JobEventError};
+use pipeguard_core::pipeline::ExecutionType;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,7 +140,7 @@ impl Gate {
         };
         let name_needed = self.notifier.is_enabled() || !looked_at.block_while_running.is_empty();
         let asked_by = Instant::now() + health_budget;
-        let (health, freezes, alarms, running, pipeline) = tokio::join!(
+        let (health, freezes, alarms, running, pipeline, rollback) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
                 match &self.freezes {
@@ -160,6 +161,14 @@ impl Gate {
             self.codepipeline
                 .running_executions(&looked_at.block_while_running, health_budget),
             self.job_pipeline(&job.job_id, name_needed, health_budget),
+            async {
+                // Only a bake's first poll asks: a rollback is not baked.
+                if baking && wait.is_none() {
+                    self.rollback_running(&job.job_id, health_budget).await
+                } else {
+                    None
+                }
+            },
         );
         let now = pipeguard_aws::clock::unix_seconds();
         if let Some(Ok(recorded)) = &freezes {
@@ -196,6 +205,7 @@ impl Gate {
             }
             // An override in force passes over what it covers in each poll of the bake too, so
             // that an incident fix is not failed (and rolled back) by its own alarm.
+            Some(_) if let Some(rollback) = rollback => (gate::bake::rollback_not_baked(rollback), pipeline),
             Some(bake_minutes) => {
                 let polled = gate::bake::poll(&policy, observations.clone());
                 let observed = gate::bake::observed(observations);
@@ -249,6 +259,31 @@ impl Gate {
                 (outcome, pipeline)
             }
         }
+    }
+
+    /// The rollback execution the job runs in, when it runs in one (GetJobDetails, then the
+    /// execution's type from ListPipelineExecutions), within `budget`. Not known, it is taken for
+    /// a deploy and baked: at worst a person looks at a rollback whose bake failed.
+    async fn rollback_running(&self, job_id: &str, budget: Duration) -> Option<String> {
+        let asked = async {
+            let context = self.codepipeline.job_context(job_id).await?;
+            let execution_id = context.execution_id?;
+            let found = self
+                .codepipeline
+                .newest_execution_where(&context.pipeline, None, |execution| execution.id == execution_id)
+                .await;
+            match found {
+                Ok(Some(execution)) => {
+                    (execution.execution_type == ExecutionType::Rollback).then_some(execution_id)
+                }
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(job_id, %error, "could not learn whether the bake runs in a rollback; baking it");
+                    None
+                }
+            }
+        };
+        tokio::time::timeout(budget, asked).await.ok().flatten()
     }
 
     /// The job's pipeline, when `needed`, within `budget`: None when not needed or not known in

@@ -286,6 +286,32 @@ impl Local {
         );
     }
 
+    /// A pipeline Source → Deploy, whose Apply (scripted; a rollback redeploys) is followed in
+    /// the same stage by Bake: health-gate with `user_parameters` (naming `bake_minutes`).
+    pub fn baked_pipeline(&self, name: &str, user_parameters: &str, deploy_script: &[&str]) {
+        self.admin(
+            "POST",
+            "/_admin/pipelines",
+            json!({"name": name, "stages": [
+                {"name": "Source", "actions": [{"name": "Source", "category": "Source", "provider": "CodeStarSourceConnection", "script": ["succeed"]}]},
+                {"name": "Deploy", "actions": [
+                    {"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": deploy_script},
+                    {"name": "Bake", "category": "Invoke", "lambda": {"function": "health-gate", "user_parameters": user_parameters}}
+                ]}
+            ]}),
+        );
+    }
+
+    /// Waits until the execution's bake has answered "in progress" at least once: its start is
+    /// recorded in the continuation token.
+    pub async fn baking(&self, execution_id: &str) {
+        self.wait_for(Duration::from_secs(60), "the bake to be under way", || {
+            let execution = self.execution(execution_id);
+            (action(&execution, "Deploy", "Bake")["summary"] == "in progress").then_some(())
+        })
+        .await;
+    }
+
     /// Starts an execution of `pipeline`; its id.
     pub fn start_execution(&self, pipeline: &str) -> String {
         let started = self.admin("POST", &format!("/_admin/pipelines/{pipeline}/start"), json!({}));

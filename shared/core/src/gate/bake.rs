@@ -54,6 +54,14 @@ pub enum BakeOutcome {
         /// The last poll's pass.
         poll: Box<GateOutcome>,
     },
+    /// Not baked: the job runs in a rollback execution, which returns the stage to a revision
+    /// that passed its own bake. Its bake would only see what the failed deploy set off, and a
+    /// failed rollback is never rolled back again, so failing it would only leave the stage
+    /// failed.
+    NotBaked {
+        /// The rollback execution.
+        rollback: String,
+    },
     /// A signal fired during the bake: the action fails with `BAKE_FAILED`.
     Failed {
         /// What fired.
@@ -169,6 +177,12 @@ pub fn judge(bake_minutes: u32, state: Option<WaitState>, poll: GateOutcome, now
     GateOutcome::Bake(bake)
 }
 
+/// The bake's answer for a job that runs in the rollback execution `rollback` (asked on the
+/// bake's first poll only): it passes at once, not baked.
+pub fn rollback_not_baked(rollback: String) -> GateOutcome {
+    GateOutcome::Bake(BakeOutcome::NotBaked { rollback })
+}
+
 impl BakeOutcome {
     /// One word for logs, metrics and the output variable `verdict`: `BAKING`, the last poll's
     /// pass (`PASS`, `PASS_OVERRIDDEN`, `PASS_ALARMS_UNCHECKED`, ...), or `BAKE_FAILED`.
@@ -176,6 +190,7 @@ impl BakeOutcome {
         match self {
             Self::Baking { .. } => "BAKING",
             Self::Baked { poll, .. } => poll.label(),
+            Self::NotBaked { .. } => "PASS_ROLLBACK_NOT_BAKED",
             Self::Failed { .. } => BAKE_FAILED,
         }
     }
@@ -185,6 +200,7 @@ impl BakeOutcome {
         match self {
             Self::Baking { poll, .. } | Self::Baked { poll, .. } => poll.health_source(),
             Self::Failed { health, .. } => health.source_name(),
+            Self::NotBaked { .. } => "none",
         }
     }
 
@@ -278,6 +294,16 @@ pub(super) fn render(bake: &BakeOutcome) -> JobResult {
                 variables,
             )
         }
+        BakeOutcome::NotBaked { rollback } => JobResult::success(
+            &format!(
+                "Not baked: execution {} is a rollback, which returns the stage to a revision that passed its own bake (a failed rollback is never rolled back again).",
+                printable(rollback)
+            ),
+            vec![
+                ("verdict".into(), bake.label().into()),
+                ("baked_minutes".into(), "0".into()),
+            ],
+        ),
         BakeOutcome::Failed {
             fired,
             at,
@@ -322,7 +348,7 @@ pub(super) fn notice(bake: &BakeOutcome, pipeline: &str) -> Option<Notice> {
             ]),
         ),
         BakeOutcome::Baked { poll, .. } => super::wording::notice(poll, pipeline),
-        BakeOutcome::Baking { .. } => None,
+        BakeOutcome::Baking { .. } | BakeOutcome::NotBaked { .. } => None,
     }
 }
 

@@ -299,3 +299,19 @@ fn bake_minutes_reads_from_1_to_1440_per_action_only() {
 fn render_outcome(outcome: &GateOutcome) -> JobResult {
     crate::gate::render(outcome)
 }
+
+#[test]
+fn a_rollback_execution_is_not_baked_it_passes_at_once_saying_why() {
+    let outcome = rollback_not_baked("r-1".into());
+    assert_eq!(outcome.label(), "PASS_ROLLBACK_NOT_BAKED");
+    let JobResult::Success {
+        summary,
+        output_variables,
+    } = render_outcome(&outcome)
+    else {
+        panic!("{outcome:?}")
+    };
+    assert!(summary.starts_with("Not baked: execution r-1 is a rollback"), "{summary}");
+    assert!(output_variables.contains(&("baked_minutes".into(), "0".into())));
+    assert!(!outcome.needs_a_person());
+}
