@@ -32,8 +32,12 @@ async fn the_first_poll_starts_the_bake_in_progress_with_its_figures_and_asks_no
                 .is_some_and(|summary| summary.contains("baked 0 of 30 minutes; alarms clear"))
     });
     let lock = mock!(aws_sdk_codepipeline::Client::list_pipeline_executions)
+        .match_requests(|request| request.pipeline_name() == Some("db-migrations"))
         .then_output(|| ListPipelineExecutionsOutput::builder().build());
-    let aws = baking_aws(StateValue::Ok, vec![in_progress.clone(), lock.clone()]);
+    let aws = baking_aws(
+        StateValue::Ok,
+        vec![in_progress.clone(), lock.clone(), runs_in("e-1"), history()],
+    );
     aws.gate().handle(job("job-b1", BAKING, None)).await.unwrap();
     assert_eq!((in_progress.num_calls(), lock.num_calls()), (1, 0));
 }
@@ -89,4 +93,65 @@ async fn a_holds_token_given_back_to_a_bake_is_not_taken() {
         .await
         .unwrap();
     assert_eq!(failure.num_calls(), 1);
+}
+
+/// GetJobDetails: the job runs in web-app's execution `execution`.
+fn runs_in(execution: &'static str) -> Rule {
+    use aws_sdk_codepipeline::types::{JobData, JobDetails, PipelineContext};
+    mock!(aws_sdk_codepipeline::Client::get_job_details).then_output(move || {
+        GetJobDetailsOutput::builder()
+            .job_details(
+                JobDetails::builder()
+                    .id("job")
+                    .data(
+                        JobData::builder()
+                            .pipeline_context(
+                                PipelineContext::builder()
+                                    .pipeline_name("web-app")
+                                    .pipeline_execution_id(execution)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    })
+}
+
+/// ListPipelineExecutions: web-app's newest execution r-1 is a rollback, e-1 a deploy.
+fn history() -> Rule {
+    use aws_sdk_codepipeline::types::{ExecutionType, PipelineExecutionSummary};
+    mock!(aws_sdk_codepipeline::Client::list_pipeline_executions).then_output(|| {
+        let summary = |id: &str, kind: ExecutionType| {
+            PipelineExecutionSummary::builder()
+                .pipeline_execution_id(id)
+                .execution_type(kind)
+                .build()
+        };
+        ListPipelineExecutionsOutput::builder()
+            .pipeline_execution_summaries(summary("r-1", ExecutionType::Rollback))
+            .pipeline_execution_summaries(summary("e-1", ExecutionType::Standard))
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn a_bake_in_a_rollback_execution_passes_at_once_though_the_alarm_fires() {
+    let passed = success_where(|request| {
+        request.continuation_token().is_none()
+            && variable(request, "verdict") == Some("PASS_ROLLBACK_NOT_BAKED")
+            && variable(request, "baked_minutes") == Some("0")
+    });
+    let aws = baking_aws(StateValue::Alarm, vec![passed.clone(), runs_in("r-1"), history()]);
+    aws.gate().handle(job("job-b5", BAKING, None)).await.unwrap();
+    assert_eq!(passed.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_bake_in_a_deploy_execution_is_baked_and_fails_on_the_alarm() {
+    let failed = failure_of("JobFailed", "BAKE_FAILED: CloudWatch alarm web-5xx");
+    let aws = baking_aws(StateValue::Alarm, vec![failed.clone(), runs_in("e-1"), history()]);
+    aws.gate().handle(job("job-b6", BAKING, None)).await.unwrap();
+    assert_eq!(failed.num_calls(), 1);
 }
