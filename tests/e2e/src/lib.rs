@@ -125,6 +125,16 @@ impl Local {
         self.admin("POST", "/_admin/clock", json!({"offset_seconds": seconds}));
     }
 
+    /// Moves the clock the functions and the command line see `seconds` further ahead than it
+    /// is now (a bake's minutes passing at once).
+    pub fn clock_forward(&self, seconds: i64) {
+        let now: i64 = std::fs::read_to_string(self.emulator.clock_file())
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        self.clock_ahead(now + seconds);
+    }
+
     /// Freezes with the command line (`args` after `freeze`), in the event store's table, and
     /// returns the freeze's id.
     pub async fn freeze(&self, args: &[&str]) -> String {

@@ -42,12 +42,11 @@ async fn baked_web_app() -> Local {
     local
 }
 
-/// Starts web-app, lets its bake begin and `minutes` pass on the test clock (from where it
-/// stands, the machine's); the execution.
+/// Starts web-app, lets its bake begin and `minutes` pass on the test clock; the execution.
 async fn bake_for(local: &Local, minutes: i64) -> String {
     let execution = local.start_execution("web-app");
     local.baking(&execution).await;
-    local.clock_ahead(minutes * 60);
+    local.clock_forward(minutes * 60);
     execution
 }
 

@@ -41,7 +41,7 @@ pub(super) async fn fails_and_is_rolled_back(local: &Local) {
     local.baked_pipeline("baked", r#"{"alarms": ["baked-5xx"], "bake_minutes": 1}"#, &["succeed"]);
     let good = local.start_execution("baked");
     local.baking(&good).await;
-    local.clock_ahead(120);
+    local.clock_forward(120);
     local.reaches(&good, "Succeeded", TIMEOUT).await;
     let bad = local.start_execution("baked");
     local.baking(&bad).await;

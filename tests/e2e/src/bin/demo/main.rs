@@ -7,9 +7,11 @@
 //! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only;
 //! a freeze stops every deploy until one unfreeze releases them all, while a deploy outside its
 //! window waits for it; the fix for an incident goes through the freeze on an audited override
-//! while everything else stays frozen; and in Oracle Cloud, a failed Resource Manager apply is rolled back to
+//! while everything else stays frozen; a deploy whose alarm fires during its bake is rolled back to
+//! the last good execution; and in Oracle Cloud, a failed Resource Manager apply is rolled back to
 //! the newest good apply.
 
+mod bake;
 mod freezes;
 mod oracle;
 mod overrides;
@@ -341,6 +343,7 @@ async fn main() -> ExitCode {
 
     freezes::freezes_and_windows(&mut story).await;
     overrides::break_glass(&mut story).await;
+    bake::bake_and_roll_back(&mut story).await;
     oracle::oracle_stacks(&mut story).await;
 
     story.say("Summary");
