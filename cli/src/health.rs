@@ -7,8 +7,8 @@ use crate::freeze::{FreezeJson, UnreadableJson};
 use crate::output::{Report, Tone, emit, paint};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use pipeguard_core::gate::{BakeOutcome, 
-    self, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, SourceChoice,
+use pipeguard_core::gate::{
+    self, BakeOutcome, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, SourceChoice,
 };
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;

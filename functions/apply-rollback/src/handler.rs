@@ -118,7 +118,10 @@ impl Rollbacker {
                 .iter()
                 .any(|run| run.stage == *stage && rollback::says_bake_failed(run))
         {
-            GateActions::of(&self.codepipeline.declared_actions(pipeline).await?, gate_functions)
+            GateActions::of(
+                &self.codepipeline.declared_actions(pipeline).await?,
+                gate_functions,
+            )
         } else {
             GateActions::none()
         };

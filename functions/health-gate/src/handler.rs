@@ -212,7 +212,10 @@ impl Gate {
                 let (polled, pipeline) = self
                     .with_overrides(&looked_at, observed, polled, &job.job_id, overrides_by)
                     .await;
-                (gate::bake::judge(bake_minutes, wait, polled, now), pipeline)
+                (
+                    gate::bake::judge(&policy, bake_minutes, wait, polled, now),
+                    pipeline,
+                )
             }
         };
         Decision {

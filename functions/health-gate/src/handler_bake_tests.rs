@@ -5,7 +5,8 @@ use super::alarms::{alarm, alarms_answer};
 use super::*;
 use aws_sdk_cloudwatch::types::StateValue;
 
-const BAKING: &str = r#"{"alarms": ["web-5xx"], "bake_minutes": 30, "block_while_running": ["db-migrations"]}"#;
+const BAKING: &str =
+    r#"{"alarms": ["web-5xx"], "bake_minutes": 30, "block_while_running": ["db-migrations"]}"#;
 
 fn baking_aws(state: StateValue, codepipeline: Vec<Rule>) -> Aws {
     let mut aws = Aws::new(vec![no_events()], codepipeline);

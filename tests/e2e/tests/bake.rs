@@ -103,7 +103,10 @@ async fn an_alarm_that_fires_during_the_bake_rolls_the_stage_back_to_the_last_go
     // still fires: a rollback is not baked.
     let rolled_back = local.reaches(&rollback_id, "Succeeded", TIMEOUT).await;
     let bake = action(&rolled_back, "Deploy", "Bake");
-    assert_eq!(bake["output_variables"]["verdict"], "PASS_ROLLBACK_NOT_BAKED", "{bake}");
+    assert_eq!(
+        bake["output_variables"]["verdict"], "PASS_ROLLBACK_NOT_BAKED",
+        "{bake}"
+    );
 
     let told: Vec<String> = local
         .messages()

@@ -17,6 +17,7 @@ use super::wording::{describe_scope, headline, listing};
 use crate::health::HealthReport;
 use crate::job::{FailureKind, JobResult};
 use crate::notice::Notice;
+use crate::overrides::OverrideKind;
 use crate::schedule::{Schedule, describe_time};
 use crate::text::printable;
 
@@ -137,8 +138,15 @@ pub fn poll(policy: &GatePolicy, observations: Observations) -> GateOutcome {
 /// not roll a good deploy back, and an unread signal never lets it pass), until
 /// `UNREAD_GRACE_MINUTES` past its end, when that outage is the answer. Any other answer (a
 /// configuration error) stands as it is.
-pub fn judge(bake_minutes: u32, state: Option<WaitState>, poll: GateOutcome, now: i64) -> GateOutcome {
+pub fn judge(
+    policy: &GatePolicy,
+    bake_minutes: u32,
+    state: Option<WaitState>,
+    poll: GateOutcome,
+    now: i64,
+) -> GateOutcome {
     let state = state.unwrap_or_else(|| WaitState::bake(now));
+    let poll = unread_beside_override(policy, poll);
     let baked_minutes = now.saturating_sub(state.since).max(0) / 60;
     let due = i64::from(bake_minutes);
     let bake = match poll {
@@ -183,6 +191,28 @@ pub fn rollback_not_baked(rollback: String) -> GateOutcome {
     GateOutcome::Bake(BakeOutcome::NotBaked { rollback })
 }
 
+/// A pass on an override that does not cover AWS Health, reached while AWS Health could not be
+/// asked and the policy fails closed (the override passed over an alarm that fired meanwhile),
+/// is not a clear poll: it is AWS Health unavailable, so the bake goes on and reads it again.
+fn unread_beside_override(policy: &GatePolicy, poll: GateOutcome) -> GateOutcome {
+    match &poll {
+        GateOutcome::PassOverridden {
+            overrides,
+            health_source: "none",
+            ..
+        } if policy.on_health_error == OnHealthError::FailClosed
+            && !overrides
+                .iter()
+                .any(|granted| granted.kinds.contains(&OverrideKind::Health)) =>
+        {
+            GateOutcome::HealthUnavailable {
+                cause: "AWS Health could not be asked while an override passed over the rest".into(),
+            }
+        }
+        _ => poll,
+    }
+}
+
 impl BakeOutcome {
     /// One word for logs, metrics and the output variable `verdict`: `BAKING`, the last poll's
     /// pass (`PASS`, `PASS_OVERRIDDEN`, `PASS_ALARMS_UNCHECKED`, ...), or `BAKE_FAILED`.
@@ -214,7 +244,10 @@ impl BakeOutcome {
 fn signals_clause(poll: &GateOutcome) -> String {
     match poll {
         GateOutcome::Pass {
-            scope, health, alarms, ..
+            scope,
+            health,
+            alarms,
+            ..
         } => {
             let health = match health {
                 HealthCheck::Asked { .. } => {

@@ -101,6 +101,7 @@ fn health_down() -> Result<HealthReport, HealthUnavailable> {
 fn baked(policy: &GatePolicy, observations: Observations, minutes_ago: Option<i64>) -> GateOutcome {
     let state = minutes_ago.map(|minutes| WaitState::bake(NOW - minutes * 60));
     judge(
+        policy,
         policy.bake_minutes.unwrap(),
         state,
         super::poll(policy, observations),
@@ -122,12 +123,17 @@ fn the_first_poll_records_the_bakes_start_in_the_token_and_goes_on() {
     let state = WaitState::decode(&continuation_token).unwrap();
     assert!(state.is_bake());
     assert_eq!(state.since, NOW);
-    assert!(summary.contains("baked 0 of 30 minutes; alarms clear"), "{summary}");
+    assert!(
+        summary.contains("baked 0 of 30 minutes; alarms clear"),
+        "{summary}"
+    );
 }
 
 #[test]
 fn a_bake_passes_once_its_signals_stayed_clear_for_bake_minutes_ignoring_freezes_and_locks() {
-    let policy = policy(r#"{"alarms": ["web-5xx"], "bake_minutes": 30, "block_while_running": ["db-migrations"], "windows": ["Mon-Fri 03:00-04:00 UTC"]}"#);
+    let policy = policy(
+        r#"{"alarms": ["web-5xx"], "bake_minutes": 30, "block_while_running": ["db-migrations"], "windows": ["Mon-Fri 03:00-04:00 UTC"]}"#,
+    );
     let early = baked(&policy, observe(vec![], AlarmState::Ok), Some(29));
     assert_eq!(early.label(), "BAKING");
     let outcome = baked(&policy, observe(vec![], AlarmState::Ok), Some(31));
@@ -156,7 +162,10 @@ fn an_alarm_that_fires_fails_the_bake_at_once_naming_it_and_when_without_a_hold(
     };
     assert_eq!(kind, FailureKind::JobFailed);
     assert!(message.starts_with("BAKE_FAILED: CloudWatch alarm web-5xx (us-east-1) fired during the bake, seen at 2025-11-22 08:26 UTC after 12 of 30 minutes"), "{message}");
-    for part in ["web-5xx in us-east-1, account 111111111111 is ALARM since", "Threshold Crossed"] {
+    for part in [
+        "web-5xx in us-east-1, account 111111111111 is ALARM since",
+        "Threshold Crossed",
+    ] {
         assert!(message.contains(part), "{part} not in {message}");
     }
     // stage-retry must not hold the stage and resume it when the alarm clears: it is rolled back.
@@ -167,7 +176,11 @@ fn an_alarm_that_fires_fails_the_bake_at_once_naming_it_and_when_without_a_hold(
 
 #[test]
 fn an_aws_health_event_of_its_regions_fails_the_bake() {
-    let outcome = baked(&policy(BAKING_30), observe(vec![ec2_issue()], AlarmState::Ok), Some(5));
+    let outcome = baked(
+        &policy(BAKING_30),
+        observe(vec![ec2_issue()], AlarmState::Ok),
+        Some(5),
+    );
     let GateOutcome::Bake(BakeOutcome::Failed { fired, .. }) = &outcome else {
         panic!("{outcome:?}")
     };
@@ -213,8 +226,11 @@ fn a_watched_alarm_that_does_not_exist_is_a_configuration_error_not_a_bake() {
 }
 
 fn overridden(kinds: &[OverrideKind], minutes_ago: i64) -> GateOutcome {
+    overridden_with(observe(vec![], AlarmState::Alarm), kinds, minutes_ago)
+}
+
+fn overridden_with(observations: Observations, kinds: &[OverrideKind], minutes_ago: i64) -> GateOutcome {
     let policy = policy(BAKING_30);
-    let observations = observe(vec![], AlarmState::Alarm);
     let signals = signals(&policy);
     let polled = super::poll(&policy, observations.clone());
     let recorded = RecordedOverrides {
@@ -231,7 +247,13 @@ fn overridden(kinds: &[OverrideKind], minutes_ago: i64) -> GateOutcome {
         unreadable: vec![],
     };
     let polled = decide_overridden(&signals, observed(observations), polled, &recorded, "web-app");
-    judge(30, Some(WaitState::bake(NOW - minutes_ago * 60)), polled, NOW)
+    judge(
+        &policy,
+        30,
+        Some(WaitState::bake(NOW - minutes_ago * 60)),
+        polled,
+        NOW,
+    )
 }
 
 #[test]
@@ -247,6 +269,15 @@ fn an_override_of_the_alarms_keeps_an_incident_fix_from_being_failed_by_its_own_
     assert!(notice.subject.contains("break glass used"), "{notice:?}");
     // An override of something else passes nothing over: the bake fails.
     assert_eq!(overridden(&[OverrideKind::Health], 12).label(), BAKE_FAILED);
+    // An override of the alarms alone does not let the bake pass while AWS Health is unread.
+    let mut down = observe(vec![], AlarmState::Alarm);
+    down.health = health_down();
+    assert_eq!(
+        overridden_with(down.clone(), &[OverrideKind::Alarms], 30).label(),
+        "BAKING"
+    );
+    let both = [OverrideKind::Alarms, OverrideKind::Health];
+    assert_eq!(overridden_with(down, &both, 30).label(), "PASS_OVERRIDDEN");
 }
 
 #[test]
@@ -267,7 +298,9 @@ fn a_token_of_the_other_kind_is_not_taken() {
         "UNREADABLE_TOKEN"
     );
     assert_eq!(
-        read_job(&defaults, &job(BAKING_30, hold_token)).unwrap_err().label(),
+        read_job(&defaults, &job(BAKING_30, hold_token))
+            .unwrap_err()
+            .label(),
         "UNREADABLE_TOKEN"
     );
     // A hold's token written before bakes existed still reads as a hold.
@@ -311,7 +344,10 @@ fn a_rollback_execution_is_not_baked_it_passes_at_once_saying_why() {
     else {
         panic!("{outcome:?}")
     };
-    assert!(summary.starts_with("Not baked: execution r-1 is a rollback"), "{summary}");
+    assert!(
+        summary.starts_with("Not baked: execution r-1 is a rollback"),
+        "{summary}"
+    );
     assert!(output_variables.contains(&("baked_minutes".into(), "0".into())));
     assert!(!outcome.needs_a_person());
 }

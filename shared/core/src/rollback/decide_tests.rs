@@ -393,13 +393,12 @@ fn failed_bake() -> Vec<ActionRun> {
         "Failed",
         "Invoke",
         Some("JobFailed"),
-        Some("BAKE_FAILED: 1 CloudWatch alarm fired during the bake, seen at 2026-12-07 22:10 UTC after 12 of 30 minutes"),
+        Some(
+            "BAKE_FAILED: 1 CloudWatch alarm fired during the bake, seen at 2026-12-07 22:10 UTC after 12 of 30 minutes",
+        ),
     );
     bake.provider = "Lambda".into();
-    vec![
-        run("Deploy", "Apply", "Succeeded", "Deploy", None, None),
-        bake,
-    ]
+    vec![run("Deploy", "Apply", "Succeeded", "Deploy", None, None), bake]
 }
 
 /// The stack's gate is invoked by the stage's `Bake` action, when `gate_declared`.
@@ -418,7 +417,13 @@ fn bake_gates(gate_declared: bool) -> GateActions {
 fn a_failed_bake_of_the_stacks_gate_is_rolled_back_by_default_though_it_is_no_deploy_action() {
     let runs = failed_bake();
     assert!(says_bake_failed(&runs[1]));
-    let baked = qualifying_failure(&RollbackPolicy::default(), "Deploy", false, &runs, &bake_gates(true));
+    let baked = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &runs,
+        &bake_gates(true),
+    );
     assert_eq!(baked.unwrap().action, "Bake");
     // Still only in a stage the policy manages, and never with the criterion switched off.
     let elsewhere = policy(&[("ROLLBACK_STAGES", "Infra")]);
@@ -427,18 +432,33 @@ fn a_failed_bake_of_the_stacks_gate_is_rolled_back_by_default_though_it_is_no_de
     let reason = qualifying_failure(&off, "Deploy", false, &runs, &bake_gates(true))
         .unwrap_err()
         .reason();
-    assert!(reason.contains("is a Invoke action, not one of Deploy"), "{reason}");
+    assert!(
+        reason.contains("is a Invoke action, not one of Deploy"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn bake_failed_in_the_message_of_an_action_that_invokes_no_gate_is_judged_as_any_failure() {
     let runs = failed_bake();
-    let reason = qualifying_failure(&RollbackPolicy::default(), "Deploy", false, &runs, &bake_gates(false))
-        .unwrap_err()
-        .reason();
+    let reason = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &runs,
+        &bake_gates(false),
+    )
+    .unwrap_err()
+    .reason();
     assert!(reason.contains("not one of Deploy"), "{reason}");
     // A failure that is not a bake's keeps today's behaviour, with the gates known.
     let applied = failed_apply();
-    let applied = qualifying_failure(&RollbackPolicy::default(), "Deploy", false, &applied, &bake_gates(true));
+    let applied = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &applied,
+        &bake_gates(true),
+    );
     assert_eq!(applied.unwrap().action, "Apply");
 }

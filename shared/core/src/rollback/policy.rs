@@ -89,15 +89,16 @@ impl RollbackPolicies {
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&rollback_env(field)).map(|value| split_list(&value));
-        let switch = |field: &str| match lookup(&rollback_env(field)).map(|value| value.trim().to_ascii_lowercase()) {
-            None => Ok(None),
-            Some(value) if value == "true" => Ok(Some(true)),
-            Some(value) if value == "false" || value.is_empty() => Ok(Some(false)),
-            Some(value) => Err(SettingError {
-                setting: env_setting(&rollback_env(field)),
-                reason: format!("`{value}` is not true or false"),
-            }),
-        };
+        let switch =
+            |field: &str| match lookup(&rollback_env(field)).map(|value| value.trim().to_ascii_lowercase()) {
+                None => Ok(None),
+                Some(value) if value == "true" => Ok(Some(true)),
+                Some(value) if value == "false" || value.is_empty() => Ok(Some(false)),
+                Some(value) => Err(SettingError {
+                    setting: env_setting(&rollback_env(field)),
+                    reason: format!("`{value}` is not true or false"),
+                }),
+            };
         let dry_run = switch("dry_run")?;
         let bake_failures = switch("bake_failures")?;
         let raw = RawRollbackPolicy {

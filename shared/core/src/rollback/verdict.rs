@@ -185,7 +185,10 @@ fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_
             "would roll",
         )
     } else {
-        (format!("pipeguard: {pipeline} {stage} rolled back{why}"), "rolled")
+        (
+            format!("pipeguard: {pipeline} {stage} rolled back{why}"),
+            "rolled",
+        )
     };
     let notice = Notice::new(
         &subject,

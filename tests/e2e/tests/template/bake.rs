@@ -38,7 +38,11 @@ pub(super) async fn fails_and_is_rolled_back(local: &Local) {
         )
     };
     alarm("OK");
-    local.baked_pipeline("baked", r#"{"alarms": ["baked-5xx"], "bake_minutes": 1}"#, &["succeed"]);
+    local.baked_pipeline(
+        "baked",
+        r#"{"alarms": ["baked-5xx"], "bake_minutes": 1}"#,
+        &["succeed"],
+    );
     let good = local.start_execution("baked");
     local.baking(&good).await;
     local.clock_forward(120);

@@ -78,14 +78,15 @@ pub async fn bake_and_roll_back(story: &mut Story) {
             && action(&rolled_back, "Deploy", "Bake")["output_variables"]["verdict"]
                 == "PASS_ROLLBACK_NOT_BAKED",
     );
-    let told = story
-        .local
-        .wait_for(STEP_TIMEOUT, "the rollback notice", || {
-            story.local.messages().into_iter().find(|message| {
-                message["subject"] == "pipeguard: checkout Deploy rolled back (bake failed)"
+    let told =
+        story
+            .local
+            .wait_for(STEP_TIMEOUT, "the rollback notice", || {
+                story.local.messages().into_iter().find(|message| {
+                    message["subject"] == "pipeguard: checkout Deploy rolled back (bake failed)"
+                })
             })
-        })
-        .await;
+            .await;
     let body = told["message"].as_str().unwrap_or_default();
     for line in body.lines().take(2) {
         println!("  topic | {line}");
