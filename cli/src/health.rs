@@ -8,7 +8,7 @@ use crate::output::{Report, Tone, emit, paint};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
 use pipeguard_core::gate::{
-    self, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, SourceChoice,
+    self, BakeOutcome, Blocker, GateDefaults, GateOutcome, GatePolicy, Observations, SourceChoice,
 };
 use pipeguard_core::hold;
 use pipeguard_core::pipeline::ConflictCheckError;
@@ -177,8 +177,12 @@ fn user_parameters(args: &HealthArgs) -> Result<String, String> {
 /// The exit code: 0 deploy, 1 blocked, 2 configuration, 3 AWS Health unavailable.
 fn ended(outcome: &GateOutcome) -> Ended {
     match outcome {
-        GateOutcome::Pass { .. } | GateOutcome::PassOverridden { .. } => Ended::Ok,
-        GateOutcome::Blocked { .. }
+        GateOutcome::Pass { .. }
+        | GateOutcome::PassOverridden { .. }
+        | GateOutcome::Bake(BakeOutcome::Baked { .. } | BakeOutcome::NotBaked { .. }) => Ended::Ok,
+        // `health` never bakes (it sets no bake_minutes); a bake under way is no pass yet.
+        GateOutcome::Bake(BakeOutcome::Baking { .. } | BakeOutcome::Failed { .. })
+        | GateOutcome::Blocked { .. }
         | GateOutcome::WindowTooFar { .. }
         | GateOutcome::Hold { .. }
         | GateOutcome::GaveUp { .. } => Ended::Failed,

@@ -1,4 +1,5 @@
-//! One failure, read top to bottom: is it still the stage's current failure, does it qualify,
+//! One failure, read top to bottom: is it still the stage's current failure, does it qualify
+//! (a failed apply, or a failed bake of the stack's gate),
 //! is it a failed rollback (never rolled back again), which execution to return to (the stage's
 //! last good state: after a rollback, the one it returned to), roll back, tell people. Every decision is `pipeguard_core::rollback`'s; this file fetches and acts.
 
@@ -6,6 +7,7 @@ use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{CodePipeline, Environment, Notifier, PipelineCallError, SdkConfig};
 use pipeguard_core::config::SettingError;
+use pipeguard_core::hold::GateActions;
 use pipeguard_core::rollback::{self, RollbackPolicies, RollbackVerdict};
 use pipeguard_core::trigger::{ChangeState, PipelineChange, Trigger, parse_invocation};
 use serde_json::Value;
@@ -107,7 +109,23 @@ impl Rollbacker {
         let (pipeline, failed, stage) = (failure.pipeline, failure.execution_id, &failure.stage.name);
         let policy = policies.for_pipeline(pipeline);
         let runs = self.codepipeline.action_runs(pipeline, failed).await?;
-        let apply = rollback::qualifying_failure(policy, stage, failure.is_source_stage, &runs)?;
+        // Which actions invoke the stack's gate is asked (GetPipeline) only when a failed run
+        // says its bake failed: only the gate's own BAKE_FAILED is a failed bake.
+        let gate_functions = policies.gate_functions();
+        let gates = if policy.bake_failures
+            && !gate_functions.is_empty()
+            && runs
+                .iter()
+                .any(|run| run.stage == *stage && rollback::says_bake_failed(run))
+        {
+            GateActions::of(
+                &self.codepipeline.declared_actions(pipeline).await?,
+                gate_functions,
+            )
+        } else {
+            GateActions::none()
+        };
+        let apply = rollback::qualifying_failure(policy, stage, failure.is_source_stage, &runs, &gates)?;
         // GetPipelineState says whether the failed execution was a rollback; only when it does
         // not does the history have to be read for it.
         let execution_type = match &failure.stage.execution_type {

@@ -349,3 +349,6 @@ async fn after_a_rollback_the_stage_returns_to_the_state_the_rollback_returned_i
         "the rollback's target is on the second page"
     );
 }
+
+#[path = "handler_bake_tests.rs"]
+mod bake;

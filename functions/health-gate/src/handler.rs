@@ -1,6 +1,6 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about (AWS Health, the
 //! freezes, the service's CloudWatch alarms, the conflicting pipelines, the job's pipeline),
-//! decide, report exactly one result, notify.
+//! decide (or, for a bake, judge this poll of it), report exactly one result, notify.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
@@ -11,6 +11,7 @@ use pipeguard_aws::{
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, GatePolicy, Observations, Scope};
 use pipeguard_core::job::{JobEvent, JobEventError};
+use pipeguard_core::pipeline::ExecutionType;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,14 +131,21 @@ impl Gate {
         // the lock does not name the gate's own pipeline, or a freeze that covers some pipelines
         // only. It never holds up the decision: a slow answer leaves it unknown (and every freeze
         // then covers the pipeline).
-        let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
+        // A bake looks at its own signals only: no freezes, windows or conflicting pipelines.
+        let baking = policy.bake_minutes.is_some();
+        let looked_at = if baking {
+            gate::bake::signals(&policy)
+        } else {
+            policy.clone()
+        };
+        let name_needed = self.notifier.is_enabled() || !looked_at.block_while_running.is_empty();
         let asked_by = Instant::now() + health_budget;
-        let (health, freezes, alarms, running, pipeline) = tokio::join!(
+        let (health, freezes, alarms, running, pipeline, rollback) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
                 match &self.freezes {
-                    Some(store) => Some(store.for_gate(health_budget).await),
-                    None => None,
+                    Some(store) if !baking => Some(store.for_gate(health_budget).await),
+                    _ => None,
                 }
             },
             async {
@@ -156,8 +164,16 @@ impl Gate {
                 )
             },
             self.codepipeline
-                .running_executions(&policy.block_while_running, health_budget),
+                .running_executions(&looked_at.block_while_running, health_budget),
             self.job_pipeline(&job.job_id, name_needed, health_budget),
+            async {
+                // Only a bake's first poll asks: a rollback is not baked.
+                if baking && wait.is_none() {
+                    self.rollback_running(&job.job_id, health_budget).await
+                } else {
+                    None
+                }
+            },
         );
         let now = pipeguard_aws::clock::unix_seconds();
         if let Some(Ok(recorded)) = &freezes {
@@ -181,15 +197,32 @@ impl Gate {
             freezes,
             running,
             alarms,
-            wait,
+            wait: wait.clone(),
             pipeline: pipeline.clone(),
             now,
         };
-        let outcome = gate::decide(&policy, observations.clone());
         let overrides_by = asked_by + OVERRIDES_MARGIN;
-        let (outcome, pipeline) = self
-            .with_overrides(&policy, observations, outcome, &job.job_id, overrides_by)
-            .await;
+        let (outcome, pipeline) = match policy.bake_minutes {
+            None => {
+                let outcome = gate::decide(&policy, observations.clone());
+                self.with_overrides(&policy, observations, outcome, &job.job_id, overrides_by)
+                    .await
+            }
+            // An override in force passes over what it covers in each poll of the bake too, so
+            // that an incident fix is not failed (and rolled back) by its own alarm.
+            Some(_) if let Some(rollback) = rollback => (gate::bake::rollback_not_baked(rollback), pipeline),
+            Some(bake_minutes) => {
+                let polled = gate::bake::poll(&policy, observations.clone());
+                let observed = gate::bake::observed(observations);
+                let (polled, pipeline) = self
+                    .with_overrides(&looked_at, observed, polled, &job.job_id, overrides_by)
+                    .await;
+                (
+                    gate::bake::judge(&policy, bake_minutes, wait, polled, now),
+                    pipeline,
+                )
+            }
+        };
         Decision {
             outcome,
             pipeline,
@@ -234,6 +267,31 @@ impl Gate {
                 (outcome, pipeline)
             }
         }
+    }
+
+    /// The rollback execution the job runs in, when it runs in one (GetJobDetails, then the
+    /// execution's type from ListPipelineExecutions), within `budget`. Not known, it is taken for
+    /// a deploy and baked: at worst a person looks at a rollback whose bake failed.
+    async fn rollback_running(&self, job_id: &str, budget: Duration) -> Option<String> {
+        let asked = async {
+            let context = self.codepipeline.job_context(job_id).await?;
+            let execution_id = context.execution_id?;
+            let found = self
+                .codepipeline
+                .newest_execution_where(&context.pipeline, None, |execution| execution.id == execution_id)
+                .await;
+            match found {
+                Ok(Some(execution)) => {
+                    (execution.execution_type == ExecutionType::Rollback).then_some(execution_id)
+                }
+                Ok(None) => None,
+                Err(error) => {
+                    tracing::warn!(job_id, %error, "could not learn whether the bake runs in a rollback; baking it");
+                    None
+                }
+            }
+        };
+        tokio::time::timeout(budget, asked).await.ok().flatten()
     }
 
     /// The job's pipeline, when `needed`, within `budget`: None when not needed or not known in

@@ -2,7 +2,7 @@ use super::*;
 use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
 use aws_sdk_cloudwatch::types::{MetricAlarm, StateValue};
 
-fn alarm(name: &str, state: StateValue) -> MetricAlarm {
+pub(super) fn alarm(name: &str, state: StateValue) -> MetricAlarm {
     MetricAlarm::builder()
         .alarm_name(name)
         .alarm_arn(format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"))
@@ -12,7 +12,7 @@ fn alarm(name: &str, state: StateValue) -> MetricAlarm {
         .build()
 }
 
-fn alarms_answer(alarms: Vec<MetricAlarm>) -> Rule {
+pub(super) fn alarms_answer(alarms: Vec<MetricAlarm>) -> Rule {
     mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(move || {
         DescribeAlarmsOutput::builder()
             .set_metric_alarms(Some(alarms.clone()))

@@ -590,3 +590,7 @@ async fn a_result_call_that_hangs_fails_the_invocation_before_the_deadline() {
 /// The service's own CloudWatch alarms, end to end through the handler on mocked SDK clients.
 #[path = "handler_alarm_tests.rs"]
 mod alarms;
+
+/// The bake after the deploy, through the handler on mocked SDK clients.
+#[path = "handler_bake_tests.rs"]
+mod bake;

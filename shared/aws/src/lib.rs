@@ -27,7 +27,7 @@ mod table;
 
 pub use alarms::CloudWatchAlarms;
 pub use aws_config::SdkConfig;
-pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
+pub use codepipeline::{CodePipeline, JobContext, PipelineCallError, ReportError, Reported};
 pub use env::Environment;
 pub use event_store::{EventStore, Recorded, StoreError};
 pub use freeze_store::{FREEZES_PARTITION, FreezeStore, FreezeStoreError, new_freeze_id};

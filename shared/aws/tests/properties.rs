@@ -14,6 +14,8 @@
 
 #[path = "properties/alarms.rs"]
 mod alarms;
+#[path = "properties/bake.rs"]
+mod bake;
 #[path = "properties/freezes.rs"]
 mod freezes;
 #[path = "properties/hold.rs"]

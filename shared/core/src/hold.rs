@@ -329,6 +329,11 @@ impl GateFunctions {
 pub struct GateActions(Vec<(String, String)>);
 
 impl GateActions {
+    /// No action invokes a gate.
+    pub const fn none() -> Self {
+        Self(Vec::new())
+    }
+
     /// The actions of `declared` that invoke one of `gates`.
     pub fn of(declared: &[DeclaredAction], gates: &GateFunctions) -> Self {
         Self(

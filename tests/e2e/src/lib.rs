@@ -125,6 +125,16 @@ impl Local {
         self.admin("POST", "/_admin/clock", json!({"offset_seconds": seconds}));
     }
 
+    /// Moves the clock the functions and the command line see `seconds` further ahead than it
+    /// is now (a bake's minutes passing at once).
+    pub fn clock_forward(&self, seconds: i64) {
+        let now: i64 = std::fs::read_to_string(self.emulator.clock_file())
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0);
+        self.clock_ahead(now + seconds);
+    }
+
     /// Freezes with the command line (`args` after `freeze`), in the event store's table, and
     /// returns the freeze's id.
     pub async fn freeze(&self, args: &[&str]) -> String {
@@ -284,6 +294,32 @@ impl Local {
                 {"name": "Deploy", "actions": [{"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": deploy_script}]}
             ]}),
         );
+    }
+
+    /// A pipeline Source → Deploy, whose Apply (scripted; a rollback redeploys) is followed in
+    /// the same stage by Bake: health-gate with `user_parameters` (naming `bake_minutes`).
+    pub fn baked_pipeline(&self, name: &str, user_parameters: &str, deploy_script: &[&str]) {
+        self.admin(
+            "POST",
+            "/_admin/pipelines",
+            json!({"name": name, "stages": [
+                {"name": "Source", "actions": [{"name": "Source", "category": "Source", "provider": "CodeStarSourceConnection", "script": ["succeed"]}]},
+                {"name": "Deploy", "actions": [
+                    {"name": "Apply", "category": "Deploy", "provider": "CloudFormation", "script": deploy_script},
+                    {"name": "Bake", "category": "Invoke", "lambda": {"function": "health-gate", "user_parameters": user_parameters}}
+                ]}
+            ]}),
+        );
+    }
+
+    /// Waits until the execution's bake has answered "in progress" at least once: its start is
+    /// recorded in the continuation token.
+    pub async fn baking(&self, execution_id: &str) {
+        self.wait_for(Duration::from_secs(60), "the bake to be under way", || {
+            let execution = self.execution(execution_id);
+            (action(&execution, "Deploy", "Bake")["summary"] == "in progress").then_some(())
+        })
+        .await;
     }
 
     /// Starts an execution of `pipeline`; its id.

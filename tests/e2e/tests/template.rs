@@ -16,6 +16,8 @@ use std::time::Duration;
 
 #[path = "template/alarms.rs"]
 mod alarms;
+#[path = "template/bake.rs"]
+mod bake;
 #[path = "template/pattern.rs"]
 mod pattern;
 #[path = "template/trust.rs"]
@@ -323,6 +325,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     local
         .wait_for(TIMEOUT, "the rollback notice", || rolled_back().then_some(()))
         .await;
+    bake::fails_and_is_rolled_back(&local).await;
 
     let calls = local.admin("GET", "/_admin/calls", json!({}));
     let mut observed: BTreeMap<String, BTreeSet<String>> = FUNCTIONS

@@ -40,6 +40,15 @@ pub enum ReportError {
     },
 }
 
+/// Where a job runs, as GetJobDetails says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobContext {
+    /// The pipeline.
+    pub pipeline: String,
+    /// The execution, when CodePipeline names it.
+    pub execution_id: Option<String>,
+}
+
 /// What became of a reported result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reported {
@@ -54,13 +63,23 @@ impl CodePipeline {
     /// The pipeline a job belongs to (GetJobDetails), or None when CodePipeline does not say:
     /// the job event itself does not name it.
     pub async fn job_pipeline(&self, job_id: &str) -> Option<String> {
+        self.job_context(job_id).await.map(|context| context.pipeline)
+    }
+
+    /// The pipeline and execution a job runs in (GetJobDetails' `pipelineContext`), or None when
+    /// CodePipeline does not say.
+    pub async fn job_context(&self, job_id: &str) -> Option<JobContext> {
         match self.client.get_job_details().job_id(job_id).send().await {
-            Ok(output) => output
-                .job_details()
-                .and_then(|details| details.data())
-                .and_then(|data| data.pipeline_context())
-                .and_then(|context| context.pipeline_name())
-                .map(str::to_owned),
+            Ok(output) => {
+                let context = output
+                    .job_details()
+                    .and_then(|details| details.data())
+                    .and_then(|data| data.pipeline_context())?;
+                Some(JobContext {
+                    pipeline: context.pipeline_name()?.to_owned(),
+                    execution_id: context.pipeline_execution_id().map(str::to_owned),
+                })
+            }
             Err(error) => {
                 tracing::warn!(job_id, error = %DisplayErrorContext(&error), "could not read the job's pipeline name");
                 None

@@ -6,7 +6,7 @@ mod executions;
 mod jobs;
 mod stages;
 
-pub use jobs::{ReportError, Reported};
+pub use jobs::{JobContext, ReportError, Reported};
 
 use aws_sdk_codepipeline::Error as CodePipelineError;
 use aws_sdk_codepipeline::error::DisplayErrorContext;

@@ -190,7 +190,7 @@ fn user_parameters_with(accounts: usize) -> Value {
            "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
            "accounts": account_ids(accounts), "health_source": "auto", "windows": SEED_WINDOWS, "blackouts": SEED_BLACKOUTS,
            "ignore_freezes": true, "alarms": ["web-5xx", "web-*", "arn:aws:cloudwatch:eu-west-1:222233334444:alarm:db-cpu"],
-           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"], "alarms_role": "pipeguard-alarms-reader"})
+           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"], "alarms_role": "pipeguard-alarms-reader", "bake_minutes": 30})
 }
 
 fn user_parameters_seed() -> Value {
@@ -309,6 +309,13 @@ fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
         policy.accounts
     );
     prop_assert!(!policy.categories.is_empty() && !policy.statuses.is_empty());
+    prop_assert!(
+        policy
+            .bake_minutes
+            .is_none_or(|minutes| (1..=pipeguard_core::gate::MAX_BAKE_MINUTES).contains(&minutes)),
+        "{:?}",
+        policy.bake_minutes
+    );
     prop_assert!(!policy.alarm_states.is_empty());
     prop_assert!(
         policy
@@ -540,6 +547,9 @@ proptest! {
                 }
                 if !touched_field(&user_parameters, "alarms") {
                     prop_assert_eq!(policy.alarms.len(), 3, "{:?}", policy.alarms);
+                }
+                if !touched_field(&user_parameters, "bake_minutes") {
+                    prop_assert_eq!(policy.bake_minutes, Some(30));
                 }
                 if !touched_field(&user_parameters, "alarm_states") {
                     prop_assert_eq!(policy.alarm_states, vec![AlarmState::Alarm, AlarmState::InsufficientData]);

@@ -57,7 +57,22 @@ pub fn read_job(
         .map(WaitState::decode)
         .transpose()
         .map_err(|error| GateOutcome::UnreadableToken(error.to_string()))?;
+    if let Some(wait) = &wait
+        && wait.is_bake() != policy.bake_minutes.is_some()
+    {
+        return Err(Box::new(GateOutcome::UnreadableToken(mismatched_token(wait))));
+    }
     Ok((policy, wait))
+}
+
+/// Why a token of the other kind (a bake's to a gate that holds, a hold's to a bake) is not
+/// taken: the action's settings changed while it ran.
+fn mismatched_token(wait: &WaitState) -> String {
+    if wait.is_bake() {
+        "the continuation token CodePipeline passed back is a bake's, and this action does not bake (no bake_minutes): its settings changed while it ran".into()
+    } else {
+        "the continuation token CodePipeline passed back is a hold's, and this action bakes (bake_minutes): its settings changed while it ran".into()
+    }
 }
 
 /// Whether a Health event is one the policy blocks on: the one filter every source of events

@@ -2,6 +2,7 @@
 //! how one is reached (`decide`), how each is worded (`wording`), where AWS Health is asked, and
 //! its continuation token. Plain data in and out; no AWS crate, no I/O.
 
+pub mod bake;
 mod decide;
 mod outcome;
 mod overridden;
@@ -10,12 +11,13 @@ mod source;
 mod token;
 mod wording;
 
+pub use bake::{BAKE_FAILED, BakeOutcome};
 pub use decide::{Observations, blocks, decide, read_job};
 pub use outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
 pub use overridden::decide_overridden;
 pub use policy::{
-    EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_WAIT_MINUTES_LIMIT, OnBlock,
-    OnHealthError, SourceChoice,
+    EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_BAKE_MINUTES, MAX_WAIT_MINUTES_LIMIT,
+    OnBlock, OnHealthError, SourceChoice,
 };
 pub use source::{
     falls_back_to_store, first_source, organization_caveat, organization_falls_back_to_store, other_accounts,

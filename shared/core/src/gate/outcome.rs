@@ -3,6 +3,7 @@
 //! (its label, its blockers, whether a person has to look). How an answer is reached is
 //! `decide`'s; how it is reported and told, `wording`'s.
 
+use super::bake::BakeOutcome;
 use super::policy::GatePolicy;
 use super::token::WaitState;
 use crate::alarm::AlarmReading;
@@ -277,6 +278,8 @@ pub enum GateOutcome {
         /// When the hold began (seconds since the Unix epoch).
         since: i64,
     },
+    /// A bake's answer after one poll (`bake_minutes`): baking on, baked, or failed.
+    Bake(BakeOutcome),
     /// Health could not be asked and the policy fails closed.
     HealthUnavailable {
         /// What each source said.
@@ -329,6 +332,7 @@ impl GateOutcome {
             | Self::Hold { health, .. }
             | Self::GaveUp { health, .. } => health.source_name(),
             Self::PassOverridden { health_source, .. } => health_source,
+            Self::Bake(bake) => bake.health_source(),
             _ => "none",
         }
     }
@@ -347,7 +351,8 @@ impl GateOutcome {
                 | Self::FreezesUnavailable { .. }
                 | Self::AlarmsUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
-        ) || self.freezes_unread()
+        ) || matches!(self, Self::Bake(bake) if bake.needs_a_person())
+            || self.freezes_unread()
             || self.alarms_unread()
             || self
                 .blockers()
@@ -398,6 +403,7 @@ impl GateOutcome {
             } if !freezes.is_empty() || !unreadable.is_empty() => "PASS_FREEZE_IGNORED",
             Self::Pass { .. } => "PASS",
             Self::PassOverridden { .. } => "PASS_OVERRIDDEN",
+            Self::Bake(bake) => bake.label(),
             Self::Blocked { blockers, .. }
                 if blockers
                     .iter()

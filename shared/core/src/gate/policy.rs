@@ -13,6 +13,9 @@ use std::fmt;
 /// total, so the gate stops 30 minutes earlier to fail with its own, explicit message.
 pub const MAX_WAIT_MINUTES_LIMIT: u32 = 23 * 60 + 30;
 const DEFAULT_MAX_WAIT_MINUTES: u32 = 60;
+/// Longest bake: CodePipeline's 24 hours for a Lambda invoke action. A bake that long is ended
+/// by CodePipeline before it can pass (see the README's bake section).
+pub const MAX_BAKE_MINUTES: u32 = 24 * 60;
 /// The environment variable naming the event store's DynamoDB table.
 pub const EVENT_STORE_VARIABLE: &str = "HEALTH_EVENTS_TABLE";
 /// Each conflicting pipeline costs one ListPipelineExecutions call per decision.
@@ -90,6 +93,9 @@ pub struct GatePolicy {
     pub alarm_states: Vec<AlarmState>,
     /// The read-only role, by name, the gate assumes in another account to read its alarms.
     pub alarms_role: Option<String>,
+    /// When set, this action bakes a deploy rather than gating one: placed after the deploy, it
+    /// passes once the bake's signals stayed clear this many minutes (`bake`).
+    pub bake_minutes: Option<u32>,
 }
 
 /// The function-wide policy, read from the environment at cold start, and whether the event
@@ -122,6 +128,7 @@ struct RawPolicy {
     alarms: Option<Vec<String>>,
     alarm_states: Option<Vec<String>>,
     alarms_role: Option<String>,
+    bake_minutes: Option<u32>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -168,6 +175,9 @@ impl GateDefaults {
                 .transpose()?,
             alarm_states: list("alarm_states"),
             alarms_role: text("alarms_role"),
+            // Per action only: a function-wide bake would turn every gate before a deploy into a
+            // bake, which no longer looks at freezes, windows or locks.
+            bake_minutes: None,
         };
         let own_region = lookup("AWS_REGION");
         let base = GatePolicy {
@@ -187,6 +197,7 @@ impl GateDefaults {
             alarms: Vec::new(),
             alarm_states: DEFAULT_ALARM_STATES.to_vec(),
             alarms_role: None,
+            bake_minutes: None,
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
         let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
@@ -348,6 +359,17 @@ impl GatePolicy {
                     format!("`{role}` is not an IAM role name (1-64 of A-Z a-z 0-9 + = , . @ _ -)"),
                 ));
             };
+        }
+        if let Some(minutes) = raw.bake_minutes {
+            if !(1..=MAX_BAKE_MINUTES).contains(&minutes) {
+                return Err(invalid(
+                    "bake_minutes",
+                    format!(
+                        "{minutes} is outside 1..={MAX_BAKE_MINUTES} (CodePipeline ends a Lambda invoke action after 24 hours)"
+                    ),
+                ));
+            }
+            self.bake_minutes = Some(minutes);
         }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(

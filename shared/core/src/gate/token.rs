@@ -1,6 +1,6 @@
-//! The continuation token the gate hands CodePipeline while it holds a deployment. CodePipeline
-//! gives it back on the next invocation; it is all the gate needs to resume, so the gate keeps
-//! no state of its own.
+//! The continuation token the gate hands CodePipeline while it holds a deployment, or bakes one.
+//! CodePipeline gives it back on the next invocation; it is all the gate needs to resume, so the
+//! gate keeps no state of its own.
 
 use crate::text::json_within;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,10 @@ pub struct WaitState {
     /// What held the deployment when the hold began (event ARNs, pipeline names), for the
     /// message sent when it is released. Dropped from the end if the token would be too long.
     pub held_by: Vec<String>,
+    /// Whether this is a bake (`bake_minutes`) that began at `since`, not a hold. Absent from
+    /// the tokens of holds, so that those written before bakes existed still read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    bake: bool,
 }
 
 /// A continuation token the gate cannot read.
@@ -32,7 +36,21 @@ impl WaitState {
             v: VERSION,
             since,
             held_by,
+            bake: false,
         }
+    }
+
+    /// A bake that began at `since`.
+    pub fn bake(since: i64) -> Self {
+        Self {
+            bake: true,
+            ..Self::new(since, Vec::new())
+        }
+    }
+
+    /// Whether this is a bake rather than a hold.
+    pub fn is_bake(&self) -> bool {
+        self.bake
     }
 
     /// The token: the state as JSON, within CodePipeline's limit.

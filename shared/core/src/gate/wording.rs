@@ -3,7 +3,7 @@
 //! outcomes are is `outcome`'s; how one is reached, `decide`'s.
 
 use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
-use super::overridden;
+use super::{bake, overridden};
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::Hold;
 use crate::job::{FailureKind, JobResult};
@@ -14,7 +14,7 @@ use crate::text::printable;
 
 impl HealthCheck {
     /// The sentence every summary, failure and notice ends with: which source answered.
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Self::Asked { source, caveat: None } => format!("AWS Health source: {}.", source.describe()),
             Self::Asked {
@@ -60,7 +60,7 @@ impl FreezeCheck {
 
 impl AlarmCheck {
     /// The clause a passing summary says about the service's alarms, if it watches any.
-    fn describe(&self) -> Option<String> {
+    pub(super) fn describe(&self) -> Option<String> {
         match self {
             Self::NotWatched => None,
             Self::Checked(count) => Some(format!(
@@ -145,7 +145,7 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
-fn headline(blockers: &[Blocker]) -> String {
+pub(super) fn headline(blockers: &[Blocker]) -> String {
     let events = count(blockers, |blocker| matches!(blocker, Blocker::HealthEvent(_)));
     let freezes = count(blockers, |blocker| matches!(blocker, Blocker::Freeze(_)));
     let unreadable = count(blockers, |blocker| {
@@ -194,7 +194,7 @@ fn headline(blockers: &[Blocker]) -> String {
     parts.join(" and ")
 }
 
-fn listing(blockers: &[Blocker]) -> String {
+pub(super) fn listing(blockers: &[Blocker]) -> String {
     blockers
         .iter()
         .map(|blocker| format!("- {}", blocker.describe()))
@@ -236,7 +236,7 @@ fn blocked_failure(message: &str, blockers: &[Blocker], health: &HealthCheck, si
     }
 }
 
-fn describe_scope(scope: &Scope) -> String {
+pub(super) fn describe_scope(scope: &Scope) -> String {
     let services = if scope.services.is_empty() {
         "all services".to_owned()
     } else {
@@ -323,6 +323,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             freezes,
             alarms,
         ),
+        GateOutcome::Bake(baking) => bake::render(baking),
         GateOutcome::Blocked { blockers, health, at } => blocked_failure(
             &format!(
                 "Deployment blocked by {}:\n{}",
@@ -500,6 +501,7 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
             passed_over,
             ..
         } => overridden::notice(pipeline, overrides, passed_over),
+        GateOutcome::Bake(baking) => bake::notice(baking, pipeline)?,
         _ => return None,
     };
     Some(notice.about(pipeline))

@@ -3,6 +3,7 @@
 
 use super::policy::RetryPolicy;
 use crate::config::listed_or_all;
+use crate::gate::BAKE_FAILED;
 use crate::hold::{GateActions, Hold, without_marker};
 use crate::holder::Release;
 use crate::pipeline::{ActionSnapshot, RetryMode, StageSnapshot, StaleFailure};
@@ -154,6 +155,17 @@ pub fn decide(
             };
         }
         return RetryDecision::Held(hold);
+    }
+    if let Some(baked) = failed.iter().find(|action| {
+        action
+            .error_message
+            .as_deref()
+            .is_some_and(|message| message.starts_with(BAKE_FAILED))
+    }) {
+        return RetryDecision::Skip(format!(
+            "action {} failed its bake ({BAKE_FAILED}): running it again would only watch the deploy again and let it through once the alarm clears; apply-rollback rolls the stage back",
+            baked.name
+        ));
     }
     for action in &failed {
         if !listed_or_all(&policy.actions, &action.name) || policy.never_actions.contains(&action.name) {

@@ -112,6 +112,26 @@ fn a_transient_failure_is_retried_with_the_policy_mode() {
 }
 
 #[test]
+fn a_failed_bake_is_never_retried_for_apply_rollback_rolls_it_back() {
+    let baked = failed_stage(
+        0,
+        vec![
+            action("Apply", "Succeeded", None, None),
+            action(
+                "BakeGate",
+                "Failed",
+                Some("JobFailed"),
+                Some("BAKE_FAILED: CloudWatch alarm web-5xx (us-east-1) fired during the bake"),
+            ),
+        ],
+    );
+    let RetryDecision::Skip(reason) = decided(&RetryPolicy::default(), "e1", &baked) else {
+        panic!("a failed bake was retried")
+    };
+    assert!(reason.contains("failed its bake"), "{reason}");
+}
+
+#[test]
 fn attempts_count_from_codepipeline_and_run_out() {
     let mut stage = flaky();
     stage.attempts_used = 1;

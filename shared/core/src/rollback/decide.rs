@@ -7,6 +7,8 @@ use super::policy::RollbackPolicy;
 use super::target::{Kind, LastGood, Run, last_good};
 use super::verdict::{Failure, Plan, RollbackVerdict};
 use crate::config::listed_or_all;
+use crate::gate::BAKE_FAILED;
+use crate::hold::GateActions;
 use crate::pipeline::{
     ActionRun, ActionStatus, ExecutionSummary, ExecutionType, StageSnapshot, stage_of_failure,
 };
@@ -69,12 +71,26 @@ fn mismatch(policy: &RollbackPolicy, run: &ActionRun) -> Option<String> {
     None
 }
 
-/// The failed apply in `stage` that the policy rolls back.
+/// Whether a failed run's message says a bake failed (`BAKE_FAILED`, the gate's verdict): only
+/// worth learning which actions invoke a gate (`GateActions`, from GetPipeline) when one does.
+pub fn says_bake_failed(run: &ActionRun) -> bool {
+    run.status == ActionStatus::Failed
+        && run
+            .error_message
+            .as_deref()
+            .is_some_and(|message| message.starts_with(BAKE_FAILED))
+}
+
+/// The failed apply in `stage` that the policy rolls back: a failed bake of the stack's gate
+/// (`bake_failures`, the default criterion: an action of `gates` whose message says
+/// `BAKE_FAILED`; any other action saying so is judged as any failure), or a failure the
+/// policy's apply criteria match.
 pub fn qualifying_failure<'a>(
     policy: &RollbackPolicy,
     stage: &str,
     is_source_stage: bool,
     runs: &'a [ActionRun],
+    gates: &GateActions,
 ) -> Result<&'a ActionRun, RollbackVerdict> {
     let not_qualifying = |reason: String| Err(RollbackVerdict::NotQualifying(reason));
     if !listed_or_all(&policy.stages, stage) {
@@ -92,6 +108,13 @@ pub fn qualifying_failure<'a>(
     let Some(first) = failed.first() else {
         return not_qualifying(format!("no failed action in stage {stage}"));
     };
+    if policy.bake_failures
+        && let Some(baked) = failed
+            .iter()
+            .find(|run| says_bake_failed(run) && gates.contains(stage, &run.action))
+    {
+        return Ok(baked);
+    }
     match failed.iter().find(|run| mismatch(policy, run).is_none()) {
         Some(run) => Ok(run),
         None => not_qualifying(format!(

@@ -3,6 +3,8 @@ use crate::pipeline::{ExecutionStatus, RollbackOutcome, StageStatus};
 use crate::rollback::{LastGood, RollbackPolicies};
 use crate::testing::env_of;
 
+const NO_GATES: GateActions = GateActions::none();
+
 fn run(
     stage: &str,
     action: &str,
@@ -92,7 +94,7 @@ fn only_the_current_failure_is_acted_on() {
 fn a_failed_deploy_qualifies_by_default() {
     let runs = failed_apply();
     assert_eq!(
-        qualifying_failure(&RollbackPolicy::default(), "Deploy", false, &runs)
+        qualifying_failure(&RollbackPolicy::default(), "Deploy", false, &runs, &NO_GATES)
             .unwrap()
             .action,
         "Apply"
@@ -119,7 +121,7 @@ fn the_criteria_filter_stages_categories_providers_codes_and_messages() {
         ),
     ];
     for (settings, expected) in cases {
-        let reason = qualifying_failure(&policy(settings), "Deploy", false, &runs)
+        let reason = qualifying_failure(&policy(settings), "Deploy", false, &runs, &NO_GATES)
             .unwrap_err()
             .reason();
         assert!(reason.contains(expected), "{settings:?}: {reason}");
@@ -128,7 +130,7 @@ fn the_criteria_filter_stages_categories_providers_codes_and_messages() {
         ("ROLLBACK_MESSAGE_PATTERN", "TERRAFORM_EXECUTION_ERROR"),
         ("ROLLBACK_PROVIDERS", "CloudFormation"),
     ]);
-    assert!(qualifying_failure(&terraform, "Deploy", false, &runs).is_ok());
+    assert!(qualifying_failure(&terraform, "Deploy", false, &runs, &NO_GATES).is_ok());
 }
 
 #[test]
@@ -147,7 +149,8 @@ fn the_summary_counts_for_the_message_pattern() {
             &policy(&[("ROLLBACK_MESSAGE_PATTERN", "TERRAFORM_EXECUTION_ERROR")]),
             "Deploy",
             false,
-            &runs
+            &runs,
+            &NO_GATES
         )
         .is_ok()
     );
@@ -157,13 +160,13 @@ fn the_summary_counts_for_the_message_pattern() {
 fn source_stages_and_stages_without_failures_are_not_rolled_back() {
     let runs = failed_apply();
     assert!(
-        qualifying_failure(&RollbackPolicy::default(), "Deploy", true, &runs)
+        qualifying_failure(&RollbackPolicy::default(), "Deploy", true, &runs, &NO_GATES)
             .unwrap_err()
             .reason()
             .contains("source stage")
     );
     assert!(
-        qualifying_failure(&RollbackPolicy::default(), "Test", false, &runs)
+        qualifying_failure(&RollbackPolicy::default(), "Test", false, &runs, &NO_GATES)
             .unwrap_err()
             .reason()
             .contains("no failed action")
@@ -379,4 +382,83 @@ fn what_codepipeline_answers_decides_what_people_hear() {
     let refused = RollbackVerdict::after(plan(), RollbackOutcome::Refused("outdated".into()));
     assert_eq!(refused.label(), "REFUSED");
     assert!(refused.notice(&failure).unwrap().body.contains("outdated"));
+}
+
+/// The Deploy stage after its deploy succeeded and its bake (the gate, `Bake`) failed, with a
+/// build whose log copied the same words.
+fn failed_bake() -> Vec<ActionRun> {
+    let mut bake = run(
+        "Deploy",
+        "Bake",
+        "Failed",
+        "Invoke",
+        Some("JobFailed"),
+        Some(
+            "BAKE_FAILED: 1 CloudWatch alarm fired during the bake, seen at 2026-12-07 22:10 UTC after 12 of 30 minutes",
+        ),
+    );
+    bake.provider = "Lambda".into();
+    vec![run("Deploy", "Apply", "Succeeded", "Deploy", None, None), bake]
+}
+
+/// The stack's gate is invoked by the stage's `Bake` action, when `gate_declared`.
+fn bake_gates(gate_declared: bool) -> GateActions {
+    let declared = [crate::pipeline::DeclaredAction {
+        stage: "Deploy".into(),
+        name: "Bake".into(),
+        invokes: gate_declared.then(|| "pipeguard-HealthGate-1AB2".to_owned()),
+    }];
+    let stack_gates =
+        crate::hold::GateFunctions::from_env(|_| Some("pipeguard-HealthGate-1AB2".to_owned())).unwrap();
+    GateActions::of(&declared, &stack_gates)
+}
+
+#[test]
+fn a_failed_bake_of_the_stacks_gate_is_rolled_back_by_default_though_it_is_no_deploy_action() {
+    let runs = failed_bake();
+    assert!(says_bake_failed(&runs[1]));
+    let baked = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &runs,
+        &bake_gates(true),
+    );
+    assert_eq!(baked.unwrap().action, "Bake");
+    // Still only in a stage the policy manages, and never with the criterion switched off.
+    let elsewhere = policy(&[("ROLLBACK_STAGES", "Infra")]);
+    assert!(qualifying_failure(&elsewhere, "Deploy", false, &runs, &bake_gates(true)).is_err());
+    let off = policy(&[("ROLLBACK_BAKE_FAILURES", "false")]);
+    let reason = qualifying_failure(&off, "Deploy", false, &runs, &bake_gates(true))
+        .unwrap_err()
+        .reason();
+    assert!(
+        reason.contains("is a Invoke action, not one of Deploy"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn bake_failed_in_the_message_of_an_action_that_invokes_no_gate_is_judged_as_any_failure() {
+    let runs = failed_bake();
+    let reason = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &runs,
+        &bake_gates(false),
+    )
+    .unwrap_err()
+    .reason();
+    assert!(reason.contains("not one of Deploy"), "{reason}");
+    // A failure that is not a bake's keeps today's behaviour, with the gates known.
+    let applied = failed_apply();
+    let applied = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &applied,
+        &bake_gates(true),
+    );
+    assert_eq!(applied.unwrap().action, "Apply");
 }

@@ -2,6 +2,7 @@
 //! and per-pipeline overrides from a JSON map in `ROLLBACK_PIPELINE_POLICIES`.
 
 use crate::config::{PerPipeline, SettingError, env_setting, env_var, names, non_blank, split_list};
+use crate::hold::GateFunctions;
 use regex_lite::Regex;
 use serde::Deserialize;
 
@@ -40,6 +41,9 @@ pub struct RollbackPolicy {
     pub message_pattern: Option<MessagePattern>,
     /// Decide and report, but do not roll back.
     pub dry_run: bool,
+    /// Whether a failed bake of the stack's gate (`BAKE_FAILED`) is rolled back, whatever the
+    /// apply criteria above say (on by default; it only happens where a gate bakes).
+    pub bake_failures: bool,
 }
 
 impl Default for RollbackPolicy {
@@ -51,6 +55,7 @@ impl Default for RollbackPolicy {
             error_codes: Vec::new(),
             message_pattern: None,
             dry_run: false,
+            bake_failures: true,
         }
     }
 }
@@ -64,32 +69,38 @@ struct RawRollbackPolicy {
     error_codes: Option<Vec<String>>,
     message_pattern: Option<String>,
     dry_run: Option<bool>,
+    bake_failures: Option<bool>,
 }
 
 fn rollback_env(field: &str) -> String {
     env_var("ROLLBACK", field)
 }
 
-/// apply-rollback's policy for every pipeline: function-wide, and per-pipeline overrides.
+/// apply-rollback's policy for every pipeline: function-wide, and per-pipeline overrides; and
+/// the stack's gates (`GATE_FUNCTIONS`), whose failed bakes are rolled back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackPolicies(PerPipeline<RollbackPolicy>);
+pub struct RollbackPolicies {
+    policies: PerPipeline<RollbackPolicy>,
+    gate_functions: GateFunctions,
+}
 
 impl RollbackPolicies {
     /// Reads `ROLLBACK_*` variables through `lookup`.
     pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let lookup = non_blank(lookup);
         let list = |field: &str| lookup(&rollback_env(field)).map(|value| split_list(&value));
-        let dry_run = match lookup(&rollback_env("dry_run")).map(|value| value.trim().to_ascii_lowercase()) {
-            None => None,
-            Some(value) if value == "true" => Some(true),
-            Some(value) if value == "false" || value.is_empty() => Some(false),
-            Some(value) => {
-                return Err(SettingError {
-                    setting: env_setting(&rollback_env("dry_run")),
+        let switch =
+            |field: &str| match lookup(&rollback_env(field)).map(|value| value.trim().to_ascii_lowercase()) {
+                None => Ok(None),
+                Some(value) if value == "true" => Ok(Some(true)),
+                Some(value) if value == "false" || value.is_empty() => Ok(Some(false)),
+                Some(value) => Err(SettingError {
+                    setting: env_setting(&rollback_env(field)),
                     reason: format!("`{value}` is not true or false"),
-                });
-            }
-        };
+                }),
+            };
+        let dry_run = switch("dry_run")?;
+        let bake_failures = switch("bake_failures")?;
         let raw = RawRollbackPolicy {
             stages: list("stages"),
             categories: list("categories"),
@@ -97,20 +108,30 @@ impl RollbackPolicies {
             error_codes: list("error_codes"),
             message_pattern: lookup(&rollback_env("message_pattern")).filter(|pattern| !pattern.is_empty()),
             dry_run,
+            bake_failures,
         };
         let default =
             RollbackPolicy::default().overridden_by(raw, &|field| env_setting(&rollback_env(field)))?;
-        Ok(Self(PerPipeline::from_env(
-            &lookup,
-            &rollback_env("pipeline_policies"),
-            default,
-            RollbackPolicy::overridden_by,
-        )?))
+        Ok(Self {
+            policies: PerPipeline::from_env(
+                &lookup,
+                &rollback_env("pipeline_policies"),
+                default,
+                RollbackPolicy::overridden_by,
+            )?,
+            gate_functions: GateFunctions::from_env(&lookup)?,
+        })
     }
 
     /// The policy of `pipeline`: its override, or the function-wide one.
     pub fn for_pipeline(&self, pipeline: &str) -> &RollbackPolicy {
-        self.0.for_pipeline(pipeline)
+        self.policies.for_pipeline(pipeline)
+    }
+
+    /// The stack's gates: only their actions' `BAKE_FAILED` is a failed bake. Unset (a stack
+    /// from before bakes), no failure is taken for one.
+    pub fn gate_functions(&self) -> &GateFunctions {
+        &self.gate_functions
     }
 }
 
@@ -146,6 +167,9 @@ impl RollbackPolicy {
         }
         if let Some(dry_run) = raw.dry_run {
             self.dry_run = dry_run;
+        }
+        if let Some(bake_failures) = raw.bake_failures {
+            self.bake_failures = bake_failures;
         }
         Ok(self)
     }

@@ -3,6 +3,7 @@
 //! metric and the command line's JSON, and the messages people get. How they are reached is
 //! `decide`'s.
 
+use super::decide::says_bake_failed;
 use crate::notice::Notice;
 use crate::pipeline::{ActionRun, ExecutionSummary, RollbackOutcome, StageSnapshot};
 use crate::text::printable_lines;
@@ -160,19 +161,39 @@ fn rolled_back_notice(pipeline: &str, stage: &str, plan: &Plan, from: &str, dry_
         failed.error_code.as_deref().unwrap_or("unknown"),
         failed.error_message.as_deref().unwrap_or("")
     );
+    // A failed bake is told as one: what fired after the deploy is why.
+    let (why, what_failed) = if says_bake_failed(failed) {
+        (
+            " (bake failed)",
+            format!(
+                "The bake of stage {stage} in pipeline {pipeline} (action {}) failed",
+                failed.action
+            ),
+        )
+    } else {
+        (
+            "",
+            format!(
+                "Action {} of stage {stage} in pipeline {pipeline} failed",
+                failed.action
+            ),
+        )
+    };
     let (subject, verb) = if dry_run {
         (
-            format!("pipeguard: {pipeline} {stage} would be rolled back (dry run)"),
+            format!("pipeguard: {pipeline} {stage} would be rolled back{why} (dry run)"),
             "would roll",
         )
     } else {
-        (format!("pipeguard: {pipeline} {stage} rolled back"), "rolled")
+        (
+            format!("pipeguard: {pipeline} {stage} rolled back{why}"),
+            "rolled",
+        )
     };
     let notice = Notice::new(
         &subject,
         &format!(
-            "Action {} of stage {stage} in pipeline {pipeline} failed ({}), so pipeguard {verb} the stage back from execution {from} to {}, the last execution that succeeded in it{}.",
-            failed.action,
+            "{what_failed} ({}), so pipeguard {verb} the stage back from execution {from} to {}, the last execution that succeeded in it{}.",
             printable_lines(error.trim()),
             target.id,
             target.sources_note(),

@@ -5,7 +5,7 @@ use crate::story::{STEP_TIMEOUT, Story};
 use e2e::{action, gate_message};
 use serde_json::json;
 
-const ALARM: &str = "checkout-5xx";
+const ALARM: &str = "storefront-5xx";
 
 fn set_alarm(story: &Story, state: &str, reason: &str) {
     story.local.admin(
@@ -18,17 +18,18 @@ fn set_alarm(story: &Story, state: &str, reason: &str) {
 /// Chapter 12: a firing alarm holds a deploy; CloudWatch's "back to OK" resumes it. Stage
 /// failures reach stage-retry since chapter 10.
 pub async fn alarms(story: &mut Story) {
-    story
-        .say("12. The service's own alarm: a deploy waits while checkout-5xx fires, and goes when it clears");
+    story.say(
+        "12. The service's own alarm: a deploy waits while storefront-5xx fires, and goes when it clears",
+    );
     story.local.route_alarm_clearings_to_stage_retry();
     set_alarm(story, "ALARM", "Threshold Crossed: 42 5xx responses in 1 minute");
     story.local.gated_pipeline(
-        "checkout",
+        "storefront",
         &json!({"regions": ["us-east-1"], "alarms": [ALARM]}).to_string(),
         &["succeed"],
     );
     let held_by = story.local.invocations("stage-retry");
-    let execution = story.local.start_execution("checkout");
+    let execution = story.local.start_execution("storefront");
     let held = story.run_to_end(&execution).await;
     let message = gate_message(&held);
     story.check(

@@ -7,10 +7,12 @@
 //! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only;
 //! a freeze stops every deploy until one unfreeze releases them all, while a deploy outside its
 //! window waits for it; the fix for an incident goes through the freeze on an audited override
-//! while everything else stays frozen; the service's own alarm holds a deploy until it clears; and in Oracle Cloud, a failed Resource Manager apply is rolled back to
-//! the newest good apply.
+//! while everything else stays frozen; the service's own alarm holds a deploy until it clears; a
+//! deploy whose alarm fires during its bake is rolled back to the last good execution; and in
+//! Oracle Cloud, a failed Resource Manager apply is rolled back to the newest good apply.
 
 mod alarms;
+mod bake;
 mod freezes;
 mod oracle;
 mod overrides;
@@ -343,6 +345,7 @@ async fn main() -> ExitCode {
     freezes::freezes_and_windows(&mut story).await;
     overrides::break_glass(&mut story).await;
     alarms::alarms(&mut story).await;
+    bake::bake_and_roll_back(&mut story).await;
     oracle::oracle_stacks(&mut story).await;
 
     story.say("Summary");
