@@ -2,7 +2,8 @@
 //! and how long one alarm's clearing takes to release many pipelines it held.
 
 use crate::gate::decide;
-use crate::{TIMEOUT, aws_calls, now, ratio, spread};
+use crate::held::{Released, held, released};
+use crate::{aws_calls, now, ratio, spread};
 use e2e::Local;
 use serde_json::json;
 
@@ -65,72 +66,26 @@ pub async fn measure_decisions(counts: &[usize], runs: usize) -> Vec<WatchedDeci
     figures
 }
 
-pub struct Release {
-    pub pipelines: usize,
-    /// From the alarm's clearing to the last stage resumed (RetryStageExecution).
-    pub last_resumed_s: f64,
-    /// From the alarm's clearing to the last held deploy succeeded.
-    pub all_deployed_s: f64,
-    /// RetryStageExecution calls that took effect: one per held stage when nothing resumed twice.
-    pub resumes: usize,
-}
-
 /// `pipelines` gated pipelines held by one firing alarm, then released by its clearing (the
 /// "CloudWatch Alarm State Change" event to OK, routed as the template's rule routes it).
-pub async fn measure_release(pipelines: usize) -> Release {
+pub async fn measure_release(pipelines: usize) -> Released {
     let local = Local::start_with_store(&[]).await;
     local.route_stage_failures_to_stage_retry();
     local.route_alarm_clearings_to_stage_retry();
     set_alarm(&local, "bench-5xx", "ALARM");
-    let names: Vec<String> = (0..pipelines).map(|index| format!("app-{index:03}")).collect();
-    for name in &names {
-        local.gated_pipeline(
-            name,
-            r#"{"regions": ["us-east-1"], "health_source": "api", "alarms": ["bench-5xx"]}"#,
-            &["succeed"],
-        );
-    }
-    let executions: Vec<String> = names.iter().map(|name| local.start_execution(name)).collect();
-    local
-        .wait_for(TIMEOUT * 10, "every deploy held", || {
-            executions
-                .iter()
-                .all(|execution| local.execution(execution)["status"] == "Failed")
-                .then_some(())
-        })
-        .await;
-    local
-        .invoked("stage-retry", pipelines, "stage-retry to hold every failure")
-        .await;
+    let executions = held(
+        &local,
+        pipelines,
+        r#"{"regions": ["us-east-1"], "health_source": "api", "alarms": ["bench-5xx"]}"#,
+    )
+    .await;
     let started = now();
     set_alarm(&local, "bench-5xx", "OK");
-    local
-        .wait_for(TIMEOUT * 10, "every held deploy to succeed", || {
-            executions
-                .iter()
-                .all(|execution| local.execution(execution)["status"] == "Succeeded")
-                .then_some(())
-        })
-        .await;
-    let all_deployed_s = now() - started;
-    let calls = local.admin("GET", "/_admin/calls", json!({}));
-    let resumed: Vec<f64> = calls
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|call| call["operation"] == "RetryStageExecution" && call["status"] == 200)
-        .filter_map(|call| call["at"].as_f64())
-        .collect();
-    Release {
-        pipelines,
-        last_resumed_s: resumed.iter().copied().fold(started, f64::max) - started,
-        all_deployed_s,
-        resumes: resumed.len(),
-    }
+    released(&local, &executions, started).await
 }
 
 /// The figures as the README shows them, and what broke.
-pub fn table(decisions: &[WatchedDecision], release: &Release) -> (String, Vec<String>) {
+pub fn table(decisions: &[WatchedDecision], pipelines: usize, release: &Released) -> (String, Vec<String>) {
     let mut table =
         "\n| health-gate with alarms | figure | : no alarm watched |\n| --- | --- | --- |\n".to_owned();
     let none = decisions.first();
@@ -158,16 +113,16 @@ pub fn table(decisions: &[WatchedDecision], release: &Release) -> (String, Vec<S
     }
     table.push_str(&format!(
         "| one alarm clearing releases {} held pipelines: to the last stage resumed, to the last deploy done | {:.2} s, {:.2} s | - |\n",
-        release.pipelines, release.last_resumed_s, release.all_deployed_s
+        pipelines, release.last_resumed_s, release.all_deployed_s
     ));
     table.push_str(&format!(
         "| the same: stages resumed (RetryStageExecution calls that took effect) | {} of {} | - |\n",
-        release.resumes, release.pipelines
+        release.resumes, pipelines
     ));
-    if release.resumes != release.pipelines {
+    if release.resumes != pipelines {
         problems.push(format!(
             "alarms: one clearing resumed {} stages for {} held pipelines (each exactly once expected)",
-            release.resumes, release.pipelines
+            release.resumes, pipelines
         ));
     }
     (table, problems)

@@ -2,7 +2,8 @@
 //! the pipeline decided), and how long one unfreeze takes to release many held pipelines.
 
 use crate::gate::decide;
-use crate::{TIMEOUT, now, ratio, spread};
+use crate::held::{Released, held, released};
+use crate::{now, ratio, spread};
 use e2e::{EVENT_STORE, Local};
 use serde_json::json;
 
@@ -64,12 +65,8 @@ pub async fn measure_decisions(counts: &[usize], runs: usize) -> Vec<FrozenDecis
 
 pub struct Release {
     pub pipelines: usize,
-    /// From the unfreeze command's start to the last stage resumed (RetryStageExecution).
-    pub last_resumed_s: f64,
-    /// From the unfreeze command's start to the last held deploy succeeded.
-    pub all_deployed_s: f64,
-    /// RetryStageExecution calls that took effect: one per held stage when nothing resumed twice.
-    pub resumes: usize,
+    /// From the unfreeze command's start.
+    pub released: Released,
     pub release_notices: usize,
 }
 
@@ -81,49 +78,19 @@ pub async fn measure_release(pipelines: usize) -> Release {
     local.admin("POST", "/_admin/topics", json!({"name": "pipeguard"}));
     local.route_stage_failures_to_stage_retry();
     local.route_pipeguard_events_to_stage_retry();
-    let names: Vec<String> = (0..pipelines).map(|index| format!("app-{index:03}")).collect();
-    for name in &names {
-        local.gated_pipeline(
-            name,
-            r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
-            &["succeed"],
-        );
-    }
     let id = local.freeze(&["--reason", "bench: stop everything"]).await;
-    let executions: Vec<String> = names.iter().map(|name| local.start_execution(name)).collect();
-    local
-        .wait_for(TIMEOUT * 10, "every deploy held", || {
-            executions
-                .iter()
-                .all(|execution| local.execution(execution)["status"] == "Failed")
-                .then_some(())
-        })
-        .await;
-    local
-        .invoked("stage-retry", pipelines, "stage-retry to hold every failure")
-        .await;
+    let executions = held(
+        &local,
+        pipelines,
+        r#"{"regions": ["us-east-1"], "health_source": "api"}"#,
+    )
+    .await;
     let started = now();
     let (code, _, stderr) = local
         .cli(&["unfreeze", &id, "--events-table", EVENT_STORE], &[])
         .await;
     assert_eq!(code, 0, "unfreeze: {stderr}");
-    local
-        .wait_for(TIMEOUT * 10, "every held deploy to succeed", || {
-            executions
-                .iter()
-                .all(|execution| local.execution(execution)["status"] == "Succeeded")
-                .then_some(())
-        })
-        .await;
-    let all_deployed_s = now() - started;
-    let calls = local.admin("GET", "/_admin/calls", json!({}));
-    let resumed: Vec<f64> = calls
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|call| call["operation"] == "RetryStageExecution" && call["status"] == 200)
-        .filter_map(|call| call["at"].as_f64())
-        .collect();
+    let released = released(&local, &executions, started).await;
     let release_notices = local
         .messages()
         .iter()
@@ -135,9 +102,7 @@ pub async fn measure_release(pipelines: usize) -> Release {
         .count();
     Release {
         pipelines,
-        last_resumed_s: resumed.iter().copied().fold(started, f64::max) - started,
-        all_deployed_s,
-        resumes: resumed.len(),
+        released,
         release_notices,
     }
 }
@@ -162,11 +127,11 @@ pub fn table(decisions: &[FrozenDecision], release: &Release) -> (String, Vec<St
     }
     table.push_str(&format!(
         "| one unfreeze releasing {} held pipelines: to the last stage resumed, to the last deploy done | {:.2} s, {:.2} s | - |\n",
-        release.pipelines, release.last_resumed_s, release.all_deployed_s
+        release.pipelines, release.released.last_resumed_s, release.released.all_deployed_s
     ));
     table.push_str(&format!(
         "| the same: stages resumed (RetryStageExecution calls that took effect), release notices | {} of {}, {} | - |\n",
-        release.resumes, release.pipelines, release.release_notices
+        release.released.resumes, release.pipelines, release.release_notices
     ));
     let mut problems = Vec::new();
     if decisions
@@ -181,10 +146,10 @@ pub fn table(decisions: &[FrozenDecision], release: &Release) -> (String, Vec<St
             release.release_notices
         ));
     }
-    if release.resumes != release.pipelines {
+    if release.released.resumes != release.pipelines {
         problems.push(format!(
             "freezes: one unfreeze resumed {} stages for {} held pipelines (each exactly once expected)",
-            release.resumes, release.pipelines
+            release.released.resumes, release.pipelines
         ));
     }
     (table, problems)

@@ -13,6 +13,7 @@ mod accounts;
 mod alarms;
 mod freezes;
 mod gate;
+mod held;
 mod load;
 mod reactors;
 mod store;
@@ -346,7 +347,7 @@ async fn main() {
     };
     let watched = alarms::measure_decisions(alarm_counts, alarm_runs).await;
     let cleared = alarms::measure_release(alarm_held).await;
-    let (alarm_table, alarm_problems) = alarms::table(&watched, &cleared);
+    let (alarm_table, alarm_problems) = alarms::table(&watched, alarm_held, &cleared);
     table.push_str(&alarm_table);
     let loads = load::measure(if smoke {
         load::Sizes::SMOKE
