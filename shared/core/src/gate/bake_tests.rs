@@ -1,12 +1,13 @@
 use super::*;
 use crate::alarm::{AlarmKind, AlarmPlace, AlarmReading, AlarmReadings, AlarmState};
 use crate::freeze::{Freeze, RecordedFreezes};
-use crate::gate::{GateDefaults, decide_overridden, read_job};
+use crate::gate::{BAKE_FAILED, Blocker, GateDefaults, decide_overridden, read_job};
 use crate::health::{
     EventCategory, EventStatus, HealthCallError, HealthEvent, HealthSource, HealthUnavailable,
 };
 use crate::hold::Hold;
 use crate::job::JobEvent;
+use crate::job::{FailureKind, JobResult};
 use crate::overrides::{Override, OverrideKind, RecordedOverrides};
 use crate::pipeline::{ExecutionStatus, RunningExecution};
 use crate::selection::PipelineSelection;

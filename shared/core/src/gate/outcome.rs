@@ -3,7 +3,6 @@
 //! (its label, its blockers, whether a person has to look). How an answer is reached is
 //! `decide`'s; how it is reported and told, `wording`'s.
 
-use super::bake::BakeOutcome;
 use super::policy::GatePolicy;
 use super::token::WaitState;
 use crate::alarm::AlarmReading;
@@ -438,5 +437,84 @@ impl GateOutcome {
             Self::OutOfTime { .. } => "OUT_OF_TIME",
             Self::Crashed(_) => "CRASHED",
         }
+    }
+}
+
+/// The verdict, and the first word of a failed bake's message: what apply-rollback's default
+/// criterion looks for in the failed gate action's error message.
+pub const BAKE_FAILED: &str = "BAKE_FAILED";
+
+/// Where a bake stands after one poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BakeOutcome {
+    /// Not yet baked long enough, and nothing fired (or a signal could not be read this time):
+    /// CodePipeline is handed the token to poll again with.
+    Baking {
+        /// The bake, for the continuation token.
+        state: WaitState,
+        /// Minutes since the bake began.
+        baked_minutes: i64,
+        /// How long it must stay clear.
+        bake_minutes: u32,
+        /// This poll's answer on the signals: a pass (on an override, perhaps), or why a signal
+        /// could not be read.
+        poll: Box<GateOutcome>,
+    },
+    /// Clear for `bake_minutes`: the action succeeds.
+    Baked {
+        /// Minutes since the bake began.
+        baked_minutes: i64,
+        /// How long it had to stay clear.
+        bake_minutes: u32,
+        /// The last poll's pass.
+        poll: Box<GateOutcome>,
+    },
+    /// Not baked: the job runs in a rollback execution, which returns the stage to a revision
+    /// that passed its own bake. Its bake would only see what the failed deploy set off, and a
+    /// failed rollback is never rolled back again, so failing it would only leave the stage
+    /// failed.
+    NotBaked {
+        /// The rollback execution.
+        rollback: String,
+    },
+    /// A signal fired during the bake: the action fails with `BAKE_FAILED`.
+    Failed {
+        /// What fired.
+        fired: Vec<Blocker>,
+        /// When the bake saw it (seconds since the Unix epoch).
+        at: i64,
+        /// Minutes since the bake began.
+        baked_minutes: i64,
+        /// How long it had to stay clear.
+        bake_minutes: u32,
+        /// How AWS Health was consulted.
+        health: HealthCheck,
+    },
+}
+
+impl BakeOutcome {
+    /// One word for logs, metrics and the output variable `verdict`: `BAKING`, the last poll's
+    /// pass (`PASS`, `PASS_OVERRIDDEN`, `PASS_ALARMS_UNCHECKED`, ...), or `BAKE_FAILED`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Baking { .. } => "BAKING",
+            Self::Baked { poll, .. } => poll.label(),
+            Self::NotBaked { .. } => "PASS_ROLLBACK_NOT_BAKED",
+            Self::Failed { .. } => BAKE_FAILED,
+        }
+    }
+
+    /// Which source of AWS Health the poll had: `api`, `events`, or `none`.
+    pub fn health_source(&self) -> &'static str {
+        match self {
+            Self::Baking { poll, .. } | Self::Baked { poll, .. } => poll.health_source(),
+            Self::Failed { health, .. } => health.source_name(),
+            Self::NotBaked { .. } => "none",
+        }
+    }
+
+    /// Whether a person has to look: a signal could not be read at this poll.
+    pub fn needs_a_person(&self) -> bool {
+        matches!(self, Self::Baking { poll, .. } if poll.needs_a_person())
     }
 }

@@ -3,7 +3,7 @@
 //! outcomes are is `outcome`'s; how one is reached, `decide`'s.
 
 use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
-use super::{bake, overridden};
+use super::overridden;
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::Hold;
 use crate::job::{FailureKind, JobResult};
@@ -11,6 +11,9 @@ use crate::notice::Notice;
 use crate::pipeline::ConflictCheckError;
 use crate::schedule::describe_time;
 use crate::text::printable;
+
+/// How a bake's answers read.
+mod bake;
 
 impl HealthCheck {
     /// The sentence every summary, failure and notice ends with: which source answered.

@@ -5,9 +5,8 @@
 
 use super::policy::RollbackPolicy;
 use super::target::{Kind, LastGood, Run, last_good};
-use super::verdict::{Failure, Plan, RollbackVerdict};
+use super::verdict::{Failure, Plan, RollbackVerdict, says_bake_failed};
 use crate::config::listed_or_all;
-use crate::gate::BAKE_FAILED;
 use crate::hold::GateActions;
 use crate::pipeline::{
     ActionRun, ActionStatus, ExecutionSummary, ExecutionType, StageSnapshot, stage_of_failure,
@@ -69,16 +68,6 @@ fn mismatch(policy: &RollbackPolicy, run: &ActionRun) -> Option<String> {
         }
     }
     None
-}
-
-/// Whether a failed run's message says a bake failed (`BAKE_FAILED`, the gate's verdict): only
-/// worth learning which actions invoke a gate (`GateActions`, from GetPipeline) when one does.
-pub fn says_bake_failed(run: &ActionRun) -> bool {
-    run.status == ActionStatus::Failed
-        && run
-            .error_message
-            .as_deref()
-            .is_some_and(|message| message.starts_with(BAKE_FAILED))
 }
 
 /// The failed apply in `stage` that the policy rolls back: a failed bake of the stack's gate

@@ -8,7 +8,7 @@ mod policy;
 pub mod target;
 mod verdict;
 
-pub use decide::{choose, last_good_execution, locate, not_a_rollback, qualifying_failure, says_bake_failed};
+pub use decide::{choose, last_good_execution, locate, not_a_rollback, qualifying_failure};
 pub use policy::{MessagePattern, RollbackPolicies, RollbackPolicy};
 pub use target::LastGood;
-pub use verdict::{Failure, Plan, RollbackVerdict};
+pub use verdict::{Failure, Plan, RollbackVerdict, says_bake_failed};

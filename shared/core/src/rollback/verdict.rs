@@ -3,9 +3,9 @@
 //! metric and the command line's JSON, and the messages people get. How they are reached is
 //! `decide`'s.
 
-use super::decide::says_bake_failed;
+use crate::gate::BAKE_FAILED;
 use crate::notice::Notice;
-use crate::pipeline::{ActionRun, ExecutionSummary, RollbackOutcome, StageSnapshot};
+use crate::pipeline::{ActionRun, ActionStatus, ExecutionSummary, RollbackOutcome, StageSnapshot};
 use crate::text::printable_lines;
 
 /// A failed stage apply-rollback was told about, as CodePipeline reports it now.
@@ -217,4 +217,14 @@ fn not_rolled_back_notice(pipeline: &str, stage: &str, failed_execution: &str, r
     )
     .about(pipeline)
     .with_next_steps(&["Look at the failed stage, then fix forward, or roll back to an execution you choose."])
+}
+
+/// Whether a failed run's message says a bake failed (`BAKE_FAILED`, the gate's verdict): only
+/// worth learning which actions invoke a gate (`GateActions`, from GetPipeline) when one does.
+pub fn says_bake_failed(run: &ActionRun) -> bool {
+    run.status == ActionStatus::Failed
+        && run
+            .error_message
+            .as_deref()
+            .is_some_and(|message| message.starts_with(BAKE_FAILED))
 }
