@@ -161,8 +161,12 @@ impl CloudWatchAlarms {
         };
         if self.own_region.is_none() {
             return Err(AlarmsUnavailable {
-                place: own,
+                place: own.clone(),
                 error: AlarmCallError::NoRegion,
+                known: AlarmReadings {
+                    own,
+                    alarms: Vec::new(),
+                },
             });
         }
         let mut calls = Vec::new();
@@ -174,14 +178,37 @@ impl CloudWatchAlarms {
             let client = self.client(&query.place.region, signed_as).await;
             calls.push(async move {
                 let place = query.place.clone();
-                tokio::time::timeout(budget, ask(client, query))
+                // Every call runs to its end: what the others found counts beside a failure.
+                let answered = tokio::time::timeout(budget, ask(client, query))
                     .await
                     .unwrap_or(Err(AlarmCallError::Timeout))
-                    .map_err(|error| AlarmsUnavailable { place, error })
+                    .map_err(|error| (place, error));
+                Ok::<_, std::convert::Infallible>(vec![answered])
             });
         }
-        let alarms = all_at_once(calls).await?;
-        Ok(AlarmReadings { own, alarms })
+        let answers = match all_at_once(calls).await {
+            Ok(answers) => answers,
+            Err(never) => match never {},
+        };
+        let mut alarms = Vec::new();
+        let mut failed = None;
+        for answer in answers {
+            match answer {
+                Ok(found) => alarms.extend(found),
+                Err(failure) => {
+                    failed.get_or_insert(failure);
+                }
+            }
+        }
+        let readings = AlarmReadings { own, alarms };
+        match failed {
+            None => Ok(readings),
+            Some((place, error)) => Err(AlarmsUnavailable {
+                place,
+                error,
+                known: readings,
+            }),
+        }
     }
 }
 

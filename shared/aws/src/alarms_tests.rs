@@ -345,3 +345,41 @@ async fn another_accounts_alarms_are_asked_as_the_role_there_and_the_gates_own_a
     );
     assert_eq!(ours.num_calls(), 2);
 }
+
+#[tokio::test]
+async fn a_place_that_cannot_be_read_keeps_what_the_others_found() {
+    let answering = mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_output(|| {
+        DescribeAlarmsOutput::builder()
+            .metric_alarms(metric("web-5xx", StateValue::Alarm))
+            .build()
+    });
+    let refused = refusing("AccessDenied");
+    let gate = CloudWatchAlarms::new(Some("us-east-1".into()), move |region: &str| {
+        let rule = if region == "eu-west-1" {
+            &refused
+        } else {
+            &answering
+        };
+        mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [rule])
+    });
+    let error = gate
+        .readings(
+            &watch(&[
+                "web-5xx",
+                "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu",
+            ]),
+            OWN,
+            None,
+            BUDGET,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.place.region, "eu-west-1");
+    let found: Vec<&str> = error
+        .known
+        .alarms
+        .iter()
+        .map(|alarm| alarm.name.as_str())
+        .collect();
+    assert_eq!(found, ["web-5xx"], "the answer of us-east-1 is kept");
+}

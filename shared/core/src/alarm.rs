@@ -427,6 +427,9 @@ pub struct AlarmsUnavailable {
     pub place: AlarmPlace,
     /// Why it failed.
     pub error: AlarmCallError,
+    /// What the calls that did answer found (other places, other batches of names): a firing
+    /// alarm among them blocks all the same.
+    pub known: AlarmReadings,
 }
 
 /// What the readings say for the watch.

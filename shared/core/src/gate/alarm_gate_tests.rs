@@ -37,8 +37,54 @@ fn cloudwatch_down() -> Observations {
     observations.alarms = Some(Err(AlarmsUnavailable {
         place: own_place(),
         error: AlarmCallError::Throttled("Rate exceeded".into()),
+        known: AlarmReadings {
+            own: own_place(),
+            alarms: vec![],
+        },
     }));
     observations
+}
+
+/// One place could not be read; another answered with `alarms`.
+fn partly_read(alarms: Vec<AlarmReading>) -> Observations {
+    let mut observations = observe(vec![]);
+    observations.alarms = Some(Err(AlarmsUnavailable {
+        place: AlarmPlace {
+            region: "eu-west-1".into(),
+            account: OWN.into(),
+        },
+        error: AlarmCallError::Throttled("Rate exceeded".into()),
+        known: AlarmReadings {
+            own: own_place(),
+            alarms,
+        },
+    }));
+    observations
+}
+
+#[test]
+fn an_alarm_firing_where_cloudwatch_answered_blocks_though_another_place_could_not_be_read() {
+    let watching = r#"{"alarms": ["web-5xx", "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:db-cpu"]}"#;
+    for on_error in ["fail-closed", "fail-open"] {
+        let policy = policy(&watching.replace('}', &format!(r#", "on_health_error": "{on_error}"}}"#)));
+        let outcome = decide(&policy, partly_read(vec![alarm("web-5xx", AlarmState::Alarm)]));
+        let GateOutcome::Blocked { blockers, .. } = &outcome else {
+            panic!("{on_error}: {outcome:?}")
+        };
+        assert!(
+            blockers
+                .iter()
+                .any(|blocker| matches!(blocker, Blocker::Alarm(firing) if firing.name == "web-5xx")),
+            "{on_error}: {blockers:?}"
+        );
+        let clear = decide(&policy, partly_read(vec![alarm("web-5xx", AlarmState::Ok)]));
+        let expected = if on_error == "fail-open" {
+            "PASS_ALARMS_UNCHECKED"
+        } else {
+            "ALARMS_UNAVAILABLE"
+        };
+        assert_eq!(clear.label(), expected, "{on_error}");
+    }
 }
 
 const WATCHING: &str = r#"{"alarms": ["web-5xx", "web-latency"]}"#;

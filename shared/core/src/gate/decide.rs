@@ -264,15 +264,24 @@ fn consult_alarms(
                 ..AlarmsConsulted::none_blocking(AlarmCheck::Checked(found.watched))
             }
         }
-        Some(Err(unavailable)) => match policy.on_health_error {
-            OnHealthError::FailClosed => AlarmsConsulted {
-                unread: Some(unavailable.to_string()),
-                ..AlarmsConsulted::none_blocking(AlarmCheck::NotAsked)
-            },
-            OnHealthError::FailOpen => {
-                AlarmsConsulted::none_blocking(AlarmCheck::Unavailable(unavailable.to_string()))
+        Some(Err(unavailable)) => {
+            // What the other calls found still counts: one unreadable place never hides an alarm
+            // firing in another (watched entries the failed call was asking about are unknown,
+            // not unmatched).
+            let found = assess(&policy.alarms, &policy.alarm_states, &unavailable.known);
+            let blocking = found.blocking.into_iter().map(Blocker::Alarm).collect();
+            match policy.on_health_error {
+                OnHealthError::FailClosed => AlarmsConsulted {
+                    blocking,
+                    unread: Some(unavailable.to_string()),
+                    ..AlarmsConsulted::none_blocking(AlarmCheck::NotAsked)
+                },
+                OnHealthError::FailOpen => AlarmsConsulted {
+                    blocking,
+                    ..AlarmsConsulted::none_blocking(AlarmCheck::Unavailable(unavailable.to_string()))
+                },
             }
-        },
+        }
     })
 }
 
