@@ -11,7 +11,7 @@ mod token;
 mod wording;
 
 pub use decide::{Observations, blocks, decide, read_job};
-pub use outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+pub use outcome::{AlarmCheck, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck, Scope};
 pub use overridden::decide_overridden;
 pub use policy::{
     EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_WAIT_MINUTES_LIMIT, OnBlock,

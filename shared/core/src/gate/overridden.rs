@@ -31,6 +31,7 @@ fn kind_of(blocker: &Blocker) -> OverrideKind {
         }
         Blocker::OutsideWindow(_) => OverrideKind::Windows,
         Blocker::Alarm(_) | Blocker::AlarmsUnread(_) => OverrideKind::Alarms,
+        Blocker::Calendar(_) | Blocker::CalendarsUnread(_) => OverrideKind::Calendars,
     }
 }
 
@@ -67,6 +68,10 @@ impl GateOutcome {
                     printable(cause)
                 ),
             )],
+            Self::CalendarsUnavailable { cause } => vec![(
+                OverrideKind::Calendars,
+                format!("the Change Calendars could not be read: {}", printable(cause)),
+            )],
             // A lock naming a pipeline that does not exist or may not be read is a configuration
             // error, never passed over.
             Self::ConflictCheckFailed(error @ ConflictCheckError::Unavailable { .. }) => vec![(
@@ -80,8 +85,8 @@ impl GateOutcome {
 
 /// The gate's answer once the overrides in force for `pipeline` are applied: `outcome`, decided
 /// from `observations`, stands unless they cover everything that keeps the deploy from starting.
-/// A signal that could not be read and that they cover (AWS Health, the alarms, the freezes, a
-/// lock) is
+/// A signal that could not be read and that they cover (AWS Health, the alarms, the calendars,
+/// the freezes, a lock) is
 /// taken as read with nothing found (for AWS Health, but what a source did answer with) and the
 /// deploy is decided again, so that what that signal's failure kept from being looked at (the
 /// freezes, the schedule, the other signals) must be covered too. Then, when they cover every
@@ -117,6 +122,12 @@ pub fn decide_overridden(
         (Some(Err(_)), false) => "unavailable",
         (Some(Ok(_)), false) => "checked",
     };
+    let calendars_read = match (&again.calendars, policy.change_calendars.is_empty()) {
+        (_, true) => "not-watched",
+        (None, false) => "not-asked",
+        (Some(Err(_)), false) => "unavailable",
+        (Some(Ok(_)), false) => "checked",
+    };
     let health_read = if again.health.is_ok() && unread.iter().all(|(kind, _)| *kind != OverrideKind::Health)
     {
         None
@@ -146,9 +157,10 @@ pub fn decide_overridden(
         }
     }
     let passed_over_kind = |wanted: OverrideKind| blocking.iter().any(|(kind, _)| *kind == wanted);
-    let (freezes_passed_over, alarms_passed_over) = (
+    let (freezes_passed_over, alarms_passed_over, calendars_passed_over) = (
         passed_over_kind(OverrideKind::Freezes),
         passed_over_kind(OverrideKind::Alarms),
+        passed_over_kind(OverrideKind::Calendars),
     );
     GateOutcome::PassOverridden {
         scope: Scope::of(policy),
@@ -169,6 +181,11 @@ pub fn decide_overridden(
             "overridden"
         } else {
             alarms_read
+        },
+        calendars: if calendars_passed_over {
+            "overridden"
+        } else {
+            calendars_read
         },
     }
 }
@@ -223,6 +240,18 @@ fn read_as_passed_over(
         ));
         observations.alarms = None;
     }
+    if let Some(Err(unavailable)) = &observations.calendars
+        && covered(OverrideKind::Calendars)
+    {
+        unread.push((
+            OverrideKind::Calendars,
+            format!(
+                "the Change Calendars could not be read: {}",
+                printable(&unavailable.to_string())
+            ),
+        ));
+        observations.calendars = None;
+    }
     if let Some(Err(cause)) = &observations.freezes
         && covered(OverrideKind::Freezes)
     {
@@ -236,40 +265,44 @@ fn read_as_passed_over(
 }
 
 /// The job's result for a pass on an override: a success whose summary says who broke the glass,
-/// why, until when and what it passed over, with the pass's output variables.
+/// why, until when and what it passed over, with the pass's output variables (`signals`: how
+/// the freezes, the alarms and the calendars were consulted, by their variable's name).
 pub(super) fn render(
     scope: &Scope,
     overrides: &[Override],
     passed_over: &[String],
     blocking_events: usize,
     health_source: &str,
-    freezes: &str,
-    alarms: &str,
+    signals: [(&str, &str); 3],
 ) -> JobResult {
+    let mut variables: Vec<(String, String)> = vec![
+        ("verdict".into(), "PASS_OVERRIDDEN".into()),
+        ("blocking_events".into(), blocking_events.to_string()),
+        ("regions_checked".into(), scope.regions.join(",")),
+        ("accounts_checked".into(), scope.accounts.join(",")),
+        ("held_minutes".into(), "0".into()),
+        ("health_source".into(), health_source.into()),
+    ];
+    variables.extend(
+        signals
+            .iter()
+            .map(|(name, read)| ((*name).to_owned(), (*read).to_owned())),
+    );
+    variables.push((
+        "overridden_by".into(),
+        overrides
+            .iter()
+            .map(|granted| granted.id.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    ));
     JobResult::success(
         &format!(
             "Passed on {}, over: {}.",
             described(overrides),
             passed_over.join("; ")
         ),
-        vec![
-            ("verdict".into(), "PASS_OVERRIDDEN".into()),
-            ("blocking_events".into(), blocking_events.to_string()),
-            ("regions_checked".into(), scope.regions.join(",")),
-            ("accounts_checked".into(), scope.accounts.join(",")),
-            ("held_minutes".into(), "0".into()),
-            ("health_source".into(), health_source.into()),
-            ("freezes".into(), freezes.into()),
-            ("alarms".into(), alarms.into()),
-            (
-                "overridden_by".into(),
-                overrides
-                    .iter()
-                    .map(|granted| granted.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-        ],
+        variables,
     )
 }
 

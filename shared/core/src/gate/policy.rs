@@ -2,6 +2,7 @@
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
 use crate::alarm::{AlarmState, DEFAULT_ALARM_STATES, WatchedAlarm, read_alarm_state};
+use crate::calendar::{MAX_CALENDARS, WatchedCalendar};
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
 use crate::health::{EventCategory, EventStatus, is_account_id, is_region_code};
 use crate::names::closed_names;
@@ -88,6 +89,8 @@ pub struct GatePolicy {
     pub alarms: Vec<WatchedAlarm>,
     /// The alarm states that block.
     pub alarm_states: Vec<AlarmState>,
+    /// The AWS Systems Manager Change Calendars that block while closed; empty watches none.
+    pub change_calendars: Vec<WatchedCalendar>,
 }
 
 /// The function-wide policy, read from the environment at cold start, and whether the event
@@ -119,6 +122,7 @@ struct RawPolicy {
     ignore_freezes: Option<bool>,
     alarms: Option<Vec<String>>,
     alarm_states: Option<Vec<String>>,
+    change_calendars: Option<Vec<String>>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -164,6 +168,7 @@ impl GateDefaults {
                 .map(|value| alarm_list(&value))
                 .transpose()?,
             alarm_states: list("alarm_states"),
+            change_calendars: list("change_calendars"),
         };
         let own_region = lookup("AWS_REGION");
         let base = GatePolicy {
@@ -182,6 +187,7 @@ impl GateDefaults {
             ignore_freezes: false,
             alarms: Vec::new(),
             alarm_states: DEFAULT_ALARM_STATES.to_vec(),
+            change_calendars: Vec::new(),
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
         let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
@@ -329,6 +335,9 @@ impl GatePolicy {
         }
         if let Some(states) = raw.alarm_states {
             self.alarm_states = ALARM_STATES.read(states, &setting)?;
+        }
+        if let Some(calendars) = raw.change_calendars {
+            self.change_calendars = CHANGE_CALENDARS.read(calendars, &setting)?;
         }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(
@@ -542,6 +551,17 @@ const ALARM_STATES: ListField<AlarmState> = ListField {
     refuse_empty: Some("must name at least one state (ALARM, INSUFFICIENT_DATA)"),
     item: read_alarm_state,
     at_most: None,
+};
+
+const CHANGE_CALENDARS: ListField<WatchedCalendar> = ListField {
+    field: "change_calendars",
+    refuse_empty: None,
+    item: WatchedCalendar::parse,
+    at_most: Some(Limit {
+        count: MAX_CALENDARS,
+        items: "calendars",
+        why: "each is one GetCalendarState call per check",
+    }),
 };
 
 /// `GATE_ALARMS`: comma-separated, or a JSON array of strings for names that hold a comma
