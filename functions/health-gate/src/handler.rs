@@ -1,11 +1,12 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about (AWS Health, the
-//! freezes, the service's CloudWatch alarms, the conflicting pipelines, the job's pipeline),
+//! freezes, the service's CloudWatch alarms and Change Calendars, the conflicting pipelines, the
+//! job's pipeline),
 //! decide, report exactly one result, notify.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore,
+    ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore,
     ReportError, Reported, SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
@@ -43,6 +44,8 @@ pub struct Gate {
     overrides: Option<OverrideStore>,
     /// The service's own alarms; a region's client is built when a policy first watches one.
     alarms: CloudWatchAlarms,
+    /// The service's Change Calendars; a region's client is built when a policy first watches one.
+    calendars: ChangeCalendars,
     notifier: Notifier,
 }
 
@@ -80,6 +83,7 @@ impl Function for Gate {
             freezes: table.clone().map(FreezeStore::in_table),
             overrides: table.map(OverrideStore::in_table),
             alarms: CloudWatchAlarms::from_config(config),
+            calendars: ChangeCalendars::from_config(config),
             notifier: Notifier::from_env(config, env),
         }
     }
@@ -132,7 +136,7 @@ impl Gate {
         // then covers the pipeline).
         let name_needed = self.notifier.is_enabled() || !policy.block_while_running.is_empty();
         let asked_by = Instant::now() + health_budget;
-        let (health, freezes, alarms, running, pipeline) = tokio::join!(
+        let (health, freezes, alarms, calendars, running, pipeline) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
                 match &self.freezes {
@@ -147,6 +151,16 @@ impl Gate {
                 Some(
                     self.alarms
                         .readings(&policy.alarms, &job.account_id, health_budget)
+                        .await,
+                )
+            },
+            async {
+                if policy.change_calendars.is_empty() {
+                    return None;
+                }
+                Some(
+                    self.calendars
+                        .readings(&policy.change_calendars, &job.account_id, health_budget)
                         .await,
                 )
             },
@@ -176,6 +190,7 @@ impl Gate {
             freezes,
             running,
             alarms,
+            calendars,
             wait,
             pipeline: pipeline.clone(),
             now,
