@@ -642,3 +642,7 @@ async fn an_invocation_that_names_no_account_fails_so_it_is_delivered_again() {
 /// Inputs from who may not send them: refused, never acted on.
 #[path = "handler_trust_tests.rs"]
 mod trust;
+
+/// Stages a Change Calendar held, resumed when it opens.
+#[path = "handler_calendar_tests.rs"]
+mod calendars;
