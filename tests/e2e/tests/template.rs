@@ -16,6 +16,8 @@ use std::time::Duration;
 
 #[path = "template/alarms.rs"]
 mod alarms;
+#[path = "template/calendars.rs"]
+mod calendars;
 #[path = "template/pattern.rs"]
 mod pattern;
 #[path = "template/trust.rs"]
@@ -212,6 +214,15 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     );
     local.gated_pipeline("gated-by-alarms", r#"{"alarms": ["web-5xx"]}"#, &["succeed"]);
     let watching = local.start_execution("gated-by-alarms");
+    local.reaches(&watching, "Succeeded", TIMEOUT).await;
+    // The gate asks Systems Manager about the Change Calendars a pipeline watches.
+    local.admin(
+        "POST",
+        "/_admin/ssm/calendars",
+        json!({"name": "year-end", "state": "OPEN"}),
+    );
+    local.gated_pipeline("gated-by-calendars", r#"{"change_calendars": ["year-end"]}"#, &["succeed"]);
+    let watching = local.start_execution("gated-by-calendars");
     local.reaches(&watching, "Succeeded", TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
@@ -614,6 +625,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         "GateFailsClosedAlarm",
         "GateFreezesUnreadableAlarm",
         "GateAlarmsUnreadableAlarm",
+        "GateCalendarsUnreadableAlarm",
         "GateUnreadableFreezesAlarm",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
