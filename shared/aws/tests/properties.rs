@@ -14,6 +14,8 @@
 
 #[path = "properties/alarms.rs"]
 mod alarms;
+#[path = "properties/calendars.rs"]
+mod calendars;
 #[path = "properties/freezes.rs"]
 mod freezes;
 #[path = "properties/hold.rs"]
