@@ -85,12 +85,14 @@ impl GateOutcome {
 
 /// The gate's answer once the overrides in force for `pipeline` are applied: `outcome`, decided
 /// from `observations`, stands unless they cover everything that keeps the deploy from starting.
-/// A signal that could not be read and that they cover (AWS Health, the alarms, the calendars,
-/// the freezes, a lock) is
+/// A signal that could not be read and that they cover (AWS Health, the alarms, the freezes, a
+/// lock) is
 /// taken as read with nothing found (for AWS Health, but what a source did answer with) and the
 /// deploy is decided again, so that what that signal's failure kept from being looked at (the
 /// freezes, the schedule, the other signals) must be covered too. Then, when they cover every
 /// blocker, it passes: `PassOverridden`, naming each override used and what it passed over.
+/// Change Calendars that could not be read need no second decision: the gate reads them after
+/// every other signal, so they keep nothing from view.
 pub fn decide_overridden(
     policy: &GatePolicy,
     observations: Observations,
@@ -239,18 +241,6 @@ fn read_as_passed_over(
             ),
         ));
         observations.alarms = None;
-    }
-    if let Some(Err(unavailable)) = &observations.calendars
-        && covered(OverrideKind::Calendars)
-    {
-        unread.push((
-            OverrideKind::Calendars,
-            format!(
-                "the Change Calendars could not be read: {}",
-                printable(&unavailable.to_string())
-            ),
-        ));
-        observations.calendars = None;
     }
     if let Some(Err(cause)) = &observations.freezes
         && covered(OverrideKind::Freezes)
