@@ -7,9 +7,11 @@
 //! accounts, an issue in the workload account a pipeline deploys into holds that pipeline only;
 //! a freeze stops every deploy until one unfreeze releases them all, while a deploy outside its
 //! window waits for it; the fix for an incident goes through the freeze on an audited override
-//! while everything else stays frozen; and in Oracle Cloud, a failed Resource Manager apply is rolled back to
-//! the newest good apply.
+//! while everything else stays frozen; in Oracle Cloud, a failed Resource Manager apply is rolled back to
+//! the newest good apply; and a closed AWS Systems Manager Change Calendar holds a deploy until
+//! it opens.
 
+mod calendars;
 mod freezes;
 mod oracle;
 mod overrides;
@@ -342,6 +344,7 @@ async fn main() -> ExitCode {
     freezes::freezes_and_windows(&mut story).await;
     overrides::break_glass(&mut story).await;
     oracle::oracle_stacks(&mut story).await;
+    calendars::change_calendar(&mut story).await;
 
     story.say("Summary");
     let describe = story.local.calls("health", "DescribeEvents", None);
