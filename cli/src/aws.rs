@@ -4,8 +4,8 @@
 use crate::ended::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
-    CallerIdentity, ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, OverrideStore,
-    PipelineCallError, Table, TrustRoots,
+    CallerIdentity, ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources,
+    OverrideStore, PipelineCallError, Table, TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};

@@ -14,7 +14,9 @@ use crate::status::{Holds, Row, StatusReport, Unreadable};
 use clap::CommandFactory;
 use pipeguard_core::calendar::{CalendarPlace, CalendarState, ClosedCalendar};
 use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
-use pipeguard_core::gate::{AlarmCheck, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use pipeguard_core::gate::{
+    AlarmCheck, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck, Scope,
+};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::holder::{self, FreezesKnown, Known};

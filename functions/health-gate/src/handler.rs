@@ -6,8 +6,8 @@
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore,
-    ReportError, Reported, SdkConfig, Table,
+    ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier,
+    OverrideStore, ReportError, Reported, SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, GatePolicy, Observations, Scope};

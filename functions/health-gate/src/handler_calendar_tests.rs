@@ -124,13 +124,18 @@ fn throttled() -> GetCalendarStateError {
 #[tokio::test]
 async fn ssm_failing_fails_closed_as_calendars_unavailable_and_fail_open_passes_unchecked() {
     for (error, cause) in [
-        (internal_error as fn() -> GetCalendarStateError, "InternalServerError"),
+        (
+            internal_error as fn() -> GetCalendarStateError,
+            "InternalServerError",
+        ),
         (throttled, "throttled after retries"),
     ] {
         let failure = failure_where(move |request| {
             request.failure_details().is_some_and(|details| {
                 details.r#type().as_str() == "SystemUnavailable"
-                    && details.message().contains("The Change Calendars could not be read")
+                    && details
+                        .message()
+                        .contains("The Change Calendars could not be read")
                     && details.message().contains("GetCalendarState for year-end")
                     && details.message().contains(cause)
             })
@@ -162,7 +167,9 @@ async fn a_hanging_ssm_is_calendars_unavailable_before_the_deadline() {
     let failure = failure_where(|request| {
         request.failure_details().is_some_and(|details| {
             details.r#type().as_str() == "SystemUnavailable"
-                && details.message().contains("GetCalendarState for year-end in us-east-1, account 123456789012: timed out")
+                && details
+                    .message()
+                    .contains("GetCalendarState for year-end in us-east-1, account 123456789012: timed out")
         })
     });
     let aws = Aws::new(vec![no_events()], vec![failure.clone()]);
@@ -199,7 +206,9 @@ async fn a_calendar_that_opens_after_the_longest_hold_fails_at_once_and_one_soon
     let parameters = r#"{"change_calendars": ["year-end"], "on_block": "wait", "max_wait_minutes": 60}"#;
     let too_late = failure_where(|request| {
         request.failure_details().is_some_and(|details| {
-            details.message().contains("a closed Change Calendar would not let it start within max_wait_minutes (60)")
+            details
+                .message()
+                .contains("a closed Change Calendar would not let it start within max_wait_minutes (60)")
         })
     });
     let aws = with_ssm(

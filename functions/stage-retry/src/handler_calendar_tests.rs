@@ -30,7 +30,10 @@ async fn the_calendar_opening_resumes_the_stage_it_held_and_nothing_else_does() 
     let retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
     for (event, what) in [
         (calendar_changed("year-end", "CLOSED"), "it closing"),
-        (calendar_changed("black-friday", "OPEN"), "another calendar opening"),
+        (
+            calendar_changed("black-friday", "OPEN"),
+            "another calendar opening",
+        ),
         (sweep(), "the sweep before its opening"),
     ] {
         retrier.on_invocation(event).await.unwrap();
@@ -63,7 +66,8 @@ async fn a_calendar_opening_inside_an_sns_message_resumes_nothing() {
     let retrier = retrier(&[&pipelines, &state, &retry], &[], &[]);
     let mut delivery: Value =
         serde_json::from_str(include_str!("../../../tests/events/sns-stage-failed.json")).unwrap();
-    delivery["Records"][0]["Sns"]["Message"] = json!(calendar_changed("year-end", "OPEN").payload.to_string());
+    delivery["Records"][0]["Sns"]["Message"] =
+        json!(calendar_changed("year-end", "OPEN").payload.to_string());
     retrier
         .on_invocation(LambdaEvent::new(delivery, context()))
         .await

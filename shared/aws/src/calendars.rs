@@ -87,7 +87,10 @@ impl ChangeCalendars {
         };
         if self.own_region.is_none() {
             return Err(CalendarsUnavailable {
-                name: watched.first().map(|calendar| calendar.name.clone()).unwrap_or_default(),
+                name: watched
+                    .first()
+                    .map(|calendar| calendar.name.clone())
+                    .unwrap_or_default(),
                 place: own,
                 error: CalendarCallError::NoRegion,
             });
@@ -110,7 +113,10 @@ impl ChangeCalendars {
 
 /// One calendar's state. A calendar is asked by its name in its own region: a client of one
 /// region signed by one account sees only that region's documents of that account.
-async fn ask_state(client: aws_sdk_ssm::Client, ask: CalendarAsk) -> Result<CalendarReading, CalendarCallError> {
+async fn ask_state(
+    client: aws_sdk_ssm::Client,
+    ask: CalendarAsk,
+) -> Result<CalendarReading, CalendarCallError> {
     let answer = match client.get_calendar_state().calendar_names(&ask.name).send().await {
         Ok(output) => {
             let next_transition = output

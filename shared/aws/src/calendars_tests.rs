@@ -81,15 +81,12 @@ async fn each_calendar_is_asked_on_its_own_and_its_state_and_next_transition_are
 async fn each_region_gets_its_own_client_built_on_first_use_and_only_once() {
     use aws_sdk_ssm::types::CalendarState as Sdk;
     let regions = Arc::new(Mutex::new(Vec::new()));
-    let gate = calendars_with(
-        vec![answers("year-end", Sdk::Open, None)],
-        Arc::clone(&regions),
+    let gate = calendars_with(vec![answers("year-end", Sdk::Open, None)], Arc::clone(&regions));
+    assert!(
+        regions.lock().unwrap().is_empty(),
+        "no client before a calendar is watched"
     );
-    assert!(regions.lock().unwrap().is_empty(), "no client before a calendar is watched");
-    let watched = watch(&[
-        "year-end",
-        "arn:aws:ssm:eu-west-1:111111111111:document/year-end",
-    ]);
+    let watched = watch(&["year-end", "arn:aws:ssm:eu-west-1:111111111111:document/year-end"]);
     for _ in 0..2 {
         let read = gate.readings(&watched, OWN, BUDGET).await.unwrap();
         let mut places: Vec<&str> = read
@@ -111,7 +108,9 @@ async fn a_document_that_does_not_exist_or_is_no_change_calendar_is_an_answer_no
         .match_requests(|input: &GetCalendarStateInput| input.calendar_names() == ["year-ned"])
         .then_error(|| {
             GetCalendarStateError::InvalidDocument(
-                InvalidDocument::builder().message("Invalid document: year-ned").build(),
+                InvalidDocument::builder()
+                    .message("Invalid document: year-ned")
+                    .build(),
             )
         });
     let wrong_type = mock!(aws_sdk_ssm::Client::get_calendar_state)
@@ -136,7 +135,11 @@ async fn a_document_that_does_not_exist_or_is_no_change_calendar_is_an_answer_no
             CalendarAnswer::NotACalendar("run-script is not a ChangeCalendar document".into()),
         ]
     );
-    assert_eq!((missing.num_calls(), wrong_type.num_calls()), (1, 1), "neither is retried");
+    assert_eq!(
+        (missing.num_calls(), wrong_type.num_calls()),
+        (1, 1),
+        "neither is retried"
+    );
 }
 
 fn refusing(code: &'static str) -> Rule {
@@ -148,8 +151,16 @@ fn refusing(code: &'static str) -> Rule {
 #[tokio::test]
 async fn refusals_are_typed_and_name_the_calendar_and_where_it_was_asked() {
     for (code, expected, calls) in [
-        ("AccessDeniedException", CalendarCallError::AccessDenied("no".into()), 1),
-        ("ThrottlingException", CalendarCallError::Throttled("no".into()), 3),
+        (
+            "AccessDeniedException",
+            CalendarCallError::AccessDenied("no".into()),
+            1,
+        ),
+        (
+            "ThrottlingException",
+            CalendarCallError::Throttled("no".into()),
+            3,
+        ),
         (
             "InternalServerError",
             CalendarCallError::Service {
@@ -169,7 +180,10 @@ async fn refusals_are_typed_and_name_the_calendar_and_where_it_was_asked() {
             .await
             .unwrap_err();
         assert_eq!(error.error, expected, "{code}");
-        assert_eq!((error.name.as_str(), error.place.region.as_str()), ("year-end", "eu-west-1"));
+        assert_eq!(
+            (error.name.as_str(), error.place.region.as_str()),
+            ("year-end", "eu-west-1")
+        );
         assert_eq!(rule.num_calls(), calls, "{code}: throttling alone is retried");
     }
 }
@@ -182,7 +196,10 @@ async fn an_answer_without_a_state_or_with_an_unreadable_time_is_unreadable() {
         .readings(&watch(&["year-end"]), OWN, BUDGET)
         .await
         .unwrap_err();
-    assert!(matches!(error.error, CalendarCallError::BadResponse(_)), "{error}");
+    assert!(
+        matches!(error.error, CalendarCallError::BadResponse(_)),
+        "{error}"
+    );
     let bad_time = answers(
         "year-end",
         aws_sdk_ssm::types::CalendarState::Closed,
@@ -192,7 +209,10 @@ async fn an_answer_without_a_state_or_with_an_unreadable_time_is_unreadable() {
         .readings(&watch(&["year-end"]), OWN, BUDGET)
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("`soon` is not an ISO 8601 time"), "{error}");
+    assert!(
+        error.to_string().contains("`soon` is not an ISO 8601 time"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

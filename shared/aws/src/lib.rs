@@ -27,8 +27,8 @@ mod sts;
 mod table;
 
 pub use alarms::CloudWatchAlarms;
-pub use calendars::ChangeCalendars;
 pub use aws_config::SdkConfig;
+pub use calendars::ChangeCalendars;
 pub use codepipeline::{CodePipeline, PipelineCallError, ReportError, Reported};
 pub use env::Environment;
 pub use event_store::{EventStore, Recorded, StoreError};

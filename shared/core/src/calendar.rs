@@ -237,7 +237,10 @@ impl ClosedCalendar {
 
     /// What identifies it in a hold: its name where it lives.
     pub fn key(&self) -> String {
-        format!("calendar {} {} {}", self.place.region, self.place.account, self.name)
+        format!(
+            "calendar {} {} {}",
+            self.place.region, self.place.account, self.name
+        )
     }
 }
 

@@ -50,11 +50,26 @@ fn what_is_not_a_calendar_name_or_document_arn_is_refused_with_why() {
     for (given, says) in [
         ("ab", "not an SSM Change Calendar name"),
         ("has space", "not an SSM Change Calendar name"),
-        ("arn:aws:cloudwatch:us-east-1:111111111111:alarm:x", "not an SSM document ARN"),
-        ("arn:aws:ssm:us-east-1:111111111111:parameter/x", "not an SSM document ARN"),
-        ("arn:aws:ssm:useast1:111111111111:document/year-end", "not an AWS region code"),
-        ("arn:aws:ssm:us-east-1:1111:document/year-end", "not a 12-digit AWS account id"),
-        ("arn:aws:ssm:us-east-1:111111111111:document/a", "not an SSM Change Calendar name"),
+        (
+            "arn:aws:cloudwatch:us-east-1:111111111111:alarm:x",
+            "not an SSM document ARN",
+        ),
+        (
+            "arn:aws:ssm:us-east-1:111111111111:parameter/x",
+            "not an SSM document ARN",
+        ),
+        (
+            "arn:aws:ssm:useast1:111111111111:document/year-end",
+            "not an AWS region code",
+        ),
+        (
+            "arn:aws:ssm:us-east-1:1111:document/year-end",
+            "not a 12-digit AWS account id",
+        ),
+        (
+            "arn:aws:ssm:us-east-1:111111111111:document/a",
+            "not an SSM Change Calendar name",
+        ),
     ] {
         let error = WatchedCalendar::parse(given).unwrap_err();
         assert!(error.contains(says), "{given}: {error}");
@@ -103,8 +118,16 @@ fn a_closed_calendar_blocks_with_when_it_opens_and_an_open_one_does_not() {
         &CalendarReadings {
             own: own(),
             calendars: vec![
-                reading("year-end", &own(), state(CalendarState::Closed, Some(1_798_761_600))),
-                reading("black-friday", &own(), state(CalendarState::Open, Some(1_795_000_000))),
+                reading(
+                    "year-end",
+                    &own(),
+                    state(CalendarState::Closed, Some(1_798_761_600)),
+                ),
+                reading(
+                    "black-friday",
+                    &own(),
+                    state(CalendarState::Open, Some(1_795_000_000)),
+                ),
             ],
         },
     );
@@ -133,7 +156,11 @@ fn a_closed_calendar_with_no_transition_says_no_opening_is_scheduled() {
         state: CalendarState::Closed,
         opens_at: None,
     };
-    assert!(closed.describe().ends_with("is CLOSED; no opening scheduled"), "{}", closed.describe());
+    assert!(
+        closed.describe().ends_with("is CLOSED; no opening scheduled"),
+        "{}",
+        closed.describe()
+    );
     assert_eq!(closed.key(), "calendar us-east-1 111111111111 forever");
 }
 
@@ -176,7 +203,10 @@ fn a_calendar_that_does_not_exist_or_is_no_change_calendar_is_named_as_misconfig
     );
     assert!(found.closed.is_empty());
     assert_eq!(found.misconfigured.len(), 3, "{:?}", found.misconfigured);
-    assert!(found.misconfigured[0].contains("`year-ned`") && found.misconfigured[0].contains("no such SSM document"));
+    assert!(
+        found.misconfigured[0].contains("`year-ned`")
+            && found.misconfigured[0].contains("no such SSM document")
+    );
     assert!(found.misconfigured[1].contains("not a Change Calendar"));
     assert!(found.misconfigured[2].contains("no answer"));
     let error = misconfigured_error(&found.misconfigured);
@@ -204,5 +234,9 @@ fn a_reading_of_another_region_does_not_answer_for_the_same_name_here() {
 fn ssm_times_read_as_seconds_and_anything_else_is_refused() {
     assert_eq!(read_time("2027-01-01T00:00:00Z"), Ok(1_798_761_600));
     assert_eq!(read_time("2027-01-01T01:00:00+01:00"), Ok(1_798_761_600));
-    assert!(read_time("next tuesday").unwrap_err().contains("not an ISO 8601 time"));
+    assert!(
+        read_time("next tuesday")
+            .unwrap_err()
+            .contains("not an ISO 8601 time")
+    );
 }

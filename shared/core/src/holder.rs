@@ -296,7 +296,9 @@ impl<'a> Release<'a> {
     pub fn pipeline(&self) -> Option<&'a str> {
         match self {
             Self::Overridden { pipeline, .. } => Some(pipeline),
-            Self::EventClosed(_) | Self::Unfrozen(_) | Self::AlarmCleared(_) | Self::CalendarOpened(_) => None,
+            Self::EventClosed(_) | Self::Unfrozen(_) | Self::AlarmCleared(_) | Self::CalendarOpened(_) => {
+                None
+            }
         }
     }
 

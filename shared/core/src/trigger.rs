@@ -8,10 +8,10 @@
 //! EventBridge delivers them; an AWS Health update only with a
 //! real region and a time not ahead of the clock. Anything else is refused, not acted on.
 
+use crate::calendar::WatchedCalendar;
 use crate::health::{
     EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id, is_region_code,
 };
-use crate::calendar::WatchedCalendar;
 use crate::hold::{HeldAlarm, HeldCalendar};
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -210,9 +210,16 @@ struct CalendarChangeDetail {
 
 /// The calendar a "Calendar State Change" event is about: its one resource, an SSM document ARN
 /// of the account and region the envelope says; or why there is none.
-fn changed_calendar(resources: &[String], account: Option<&str>, region: Option<&str>) -> Result<HeldCalendar, String> {
+fn changed_calendar(
+    resources: &[String],
+    account: Option<&str>,
+    region: Option<&str>,
+) -> Result<HeldCalendar, String> {
     let [arn] = resources else {
-        return Err(format!("{} resources where one calendar's ARN is expected", resources.len()));
+        return Err(format!(
+            "{} resources where one calendar's ARN is expected",
+            resources.len()
+        ));
     };
     let calendar = WatchedCalendar::parse(arn)?;
     match (calendar.place, account, region) {

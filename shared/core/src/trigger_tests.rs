@@ -375,13 +375,17 @@ fn a_calendar_change_names_the_calendar_where_it_lives_and_its_new_state() {
     );
     let mut no_calendar = changed.clone();
     no_calendar["resources"] = json!([]);
-    assert!(matches!(only(parse(&no_calendar)), Trigger::Ignored { reason } if reason.contains("names no calendar")));
+    assert!(
+        matches!(only(parse(&no_calendar)), Trigger::Ignored { reason } if reason.contains("names no calendar"))
+    );
     let mut not_a_document = changed.clone();
     not_a_document["resources"] = json!(["arn:aws:ssm:us-east-1:123456789012:parameter/year-end-freeze"]);
     assert!(matches!(only(parse(&not_a_document)), Trigger::Ignored { .. }));
     let mut no_state = changed.clone();
     no_state["detail"] = json!({"atTime": "2026-12-20T00:00:00Z"});
-    assert!(matches!(only(parse(&no_state)), Trigger::Ignored { reason } if reason.contains("does not read")));
+    assert!(
+        matches!(only(parse(&no_state)), Trigger::Ignored { reason } if reason.contains("does not read"))
+    );
     assert_eq!(
         refusal(parse(&inside_sns(&changed))).kind,
         RefusalKind::NotFromEventBridge,

@@ -62,7 +62,9 @@ async fn a_closed_calendar_holds_the_deploy_and_its_opening_resumes_it_once() {
         "/_admin/invoke",
         json!({"function": "stage-retry", "payload": forged_opening()}),
     );
-    local.invoked("stage-retry", 2, "the forged opening handled").await;
+    local
+        .invoked("stage-retry", 2, "the forged opening handled")
+        .await;
     assert_eq!(
         (
             local.calls("codepipeline", "RetryStageExecution", None),
@@ -73,7 +75,9 @@ async fn a_closed_calendar_holds_the_deploy_and_its_opening_resumes_it_once() {
     );
     set_calendar(&local, "black-friday", "CLOSED", None);
     set_calendar(&local, "black-friday", "OPEN", None);
-    local.invoked("stage-retry", 3, "another calendar's opening").await;
+    local
+        .invoked("stage-retry", 3, "another calendar's opening")
+        .await;
     assert_eq!(
         local.calls("codepipeline", "RetryStageExecution", None),
         0,
@@ -88,7 +92,9 @@ async fn a_closed_calendar_holds_the_deploy_and_its_opening_resumes_it_once() {
         "checked"
     );
     local.sweep();
-    local.invoked("stage-retry", 5, "the sweep after the resume").await;
+    local
+        .invoked("stage-retry", 5, "the sweep after the resume")
+        .await;
     assert_eq!(
         local.calls("codepipeline", "RetryStageExecution", None),
         1,
@@ -121,7 +127,8 @@ async fn a_calendar_that_does_not_exist_or_is_no_change_calendar_is_a_configurat
         assert_eq!(gate["error"]["code"], "ConfigurationError", "{gate}");
         let message = gate_message(&failed);
         assert!(
-            message.contains(&format!("`{calendar}` (us-east-1, account 123456789012)")) && message.contains(says),
+            message.contains(&format!("`{calendar}` (us-east-1, account 123456789012)"))
+                && message.contains(says),
             "{message}"
         );
     }

@@ -373,11 +373,19 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "accounts": ["222233334444", "333344445555"]}"#
         }
         Scenario::GateAlarms => {
-            local.admin("POST", "/_admin/cloudwatch/alarms", json!({"name": "web-5xx", "state": "OK"}));
+            local.admin(
+                "POST",
+                "/_admin/cloudwatch/alarms",
+                json!({"name": "web-5xx", "state": "OK"}),
+            );
             r#"{"regions": ["us-east-1"], "alarms": ["web-5xx"]}"#
         }
         Scenario::GateCalendars => {
-            local.admin("POST", "/_admin/ssm/calendars", json!({"name": "year-end", "state": "OPEN"}));
+            local.admin(
+                "POST",
+                "/_admin/ssm/calendars",
+                json!({"name": "year-end", "state": "OPEN"}),
+            );
             r#"{"regions": ["us-east-1"], "change_calendars": ["year-end"]}"#
         }
         _ => r#"{"regions": ["us-east-1"]}"#,

@@ -221,7 +221,11 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
         "/_admin/ssm/calendars",
         json!({"name": "year-end", "state": "OPEN"}),
     );
-    local.gated_pipeline("gated-by-calendars", r#"{"change_calendars": ["year-end"]}"#, &["succeed"]);
+    local.gated_pipeline(
+        "gated-by-calendars",
+        r#"{"change_calendars": ["year-end"]}"#,
+        &["succeed"],
+    );
     let watching = local.start_execution("gated-by-calendars");
     local.reaches(&watching, "Succeeded", TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");

@@ -259,7 +259,9 @@ fn value_for(variable: &'static str) -> BoxedStrategy<String> {
             return prop_oneof![1 => setting_value(), 3 => schedule_setting(blackout().boxed())].boxed();
         }
         "GATE_ALARMS" => return prop_oneof![1 => setting_value(), 3 => alarms_setting()].boxed(),
-        "GATE_CHANGE_CALENDARS" => return prop_oneof![1 => setting_value(), 3 => calendars_setting()].boxed(),
+        "GATE_CHANGE_CALENDARS" => {
+            return prop_oneof![1 => setting_value(), 3 => calendars_setting()].boxed();
+        }
         _ => return setting_value().boxed(),
     };
     prop_oneof![
@@ -340,7 +342,11 @@ fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
             );
         }
     }
-    prop_assert!(policy.change_calendars.len() <= MAX_CALENDARS, "{:?}", policy.change_calendars);
+    prop_assert!(
+        policy.change_calendars.len() <= MAX_CALENDARS,
+        "{:?}",
+        policy.change_calendars
+    );
     for calendar in &policy.change_calendars {
         prop_assert!(
             (3..=128).contains(&calendar.name.len())

@@ -104,11 +104,18 @@ fn open_calendars_pass_and_say_how_many_were_watched() {
         ]),
     );
     assert_eq!(outcome.label(), "PASS");
-    let JobResult::Success { summary, output_variables: variables } = render(&outcome) else {
+    let JobResult::Success {
+        summary,
+        output_variables: variables,
+    } = render(&outcome)
+    else {
         panic!("{outcome:?}")
     };
     assert!(summary.contains("2 Change Calendars open"), "{summary}");
-    assert!(variables.contains(&("calendars".into(), "checked".into())), "{variables:?}");
+    assert!(
+        variables.contains(&("calendars".into(), "checked".into())),
+        "{variables:?}"
+    );
 }
 
 #[test]
@@ -128,7 +135,9 @@ fn a_calendar_that_does_not_exist_or_is_none_is_a_configuration_error_naming_it(
         panic!("{outcome:?}")
     };
     assert!(
-        reason.contains("Change Calendar `release-train` (us-east-1, account 111111111111): no such SSM document"),
+        reason.contains(
+            "Change Calendar `release-train` (us-east-1, account 111111111111): no such SSM document"
+        ),
         "{reason}"
     );
     assert!(matches!(
@@ -157,10 +166,17 @@ fn ssm_unreachable_fails_closed_as_calendars_unavailable_and_fail_open_passes_un
     let open = policy(r#"{"change_calendars": ["year-end"], "on_health_error": "fail-open"}"#);
     let outcome = decide(&open, ssm_down());
     assert_eq!(outcome.label(), "PASS_CALENDARS_UNCHECKED");
-    let JobResult::Success { summary, output_variables: variables } = render(&outcome) else {
+    let JobResult::Success {
+        summary,
+        output_variables: variables,
+    } = render(&outcome)
+    else {
         panic!("{outcome:?}")
     };
-    assert!(summary.contains("its Change Calendars could not be read"), "{summary}");
+    assert!(
+        summary.contains("its Change Calendars could not be read"),
+        "{summary}"
+    );
     assert!(variables.contains(&("calendars".into(), "unavailable".into())));
 }
 
@@ -168,7 +184,11 @@ fn ssm_unreachable_fails_closed_as_calendars_unavailable_and_fail_open_passes_un
 fn a_policy_that_watches_no_calendar_ignores_what_ssm_says() {
     let outcome = decide(&policy(""), ssm_down());
     assert_eq!(outcome.label(), "PASS");
-    let JobResult::Success { output_variables: variables, .. } = render(&outcome) else {
+    let JobResult::Success {
+        output_variables: variables,
+        ..
+    } = render(&outcome)
+    else {
         panic!("{outcome:?}")
     };
     assert!(variables.contains(&("calendars".into(), "not-watched".into())));
@@ -179,7 +199,11 @@ fn a_hold_waits_for_a_calendar_that_opens_in_time_and_fails_at_once_for_one_that
     let waiting = policy(r#"{"change_calendars": ["year-end"], "on_block": "wait", "max_wait_minutes": 60}"#);
     let soon = decide(
         &waiting,
-        with_calendars(vec![answered("year-end", CalendarState::Closed, Some(NOW + 30 * 60))]),
+        with_calendars(vec![answered(
+            "year-end",
+            CalendarState::Closed,
+            Some(NOW + 30 * 60),
+        )]),
     );
     let GateOutcome::Hold {
         wait,
@@ -207,7 +231,10 @@ fn a_hold_waits_for_a_calendar_that_opens_in_time_and_fails_at_once_for_one_that
             &waiting,
             with_calendars(vec![answered("year-end", CalendarState::Closed, opens_at)]),
         );
-        assert!(matches!(too_far, GateOutcome::WindowTooFar { .. }), "{opens_at:?}: {too_far:?}");
+        assert!(
+            matches!(too_far, GateOutcome::WindowTooFar { .. }),
+            "{opens_at:?}: {too_far:?}"
+        );
         assert_eq!(too_far.label(), "CALENDAR_CLOSED");
         let JobResult::Failure { message, .. } = render(&too_far) else {
             panic!("{too_far:?}")
@@ -248,18 +275,32 @@ fn a_held_calendar_ends_on_its_opening_event_or_once_its_opening_has_passed_and_
             .still_holds()
     };
     assert!(calendar_holds(None, NOW), "closed until it opens");
-    assert!(!calendar_holds(None, NOW + 3600), "the sweep: its opening has passed");
+    assert!(
+        !calendar_holds(None, NOW + 3600),
+        "the sweep: its opening has passed"
+    );
     let opened = HeldCalendar {
         opens_at: None,
         ..held.clone()
     };
-    assert!(!calendar_holds(Some(Release::CalendarOpened(&opened)), NOW), "its event");
+    assert!(
+        !calendar_holds(Some(Release::CalendarOpened(&opened)), NOW),
+        "its event"
+    );
     let elsewhere = HeldCalendar {
         region: "eu-west-1".into(),
         ..opened.clone()
     };
-    assert!(calendar_holds(Some(Release::CalendarOpened(&elsewhere)), NOW), "another region's");
-    let states = holders_now(&hold, &known(Some(Release::CalendarOpened(&opened))), "web-app", NOW);
+    assert!(
+        calendar_holds(Some(Release::CalendarOpened(&elsewhere)), NOW),
+        "another region's"
+    );
+    let states = holders_now(
+        &hold,
+        &known(Some(Release::CalendarOpened(&opened))),
+        "web-app",
+        NOW,
+    );
     assert!(
         states
             .iter()
@@ -314,7 +355,9 @@ fn a_calendar_arn_of_another_account_is_a_configuration_error_before_anything_is
         panic!("{outcome:?}")
     };
     assert!(
-        reason.contains("Change Calendar `org-freeze` (eu-west-1, account 222222222222) is in account 222222222222"),
+        reason.contains(
+            "Change Calendar `org-freeze` (eu-west-1, account 222222222222) is in account 222222222222"
+        ),
         "{reason}"
     );
     let own_arn = JobEvent {
@@ -336,15 +379,24 @@ fn calendars_unread_block_beside_what_else_blocks_and_keep_a_hold_going() {
     });
     let blocked = decide(&policy(WATCHING), beside);
     assert!(
-        matches!(blocked.blockers(), [Blocker::HealthEvent(_), Blocker::CalendarsUnread(_)]),
+        matches!(
+            blocked.blockers(),
+            [Blocker::HealthEvent(_), Blocker::CalendarsUnread(_)]
+        ),
         "{blocked:?}"
     );
     assert_eq!(blocked.label(), "CALENDARS_UNAVAILABLE");
     let JobResult::Failure { message, .. } = render(&blocked) else {
         panic!("{blocked:?}")
     };
-    assert!(message.contains("Change Calendars that could not be read"), "{message}");
-    assert!(Hold::read(&message).is_some_and(|hold| hold.also == ["calendars"]), "{message}");
+    assert!(
+        message.contains("Change Calendars that could not be read"),
+        "{message}"
+    );
+    assert!(
+        Hold::read(&message).is_some_and(|hold| hold.also == ["calendars"]),
+        "{message}"
+    );
 
     let waiting = policy(r#"{"change_calendars": ["year-end"], "on_block": "wait"}"#);
     let mut during = ssm_down();
@@ -391,7 +443,11 @@ fn a_closed_calendar_or_calendars_unread_pass_only_on_an_override_of_calendars()
             "web-app",
         );
         assert_eq!(passed.label(), "PASS_OVERRIDDEN", "{label}");
-        let JobResult::Success { summary, output_variables: variables } = render(&passed) else {
+        let JobResult::Success {
+            summary,
+            output_variables: variables,
+        } = render(&passed)
+        else {
             panic!("{passed:?}")
         };
         assert!(summary.contains("Change Calendar"), "{label}: {summary}");

@@ -64,7 +64,8 @@ pub fn read_job(
             job.account_id
         ))));
     }
-    if let Some((foreign, place)) = calendar::in_other_accounts(&policy.change_calendars, &job.account_id).first()
+    if let Some((foreign, place)) =
+        calendar::in_other_accounts(&policy.change_calendars, &job.account_id).first()
     {
         return Err(Box::new(GateOutcome::Misconfigured(format!(
             "change_calendars: {} is in account {}, and this gate reads Change Calendars only in its own account ({}): \

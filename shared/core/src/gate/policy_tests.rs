@@ -456,7 +456,10 @@ fn change_calendars_come_from_the_environment_and_an_action_overrides_them() {
     let action = from_env
         .for_action(Some(r#"{"change_calendars": ["black-friday"]}"#))
         .unwrap();
-    assert_eq!(action.change_calendars, [WatchedCalendar::parse("black-friday").unwrap()]);
+    assert_eq!(
+        action.change_calendars,
+        [WatchedCalendar::parse("black-friday").unwrap()]
+    );
     let off = from_env.for_action(Some(r#"{"change_calendars": []}"#)).unwrap();
     assert!(off.change_calendars.is_empty(), "an action may watch none");
     assert!(
@@ -473,12 +476,15 @@ fn a_bad_calendar_is_named_by_its_place_and_more_than_ten_are_refused() {
     assert_eq!(field, "change_calendars[1]");
     assert!(reason.contains("not an SSM document ARN"), "{reason}");
     let eleven: Vec<String> = (0..11).map(|n| format!("calendar-{n}")).collect();
-    let (field, reason) = field_error(
-        defaults().for_action(Some(&serde_json::json!({ "change_calendars": eleven }).to_string())),
-    );
+    let (field, reason) = field_error(defaults().for_action(Some(
+        &serde_json::json!({ "change_calendars": eleven }).to_string(),
+    )));
     assert_eq!(field, "change_calendars");
     assert!(reason.contains("GetCalendarState"), "{reason}");
-    let error = GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_CHANGE_CALENDARS", "a b")]))
-        .unwrap_err();
+    let error = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("GATE_CHANGE_CALENDARS", "a b"),
+    ]))
+    .unwrap_err();
     assert_eq!(error.setting, "environment variable GATE_CHANGE_CALENDARS[0]");
 }

@@ -87,7 +87,9 @@ impl CalendarCheck {
                 "{} open",
                 plural(*count, "Change Calendar", "Change Calendars")
             )),
-            Self::NotAsked => Some("its Change Calendars not checked (this caller does not ask Systems Manager)".into()),
+            Self::NotAsked => {
+                Some("its Change Calendars not checked (this caller does not ask Systems Manager)".into())
+            }
             Self::Unavailable(cause) => Some(format!(
                 "its Change Calendars could not be read ({}) and on_health_error is fail-open, so none counted",
                 printable(cause)
@@ -185,7 +187,11 @@ fn headline(blockers: &[Blocker]) -> String {
         parts.push(plural(alarms, "CloudWatch alarm", "CloudWatch alarms"));
     }
     if calendars > 0 {
-        parts.push(plural(calendars, "closed Change Calendar", "closed Change Calendars"));
+        parts.push(plural(
+            calendars,
+            "closed Change Calendar",
+            "closed Change Calendars",
+        ));
     }
     if freezes > 0 {
         parts.push(plural(freezes, "freeze", "freezes"));
@@ -563,10 +569,7 @@ fn too_late(blockers: &[Blocker]) -> (&'static str, &'static str) {
         .iter()
         .any(|blocker| matches!(blocker, Blocker::Calendar(_)));
     match (window, calendar) {
-        (true, true) => (
-            "the deployment schedule or a closed Change Calendar",
-            "they open",
-        ),
+        (true, true) => ("the deployment schedule or a closed Change Calendar", "they open"),
         (false, true) => ("a closed Change Calendar", "the calendar opens"),
         _ => ("the deployment schedule", "the schedule opens"),
     }

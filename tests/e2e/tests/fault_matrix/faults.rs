@@ -49,4 +49,3 @@ impl Fault {
         json!({"service": service, "operation": operation, "kind": kind, "ms": ms})
     }
 }
-

@@ -29,7 +29,10 @@ fn the_gates_calendars_are_off_by_default_and_reach_it_as_a_gate_variable() {
         })
         .and_then(|defaults| defaults.for_action(None))
     };
-    assert!(read("").unwrap().change_calendars.is_empty(), "the default watches none");
+    assert!(
+        read("").unwrap().change_calendars.is_empty(),
+        "the default watches none"
+    );
     assert_eq!(
         read("year-end,arn:aws:ssm:eu-west-1:111122223333:document/release-train")
             .unwrap()
@@ -63,8 +66,7 @@ fn the_gate_alone_reads_calendars_with_get_calendar_state_on_this_accounts_docum
                 other => panic!("{name}: not scoped by !Sub to the account: {other:?}"),
             };
             assert_eq!(
-                resource,
-                "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:document/*",
+                resource, "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:document/*",
                 "{name}: this account's documents, in any region"
             );
         }

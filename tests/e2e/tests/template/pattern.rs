@@ -27,7 +27,10 @@ pub fn resolve(value: &Yaml, parameters: &BTreeMap<String, String>) -> Json {
         Yaml::Sequence(values) => values.iter().map(|value| resolve(value, parameters)).collect(),
         Yaml::Tagged(tagged) if tagged.tag == "Ref" => referenced(tagged.value.as_str().unwrap_or_default()),
         Yaml::Tagged(tagged) if tagged.tag == "Sub" => Json::from(substituted(
-            tagged.value.as_str().unwrap_or_else(|| panic!("!Sub of a list: {tagged:?}")),
+            tagged
+                .value
+                .as_str()
+                .unwrap_or_else(|| panic!("!Sub of a list: {tagged:?}")),
             parameters,
         )),
         Yaml::Tagged(tagged) => panic!(

@@ -59,10 +59,7 @@ pub async fn change_calendar(story: &mut Story) {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    println!(
-        "  {}",
-        message.lines().take(2).collect::<Vec<_>>().join("\n  ")
-    );
+    println!("  {}", message.lines().take(2).collect::<Vec<_>>().join("\n  "));
     story.check(
         "the calendar would not open within max_wait_minutes, so the gate fails at once, naming it and when it opens",
         held["status"] == "Failed"
