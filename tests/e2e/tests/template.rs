@@ -215,19 +215,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     local.gated_pipeline("gated-by-alarms", r#"{"alarms": ["web-5xx"]}"#, &["succeed"]);
     let watching = local.start_execution("gated-by-alarms");
     local.reaches(&watching, "Succeeded", TIMEOUT).await;
-    // The gate asks Systems Manager about the Change Calendars a pipeline watches.
-    local.admin(
-        "POST",
-        "/_admin/ssm/calendars",
-        json!({"name": "year-end", "state": "OPEN"}),
-    );
-    local.gated_pipeline(
-        "gated-by-calendars",
-        r#"{"change_calendars": ["year-end"]}"#,
-        &["succeed"],
-    );
-    let watching = local.start_execution("gated-by-calendars");
-    local.reaches(&watching, "Succeeded", TIMEOUT).await;
+    calendars::a_gated_deploy_asks_for_its_calendar(&local, TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;

@@ -4,8 +4,28 @@
 //! for, and an alarm on the gate when it cannot read them.
 
 use super::{functions, granted, reference, statements, template};
+use e2e::Local;
 use pipeguard_core::gate::GateDefaults;
+use serde_json::json;
 use serde_norway::Value as Yaml;
+use std::time::Duration;
+
+/// For the IAM check: a deploy whose gate watches an OPEN Change Calendar, so that the gate asks
+/// Systems Manager (GetCalendarState) and passes.
+pub async fn a_gated_deploy_asks_for_its_calendar(local: &Local, timeout: Duration) {
+    local.admin(
+        "POST",
+        "/_admin/ssm/calendars",
+        json!({"name": "year-end", "state": "OPEN"}),
+    );
+    local.gated_pipeline(
+        "gated-by-calendars",
+        r#"{"change_calendars": ["year-end"]}"#,
+        &["succeed"],
+    );
+    let watching = local.start_execution("gated-by-calendars");
+    local.reaches(&watching, "Succeeded", timeout).await;
+}
 
 #[test]
 fn the_gates_calendars_are_off_by_default_and_reach_it_as_a_gate_variable() {
