@@ -4,8 +4,8 @@
 use crate::ended::Problem;
 use aws_config::SdkConfig;
 use pipeguard_aws::{
-    CallerIdentity, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, OverrideStore,
-    PipelineCallError, Table, TrustRoots,
+    CallerIdentity, ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources,
+    OverrideStore, PipelineCallError, Table, TrustRoots,
 };
 use pipeguard_core::gate::EVENT_STORE_VARIABLE;
 use pipeguard_core::hold::{GateActions, GateFunctions};
@@ -107,6 +107,12 @@ impl Aws {
     /// for a region when first asked).
     pub fn alarms(&self) -> CloudWatchAlarms {
         CloudWatchAlarms::from_config(&self.config)
+    }
+
+    /// The service's Change Calendars, asked in each region a policy names (a client is built
+    /// for a region when first asked).
+    pub fn calendars(&self) -> ChangeCalendars {
+        ChangeCalendars::from_config(&self.config)
     }
 
     /// The overrides in `table` (or `HEALTH_EVENTS_TABLE`), when one is named.

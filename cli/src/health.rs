@@ -71,7 +71,8 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
     let freezes = aws.freeze_store(args.events_table.clone());
     let sources = aws.health_sources(args.events_table.clone()).await;
     let alarms = aws.alarms();
-    let (health, freezes, running, alarms) = tokio::join!(
+    let calendars = aws.calendars();
+    let (health, freezes, running, alarms, calendars) = tokio::join!(
         sources.events_within(&policy, &own_account, BUDGET),
         async {
             match &freezes {
@@ -96,6 +97,16 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
                     .await,
             )
         },
+        async {
+            if policy.change_calendars.is_empty() {
+                return None;
+            }
+            Some(
+                calendars
+                    .readings(&policy.change_calendars, &own_account, BUDGET)
+                    .await,
+            )
+        },
     );
     let now = pipeguard_aws::clock::unix_seconds();
     let observations = Observations {
@@ -103,6 +114,7 @@ pub async fn run(aws: &Aws, args: HealthArgs, json: bool) -> Result<Ended, Probl
         freezes,
         running,
         alarms,
+        calendars,
         wait: None,
         pipeline: args.pipeline.clone(),
         now,
@@ -194,6 +206,7 @@ fn ended(outcome: &GateOutcome) -> Ended {
         GateOutcome::HealthUnavailable { .. }
         | GateOutcome::FreezesUnavailable { .. }
         | GateOutcome::AlarmsUnavailable { .. }
+        | GateOutcome::CalendarsUnavailable { .. }
         | GateOutcome::ConflictCheckFailed(_)
         | GateOutcome::OutOfTime { .. }
         | GateOutcome::Crashed(_) => Ended::Unavailable,
@@ -236,6 +249,7 @@ impl HealthReport {
                 GateOutcome::HealthUnavailable { .. } => "BLOCKED (AWS Health unavailable)",
                 GateOutcome::FreezesUnavailable { .. } => "BLOCKED (freezes unreadable)",
                 GateOutcome::AlarmsUnavailable { .. } => "BLOCKED (alarms unreadable)",
+                GateOutcome::CalendarsUnavailable { .. } => "BLOCKED (calendars unreadable)",
                 _ => "BLOCKED",
             },
         }
@@ -292,6 +306,18 @@ enum BlockerJson {
     AlarmsUnread {
         cause: String,
     },
+    #[serde(rename = "change_calendar")]
+    Calendar {
+        name: String,
+        region: String,
+        account: String,
+        state: String,
+        /// When it opens; null when no opening is scheduled.
+        opens_at: Option<i64>,
+    },
+    CalendarsUnread {
+        cause: String,
+    },
 }
 
 impl BlockerJson {
@@ -329,6 +355,14 @@ impl BlockerJson {
                 since: alarm.since,
             },
             Blocker::AlarmsUnread(cause) => Self::AlarmsUnread { cause: cause.clone() },
+            Blocker::Calendar(calendar) => Self::Calendar {
+                name: calendar.name.clone(),
+                region: calendar.place.region.clone(),
+                account: calendar.place.account.clone(),
+                state: calendar.state.to_string(),
+                opens_at: calendar.opens_at,
+            },
+            Blocker::CalendarsUnread(cause) => Self::CalendarsUnread { cause: cause.clone() },
         }
     }
 }

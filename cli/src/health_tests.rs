@@ -58,6 +58,7 @@ fn exit_codes_say_deploy_blocked_misconfigured_or_unavailable() {
         freezes: gate::FreezeCheck::Checked,
         released_from: vec![],
         alarms: gate::AlarmCheck::NotWatched,
+        calendars: gate::CalendarCheck::NotWatched,
     };
     assert_eq!(ended(&pass), Ended::Ok);
     let blocked = GateOutcome::Blocked {

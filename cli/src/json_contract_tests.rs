@@ -12,8 +12,11 @@ use crate::retry::RetryReport;
 use crate::rollback::RollbackReport;
 use crate::status::{Holds, Row, StatusReport, Unreadable};
 use clap::CommandFactory;
+use pipeguard_core::calendar::{CalendarPlace, CalendarState, ClosedCalendar};
 use pipeguard_core::freeze::{Freeze, RecordedFreezes, Unfrozen, UnreadableFreeze};
-use pipeguard_core::gate::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use pipeguard_core::gate::{
+    AlarmCheck, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck, Scope,
+};
 use pipeguard_core::health::{EventCategory, EventStatus, HealthEvent, HealthSource};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::holder::{self, ALARMS_NOT_ASKED, AlarmsKnown, FreezesKnown, Known};
@@ -216,6 +219,7 @@ fn health() -> Vec<Value> {
         freezes: FreezeCheck::Checked,
         released_from: vec![],
         alarms: AlarmCheck::NotWatched,
+        calendars: CalendarCheck::NotWatched,
     };
     let blocked = GateOutcome::Blocked {
         blockers: vec![
@@ -261,7 +265,28 @@ fn health() -> Vec<Value> {
         health: api,
         at: NOW,
     };
-    [pass, blocked, frozen]
+    let calendar_closed = GateOutcome::Blocked {
+        blockers: vec![
+            Blocker::Calendar(ClosedCalendar {
+                name: "year-end-freeze".into(),
+                place: CalendarPlace {
+                    region: "us-east-1".into(),
+                    account: "111122223333".into(),
+                },
+                state: CalendarState::Closed,
+                opens_at: Some(NOW + 86_400),
+            }),
+            Blocker::CalendarsUnread(
+                "Systems Manager GetCalendarState for release-train in eu-west-1, account 111122223333: timed out".into(),
+            ),
+        ],
+        health: HealthCheck::Asked {
+            source: HealthSource::Api,
+            caveat: None,
+        },
+        at: NOW,
+    };
+    [pass, blocked, frozen, calendar_closed]
         .iter()
         .map(|outcome| json(&HealthReport::of(outcome, NOW)))
         .collect()

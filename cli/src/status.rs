@@ -178,7 +178,7 @@ impl Holds {
                 // Only when the freezes could not be read: then only `holders` can name them.
                 Holder::OtherFreezes(_) => {}
                 // Newer than the fields by kind: only `holders` names them.
-                Holder::Alarm(_) => {}
+                Holder::Alarm(_) | Holder::Calendar(_) => {}
                 Holder::Schedule(opens_at) => {
                     self.window_opens_at = self.window_opens_at.max(Some(*opens_at))
                 }

@@ -324,3 +324,41 @@ fn a_row_names_the_overrides_in_force_for_its_pipeline_only() {
         "{table}"
     );
 }
+
+#[test]
+fn a_stage_held_by_a_change_calendar_names_it_and_when_it_opens() {
+    let calendar = |name: &str, opens_at| pipeguard_core::hold::HeldCalendar {
+        name: name.into(),
+        region: "us-east-1".into(),
+        account: "111122223333".into(),
+        opens_at,
+    };
+    let hold = Hold {
+        calendars: vec![
+            calendar("year-end", Some(1_796_000_400)),
+            calendar("open-now", Some(1_000)),
+        ],
+        ..Hold::default()
+    };
+    let row = Row::of(
+        "web-app",
+        &failed_deploy(),
+        &[],
+        2,
+        holds_of(&hold, Ok(&[]), FreezesKnown::Unreadable("not read here")),
+    );
+    let json = json!(row);
+    assert_eq!(
+        json["holders"][0],
+        json!({"kind": "calendar", "id": "year-end", "account": "111122223333", "holds": true, "until": 1_796_000_400,
+               "description": "Change Calendar year-end (us-east-1, account 111122223333), until 2026-11-30 01:00 UTC"})
+    );
+    assert_eq!(json["holders"][1]["holds"], false, "its opening has passed");
+    let table = render_table(&[row], false);
+    assert!(
+        table.contains(
+            "Change Calendar year-end (us-east-1, account 111122223333), until 2026-11-30 01:00 UTC"
+        ),
+        "{table}"
+    );
+}

@@ -1,12 +1,13 @@
 //! One job, read top to bottom: parse the job, fetch what the policy asks about (AWS Health, the
-//! freezes, the service's CloudWatch alarms, the conflicting pipelines, the job's pipeline),
-//! decide (or, for a bake, judge this poll of it), report exactly one result, notify.
+//! freezes, the service's CloudWatch alarms and Change Calendars, the conflicting pipelines,
+//! the job's pipeline), decide (or, for a bake, judge this poll of it), report exactly one
+//! result, notify.
 
 use lambda_runtime::LambdaEvent;
 use pipeguard_aws::lambda::{Function, InvocationError};
 use pipeguard_aws::{
-    CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier, OverrideStore,
-    ReportError, Reported, SdkConfig, Table,
+    ChangeCalendars, CloudWatchAlarms, CodePipeline, Environment, FreezeStore, HealthSources, Notifier,
+    OverrideStore, ReportError, Reported, SdkConfig, Table,
 };
 use pipeguard_core::config::SettingError;
 use pipeguard_core::gate::{self, GateDefaults, GateOutcome, GatePolicy, Observations, Scope};
@@ -44,6 +45,8 @@ pub struct Gate {
     overrides: Option<OverrideStore>,
     /// The service's own alarms; a region's client is built when a policy first watches one.
     alarms: CloudWatchAlarms,
+    /// The service's Change Calendars; a region's client is built when a policy first watches one.
+    calendars: ChangeCalendars,
     notifier: Notifier,
 }
 
@@ -81,6 +84,7 @@ impl Function for Gate {
             freezes: table.clone().map(FreezeStore::in_table),
             overrides: table.map(OverrideStore::in_table),
             alarms: CloudWatchAlarms::from_config(config),
+            calendars: ChangeCalendars::from_config(config),
             notifier: Notifier::from_env(config, env),
         }
     }
@@ -140,7 +144,7 @@ impl Gate {
         };
         let name_needed = self.notifier.is_enabled() || !looked_at.block_while_running.is_empty();
         let asked_by = Instant::now() + health_budget;
-        let (health, freezes, alarms, running, pipeline, rollback) = tokio::join!(
+        let (health, freezes, alarms, calendars, running, pipeline, rollback) = tokio::join!(
             self.health.events_within(&policy, &job.account_id, health_budget),
             async {
                 match &self.freezes {
@@ -160,6 +164,16 @@ impl Gate {
                             policy.alarms_role.as_deref(),
                             health_budget,
                         )
+                        .await,
+                )
+            },
+            async {
+                if policy.change_calendars.is_empty() {
+                    return None;
+                }
+                Some(
+                    self.calendars
+                        .readings(&policy.change_calendars, &job.account_id, health_budget)
                         .await,
                 )
             },
@@ -197,6 +211,7 @@ impl Gate {
             freezes,
             running,
             alarms,
+            calendars,
             wait: wait.clone(),
             pipeline: pipeline.clone(),
             now,

@@ -52,6 +52,7 @@ struct Aws {
     codepipeline: Vec<Rule>,
     health: Vec<Rule>,
     cloudwatch: Vec<Rule>,
+    ssm: Vec<Rule>,
     sns: Vec<Rule>,
     env: Vec<(&'static str, &'static str)>,
     topic: Option<&'static str>,
@@ -63,6 +64,7 @@ impl Aws {
             codepipeline,
             health,
             cloudwatch: vec![],
+            ssm: vec![],
             sns: vec![],
             env: vec![("AWS_REGION", "us-east-1")],
             topic: None,
@@ -90,6 +92,12 @@ impl Aws {
                 let rules = self.cloudwatch.clone();
                 CloudWatchAlarms::new(Some("us-east-1".into()), move |_: &str| {
                     mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, &rules)
+                })
+            },
+            calendars: {
+                let rules = self.ssm.clone();
+                ChangeCalendars::new(Some("us-east-1".into()), move |_: &str| {
+                    mock_client!(aws_sdk_ssm, RuleMode::MatchAny, &rules)
                 })
             },
             notifier: Notifier::new(
@@ -594,3 +602,7 @@ mod alarms;
 /// The bake after the deploy, through the handler on mocked SDK clients.
 #[path = "handler_bake_tests.rs"]
 mod bake;
+
+/// The service's Change Calendars, end to end through the handler on mocked SDK clients.
+#[path = "handler_calendar_tests.rs"]
+mod calendars;

@@ -95,6 +95,10 @@ impl Retrier {
                     self.resume_held(&invocation, Some(Release::AlarmCleared(&alarm)))
                         .await?
                 }
+                Trigger::CalendarChanged { calendar, state } if state == "OPEN" => {
+                    self.resume_held(&invocation, Some(Release::CalendarOpened(&calendar)))
+                        .await?
+                }
                 Trigger::OverrideGranted {
                     override_id,
                     pipeline,

@@ -656,3 +656,7 @@ mod trust;
 /// Stages a watched alarm held.
 #[path = "handler_alarm_tests.rs"]
 mod alarm;
+
+/// Stages a Change Calendar held, resumed when it opens.
+#[path = "handler_calendar_tests.rs"]
+mod calendars;

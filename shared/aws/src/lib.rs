@@ -1,13 +1,14 @@
 //! pipeguard's AWS shell: the only place that talks to AWS, on the official SDK, around the
 //! decisions of `pipeguard_core`. One module per service or store (`codepipeline`, `health` and
 //! the `sources` that choose between it and the `event_store`, the `freeze_store`, the
-//! `override_store`, `sns`, `sts`, and CloudWatch's `alarms`),
+//! `override_store`, `sns`, `sts`, CloudWatch's `alarms` and Systems Manager's Change `calendars`),
 //! what they share (`http`, `retry`, `fan_out`, `table`), the process's `env`ironment read once,
 //! the Lambda invocation (`lambda`), the `metrics` and the `clock`. Each service's and store's
 //! types are used from the crate's root (`pipeguard_aws::CodePipeline`); the modules used by
 //! path are `http`, `lambda`, `metrics` and `clock`.
 
 mod alarms;
+mod calendars;
 pub mod clock;
 mod codepipeline;
 mod env;
@@ -27,6 +28,7 @@ mod table;
 
 pub use alarms::CloudWatchAlarms;
 pub use aws_config::SdkConfig;
+pub use calendars::ChangeCalendars;
 pub use codepipeline::{CodePipeline, JobContext, PipelineCallError, ReportError, Reported};
 pub use env::Environment;
 pub use event_store::{EventStore, Recorded, StoreError};

@@ -16,6 +16,8 @@
 mod alarms;
 #[path = "properties/bake.rs"]
 mod bake;
+#[path = "properties/calendars.rs"]
+mod calendars;
 #[path = "properties/freezes.rs"]
 mod freezes;
 #[path = "properties/hold.rs"]

@@ -62,6 +62,39 @@ impl HeldAlarm {
     }
 }
 
+/// An AWS Systems Manager Change Calendar that holds a stage: its name where it lives, and when
+/// it opens, when an opening is scheduled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldCalendar {
+    /// The calendar's (SSM document's) name.
+    pub name: String,
+    /// Its region.
+    pub region: String,
+    /// Its account.
+    pub account: String,
+    /// When it opens (its next transition, seconds since the Unix epoch); absent when none is
+    /// scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<i64>,
+}
+
+impl HeldCalendar {
+    /// Whether `other` is the same calendar: the same name in the same region and account.
+    pub fn is(&self, other: &Self) -> bool {
+        self.name == other.name && self.region == other.region && self.account == other.account
+    }
+
+    /// The calendar as a person reads it: its name, region and account.
+    pub fn describe(&self) -> String {
+        format!(
+            "Change Calendar {} ({}, account {})",
+            printable(&self.name),
+            printable(&self.region),
+            printable(&self.account)
+        )
+    }
+}
+
 /// An event as the accounts it concerns see it: its ARN, and its account when it is
 /// account-specific (one ARN may be reported to several accounts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +145,9 @@ pub struct Hold {
     /// The service's CloudWatch alarms that hold it; absent in markers before alarms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<HeldAlarm>,
+    /// The Change Calendars that hold it; absent in markers before calendars.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<HeldCalendar>,
     /// When the deployment window that holds it opens (seconds since the Unix epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opens_at: Option<i64>,
@@ -135,6 +171,10 @@ pub struct Hold {
     /// resume, checks every alarm itself.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more_alarms: usize,
+    /// Calendars left out to keep the marker short: the gate, run again by a resume, checks
+    /// every calendar itself.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_calendars: usize,
     /// The kinds of what also blocked but holds nothing here (a running pipeline: `locks`;
     /// alarms or freezes that could not be read), by the name an override passes them over by:
     /// an override in force lets the stage resume only when it covers these too.
@@ -160,6 +200,7 @@ impl Hold {
     pub fn holds_anything(&self) -> bool {
         !self.events.is_empty()
             || !self.alarms.is_empty()
+            || !self.calendars.is_empty()
             || !self.freezes.is_empty()
             || self.more_freezes > 0
             || self.opens_at.is_some()
@@ -172,7 +213,7 @@ impl Hold {
     }
 
     /// The marker line, dropping events from the end (and counting them in `more`) when they
-    /// would not fit, then alarms (counted in `more_alarms`): the gate, run again by a resume,
+    /// would not fit, then alarms (counted in `more_alarms`), then calendars (`more_calendars`): the gate, run again by a resume,
     /// checks them all itself. Freezes go only when no event or alarm is left to drop, counted
     /// in `more_freezes`: the stage is then held by every freeze that holds its pipeline, so a
     /// resume still waits for each of them.
@@ -187,6 +228,9 @@ impl Hold {
                     true
                 } else if hold.alarms.pop().is_some() {
                     hold.more_alarms += 1;
+                    true
+                } else if hold.calendars.pop().is_some() {
+                    hold.more_calendars += 1;
                     true
                 } else if hold.freezes.pop().is_some() {
                     hold.more_freezes += 1;

@@ -1,5 +1,6 @@
 //! What holds a stage the gate failed, owned in one place: each thing that holds it (a
-//! `Holder`: an AWS Health event, a CloudWatch alarm, a freeze, the deployment schedule), what is known of it now
+//! `Holder`: an AWS Health event, a CloudWatch alarm, a Change Calendar, a freeze, the
+//! deployment schedule), what is known of it now
 //! (a `HolderState`: whether it still holds, until when, and its details), and the one way
 //! people read them. The gate writes holders into its marker (`Hold::add`), stage-retry waits
 //! for them to end, `pipeguard status` and `pipeguard retry` show them, and the release notices
@@ -7,7 +8,7 @@
 
 use crate::alarm::{AlarmReading, AlarmState};
 use crate::freeze::RecordedFreezes;
-use crate::hold::{EventRef, HeldAlarm, HeldBy, Hold};
+use crate::hold::{EventRef, HeldAlarm, HeldBy, HeldCalendar, Hold};
 use crate::overrides::{Override, OverrideKind};
 use crate::schedule::describe_time;
 use crate::text::printable;
@@ -19,6 +20,8 @@ pub enum HolderKind {
     HealthEvent,
     /// A CloudWatch alarm of the service.
     Alarm,
+    /// An AWS Systems Manager Change Calendar.
+    Calendar,
     /// A freeze people set.
     Freeze,
     /// The deployment schedule: its windows and blackouts.
@@ -31,6 +34,7 @@ impl HolderKind {
         match self {
             Self::HealthEvent => "health_event",
             Self::Alarm => "alarm",
+            Self::Calendar => "calendar",
             Self::Freeze => "freeze",
             Self::Schedule => "schedule",
         }
@@ -44,6 +48,8 @@ pub enum Holder {
     HealthEvent(HeldBy),
     /// A CloudWatch alarm in a blocking state, where it lives.
     Alarm(HeldAlarm),
+    /// A closed Change Calendar, where it lives, until it opens.
+    Calendar(HeldCalendar),
     /// A freeze, by its id (or the key of an item that does not read as a freeze).
     Freeze(String),
     /// Freezes the marker had no room to name, by count: then every freeze that holds the
@@ -59,28 +65,32 @@ impl Holder {
         match self {
             Self::HealthEvent(_) => HolderKind::HealthEvent,
             Self::Alarm(_) => HolderKind::Alarm,
+            Self::Calendar(_) => HolderKind::Calendar,
             Self::Freeze(_) | Self::OtherFreezes(_) => HolderKind::Freeze,
             Self::Schedule(_) => HolderKind::Schedule,
         }
     }
 
-    /// What tells it apart from others of its kind: an event's ARN, a freeze's id, the count of
+    /// What tells it apart from others of its kind: an event's ARN, an alarm's or a calendar's
+    /// name (with `account`), a freeze's id, the count of
     /// freezes held by reference, the schedule's one name.
     pub fn id(&self) -> String {
         match self {
             Self::HealthEvent(event) => event.arn.clone(),
             Self::Alarm(alarm) => alarm.name.clone(),
+            Self::Calendar(calendar) => calendar.name.clone(),
             Self::Freeze(id) => id.clone(),
             Self::OtherFreezes(count) => format!("{count} more"),
             Self::Schedule(_) => "schedule".to_owned(),
         }
     }
 
-    /// The account it concerns, for an account-specific AWS Health event or an alarm.
+    /// The account it concerns, for an account-specific AWS Health event, an alarm or a calendar.
     pub fn account(&self) -> Option<&str> {
         match self {
             Self::HealthEvent(event) => event.account.as_deref(),
             Self::Alarm(alarm) => Some(&alarm.account),
+            Self::Calendar(calendar) => Some(&calendar.account),
             _ => None,
         }
     }
@@ -90,6 +100,7 @@ impl Holder {
         match self {
             Self::HealthEvent(event) => event.describe(),
             Self::Alarm(alarm) => alarm.describe(),
+            Self::Calendar(calendar) => calendar.describe(),
             Self::Freeze(id) => format!("freeze {}", printable(id)),
             Self::OtherFreezes(count) => format!("{count} more freezes"),
             Self::Schedule(_) => "the deployment schedule".to_owned(),
@@ -101,6 +112,7 @@ impl Holder {
         match self {
             Self::HealthEvent(_) => OverrideKind::Health,
             Self::Alarm(_) => OverrideKind::Alarms,
+            Self::Calendar(_) => OverrideKind::Calendars,
             Self::Freeze(_) | Self::OtherFreezes(_) => OverrideKind::Freezes,
             Self::Schedule(_) => OverrideKind::Windows,
         }
@@ -112,7 +124,7 @@ impl Holder {
             Self::HealthEvent(_) => "closed",
             Self::Alarm(_) => "clear",
             Self::Freeze(_) | Self::OtherFreezes(_) => "ended",
-            Self::Schedule(_) => "open",
+            Self::Calendar(_) | Self::Schedule(_) => "open",
         }
     }
 }
@@ -205,10 +217,11 @@ impl Hold {
             .map(|name| OverrideKind::parse(name).ok())
             .chain((self.more > 0).then_some(Some(OverrideKind::Health)))
             .chain((self.more_alarms > 0).then_some(Some(OverrideKind::Alarms)))
+            .chain((self.more_calendars > 0).then_some(Some(OverrideKind::Calendars)))
             .collect()
     }
 
-    /// Each thing it names, in order: its events, its alarms, its freezes (and those held by
+    /// Each thing it names, in order: its events, its alarms, its calendars, its freezes (and those held by
     /// reference), the deployment schedule.
     pub fn holders(&self) -> Vec<Holder> {
         self.events
@@ -216,6 +229,7 @@ impl Hold {
             .cloned()
             .map(Holder::HealthEvent)
             .chain(self.alarms.iter().cloned().map(Holder::Alarm))
+            .chain(self.calendars.iter().cloned().map(Holder::Calendar))
             .chain(self.freezes.iter().cloned().map(Holder::Freeze))
             .chain(
                 self.holds_by_every_freeze()
@@ -236,6 +250,7 @@ impl Hold {
         match holder {
             Holder::HealthEvent(event) => self.events.push(event),
             Holder::Alarm(alarm) => self.alarms.push(alarm),
+            Holder::Calendar(calendar) => self.calendars.push(calendar),
             Holder::Freeze(id) => self.freezes.push(id),
             Holder::OtherFreezes(count) => self.more_freezes = self.more_freezes.saturating_add(count),
             Holder::Schedule(opens_at) => self.opens_at = self.opens_at.max(Some(opens_at)),
@@ -252,6 +267,8 @@ pub enum Release<'a> {
     Unfrozen(&'a str),
     /// A CloudWatch alarm went back to `OK`.
     AlarmCleared(&'a HeldAlarm),
+    /// A Change Calendar opened (its `opens_at` is not compared).
+    CalendarOpened(&'a HeldCalendar),
     /// An override was granted for a pipeline: what it covers holds that pipeline's stages no
     /// longer (the gate, run again, passes over it).
     Overridden {
@@ -270,6 +287,7 @@ impl<'a> Release<'a> {
             (Self::Unfrozen(id), Holder::Freeze(held)) => held == id,
             (Self::Unfrozen(_), Holder::OtherFreezes(_)) => true,
             (Self::AlarmCleared(cleared), Holder::Alarm(held)) => held == *cleared,
+            (Self::CalendarOpened(opened), Holder::Calendar(held)) => held.is(opened),
             (Self::Overridden { kinds, .. }, holder) => kinds.contains(&holder.overridden_by()),
             _ => false,
         }
@@ -279,7 +297,9 @@ impl<'a> Release<'a> {
     pub fn pipeline(&self) -> Option<&'a str> {
         match self {
             Self::Overridden { pipeline, .. } => Some(pipeline),
-            Self::EventClosed(_) | Self::Unfrozen(_) | Self::AlarmCleared(_) => None,
+            Self::EventClosed(_) | Self::Unfrozen(_) | Self::AlarmCleared(_) | Self::CalendarOpened(_) => {
+                None
+            }
         }
     }
 
@@ -289,10 +309,13 @@ impl<'a> Release<'a> {
     }
 
     /// Whether it ends `holder` now, whatever else is known of it: an event that just closed, an
-    /// alarm just back to `OK`. A freeze ends when the table says it has (an unfreeze is written there before it is
+    /// alarm just back to `OK`, a calendar just opened. A freeze ends when the table says it has (an unfreeze is written there before it is
     /// announced), and what an override covers when the table holds it in force (`Known`).
     fn ends_now(&self, holder: &Holder) -> bool {
-        matches!(self, Self::EventClosed(_) | Self::AlarmCleared(_)) && self.ends(holder)
+        matches!(
+            self,
+            Self::EventClosed(_) | Self::AlarmCleared(_) | Self::CalendarOpened(_)
+        ) && self.ends(holder)
     }
 
     /// What ended, as people read it.
@@ -301,6 +324,7 @@ impl<'a> Release<'a> {
             Self::EventClosed(event) => format!("AWS Health event {} closed", event.describe()),
             Self::Unfrozen(id) => format!("freeze {} was unfrozen", printable(id)),
             Self::AlarmCleared(alarm) => format!("alarm {} is OK again", alarm.describe()),
+            Self::CalendarOpened(calendar) => format!("{} is OPEN", calendar.describe()),
             Self::Overridden { pipeline, kinds } => format!(
                 "an override for pipeline {} passes over {}",
                 printable(pipeline),
@@ -362,7 +386,7 @@ pub struct Known<'a> {
 /// (closed when `known` says so, or when the release is their closing), its freezes (a freeze
 /// counted only because the gate could not learn the pipeline's name holds it no longer), the
 /// freezes held by reference (every freeze that holds the pipeline and the marker did not name),
-/// and the deployment schedule until it opens. Events the marker left out for length
+/// its calendars until they open, and the deployment schedule until it opens. Events the marker left out for length
 /// (`hold.more`) are not listed: the gate, run again by a resume, checks every event itself.
 pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<HolderState> {
     let events = hold.events.iter().enumerate().map(|(index, held)| {
@@ -380,6 +404,19 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         .alarms
         .iter()
         .map(|alarm| HolderState::of(Holder::Alarm(alarm.clone()), alarm_holding(alarm, known.alarms)));
+    // A calendar holds until it opens: its event ends it at once (`release`), and the sweep once
+    // the opening it had scheduled has passed (the gate, run again, asks SSM itself).
+    let calendars = hold.calendars.iter().map(|calendar| HolderState {
+        until: calendar.opens_at,
+        ..HolderState::of(
+            Holder::Calendar(calendar.clone()),
+            if calendar.opens_at.is_some_and(|opens_at| opens_at <= now) {
+                Holding::No
+            } else {
+                Holding::Yes
+            },
+        )
+    });
     let named = hold
         .freezes
         .iter()
@@ -424,6 +461,7 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
     });
     events
         .chain(alarms)
+        .chain(calendars)
         .chain(named)
         .chain(by_reference)
         .chain(schedule)

@@ -13,6 +13,7 @@
 //! the clock and the environment are passed in (clippy's `disallowed-methods`, `clippy.toml`).
 
 pub mod alarm;
+pub mod calendar;
 pub mod config;
 pub mod freeze;
 pub mod gate;

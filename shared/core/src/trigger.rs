@@ -4,13 +4,15 @@
 //! are aws_lambda_events' (`SnsRecord`, `EventBridgeEvent`); the details are pipeguard's own.
 //!
 //! Each event is taken only from the one who may send it: AWS Health events, the sweep's
-//! schedule and unfreezes only as EventBridge delivers them; an AWS Health update only with a
+//! schedule, unfreezes and the changes of CloudWatch alarms and Change Calendars only as
+//! EventBridge delivers them; an AWS Health update only with a
 //! real region and a time not ahead of the clock. Anything else is refused, not acted on.
 
+use crate::calendar::WatchedCalendar;
 use crate::health::{
     EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, is_account_id, is_region_code,
 };
-use crate::hold::HeldAlarm;
+use crate::hold::{HeldAlarm, HeldCalendar};
 use crate::names::aws_names;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsRecord;
@@ -96,6 +98,13 @@ pub enum Trigger {
         /// The alarm, where it lives.
         alarm: HeldAlarm,
         /// Its new state (`OK`, `ALARM`, `INSUFFICIENT_DATA`).
+        state: String,
+    },
+    /// A Change Calendar changed state: one now `OPEN` may end the holds it was part of.
+    CalendarChanged {
+        /// The calendar, where it lives (no opening: it is the event's to say).
+        calendar: HeldCalendar,
+        /// Its new state (`OPEN`, `CLOSED`).
         state: String,
     },
     /// Not an event these functions act on; acknowledged so it is not redelivered.
@@ -187,6 +196,43 @@ struct AlarmChangeDetail {
 #[derive(Deserialize)]
 struct AlarmChangeState {
     value: String,
+}
+
+/// Systems Manager's detail-type for a Change Calendar's change of state.
+pub const CALENDAR_STATE_CHANGE: &str = "Calendar State Change";
+
+/// A Change Calendar's change, as far as it is read: its new state (the calendar is the
+/// event's `resources`).
+#[derive(Deserialize)]
+struct CalendarChangeDetail {
+    state: String,
+}
+
+/// The calendar a "Calendar State Change" event is about: its one resource, an SSM document ARN
+/// of the account and region the envelope says; or why there is none.
+fn changed_calendar(
+    resources: &[String],
+    account: Option<&str>,
+    region: Option<&str>,
+) -> Result<HeldCalendar, String> {
+    let [arn] = resources else {
+        return Err(format!(
+            "{} resources where one calendar's ARN is expected",
+            resources.len()
+        ));
+    };
+    let calendar = WatchedCalendar::parse(arn)?;
+    match (calendar.place, account, region) {
+        (Some(place), Some(account), Some(region)) if place.account == account && place.region == region => {
+            Ok(HeldCalendar {
+                name: calendar.name,
+                region: place.region,
+                account: place.account,
+                opens_at: None,
+            })
+        }
+        _ => Err("its calendar's ARN is not of the account and region the event comes from".into()),
+    }
 }
 
 /// `pipeguard override`'s event's detail: its `kinds` are not read (the table's are used).
@@ -405,6 +451,7 @@ fn from_sns_message(message: &str, now: i64) -> Trigger {
                 detail_type: &message.detail_type,
                 account: message.account.as_deref(),
                 region: None,
+                resources: &[],
                 detail: &message.detail,
                 additional_attributes: &message.additional_attributes,
             },
@@ -425,6 +472,7 @@ fn from_eventbridge(event: &Value, delivery: Delivery, now: i64) -> Trigger {
                 detail_type: &event.detail_type,
                 account: event.account.as_deref(),
                 region: event.region.as_deref(),
+                resources: event.resources.as_deref().unwrap_or_default(),
                 detail: &event.detail,
                 additional_attributes: &Value::Null,
             },
@@ -443,6 +491,8 @@ struct Envelope<'a> {
     account: Option<&'a str>,
     /// The region it happened in (EventBridge's `region`).
     region: Option<&'a str>,
+    /// What it is about (EventBridge's `resources`).
+    resources: &'a [String],
     detail: &'a Value,
     additional_attributes: &'a Value,
 }
@@ -456,6 +506,7 @@ fn only_from_eventbridge(source: &str, detail_type: &str) -> bool {
         (source, detail_type),
         ("aws.health", _)
             | ("aws.cloudwatch", _)
+            | ("aws.ssm", _)
             | ("aws.events", "Scheduled Event")
             | (
                 PIPEGUARD_SOURCE,
@@ -472,6 +523,7 @@ fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
         detail_type,
         account,
         region,
+        resources,
         detail,
         additional_attributes,
     } = envelope;
@@ -526,6 +578,19 @@ fn from_parts(envelope: Envelope, delivery: Delivery, now: i64) -> Trigger {
                 }
                 (_, _, Err(error)) => ignored(format!("{detail_type} that does not read: {error}")),
                 _ => ignored(format!("{detail_type} without an account and a region")),
+            };
+        }
+        ("aws.ssm", CALENDAR_STATE_CHANGE) => {
+            return match (
+                changed_calendar(resources, account, region),
+                CalendarChangeDetail::deserialize(detail),
+            ) {
+                (Ok(calendar), Ok(change)) => Trigger::CalendarChanged {
+                    calendar,
+                    state: change.state,
+                },
+                (Err(why), _) => ignored(format!("{detail_type} that names no calendar: {why}")),
+                (_, Err(error)) => ignored(format!("{detail_type} that does not read: {error}")),
             };
         }
         (PIPEGUARD_SOURCE, OVERRIDE_GRANTED_DETAIL_TYPE) => {

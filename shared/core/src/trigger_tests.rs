@@ -352,6 +352,48 @@ fn an_alarm_change_names_the_alarm_where_it_lives_and_its_new_state() {
 }
 
 #[test]
+fn a_calendar_change_names_the_calendar_where_it_lives_and_its_new_state() {
+    let changed: Value =
+        serde_json::from_str(include_str!("../../../tests/events/calendar-state-change.json")).unwrap();
+    assert_eq!(
+        only(parse(&changed)),
+        Trigger::CalendarChanged {
+            calendar: crate::hold::HeldCalendar {
+                name: "year-end-freeze".into(),
+                region: "us-east-1".into(),
+                account: "123456789012".into(),
+                opens_at: None,
+            },
+            state: "OPEN".into(),
+        }
+    );
+    let mut other_account = changed.clone();
+    other_account["account"] = json!("222233334444");
+    assert!(
+        matches!(only(parse(&other_account)), Trigger::Ignored { reason } if reason.contains("not of the account and region")),
+        "a calendar's ARN must be the sender's own"
+    );
+    let mut no_calendar = changed.clone();
+    no_calendar["resources"] = json!([]);
+    assert!(
+        matches!(only(parse(&no_calendar)), Trigger::Ignored { reason } if reason.contains("names no calendar"))
+    );
+    let mut not_a_document = changed.clone();
+    not_a_document["resources"] = json!(["arn:aws:ssm:us-east-1:123456789012:parameter/year-end-freeze"]);
+    assert!(matches!(only(parse(&not_a_document)), Trigger::Ignored { .. }));
+    let mut no_state = changed.clone();
+    no_state["detail"] = json!({"atTime": "2026-12-20T00:00:00Z"});
+    assert!(
+        matches!(only(parse(&no_state)), Trigger::Ignored { reason } if reason.contains("does not read"))
+    );
+    assert_eq!(
+        refusal(parse(&inside_sns(&changed))).kind,
+        RefusalKind::NotFromEventBridge,
+        "a forged calendar change: anyone who may publish to the topic could write one"
+    );
+}
+
+#[test]
 fn aws_health_events_schedules_and_unfreezes_inside_sns_messages_are_refused() {
     let scheduled = json!({"source": "aws.events", "detail-type": "Scheduled Event", "account": "111122223333", "detail": {}});
     let unfrozen = json!({"source": PIPEGUARD_SOURCE, "detail-type": UNFROZEN_DETAIL_TYPE, "account": "111122223333", "detail": {"freeze_id": "f-1"}});

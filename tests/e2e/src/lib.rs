@@ -120,6 +120,16 @@ impl Local {
         );
     }
 
+    /// As the template routes them with `ResumeOnCalendarPrefix` set: a Change Calendar turning
+    /// `OPEN`, to stage-retry.
+    pub fn route_calendar_openings_to_stage_retry(&self) {
+        self.admin(
+            "POST",
+            "/_admin/rules",
+            json!({"source": "aws.ssm", "detail_type": "Calendar State Change", "state": "OPEN", "function": "stage-retry"}),
+        );
+    }
+
     /// Moves the clock the functions and the command line see `seconds` ahead of the machine's.
     pub fn clock_ahead(&self, seconds: i64) {
         self.admin("POST", "/_admin/clock", json!({"offset_seconds": seconds}));

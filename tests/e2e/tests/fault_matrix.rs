@@ -14,6 +14,8 @@
 
 #[path = "fault_matrix/fail_closed.rs"]
 mod fail_closed;
+#[path = "fault_matrix/faults.rs"]
+mod faults;
 #[path = "fault_matrix/observed.rs"]
 mod observed;
 #[path = "fault_matrix/reactor.rs"]
@@ -24,6 +26,7 @@ mod report;
 use aws_sdk_dynamodb::types::AttributeValue;
 use e2e::{Local, action};
 use fail_closed::fail_closed;
+use faults::Fault;
 use observed::{attempts, faulted, idle, no_notice_twice, timed_out};
 use pipeguard_aws::{FREEZES_PARTITION, OVERRIDES_PARTITION};
 use reactor::reactor_cell;
@@ -46,53 +49,6 @@ const CONCURRENT_CELLS: usize = 12;
 const PHASE_TIMEOUT: Duration = Duration::from_secs(150);
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:pipeguard";
 const STAGE_CHANGE: &str = "CodePipeline Stage Execution State Change";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fault {
-    Throttle,
-    ServerError,
-    Unavailable,
-    Drop,
-    /// The call waits beyond the caller's budget before it is handled.
-    Latency,
-    /// The call is handled at once (its effect happens) and answered after the deadline.
-    LateAnswer,
-}
-
-impl Fault {
-    const ALL: [Fault; 6] = [
-        Fault::Throttle,
-        Fault::ServerError,
-        Fault::Unavailable,
-        Fault::Drop,
-        Fault::Latency,
-        Fault::LateAnswer,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Fault::Throttle => "throttled",
-            Fault::ServerError => "500",
-            Fault::Unavailable => "503",
-            Fault::Drop => "connection dropped",
-            Fault::Latency => "beyond the budget",
-            Fault::LateAnswer => "answered after the deadline",
-        }
-    }
-
-    /// The emulator's fault, lasting until it is cleared.
-    fn spec(self, service: &str, operation: &str, timeout_ms: u64) -> Value {
-        let (kind, ms) = match self {
-            Fault::Throttle => ("throttle", 0),
-            Fault::ServerError => ("server-error", 0),
-            Fault::Unavailable => ("unavailable", 0),
-            Fault::Drop => ("drop", 0),
-            Fault::Latency => ("latency", LATENCY_MS),
-            Fault::LateAnswer => ("late-answer", timeout_ms + 1_000),
-        };
-        json!({"service": service, "operation": operation, "kind": kind, "ms": ms})
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scenario {
@@ -132,6 +88,10 @@ enum Scenario {
     GateOverridden,
     /// stage-retry: the stage a freeze held resumes when someone overrides the freeze.
     ResumeFromOverride,
+    /// health-gate watching one of the service's CloudWatch alarms, which is OK: passes.
+    GateAlarms,
+    /// health-gate watching a Change Calendar, which is OPEN: passes.
+    GateCalendars,
 }
 
 impl Scenario {
@@ -143,7 +103,9 @@ impl Scenario {
             | Scenario::GateAcrossAccounts
             | Scenario::GateFrozen
             | Scenario::GateFrozenByHand
-            | Scenario::GateOverridden => "health-gate",
+            | Scenario::GateOverridden
+            | Scenario::GateAlarms
+            | Scenario::GateCalendars => "health-gate",
             Scenario::Rollback => "apply-rollback",
             _ => "stage-retry",
         }
@@ -178,7 +140,7 @@ const EVENTS_READ: &str = "us-east-1";
 /// Every call each function makes, in the scenario that makes it, and the partition of the
 /// table its fault names when the function reads more than one (the gate's events and freezes
 /// share a table: a fault on both would let either read's failure pass for the other's).
-const CALLS: [(Scenario, &str, &str, Option<&str>); 29] = [
+const CALLS: [(Scenario, &str, &str, Option<&str>); 31] = [
     (Scenario::GateClear, "health", "DescribeEvents", None),
     (Scenario::GateClear, "codepipeline", "GetJobDetails", None),
     (
@@ -238,6 +200,9 @@ const CALLS: [(Scenario, &str, &str, Option<&str>); 29] = [
         "Query",
         Some(OVERRIDES_PARTITION),
     ),
+    // CloudWatch is faulted by its SigV4 name, `monitoring`.
+    (Scenario::GateAlarms, "monitoring", "DescribeAlarms", None),
+    (Scenario::GateCalendars, "ssm", "GetCalendarState", None),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -423,6 +388,22 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
         Scenario::GateAcrossAccounts => {
             r#"{"regions": ["us-east-1"], "accounts": ["222233334444", "333344445555"]}"#
         }
+        Scenario::GateAlarms => {
+            local.admin(
+                "POST",
+                "/_admin/cloudwatch/alarms",
+                json!({"name": "web-5xx", "state": "OK"}),
+            );
+            r#"{"regions": ["us-east-1"], "alarms": ["web-5xx"]}"#
+        }
+        Scenario::GateCalendars => {
+            local.admin(
+                "POST",
+                "/_admin/ssm/calendars",
+                json!({"name": "year-end", "state": "OPEN"}),
+            );
+            r#"{"regions": ["us-east-1"], "change_calendars": ["year-end"]}"#
+        }
         _ => r#"{"regions": ["us-east-1"]}"#,
     };
     let open_event = match cell.scenario {
@@ -516,7 +497,14 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
     match (cell.scenario, cell.operation) {
         // Fail closed: the gate could not ask what it must, so the deployment waits for a person.
         (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions")
-        | (Scenario::GateFromStore | Scenario::GateAcrossAccounts | Scenario::GateFrozen, _)
+        | (
+            Scenario::GateFromStore
+            | Scenario::GateAcrossAccounts
+            | Scenario::GateFrozen
+            | Scenario::GateAlarms
+            | Scenario::GateCalendars,
+            _,
+        )
         | (Scenario::GateFrozenByHand, "Query") => {
             let (kind, words) = fail_closed(cell);
             ensure(

@@ -18,6 +18,8 @@ use std::time::Duration;
 mod alarms;
 #[path = "template/bake.rs"]
 mod bake;
+#[path = "template/calendars.rs"]
+mod calendars;
 #[path = "template/forwarder.rs"]
 mod forwarder;
 #[path = "template/pattern.rs"]
@@ -264,6 +266,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     );
     let watching = local.start_execution("gated-by-their-alarms");
     local.reaches(&watching, "Succeeded", TIMEOUT).await;
+    calendars::a_gated_deploy_asks_for_its_calendar(&local, TIMEOUT).await;
     let issue = local.open_issue("us-east-1", "EC2");
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;
@@ -550,6 +553,7 @@ fn every_alarm_tells_the_topic_and_the_dashboard_shows_every_functions_metrics()
         "GateFailsClosedAlarm",
         "GateFreezesUnreadableAlarm",
         "GateAlarmsUnreadableAlarm",
+        "GateCalendarsUnreadableAlarm",
         "GateUnreadableFreezesAlarm",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");

@@ -4,10 +4,12 @@
 //! names the variable or field and says why.
 
 use crate::alarms::alarms_setting;
+use crate::calendars::calendars_setting;
 use crate::config;
 use crate::json::{Mutated, Step, arbitrary_json, huge_text, mutated, short_text};
 use crate::schedule::{blackout, near_window, window};
 use pipeguard_core::alarm::{AlarmPattern, AlarmState};
+use pipeguard_core::calendar::MAX_CALENDARS;
 use pipeguard_core::config::{SettingError, env_number};
 use pipeguard_core::gate::{GateDefaults, GatePolicy, MAX_ACCOUNTS};
 use pipeguard_core::retry::RetryPolicies;
@@ -19,7 +21,7 @@ use proptest::sample::Index;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const GATE_VARIABLES: [&str; 16] = [
+const GATE_VARIABLES: [&str; 17] = [
     "GATE_REGIONS",
     "GATE_SERVICES",
     "GATE_CATEGORIES",
@@ -35,6 +37,7 @@ const GATE_VARIABLES: [&str; 16] = [
     "GATE_BLACKOUTS",
     "GATE_ALARMS",
     "GATE_ALARM_STATES",
+    "GATE_CHANGE_CALENDARS",
     "HEALTH_EVENTS_TABLE",
 ];
 const RETRY_VARIABLES: [&str; 12] = [
@@ -61,7 +64,7 @@ const ROLLBACK_VARIABLES: [&str; 7] = [
     "ROLLBACK_PIPELINE_POLICIES",
 ];
 /// Values that are, or nearly are, what the settings take.
-const PLAUSIBLE: [&str; 62] = [
+const PLAUSIBLE: [&str; 64] = [
     "us-east-1",
     "222233334444",
     "2222-3333-4444",
@@ -107,6 +110,8 @@ const PLAUSIBLE: [&str; 62] = [
     "web-*",
     "*",
     "arn:aws:cloudwatch:us-east-1:222233334444:alarm:web-5xx",
+    "year-end-freeze",
+    "arn:aws:ssm:us-east-1:222233334444:document/year-end",
     "FAILED_ACTIONS",
     "ALL_ACTIONS",
     "true",
@@ -190,7 +195,8 @@ fn user_parameters_with(accounts: usize) -> Value {
            "max_wait_minutes": 90, "on_health_error": "fail-open", "block_while_running": ["cleanup", "a@b.c_d-1"],
            "accounts": account_ids(accounts), "health_source": "auto", "windows": SEED_WINDOWS, "blackouts": SEED_BLACKOUTS,
            "ignore_freezes": true, "alarms": ["web-5xx", "web-*", "arn:aws:cloudwatch:eu-west-1:222233334444:alarm:db-cpu"],
-           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"], "alarms_role": "pipeguard-alarms-reader", "bake_minutes": 30})
+           "alarm_states": ["ALARM", "INSUFFICIENT_DATA"], "alarms_role": "pipeguard-alarms-reader", "bake_minutes": 30,
+           "change_calendars": ["year-end", "arn:aws:ssm:eu-west-1:222233334444:document/release-train"]})
 }
 
 fn user_parameters_seed() -> Value {
@@ -253,6 +259,9 @@ fn value_for(variable: &'static str) -> BoxedStrategy<String> {
             return prop_oneof![1 => setting_value(), 3 => schedule_setting(blackout().boxed())].boxed();
         }
         "GATE_ALARMS" => return prop_oneof![1 => setting_value(), 3 => alarms_setting()].boxed(),
+        "GATE_CHANGE_CALENDARS" => {
+            return prop_oneof![1 => setting_value(), 3 => calendars_setting()].boxed();
+        }
         _ => return setting_value().boxed(),
     };
     prop_oneof![
@@ -342,6 +351,22 @@ fn check_gate_policy(policy: &GatePolicy) -> Result<(), TestCaseError> {
     }
     if let Some(role) = &policy.alarms_role {
         prop_assert!(pipeguard_core::alarm::is_role_name(role), "{role:?}");
+    }
+    prop_assert!(
+        policy.change_calendars.len() <= MAX_CALENDARS,
+        "{:?}",
+        policy.change_calendars
+    );
+    for calendar in &policy.change_calendars {
+        prop_assert!(
+            (3..=128).contains(&calendar.name.len())
+                && calendar.place.as_ref().is_none_or(|place| {
+                    pipeguard_core::health::is_region_code(&place.region)
+                        && place.region != "global"
+                        && pipeguard_core::health::is_account_id(&place.account)
+                }),
+            "{calendar:?}"
+        );
     }
     for code in policy.services.iter().chain(&policy.ignore_event_types) {
         prop_assert!(
@@ -556,6 +581,9 @@ proptest! {
                 }
                 if !touched_field(&user_parameters, "alarms_role") {
                     prop_assert_eq!(policy.alarms_role.as_deref(), Some("pipeguard-alarms-reader"));
+                }
+                if !touched_field(&user_parameters, "change_calendars") {
+                    prop_assert_eq!(policy.change_calendars.len(), 2, "{:?}", policy.change_calendars);
                 }
             }
             Err(error) => {

@@ -192,6 +192,7 @@ proptest! {
             running: Ok(vec![]),
             freezes: Some(Ok(RecordedFreezes::default())),
             alarms: None,
+            calendars: None,
             wait,
             pipeline: None,
             now,

@@ -6,6 +6,7 @@
 
 use crate::json::{arbitrary_json, mutated, text_at};
 use crate::{config, sample};
+use pipeguard_core::calendar::WatchedCalendar;
 use pipeguard_core::health::{EventStatus, is_account_id, is_region_code};
 use pipeguard_core::trigger::{
     MAX_SECONDS_AHEAD, OVERRIDE_GRANTED_DETAIL_TYPE, PIPEGUARD_SOURCE, RefusalKind, Trigger,
@@ -21,6 +22,8 @@ const HEALTH: &str = include_str!("../../../../tests/events/health-event-closed.
 const FREEZE_ENDED: &str = include_str!("../../../../tests/events/freeze-ended.json");
 /// A CloudWatch alarm back to OK, as EventBridge delivers it.
 const ALARM_CHANGED: &str = include_str!("../../../../tests/events/alarm-state-change.json");
+/// A Change Calendar turning OPEN, as EventBridge delivers it.
+const CALENDAR_CHANGED: &str = include_str!("../../../../tests/events/calendar-state-change.json");
 /// What `pipeguard override` puts on the default bus, as EventBridge delivers it.
 const OVERRIDE_GRANTED: &str = include_str!("../../../../tests/events/override-granted.json");
 
@@ -35,6 +38,7 @@ fn seeds() -> impl Strategy<Value = Value> {
         Just(sample(FREEZE_ENDED)),
         Just(sample(OVERRIDE_GRANTED)),
         Just(sample(ALARM_CHANGED)),
+        Just(sample(CALENDAR_CHANGED)),
     ]
 }
 
@@ -62,6 +66,7 @@ fn mutated_sns_message() -> impl Strategy<Value = Value> {
         mutated(sample(FREEZE_ENDED)).prop_map(|mutated| mutated.value),
         mutated(sample(OVERRIDE_GRANTED)).prop_map(|mutated| mutated.value),
         mutated(sample(ALARM_CHANGED)).prop_map(|mutated| mutated.value),
+        mutated(sample(CALENDAR_CHANGED)).prop_map(|mutated| mutated.value),
     ]
     .prop_map(|message| delivered_by_sns(&message))
 }
@@ -99,6 +104,21 @@ fn check_triggers(payload: &Value) -> Result<Vec<Trigger>, TestCaseError> {
                 prop_assert!(
                     is_region_code(&alarm.region) && is_account_id(&alarm.account),
                     "{alarm:?}"
+                );
+            }
+            Trigger::CalendarChanged { calendar, .. } => {
+                prop_assert!(!through_sns, "a calendar's change taken from an SNS message");
+                prop_assert!(
+                    is_region_code(&calendar.region)
+                        && is_account_id(&calendar.account)
+                        && WatchedCalendar::parse(&calendar.name).is_ok()
+                        && calendar.opens_at.is_none(),
+                    "{calendar:?}"
+                );
+                prop_assert_eq!(
+                    Some(calendar.account.as_str()),
+                    text_at(payload, "/account"),
+                    "the sender's own calendar"
                 );
             }
             Trigger::OverrideGranted {

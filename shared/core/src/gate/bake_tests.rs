@@ -85,6 +85,7 @@ fn observe(events: Vec<HealthEvent>, alarm: AlarmState) -> Observations {
             },
             alarms: vec![web_5xx(alarm)],
         })),
+        calendars: None,
         wait: None,
         pipeline: Some("web-app".into()),
         now: NOW,

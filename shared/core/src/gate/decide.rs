@@ -2,10 +2,13 @@
 //! of AWS Health events, and `decide`, a pure function from what was observed to the outcome,
 //! step by step. What the outcomes are is `outcome`'s; how each is reported and told, `wording`'s.
 
-use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key};
+use super::outcome::{
+    AlarmCheck, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck, Scope, freeze_key,
+};
 use super::policy::{GateDefaults, GatePolicy, OnBlock, OnHealthError};
 use super::token::WaitState;
 use crate::alarm::{AlarmReadings, AlarmsUnavailable, assess, unmatched_error, unreachable_accounts};
+use crate::calendar::{self, CalendarReadings, CalendarsUnavailable, misconfigured_error};
 use crate::config::{SettingError, listed_or_all};
 use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
 use crate::health::{HealthEvent, HealthReport, HealthUnavailable};
@@ -27,6 +30,9 @@ pub struct Observations {
     /// What CloudWatch answered for the watched alarms, or why it could not be asked; None when
     /// it was not asked (the policy watches none, or the caller does not ask CloudWatch).
     pub alarms: Option<Result<AlarmReadings, AlarmsUnavailable>>,
+    /// What SSM answered for the watched Change Calendars, or why it could not be asked; None
+    /// when it was not asked (the policy watches none, or the caller does not ask SSM).
+    pub calendars: Option<Result<CalendarReadings, CalendarsUnavailable>>,
     /// The hold this job continues, if CodePipeline passed a continuation token back.
     pub wait: Option<WaitState>,
     /// The job's own pipeline, when it was asked for.
@@ -50,6 +56,18 @@ pub fn read_job(
         .with_own_account(&job.account_id);
     if let Some(why) = unreachable_accounts(&policy.alarms, &job.account_id, policy.alarms_role.as_deref()) {
         return Err(Box::new(GateOutcome::Misconfigured(why)));
+    }
+    if let Some((foreign, place)) =
+        calendar::in_other_accounts(&policy.change_calendars, &job.account_id).first()
+    {
+        return Err(Box::new(GateOutcome::Misconfigured(format!(
+            "change_calendars: {} is in account {}, and this gate reads Change Calendars only in its own account ({}): \
+             a calendar shared from another account is not answered by GetCalendarState here; \
+             watch it from a gate in that account",
+            foreign.describe(place),
+            place.account,
+            job.account_id
+        ))));
     }
     let wait = job
         .continuation_token
@@ -95,7 +113,8 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
 /// error. AWS Health or freezes that could not be read block (fail-closed) or are passed over
 /// (fail-open: but for the events one source did answer with, which block as ever); so do the
 /// service's alarms when CloudWatch could not be asked, and a watched alarm name or prefix that
-/// matches no alarm is a configuration error; a lock that could not be checked fails. Then every
+/// matches no alarm is a configuration error, as is a watched Change Calendar that is none; a
+/// closed calendar blocks, and one that cannot be read is handled as alarms are; a lock that could not be checked fails. Then every
 /// observed event the policy blocks on, every watched alarm in a blocking state, every freeze
 /// that holds the pipeline (unless the policy ignores freezes), every running conflicting
 /// execution and a closed deployment window is a blocker: with none, the deploy passes (and a
@@ -115,6 +134,7 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         running,
         freezes,
         alarms,
+        calendars,
         wait,
         pipeline,
         now,
@@ -122,6 +142,7 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
     not_locked_by_itself(policy, pipeline.as_deref())?;
     let (events, health) = consult_health(policy, health)?;
     let alarms = consult_alarms(policy, alarms)?;
+    let calendars = consult_calendars(policy, calendars)?;
     let freezes = consult_freezes(policy, freezes, pipeline.as_deref(), now);
     let running = lock_checked(running)?;
     let window = policy.schedule.closed_at(now);
@@ -130,6 +151,7 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
         .filter(|event| blocks(policy, event))
         .map(Blocker::HealthEvent)
         .chain(alarms.blocking)
+        .chain(calendars.blocking)
         .chain(freezes.blocking)
         .chain(running.into_iter().map(Blocker::RunningPipeline))
         .chain(window.clone().map(Blocker::OutsideWindow))
@@ -156,12 +178,26 @@ fn steps(policy: &GatePolicy, observations: Observations) -> ControlFlow<GateOut
             now,
         )?;
     }
+    if let Some(cause) = calendars.unread {
+        let alone = GateOutcome::CalendarsUnavailable { cause: cause.clone() };
+        unread_blocks(
+            policy,
+            Blocker::CalendarsUnread(cause),
+            alone,
+            &mut blockers,
+            wait.as_ref(),
+            now,
+        )?;
+    }
     ControlFlow::Continue(if blockers.is_empty() {
         passed(
             policy,
             health,
-            freezes.check,
-            alarms.check,
+            Checks {
+                freezes: freezes.check,
+                alarms: alarms.check,
+                calendars: calendars.check,
+            },
             freezes.recorded,
             wait,
             now,
@@ -285,6 +321,64 @@ fn consult_alarms(
     })
 }
 
+/// What the Change Calendars say for one decision.
+struct CalendarsConsulted {
+    /// The watched calendars that are closed.
+    blocking: Vec<Blocker>,
+    /// How they were consulted, for a pass.
+    check: CalendarCheck,
+    /// Why SSM could not be asked, when the policy fails closed.
+    unread: Option<String>,
+}
+
+impl CalendarsConsulted {
+    /// Consulted as `check`, with no calendar closed.
+    fn none_closed(check: CalendarCheck) -> Self {
+        Self {
+            blocking: Vec::new(),
+            check,
+            unread: None,
+        }
+    }
+}
+
+/// The watched Change Calendars that are closed, as blockers, and how they were consulted;
+/// calendars that could not be read are passed over (fail-open) or kept as the cause to fail
+/// closed on, as alarms are. A watched calendar that does not exist or is not a Change Calendar
+/// is the answer: a configuration error.
+fn consult_calendars(
+    policy: &GatePolicy,
+    calendars: Option<Result<CalendarReadings, CalendarsUnavailable>>,
+) -> ControlFlow<GateOutcome, CalendarsConsulted> {
+    if policy.change_calendars.is_empty() {
+        return ControlFlow::Continue(CalendarsConsulted::none_closed(CalendarCheck::NotWatched));
+    }
+    ControlFlow::Continue(match calendars {
+        None => CalendarsConsulted::none_closed(CalendarCheck::NotAsked),
+        Some(Ok(readings)) => {
+            let found = calendar::assess(&policy.change_calendars, &readings);
+            if !found.misconfigured.is_empty() {
+                return ControlFlow::Break(GateOutcome::Misconfigured(misconfigured_error(
+                    &found.misconfigured,
+                )));
+            }
+            CalendarsConsulted {
+                blocking: found.closed.into_iter().map(Blocker::Calendar).collect(),
+                ..CalendarsConsulted::none_closed(CalendarCheck::Checked(found.watched))
+            }
+        }
+        Some(Err(unavailable)) => match policy.on_health_error {
+            OnHealthError::FailClosed => CalendarsConsulted {
+                unread: Some(unavailable.to_string()),
+                ..CalendarsConsulted::none_closed(CalendarCheck::NotAsked)
+            },
+            OnHealthError::FailOpen => {
+                CalendarsConsulted::none_closed(CalendarCheck::Unavailable(unavailable.to_string()))
+            }
+        },
+    })
+}
+
 /// What the freezes say for one decision.
 struct FreezesConsulted {
     /// The freezes, readable or not, that hold the pipeline and count.
@@ -377,7 +471,7 @@ fn lock_checked(
     }
 }
 
-/// A signal that cannot be read (the freezes, the alarms) fails the decision closed (`alone`),
+/// A signal that cannot be read (the freezes, the alarms, the calendars) fails the decision closed (`alone`),
 /// unless something else blocks it anyway (the failure then names what stage-retry resumes it
 /// for) or a hold under way goes on: then it blocks beside them (`unread`), and is read again
 /// next time.
@@ -400,13 +494,19 @@ fn unread_blocks(
     ControlFlow::Continue(())
 }
 
+/// How the signals beside AWS Health were consulted, for a pass.
+struct Checks {
+    freezes: FreezeCheck,
+    alarms: AlarmCheck,
+    calendars: CalendarCheck,
+}
+
 /// Nothing blocks: the deploy passes, ending the hold it continues, with how long that lasted
 /// and the freezes that were part of it.
 fn passed(
     policy: &GatePolicy,
     health: HealthCheck,
-    freezes: FreezeCheck,
-    alarms: AlarmCheck,
+    checks: Checks,
     recorded: Vec<Freeze>,
     wait: Option<WaitState>,
     now: i64,
@@ -424,15 +524,17 @@ fn passed(
         scope: Scope::of(policy),
         held_minutes,
         health,
-        freezes,
+        freezes: checks.freezes,
         released_from,
-        alarms,
+        alarms: checks.alarms,
+        calendars: checks.calendars,
     }
 }
 
 /// Blocked, and the policy waits: a hold begins or goes on, until it has lasted
-/// `max_wait_minutes` and the gate gives up; one the next window would not end within
-/// `max_wait_minutes` fails at once.
+/// `max_wait_minutes` and the gate gives up; one the next window, or a closed calendar's next
+/// opening, would not end within `max_wait_minutes` fails at once (a calendar with no opening
+/// scheduled never ends it by time).
 fn held(
     policy: &GatePolicy,
     blockers: Vec<Blocker>,
@@ -444,7 +546,12 @@ fn held(
     let max_wait_minutes = policy.max_wait_minutes;
     let since = wait.as_ref().map_or(now, |wait| wait.since);
     let hold_ends = since.saturating_add(i64::from(max_wait_minutes) * 60);
-    if window.is_some_and(|closed| closed.opens_at.is_none_or(|opens_at| opens_at > hold_ends)) {
+    let too_late = |opens_at: Option<i64>| opens_at.is_none_or(|opens_at| opens_at > hold_ends);
+    let calendar_too_late = blockers.iter().any(|blocker| match blocker {
+        Blocker::Calendar(calendar) => too_late(calendar.opens_at),
+        _ => false,
+    });
+    if window.is_some_and(|closed| too_late(closed.opens_at)) || calendar_too_late {
         return GateOutcome::WindowTooFar {
             blockers,
             max_wait_minutes,

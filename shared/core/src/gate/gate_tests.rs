@@ -64,6 +64,7 @@ fn observe(events: Vec<HealthEvent>) -> Observations {
         }),
         running: Ok(vec![]),
         alarms: None,
+        calendars: None,
         wait: None,
         pipeline: None,
         now: NOW,
@@ -89,6 +90,7 @@ fn no_events_pass() {
             freezes: FreezeCheck::Checked,
             released_from: vec![],
             alarms: AlarmCheck::NotWatched,
+            calendars: CalendarCheck::NotWatched,
         }
     );
 }
@@ -229,6 +231,7 @@ fn a_hold_ends_in_a_pass_once_nothing_blocks() {
             freezes: FreezeCheck::Checked,
             released_from: vec![],
             alarms: AlarmCheck::NotWatched,
+            calendars: CalendarCheck::NotWatched,
         }
     );
 }
@@ -239,6 +242,7 @@ fn health_unavailable_fails_closed_by_default_and_passes_when_fail_open() {
         health: Err(unavailable()),
         running: Ok(vec![]),
         alarms: None,
+        calendars: None,
         wait: None,
         pipeline: None,
         now: NOW,
@@ -266,6 +270,7 @@ fn fail_open_still_respects_the_lock() {
         health: Err(unavailable()),
         running: Ok(vec![running("cleanup")]),
         alarms: None,
+        calendars: None,
         wait: None,
         pipeline: None,
         now: NOW,
@@ -329,6 +334,7 @@ fn a_pass_reports_output_variables_for_later_actions() {
         freezes: FreezeCheck::Checked,
         released_from: vec![],
         alarms: AlarmCheck::NotWatched,
+        calendars: CalendarCheck::NotWatched,
     })
     else {
         panic!()
@@ -539,6 +545,7 @@ fn every_answer_says_which_health_source_decided() {
         freezes: FreezeCheck::Checked,
         released_from: vec![],
         alarms: AlarmCheck::NotWatched,
+        calendars: CalendarCheck::NotWatched,
     };
     let JobResult::Success { output_variables, .. } = render(&unchecked) else {
         panic!()
@@ -597,3 +604,7 @@ mod freezes_and_windows;
 /// The service's own CloudWatch alarms as blockers.
 #[path = "alarm_gate_tests.rs"]
 mod alarms;
+
+/// The service's AWS Systems Manager Change Calendars as blockers.
+#[path = "calendar_gate_tests.rs"]
+mod calendars;

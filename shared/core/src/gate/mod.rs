@@ -12,8 +12,10 @@ mod token;
 mod wording;
 
 pub use decide::{Observations, blocks, decide, read_job};
-pub use outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
-pub use outcome::{BAKE_FAILED, BakeOutcome};
+pub use outcome::{
+    AlarmCheck, BAKE_FAILED, BakeOutcome, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck,
+    Scope,
+};
 pub use overridden::decide_overridden;
 pub use policy::{
     EVENT_STORE_VARIABLE, GateDefaults, GatePolicy, MAX_ACCOUNTS, MAX_BAKE_MINUTES, MAX_WAIT_MINUTES_LIMIT,

@@ -1,14 +1,15 @@
 //! Every answer the gate can give a job, and what each is made of: the blockers, what a pass
-//! checked, how AWS Health, the freezes and the service's alarms were consulted; with what callers ask of an answer
+//! checked, how AWS Health, the freezes, the service's alarms and its Change Calendars were consulted; with what callers ask of an answer
 //! (its label, its blockers, whether a person has to look). How an answer is reached is
 //! `decide`'s; how it is reported and told, `wording`'s.
 
 use super::policy::GatePolicy;
 use super::token::WaitState;
 use crate::alarm::AlarmReading;
+use crate::calendar::ClosedCalendar;
 use crate::freeze::{Freeze, UnreadableFreeze};
 use crate::health::{HealthEvent, HealthSource};
-use crate::hold::{HeldAlarm, HeldBy};
+use crate::hold::{HeldAlarm, HeldBy, HeldCalendar};
 use crate::holder::Holder;
 use crate::overrides::Override;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
@@ -36,6 +37,11 @@ pub enum Blocker {
     /// The service's alarms could not be read (why), and the policy fails closed: counted only
     /// beside other blockers or in a hold under way, which it must not end.
     AlarmsUnread(String),
+    /// A watched Change Calendar that is closed.
+    Calendar(ClosedCalendar),
+    /// The Change Calendars could not be read (why), and the policy fails closed: counted only
+    /// beside other blockers or in a hold under way, which it must not end.
+    CalendarsUnread(String),
 }
 
 impl Blocker {
@@ -53,6 +59,8 @@ impl Blocker {
             Self::FreezesUnread(_) => "the freezes, unread".into(),
             Self::Alarm(alarm) => alarm.key(),
             Self::AlarmsUnread(_) => "the alarms, unread".into(),
+            Self::Calendar(calendar) => calendar.key(),
+            Self::CalendarsUnread(_) => "the calendars, unread".into(),
         }
     }
 
@@ -69,11 +77,20 @@ impl Blocker {
             Self::Freeze(freeze) => Some(Holder::Freeze(freeze.id.clone())),
             Self::UnreadableFreeze(unreadable) => Some(Holder::Freeze(unreadable.key.clone())),
             Self::OutsideWindow(closed) => closed.opens_at.map(Holder::Schedule),
-            Self::RunningPipeline(_) | Self::FreezesUnread(_) | Self::AlarmsUnread(_) => None,
+            Self::RunningPipeline(_)
+            | Self::FreezesUnread(_)
+            | Self::AlarmsUnread(_)
+            | Self::CalendarsUnread(_) => None,
             Self::Alarm(alarm) => Some(Holder::Alarm(HeldAlarm {
                 name: alarm.name.clone(),
                 region: alarm.place.region.clone(),
                 account: alarm.place.account.clone(),
+            })),
+            Self::Calendar(calendar) => Some(Holder::Calendar(HeldCalendar {
+                name: calendar.name.clone(),
+                region: calendar.place.region.clone(),
+                account: calendar.place.account.clone(),
+                opens_at: calendar.opens_at,
             })),
         }
     }
@@ -193,6 +210,32 @@ impl AlarmCheck {
     }
 }
 
+/// How the service's AWS Systems Manager Change Calendars were consulted for a decision that
+/// passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarCheck {
+    /// The policy watches no calendar.
+    NotWatched,
+    /// Asked, and all these many watched calendars are open.
+    Checked(usize),
+    /// The policy watches calendars that this caller does not ask SSM about.
+    NotAsked,
+    /// SSM could not be asked (the cause), and `on_health_error` is fail-open.
+    Unavailable(String),
+}
+
+impl CalendarCheck {
+    /// The output variable `calendars`: `checked`, `unavailable`, `not-asked` or `not-watched`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NotWatched => "not-watched",
+            Self::Checked(_) => "checked",
+            Self::NotAsked => "not-asked",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
 /// Every answer the gate gives a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GateOutcome {
@@ -210,6 +253,8 @@ pub enum GateOutcome {
         released_from: Vec<Freeze>,
         /// How the service's own alarms were consulted.
         alarms: AlarmCheck,
+        /// How the Change Calendars were consulted.
+        calendars: CalendarCheck,
     },
     /// Blocked, and overrides in force for the pipeline cover everything that blocks it.
     PassOverridden {
@@ -229,6 +274,9 @@ pub enum GateOutcome {
         /// How the alarms were consulted, as the output variable `alarms` says it, or
         /// `overridden` when the overrides passed over them.
         alarms: &'static str,
+        /// How the Change Calendars were consulted, as the output variable `calendars` says it,
+        /// or `overridden` when the overrides passed over them.
+        calendars: &'static str,
     },
     /// Blocked, and the policy fails the action.
     Blocked {
@@ -239,8 +287,9 @@ pub enum GateOutcome {
         /// When it was blocked (seconds since the Unix epoch).
         at: i64,
     },
-    /// Outside the deployment window, and the hold would outlast `max_wait_minutes` before the
-    /// next window opens: the action fails now rather than waiting to fail.
+    /// Outside the deployment window or held by a closed Change Calendar, and the hold would
+    /// outlast `max_wait_minutes` before the next window or the calendar opens: the action fails
+    /// now rather than waiting to fail.
     WindowTooFar {
         /// What blocks it, the window among them.
         blockers: Vec<Blocker>,
@@ -291,6 +340,12 @@ pub enum GateOutcome {
     },
     /// CloudWatch could not say what the watched alarms are, and the policy fails closed.
     AlarmsUnavailable {
+        /// Which call failed and why.
+        cause: String,
+    },
+    /// SSM could not say what state the watched Change Calendars are in, and the policy fails
+    /// closed.
+    CalendarsUnavailable {
         /// Which call failed and why.
         cause: String,
     },
@@ -349,10 +404,12 @@ impl GateOutcome {
                 | Self::HealthUnavailable { .. }
                 | Self::FreezesUnavailable { .. }
                 | Self::AlarmsUnavailable { .. }
+                | Self::CalendarsUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
         ) || matches!(self, Self::Bake(bake) if bake.needs_a_person())
             || self.freezes_unread()
             || self.alarms_unread()
+            || self.calendars_unread()
             || self
                 .blockers()
                 .iter()
@@ -373,6 +430,20 @@ impl GateOutcome {
             .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
     }
 
+    /// Whether the Change Calendars could not be read, and block beside what else does.
+    fn calendars_unread(&self) -> bool {
+        self.blockers()
+            .iter()
+            .any(|blocker| matches!(blocker, Blocker::CalendarsUnread(_)))
+    }
+
+    /// Whether a closed Change Calendar is among what blocks.
+    fn calendar_closed(&self) -> bool {
+        self.blockers()
+            .iter()
+            .any(|blocker| matches!(blocker, Blocker::Calendar(_)))
+    }
+
     /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
     pub fn label(&self) -> &'static str {
         // Counted as the freezes' (or the alarms') outage whatever else blocks, so that its
@@ -382,6 +453,9 @@ impl GateOutcome {
         }
         if self.alarms_unread() {
             return "ALARMS_UNAVAILABLE";
+        }
+        if self.calendars_unread() {
+            return "CALENDARS_UNAVAILABLE";
         }
         match self {
             Self::Pass {
@@ -396,6 +470,10 @@ impl GateOutcome {
                 alarms: AlarmCheck::Unavailable(_),
                 ..
             } => "PASS_ALARMS_UNCHECKED",
+            Self::Pass {
+                calendars: CalendarCheck::Unavailable(_),
+                ..
+            } => "PASS_CALENDARS_UNCHECKED",
             Self::Pass {
                 freezes: FreezeCheck::Ignored { freezes, unreadable },
                 ..
@@ -417,6 +495,7 @@ impl GateOutcome {
             {
                 "ALARM"
             }
+            Self::Blocked { .. } | Self::WindowTooFar { .. } if self.calendar_closed() => "CALENDAR_CLOSED",
             Self::Blocked { blockers, .. }
                 if blockers
                     .iter()
@@ -431,6 +510,7 @@ impl GateOutcome {
             Self::HealthUnavailable { .. } => "HEALTH_UNAVAILABLE",
             Self::FreezesUnavailable { .. } => "FREEZES_UNAVAILABLE",
             Self::AlarmsUnavailable { .. } => "ALARMS_UNAVAILABLE",
+            Self::CalendarsUnavailable { .. } => "CALENDARS_UNAVAILABLE",
             Self::ConflictCheckFailed(_) => "LOCK_UNCHECKED",
             Self::Misconfigured(_) => "MISCONFIGURED",
             Self::UnreadableToken(_) => "UNREADABLE_TOKEN",

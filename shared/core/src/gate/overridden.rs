@@ -31,6 +31,7 @@ fn kind_of(blocker: &Blocker) -> OverrideKind {
         }
         Blocker::OutsideWindow(_) => OverrideKind::Windows,
         Blocker::Alarm(_) | Blocker::AlarmsUnread(_) => OverrideKind::Alarms,
+        Blocker::Calendar(_) | Blocker::CalendarsUnread(_) => OverrideKind::Calendars,
     }
 }
 
@@ -67,6 +68,10 @@ impl GateOutcome {
                     printable(cause)
                 ),
             )],
+            Self::CalendarsUnavailable { cause } => vec![(
+                OverrideKind::Calendars,
+                format!("the Change Calendars could not be read: {}", printable(cause)),
+            )],
             // A lock naming a pipeline that does not exist or may not be read is a configuration
             // error, never passed over.
             Self::ConflictCheckFailed(error @ ConflictCheckError::Unavailable { .. }) => vec![(
@@ -86,6 +91,8 @@ impl GateOutcome {
 /// deploy is decided again, so that what that signal's failure kept from being looked at (the
 /// freezes, the schedule, the other signals) must be covered too. Then, when they cover every
 /// blocker, it passes: `PassOverridden`, naming each override used and what it passed over.
+/// Change Calendars that could not be read need no second decision: the gate reads them after
+/// every other signal, so they keep nothing from view.
 pub fn decide_overridden(
     policy: &GatePolicy,
     observations: Observations,
@@ -112,6 +119,12 @@ pub fn decide_overridden(
         (Some(Ok(_)), false) => "checked",
     };
     let alarms_read = match (&again.alarms, policy.alarms.is_empty()) {
+        (_, true) => "not-watched",
+        (None, false) => "not-asked",
+        (Some(Err(_)), false) => "unavailable",
+        (Some(Ok(_)), false) => "checked",
+    };
+    let calendars_read = match (&again.calendars, policy.change_calendars.is_empty()) {
         (_, true) => "not-watched",
         (None, false) => "not-asked",
         (Some(Err(_)), false) => "unavailable",
@@ -146,9 +159,10 @@ pub fn decide_overridden(
         }
     }
     let passed_over_kind = |wanted: OverrideKind| blocking.iter().any(|(kind, _)| *kind == wanted);
-    let (freezes_passed_over, alarms_passed_over) = (
+    let (freezes_passed_over, alarms_passed_over, calendars_passed_over) = (
         passed_over_kind(OverrideKind::Freezes),
         passed_over_kind(OverrideKind::Alarms),
+        passed_over_kind(OverrideKind::Calendars),
     );
     GateOutcome::PassOverridden {
         scope: Scope::of(policy),
@@ -169,6 +183,11 @@ pub fn decide_overridden(
             "overridden"
         } else {
             alarms_read
+        },
+        calendars: if calendars_passed_over {
+            "overridden"
+        } else {
+            calendars_read
         },
     }
 }
@@ -236,40 +255,44 @@ fn read_as_passed_over(
 }
 
 /// The job's result for a pass on an override: a success whose summary says who broke the glass,
-/// why, until when and what it passed over, with the pass's output variables.
+/// why, until when and what it passed over, with the pass's output variables (`signals`: how
+/// the freezes, the alarms and the calendars were consulted, by their variable's name).
 pub(super) fn render(
     scope: &Scope,
     overrides: &[Override],
     passed_over: &[String],
     blocking_events: usize,
     health_source: &str,
-    freezes: &str,
-    alarms: &str,
+    signals: [(&str, &str); 3],
 ) -> JobResult {
+    let mut variables: Vec<(String, String)> = vec![
+        ("verdict".into(), "PASS_OVERRIDDEN".into()),
+        ("blocking_events".into(), blocking_events.to_string()),
+        ("regions_checked".into(), scope.regions.join(",")),
+        ("accounts_checked".into(), scope.accounts.join(",")),
+        ("held_minutes".into(), "0".into()),
+        ("health_source".into(), health_source.into()),
+    ];
+    variables.extend(
+        signals
+            .iter()
+            .map(|(name, read)| ((*name).to_owned(), (*read).to_owned())),
+    );
+    variables.push((
+        "overridden_by".into(),
+        overrides
+            .iter()
+            .map(|granted| granted.id.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    ));
     JobResult::success(
         &format!(
             "Passed on {}, over: {}.",
             described(overrides),
             passed_over.join("; ")
         ),
-        vec![
-            ("verdict".into(), "PASS_OVERRIDDEN".into()),
-            ("blocking_events".into(), blocking_events.to_string()),
-            ("regions_checked".into(), scope.regions.join(",")),
-            ("accounts_checked".into(), scope.accounts.join(",")),
-            ("held_minutes".into(), "0".into()),
-            ("health_source".into(), health_source.into()),
-            ("freezes".into(), freezes.into()),
-            ("alarms".into(), alarms.into()),
-            (
-                "overridden_by".into(),
-                overrides
-                    .iter()
-                    .map(|granted| granted.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-        ],
+        variables,
     )
 }
 

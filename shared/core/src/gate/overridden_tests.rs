@@ -53,6 +53,7 @@ fn observed(events: Vec<HealthEvent>, freezes: Vec<Freeze>) -> Observations {
         }),
         running: Ok(vec![]),
         alarms: None,
+        calendars: None,
         freezes: Some(Ok(RecordedFreezes::from(freezes))),
         wait: None,
         pipeline: Some("web-app".into()),

@@ -2,6 +2,7 @@
 //! cold start), overridden per action by UserParameters. Every bad value is a named error.
 
 use crate::alarm::{AlarmState, DEFAULT_ALARM_STATES, WatchedAlarm, is_role_name, read_alarm_state};
+use crate::calendar::{MAX_CALENDARS, WatchedCalendar};
 use crate::config::{SettingError, dedup, env_number, env_setting, env_var, non_blank, split_list};
 use crate::health::{EventCategory, EventStatus, is_account_id, is_region_code};
 use crate::names::closed_names;
@@ -96,6 +97,8 @@ pub struct GatePolicy {
     /// When set, this action bakes a deploy rather than gating one: placed after the deploy, it
     /// passes once the bake's signals stayed clear this many minutes (`bake`).
     pub bake_minutes: Option<u32>,
+    /// The AWS Systems Manager Change Calendars that block while closed; empty watches none.
+    pub change_calendars: Vec<WatchedCalendar>,
 }
 
 /// The function-wide policy, read from the environment at cold start, and whether the event
@@ -129,6 +132,7 @@ struct RawPolicy {
     alarm_states: Option<Vec<String>>,
     alarms_role: Option<String>,
     bake_minutes: Option<u32>,
+    change_calendars: Option<Vec<String>>,
 }
 
 /// The environment variable for a field: `GATE_` and the field in capitals.
@@ -178,6 +182,7 @@ impl GateDefaults {
             // Per action only: a function-wide bake would turn every gate before a deploy into a
             // bake, which no longer looks at freezes, windows or locks.
             bake_minutes: None,
+            change_calendars: list("change_calendars"),
         };
         let own_region = lookup("AWS_REGION");
         let base = GatePolicy {
@@ -198,6 +203,7 @@ impl GateDefaults {
             alarm_states: DEFAULT_ALARM_STATES.to_vec(),
             alarms_role: None,
             bake_minutes: None,
+            change_calendars: Vec::new(),
         };
         let store_configured = lookup(EVENT_STORE_VARIABLE).is_some();
         let policy = base.overridden_by(raw, store_configured, |field| env_setting(&gate_env(field)))?;
@@ -370,6 +376,9 @@ impl GatePolicy {
                 ));
             }
             self.bake_minutes = Some(minutes);
+        }
+        if let Some(calendars) = raw.change_calendars {
+            self.change_calendars = CHANGE_CALENDARS.read(calendars, &setting)?;
         }
         if self.health_source == SourceChoice::Events && !store_configured {
             return Err(invalid(
@@ -583,6 +592,17 @@ const ALARM_STATES: ListField<AlarmState> = ListField {
     refuse_empty: Some("must name at least one state (ALARM, INSUFFICIENT_DATA)"),
     item: read_alarm_state,
     at_most: None,
+};
+
+const CHANGE_CALENDARS: ListField<WatchedCalendar> = ListField {
+    field: "change_calendars",
+    refuse_empty: None,
+    item: WatchedCalendar::parse,
+    at_most: Some(Limit {
+        count: MAX_CALENDARS,
+        items: "calendars",
+        why: "each is one GetCalendarState call per check",
+    }),
 };
 
 /// `GATE_ALARMS`: comma-separated, or a JSON array of strings for names that hold a comma

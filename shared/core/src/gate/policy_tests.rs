@@ -435,3 +435,56 @@ fn a_bad_alarm_or_state_is_named_by_its_place() {
         GateDefaults::from_env(env(&[("AWS_REGION", "eu-west-1"), ("GATE_ALARM_STATES", "OK")])).unwrap_err();
     assert_eq!(error.setting, "environment variable GATE_ALARM_STATES[0]");
 }
+
+#[test]
+fn change_calendars_come_from_the_environment_and_an_action_overrides_them() {
+    let from_env = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        (
+            "GATE_CHANGE_CALENDARS",
+            "year-end, arn:aws:ssm:us-east-1:111111111111:document/release-train",
+        ),
+    ]))
+    .unwrap();
+    assert_eq!(
+        from_env.for_action(None).unwrap().change_calendars,
+        [
+            WatchedCalendar::parse("year-end").unwrap(),
+            WatchedCalendar::parse("arn:aws:ssm:us-east-1:111111111111:document/release-train").unwrap(),
+        ]
+    );
+    let action = from_env
+        .for_action(Some(r#"{"change_calendars": ["black-friday"]}"#))
+        .unwrap();
+    assert_eq!(
+        action.change_calendars,
+        [WatchedCalendar::parse("black-friday").unwrap()]
+    );
+    let off = from_env.for_action(Some(r#"{"change_calendars": []}"#)).unwrap();
+    assert!(off.change_calendars.is_empty(), "an action may watch none");
+    assert!(
+        defaults().for_action(None).unwrap().change_calendars.is_empty(),
+        "none unless named"
+    );
+}
+
+#[test]
+fn a_bad_calendar_is_named_by_its_place_and_more_than_ten_are_refused() {
+    let (field, reason) = field_error(defaults().for_action(Some(
+        r#"{"change_calendars": ["year-end", "arn:aws:ssm:us-east-1:111111111111:parameter/x"]}"#,
+    )));
+    assert_eq!(field, "change_calendars[1]");
+    assert!(reason.contains("not an SSM document ARN"), "{reason}");
+    let eleven: Vec<String> = (0..11).map(|n| format!("calendar-{n}")).collect();
+    let (field, reason) = field_error(defaults().for_action(Some(
+        &serde_json::json!({ "change_calendars": eleven }).to_string(),
+    )));
+    assert_eq!(field, "change_calendars");
+    assert!(reason.contains("GetCalendarState"), "{reason}");
+    let error = GateDefaults::from_env(env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("GATE_CHANGE_CALENDARS", "a b"),
+    ]))
+    .unwrap_err();
+    assert_eq!(error.setting, "environment variable GATE_CHANGE_CALENDARS[0]");
+}

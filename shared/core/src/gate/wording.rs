@@ -2,7 +2,7 @@
 //! with the hold marker), and the notices people get: every sentence about an outcome. What the
 //! outcomes are is `outcome`'s; how one is reached, `decide`'s.
 
-use super::outcome::{AlarmCheck, Blocker, FreezeCheck, GateOutcome, HealthCheck, Scope};
+use super::outcome::{AlarmCheck, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck, Scope};
 use super::overridden;
 use crate::freeze::{Freeze, UnreadableFreeze, by_whom};
 use crate::hold::Hold;
@@ -81,6 +81,26 @@ impl AlarmCheck {
     }
 }
 
+impl CalendarCheck {
+    /// The clause a passing summary says about the Change Calendars, if it watches any.
+    fn describe(&self) -> Option<String> {
+        match self {
+            Self::NotWatched => None,
+            Self::Checked(count) => Some(format!(
+                "{} open",
+                plural(*count, "Change Calendar", "Change Calendars")
+            )),
+            Self::NotAsked => {
+                Some("its Change Calendars not checked (this caller does not ask Systems Manager)".into())
+            }
+            Self::Unavailable(cause) => Some(format!(
+                "its Change Calendars could not be read ({}) and on_health_error is fail-open, so none counted",
+                printable(cause)
+            )),
+        }
+    }
+}
+
 impl Blocker {
     /// One line a person can act on.
     pub fn describe(&self) -> String {
@@ -136,6 +156,11 @@ impl Blocker {
                 "the service's CloudWatch alarms could not be read ({}); on_health_error is fail-closed, so they count as firing",
                 printable(cause)
             ),
+            Self::Calendar(calendar) => calendar.describe(),
+            Self::CalendarsUnread(cause) => format!(
+                "the Change Calendars could not be read ({}); on_health_error is fail-closed, so they count as closed",
+                printable(cause)
+            ),
         }
     }
 }
@@ -156,12 +181,20 @@ pub(super) fn headline(blockers: &[Blocker]) -> String {
     });
     let pipelines = count(blockers, |blocker| matches!(blocker, Blocker::RunningPipeline(_)));
     let alarms = count(blockers, |blocker| matches!(blocker, Blocker::Alarm(_)));
+    let calendars = count(blockers, |blocker| matches!(blocker, Blocker::Calendar(_)));
     let mut parts = Vec::new();
     if events > 0 {
         parts.push(plural(events, "AWS Health event", "AWS Health events"));
     }
     if alarms > 0 {
         parts.push(plural(alarms, "CloudWatch alarm", "CloudWatch alarms"));
+    }
+    if calendars > 0 {
+        parts.push(plural(
+            calendars,
+            "closed Change Calendar",
+            "closed Change Calendars",
+        ));
     }
     if freezes > 0 {
         parts.push(plural(freezes, "freeze", "freezes"));
@@ -193,6 +226,12 @@ pub(super) fn headline(blockers: &[Blocker]) -> String {
         .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
     {
         parts.push("CloudWatch alarms that could not be read".into());
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::CalendarsUnread(_)))
+    {
+        parts.push("Change Calendars that could not be read".into());
     }
     parts.join(" and ")
 }
@@ -262,6 +301,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             freezes,
             released_from,
             alarms,
+            calendars,
         } => {
             let mut summary = match health {
                 HealthCheck::Asked { source, caveat } => format!(
@@ -285,6 +325,9 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             if let Some(alarms) = alarms.describe() {
                 summary.push_str(&format!("; {alarms}"));
             }
+            if let Some(calendars) = calendars.describe() {
+                summary.push_str(&format!("; {calendars}"));
+            }
             if scope.schedule {
                 summary.push_str("; inside the deployment schedule");
             }
@@ -306,6 +349,7 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
                     ("health_source".into(), health.source_name().into()),
                     ("freezes".into(), freezes.name().into()),
                     ("alarms".into(), alarms.name().into()),
+                    ("calendars".into(), calendars.name().into()),
                 ],
             )
         }
@@ -317,14 +361,14 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             health_source,
             freezes,
             alarms,
+            calendars,
         } => overridden::render(
             scope,
             overrides,
             passed_over,
             *blocking_events,
             health_source,
-            freezes,
-            alarms,
+            [("freezes", freezes), ("alarms", alarms), ("calendars", calendars)],
         ),
         GateOutcome::Bake(baking) => bake::render(baking),
         GateOutcome::Blocked { blockers, health, at } => blocked_failure(
@@ -344,8 +388,10 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             at,
         } => blocked_failure(
             &format!(
-                "Deployment blocked by {}, and the deployment schedule would not let it start within max_wait_minutes ({max_wait_minutes}), so it fails now rather than waiting to fail; stage-retry resumes it when the schedule opens:\n{}",
+                "Deployment blocked by {}, and {} would not let it start within max_wait_minutes ({max_wait_minutes}), so it fails now rather than waiting to fail; stage-retry resumes it when {}:\n{}",
                 headline(blockers),
+                too_late(blockers).0,
+                too_late(blockers).1,
                 listing(blockers)
             ),
             blockers,
@@ -406,6 +452,14 @@ pub fn render(outcome: &GateOutcome) -> JobResult {
             FailureKind::SystemUnavailable,
             &format!(
                 "The service's CloudWatch alarms could not be read, so the deployment is blocked (on_health_error = fail-closed): {}. \
+                 Set on_health_error to fail-open to deploy without the check when they cannot be read.",
+                printable(cause)
+            ),
+        ),
+        GateOutcome::CalendarsUnavailable { cause } => JobResult::failure(
+            FailureKind::SystemUnavailable,
+            &format!(
+                "The Change Calendars could not be read, so the deployment is blocked (on_health_error = fail-closed): {}. \
                  Set on_health_error to fail-open to deploy without the check when they cannot be read.",
                 printable(cause)
             ),
@@ -510,6 +564,22 @@ pub fn notice(outcome: &GateOutcome, pipeline: &str) -> Option<Notice> {
     Some(notice.about(pipeline))
 }
 
+/// What would not let a held deploy start in time, and what stage-retry resumes it on: the
+/// deployment schedule, a closed Change Calendar, or both.
+fn too_late(blockers: &[Blocker]) -> (&'static str, &'static str) {
+    let window = blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::OutsideWindow(_)));
+    let calendar = blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::Calendar(_)));
+    match (window, calendar) {
+        (true, true) => ("the deployment schedule or a closed Change Calendar", "they open"),
+        (false, true) => ("a closed Change Calendar", "the calendar opens"),
+        _ => ("the deployment schedule", "the schedule opens"),
+    }
+}
+
 /// What people can do about a stage the gate failed, by what blocked it.
 fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     let mut steps = Vec::new();
@@ -527,6 +597,14 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
     {
         steps.push(
             "A CloudWatch alarm of the service is firing: look at it first; once it is back to OK, retry the stage (stage-retry does not resume it by itself yet).",
+        );
+    }
+    if blockers
+        .iter()
+        .any(|blocker| matches!(blocker, Blocker::Calendar(_)))
+    {
+        steps.push(
+            "A Change Calendar is closed: stage-retry resumes the stage when it opens (its Calendar State Change event, or the sweep after its scheduled opening).",
         );
     }
     if blockers

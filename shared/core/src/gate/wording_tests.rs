@@ -157,6 +157,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             freezes: FreezeCheck::Checked,
             released_from: vec![],
             alarms: AlarmCheck::NotWatched,
+            calendars: CalendarCheck::NotWatched,
         })
         .as_deref(),
         Some("pipeguard: web-app released")
@@ -169,6 +170,7 @@ fn people_hear_about_blocks_new_holds_give_ups_and_releases_only() {
             freezes: FreezeCheck::Checked,
             released_from: vec![],
             alarms: AlarmCheck::NotWatched,
+            calendars: CalendarCheck::NotWatched,
         }),
         None
     );

@@ -90,6 +90,7 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
     Some(Hold {
         events: each_once(holds.iter().flat_map(|hold| &hold.events)),
         alarms: each_once(holds.iter().flat_map(|hold| &hold.alarms)),
+        calendars: each_once(holds.iter().flat_map(|hold| &hold.calendars)),
         freezes: each_once(holds.iter().flat_map(|hold| &hold.freezes)),
         also: each_once(holds.iter().flat_map(|hold| &hold.also)),
         opens_at: holds.iter().filter_map(|hold| hold.opens_at).max(),
@@ -103,6 +104,9 @@ fn hold_of(stage: &StageSnapshot, gates: &GateActions) -> Option<Hold> {
         more_alarms: holds
             .iter()
             .fold(0, |more, hold| more.saturating_add(hold.more_alarms)),
+        more_calendars: holds
+            .iter()
+            .fold(0, |more, hold| more.saturating_add(hold.more_calendars)),
     })
 }
 

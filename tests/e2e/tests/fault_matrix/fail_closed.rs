@@ -50,6 +50,22 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
                 table,
             ],
         ),
+        // The service's CloudWatch alarms could not be read.
+        (Scenario::GateAlarms, _) => (
+            "SystemUnavailable",
+            vec![
+                "The service's CloudWatch alarms could not be read, so the deployment is blocked".to_owned(),
+                "DescribeAlarms".to_owned(),
+            ],
+        ),
+        // The Change Calendars could not be read.
+        (Scenario::GateCalendars, _) => (
+            "SystemUnavailable",
+            vec![
+                "The Change Calendars could not be read, so the deployment is blocked".to_owned(),
+                "GetCalendarState for year-end".to_owned(),
+            ],
+        ),
         // AWS Health (the account's view or the organization's) could not be asked.
         _ => (
             "SystemUnavailable",

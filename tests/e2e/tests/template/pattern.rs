@@ -1,5 +1,5 @@
 //! EventBridge's event patterns, as far as pipeguard's templates write them (exact values,
-//! `prefix`, nested fields), so that a test can ask which rules an event reaches. Anything else a
+//! `prefix`, nested fields, `!Ref` and `!Sub` of parameters), so that a test can ask which rules an event reaches. Anything else a
 //! pattern might say fails the test loudly rather than matching or not by accident.
 
 use serde_json::Value as Json;
@@ -26,6 +26,13 @@ pub fn resolve(value: &Yaml, parameters: &BTreeMap<String, String>) -> Json {
         Yaml::String(text) => Json::from(text.as_str()),
         Yaml::Sequence(values) => values.iter().map(|value| resolve(value, parameters)).collect(),
         Yaml::Tagged(tagged) if tagged.tag == "Ref" => referenced(tagged.value.as_str().unwrap_or_default()),
+        Yaml::Tagged(tagged) if tagged.tag == "Sub" => Json::from(substituted(
+            tagged
+                .value
+                .as_str()
+                .unwrap_or_else(|| panic!("!Sub of a list: {tagged:?}")),
+            parameters,
+        )),
         Yaml::Tagged(tagged) => panic!(
             "!{}: an intrinsic function this test does not resolve",
             tagged.tag
@@ -44,6 +51,28 @@ pub fn resolve(value: &Yaml, parameters: &BTreeMap<String, String>) -> Json {
                 .into(),
         },
     }
+}
+
+/// A `!Sub` string with each `${Name}` replaced by its value in `parameters`.
+fn substituted(text: &str, parameters: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .unwrap_or_else(|| panic!("!Sub {text}: an unclosed ${{"));
+        let name = &after[..end];
+        out.push_str(
+            parameters
+                .get(name)
+                .unwrap_or_else(|| panic!("!Sub {text}: no value given for {name}")),
+        );
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether EventBridge would match `event` with `pattern`: every field the pattern names is in

@@ -208,6 +208,30 @@ fn the_rules_that_act_on_the_stacks_own_account_take_no_other_accounts_events() 
         BTreeSet::new(),
         "another account's alarm resumes nothing"
     );
+    let calendar = |account: &str, state| {
+        let mut changed = event(
+            "aws.ssm",
+            "Calendar State Change",
+            account,
+            json!({"state": state, "atTime": "2026-12-07T15:00:00Z"}),
+        );
+        changed["resources"] = json!([format!("arn:aws:ssm:eu-west-1:{account}:document/year-end")]);
+        changed
+    };
+    assert_eq!(
+        reached(&rules, &calendar(OWN, "OPEN")),
+        BTreeSet::from(["StageRetryFunctionCalendarOpened"])
+    );
+    assert_eq!(
+        reached(&rules, &calendar(OWN, "CLOSED")),
+        BTreeSet::new(),
+        "only an opening"
+    );
+    assert_eq!(
+        reached(&rules, &calendar(MEMBER, "OPEN")),
+        BTreeSet::new(),
+        "another account's calendar resumes nothing"
+    );
     assert_eq!(
         reached(&rules, &unfrozen(MEMBER)),
         BTreeSet::new(),
@@ -322,6 +346,7 @@ fn the_rules_keep_the_ids_sam_gave_them_so_that_an_upgrade_updates_them_in_place
         [
             "ApplyRollbackFunctionStageFailed",
             "StageRetryFunctionAlarmCleared",
+            "StageRetryFunctionCalendarOpened",
             "StageRetryFunctionHealthEvent",
             "StageRetryFunctionStageFailed",
             "StageRetryFunctionSweep",

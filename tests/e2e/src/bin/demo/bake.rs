@@ -1,4 +1,4 @@
-//! Chapter 13 of the demo: the bake. The gate, placed after the deploy in the same stage, watches
+//! Chapter 14 of the demo: the bake. The gate, placed after the deploy in the same stage, watches
 //! the deployed change for `bake_minutes`; when the service's alarm fires during the bake, the
 //! bake fails and apply-rollback rolls the stage back to the last good execution, telling the
 //! topic why. (The test clock makes the bake's minutes pass at once.)
@@ -7,9 +7,9 @@ use crate::story::{STEP_TIMEOUT, Story};
 use e2e::action;
 use serde_json::json;
 
-/// Chapter 13: a deploy whose alarm fires during its bake is rolled back.
+/// Chapter 14: a deploy whose alarm fires during its bake is rolled back.
 pub async fn bake_and_roll_back(story: &mut Story) {
-    story.say("13. The bake: after each deploy of checkout, the gate watches its alarm for 30 minutes");
+    story.say("14. The bake: after each deploy of checkout, the gate watches its alarm for 30 minutes");
     story.local.admin(
         "POST",
         "/_admin/rules",

@@ -8,11 +8,13 @@
 //! a freeze stops every deploy until one unfreeze releases them all, while a deploy outside its
 //! window waits for it; the fix for an incident goes through the freeze on an audited override
 //! while everything else stays frozen; the service's own alarm holds a deploy until it clears; a
-//! deploy whose alarm fires during its bake is rolled back to the last good execution; and in
-//! Oracle Cloud, a failed Resource Manager apply is rolled back to the newest good apply.
+//! closed AWS Systems Manager Change Calendar holds another until it opens; a deploy whose alarm
+//! fires during its bake is rolled back to the last good execution; and in Oracle Cloud, a failed
+//! Resource Manager apply is rolled back to the newest good apply.
 
 mod alarms;
 mod bake;
+mod calendars;
 mod freezes;
 mod oracle;
 mod overrides;
@@ -345,6 +347,7 @@ async fn main() -> ExitCode {
     freezes::freezes_and_windows(&mut story).await;
     overrides::break_glass(&mut story).await;
     alarms::alarms(&mut story).await;
+    calendars::change_calendar(&mut story).await;
     bake::bake_and_roll_back(&mut story).await;
     oracle::oracle_stacks(&mut story).await;
 

@@ -1,13 +1,13 @@
-//! Chapter 14 of the demo: Oracle Cloud Resource Manager stacks, applied and rolled back by
+//! Chapter 15 of the demo: Oracle Cloud Resource Manager stacks, applied and rolled back by
 //! `pipeguard oci`.
 
 use crate::story::Story;
 use serde_json::{Value, json};
 
-/// Chapter 14: Oracle Cloud Resource Manager stacks, applied and rolled back by `pipeguard oci`.
+/// Chapter 15: Oracle Cloud Resource Manager stacks, applied and rolled back by `pipeguard oci`.
 pub async fn oracle_stacks(story: &mut Story) {
     story.say(
-        "14. Oracle Cloud: pipeguard oci apply, rolled back to the newest good apply when the apply fails",
+        "15. Oracle Cloud: pipeguard oci apply, rolled back to the newest good apply when the apply fails",
     );
     const STACK: &str = "ocid1.ormstack.oc1.iad.shop";
     const NEW_STACK: &str = "ocid1.ormstack.oc1.iad.brand-new";
