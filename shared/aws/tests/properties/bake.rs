@@ -1,4 +1,4 @@
-//! The bake's readers: `bake_minutes` in UserParameters reads within 1..=1440 or is an error
+//! The bake's readers: `bake_minutes` in UserParameters reads within 1..=MAX_BAKE_MINUTES (1395) or is an error
 //! naming it, and a continuation token reads as a bake only when the gate wrote a bake's.
 //! (`bake_minutes` also joins the fuzzed UserParameters seed in `settings`.)
 
@@ -11,7 +11,7 @@ use serde_json::json;
 proptest! {
     #![proptest_config(config())]
 
-    /// Any number (or no number) given as `bake_minutes` reads as itself within 1..=1440, and
+    /// Any number (or no number) given as `bake_minutes` reads as itself within 1..=MAX_BAKE_MINUTES, and
     /// otherwise is an error naming `bake_minutes`.
     #[test]
     fn bake_minutes_reads_within_its_limits_or_names_itself(

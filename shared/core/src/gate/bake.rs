@@ -11,16 +11,11 @@
 
 use super::decide::{Observations, decide};
 use super::outcome::{BakeOutcome, GateOutcome};
-use super::policy::{GatePolicy, OnBlock, OnHealthError};
+use super::policy::{GatePolicy, OnBlock, OnHealthError, UNREAD_GRACE_MINUTES};
 use super::token::WaitState;
 use crate::health::HealthReport;
 use crate::overrides::OverrideKind;
 use crate::schedule::Schedule;
-
-/// How long past its end a bake goes on polling while a signal cannot be read, before it fails
-/// with that signal's unavailable verdict (not `BAKE_FAILED`: the deploy is not known to be bad,
-/// so it is not rolled back).
-pub const UNREAD_GRACE_MINUTES: i64 = 15;
 
 /// The policy a bake's signals are decided with: the action's, without what only keeps a deploy
 /// from starting (freezes, windows and blackouts, conflicting pipelines), failing rather than

@@ -312,7 +312,7 @@ fn a_token_of_the_other_kind_is_not_taken() {
 }
 
 #[test]
-fn bake_minutes_reads_from_1_to_1440_per_action_only() {
+fn bake_minutes_reads_from_1_to_1395_per_action_only() {
     let defaults = GateDefaults::from_env(|name| match name {
         "AWS_REGION" => Some("us-east-1".to_owned()),
         "GATE_BAKE_MINUTES" => Some("30".to_owned()),
@@ -320,11 +320,11 @@ fn bake_minutes_reads_from_1_to_1440_per_action_only() {
     })
     .unwrap();
     assert_eq!(defaults.for_action(Some("{}")).unwrap().bake_minutes, None);
-    for (given, read) in [("1", Some(1)), ("1440", Some(1440))] {
+    for (given, read) in [("1", Some(1)), ("1395", Some(1395))] {
         let parameters = format!(r#"{{"bake_minutes": {given}}}"#);
         assert_eq!(defaults.for_action(Some(&parameters)).unwrap().bake_minutes, read);
     }
-    for refused in ["0", "1441"] {
+    for refused in ["0", "1396", "1440"] {
         let parameters = format!(r#"{{"bake_minutes": {refused}}}"#);
         let error = defaults.for_action(Some(&parameters)).unwrap_err();
         assert_eq!(error.setting, "UserParameters field `bake_minutes`");

@@ -14,9 +14,14 @@ use std::fmt;
 /// total, so the gate stops 30 minutes earlier to fail with its own, explicit message.
 pub const MAX_WAIT_MINUTES_LIMIT: u32 = 23 * 60 + 30;
 const DEFAULT_MAX_WAIT_MINUTES: u32 = 60;
-/// Longest bake: CodePipeline's 24 hours for a Lambda invoke action. A bake that long is ended
-/// by CodePipeline before it can pass (see the README's bake section).
-pub const MAX_BAKE_MINUTES: u32 = 24 * 60;
+/// Longest bake: it and its grace for signals that could not be read end by the longest hold,
+/// 30 minutes before CodePipeline fails a Lambda invoke action at 24 hours. A longer bake could
+/// never pass: CodePipeline would end it first, with a failure that is not the bake's.
+pub const MAX_BAKE_MINUTES: u32 = MAX_WAIT_MINUTES_LIMIT - UNREAD_GRACE_MINUTES as u32;
+/// How long past its end a bake goes on polling while a signal cannot be read, before it fails
+/// with that signal's unavailable verdict (not `BAKE_FAILED`: the deploy is not known to be bad,
+/// so it is not rolled back).
+pub const UNREAD_GRACE_MINUTES: i64 = 15;
 /// The environment variable naming the event store's DynamoDB table.
 pub const EVENT_STORE_VARIABLE: &str = "HEALTH_EVENTS_TABLE";
 /// Each conflicting pipeline costs one ListPipelineExecutions call per decision.
@@ -371,7 +376,7 @@ impl GatePolicy {
                 return Err(invalid(
                     "bake_minutes",
                     format!(
-                        "{minutes} is outside 1..={MAX_BAKE_MINUTES} (CodePipeline ends a Lambda invoke action after 24 hours)"
+                        "{minutes} is outside 1..={MAX_BAKE_MINUTES} (CodePipeline ends a Lambda invoke action after 24 hours, and a longer bake could never pass before that)"
                     ),
                 ));
             }

@@ -102,6 +102,16 @@ pub fn qualifying_failure<'a>(
             .iter()
             .find(|run| says_bake_failed(run) && gates.contains(stage, &run.action))
     {
+        // A bake watches the deploy before it in its own stage: a stage that deployed nothing
+        // has nothing to roll back (the bad revision is in another stage).
+        let deployed = runs.iter().any(|run| {
+            run.stage == stage && run.status == ActionStatus::Succeeded && !gates.contains(stage, &run.action)
+        });
+        if !deployed {
+            return not_qualifying(format!(
+                "the bake of stage {stage} failed, but nothing else in that stage succeeded: a bake belongs in the stage of the deploy it watches, after it"
+            ));
+        }
         return Ok(baked);
     }
     match failed.iter().find(|run| mismatch(policy, run).is_none()) {

@@ -439,6 +439,24 @@ fn a_failed_bake_of_the_stacks_gate_is_rolled_back_by_default_though_it_is_no_de
 }
 
 #[test]
+fn a_failed_bake_in_a_stage_that_deployed_nothing_is_not_rolled_back() {
+    let alone = vec![failed_bake().remove(1)];
+    let reason = qualifying_failure(
+        &RollbackPolicy::default(),
+        "Deploy",
+        false,
+        &alone,
+        &bake_gates(true),
+    )
+    .unwrap_err()
+    .reason();
+    assert!(
+        reason.contains("a bake belongs in the stage of the deploy it watches"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn bake_failed_in_the_message_of_an_action_that_invokes_no_gate_is_judged_as_any_failure() {
     let runs = failed_bake();
     let reason = qualifying_failure(
