@@ -343,7 +343,8 @@ fn role_refusal(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     >;
     let mut next = Some(error);
     while let Some(current) = next {
-        if let Some(refused) = current.downcast_ref::<AssumeRoleFailure>() {
+        // Only STS's own answer is a refusal; a timeout or a dropped call is not.
+        if let Some(refused @ SdkError::ServiceError(_)) = current.downcast_ref::<AssumeRoleFailure>() {
             return Some(match (refused.code(), refused.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 _ => DisplayErrorContext(refused).to_string(),

@@ -289,13 +289,19 @@ pub fn is_role_name(name: &str) -> bool {
 
 /// The ARN of the role `role` in `place`'s account, in the partition of its region.
 pub fn role_arn(place: &AlarmPlace, role: &str) -> String {
-    let partition = if place.region.starts_with("cn-") {
-        "aws-cn"
-    } else if place.region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
+    // The partitions by their regions' prefixes (AWS General Reference, "AWS partitions").
+    let region = place.region.as_str();
+    let partition = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ]
+    .iter()
+    .find(|(prefix, _)| region.starts_with(prefix))
+    .map_or("aws", |(_, partition)| partition);
     format!("arn:{partition}:iam::{}:role/{role}", place.account)
 }
 

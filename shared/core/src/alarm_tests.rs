@@ -230,6 +230,14 @@ fn another_accounts_alarms_need_a_role_which_is_named_in_the_partition_of_their_
         role_arn(&place("us-gov-west-1", OTHER_ACCOUNT), "reader"),
         "arn:aws-us-gov:iam::222222222222:role/reader"
     );
+    assert_eq!(
+        role_arn(&place("us-isob-east-1", OTHER_ACCOUNT), "reader"),
+        "arn:aws-iso-b:iam::222222222222:role/reader"
+    );
+    assert_eq!(
+        role_arn(&place("us-iso-east-1", OTHER_ACCOUNT), "reader"),
+        "arn:aws-iso:iam::222222222222:role/reader"
+    );
     assert!(is_role_name("pipeguard-alarms-reader") && !is_role_name("") && !is_role_name("a/b"));
 }
 

@@ -466,9 +466,16 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         .chain(by_reference)
         .chain(schedule)
         .map(|mut state| {
-            if known
-                .release
-                .is_some_and(|release| release.ends_now(&state.holder))
+            // An alarm CloudWatch has just said fires is not ended by a clearing event that came
+            // late (EventBridge delivers out of order): resuming would only fail again.
+            let fires_now = matches!(
+                (&state.holder, known.alarms, &state.holding),
+                (Holder::Alarm(_), AlarmsKnown::Read { .. }, Holding::Yes)
+            );
+            if !fires_now
+                && known
+                    .release
+                    .is_some_and(|release| release.ends_now(&state.holder))
             {
                 state.holding = Holding::No;
             }
@@ -494,7 +501,7 @@ fn alarm_holding(alarm: &HeldAlarm, known: AlarmsKnown) -> Holding {
     match known {
         AlarmsKnown::NotAsked(why) | AlarmsKnown::Unreadable(why) => Holding::Unknown(why.to_owned()),
         AlarmsKnown::Read { account, .. } if alarm.account != account => Holding::Unknown(format!(
-            "{} is not asked from here: its clearing resumes the stage",
+            "{} is another account's, which stage-retry does not read: retry the stage once it is OK",
             alarm.describe()
         )),
         AlarmsKnown::Read { readings, .. } => match readings.iter().find(|reading| {

@@ -522,3 +522,58 @@ fn a_held_alarm_holds_until_cloudwatch_says_ok_and_only_the_stacks_account_is_as
         "{unread:?}"
     );
 }
+
+#[test]
+fn a_late_clearing_event_does_not_end_an_alarm_cloudwatch_has_just_said_fires() {
+    use crate::alarm::{AlarmKind, AlarmPlace, AlarmReading, AlarmState};
+    use crate::hold::HeldAlarm;
+    let held = HeldAlarm {
+        name: "web-5xx".into(),
+        region: "us-east-1".into(),
+        account: "111122223333".into(),
+    };
+    let hold = Hold {
+        alarms: vec![held.clone()],
+        ..Hold::default()
+    };
+    let reading = |state| AlarmReading {
+        name: "web-5xx".into(),
+        arn: "arn:aws:cloudwatch:us-east-1:111122223333:alarm:web-5xx".into(),
+        place: AlarmPlace {
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+        },
+        kind: AlarmKind::Metric,
+        state,
+        reason: "Threshold Crossed".into(),
+        since: Some(NOW - 10),
+    };
+    for (now_says, holds) in [(AlarmState::Alarm, true), (AlarmState::Ok, false)] {
+        let readings = [reading(now_says.clone())];
+        let states = holders_now(
+            &hold,
+            &Known {
+                release: Some(Release::AlarmCleared(&held)),
+                alarms: AlarmsKnown::Read {
+                    account: "111122223333",
+                    readings: &readings,
+                },
+                ..known(Ok(&[]), FreezesKnown::Read(RecordedFreezes::NONE))
+            },
+            "web-app",
+            NOW,
+        );
+        assert_eq!(states[0].still_holds(), holds, "{now_says:?}");
+    }
+    // Where CloudWatch is not asked, the clearing is believed.
+    let states = holders_now(
+        &hold,
+        &Known {
+            release: Some(Release::AlarmCleared(&held)),
+            ..known(Ok(&[]), FreezesKnown::Read(RecordedFreezes::NONE))
+        },
+        "web-app",
+        NOW,
+    );
+    assert!(!states[0].still_holds());
+}

@@ -161,10 +161,11 @@ pub fn decide(
         return RetryDecision::Held(hold);
     }
     if let Some(baked) = failed.iter().find(|action| {
-        action
-            .error_message
-            .as_deref()
-            .is_some_and(|message| message.starts_with(BAKE_FAILED))
+        gates.contains(&stage.name, &action.name)
+            && action
+                .error_message
+                .as_deref()
+                .is_some_and(|message| message.starts_with(BAKE_FAILED))
     }) {
         return RetryDecision::Skip(format!(
             "action {} failed its bake ({BAKE_FAILED}): running it again would only watch the deploy again and let it through once the alarm clears; apply-rollback rolls the stage back",

@@ -132,6 +132,22 @@ fn a_failed_bake_is_never_retried_for_apply_rollback_rolls_it_back() {
 }
 
 #[test]
+fn bake_failed_in_the_message_of_an_action_that_is_no_gate_is_judged_as_any_failure() {
+    let printed = failed_stage(
+        0,
+        vec![action(
+            "Build",
+            "Failed",
+            Some("JobFailed"),
+            Some("BAKE_FAILED: a log line a build printed"),
+        )],
+    );
+    if let RetryDecision::Skip(reason) = decided(&RetryPolicy::default(), "e1", &printed) {
+        assert!(!reason.contains("failed its bake"), "{reason}");
+    }
+}
+
+#[test]
 fn attempts_count_from_codepipeline_and_run_out() {
     let mut stage = flaky();
     stage.attempts_used = 1;
