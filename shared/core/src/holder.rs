@@ -400,10 +400,22 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
         };
         HolderState::of(Holder::HealthEvent(held.clone()), holding)
     });
-    let alarms = hold
-        .alarms
-        .iter()
-        .map(|alarm| HolderState::of(Holder::Alarm(alarm.clone()), alarm_holding(alarm, known.alarms)));
+    // Alarms the marker had no room for cannot be asked about: the named ones clearing says
+    // nothing of them, and resuming on it would only fail again, until the stage's resumes ran
+    // out. Such a hold ends when a person retries the stage (or an override covers alarms).
+    let unnamed = (hold.more_alarms > 0).then(|| {
+        format!(
+            "the gate's marker had no room for {} more alarms, which cannot be asked about here: retry the stage once they are OK",
+            hold.more_alarms
+        )
+    });
+    let alarms = hold.alarms.iter().map(|alarm| {
+        let holding = match &unnamed {
+            Some(why) => Holding::Unknown(why.clone()),
+            None => alarm_holding(alarm, known.alarms),
+        };
+        HolderState::of(Holder::Alarm(alarm.clone()), holding)
+    });
     // A calendar holds until it opens: its event ends it at once (`release`), and the sweep once
     // the opening it had scheduled has passed (the gate, run again, asks SSM itself).
     let calendars = hold.calendars.iter().map(|calendar| HolderState {
@@ -472,7 +484,9 @@ pub fn holders_now(hold: &Hold, known: &Known, pipeline: &str, now: i64) -> Vec<
                 (&state.holder, known.alarms, &state.holding),
                 (Holder::Alarm(_), AlarmsKnown::Read { .. }, Holding::Yes)
             );
+            let beside_unnamed = matches!(state.holder, Holder::Alarm(_)) && unnamed.is_some();
             if !fires_now
+                && !beside_unnamed
                 && known
                     .release
                     .is_some_and(|release| release.ends_now(&state.holder))

@@ -577,3 +577,62 @@ fn a_late_clearing_event_does_not_end_an_alarm_cloudwatch_has_just_said_fires() 
     );
     assert!(!states[0].still_holds());
 }
+
+#[test]
+fn alarms_the_marker_had_no_room_for_keep_the_stage_held_though_the_named_ones_are_ok() {
+    use crate::alarm::{AlarmKind, AlarmPlace, AlarmReading, AlarmState};
+    use crate::hold::HeldAlarm;
+    let held = HeldAlarm {
+        name: "web-5xx".into(),
+        region: "us-east-1".into(),
+        account: "111122223333".into(),
+    };
+    let hold = Hold {
+        alarms: vec![held.clone()],
+        more_alarms: 3,
+        ..Hold::default()
+    };
+    let readings = [AlarmReading {
+        name: "web-5xx".into(),
+        arn: "arn:aws:cloudwatch:us-east-1:111122223333:alarm:web-5xx".into(),
+        place: AlarmPlace {
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+        },
+        kind: AlarmKind::Metric,
+        state: AlarmState::Ok,
+        reason: "Threshold Crossed".into(),
+        since: Some(NOW - 10),
+    }];
+    let states = holders_now(
+        &hold,
+        &Known {
+            alarms: AlarmsKnown::Read {
+                account: "111122223333",
+                readings: &readings,
+            },
+            ..known(Ok(&[]), FreezesKnown::Read(RecordedFreezes::NONE))
+        },
+        "web-app",
+        NOW,
+    );
+    assert!(states[0].still_holds(), "{states:?}");
+    assert!(
+        states[0].describe().contains("no room for 3 more alarms"),
+        "{}",
+        states[0].describe()
+    );
+    let cleared = holders_now(
+        &hold,
+        &Known {
+            release: Some(Release::AlarmCleared(&held)),
+            ..known(Ok(&[]), FreezesKnown::Read(RecordedFreezes::NONE))
+        },
+        "web-app",
+        NOW,
+    );
+    assert!(
+        cleared[0].still_holds(),
+        "the named one's clearing says nothing of the others"
+    );
+}
