@@ -4,10 +4,8 @@
 //! one call per prefix); what CloudWatch answered, as plain data; and `assess`, which finds the
 //! alarms that block and the watched names that match no alarm.
 
-use crate::health::{is_account_id, is_region_code};
 use crate::names::aws_names;
 use crate::text::{printable, truncate_chars};
-use std::fmt;
 
 /// DescribeAlarms takes at most 100 names a call (`AlarmNames`).
 pub const MAX_NAMES_PER_CALL: usize = 100;
@@ -47,19 +45,7 @@ pub fn read_alarm_state(given: &str) -> Result<AlarmState, String> {
 }
 
 /// Where an alarm lives: CloudWatch alarms belong to one region of one account.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AlarmPlace {
-    /// The region.
-    pub region: String,
-    /// The account.
-    pub account: String,
-}
-
-impl fmt::Display for AlarmPlace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}, account {}", self.region, self.account)
-    }
-}
+pub use crate::place::Place as AlarmPlace;
 
 /// Which alarms a watched entry names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,26 +103,10 @@ impl WatchedAlarm {
         if partition.is_empty() || *service != "cloudwatch" || *resource != "alarm" {
             return Err(not_an_alarm());
         }
-        if !is_region_code(region) || *region == "global" {
-            return Err(format!(
-                "`{}`: `{}` is not an AWS region code",
-                printable(arn),
-                printable(region)
-            ));
-        }
-        if !is_account_id(account) {
-            return Err(format!(
-                "`{}`: `{}` is not a 12-digit AWS account id",
-                printable(arn),
-                printable(account)
-            ));
-        }
+        let place = AlarmPlace::of_arn(arn, region, account)?;
         Ok(Self {
             pattern: pattern(name)?,
-            place: Some(AlarmPlace {
-                region: (*region).to_owned(),
-                account: (*account).to_owned(),
-            }),
+            place: Some(place),
         })
     }
 

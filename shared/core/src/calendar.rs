@@ -4,11 +4,9 @@
 //! what SSM answered, as plain data, and `assess`, which finds the closed calendars and the
 //! watched ones that are no Change Calendar.
 
-use crate::health::{is_account_id, is_region_code};
 use crate::names::aws_names;
 use crate::schedule::describe_time;
 use crate::text::printable;
-use std::fmt;
 
 /// The most calendars a gate watches: each is one GetCalendarState call per decision.
 pub const MAX_CALENDARS: usize = 10;
@@ -24,19 +22,7 @@ aws_names!(
 );
 
 /// Where a Change Calendar lives: an SSM document belongs to one region of one account.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CalendarPlace {
-    /// The region.
-    pub region: String,
-    /// The account.
-    pub account: String,
-}
-
-impl fmt::Display for CalendarPlace {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}, account {}", self.region, self.account)
-    }
-}
+pub use crate::place::Place as CalendarPlace;
 
 /// One entry of the `change_calendars` setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,26 +64,10 @@ impl WatchedCalendar {
         if partition.is_empty() || *service != "ssm" {
             return Err(not_a_document());
         }
-        if !is_region_code(region) || *region == "global" {
-            return Err(format!(
-                "`{}`: `{}` is not an AWS region code",
-                printable(arn),
-                printable(region)
-            ));
-        }
-        if !is_account_id(account) {
-            return Err(format!(
-                "`{}`: `{}` is not a 12-digit AWS account id",
-                printable(arn),
-                printable(account)
-            ));
-        }
+        let place = CalendarPlace::of_arn(arn, region, account)?;
         Ok(Self {
             name: document_name(name)?,
-            place: Some(CalendarPlace {
-                region: (*region).to_owned(),
-                account: (*account).to_owned(),
-            }),
+            place: Some(place),
         })
     }
 

@@ -25,6 +25,7 @@ mod names;
 pub mod notice;
 pub mod overrides;
 pub mod pipeline;
+pub mod place;
 pub mod record;
 pub mod retry;
 pub mod rollback;
