@@ -91,23 +91,50 @@ impl ChangeCalendars {
                     .first()
                     .map(|calendar| calendar.name.clone())
                     .unwrap_or_default(),
-                place: own,
+                place: own.clone(),
                 error: CalendarCallError::NoRegion,
+                known: CalendarReadings {
+                    own,
+                    calendars: Vec::new(),
+                },
             });
         }
         let calls = asks(watched, &own).into_iter().map(|ask| {
             let client = self.client(&ask.place.region);
             async move {
                 let (name, place) = (ask.name.clone(), ask.place.clone());
-                tokio::time::timeout(budget, ask_state(client, ask))
+                // Every call runs to its end: what the others found counts beside a failure.
+                let answered = tokio::time::timeout(budget, ask_state(client, ask))
                     .await
                     .unwrap_or(Err(CalendarCallError::Timeout))
-                    .map(|reading| vec![reading])
-                    .map_err(|error| CalendarsUnavailable { name, place, error })
+                    .map_err(|error| (name, place, error));
+                Ok::<_, std::convert::Infallible>(vec![answered])
             }
         });
-        let calendars = all_at_once(calls).await?;
-        Ok(CalendarReadings { own, calendars })
+        let answers = match all_at_once(calls).await {
+            Ok(answers) => answers,
+            Err(never) => match never {},
+        };
+        let mut calendars = Vec::new();
+        let mut failed = None;
+        for answer in answers {
+            match answer {
+                Ok(reading) => calendars.push(reading),
+                Err(failure) => {
+                    failed.get_or_insert(failure);
+                }
+            }
+        }
+        let readings = CalendarReadings { own, calendars };
+        match failed {
+            None => Ok(readings),
+            Some((name, place, error)) => Err(CalendarsUnavailable {
+                name,
+                place,
+                error,
+                known: readings,
+            }),
+        }
     }
 }
 

@@ -255,6 +255,8 @@ pub struct CalendarsUnavailable {
     pub place: CalendarPlace,
     /// Why it failed.
     pub error: CalendarCallError,
+    /// What the calls that did answer found: a closed calendar among them blocks all the same.
+    pub known: CalendarReadings,
 }
 
 /// What the readings say for the watch.

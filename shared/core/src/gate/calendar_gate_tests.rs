@@ -34,13 +34,42 @@ fn with_calendars(calendars: Vec<CalendarReading>) -> Observations {
 }
 
 fn ssm_down() -> Observations {
+    partly_read(vec![])
+}
+
+/// release-train could not be read; SSM answered for `answered`.
+fn partly_read(answered: Vec<CalendarReading>) -> Observations {
     let mut observations = observe(vec![]);
     observations.calendars = Some(Err(CalendarsUnavailable {
         name: "year-end".into(),
         place: own_place(),
         error: CalendarCallError::Throttled("Rate exceeded".into()),
+        known: CalendarReadings {
+            own: own_place(),
+            calendars: answered,
+        },
     }));
     observations
+}
+
+#[test]
+fn a_closed_calendar_ssm_answered_for_blocks_though_another_could_not_be_read() {
+    for on_error in ["fail-closed", "fail-open"] {
+        let policy = policy(&format!(
+            r#"{{"change_calendars": ["year-end", "release-train"], "on_health_error": "{on_error}"}}"#
+        ));
+        let closed = vec![answered("release-train", CalendarState::Closed, Some(NOW + 600))];
+        let outcome = decide(&policy, partly_read(closed));
+        let GateOutcome::Blocked { blockers, .. } = &outcome else {
+            panic!("{on_error}: {outcome:?}")
+        };
+        assert!(
+            blockers.iter().any(
+                |blocker| matches!(blocker, Blocker::Calendar(calendar) if calendar.name == "release-train")
+            ),
+            "{on_error}: {blockers:?}"
+        );
+    }
 }
 
 fn closed(name: &str, opens_at: Option<i64>) -> ClosedCalendar {

@@ -367,15 +367,23 @@ fn consult_calendars(
                 ..CalendarsConsulted::none_closed(CalendarCheck::Checked(found.watched))
             }
         }
-        Some(Err(unavailable)) => match policy.on_health_error {
-            OnHealthError::FailClosed => CalendarsConsulted {
-                unread: Some(unavailable.to_string()),
-                ..CalendarsConsulted::none_closed(CalendarCheck::NotAsked)
-            },
-            OnHealthError::FailOpen => {
-                CalendarsConsulted::none_closed(CalendarCheck::Unavailable(unavailable.to_string()))
+        Some(Err(unavailable)) => {
+            // What the other calls found still counts: one unreadable calendar never hides a
+            // closed one (a calendar that was not answered is unknown, not misconfigured).
+            let found = calendar::assess(&policy.change_calendars, &unavailable.known);
+            let blocking = found.closed.into_iter().map(Blocker::Calendar).collect();
+            match policy.on_health_error {
+                OnHealthError::FailClosed => CalendarsConsulted {
+                    blocking,
+                    unread: Some(unavailable.to_string()),
+                    ..CalendarsConsulted::none_closed(CalendarCheck::NotAsked)
+                },
+                OnHealthError::FailOpen => CalendarsConsulted {
+                    blocking,
+                    ..CalendarsConsulted::none_closed(CalendarCheck::Unavailable(unavailable.to_string()))
+                },
             }
-        },
+        }
     })
 }
 
