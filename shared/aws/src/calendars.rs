@@ -146,12 +146,18 @@ async fn ask_state(
 ) -> Result<CalendarReading, CalendarCallError> {
     let answer = match client.get_calendar_state().calendar_names(&ask.name).send().await {
         Ok(output) => {
+            // A time that does not read never costs the state: the calendar counts with no
+            // opening known (a closed one then blocks, and a hold fails at once).
             let next_transition = output
                 .next_transition_time()
                 .filter(|text| !text.trim().is_empty())
-                .map(read_time)
-                .transpose()
-                .map_err(CalendarCallError::BadResponse)?;
+                .and_then(|text| {
+                    read_time(text)
+                        .inspect_err(|error| {
+                            tracing::warn!(calendar = %ask.name, %error, "NextTransitionTime does not read: no opening known")
+                        })
+                        .ok()
+                });
             let state = output
                 .state()
                 .map(|state| CalendarState::from(state.as_str()))

@@ -189,7 +189,7 @@ async fn refusals_are_typed_and_name_the_calendar_and_where_it_was_asked() {
 }
 
 #[tokio::test]
-async fn an_answer_without_a_state_or_with_an_unreadable_time_is_unreadable() {
+async fn an_answer_without_a_state_is_unreadable_and_one_with_an_unreadable_time_keeps_its_state() {
     let no_state = mock!(aws_sdk_ssm::Client::get_calendar_state)
         .then_output(|| GetCalendarStateOutput::builder().build());
     let error = calendars(vec![no_state])
@@ -205,13 +205,17 @@ async fn an_answer_without_a_state_or_with_an_unreadable_time_is_unreadable() {
         aws_sdk_ssm::types::CalendarState::Closed,
         Some("soon"),
     );
-    let error = calendars(vec![bad_time])
+    let read = calendars(vec![bad_time])
         .readings(&watch(&["year-end"]), OWN, BUDGET)
         .await
-        .unwrap_err();
-    assert!(
-        error.to_string().contains("`soon` is not an ISO 8601 time"),
-        "{error}"
+        .unwrap();
+    assert_eq!(
+        read.calendars[0].answer,
+        CalendarAnswer::State {
+            state: CalendarState::Closed,
+            next_transition: None,
+        },
+        "closed, with no opening known: it blocks"
     );
 }
 

@@ -102,7 +102,9 @@ pub fn judge(
             bake_minutes,
             poll: Box::new(poll),
         },
-        GateOutcome::HealthUnavailable { .. } | GateOutcome::AlarmsUnavailable { .. }
+        GateOutcome::HealthUnavailable { .. }
+        | GateOutcome::AlarmsUnavailable { .. }
+        | GateOutcome::CalendarsUnavailable { .. }
             if baked_minutes < due.saturating_add(UNREAD_GRACE_MINUTES) =>
         {
             BakeOutcome::Baking {

@@ -204,6 +204,30 @@ fn a_signal_that_cannot_be_read_goes_on_baking_never_passes_and_fails_unrolled_a
 }
 
 #[test]
+fn a_change_calendar_that_cannot_be_read_goes_on_baking_as_the_other_signals_do() {
+    let policy = policy(r#"{"alarms": ["web-5xx"], "change_calendars": ["year-end"], "bake_minutes": 30}"#);
+    let mut down = observe(vec![], AlarmState::Ok);
+    down.calendars = Some(Err(crate::calendar::CalendarsUnavailable {
+        name: "year-end".into(),
+        place: crate::calendar::CalendarPlace {
+            region: "us-east-1".into(),
+            account: OWN.into(),
+        },
+        error: crate::calendar::CalendarCallError::Timeout,
+        known: crate::calendar::CalendarReadings {
+            own: crate::calendar::CalendarPlace {
+                region: "us-east-1".into(),
+                account: OWN.into(),
+            },
+            calendars: vec![],
+        },
+    }));
+    assert_eq!(baked(&policy, down.clone(), Some(10)).label(), "BAKING");
+    let given_up = baked(&policy, down, Some(30 + UNREAD_GRACE_MINUTES));
+    assert_eq!(given_up.label(), "CALENDARS_UNAVAILABLE");
+}
+
+#[test]
 fn an_alarm_that_fires_while_aws_health_is_down_still_fails_the_bake() {
     let mut down = observe(vec![], AlarmState::Alarm);
     down.health = health_down();

@@ -596,7 +596,7 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
         .any(|blocker| matches!(blocker, Blocker::Alarm(_)))
     {
         steps.push(
-            "A CloudWatch alarm of the service is firing: look at it first; once it is back to OK, retry the stage (stage-retry does not resume it by itself yet).",
+            "A CloudWatch alarm of the service is firing: look at it first; stage-retry resumes the stage once it is back to OK (another account's alarm: retry the stage then).",
         );
     }
     if blockers
@@ -604,7 +604,7 @@ fn next_steps(blockers: &[Blocker]) -> Vec<&'static str> {
         .any(|blocker| matches!(blocker, Blocker::Calendar(_)))
     {
         steps.push(
-            "A Change Calendar is closed: stage-retry resumes the stage when it opens (its Calendar State Change event, or the sweep after its scheduled opening).",
+            "A Change Calendar is closed: stage-retry resumes the stage after its scheduled opening (the sweep), or when it opens, if ResumeOnCalendarPrefix routes its Calendar State Change; with no opening scheduled, retry the stage once it opens.",
         );
     }
     if blockers
