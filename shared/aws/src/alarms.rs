@@ -5,7 +5,7 @@
 //! read with the credentials of the read-only role the policy names there (STS AssumeRole,
 //! refreshed by the SDK before they expire).
 
-use crate::fan_out::all_at_once;
+use crate::fan_out::every_answer;
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
@@ -178,28 +178,13 @@ impl CloudWatchAlarms {
             let client = self.client(&query.place.region, signed_as).await;
             calls.push(async move {
                 let place = query.place.clone();
-                // Every call runs to its end: what the others found counts beside a failure.
-                let answered = tokio::time::timeout(budget, ask(client, query))
+                tokio::time::timeout(budget, ask(client, query))
                     .await
                     .unwrap_or(Err(AlarmCallError::Timeout))
-                    .map_err(|error| (place, error));
-                Ok::<_, std::convert::Infallible>(vec![answered])
+                    .map_err(|error| (place, error))
             });
         }
-        let answers = match all_at_once(calls).await {
-            Ok(answers) => answers,
-            Err(never) => match never {},
-        };
-        let mut alarms = Vec::new();
-        let mut failed = None;
-        for answer in answers {
-            match answer {
-                Ok(found) => alarms.extend(found),
-                Err(failure) => {
-                    failed.get_or_insert(failure);
-                }
-            }
-        }
+        let (alarms, failed) = every_answer(calls).await;
         let readings = AlarmReadings { own, alarms };
         match failed {
             None => Ok(readings),

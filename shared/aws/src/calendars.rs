@@ -3,7 +3,7 @@
 //! all at once, each in its calendar's region. A region's client is built the first time it is
 //! asked, so a gate that watches no calendar builds none and its cold start does not pay for it.
 
-use crate::fan_out::all_at_once;
+use crate::fan_out::every_answer;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::operation::get_calendar_state::GetCalendarStateError;
@@ -103,28 +103,14 @@ impl ChangeCalendars {
             let client = self.client(&ask.place.region);
             async move {
                 let (name, place) = (ask.name.clone(), ask.place.clone());
-                // Every call runs to its end: what the others found counts beside a failure.
-                let answered = tokio::time::timeout(budget, ask_state(client, ask))
+                tokio::time::timeout(budget, ask_state(client, ask))
                     .await
                     .unwrap_or(Err(CalendarCallError::Timeout))
-                    .map_err(|error| (name, place, error));
-                Ok::<_, std::convert::Infallible>(vec![answered])
+                    .map(|reading| vec![reading])
+                    .map_err(|error| (name, place, error))
             }
         });
-        let answers = match all_at_once(calls).await {
-            Ok(answers) => answers,
-            Err(never) => match never {},
-        };
-        let mut calendars = Vec::new();
-        let mut failed = None;
-        for answer in answers {
-            match answer {
-                Ok(reading) => calendars.push(reading),
-                Err(failure) => {
-                    failed.get_or_insert(failure);
-                }
-            }
-        }
+        let (calendars, failed) = every_answer(calls).await;
         let readings = CalendarReadings { own, calendars };
         match failed {
             None => Ok(readings),

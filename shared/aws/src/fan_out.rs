@@ -26,6 +26,35 @@ where
     Ok(found)
 }
 
+/// Runs every call at once, each to its end, and gathers what they found in the order they
+/// finish, with the first failure, if any: what the others found still counts beside it (a
+/// firing alarm is not hidden by another region that could not be read).
+pub(crate) async fn every_answer<T, E, F>(calls: impl IntoIterator<Item = F>) -> (Vec<T>, Option<E>)
+where
+    F: Future<Output = Result<Vec<T>, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let answered = calls
+        .into_iter()
+        .map(|call| async move { Ok::<_, std::convert::Infallible>(vec![call.await]) });
+    let answers = match all_at_once(answered).await {
+        Ok(answers) => answers,
+        Err(never) => match never {},
+    };
+    let mut found = Vec::new();
+    let mut failed = None;
+    for answer in answers {
+        match answer {
+            Ok(more) => found.extend(more),
+            Err(failure) => {
+                failed.get_or_insert(failure);
+            }
+        }
+    }
+    (found, failed)
+}
+
 #[cfg(test)]
 #[path = "fan_out_tests.rs"]
 mod tests;

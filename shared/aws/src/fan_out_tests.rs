@@ -30,3 +30,19 @@ async fn a_call_that_panics_panics_the_caller() {
     let calls = [async { panic!("a bug in one call") }];
     let _: Result<Vec<u8>, String> = all_at_once(calls).await;
 }
+
+#[tokio::test]
+async fn every_call_runs_to_its_end_and_what_the_others_found_stands_beside_a_failure() {
+    let calls = (0..4).map(|call| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(10 * call)).await;
+        if call == 0 {
+            Err(format!("call {call} failed"))
+        } else {
+            Ok(vec![call])
+        }
+    });
+    let (mut found, failed) = every_answer(calls).await;
+    found.sort();
+    assert_eq!(found, [1, 2, 3], "the calls after the failure still answered");
+    assert_eq!(failed, Some("call 0 failed".to_owned()));
+}
