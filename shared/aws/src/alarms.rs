@@ -6,6 +6,7 @@
 //! refreshed by the SDK before they expire).
 
 use crate::fan_out::every_answer;
+use crate::sdk_failure::SdkFailure;
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
@@ -297,25 +298,17 @@ where
     if let Some(refused) = role_refusal(&error) {
         return AlarmCallError::RoleRefused(refused);
     }
-    match &error {
-        SdkError::TimeoutError(_) => AlarmCallError::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => AlarmCallError::Timeout,
-        SdkError::DispatchFailure(_) => AlarmCallError::Unreachable(DisplayErrorContext(&error).to_string()),
-        SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
-            AlarmCallError::BadResponse(DisplayErrorContext(&error).to_string())
-        }
-        _ => {
-            let code = error.code().unwrap_or("UnknownError").to_owned();
-            let message = error.message().unwrap_or("no message").to_owned();
-            match code.as_str() {
-                "AccessDenied" | "AccessDeniedException" => AlarmCallError::AccessDenied(message),
-                "Throttling"
-                | "ThrottlingException"
-                | "TooManyRequestsException"
-                | "RequestLimitExceeded" => AlarmCallError::Throttled(message),
-                _ => AlarmCallError::Service { code, message },
+    match SdkFailure::of(&error) {
+        SdkFailure::Timeout => AlarmCallError::Timeout,
+        SdkFailure::Unreachable(why) => AlarmCallError::Unreachable(why),
+        SdkFailure::BadResponse(why) => AlarmCallError::BadResponse(why),
+        SdkFailure::Refused { code, message } => match code.as_str() {
+            "AccessDenied" | "AccessDeniedException" => AlarmCallError::AccessDenied(message),
+            "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+                AlarmCallError::Throttled(message)
             }
-        }
+            _ => AlarmCallError::Service { code, message },
+        },
     }
 }
 

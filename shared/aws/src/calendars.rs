@@ -4,8 +4,9 @@
 //! asked, so a gate that watches no calendar builds none and its cold start does not pay for it.
 
 use crate::fan_out::every_answer;
+use crate::sdk_failure::SdkFailure;
 use aws_config::SdkConfig;
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::operation::get_calendar_state::GetCalendarStateError;
 use pipeguard_core::calendar::{
     CalendarAnswer, CalendarAsk, CalendarCallError, CalendarPlace, CalendarReading, CalendarReadings,
@@ -186,26 +187,17 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
-    match &error {
-        SdkError::TimeoutError(_) => CalendarCallError::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => CalendarCallError::Timeout,
-        SdkError::DispatchFailure(_) => {
-            CalendarCallError::Unreachable(DisplayErrorContext(&error).to_string())
-        }
-        SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
-            CalendarCallError::BadResponse(DisplayErrorContext(&error).to_string())
-        }
-        _ => {
-            let code = error.code().unwrap_or("UnknownError").to_owned();
-            let message = error.message().unwrap_or("no message").to_owned();
-            match code.as_str() {
-                "AccessDenied" | "AccessDeniedException" => CalendarCallError::AccessDenied(message),
-                "Throttling" | "ThrottlingException" | "TooManyRequestsException" => {
-                    CalendarCallError::Throttled(message)
-                }
-                _ => CalendarCallError::Service { code, message },
+    match SdkFailure::of(&error) {
+        SdkFailure::Timeout => CalendarCallError::Timeout,
+        SdkFailure::Unreachable(why) => CalendarCallError::Unreachable(why),
+        SdkFailure::BadResponse(why) => CalendarCallError::BadResponse(why),
+        SdkFailure::Refused { code, message } => match code.as_str() {
+            "AccessDenied" | "AccessDeniedException" => CalendarCallError::AccessDenied(message),
+            "Throttling" | "ThrottlingException" | "TooManyRequestsException" => {
+                CalendarCallError::Throttled(message)
             }
-        }
+            _ => CalendarCallError::Service { code, message },
+        },
     }
 }
 

@@ -21,6 +21,7 @@ pub mod lambda;
 pub mod metrics;
 mod override_store;
 mod retry;
+mod sdk_failure;
 mod sns;
 mod sources;
 mod sts;

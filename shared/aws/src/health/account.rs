@@ -2,7 +2,8 @@
 //! query, and how its answers and errors read in the core's words.
 
 use crate::fan_out::all_at_once;
-use aws_sdk_health::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use crate::sdk_failure::SdkFailure;
+use aws_sdk_health::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_health::types::{EventFilter, EventScopeCode, EventStatusCode, EventTypeCategory};
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthCallError, HealthEvent};
 use std::fmt;
@@ -17,24 +18,17 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,
 {
-    match &error {
-        SdkError::TimeoutError(_) => HealthCallError::Timeout,
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => HealthCallError::Timeout,
-        SdkError::DispatchFailure(_) => HealthCallError::Unreachable(DisplayErrorContext(&error).to_string()),
-        SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
-            HealthCallError::BadResponse(DisplayErrorContext(&error).to_string())
-        }
-        _ => {
-            let code = error.code().unwrap_or("UnknownError").to_owned();
-            let message = error.message().unwrap_or("no message").to_owned();
-            match code.as_str() {
-                "SubscriptionRequiredException" => HealthCallError::SubscriptionRequired,
-                "ThrottlingException" | "TooManyRequestsException" | "Throttling" => {
-                    HealthCallError::Throttled(message)
-                }
-                _ => HealthCallError::Service { code, message },
+    match SdkFailure::of(&error) {
+        SdkFailure::Timeout => HealthCallError::Timeout,
+        SdkFailure::Unreachable(why) => HealthCallError::Unreachable(why),
+        SdkFailure::BadResponse(why) => HealthCallError::BadResponse(why),
+        SdkFailure::Refused { code, message } => match code.as_str() {
+            "SubscriptionRequiredException" => HealthCallError::SubscriptionRequired,
+            "ThrottlingException" | "TooManyRequestsException" | "Throttling" => {
+                HealthCallError::Throttled(message)
             }
-        }
+            _ => HealthCallError::Service { code, message },
+        },
     }
 }
 
