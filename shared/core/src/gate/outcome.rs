@@ -407,54 +407,34 @@ impl GateOutcome {
                 | Self::CalendarsUnavailable { .. }
                 | Self::ConflictCheckFailed(_)
         ) || matches!(self, Self::Bake(bake) if bake.needs_a_person())
-            || self.freezes_unread()
-            || self.alarms_unread()
-            || self.calendars_unread()
-            || self
-                .blockers()
-                .iter()
-                .any(|blocker| matches!(blocker, Blocker::UnreadableFreeze(_)))
+            || self.blocked_by(|blocker| {
+                matches!(
+                    blocker,
+                    Blocker::FreezesUnread(_)
+                        | Blocker::AlarmsUnread(_)
+                        | Blocker::CalendarsUnread(_)
+                        | Blocker::UnreadableFreeze(_)
+                )
+            })
     }
 
-    /// Whether the freezes could not be read, and block beside what else does.
-    fn freezes_unread(&self) -> bool {
-        self.blockers()
-            .iter()
-            .any(|blocker| matches!(blocker, Blocker::FreezesUnread(_)))
-    }
-
-    /// Whether the service's alarms could not be read, and block beside what else does.
-    fn alarms_unread(&self) -> bool {
-        self.blockers()
-            .iter()
-            .any(|blocker| matches!(blocker, Blocker::AlarmsUnread(_)))
-    }
-
-    /// Whether the Change Calendars could not be read, and block beside what else does.
-    fn calendars_unread(&self) -> bool {
-        self.blockers()
-            .iter()
-            .any(|blocker| matches!(blocker, Blocker::CalendarsUnread(_)))
-    }
-
-    /// Whether a closed Change Calendar is among what blocks.
-    fn calendar_closed(&self) -> bool {
-        self.blockers()
-            .iter()
-            .any(|blocker| matches!(blocker, Blocker::Calendar(_)))
+    /// Whether something `is` among what blocks (a signal that could not be read, a closed
+    /// calendar).
+    fn blocked_by(&self, is: impl Fn(&Blocker) -> bool) -> bool {
+        self.blockers().iter().any(is)
     }
 
     /// One word for logs, metrics, the command line's JSON and the output variable `verdict`.
     pub fn label(&self) -> &'static str {
         // Counted as the freezes' (or the alarms') outage whatever else blocks, so that its
         // alarm sees it.
-        if self.freezes_unread() {
+        if self.blocked_by(|blocker| matches!(blocker, Blocker::FreezesUnread(_))) {
             return "FREEZES_UNAVAILABLE";
         }
-        if self.alarms_unread() {
+        if self.blocked_by(|blocker| matches!(blocker, Blocker::AlarmsUnread(_))) {
             return "ALARMS_UNAVAILABLE";
         }
-        if self.calendars_unread() {
+        if self.blocked_by(|blocker| matches!(blocker, Blocker::CalendarsUnread(_))) {
             return "CALENDARS_UNAVAILABLE";
         }
         match self {
@@ -495,7 +475,11 @@ impl GateOutcome {
             {
                 "ALARM"
             }
-            Self::Blocked { .. } | Self::WindowTooFar { .. } if self.calendar_closed() => "CALENDAR_CLOSED",
+            Self::Blocked { .. } | Self::WindowTooFar { .. }
+                if self.blocked_by(|blocker| matches!(blocker, Blocker::Calendar(_))) =>
+            {
+                "CALENDAR_CLOSED"
+            }
             Self::Blocked { blockers, .. }
                 if blockers
                     .iter()
