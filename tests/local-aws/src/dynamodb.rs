@@ -37,6 +37,7 @@ pub fn handle_metered(shared: &Arc<Shared>, operation: &str, input: &Value) -> M
             "PutItem" => put_item(shared, input, &mut consumed),
             "GetItem" => get_item(shared, input, &mut consumed),
             "Query" => crate::dynamodb_query::query(shared, input, &mut consumed),
+            "Scan" => crate::dynamodb_scan::scan(shared, input, &mut consumed),
             other => Err(AwsError::new(
                 400,
                 "UnknownOperationException",

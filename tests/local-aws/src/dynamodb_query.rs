@@ -18,18 +18,18 @@ const PAGE_BYTES: usize = 1024 * 1024;
 
 /// What one page read: the items the filter kept, how many it read and their size, and the
 /// last one read when the page ended before the partition did.
-struct Page<'t> {
-    items: Vec<Value>,
-    scanned: usize,
-    bytes: usize,
-    last: Option<Cow<'t, Map<String, Value>>>,
+pub(crate) struct Page<'t> {
+    pub items: Vec<Value>,
+    pub scanned: usize,
+    pub bytes: usize,
+    pub last: Option<Cow<'t, Map<String, Value>>>,
 }
 
 /// Reads candidates in order until `limit` items or 1 MB have been read; the filter applies to
-/// what was read, so both count an item the filter drops.
-fn read_page<'t>(
+/// what was read, so both count an item the filter drops. A Scan has no key condition.
+pub(crate) fn read_page<'t>(
     candidates: impl Iterator<Item = Cow<'t, Map<String, Value>>>,
-    key_condition: &Condition,
+    key_condition: Option<&Condition>,
     filter: Option<&Condition>,
     limit: Option<usize>,
 ) -> Page<'t> {
@@ -39,7 +39,7 @@ fn read_page<'t>(
         bytes: 0,
         last: None,
     };
-    for item in candidates.filter(|item| key_condition.matches(item)) {
+    for item in candidates.filter(|item| key_condition.is_none_or(|condition| condition.matches(item))) {
         page.scanned += 1;
         page.bytes += dynamodb_item::item_size(&item);
         if filter.is_none_or(|filter| filter.matches(&item)) {
@@ -52,6 +52,18 @@ fn read_page<'t>(
         }
     }
     page
+}
+
+/// A request's `Limit`: at least 1 when given.
+pub(crate) fn limit(input: &Value) -> Result<Option<usize>, AwsError> {
+    match input.get("Limit") {
+        None => Ok(None),
+        Some(limit) => Ok(Some(limit.as_u64().filter(|limit| *limit >= 1).ok_or_else(|| {
+            AwsError::validation(format!(
+                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            ))
+        })? as usize)),
+    }
 }
 
 pub fn query(
@@ -101,14 +113,7 @@ pub fn query(
         },
     )?;
     let report = Report::of(input)?;
-    let limit = match input.get("Limit") {
-        None => None,
-        Some(limit) => Some(limit.as_u64().filter(|limit| *limit >= 1).ok_or_else(|| {
-            AwsError::validation(format!(
-                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
-            ))
-        })? as usize),
-    };
+    let limit = limit(input)?;
     let forward = flag(input, "ScanIndexForward")?.unwrap_or(true);
     let consistent = flag(input, "ConsistentRead")?.unwrap_or(false);
     let start = attribute_map(input, "ExclusiveStartKey")?;
@@ -140,7 +145,7 @@ pub fn query(
             let candidates = table
                 .partition(&partition, forward, start.as_ref())
                 .map(|(_, item)| Cow::Borrowed(item));
-            let page = read_page(candidates, &key_condition, filter.as_ref(), limit);
+            let page = read_page(candidates, Some(&key_condition), filter.as_ref(), limit);
             let last_key = page.last.as_ref().map(|last| table.schema.key_item(last));
             (page, last_key, None)
         }
@@ -207,7 +212,7 @@ pub fn query(
                     Projection::All => Cow::Borrowed(item),
                     _ => Cow::Owned(index.project(item, &table.schema)),
                 });
-            let page = read_page(candidates, &key_condition, filter.as_ref(), limit);
+            let page = read_page(candidates, Some(&key_condition), filter.as_ref(), limit);
             let last_key = page.last.as_ref().map(|last| {
                 let mut key = table.schema.key_item(last);
                 key.extend(index.schema.key_item(last));

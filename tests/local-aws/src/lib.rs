@@ -22,6 +22,7 @@ mod dynamodb_expr;
 mod dynamodb_index;
 mod dynamodb_item;
 mod dynamodb_query;
+mod dynamodb_scan;
 mod dynamodb_schema;
 mod dynamodb_seed;
 mod dynamodb_table;

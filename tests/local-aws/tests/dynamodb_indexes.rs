@@ -393,3 +393,70 @@ async fn a_query_page_ends_at_one_megabyte() {
         assert_eq!(read, expected);
     }
 }
+
+/// A Scan reads the whole table, page by page: its filter (which may name a key attribute,
+/// unlike a Query's) applies to what each page read, and ScannedCount counts what it dropped.
+/// This is how the event store's items written before the index are found and given their key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_reads_every_item_in_pages_and_filters_what_it_read() {
+    for target in targets().await {
+        println!("checking {}", target.name);
+        let dynamodb = &target.dynamodb;
+        create_events(
+            dynamodb,
+            Some(open_index(
+                Projection::builder()
+                    .projection_type(ProjectionType::KeysOnly)
+                    .build(),
+            )),
+        )
+        .await;
+        for number in 0..7 {
+            let status = if number % 2 == 0 { "open" } else { "closed" };
+            put(
+                dynamodb,
+                "events",
+                event(&format!("arn:{number}"), None, number, status),
+            )
+            .await;
+        }
+        let mut other = event("arn:x", None, 1, "open");
+        other.insert("region".into(), s("pipeguard#store"));
+        put(dynamodb, "events", other).await;
+        put(
+            dynamodb,
+            "events",
+            event("arn:indexed", Some("us-east-1#111"), 1, "open"),
+        )
+        .await;
+
+        let scan = || {
+            dynamodb
+                .scan()
+                .table_name("events")
+                .filter_expression(
+                    "attribute_not_exists(open_key) AND #status = :open AND NOT begins_with(#region, :ours)",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#region", "region")
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":ours", s("pipeguard#"))
+                .limit(3)
+        };
+        let first = scan().send().await.unwrap();
+        assert_eq!(first.scanned_count(), 3);
+        assert!(first.last_evaluated_key().is_some());
+        let (mut found, mut scanned, mut pages) = (Vec::new(), 0, 0);
+        let mut paginator = scan().into_paginator().send();
+        while let Some(page) = paginator.next().await {
+            let page = page.unwrap();
+            found.extend(arns(page.items()));
+            scanned += page.scanned_count();
+            pages += 1;
+        }
+        found.sort();
+        assert_eq!(found, ["arn:0", "arn:2", "arn:4", "arn:6"]);
+        assert_eq!(scanned, 9);
+        assert!(pages >= 3, "{pages} pages");
+    }
+}
