@@ -23,6 +23,7 @@ pub mod holder;
 pub mod job;
 mod names;
 pub mod notice;
+pub mod open_events;
 pub mod overrides;
 pub mod pipeline;
 pub mod place;
