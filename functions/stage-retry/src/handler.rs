@@ -86,7 +86,7 @@ impl Retrier {
                     self.on_failure(&invocation, &change, time_left).await?;
                 }
                 Trigger::Health(record) => self.on_health_event(&invocation, &record).await?,
-                Trigger::Sweep => self.sweep(&invocation).await?,
+                Trigger::Sweep => self.sweep(&invocation, event.context.deadline).await?,
                 Trigger::Unfrozen { freeze_id } => {
                     self.resume_held(&invocation, Some(Release::Unfrozen(&freeze_id)))
                         .await?

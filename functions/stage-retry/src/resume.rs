@@ -16,6 +16,11 @@ use pipeguard_core::overrides::{Override, RecordedOverrides};
 use pipeguard_core::pipeline::{RetryMode, StageSnapshot};
 use pipeguard_core::retry::{self, Released, RetryVerdict};
 
+/// What the sweep keeps of its invocation's time when it backfills the index: the marker's last
+/// write, and the answer to Lambda.
+const BACKFILL_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long the backfill may take when the runtime gives no deadline (local runs).
+const BACKFILL_WITHOUT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 /// Why a hold's freezes are not known without the table.
 const NO_FREEZES_TABLE: &str = "the freezes cannot be read here";
 /// How long CloudWatch may take to say whether held alarms are OK again, per call.
@@ -62,9 +67,31 @@ impl Retrier {
         Ok(())
     }
 
-    /// The schedule: every held stage nothing holds any more resumes.
-    pub(crate) async fn sweep(&self, invocation: &Invocation<'_>) -> Result<(), InvocationError> {
-        self.resume_held(invocation, None).await
+    /// The schedule: every held stage nothing holds any more resumes. Then, until the event
+    /// store's index of what can block is complete, the events recorded before it are given
+    /// their key, in what is left of the invocation but a margin (`deadline`: milliseconds since
+    /// the epoch; none in local runs).
+    pub(crate) async fn sweep(
+        &self,
+        invocation: &Invocation<'_>,
+        deadline: u64,
+    ) -> Result<(), InvocationError> {
+        self.resume_held(invocation, None).await?;
+        let Some(store) = self.health.store() else {
+            return Ok(());
+        };
+        let time_left = pipeguard_aws::lambda::time_left(deadline).unwrap_or(BACKFILL_WITHOUT_DEADLINE);
+        let until = tokio::time::Instant::now() + time_left.saturating_sub(BACKFILL_MARGIN);
+        let backfill = store.backfill_open_index(invocation.own_account, until).await?;
+        if backfill.scanned > 0 || !backfill.complete {
+            tracing::info!(
+                scanned = backfill.scanned,
+                keyed = backfill.keyed,
+                complete = backfill.complete,
+                "the event store's index of what can block: events recorded before it given their key"
+            );
+        }
+        Ok(())
     }
 
     /// What still holds `pipeline`'s stage now, each as people read it: its AWS Health events

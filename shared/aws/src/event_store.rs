@@ -1,15 +1,21 @@
 //! DynamoDB: the AWS Health event store. One item per event, keyed by the region it affects and
 //! its ARN; each update is written with one conditional put that only a newer update passes,
 //! so duplicates, backup-region copies and late deliveries change nothing. Reads are strongly
-//! consistent: once an update is recorded, every later read sees it.
+//! consistent: once an update is recorded, every later read sees it. A decision reads through
+//! the index of what can block (`event_index`) once it is complete.
 
+use crate::event_index::open_key_attribute;
 use crate::fan_out::all_at_once;
 use crate::table::{Table, TableCallError, number, retained_until, text};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use pipeguard_core::gate::GatePolicy;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
 use pipeguard_core::hold::HeldBy;
+use pipeguard_core::open_events::keys_to_read;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// An update is newer than what is stored when its `lastUpdatedTime` is later, or equal with
 /// a greater `communicationId`; a new event always is.
@@ -37,20 +43,23 @@ pub struct StoreError(pub TableCallError);
 /// The AWS Health event store.
 #[derive(Debug, Clone)]
 pub struct EventStore {
-    table: Table,
+    pub(crate) table: Table,
+    /// Set once the index's marker said complete: shared by the store's clones.
+    pub(crate) index_complete: Arc<AtomicBool>,
 }
 
 impl EventStore {
     /// The store in `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self {
-            table: Table::new(client, table),
-        }
+        Self::in_table(Table::new(client, table))
     }
 
     /// The store in `table`, sharing its client.
     pub fn in_table(table: Table) -> Self {
-        Self { table }
+        Self {
+            table,
+            index_complete: Arc::default(),
+        }
     }
 
     /// The table's name.
@@ -58,7 +67,7 @@ impl EventStore {
         &self.table.name
     }
 
-    fn error<E>(&self, operation: &'static str, error: E) -> StoreError
+    pub(crate) fn error<E>(&self, operation: &'static str, error: E) -> StoreError
     where
         aws_sdk_dynamodb::Error: From<E>,
     {
@@ -91,10 +100,25 @@ impl EventStore {
         }
     }
 
-    /// Every event recorded for these regions (`global` included when named), of every account,
-    /// whatever its status: the gate's filter decides which block. Items written before the store
-    /// knew accounts are the stack's own account's (`own_account`).
+    /// The events that may block a decision under `policy`: of its regions, public or of the
+    /// accounts it watches, open or upcoming, read through the index once it is complete; until
+    /// then every event recorded for its regions, of every account, whatever its status. Either
+    /// way the gate's filter decides which block. Items written before the store knew accounts
+    /// are the stack's own account's (`own_account`).
     pub async fn events_in(
+        &self,
+        policy: &GatePolicy,
+        own_account: &str,
+    ) -> Result<Vec<HealthEvent>, StoreError> {
+        if self.index_trusted().await? {
+            return self.open_events(keys_to_read(policy), own_account).await;
+        }
+        self.every_event_in(&policy.regions, own_account).await
+    }
+
+    /// Every event recorded for these regions (`global` included when named), of every account,
+    /// whatever its status: the whole of their partitions.
+    async fn every_event_in(
         &self,
         regions: &[String],
         own_account: &str,
@@ -155,7 +179,8 @@ impl EventStore {
 
 /// The item for an update: keyed by region and `store_key` (the ARN, and for another account's
 /// account-specific event its account too), with the ARN itself in `event_arn` and the account
-/// in `account`. `expires_at` (the table's TTL attribute) is set only once the event is closed.
+/// in `account`. `expires_at` (the table's TTL attribute) is set only once the event is closed;
+/// `open_key` (the index's) only while it is open or upcoming.
 fn item(record: &HealthRecord, own_account: &str) -> HashMap<String, AttributeValue> {
     let event = &record.event;
     let mut item = HashMap::from([
@@ -185,17 +210,20 @@ fn item(record: &HealthRecord, own_account: &str) -> HashMap<String, AttributeVa
     if event.status == EventStatus::Closed {
         item.insert("expires_at".into(), number(retained_until(record.last_updated)));
     }
+    if let Some(open_key) = open_key_attribute(event) {
+        item.insert(crate::event_index::OPEN_KEY.into(), open_key);
+    }
     item
 }
 
-fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+pub(crate) fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
     item.get(name).and_then(|value| value.as_s().ok()).cloned()
 }
 
 /// The event an item holds; an item missing a key attribute is not one pipeguard wrote. An item
 /// written before the store knew accounts has no `event_arn` (its key is the ARN) and no
 /// `account`: any but a public one is the stack's own account's.
-fn event_of(item: &HashMap<String, AttributeValue>, own_account: &str) -> Option<HealthEvent> {
+pub(crate) fn event_of(item: &HashMap<String, AttributeValue>, own_account: &str) -> Option<HealthEvent> {
     let field = |name: &str| string(item, name).unwrap_or_default();
     let key = string(item, "arn")?;
     let account = string(item, "account")

@@ -197,7 +197,7 @@ impl HealthSources {
                 HealthCallError::Store("no HEALTH_EVENTS_TABLE".into()),
             )]));
         };
-        match store.events_in(&policy.regions, own_account).await {
+        match store.events_in(policy, own_account).await {
             Ok(events) => Ok(HealthReport {
                 source: HealthSource::Events,
                 caveat,

@@ -26,6 +26,19 @@ pub const CLI_CALLER: &str = "arn:aws:sts::123456789012:assumed-role/pipeguard-c
 /// The AWS Health event store's table, as the template names it in the functions' environment.
 pub const EVENT_STORE: &str = "pipeguard-health-events";
 
+/// CreateTable's input for the event store's table as template.yaml defines it (its keys and its
+/// index of what can block; the template tests check that the two agree).
+pub fn event_store_table() -> Value {
+    json!({"TableName": EVENT_STORE, "BillingMode": "PAY_PER_REQUEST",
+           "AttributeDefinitions": [{"AttributeName": "region", "AttributeType": "S"},
+                                    {"AttributeName": "arn", "AttributeType": "S"},
+                                    {"AttributeName": "open_key", "AttributeType": "S"}],
+           "KeySchema": [{"AttributeName": "region", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}],
+           "GlobalSecondaryIndexes": [{"IndexName": "open",
+               "KeySchema": [{"AttributeName": "open_key", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}],
+               "Projection": {"ProjectionType": "KEYS_ONLY"}}]})
+}
+
 /// Where the function binaries are: `PIPEGUARD_BIN_DIR`, else the Cargo profile directory this
 /// executable was built into (`target/debug` for tests, whatever `cargo run` used for the demo).
 pub fn bin_dir() -> PathBuf {
@@ -220,13 +233,7 @@ impl Local {
         let mut env = env.to_vec();
         env.push(("HEALTH_EVENTS_TABLE", EVENT_STORE));
         let local = Self::start(&env).await;
-        local.admin(
-            "POST",
-            "/_admin/tables",
-            json!({"TableName": EVENT_STORE, "BillingMode": "PAY_PER_REQUEST",
-                   "AttributeDefinitions": [{"AttributeName": "region", "AttributeType": "S"}, {"AttributeName": "arn", "AttributeType": "S"}],
-                   "KeySchema": [{"AttributeName": "region", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}]}),
-        );
+        local.admin("POST", "/_admin/tables", event_store_table());
         local
     }
 

@@ -72,15 +72,19 @@ impl Consumed {
     /// The call record's figures: this operation's units, as read or write units.
     pub fn for_call(&self) -> CallCapacity {
         let total = self.total();
-        match self.kind {
-            Kind::Read => CallCapacity {
-                read_units: total,
-                write_units: 0.0,
-            },
-            Kind::Write => CallCapacity {
-                read_units: 0.0,
-                write_units: total,
-            },
+        let (read_units, write_units) = match self.kind {
+            Kind::Read => (total, 0.0),
+            Kind::Write => (0.0, total),
+        };
+        // A read of an index reads only it; a write's indexes are written beside the table.
+        let index = match (self.kind, self.table_units) {
+            (Kind::Read, None) => self.indexes.first().map(|(name, _)| name.clone()),
+            _ => None,
+        };
+        CallCapacity {
+            read_units,
+            write_units,
+            index,
         }
     }
 

@@ -54,7 +54,8 @@ fn the_answer_is_the_total_or_the_total_with_its_parts() {
         write.for_call(),
         CallCapacity {
             read_units: 0.0,
-            write_units: 3.0
+            write_units: 3.0,
+            index: None,
         }
     );
     // A Query of an index reads the index alone.
@@ -64,6 +65,11 @@ fn the_answer_is_the_total_or_the_total_with_its_parts() {
                     "GlobalSecondaryIndexes": {"open": {"CapacityUnits": 1.5}}}))
     );
     assert_eq!(index_read().for_call().read_units, 1.5);
+    assert_eq!(
+        index_read().for_call().index.as_deref(),
+        Some("open"),
+        "the call names the index it read"
+    );
 }
 
 #[test]

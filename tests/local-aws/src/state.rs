@@ -340,12 +340,15 @@ pub struct Call {
 }
 
 /// The capacity units one DynamoDB call consumed, table and indexes together.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CallCapacity {
-    /// Read units (Query, GetItem).
+    /// Read units (Query, Scan, GetItem).
     pub read_units: f64,
     /// Write units (PutItem, a failed conditional one too).
     pub write_units: f64,
+    /// The global secondary index a Query read, when it read one rather than the table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
 }
 
 /// A message published to an SNS topic, kept for tests and the demo to read back.

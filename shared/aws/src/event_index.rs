@@ -1,0 +1,295 @@
+//! The event store's index of what can block (`open`: the events open or upcoming, by region and
+//! account; `pipeguard_core::open_events`). A decision reads the keys it watches and confirms
+//! each hit with a strongly consistent GetItem: an index is only eventually consistent, and an
+//! event stage-retry just recorded closed (and resumed a stage for) must not hold it again.
+//!
+//! Items recorded before the index existed have no key. Until a backfill has given them one, a
+//! marker item says the index is not to be trusted and readers read the store whole, region by
+//! region, as before. stage-retry's sweep does the backfill, a page at a time within its budget.
+
+use crate::event_store::{EventStore, StoreError, event_of, string};
+use crate::fan_out::all_at_once;
+use crate::table::text;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, IndexStatus};
+use pipeguard_core::health::HealthEvent;
+use pipeguard_core::open_events::open_key;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use tokio::time::Instant;
+
+/// The index, as template.yaml names it.
+pub const OPEN_INDEX: &str = "open";
+/// The attribute the index is keyed by, present only while an event is open or upcoming.
+pub const OPEN_KEY: &str = "open_key";
+/// The partition of pipeguard's own records about the store, and the marker's key in it.
+const MARKER_PARTITION: &str = "pipeguard#store";
+const MARKER_KEY: &str = "open-index";
+/// The marker's `state` once every event has its key and the index is built.
+const COMPLETE: &str = "complete";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// How far a backfill came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backfill {
+    /// Items this run read.
+    pub scanned: usize,
+    /// Items this run gave their index key.
+    pub keyed: usize,
+    /// Whether the index now holds every open event (the marker says so).
+    pub complete: bool,
+}
+
+/// What the marker says: complete, or where the scan is to go on (none: from the start, or,
+/// with `scanned`, nothing is left to scan and only the index's build is awaited).
+struct Marker {
+    complete: bool,
+    scanned: bool,
+    after: Option<Item>,
+}
+
+impl EventStore {
+    /// Whether the index may be read: once its marker says complete, for the rest of this
+    /// process's life (the marker is never taken back).
+    pub(crate) async fn index_trusted(&self) -> Result<bool, StoreError> {
+        if self.index_complete.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let complete = self.marker().await?.complete;
+        self.index_complete.store(complete, Ordering::Relaxed);
+        Ok(complete)
+    }
+
+    /// The events under `keys` in the index, each read again from the table.
+    pub(crate) async fn open_events(
+        &self,
+        keys: Vec<String>,
+        own_account: &str,
+    ) -> Result<Vec<HealthEvent>, StoreError> {
+        let queries = keys.into_iter().map(|key| {
+            let store = self.clone();
+            async move { store.index_hits(key).await }
+        });
+        let mut hits = all_at_once(queries).await?;
+        hits.sort();
+        hits.dedup();
+        let reads = hits.into_iter().map(|(region, arn)| {
+            let (store, own_account) = (self.clone(), own_account.to_owned());
+            async move {
+                let item = store.item(&region, &arn).await?;
+                Ok(item
+                    .and_then(|item| event_of(&item, &own_account))
+                    .into_iter()
+                    .collect())
+            }
+        });
+        all_at_once(reads).await
+    }
+
+    /// The table keys (region, ARN key) the index holds under `key`, every page.
+    async fn index_hits(&self, key: String) -> Result<Vec<(String, String)>, StoreError> {
+        let mut pages = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .index_name(OPEN_INDEX)
+            .key_condition_expression("#key = :key")
+            .expression_attribute_names("#key", OPEN_KEY)
+            .expression_attribute_values(":key", text(&key))
+            .into_paginator()
+            .send();
+        let mut hits = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|error| self.error("Query", error))?;
+            hits.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|item| Some((string(item, "region")?, string(item, "arn")?))),
+            );
+        }
+        Ok(hits)
+    }
+
+    /// An item, read strongly consistently.
+    async fn item(&self, region: &str, key: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .table
+            .client
+            .get_item()
+            .table_name(&self.table.name)
+            .key("region", text(region))
+            .key("arn", text(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| self.error("GetItem", error))?;
+        Ok(output.item)
+    }
+
+    async fn marker(&self) -> Result<Marker, StoreError> {
+        let item = self.item(MARKER_PARTITION, MARKER_KEY).await?.unwrap_or_default();
+        let after = ["cursor_region", "cursor_arn"]
+            .map(|name| string(&item, name))
+            .into_iter()
+            .collect::<Option<Vec<String>>>()
+            .map(|cursor| {
+                Item::from([
+                    ("region".into(), text(&cursor[0])),
+                    ("arn".into(), text(&cursor[1])),
+                ])
+            });
+        Ok(Marker {
+            complete: string(&item, "state").as_deref() == Some(COMPLETE),
+            scanned: string(&item, "state").as_deref() == Some("scanned"),
+            after,
+        })
+    }
+
+    async fn save_marker(&self, state: &str, after: Option<&Item>) -> Result<(), StoreError> {
+        let mut item = Item::from([
+            ("region".into(), text(MARKER_PARTITION)),
+            ("arn".into(), text(MARKER_KEY)),
+            ("state".into(), text(state)),
+        ]);
+        for (name, attribute) in [("cursor_region", "region"), ("cursor_arn", "arn")] {
+            if let Some(value) = after.and_then(|after| after.get(attribute)) {
+                item.insert(name.into(), value.clone());
+            }
+        }
+        self.table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|error| self.error("PutItem", error))?;
+        Ok(())
+    }
+
+    /// Gives the events recorded before the index their key, a 1 MB page at a time, until the
+    /// scan ends or `until` has passed (where it stopped is kept in the marker for the next
+    /// run); once it ended and DynamoDB has built the index, marks the index complete.
+    pub async fn backfill_open_index(
+        &self,
+        own_account: &str,
+        until: Instant,
+    ) -> Result<Backfill, StoreError> {
+        let marker = self.marker().await?;
+        let mut done = Backfill {
+            scanned: 0,
+            keyed: 0,
+            complete: marker.complete,
+        };
+        if marker.complete {
+            self.index_complete.store(true, Ordering::Relaxed);
+            return Ok(done);
+        }
+        let mut after = marker.after;
+        let mut scanned = marker.scanned;
+        while !scanned {
+            let page = self
+                .table
+                .client
+                .scan()
+                .table_name(&self.table.name)
+                .filter_expression(
+                    "attribute_not_exists(#key) AND #status IN (:open, :upcoming) AND NOT begins_with(#region, :ours)",
+                )
+                .expression_attribute_names("#key", OPEN_KEY)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#region", "region")
+                .expression_attribute_values(":open", text("open"))
+                .expression_attribute_values(":upcoming", text("upcoming"))
+                .expression_attribute_values(":ours", text("pipeguard#"))
+                .set_exclusive_start_key(after.take())
+                .send()
+                .await
+                .map_err(|error| self.error("Scan", error))?;
+            done.scanned += usize::try_from(page.scanned_count()).unwrap_or(0);
+            for item in page.items() {
+                if self.give_key(item, own_account).await? {
+                    done.keyed += 1;
+                }
+            }
+            after = page.last_evaluated_key;
+            scanned = after.is_none();
+            self.save_marker(if scanned { "scanned" } else { "scanning" }, after.as_ref())
+                .await?;
+            if !scanned && Instant::now() >= until {
+                return Ok(done);
+            }
+        }
+        if self.index_built().await? {
+            self.save_marker(COMPLETE, None).await?;
+            self.index_complete.store(true, Ordering::Relaxed);
+            done.complete = true;
+        }
+        Ok(done)
+    }
+
+    /// Writes `item` again with its index key, unless it changed since it was read (a newer
+    /// update, recorded with its key, or its closing, without): false then, and nothing is lost.
+    async fn give_key(&self, item: &Item, own_account: &str) -> Result<bool, StoreError> {
+        let (Some(event), Some(updated), Some(communication)) = (
+            event_of(item, own_account),
+            item.get("last_updated"),
+            item.get("communication_id"),
+        ) else {
+            return Ok(false);
+        };
+        let mut keyed = item.clone();
+        keyed.insert(
+            OPEN_KEY.into(),
+            text(&open_key(&event.region, event.account.as_deref())),
+        );
+        let sent = self
+            .table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(keyed))
+            .condition_expression("#updated = :updated AND #communication = :communication")
+            .expression_attribute_names("#updated", "last_updated")
+            .expression_attribute_names("#communication", "communication_id")
+            .expression_attribute_values(":updated", updated.clone())
+            .expression_attribute_values(":communication", communication.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(error) => Err(self.error("PutItem", error)),
+        }
+    }
+
+    /// Whether DynamoDB has built the index (it is ACTIVE): until then it cannot be read.
+    async fn index_built(&self) -> Result<bool, StoreError> {
+        let described = self
+            .table
+            .client
+            .describe_table()
+            .table_name(&self.table.name)
+            .send()
+            .await
+            .map_err(|error| self.error("DescribeTable", error))?;
+        Ok(described
+            .table()
+            .map(|table| table.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .any(|index| {
+                index.index_name() == Some(OPEN_INDEX) && index.index_status() == Some(&IndexStatus::Active)
+            }))
+    }
+}
+
+/// The index key an item written now carries: only while its event is open or upcoming.
+pub(crate) fn open_key_attribute(event: &HealthEvent) -> Option<AttributeValue> {
+    pipeguard_core::open_events::indexed(&event.status)
+        .then(|| text(&open_key(&event.region, event.account.as_deref())))
+}
