@@ -177,6 +177,13 @@ impl EventStore {
         own_account: &str,
         until: Instant,
     ) -> Result<Backfill, StoreError> {
+        if self.index_complete.load(Ordering::Relaxed) {
+            return Ok(Backfill {
+                scanned: 0,
+                keyed: 0,
+                complete: true,
+            });
+        }
         let marker = self.marker().await?;
         let mut done = Backfill {
             scanned: 0,
@@ -293,3 +300,7 @@ pub(crate) fn open_key_attribute(event: &HealthEvent) -> Option<AttributeValue> 
     pipeguard_core::open_events::indexed(&event.status)
         .then(|| text(&open_key(&event.region, event.account.as_deref())))
 }
+
+#[cfg(test)]
+#[path = "event_index_tests.rs"]
+mod tests;

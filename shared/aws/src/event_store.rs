@@ -118,7 +118,7 @@ impl EventStore {
 
     /// Every event recorded for these regions (`global` included when named), of every account,
     /// whatever its status: the whole of their partitions.
-    async fn every_event_in(
+    pub(crate) async fn every_event_in(
         &self,
         regions: &[String],
         own_account: &str,

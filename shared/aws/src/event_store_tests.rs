@@ -46,9 +46,10 @@ fn update(status: EventStatus, end_time: Option<i64>) -> HealthRecord {
     }
 }
 
-/// An item as the store holds it for `event(region, arn, status)`.
+/// An item as the store holds it for `event(region, arn, status)`: in the index of what can
+/// block, under its region's public events, while open or upcoming.
 fn stored(region: &str, arn: &str, status: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([
+    let mut item = HashMap::from([
         ("region".to_owned(), s(region)),
         ("arn".to_owned(), s(arn)),
         ("event_arn".to_owned(), s(arn)),
@@ -60,7 +61,11 @@ fn stored(region: &str, arn: &str, status: &str) -> HashMap<String, AttributeVal
         ("last_updated".to_owned(), n(LAST_UPDATED)),
         ("communication_id".to_owned(), s(COMMUNICATION)),
         ("start_time".to_owned(), n(STARTED)),
-    ])
+    ]);
+    if matches!(status, "open" | "upcoming") {
+        item.insert("open_key".to_owned(), s(&format!("{region}#public")));
+    }
+    item
 }
 
 /// The placeholders (`#name` or `:value`) an expression uses.
@@ -72,7 +77,7 @@ fn placeholders(expression: &str, sigil: char) -> BTreeSet<String> {
         .collect()
 }
 
-/// A Query of one region, as `events_in` must send it (from its first page when `after` is None).
+/// A Query of one region, as `every_event_in` must send it (from its first page when `after` is None).
 fn queries_region(
     request: &aws_sdk_dynamodb::operation::query::QueryInput,
     region: &str,
@@ -239,7 +244,7 @@ async fn events_are_read_with_one_strongly_consistent_query_per_region() {
         TABLE,
     );
     let events = store
-        .events_in(&["us-east-1".to_owned(), "global".to_owned()], OWN)
+        .every_event_in(&["us-east-1".to_owned(), "global".to_owned()], OWN)
         .await
         .unwrap();
     assert_eq!(
@@ -282,7 +287,10 @@ async fn every_page_of_a_region_is_read() {
         mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&first, &second]),
         TABLE,
     );
-    let events = store.events_in(&["eu-west-1".to_owned()], OWN).await.unwrap();
+    let events = store
+        .every_event_in(&["eu-west-1".to_owned()], OWN)
+        .await
+        .unwrap();
     assert_eq!(
         events,
         [
@@ -307,7 +315,10 @@ async fn an_item_missing_its_arn_or_region_is_skipped() {
             .build()
     });
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&query]), TABLE);
-    let events = store.events_in(&["us-east-1".to_owned()], OWN).await.unwrap();
+    let events = store
+        .every_event_in(&["us-east-1".to_owned()], OWN)
+        .await
+        .unwrap();
     assert_eq!(events, [event("us-east-1", ARN, EventStatus::Open)]);
 }
 
@@ -328,7 +339,7 @@ async fn a_query_that_fails_in_one_region_is_an_error_naming_query_and_the_table
         TABLE,
     );
     let error = store
-        .events_in(&["us-east-1".to_owned(), "eu-west-1".to_owned()], OWN)
+        .every_event_in(&["us-east-1".to_owned(), "eu-west-1".to_owned()], OWN)
         .await
         .unwrap_err();
     assert_eq!((error.0.operation, error.0.table.as_str()), ("Query", TABLE));
@@ -470,7 +481,10 @@ async fn items_read_as_the_events_of_their_accounts_and_items_from_before_accoun
             .build()
     });
     let store = EventStore::new(mock_client!(aws_sdk_dynamodb, [&query]), TABLE);
-    let events = store.events_in(&["us-east-1".to_owned()], OWN).await.unwrap();
+    let events = store
+        .every_event_in(&["us-east-1".to_owned()], OWN)
+        .await
+        .unwrap();
     let read: Vec<(&str, Option<&str>)> = events
         .iter()
         .map(|event| (event.arn.as_str(), event.account.as_deref()))

@@ -85,8 +85,18 @@ fn sources(api: &[&Rule], store: Option<&[&Rule]>) -> HealthSources {
             client: mock_client!(aws_sdk_health, RuleMode::MatchAny, api),
         }]),
         store.map(|rules| {
+            // The index's marker is not written: the store is read region by region.
+            let no_marker = mock!(aws_sdk_dynamodb::Client::get_item)
+                .match_requests(|request| {
+                    request
+                        .key()
+                        .and_then(|key| key.get("region"))
+                        .is_some_and(|region| region.as_s().is_ok_and(|region| region == "pipeguard#store"))
+                })
+                .then_output(|| GetItemOutput::builder().build());
+            let rules: Vec<&Rule> = std::iter::once(&no_marker).chain(rules.iter().copied()).collect();
             EventStore::new(
-                mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules),
+                mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &rules),
                 "events",
             )
         }),

@@ -237,13 +237,20 @@ impl Local {
         local
     }
 
-    /// The events the store holds, as `(arn, status)`.
+    /// The events the store holds, as `(arn, status)` (not pipeguard's own items: freezes,
+    /// overrides, the index's marker).
     pub fn stored_events(&self) -> Vec<(String, String)> {
         let items = self.admin("GET", &format!("/_admin/tables/{EVENT_STORE}/items"), json!({}));
         items
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|item| {
+                !item["region"]["S"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("pipeguard#")
+            })
             .map(|item| {
                 let text = |name: &str| item[name]["S"].as_str().unwrap_or_default().to_owned();
                 (text("arn"), text("status"))

@@ -4,6 +4,7 @@
 
 use e2e::{EVENT_STORE, Local};
 use pipeguard_aws::{EventStore, Recorded};
+use pipeguard_core::gate::GateDefaults;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord};
 use pipeguard_core::hold::HeldBy;
 
@@ -121,7 +122,14 @@ async fn reads_find_each_regions_events_and_only_theirs() {
         store.record(&record, OWN).await.unwrap();
     }
     let mut found: Vec<String> = store
-        .events_in(&["us-east-1".into(), "global".into()], OWN)
+        .events_in(
+            &GateDefaults::from_env(|name| (name == "AWS_REGION").then(|| "us-east-1".to_owned()))
+                .unwrap()
+                .for_action(Some(r#"{"regions": ["us-east-1", "global"]}"#))
+                .unwrap()
+                .with_own_account(OWN),
+            OWN,
+        )
         .await
         .unwrap()
         .into_iter()

@@ -20,6 +20,8 @@ mod alarms;
 mod bake;
 #[path = "template/calendars.rs"]
 mod calendars;
+#[path = "template/event_index.rs"]
+mod event_index;
 #[path = "template/forwarder.rs"]
 mod forwarder;
 #[path = "template/pattern.rs"]
@@ -201,6 +203,10 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     scripted("infra", &["succeed", "fail:JobFailed:quota"]);
     local.gated_pipeline("gated", r#"{"block_while_running": ["cleanup"]}"#, &["succeed"]);
     local.gated_pipeline("gated-by-events", r#"{"health_source": "events"}"#, &["succeed"]);
+    // The sweep marks the empty store's index complete (Scan, DescribeTable, the marker's
+    // PutItem), so the gate below reads the store through it.
+    local.sweep();
+    local.invoked("stage-retry", 1, "the sweep").await;
 
     // The gate passes (success), then blocks (failure and a notice); stage-retry holds the gate's
     // failure until the Health event closes, then lists pipelines to resume it.
@@ -271,7 +277,7 @@ async fn observed() -> BTreeMap<String, BTreeSet<String>> {
     let blocked = local.start_execution("gated");
     local.reaches(&blocked, "Failed", TIMEOUT).await;
     local
-        .invoked("stage-retry", 2, "stage-retry to see the gate's failure")
+        .invoked("stage-retry", 3, "stage-retry to see the gate's failure")
         .await;
     local.close_issue(&issue);
     local.reaches(&blocked, "Succeeded", TIMEOUT).await;

@@ -482,6 +482,12 @@ fn stage_retry_records_aws_health_events_and_may_never_write_the_freezes_or_over
         assert!(!with("Deny", "dynamodb:PutItem", region), "{region}");
     }
     assert!(with("Allow", "dynamodb:GetItem", "eu-west-1"));
+    // The sweep's backfill of the index: it reads the table whole and keeps its marker in
+    // pipeguard's own partition, which no other pipeguard write reaches.
+    assert!(with("Allow", "dynamodb:Scan", "eu-west-1"));
+    assert!(with("Allow", "dynamodb:DescribeTable", "eu-west-1"));
+    assert!(with("Allow", "dynamodb:PutItem", "pipeguard#store"));
+    assert!(!with("Allow", "dynamodb:PutItem", "pipeguard#other"));
     assert!(with("Allow", "dynamodb:Query", FREEZES_PARTITION));
     assert!(with("Allow", "dynamodb:Query", OVERRIDES_PARTITION));
 }

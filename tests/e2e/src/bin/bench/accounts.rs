@@ -78,7 +78,7 @@ pub async fn measure_store(events: usize, accounts: usize, runs: usize) -> Store
 }
 
 /// The failure message of the pipeline's newest execution's gate.
-fn last_gate_message(local: &Local, pipeline: &str) -> String {
+pub(crate) fn last_gate_message(local: &Local, pipeline: &str) -> String {
     let newest = local
         .executions()
         .into_iter()

@@ -16,6 +16,7 @@ mod gate;
 mod held;
 mod load;
 mod reactors;
+mod scale;
 mod store;
 
 use e2e::{Local, bin_dir};
@@ -349,6 +350,14 @@ async fn main() {
     let cleared = alarms::measure_release(alarm_held).await;
     let (alarm_table, alarm_problems) = alarms::table(&watched, alarm_held, &cleared);
     table.push_str(&alarm_table);
+    let (scale_sizes, scale_runs, scale_held): (&[usize], usize, usize) = if smoke {
+        (&[20, 200], 2, 3)
+    } else {
+        (&[1_000, 20_000, 200_000], 10, 200)
+    };
+    let scaled = scale::measure(scale_sizes, scale_runs, scale_held).await;
+    let (scale_table, scale_problems) = scale::table(&scaled, !smoke);
+    table.push_str(&scale_table);
     let loads = load::measure(if smoke {
         load::Sizes::SMOKE
     } else {
@@ -366,6 +375,7 @@ async fn main() {
     problems.extend(across_problems);
     problems.extend(freeze_problems);
     problems.extend(alarm_problems);
+    problems.extend(scale_problems);
     problems.extend(loads.into_iter().flat_map(|burst| burst.problems));
     let zips: Vec<String> = e2e::FUNCTIONS
         .iter()
