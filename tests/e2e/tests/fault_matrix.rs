@@ -56,8 +56,12 @@ enum Scenario {
     GateClear,
     /// health-gate with an open event in its region: blocks, and says so.
     GateBlocked,
-    /// health-gate deciding from the event store.
+    /// health-gate deciding from the event store, read whole (its index not yet marked complete:
+    /// the marker's GetItem, then the region's Query).
     GateFromStore,
+    /// health-gate deciding from the event store through its index, which a sweep marked
+    /// complete before the fault.
+    GateFromIndex,
     /// health-gate watching two workload accounts, one with an open issue, through the
     /// organizational view: blocks.
     GateAcrossAccounts,
@@ -100,6 +104,7 @@ impl Scenario {
             Scenario::GateClear
             | Scenario::GateBlocked
             | Scenario::GateFromStore
+            | Scenario::GateFromIndex
             | Scenario::GateAcrossAccounts
             | Scenario::GateFrozen
             | Scenario::GateFrozenByHand
@@ -119,6 +124,7 @@ impl Scenario {
         matches!(
             self,
             Scenario::GateFromStore
+                | Scenario::GateFromIndex
                 | Scenario::ResumeFromStore
                 | Scenario::GateFrozen
                 | Scenario::ResumeFromUnfreeze
@@ -136,11 +142,15 @@ const WORKLOAD: &str = "222233334444";
 const OTHER_WORKLOAD: &str = "333344445555";
 /// The partition of the gate's events read in the store scenario: its one region.
 const EVENTS_READ: &str = "us-east-1";
+/// The partition of the index's marker, which the gate reads until it says complete.
+const INDEX_MARKER: &str = "pipeguard#store";
+/// The index key of the region's public events, which the gate asks the index for.
+const INDEX_READ: &str = "us-east-1#public";
 
 /// Every call each function makes, in the scenario that makes it, and the partition of the
 /// table its fault names when the function reads more than one (the gate's events and freezes
 /// share a table: a fault on both would let either read's failure pass for the other's).
-const CALLS: [(Scenario, &str, &str, Option<&str>); 31] = [
+const CALLS: [(Scenario, &str, &str, Option<&str>); 33] = [
     (Scenario::GateClear, "health", "DescribeEvents", None),
     (Scenario::GateClear, "codepipeline", "GetJobDetails", None),
     (
@@ -152,7 +162,9 @@ const CALLS: [(Scenario, &str, &str, Option<&str>); 31] = [
     (Scenario::GateClear, "codepipeline", "PutJobSuccessResult", None),
     (Scenario::GateBlocked, "codepipeline", "PutJobFailureResult", None),
     (Scenario::GateBlocked, "sns", "Publish", None),
+    (Scenario::GateFromStore, "dynamodb", "GetItem", Some(INDEX_MARKER)),
     (Scenario::GateFromStore, "dynamodb", "Query", Some(EVENTS_READ)),
+    (Scenario::GateFromIndex, "dynamodb", "Query", Some(INDEX_READ)),
     (
         Scenario::GateFromStore,
         "dynamodb",
@@ -382,6 +394,13 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
             r#"{"regions": ["us-east-1"], "block_while_running": ["cleanup"]}"#
         }
         Scenario::GateFromStore => r#"{"regions": ["us-east-1"], "health_source": "events"}"#,
+        Scenario::GateFromIndex => {
+            local.sweep();
+            local
+                .invoked("stage-retry", 1, "the sweep that marks the index complete")
+                .await;
+            r#"{"regions": ["us-east-1"], "health_source": "events"}"#
+        }
         Scenario::GateFrozen | Scenario::GateFrozenByHand | Scenario::GateOverridden => {
             r#"{"regions": ["us-east-1"], "health_source": "api"}"#
         }
@@ -499,6 +518,7 @@ async fn gate_cell(local: &Local, cell: Cell) -> Result<(), String> {
         (Scenario::GateClear, "DescribeEvents" | "ListPipelineExecutions")
         | (
             Scenario::GateFromStore
+            | Scenario::GateFromIndex
             | Scenario::GateAcrossAccounts
             | Scenario::GateFrozen
             | Scenario::GateAlarms

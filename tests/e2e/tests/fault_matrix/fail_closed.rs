@@ -27,7 +27,7 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
             vec!["could not check whether pipeline `cleanup` is running".to_owned()],
         ),
         // AWS Health, asked from the event store, did not answer in time.
-        (Scenario::GateFromStore, _) if late && !freezes => (
+        (Scenario::GateFromStore | Scenario::GateFromIndex, _) if late && !freezes => (
             "SystemUnavailable",
             vec![
                 "AWS Health could not be asked, so the deployment is blocked".to_owned(),
@@ -35,7 +35,7 @@ pub fn fail_closed(cell: Cell) -> (&'static str, Vec<String>) {
             ],
         ),
         // AWS Health, asked from the event store, could not be asked.
-        (Scenario::GateFromStore, _) if !freezes => (
+        (Scenario::GateFromStore | Scenario::GateFromIndex, _) if !freezes => (
             "SystemUnavailable",
             vec![
                 "AWS Health could not be asked, so the deployment is blocked".to_owned(),
