@@ -1,6 +1,7 @@
 //! The event store's index of what can block (`open`: the events open or upcoming, by region and
-//! account; `pipeguard_core::open_events`). A decision reads the keys it watches and confirms
-//! each hit with a strongly consistent GetItem: an index is only eventually consistent, and an
+//! account, with their service, type and category; `pipeguard_core::open_events`). A decision
+//! reads the keys it watches and confirms each hit of a kind it blocks on with a strongly
+//! consistent GetItem: an index is only eventually consistent, and an
 //! event stage-retry just recorded closed (and resumed a stage for) must not hold it again.
 //!
 //! Items recorded before the index existed have no key. Until a backfill has given them one, a
@@ -12,8 +13,9 @@ use crate::fan_out::all_at_once;
 use crate::table::text;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, IndexStatus};
-use pipeguard_core::health::HealthEvent;
-use pipeguard_core::open_events::open_key;
+use pipeguard_core::gate::{GatePolicy, blocks_its_kind};
+use pipeguard_core::health::{EventCategory, HealthEvent};
+use pipeguard_core::open_events::{keys_to_read, open_key};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
@@ -61,17 +63,24 @@ impl EventStore {
         Ok(complete)
     }
 
-    /// The events under `keys` in the index, each read again from the table.
+    /// The events the index holds under the keys `policy` reads, of a kind it blocks on (the
+    /// index projects each event's service, type and category, which never change), each read
+    /// again from the table.
     pub(crate) async fn open_events(
         &self,
-        keys: Vec<String>,
+        policy: &GatePolicy,
         own_account: &str,
     ) -> Result<Vec<HealthEvent>, StoreError> {
-        let queries = keys.into_iter().map(|key| {
+        let queries = keys_to_read(policy).into_iter().map(|key| {
             let store = self.clone();
             async move { store.index_hits(key).await }
         });
-        let mut hits = all_at_once(queries).await?;
+        let mut hits: Vec<(String, String)> = all_at_once(queries)
+            .await?
+            .into_iter()
+            .filter(|hit| may_block(policy, hit))
+            .filter_map(|hit| Some((string(&hit, "region")?, string(&hit, "arn")?)))
+            .collect();
         hits.sort();
         hits.dedup();
         let reads = hits.into_iter().map(|(region, arn)| {
@@ -87,8 +96,8 @@ impl EventStore {
         all_at_once(reads).await
     }
 
-    /// The table keys (region, ARN key) the index holds under `key`, every page.
-    async fn index_hits(&self, key: String) -> Result<Vec<(String, String)>, StoreError> {
+    /// What the index holds under `key` (its projection), every page.
+    async fn index_hits(&self, key: String) -> Result<Vec<Item>, StoreError> {
         let mut pages = self
             .table
             .client
@@ -103,11 +112,7 @@ impl EventStore {
         let mut hits = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|error| self.error("Query", error))?;
-            hits.extend(
-                page.items()
-                    .iter()
-                    .filter_map(|item| Some((string(item, "region")?, string(item, "arn")?))),
-            );
+            hits.extend(page.items.unwrap_or_default());
         }
         Ok(hits)
     }
@@ -292,6 +297,21 @@ impl EventStore {
             .any(|index| {
                 index.index_name() == Some(OPEN_INDEX) && index.index_status() == Some(&IndexStatus::Active)
             }))
+    }
+}
+
+/// Whether the policy blocks on the kind of event an index entry names; an entry that does not
+/// say is read to find out.
+fn may_block(policy: &GatePolicy, hit: &Item) -> bool {
+    match (
+        string(hit, "service"),
+        string(hit, "event_type_code"),
+        string(hit, "category"),
+    ) {
+        (Some(service), Some(code), Some(category)) => {
+            blocks_its_kind(policy, &service, &code, &EventCategory::from(category.as_str()))
+        }
+        _ => true,
     }
 }
 

@@ -12,7 +12,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::gate::GatePolicy;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
 use pipeguard_core::hold::HeldBy;
-use pipeguard_core::open_events::keys_to_read;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -111,7 +110,7 @@ impl EventStore {
         own_account: &str,
     ) -> Result<Vec<HealthEvent>, StoreError> {
         if self.index_trusted().await? {
-            return self.open_events(keys_to_read(policy), own_account).await;
+            return self.open_events(policy, own_account).await;
         }
         self.every_event_in(&policy.regions, own_account).await
     }

@@ -36,7 +36,7 @@ pub fn event_store_table() -> Value {
            "KeySchema": [{"AttributeName": "region", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}],
            "GlobalSecondaryIndexes": [{"IndexName": "open",
                "KeySchema": [{"AttributeName": "open_key", "KeyType": "HASH"}, {"AttributeName": "arn", "KeyType": "RANGE"}],
-               "Projection": {"ProjectionType": "KEYS_ONLY"}}]})
+               "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["service", "event_type_code", "category"]}}]})
 }
 
 /// Where the function binaries are: `PIPEGUARD_BIN_DIR`, else the Cargo profile directory this

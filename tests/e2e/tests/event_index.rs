@@ -139,12 +139,16 @@ fn far() -> Instant {
 async fn once_the_sweep_marks_the_index_complete_a_decision_reads_only_what_can_block() {
     let local = Local::start_with_store(&[]).await;
     let store = EventStore::new(local.dynamodb(), EVENT_STORE);
+    // An open notification of the account: in the index, of a kind the policy does not block on.
+    let mut notice = update("notice", Some(OWN), EventStatus::Open);
+    notice.event.category = EventCategory::AccountNotification;
     for record in [
         update("own", Some(OWN), EventStatus::Open),
         update("watched", Some(WATCHED), EventStatus::Upcoming),
         update("public", None, EventStatus::Open),
         update("unwatched", Some(UNWATCHED), EventStatus::Open),
         update("over", Some(OWN), EventStatus::Closed),
+        notice,
     ] {
         store.record(&record, OWN).await.unwrap();
     }
@@ -160,6 +164,7 @@ async fn once_the_sweep_marks_the_index_complete_a_decision_reads_only_what_can_
     assert_eq!(
         found(&store).await,
         [
+            format!("notice open {OWN}"),
             format!("over closed {OWN}"),
             format!("own open {OWN}"),
             "public open public".to_owned(),
@@ -186,7 +191,8 @@ async fn once_the_sweep_marks_the_index_complete_a_decision_reads_only_what_can_
     );
 
     // A process that starts now reads the marker once, then the index: public events and the
-    // watched accounts', each confirmed by GetItem; never the unwatched account's or closed ones.
+    // watched accounts' of a kind the policy blocks on, each confirmed by GetItem; never the
+    // unwatched account's, closed ones, or the notification.
     let fresh = EventStore::new(local.dynamodb(), EVENT_STORE);
     let mark = calls_so_far(&local);
     let expected = [
@@ -298,7 +304,10 @@ async fn an_upgraded_store_is_read_whole_until_its_events_have_their_key_and_the
                         .key_schema(key("arn", KeyType::Range))
                         .projection(
                             Projection::builder()
-                                .projection_type(ProjectionType::KeysOnly)
+                                .projection_type(ProjectionType::Include)
+                                .non_key_attributes("service")
+                                .non_key_attributes("event_type_code")
+                                .non_key_attributes("category")
                                 .build(),
                         )
                         .build()

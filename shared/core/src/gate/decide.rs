@@ -11,7 +11,7 @@ use crate::alarm::{AlarmReadings, AlarmsUnavailable, assess, unmatched_error, un
 use crate::calendar::{self, CalendarReadings, CalendarsUnavailable, misconfigured_error};
 use crate::config::{SettingError, listed_or_all};
 use crate::freeze::{Freeze, FreezesUnread, RecordedFreezes, UnreadableFreeze, holding};
-use crate::health::{HealthEvent, HealthReport, HealthUnavailable};
+use crate::health::{EventCategory, HealthEvent, HealthReport, HealthUnavailable};
 use crate::job::JobEvent;
 use crate::pipeline::{ConflictCheckError, RunningExecution};
 use crate::schedule::Closed;
@@ -103,10 +103,24 @@ pub fn blocks(policy: &GatePolicy, event: &HealthEvent) -> bool {
         .as_ref()
         .is_none_or(|account| policy.accounts.contains(account))
         && policy.regions.contains(&event.region)
-        && listed_or_all(&policy.services, &event.service)
-        && policy.categories.contains(&event.category)
         && policy.statuses.contains(&event.status)
-        && !policy.ignore_event_types.contains(&event.event_type_code)
+        && blocks_its_kind(policy, &event.service, &event.event_type_code, &event.category)
+}
+
+/// Whether the policy blocks on events of this kind (service, type and category: what never
+/// changes in an event's life), whatever their account, region and status.
+pub fn blocks_its_kind(
+    policy: &GatePolicy,
+    service: &str,
+    event_type_code: &str,
+    category: &EventCategory,
+) -> bool {
+    listed_or_all(&policy.services, service)
+        && policy.categories.contains(category)
+        && !policy
+            .ignore_event_types
+            .iter()
+            .any(|ignored| ignored == event_type_code)
 }
 
 /// May this deploy start now? A policy that locks the gate's own pipeline is a configuration

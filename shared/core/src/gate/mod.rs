@@ -11,7 +11,7 @@ mod source;
 mod token;
 mod wording;
 
-pub use decide::{Observations, blocks, decide, read_job};
+pub use decide::{Observations, blocks, blocks_its_kind, decide, read_job};
 pub use outcome::{
     AlarmCheck, BAKE_FAILED, BakeOutcome, Blocker, CalendarCheck, FreezeCheck, GateOutcome, HealthCheck,
     Scope,
