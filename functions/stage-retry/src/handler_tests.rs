@@ -12,9 +12,13 @@ use aws_sdk_codepipeline::types::{
     ActionTypeId, ErrorDetails, PipelineDeclaration, PipelineSummary, RetryStageMetadata, StageDeclaration,
     StageExecution, StageExecutionStatus, StageState,
 };
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::scan::ScanOutput;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, GlobalSecondaryIndexDescription, IndexStatus, TableDescription,
+};
 use aws_sdk_health::operation::describe_events::DescribeEventsOutput;
 use aws_sdk_health::types::{Event, EventStatusCode};
 use aws_sdk_sns::operation::publish::PublishOutput;
@@ -533,7 +537,32 @@ fn store_with(rules: &[&Rule]) -> EventStore {
                 .item("state", AttributeValue::S("complete".into()))
                 .build()
         });
-    let rules: Vec<&Rule> = std::iter::once(&index_complete)
+    let built = mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .global_secondary_indexes(
+                        GlobalSecondaryIndexDescription::builder()
+                            .index_name(pipeguard_aws::OPEN_INDEX)
+                            .index_status(IndexStatus::Active)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    // The sweep's audit of the index finds nothing, and keeps where it got to.
+    let audited = mock!(aws_sdk_dynamodb::Client::scan).then_output(|| ScanOutput::builder().build());
+    let progress = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|request| {
+            request
+                .item()
+                .and_then(|item| item.get("region"))
+                .is_some_and(|region| region.as_s().is_ok_and(|region| region == "pipeguard#store"))
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let rules: Vec<&Rule> = [&index_complete, &built, &audited, &progress]
+        .into_iter()
         .chain(rules.iter().copied())
         .collect();
     EventStore::new(

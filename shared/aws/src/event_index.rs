@@ -9,7 +9,7 @@
 //! region, as before. stage-retry's sweep does the backfill, a page at a time within its budget.
 
 use crate::event_store::{EventStore, StoreError, event_of, string};
-use crate::fan_out::all_at_once;
+use crate::fan_out::at_most;
 use crate::table::text;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, IndexStatus};
@@ -27,8 +27,16 @@ pub const OPEN_KEY: &str = "open_key";
 /// The partition of pipeguard's own records about the store, and the marker's key in it.
 const MARKER_PARTITION: &str = "pipeguard#store";
 const MARKER_KEY: &str = "open-index";
-/// The marker's `state` once every event has its key and the index is built.
+/// The marker's `state`: once every event has its key and the index is built; while the scan
+/// goes on; once it has ended (and the index is being built).
 const COMPLETE: &str = "complete";
+const SCANNING: &str = "scanning";
+const SCANNED: &str = "scanned";
+/// A decision's reads of the index and of its hits in flight at once: regions times accounts
+/// can run to hundreds.
+const CALLS_AT_ONCE: usize = 16;
+/// Items a run reads once the index is complete: a constant cost per sweep.
+const AUDIT_ITEMS: i32 = 200;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -41,6 +49,14 @@ pub struct Backfill {
     pub keyed: usize,
     /// Whether the index now holds every open event (the marker says so).
     pub complete: bool,
+}
+
+/// What DynamoDB says of the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndexState {
+    Active,
+    Building,
+    Missing,
 }
 
 /// What the marker says: complete, or where the scan is to go on (none: from the start, or,
@@ -75,7 +91,7 @@ impl EventStore {
             let store = self.clone();
             async move { store.index_hits(key).await }
         });
-        let mut hits: Vec<(String, String)> = all_at_once(queries)
+        let mut hits: Vec<(String, String)> = at_most(CALLS_AT_ONCE, queries)
             .await?
             .into_iter()
             .filter(|hit| may_block(policy, hit))
@@ -93,7 +109,7 @@ impl EventStore {
                     .collect())
             }
         });
-        all_at_once(reads).await
+        at_most(CALLS_AT_ONCE, reads).await
     }
 
     /// What the index holds under `key` (its projection), every page.
@@ -147,7 +163,7 @@ impl EventStore {
             });
         Ok(Marker {
             complete: string(&item, "state").as_deref() == Some(COMPLETE),
-            scanned: string(&item, "state").as_deref() == Some("scanned"),
+            scanned: string(&item, "state").as_deref() == Some(SCANNED),
             after,
         })
     }
@@ -174,34 +190,45 @@ impl EventStore {
         Ok(())
     }
 
-    /// Gives the events recorded before the index their key, a 1 MB page at a time, until the
-    /// scan ends or `until` has passed (where it stopped is kept in the marker for the next
-    /// run); once it ended and DynamoDB has built the index, marks the index complete.
+    /// Gives the events recorded without an index key their key, a 1 MB page at a time (read
+    /// strongly consistently), until the scan ends or `until` has passed; where it stopped is
+    /// kept in the marker for the next run. Once a whole scan has ended and DynamoDB has built
+    /// the index, marks it complete. After that each run audits `AUDIT_ITEMS` items more, round
+    /// and round, so an event written without its key (by an older release's code still running
+    /// during an upgrade) is found, at a cost that does not grow with the table. An index that is missing or being built again (a rollback, a downgrade
+    /// and upgrade) is not complete, whatever the marker said: the scan starts again.
     pub async fn backfill_open_index(
         &self,
         own_account: &str,
         until: Instant,
     ) -> Result<Backfill, StoreError> {
-        if self.index_complete.load(Ordering::Relaxed) {
-            return Ok(Backfill {
-                scanned: 0,
-                keyed: 0,
-                complete: true,
-            });
+        let built = self.index_state().await?;
+        let mut marker = self.marker().await?;
+        if built != IndexState::Active && (marker.complete || marker.scanned) {
+            self.index_complete.store(false, Ordering::Relaxed);
+            marker = Marker {
+                complete: false,
+                scanned: false,
+                after: None,
+            };
+            self.save_marker(SCANNING, None).await?;
+            tracing::warn!(index = OPEN_INDEX, state = ?built, "the event store's index is not built: it is not trusted until every event has its key again");
         }
-        let marker = self.marker().await?;
         let mut done = Backfill {
             scanned: 0,
             keyed: 0,
             complete: marker.complete,
         };
-        if marker.complete {
-            self.index_complete.store(true, Ordering::Relaxed);
+        if built == IndexState::Missing {
             return Ok(done);
         }
+        let state = if marker.complete { COMPLETE } else { SCANNING };
         let mut after = marker.after;
-        let mut scanned = marker.scanned;
-        while !scanned {
+        let mut ended = marker.scanned;
+        while !ended {
+            if Instant::now() >= until {
+                return Ok(done);
+            }
             let page = self
                 .table
                 .client
@@ -216,25 +243,42 @@ impl EventStore {
                 .expression_attribute_values(":open", text("open"))
                 .expression_attribute_values(":upcoming", text("upcoming"))
                 .expression_attribute_values(":ours", text("pipeguard#"))
+                .consistent_read(true)
+                .set_limit(marker.complete.then_some(AUDIT_ITEMS))
                 .set_exclusive_start_key(after.take())
                 .send()
                 .await
                 .map_err(|error| self.error("Scan", error))?;
             done.scanned += usize::try_from(page.scanned_count()).unwrap_or(0);
-            for item in page.items() {
+            let items = page.items.unwrap_or_default();
+            for (index, item) in items.iter().enumerate() {
                 if self.give_key(item, own_account).await? {
                     done.keyed += 1;
                 }
+                // Out of time within the page: go on after this item next time.
+                if Instant::now() >= until && index + 1 < items.len() {
+                    let at = table_key(item);
+                    self.save_marker(state, Some(&at)).await?;
+                    return Ok(done);
+                }
             }
             after = page.last_evaluated_key;
-            scanned = after.is_none();
-            self.save_marker(if scanned { "scanned" } else { "scanning" }, after.as_ref())
-                .await?;
-            if !scanned && Instant::now() >= until {
+            ended = after.is_none();
+            if marker.complete {
+                // The audit reads one short page a run; the end of the table starts it over.
+                self.save_marker(COMPLETE, after.as_ref()).await?;
+                if done.keyed > 0 {
+                    tracing::warn!(
+                        keyed = done.keyed,
+                        "open events without their index key were found after the index was complete (written by an older release?): keyed now"
+                    );
+                }
                 return Ok(done);
             }
+            self.save_marker(if ended { SCANNED } else { SCANNING }, after.as_ref())
+                .await?;
         }
-        if self.index_built().await? {
+        if built == IndexState::Active {
             self.save_marker(COMPLETE, None).await?;
             self.index_complete.store(true, Ordering::Relaxed);
             done.complete = true;
@@ -242,14 +286,17 @@ impl EventStore {
         Ok(done)
     }
 
-    /// Writes `item` again with its index key, unless it changed since it was read (a newer
-    /// update, recorded with its key, or its closing, without): false then, and nothing is lost.
+    /// Writes `item` again with its index key (and, for an event of the stack's own account
+    /// recorded before the store knew accounts, that account), unless it changed since it was
+    /// read (a newer update, recorded with its key, or its closing, without): false then, and
+    /// nothing is lost. An item that does not read as an event is left alone, and said.
     async fn give_key(&self, item: &Item, own_account: &str) -> Result<bool, StoreError> {
         let (Some(event), Some(updated), Some(communication)) = (
             event_of(item, own_account),
             item.get("last_updated"),
             item.get("communication_id"),
         ) else {
+            tracing::warn!(key = ?table_key(item), "an open item of the event store does not read as an event: left without an index key");
             return Ok(false);
         };
         let mut keyed = item.clone();
@@ -257,6 +304,9 @@ impl EventStore {
             OPEN_KEY.into(),
             text(&open_key(&event.region, event.account.as_deref())),
         );
+        if let Some(account) = &event.account {
+            keyed.entry("account".into()).or_insert_with(|| text(account));
+        }
         let sent = self
             .table
             .client
@@ -279,8 +329,8 @@ impl EventStore {
         }
     }
 
-    /// Whether DynamoDB has built the index (it is ACTIVE): until then it cannot be read.
-    async fn index_built(&self) -> Result<bool, StoreError> {
+    /// Whether the index is there and built (ACTIVE: readable), being built, or missing.
+    async fn index_state(&self) -> Result<IndexState, StoreError> {
         let described = self
             .table
             .client
@@ -289,15 +339,27 @@ impl EventStore {
             .send()
             .await
             .map_err(|error| self.error("DescribeTable", error))?;
-        Ok(described
+        let index = described
             .table()
             .map(|table| table.global_secondary_indexes())
             .unwrap_or_default()
             .iter()
-            .any(|index| {
-                index.index_name() == Some(OPEN_INDEX) && index.index_status() == Some(&IndexStatus::Active)
-            }))
+            .find(|index| index.index_name() == Some(OPEN_INDEX))
+            .map(|index| index.index_status() == Some(&IndexStatus::Active));
+        Ok(match index {
+            Some(true) => IndexState::Active,
+            Some(false) => IndexState::Building,
+            None => IndexState::Missing,
+        })
     }
+}
+
+/// An item's table key, where a scan goes on after it.
+fn table_key(item: &Item) -> Item {
+    ["region", "arn"]
+        .into_iter()
+        .filter_map(|name| Some((name.to_owned(), item.get(name)?.clone())))
+        .collect()
 }
 
 /// Whether the policy blocks on the kind of event an index entry names; an entry that does not

@@ -39,6 +39,19 @@ const STORE: &str = "the AWS Health event store";
 #[error(transparent)]
 pub struct StoreError(pub TableCallError);
 
+impl StoreError {
+    /// Whether DynamoDB refused to read the index itself: it is missing, or being built
+    /// ("The table does not have the specified index", "Cannot read from backfilling global
+    /// secondary index"), both a ValidationException.
+    pub(crate) fn is_unreadable_index(&self) -> bool {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+        let cause = &self.0.cause;
+        self.0.operation == "Query"
+            && cause.code() == Some("ValidationException")
+            && cause.message().is_some_and(|message| message.contains("index"))
+    }
+}
+
 /// The AWS Health event store.
 #[derive(Debug, Clone)]
 pub struct EventStore {
@@ -110,7 +123,16 @@ impl EventStore {
         own_account: &str,
     ) -> Result<Vec<HealthEvent>, StoreError> {
         if self.index_trusted().await? {
-            return self.open_events(policy, own_account).await;
+            match self.open_events(policy, own_account).await {
+                // The index was deleted or is being built again (a rollback, a downgrade): it is
+                // not trusted until the sweep marks it complete again.
+                Err(error) if error.is_unreadable_index() => {
+                    self.index_complete
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(%error, "the event store's index cannot be read: reading the store whole");
+                }
+                read => return read,
+            }
         }
         self.every_event_in(&policy.regions, own_account).await
     }

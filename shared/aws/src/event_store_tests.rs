@@ -521,3 +521,32 @@ async fn the_status_of_another_accounts_event_is_read_by_its_own_key() {
         Some(EventStatus::Closed)
     );
 }
+
+/// The index key an item is written with is the key a decision reads for the event that item
+/// reads as: another account's, the stack's own, a public one, and upcoming alike; none once
+/// closed.
+#[test]
+fn an_item_is_in_the_index_under_the_key_its_event_is_read_with() {
+    let mut upcoming = update_of("222233334444");
+    upcoming.event.status = EventStatus::Upcoming;
+    let mut closed = update_of(OWN);
+    closed.event.status = EventStatus::Closed;
+    for (record, expected) in [
+        (update_of("222233334444"), Some("us-east-1#222233334444")),
+        (update_of(OWN), Some("us-east-1#123456789012")),
+        (update(EventStatus::Open, None), Some("us-east-1#public")),
+        (upcoming, Some("us-east-1#222233334444")),
+        (closed, None),
+    ] {
+        let written = item(&record, OWN);
+        let read = event_of(&written, OWN).unwrap();
+        let key = written.get("open_key").map(|key| key.as_s().unwrap().clone());
+        assert_eq!(key.as_deref(), expected, "{record:?}");
+        if let Some(key) = key {
+            assert_eq!(
+                key,
+                pipeguard_core::open_events::open_key(&read.region, read.account.as_deref())
+            );
+        }
+    }
+}

@@ -26,6 +26,27 @@ where
     Ok(found)
 }
 
+/// Runs the calls at most `limit` at a time (a decision may name many keys: the function's one
+/// connection pool and its memory are not made to hold them all in flight), each on its own task,
+/// and gathers what they found as `all_at_once` does.
+pub(crate) async fn at_most<T, E, F>(limit: usize, calls: impl IntoIterator<Item = F>) -> Result<Vec<T>, E>
+where
+    F: Future<Output = Result<Vec<T>, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    let limited = calls.into_iter().map(|call| {
+        let permits = permits.clone();
+        async move {
+            // Never closed while the calls run: acquiring only waits its turn.
+            let _turn = permits.acquire_owned().await;
+            call.await
+        }
+    });
+    all_at_once(limited).await
+}
+
 /// Runs every call at once, each to its end, and gathers what they found in the order they
 /// finish, with the first failure, if any: what the others found still counts beside it (a
 /// firing alarm is not hidden by another region that could not be read).

@@ -46,3 +46,24 @@ async fn every_call_runs_to_its_end_and_what_the_others_found_stands_beside_a_fa
     assert_eq!(found, [1, 2, 3], "the calls after the failure still answered");
     assert_eq!(failed, Some("call 0 failed".to_owned()));
 }
+
+#[tokio::test]
+async fn at_most_runs_no_more_than_its_limit_at_once_and_gathers_everything() {
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let busiest = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let calls = (0..20).map(|call| {
+        let (running, busiest) = (running.clone(), busiest.clone());
+        async move {
+            let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            busiest.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, String>(vec![call])
+        }
+    });
+    let mut found = at_most(3, calls).await.unwrap();
+    found.sort();
+    assert_eq!(found, (0..20).collect::<Vec<_>>());
+    let busiest = busiest.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=3).contains(&busiest), "{busiest} at once");
+}

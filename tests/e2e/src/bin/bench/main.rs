@@ -351,7 +351,8 @@ async fn main() {
     let (alarm_table, alarm_problems) = alarms::table(&watched, alarm_held, &cleared);
     table.push_str(&alarm_table);
     let (scale_sizes, scale_runs, scale_held): (&[usize], usize, usize) = if smoke {
-        (&[20, 200], 2, 3)
+        // Past the 200 items a sweep audits, so that each size's sweep reads as much.
+        (&[300, 600], 2, 3)
     } else {
         (&[1_000, 20_000, 200_000], 10, 200)
     };
