@@ -20,12 +20,22 @@ fn watched(index: usize) -> String {
     format!("{}", 222_200_000_000u64 + index as u64)
 }
 
+/// The gate's figures for one size and number of watched accounts.
+pub struct GateDecision {
+    pub accounts: usize,
+    /// Decision time, ms: median, p10, p90.
+    pub ms: (f64, f64, f64),
+    pub read_units: f64,
+    /// The gate's peak RSS so far, MiB.
+    pub rss: f64,
+    /// It blocked on exactly its accounts' issues.
+    pub blocked_right: bool,
+}
+
 /// One measured size: the gate for 1 and for 10 accounts, and the sweep.
 pub struct Size {
     pub events: usize,
-    /// (watched accounts, decision ms (median, p10, p90), read units per decision, gate's peak RSS
-    /// so far, blocked on exactly its accounts' issues)
-    pub decisions: Vec<(usize, (f64, f64, f64), f64, f64, bool)>,
+    pub decisions: Vec<GateDecision>,
     /// The sweep over the held stages: ms (median, p10, p90), read units per sweep, peak RSS so far.
     pub sweep: ((f64, f64, f64), f64, f64),
 }
@@ -139,13 +149,13 @@ pub async fn measure(sizes: &[usize], runs: usize, held_stages: usize) -> Vec<Si
             let blocked_right = message
                 .contains(&format!("Deployment blocked by {accounts} AWS Health event"))
                 && !message.contains("333300");
-            decisions.push((
+            decisions.push(GateDecision {
                 accounts,
-                spread(times),
-                units / runs as f64,
-                peak_rss_mib(gate.function("health-gate")["pid"].as_u64()),
+                ms: spread(times),
+                read_units: units / runs as f64,
+                rss: peak_rss_mib(gate.function("health-gate")["pid"].as_u64()),
                 blocked_right,
-            ));
+            });
         }
         let (_, mark) = read_units(&sweeper, "stage-retry", 0);
         let mut times = Vec::new();
@@ -187,10 +197,15 @@ pub fn table(sizes: &[Size], full: bool) -> (String, Vec<String>) {
         return (table, problems);
     };
     for size in sizes {
-        for (index, (accounts, (median, p10, p90), units, rss, blocked_right)) in
-            size.decisions.iter().enumerate()
-        {
-            let (_, (base_ms, ..), base_units, base_rss, _) = base.decisions[index];
+        for (decision, base) in size.decisions.iter().zip(&base.decisions) {
+            let GateDecision {
+                accounts,
+                ms: (median, p10, p90),
+                read_units: units,
+                rss,
+                blocked_right,
+            } = decision;
+            let (base_ms, base_units, base_rss) = (base.ms.0, base.read_units, base.rss);
             table.push_str(&format!(
                 "| {} events, gate deciding for {accounts} account(s): decision time, median (p10 {p10:.1}, p90 {p90:.1}) | {median:.1} ms | {} |\n\
                  | the same: DynamoDB read units per decision | {units:.1} | {} |\n\
