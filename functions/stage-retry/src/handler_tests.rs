@@ -12,19 +12,14 @@ use aws_sdk_codepipeline::types::{
     ActionTypeId, ErrorDetails, PipelineDeclaration, PipelineSummary, RetryStageMetadata, StageDeclaration,
     StageExecution, StageExecutionStatus, StageState,
 };
-use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
-use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
-use aws_sdk_dynamodb::operation::scan::ScanOutput;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, GlobalSecondaryIndexDescription, IndexStatus, TableDescription,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_health::operation::describe_events::DescribeEventsOutput;
 use aws_sdk_health::types::{Event, EventStatusCode};
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use lambda_runtime::Context;
-use pipeguard_aws::{EventStore, HealthApi, HealthEndpoint};
+use pipeguard_aws::{HealthApi, HealthEndpoint};
 use pipeguard_core::hold::{HeldBy, Hold};
 use pipeguard_core::testing::env_of;
 use serde_json::json;
@@ -522,63 +517,6 @@ async fn one_unreadable_pipeline_does_not_keep_the_others_from_resuming() {
     );
 }
 
-/// The event store, its index of what can block already complete (the sweep's backfill, which
-/// e2e's event_index tests cover, has nothing to do).
-fn store_with(rules: &[&Rule]) -> EventStore {
-    let index_complete = mock!(aws_sdk_dynamodb::Client::get_item)
-        .match_requests(|request| {
-            request
-                .key()
-                .and_then(|key| key.get("region"))
-                .is_some_and(|region| region.as_s().is_ok_and(|region| region == "pipeguard#store"))
-        })
-        .then_output(|| {
-            GetItemOutput::builder()
-                .item("state", AttributeValue::S("complete".into()))
-                .build()
-        });
-    let built = mock!(aws_sdk_dynamodb::Client::describe_table).then_output(|| {
-        DescribeTableOutput::builder()
-            .table(
-                TableDescription::builder()
-                    .global_secondary_indexes(
-                        GlobalSecondaryIndexDescription::builder()
-                            .index_name(pipeguard_aws::OPEN_INDEX)
-                            .index_status(IndexStatus::Active)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    });
-    // The sweep's audit of the index finds nothing, and keeps where it got to.
-    let audited = mock!(aws_sdk_dynamodb::Client::scan).then_output(|| ScanOutput::builder().build());
-    let progress = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(|request| {
-            request
-                .item()
-                .and_then(|item| item.get("region"))
-                .is_some_and(|region| region.as_s().is_ok_and(|region| region == "pipeguard#store"))
-        })
-        .then_output(|| PutItemOutput::builder().build());
-    let rules: Vec<&Rule> = [&index_complete, &built, &audited, &progress]
-        .into_iter()
-        .chain(rules.iter().copied())
-        .collect();
-    EventStore::new(
-        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &rules),
-        "health-events",
-    )
-}
-
-fn stored_status(status: &'static str) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-        GetItemOutput::builder()
-            .item("status", AttributeValue::S(status.into()))
-            .build()
-    })
-}
-
 /// The gate's failure message for one open AWS Health event, marked as the gate marks it (a gate
 /// that asked the API, or that does not say where it learned of the event).
 fn blocked_message() -> String {
@@ -694,6 +632,11 @@ async fn an_invocation_that_names_no_account_fails_so_it_is_delivered_again() {
     assert_eq!(error.error_type(), "UnknownAccount");
     assert_eq!(state.num_calls(), 0, "nothing was asked");
 }
+
+/// The event store as the tests see it.
+#[path = "handler_store_tests.rs"]
+mod store;
+use store::{store_with, stored_status};
 
 /// Inputs from who may not send them: refused, never acted on.
 #[path = "handler_trust_tests.rs"]

@@ -8,7 +8,7 @@
 //! marker item says the index is not to be trusted and readers read the store whole, region by
 //! region, as before. stage-retry's sweep does the backfill, a page at a time within its budget.
 
-use crate::event_store::{EventStore, StoreError, event_of, string};
+use crate::event_store::{EventStore, OPEN_KEY, StoreError, event_of, string};
 use crate::fan_out::at_most;
 use crate::table::text;
 use aws_sdk_dynamodb::error::SdkError;
@@ -22,8 +22,6 @@ use tokio::time::Instant;
 
 /// The index, as template.yaml names it.
 pub const OPEN_INDEX: &str = "open";
-/// The attribute the index is keyed by, present only while an event is open or upcoming.
-pub const OPEN_KEY: &str = "open_key";
 /// The partition of pipeguard's own records about the store, and the marker's key in it.
 const MARKER_PARTITION: &str = "pipeguard#store";
 const MARKER_KEY: &str = "open-index";
@@ -375,12 +373,6 @@ fn may_block(policy: &GatePolicy, hit: &Item) -> bool {
         }
         _ => true,
     }
-}
-
-/// The index key an item written now carries: only while its event is open or upcoming.
-pub(crate) fn open_key_attribute(event: &HealthEvent) -> Option<AttributeValue> {
-    pipeguard_core::open_events::indexed(&event.status)
-        .then(|| text(&open_key(&event.region, event.account.as_deref())))
 }
 
 #[cfg(test)]

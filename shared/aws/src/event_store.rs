@@ -4,7 +4,6 @@
 //! consistent: once an update is recorded, every later read sees it. A decision reads through
 //! the index of what can block (`event_index`) once it is complete.
 
-use crate::event_index::open_key_attribute;
 use crate::fan_out::all_at_once;
 use crate::table::{Table, TableCallError, number, retained_until, text};
 use aws_sdk_dynamodb::error::SdkError;
@@ -12,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use pipeguard_core::gate::GatePolicy;
 use pipeguard_core::health::{EventCategory, EventScope, EventStatus, HealthEvent, HealthRecord, store_key};
 use pipeguard_core::hold::HeldBy;
+use pipeguard_core::open_events::{indexed, open_key};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -29,6 +29,10 @@ pub enum Recorded {
     /// copy, or a late delivery): nothing changed.
     Outdated,
 }
+
+/// The attribute the index of what can block (`event_index`) is keyed by, present only while an
+/// event is open or upcoming.
+pub const OPEN_KEY: &str = "open_key";
 
 /// How the event store names itself in errors.
 const STORE: &str = "the AWS Health event store";
@@ -232,9 +236,14 @@ fn item(record: &HealthRecord, own_account: &str) -> HashMap<String, AttributeVa
         item.insert("expires_at".into(), number(retained_until(record.last_updated)));
     }
     if let Some(open_key) = open_key_attribute(event) {
-        item.insert(crate::event_index::OPEN_KEY.into(), open_key);
+        item.insert(OPEN_KEY.into(), open_key);
     }
     item
+}
+
+/// The index key an item written now carries: only while its event is open or upcoming.
+fn open_key_attribute(event: &HealthEvent) -> Option<AttributeValue> {
+    indexed(&event.status).then(|| text(&open_key(&event.region, event.account.as_deref())))
 }
 
 pub(crate) fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
