@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_sns::error::DisplayErrorContext;
 use pipeguard_core::notice::Notice;
 use serde_json::json;
+use std::sync::OnceLock;
 
 /// SNS takes at most 256 KiB a message, all forms together, with room left for the subject.
 const MAX_MESSAGE_BYTES: usize = 250 * 1024;
@@ -42,22 +43,56 @@ pub struct NotifyError {
     pub cause: Box<aws_sdk_sns::Error>,
 }
 
+/// The SNS client: given, or built when the first notice is published. Most decisions tell no
+/// one, and building a client of a service first loads its endpoint rules (the partitions'
+/// table, its patterns compiled): a cold start that passes a deploy does without.
+#[derive(Debug, Clone)]
+enum SnsClient {
+    Ready(aws_sdk_sns::Client),
+    OnFirstNotice(Box<SdkConfig>, OnceLock<aws_sdk_sns::Client>),
+}
+
+impl SnsClient {
+    fn get(&self) -> &aws_sdk_sns::Client {
+        match self {
+            Self::Ready(client) => client,
+            Self::OnFirstNotice(config, built) => built.get_or_init(|| aws_sdk_sns::Client::new(config)),
+        }
+    }
+}
+
 /// Publishes notices to `NOTIFY_TOPIC_ARN`, or does nothing when it is not set.
 #[derive(Debug, Clone)]
 pub struct Notifier {
-    client: aws_sdk_sns::Client,
+    client: SnsClient,
     topic_arn: Option<String>,
 }
 
 impl Notifier {
-    /// Publishes to `topic_arn`; None, silent.
+    /// Publishes to `topic_arn` through `client`; None, silent.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: Option<String>) -> Self {
-        Self { client, topic_arn }
+        Self {
+            client: SnsClient::Ready(client),
+            topic_arn,
+        }
     }
 
-    /// The notifier for `NOTIFY_TOPIC_ARN` (silent when it is unset).
+    /// The notifier for `NOTIFY_TOPIC_ARN` (silent when it is unset), its client built with
+    /// `config` when the first notice is published.
     pub fn from_env(config: &SdkConfig, env: &Environment) -> Self {
-        Self::new(aws_sdk_sns::Client::new(config), env.get("NOTIFY_TOPIC_ARN"))
+        Self {
+            client: SnsClient::OnFirstNotice(Box::new(config.clone()), OnceLock::new()),
+            topic_arn: env.get("NOTIFY_TOPIC_ARN"),
+        }
+    }
+
+    /// Whether the SNS client has been built (tests: not before the first notice).
+    #[cfg(test)]
+    fn client_built(&self) -> bool {
+        match &self.client {
+            SnsClient::Ready(_) => true,
+            SnsClient::OnFirstNotice(_, built) => built.get().is_some(),
+        }
     }
 
     /// Whether notices go anywhere.
@@ -71,12 +106,13 @@ impl Notifier {
         let Some(topic_arn) = &self.topic_arn else {
             return Ok(());
         };
-        let region = self.client.config().region().map(|region| region.to_string());
+        let client = self.client.get();
+        let region = client.config().region().map(|region| region.to_string());
         let forms = match message_forms(notice, region.as_deref()) {
             forms if forms.len() <= MAX_MESSAGE_BYTES => forms,
             _ => message_forms(&notice.shortened(SHORTENED_BODY_CHARS), region.as_deref()),
         };
-        self.client
+        client
             .publish()
             .topic_arn(topic_arn)
             .subject(&notice.subject)

@@ -94,3 +94,27 @@ fn a_blank_topic_in_the_environment_is_no_topic() {
     assert!(!Notifier::from_env(&config, &env(" \t")).is_enabled());
     assert!(Notifier::from_env(&config, &env("arn:aws:sns:us-east-1:123456789012:pipeguard")).is_enabled());
 }
+
+#[tokio::test]
+async fn the_client_is_built_when_the_first_notice_is_published_not_before() {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(
+            aws_sdk_sns::config::Credentials::for_tests(),
+        ))
+        // Nothing listens on the discard port: the notice fails at once, after the client is built.
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    let notice = Notice::new("gate blocked", "body");
+    let silent = Notifier::from_env(&config, &Environment::default());
+    silent.tell(&notice).await;
+    assert!(!silent.client_built(), "no topic: no client");
+    let topic =
+        Environment::from_pairs([("NOTIFY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:pipeguard")]);
+    let notifier = Notifier::from_env(&config, &topic);
+    assert!(!notifier.client_built(), "built at cold start");
+    assert!(notifier.publish(&notice).await.is_err());
+    assert!(notifier.client_built());
+}

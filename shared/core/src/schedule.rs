@@ -7,11 +7,8 @@
 //! when some window is open (or none is set) and no blackout covers the moment. Times are
 //! compared in each expression's own zone, so daylight saving time moves with the clocks.
 
-use chrono::{
-    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike,
-    Utc,
-};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 const DAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MINUTES_PER_DAY: u32 = 24 * 60;
@@ -41,7 +38,7 @@ pub struct Window {
     /// Past the start (`1..=1440` minutes on), so that a window may end at 24:00 or run past
     /// midnight.
     length_minutes: u32,
-    zone: Tz,
+    zone: Zone,
 }
 
 /// Whole days in which no deploy may start.
@@ -50,7 +47,7 @@ pub struct Blackout {
     text: String,
     first: NaiveDate,
     last: NaiveDate,
-    zone: Tz,
+    zone: Zone,
 }
 
 /// The windows and blackouts of a policy.
@@ -77,8 +74,63 @@ fn error(expression: &str, reason: impl Into<String>) -> ScheduleError {
     }
 }
 
-fn zone_of(expression: &str, name: &str) -> Result<Tz, ScheduleError> {
-    name.parse::<Tz>().map_err(|_| {
+/// An IANA time zone, from the database compiled in: jiff's bundle is one block of bytes, and a
+/// zone is read from it when a schedule first names it. chrono-tz's tables of pointers were
+/// relocated at every cold start (about 29,000 relocations, 1 MiB of memory), windows or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Zone(TimeZone);
+
+impl Zone {
+    /// The zone named exactly `name`, as the database spells it (`Europe/Berlin`, not
+    /// `europe/berlin`).
+    fn named(name: &str) -> Option<Self> {
+        let zone = TimeZone::get(name).ok()?;
+        (zone.iana_name() == Some(name) && !zone.is_unknown()).then_some(Self(zone))
+    }
+
+    /// How far the zone's clocks are ahead of UTC at `at` (seconds since the epoch), in seconds.
+    fn offset_at(&self, at: i64) -> Option<i32> {
+        jiff::Timestamp::from_second(at)
+            .ok()
+            .map(|at| self.0.to_offset(at).seconds())
+    }
+
+    /// What the zone's clocks read at `now`.
+    fn local(&self, now: DateTime<Utc>) -> NaiveDateTime {
+        let offset = chrono::Duration::seconds(self.offset_at(now.timestamp()).unwrap_or(0).into());
+        let utc = now.naive_utc();
+        utc.checked_add_signed(offset).unwrap_or(utc)
+    }
+
+    /// The instants (seconds since the epoch) at which the zone's clocks read `local`: one, two
+    /// when the clocks go back over it (the earlier first), none when they jump over it.
+    fn instants(&self, local: NaiveDateTime) -> LocalResult<i64> {
+        let civil = (|| {
+            jiff::civil::DateTime::new(
+                i16::try_from(local.year()).ok()?,
+                i8::try_from(local.month()).ok()?,
+                i8::try_from(local.day()).ok()?,
+                i8::try_from(local.hour()).ok()?,
+                i8::try_from(local.minute()).ok()?,
+                i8::try_from(local.second()).ok()?,
+                0,
+            )
+            .ok()
+        })();
+        let Some(civil) = civil else {
+            return LocalResult::None;
+        };
+        let at = |offset: jiff::tz::Offset| local.and_utc().timestamp() - i64::from(offset.seconds());
+        match self.0.to_ambiguous_timestamp(civil).offset() {
+            AmbiguousOffset::Unambiguous { offset } => LocalResult::Single(at(offset)),
+            AmbiguousOffset::Fold { before, after } => LocalResult::Ambiguous(at(before), at(after)),
+            AmbiguousOffset::Gap { .. } => LocalResult::None,
+        }
+    }
+}
+
+fn zone_of(expression: &str, name: &str) -> Result<Zone, ScheduleError> {
+    Zone::named(name).ok_or_else(|| {
         error(
             expression,
             format!("`{name}` is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)"),
@@ -190,7 +242,7 @@ impl Window {
     /// Whether the window is open at `now`: it opened on one of its days, today or (past
     /// midnight) yesterday, and has not yet ended.
     fn is_open(&self, now: DateTime<Utc>) -> bool {
-        let local = now.with_timezone(&self.zone);
+        let local = self.zone.local(now);
         let minute = local.hour() * 60 + local.minute();
         let today = local.weekday().num_days_from_monday() as usize;
         let yesterday = (today + 6) % 7;
@@ -207,7 +259,7 @@ impl Window {
         (0..count)
             .filter_map(move |offset| first.checked_add_days(Days::new(offset)))
             .filter(|day| self.days[day.weekday().num_days_from_monday() as usize])
-            .flat_map(move |day| instants_of(self.zone, day.and_time(start)))
+            .flat_map(move |day| instants_of(&self.zone, day.and_time(start)))
     }
 }
 
@@ -244,14 +296,14 @@ impl Blackout {
     }
 
     fn covers(&self, now: DateTime<Utc>) -> bool {
-        let day = now.with_timezone(&self.zone).date_naive();
+        let day = self.zone.local(now).date();
         (self.first..=self.last).contains(&day)
     }
 
     /// The first instant after the blackout: midnight after its last day, in its zone.
     fn end(&self) -> Option<i64> {
         let next_day = self.last.checked_add_days(Days::new(1))?;
-        instants_of(self.zone, next_day.and_time(NaiveTime::MIN))
+        instants_of(&self.zone, next_day.and_time(NaiveTime::MIN))
             .first()
             .copied()
     }
@@ -259,14 +311,14 @@ impl Blackout {
 
 /// The instants the local time `local` is in `zone`: both of an hour that happens twice (the
 /// clocks going back), and the end of a gap the clocks jump over.
-fn instants_of(zone: Tz, local: NaiveDateTime) -> Vec<i64> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(instant) => vec![instant.timestamp()],
-        LocalResult::Ambiguous(first, second) => vec![first.timestamp(), second.timestamp()],
+fn instants_of(zone: &Zone, local: NaiveDateTime) -> Vec<i64> {
+    match zone.instants(local) {
+        LocalResult::Single(instant) => vec![instant],
+        LocalResult::Ambiguous(first, second) => vec![first, second],
         LocalResult::None => (1..=24 * 4)
             .filter_map(|quarter| local.checked_add_signed(chrono::Duration::minutes(15 * quarter)))
-            .find_map(|time| zone.from_local_datetime(&time).earliest())
-            .map(|instant| vec![instant.timestamp()])
+            .find_map(|time| zone.instants(time).earliest())
+            .map(|instant| vec![instant])
             .unwrap_or_default(),
     }
 }
@@ -350,7 +402,7 @@ impl Schedule {
             .windows
             .iter()
             .flat_map(|window| {
-                let yesterday = now.with_timezone(&window.zone).date_naive().pred_opt();
+                let yesterday = window.zone.local(now).date().pred_opt();
                 yesterday
                     .into_iter()
                     .flat_map(move |day| window.openings(day, days + 1))
@@ -363,7 +415,7 @@ impl Schedule {
                     .unwrap_or(i64::MAX)
                     .saturating_mul(24 * 3600);
                 clock_changes(
-                    window.zone,
+                    &window.zone,
                     now.timestamp(),
                     now.timestamp().saturating_add(lookahead),
                 )
@@ -379,14 +431,8 @@ impl Schedule {
 }
 
 /// The instants in `from..to` at which `zone`'s offset from UTC changes: its clock changes.
-fn clock_changes(zone: Tz, from: i64, to: i64) -> Vec<i64> {
-    let offset = |at: i64| {
-        DateTime::from_timestamp(at, 0).map(|at| {
-            zone.offset_from_utc_datetime(&at.naive_utc())
-                .fix()
-                .local_minus_utc()
-        })
-    };
+fn clock_changes(zone: &Zone, from: i64, to: i64) -> Vec<i64> {
+    let offset = |at: i64| zone.offset_at(at);
     let day = 24 * 3600;
     let mut changes = Vec::new();
     let mut start = from;

@@ -168,6 +168,16 @@ fn bad_expressions_are_quoted_with_what_is_wrong() {
             "Mon-Thu 09:00-16:00 Mars/Olympus",
             "`Mars/Olympus` is not an IANA time zone",
         ),
+        // Zones as the IANA database spells them, as before: no other case, no placeholder zone.
+        (
+            "Mon-Thu 09:00-16:00 europe/berlin",
+            "`europe/berlin` is not an IANA time zone",
+        ),
+        ("Mon 09:00-16:00 utc", "`utc` is not an IANA time zone"),
+        (
+            "Mon 09:00-16:00 Etc/Unknown",
+            "`Etc/Unknown` is not an IANA time zone",
+        ),
         ("Mon-Thx 09:00-16:00 UTC", "`Thx` is not a day"),
         ("Mon 9:00-16:00 UTC", "`9:00` is not a time of day"),
         ("Mon 09:60-16:00 UTC", "`09:60` is not a time of day"),
@@ -215,4 +225,42 @@ fn a_whole_day_window_and_one_ending_at_midnight() {
 #[test]
 fn describes_times_in_utc() {
     assert_eq!(describe_time(utc("2026-12-07 08:00")), "2026-12-07 08:00 UTC");
+}
+
+#[test]
+fn zones_are_the_iana_databases_own_names_and_links() {
+    for zone in [
+        "UTC",
+        "Etc/UTC",
+        "US/Eastern",
+        "Asia/Kolkata",
+        "Australia/Lord_Howe",
+    ] {
+        let window = format!("Mon 09:00-10:00 {zone}");
+        assert!(Window::parse(&window).is_ok(), "{window}");
+    }
+    // Half-hour offsets, and a zone whose clocks move by 30 minutes: Monday 09:30 in Kolkata is
+    // 04:00 UTC.
+    let schedule = windows(&["Mon 09:30-10:00 Asia/Kolkata"]);
+    assert_eq!(schedule.closed_at(utc("2026-12-07 04:00")), None);
+    assert!(schedule.closed_at(utc("2026-12-07 03:59")).is_some());
+}
+
+#[test]
+fn a_local_time_is_one_instant_two_when_the_clocks_go_back_and_none_when_they_skip_it() {
+    let new_york = Zone::named("America/New_York").unwrap();
+    let local = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
+    assert_eq!(
+        new_york.instants(local("2026-06-01 12:00")),
+        LocalResult::Single(utc("2026-06-01 16:00"))
+    );
+    assert_eq!(
+        new_york.instants(local("2026-11-01 01:30")),
+        LocalResult::Ambiguous(utc("2026-11-01 05:30"), utc("2026-11-01 06:30"))
+    );
+    assert_eq!(new_york.instants(local("2026-03-08 02:30")), LocalResult::None);
+    assert_eq!(
+        new_york.local(DateTime::from_timestamp(utc("2026-11-01 06:30"), 0).unwrap()),
+        local("2026-11-01 01:30")
+    );
 }

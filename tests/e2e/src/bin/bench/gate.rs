@@ -16,8 +16,13 @@ pub struct Contender {
 
 impl Contender {
     pub fn rust() -> Self {
+        Self::rust_at(e2e::function_binary("health-gate").display().to_string())
+    }
+
+    /// A Rust gate built elsewhere: another release's binary.
+    pub fn rust_at(binary: String) -> Self {
         Self {
-            command: e2e::function_binary("health-gate").display().to_string(),
+            command: binary,
             args: vec![],
             cwd: None,
             env: json!({}),

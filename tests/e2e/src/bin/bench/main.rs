@@ -11,6 +11,7 @@
 
 mod accounts;
 mod alarms;
+mod cold;
 mod freezes;
 mod gate;
 mod held;
@@ -277,6 +278,13 @@ async fn main() {
         );
     }
     let zip = zip_size_mib("health-gate");
+    let (cold_table, cold_problems) = match &python {
+        Some(python) => {
+            let release = cold::previous_release(python, cold_runs).await;
+            cold::table(&rust, python, &release)
+        }
+        None => (String::new(), Vec::new()),
+    };
 
     let mut table = String::from(
         "| measure | pipeguard (Rust) | Python sample | Rust : Python |\n| --- | --- | --- | --- |\n",
@@ -290,6 +298,7 @@ async fn main() {
             "{mib:.2} MiB arm64 zip"
         ))
     ));
+    table.push_str(&cold_table);
     let (cold_runs_retry, failures, copies) = if smoke { (1, 5, 2) } else { (cold_runs, 100, 5) };
     let retry = reactors::measure_retry(cold_runs_retry, failures, copies).await;
     table.push('\n');
@@ -366,7 +375,8 @@ async fn main() {
     })
     .await;
     table.push_str(&load::table(&loads));
-    let mut problems = retry.problems();
+    let mut problems = cold_problems;
+    problems.extend(retry.problems());
     if !recording.final_state_correct {
         problems.push(format!(
             "recording: the event store does not end with the {} events recorded and closed, or an invocation failed",
