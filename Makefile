@@ -12,7 +12,7 @@ PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 # (its dependencies are not the linters').
 MOTO ?= $(HOME)/.cache/pipeguard/moto
 
-.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli
+.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli release release-tools release-functions release-cli
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench    the health gate against the Python sample (cold start, memory, calls), and a checked load burst per function (results/)"
 	@echo "make deploy   sam build + sam deploy --guided (needs AWS credentials)"
 	@echo "make install-cli  install the pipeguard command line into ~/.cargo/bin"
+	@echo "make release  dist/: the functions' zips, the packaged template, the static CLI, SHA256SUMS, an SBOM"
 
 test: fmt-check lint templates unit
 
@@ -59,9 +60,10 @@ $(MOTO)/installed: tests/local-aws/moto-requirements.txt
 # LOCAL_AWS_MOTO_PYTHON=$(MOTO)/bin/python cargo test -p local-aws
 moto: $(MOTO)/installed
 
-# cfn-lint (it applies the SAM transform) and checkov on every template; skipped checks are
-# listed with their reasons in .checkov.yaml.
+# The release's one version; cfn-lint (it applies the SAM transform) and checkov on every
+# template; skipped checks are listed with their reasons in .checkov.yaml.
 templates: $(PY_TOOLS)/installed
+	sh tests/release/version.sh
 	"$(PY_TOOLS)/bin/cfn-lint" template.yaml infra/*.yaml
 	"$(PY_TOOLS)/bin/checkov" --config-file .checkov.yaml -f template.yaml $(addprefix -f ,$(wildcard infra/*.yaml))
 
@@ -101,3 +103,40 @@ deploy: cargo-lambda
 # The command line, built from this checkout into cargo's bin directory (~/.cargo/bin).
 install-cli:
 	$(CARGO) install --locked --path cli
+
+# The release: dist/ holds everything a user needs without a toolchain (see CONTRIBUTING.md).
+# Its builds have a target directory of their own (CI keeps it beside the debug one), and their
+# tools a virtualenv of their own.
+RELEASE_TARGET_DIR ?= $(HOME)/.cache/pipeguard/target-release
+RELEASE_TOOLS ?= $(HOME)/.cache/pipeguard/release-tools
+DIST ?= $(CURDIR)/dist
+CARGO_HOME ?= $(HOME)/.cargo
+CLI_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+# Reproducible builds: no build path in the binaries (panic locations, C assertions), and the
+# last commit's time for whatever tool stamps a time.
+RELEASE_ENV := CARGO_TARGET_DIR="$(RELEASE_TARGET_DIR)" CARGO_INCREMENTAL=0 \
+	PATH="$(RELEASE_TOOLS)/bin:$$PATH" \
+	SOURCE_DATE_EPOCH="$$(git log -1 --format=%ct 2>/dev/null || echo 0)" \
+	RUSTFLAGS="--remap-path-prefix=$(CURDIR)=. --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(RELEASE_TARGET_DIR)=/target" \
+	CFLAGS="-ffile-prefix-map=$(CURDIR)=. -ffile-prefix-map=$(CARGO_HOME)=/cargo -ffile-prefix-map=$(RELEASE_TARGET_DIR)=/target"
+
+$(RELEASE_TOOLS)/installed: infra/release-requirements.txt
+	python3 -m venv "$(RELEASE_TOOLS)"
+	"$(RELEASE_TOOLS)/bin/pip" install --quiet -r infra/release-requirements.txt
+	touch "$@"
+
+release-tools: $(RELEASE_TOOLS)/installed
+	rustup target add aarch64-unknown-linux-gnu $(CLI_TARGETS)
+
+# The functions for Lambda (arm64, as the template deploys them), then the command line on its
+# own (its features must not reach the functions) for each Linux target, static with musl.
+release-functions: release-tools
+	$(RELEASE_ENV) cargo-lambda lambda build --release --arm64 --locked -p health-gate -p stage-retry -p apply-rollback
+
+release-cli: release-tools
+	for target in $(CLI_TARGETS); do \
+		$(RELEASE_ENV) cargo-zigbuild zigbuild --release --locked -p pipeguard-cli --target "$$target" || exit 1; \
+	done
+
+release: release-functions release-cli
+	python3 tools/release/package.py --target-dir "$(RELEASE_TARGET_DIR)" --dist "$(DIST)"
