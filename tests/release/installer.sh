@@ -3,14 +3,14 @@
 # line for this machine into the directory it is given, without root, from a named release and
 # from the latest; it refuses a binary whose SHA-256 is not the one SHA256SUMS gives, or that
 # SHA256SUMS does not list, and then installs nothing.
-# Usage: tests/release/installer.sh DIST
+# Usage: tests/release/installer.sh DIST (run from the repository's root: the version is template.yaml's)
 set -euo pipefail
 
 dist=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 binary="pipeguard-$(uname -m)-unknown-linux-musl"
-version="v$(sed -n 's/^    SemanticVersion: *//p' "$dist/pipeguard-template.yaml")"
+version="v$(sed -n 's/^    SemanticVersion: *//p' template.yaml)"
 
 passed=0
 failures=0

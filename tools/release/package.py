@@ -143,11 +143,22 @@ def sbom(version):
     }
 
 
-def package(target_dir, dist):
-    version = crate_version()
+def write_template(dist):
+    """The packaged template and the documents its Serverless Application Repository metadata names."""
+    (dist / TEMPLATE).write_text(packaged_template((ROOT / "template.yaml").read_text()))
+    for document in ["LICENSE", "README.md", "install.sh"]:
+        shutil.copyfile(ROOT / document, dist / document)
+
+
+def fresh(dist):
     if dist.exists():
         shutil.rmtree(dist)
     dist.mkdir(parents=True)
+
+
+def package(target_dir, dist):
+    version = crate_version()
+    fresh(dist)
     for function in FUNCTIONS:
         write_zip(target_dir / "lambda" / function / "bootstrap", dist / function_zip(function))
     for target in CLI_TARGETS:
@@ -156,9 +167,7 @@ def package(target_dir, dist):
             raise ReleaseError(f"{binary}: missing; run `make release-cli` first")
         shutil.copyfile(binary, dist / cli_binary(target))
         (dist / cli_binary(target)).chmod(0o755)
-    (dist / TEMPLATE).write_text(packaged_template((ROOT / "template.yaml").read_text()))
-    for document in ["LICENSE", "README.md", "install.sh"]:
-        shutil.copyfile(ROOT / document, dist / document)
+    write_template(dist)
     (dist / SBOM).write_text(json.dumps(sbom(version), indent=2, sort_keys=True) + "\n")
     sums = "".join(
         f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
@@ -171,11 +180,19 @@ def package(target_dir, dist):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target-dir", type=Path, required=True, help="the release builds' CARGO_TARGET_DIR")
+    parser.add_argument("--target-dir", type=Path, help="the release builds' CARGO_TARGET_DIR")
     parser.add_argument("--dist", type=Path, required=True, help="where to write the release")
+    parser.add_argument("--template-only", action="store_true",
+                        help="write the packaged template alone (no build needed), to lint it")
     arguments = parser.parse_args()
     try:
-        package(arguments.target_dir, arguments.dist)
+        if arguments.template_only:
+            fresh(arguments.dist)
+            write_template(arguments.dist)
+        elif arguments.target_dir is None:
+            raise ReleaseError("--target-dir is needed to pack the builds")
+        else:
+            package(arguments.target_dir, arguments.dist)
     except (ReleaseError, OSError) as error:
         print(f"release: {error}", file=sys.stderr)
         sys.exit(1)
