@@ -114,13 +114,15 @@ RELEASE_TOOLS ?= $(HOME)/.cache/pipeguard/release-tools
 DIST ?= $(CURDIR)/dist
 CARGO_HOME ?= $(HOME)/.cargo
 CLI_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
-# Reproducible builds: no build path in the binaries (panic locations, C assertions), and the
-# last commit's time for whatever tool stamps a time.
+# Reproducible builds: no build path in the binaries (panic locations, C assertions) from
+# cargo's home or the target directory (cargo names the workspace's own sources by relative
+# paths). Nothing here depends on the checkout's path or the commit's time: both are in every
+# crate's fingerprint through these variables (aws-lc-sys reruns on SOURCE_DATE_EPOCH), and a
+# change would rebuild the whole release on every commit or clone.
 RELEASE_ENV := CARGO_TARGET_DIR="$(RELEASE_TARGET_DIR)" CARGO_INCREMENTAL=0 \
 	PATH="$(RELEASE_TOOLS)/bin:$$PATH" \
-	SOURCE_DATE_EPOCH="$$(git log -1 --format=%ct 2>/dev/null || echo 0)" \
-	RUSTFLAGS="--remap-path-prefix=$(CURDIR)=. --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(RELEASE_TARGET_DIR)=/target" \
-	CFLAGS="-ffile-prefix-map=$(CURDIR)=. -ffile-prefix-map=$(CARGO_HOME)=/cargo -ffile-prefix-map=$(RELEASE_TARGET_DIR)=/target"
+	RUSTFLAGS="--remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(RELEASE_TARGET_DIR)=/target" \
+	CFLAGS="-ffile-prefix-map=$(CARGO_HOME)=/cargo -ffile-prefix-map=$(RELEASE_TARGET_DIR)=/target"
 
 $(RELEASE_TOOLS)/installed: infra/release-requirements.txt
 	python3 -m venv "$(RELEASE_TOOLS)"
