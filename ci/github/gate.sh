@@ -33,8 +33,9 @@ set +e
 exit_code=$?
 set -e
 
-# A configuration problem prints no JSON, only a line on standard error (docs/cli-json.md).
-if ! jq --exit-status 'has("verdict")' "$report" >/dev/null 2>&1; then
+# A configuration problem prints no JSON, only a line on standard error (docs/cli-json.md);
+# without jq nothing could be read, so nothing is taken as a pass.
+if ! { [ -s "$report" ] && jq --exit-status 'has("verdict")' "$report" >/dev/null 2>&1; }; then
     {
         echo "deploy=false"
         echo "verdict=ERROR"
@@ -43,6 +44,10 @@ if ! jq --exit-status 'has("verdict")' "$report" >/dev/null 2>&1; then
         echo "report="
     } >>"$GITHUB_OUTPUT"
     echo "### pipeguard: the gate could not decide (exit code $exit_code); see the step's log" >>"$GITHUB_STEP_SUMMARY"
+    if [ "$exit_code" -eq 0 ]; then
+        echo "::error title=pipeguard::the gate's answer could not be read (is jq installed?)"
+        exit 2
+    fi
     exit "$exit_code"
 fi
 
@@ -86,7 +91,8 @@ jq --raw-output '
   "</details>"
 ' "$report" >>"$GITHUB_STEP_SUMMARY"
 
-if [ "$exit_code" -ne 0 ] && [ "${GATE_FAIL_ON_BLOCK:-true}" = false ]; then
+# Only a block is let through: AWS Health that could not be asked (3) fails as ever.
+if [ "$exit_code" -eq 1 ] && [ "${GATE_FAIL_ON_BLOCK:-true}" = false ]; then
     echo "::warning title=pipeguard::the gate says do not deploy ($(jq --raw-output '.verdict' "$report")); fail-on-block is false"
     exit 0
 fi

@@ -69,6 +69,12 @@ status=0
 run_gate GATE_FAIL_ON_BLOCK=false || status=$?
 check "Action: fail-on-block false only warns" test "$status" -eq 0
 check "Action: ... and says so" grep -q '^::warning' "$work/gate.log"
+status=0
+run_gate GATE_FAIL_ON_BLOCK=false STUB_EXIT=3 || status=$?
+check "Action: fail-on-block false still fails when AWS Health could not be asked" test "$status" -eq 3
+status=0
+run_gate STUB_ANSWER=/dev/null STUB_EXIT=0 || status=$?
+check "Action: an answer that does not read never passes" test "$status" -eq 2
 
 printf 'pipeguard: --regions: unknown region\n' >"$work/usage.txt"
 status=0

@@ -102,6 +102,9 @@ check "the SBOM names the crates of every artifact" jq --exit-status '
     [.components[] | .properties[].value] | unique
     == (["pipeguard-health-gate-arm64.zip", "pipeguard-stage-retry-arm64.zip", "pipeguard-apply-rollback-arm64.zip",
          "pipeguard-x86_64-unknown-linux-musl", "pipeguard-aarch64-unknown-linux-musl"] | sort)' pipeguard-sbom.cdx.json
+check "the SBOM names each crate once, with a licence expression" jq --exit-status '
+    ([.components[]."bom-ref"] | length == (unique | length))
+    and all(.components[]; (.licenses // [] | tostring | contains("(*)")) | not)' pipeguard-sbom.cdx.json
 check "the SBOM has the AWS SDK in the functions and the command line" jq --exit-status '
     [.components[] | select(.name == "aws-sdk-codepipeline") | .properties[].value] | length == 5' pipeguard-sbom.cdx.json
 

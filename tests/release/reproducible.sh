@@ -12,7 +12,7 @@ trap 'rm -rf "$again"' EXIT
 
 touch cli/src/main.rs
 make --no-print-directory release-cli CLI_TARGETS="${host#pipeguard-}" >/dev/null
-make --no-print-directory release-package DIST="$again" >/dev/null
+make --no-print-directory release-package RELEASE_DIST="$again" >/dev/null
 
 if diff "$dist/SHA256SUMS" "$again/SHA256SUMS"; then
     echo "reproducible: 1 passed, 0 failed ($(wc -l <"$dist/SHA256SUMS") artifacts, $host rebuilt)"

@@ -99,7 +99,9 @@ def cargo_tree(packages, target):
             continue
         package, licence = line.split("|", 1)
         name, version = package.split()[:2]
-        crates.add((name, version.lstrip("v"), licence.strip()))
+        # cargo tree marks a crate it has already listed with " (*)" after the whole line.
+        licence = licence.strip().removesuffix("(*)").strip()
+        crates.add((name, version.lstrip("v"), licence))
     return crates
 
 
