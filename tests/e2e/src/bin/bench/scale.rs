@@ -101,6 +101,16 @@ async fn store_with_index() -> Local {
     local
         .invoked("stage-retry", 1, "the sweep that marks the index complete")
         .await;
+    let items = local.admin("GET", &format!("/_admin/tables/{EVENT_STORE}/items"), json!({}));
+    let marked = items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|item| item["region"]["S"] == "pipeguard#store" && item["state"]["S"] == "complete");
+    if !marked {
+        let invocations = local.admin("GET", "/_admin/invocations/stage-retry", json!({}));
+        panic!("the sweep did not mark the store's index complete: {invocations}");
+    }
     local
 }
 
