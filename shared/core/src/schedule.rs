@@ -84,6 +84,11 @@ impl Zone {
     /// The zone named exactly `name`, as the database spells it (`Europe/Berlin`, not
     /// `europe/berlin`).
     fn named(name: &str) -> Option<Self> {
+        // `Factory` is the database's placeholder for "no zone set", not a place (chrono-tz's
+        // database, used before, did not have it).
+        if name == "Factory" {
+            return None;
+        }
         let zone = TimeZone::get(name).ok()?;
         (zone.iana_name() == Some(name) && !zone.is_unknown()).then_some(Self(zone))
     }

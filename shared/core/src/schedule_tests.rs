@@ -178,6 +178,7 @@ fn bad_expressions_are_quoted_with_what_is_wrong() {
             "Mon 09:00-16:00 Etc/Unknown",
             "`Etc/Unknown` is not an IANA time zone",
         ),
+        ("Mon 09:00-16:00 Factory", "`Factory` is not an IANA time zone"),
         ("Mon-Thx 09:00-16:00 UTC", "`Thx` is not a day"),
         ("Mon 9:00-16:00 UTC", "`9:00` is not a time of day"),
         ("Mon 09:60-16:00 UTC", "`09:60` is not a time of day"),

@@ -79,9 +79,10 @@ pub fn regressions(now: Ratios, release: &Release) -> Vec<String> {
         ("cold start", now.cold_start, release.ratios.cold_start),
         ("peak RSS", now.peak_rss, release.ratios.peak_rss),
     ];
+    // A figure that could not be read (NaN, or 0 when no process was seen) fails too, never passes.
     figures
         .into_iter()
-        .filter(|(_, now, then)| *now > then * (1.0 + TOLERANCE))
+        .filter(|(_, now, then)| !(*now > 0.0) || *now > then * (1.0 + TOLERANCE))
         .map(|(figure, now, then)| {
             format!(
                 "health-gate {figure}: {now:.4} of the Python sample's, {:.0}% over release {}'s {then:.4} (more than {:.0}% fails the bench)",
@@ -180,5 +181,19 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("health-gate peak RSS: 0.2300"), "{found:?}");
         assert!(found[0].contains("15% over"), "{found:?}");
+    }
+
+    #[test]
+    fn a_figure_that_could_not_be_read_fails() {
+        let now = Ratios {
+            cold_start: 0.010,
+            peak_rss: f64::NAN,
+        };
+        assert_eq!(regressions(now, &RELEASE).len(), 1);
+        let nothing = Ratios {
+            cold_start: 0.0,
+            peak_rss: 0.1,
+        };
+        assert_eq!(regressions(nothing, &RELEASE).len(), 1);
     }
 }
