@@ -82,7 +82,7 @@ pub fn regressions(now: Ratios, release: &Release) -> Vec<String> {
     // A figure that could not be read (NaN, or 0 when no process was seen) fails too, never passes.
     figures
         .into_iter()
-        .filter(|(_, now, then)| !(*now > 0.0) || *now > then * (1.0 + TOLERANCE))
+        .filter(|(_, now, then)| now.is_nan() || *now <= 0.0 || *now > then * (1.0 + TOLERANCE))
         .map(|(figure, now, then)| {
             format!(
                 "health-gate {figure}: {now:.4} of the Python sample's, {:.0}% over release {}'s {then:.4} (more than {:.0}% fails the bench)",
