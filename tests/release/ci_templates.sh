@@ -5,23 +5,13 @@
 # - the GitLab template's script passes its variables as flags and keeps the answer.
 # Usage: tests/release/ci_templates.sh PYTHON_WITH_PYYAML (run from the repository's root).
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 python=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failures=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok: $what"
-        passed=$((passed + 1))
-    else
-        echo "FAILED: $what" >&2
-        failures=$((failures + 1))
-    fi
-}
+# shellcheck source=tests/release/check.sh
+. "$here/check.sh"
 
 # The blocked answer of docs/cli-json.md (the JSON block after "Blocked by AWS Health events").
 awk '/^Blocked by AWS Health events/ { seen = 1 } seen && /^```json/ { inside = 1; next }

@@ -4,6 +4,7 @@
 # version and `health --help`, and holding no path of the machine that built it.
 # Usage: tests/release/cli.sh BINARY VERSION BUILD_PATH...
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 version=$2
@@ -11,19 +12,8 @@ shift 2
 build_paths=("$@")
 export PATH=/usr/local/bin:/usr/bin:/bin
 
-passed=0
-failures=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok: $what"
-        passed=$((passed + 1))
-    else
-        echo "FAILED: $what" >&2
-        failures=$((failures + 1))
-    fi
-}
+# shellcheck source=tests/release/check.sh
+. "$here/check.sh"
 
 no_toolchain() { ! command -v cargo >/dev/null 2>&1 && ! command -v rustc >/dev/null 2>&1; }
 # ldd exits non-zero on a static executable ("not a dynamic executable"); glibc's ldd says

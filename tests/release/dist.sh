@@ -13,6 +13,7 @@
 # - the SBOM is CycloneDX and names the crates of every artifact.
 # Usage: tests/release/dist.sh DIST CFN_LINT BUILD_PATH... (run from the repository's root)
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 here=$(cd "$(dirname "$0")" && pwd)
 dist=$(cd "$1" && pwd)
@@ -26,19 +27,8 @@ cp -R "$dist/." "$work/"
 cd "$work"
 export PATH=/usr/local/bin:/usr/bin:/bin
 
-passed=0
-failures=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok: $what"
-        passed=$((passed + 1))
-    else
-        echo "FAILED: $what" >&2
-        failures=$((failures + 1))
-    fi
-}
+# shellcheck source=tests/release/check.sh
+. "$here/check.sh"
 
 no_toolchain() { ! command -v cargo >/dev/null 2>&1 && ! command -v rustc >/dev/null 2>&1; }
 check "no cargo or rustc on PATH" no_toolchain

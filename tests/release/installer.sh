@@ -5,6 +5,7 @@
 # SHA256SUMS does not list, and then installs nothing.
 # Usage: tests/release/installer.sh DIST (run from the repository's root: the version is template.yaml's)
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 dist=$(cd "$1" && pwd)
 work=$(mktemp -d)
@@ -12,19 +13,8 @@ trap 'rm -rf "$work"' EXIT
 binary="pipeguard-$(uname -m)-unknown-linux-musl"
 version="v$(sed -n 's/^    SemanticVersion: *//p' template.yaml)"
 
-passed=0
-failures=0
-check() {
-    local what=$1
-    shift
-    if "$@"; then
-        echo "ok: $what"
-        passed=$((passed + 1))
-    else
-        echo "FAILED: $what" >&2
-        failures=$((failures + 1))
-    fi
-}
+# shellcheck source=tests/release/check.sh
+. "$here/check.sh"
 
 # A release as GitHub serves one, laid out as install.sh reads a file:// mirror: <tag>/<file>.
 release() {
